@@ -1,0 +1,1 @@
+"""PGD attack explorer plugin."""

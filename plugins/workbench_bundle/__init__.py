@@ -1,0 +1,1 @@
+"""Torus bundle viewer plugin."""

@@ -1,0 +1,1 @@
+"""Representation similarity plugin."""

@@ -1,0 +1,156 @@
+"""Jobs: picklable specs plus pure ``run(spec, ctx)`` functions.  Qt-free.
+
+A job is a frozen dataclass of parameters (seed and device included) and a module-level
+function ``run(spec, ctx) -> result``.  Both are plain, picklable data, so the same call
+runs on a panel's QThread (``workbench.gui.jobrunner``), in the terminal
+(:func:`run_in_terminal`) or on a cluster.
+
+``ctx`` is a :class:`JobContext`: ``ctx.progress(fraction, message)``,
+``ctx.partial(obj)``, ``ctx.log(message)``, ``ctx.cancelled()``,
+``ctx.check_cancelled()`` (raises :class:`JobCancelled`) and ``ctx.device`` (a torch
+device string such as ``"cpu"`` or ``"cuda:0"``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+class JobCancelled(Exception):
+    """Raised inside a job by :meth:`JobContext.check_cancelled` after Cancel."""
+
+
+class JobError(Exception):
+    """A job failed with a message meant for the user (no traceback needed)."""
+
+
+def resolve_device(requested: str = "auto", preference: str = "auto") -> str:
+    """Turn ``"auto" | "cpu" | "cuda" | "cuda:N"`` into a concrete torch device string.
+
+    ``requested`` comes from the job spec; ``"auto"`` defers to ``preference`` (the user's
+    Preferences), and ``"auto"`` there means CUDA when available, else CPU.  Asking for CUDA
+    where there is none raises :class:`JobError` with a clear message.
+    """
+    choice = requested if requested and requested != "auto" else (preference or "auto")
+    if choice == "cpu":
+        return "cpu"
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        if choice.startswith("cuda"):
+            raise JobError("CUDA was requested but torch is not installed") from None
+        return "cpu"
+    if choice == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if choice.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise JobError("CUDA was requested (Preferences > Device) but no CUDA device is available; choose CPU or auto")
+        return choice
+    raise JobError(f"unknown device {choice!r}: use auto, cpu or cuda")
+
+
+@dataclass
+class JobContext:
+    """What a running job may use.  Thread-safe to call from the job's thread.
+
+    Callbacks are optional; the GUI runner wires them to Qt signals, the CLI to a terminal
+    progress bar.  Progress callbacks are throttled to ``min_interval`` seconds (the final
+    ``progress(1.0)`` always goes through).
+    """
+
+    device: str = "cpu"
+    on_progress: Callable[[float, str], None] | None = None
+    on_partial: Callable[[Any], None] | None = None
+    on_log: Callable[[str], None] | None = None
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    min_interval: float = 0.05
+    _last_progress: float = field(default=0.0, repr=False)
+    fraction: float = field(default=0.0, repr=False)
+    message: str = field(default="", repr=False)
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Report progress in [0, 1] with a short message; also checks nothing."""
+        self.fraction = float(min(max(fraction, 0.0), 1.0))
+        if message:
+            self.message = message
+        now = time.monotonic()
+        if self.on_progress is not None and (self.fraction >= 1.0 or now - self._last_progress >= self.min_interval):
+            self._last_progress = now
+            self.on_progress(self.fraction, self.message)
+
+    def partial(self, result: Any) -> None:
+        """Deliver a partial result (drawn by the view as it arrives)."""
+        if self.on_partial is not None:
+            self.on_partial(result)
+
+    def log(self, message: str) -> None:
+        """Write a line to the log dock (GUI) or stderr (CLI)."""
+        if self.on_log is not None:
+            self.on_log(message)
+
+    def cancelled(self) -> bool:
+        """True once the user pressed Cancel."""
+        return self.cancel_event.is_set()
+
+    def check_cancelled(self) -> None:
+        """Raise :class:`JobCancelled` if the user pressed Cancel."""
+        if self.cancel_event.is_set():
+            raise JobCancelled()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+
+def spec_device(spec: Any) -> str:
+    """The device a spec asks for (``spec.device`` if present, else ``"auto"``)."""
+    return str(getattr(spec, "device", "auto") or "auto")
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr for headless runs (silent when not a TTY unless forced)."""
+
+    def __init__(self, title: str, stream: Any = None, enabled: bool | None = None) -> None:
+        self.title = title
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.start = time.monotonic()
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(round(fraction * width))
+        elapsed = time.monotonic() - self.start
+        line = f"\r{self.title} [{'#' * filled}{'.' * (width - filled)}] {fraction * 100:5.1f}% {elapsed:6.1f}s {message[:40]:<40}"
+        self.stream.write(line)
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run_in_terminal(fn: Callable[[Any, JobContext], Any], spec: Any, *, title: str = "", quiet: bool = False,
+                    on_partial: Callable[[Any], None] | None = None, preference: str | None = None) -> Any:
+    """Run a job synchronously in the terminal, with a progress bar on stderr.
+
+    Ctrl-C sets the cancel flag (the job stops at its next check) and a second Ctrl-C
+    interrupts.  Returns the job's result; raises what the job raised.
+    """
+    pref = preference if preference is not None else os.environ.get("WORKBENCH_DEVICE", "auto")
+    bar = TerminalProgress(title or getattr(fn, "__name__", "job"), enabled=None if not quiet else False)
+    ctx = JobContext(device=resolve_device(spec_device(spec), pref), on_progress=bar, on_partial=on_partial,
+                     on_log=(lambda m: print(m, file=sys.stderr)) if not quiet else None, min_interval=0.1)
+    try:
+        return fn(spec, ctx)
+    except KeyboardInterrupt:
+        ctx.cancel()
+        raise
+    finally:
+        bar.close()
