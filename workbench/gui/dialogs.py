@@ -1,0 +1,179 @@
+"""The shell's dialogs: Preferences, About, and the figure-export dialog."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from pathlib import Path
+
+from PySide6 import __version__ as PYSIDE_VERSION
+from PySide6.QtCore import qVersion
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from workbench import DISTRIBUTION, __version__
+from workbench.gui.figures import ExportOptions, FigureSource
+from workbench.settings import DEVICES, EXPORT_FORMATS, THEMES, Preferences
+
+
+class PreferencesDialog(QDialog):
+    """Device (auto/CPU/CUDA), torch threads, default export format and DPI, theme, autosave."""
+
+    def __init__(self, prefs: Preferences, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        form = QFormLayout(self)
+        self.device = QComboBox()
+        self.device.addItems(list(DEVICES))
+        self.device.setCurrentText(prefs.device)
+        self.device.setToolTip("auto: CUDA when available, else CPU. Applies to jobs started from now on.")
+        self.threads = QSpinBox()
+        self.threads.setRange(0, 256)
+        self.threads.setSpecialValueText("torch default")
+        self.threads.setValue(prefs.threads)
+        self.export_format = QComboBox()
+        self.export_format.addItems(list(EXPORT_FORMATS))
+        self.export_format.setCurrentText(prefs.export_format)
+        self.export_dpi = QSpinBox()
+        self.export_dpi.setRange(30, 2400)
+        self.export_dpi.setValue(prefs.export_dpi)
+        self.theme = QComboBox()
+        self.theme.addItems(list(THEMES))
+        self.theme.setCurrentText(prefs.theme)
+        self.autosave = QSpinBox()
+        self.autosave.setRange(0, 86400)
+        self.autosave.setSuffix(" s")
+        self.autosave.setSpecialValueText("off")
+        self.autosave.setValue(prefs.autosave_seconds)
+        form.addRow("Device", self.device)
+        form.addRow("Threads", self.threads)
+        form.addRow("Export format", self.export_format)
+        form.addRow("Export DPI", self.export_dpi)
+        form.addRow("Theme", self.theme)
+        form.addRow("Autosave every", self.autosave)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def preferences(self) -> Preferences:
+        return Preferences(device=self.device.currentText(), threads=self.threads.value(),
+                           export_format=self.export_format.currentText(), export_dpi=self.export_dpi.value(),
+                           theme=self.theme.currentText(), autosave_seconds=self.autosave.value())
+
+
+def version_report(active_device: str) -> dict[str, str]:
+    """Versions shown by Help > About (imports torch: call it when the user asks)."""
+    info = {"Workbench": f"{__version__} ({DISTRIBUTION})", "Python": sys.version.split()[0],
+            "Platform": platform.platform(), "Qt": qVersion(), "PySide6": PYSIDE_VERSION}
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        cuda = torch.cuda.is_available()
+        info["CUDA available"] = "yes" if cuda else "no"
+        if cuda:
+            info["CUDA device"] = torch.cuda.get_device_name(0)
+            info["CUDA version"] = str(torch.version.cuda)
+        info["torch threads"] = str(torch.get_num_threads())
+    except ImportError:
+        info["torch"] = "not installed"
+    info["Active device"] = active_device
+    for mod in ("numpy", "pyqtgraph", "vispy", "torch_geometric", "networkx", "captum"):
+        try:
+            m = __import__(mod)
+            info[mod] = getattr(m, "__version__", "?")
+        except Exception:  # noqa: BLE001 - an optional library that fails to import is reported as such
+            info[mod] = "not available"
+    return info
+
+
+class AboutDialog(QDialog):
+    def __init__(self, info: dict[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("About the workbench")
+        layout = QVBoxLayout(self)
+        title = QLabel(f"<h3>ML research workbench {__version__}</h3>"
+                       "<p>Analysis workbench for machine-learning research on mathematical and scientific data.</p>")
+        title.setWordWrap(True)
+        layout.addWidget(title)
+        form = QFormLayout()
+        for k, v in info.items():
+            label = QLabel(v)
+            label.setObjectName(f"about-{k}")
+            form.addRow(k, label)
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        buttons.accepted.connect(self.accept)
+        layout.addWidget(buttons)
+        self.info = info
+
+
+class ExportDialog(QDialog):
+    """Chooses figure, file, format, DPI or pixel size, transparency and whether to write the data."""
+
+    def __init__(self, figures: list[FigureSource], prefs: Preferences, directory: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export figure")
+        self.figures_list = figures
+        form = QFormLayout(self)
+        self.figure = QComboBox()
+        for f in figures:
+            self.figure.addItem(f.title or f.name)
+        self.fmt = QComboBox()
+        self.fmt.addItems(list(EXPORT_FORMATS))
+        self.fmt.setCurrentText(prefs.export_format)
+        self.path = QLineEdit(str(Path(directory) / f"{figures[0].name}.{prefs.export_format}"))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        self.dpi = QSpinBox()
+        self.dpi.setRange(30, 2400)
+        self.dpi.setValue(prefs.export_dpi)
+        self.width = QSpinBox()
+        self.width.setRange(0, 20000)
+        self.width.setSpecialValueText("from DPI")
+        self.height = QSpinBox()
+        self.height.setRange(0, 20000)
+        self.height.setSpecialValueText("from DPI")
+        self.transparent = QCheckBox("Transparent background")
+        self.write_data = QCheckBox("Write the figure's data beside it (NPZ/JSON/CSV)")
+        self.write_data.setChecked(True)
+        form.addRow("Figure", self.figure)
+        form.addRow("Format", self.fmt)
+        form.addRow("File", row)
+        form.addRow("DPI (PNG)", self.dpi)
+        form.addRow("Width px (PNG)", self.width)
+        form.addRow("Height px (PNG)", self.height)
+        form.addRow(self.transparent)
+        form.addRow(self.write_data)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.fmt.currentTextChanged.connect(self._fmt_changed)
+        self.figure.currentIndexChanged.connect(self._figure_changed)
+
+    def _figure_changed(self, index: int) -> None:
+        p = Path(self.path.text())
+        self.path.setText(str(p.with_name(f"{self.figures_list[index].name}{p.suffix}")))
+
+    def _fmt_changed(self, fmt: str) -> None:
+        self.path.setText(str(Path(self.path.text()).with_suffix("." + fmt)))
+        for w in (self.dpi, self.width, self.height):
+            w.setEnabled(fmt == "png")
+
+    def _browse(self) -> None:
+        fmt = self.fmt.currentText()
+        path, _ = QFileDialog.getSaveFileName(self, "Export figure", self.path.text(), f"{fmt.upper()} (*.{fmt})")
+        if path:
+            self.path.setText(path)
+
+    def result_options(self) -> tuple[FigureSource, Path, ExportOptions]:
+        opts = ExportOptions(fmt=self.fmt.currentText(), dpi=self.dpi.value(), width=self.width.value(),
+                             height=self.height.value(), transparent=self.transparent.isChecked(),
+                             write_data=self.write_data.isChecked())
+        return self.figures_list[self.figure.currentIndex()], Path(self.path.text()), opts
