@@ -65,23 +65,17 @@ class FigureSource:
             return self.widget.size()
         return QSize(800, 600)
 
-    def _paint(self, painter: QPainter, rect: QRectF) -> None:
+    def _paint(self, painter: QPainter, rect: QRectF, transparent: bool = False) -> None:
         if self.paint is not None:
             self.paint(painter, rect)
             return
         if self.render_image is not None:
-            img = self.render_image(int(rect.width()), int(rect.height()), False)
+            img = self.render_image(int(rect.width()), int(rect.height()), transparent)
             painter.drawImage(rect, img)
             return
         if self.widget is None:
             raise ValueError(f"figure {self.name!r} has nothing to paint")
-        size = self.logical_size()
-        painter.save()
-        painter.scale(rect.width() / size.width(), rect.height() / size.height())
-        from PySide6.QtWidgets import QWidget as _W
-
-        self.widget.render(painter, flags=_W.RenderFlag.DrawChildren)
-        painter.restore()
+        paint_widget(self.widget, painter, rect, transparent)
 
     def image(self, width: int, height: int, transparent: bool = False) -> QImage:
         """Raster image of the figure at ``width`` x ``height`` pixels."""
@@ -93,10 +87,39 @@ class FigureSource:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         try:
-            self._paint(painter, QRectF(0, 0, width, height))
+            self._paint(painter, QRectF(0, 0, width, height), transparent)
         finally:
             painter.end()
         return img
+
+
+def paint_widget(widget: QWidget, painter: QPainter, rect: QRectF, transparent: bool = False) -> None:
+    """Paint ``widget`` into ``rect`` of ``painter`` with vector commands where Qt has them.
+
+    A ``QGraphicsView`` (pyqtgraph plots) renders its visible scene region, scaled to
+    ``rect``; its background is dropped when ``transparent``.  Other widgets are rendered
+    with their children through ``QWidget.render``."""
+    from PySide6.QtWidgets import QGraphicsView
+
+    if isinstance(widget, QGraphicsView):
+        scene = widget.scene()
+        if hasattr(scene, "prepareForPaint"):
+            scene.prepareForPaint()
+        brush = widget.backgroundBrush()
+        if transparent:
+            widget.setBackgroundBrush(Qt.BrushStyle.NoBrush)
+        try:
+            QGraphicsView.render(widget, painter, rect, widget.viewport().rect())
+        finally:
+            if transparent:
+                widget.setBackgroundBrush(brush)
+        return
+    size = widget.size()
+    painter.save()
+    painter.translate(rect.topLeft())
+    painter.scale(rect.width() / max(size.width(), 1), rect.height() / max(size.height(), 1))
+    QWidget.render(widget, painter)
+    painter.restore()
 
 
 def _png_size(fig: FigureSource, opts: ExportOptions) -> tuple[int, int]:
@@ -144,7 +167,7 @@ def export_figure(fig: FigureSource, path: str | Path, opts: ExportOptions | Non
         try:
             if not opts.transparent:
                 painter.fillRect(QRectF(0, 0, size.width(), size.height()), QColor("white"))
-            fig._paint(painter, QRectF(0, 0, size.width(), size.height()))
+            fig._paint(painter, QRectF(0, 0, size.width(), size.height()), opts.transparent)
         finally:
             painter.end()
     else:  # pdf
@@ -158,7 +181,7 @@ def export_figure(fig: FigureSource, path: str | Path, opts: ExportOptions | Non
             target = QRectF(0, 0, writer.width(), writer.height())
             if not opts.transparent:
                 painter.fillRect(target, QColor("white"))
-            fig._paint(painter, target)
+            fig._paint(painter, target, opts.transparent)
         finally:
             painter.end()
     written = [path]

@@ -265,6 +265,7 @@ class MainWindow(QMainWindow):
         self._last_panel = plugin_id
         self._update_central()
         self.log(f"opened panel {rec.title} in {time.perf_counter() - t0:.2f} s", "info", "shell")
+        panel.start_pending = True
         QTimer.singleShot(0, lambda: self._start_panel(plugin_id))
         self.panel_opened.emit(plugin_id)
         return panel
@@ -274,6 +275,7 @@ class MainWindow(QMainWindow):
         if panel is None:
             return
         try:
+            panel.start_pending = False
             panel.start()
         except Exception as exc:  # noqa: BLE001
             import traceback

@@ -51,6 +51,8 @@ class Panel(QWidget):
         self.setObjectName(f"panel-{plugin_id}")
         self._thread: PanelThread | None = None
         self._handles: list[JobHandle] = []
+        #: set by the host between docking and calling start(); is_idle() is False meanwhile
+        self.start_pending = False
 
     # ---- to override --------------------------------------------------------------
     def start(self) -> None:
@@ -123,8 +125,8 @@ class Panel(QWidget):
             self.idle.emit()
 
     def is_idle(self) -> bool:
-        """True when no job of this panel is queued or running."""
-        return not self._handles
+        """True when start() has run and no job of this panel is queued or running."""
+        return not self.start_pending and not self._handles
 
     def running_jobs(self) -> list[JobHandle]:
         return list(self._handles)

@@ -1,0 +1,40 @@
+"""Fixtures of the shell tests: sample plugins installed through real entry points."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+SAMPLES = Path(__file__).parent / "sample_plugins"
+
+
+@pytest.fixture
+def sample_plugins(tmp_path, monkeypatch):
+    """Install the sample and broken test plugins: a dist-info folder with an entry_points.txt
+    on sys.path, exactly as pip would leave a third-party plugin."""
+    dist = tmp_path / "site" / "wbtest_plugins-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: wbtest-plugins\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[workbench.plugins]\nsample = wbtest_sample.manifest:MANIFEST\nbroken = wbtest_broken.manifest:MANIFEST\n")
+    monkeypatch.syspath_prepend(str(SAMPLES))
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    importlib.invalidate_caches()
+    yield tmp_path / "site"
+    for name in [m for m in sys.modules if m.startswith("wbtest_")]:
+        del sys.modules[name]
+
+
+@pytest.fixture
+def main_window(qtbot, sample_plugins):
+    """A main window (no modal dialogs) with the installed plugins plus the sample ones."""
+    from workbench.gui.main_window import MainWindow
+
+    window = MainWindow(interactive=False, restore_layout=False)
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.shutdown()

@@ -1,0 +1,53 @@
+"""Plugin discovery through the entry-point group, including a broken plugin."""
+
+from workbench.plugin_api import PluginManifest, discover_plugins
+
+
+def test_first_party_plugins_register_through_entry_points():
+    records = {r.id: r for r in discover_plugins()}
+    for pid in ("quiver", "bundle", "repsim", "adversarial"):
+        assert pid in records, f"plugin {pid} not discovered"
+        assert isinstance(records[pid].manifest, PluginManifest)
+
+
+def test_broken_plugin_is_reported_not_raised(sample_plugins):
+    records = {r.name: r for r in discover_plugins()}
+    assert records["sample"].ok
+    broken = records["broken"]
+    assert not broken.ok
+    assert "this_module_does_not_exist" in broken.error
+
+
+def test_manifest_validation():
+    import pytest
+
+    with pytest.raises(ValueError, match="dock_area"):
+        PluginManifest(id="x", title="X", panel="a:b", dock_area="middle")
+    with pytest.raises(ValueError, match="module:callable"):
+        PluginManifest(id="x", title="X", panel="nocolon")
+
+
+def test_menus_do_not_import_torch():
+    """Building the plugin list and the CLI parser must not import torch (cold start)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from workbench.plugin_api import discover_plugins; discover_plugins(); "
+            "from workbench.cli import build_parser; build_parser(); "
+            "import workbench.gui.main_window; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+def test_broken_plugin_in_view_menu_and_log(main_window, qtbot):
+    act = main_window.view_actions["broken"]
+    assert "failed to load" in act.text()
+    assert any("this_module_does_not_exist" in e[3] for e in main_window.log_dock.entries)
+    # the rest keeps working
+    panel = main_window.open_panel("sample")
+    assert panel is not None
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    assert panel.sums and abs(panel.sums[-1] - sum(1 / k for k in range(1, 21))) < 1e-12
+    act.trigger()  # shows the error (non-interactive: recorded, no dialog)
+    assert main_window.errors_shown and "broken" in main_window.errors_shown[-1][1]

@@ -1,0 +1,75 @@
+"""Figure export to PNG (size, DPI, transparency), SVG and PDF (vector), with the data beside it."""
+
+import json
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from workbench.gui.figures import ExportOptions, export_figure
+
+
+@pytest.fixture
+def figure(main_window, qtbot):
+    panel = main_window.open_panel("sample")
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    main_window.docks["sample"].resize(600, 500)
+    qtbot.wait(50)
+    return panel.figures()[0]
+
+
+def test_png_size_dpi_and_transparency(figure, tmp_path):
+    out = export_figure(figure, tmp_path / "fig.png", ExportOptions(fmt="png", width=640, height=480))
+    img = QImage(str(out[0]))
+    assert (img.width(), img.height()) == (640, 480)
+    out = export_figure(figure, tmp_path / "fig300.png", ExportOptions(fmt="png", dpi=300, transparent=True))
+    img = QImage(str(out[0]))
+    size = figure.logical_size()
+    assert abs(img.width() - size.width() * 300 / 96) <= 1
+    assert abs(img.dotsPerMeterX() * 0.0254 - 300) < 1
+    assert img.hasAlphaChannel() and img.pixelColor(0, 0).alpha() == 0
+    # the curve is drawn: the image is not uniform
+    arr = np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes())
+    assert len(np.unique(arr)) > 10
+
+
+def test_svg_is_vector_and_parses(figure, tmp_path):
+    out = export_figure(figure, tmp_path / "fig.svg", ExportOptions(fmt="svg"))
+    root = ET.parse(out[0]).getroot()
+    assert root.tag.endswith("svg")
+    tags = {el.tag.split("}")[-1] for el in root.iter()}
+    assert "path" in tags or "polyline" in tags  # vector drawing, not just an embedded image
+    text = out[0].read_text()
+    assert "Harmonic partial sums" in text or "<text" in text
+
+
+def test_pdf_parses(figure, tmp_path):
+    out = export_figure(figure, tmp_path / "fig.pdf", ExportOptions(fmt="pdf"))
+    data = out[0].read_bytes()
+    assert data.startswith(b"%PDF-") and b"%%EOF" in data[-64:]
+    assert data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") + data.count(b"/Type/Page") >= 1
+
+
+def test_data_written_beside_figure(figure, tmp_path):
+    out = export_figure(figure, tmp_path / "fig.png", ExportOptions(fmt="png"))
+    names = {p.name for p in out}
+    assert {"fig.png", "fig.data.npz", "fig.data.json", "fig.data.H.csv"} <= names
+    with np.load(tmp_path / "fig.data.npz", allow_pickle=False) as npz:
+        assert npz["H"][-1] == pytest.approx(sum(1 / k for k in range(1, 21)))
+    meta = json.loads((tmp_path / "fig.data.json").read_text())
+    assert meta["n"] == 20 and meta["_arrays"]["k"]["shape"] == [20]
+
+
+def test_bad_format_is_refused(figure, tmp_path):
+    with pytest.raises(ValueError, match="unknown export format"):
+        export_figure(figure, tmp_path / "fig.bmp", ExportOptions(fmt="bmp"))
+
+
+def test_export_action_uses_current_panel(main_window, qtbot, tmp_path):
+    panel = main_window.open_panel("sample")
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    assert main_window.current_panel() is panel
+    written = main_window.export_figure(panel.figures()[0], tmp_path / "x.svg", ExportOptions(fmt="svg"))
+    assert written and written[0].exists()
+    assert main_window.export_action.shortcut().toString() == "Ctrl+E"

@@ -1,0 +1,141 @@
+"""The job path: progress, partial results, result, error, cancel; Qt-free and on a QThread."""
+
+import pickle
+import time
+
+import pytest
+
+from workbench.jobs import JobCancelled, JobContext, JobError, resolve_device, run_in_terminal
+
+
+def test_specs_and_run_functions_pickle(sample_plugins):
+    from wbtest_sample.jobs import HarmonicSpec, run_harmonic
+
+    spec = HarmonicSpec(n=7)
+    spec2, fn2 = pickle.loads(pickle.dumps((spec, run_harmonic)))
+    assert spec2 == spec and fn2 is run_harmonic
+
+
+def test_context_progress_and_cancel():
+    seen = []
+    ctx = JobContext(on_progress=lambda f, m: seen.append((f, m)), min_interval=0.0)
+    ctx.progress(0.5, "half")
+    ctx.progress(2.0)
+    assert seen == [(0.5, "half"), (1.0, "half")]
+    ctx.cancel()
+    assert ctx.cancelled()
+    with pytest.raises(JobCancelled):
+        ctx.check_cancelled()
+
+
+def test_run_in_terminal(sample_plugins):
+    from wbtest_sample.jobs import HarmonicSpec, run_harmonic
+
+    sums = run_in_terminal(run_harmonic, HarmonicSpec(n=4), quiet=True)
+    assert sums == pytest.approx([1, 1.5, 1.5 + 1 / 3, 1.5 + 1 / 3 + 0.25])
+    with pytest.raises(JobError, match="deliberate failure"):
+        run_in_terminal(run_harmonic, HarmonicSpec(n=4, fail_at=2), quiet=True)
+
+
+def test_resolve_device():
+    assert resolve_device("cpu", "cuda") == "cpu"
+    assert resolve_device("auto", "cpu") == "cpu"
+    import torch
+
+    if not torch.cuda.is_available():
+        assert resolve_device("auto", "auto") == "cpu"
+        with pytest.raises(JobError, match="no CUDA device"):
+            resolve_device("cuda", "auto")
+
+
+def test_qthread_progress_partial_result(main_window, qtbot):
+    panel = main_window.open_panel("sample")
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    panel.n.setValue(30)
+    progress = []
+    handle = panel.compute(delay=0.002)
+    handle.progress.connect(lambda f, m: progress.append(f))
+    assert handle.id in main_window.job_widgets  # shown in the status bar
+    with qtbot.waitSignal(handle.finished, timeout=10000) as blocker:
+        pass
+    assert blocker.args[0][-1] == pytest.approx(sum(1 / k for k in range(1, 31)))
+    qtbot.waitUntil(panel.is_idle, timeout=5000)
+    assert progress and progress[-1] == 1.0
+    assert panel.partials >= 6  # partial results every 5 steps
+    assert handle.id not in main_window.job_widgets  # removed when done
+    assert any("H_30" in e[3] for e in main_window.log_dock.entries)
+
+
+def test_qthread_error_is_reported_not_fatal(main_window, qtbot):
+    panel = main_window.open_panel("sample")
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    handle = panel.compute(fail_at=3)
+    with qtbot.waitSignal(handle.failed, timeout=10000) as blocker:
+        pass
+    assert "deliberate failure at step 3" in blocker.args[0]
+    qtbot.waitUntil(panel.is_idle, timeout=5000)
+    assert main_window.errors_shown[-1][0] == "harmonic sums failed"
+    # the panel keeps working after an error
+    panel.compute()
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    assert len(panel.sums) == 20
+
+
+def test_unexpected_exception_has_traceback_in_log(main_window, qtbot, sample_plugins):
+    panel = main_window.open_panel("sample")
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+
+    handle = panel.submit(_divide_by_zero, None, title="bad job")
+    with qtbot.waitSignal(handle.failed, timeout=10000) as blocker:
+        pass
+    assert blocker.args[0].startswith("ZeroDivisionError")
+    qtbot.waitUntil(lambda: any("Traceback" in e[3] for e in main_window.log_dock.entries), timeout=5000)
+
+
+def _divide_by_zero(spec, ctx):
+    return 1 / 0
+
+
+def test_cancel_stops_within_half_a_second(main_window, qtbot):
+    panel = main_window.open_panel("sample")
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    panel.n.setValue(100000)
+    handle = panel.compute(delay=0.01)
+    qtbot.waitUntil(lambda: handle.state == "running", timeout=5000)
+    widget = main_window.job_widgets[handle.id]
+    t0 = time.monotonic()
+    widget.cancel_button.click()  # the status bar's Cancel button
+    with qtbot.waitSignal(handle.cancelled, timeout=2000):
+        pass
+    assert time.monotonic() - t0 < 0.5
+    assert handle.state == "cancelled"
+
+
+def test_newer_job_with_same_key_cancels_older(main_window, qtbot, sample_plugins):
+    from wbtest_sample.jobs import HarmonicSpec, run_harmonic
+
+    panel = main_window.open_panel("sample")
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    first = panel.submit(run_harmonic, HarmonicSpec(n=2000, delay=0.005), title="first", key="live")
+    results = []
+    second = panel.submit(run_harmonic, HarmonicSpec(n=3), title="second", key="live", on_result=results.append)
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    assert first.state == "cancelled" and second.state == "finished"
+    assert len(results) == 1 and len(results[0]) == 3
+
+
+def test_close_with_running_jobs_cancels_and_waits(qtbot, sample_plugins):
+    from workbench.gui.jobrunner import live_threads
+    from workbench.gui.main_window import MainWindow
+
+    window = MainWindow(interactive=False, restore_layout=False)
+    qtbot.addWidget(window)
+    window.show()
+    panel = window.open_panel("sample")
+    panel.n.setValue(100000)
+    handle = panel.compute(delay=0.01)
+    qtbot.waitUntil(lambda: handle.state == "running", timeout=5000)
+    assert window.running_jobs()
+    window.close()
+    assert handle.state == "cancelled" or handle.cancel_event.is_set()
+    assert not live_threads()

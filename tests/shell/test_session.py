@@ -1,0 +1,129 @@
+"""Sessions: round trip, corrupt and future files, all-or-nothing loading, autosave; layout fallback."""
+
+import json
+
+import pytest
+
+from workbench.session import FORMAT, VERSION, SessionError, read_session
+
+
+def _open(main_window, qtbot):
+    panel = main_window.open_panel("sample")
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    return panel
+
+
+def test_session_round_trip(main_window, qtbot, tmp_path):
+    panel = _open(main_window, qtbot)
+    panel.n.setValue(42)
+    path = tmp_path / "s.wbsession"
+    main_window.save_session(path)
+    doc = json.loads(path.read_text())
+    assert doc["format"] == FORMAT and doc["version"] == VERSION
+    assert doc["panels"]["sample"] == {"n": 42}
+    assert "sample" in doc["layout"]["open_panels"]
+    panel.n.setValue(3)
+    assert main_window.load_session(path)
+    assert panel.n.value() == 42
+
+
+def test_corrupt_session_gives_clear_message_and_changes_nothing(main_window, qtbot, tmp_path):
+    panel = _open(main_window, qtbot)
+    panel.n.setValue(7)
+    bad = tmp_path / "bad.wbsession"
+    bad.write_text('{"format": "mlsci-workbench-session", "version": 1, "panels": {')
+    assert not main_window.load_session(bad)
+    assert "corrupt" in main_window.errors_shown[-1][1]
+    assert panel.n.value() == 7
+
+
+def test_future_version_refused(tmp_path):
+    path = tmp_path / "future.wbsession"
+    path.write_text(json.dumps({"format": FORMAT, "version": VERSION + 1, "app_version": "9.0", "panels": {}}))
+    with pytest.raises(SessionError, match="newer workbench"):
+        read_session(path)
+
+
+def test_not_a_session(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps([1, 2]))
+    with pytest.raises(SessionError, match="not a workbench session"):
+        read_session(path)
+
+
+def test_invalid_panel_state_loads_nothing(main_window, qtbot, tmp_path):
+    panel = _open(main_window, qtbot)
+    panel.n.setValue(11)
+    path = tmp_path / "s.wbsession"
+    main_window.save_session(path)
+    doc = json.loads(path.read_text())
+    doc["panels"]["sample"] = {"n": -5}
+    path.write_text(json.dumps(doc))
+    assert not main_window.load_session(path)
+    assert "'n' must be a positive integer" in main_window.errors_shown[-1][1]
+    assert panel.n.value() == 11
+
+
+def test_session_needing_missing_plugin_is_refused(main_window, qtbot, tmp_path):
+    _open(main_window, qtbot)
+    path = tmp_path / "s.wbsession"
+    main_window.save_session(path)
+    doc = json.loads(path.read_text())
+    doc["panels"]["not_installed"] = {}
+    path.write_text(json.dumps(doc))
+    assert not main_window.load_session(path)
+    assert "not_installed" in main_window.errors_shown[-1][1]
+
+
+def test_autosave_written_and_removed_on_clean_exit(main_window, qtbot):
+    _open(main_window, qtbot)
+    main_window.autosave()
+    assert main_window.autosave_file().exists()
+    read_session(main_window.autosave_file())
+    main_window.shutdown()
+    assert not main_window.autosave_file().exists()
+
+
+def test_layout_saved_and_restored(qtbot, sample_plugins):
+    from workbench.gui.main_window import MainWindow
+
+    w1 = MainWindow(interactive=False, restore_layout=False)
+    qtbot.addWidget(w1)
+    w1.show()
+    p = w1.open_panel("sample")
+    qtbot.waitUntil(p.is_idle, timeout=10000)
+    w1.close()  # saves the layout on exit
+    w2 = MainWindow(interactive=False, restore_layout=False)
+    qtbot.addWidget(w2)
+    w2.show()
+    assert w2.restore_layout()
+    assert "sample" in w2.docks and not w2.docks["sample"].isHidden()
+    qtbot.waitUntil(w2.panels["sample"].is_idle, timeout=10000)
+    w2.shutdown()
+
+
+@pytest.mark.parametrize("content", ["not json", json.dumps({"version": 1, "state": "!!!notbase64", "open_panels": []}),
+                                     json.dumps({"version": 1, "state": "AAAA", "open_panels": []}),
+                                     json.dumps({"version": 999, "state": "", "open_panels": []})])
+def test_layout_restore_falls_back_to_default(qtbot, sample_plugins, content):
+    from workbench.gui.main_window import MainWindow
+    from workbench.settings import config_dir
+
+    (config_dir() / "layout.json").write_text(content)
+    w = MainWindow(interactive=False, restore_layout=False)
+    qtbot.addWidget(w)
+    w.show()
+    assert w.restore_layout() is False
+    assert w.isVisible()
+    w.shutdown()
+
+
+def test_preferences_persist_and_invalid_values_fall_back(main_window):
+    from workbench.settings import Preferences, load_preferences
+
+    main_window.set_preferences(Preferences(device="cpu", threads=1, export_format="svg", export_dpi=300, theme="dark"))
+    prefs, warnings = load_preferences()
+    assert prefs.device == "cpu" and prefs.export_dpi == 300 and prefs.theme == "dark" and not warnings
+    main_window.set_preferences(Preferences(theme="light"))
+    bad, warnings = Preferences(device="tpu", export_dpi=5).validated()
+    assert bad.device == "auto" and bad.export_dpi == 150 and len(warnings) == 2
