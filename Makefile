@@ -1,0 +1,40 @@
+# Two commands do all set-up:  `make run` (install and launch) and `make test` (install and test).
+# TORCH selects the torch requirement: users get PyPI's default build (CUDA on Linux);
+# CI sets TORCH=torch==2.13.0 to use the CPU build available locally.
+PYTHON ?= python3
+VENV ?= .venv
+TORCH ?= torch
+BIN := $(VENV)/bin
+XVFB := xvfb-run -a -s "-screen 0 1600x1200x24" env QT_QPA_PLATFORM=xcb
+PYTEST_ARGS ?=
+
+.PHONY: run test bench screenshot setup system-deps clean
+
+$(VENV)/.installed: pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install "$(TORCH)"
+	$(BIN)/python -m pip install -e ".[test]"
+	# torchattacks is the side-by-side reference in tests and benchmarks; --no-deps because it
+	# pins torchvision (which would replace torch) although it does not import it
+	$(BIN)/python -m pip install --no-deps "torchattacks==3.5.1"
+	touch $@
+
+setup: $(VENV)/.installed
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+run: setup system-deps
+	$(BIN)/workbench
+
+test: setup system-deps
+	$(XVFB) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup system-deps
+	$(XVFB) $(BIN)/python benchmarks/run_all.py
+
+screenshot: setup system-deps
+	$(XVFB) $(BIN)/workbench --screenshot docs/screenshot.png --panels all --arrange grid --size 1800x1200
+
+clean:
+	rm -rf $(VENV) build *.egg-info
