@@ -1,0 +1,6 @@
+"""Entry script of the standalone (PyInstaller) build."""
+import sys
+
+from workbench.cli import main
+
+sys.exit(main())
