@@ -51,3 +51,44 @@ def test_broken_plugin_in_view_menu_and_log(main_window, qtbot):
     assert panel.sums and abs(panel.sums[-1] - sum(1 / k for k in range(1, 21))) < 1e-12
     act.trigger()  # shows the error (non-interactive: recorded, no dialog)
     assert main_window.errors_shown and "broken" in main_window.errors_shown[-1][1]
+
+
+def test_welcome_page_opens_panels(main_window, qtbot):
+    from PySide6.QtWidgets import QPushButton
+
+    assert main_window.welcome.isVisible()
+    button = main_window.welcome.findChild(QPushButton, "welcome-sample")
+    button.click()
+    assert "sample" in main_window.docks
+    qtbot.waitUntil(main_window.panels["sample"].is_idle, timeout=10000)
+    assert not main_window.welcome.isVisible()  # docks take the whole window
+    main_window.view_actions["sample"].setChecked(False)  # View menu hides it again
+    assert main_window.docks["sample"].isHidden()
+    qtbot.waitUntil(main_window.welcome.isVisible, timeout=2000)
+
+
+def test_about_reports_versions(main_window):
+    import platform
+
+    from PySide6.QtCore import qVersion
+
+    from workbench.gui.dialogs import AboutDialog, version_report
+
+    info = version_report("cpu")
+    assert info["Python"] == platform.python_version()
+    assert info["Qt"] == qVersion()
+    import torch
+
+    assert info["torch"] == torch.__version__
+    assert info["CUDA available"] in ("yes", "no") and info["Active device"] == "cpu"
+    dlg = AboutDialog(info, main_window)
+    assert dlg.info is info
+
+
+def test_preferences_dialog_round_trip(main_window):
+    from workbench.gui.dialogs import PreferencesDialog
+    from workbench.settings import Preferences
+
+    prefs = Preferences(device="cpu", threads=2, export_format="pdf", export_dpi=600, theme="dark", autosave_seconds=30)
+    dlg = PreferencesDialog(prefs, main_window)
+    assert dlg.preferences() == prefs

@@ -38,25 +38,39 @@ def _unb64(text: str) -> QByteArray:
 
 
 class WelcomePage(QWidget):
-    """Shown while no panel is open: one button per installed panel."""
+    """Shown while no panel is open: one card per installed panel."""
 
     def __init__(self, window: "MainWindow") -> None:
         super().__init__()
         self.setObjectName("welcome")
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        title = QLabel(f"<h2>ML research workbench {__version__}</h2><p>Open a panel to start (View menu):</p>")
+        title = QLabel(f"<h2>ML research workbench {__version__}</h2>"
+                       "<p>Open a panel to start. Panels dock, tab and float; the View menu lists them all.</p>")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(title)
         for rec in window.records:
-            button = QPushButton(rec.title if rec.ok else f"{rec.title} (failed to load)")
+            text = rec.title if rec.ok else f"{rec.title} (failed to load)"
+            summary = rec.manifest.summary if rec.ok else "See the log (View > Log) for the error."
+            button = QPushButton(f"{text}\n{summary}")
             button.setObjectName(f"welcome-{rec.id}")
+            button.setStyleSheet("QPushButton { text-align: left; padding: 10px 14px; font-size: 11pt; }")
+            if rec.ok and rec.manifest.icon:
+                try:
+                    from workbench_resources import resource_path
+
+                    icon_file = resource_path(rec.manifest.icon)
+                    if icon_file.exists():
+                        button.setIcon(QIcon(str(icon_file)))
+                        button.setIconSize(button.iconSize() * 2)
+                except ImportError:  # pragma: no cover
+                    pass
             if rec.ok:
-                button.setToolTip(rec.manifest.summary)
+                button.setToolTip(f"Open the {rec.title} panel")
                 button.clicked.connect(lambda _=False, pid=rec.id: window.open_panel(pid))
             else:
                 button.clicked.connect(lambda _=False, r=rec: window.show_plugin_error(r))
-            button.setMinimumWidth(360)
+            button.setFixedWidth(640)
             layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
 
