@@ -1,1 +1,2 @@
-"""Qt-free core of the Quiver editor plugin."""
+"""Qt-free quiver mathematics: exchange matrices, mutation, canonical forms, mutation classes,
+mutation-type identification, class sizes, file formats."""
