@@ -1,0 +1,236 @@
+"""Centred kernel alignment (CKA): linear (biased and debiased), RBF, and minibatch CKA.
+
+References
+----------
+* Kornblith, Norouzi, Lee, Hinton (2019), "Similarity of Neural Network Representations
+  Revisited", ICML, arXiv:1905.00414.  CKA(K, L) = HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L))
+  with HSIC(K, L) = tr(K H L H) / (n - 1)^2 and H = I - 11^T / n.  For linear kernels
+  K = X X^T and centred X, Y this is ``||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F)``.
+* Song, Smola, Gretton, Bedo, Borgwardt (2012), "Feature Selection via Dependence
+  Maximization", JMLR 13: the unbiased estimator
+  HSIC_1(K, L) = [tr(K~ L~) + 1^T K~ 1 1^T L~ 1 / ((n-1)(n-2)) - 2/(n-2) 1^T K~ L~ 1] / (n (n-3)),
+  with K~ = K with its diagonal set to zero; "debiased CKA" uses it in place of HSIC.
+* Nguyen, Raghu, Kornblith (2021), "Do Wide and Deep Networks Learn the Same Things?",
+  ICLR, arXiv:2010.15327: minibatch CKA = mean_i HSIC_1(K_i, L_i) /
+  sqrt(mean_i HSIC_1(K_i, K_i) mean_i HSIC_1(L_i, L_i)) over k minibatches.
+
+All values are dimensionless in [0, 1] (the debiased estimator can be slightly negative).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .linalg import cross, frob2, row_sq_norms
+from .validate import DegenerateInputError, centre, check_not_constant, check_pair, check_samples
+
+
+# ---------------------------------------------------------------- Gram-matrix form ----------
+def gram_linear(x: np.ndarray) -> np.ndarray:
+    """Linear kernel ``K = X X^T`` (n x n, float64)."""
+    x = np.asarray(x, np.float64)
+    return x @ x.T
+
+
+def gram_rbf(x: np.ndarray, threshold: float = 1.0) -> np.ndarray:
+    """RBF kernel ``K_ij = exp(-||x_i - x_j||^2 / (2 sigma^2))`` with
+    ``sigma = threshold * sqrt(median squared distance)`` (Kornblith et al. 2019, Sec. 3)."""
+    x = np.asarray(x, np.float64)
+    x = x - x.mean(axis=0)
+    dots = x @ x.T
+    sq = np.diag(dots)
+    d2 = np.maximum(-2.0 * dots + sq[:, None] + sq[None, :], 0.0)
+    med = float(np.median(d2))
+    if med <= 0.0:
+        raise DegenerateInputError("RBF CKA: the median squared distance between samples is zero "
+                                   "(most samples are identical); the kernel bandwidth is undefined")
+    return np.exp(-d2 / (2.0 * threshold ** 2 * med))
+
+
+def center_gram(gram: np.ndarray, unbiased: bool = False) -> np.ndarray:
+    """Centre a Gram matrix (copy).  ``unbiased`` gives the U-statistic centring whose
+    inner product with another such matrix is ``n (n-3) HSIC_1`` (Song et al. 2012)."""
+    g = np.array(gram, dtype=np.float64, copy=True)
+    if not np.allclose(g, g.T, rtol=1e-8, atol=1e-10 * max(1.0, float(np.abs(g).max(initial=0.0)))):
+        raise DegenerateInputError("Gram matrix is not symmetric")
+    n = g.shape[0]
+    if unbiased:
+        check_samples(g, 4, "Gram", "the unbiased HSIC estimator divides by n - 3")
+        np.fill_diagonal(g, 0.0)
+        means = g.sum(axis=0) / (n - 2)
+        means -= means.sum() / (2 * (n - 1))
+        g -= means[:, None]
+        g -= means[None, :]
+        np.fill_diagonal(g, 0.0)
+    else:
+        means = g.mean(axis=0)
+        means -= means.mean() / 2
+        g -= means[:, None]
+        g -= means[None, :]
+    return g
+
+
+def cka_gram(gram_x: np.ndarray, gram_y: np.ndarray, debiased: bool = False) -> float:
+    """CKA of two Gram matrices (any kernel)."""
+    gx = center_gram(gram_x, debiased)
+    gy = center_gram(gram_y, debiased)
+    nx = np.sqrt(frob2(gx)) if not debiased else np.sqrt(max(float(np.vdot(gx, gx)), 0.0))
+    ny = np.sqrt(frob2(gy)) if not debiased else np.sqrt(max(float(np.vdot(gy, gy)), 0.0))
+    if nx == 0.0 or ny == 0.0:
+        raise DegenerateInputError("CKA: a representation has zero variance across samples (constant); CKA is undefined")
+    return float(np.vdot(gx, gy) / (nx * ny))
+
+
+# ---------------------------------------------------------------- feature form (linear) -----
+def _debiased_dot(xty2: float, rx: np.ndarray, ry: np.ndarray, sx: float, sy: float, n: int) -> float:
+    """``n (n-3) HSIC_1`` for centred features from ``||X^T Y||_F^2``, row norms and totals
+    (the identity behind Kornblith et al.'s ``_debiased_dot_product_similarity_helper``)."""
+    return xty2 - n / (n - 2.0) * float(rx @ ry) + sx * sy / ((n - 1.0) * (n - 2.0))
+
+
+@dataclass
+class LinearStats:
+    """Sufficient statistics of one centred representation for linear (debiased) CKA."""
+
+    xtx2: float            # ||X^T X||_F^2
+    rows: np.ndarray       # squared row norms, length n
+    total: float           # ||X||_F^2
+    n: int
+
+    def norm(self, debiased: bool) -> float:
+        if not debiased:
+            return float(np.sqrt(self.xtx2))
+        v = _debiased_dot(self.xtx2, self.rows, self.rows, self.total, self.total, self.n)
+        return float(np.sqrt(max(v, 0.0)))
+
+
+def linear_stats(xc: np.ndarray, xtx: np.ndarray | None = None) -> LinearStats:
+    """Statistics of centred ``xc`` (``xtx`` = ``xc^T xc`` if already computed)."""
+    if xtx is None:
+        xtx = cross(xc, xc)
+    rows = row_sq_norms(xc)
+    return LinearStats(frob2(xtx), rows, float(rows.sum()), xc.shape[0])
+
+
+def cka_from_stats(xty2: float, sx: LinearStats, sy: LinearStats, debiased: bool = False) -> float:
+    """Linear CKA from ``||X^T Y||_F^2`` and the two sides' statistics."""
+    num = _debiased_dot(xty2, sx.rows, sy.rows, sx.total, sy.total, sx.n) if debiased else xty2
+    den = sx.norm(debiased) * sy.norm(debiased)
+    if den == 0.0:
+        raise DegenerateInputError("CKA: a representation has zero variance across samples (constant); CKA is undefined")
+    return float(num / den)
+
+
+def linear_cka(x: Any, y: Any, debiased: bool = False) -> float:
+    """Linear CKA ``||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F)`` of centred X (n x p), Y (n x q).
+
+    Computed in the feature form (cost n p q) with float64 accumulation.  ``debiased``
+    uses the unbiased HSIC estimator (needs n >= 4).  Kornblith et al. (2019), eq. (5).
+    """
+    a, b = check_pair(x, y, min_samples=4 if debiased else 2)
+    a, b = centre(a), centre(b)
+    check_not_constant(a, "X")
+    check_not_constant(b, "Y")
+    sx, sy = linear_stats(a), linear_stats(b)
+    return cka_from_stats(frob2(cross(a, b)), sx, sy, debiased)
+
+
+def rbf_cka(x: Any, y: Any, threshold: float = 1.0, debiased: bool = False) -> float:
+    """CKA with RBF kernels of bandwidth ``threshold`` x median distance (Kornblith et al. 2019).
+
+    Needs the n x n Gram matrices (memory 8 n^2 bytes each).
+    """
+    a, b = check_pair(x, y, min_samples=4 if debiased else 2)
+    if a.shape[0] > 20000:
+        raise DegenerateInputError(f"RBF CKA builds n x n kernels; n = {a.shape[0]} is too large (use at most 20000 samples)")
+    check_not_constant(centre(a), "X")
+    check_not_constant(centre(b), "Y")
+    return cka_gram(gram_rbf(a, threshold), gram_rbf(b, threshold), debiased)
+
+
+# ---------------------------------------------------------------- minibatch CKA -------------
+def hsic1_linear_terms(xs: list[np.ndarray], ys: list[np.ndarray] | None = None) -> np.ndarray:
+    """``n (n-3) HSIC_1`` for every pair of linear kernels of one minibatch.
+
+    ``xs`` (and ``ys``) are lists of n x d_i arrays for the same n inputs.  Returns a
+    matrix ``M[i, j]`` (float64) over xs x ys (or xs x xs).  Centring inside the batch does
+    not change HSIC_1 (it is translation invariant) and keeps float32 exact.
+    """
+    ys_ = xs if ys is None else ys
+    xc = [centre(np.asarray(x)) for x in xs]
+    yc = xc if ys is None else [centre(np.asarray(y)) for y in ys_]
+    n = xc[0].shape[0]
+    check_samples(xc[0], 4, "minibatch", "the unbiased HSIC estimator divides by n - 3")
+    rx = [row_sq_norms(a) for a in xc]
+    ry = rx if ys is None else [row_sq_norms(b) for b in yc]
+    out = np.empty((len(xc), len(yc)))
+    for i, a in enumerate(xc):
+        for j, b in enumerate(yc):
+            if ys is None and j < i:
+                out[i, j] = out[j, i]
+                continue
+            out[i, j] = _debiased_dot(frob2(cross(a, b)), rx[i], ry[j], float(rx[i].sum()), float(ry[j].sum()), n)
+    return out
+
+
+@dataclass
+class MinibatchCKA:
+    """Streaming linear CKA over minibatches (Nguyen, Raghu & Kornblith 2021).
+
+    Call :meth:`update` with each batch's activations of the L_A layers of A and the L_B
+    layers of B (same inputs, same order); :meth:`value` returns the L_A x L_B matrix
+    ``mean_k HSIC_1(K_k, L_k) / sqrt(mean_k HSIC_1(K_k, K_k) mean_k HSIC_1(L_k, L_k))``.
+    Each batch needs at least 4 samples.  Memory is O(batch); data never has to fit at once.
+    With one batch this equals debiased linear CKA.
+    """
+
+    cross_sum: np.ndarray | None = None
+    self_x: np.ndarray | None = None
+    self_y: np.ndarray | None = None
+    batches: int = 0
+    _weights: list[float] = field(default_factory=list)
+
+    def update(self, xs: list[np.ndarray] | np.ndarray, ys: list[np.ndarray] | np.ndarray) -> None:
+        xs = [np.asarray(xs)] if isinstance(xs, np.ndarray) else [np.asarray(a) for a in xs]
+        ys = [np.asarray(ys)] if isinstance(ys, np.ndarray) else [np.asarray(b) for b in ys]
+        n = xs[0].shape[0]
+        for k, a in enumerate(list(xs) + list(ys)):
+            if a.shape[0] != n:
+                raise DegenerateInputError(f"minibatch CKA: layer {k} has {a.shape[0]} rows, expected {n} (same inputs for every layer)")
+            if not np.isfinite(a).all():
+                raise DegenerateInputError(f"minibatch CKA: NaN/inf in layer {k} of batch {self.batches}")
+        scale = 1.0 / (n * (n - 3.0)) if n > 3 else 0.0
+        c = hsic1_linear_terms(xs, ys) * scale
+        sx = np.diag(hsic1_linear_terms(xs)) * scale
+        sy = np.diag(hsic1_linear_terms(ys)) * scale
+        if self.cross_sum is None:
+            self.cross_sum, self.self_x, self.self_y = c, sx, sy
+        else:
+            if c.shape != self.cross_sum.shape:
+                raise DegenerateInputError(f"minibatch CKA: batch has {c.shape} layers, earlier batches {self.cross_sum.shape}")
+            self.cross_sum = self.cross_sum + c
+            self.self_x = self.self_x + sx
+            self.self_y = self.self_y + sy
+        self.batches += 1
+
+    def value(self) -> np.ndarray:
+        if self.cross_sum is None:
+            raise DegenerateInputError("minibatch CKA: no batch was given")
+        den = np.sqrt(np.clip(np.outer(self.self_x, self.self_y), 0.0, None))
+        if (den == 0).any():
+            raise DegenerateInputError("minibatch CKA: a layer has zero variance in every batch (constant); CKA is undefined")
+        return self.cross_sum / den
+
+
+def minibatch_cka(x: Any, y: Any, batch_size: int) -> float:
+    """Minibatch linear CKA of two full matrices split into consecutive batches of ``batch_size``
+    (a trailing batch smaller than 4 rows is dropped)."""
+    a, b = check_pair(x, y, min_samples=4)
+    acc = MinibatchCKA()
+    for s in range(0, a.shape[0], batch_size):
+        if a[s:s + batch_size].shape[0] >= 4:
+            acc.update([a[s:s + batch_size]], [b[s:s + batch_size]])
+    return float(acc.value()[0, 0])

@@ -1,0 +1,278 @@
+"""Layer-by-layer similarity matrices (L_A x L_B) that share work across pairs.
+
+For linear CKA (biased or debiased) and the Procrustes measures every layer is validated and
+centred once (column means in float64), its self-statistics (``||X^T X||_F``, row norms) are
+computed once, and each pair then needs only one cross-product.  The form is chosen by cost:
+
+* feature form: ``||X_i^T Y_j||_F^2`` from the p x q cross-covariance, cost ``n p q`` per pair;
+* Gram form: ``<K_i, L_j>`` with ``K_i = X_i X_i^T`` built once per layer (cost ``n^2 d``),
+  then ``n^2`` per pair — cheaper when features outnumber samples.
+
+Cross-products of float32 data run in float32 BLAS over row chunks that are summed in float64
+(:func:`workbench_repsim.core.linalg.cross`).  Within a row of the heatmap the cross-products
+against all B layers are batched into one product with the column-concatenated B block (up to
+a memory cap).  ``progress(fraction, message)`` is called after every product and
+``check_cancelled()`` before each one (a product takes well under 0.5 s for d <= 4096 on a
+laptop core).  Other measures fall back to one call per pair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .cka import LinearStats, cka_from_stats
+from .linalg import frob2, row_sq_norms
+from .measures import get_measure
+from .procrustes import nuclear_from_cross
+from .validate import DegenerateInputError, as_matrix, centre, check_finite, check_not_constant, check_samples
+
+SHARED = ("cka", "cka-debiased", "procrustes", "procrustes-angular")
+#: bytes of B-layers concatenated into one block for a batched product
+BATCH_BYTES = 192 * 2 ** 20
+#: largest total size of cached Gram matrices
+GRAM_BYTES = 1536 * 2 ** 20
+
+
+@dataclass
+class Heatmap:
+    """An L_A x L_B matrix of one measure between the layers of A (rows) and B (columns)."""
+
+    matrix: np.ndarray
+    names_a: list[str]
+    names_b: list[str]
+    measure: str
+    form: str = "pairwise"
+    n: int = 0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _noop(*_a: Any) -> None:
+    return None
+
+
+def prepare_layers(layers: Sequence[Any], side: str = "A", names: Sequence[str] | None = None) -> list[np.ndarray]:
+    """Validate (2-D, finite, same n, not constant) and centre each layer once.
+
+    The centred layers are written side by side into one n x sum(d_i) buffer and returned as
+    column views of it, so that products against several layers run as one BLAS call.
+    """
+    mats: list[np.ndarray] = []
+    n = None
+    for i, x in enumerate(layers):
+        label = f"{side} layer {names[i] if names else i}"
+        a = as_matrix(x, label)
+        if n is None:
+            n = a.shape[0]
+        elif a.shape[0] != n:
+            raise DegenerateInputError(f"{label} has {a.shape[0]} samples but earlier layers have {n}: every layer must hold the same inputs")
+        check_finite(a, label)
+        mats.append(a)
+    if not mats:
+        raise DegenerateInputError(f"{side}: no layers given")
+    dtype = np.float32 if all(a.dtype == np.float32 for a in mats) else np.float64
+    offs = np.cumsum([0] + [a.shape[1] for a in mats])
+    buf = np.empty((n, int(offs[-1])), dtype)
+    out = []
+    for i, a in enumerate(mats):
+        view = buf[:, offs[i]:offs[i + 1]]
+        view[...] = a - a.mean(axis=0, dtype=np.float64)
+        check_not_constant(view, f"{side} layer {names[i] if names else i}")
+        out.append(view)
+    return out
+
+
+def choose_form(n: int, dims_a: Sequence[int], dims_b: Sequence[int], symmetric: bool) -> str:
+    """``"feature"`` or ``"gram"``, whichever needs fewer multiply-adds (Gram only if it fits in memory)."""
+    pairs = [(p, q) for p in dims_a for q in dims_b]
+    feature = sum(n * p * q for p, q in pairs) + sum(n * d * d for d in (dims_a if symmetric else list(dims_a) + list(dims_b)))
+    gram_layers = len(dims_a) if symmetric else len(dims_a) + len(dims_b)
+    gram = sum(n * n * d for d in (dims_a if symmetric else list(dims_a) + list(dims_b))) + len(pairs) * n * n
+    fits = gram_layers * n * n * 8 <= GRAM_BYTES
+    return "gram" if fits and gram < feature else "feature"
+
+
+def _batched_cross(a: np.ndarray, bs: list[np.ndarray], cancelled: Callable[[], None]) -> list[np.ndarray]:
+    """``[a.T @ b for b in bs]`` in float64.
+
+    Consecutive b's that are adjacent column views of one buffer (see :func:`prepare_layers`)
+    are multiplied in one BLAS call; float32 products run over row chunks summed in float64,
+    each chunk sized to take a fraction of a second so that cancellation stays responsive.
+    """
+    out: list[np.ndarray] = []
+    n = a.shape[0]
+    i = 0
+    target = 3e10  # multiply-adds x 2 per chunk
+    while i < len(bs):
+        j = i + 1
+        cols = bs[i].shape[1]
+        while (j < len(bs) and _adjacent(bs[j - 1], bs[j]) and 2.0 * a.shape[1] * (cols + bs[j].shape[1]) * min(n, 1024) <= target):
+            cols += bs[j].shape[1]
+            j += 1
+        block = bs[i] if j == i + 1 else _span(bs[i], cols)
+        if a.dtype == np.float64 or block.dtype == np.float64:
+            cancelled()
+            prod = np.asarray(a, np.float64).T @ np.asarray(block, np.float64)
+        else:
+            rows = int(min(8192, max(1024, target / (2.0 * a.shape[1] * cols))))
+            if rows >= n:
+                cancelled()
+                prod = (a.T @ block).astype(np.float64)
+            else:
+                prod = np.zeros((a.shape[1], cols), np.float64)
+                for s in range(0, n, rows):
+                    cancelled()
+                    prod += a[s:s + rows].T @ block[s:s + rows]
+        offs = np.cumsum([0] + [b.shape[1] for b in bs[i:j]])
+        out += [prod[:, offs[k]:offs[k + 1]] for k in range(j - i)]
+        i = j
+    return out
+
+
+def _adjacent(left: np.ndarray, right: np.ndarray) -> bool:
+    """True when ``right`` starts in memory where ``left``'s columns end (same buffer, same rows)."""
+    if left.base is None or left.base is not right.base or left.strides != right.strides or left.dtype != right.dtype:
+        return False
+    return right.__array_interface__["data"][0] == left.__array_interface__["data"][0] + left.shape[1] * left.itemsize
+
+
+def _span(first: np.ndarray, cols: int) -> np.ndarray:
+    """A column view of ``cols`` columns of ``first``'s buffer starting at ``first``."""
+    return np.lib.stride_tricks.as_strided(first, shape=(first.shape[0], cols), strides=first.strides, writeable=False)
+
+
+def similarity_heatmap(layers_a: Sequence[Any], layers_b: Sequence[Any] | None = None, measure: str = "cka", *,
+                       names_a: Sequence[str] | None = None, names_b: Sequence[str] | None = None,
+                       progress: Callable[[float, str], None] | None = None,
+                       check_cancelled: Callable[[], None] | None = None,
+                       form: str = "auto") -> Heatmap:
+    """The L_A x L_B matrix of ``measure`` between every layer of A and every layer of B.
+
+    ``layers_b=None`` compares A with itself (only the upper triangle is computed).
+    ``form``: "auto", "feature" or "gram" (shared measures only).
+    """
+    get_measure(measure)
+    progress = progress or _noop
+    cancelled = check_cancelled or _noop
+    symmetric = layers_b is None
+    na = list(names_a) if names_a else [str(i) for i in range(len(layers_a))]
+    if symmetric:
+        nb = na
+    else:
+        nb = list(names_b) if names_b else [str(i) for i in range(len(layers_b))]
+    if measure not in SHARED:
+        return _pairwise(layers_a, layers_b, measure, na, nb, progress, cancelled)
+    xs = prepare_layers(layers_a, "A", na)
+    ys = xs if symmetric else prepare_layers(layers_b, "B", nb)
+    n = xs[0].shape[0]
+    if ys[0].shape[0] != n:
+        raise DegenerateInputError(f"A has {n} samples per layer but B has {ys[0].shape[0]}: both must hold activations of the same inputs")
+    debiased = measure == "cka-debiased"
+    check_samples(xs[0], 4 if debiased else 2, "A", "the unbiased HSIC estimator divides by n - 3" if debiased else "")
+    if form == "auto":
+        form = choose_form(n, [x.shape[1] for x in xs], [y.shape[1] for y in ys], symmetric)
+        if measure.startswith("procrustes"):
+            form = "feature"
+    la, lb = len(xs), len(ys)
+    m = np.full((la, lb), np.nan)
+    if form == "gram":
+        m = _gram_cka(xs, ys, symmetric, debiased, progress, cancelled)
+    else:
+        steps = (la * (la + 1)) // 2 if symmetric else la + lb + la * lb
+        done = 0
+        stats: dict[tuple[str, int], LinearStats] = {}
+        sq: dict[tuple[str, int], float] = {}
+        sides = [("a", xs)] if symmetric else [("a", xs), ("b", ys)]
+        if measure.startswith("cka"):
+            if not symmetric:
+                for side, ls in sides:
+                    for i, x in enumerate(ls):
+                        xtx = _batched_cross(x, [x], cancelled)[0]
+                        rows = row_sq_norms(x)
+                        stats[(side, i)] = LinearStats(frob2(xtx), rows, float(rows.sum()), n)
+                        done += 1
+                        progress(done / steps, f"{measure}: self-products {done}/{la + lb}")
+        else:
+            for side, ls in sides:
+                for i, x in enumerate(ls):
+                    sq[(side, i)] = float(np.einsum("ij,ij->", x, x, dtype=np.float64))
+        for i, x in enumerate(xs):
+            js = list(range(i, lb)) if symmetric else list(range(lb))
+            prods = _batched_cross(x, [ys[j] for j in js], cancelled)
+            if symmetric and measure.startswith("cka"):
+                rows = row_sq_norms(x)
+                stats[("a", i)] = LinearStats(frob2(prods[0]), rows, float(rows.sum()), n)
+            for j, c in zip(js, prods):
+                if measure.startswith("cka"):
+                    m[i, j] = frob2(c)  # ||X_i^T Y_j||_F^2; divided by the norms below
+                else:
+                    s = nuclear_from_cross(c, sq[("a", i)], sq[("a", j) if symmetric else ("b", j)])
+                    m[i, j] = np.sqrt(max(2 - 2 * s, 0.0)) if measure == "procrustes" else np.arccos(s)
+            done += len(js)
+            progress(min(done / steps, 1.0), f"{measure}: row {i + 1}/{la}")
+        if measure.startswith("cka"):
+            for i in range(la):
+                for j in range(i if symmetric else 0, lb):
+                    sj = stats[("a", j)] if symmetric else stats[("b", j)]
+                    m[i, j] = cka_from_stats(m[i, j], stats[("a", i)], sj, debiased)
+        if symmetric:
+            iu = np.triu_indices(la, 1)
+            m[(iu[1], iu[0])] = m[iu]
+    progress(1.0, f"{measure}: done")
+    return Heatmap(m, na, nb, measure, form, n)
+
+
+def _gram_cka(xs: list[np.ndarray], ys: list[np.ndarray], symmetric: bool, debiased: bool,
+              progress: Callable[[float, str], None], cancelled: Callable[[], None]) -> np.ndarray:
+    """Linear (debiased) CKA through n x n Gram matrices built once per layer."""
+    from .cka import center_gram
+
+    def grams(ls: list[np.ndarray], side: str, offset: int, total: int) -> list[np.ndarray]:
+        out = []
+        for i, x in enumerate(ls):
+            cancelled()
+            g = (x @ x.T).astype(np.float64) if x.dtype == np.float32 else x @ x.T
+            if debiased:
+                g = center_gram(g, unbiased=True)
+            out.append(g)
+            progress((offset + i + 1) / total, f"Gram matrices {side} {i + 1}/{len(ls)}")
+        return out
+
+    total = len(xs) + (0 if symmetric else len(ys)) + 1
+    ga = grams(xs, "A", 0, total)
+    gb = ga if symmetric else grams(ys, "B", len(xs), total)
+    na = np.sqrt(np.maximum([float(np.vdot(g, g)) for g in ga], 0.0))
+    nb = na if symmetric else np.sqrt(np.maximum([float(np.vdot(g, g)) for g in gb], 0.0))
+    if (na == 0).any() or (nb == 0).any():
+        raise DegenerateInputError("CKA: a layer has zero variance across samples")
+    m = np.empty((len(ga), len(gb)))
+    for i, g in enumerate(ga):
+        cancelled()
+        for j in range(i if symmetric else 0, len(gb)):
+            m[i, j] = float(np.vdot(g, gb[j])) / (na[i] * nb[j])
+            if symmetric:
+                m[j, i] = m[i, j]
+    return m
+
+
+def _pairwise(layers_a: Sequence[Any], layers_b: Sequence[Any] | None, measure: str, na: list[str], nb: list[str],
+              progress: Callable[[float, str], None], cancelled: Callable[[], None]) -> Heatmap:
+    """One call of the measure per pair (used for measures without shared work)."""
+    fn = get_measure(measure)
+    symmetric = layers_b is None
+    lb_layers = layers_a if symmetric else layers_b
+    la, lb = len(layers_a), len(lb_layers)
+    m = np.full((la, lb), np.nan)
+    pairs = [(i, j) for i in range(la) for j in range(lb) if not symmetric or j >= i]
+    for k, (i, j) in enumerate(pairs):
+        cancelled()
+        try:
+            m[i, j] = fn(layers_a[i], lb_layers[j])
+        except DegenerateInputError as exc:
+            raise DegenerateInputError(f"{measure} between A layer {na[i]} and B layer {nb[j]}: {exc}") from None
+        if symmetric:
+            m[j, i] = m[i, j]
+        progress((k + 1) / len(pairs), f"{measure}: pair {k + 1}/{len(pairs)}")
+    return Heatmap(m, na, nb, measure, "pairwise", np.asarray(layers_a[0]).shape[0] if la else 0)

@@ -1,0 +1,85 @@
+"""Shared-work heatmaps equal the per-pair definitions; progress and cancellation work."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench_repsim.core.heatmap import choose_form, similarity_heatmap
+from workbench_repsim.core.measures import MEASURES
+from workbench_repsim.core.validate import DegenerateInputError
+
+
+def _layers(rng, n=300, dims=(20, 35, 20, 50), dtype=np.float64):
+    out, h = [], rng.standard_normal((n, dims[0]))
+    for d in dims:
+        h = np.tanh(h @ rng.standard_normal((h.shape[1], d)) / np.sqrt(h.shape[1])) + 0.1 * rng.standard_normal((n, d))
+        out.append(h.astype(dtype))
+    return out
+
+
+@pytest.mark.parametrize("measure", ["cka", "cka-debiased", "procrustes", "procrustes-angular"])
+@pytest.mark.parametrize("form", ["feature", "gram"])
+def test_shared_equals_pairwise(measure, form):
+    rng = np.random.default_rng(0)
+    a, b = _layers(rng), _layers(rng, dims=(10, 60, 30))
+    if form == "gram" and measure.startswith("procrustes"):
+        pytest.skip("Procrustes always uses the feature form")
+    fn = MEASURES[measure]
+    # sqrt(2 - 2s) and arccos(s) amplify rounding near s = 1 (the diagonal) to ~sqrt(eps)
+    tol = 1e-6 if measure.startswith("procrustes") else 1e-10
+    h = similarity_heatmap(a, b, measure, form=form)
+    ref = np.array([[fn(x, y) for y in b] for x in a])
+    assert h.matrix.shape == (4, 3)
+    assert np.allclose(h.matrix, ref, atol=tol)
+    hs = similarity_heatmap(a, None, measure, form=form)
+    refs = np.array([[fn(x, y) for y in a] for x in a])
+    assert np.allclose(hs.matrix, refs, atol=tol)
+
+
+def test_float32_offsets_shared_path():
+    rng = np.random.default_rng(1)
+    a = _layers(rng, n=5000)
+    a32 = [(x * 10 + 1e4).astype(np.float32) for x in a]
+    ref = similarity_heatmap([x.astype(np.float64) for x in a32], None, "cka").matrix
+    got = similarity_heatmap(a32, None, "cka", form="feature").matrix
+    assert np.abs(got - ref).max() < 1e-6
+
+
+def test_pairwise_fallback_and_progress():
+    rng = np.random.default_rng(2)
+    a = _layers(rng, n=120, dims=(5, 6, 7))
+    seen = []
+    h = similarity_heatmap(a, None, "svcca", progress=lambda f, m: seen.append(f))
+    assert np.allclose(np.diag(h.matrix), 1.0)
+    assert np.allclose(h.matrix, h.matrix.T)
+    assert seen and seen[-1] == 1.0
+
+
+def test_cancel_raises():
+    class Stop(Exception):
+        pass
+
+    calls = []
+
+    def check():
+        calls.append(1)
+        if len(calls) > 2:
+            raise Stop()
+
+    rng = np.random.default_rng(3)
+    with pytest.raises(Stop):
+        similarity_heatmap(_layers(rng), None, "cka", check_cancelled=check)
+
+
+def test_form_choice():
+    assert choose_form(10000, [768] * 12, [768] * 12, True) == "feature"
+    assert choose_form(200, [4096] * 4, [4096] * 4, False) == "gram"
+
+
+def test_mismatched_layers_clear_error():
+    rng = np.random.default_rng(4)
+    with pytest.raises(DegenerateInputError, match="same inputs"):
+        similarity_heatmap([rng.standard_normal((10, 3))], [rng.standard_normal((12, 3))], "cka")
+    with pytest.raises(DegenerateInputError, match="constant"):
+        similarity_heatmap([np.zeros((10, 3))], None, "cka")
