@@ -12,8 +12,8 @@ PYTEST_ARGS ?=
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install "$(TORCH)"
-	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[test]"
 	# torchattacks is the side-by-side reference in tests and benchmarks; --no-deps because it
 	# pins torchvision (which would replace torch) although it does not import it
 	$(BIN)/python -m pip install --no-deps "torchattacks==3.5.1"

@@ -56,9 +56,9 @@ def test_qthread_progress_partial_result(main_window, qtbot):
     handle = panel.compute(delay=0.002)
     handle.progress.connect(lambda f, m: progress.append(f))
     assert handle.id in main_window.job_widgets  # shown in the status bar
-    with qtbot.waitSignal(handle.finished, timeout=10000) as blocker:
-        pass
-    assert blocker.args[0][-1] == pytest.approx(sum(1 / k for k in range(1, 31)))
+    qtbot.waitUntil(lambda: handle.is_done, timeout=10000)
+    assert handle.state == "finished"
+    assert handle.result[-1] == pytest.approx(sum(1 / k for k in range(1, 31)))
     qtbot.waitUntil(panel.is_idle, timeout=5000)
     assert progress and progress[-1] == 1.0
     assert panel.partials >= 6  # partial results every 5 steps
@@ -70,9 +70,8 @@ def test_qthread_error_is_reported_not_fatal(main_window, qtbot):
     panel = main_window.open_panel("sample")
     qtbot.waitUntil(panel.is_idle, timeout=10000)
     handle = panel.compute(fail_at=3)
-    with qtbot.waitSignal(handle.failed, timeout=10000) as blocker:
-        pass
-    assert "deliberate failure at step 3" in blocker.args[0]
+    qtbot.waitUntil(lambda: handle.is_done, timeout=10000)
+    assert handle.state == "failed" and "deliberate failure at step 3" in handle.error
     qtbot.waitUntil(panel.is_idle, timeout=5000)
     assert main_window.errors_shown[-1][0] == "harmonic sums failed"
     # the panel keeps working after an error
@@ -86,9 +85,8 @@ def test_unexpected_exception_has_traceback_in_log(main_window, qtbot, sample_pl
     qtbot.waitUntil(panel.is_idle, timeout=10000)
 
     handle = panel.submit(_divide_by_zero, None, title="bad job")
-    with qtbot.waitSignal(handle.failed, timeout=10000) as blocker:
-        pass
-    assert blocker.args[0].startswith("ZeroDivisionError")
+    qtbot.waitUntil(lambda: handle.is_done, timeout=10000)
+    assert handle.state == "failed" and handle.error.startswith("ZeroDivisionError")
     qtbot.waitUntil(lambda: any("Traceback" in e[3] for e in main_window.log_dock.entries), timeout=5000)
 
 
@@ -105,8 +103,7 @@ def test_cancel_stops_within_half_a_second(main_window, qtbot):
     widget = main_window.job_widgets[handle.id]
     t0 = time.monotonic()
     widget.cancel_button.click()  # the status bar's Cancel button
-    with qtbot.waitSignal(handle.cancelled, timeout=2000):
-        pass
+    qtbot.waitUntil(lambda: handle.is_done, timeout=2000)
     assert time.monotonic() - t0 < 0.5
     assert handle.state == "cancelled"
 
