@@ -81,14 +81,16 @@ def mutation_class(b: np.ndarray, max_depth: int | None = None,
                    progress: Callable[[float, str], None] | None = None,
                    cancelled: Callable[[], bool] | None = None,
                    max_size: int | None = None,
-                   partial: Callable[["MutationClass"], None] | None = None) -> MutationClass:
+                   partial: Callable[["MutationClass"], None] | None = None,
+                   stop_abs: int | None = None) -> MutationClass:
     """Breadth-first enumeration of the mutation class of ``b`` up to isomorphism.
 
     max_depth: stop after this many mutation steps from the start; max_size: stop once this
     many members are known (mutation-infinite classes never end otherwise).  ``progress``
     receives (fraction, message) with fraction = expanded / discovered members;
     ``cancelled()`` is polled between batches (and the result is returned partial, with
-    ``complete=False``); ``partial`` receives the class after every BFS layer.
+    ``complete=False``); ``partial`` receives the class after every BFS layer; ``stop_abs``:
+    stop (``complete=False``) as soon as a member has an entry of at least this absolute value.
     """
     t0 = time.perf_counter()
     b = validate_b(b)
@@ -138,6 +140,11 @@ def mutation_class(b: np.ndarray, max_depth: int | None = None,
                         mc.parent.append(frontier[sel[j]])
                         mc.via.append(k)
                         mc.depth.append(d + 1)
+                        if stop_abs is not None and np.abs(y[j]).max() >= stop_abs:
+                            mc.complete = False
+                            mc.stopped = f"entry >= {stop_abs}"
+                            mc.seconds = time.perf_counter() - t0
+                            return mc
                 if max_size is not None and len(mc.members) >= max_size:
                     mc.complete = False
                     mc.stopped = f"max_size={max_size}"
