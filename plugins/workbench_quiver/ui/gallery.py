@@ -1,0 +1,136 @@
+"""Gallery of standard quivers: Dynkin, affine, elliptic and exceptional mutation-finite types.
+
+Each family is shown with a thumbnail; the size parameter(s) are chosen with spin boxes and
+the quiver comes from :func:`workbench_quiver.core.standard.standard_quiver`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family of standard quivers.  ``template`` uses ``{n}`` (and ``{q}`` for A~)."""
+
+    name: str
+    template: str
+    n_min: int = 0        # 0: no parameter
+    n_default: int = 0
+    q_min: int = 0
+    q_default: int = 0
+    n_max: int = 60
+    note: str = ""
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family("A\u2099", "A{n}", 1, 5, note="n vertices, linear"),
+    Family("D\u2099", "D{n}", 4, 6, note="n vertices"),
+    Family("E\u2086", "E6"), Family("E\u2087", "E7"), Family("E\u2088", "E8"),
+    Family("\u00c3(p,q)", "A~{n},{q}", 1, 3, 1, 2, note="p + q vertices, p \u2265 q, non-oriented cycle"),
+    Family("D\u0303\u2099", "D~{n}", 4, 6, note="n + 1 vertices"),
+    Family("\u1ebc\u2086", "E~6"), Family("\u1ebc\u2087", "E~7"), Family("\u1ebc\u2088", "E~8"),
+    Family("E\u2086\u207d\u00b9\u02b8\u00b9\u207e", "E6^(1,1)"), Family("E\u2087\u207d\u00b9\u02b8\u00b9\u207e", "E7^(1,1)"),
+    Family("E\u2088\u207d\u00b9\u02b8\u00b9\u207e", "E8^(1,1)"),
+    Family("X\u2086", "X6"), Family("X\u2087", "X7"),
+)
+
+
+def family_label(fam: Family, n: int = 0, q: int = 0) -> str:
+    """The type label of a family member, e.g. ``A5``, ``A~3,2``, ``D~6``."""
+    return fam.template.format(n=n or fam.n_default, q=q or fam.q_default)
+
+
+class GalleryView(QWidget):
+    """Choose a family and its size; :attr:`chosen` emits the label (e.g. ``"D~6"``)."""
+
+    chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setObjectName("quiver-gallery")
+        self.list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.list.setIconSize(QSize(104, 72))
+        self.list.setGridSize(QSize(124, 104))
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setMovement(QListWidget.Movement.Static)
+        self.list.setWordWrap(True)
+        self.n_spin = QSpinBox()
+        self.q_spin = QSpinBox()
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.load_button = QPushButton("Load")
+        self.load_button.setToolTip("Replace the quiver on the canvas (undo brings it back)")
+        self.load_button.clicked.connect(self._load)
+        self.list.itemDoubleClicked.connect(lambda _i: self._load())
+        self.list.currentRowChanged.connect(self._family_changed)
+        form = QFormLayout()
+        form.addRow("n / p", self.n_spin)
+        form.addRow("q", self.q_spin)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.list, 1)
+        lay.addWidget(self.note)
+        row = QHBoxLayout()
+        row.addLayout(form, 1)
+        row.addWidget(self.load_button, 0, Qt.AlignmentFlag.AlignBottom)
+        lay.addLayout(row)
+        for fam in FAMILIES:
+            item = QListWidgetItem(fam.name)
+            item.setToolTip(fam.template.replace("{n}", "n").replace("{q}", "q"))
+            self.list.addItem(item)
+        self._thumbs_done = False
+        self.list.setCurrentRow(6)
+
+    def showEvent(self, event) -> None:  # noqa: D401 - Qt API
+        super().showEvent(event)
+        self.make_thumbnails()
+
+    def make_thumbnails(self) -> None:
+        """Draw the family thumbnails (once; standard quivers at their default size)."""
+        if self._thumbs_done:
+            return
+        from workbench_quiver.core.standard import standard_quiver
+        from workbench_quiver.ui.layout import layout_positions
+        from workbench_quiver.ui.thumbnail import quiver_pixmap
+
+        for row, fam in enumerate(FAMILIES):
+            try:
+                b = standard_quiver(family_label(fam))
+                pos = layout_positions(b, "kamada-kawai")
+                self.list.item(row).setIcon(QIcon(quiver_pixmap(b, pos, width=104, height=72)))
+            except Exception:  # noqa: BLE001 - a missing thumbnail must not break the gallery
+                continue
+        self._thumbs_done = True
+
+    def current_family(self) -> Family:
+        return FAMILIES[max(0, self.list.currentRow())]
+
+    def _family_changed(self, row: int) -> None:
+        fam = FAMILIES[max(0, row)]
+        self.n_spin.setEnabled(fam.n_min > 0)
+        self.q_spin.setEnabled(fam.q_min > 0)
+        if fam.n_min:
+            self.n_spin.setRange(fam.n_min, fam.n_max)
+            self.n_spin.setValue(fam.n_default)
+        if fam.q_min:
+            self.q_spin.setRange(fam.q_min, fam.n_max)
+            self.q_spin.setValue(fam.q_default)
+        self.note.setText(f"<b>{fam.name}</b>: {fam.note}" if fam.note else f"<b>{fam.name}</b>")
+
+    def current_label(self) -> str:
+        fam = self.current_family()
+        n = self.n_spin.value() if fam.n_min else 0
+        q = self.q_spin.value() if fam.q_min else 0
+        if fam.q_min and q > n:  # A~(p, q) is written with p >= q
+            n, q = q, n
+        return family_label(fam, n, q)
+
+    def _load(self) -> None:
+        self.chosen.emit(self.current_label())

@@ -1,0 +1,142 @@
+"""The info side panel: live facts about the quiver on the canvas (from a
+:class:`~workbench_quiver.ui.summary.QuiverSummary`)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from workbench_quiver.ui.summary import QuiverSummary
+
+_PRETTY_SUB = str.maketrans("0123456789", "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089")
+
+
+def pretty_label(label: str) -> str:
+    """``D~6`` -> ``D̃₆``, ``A~3,2`` -> ``Ã(3,2)``, ``E6^(1,1)`` -> ``E₆⁽¹'¹⁾``."""
+    if label in ("infinite", "unknown", "empty", ""):
+        return label
+    if label.startswith("A~"):
+        return "\u00c3(" + label[2:] + ")"
+    if "^(1,1)" in label:
+        return label.split("^")[0][0] + label.split("^")[0][1:].translate(_PRETTY_SUB) + "\u207d\u00b9\u02b8\u00b9\u207e"
+    if len(label) > 1 and label[1] == "~":
+        return label[0] + "\u0303" + label[2:].translate(_PRETTY_SUB)
+    return label[0] + label[1:].translate(_PRETTY_SUB)
+
+
+def _vertex_list(labels: list[str], idx: list[int], limit: int = 12) -> str:
+    if not idx:
+        return "none"
+    names = [labels[i] if i < len(labels) else str(i + 1) for i in idx]
+    text = ", ".join(names[:limit])
+    return text + (f", \u2026 ({len(names)})" if len(names) > limit else "")
+
+
+class InfoView(QWidget):
+    """Type, evidence, class size, sinks/sources...; buttons to enumerate the class."""
+
+    enumerate_requested = Signal(object)   # max depth (int) or None
+    cancel_requested = Signal()
+    evidence_toggled = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.type_label = QLabel("\u2013")
+        self.type_label.setObjectName("quiver-type")
+        font = self.type_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.9)
+        font.setBold(True)
+        self.type_label.setFont(font)
+        self.family_label = QLabel("")
+        self.family_label.setStyleSheet("color: #52606d;")
+        self.evidence = QLabel("")
+        self.evidence.setWordWrap(True)
+        self.evidence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.evidence.setStyleSheet("color: #3e4c59;")
+        self.show_evidence = QCheckBox("Highlight evidence on the canvas")
+        self.show_evidence.setChecked(True)
+        self.show_evidence.toggled.connect(self.evidence_toggled)
+        self.fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setHorizontalSpacing(10)
+        for key, title in (("vertices", "Vertices"), ("arrows", "Arrows"), ("finite", "Mutation-finite"),
+                           ("class_size", "Class size"), ("acyclic", "Acyclic"), ("sinks", "Sinks"),
+                           ("sources", "Sources"), ("timing", "Identified in")):
+            lab = QLabel("\u2013")
+            lab.setWordWrap(True)
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields[key] = lab
+            form.addRow(f"<span style='color:#52606d'>{title}</span>", lab)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setStyleSheet("color: #d9e2ec;")
+        self.depth = QSpinBox()
+        self.depth.setRange(0, 200)
+        self.depth.setSpecialValueText("all")
+        self.depth.setToolTip("Largest mutation distance from this quiver to enumerate (all: the whole class)")
+        self.enum_button = QPushButton("Enumerate class")
+        self.enum_button.setToolTip("List the mutation class up to isomorphism (runs as a job; Cancel stops it)")
+        self.enum_button.clicked.connect(lambda: self.enumerate_requested.emit(self.depth.value() or None))
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("")
+        self.progress.setMaximumHeight(16)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.addWidget(self.type_label)
+        lay.addWidget(self.family_label)
+        lay.addWidget(self.evidence)
+        lay.addWidget(self.show_evidence)
+        lay.addWidget(line)
+        lay.addLayout(form)
+        lay.addStretch(1)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("depth"))
+        row.addWidget(self.depth)
+        row.addWidget(self.enum_button, 1)
+        row.addWidget(self.cancel_button)
+        lay.addLayout(row)
+        lay.addWidget(self.progress)
+
+    def show_pending(self) -> None:
+        self.fields["timing"].setText("identifying\u2026")
+
+    def show_summary(self, s: QuiverSummary, labels: list[str]) -> None:
+        self.type_label.setText(pretty_label(s.label))
+        self.type_label.setToolTip(f"label: {s.label}")
+        self.family_label.setText(s.family)
+        self.evidence.setText(s.description)
+        f = self.fields
+        f["vertices"].setText(f"{s.n_mutable} mutable" + (f" + {s.n_frozen} frozen" if s.n_frozen else ""))
+        f["arrows"].setText(f"{s.n_arrows}" + (f" (largest multiplicity {s.max_multiplicity})" if s.max_multiplicity > 1 else ""))
+        fin = {True: "yes", False: "no (mutation-infinite)", None: "not decided"}[s.finite_mutation]
+        f["finite"].setText(fin)
+        f["class_size"].setText(f"{s.class_size:,} quivers up to isomorphism" if s.class_size is not None
+                                else ("infinite" if s.finite_mutation is False else "not known (enumerate it)"))
+        f["acyclic"].setText("yes" if s.acyclic else "no (has an oriented cycle)")
+        f["sinks"].setText(_vertex_list(labels, s.sinks))
+        f["sources"].setText(_vertex_list(labels, s.sources))
+        f["timing"].setText(f"{s.identify_ms:.2f} ms")
+
+    def show_error(self, message: str) -> None:
+        self.type_label.setText("?")
+        self.evidence.setText(message)
+
+    def set_enumerating(self, running: bool) -> None:
+        self.enum_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        if running:
+            self.progress.setValue(0)
+            self.progress.setFormat("starting\u2026")
+
+    def set_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(round(1000 * fraction)))
+        self.progress.setFormat(message or f"{fraction * 100:.0f}%")
