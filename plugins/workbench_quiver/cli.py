@@ -1,0 +1,152 @@
+"""Headless quiver subcommands: ``workbench quiver classify | class | identify | convert | tikz``.
+
+Imports nothing heavy at module level (numpy and the core are imported inside handlers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _err(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 2
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import ClassifySpec, run_classify
+
+    try:
+        rows = run_in_terminal(run_classify, ClassifySpec(args.file, seed=args.seed), title="classify", quiet=True)
+    except JobError as exc:
+        return _err(str(exc))
+    for d in rows:
+        print(json.dumps(d))
+    return 0
+
+
+def cmd_class(args: argparse.Namespace) -> int:
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .core.formats import write_benchmark_csv
+    from .jobs import ClassByTypeSpec, run_class_by_type
+
+    try:
+        res = run_in_terminal(run_class_by_type, ClassByTypeSpec(args.type, max_size=args.max_size),
+                              title=f"class {args.type}", quiet=not sys.stderr.isatty())
+    except JobError as exc:
+        return _err(str(exc))
+    if not res.complete:
+        return _err(f"enumeration stopped early ({res.stopped}) after {len(res)} quivers")
+    if args.out:
+        try:
+            with open(args.out, "w", encoding="utf-8") as fh:
+                if args.out.lower().endswith(".csv"):
+                    fh.write(write_benchmark_csv(res.members))
+                else:
+                    for b, path in zip(res.members, res.paths):
+                        fh.write(json.dumps({"b": [[int(x) for x in row] for row in b], "path": path}) + "\n")
+        except OSError as exc:
+            return _err(f"cannot write {args.out}: {exc}")
+    print(json.dumps({"type": res.label, "size": len(res)}))
+    return 0
+
+
+def _read_one(path: str):
+    from .core.formats import read_quiver_file
+
+    return read_quiver_file(path)
+
+
+def cmd_identify(args: argparse.Namespace) -> int:
+    from .core.identify import identify
+
+    try:
+        q = _read_one(args.file)
+    except (OSError, ValueError) as exc:
+        return _err(f"cannot read {args.file}: {exc}")
+    r = identify(q.b, seed=args.seed)
+    d = r.to_dict()
+    d["evidence"] = {k: v for k, v in r.evidence.items() if k in ("highlight_vertices", "highlight_arrows", "vatne_type",
+                                                                  "puncture_types", "cycle", "p", "q", "path", "table")}
+    print(json.dumps(d, default=str))
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from .core import formats
+
+    try:
+        q = _read_one(args.input)
+    except (OSError, ValueError) as exc:
+        return _err(f"cannot read {args.input}: {exc}")
+    out = args.output.lower()
+    try:
+        if out.endswith(".qmu"):
+            text = formats.write_qmu(q)
+        elif out.endswith(".json"):
+            text = formats.to_json(q) + "\n"
+        elif out.endswith(".csv"):
+            text = formats.write_benchmark_csv([q.b])
+        elif out.endswith(".tex"):
+            text = formats.to_tikz(q)
+        else:
+            text = formats.write_b_text(q.b)
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except (OSError, ValueError) as exc:
+        return _err(str(exc))
+    return 0
+
+
+def cmd_tikz(args: argparse.Namespace) -> int:
+    from .core.formats import to_tikz
+
+    try:
+        q = _read_one(args.file)
+    except (OSError, ValueError) as exc:
+        return _err(f"cannot read {args.file}: {exc}")
+    text = to_tikz(q)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add the quiver subcommands to an argparse sub-parsers object."""
+    p = subparsers.add_parser("classify", help="identify the mutation type of every quiver in a file",
+                              description="FILE: JSON lines ({\"b\": [[...]]} per line) or the benchmark CSV "
+                                          "(one flattened n x n B-matrix per line). Prints one JSON object per quiver.")
+    p.add_argument("file")
+    p.add_argument("--seed", type=int, default=0, help="seed of the randomised searches (default 0)")
+    p.set_defaults(func=cmd_classify)
+
+    p = subparsers.add_parser("class", help="enumerate the mutation class of a type label",
+                              description="Prints {\"type\": LABEL, \"size\": N}; --out writes the members "
+                                          "(JSON lines with b and path, or CSV by extension).")
+    p.add_argument("--type", required=True, help="A5, D7, E8, A~3,2, D~10, E~7, E6^(1,1), X7, ...")
+    p.add_argument("--out", default=None, help="write the members to this file (.jsonl or .csv)")
+    p.add_argument("--max-size", type=int, default=2_000_000, help="stop (with an error) beyond this many quivers")
+    p.set_defaults(func=cmd_class)
+
+    p = subparsers.add_parser("identify", help="identify one quiver (.qmu, .json, .csv, B-matrix text) with evidence")
+    p.add_argument("file")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_identify)
+
+    p = subparsers.add_parser("convert", help="convert between .qmu, .json, .csv, .tex (TikZ) and B-matrix text")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.set_defaults(func=cmd_convert)
+
+    p = subparsers.add_parser("tikz", help="TikZ code of a quiver (stdout or --out)")
+    p.add_argument("file")
+    p.add_argument("--out", default=None)
+    p.set_defaults(func=cmd_tikz)

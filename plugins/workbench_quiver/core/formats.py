@@ -1,0 +1,334 @@
+"""Quiver file formats (Qt-free): Keller's .qmu, Sage-style B-matrix text, the benchmark CSV
+(one flattened n x n B-matrix per line), JSON / JSON lines, networkx DiGraph, TikZ.
+
+Every reader raises ``ValueError`` naming the line and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, Iterable
+
+import numpy as np
+
+from .quiver import Quiver, square_matrix, validate_b
+
+# --------------------------------------------------------------------------- Keller .qmu
+
+
+def write_qmu(q: Quiver) -> str:
+    """Keller's quiver-mutation applet format (as written by SageMath's ``qmu_save``): the
+    full square matrix of all vertices, then one ``radius x y [1 if frozen]`` line per
+    vertex (positions in applet pixels; our positions are written as they are)."""
+    s = square_matrix(q.b)
+    N = s.shape[0]
+    pos = q.positions if q.positions is not None else default_positions(q.b)
+    lines = ["//Number of points", str(N), "//Vertex radius", "9", "//Labels shown", "1", "//Matrix", f"{N} {N}"]
+    for i in range(N):
+        lines.append(" ".join(str(int(v)) for v in s[i]) + " ")
+    lines.append("//Points")
+    for i in range(N):
+        x, y = pos[i]
+        line = f"9 {float(x):.6g} {float(y):.6g}"
+        if i >= q.n_mutable:
+            line += " 1"
+        lines.append(line)
+    lines += ["//Historycounter", "-1", "//History", "", "//Cluster is null"]
+    return "\n".join(lines) + "\n"
+
+
+def read_qmu(text: str) -> Quiver:
+    """Parse a .qmu file.  Frozen vertices (a trailing ``1`` on their point line) are moved
+    after the mutable ones; arrows between two frozen vertices are dropped (an exchange
+    matrix does not record them)."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    sections: dict[str, list[tuple[int, str]]] = {}
+    current = None
+    for no, ln in enumerate(lines, start=1):
+        if ln.startswith("//"):
+            current = ln[2:].strip().lower()
+            sections.setdefault(current, [])
+        elif current is not None and ln:
+            sections[current].append((no, ln))
+    if "matrix" not in sections:
+        raise ValueError("not a .qmu file: no '//Matrix' section")
+    mat_lines = sections["matrix"]
+    if not mat_lines:
+        raise ValueError("'//Matrix' section is empty")
+    no, head = mat_lines[0]
+    try:
+        r, c = (int(x) for x in head.split()[:2])
+    except ValueError:
+        raise ValueError(f"line {no}: expected the matrix size 'N N', got {head!r}") from None
+    if r != c:
+        raise ValueError(f"line {no}: the .qmu matrix must be square, got {r} x {c}")
+    rows = []
+    for no, ln in mat_lines[1:1 + r]:
+        try:
+            vals = [int(x) for x in ln.split()]
+        except ValueError:
+            raise ValueError(f"line {no}: non-integer entry in matrix row {ln!r}") from None
+        if len(vals) != r:
+            raise ValueError(f"line {no}: matrix row has {len(vals)} entries, expected {r}")
+        rows.append(vals)
+    if len(rows) != r:
+        raise ValueError(f"'//Matrix' announces {r} rows but has {len(rows)}")
+    m = np.array(rows, dtype=np.int64).reshape(r, r)
+    pts = sections.get("points", [])
+    frozen = np.zeros(r, dtype=bool)
+    pos = None
+    if pts:
+        if len(pts) < r:
+            raise ValueError(f"'//Points' has {len(pts)} lines, expected {r}")
+        pos = np.zeros((r, 2))
+        for i, (no, ln) in enumerate(pts[:r]):
+            parts = ln.split()
+            try:
+                pos[i] = float(parts[1]), float(parts[2])
+            except (IndexError, ValueError):
+                raise ValueError(f"line {no}: expected 'radius x y', got {ln!r}") from None
+            if len(parts) >= 4 and parts[3] == "1":
+                frozen[i] = True
+    order = np.concatenate([np.flatnonzero(~frozen), np.flatnonzero(frozen)])
+    m = m[np.ix_(order, order)]
+    n = int((~frozen).sum())
+    sq = m[:n, :n]
+    bad = np.argwhere(sq != -sq.T)
+    if len(bad):
+        i, j = (int(order[x]) for x in bad[0])
+        raise ValueError(f".qmu matrix not skew-symmetric at ({i},{j})")
+    b = m[:, :n]
+    return Quiver(b, labels=[str(int(i)) for i in order] if frozen.any() else None,
+                  positions=pos[order] if pos is not None else None)
+
+
+# --------------------------------------------------------------------------- Sage-style text
+
+
+def write_b_text(b: np.ndarray) -> str:
+    """Sage's matrix printout: one bracketed row per line, right-aligned columns."""
+    b = validate_b(b)
+    width = max(len(str(int(v))) for v in b.flat) if b.size else 1
+    return "\n".join("[" + " ".join(str(int(v)).rjust(width) for v in row) + "]" for row in b) + "\n"
+
+
+def read_b_text(text: str) -> np.ndarray:
+    """Parse a B-matrix: Sage's bracketed rows, a Python/JSON nested list, or rows of
+    whitespace/comma-separated integers (one row per line)."""
+    t = text.strip()
+    if not t:
+        raise ValueError("empty B-matrix text")
+    if t.startswith("[["):
+        try:
+            return validate_b(json.loads(t))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"B-matrix looks like a nested list but is not valid: {exc}") from None
+    rows = []
+    for no, ln in enumerate(t.splitlines(), start=1):
+        ln = ln.strip().strip("[]()").strip()
+        if not ln:
+            continue
+        try:
+            rows.append([int(x) for x in re.split(r"[,\s]+", ln) if x])
+        except ValueError:
+            raise ValueError(f"line {no}: not a row of integers: {ln!r}") from None
+    lens = {len(r) for r in rows}
+    if len(lens) != 1:
+        raise ValueError(f"rows of different lengths: {sorted(lens)}")
+    return validate_b(rows)
+
+
+# --------------------------------------------------------------------------- benchmark CSV
+
+
+def read_benchmark_csv(text: str) -> list[np.ndarray]:
+    """The quiver benchmark CSV: one flattened n x n B-matrix per line (row-major).  A header
+    line (non-numeric) is skipped; a non-numeric last column (a class label) is ignored."""
+    out = []
+    for no, ln in enumerate(text.splitlines(), start=1):
+        ln = ln.strip()
+        if not ln:
+            continue
+        fields = [f.strip().strip('"') for f in ln.split(",")]
+        try:
+            vals = [int(float(f)) for f in fields]
+        except ValueError:
+            if out or no > 1:
+                try:
+                    vals = [int(float(f)) for f in fields[:-1]]
+                except ValueError:
+                    raise ValueError(f"line {no}: non-numeric entries in {ln[:60]!r}") from None
+            else:
+                continue  # header
+        n = math.isqrt(len(vals))
+        if n * n != len(vals):
+            raise ValueError(f"line {no}: {len(vals)} numbers is not a square n*n (a flattened n x n B-matrix)")
+        try:
+            out.append(validate_b(np.array(vals, dtype=np.int64).reshape(n, n)))
+        except ValueError as exc:
+            raise ValueError(f"line {no}: {exc}") from None
+    if not out:
+        raise ValueError("no quivers in the CSV file")
+    return out
+
+
+def write_benchmark_csv(matrices: Iterable[np.ndarray]) -> str:
+    lines = []
+    for b in matrices:
+        b = validate_b(b)
+        if b.shape[0] != b.shape[1]:
+            raise ValueError("the benchmark CSV holds square B-matrices only (no frozen vertices)")
+        lines.append(",".join(str(int(v)) for v in b.flat))
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def to_json(q: Quiver) -> str:
+    return json.dumps(q.to_dict())
+
+
+def from_json(text: str) -> Quiver:
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc}") from None
+    if isinstance(d, list):
+        d = {"b": d}
+    return Quiver.from_dict(d)
+
+
+def read_json_lines(text: str) -> list[np.ndarray]:
+    """JSON lines, one ``{"b": [[...], ...]}`` (or a bare nested list) per line."""
+    out = []
+    for no, ln in enumerate(text.splitlines(), start=1):
+        ln = ln.strip()
+        if not ln:
+            continue
+        try:
+            d = json.loads(ln)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"line {no}: invalid JSON: {exc}") from None
+        b = d.get("b") if isinstance(d, dict) else d
+        if b is None:
+            raise ValueError(f"line {no}: no 'b' entry (the exchange matrix)")
+        try:
+            out.append(validate_b(b))
+        except ValueError as exc:
+            raise ValueError(f"line {no}: {exc}") from None
+    if not out:
+        raise ValueError("no quivers in the JSON lines file")
+    return out
+
+
+def read_quiver_list(path: str) -> list[np.ndarray]:
+    """Read JSON lines or the benchmark CSV (chosen by content: a line starting with '{' or
+    '[' means JSON)."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if not first:
+        raise ValueError(f"{path}: empty file")
+    if first[0] in "{[":
+        return read_json_lines(text)
+    return read_benchmark_csv(text)
+
+
+def read_quiver_file(path: str) -> Quiver:
+    """One quiver from .qmu, .json, .csv (first line) or B-matrix text (by extension)."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    low = path.lower()
+    if low.endswith(".qmu"):
+        return read_qmu(text)
+    if low.endswith(".json"):
+        return from_json(text)
+    if low.endswith(".csv"):
+        return Quiver(read_benchmark_csv(text)[0])
+    return Quiver(read_b_text(text))
+
+
+# --------------------------------------------------------------------------- networkx
+
+
+def to_networkx(q: Quiver):
+    """DiGraph: nodes 0..n+m-1 with attributes ``frozen``, ``label`` and ``pos``; an edge i -> j
+    with ``weight`` = multiplicity for every b[i, j] > 0."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    labels = q.vertex_labels()
+    for v in range(q.n_vertices):
+        attrs: dict[str, Any] = {"frozen": v >= q.n_mutable, "label": labels[v]}
+        if q.positions is not None:
+            attrs["pos"] = (float(q.positions[v, 0]), float(q.positions[v, 1]))
+        g.add_node(v, **attrs)
+    for i, j, m in q.arrows():
+        g.add_edge(i, j, weight=int(m))
+    return g
+
+
+def from_networkx(g) -> Quiver:
+    """Quiver from a DiGraph (edge attribute ``weight``, default 1; node attribute ``frozen``).
+    Antiparallel edges cancel (b[i,j] = w(i->j) - w(j->i)); self-loops are refused."""
+    nodes = list(g.nodes)
+    mutable = [v for v in nodes if not g.nodes[v].get("frozen", False)]
+    frozen = [v for v in nodes if g.nodes[v].get("frozen", False)]
+    order = mutable + frozen
+    idx = {v: i for i, v in enumerate(order)}
+    N = len(order)
+    s = np.zeros((N, N), dtype=np.int64)
+    for u, v, d in g.edges(data=True):
+        if u == v:
+            raise ValueError(f"self-loop at vertex {u!r}: quivers for mutation have no loops")
+        w = d.get("weight", 1)
+        if int(w) != w:
+            raise ValueError(f"edge {u!r} -> {v!r} has non-integer weight {w!r}")
+        s[idx[u], idx[v]] += int(w)
+        s[idx[v], idx[u]] -= int(w)
+    n = len(mutable)
+    b = s[:, :n]
+    pos = None
+    if all("pos" in g.nodes[v] for v in order) and order:
+        pos = np.array([g.nodes[v]["pos"] for v in order], dtype=float)
+    labels = [str(g.nodes[v].get("label", v)) for v in order]
+    return Quiver(b, labels=labels, positions=pos)
+
+
+# --------------------------------------------------------------------------- TikZ
+
+
+def default_positions(b: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Circular layout (radius 100 units, first vertex on top, clockwise)."""
+    N = b.shape[0]
+    t = np.pi / 2 - 2 * np.pi * np.arange(N) / max(N, 1)
+    return np.stack([100 * np.cos(t), -100 * np.sin(t)], axis=1)
+
+
+def to_tikz(q: Quiver, scale: float = 0.02, highlight: Iterable[int] = ()) -> str:
+    """A standalone ``tikzpicture``: mutable vertices as circles, frozen ones as squares,
+    multiplicities as arrow labels (y axis flipped: editor coordinates grow downwards)."""
+    pos = q.positions if q.positions is not None else default_positions(q.b)
+    labels = q.vertex_labels()
+    hl = set(int(v) for v in highlight)
+    out = ["\\begin{tikzpicture}[>=stealth, every node/.style={inner sep=1.5pt}]",
+           "  \\tikzset{mut/.style={circle, draw, fill=white, minimum size=14pt},"
+           " fro/.style={rectangle, draw, fill=gray!25, minimum size=13pt},"
+           " hl/.style={draw=red, very thick}}"]
+    for v in range(q.n_vertices):
+        style = "fro" if v >= q.n_mutable else "mut"
+        if v in hl:
+            style += ", hl"
+        x, y = pos[v]
+        lab = re.sub(r"([#$%&_{}])", r"\\\1", labels[v])
+        out.append(f"  \\node[{style}] (v{v}) at ({x * scale:.3f}, {-y * scale:.3f}) {{${lab}$}};")
+    for i, j, m in q.arrows():
+        if m == 1:
+            out.append(f"  \\draw[->] (v{i}) -- (v{j});")
+        else:
+            out.append(f"  \\draw[->] (v{i}) -- node[midway, fill=white, font=\\scriptsize] {{{m}}} (v{j});")
+    out.append("\\end{tikzpicture}")
+    return "\n".join(out) + "\n"

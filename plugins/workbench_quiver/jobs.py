@@ -1,0 +1,251 @@
+"""Quiver jobs: picklable frozen-dataclass specs and module-level ``run_*(spec, ctx)``
+functions calling the Qt-free core.  Used by the panel (on its QThread) and by the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from workbench.jobs import JobCancelled, JobContext, JobError
+
+Matrix = tuple[tuple[int, ...], ...]
+
+
+def as_spec_matrix(b: Any) -> Matrix:
+    """A B-matrix as a hashable tuple of tuples (the form specs hold)."""
+    return tuple(tuple(int(x) for x in row) for row in np.asarray(b))
+
+
+def _validated(b: Matrix) -> np.ndarray:
+    from .core.quiver import validate_b
+
+    try:
+        if len(b) == 0:
+            raise ValueError("the quiver has no vertices")
+        return validate_b(np.array(b, dtype=object) if any(abs(int(x)) >= 2**62 for r in b for x in r) else np.array(b, dtype=np.int64))
+    except ValueError as exc:
+        raise JobError(f"invalid quiver: {exc}") from None
+
+
+# --------------------------------------------------------------------------- enumerate
+
+
+@dataclass(frozen=True)
+class EnumerateSpec:
+    """Breadth-first enumeration of the mutation class of ``b`` (up to isomorphism)."""
+
+    b: Matrix
+    max_depth: int | None = None
+    max_size: int | None = 200_000
+    device: str = "cpu"
+
+
+@dataclass
+class EnumerateResult:
+    """members: exchange matrices ((n+m) x n, start labelling); paths: mutation sequences
+    from the start; depths; complete: False if stopped early (why in ``stopped``)."""
+
+    members: list[np.ndarray]
+    paths: list[list[int]]
+    depths: list[int]
+    complete: bool
+    stopped: str
+    seconds: float
+    n_mutable: int
+    label: str = ""
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+
+def _enumerate_result(mc, label: str = "") -> EnumerateResult:
+    return EnumerateResult(members=mc.matrices(), paths=[mc.path(i) for i in range(len(mc))], depths=list(mc.depth),
+                           complete=mc.complete, stopped=mc.stopped, seconds=mc.seconds, n_mutable=mc.n_mutable,
+                           label=label)
+
+
+def run_enumerate(spec: EnumerateSpec, ctx: JobContext) -> EnumerateResult:
+    """Enumerate with progress and Cancel; partial results after every BFS layer (and the
+    partial class is delivered through ``ctx.partial`` before a cancellation is raised)."""
+    from .core.enumerate import mutation_class
+
+    b = _validated(spec.b)
+    mc = mutation_class(b, max_depth=spec.max_depth, max_size=spec.max_size, progress=ctx.progress,
+                        cancelled=ctx.cancelled,
+                        partial=lambda m: ctx.partial(_enumerate_result(m)))
+    res = _enumerate_result(mc)
+    if mc.stopped == "cancelled":
+        ctx.partial(res)
+        raise JobCancelled()
+    ctx.progress(1.0, f"{len(res)} quivers" + ("" if res.complete else f" (stopped: {res.stopped})"))
+    return res
+
+
+@dataclass(frozen=True)
+class ClassByTypeSpec:
+    """Enumerate the class of a type label from its standard quiver."""
+
+    label: str
+    max_size: int | None = 2_000_000
+    device: str = "cpu"
+
+
+def run_class_by_type(spec: ClassByTypeSpec, ctx: JobContext) -> EnumerateResult:
+    from .core.standard import normalise_label, standard_quiver
+
+    try:
+        label = normalise_label(spec.label)
+        b = standard_quiver(label)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    res = run_enumerate(EnumerateSpec(as_spec_matrix(b), None, spec.max_size), ctx)
+    res.label = label
+    return res
+
+
+# --------------------------------------------------------------------------- identify
+
+
+@dataclass(frozen=True)
+class IdentifySpec:
+    b: Matrix
+    seed: int = 0
+    with_class_size: bool = True
+    device: str = "cpu"
+
+
+@dataclass
+class IdentifyResult:
+    """The type (``type_result``: core.identify.TypeResult), the class size when known
+    without enumeration, and the cheap facts of :func:`core.info.quiver_info`."""
+
+    type_result: Any
+    class_size: int | None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.type_result.label
+
+
+def run_identify(spec: IdentifySpec, ctx: JobContext) -> IdentifyResult:
+    from .core.class_size import class_size
+    from .core.identify import identify
+    from .core.info import quiver_info
+
+    b = _validated(spec.b)
+    ctx.check_cancelled()
+    tr = identify(b, seed=spec.seed)
+    size = None
+    if spec.with_class_size and tr.family not in ("infinite", "unknown", "product"):
+        size = class_size(tr.label, allow_enumeration=False)
+    return IdentifyResult(tr, size, quiver_info(b))
+
+
+# --------------------------------------------------------------------------- random walk
+
+
+@dataclass(frozen=True)
+class RandomWalkSpec:
+    """``steps`` random mutations (never the same vertex twice in a row)."""
+
+    b: Matrix
+    steps: int = 20
+    seed: int = 0
+    device: str = "cpu"
+
+
+@dataclass
+class RandomWalkResult:
+    sequence: list[int]
+    matrices: list[np.ndarray]  # after each step
+    max_abs_entry: int
+
+
+def run_random_walk(spec: RandomWalkSpec, ctx: JobContext) -> RandomWalkResult:
+    from .core.mutation import mutate
+
+    b = _validated(spec.b)
+    n = b.shape[1]
+    if n == 0:
+        raise JobError("the quiver has no mutable vertex")
+    rng = np.random.default_rng(spec.seed)
+    seq, mats, last = [], [], -1
+    cur = b
+    for step in range(spec.steps):
+        ctx.check_cancelled()
+        k = int(rng.integers(n))
+        if n > 1 and k == last:
+            k = (k + 1 + int(rng.integers(n - 1))) % n
+        cur = mutate(cur, k)
+        seq.append(k)
+        mats.append(cur)
+        last = k
+        ctx.progress((step + 1) / max(spec.steps, 1), f"step {step + 1}")
+    mx = max((int(np.abs(m).max()) for m in mats), default=int(np.abs(b).max()) if b.size else 0)
+    return RandomWalkResult(seq, mats, mx)
+
+
+# --------------------------------------------------------------------------- equivalence, size
+
+
+@dataclass(frozen=True)
+class EquivalenceSpec:
+    b1: Matrix
+    b2: Matrix
+    max_class: int = 50_000
+    device: str = "cpu"
+
+
+def run_equivalence(spec: EquivalenceSpec, ctx: JobContext) -> tuple[bool | None, str]:
+    from .core.equivalence import mutation_equivalent
+
+    return mutation_equivalent(_validated(spec.b1), _validated(spec.b2), max_class=spec.max_class)
+
+
+@dataclass(frozen=True)
+class ClassSizeSpec:
+    label: str
+    allow_enumeration: bool = True
+    device: str = "cpu"
+
+
+def run_class_size(spec: ClassSizeSpec, ctx: JobContext) -> int | None:
+    from .core.class_size import class_size
+
+    try:
+        return class_size(spec.label, allow_enumeration=spec.allow_enumeration)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- classify many
+
+
+@dataclass(frozen=True)
+class ClassifySpec:
+    """Identify every quiver of a JSON-lines / benchmark-CSV file."""
+
+    path: str
+    seed: int = 0
+    device: str = "cpu"
+
+
+def run_classify(spec: ClassifySpec, ctx: JobContext) -> list[dict[str, Any]]:
+    from .core.formats import read_quiver_list
+    from .core.identify import identify
+
+    try:
+        mats = read_quiver_list(spec.path)
+    except (OSError, ValueError) as exc:
+        raise JobError(f"cannot read {spec.path}: {exc}") from None
+    out = []
+    for i, b in enumerate(mats):
+        ctx.check_cancelled()
+        d = identify(b, seed=spec.seed).to_dict()
+        d = {"index": i, **d}
+        out.append(d)
+        ctx.progress((i + 1) / len(mats), f"{i + 1}/{len(mats)}")
+    return out
