@@ -1,0 +1,148 @@
+"""Headless commands of the Representation similarity plugin (``workbench repsim ...``).
+
+* ``compare --a A.npy --b B.npy --measure NAME``: prints ``{"value": ...}``;
+* ``heatmap --a A.npz --b B.npz --measure NAME --out M.npy [--figure FILE]``: the L_A x L_B
+  matrix (``--a MODEL --data DATA`` takes activations from a zoo model or a local folder);
+* ``zoo``: lists the default models and their metrics;
+* ``stitch --a MODEL --b MODEL``: the stitching table as JSON.
+
+This module imports only the standard library at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+MEASURE_NAMES = ("cka", "cka-debiased", "cka-rbf", "procrustes", "procrustes-angular", "cca", "svcca", "pwcca", "rsa",
+                 "basis-correlation")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("compare", help="one similarity value between two n x d activation files (.npy)",
+                              description="Compare two activation matrices (same n rows) and print {\"value\": ...}.")
+    p.add_argument("--a", required=True, metavar="A.npy", help="n x d array (rows = inputs, columns = neurons)")
+    p.add_argument("--b", required=True, metavar="B.npy", help="n x d' array for the same n inputs")
+    p.add_argument("--measure", default="cka", choices=MEASURE_NAMES)
+    p.set_defaults(func=_compare)
+
+    h = subparsers.add_parser("heatmap", help="layer-by-layer similarity matrix of two models",
+                              description="L_A x L_B matrix of a measure between every layer of A and every layer of B. "
+                                          "A and B are .npz files (one n x d_i array per layer, in layer order), zoo model "
+                                          "names (see `workbench repsim zoo`) or local model folders.")
+    h.add_argument("--a", required=True, help="A.npz, a zoo model name or a local model folder")
+    h.add_argument("--b", default="", help="B.npz / model (omit to compare A with itself)")
+    h.add_argument("--measure", default="cka", choices=MEASURE_NAMES)
+    h.add_argument("--out", required=True, metavar="M.npy", help="where to write the matrix")
+    h.add_argument("--figure", default="", metavar="FILE", help="also write a figure (.png, .svg or .pdf)")
+    h.add_argument("--data", default="default", help="for models: 'default', a text file or an image folder")
+    h.add_argument("--pooling", default="mean", choices=("mean", "last", "first", "tokens"))
+    h.add_argument("--max-samples", type=int, default=1000)
+    h.set_defaults(func=_heatmap)
+
+    z = subparsers.add_parser("zoo", help="list the default models shipped in resources/repsim")
+    z.set_defaults(func=_zoo)
+
+    s = subparsers.add_parser("stitch", help="stitching table between two models of the zoo (JSON)")
+    s.add_argument("--a", required=True)
+    s.add_argument("--b", required=True)
+    s.add_argument("--steps", type=int, default=150)
+    s.set_defaults(func=_stitch)
+
+
+def _fail(msg: str) -> int:
+    print(f"workbench repsim: error: {msg}", file=sys.stderr)
+    return 2
+
+
+def _load_npy(path: str, label: str):
+    import numpy as np
+
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"{label}: {p} does not exist")
+    try:
+        a = np.load(p, allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(f"{label}: {p.name} cannot be read without unpickling ({exc}); save a numeric array") from None
+    except Exception as exc:  # noqa: BLE001
+        raise ValueError(f"{label}: {p.name} is not a .npy file ({exc})") from None
+    if not hasattr(a, "ndim"):
+        raise ValueError(f"{label}: {p.name} is an .npz archive; `compare` takes one n x d array per file (.npy)")
+    if a.ndim != 2:
+        raise ValueError(f"{label}: {p.name} has shape {a.shape}; expected an n x d matrix")
+    return a
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .core.measures import compare
+    from .core.validate import DegenerateInputError
+
+    try:
+        a, b = _load_npy(args.a, "--a"), _load_npy(args.b, "--b")
+        if a.shape[0] != b.shape[0]:
+            raise ValueError(f"--a has n = {a.shape[0]} rows but --b has n = {b.shape[0]}: both must hold the same inputs")
+        value = compare(a, b, args.measure)
+    except (ValueError, DegenerateInputError) as exc:
+        return _fail(str(exc))
+    print(json.dumps({"value": value}))
+    return 0
+
+
+def _heatmap(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import HeatmapSpec, run_heatmap
+
+    spec = HeatmapSpec(model_a=args.a, model_b=args.b, data=args.data, pooling=args.pooling, measure=args.measure,
+                       max_samples=args.max_samples, panels=("AB",) if args.b else ("AA",))
+    try:
+        res = run_in_terminal(run_heatmap, spec, title=f"{args.measure} heatmap")
+    except JobError as exc:
+        return _fail(str(exc))
+    key = "AB" if args.b else "AA"
+    m = res.matrices[key]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, m)
+    names_b = res.names_b if args.b else res.names_a
+    print(json.dumps({"out": str(out), "shape": list(m.shape), "layers_a": res.names_a, "layers_b": names_b,
+                      "n": res.n, "form": res.form}))
+    if args.figure:
+        try:
+            from .core.figure import save_heatmap_figure
+            save_heatmap_figure(m, res.names_a, names_b, args.measure, args.figure,
+                                title=f"{args.measure}: {Path(args.a).name} vs {Path(args.b).name if args.b else 'itself'}")
+        except (ImportError, ValueError) as exc:
+            return _fail(f"matrix written, figure not: {exc}")
+    return 0
+
+
+def _zoo(_args: argparse.Namespace) -> int:
+    from .core.zoo import ZOO, provenance
+    from .core.validate import DegenerateInputError
+
+    for name in ZOO:
+        try:
+            metrics = provenance(name).get("metrics", {})
+        except DegenerateInputError:
+            metrics = {"status": "not built (python -m workbench_repsim.train_defaults)"}
+        print(f"{name:24s} {json.dumps(metrics)}")
+    return 0
+
+
+def _stitch(args: argparse.Namespace) -> int:
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import StitchSpec, run_stitching
+
+    try:
+        table = run_in_terminal(run_stitching, StitchSpec(args.a, args.b, steps=args.steps), title="stitching")
+    except JobError as exc:
+        return _fail(str(exc))
+    print(json.dumps(table.rows, indent=1))
+    return 0

@@ -1,0 +1,143 @@
+"""Turn a model source (zoo name, local file or folder, .npz of layers) and a data choice
+into per-layer activation matrices with the same rows for every layer and both models."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .validate import DegenerateInputError
+from .zoo import classify_source, load_safetensors_model, zoo_path
+
+_ARR = re.compile(r"^arr_(\d+)$")
+
+
+@dataclass
+class Layers:
+    """Activations of one model: ``names[i]`` -> ``arrays[i]`` (n x d_i, float32)."""
+
+    source: str
+    names: list[str]
+    arrays: list[np.ndarray]
+    family: str            # "lm", "mlp", "hf" or "npz"
+
+    @property
+    def n(self) -> int:
+        return self.arrays[0].shape[0] if self.arrays else 0
+
+
+def load_npz_layers(path: str | Path) -> Layers:
+    """Layers of an .npz (one n x d array per layer, in file order; ``arr_0, arr_1, ...`` sorted numerically)."""
+    p = Path(path)
+    if not p.is_file():
+        raise DegenerateInputError(f"{p} does not exist")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            names = list(z.files)
+            if names and all(_ARR.match(n) for n in names):
+                names.sort(key=lambda n: int(_ARR.match(n).group(1)))
+            arrays = [np.asarray(z[n]) for n in names]
+    except ValueError as exc:
+        raise DegenerateInputError(f"{p.name}: cannot read ({exc}); object arrays are refused for safety") from None
+    except Exception as exc:  # noqa: BLE001 - zipfile/format errors
+        raise DegenerateInputError(f"{p.name}: not a readable .npz file ({exc})") from None
+    if not arrays:
+        raise DegenerateInputError(f"{p.name} holds no arrays")
+    n = None
+    out = []
+    for name, a in zip(names, arrays):
+        if a.ndim < 2:
+            raise DegenerateInputError(f"{p.name}: layer {name!r} has shape {a.shape}; each layer must be n x d")
+        a = a.reshape(a.shape[0], -1)
+        if n is not None and a.shape[0] != n:
+            raise DegenerateInputError(f"{p.name}: layer {name!r} has {a.shape[0]} rows but the first layer has {n}")
+        n = a.shape[0]
+        out.append(a.astype(np.float32) if a.dtype != np.float64 else a)
+    return Layers(str(p), names, out, "npz")
+
+
+def load_model_source(source: str):
+    """(model, family) of a zoo name or local .safetensors / folder; HF folders give (path, "hf")."""
+    kind = classify_source(source)
+    if kind == "zoo":
+        m = load_safetensors_model(zoo_path(source))
+    elif kind == "safetensors":
+        p = Path(source).expanduser()
+        m = load_safetensors_model(p / "model.safetensors" if p.is_dir() else p)
+    elif kind == "hf":
+        return Path(source).expanduser(), "hf"
+    else:
+        raise DegenerateInputError(f"{source} is an .npz of activations, not a model")
+    return m, m.config["kind"]
+
+
+def model_inputs(family: str, data: str, max_samples: int, ctx: int = 48) -> np.ndarray | list[str]:
+    """The inputs for a model family: windows of text for LMs, images for MLPs, strings for HF."""
+    from .data import default_text_windows, digits_split, load_image_folder, load_text_file
+
+    if family == "lm":
+        if data in ("", "default"):
+            return default_text_windows(ctx, max_samples)
+        if Path(data).is_dir():
+            raise DegenerateInputError(f"{data} is a folder of images but the model is a language model: choose a text file")
+        return load_text_file(data, ctx, max_samples)
+    if family == "mlp":
+        if data in ("", "default"):
+            return digits_split(0)[2][:max_samples]
+        if not Path(data).is_dir():
+            raise DegenerateInputError(f"{data} is not a folder of images; the digit classifiers need images (or 'default')")
+        return load_image_folder(data, 8, max_samples)
+    if family == "hf":
+        if data in ("", "default"):
+            from .corpus import generate_text
+            from .data import EVAL_TEXT_SEED
+            return generate_text(max_samples, EVAL_TEXT_SEED).splitlines()[:max_samples]
+        p = Path(data)
+        if not p.is_file():
+            raise DegenerateInputError(f"{data}: a Hugging Face language model needs a text file (one input per line)")
+        lines = [ln for ln in p.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+        if not lines:
+            raise DegenerateInputError(f"{data} has no non-empty lines")
+        return lines[:max_samples]
+    raise DegenerateInputError(f"unknown model family {family!r}")
+
+
+def activations(source: str, data: str = "default", pooling: str = "mean", max_samples: int = 1000, *,
+                max_rows: int = 5000, seed: int = 0, device: str = "cpu",
+                check: Callable[[], None] | None = None,
+                progress: Callable[[float, str], None] | None = None) -> Layers:
+    """Per-layer activations of ``source`` on ``data``.  Token pooling keeps at most
+    ``max_rows`` token rows, chosen with ``seed`` (the same rows for the same data and seed)."""
+    if classify_source(source) == "npz":
+        return load_npz_layers(source)
+    from .extract import extract_hf, extract_zoo
+
+    model, family = load_model_source(source)
+    if family == "hf":
+        feats = extract_hf(model, model_inputs("hf", data, max_samples), pooling=pooling, device=device,
+                           check=check, progress=progress)
+    else:
+        ctx = model.config.get("ctx", 48)
+        inputs = model_inputs(family, data, max_samples, ctx)
+        feats = extract_zoo(model, inputs, pooling=pooling, device=device, check=check, progress=progress)
+    names = list(feats)
+    arrays = [feats[n].astype(np.float32) for n in names]
+    if arrays and arrays[0].shape[0] > max_rows:
+        idx = np.sort(np.random.default_rng(seed).choice(arrays[0].shape[0], max_rows, replace=False))
+        arrays = [a[idx] for a in arrays]
+    return Layers(source, names, arrays, family)
+
+
+def input_kind(source: str) -> str:
+    """"text", "image" or "npz": what inputs a source takes (for checking that A and B can share data)."""
+    kind = classify_source(source)
+    if kind == "npz":
+        return "npz"
+    if kind == "hf":
+        return "text"
+    _, family = load_model_source(source)
+    return "text" if family == "lm" else "image"

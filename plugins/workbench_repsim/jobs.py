@@ -1,0 +1,292 @@
+"""Job specs (frozen, picklable) and module-level ``run_*(spec, ctx)`` functions of the
+Representation similarity plugin.  Qt-free; the panel and the CLI run the same functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from workbench.jobs import JobContext, JobError
+
+from .core.validate import DegenerateInputError
+
+
+def _err(exc: Exception) -> JobError:
+    return JobError(str(exc))
+
+
+# ------------------------------------------------------------------ heatmaps -------------------
+@dataclass(frozen=True)
+class HeatmapSpec:
+    """Compare layers of model A and model B on the same data.
+
+    model_a / model_b: zoo name, local model file/folder, or an .npz of layers ("" = none).
+    data: "default", a text file or an image folder.  pooling: mean | last | first | tokens.
+    panels: which matrices: any of "AA", "AB", "BB".
+    """
+
+    model_a: str
+    model_b: str = ""
+    data: str = "default"
+    pooling: str = "mean"
+    measure: str = "cka"
+    max_samples: int = 1000
+    panels: tuple[str, ...] = ("AA", "AB", "BB")
+    device: str = "auto"
+    seed: int = 0
+
+
+@dataclass
+class HeatmapResult:
+    measure: str
+    names_a: list[str]
+    names_b: list[str]
+    matrices: dict[str, np.ndarray]            # "AA", "AB", "BB" -> matrix
+    acts_a: list[np.ndarray] = field(default_factory=list)
+    acts_b: list[np.ndarray] = field(default_factory=list)
+    n: int = 0
+    form: str = ""
+
+
+def run_heatmap(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
+    from .core.heatmap import similarity_heatmap
+    from .core.measures import get_measure
+    from .core.sources import activations, input_kind
+
+    try:
+        get_measure(spec.measure)
+        if spec.model_b:
+            ka, kb = input_kind(spec.model_a), input_kind(spec.model_b)
+            if "npz" not in (ka, kb) and ka != kb:
+                raise DegenerateInputError(f"model A takes {ka} inputs and model B takes {kb} inputs: they cannot see the same data")
+        ctx.progress(0.0, "activations of A")
+        la = activations(spec.model_a, spec.data, spec.pooling, spec.max_samples, seed=spec.seed, device=ctx.device,
+                         check=ctx.check_cancelled)
+        lb = None
+        if spec.model_b:
+            ctx.progress(0.1, "activations of B")
+            lb = activations(spec.model_b, spec.data, spec.pooling, spec.max_samples, seed=spec.seed, device=ctx.device,
+                             check=ctx.check_cancelled)
+            if lb.n != la.n:
+                raise DegenerateInputError(f"A gives {la.n} samples and B gives {lb.n}: they must see the same inputs")
+        wanted = [p for p in spec.panels if p == "AA" or lb is not None]
+        mats: dict[str, np.ndarray] = {}
+        form = ""
+        for k, p in enumerate(wanted):
+            lo, hi = 0.2 + 0.8 * k / len(wanted), 0.2 + 0.8 * (k + 1) / len(wanted)
+            xs = la if p[0] == "A" else lb
+            ys = la if p[1] == "A" else lb
+            h = similarity_heatmap(xs.arrays, None if p in ("AA", "BB") else ys.arrays, spec.measure,
+                                   names_a=xs.names, names_b=ys.names,
+                                   progress=lambda f, m, lo=lo, hi=hi, p=p: ctx.progress(lo + (hi - lo) * f, f"{p}: {m}"),
+                                   check_cancelled=ctx.check_cancelled)
+            mats[p] = h.matrix
+            form = h.form
+            ctx.partial((p, h.matrix, xs.names, ys.names))
+        return HeatmapResult(spec.measure, la.names, lb.names if lb else [], mats, la.arrays, lb.arrays if lb else [],
+                             la.n, form)
+    except (DegenerateInputError, ValueError, OSError) as exc:
+        raise _err(exc) from None
+
+
+# ------------------------------------------------------------------ one cell --------------------
+@dataclass(frozen=True, eq=False)
+class CellSpec:
+    """Details of one heatmap cell: the two activation matrices."""
+
+    x: np.ndarray
+    y: np.ndarray
+    label_x: str = "A"
+    label_y: str = "B"
+    n_points: int = 500
+
+
+@dataclass
+class CellResult:
+    label_x: str
+    label_y: str
+    pcs_x: np.ndarray           # n_points x 2, top principal components of X
+    pcs_y: np.ndarray           # same of Y after orthogonal Procrustes alignment to X's
+    best_corr: np.ndarray       # per-neuron best correlation of X's neurons in Y
+    matched_corr: np.ndarray    # Hungarian-matched correlations
+    values: dict[str, float]
+
+
+def run_cell(spec: CellSpec, ctx: JobContext) -> CellResult:
+    from scipy.linalg import orthogonal_procrustes
+
+    from .core.measures import MEASURES
+    from .core.matching import match_neurons
+
+    x = np.asarray(spec.x, np.float64)
+    y = np.asarray(spec.y, np.float64)
+    try:
+        values: dict[str, float] = {}
+        for k, (name, fn) in enumerate(MEASURES.items()):
+            ctx.check_cancelled()
+            ctx.progress(k / (len(MEASURES) + 2), name)
+            try:
+                values[name] = float(fn(x, y))
+            except DegenerateInputError as exc:
+                ctx.log(f"{name}: {exc}")
+                values[name] = float("nan")
+        keep_x, keep_y = x.std(0) > 1e-10, y.std(0) > 1e-10
+        m = match_neurons(x[:, keep_x], y[:, keep_y])
+        xc, yc = x - x.mean(0), y - y.mean(0)
+        ux, sx, _ = np.linalg.svd(xc, full_matrices=False)
+        uy, sy, _ = np.linalg.svd(yc, full_matrices=False)
+        px = ux[:, :2] * sx[:2]
+        py = uy[:, :2] * sy[:2]
+        if px.shape[1] == 2 and py.shape[1] == 2:
+            r, _ = orthogonal_procrustes(py, px)
+            py = py @ r
+        idx = np.random.default_rng(0).choice(len(x), min(spec.n_points, len(x)), replace=False)
+        ctx.progress(1.0, "done")
+        return CellResult(spec.label_x, spec.label_y, px[idx], py[idx], m.best, m.matched, values)
+    except (DegenerateInputError, ValueError) as exc:
+        raise _err(exc) from None
+
+
+# ------------------------------------------------------------------ stitching -------------------
+@dataclass(frozen=True)
+class StitchSpec:
+    model_a: str
+    model_b: str
+    points: tuple[tuple[str, str], ...] = ()   # () = every stitch point of A with the same-depth point of B
+    steps: int = 150
+    seed: int = 0
+    device: str = "cpu"
+
+
+@dataclass
+class StitchTable:
+    rows: list[dict[str, Any]]
+
+
+def _stitch_task(family: str):
+    from .core.data import digits_split
+    from .core.stitching import classifier_task, lm_task
+
+    if family == "mlp":
+        return classifier_task(*digits_split(0))
+    from .train_defaults import lm_data
+
+    tr, te = lm_data()
+    return lm_task(tr[:1500], te[:300])
+
+
+def run_stitching(spec: StitchSpec, ctx: JobContext) -> StitchTable:
+    import torch
+
+    from .core.sources import load_model_source
+    from .core.stitching import stitch_both
+
+    try:
+        torch.manual_seed(spec.seed)
+        ma, fa = load_model_source(spec.model_a)
+        mb, fb = load_model_source(spec.model_b)
+        if "hf" in (fa, fb):
+            raise DegenerateInputError("stitching is available for the plugin's own models (zoo or their .safetensors), not Hugging Face folders")
+        if fa != fb:
+            raise DegenerateInputError(f"cannot stitch a {fa} model into a {fb} model: they solve different tasks")
+        points = list(spec.points)
+        if not points:
+            pa, pb = ma.stitch_points(), mb.stitch_points()
+            points = [(p, pb[round(i * (len(pb) - 1) / max(1, len(pa) - 1))]) for i, p in enumerate(pa)]
+            if fa == "lm":
+                points = points[1:]  # resid0 (the embedding) is trivial to stitch
+        ctx.progress(0.0, "preparing data")
+        task = _stitch_task(fa)
+        res = stitch_both(ma, mb, points, task, names=(spec.model_a, spec.model_b), steps=spec.steps, seed=spec.seed,
+                          check=ctx.check_cancelled, progress=ctx.progress)
+        rows = []
+        for r in res:
+            d = dict(r.__dict__)
+            d["penalty"] = r.penalty
+            rows.append(d)
+        return StitchTable(rows)
+    except (DegenerateInputError, ValueError) as exc:
+        raise _err(exc) from None
+
+
+# ------------------------------------------------------------------ LMC ------------------------
+@dataclass(frozen=True)
+class LMCSpec:
+    model_a: str
+    model_b: str
+    align: bool = True
+    n_alphas: int = 11
+
+
+@dataclass
+class LMCCurves:
+    alphas: np.ndarray
+    loss: np.ndarray
+    loss_aligned: np.ndarray | None
+    barrier: float
+    barrier_aligned: float | None
+    metric: str
+
+
+def run_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
+    from .core.data import digits_split
+    from .core.lmc import interpolate, lmc_curve
+    from .core.sources import load_model_source
+    from .core.training import eval_lm
+
+    try:
+        ma, fa = load_model_source(spec.model_a)
+        mb, fb = load_model_source(spec.model_b)
+        if "hf" in (fa, fb) or ma.config != mb.config:
+            raise DegenerateInputError("linear mode connectivity needs two of the plugin's models with the same architecture "
+                                       f"({spec.model_a} and {spec.model_b} differ)")
+        if fa == "mlp":
+            xtr, _, xte, yte = digits_split(0)
+            ctx.progress(0.1, "plain path")
+            plain = lmc_curve(ma, mb, xte, yte, n_alphas=spec.n_alphas)
+            ctx.check_cancelled()
+            al = lmc_curve(ma, mb, xte, yte, align=True, x_align=xtr, n_alphas=spec.n_alphas) if spec.align else None
+            return LMCCurves(plain.alphas, plain.loss, al.loss if al else None, plain.barrier, al.barrier if al else None,
+                             "test cross-entropy (nats)")
+        from .train_defaults import lm_data
+
+        _, te = lm_data()
+        alphas = np.linspace(0, 1, spec.n_alphas)
+        losses = []
+        for k, a in enumerate(alphas):
+            ctx.check_cancelled()
+            losses.append(eval_lm(interpolate(ma, mb, float(a)), te[:300])[0])
+            ctx.progress((k + 1) / len(alphas), f"alpha {a:.2f}")
+        losses_arr = np.array(losses)
+        barrier = float(np.max(losses_arr - ((1 - alphas) * losses_arr[0] + alphas * losses_arr[-1])))
+        if spec.align:
+            ctx.log("permutation alignment is implemented for the digit MLPs only; showing the plain path")
+        return LMCCurves(alphas, losses_arr, None, barrier, None, "test loss (nats/char)")
+    except (DegenerateInputError, ValueError) as exc:
+        raise _err(exc) from None
+
+
+# ------------------------------------------------------------------ rotation test --------------
+@dataclass(frozen=True)
+class RotationSpec:
+    model: str = "mlp-w64-s0"
+    layer: int = 1
+    epochs: int = 20
+    seed: int = 0
+
+
+def run_rotation(spec: RotationSpec, ctx: JobContext):
+    from .core.data import digits_split
+    from .core.rotation import rotation_test
+    from .core.sources import load_model_source
+
+    try:
+        m, fam = load_model_source(spec.model)
+        if fam != "mlp":
+            raise DegenerateInputError("the rotation test is implemented for the digit MLPs")
+        ctx.progress(0.1, "retraining after rotation")
+        return rotation_test(m, spec.layer, *digits_split(0), epochs=spec.epochs, seed=spec.seed)
+    except (DegenerateInputError, ValueError) as exc:
+        raise _err(exc) from None
