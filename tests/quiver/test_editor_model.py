@@ -46,7 +46,7 @@ def test_every_edit_undoes_and_redoes():
     for c in cmds:
         st.push(c)
         states.append(doc.snapshot())
-    assert doc.size == 3 and doc.labels == ["1", "2", "f"] and doc.frozen == [False, False, True]
+    assert doc.size == 3 and doc.labels == ["0", "1", "f"] and doc.frozen == [False, False, True]
     for k in range(len(cmds), 0, -1):
         st.undo()
         s = states[k - 1]
@@ -67,7 +67,7 @@ def test_remove_vertex_restores_its_arrows_in_place():
     st.push(RemoveVertex(1))
     assert doc.matrix.shape == (2, 2) and doc.matrix[1, 0] == 3
     st.undo()
-    assert np.array_equal(doc.matrix, before) and doc.labels == ["1", "2", "3"]
+    assert np.array_equal(doc.matrix, before) and doc.labels == ["0", "1", "2"]
 
 
 def test_mutation_matches_core_and_frozen_rows():

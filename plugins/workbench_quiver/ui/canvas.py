@@ -62,6 +62,7 @@ class QuiverCanvas(QGraphicsView):
         self.highlight_arrows: set[tuple[int, int]] = set()
         self.show_evidence = True
         self._press: dict | None = None
+        self._pan: QPointF | None = None
         self._preview = QGraphicsLineItem()
         pen = QPen(style.SELECT, 1.6, Qt.PenStyle.DashLine)
         self._preview.setPen(pen)
@@ -91,9 +92,12 @@ class QuiverCanvas(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setMinimumSize(320, 240)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._scene.setSceneRect(QRectF(-2000, -2000, 4000, 4000))
         doc.subscribe(self._on_doc)
         self.rebuild()
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor)
 
     # ---- document -> items -------------------------------------------------------
     def _pos(self, i: int) -> QPointF:
@@ -389,14 +393,34 @@ class QuiverCanvas(QGraphicsView):
     # ---- Qt events -------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.setFocus()
+        scene_pos = self.mapToScene(event.position().toPoint())
+        if self.vertex_at(scene_pos) is None and (event.button() == Qt.MouseButton.MiddleButton or (
+                event.button() == Qt.MouseButton.LeftButton and self.mode in ("mutate", "move"))):
+            self._pan = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
         self.press(self.mapToScene(event.position().toPoint()), event.button(), event.modifiers())
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan is not None:
+            d = event.position() - self._pan
+            self._pan = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(d.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(d.y()))
+            event.accept()
+            return
         self.drag_to(self.mapToScene(event.position().toPoint()))
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan is not None:
+            self._pan = None
+            self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if self.mode == "mutate" else
+                                      (Qt.CursorShape.OpenHandCursor if self.mode == "move" else Qt.CursorShape.CrossCursor))
+            event.accept()
+            return
         self.release(self.mapToScene(event.position().toPoint()), event.button())
         event.accept()
 

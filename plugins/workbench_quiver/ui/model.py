@@ -90,7 +90,7 @@ class QuiverDocument:
         self.positions: list[tuple[float, float]] = [tuple(map(float, p)) for p in positions] if positions is not None \
             else [(0.0, 0.0)] * n
         self.frozen: list[bool] = [bool(f) for f in frozen] if frozen is not None else [False] * n
-        self.labels: list[str] = [str(s) for s in labels] if labels is not None else [str(i + 1) for i in range(n)]
+        self.labels: list[str] = [str(s) for s in labels] if labels is not None else [str(i) for i in range(n)]
         check_document(self.matrix, self.positions, self.frozen, self.labels)
         self.history = MutationHistory(self.matrix.copy())
         self._listeners: list[Listener] = []
@@ -216,9 +216,10 @@ class QuiverDocument:
         self._set_matrix(_as_matrix(mutate(self.matrix, k)), "mutated", vertex=k)
 
     def next_label(self) -> str:
-        """The smallest positive integer not already used as a label."""
+        """The smallest non-negative integer not already used as a label (vertices are
+        numbered from 0, as in SageMath and in the evidence texts of the core)."""
         used = set(self.labels)
-        k = 1
+        k = 0
         while str(k) in used:
             k += 1
         return str(k)
@@ -438,9 +439,10 @@ class SetQuiver(Command):
     """Replace the whole quiver (load, gallery, class member, layout): undoable."""
 
     def __init__(self, snapshot: QuiverSnapshot, text: str = "load quiver", start_label: str = "start",
-                 keep_history: bool = False) -> None:
+                 keep_history: bool = False, history: MutationHistory | None = None) -> None:
         check_document(snapshot.matrix, snapshot.positions, snapshot.frozen, snapshot.labels)
         self.new = snapshot.copy()
+        self.history = history.copy() if history is not None else None
         self.text = text
         self.start_label = start_label
         self.keep_history = keep_history
@@ -451,7 +453,9 @@ class SetQuiver(Command):
     def do(self, doc: QuiverDocument) -> None:
         self._old = doc.snapshot()
         self._old_history = doc.history.copy()
-        if self.keep_history:
+        if self.history is not None:
+            history = self.history.copy()
+        elif self.keep_history:
             history = doc.history.copy()
         else:
             history = MutationHistory(self.new.matrix.copy(), start_label=self.start_label)

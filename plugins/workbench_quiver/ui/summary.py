@@ -51,53 +51,60 @@ def summary_spec(matrix: np.ndarray, frozen: list[bool]) -> SummarySpec:
     return SummarySpec(tuple(tuple(int(x) for x in row) for row in np.asarray(matrix).tolist()), tuple(bool(f) for f in frozen))
 
 
+def _matrix(rows: tuple[tuple[int, ...], ...]) -> np.ndarray:
+    a = np.array(rows, dtype=object) if rows else np.zeros((0, 0), dtype=object)
+    try:
+        return a.astype(np.int64) if a.size and max(abs(int(x)) for x in a.flat) < 2**62 else a
+    except OverflowError:  # pragma: no cover - guarded above
+        return a
+
+
 def run_summary(spec: SummarySpec, ctx: Any = None) -> QuiverSummary:
     """Identify the type of the mutable part and describe the drawing (see module doc)."""
     from workbench_quiver.core.class_size import class_size
     from workbench_quiver.core.identify import identify
+    from workbench_quiver.core.info import quiver_info
 
-    full = np.array(spec.matrix, dtype=object) if spec.matrix else np.zeros((0, 0), dtype=object)
-    try:
-        full = full.astype(np.int64)
-    except OverflowError:
-        pass
+    full = _matrix(spec.matrix)
     n_all = full.shape[0]
     mutable = [i for i in range(n_all) if not spec.frozen[i]]
-    principal = full[np.ix_(mutable, mutable)] if mutable else np.zeros((0, 0), dtype=np.int64)
+    frozen = [i for i in range(n_all) if spec.frozen[i]]
     pos = full > 0 if n_all else np.zeros((0, 0), dtype=bool)
     n_arrows = int(sum(int(x) for x in full[pos])) if n_all else 0
     max_mult = int(max((int(x) for x in full[pos]), default=0)) if n_all else 0
-
-    g = nx.DiGraph()
-    g.add_nodes_from(range(n_all))
-    for i, j in zip(*np.nonzero(pos)) if n_all else []:
-        g.add_edge(int(i), int(j))
-    sinks = [v for v in mutable if g.out_degree(v) == 0 and g.in_degree(v) > 0]
-    sources = [v for v in mutable if g.in_degree(v) == 0 and g.out_degree(v) > 0]
-    acyclic = nx.is_directed_acyclic_graph(g)
-    connected = n_all == 0 or nx.is_weakly_connected(g)
-
     if not mutable:
         return QuiverSummary(0, n_all, n_arrows, max_mult, "empty", "", True,
-                             "no mutable vertex: add a vertex by clicking on the canvas",
-                             sinks=sinks, sources=sources, acyclic=acyclic, connected=connected)
+                             "no mutable vertex: click on the canvas to add one")
+    b = full[np.ix_(mutable + frozen, mutable)]          # Sage's (n + m) x n exchange matrix
+    facts = quiver_info(b)
+    if ctx is not None:
+        ctx.check_cancelled()
     t0 = time.perf_counter()
-    res = identify(principal)
+    res = identify(b)
     ms = (time.perf_counter() - t0) * 1e3
     ev = dict(res.evidence or {})
-    hv = [mutable[int(v)] for v in ev.get("highlight_vertices", []) if 0 <= int(v) < len(mutable)]
-    ha = []
-    for a in ev.get("highlight_arrows", []):
-        i, j = int(a[0]), int(a[1])
-        if 0 <= i < len(mutable) and 0 <= j < len(mutable):
-            ha.append((mutable[i], mutable[j]))
-    try:
-        size = class_size(res.label)
-    except (ValueError, KeyError):
-        size = None
+    glob = lambda v: mutable[int(v)]  # noqa: E731 - principal-part index -> document index
+    hv = [glob(v) for v in ev.get("highlight_vertices", []) if 0 <= int(v) < len(mutable)]
+    ha = [(glob(a[0]), glob(a[1])) for a in ev.get("highlight_arrows", [])
+          if 0 <= int(a[0]) < len(mutable) and 0 <= int(a[1]) < len(mutable)]
+    size = None
+    if res.family not in ("infinite", "unknown", "product"):
+        try:
+            size = class_size(res.label, allow_enumeration=False)
+        except ValueError:
+            size = None
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n_all))
+    g.add_edges_from((int(i), int(j)) for i, j in zip(*np.nonzero(pos)))
+    description = str(ev.get("description", ""))
+    if res.certificate:
+        description += "  Certificate: mutate at " + ", ".join(str(mutable[int(k)]) for k in res.certificate) + \
+            " (document vertex numbers)."
     return QuiverSummary(
-        n_mutable=len(mutable), n_frozen=n_all - len(mutable), n_arrows=n_arrows, max_multiplicity=max_mult,
-        label=str(res.label), family=str(getattr(res, "family", "") or ""),
-        finite_mutation=getattr(res, "finite_mutation", None), description=str(ev.get("description", "")),
-        highlight_vertices=hv, highlight_arrows=ha, class_size=size, sinks=sinks, sources=sources,
-        acyclic=acyclic, connected=connected, certificate=getattr(res, "certificate", None), identify_ms=ms)
+        n_mutable=len(mutable), n_frozen=len(frozen), n_arrows=n_arrows, max_multiplicity=max_mult,
+        label=str(res.label), family=str(res.family or ""), finite_mutation=res.finite_mutation,
+        description=description, highlight_vertices=hv, highlight_arrows=ha, class_size=size,
+        sinks=[glob(v) for v in facts["sinks"]], sources=[glob(v) for v in facts["sources"]],
+        acyclic=bool(facts["acyclic"]), connected=n_all == 0 or nx.is_weakly_connected(g),
+        certificate=[mutable[int(k)] for k in res.certificate] if res.certificate else res.certificate,
+        identify_ms=ms)
