@@ -440,6 +440,8 @@ class QuiverPanel(Panel):
                 self._drop_class_if_stale()
         if event == "reset":
             self.canvas.set_highlight([], [])
+            if self._enum_handle is None or self._enum_handle.is_done:
+                self.info.set_progress(0.0, "")
 
     def _submit_identify(self) -> None:
         spec = summary_spec(self.doc.matrix, self.doc.frozen)

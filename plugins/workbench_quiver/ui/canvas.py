@@ -62,6 +62,7 @@ class QuiverCanvas(QGraphicsView):
         self.highlight_arrows: set[tuple[int, int]] = set()
         self.show_evidence = True
         self._press: dict | None = None
+        self._pts: np.ndarray | None = None   # positions as an array while a batch of arrows is routed
         self._pan: QPointF | None = None
         self._preview = QGraphicsLineItem()
         pen = QPen(style.SELECT, 1.6, Qt.PenStyle.DashLine)
@@ -104,6 +105,34 @@ class QuiverCanvas(QGraphicsView):
         x, y = self.doc.positions[i]
         return QPointF(x, y)
 
+    def _control_point(self, i: int, j: int) -> QPointF | None:
+        """Control point bending the arrow ``i -> j`` around vertices lying on its straight
+        segment (None: nothing in the way, draw it straight)."""
+        n = self.doc.size
+        if n <= 2:
+            return None
+        pts = self._pts if self._pts is not None and len(self._pts) == n else np.asarray(self.doc.positions, float)
+        p, q = pts[i], pts[j]
+        d = q - p
+        L2 = float(d @ d)
+        if L2 < 1e-9:
+            return None
+        t = (pts - p) @ d / L2
+        foot = p + np.outer(t, d)
+        dist = np.hypot(*(pts - foot).T)
+        near = (t > 0.02) & (t < 0.98) & (dist < style.VERTEX_RADIUS + 6)
+        near[i] = near[j] = False
+        if not near.any():
+            return None
+        a, b = (i, j) if i < j else (j, i)        # the same side for both directions of the pair
+        da = pts[b] - pts[a]
+        normal = np.array([-da[1], da[0]]) / np.sqrt(L2)
+        blockers = pts[near]
+        side = float(np.sign(((blockers - p) @ normal).mean()))
+        side = -side if side != 0 else 1.0
+        mid = (p + q) / 2 + normal * side * (0.28 * np.sqrt(L2) + style.VERTEX_RADIUS)
+        return QPointF(float(mid[0]), float(mid[1]))
+
     def rebuild(self) -> None:
         """Throw all items away and create them again (after a change of the vertex set)."""
         self._anim.stop()
@@ -124,8 +153,12 @@ class QuiverCanvas(QGraphicsView):
             self.vertex_items.append(item)
         m = self.doc.matrix
         ii, jj = np.nonzero(np.triu(m != 0, 1))
-        for a, b in zip(ii.tolist(), jj.tolist()):
-            self._sync_pair(a, b, fade=False)
+        self._pts = np.asarray(self.doc.positions, dtype=float).reshape(-1, 2)
+        try:
+            for a, b in zip(ii.tolist(), jj.tolist()):
+                self._sync_pair(a, b, fade=False)
+        finally:
+            self._pts = None
 
     def _vertex_evident(self, i: int) -> bool:
         return self.show_evidence and i in self.highlight_vertices
@@ -146,13 +179,14 @@ class QuiverCanvas(QGraphicsView):
             return
         i, j = (key[0], key[1]) if v > 0 else (key[1], key[0])
         mult = int(abs(v))
+        ctrl = self._control_point(i, j)
         if item is None:
-            item = ArrowItem(i, j, mult, self._pos(i), self._pos(j), self.doc.frozen[i], self.doc.frozen[j])
+            item = ArrowItem(i, j, mult, self._pos(i), self._pos(j), self.doc.frozen[i], self.doc.frozen[j], ctrl)
             self._scene.addItem(item)
             self.arrow_items[key] = item
         else:
             item.set_arrow(i, j, mult)
-            item.set_ends(self._pos(i), self._pos(j))
+            item.set_ends(self._pos(i), self._pos(j), ctrl)
             item.frozen_i, item.frozen_j = self.doc.frozen[i], self.doc.frozen[j]
         item.set_state(selected=self.selected_arrow == key,
                        evidence=self.show_evidence and ((i, j) in self.highlight_arrows or (j, i) in self.highlight_arrows))
@@ -168,17 +202,26 @@ class QuiverCanvas(QGraphicsView):
             fade = event == "mutated"
             if fade:
                 self._finish_animation()
-            for a, b in info.get("pairs", []):
-                self._sync_pair(a, b, fade=fade)
+            self._pts = np.asarray(self.doc.positions, dtype=float).reshape(-1, 2)
+            try:
+                for a, b in info.get("pairs", []):
+                    self._sync_pair(a, b, fade=fade)
+            finally:
+                self._pts = None
             if fade:
                 self._start_flash(info["vertex"])
         elif event == "positions":
             moved = set(info.get("vertices", []))
             for v in moved:
                 self.vertex_items[v].setPos(self._pos(v))
-            for (a, b), item in self.arrow_items.items():
-                if a in moved or b in moved:
-                    item.set_ends(self._pos(item.i), self._pos(item.j))
+            self._pts = np.asarray(self.doc.positions, dtype=float).reshape(-1, 2)
+            try:   # a moved vertex may now block (or free) any arrow: route them all again
+                for (a, b), item in self.arrow_items.items():
+                    ctrl = self._control_point(item.i, item.j)
+                    if a in moved or b in moved or ctrl != item.ctrl:
+                        item.set_ends(self._pos(item.i), self._pos(item.j), ctrl)
+            finally:
+                self._pts = None
         elif event == "frozen":
             for v in info.get("vertices", []):
                 self.vertex_items[v].set_state(frozen=self.doc.frozen[v])

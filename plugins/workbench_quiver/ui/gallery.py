@@ -35,9 +35,9 @@ FAMILIES: tuple[Family, ...] = (
     Family("\u00c3(p,q)", "A~{n},{q}", 1, 3, 1, 2, note="p + q vertices, p \u2265 q, non-oriented cycle"),
     Family("D\u0303\u2099", "D~{n}", 4, 6, note="n + 1 vertices"),
     Family("\u1ebc\u2086", "E~6"), Family("\u1ebc\u2087", "E~7"), Family("\u1ebc\u2088", "E~8"),
-    Family("E\u2086\u207d\u00b9\u02b8\u00b9\u207e", "E6^(1,1)"), Family("E\u2087\u207d\u00b9\u02b8\u00b9\u207e", "E7^(1,1)"),
-    Family("E\u2088\u207d\u00b9\u02b8\u00b9\u207e", "E8^(1,1)"),
-    Family("X\u2086", "X6"), Family("X\u2087", "X7"),
+    Family("E\u2086^(1,1)", "E6^(1,1)", note="elliptic"), Family("E\u2087^(1,1)", "E7^(1,1)", note="elliptic"),
+    Family("E\u2088^(1,1)", "E8^(1,1)", note="elliptic"),
+    Family("X\u2086", "X6", note="Derksen-Owen exceptional"), Family("X\u2087", "X7", note="Derksen-Owen exceptional"),
 )
 
 

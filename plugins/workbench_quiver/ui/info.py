@@ -19,10 +19,19 @@ def pretty_label(label: str) -> str:
     if label.startswith("A~"):
         return "\u00c3(" + label[2:] + ")"
     if "^(1,1)" in label:
-        return label.split("^")[0][0] + label.split("^")[0][1:].translate(_PRETTY_SUB) + "\u207d\u00b9\u02b8\u00b9\u207e"
+        return label.split("^")[0][0] + label.split("^")[0][1:].translate(_PRETTY_SUB) + "^(1,1)"
     if len(label) > 1 and label[1] == "~":
         return label[0] + "\u0303" + label[2:].translate(_PRETTY_SUB)
     return label[0] + label[1:].translate(_PRETTY_SUB)
+
+
+FAMILY_TEXT = {
+    "A": "Dynkin type A (mutation class: Buan-Vatne)", "D": "Dynkin type D (Vatne's Types I-IV)",
+    "E": "Dynkin type E", "A~": "affine type \u00c3 (Bastian)", "D~": "affine type D\u0303",
+    "E~": "affine type \u1ebc", "E^(1,1)": "elliptic type", "X": "exceptional (Derksen-Owen), mutation-finite",
+    "product": "disconnected: product of the components' types", "infinite": "mutation-infinite",
+    "unknown": "type not determined",
+}
 
 
 def _vertex_list(labels: list[str], idx: list[int], limit: int = 12) -> str:
@@ -112,7 +121,7 @@ class InfoView(QWidget):
     def show_summary(self, s: QuiverSummary, labels: list[str]) -> None:
         self.type_label.setText(pretty_label(s.label))
         self.type_label.setToolTip(f"label: {s.label}")
-        self.family_label.setText(s.family)
+        self.family_label.setText(FAMILY_TEXT.get(s.family, s.family if s.family != s.label else ""))
         self.evidence.setText(s.description)
         f = self.fields
         f["vertices"].setText(f"{s.n_mutable} mutable" + (f" + {s.n_frozen} frozen" if s.n_frozen else ""))

@@ -90,11 +90,12 @@ class ArrowItem(QGraphicsItem):
     """All arrows between two vertices ``i -> j`` (``mult`` of them)."""
 
     def __init__(self, i: int, j: int, mult: int, p: QPointF, q: QPointF, frozen_i: bool = False,
-                 frozen_j: bool = False) -> None:
+                 frozen_j: bool = False, ctrl: QPointF | None = None) -> None:
         super().__init__()
         self.setZValue(5)
         self.i, self.j, self.mult = i, j, mult
         self.p, self.q = QPointF(p), QPointF(q)
+        self.ctrl: QPointF | None = QPointF(ctrl) if ctrl is not None else None
         self.frozen_i, self.frozen_j = frozen_i, frozen_j
         self.selected_ = False
         self.evidence = False
@@ -108,9 +109,11 @@ class ArrowItem(QGraphicsItem):
             self.i, self.j, self.mult = i, j, mult
             self._recompute()
 
-    def set_ends(self, p: QPointF, q: QPointF) -> None:
-        """New centres of the tail and head vertices (in the order of ``i``, ``j``)."""
+    def set_ends(self, p: QPointF, q: QPointF, ctrl: QPointF | None = None) -> None:
+        """New centres of the tail and head vertices (in the order of ``i``, ``j``) and the
+        control point of a curved arrow (None: straight)."""
         self.p, self.q = QPointF(p), QPointF(q)
+        self.ctrl = QPointF(ctrl) if ctrl is not None else None
         self._recompute()
 
     def set_state(self, selected: bool | None = None, evidence: bool | None = None) -> None:
@@ -122,59 +125,78 @@ class ArrowItem(QGraphicsItem):
 
     def _recompute(self) -> None:
         self.prepareGeometryChange()
-        x0, y0, x1, y1 = self.p.x(), self.p.y(), self.q.x(), self.q.y()
-        pad = 14.0
-        self._rect = QRectF(min(x0, x1) - pad, min(y0, y1) - pad, abs(x1 - x0) + 2 * pad, abs(y1 - y0) + 2 * pad)
+        xs = [self.p.x(), self.q.x()] + ([self.ctrl.x()] if self.ctrl is not None else [])
+        ys = [self.p.y(), self.q.y()] + ([self.ctrl.y()] if self.ctrl is not None else [])
+        pad = 16.0
+        self._rect = QRectF(min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad)
         self.update()
 
     def boundingRect(self) -> QRectF:
         return self._rect
 
-    def _segment(self) -> tuple[QPointF, QPointF, float, float] | None:
-        dx, dy = self.q.x() - self.p.x(), self.q.y() - self.p.y()
-        d = math.hypot(dx, dy)
+    def _geometry(self):
+        """Start, end, control point (or None), unit tangent at the end, unit tangent at the start."""
+        p, q, c = self.p, self.q, self.ctrl
+        d = math.hypot(q.x() - p.x(), q.y() - p.y())
         r = style.VERTEX_RADIUS + 3
         if d < 2 * r + 4:
             return None
-        ux, uy = dx / d, dy / d
-        a = QPointF(self.p.x() + ux * r, self.p.y() + uy * r)
-        b = QPointF(self.q.x() - ux * r, self.q.y() - uy * r)
-        return a, b, ux, uy
+        s_dir = (c - p) if c is not None else (q - p)
+        e_dir = (q - c) if c is not None else (q - p)
+        ls, le = math.hypot(s_dir.x(), s_dir.y()), math.hypot(e_dir.x(), e_dir.y())
+        us = QPointF(s_dir.x() / ls, s_dir.y() / ls)
+        ue = QPointF(e_dir.x() / le, e_dir.y() / le)
+        a = p + us * r
+        b = q - ue * r
+        return a, b, c, ue, us
+
+    def _path(self, a: QPointF, b: QPointF, c: QPointF | None, off: float, ue: QPointF, us: QPointF) -> QPainterPath:
+        path = QPainterPath()
+        na, nb = QPointF(-us.y(), us.x()) * off, QPointF(-ue.y(), ue.x()) * off
+        path.moveTo(a + na)
+        if c is None:
+            path.lineTo(b + nb)
+        else:
+            path.quadTo(c + (na + nb) / 2, b + nb)
+        return path
 
     def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        seg = self._segment()
-        if seg is None:
-            return path
-        a, b, _, _ = seg
-        path.moveTo(a)
-        path.lineTo(b)
+        g = self._geometry()
+        if g is None:
+            return QPainterPath()
+        a, b, c, ue, us = g
         stroker = QPainterPathStroker()
         stroker.setWidth(12)
-        return stroker.createStroke(path)
+        return stroker.createStroke(self._path(a, b, c, 0.0, ue, us))
+
+    def midpoint(self) -> QPointF:
+        g = self._geometry()
+        if g is None:
+            return (self.p + self.q) / 2
+        a, b, c, ue, us = g
+        return self._path(a, b, c, 0.0, ue, us).pointAtPercent(0.5)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        seg = self._segment()
-        if seg is None or self.mult <= 0:
+        g = self._geometry()
+        if g is None or self.mult <= 0:
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        a, b, ux, uy = seg
-        nx, ny = -uy, ux
+        a, b, c, ue, us = g
+        nx, ny = -ue.y(), ue.x()
         color = style.EVIDENCE if self.evidence else (style.SELECT if self.selected_ else style.ARROW_INK)
         width = style.ARROW_WIDTH + (0.9 if (self.evidence or self.selected_) else 0.0)
         pen = QPen(color, width)
         pen.setCapStyle(Qt.PenCapStyle.FlatCap)
-        frozen_edge = self.frozen_i and self.frozen_j
-        if frozen_edge:
+        if self.frozen_i and self.frozen_j:
             pen.setStyle(Qt.PenStyle.DashLine)
         offsets = [0.0] if self.mult != 2 else [-style.PARALLEL_GAP, style.PARALLEL_GAP]
         hl, hh = style.ARROW_HEAD_LEN, style.ARROW_HEAD_HALF
         for off in offsets:
-            ox, oy = nx * off, ny * off
-            tip = QPointF(b.x() + ox, b.y() + oy)
-            base = QPointF(tip.x() - ux * hl, tip.y() - uy * hl)
+            tip = QPointF(b.x() + nx * off, b.y() + ny * off)
+            base = QPointF(tip.x() - ue.x() * hl, tip.y() - ue.y() * hl)
             painter.setPen(pen)
-            painter.drawLine(QPointF(a.x() + ox, a.y() + oy), base + QPointF(ux * 1.0, uy * 1.0))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(self._path(a, b - ue * (hl - 1.0), c, off, ue, us))
             head = QPolygonF([tip, QPointF(base.x() + nx * hh, base.y() + ny * hh),
                               QPointF(base.x() - nx * hh, base.y() - ny * hh)])
             painter.setPen(Qt.PenStyle.NoPen)
@@ -189,7 +211,7 @@ class ArrowItem(QGraphicsItem):
             fm = painter.fontMetrics()
             w = fm.horizontalAdvance(text) + 8
             h = fm.height() + 2
-            mid = QPointF((a.x() + b.x()) / 2 - ux * hl / 2, (a.y() + b.y()) / 2 - uy * hl / 2)
+            mid = self._path(a, b - ue * hl, c, 0.0, ue, us).pointAtPercent(0.5)
             box = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
             painter.setPen(QPen(style.BADGE_EDGE, 1.2))
             painter.setBrush(style.BADGE_FILL)

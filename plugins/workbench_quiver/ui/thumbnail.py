@@ -22,7 +22,7 @@ def paint_quiver(painter: QPainter, rect: QRectF, matrix: np.ndarray, positions:
     pts = np.asarray(positions, dtype=float).reshape(n, 2)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     span = np.maximum(hi - lo, 1e-6)
-    r = max(2.5, min(7.0, 0.45 * min(rect.width(), rect.height()) / (1.0 + math.sqrt(n))))
+    r = max(2.0, min(4.5, 0.22 * min(rect.width(), rect.height()) / (1.0 + math.sqrt(n))))
     pad = r + 3
     sx = (rect.width() - 2 * pad) / span[0] if span[0] > 1e-3 else 0.0
     sy = (rect.height() - 2 * pad) / span[1] if span[1] > 1e-3 else 0.0
