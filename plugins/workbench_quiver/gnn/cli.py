@@ -1,0 +1,111 @@
+"""Headless GNN commands: ``workbench quiver dataset`` and ``workbench quiver train``, plus
+:func:`gnn_probabilities` for ``workbench quiver classify FILE --gnn``.
+
+Wiring (in ``workbench_quiver/cli.py``)::
+
+    from .gnn.cli import register_gnn, gnn_probabilities
+    register_gnn(subparsers)                     # at the end of register()
+    # classify: p.add_argument("--gnn", action="store_true") and, after computing rows,
+    #   if args.gnn: for row, probs in zip(rows, gnn_probabilities(matrices)): row["gnn"] = probs
+
+Imports nothing heavy at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def gnn_probabilities(b_list, checkpoint=None) -> list[dict[str, float]]:
+    """``[{family: probability}]`` over ``A, D, E, A~, D~, E~`` for each exchange matrix of
+    ``b_list`` with the default (or the given) checkpoint.  Raises ``ValueError`` (a
+    ``CheckpointError``) naming the file when the checkpoint is missing or corrupt."""
+    from .predictor import gnn_probabilities as _gp
+
+    return _gp(b_list, checkpoint)
+
+
+def _parse_sizes(text: str) -> tuple[int, ...]:
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "-" in part:
+            a, b = part.split("-", 1)
+            out += list(range(int(a), int(b) + 1))
+        else:
+            out.append(int(part))
+    return tuple(out)
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
+def cmd_dataset(args: argparse.Namespace) -> int:
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import DatasetSpec, run_dataset
+
+    try:
+        spec = DatasetSpec(out=args.out, split=args.split, sizes=_parse_sizes(args.sizes),
+                           families=_csv(args.families), extra_types=_csv(args.extra), depth=args.depth, seed=args.seed)
+        res = run_in_terminal(run_dataset, spec, title=f"dataset {args.split}")
+    except (JobError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"path": res.path, "provenance": res.meta_path, "total": res.total, "counts": res.counts,
+                      "seconds": res.seconds}))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import TrainSpec, run_train
+
+    spec = TrainSpec(out=args.out, data=args.data or "", test_data=args.test or "", epochs=args.epochs,
+                     time_budget_s=args.time_budget, seed=args.seed, feature_set=args.features, pooling=args.pooling,
+                     threads=args.threads, device=args.device)
+    try:
+        res = run_in_terminal(run_train, spec, title="train")
+    except JobError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"checkpoint": res.checkpoint, "test_accuracy": res.test_accuracy,
+                      "epochs": len(res.history["train_loss"]), "stopped": res.history["stopped"],
+                      "val_acc": res.history["val_acc"]}))
+    return 0
+
+
+def register_gnn(subparsers) -> None:
+    """Add ``dataset`` and ``train`` to the quiver plugin's sub-parsers."""
+    p = subparsers.add_parser("dataset", help="build a GNN dataset of mutation classes (npz + JSON provenance)",
+                              description="train: A, D, A~, D~ on 7-10 vertices, E6-E8, E~6-E~8, E10 to depth 8; "
+                                          "test: A11, A~ on 11, D11, D~10, E11 to depth 8; custom: --sizes/--families/--extra.")
+    p.add_argument("--split", choices=("train", "test", "custom"), default="train")
+    p.add_argument("--out", required=True, help="output .npz (a .json of provenance is written beside it)")
+    p.add_argument("--sizes", default="7-10", help="custom: vertex counts, e.g. 7-10 or 5,6,12")
+    p.add_argument("--families", default="A,D,A~,D~", help="custom: families enumerated at every size")
+    p.add_argument("--extra", default="E6,E7,E8,E~6,E~7,E~8,E10", help="custom: extra type labels (E_n for n >= 10 to --depth)")
+    p.add_argument("--depth", type=int, default=8, help="mutation depth of mutation-infinite classes")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_dataset)
+
+    p = subparsers.add_parser("train", help="train the DirGINE mutation-class classifier",
+                              description="Trains on --data (or builds the paper's training set), evaluates --test, "
+                                          "writes a safetensors checkpoint and its JSON.")
+    p.add_argument("--data", default="", help="training .npz from 'workbench quiver dataset'")
+    p.add_argument("--test", default="", help="test .npz (optional)")
+    p.add_argument("--out", required=True, help="checkpoint path (.safetensors)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--time-budget", type=float, default=600.0, help="CPU seconds of training")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--features", choices=("blocks", "constant"), default="blocks")
+    p.add_argument("--pooling", choices=("meanmax", "sum", "mean"), default="meanmax")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.set_defaults(func=cmd_train)

@@ -1,0 +1,415 @@
+"""GNN jobs: frozen-dataclass specs and module-level ``run_*(spec, ctx)`` functions (Qt-free).
+
+The panel's GNN widgets submit these with ``Panel.submit``; the CLI runs them with
+``workbench.jobs.run_in_terminal``.  Failures meant for the user raise ``JobError``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from workbench.jobs import JobCancelled, JobContext, JobError
+
+from . import FAMILIES
+
+Matrix = tuple[tuple[int, ...], ...]
+
+
+def as_matrix(b: Any) -> Matrix:
+    """Hashable, picklable form of an exchange matrix for specs."""
+    return tuple(tuple(int(x) for x in row) for row in np.asarray(b))
+
+
+def _square(b: Matrix) -> np.ndarray:
+    from ..core.quiver import validate_b
+
+    try:
+        arr = validate_b(np.array(b, dtype=object) if b else np.zeros((0, 0), dtype=np.int64))
+    except ValueError as exc:
+        raise JobError(f"invalid quiver: {exc}") from None
+    n = arr.shape[1]
+    return np.asarray(arr[:n, :n], dtype=np.int64)
+
+
+def _checkpoint(path: str, device: str = "cpu"):
+    from .checkpoint import CheckpointError
+    from .predictor import get_checkpoint
+
+    try:
+        return get_checkpoint(path or None, device)
+    except CheckpointError as exc:
+        raise JobError(str(exc)) from None
+
+
+def _reraise_cancel(exc: InterruptedError) -> None:
+    raise JobCancelled() from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# dataset
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Build a dataset: ``split`` "train" (the paper's training recipe), "test" (11 vertices) or
+    "custom" (``sizes``, ``families``, ``extra_types``, ``depth``); written to ``out`` (.npz + .json)."""
+
+    out: str
+    split: str = "train"
+    sizes: tuple[int, ...] = (7, 8, 9, 10)
+    families: tuple[str, ...] = ("A", "D", "A~", "D~")
+    extra_types: tuple[str, ...] = ("E6", "E7", "E8", "E~6", "E~7", "E~8", "E10")
+    depth: int = 8
+    seed: int = 0
+
+
+@dataclass
+class DatasetResult:
+    path: str
+    meta_path: str
+    counts: dict[str, int]
+    total: int
+    seconds: float
+
+
+def recipe_of(spec: DatasetSpec):
+    from .dataset import TEST_RECIPE, TRAIN_RECIPE, DatasetRecipe, types_on
+
+    if spec.split == "train":
+        return TRAIN_RECIPE
+    if spec.split == "test":
+        return TEST_RECIPE
+    if spec.split != "custom":
+        raise JobError(f"unknown split {spec.split!r}: train, test or custom")
+    for f in spec.families:
+        if f not in FAMILIES:
+            raise JobError(f"unknown family {f!r}: choose from {', '.join(FAMILIES)}")
+    r = DatasetRecipe(sizes=tuple(spec.sizes), families=tuple(spec.families), extra_types=tuple(spec.extra_types),
+                      depth=spec.depth)
+    if not any(types_on(n, r.families) for n in r.sizes) and not r.extra_types:
+        raise JobError("the dataset recipe selects no mutation type")
+    return r
+
+
+def run_dataset(spec: DatasetSpec, ctx: JobContext) -> DatasetResult:
+    from .dataset import build_dataset, save_dataset
+
+    recipe = recipe_of(spec)
+    try:
+        ds = build_dataset(recipe, progress=lambda f, m: ctx.progress(0.98 * f, m), cancelled=ctx.cancelled,
+                           seed=spec.seed)
+    except InterruptedError as exc:
+        _reraise_cancel(exc)
+    except ValueError as exc:
+        raise JobError(f"cannot build the dataset: {exc}") from None
+    try:
+        p, m = save_dataset(ds, spec.out)
+    except OSError as exc:
+        raise JobError(f"cannot write {spec.out}: {exc}") from None
+    ctx.progress(1.0, f"{len(ds)} quivers")
+    return DatasetResult(str(p), str(m), ds.counts(), len(ds), float(ds.provenance.get("seconds", 0.0)))
+
+
+# ---------------------------------------------------------------------------------------------
+# training
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Train DirGINE on ``data`` (an .npz from ``run_dataset``; empty = build the paper's training
+    set), evaluate on ``test_data`` (optional), write the checkpoint to ``out``."""
+
+    out: str
+    data: str = ""
+    test_data: str = ""
+    epochs: int = 30
+    time_budget_s: float = 600.0
+    batch_size: int = 256
+    lr: float = 5e-3
+    patience: int = 6
+    seed: int = 0
+    feature_set: str = "blocks"
+    pooling: str = "meanmax"
+    hidden: int = 32
+    layers: int = 4
+    threads: int = 1
+    device: str = "auto"
+
+
+@dataclass
+class TrainResult:
+    checkpoint: str
+    history: dict
+    test_accuracy: float | None
+    test_per_type: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class EpochUpdate:
+    """Partial result after every epoch (the validation curve)."""
+
+    epoch: int
+    train_loss: list[float]
+    val_loss: list[float]
+    val_acc: list[float]
+
+
+def _load_data(path: str):
+    from .dataset import load_dataset
+
+    try:
+        return load_dataset(path)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+
+
+def run_train(spec: TrainSpec, ctx: JobContext) -> TrainResult:
+    from .checkpoint import save_checkpoint
+    from .dataset import TRAIN_RECIPE, build_dataset, n_node_features
+    from .model import ModelConfig
+    from .train import TrainConfig, evaluate, train_model
+
+    try:
+        if spec.data:
+            ds = _load_data(spec.data)
+        else:
+            ds = build_dataset(TRAIN_RECIPE, progress=lambda f, m: ctx.progress(0.1 * f, m), cancelled=ctx.cancelled,
+                               seed=spec.seed)
+        test = _load_data(spec.test_data) if spec.test_data else None
+        mc = ModelConfig(in_dim=n_node_features(spec.feature_set), hidden=spec.hidden, layers=spec.layers,
+                         pooling=spec.pooling, feature_set=spec.feature_set)
+        tc = TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, patience=spec.patience,
+                         seed=spec.seed, time_budget_s=spec.time_budget_s, threads=spec.threads)
+
+        def on_epoch(h):
+            ctx.partial(EpochUpdate(len(h.train_loss), list(h.train_loss), list(h.val_loss), list(h.val_acc)))
+            ctx.log(f"epoch {len(h.train_loss)}: train loss {h.train_loss[-1]:.4f}, val loss {h.val_loss[-1]:.4f}, "
+                    f"val acc {h.val_acc[-1]:.4f}")
+
+        model, hist = train_model(ds, mc, tc, ctx.device, progress=lambda f, m: ctx.progress(0.1 + 0.8 * f, m),
+                                  cancelled=ctx.cancelled, on_epoch=on_epoch)
+        ev = evaluate(model, test, ctx.device, cancelled=ctx.cancelled) if test is not None else None
+    except InterruptedError as exc:
+        _reraise_cancel(exc)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    meta = {"data": {"train": ds.provenance, "test": test.provenance if test is not None else None},
+            "seed": spec.seed, "train_config": tc.to_dict(), "history": hist.to_dict(),
+            "metrics": {"test_accuracy": ev.accuracy if ev else None, "test_per_type": ev.per_type if ev else {},
+                        "test_confusion": ev.confusion if ev else None},
+            "command": f"workbench quiver train --data {spec.data or '(built)'} --test {spec.test_data or '-'} "
+                       f"--out {spec.out} --epochs {spec.epochs} --seed {spec.seed}"}
+    try:
+        w, _ = save_checkpoint(model, spec.out, meta)
+    except OSError as exc:
+        raise JobError(f"cannot write the checkpoint {spec.out}: {exc}") from None
+    ctx.progress(1.0, "trained")
+    return TrainResult(str(w), hist.to_dict(), ev.accuracy if ev else None, ev.per_type if ev else {})
+
+
+# ---------------------------------------------------------------------------------------------
+# prediction
+
+
+@dataclass(frozen=True)
+class PredictSpec:
+    """Family probabilities of one quiver, with its exact type for comparison."""
+
+    b: Matrix
+    checkpoint: str = ""
+    exact: bool = True
+    device: str = "cpu"
+
+
+@dataclass
+class PredictResult:
+    probabilities: dict[str, float]
+    predicted: str
+    exact_label: str = ""
+    exact_family: str = ""
+    agrees: bool | None = None   # None: the exact family is outside the classifier's six
+    seconds: float = 0.0
+
+
+def predict_one(b: np.ndarray, checkpoint: str = "", exact: bool = True, device: str = "cpu") -> PredictResult:
+    from .checkpoint import CheckpointError
+    from .predictor import probabilities
+
+    t0 = time.perf_counter()
+    if b.shape[1] == 0:
+        raise JobError("the quiver has no mutable vertices")
+    try:
+        p = probabilities([b], checkpoint or None, device)[0]
+    except CheckpointError as exc:
+        raise JobError(str(exc)) from None
+    probs = {f: float(v) for f, v in zip(FAMILIES, p)}
+    pred = FAMILIES[int(np.argmax(p))]
+    label = fam = ""
+    agrees = None
+    if exact:
+        from ..core.identify import identify
+
+        r = identify(b)
+        label, fam = r.label, r.family
+        agrees = (fam == pred) if fam in FAMILIES else None
+    return PredictResult(probs, pred, label, fam, agrees, time.perf_counter() - t0)
+
+
+def run_predict(spec: PredictSpec, ctx: JobContext) -> PredictResult:
+    return predict_one(_square(spec.b), spec.checkpoint, spec.exact, "cpu" if spec.device == "cpu" else ctx.device)
+
+
+# ---------------------------------------------------------------------------------------------
+# explanation
+
+
+@dataclass(frozen=True)
+class ExplainSpec:
+    """Explain the prediction of one quiver with ``method`` and run the top-``k`` masking
+    experiment (``k = 0``: no masking)."""
+
+    b: Matrix
+    method: str = "GNNExplainer"
+    k: int = 2
+    checkpoint: str = ""
+    seed: int = 0
+    epochs: int = 100
+    pg_train_quivers: int = 48
+    pg_epochs: int = 10
+    n_random: int = 20
+    device: str = "cpu"
+
+
+@dataclass
+class ExplainResult:
+    overlay: Any            # overlay.ExplanationOverlay
+    masking: Any | None     # explain.MaskingResult
+    seconds: float
+
+
+def run_explain(spec: ExplainSpec, ctx: JobContext) -> ExplainResult:
+    from .explain import METHODS, explain, mask_top_k, train_pgexplainer
+
+    t0 = time.perf_counter()
+    if spec.method not in METHODS:
+        raise JobError(f"unknown explanation method {spec.method!r}: choose from {', '.join(METHODS)}")
+    b = _square(spec.b)
+    if b.shape[1] == 0:
+        raise JobError("the quiver has no mutable vertices")
+    if not np.any(b > 0):
+        raise JobError("the quiver has no arrows: there is nothing to explain")
+    ck = _checkpoint(spec.checkpoint)
+    model = ck.model
+    pg = None
+    ctx.progress(0.05, spec.method)
+    if spec.method == "PGExplainer":
+        # PGExplainer learns one mask predictor from a set of quivers: random mutants of this one
+        from ..core.mutation import mutate
+
+        rng = np.random.default_rng(spec.seed)
+        train_bs = [b]
+        n = b.shape[1]
+        for _ in range(spec.pg_train_quivers - 1):
+            c = b.copy()
+            for _s in range(int(rng.integers(1, 2 * n + 1))):
+                c = mutate(c, int(rng.integers(0, n)))
+            if int(np.abs(c).max()) < 1000:
+                train_bs.append(c)
+        ctx.progress(0.1, "training PGExplainer")
+        try:
+            pg = train_pgexplainer(model, train_bs, epochs=spec.pg_epochs, seed=spec.seed, cancelled=ctx.cancelled)
+        except InterruptedError as exc:
+            _reraise_cancel(exc)
+    ctx.check_cancelled()
+    ctx.progress(0.6, "explaining")
+    overlay = explain(model, b, spec.method, seed=spec.seed, epochs=spec.epochs, pg_explainer=pg)
+    masking = None
+    if spec.k > 0:
+        ctx.check_cancelled()
+        masking = mask_top_k(model, b, overlay, spec.k, spec.n_random, spec.seed)
+        overlay.masked = list(masking.masked)
+    ctx.progress(1.0, "explained")
+    return ExplainResult(overlay, masking, time.perf_counter() - t0)
+
+
+# ---------------------------------------------------------------------------------------------
+# hidden representations
+
+
+@dataclass(frozen=True)
+class EmbedSpec:
+    """PCA of the graph embeddings after ``layer`` over a dataset, and a linear probe.
+
+    data: an .npz dataset, or empty for the D-type classes ``probe_types`` (enumerated);
+    colour: "type" (family) or "vatne" (D subtypes I-IV from the exact core);
+    max_points: random subsample for the scatter and the probe.
+    """
+
+    data: str = ""
+    probe_types: tuple[str, ...] = ("D7", "D8", "D9")
+    layer: int = -1
+    colour: str = "vatne"
+    max_points: int = 3000
+    checkpoint: str = ""
+    seed: int = 0
+    device: str = "cpu"
+
+
+@dataclass
+class EmbedResult:
+    coords: np.ndarray               # (G, 2)
+    explained: np.ndarray            # PC1, PC2 variance fractions
+    families: list[str]
+    types: list[str]
+    vatne: list[str]                 # "" where not D
+    colour: str
+    layer: int
+    probe: Any | None                # embed.ProbeResult (Vatne types) or None
+    dataset: Any                     # dataset.QuiverDataset of the points (to open a quiver)
+    seconds: float = 0.0
+
+
+def run_embed(spec: EmbedSpec, ctx: JobContext) -> EmbedResult:
+    from .dataset import DatasetRecipe, build_dataset
+    from .embed import graph_embeddings, linear_probe, pca_2d, vatne_types
+
+    t0 = time.perf_counter()
+    if spec.colour not in ("type", "vatne"):
+        raise JobError(f"colour must be 'type' or 'vatne', got {spec.colour!r}")
+    ck = _checkpoint(spec.checkpoint)
+    try:
+        if spec.data:
+            ds = _load_data(spec.data)
+        else:
+            ds = build_dataset(DatasetRecipe(sizes=(), families=(), extra_types=tuple(spec.probe_types)),
+                               progress=lambda f, m: ctx.progress(0.3 * f, m), cancelled=ctx.cancelled)
+        if len(ds) > spec.max_points:
+            rng = np.random.default_rng(spec.seed)
+            ds = ds.subset(np.sort(rng.choice(len(ds), spec.max_points, replace=False)))
+        ctx.progress(0.35, "embedding")
+        z = graph_embeddings(ck.model, ds, spec.layer, cancelled=ctx.cancelled)
+        ctx.progress(0.5, "Vatne types")
+        bs = [ds.b(i) for i in range(len(ds))]
+        is_d = [FAMILIES[int(lab)] == "D" for lab in ds.label]
+        vat = [""] * len(ds)
+        d_idx = [i for i, f in enumerate(is_d) if f]
+        for k, t in zip(d_idx, vatne_types([bs[i] for i in d_idx], ctx.cancelled)):
+            vat[k] = t
+    except InterruptedError as exc:
+        _reraise_cancel(exc)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    ctx.progress(0.85, "PCA and probe")
+    pca = pca_2d(z)
+    probe = None
+    lab_idx = [i for i, v in enumerate(vat) if v]
+    if len({vat[i] for i in lab_idx}) >= 2:
+        probe = linear_probe(z[lab_idx], [vat[i] for i in lab_idx], seed=spec.seed)
+    ctx.progress(1.0, "done")
+    return EmbedResult(pca.coords, pca.explained, [FAMILIES[int(x)] for x in ds.label],
+                       [ds.type_of(i) for i in range(len(ds))], vat, spec.colour, spec.layer, probe, ds,
+                       time.perf_counter() - t0)
