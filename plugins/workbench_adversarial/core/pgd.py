@@ -1,0 +1,322 @@
+"""Projected gradient descent (ascent) attacks in an l_p ball, optionally restricted to a
+subspace V (Qt-free, torch; CPU or CUDA).
+
+Madry et al. (ICLR 2018), "Towards deep learning models resistant to adversarial attacks":
+
+    delta_0 ~ Uniform(B_p(eps) cap V)  (random start) or 0
+    delta_{t+1} = Proj_{B_p(eps) cap V cap [-x, 1-x]} ( delta_t + alpha * s_p(grad_V L(x + delta_t)) )
+
+with s_p the steepest-ascent direction of the l_p norm (:func:`.norms.steepest_ascent`) and
+the exact projection of :mod:`.projections`.  Coordinate subspaces (masks) are handled exactly
+by setting the box to [0, 0] outside V.  For random orthonormal subspaces V = span(U):
+
+* the gradient is projected onto V; for p != 2 the direction P_V s_p(P_V g) is used (an ascent
+  direction: <g, P_V s_p(P_V g)> = ||P_V g||_q > 0), not the exact steepest direction in V;
+* the projection onto V cap B_p(eps) cap [-x, 1-x] runs Dykstra's alternating projections
+  (Boyle & Dykstra 1986) between the subspace V (P_V = U U^T) and the set B_p(eps) cap box
+  (exact projection of :mod:`.projections`) for ``ortho_iters`` rounds (default 15), which
+  converges to the exact Euclidean projection; the result is then rescaled onto the ball and
+  shrunk along the ray toward 0 until x + delta is in [0, 1] (violations below 1e-4 are clipped),
+  so every iterate is in V (to 1e-4 per coordinate), in the ball and in the box even when
+  Dykstra has not fully converged.  Caveat: when many pixels sit at 0 or 1 (digits: about half),
+  V cap [-x, 1-x] is often just {0} for a random V (Wendel's theorem), and the attack cannot move.
+
+Limit for 1 < p < inf, p != 2: a step along s_p(g) followed by the Euclidean projection
+does not keep the l_p maximiser of a linear function fixed (the normal cone of the ball at
+eps s_p(g) is spanned by g, not by s_p(g)), so iterates hover within a few percent of the
+optimum eps ||g_V||_q; the first step from 0 with alpha = eps attains it exactly.  For
+p in {1, 2, inf} the maximiser is a fixed point.
+
+Random starts are uniform in the ball: for p = inf uniform in the cube; for p < inf by
+Barthe, Guedon, Mendelson & Naor (Ann. Probab. 2005): with g_i i.i.d. of density
+proportional to exp(-|t|^p) and E ~ Exp(1), g / (sum |g_i|^p + E)^(1/p) is uniform in the
+unit l_p ball (in dim V coordinates).  Starting points are then clipped to the box, which is
+their exact projection onto ball cap box.  For the orthonormal kind with p != 2, z is drawn
+this way in R^k and U z is rescaled into the ball (approximately uniform).
+
+Success: untargeted, argmax f(x') != y; targeted, argmax f(x') == target.  With per-sample
+early stop a sample leaves the batch at the first iterate that succeeds (success = "some
+iterate succeeded"); without it the final iterate is judged (as torchattacks does).
+Restarts re-run the attack from fresh random starts on the samples not yet broken.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .norms import lp_norm, parse_p, steepest_ascent
+from .projections import project
+from .subspace import Subspace
+
+LOSSES = ("ce", "margin")
+BOX_MODES = ("exact", "clip")
+
+
+@dataclass(frozen=True)
+class PGDConfig:
+    """p: norm (1, 2, inf or any p > 1); eps: radius (input units, images in [0, 1]);
+    steps: iterations; step_size: alpha in l_p norm per step (None: 2.5 eps / steps);
+    random_start; restarts (>= 1); targeted; early_stop (per sample); l1_k: coordinates per
+    l_1 step; loss: "ce" (cross-entropy) or "margin" (max_{j != y} z_j - z_y)."""
+
+    p: float
+    eps: float
+    steps: int = 20
+    step_size: float | None = None
+    random_start: bool = True
+    restarts: int = 1
+    targeted: bool = False
+    early_stop: bool = True
+    l1_k: int = 1
+    loss: str = "ce"
+    box: str = "exact"
+
+    def validated(self) -> "PGDConfig":
+        p = parse_p(self.p)
+        if not (self.eps >= 0 and math.isfinite(self.eps)):
+            raise ValueError(f"eps must be a finite number >= 0, got {self.eps}")
+        if int(self.steps) < 0:
+            raise ValueError(f"steps must be >= 0, got {self.steps}")
+        if self.step_size is not None and not self.step_size >= 0:
+            raise ValueError(f"step size must be >= 0, got {self.step_size}")
+        if int(self.restarts) < 1:
+            raise ValueError(f"restarts must be >= 1, got {self.restarts}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.box not in BOX_MODES:
+            raise ValueError(f"box must be one of {BOX_MODES}, got {self.box!r}")
+        return PGDConfig(p, float(self.eps), int(self.steps), self.alpha, bool(self.random_start),
+                         int(self.restarts), bool(self.targeted), bool(self.early_stop), int(self.l1_k), self.loss,
+                         self.box)
+
+    @property
+    def alpha(self) -> float:
+        if self.step_size is not None:
+            return float(self.step_size)
+        return 2.5 * float(self.eps) / max(int(self.steps), 1)
+
+
+@dataclass
+class AttackOutcome:
+    """Per-sample results of one attack (tensors on the attack's device).
+
+    x_adv: adversarial inputs (the successful iterate, else the last one); success: bool (B,);
+    clean_logits / adv_logits: (B, classes); iterations: step of first success (steps if none);
+    target: target labels (targeted attacks) or None."""
+
+    x_adv: torch.Tensor
+    success: torch.Tensor
+    clean_logits: torch.Tensor
+    adv_logits: torch.Tensor
+    iterations: torch.Tensor
+    target: torch.Tensor | None = None
+
+    @property
+    def clean_correct(self) -> torch.Tensor:
+        return self.clean_logits.argmax(dim=1)
+
+
+def choose_targets(clean_logits: torch.Tensor, y: torch.Tensor, mode: str, seed: int) -> torch.Tensor:
+    """Targets for a targeted attack: "random" (uniform over classes != y) or "least_likely"."""
+    C = clean_logits.shape[1]
+    if mode == "least_likely":
+        return clean_logits.argmin(dim=1)
+    if mode == "random":
+        rng = np.random.default_rng(seed)
+        off = torch.as_tensor(rng.integers(1, C, size=y.shape[0]), device=y.device)
+        return (y + off) % C
+    raise ValueError(f"target mode must be 'random' or 'least_likely', got {mode!r}")
+
+
+def _gen_gauss(rng: np.random.Generator, size: tuple[int, ...], p: float) -> np.ndarray:
+    """i.i.d. samples of density proportional to exp(-|t|^p): sign * Gamma(1/p, 1)^(1/p)."""
+    mag = rng.gamma(1.0 / p, 1.0, size=size) ** (1.0 / p)
+    return np.where(rng.random(size) < 0.5, -mag, mag)
+
+
+def random_start(x: torch.Tensor, p: float, eps: float, sub: Subspace | None, rng: np.random.Generator) -> torch.Tensor:
+    """A perturbation uniform in B_p(eps) cap V (see the module docstring), not yet box-clipped."""
+    B = x.shape[0]
+    n = x[0].numel()
+    if sub is not None and sub.basis is not None:
+        k = sub.dim
+        if math.isinf(p):
+            z = rng.uniform(-1.0, 1.0, size=(B, k))
+        else:
+            g = _gen_gauss(rng, (B, k), 2.0)  # uniform in the Euclidean k-ball (Barthe et al.)
+            e = rng.exponential(1.0, size=(B, 1))
+            z = g / (np.sum(g ** 2, axis=1, keepdims=True) + e) ** 0.5
+        zt = torch.as_tensor(z, dtype=x.dtype, device=x.device)
+        d = zt @ sub.basis.T
+        if p != 2.0:
+            # direction U z, radius law of the k-ball; rescale so that ||d||_p <= eps
+            r = torch.as_tensor(rng.random((B, 1)) ** (1.0 / k), dtype=x.dtype, device=x.device)
+            d = d / lp_norm(d, p).clamp_min(1e-30).unsqueeze(1) * r
+        return (eps * d).reshape(x.shape)
+    mask = None if sub is None or sub.mask is None else sub.mask
+    if math.isinf(p):
+        d = torch.as_tensor(rng.uniform(-1.0, 1.0, size=(B, n)), dtype=x.dtype, device=x.device)
+        if mask is not None:
+            d = d * mask
+    else:
+        g = torch.as_tensor(_gen_gauss(rng, (B, n), p), dtype=torch.float64, device=x.device)
+        if mask is not None:
+            g = g * mask.double()
+        e = torch.as_tensor(rng.exponential(1.0, size=(B, 1)), dtype=torch.float64, device=x.device)
+        d = (g / (g.abs().pow(p).sum(dim=1, keepdim=True) + e).pow(1.0 / p)).to(x.dtype)
+    return (eps * d).reshape(x.shape)
+
+
+def _loss(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None, kind: str) -> torch.Tensor:
+    """Per-sample objective to *maximise*."""
+    if kind == "ce":
+        if target is None:
+            return F.cross_entropy(logits, y, reduction="none")
+        return -F.cross_entropy(logits, target, reduction="none")
+    lab = y if target is None else target
+    z_lab = logits.gather(1, lab.unsqueeze(1)).squeeze(1)
+    other = logits.scatter(1, lab.unsqueeze(1), -math.inf).amax(dim=1)
+    return other - z_lab if target is None else z_lab - other
+
+
+SNAP_TOL = 1e-4
+
+
+def _feasible_orthonormal(delta: torch.Tensor, p: float, eps: float, lo: torch.Tensor, hi: torch.Tensor,
+                          tol: float = SNAP_TOL) -> torch.Tensor:
+    """Rescale into the l_p ball, then shrink toward 0 until inside [lo, hi].
+
+    Violations of the box smaller than ``tol`` (what Dykstra leaves on faces of the box that
+    V touches, e.g. pixels at 0) are clipped instead of shrinking the whole step, so the result
+    lies in V up to ``tol`` per coordinate and exactly in the ball and the box."""
+    flat = delta.reshape(delta.shape[0], -1)
+    nrm = lp_norm(flat, p).unsqueeze(1)
+    flat = flat * torch.where(nrm > eps, eps / nrm.clamp_min(1e-30), torch.ones_like(nrm))
+    big = torch.full_like(flat, math.inf)
+    r_hi = torch.where(flat > hi + tol, hi / flat.where(flat > 0, torch.ones_like(flat)), big)
+    r_lo = torch.where(flat < lo - tol, lo / flat.where(flat < 0, -torch.ones_like(flat)), big)
+    t = torch.minimum(r_hi, r_lo).amin(dim=1, keepdim=True).clamp(0.0, 1.0)
+    return torch.minimum(torch.maximum(flat * t, lo), hi).reshape(delta.shape)
+
+
+def project_orthonormal(y: torch.Tensor, p: float, eps: float, lo: torch.Tensor, hi: torch.Tensor,
+                        basis: torch.Tensor, iters: int = 15) -> torch.Tensor:
+    """Projection of y (B, n) onto span(basis) cap B_p(eps) cap [lo, hi]: Dykstra's algorithm
+    (``iters`` rounds; V is linear so only the ball-box set needs a correction term), then the
+    exact feasibility map of :func:`_feasible_orthonormal`.  Result is exactly in V."""
+    def p_v(v: torch.Tensor) -> torch.Tensor:
+        return (v @ basis) @ basis.T
+
+    xk = p_v(y)
+    corr = torch.zeros_like(y)
+    for _ in range(iters):
+        a = project(xk + corr, p, eps, lo, hi)
+        corr = xk + corr - a
+        xk = p_v(a)
+    return _feasible_orthonormal(xk, p, eps, lo, hi)
+
+
+def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PGDConfig,
+               subspace: Subspace | None = None, target: torch.Tensor | None = None, seed: int = 0,
+               check: Callable[[], None] | None = None, ortho_iters: int = 15) -> AttackOutcome:
+    """Run PGD on a batch ``x`` (B, ...) in [0, 1] with labels ``y`` (B,).
+
+    ``target`` (targeted attacks) gives the target labels.  ``check`` is called once per step
+    (cancellation).  ``model`` must be in eval mode and on ``x.device``.
+    """
+    cfg = cfg.validated()
+    if cfg.targeted and target is None:
+        raise ValueError("a targeted attack needs target labels")
+    p, eps, alpha = cfg.p, cfg.eps, cfg.alpha
+    rng = np.random.default_rng(seed)
+    B = x.shape[0]
+    x = x.detach()
+    sub = subspace if subspace is not None and subspace.kind != "full" else None
+    ortho = sub is not None and sub.basis is not None
+    l1_k = cfg.l1_k if sub is None else max(1, min(cfg.l1_k, sub.dim))
+    with torch.no_grad():
+        clean_logits = model(x)
+    final_x = x.clone()
+    adv_logits = clean_logits.clone()
+    success = torch.zeros(B, dtype=torch.bool, device=x.device)
+    iterations = torch.full((B,), cfg.steps, dtype=torch.long, device=x.device)
+
+    def hit_of(logits: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        pred = logits.argmax(dim=1)
+        return pred != y[rows] if not cfg.targeted else pred == target[rows]
+
+    restarts = cfg.restarts if cfg.random_start else 1
+    for r in range(restarts):
+        act = torch.nonzero(~success).squeeze(1)
+        if act.numel() == 0:
+            break
+        xs = x[act]
+        s = None if sub is None else sub.select(act)
+        flat_x = xs.reshape(xs.shape[0], -1)
+        lo, hi = -flat_x, 1.0 - flat_x
+        if s is not None and s.mask is not None:
+            lo, hi = lo * s.mask, hi * s.mask
+        if cfg.random_start and eps > 0:
+            delta = random_start(xs, p, eps, s, rng).reshape(lo.shape)
+            if ortho:
+                delta = project_orthonormal(delta, p, eps, lo, hi, s.basis, ortho_iters)
+            else:
+                delta = torch.minimum(torch.maximum(delta, lo), hi)
+            delta = delta.reshape(xs.shape)
+        else:
+            delta = torch.zeros_like(xs)
+        for t in range(cfg.steps + 1):
+            if check is not None:
+                check()
+            xa = (xs + delta).detach().requires_grad_(t < cfg.steps)
+            with torch.set_grad_enabled(t < cfg.steps):
+                logits = model(xa)
+            hit = hit_of(logits.detach(), act)
+            last = t == cfg.steps
+            if cfg.early_stop or last:
+                done = hit if not last else torch.ones_like(hit)
+                if done.any():
+                    rows = act[done]
+                    final_x[rows] = xa.detach()[done]
+                    adv_logits[rows] = logits.detach()[done]
+                    success[rows] = hit[done]
+                    iterations[rows[hit[done]]] = t
+            if last:
+                break
+            keep = ~hit if cfg.early_stop else torch.ones_like(hit)
+            if cfg.early_stop and not keep.all():
+                if not keep.any():
+                    break
+                act, xs, lo, hi = act[keep], xs[keep], lo[keep], hi[keep]
+                s = None if s is None else s.select(torch.nonzero(keep).squeeze(1))
+                obj = _loss(logits[keep], y[act], None if target is None else target[act], cfg.loss).sum()
+                g = torch.autograd.grad(obj, xa)[0][keep]
+                delta = delta[keep]
+            else:
+                obj = _loss(logits, y[act], None if target is None else target[act], cfg.loss).sum()
+                g = torch.autograd.grad(obj, xa)[0]
+            g = g.reshape(g.shape[0], -1)
+            dflat = delta.reshape(g.shape)
+            if s is not None:
+                g = s.restrict(g)
+            if p == 1.0:
+                blocked = ((dflat >= hi) & (g > 0)) | ((dflat <= lo) & (g < 0))
+                g = g.masked_fill(blocked, 0.0)
+            step = steepest_ascent(g, p, l1_k)
+            if ortho and p != 2.0:
+                step = s.restrict(step)
+            y_new = dflat + alpha * step
+            if ortho:
+                dflat = project_orthonormal(y_new, p, eps, lo, hi, s.basis, ortho_iters)
+            elif cfg.box == "clip":
+                dflat = torch.minimum(torch.maximum(project(y_new, p, eps), lo), hi)
+            else:
+                dflat = project(y_new, p, eps, lo, hi)
+            delta = dflat.reshape(xs.shape).detach()
+    return AttackOutcome(final_x, success, clean_logits, adv_logits, iterations, target)

@@ -1,0 +1,146 @@
+"""Subspaces V of the input space X that the attacker may perturb (Qt-free, torch).
+
+Kinds (dim X = n = C*H*W, the user asks for dim V = k; the realised dimension is reported):
+
+* ``full``        V = X.
+* ``pixels``      k random coordinates (pixel-channel entries), drawn per sample.
+* ``patch``       a contiguous patch of m = ceil(k / C) pixel positions (raster order inside the
+                  smallest near-square h x w rectangle holding m positions) at a random location,
+                  all channels; dim V = m*C.  Drawn per sample.
+* ``channels``    c = round(k / (H*W)) random channels (modalities), all positions; dim V = c*H*W.
+                  Drawn per sample.
+* ``orthonormal`` V = span(U), U an n x k matrix with orthonormal columns (QR of a Gaussian
+                  matrix: a Haar-random k-dimensional subspace), shared by the whole batch; the
+                  perturbation is U z.
+
+Coordinate subspaces are represented by a 0/1 mask of shape (B, n) and are exact for every p:
+the l_p ball restricted to V is the l_p ball of the kept coordinates.  The orthonormal kind is
+exact for p = 2 (||U z||_2 = ||z||_2); for other p its ball {U z : ||U z||_p <= eps} is not a
+coordinate ball, and PGD uses the approximations documented in :mod:`.pgd`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+KINDS = ("full", "pixels", "patch", "channels", "orthonormal")
+
+
+@dataclass
+class Subspace:
+    """A realised subspace for a batch.
+
+    kind: one of :data:`KINDS`; dim: dim V; n: dim X; mask: (B, n) float 0/1 (coordinate kinds)
+    or None; basis: (n, k) orthonormal columns (orthonormal kind) or None.
+    """
+
+    kind: str
+    dim: int
+    n: int
+    mask: torch.Tensor | None = None
+    basis: torch.Tensor | None = None
+
+    @property
+    def ratio(self) -> float:
+        """dim V / dim X."""
+        return self.dim / self.n
+
+    def restrict(self, v: torch.Tensor) -> torch.Tensor:
+        """Orthogonal projection of a batch (B, ...) onto V."""
+        if self.mask is not None:
+            return (v.reshape(v.shape[0], -1) * self.mask).reshape(v.shape)
+        if self.basis is not None:
+            flat = v.reshape(v.shape[0], -1)
+            return ((flat @ self.basis) @ self.basis.T).reshape(v.shape)
+        return v
+
+    def residual(self, v: torch.Tensor) -> torch.Tensor:
+        """Per-sample l_2 norm of the component of v orthogonal to V (0 when v is in V)."""
+        flat = v.reshape(v.shape[0], -1)
+        return (flat - self.restrict(v).reshape(flat.shape)).norm(dim=1)
+
+    def select(self, idx: torch.Tensor) -> "Subspace":
+        """The subspace of a sub-batch (rows ``idx``)."""
+        if self.mask is None:
+            return self
+        return Subspace(self.kind, self.dim, self.n, self.mask[idx], self.basis)
+
+    def support(self, batch: int) -> torch.Tensor:
+        """(B, n) 0/1 indicator of the coordinates V may touch (all 1 for full/orthonormal)."""
+        if self.mask is not None:
+            return self.mask
+        ones = torch.ones(1, self.n)
+        return ones.expand(batch, self.n)
+
+
+def realised_dim(kind: str, shape: tuple[int, int, int], k: int) -> int:
+    """The dimension ``build_subspace`` realises for a requested ``k`` (see module docstring)."""
+    C, H, W = shape
+    n = C * H * W
+    k = int(max(1, min(k, n)))
+    if kind == "full":
+        return n
+    if kind in ("pixels", "orthonormal"):
+        return k
+    if kind == "patch":
+        return min(math.ceil(k / C), H * W) * C
+    if kind == "channels":
+        return max(1, min(C, round(k / (H * W)))) * H * W
+    raise ValueError(f"unknown subspace kind {kind!r}; use one of {', '.join(KINDS)}")
+
+
+def _patch_offsets(m: int, H: int, W: int) -> tuple[int, int, list[tuple[int, int]]]:
+    h = min(H, math.ceil(math.sqrt(m)))
+    w = min(W, math.ceil(m / h))
+    while h * w < m:  # narrow images: grow the other side
+        h = min(H, h + 1)
+        w = min(W, math.ceil(m / h))
+    cells = [(r, c) for r in range(h) for c in range(w)][:m]
+    return h, w, cells
+
+
+def build_subspace(kind: str, shape: tuple[int, int, int], k: int, batch: int,
+                   generator: torch.Generator, device: str | torch.device = "cpu",
+                   dtype: torch.dtype = torch.float32) -> Subspace:
+    """Draw a subspace of the requested kind and dimension for a batch (seeded by ``generator``,
+    a CPU generator).  Raises ValueError for unknown kinds or k < 1."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown subspace kind {kind!r}; use one of {', '.join(KINDS)}")
+    C, H, W = shape
+    n = C * H * W
+    if kind != "full" and (k is None or int(k) < 1):
+        raise ValueError(f"subspace dimension must be >= 1, got {k}")
+    dim = realised_dim(kind, shape, int(k) if kind != "full" else n)
+    if kind == "full":
+        return Subspace("full", n, n)
+    if kind == "orthonormal":
+        g = torch.randn(n, dim, generator=generator, dtype=torch.float64)
+        q, r = torch.linalg.qr(g)
+        q = q * torch.sign(torch.diagonal(r)).unsqueeze(0)  # Haar: fix the signs of QR
+        return Subspace(kind, dim, n, basis=q.to(device=device, dtype=dtype))
+    mask = torch.zeros(batch, C, H, W, dtype=dtype)
+    if kind == "pixels":
+        scores = torch.rand(batch, n, generator=generator)
+        idx = scores.topk(dim, dim=1).indices
+        mask = mask.reshape(batch, n)
+        mask.scatter_(1, idx, 1.0)
+    elif kind == "patch":
+        m = dim // C
+        h, w, cells = _patch_offsets(m, H, W)
+        r0 = torch.randint(0, H - h + 1, (batch,), generator=generator)
+        c0 = torch.randint(0, W - w + 1, (batch,), generator=generator)
+        rows = torch.tensor([rc[0] for rc in cells])
+        cols = torch.tensor([rc[1] for rc in cells])
+        for b in range(batch):
+            mask[b, :, r0[b] + rows, c0[b] + cols] = 1.0
+    elif kind == "channels":
+        c = dim // (H * W)
+        scores = torch.rand(batch, C, generator=generator)
+        idx = scores.topk(c, dim=1).indices
+        for b in range(batch):
+            mask[b, idx[b]] = 1.0
+    mask = mask.reshape(batch, n).to(device)
+    return Subspace(kind, dim, n, mask=mask)

@@ -1,0 +1,207 @@
+"""Sweeps of PGD success over dim V and eps, and the collapse analysis (Qt-free).
+
+arXiv 2303.14173 (Godfrey, Kvinge, Bishoff, Mckay, Brown, Doster, Byler 2023, "How many
+dimensions are required to find an adversarial example?"): for p > 1 the success rate of
+PGD restricted to V behaves like a monotone function of the *collapse coordinate*
+
+    c = eps * (dim V / dim X)^(1/q),    1/p + 1/q = 1,
+
+so the curves of different dim V fall onto one curve when plotted against c.  For p = 1
+(q = inf) the exponent is 0 and the dependence on dim V is only through the extreme values
+of the gradient (||w_V||_inf grows like the max of dim V coordinates).
+
+Collapse quality.  For an exponent a, map each curve to c_a = eps (dim V/dim X)^a, interpolate
+all curves (in log c) on 64 points of their common range, and average the spread
+max_k s_k(c) - min_k s_k(c) over those points.  We report the spread at a = 1/q (theory),
+at a = 0 (raw eps axis), their ratio (< 1: the rescaling collapses the curves), and the
+exponent a* in [0, 1.5] minimising the spread (compare with 1/q).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .linear_theory import critical_eps, predicted_success
+from .norms import dual_exponent, p_label
+from .pgd import PGDConfig, pgd_attack
+from .stats import interval
+from .subspace import build_subspace, realised_dim
+
+
+@dataclass
+class SweepCell:
+    """One (dim V, eps) cell: successes out of n correctly classified inputs."""
+
+    requested_dim: int
+    dim: int
+    eps: float
+    successes: int
+    n: int
+    rate: float
+    ci_low: float
+    ci_high: float
+    collapse_x: float
+    predicted: float
+    seconds: float
+
+
+@dataclass
+class CollapseQuality:
+    exponent_theory: float
+    spread_theory: float
+    spread_raw: float
+    ratio: float
+    exponent_best: float
+    spread_best: float
+    exponents: list[float] = field(default_factory=list)
+    spreads: list[float] = field(default_factory=list)
+
+
+@dataclass
+class SweepTable:
+    """All cells of a sweep plus its settings and the collapse analysis."""
+
+    model: str
+    p: float
+    q: float
+    kind: str
+    n_input: int
+    n_samples: int
+    n_correct: int
+    clean_accuracy: float
+    steps: int
+    step_factor: float
+    ci_method: str
+    cells: list[SweepCell] = field(default_factory=list)
+    collapse: CollapseQuality | None = None
+    seconds: float = 0.0
+
+    def dims(self) -> list[int]:
+        return sorted({c.dim for c in self.cells})
+
+    def curve(self, dim: int) -> dict[str, np.ndarray]:
+        cs = sorted((c for c in self.cells if c.dim == dim), key=lambda c: c.eps)
+        return {k: np.array([getattr(c, k) for c in cs], dtype=float)
+                for k in ("eps", "rate", "ci_low", "ci_high", "collapse_x", "predicted")}
+
+    def rows(self) -> list[dict]:
+        return [asdict(c) for c in self.cells]
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["p"] = p_label(self.p)
+        d["q"] = p_label(self.q)
+        d["success_over"] = "correctly_classified"
+        return d
+
+
+def collapse_coordinate(eps: float | np.ndarray, dim: int, n: int, q: float) -> np.ndarray:
+    """eps * (dim V / dim X)^(1/q)  (1/q = 0 for q = inf)."""
+    inv_q = 0.0 if math.isinf(q) else 1.0 / q
+    return np.asarray(eps, dtype=float) * (dim / n) ** inv_q
+
+
+def collapse_spread(curves: list[tuple[np.ndarray, np.ndarray, int]], n: int, exponent: float, points: int = 64) -> float:
+    """Mean over the common range of max_k s_k - min_k s_k, curves mapped to eps (dim/n)^exponent.
+
+    ``curves``: (eps, rate, dim) per dim V, eps > 0.  NaN with fewer than two curves or when the
+    mapped ranges do not overlap."""
+    mapped = []
+    for eps, rate, dim in curves:
+        ok = eps > 0
+        if ok.sum() < 2:
+            continue
+        lx = np.log(eps[ok]) + exponent * math.log(dim / n)
+        order = np.argsort(lx)
+        mapped.append((lx[order], rate[ok][order]))
+    if len(mapped) < 2:
+        return math.nan
+    lo = max(m[0][0] for m in mapped)
+    hi = min(m[0][-1] for m in mapped)
+    if not hi > lo:
+        return math.nan
+    grid = np.linspace(lo, hi, points)
+    vals = np.stack([np.interp(grid, lx, r) for lx, r in mapped])
+    return float(np.mean(vals.max(axis=0) - vals.min(axis=0)))
+
+
+def collapse_quality(table: SweepTable) -> CollapseQuality:
+    """Spread at a = 1/q and a = 0, their ratio, and the best exponent on [0, 1.5]."""
+    curves = [(table.curve(d)["eps"], table.curve(d)["rate"], d) for d in table.dims()]
+    a_theory = 0.0 if math.isinf(table.q) else 1.0 / table.q
+    s_theory = collapse_spread(curves, table.n_input, a_theory)
+    s_raw = collapse_spread(curves, table.n_input, 0.0)
+    exps = np.round(np.linspace(0.0, 1.5, 61), 4)
+    spreads = np.array([collapse_spread(curves, table.n_input, a) for a in exps])
+    if np.all(np.isnan(spreads)):
+        a_best, s_best = math.nan, math.nan
+    else:
+        i = int(np.nanargmin(spreads))
+        a_best, s_best = float(exps[i]), float(spreads[i])
+    ratio = s_theory / s_raw if s_raw and s_raw > 0 else math.nan
+    return CollapseQuality(a_theory, s_theory, s_raw, ratio, a_best, s_best, exps.tolist(),
+                           [float(s) for s in spreads])
+
+
+def run_sweep(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, model_name: str, p: float, kind: str,
+              dims: list[int], eps_values: list[float], steps: int = 20, step_factor: float = 2.5,
+              restarts: int = 1, random_start: bool = True, seed: int = 0, ci_method: str = "wilson",
+              l1_k: int = 1, predict: bool = True, batch_size: int = 1024,
+              on_cell: Callable[[SweepTable, float], None] | None = None,
+              check: Callable[[], None] | None = None) -> SweepTable:
+    """Attack (x, y) for every dim V in ``dims`` and eps in ``eps_values``.
+
+    The step size is step_factor * eps / steps.  Success rates are over the correctly
+    classified inputs; the subspace of each dim is drawn once (seed) and reused for all eps.
+    ``on_cell(table, fraction)`` receives the growing table after every cell.
+    """
+    t_start = time.perf_counter()
+    shape = tuple(int(s) for s in x.shape[1:])
+    if len(shape) != 3:
+        raise ValueError(f"inputs must be images (B, C, H, W), got shape {tuple(x.shape)}")
+    n = int(np.prod(shape))
+    q = dual_exponent(p)
+    with torch.no_grad():
+        correct = torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(y), batch_size)]) == y
+    n_correct = int(correct.sum())
+    table = SweepTable(model_name, p, q, kind, n, int(len(y)), n_correct, n_correct / max(len(y), 1),
+                       steps, step_factor, ci_method)
+    xc, yc = x[correct], y[correct]
+    eps_sorted = sorted(float(e) for e in eps_values)
+    total = len(dims) * len(eps_sorted)
+    done = 0
+    for di, k in enumerate(dims):
+        gen = torch.Generator().manual_seed(seed + 7919 * di)
+        dim = realised_dim(kind, shape, int(k))  # type: ignore[arg-type]
+        sub = build_subspace(kind, shape, int(k), len(yc), gen, device=x.device, dtype=x.dtype)
+        pred = [math.nan] * len(eps_sorted)
+        if predict and n_correct > 0:
+            crit = torch.cat([critical_eps(model, xc[i:i + batch_size], yc[i:i + batch_size], p,
+                                           sub.select(torch.arange(i, min(i + batch_size, len(yc)), device=x.device)))
+                              for i in range(0, len(yc), batch_size)])
+            pred = predicted_success(crit, eps_sorted, torch.ones_like(yc, dtype=torch.bool))
+        for ei, eps in enumerate(eps_sorted):
+            t0 = time.perf_counter()
+            cfg = PGDConfig(p=p, eps=eps, steps=steps, step_size=step_factor * eps / max(steps, 1),
+                            random_start=random_start, restarts=restarts, l1_k=l1_k)
+            succ = 0
+            for i in range(0, len(yc), batch_size):
+                rows = torch.arange(i, min(i + batch_size, len(yc)), device=x.device)
+                out = pgd_attack(model, xc[rows], yc[rows], cfg, sub.select(rows), seed=seed + 31 * ei + i, check=check)
+                succ += int(out.success.sum())
+            lo, hi = interval(succ, n_correct, ci_method)
+            table.cells.append(SweepCell(int(k), dim, eps, succ, n_correct, succ / n_correct if n_correct else math.nan,
+                                         lo, hi, float(collapse_coordinate(eps, dim, n, q)), pred[ei],
+                                         time.perf_counter() - t0))
+            done += 1
+            if on_cell is not None:
+                on_cell(table, done / total)
+    table.collapse = collapse_quality(table)
+    table.seconds = time.perf_counter() - t_start
+    return table

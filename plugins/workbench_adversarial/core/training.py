@@ -1,0 +1,55 @@
+"""Short, seeded training of the zoo models (Qt-free, torch): Adam + cross-entropy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class TrainReport:
+    epochs: int
+    train_accuracy: float
+    test_accuracy: float
+    final_loss: float
+
+
+def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray, device: str = "cpu", batch: int = 512) -> float:
+    """Top-1 accuracy of ``model`` on (x, y)."""
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(y), batch):
+            xb = torch.as_tensor(x[i:i + batch], device=device)
+            correct += int((model(xb).argmax(1).cpu().numpy() == y[i:i + batch]).sum())
+    return correct / max(len(y), 1)
+
+
+def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                     y_test: np.ndarray, epochs: int = 30, lr: float = 3e-3, batch: int = 64,
+                     weight_decay: float = 1e-4, seed: int = 0, device: str = "cpu") -> TrainReport:
+    """Train with Adam (lr, weight decay) on shuffled mini-batches; returns accuracies."""
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    xt = torch.as_tensor(x_train)
+    yt = torch.as_tensor(y_train)
+    loss_val = float("nan")
+    for _ in range(epochs):
+        model.train()
+        perm = torch.randperm(len(yt), generator=g)
+        for i in range(0, len(yt), batch):
+            idx = perm[i:i + batch]
+            xb, yb = xt[idx].to(device), yt[idx].to(device)
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss_val = float(loss.detach())
+    model.eval()
+    return TrainReport(epochs, accuracy(model, x_train, y_train, device), accuracy(model, x_test, y_test, device), loss_val)

@@ -1,0 +1,233 @@
+"""The model zoo: named classifiers with their dataset (Qt-free).
+
+A :class:`ZooEntry` names a model, its dataset (see :mod:`.data`) and how to build it: a zoo
+architecture plus a safetensors file, or any ``loader(device) -> nn.Module`` (so another
+plugin, e.g. a micrograph classifier, can register its own model with :func:`register_model`).
+Users' files load through :func:`load_model_ref`:
+
+* ``kind="torchscript"``: ``torch.jit.load`` of a local TorchScript archive (not a pickle of
+  arbitrary objects); the model must take the dataset's images in [0, 1] and return logits;
+* ``kind="state_dict"``: weights for a zoo architecture, from safetensors or
+  ``torch.load(..., weights_only=True)`` (never a full unpickle).
+
+Bad files, wrong shapes and mismatched state dicts raise :class:`ModelLoadError` with a
+message naming the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from .data import load_dataset
+from .models import ARCHITECTURES, build_model
+
+DEFAULT_MODEL = "digits-cnn"
+REF_KINDS = ("zoo", "torchscript", "state_dict")
+
+
+class ModelLoadError(ValueError):
+    """A model could not be loaded; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """name: unique id; dataset: dataset name; arch: zoo architecture (or "" with a loader);
+    weights: safetensors path (for arch); loader: custom ``loader(device) -> nn.Module``;
+    description: one line; provenance: path of the JSON provenance file (optional)."""
+
+    name: str
+    dataset: str
+    arch: str = ""
+    weights: Path | None = None
+    loader: Callable[[str], nn.Module] | None = None
+    description: str = ""
+    provenance: Path | None = None
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Picklable reference to a model: a zoo name, or a user file with its dataset.
+
+    kind: "zoo" | "torchscript" | "state_dict"; name: zoo name (kind="zoo");
+    path: local file; arch: zoo architecture (state_dict); dataset: dataset name (user files)."""
+
+    kind: str = "zoo"
+    name: str = DEFAULT_MODEL
+    path: str = ""
+    arch: str = ""
+    dataset: str = ""
+
+    def label(self) -> str:
+        if self.kind == "zoo":
+            return self.name
+        return f"{Path(self.path).name} ({self.kind}, {self.dataset})"
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to attack (eval mode, on its device) with its dataset's name."""
+
+    model: nn.Module
+    dataset: str
+    label: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+_ZOO: dict[str, ZooEntry] = {}
+
+
+def register_model(entry: ZooEntry) -> None:
+    """Add (or replace) a named model of the zoo."""
+    _ZOO[entry.name] = entry
+
+
+def model_names() -> list[str]:
+    """Registered model names, the default first."""
+    names = list(_ZOO)
+    if DEFAULT_MODEL in names:
+        names.remove(DEFAULT_MODEL)
+        names.insert(0, DEFAULT_MODEL)
+    return names
+
+
+def zoo_entry(name: str) -> ZooEntry:
+    if name not in _ZOO:
+        raise ModelLoadError(f"unknown model {name!r}; available: {', '.join(model_names())}")
+    return _ZOO[name]
+
+
+def resource_dir() -> Path:
+    from workbench_resources import resource_path
+
+    return resource_path("adversarial")
+
+
+def _register_defaults() -> None:
+    folder = resource_dir()
+    for dataset, label in (("digits", "scikit-learn 8x8 digits"), ("shapes", "synthetic 3x12x12 shapes")):
+        for arch in ARCHITECTURES:
+            name = f"{dataset}-{arch}"
+            register_model(ZooEntry(name, dataset, arch, folder / f"{name}.safetensors",
+                                    description=f"{arch} trained on {label}", provenance=folder / f"{name}.json"))
+
+
+_register_defaults()
+
+
+def _check_outputs(model: nn.Module, dataset: str, origin: str, device: str) -> None:
+    split = load_dataset(dataset)
+    x = torch.as_tensor(split.x_test[:4], device=device)
+    try:
+        with torch.no_grad():
+            out = model(x)
+    except Exception as exc:  # noqa: BLE001 - any failure of a user's model is reported
+        raise ModelLoadError(f"{origin}: the model fails on {dataset} images of shape "
+                             f"{tuple(x.shape)} in [0, 1]: {type(exc).__name__}: {exc}") from None
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape != (x.shape[0], split.num_classes):
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ModelLoadError(f"{origin}: expected logits of shape (batch, {split.num_classes}) for {dataset}, got {shape}")
+    if not torch.isfinite(out).all():
+        raise ModelLoadError(f"{origin}: the model returns non-finite logits on {dataset} images")
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Tensors of a safetensors file or a ``torch.save``d state dict (``weights_only=True``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ModelLoadError(f"{path}: the file is empty")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path))
+        except Exception as exc:  # noqa: BLE001
+            raise ModelLoadError(f"{path}: not a readable safetensors file ({exc})") from None
+    try:
+        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001
+        raise ModelLoadError(f"{path}: not a readable state dict (torch.load with weights_only=True failed: "
+                             f"{str(exc).splitlines()[0][:200]})") from None
+    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise ModelLoadError(f"{path}: expected a dict of tensors (a state dict), got {type(obj).__name__}")
+    return obj
+
+
+def load_state_dict_model(arch: str, dataset: str, path: str | Path, device: str = "cpu") -> nn.Module:
+    """A zoo architecture for ``dataset`` with the weights of ``path`` (strict key/shape match)."""
+    if arch not in ARCHITECTURES:
+        raise ModelLoadError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHITECTURES)}")
+    split = load_dataset(dataset)
+    model = build_model(arch, split.shape, split.num_classes)
+    state = read_state_dict(path)
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    if missing or unexpected:
+        raise ModelLoadError(f"{path}: does not fit architecture {arch!r} for {dataset}: "
+                             f"missing keys {missing[:5]}, unexpected keys {unexpected[:5]}")
+    wrong = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}" for k, v in own.items()
+             if tuple(state[k].shape) != tuple(v.shape)]
+    if wrong:
+        raise ModelLoadError(f"{path}: tensor shapes do not fit {arch!r} for {dataset} "
+                             f"(input {split.shape}, {split.num_classes} classes): " + "; ".join(wrong[:4]))
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
+    return model.to(device).eval()
+
+
+def load_torchscript(path: str | Path, dataset: str, device: str = "cpu") -> nn.Module:
+    """A user's TorchScript classifier for ``dataset`` (checked on a few test images)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no such file")
+    try:
+        model = torch.jit.load(str(path), map_location=device)
+    except Exception as exc:  # noqa: BLE001
+        raise ModelLoadError(f"{path}: not a TorchScript archive ({str(exc).splitlines()[0][:200]})") from None
+    model.eval()
+    _check_outputs(model, dataset, str(path), device)
+    return model
+
+
+def load_model_ref(ref: ModelRef, device: str = "cpu") -> LoadedModel:
+    """Load what ``ref`` names, in eval mode with gradients of the parameters turned off."""
+    if ref.kind == "zoo":
+        entry = zoo_entry(ref.name)
+        if entry.loader is not None:
+            model = entry.loader(device)
+        else:
+            if entry.weights is None or not entry.weights.is_file():
+                raise ModelLoadError(f"weights of {entry.name} missing ({entry.weights}); retrain them with "
+                                     "`python -m workbench_adversarial.train_defaults`")
+            model = load_state_dict_model(entry.arch, entry.dataset, entry.weights, device)
+        info: dict[str, Any] = {"description": entry.description}
+        if entry.provenance is not None and entry.provenance.is_file():
+            info["provenance"] = json.loads(entry.provenance.read_text())
+        dataset, label = entry.dataset, entry.name
+    elif ref.kind in ("torchscript", "state_dict"):
+        if not ref.dataset:
+            raise ModelLoadError("a user model needs the dataset it classifies (e.g. digits)")
+        try:
+            load_dataset(ref.dataset)
+        except KeyError as exc:
+            raise ModelLoadError(str(exc.args[0])) from None
+        if ref.kind == "torchscript":
+            model = load_torchscript(ref.path, ref.dataset, device)
+        else:
+            model = load_state_dict_model(ref.arch, ref.dataset, ref.path, device)
+        dataset, label, info = ref.dataset, ref.label(), {"path": ref.path}
+    else:
+        raise ModelLoadError(f"unknown model kind {ref.kind!r}; use one of {', '.join(REF_KINDS)}")
+    model = model.to(device).eval()
+    for prm in model.parameters():
+        prm.requires_grad_(False)
+    return LoadedModel(model, dataset, label, info)

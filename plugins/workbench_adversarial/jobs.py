@@ -1,0 +1,317 @@
+"""Jobs of the PGD attack explorer: picklable specs and ``run(spec, ctx)`` functions (Qt-free).
+
+* :func:`run_attack` - one PGD attack on a subset of a model's test split, with examples for
+  the clean / perturbation / adversarial grid.
+* :func:`run_sweep_job` - success over a grid of dim V x eps, partial tables as cells finish.
+* :func:`run_export` - the model as TorchScript plus its test split as NPZ.
+
+Success rates are over the *correctly classified* inputs (``success_over`` in the JSON).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from workbench.jobs import JobContext, JobError
+
+from .core.data import load_dataset, subset
+from .core.norms import dual_exponent, lp_norm, p_label, parse_p
+from .core.pgd import PGDConfig, choose_targets, pgd_attack
+from .core.stats import interval
+from .core.subspace import KINDS, build_subspace, realised_dim
+from .core.sweep import SweepTable, run_sweep
+from .core.zoo import LoadedModel, ModelLoadError, ModelRef, load_model_ref
+
+TARGET_MODES = ("none", "random", "least_likely")
+
+
+def _load(ref: ModelRef, device: str) -> LoadedModel:
+    try:
+        return load_model_ref(ref, device)
+    except ModelLoadError as exc:
+        raise JobError(str(exc)) from None
+
+
+def _data(dataset: str, n: int, classes: tuple[int, ...], seed: int, device: str):
+    split = load_dataset(dataset)
+    try:
+        x, y = subset(split, n, classes, seed)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    if len(y) == 0:
+        raise JobError(f"the data subset is empty (dataset {dataset}, classes {list(classes)})")
+    return split, torch.as_tensor(x, device=device), torch.as_tensor(y, device=device)
+
+
+@dataclass(frozen=True)
+class AttackSpec:
+    """One PGD attack.  step_size None means 2.5 eps / steps; dim is ignored for kind "full";
+    target: "none" (untargeted), "random" or "least_likely"; n: samples (<= 0: whole test split)."""
+
+    model: ModelRef = ModelRef()
+    n: int = 300
+    classes: tuple[int, ...] = ()
+    p: float = 2.0
+    eps: float = 1.0
+    steps: int = 20
+    step_size: float | None = None
+    kind: str = "full"
+    dim: int = 0
+    random_start: bool = True
+    restarts: int = 1
+    target: str = "none"
+    early_stop: bool = True
+    l1_k: int = 1
+    loss: str = "ce"
+    box: str = "exact"
+    n_examples: int = 8
+    batch_size: int = 512
+    seed: int = 0
+    device: str = "auto"
+
+
+@dataclass
+class AttackJobResult:
+    """Summary numbers plus a few examples (numpy, CPU) for the image grid."""
+
+    model: str
+    dataset: str
+    p: float
+    eps: float
+    steps: int
+    step_size: float
+    kind: str
+    dim: int
+    n_input: int
+    n_samples: int
+    n_correct: int
+    successes: int
+    success_rate: float
+    ci_low: float
+    ci_high: float
+    clean_accuracy: float
+    robust_accuracy: float
+    mean_iterations: float
+    mean_norm: float
+    max_norm: float
+    max_outside_v: float
+    seconds: float
+    device: str
+    class_names: list[str] = field(default_factory=list)
+    examples: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        d = {k: v for k, v in asdict(self).items() if k != "examples"}
+        d["p"] = p_label(self.p)
+        d["q"] = p_label(dual_exponent(self.p))
+        d["success_over"] = "correctly_classified"
+        d["collapse_x"] = self.eps * (self.dim / self.n_input) ** (0.0 if self.p == 1 else 1.0 / dual_exponent(self.p))
+        for k, v in d.items():
+            if isinstance(v, float) and not math.isfinite(v):
+                d[k] = None
+        return d
+
+
+def _validate_attack(spec: AttackSpec) -> float:
+    try:
+        p = parse_p(spec.p)
+        PGDConfig(p=p, eps=spec.eps, steps=spec.steps, step_size=spec.step_size, restarts=spec.restarts,
+                  loss=spec.loss, box=spec.box).validated()
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    if spec.kind not in KINDS:
+        raise JobError(f"unknown subspace kind {spec.kind!r}; use one of {', '.join(KINDS)}")
+    if spec.kind != "full" and spec.dim < 1:
+        raise JobError(f"subspace kind {spec.kind!r} needs a dimension >= 1 (--dim)")
+    if spec.target not in TARGET_MODES:
+        raise JobError(f"target must be one of {TARGET_MODES}, got {spec.target!r}")
+    return p
+
+
+def run_attack(spec: AttackSpec, ctx: JobContext) -> AttackJobResult:
+    """Attack ``spec.n`` test images of the model's dataset and summarise."""
+    p = _validate_attack(spec)
+    t0 = time.perf_counter()
+    ctx.progress(0.0, "loading model")
+    lm = _load(spec.model, ctx.device)
+    split, x, y = _data(lm.dataset, spec.n, spec.classes, spec.seed, ctx.device)
+    shape = split.shape
+    n_input = int(np.prod(shape))
+    dim = realised_dim(spec.kind, shape, spec.dim if spec.kind != "full" else n_input)
+    cfg = PGDConfig(p=p, eps=spec.eps, steps=spec.steps, step_size=spec.step_size, random_start=spec.random_start,
+                    restarts=spec.restarts, targeted=spec.target != "none", early_stop=spec.early_stop,
+                    l1_k=spec.l1_k, loss=spec.loss, box=spec.box).validated()
+    B = len(y)
+    gen = torch.Generator().manual_seed(spec.seed)
+    try:
+        sub = build_subspace(spec.kind, shape, spec.dim if spec.kind != "full" else n_input, B, gen,
+                             device=ctx.device, dtype=x.dtype)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    outs = []
+    bs = max(1, spec.batch_size)
+    total_steps = max(1, math.ceil(B / bs) * (cfg.steps + 1) * cfg.restarts)
+    counter = [0]
+
+    def check() -> None:
+        ctx.check_cancelled()
+        counter[0] += 1
+        ctx.progress(min(counter[0] / total_steps, 0.99), "attacking")
+
+    t_attack = time.perf_counter()
+    for i in range(0, B, bs):
+        rows = torch.arange(i, min(i + bs, B), device=x.device)
+        target = None
+        if cfg.targeted:
+            with torch.no_grad():
+                clean = lm.model(x[rows])
+            target = choose_targets(clean, y[rows], spec.target, spec.seed + i)
+        outs.append(pgd_attack(lm.model, x[rows], y[rows], cfg, sub.select(rows), target=target,
+                               seed=spec.seed + i, check=check))
+    attack_seconds = time.perf_counter() - t_attack
+    success = torch.cat([o.success for o in outs])
+    x_adv = torch.cat([o.x_adv for o in outs])
+    clean_logits = torch.cat([o.clean_logits for o in outs])
+    adv_logits = torch.cat([o.adv_logits for o in outs])
+    iters = torch.cat([o.iterations for o in outs])
+    correct = clean_logits.argmax(1) == y
+    n_correct = int(correct.sum())
+    k = int((success & correct).sum())
+    lo, hi = interval(k, n_correct, "wilson")
+    delta = (x_adv - x).reshape(B, -1)
+    norms = lp_norm(delta, p)
+    outside = sub.residual(delta) if spec.kind != "full" else torch.zeros(B, device=x.device)
+    robust = int((correct & ~success).sum())
+    # examples: prefer successful attacks, then the rest, in data order
+    order = torch.cat([torch.nonzero(success & correct).squeeze(1), torch.nonzero(~(success & correct)).squeeze(1)])
+    pick = order[: max(0, spec.n_examples)]
+    p_clean = torch.softmax(clean_logits[pick], 1)
+    p_adv = torch.softmax(adv_logits[pick], 1)
+    support = sub.support(B)[pick.cpu() if sub.mask is None else pick].reshape((len(pick),) + shape)
+    ex = {
+        "clean": x[pick].cpu().numpy(), "adversarial": x_adv[pick].cpu().numpy(),
+        "delta": (x_adv[pick] - x[pick]).cpu().numpy(), "support": support.cpu().numpy().astype(np.float32),
+        "label": y[pick].cpu().numpy(), "clean_pred": p_clean.argmax(1).cpu().numpy(),
+        "clean_conf": p_clean.amax(1).cpu().numpy(), "adv_pred": p_adv.argmax(1).cpu().numpy(),
+        "adv_conf": p_adv.amax(1).cpu().numpy(), "success": (success & correct)[pick].cpu().numpy(),
+    }
+    ctx.progress(1.0, "done")
+    return AttackJobResult(
+        lm.label, lm.dataset, p, float(spec.eps), cfg.steps, cfg.alpha, spec.kind, dim, n_input, B, n_correct, k,
+        k / n_correct if n_correct else math.nan, lo, hi, n_correct / B, robust / B,
+        float(iters[success & correct].float().mean()) if k else math.nan,
+        float(norms[success & correct].mean()) if k else math.nan, float(norms.max()) if B else 0.0,
+        float(outside.max()) if B else 0.0, attack_seconds, str(ctx.device), list(split.class_names), ex)
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A sweep over dim V (``dims``, requested dimensions) and ``eps_values``.
+
+    Step size per cell: step_factor * eps / steps.  ci: "wilson" or "clopper-pearson"."""
+
+    model: ModelRef = ModelRef()
+    n: int = 200
+    classes: tuple[int, ...] = ()
+    p: float = 2.0
+    kind: str = "pixels"
+    dims: tuple[int, ...] = (4, 8, 16, 32, 64)
+    eps_values: tuple[float, ...] = (0.1, 0.2, 0.4, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0)
+    steps: int = 10
+    step_factor: float = 2.5
+    restarts: int = 1
+    random_start: bool = True
+    ci: str = "wilson"
+    l1_k: int = 1
+    predict: bool = True
+    seed: int = 0
+    device: str = "auto"
+
+
+def validate_sweep(spec: SweepSpec) -> float:
+    try:
+        p = parse_p(spec.p)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    if spec.kind not in KINDS:
+        raise JobError(f"unknown subspace kind {spec.kind!r}; use one of {', '.join(KINDS)}")
+    if not spec.dims or any(int(d) < 1 for d in spec.dims):
+        raise JobError(f"dims must be a non-empty list of integers >= 1, got {list(spec.dims)}")
+    if not spec.eps_values or any(not (float(e) >= 0 and math.isfinite(float(e))) for e in spec.eps_values):
+        raise JobError(f"eps_values must be a non-empty list of finite numbers >= 0, got {list(spec.eps_values)}")
+    if spec.steps < 1:
+        raise JobError("steps must be >= 1")
+    if spec.ci not in ("wilson", "clopper-pearson"):
+        raise JobError(f"ci must be wilson or clopper-pearson, got {spec.ci!r}")
+    return p
+
+
+def run_sweep_job(spec: SweepSpec, ctx: JobContext) -> SweepTable:
+    """Run the sweep; after each cell a copy of the growing table goes to ``ctx.partial``."""
+    p = validate_sweep(spec)
+    ctx.progress(0.0, "loading model")
+    lm = _load(spec.model, ctx.device)
+    split, x, y = _data(lm.dataset, spec.n, spec.classes, spec.seed, ctx.device)
+    n_input = int(np.prod(split.shape))
+    dims = sorted({min(int(d), n_input) for d in spec.dims})
+
+    def on_cell(table: SweepTable, fraction: float) -> None:
+        c = table.cells[-1]
+        ctx.progress(fraction, f"dim {c.dim}, eps {c.eps:g}: {c.rate:.2f}")
+        ctx.partial(copy.deepcopy(table))
+
+    return run_sweep(lm.model, x, y, model_name=lm.label, p=p, kind=spec.kind, dims=dims,
+                     eps_values=list(spec.eps_values), steps=spec.steps, step_factor=spec.step_factor,
+                     restarts=spec.restarts, random_start=spec.random_start, seed=spec.seed, ci_method=spec.ci,
+                     l1_k=spec.l1_k, predict=spec.predict, on_cell=on_cell, check=ctx.check_cancelled)
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    model: ModelRef = ModelRef()
+    out: str = "."
+    device: str = "cpu"
+
+
+@dataclass
+class ExportResult:
+    files: list[str]
+    n_test: int
+    max_abs_diff: float
+
+
+def run_export(spec: ExportSpec, ctx: JobContext) -> ExportResult:
+    """Write ``model.pt`` (TorchScript, takes x in [0, 1]), ``test.npz`` (x float32, y int64)
+    and ``model.json``; checks that the saved TorchScript reproduces the model's logits."""
+    lm = _load(spec.model, "cpu")
+    split = load_dataset(lm.dataset)
+    out = Path(spec.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise JobError(f"cannot create output folder {out}: {exc}") from None
+    x = torch.as_tensor(split.x_test)
+    ctx.progress(0.2, "scripting")
+    model = lm.model.cpu().eval()
+    scripted = model if isinstance(model, torch.jit.ScriptModule) else torch.jit.trace(model, x[:2])
+    path = out / "model.pt"
+    scripted.save(str(path))
+    reloaded = torch.jit.load(str(path))
+    with torch.no_grad():
+        diff = float((reloaded(x) - model(x)).abs().max())
+    np.savez(out / "test.npz", x=split.x_test.astype(np.float32), y=split.y_test.astype(np.int64))
+    meta = {"model": lm.label, "dataset": lm.dataset, "input_shape": list(split.shape),
+            "classes": split.class_names, "x_range": [0.0, 1.0], "files": ["model.pt", "test.npz"],
+            "info": lm.info, "torchscript_max_abs_diff": diff}
+    (out / "model.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    ctx.progress(1.0, "done")
+    return ExportResult([str(path), str(out / "test.npz"), str(out / "model.json")], int(len(split.y_test)), diff)
