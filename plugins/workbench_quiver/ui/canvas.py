@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QVariantAnimation, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsLineItem, QGraphicsScene, QGraphicsView
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem, QGraphicsScene, QGraphicsView
 
 from workbench_quiver.ui import style
 from workbench_quiver.ui.items import ArrowItem, VertexItem
@@ -87,6 +87,8 @@ class QuiverCanvas(QGraphicsView):
 
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState
+                                  | QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setBackgroundBrush(style.BACKGROUND)
         self.setMouseTracking(True)
@@ -187,7 +189,7 @@ class QuiverCanvas(QGraphicsView):
         else:
             item.set_arrow(i, j, mult)
             item.set_ends(self._pos(i), self._pos(j), ctrl)
-            item.frozen_i, item.frozen_j = self.doc.frozen[i], self.doc.frozen[j]
+            item.set_frozen_ends(self.doc.frozen[i], self.doc.frozen[j])
         item.set_state(selected=self.selected_arrow == key,
                        evidence=self.show_evidence and ((i, j) in self.highlight_arrows or (j, i) in self.highlight_arrows))
         if fade and self.animate:
@@ -226,8 +228,7 @@ class QuiverCanvas(QGraphicsView):
             for v in info.get("vertices", []):
                 self.vertex_items[v].set_state(frozen=self.doc.frozen[v])
             for (a, b), item in self.arrow_items.items():
-                item.frozen_i, item.frozen_j = self.doc.frozen[item.i], self.doc.frozen[item.j]
-                item.update()
+                item.set_frozen_ends(self.doc.frozen[item.i], self.doc.frozen[item.j])
         elif event == "labels":
             for v in info.get("vertices", []):
                 self.vertex_items[v].set_state(label=self.doc.labels[v])
@@ -511,8 +512,16 @@ class QuiverCanvas(QGraphicsView):
         self._finish_animation()
         was = self._preview.isVisible()
         self._preview.hide()
-        self._scene.render(painter, target, self.items_rect(), Qt.AspectRatioMode.KeepAspectRatio)
-        self._preview.setVisible(was)
+        for it in self.vertex_items:     # vector output: draw the items, not their cached pixmaps
+            it.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        try:
+            self._scene.render(painter, target, self.items_rect(), Qt.AspectRatioMode.KeepAspectRatio)
+        finally:
+            for it in self.vertex_items:
+                it.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            self._preview.setVisible(was)
 
     def data_for_export(self) -> dict:
         return {"exchange_matrix_full": self.doc.matrix.astype(float) if self.doc.matrix.dtype == object

@@ -148,4 +148,4 @@ class InfoView(QWidget):
 
     def set_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(round(1000 * fraction)))
-        self.progress.setFormat(message or f"{fraction * 100:.0f}%")
+        self.progress.setFormat(message or (f"{fraction * 100:.0f}%" if fraction > 0 else ""))

@@ -36,6 +36,8 @@ class VertexItem(QGraphicsItem):
         self.evidence = False
         self.setZValue(10)
         self.setAcceptHoverEvents(False)
+        # drawn once into a pixmap and blitted afterwards (vector export switches this off)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._font = _label_font(10 if len(label) < 3 else 8)
 
     def boundingRect(self) -> QRectF:
@@ -62,7 +64,7 @@ class VertexItem(QGraphicsItem):
         self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)   # also inside the item cache
         r = style.VERTEX_RADIUS
         if self.evidence:
             painter.setPen(Qt.PenStyle.NoPen)
@@ -86,8 +88,27 @@ class VertexItem(QGraphicsItem):
         painter.drawText(QRectF(-r, -r, 2 * r, 2 * r), Qt.AlignmentFlag.AlignCenter, self.label)
 
 
+_FLAT = Qt.PenCapStyle.FlatCap
+_DASH = Qt.PenStyle.DashLine
+_NOPEN = Qt.PenStyle.NoPen
+_NOBRUSH = Qt.BrushStyle.NoBrush
+_CENTER = Qt.AlignmentFlag.AlignCenter
+_BADGE_FONT: QFont | None = None
+
+
+def _badge_font() -> QFont:
+    global _BADGE_FONT
+    if _BADGE_FONT is None:
+        _BADGE_FONT = _label_font(8.5, bold=True)
+    return _BADGE_FONT
+
+
 class ArrowItem(QGraphicsItem):
-    """All arrows between two vertices ``i -> j`` (``mult`` of them)."""
+    """All arrows between two vertices ``i -> j`` (``mult`` of them).
+
+    The geometry (shafts, heads, badge) is computed when the arrow changes, not when it is
+    painted, so a repaint of an unchanged arrow is a few draw calls.
+    """
 
     def __init__(self, i: int, j: int, mult: int, p: QPointF, q: QPointF, frozen_i: bool = False,
                  frozen_j: bool = False, ctrl: QPointF | None = None) -> None:
@@ -100,6 +121,12 @@ class ArrowItem(QGraphicsItem):
         self.selected_ = False
         self.evidence = False
         self._rect = QRectF()
+        self._shafts: list[QPainterPath] = []
+        self._heads: list[QPolygonF] = []
+        self._badge: tuple[QRectF, str] | None = None
+        self._centre: QPainterPath = QPainterPath()
+        self._shape: QPainterPath | None = None
+        self._style()
         self._recompute()
 
     # geometry ------------------------------------------------------------------------
@@ -116,23 +143,30 @@ class ArrowItem(QGraphicsItem):
         self.ctrl = QPointF(ctrl) if ctrl is not None else None
         self._recompute()
 
+    def set_frozen_ends(self, frozen_i: bool, frozen_j: bool) -> None:
+        if (frozen_i, frozen_j) != (self.frozen_i, self.frozen_j):
+            self.frozen_i, self.frozen_j = frozen_i, frozen_j
+            self._style()
+            self.update()
+
     def set_state(self, selected: bool | None = None, evidence: bool | None = None) -> None:
-        if selected is not None:
-            self.selected_ = selected
-        if evidence is not None:
-            self.evidence = evidence
-        self.update()
+        changed = False
+        if selected is not None and selected != self.selected_:
+            self.selected_, changed = selected, True
+        if evidence is not None and evidence != self.evidence:
+            self.evidence, changed = evidence, True
+        if changed:
+            self._style()
+            self.update()
 
-    def _recompute(self) -> None:
-        self.prepareGeometryChange()
-        xs = [self.p.x(), self.q.x()] + ([self.ctrl.x()] if self.ctrl is not None else [])
-        ys = [self.p.y(), self.q.y()] + ([self.ctrl.y()] if self.ctrl is not None else [])
-        pad = 16.0
-        self._rect = QRectF(min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad)
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        return self._rect
+    def _style(self) -> None:
+        self._color = style.EVIDENCE if self.evidence else (style.SELECT if self.selected_ else style.ARROW_INK)
+        width = style.ARROW_WIDTH + (0.9 if (self.evidence or self.selected_) else 0.0)
+        pen = QPen(self._color, width)
+        pen.setCapStyle(_FLAT)
+        if self.frozen_i and self.frozen_j:
+            pen.setStyle(_DASH)
+        self._pen = pen
 
     def _geometry(self):
         """Start, end, control point (or None), unit tangent at the end, unit tangent at the start."""
@@ -146,11 +180,10 @@ class ArrowItem(QGraphicsItem):
         ls, le = math.hypot(s_dir.x(), s_dir.y()), math.hypot(e_dir.x(), e_dir.y())
         us = QPointF(s_dir.x() / ls, s_dir.y() / ls)
         ue = QPointF(e_dir.x() / le, e_dir.y() / le)
-        a = p + us * r
-        b = q - ue * r
-        return a, b, c, ue, us
+        return p + us * r, q - ue * r, c, ue, us
 
-    def _path(self, a: QPointF, b: QPointF, c: QPointF | None, off: float, ue: QPointF, us: QPointF) -> QPainterPath:
+    @staticmethod
+    def _path(a: QPointF, b: QPointF, c: QPointF | None, off: float, ue: QPointF, us: QPointF) -> QPainterPath:
         path = QPainterPath()
         na, nb = QPointF(-us.y(), us.x()) * off, QPointF(-ue.y(), ue.x()) * off
         path.moveTo(a + na)
@@ -160,61 +193,67 @@ class ArrowItem(QGraphicsItem):
             path.quadTo(c + (na + nb) / 2, b + nb)
         return path
 
-    def shape(self) -> QPainterPath:
+    def _recompute(self) -> None:
+        self.prepareGeometryChange()
+        xs = [self.p.x(), self.q.x()] + ([self.ctrl.x()] if self.ctrl is not None else [])
+        ys = [self.p.y(), self.q.y()] + ([self.ctrl.y()] if self.ctrl is not None else [])
+        pad = 16.0
+        self._rect = QRectF(min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad)
+        self._shafts, self._heads, self._badge, self._shape = [], [], None, None
+        self._centre = QPainterPath()
         g = self._geometry()
-        if g is None:
-            return QPainterPath()
-        a, b, c, ue, us = g
-        stroker = QPainterPathStroker()
-        stroker.setWidth(12)
-        return stroker.createStroke(self._path(a, b, c, 0.0, ue, us))
+        if g is not None and self.mult > 0:
+            a, b, c, ue, us = g
+            self._centre = self._path(a, b, c, 0.0, ue, us)
+            nx, ny = -ue.y(), ue.x()
+            hl, hh = style.ARROW_HEAD_LEN, style.ARROW_HEAD_HALF
+            for off in ([0.0] if self.mult != 2 else [-style.PARALLEL_GAP, style.PARALLEL_GAP]):
+                tip = QPointF(b.x() + nx * off, b.y() + ny * off)
+                base = QPointF(tip.x() - ue.x() * hl, tip.y() - ue.y() * hl)
+                self._shafts.append(self._path(a, b - ue * (hl - 1.0), c, off, ue, us))
+                self._heads.append(QPolygonF([tip, QPointF(base.x() + nx * hh, base.y() + ny * hh),
+                                              QPointF(base.x() - nx * hh, base.y() - ny * hh)]))
+            if self.mult >= 3:
+                text = str(self.mult)
+                if len(text) > 8:
+                    text = f"{float(self.mult):.2e}"
+                from PySide6.QtGui import QFontMetricsF
+
+                fm = QFontMetricsF(_badge_font())
+                w, h = fm.horizontalAdvance(text) + 8, fm.height() + 2
+                mid = self._path(a, b - ue * hl, c, 0.0, ue, us).pointAtPercent(0.5)
+                self._badge = (QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h), text)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def shape(self) -> QPainterPath:
+        if self._shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(12)
+            self._shape = stroker.createStroke(self._centre)
+        return self._shape
 
     def midpoint(self) -> QPointF:
-        g = self._geometry()
-        if g is None:
-            return (self.p + self.q) / 2
-        a, b, c, ue, us = g
-        return self._path(a, b, c, 0.0, ue, us).pointAtPercent(0.5)
+        return self._centre.pointAtPercent(0.5) if not self._centre.isEmpty() else (self.p + self.q) / 2
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        g = self._geometry()
-        if g is None or self.mult <= 0:
+        if not self._shafts:
             return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        a, b, c, ue, us = g
-        nx, ny = -ue.y(), ue.x()
-        color = style.EVIDENCE if self.evidence else (style.SELECT if self.selected_ else style.ARROW_INK)
-        width = style.ARROW_WIDTH + (0.9 if (self.evidence or self.selected_) else 0.0)
-        pen = QPen(color, width)
-        pen.setCapStyle(Qt.PenCapStyle.FlatCap)
-        if self.frozen_i and self.frozen_j:
-            pen.setStyle(Qt.PenStyle.DashLine)
-        offsets = [0.0] if self.mult != 2 else [-style.PARALLEL_GAP, style.PARALLEL_GAP]
-        hl, hh = style.ARROW_HEAD_LEN, style.ARROW_HEAD_HALF
-        for off in offsets:
-            tip = QPointF(b.x() + nx * off, b.y() + ny * off)
-            base = QPointF(tip.x() - ue.x() * hl, tip.y() - ue.y() * hl)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawPath(self._path(a, b - ue * (hl - 1.0), c, off, ue, us))
-            head = QPolygonF([tip, QPointF(base.x() + nx * hh, base.y() + ny * hh),
-                              QPointF(base.x() - nx * hh, base.y() - ny * hh)])
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(color)
+        painter.setPen(self._pen)
+        painter.setBrush(_NOBRUSH)
+        for path in self._shafts:
+            painter.drawPath(path)
+        painter.setPen(_NOPEN)
+        painter.setBrush(self._color)
+        for head in self._heads:
             painter.drawPolygon(head)
-        if self.mult >= 3:
-            text = str(self.mult)
-            if len(text) > 8:
-                text = f"{float(self.mult):.2e}"
-            font = _label_font(8.5, bold=True)
-            painter.setFont(font)
-            fm = painter.fontMetrics()
-            w = fm.horizontalAdvance(text) + 8
-            h = fm.height() + 2
-            mid = self._path(a, b - ue * hl, c, 0.0, ue, us).pointAtPercent(0.5)
-            box = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+        if self._badge is not None:
+            box, text = self._badge
             painter.setPen(QPen(style.BADGE_EDGE, 1.2))
             painter.setBrush(style.BADGE_FILL)
             painter.drawRoundedRect(box, 4, 4)
+            painter.setFont(_badge_font())
             painter.setPen(style.BADGE_EDGE)
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+            painter.drawText(box, _CENTER, text)
