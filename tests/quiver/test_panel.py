@@ -310,3 +310,16 @@ def test_bad_files_give_an_error_and_keep_the_quiver(panel, tmp_path, standalone
     standalone_shell.errors.clear()
     assert not panel.load_file(tmp_path / "missing.qmu")
     assert "does not exist" in standalone_shell.errors[-1][1]
+
+
+def test_random_walk_runs_and_stops(panel, qtbot):
+    b0 = panel.doc.matrix.copy()
+    panel.walk_steps.setValue(4)
+    panel.walk_action.setChecked(True)
+    qtbot.waitUntil(lambda: not panel.walk_action.isChecked(), timeout=10_000)
+    seq = panel.doc.history.sequence
+    assert len(seq) == 4 and all(a != b for a, b in zip(seq, seq[1:]))   # never undoes the last step
+    assert np.array_equal(panel.doc.matrix, mutate_sequence(b0, seq))
+    assert panel.history.list.count() == 5
+    qtbot.waitUntil(lambda: identified(panel), timeout=10_000)
+    assert panel.summary.label == "D~6"                                     # mutation keeps the type

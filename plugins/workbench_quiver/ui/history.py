@@ -48,25 +48,37 @@ class HistoryView(QWidget):
         h = self.doc.history
         return [self.doc.labels[k] if k < self.doc.size else str(k + 1) for k in h.sequence]
 
+    def _style_row(self, row: int, pointer: int) -> None:
+        item = self.list.item(row)
+        font = QFont(item.font())
+        font.setBold(row == pointer)
+        item.setFont(font)
+        item.setForeground(Qt.GlobalColor.gray if row > pointer else self.palette().text().color())
+
     def refresh(self) -> None:
+        """Show the history; a mutation appended at the end only adds one row (long walks stay fast)."""
         h = self.doc.history
+        names = self.labels_of_sequence()
+        shown = self._shown if hasattr(self, "_shown") else None
         self.list.blockSignals(True)
-        self.list.clear()
-        start = QListWidgetItem(f"0   {h.start_label}")
-        self.list.addItem(start)
-        for step, name in enumerate(self.labels_of_sequence(), start=1):
-            self.list.addItem(QListWidgetItem(f"{step}   \u03bc{name}"))
-        for row in range(self.list.count()):
-            item = self.list.item(row)
-            font = QFont(item.font())
-            font.setBold(row == h.pointer)
-            item.setFont(font)
-            if row > h.pointer:
-                item.setForeground(Qt.GlobalColor.gray)
+        if (shown is not None and shown[0] == h.start_label and len(names) == len(shown[1]) + 1
+                and names[:-1] == shown[1] and h.pointer == len(names)):
+            self.list.addItem(QListWidgetItem(f"{len(names)}   \u03bc{names[-1]}"))
+            self._style_row(shown[2], h.pointer)
+            self._style_row(len(names), h.pointer)
+        else:
+            self.list.clear()
+            self.list.addItem(QListWidgetItem(f"0   {h.start_label}"))
+            for step, name in enumerate(names, start=1):
+                self.list.addItem(QListWidgetItem(f"{step}   \u03bc{name}"))
+            for row in range(self.list.count()):
+                self._style_row(row, h.pointer)
+        self._shown = (h.start_label, list(names), h.pointer)
         self.list.setCurrentRow(h.pointer)
         self.list.blockSignals(False)
-        applied = self.labels_of_sequence()[: h.pointer]
-        self.sequence.setText("sequence: " + (" ".join(f"\u03bc{x}" for x in applied) if applied else "(none)"))
+        applied = names[: h.pointer]
+        text = " ".join(f"\u03bc{x}" for x in applied[-40:])
+        self.sequence.setText("sequence: " + (("\u2026 " if len(applied) > 40 else "") + text if applied else "(none)"))
 
     def _clicked(self, item: QListWidgetItem) -> None:
         step = self.list.row(item)

@@ -52,16 +52,18 @@ class VertexItem(QGraphicsItem):
 
     def set_state(self, label: str | None = None, frozen: bool | None = None, selected: bool | None = None,
                   evidence: bool | None = None) -> None:
+        """Change what the vertex shows; repaints (and re-caches) only when something changed."""
+        changed = False
         if label is not None and label != self.label:
             self.label = label
             self._font = _label_font(10 if len(label) < 3 else 8)
-        if frozen is not None:
-            self.frozen = frozen
-        if selected is not None:
-            self.selected_ = selected
-        if evidence is not None:
-            self.evidence = evidence
-        self.update()
+            changed = True
+        for name, value in (("frozen", frozen), ("selected_", selected), ("evidence", evidence)):
+            if value is not None and value != getattr(self, name):
+                setattr(self, name, value)
+                changed = True
+        if changed:
+            self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)   # also inside the item cache
