@@ -1,0 +1,1 @@
+"""Qt views of the PGD attack explorer (no science here)."""

@@ -1,0 +1,84 @@
+"""Grid of examples: clean image | perturbation | its support | adversarial image, one row per
+example, titled with labels, predictions and confidences (pyqtgraph)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+
+COLUMNS = ("clean", "perturbation (red +, blue -)", "V (grey) and support of delta (white)", "adversarial")
+
+
+def _to_display(img: np.ndarray) -> np.ndarray:
+    """(C, H, W) in [0, 1] -> array for ImageItem (W, H) or (W, H, 3), x-major."""
+    if img.shape[0] == 1:
+        return img[0].T
+    rgb = np.zeros(img.shape[1:] + (3,), dtype=np.float32)
+    rgb[..., : min(3, img.shape[0])] = np.moveaxis(img[:3], 0, -1)
+    return np.transpose(rgb, (1, 0, 2))
+
+
+def _diverging(delta: np.ndarray) -> np.ndarray:
+    """Perturbation as RGB: red positive, blue negative (summed over channels), white 0."""
+    d = delta.sum(axis=0)
+    m = float(np.abs(d).max()) or 1.0
+    t = d / m
+    rgb = np.ones(d.shape + (3,), dtype=np.float32)
+    rgb[..., 1] = 1 - np.abs(t)
+    rgb[..., 0] = np.where(t < 0, 1 + t, 1.0)
+    rgb[..., 2] = np.where(t > 0, 1 - t, 1.0)
+    return np.transpose(rgb, (1, 0, 2))
+
+
+class AttackGrid(pg.GraphicsLayoutWidget):
+    """Draws the ``examples`` dict of :class:`workbench_adversarial.jobs.AttackJobResult`."""
+
+    def __init__(self, max_rows: int = 6) -> None:
+        super().__init__()
+        self.setBackground("w")
+        self.max_rows = max_rows
+        self.examples: dict[str, np.ndarray] = {}
+        self.class_names: list[str] = []
+        self.setMinimumSize(320, 240)
+        self._message("Run an attack to see clean / perturbation / adversarial examples")
+
+    def _message(self, text: str) -> None:
+        self.clear()
+        self.addLabel(text, color="#444")
+
+    def show_examples(self, examples: dict[str, np.ndarray], class_names: list[str]) -> None:
+        self.examples = examples
+        self.class_names = class_names
+        self.clear()
+        n = min(self.max_rows, len(examples.get("label", [])))
+        if n == 0:
+            self._message("no examples")
+            return
+        for c, name in enumerate(COLUMNS):
+            self.addLabel(f"<b>{name}</b>", row=0, col=c, color="#222")
+        names = class_names or [str(i) for i in range(100)]
+        for r in range(n):
+            ex = {k: v[r] for k, v in examples.items()}
+            mode = "success" if ex["success"] else "not broken"
+            titles = (
+                f"y={names[int(ex['label'])]} pred {names[int(ex['clean_pred'])]} ({ex['clean_conf']:.2f})",
+                f"|delta|max {np.abs(ex['delta']).max():.3f}",
+                f"{int((np.abs(ex['delta']) > 1e-7).sum())} of {int(ex['support'].sum())} used",
+                f"pred {names[int(ex['adv_pred'])]} ({ex['adv_conf']:.2f}) {mode}",
+            )
+            images = (_to_display(ex["clean"]), _diverging(ex["delta"]),
+                      _to_display(np.clip(ex["support"] * 0.35 + (np.abs(ex["delta"]) > 1e-7) * 0.65, 0, 1)),
+                      _to_display(ex["adversarial"]))
+            for c, (img, title) in enumerate(zip(images, titles)):
+                vb = self.addViewBox(row=1 + 2 * r, col=c, lockAspect=True, enableMouse=False)
+                vb.invertY(True)
+                item = pg.ImageItem(img, levels=(0, 1))
+                vb.addItem(item)
+                self.addLabel(title, row=2 + 2 * r, col=c, size="8pt", color="#333")
+
+    def data(self) -> dict[str, Any]:
+        out: dict[str, Any] = {k: np.asarray(v) for k, v in self.examples.items()}
+        out["class_names"] = list(self.class_names)
+        return out
