@@ -180,12 +180,14 @@ class QuiverPanel(Panel):
         act.setToolTip("Freeze / unfreeze the selected vertex (T; or Alt-click)")
         tb.addSeparator()
         file_button = QToolButton()
-        file_button.setText("File")
+        file_button.setText("Files")
+        file_button.setToolTip("Open / save quivers (.qmu, JSON, B-matrix text, CSV), TikZ, figure export")
         file_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(file_button)
         menu.addAction("New (empty) quiver", self.new_quiver)
         menu.addAction("Open quiver\u2026", self._open_dialog)
         menu.addAction("Save quiver as\u2026", self._save_dialog)
+        menu.addAction("Export figure (PNG/SVG/PDF)\u2026", self._export_dialog)
         menu.addSeparator()
         menu.addAction("Copy B-matrix", self.copy_b_matrix)
         menu.addAction("Copy TikZ", lambda: QGuiApplication.clipboard().setText(self.tikz()))
@@ -426,6 +428,21 @@ class QuiverPanel(Panel):
             self.save_file(path)
         except (ValueError, OSError) as exc:
             self.shell.show_error("Could not save quiver", str(exc))
+
+    def _export_dialog(self) -> None:
+        from workbench.gui.dialogs import ExportDialog
+        from workbench.gui.figures import export_figure
+
+        dlg = ExportDialog(self.figures(), self.shell.preferences(), str(Path.cwd()), self)
+        if not dlg.exec():
+            return
+        fig, path, opts = dlg.result_options()
+        try:
+            written = export_figure(fig, path, opts)
+        except (ValueError, OSError) as exc:
+            self.shell.show_error("Export figure", str(exc))
+            return
+        self._set_status("exported " + ", ".join(p.name for p in written))
 
     # ---- identification (quiet job) --------------------------------------------------
     def start(self) -> None:
