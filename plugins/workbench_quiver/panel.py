@@ -34,7 +34,7 @@ from workbench_quiver.ui.history import HistoryView
 from workbench_quiver.ui.info import InfoView, pretty_label
 from workbench_quiver.ui.layout import layout_positions
 from workbench_quiver.ui.model import (CommandStack, GoToHistory, MoveVertices, MutationHistory, Mutate,
-                                       QuiverDocument, QuiverSnapshot, SetQuiver, check_document)
+                                       QuiverDocument, QuiverSnapshot, Relabel, SetQuiver, check_document)
 from workbench_quiver.ui.summary import QuiverSummary, run_summary, summary_spec
 
 STATE_VERSION = 1
@@ -47,7 +47,7 @@ SAVE_FORMATS = {  # suffix -> (description, writer name)
     ".tex": "TikZ picture (.tex)",
 }
 HINT = ("click: vertex \u00b7 drag vertex\u2192vertex: arrow (against an arrow: \u22121) \u00b7 right-drag: move \u00b7 "
-        "right-click / Del: remove \u00b7 Shift/Ctrl-click: mutate \u00b7 Alt-click: freeze")
+        "right-click / Del: remove \u00b7 Shift/Ctrl-click: mutate \u00b7 Alt-click: freeze \u00b7 double-click: rename")
 
 
 def _int_matrix(m: Any) -> list[list[int]]:
@@ -127,6 +127,8 @@ class QuiverPanel(Panel):
         self.info.evidence_toggled.connect(self.canvas.set_show_evidence)
         self.info.enumerate_requested.connect(self.enumerate_class)
         self.info.cancel_requested.connect(self.cancel_enumeration)
+        self.info.certificate_requested.connect(self.apply_sequence)
+        self.canvas.rename_requested.connect(self._rename_dialog)
         self.class_browser.member_clicked.connect(self.load_class_member)
         self._install_shortcuts()
 
@@ -286,6 +288,32 @@ class QuiverPanel(Panel):
         self._walk_left -= 1
         if self._walk_left <= 0:
             self.walk_action.setChecked(False)
+
+    def apply_sequence(self, vertices: list[int]) -> None:
+        """Mutate along a sequence of document vertices (each step undoable, in the history)."""
+        for k in vertices:
+            if not self.canvas.mutate_at(int(k)):
+                break
+        else:
+            self._set_status("applied " + " ".join(f"\u03bc{self.doc.labels[int(k)]}" for k in vertices))
+
+    def rename_vertex(self, v: int, label: str) -> bool:
+        label = label.strip()
+        if not label:
+            self._set_status("a vertex label cannot be empty")
+            return False
+        if label in self.doc.labels and self.doc.labels.index(label) != v:
+            self._set_status(f"label {label!r} is already used by another vertex")
+            return False
+        self.stack.push(Relabel(v, label))
+        return True
+
+    def _rename_dialog(self, v: int) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        label, ok = QInputDialog.getText(self, "Rename vertex", "Label:", text=self.doc.labels[v])
+        if ok:
+            self.rename_vertex(v, label)
 
     def go_to_history(self, step: int) -> None:
         try:

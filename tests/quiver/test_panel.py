@@ -323,3 +323,36 @@ def test_random_walk_runs_and_stops(panel, qtbot):
     assert panel.history.list.count() == 5
     qtbot.waitUntil(lambda: identified(panel), timeout=10_000)
     assert panel.summary.label == "D~6"                                     # mutation keeps the type
+
+
+def test_infinite_quiver_certificate_and_rename(panel, qtbot):
+    from workbench_quiver.ui.model import QuiverSnapshot, SetQuiver
+
+    m = np.array([[0, 2, 2], [-2, 0, 2], [-2, -2, 0]])     # acyclic, multiplicities 2: mutation-infinite
+    panel.stack.push(SetQuiver(QuiverSnapshot(m, [(0, 0), (120, 0), (60, 100)], [False] * 3, ["a", "b", "c"])))
+    qtbot.waitUntil(lambda: identified(panel), timeout=10_000)
+    s = panel.summary
+    assert s.label == "infinite" and s.finite_mutation is False and s.certificate
+    assert not panel.info.certificate_button.isHidden()
+    panel.info.certificate_button.click()
+    assert np.abs(panel.doc.matrix).max() >= 3                    # the certificate reaches multiplicity >= 3
+    assert np.array_equal(panel.doc.matrix, mutate_sequence(m, s.certificate))
+    assert panel.rename_vertex(0, "x") and panel.doc.labels[0] == "x" and panel.canvas.vertex_items[0].label == "x"
+    assert not panel.rename_vertex(1, "x")                        # labels stay unique
+    panel.undo()
+    assert panel.doc.labels[0] == "a"
+
+
+def test_session_keeps_huge_entries_exact(panel, make_panel):
+    from workbench_quiver.ui.model import QuiverSnapshot, SetQuiver
+
+    m = np.array([[0, 3, 0], [-3, 0, 3], [0, -3, 0]])
+    panel.stack.push(SetQuiver(QuiverSnapshot(m, [(0, 0), (120, 0), (60, 100)], [False] * 3, ["0", "1", "2"])))
+    for step in range(8):
+        panel.mutate((1, 0, 2)[step % 3])
+    assert max(abs(int(x)) for x in panel.doc.matrix.flat) > 2**63
+    state = json.loads(json.dumps(panel.state()))
+    other = make_panel("quiver", start=False)
+    other.restore(state)
+    assert [[int(x) for x in r] for r in other.doc.matrix] == [[int(x) for x in r] for r in panel.doc.matrix]
+    assert any(it.mult > 2**63 for it in other.canvas.arrow_items.values())

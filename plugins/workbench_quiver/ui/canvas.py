@@ -46,6 +46,8 @@ class QuiverCanvas(QGraphicsView):
     mode_changed = Signal(str)
     #: a vertex was mutated (document index)
     mutated = Signal(int)
+    #: the user double-clicked a vertex in edit mode (document index): rename it
+    rename_requested = Signal(int)
 
     def __init__(self, doc: QuiverDocument, stack: CommandStack, parent=None) -> None:
         self._scene = QGraphicsScene()
@@ -469,6 +471,13 @@ class QuiverCanvas(QGraphicsView):
         event.accept()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        v = self.vertex_at(self.mapToScene(event.position().toPoint()))
+        if (v is not None and self.mode == "edit" and event.button() == Qt.MouseButton.LeftButton
+                and not event.modifiers()):
+            self._press = None
+            self.rename_requested.emit(v)
+            event.accept()
+            return
         self.mousePressEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:

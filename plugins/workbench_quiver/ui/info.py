@@ -48,6 +48,7 @@ class InfoView(QWidget):
     enumerate_requested = Signal(object)   # max depth (int) or None
     cancel_requested = Signal()
     evidence_toggled = Signal(bool)
+    certificate_requested = Signal(object)   # list of document vertices to mutate at
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +67,12 @@ class InfoView(QWidget):
         self.show_evidence = QCheckBox("Highlight evidence on the canvas")
         self.show_evidence.setChecked(True)
         self.show_evidence.toggled.connect(self.evidence_toggled)
+        self.certificate_button = QPushButton("Apply certificate")
+        self.certificate_button.setToolTip("Mutate along the certificate: it reaches an arrow of multiplicity \u2265 3, "
+                                           "which proves the class mutation-infinite (undo goes back)")
+        self.certificate_button.hide()
+        self.certificate_button.clicked.connect(lambda: self.certificate_requested.emit(list(self._certificate)))
+        self._certificate: list[int] = []
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -104,6 +111,7 @@ class InfoView(QWidget):
         lay.addWidget(self.family_label)
         lay.addWidget(self.evidence)
         lay.addWidget(self.show_evidence)
+        lay.addWidget(self.certificate_button)
         lay.addWidget(line)
         lay.addLayout(form)
         lay.addStretch(1)
@@ -129,11 +137,15 @@ class InfoView(QWidget):
         fin = {True: "yes", False: "no (mutation-infinite)", None: "not decided"}[s.finite_mutation]
         f["finite"].setText(fin)
         f["class_size"].setText(f"{s.class_size:,} quivers up to isomorphism" if s.class_size is not None
-                                else ("infinite" if s.finite_mutation is False else "not known (enumerate it)"))
+                                else ("infinite" if s.finite_mutation is False else "no formula or table (Enumerate class counts it)"))
         f["acyclic"].setText("yes" if s.acyclic else "no (has an oriented cycle)")
         f["sinks"].setText(_vertex_list(labels, s.sinks))
         f["sources"].setText(_vertex_list(labels, s.sources))
         f["timing"].setText(f"{s.identify_ms:.2f} ms")
+        self._certificate = list(s.certificate or [])
+        self.certificate_button.setVisible(bool(self._certificate))
+        if self._certificate:
+            self.certificate_button.setText(f"Apply certificate ({len(self._certificate)} mutations)")
 
     def show_error(self, message: str) -> None:
         self.type_label.setText("?")
