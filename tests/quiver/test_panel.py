@@ -356,3 +356,24 @@ def test_session_keeps_huge_entries_exact(panel, make_panel):
     other.restore(state)
     assert [[int(x) for x in r] for r in other.doc.matrix] == [[int(x) for x in r] for r in panel.doc.matrix]
     assert any(it.mult > 2**63 for it in other.canvas.arrow_items.values())
+
+
+def test_enumerate_with_a_frozen_vertex_keeps_vertex_identities(panel, qtbot):
+    from workbench_quiver.ui.model import AddArrows, AddVertex, SetFrozen
+
+    panel.load_standard("A3")
+    panel.stack.push(AddVertex((0.0, 150.0)))
+    panel.stack.push(AddArrows(3, 1))
+    panel.stack.push(SetFrozen([3]))
+    full0 = panel.doc.matrix.copy()
+    panel.enumerate_class()
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.mutation_class is not None and panel.mutation_class.complete,
+                    timeout=30_000)
+    mc = panel.mutation_class
+    assert len(mc.members) >= 4                   # at least the A3 class (frozen vertices only refine it)
+    i = max(range(len(mc.members)), key=lambda r: len(mc.paths[r]))
+    panel.class_browser.member_clicked.emit(i)
+    path = list(mc.paths[i])
+    assert np.array_equal(panel.doc.matrix, mutate_sequence(full0, path))   # mutable vertices 0..2 keep their index
+    assert np.array_equal(panel.doc.b_matrix(), np.asarray(mc.members[i]))
+    assert panel.doc.frozen == [False, False, False, True]
