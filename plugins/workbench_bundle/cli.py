@@ -1,0 +1,124 @@
+"""Headless subcommands of the bundle plugin (``workbench bundle ...``).  Imports cheaply: the
+science is imported inside the handlers.
+
+    workbench bundle chern --model haldane --t1 1 --t2 0.3 --phi 1.2 --m 0.5 --grid 64
+    workbench bundle chern --model qwz --u 1
+    workbench bundle chern --model bhz --M 1 --A 1 --B 0.5
+    workbench bundle chern --model custom --dx "sin(kx)" --dy "sin(ky)" --dz "1 + cos(kx) + cos(ky)"
+    workbench bundle dataset --size 12500 --grid 32 --out data.npz
+    workbench bundle train --arch flux --data data.npz --epochs 5 --out model.safetensors
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(subparsers) -> None:
+    """Add the ``chern``, ``dataset`` and ``train`` subcommands."""
+    p = subparsers.add_parser("chern", help="Chern number of a two-band model by the FHS method (JSON)")
+    p.add_argument("--model", default="haldane", choices=["haldane", "qwz", "bhz", "custom"])
+    for name in ("t1", "t2", "phi", "m", "u", "M", "A", "B"):
+        p.add_argument(f"--{name}", type=float, default=None, help=f"model parameter {name}")
+    for comp in ("d0", "dx", "dy", "dz"):
+        p.add_argument(f"--{comp}", default=None, help=f"custom model: {comp} as an expression of kx, ky")
+    p.add_argument("--grid", type=int, default=64, help="n for an n x n grid of the torus")
+    p.add_argument("--convention", default="pythtb", choices=["pythtb", "fukui"],
+                   help="sign convention: pythtb (A = i<u|grad u>, default, as Z2Pack) or fukui (opposite)")
+    p.add_argument("--refine", action="store_true", help="double the grid while the result is flagged unreliable")
+    p.set_defaults(func=_chern)
+
+    p = subparsers.add_parser("dataset", help="generate a Haldane bundle dataset (npz)")
+    p.add_argument("--size", type=int, default=12500)
+    p.add_argument("--grid", type=int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--variant", default="random", choices=["random", "simple", "intermediate"])
+    p.add_argument("--no-balance", action="store_true", help="keep the natural class distribution")
+    p.add_argument("--out", required=True, help="output .npz file")
+    p.set_defaults(func=_dataset)
+
+    p = subparsers.add_parser("train", help="train a bundle classifier (mlp, cnn, flux)")
+    p.add_argument("--arch", default="flux", choices=["mlp", "cnn", "flux"])
+    p.add_argument("--data", default="", help="dataset .npz (default: generate --size samples)")
+    p.add_argument("--size", type=int, default=2000)
+    p.add_argument("--grid", type=int, default=32)
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", default="", help="checkpoint .safetensors (a JSON of provenance goes beside it)")
+    p.set_defaults(func=_train)
+
+
+def _chern(args: argparse.Namespace) -> int:
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import ChernSpec, run_chern
+
+    names = {"haldane": ("t1", "t2", "phi", "m"), "qwz": ("u",), "bhz": ("M", "A", "B"), "custom": ()}[args.model]
+    params = tuple((n, float(getattr(args, n))) for n in names if getattr(args, n) is not None)
+    exprs = tuple((c, getattr(args, c)) for c in ("d0", "dx", "dy", "dz") if getattr(args, c) is not None)
+    if args.model == "custom" and not exprs:
+        print("error: --model custom needs at least one of --dx --dy --dz", file=sys.stderr)
+        return 2
+    spec = ChernSpec(model=args.model, params=params, expressions=exprs, grid=args.grid,
+                     convention=args.convention, refine=args.refine)
+    try:
+        out = run_in_terminal(run_chern, spec, title="chern", quiet=True)
+    except JobError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+def _dataset(args: argparse.Namespace) -> int:
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import DatasetSpec, run_dataset
+
+    spec = DatasetSpec(size=args.size, grid=args.grid, seed=args.seed, variant=args.variant,
+                       balance=not args.no_balance, out=args.out)
+    try:
+        ds = run_in_terminal(run_dataset, spec, title="dataset")
+    except JobError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"out": args.out, "size": len(ds), "class_counts": ds.class_counts(),
+                      "seconds": ds.provenance.get("seconds")}, indent=2))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    import torch
+
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import TrainSpec, run_train
+
+    torch.set_num_threads(max(1, args.threads))
+    spec = TrainSpec(arch=args.arch, data=args.data, size=args.size, grid=args.grid, epochs=args.epochs,
+                     batch_size=args.batch_size, lr=args.lr, seed=args.seed, out=args.out)
+    try:
+        res = run_in_terminal(run_train, spec, title=f"train {args.arch}")
+    except JobError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"arch": res.arch, "test_accuracy": res.test_accuracy, "checkpoint": res.checkpoint,
+                      "confusion": res.confusion}, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry: ``python -m workbench_bundle.cli chern ...``."""
+    ap = argparse.ArgumentParser(prog="workbench bundle")
+    register(ap.add_subparsers(dest="command", required=True))
+    args = ap.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Training and evaluation of the bundle classifiers (Qt-free, torch).
+
+Checkpoints are safetensors files with a JSON of provenance beside them (architecture, grid,
+data, seed, metrics, the command that retrains them).  Loading never unpickles.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from .classifiers import ARCHITECTURES, CLASSES, build_model, index_to_labels, labels_to_index
+
+
+@dataclass
+class TrainConfig:
+    """arch: mlp | cnn | flux.  epochs, batch_size, lr: Adam settings.  seed: torch seed."""
+
+    arch: str = "cnn"
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 0.0
+    seed: int = 0
+    device: str = "cpu"
+
+
+@dataclass
+class TrainResult:
+    """A trained model with its curves and test metrics."""
+
+    model: torch.nn.Module
+    arch: str
+    grid: int
+    history: list[dict] = field(default_factory=list)
+    test_accuracy: float = float("nan")
+    confusion: list[list[int]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _to_tensor(psi: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(psi.astype(np.complex64)))
+
+
+def predict(model: torch.nn.Module, psi: np.ndarray, batch_size: int = 512, device: str = "cpu") -> np.ndarray:
+    """Predicted Chern numbers (S,) of sections psi (S, 2, N, N)."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for s in range(0, len(psi), batch_size):
+            x = _to_tensor(psi[s:s + batch_size]).to(device)
+            out.append(index_to_labels(model(x).argmax(1)).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def confusion_matrix(true: np.ndarray, pred: np.ndarray) -> list[list[int]]:
+    """5 x 5 counts, rows = true class -2..2, columns = predicted."""
+    m = np.zeros((len(CLASSES), len(CLASSES)), dtype=np.int64)
+    for t, p in zip(true, pred):
+        if -2 <= t <= 2 and -2 <= p <= 2:
+            m[t + 2, p + 2] += 1
+    return m.tolist()
+
+
+def train_classifier(psi_train: np.ndarray, y_train: np.ndarray, psi_test: np.ndarray, y_test: np.ndarray,
+                     cfg: TrainConfig, progress: Callable[[float, str], None] | None = None,
+                     check_cancelled: Callable[[], None] | None = None) -> TrainResult:
+    """Train ``cfg.arch`` with cross-entropy and Adam; evaluates on the test split every epoch."""
+    if cfg.arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {cfg.arch!r}")
+    if len(psi_train) == 0:
+        raise ValueError("empty training set")
+    if np.any(np.abs(y_train) > 2):
+        raise ValueError("training labels must be in -2..2")
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    grid = int(psi_train.shape[-1])
+    model = build_model(cfg.arch, grid).to(cfg.device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    x_all = _to_tensor(psi_train)
+    y_all = labels_to_index(torch.from_numpy(y_train.astype(np.int64)))
+    n = len(x_all)
+    steps_per_epoch = max(1, (n + cfg.batch_size - 1) // cfg.batch_size)
+    total = cfg.epochs * steps_per_epoch
+    history: list[dict] = []
+    t0 = time.perf_counter()
+    step = 0
+    for epoch in range(cfg.epochs):
+        model.train()
+        perm = torch.randperm(n, generator=gen)
+        loss_sum, correct = 0.0, 0
+        for s in range(0, n, cfg.batch_size):
+            if check_cancelled is not None:
+                check_cancelled()
+            idx = perm[s:s + cfg.batch_size]
+            x, y = x_all[idx].to(cfg.device), y_all[idx].to(cfg.device)
+            logits = model(x)
+            loss = torch.nn.functional.cross_entropy(logits, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss_sum += float(loss.detach()) * len(idx)
+            correct += int((logits.argmax(1) == y).sum())
+            step += 1
+            if progress is not None:
+                progress(step / total, f"{cfg.arch} epoch {epoch + 1}/{cfg.epochs} loss {float(loss):.3f}")
+        test_acc = float(np.mean(predict(model, psi_test, device=cfg.device) == y_test)) if len(y_test) else float("nan")
+        history.append({"epoch": epoch + 1, "loss": loss_sum / n, "train_accuracy": correct / n, "test_accuracy": test_acc})
+    pred = predict(model, psi_test, device=cfg.device) if len(y_test) else np.zeros(0, dtype=np.int64)
+    acc = float(np.mean(pred == y_test)) if len(y_test) else float("nan")
+    return TrainResult(model=model.cpu(), arch=cfg.arch, grid=grid, history=history, test_accuracy=acc,
+                       confusion=confusion_matrix(y_test, pred), seconds=time.perf_counter() - t0)
+
+
+def save_checkpoint(result: TrainResult, path: str | Path, provenance: dict) -> tuple[Path, Path]:
+    """Write ``path`` (.safetensors) and ``path`` with .json (architecture, grid, provenance, metrics)."""
+    path = Path(path).with_suffix(".safetensors")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in result.model.state_dict().items()}
+    save_file(tensors, str(path), metadata={"arch": result.arch, "grid": str(result.grid)})
+    meta = {"arch": result.arch, "grid": result.grid, "test_accuracy": result.test_accuracy,
+            "confusion_true_rows_pred_cols_classes_-2..2": result.confusion, "history": result.history,
+            "train_seconds": round(result.seconds, 2), **provenance}
+    jpath = path.with_suffix(".json")
+    jpath.write_text(json.dumps(meta, indent=2))
+    return path, jpath
+
+
+def load_checkpoint(path: str | Path) -> tuple[torch.nn.Module, dict]:
+    """Load a classifier from safetensors (+ its JSON); clear errors for wrong or corrupt files."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"checkpoint {path} does not exist")
+    try:
+        tensors = load_file(str(path))
+    except Exception as exc:  # noqa: BLE001
+        raise ValueError(f"{path.name} is not a readable safetensors file: {exc}") from None
+    jpath = path.with_suffix(".json")
+    meta = json.loads(jpath.read_text()) if jpath.is_file() else {}
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        header = fh.metadata() or {}
+    arch = meta.get("arch") or header.get("arch")
+    grid = int(meta.get("grid") or header.get("grid") or 0)
+    if arch not in ARCHITECTURES or grid <= 0:
+        raise ValueError(f"{path.name}: unknown architecture {arch!r} or grid {grid!r} (need the JSON beside it)")
+    model = build_model(arch, grid)
+    try:
+        model.load_state_dict(tensors)
+    except RuntimeError as exc:
+        raise ValueError(f"{path.name}: weights do not fit a {arch} model on a {grid} grid: {exc}") from None
+    model.eval()
+    meta.setdefault("arch", arch)
+    meta.setdefault("grid", grid)
+    return model, meta

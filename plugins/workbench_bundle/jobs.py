@@ -1,0 +1,363 @@
+"""Jobs of the bundle plugin: picklable frozen-dataclass specs and ``run(spec, ctx)`` functions.
+
+* :func:`run_chern` - FHS Chern number of a model (with the reliability signal, refinement).
+* :func:`run_view` - everything the torus / sphere views draw for a model or a dataset sample:
+  Berry curvature per face, phase and modulus of a section component, sign of G, zeros of F
+  (vortices), the unit vector d / |d| for the sphere view.
+* :func:`run_phase_diagram` - C over (phi, m) for the Haldane model.
+* :func:`run_dataset` - generate (and save) a Haldane bundle dataset.
+* :func:`run_train` - train a classifier, save a checkpoint, predict on the dataset.
+* :func:`run_predict` - predictions of a saved checkpoint on a dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from workbench.jobs import JobContext, JobError
+
+from .core import fhs
+from .core.haldane_bundle import (CLASSES, D, HaldaneDataset, evaluate_fg, generate_dataset, load_dataset,
+                                  locate_zeros, save_dataset, section)
+from .core.models import MODELS, ModelSpec, band_data, haldane_d, k_grid
+
+
+# ------------------------------------------------------------------------------------------ chern
+@dataclass(frozen=True)
+class ChernSpec:
+    """model: haldane | qwz | bhz | custom; params: (name, value) pairs; grid: n for an n x n grid;
+    convention: pythtb | fukui; refine: double the grid while unreliable (up to max_grid)."""
+
+    model: str = "haldane"
+    params: tuple[tuple[str, float], ...] = ()
+    expressions: tuple[tuple[str, str], ...] = ()
+    grid: int = 64
+    convention: str = fhs.DEFAULT_CONVENTION
+    refine: bool = False
+    max_grid: int = 1024
+    spin: str = "up"
+
+
+def _model(spec) -> ModelSpec:
+    try:
+        return ModelSpec.make(spec.model, dict(spec.params), spec.spin, dict(spec.expressions))
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+
+
+def _chern_of(model: ModelSpec, spec: ChernSpec) -> fhs.ChernResult:
+    def sampler(n: int):
+        b = band_data(model, n)
+        return b.states, b.gap
+    try:
+        return fhs.chern_refined(sampler, spec.grid, spec.convention, spec.refine, spec.max_grid)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+
+
+def run_chern(spec: ChernSpec, ctx: JobContext) -> dict:
+    """JSON-ready result: model, parameters, chern and the reliability signal (BHZ: both spins)."""
+    if spec.grid < 2 or spec.grid > 4096:
+        raise JobError(f"grid must be between 2 and 4096, got {spec.grid}")
+    ctx.progress(0.0, "FHS")
+    model = _model(spec)
+    res = _chern_of(model, spec)
+    out = {"model": spec.model, "params": model.param_dict(), **res.summary()}
+    if spec.model == "custom":
+        out["expressions"] = dict(spec.expressions)
+    if spec.model == "bhz":
+        out["spin"] = "up"
+        down = _chern_of(ModelSpec.make("bhz", model.param_dict(), "down"), spec)
+        out["spin_down"] = down.summary()
+        out["spin_chern_number"] = (res.chern - down.chern) / 2
+    ctx.progress(1.0, f"C = {res.chern}")
+    return out
+
+
+# ------------------------------------------------------------------------------------------- view
+@dataclass(frozen=True)
+class ViewSpec:
+    """What to draw on the torus.  source: "model" or "sample".  For a sample, coef_f / coef_g hold
+    the coefficients (flattened real and imaginary parts) so the spec stays plain data."""
+
+    source: str = "model"
+    model: str = "haldane"
+    params: tuple[tuple[str, float], ...] = ()
+    expressions: tuple[tuple[str, str], ...] = ()
+    spin: str = "up"
+    coef_f_re: tuple[float, ...] = ()
+    coef_f_im: tuple[float, ...] = ()
+    coef_g: tuple[float, ...] = ()
+    grid: int = 128
+    convention: str = fhs.DEFAULT_CONVENTION
+
+
+@dataclass
+class ViewResult:
+    """Per-face fields on an n x n grid of the torus (face (i, j) = plaquette with corner k(i, j))
+    and the data of the sphere view.  Angles in radians, x in [0, 1) = k / 2 pi."""
+
+    grid: int
+    chern: int
+    curvature: np.ndarray          # (n, n) Berry flux per plaquette (radians)
+    phase: np.ndarray              # (n, n, 2) phase of each section component at face centres
+    modulus: np.ndarray            # (n, n, 2) modulus of each component (unnormalised section)
+    sign_g: np.ndarray             # (n, n) sign of G (d_z for models) at face centres
+    dhat: np.ndarray               # (n, n, 3) unit vector d / |d| at the vertices
+    zeros: np.ndarray              # (Z, 4) zeros of F (x, y, winding, G) - vortices
+    summary: dict = field(default_factory=dict)
+    label: str = ""
+
+
+def _model_fields(spec: ViewSpec) -> tuple:
+    model = _model(spec)
+    n = spec.grid
+    k1, k2 = k_grid(n)
+    from .core.models import d_vector, lower_band_states
+    h0, dx, dy, dz = d_vector(model, k1, k2)
+    states = lower_band_states(dx, dy, dz)
+    # section of the lower band in the gauge [dz - |d|, dx + i dy] (unnormalised): its zeros are
+    # where dx + i dy = 0 with dz > 0, the analogue of the zeros of F with G < 0
+    r = np.sqrt(dx * dx + dy * dy + dz * dz)
+    sec = np.stack([dz - r + 0j, dx + 1j * dy], axis=-1)
+    d = np.stack([dx, dy, dz], axis=-1)
+    f = dx + 1j * dy
+    return states, sec, d, f, dz, 2 * r, model.name
+
+
+def _sample_fields(spec: ViewSpec) -> tuple:
+    if len(spec.coef_f_re) != D * D or len(spec.coef_g) != 2 * D * D:
+        raise JobError("sample coefficients must have 81 complex F and 162 real G values")
+    cf = (np.array(spec.coef_f_re) + 1j * np.array(spec.coef_f_im)).reshape(1, D, D)
+    cg = np.array(spec.coef_g, dtype=float).reshape(1, 2, D, D)
+    n = spec.grid
+    f, g = evaluate_fg(cf, cg, n)
+    f, g = f[0], g[0]
+    psi, norm = section(f, g)
+    fr = f.real ** 2 + f.imag ** 2
+    s = np.sqrt(g * g + fr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rr = np.where(g >= 0, g + s, fr / (s - g))
+    sec = np.stack([rr + 0j, f], axis=-1)
+    d = np.stack([f.real, f.imag, g], axis=-1)
+    psi = np.where(np.isfinite(psi), psi, np.array([1.0, 0.0]))
+    return psi, sec, d, f, g, 2 * s, "sample", cf, cg
+
+
+def run_view(spec: ViewSpec, ctx: JobContext) -> ViewResult:
+    """Fields for the viewer (quick: a 128 x 128 grid takes a few tens of ms)."""
+    if spec.grid < 4 or spec.grid > 1024:
+        raise JobError(f"view grid must be between 4 and 1024, got {spec.grid}")
+    ctx.check_cancelled()
+    if spec.source == "sample":
+        states, sec, d, f, g, gap, label, cf, cg = _sample_fields(spec)
+        zeros = locate_zeros(cf[0], cg[0], n=max(64, min(spec.grid, 256)))
+    else:
+        states, sec, d, f, g, gap, label = _model_fields(spec)
+        zeros = _grid_vortices(f, g)
+    ctx.check_cancelled()
+    res = fhs.chern_number(states, spec.convention, gaps=gap)
+    n = spec.grid
+
+    def centre(a: np.ndarray) -> np.ndarray:
+        return (a + np.roll(a, -1, 0) + np.roll(a, -1, 1) + np.roll(np.roll(a, -1, 0), -1, 1)) / 4
+
+    # phase at face centres from the average of the unit phases (robust across the branch cut)
+    unit = np.where(np.abs(sec) > 0, sec / np.maximum(np.abs(sec), 1e-300), 0)
+    phase = np.angle(centre(unit))
+    modulus = centre(np.abs(sec))
+    sign_g = np.sign(centre(g))
+    nrm = np.linalg.norm(d, axis=-1, keepdims=True)
+    dhat = d / np.where(nrm > 0, nrm, 1.0)
+    return ViewResult(grid=n, chern=res.chern, curvature=res.flux, phase=phase, modulus=modulus, sign_g=sign_g,
+                      dhat=dhat, zeros=zeros, summary=res.summary(), label=label)
+
+
+def _grid_vortices(f: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Zeros of f located by cell windings on the model's grid: x, y (cell centres), winding, g."""
+    from .core.haldane_bundle import _cell_windings
+    w = _cell_windings(f[None])[0]
+    ci, cj = np.nonzero(w)
+    n = f.shape[0]
+    gc = (g[ci, cj] + g[(ci + 1) % n, cj] + g[ci, (cj + 1) % n] + g[(ci + 1) % n, (cj + 1) % n]) / 4
+    return np.column_stack([(ci + 0.5) / n, (cj + 0.5) / n, w[ci, cj], gc]) if ci.size else np.zeros((0, 4))
+
+
+# ---------------------------------------------------------------------------------- phase diagram
+@dataclass(frozen=True)
+class PhaseDiagramSpec:
+    """C over phi in [-pi, pi] x m in [m_min, m_max] for the Haldane model at t1, t2."""
+
+    t1: float = 1.0
+    t2: float = 1.0 / 3.0
+    n_phi: int = 61
+    n_m: int = 61
+    m_min: float = -3.0
+    m_max: float = 3.0
+    grid: int = 24
+    convention: str = fhs.DEFAULT_CONVENTION
+
+
+@dataclass
+class PhaseDiagramResult:
+    phi: np.ndarray
+    m: np.ndarray
+    chern: np.ndarray              # (n_phi, n_m)
+    max_flux: np.ndarray           # (n_phi, n_m)
+    t1: float
+    t2: float
+
+
+def run_phase_diagram(spec: PhaseDiagramSpec, ctx: JobContext) -> PhaseDiagramResult:
+    """FHS Chern number at every (phi, m) of a grid (vectorised over m)."""
+    phis = np.linspace(-np.pi, np.pi, spec.n_phi)
+    ms = np.linspace(spec.m_min, spec.m_max, spec.n_m)
+    k1, k2 = k_grid(spec.grid)
+    out = np.zeros((spec.n_phi, spec.n_m), dtype=np.int64)
+    mf = np.zeros((spec.n_phi, spec.n_m))
+    from .core.models import lower_band_states
+    for i, phi in enumerate(phis):
+        ctx.check_cancelled()
+        _, hx, hy, hz0 = haldane_d(k1, k2, spec.t1, spec.t2, phi, 0.0)
+        for j, m in enumerate(ms):
+            u = lower_band_states(hx, hy, hz0 + m)
+            flux = fhs.plaquette_flux(u, spec.convention)
+            out[i, j] = int(np.rint(flux.sum() / (2 * np.pi)))
+            mf[i, j] = np.abs(flux).max()
+        ctx.progress((i + 1) / spec.n_phi, f"phi {i + 1}/{spec.n_phi}")
+    return PhaseDiagramResult(phis, ms, out, mf, spec.t1, spec.t2)
+
+
+# ---------------------------------------------------------------------------------------- dataset
+@dataclass(frozen=True)
+class DatasetSpec:
+    size: int = 1000
+    grid: int = 32
+    seed: int = 0
+    variant: str = "random"
+    balance: bool = True
+    out: str = ""
+
+
+def run_dataset(spec: DatasetSpec, ctx: JobContext) -> HaldaneDataset:
+    """Generate a dataset (progress, cancellable) and save it to ``spec.out`` if given."""
+    if spec.size <= 0 or spec.size > 1_000_000:
+        raise JobError(f"size must be between 1 and 1000000, got {spec.size}")
+    if spec.grid < 4 or spec.grid > 256:
+        raise JobError(f"grid must be between 4 and 256, got {spec.grid}")
+    try:
+        ds = generate_dataset(spec.size, spec.grid, spec.seed, spec.variant, spec.balance,
+                              progress=ctx.progress, check_cancelled=ctx.check_cancelled)
+    except (ValueError, RuntimeError) as exc:
+        raise JobError(str(exc)) from None
+    ds.provenance["command"] = (f"workbench bundle dataset --size {spec.size} --grid {spec.grid} --seed {spec.seed} "
+                                f"--variant {spec.variant}" + ("" if spec.balance else " --no-balance"))
+    if spec.out:
+        path = save_dataset(ds, spec.out)
+        ctx.log(f"saved {len(ds)} samples to {path}")
+    return ds
+
+
+@dataclass(frozen=True)
+class LoadDatasetSpec:
+    path: str
+
+
+def run_load_dataset(spec: LoadDatasetSpec, ctx: JobContext) -> HaldaneDataset:
+    try:
+        return load_dataset(spec.path)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+
+
+# ------------------------------------------------------------------------------------------ train
+@dataclass(frozen=True)
+class TrainSpec:
+    """Train ``arch`` on a dataset file (or a freshly generated one when data is empty)."""
+
+    arch: str = "flux"
+    data: str = ""
+    size: int = 2000
+    grid: int = 32
+    test_fraction: float = 0.2
+    epochs: int = 5
+    batch_size: int = 128
+    lr: float = 2e-3
+    seed: int = 0
+    out: str = ""
+    device: str = "auto"
+
+
+@dataclass
+class TrainJobResult:
+    arch: str
+    test_accuracy: float
+    history: list
+    confusion: list
+    checkpoint: str
+    predictions: np.ndarray        # predictions on the whole dataset
+    labels: np.ndarray
+    test_index: np.ndarray
+
+
+def run_train(spec: TrainSpec, ctx: JobContext) -> TrainJobResult:
+    import torch
+
+    from .core.train import TrainConfig, predict, save_checkpoint, train_classifier
+
+    if not 0 < spec.test_fraction < 1:
+        raise JobError("test_fraction must be between 0 and 1")
+    if spec.data:
+        try:
+            ds = load_dataset(spec.data)
+        except ValueError as exc:
+            raise JobError(str(exc)) from None
+    else:
+        ctx.progress(0.0, "generating data")
+        ds = generate_dataset(spec.size, spec.grid, spec.seed, check_cancelled=ctx.check_cancelled)
+    keep = np.flatnonzero(np.isin(ds.labels, CLASSES))
+    if keep.size < 10:
+        raise JobError(f"the dataset has only {keep.size} samples with labels in -2..2")
+    rng = np.random.default_rng(spec.seed)
+    perm = rng.permutation(keep)
+    n_test = max(1, int(round(spec.test_fraction * len(perm))))
+    test, train = perm[:n_test], perm[n_test:]
+    cfg = TrainConfig(arch=spec.arch, epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, seed=spec.seed,
+                      device=ctx.device)
+    try:
+        res = train_classifier(ds.psi[train], ds.labels[train], ds.psi[test], ds.labels[test], cfg,
+                               progress=ctx.progress, check_cancelled=ctx.check_cancelled)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    ckpt = ""
+    if spec.out:
+        prov = {"data": {"file": spec.data or "generated", "size": len(ds), "grid": ds.grid,
+                         "provenance": ds.provenance}, "seed": spec.seed, "epochs": spec.epochs,
+                "command": f"workbench bundle train --arch {spec.arch} --data {spec.data or '<generated>'} "
+                           f"--epochs {spec.epochs} --seed {spec.seed} --out {spec.out}"}
+        p, _ = save_checkpoint(res, spec.out, prov)
+        ckpt = str(p)
+    torch.set_grad_enabled(True)
+    preds = predict(res.model, ds.psi)
+    return TrainJobResult(spec.arch, res.test_accuracy, res.history, res.confusion, ckpt, preds, ds.labels, test)
+
+
+@dataclass(frozen=True)
+class PredictSpec:
+    checkpoint: str
+    psi_path: str = ""             # dataset file; empty: psi passed in-process via the panel
+
+
+def predict_dataset(checkpoint: str | Path, ds: HaldaneDataset) -> tuple[np.ndarray, dict]:
+    """Predictions of a saved classifier on a dataset (grid must match)."""
+    from .core.train import load_checkpoint, predict
+    model, meta = load_checkpoint(checkpoint)
+    if int(meta.get("grid", ds.grid)) != ds.grid:
+        raise ValueError(f"the classifier was trained on a {meta.get('grid')} grid, the dataset has {ds.grid}")
+    return predict(model, ds.psi), meta
+
+
+MODELS_AVAILABLE = MODELS
