@@ -370,6 +370,17 @@ class QuiverPanel(Panel):
         self.canvas.centerOn(0, 0)
         self._set_status("empty canvas: click to add vertices")
 
+    def load_matrix(self, b: Any, label: str = "matrix") -> bool:
+        """Load an exchange matrix ``B`` ((n + m) x n, Sage's convention), laid out afresh;
+        undoable.  Bad input gets a clear error and the current quiver stays."""
+        try:
+            snap = self.snapshot_from_quiver(Quiver(np.asarray(b)))
+        except (ValueError, TypeError) as exc:
+            self.shell.show_error("Load quiver", str(exc))
+            return False
+        self._set_snapshot(snap, f"load {label}", label)
+        return True
+
     def quiver(self) -> Quiver:
         """The document as a core :class:`Quiver` (mutable vertices first; frozen-frozen arrows dropped)."""
         order = self.doc.vertex_order()

@@ -377,3 +377,22 @@ def test_enumerate_with_a_frozen_vertex_keeps_vertex_identities(panel, qtbot):
     assert np.array_equal(panel.doc.matrix, mutate_sequence(full0, path))   # mutable vertices 0..2 keep their index
     assert np.array_equal(panel.doc.b_matrix(), np.asarray(mc.members[i]))
     assert panel.doc.frozen == [False, False, False, True]
+
+
+def test_load_matrix_and_gnn_overlay_drawing(panel, standalone_shell):
+    from workbench_quiver.gnn.overlay import ExplanationOverlay
+
+    b = standard_quiver("E6")
+    assert panel.load_matrix(b, "E6")
+    assert np.array_equal(panel.doc.b_matrix(), b)
+    assert not panel.load_matrix([[0, 1], [1, 0]]) and "skew" in standalone_shell.errors[-1][1]
+    arrows = [(i, j) for i, j, _ in panel.quiver().arrows()]
+    ov = ExplanationOverlay({a: (k + 1) / len(arrows) for k, a in enumerate(arrows)}, [0.1] * 6, "IntegratedGradients",
+                            masked=[arrows[0]])
+    panel.canvas.set_gnn_overlay(ov)
+    items = {(it.i, it.j): it for it in panel.canvas.arrow_items.values()}
+    assert items[arrows[-1]].overlay == (1.0, False) and items[arrows[0]].overlay[1] is True
+    assert items[arrows[-1]]._pen.widthF() > items[arrows[0]]._pen.widthF()
+    assert all(it.halo == 0.1 for it in panel.canvas.vertex_items)
+    panel.mutate(0)                                    # the explanation is stale after an edit
+    assert panel.canvas.gnn_overlay is None and all(it.halo is None for it in panel.canvas.vertex_items)

@@ -63,6 +63,7 @@ class QuiverCanvas(QGraphicsView):
         self.highlight_vertices: set[int] = set()
         self.highlight_arrows: set[tuple[int, int]] = set()
         self.show_evidence = True
+        self.gnn_overlay = None   # a GNN explanation drawn over the quiver (set_gnn_overlay)
         self._press: dict | None = None
         self._pts: np.ndarray | None = None   # positions as an array while a batch of arrows is routed
         self._pan: QPointF | None = None
@@ -199,6 +200,8 @@ class QuiverCanvas(QGraphicsView):
             self._fading_in.append(item)
 
     def _on_doc(self, event: str, info: dict) -> None:
+        if self.gnn_overlay is not None and event in ("reset", "arrows", "mutated", "frozen"):
+            self.set_gnn_overlay(None)
         if event == "reset":
             self.highlight_vertices, self.highlight_arrows = set(), set()
             self.rebuild()
@@ -274,6 +277,36 @@ class QuiverCanvas(QGraphicsView):
         self.highlight_vertices = {int(v) for v in vertices if 0 <= int(v) < self.doc.size}
         self.highlight_arrows = {(int(a), int(b)) for a, b in arrows}
         self._refresh_marks()
+
+    def set_gnn_overlay(self, overlay) -> None:
+        """Show a GNN explanation (``workbench_quiver.gnn.overlay.ExplanationOverlay`` or None).
+
+        Its indices are those of ``B`` (mutable vertices first, in document order): arrow
+        importances become pen width and colour, vertex importances halos (the style of
+        ``gnn_overlay_style``).  Cleared by any change of the quiver (the explanation is stale).
+        """
+        self.gnn_overlay = overlay
+        order = self.doc.vertex_order()
+        mutable = self.doc.mutable_vertices()
+        if overlay is None:
+            for it in self.vertex_items:
+                it.set_halo(None)
+            for it in self.arrow_items.values():
+                it.set_overlay(None)
+            return
+        node = list(getattr(overlay, "node_importance", []))
+        for v, it in enumerate(self.vertex_items):
+            it.set_halo(None)
+        for r, v in enumerate(mutable):
+            if r < len(node):
+                self.vertex_items[v].set_halo(float(node[r]))
+        edges = {(order[int(i)], order[int(j)]): float(w) for (i, j), w in getattr(overlay, "edge_importance", {}).items()
+                 if int(i) < len(order) and int(j) < len(order)}
+        masked = {(order[int(i)], order[int(j)]) for i, j in getattr(overlay, "masked", []) if
+                  int(i) < len(order) and int(j) < len(order)}
+        for it in self.arrow_items.values():
+            key = (it.i, it.j)
+            it.set_overlay((edges[key], key in masked) if key in edges else None)
 
     def set_show_evidence(self, show: bool) -> None:
         self.show_evidence = bool(show)

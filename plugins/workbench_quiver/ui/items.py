@@ -34,6 +34,7 @@ class VertexItem(QGraphicsItem):
         self.frozen = frozen
         self.selected_ = False
         self.evidence = False
+        self.halo: float | None = None       # GNN explanation importance in [0, 1], drawn as a halo
         self.setZValue(10)
         self.setAcceptHoverEvents(False)
         # drawn once into a pixmap and blitted afterwards (vector export switches this off)
@@ -41,8 +42,15 @@ class VertexItem(QGraphicsItem):
         self._font = _label_font(10 if len(label) < 3 else 8)
 
     def boundingRect(self) -> QRectF:
-        r = style.VERTEX_RADIUS + 7
+        r = style.VERTEX_RADIUS * 2.0 if self.halo is not None else style.VERTEX_RADIUS + 7
         return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def set_halo(self, weight: float | None) -> None:
+        """Show a GNN explanation importance as a halo (None: no halo); see gnn_overlay_style."""
+        if weight != self.halo:
+            self.prepareGeometryChange()
+            self.halo = weight
+            self.update()
 
     def shape(self) -> QPainterPath:
         p = QPainterPath()
@@ -68,6 +76,13 @@ class VertexItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)   # also inside the item cache
         r = style.VERTEX_RADIUS
+        if self.halo is not None:
+            from workbench_quiver.ui.gnn_overlay_style import halo_colour, halo_radius
+
+            hr = halo_radius(self.halo, r)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(halo_colour(self.halo))
+            painter.drawEllipse(QPointF(0, 0), hr, hr)
         if self.evidence:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(style.EVIDENCE_HALO)
@@ -122,6 +137,7 @@ class ArrowItem(QGraphicsItem):
         self.frozen_i, self.frozen_j = frozen_i, frozen_j
         self.selected_ = False
         self.evidence = False
+        self.overlay: tuple[float, bool] | None = None   # (GNN importance in [0, 1], masked)
         self._rect = QRectF()
         self._shafts: list[QPainterPath] = []
         self._heads: list[QPolygonF] = []
@@ -161,7 +177,21 @@ class ArrowItem(QGraphicsItem):
             self._style()
             self.update()
 
+    def set_overlay(self, overlay: tuple[float, bool] | None) -> None:
+        """Draw the arrow with a GNN explanation importance (width and colour) or normally (None)."""
+        if overlay != self.overlay:
+            self.overlay = overlay
+            self._style()
+            self._recompute()   # heads grow with the pen
+
     def _style(self) -> None:
+        if getattr(self, "overlay", None) is not None and not (self.evidence or self.selected_):
+            from workbench_quiver.ui.gnn_overlay_style import arrow_pen
+
+            pen = arrow_pen(self.overlay[0], self.overlay[1])
+            pen.setCapStyle(_FLAT)
+            self._pen, self._color = pen, pen.color()
+            return
         self._color = style.EVIDENCE if self.evidence else (style.SELECT if self.selected_ else style.ARROW_INK)
         width = style.ARROW_WIDTH + (0.9 if (self.evidence or self.selected_) else 0.0)
         pen = QPen(self._color, width)
@@ -208,7 +238,8 @@ class ArrowItem(QGraphicsItem):
             a, b, c, ue, us = g
             self._centre = self._path(a, b, c, 0.0, ue, us)
             nx, ny = -ue.y(), ue.x()
-            hl, hh = style.ARROW_HEAD_LEN, style.ARROW_HEAD_HALF
+            grow = 1.0 if self.overlay is None else 1.0 + 0.5 * float(min(max(self.overlay[0], 0.0), 1.0))
+            hl, hh = style.ARROW_HEAD_LEN * grow, style.ARROW_HEAD_HALF * grow
             for off in ([0.0] if self.mult != 2 else [-style.PARALLEL_GAP, style.PARALLEL_GAP]):
                 tip = QPointF(b.x() + nx * off, b.y() + ny * off)
                 base = QPointF(tip.x() - ue.x() * hl, tip.y() - ue.y() * hl)
