@@ -396,3 +396,15 @@ def test_load_matrix_and_gnn_overlay_drawing(panel, standalone_shell):
     assert all(it.halo == 0.1 for it in panel.canvas.vertex_items)
     panel.mutate(0)                                    # the explanation is stale after an edit
     assert panel.canvas.gnn_overlay is None and all(it.halo is None for it in panel.canvas.vertex_items)
+
+
+def test_zoom_to_fit_shows_every_vertex(panel, qtbot):
+    panel.load_standard("E~8")
+    c = panel.canvas
+    c.zoom(6.0)
+    c.centerOn(5000, 5000)
+    c.setFocus()
+    qtbot.keyClick(c, Qt.Key.Key_F)
+    view = c.viewport().rect()
+    for x, y in panel.doc.positions:
+        assert view.contains(c.mapFromScene(QPointF(x, y)))
