@@ -408,3 +408,20 @@ def test_zoom_to_fit_shows_every_vertex(panel, qtbot):
     view = c.viewport().rect()
     for x, y in panel.doc.positions:
         assert view.contains(c.mapFromScene(QPointF(x, y)))
+
+
+def test_arrow_selection_delete_and_right_click(panel, qtbot):
+    panel.load_standard("A4")
+    c = panel.canvas
+    m = c.arrow_items[(0, 1)].midpoint()
+    click(c, m.x(), m.y())                           # click on an arrow selects it
+    assert c.selected_arrow == (0, 1) and c.arrow_items[(0, 1)].selected_
+    c.setFocus()
+    qtbot.keyClick(c, Qt.Key.Key_Delete)
+    assert panel.doc.matrix[0, 1] == 0 and (0, 1) not in c.arrow_items and panel.doc.size == 4
+    m = c.arrow_items[(2, 3)].midpoint()
+    click(c, m.x(), m.y(), R)                        # right-click on an arrow removes it
+    assert panel.doc.matrix[2, 3] == 0
+    panel.undo()
+    panel.undo()
+    assert np.array_equal(panel.doc.matrix, standard_quiver("A4"))
