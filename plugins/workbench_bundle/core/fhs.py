@@ -120,7 +120,7 @@ class ChernResult:
 
 
 #: default thresholds of the reliability signal
-FLUX_TOL = 0.5 * np.pi
+FLUX_TOL = 0.3 * np.pi
 GAP_TOL = 1e-6
 
 

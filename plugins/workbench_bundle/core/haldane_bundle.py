@@ -596,16 +596,20 @@ def load_dataset(path: str | Path) -> HaldaneDataset:
         raise ValueError(f"dataset file {path} does not exist")
     try:
         with np.load(path, allow_pickle=False) as z:
-            missing = [k for k in ("psi", "labels", "coef_f", "coef_g") if k not in z.files]
-            if missing:
-                raise ValueError(f"{path.name} is not a Haldane bundle dataset: missing arrays {missing}")
-            psi, labels, cf, cg = z["psi"], z["labels"], z["coef_f"], z["coef_g"]
-            pair = z["pair"] if "pair" in z.files else np.full(len(labels), -1)
-            prov = json.loads(str(z["provenance"])) if "provenance" in z.files else {}
-    except ValueError:
-        raise
+            if not hasattr(z, "files"):
+                raise ValueError("a single array, not an npz archive")
+            arrays = {k: z[k] for k in z.files}
     except Exception as exc:  # noqa: BLE001 - corrupt zip, truncated file, pickled content
         raise ValueError(f"cannot read {path.name} as a dataset npz: {exc}") from None
+    missing = [k for k in ("psi", "labels", "coef_f", "coef_g") if k not in arrays]
+    if missing:
+        raise ValueError(f"{path.name} is not a Haldane bundle dataset: missing arrays {missing}")
+    psi, labels, cf, cg = arrays["psi"], arrays["labels"], arrays["coef_f"], arrays["coef_g"]
+    pair = arrays.get("pair", np.full(len(labels), -1))
+    try:
+        prov = json.loads(str(arrays["provenance"])) if "provenance" in arrays else {}
+    except json.JSONDecodeError:
+        prov = {"warning": "unreadable provenance"}
     s = len(labels)
     if psi.ndim != 4 or psi.shape[0] != s or psi.shape[1] != 2 or psi.shape[2] != psi.shape[3]:
         raise ValueError(f"{path.name}: psi must have shape (S, 2, N, N) with S = {s} labels; got {psi.shape}")
