@@ -9,14 +9,13 @@ job with progress and Cancel (:func:`workbench_quiver.jobs.run_enumerate`), file
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QSpinBox, QSplitter, QTabWidget,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QMenu, QSpinBox, QSplitter, QTabWidget,
                                QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from workbench.gui.figures import FigureSource
@@ -33,7 +32,7 @@ from workbench_quiver.ui.gallery import GalleryView
 from workbench_quiver.ui.history import HistoryView
 from workbench_quiver.ui.info import InfoView, pretty_label
 from workbench_quiver.ui.layout import layout_positions
-from workbench_quiver.ui.model import (CommandStack, GoToHistory, MoveVertices, MutationHistory, Mutate,
+from workbench_quiver.ui.model import (CommandStack, GoToHistory, MoveVertices, MutationHistory,
                                        QuiverDocument, QuiverSnapshot, Relabel, SetQuiver, check_document)
 from workbench_quiver.ui.summary import QuiverSummary, run_summary, summary_spec
 
