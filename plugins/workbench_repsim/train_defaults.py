@@ -2,7 +2,7 @@
 
     python -m workbench_repsim.train_defaults [--out DIR] [--threads 2] [--only lm|mlp]
 
-Trains, on the CPU with fixed seeds (a few minutes on 2 threads):
+Trains, on the CPU with fixed seeds (about ten minutes on one thread of a shared 2-core machine):
 
 * 8 character transformers (GeLU / SoLU, width 32 / 64, seeds 0 / 1; 2 blocks, context 48)
   on 20,000 sentences of the project's grammar (:mod:`workbench_repsim.core.corpus`, seed 0);
@@ -181,7 +181,7 @@ def lm_results(out: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: resources/repsim)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--only", choices=("lm", "mlp", "results"), default=None)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)

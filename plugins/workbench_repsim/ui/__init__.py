@@ -1,0 +1,1 @@
+"""Qt views of the Representation similarity panel (no science here)."""

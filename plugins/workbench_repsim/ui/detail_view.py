@@ -1,0 +1,73 @@
+"""Details of one heatmap cell: scatter of the top principal components of both layers and
+the histogram of matched-neuron correlations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+
+class CellDetailView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.result = None
+        self.scatter = pg.PlotWidget(title="top-2 principal components (B rotated onto A)")
+        self.scatter.setBackground("w")
+        self.scatter.addLegend(offset=(5, 5))
+        self.scatter.setLabel("bottom", "PC 1")
+        self.scatter.setLabel("left", "PC 2")
+        self.hist = pg.PlotWidget(title="matched-neuron correlation")
+        self.hist.setBackground("w")
+        self.hist.setLabel("bottom", "correlation")
+        self.hist.setLabel("left", "neurons")
+        self.hist.addLegend(offset=(5, 5))
+        self.values = QLabel("click a heatmap cell")
+        self.values.setWordWrap(True)
+        self.values.setMinimumWidth(180)
+        self.values.setObjectName("cell-values")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.scatter, 2)
+        lay.addWidget(self.hist, 2)
+        side = QVBoxLayout()
+        side.addWidget(self.values)
+        side.addStretch(1)
+        lay.addLayout(side, 1)
+
+    def show_result(self, res) -> None:
+        self.result = res
+        self.scatter.clear()
+        self.scatter.plot(res.pcs_x[:, 0], res.pcs_x[:, 1], pen=None, symbol="o", symbolSize=4,
+                          symbolBrush=pg.mkBrush(31, 119, 180, 140), symbolPen=None, name=res.label_x)
+        if res.pcs_y.shape[1] >= 2:
+            self.scatter.plot(res.pcs_y[:, 0], res.pcs_y[:, 1], pen=None, symbol="t", symbolSize=4,
+                              symbolBrush=pg.mkBrush(255, 127, 14, 140), symbolPen=None, name=res.label_y)
+        self.hist.clear()
+        bins = np.linspace(-1, 1, 41)
+        for vals, colour, name in ((res.matched_corr, (44, 160, 44, 150), "Hungarian"),
+                                   (res.best_corr, (148, 103, 189, 110), "best per neuron")):
+            y, x = np.histogram(vals, bins=bins)
+            self.hist.plot(x, y, stepMode="center", fillLevel=0, brush=pg.mkBrush(*colour), pen=pg.mkPen(colour[:3]), name=name)
+        lines = [f"<b>{res.label_x}</b> vs <b>{res.label_y}</b>"]
+        lines += [f"{k}: {v:.4f}" if np.isfinite(v) else f"{k}: n/a" for k, v in res.values.items()]
+        self.values.setText("<br>".join(lines))
+
+    def clear(self) -> None:
+        self.result = None
+        self.scatter.clear()
+        self.hist.clear()
+        self.values.setText("click a heatmap cell")
+
+    def scatter_data(self) -> dict:
+        r = self.result
+        if r is None:
+            return {}
+        return {"pcs_a": r.pcs_x, "pcs_b": r.pcs_y, "label_a": r.label_x, "label_b": r.label_y}
+
+    def hist_data(self) -> dict:
+        r = self.result
+        if r is None:
+            return {}
+        return {"matched_correlation": r.matched_corr, "best_correlation": r.best_corr,
+                **{f"value_{k}": v for k, v in r.values.items()}}
