@@ -37,6 +37,8 @@ from workbench_quiver.ui.model import (CommandStack, GoToHistory, MoveVertices, 
 from workbench_quiver.ui.summary import QuiverSummary, run_summary, summary_spec
 
 STATE_VERSION = 1
+#: identification measured faster than this (ms) may run in the GUI thread while a job occupies the panel's thread
+FAST_IDENTIFY_MS = 5.0
 DEFAULT_LABEL = "D~6"
 SAVE_FORMATS = {  # suffix -> (description, writer name)
     ".qmu": "Keller's quiver mutation applet (.qmu)",
@@ -70,6 +72,7 @@ class QuiverPanel(Panel):
         self._last_random: int | None = None
         self._walk_left = 0
         self._enum_handle = None
+        self._last_identify_ms = float("inf")
 
         self.canvas = QuiverCanvas(self.doc, self.stack)
         self.canvas.setObjectName("quiver-canvas")
@@ -508,9 +511,19 @@ class QuiverPanel(Panel):
             if self.doc.size != size or summary_spec(self.doc.matrix, self.doc.frozen) != spec:
                 return  # the quiver changed meanwhile; a newer job is on its way
             self.summary = result
+            self._last_identify_ms = result.identify_ms
             self.info.show_summary(result, self.doc.labels)
             self.canvas.set_highlight(result.highlight_vertices, result.highlight_arrows)
 
+        enumerating = self._enum_handle is not None and not self._enum_handle.is_done
+        if enumerating and self._last_identify_ms < FAST_IDENTIFY_MS:
+            # the panel's job thread is busy enumerating: identification, measured fast on the
+            # previous edit, runs right here instead of waiting behind the enumeration
+            try:
+                done(run_summary(spec))
+            except Exception as exc:  # noqa: BLE001 - shown in the info panel, never fatal
+                self.info.show_error(f"{type(exc).__name__}: {exc}")
+            return
         self.submit(run_summary, spec, title="Identify mutation type", on_result=done, key="identify", quiet=True,
                     on_error=lambda msg, _tb: self.info.show_error(msg))
 

@@ -425,3 +425,18 @@ def test_arrow_selection_delete_and_right_click(panel, qtbot):
     panel.undo()
     panel.undo()
     assert np.array_equal(panel.doc.matrix, standard_quiver("A4"))
+
+
+def test_identification_during_enumeration_does_not_wait(panel, qtbot):
+    panel.load_standard("E7")
+    qtbot.waitUntil(lambda: identified(panel), timeout=10_000)
+    panel.enumerate_class()
+    qtbot.waitUntil(lambda: panel._enum_handle.state == "running", timeout=10_000)
+    panel.load_standard("A5")
+    panel.mutate(2)
+    qtbot.waitUntil(lambda: panel.summary is not None, timeout=10_000)
+    assert panel.summary.label == "A5"
+    if not panel._enum_handle.is_done:             # answered while the enumeration still ran
+        assert panel._last_identify_ms < 5.0
+    panel.cancel_enumeration()
+    qtbot.waitUntil(panel.is_idle, timeout=20_000)
