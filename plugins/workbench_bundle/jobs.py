@@ -361,3 +361,28 @@ def predict_dataset(checkpoint: str | Path, ds: HaldaneDataset) -> tuple[np.ndar
 
 
 MODELS_AVAILABLE = MODELS
+
+
+@dataclass(frozen=True)
+class PredictArraySpec:
+    """Predictions of a checkpoint on sections held in memory (psi: (S, 2, N, N) complex)."""
+
+    checkpoint: str
+    psi: np.ndarray = field(default_factory=lambda: np.zeros((0, 2, 32, 32), np.complex64))
+
+
+def run_predict(spec: PredictArraySpec, ctx: JobContext) -> tuple[np.ndarray, dict]:
+    from .core.train import load_checkpoint, predict
+    try:
+        model, meta = load_checkpoint(spec.checkpoint)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    if len(spec.psi) and int(meta.get("grid", 0)) != spec.psi.shape[-1]:
+        raise JobError(f"the classifier was trained on a {meta.get('grid')} x {meta.get('grid')} grid; "
+                       f"the dataset has {spec.psi.shape[-1]}")
+    out = []
+    for s in range(0, len(spec.psi), 256):
+        ctx.check_cancelled()
+        out.append(predict(model, spec.psi[s:s + 256]))
+        ctx.progress(min(1.0, (s + 256) / max(1, len(spec.psi))), "predicting")
+    return (np.concatenate(out) if out else np.zeros(0, dtype=np.int64)), meta

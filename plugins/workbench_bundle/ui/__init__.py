@@ -1,0 +1,1 @@
+"""Qt / vispy views of the bundle plugin (no science here)."""

@@ -1,0 +1,139 @@
+"""vispy views: the torus coloured per face, vortices at the zeros of F, and the image of the
+torus on the sphere under d / |d|.  Embedded in Qt through ``canvas.native``."""
+
+from __future__ import annotations
+
+import numpy as np
+import vispy
+
+vispy.use(app="pyside6")
+
+from vispy import scene  # noqa: E402
+from vispy.geometry import MeshData  # noqa: E402
+
+R_MAJOR, R_MINOR = 2.0, 0.8
+
+
+def torus_xyz(x: np.ndarray, y: np.ndarray, lift: float = 0.0) -> np.ndarray:
+    """Embedding of (x, y) in [0, 1)^2 (x along the big circle, y around the tube), in 3D."""
+    a, b = 2 * np.pi * x, 2 * np.pi * y
+    r = R_MAJOR + (R_MINOR + lift) * np.cos(b)
+    return np.stack([r * np.cos(a), r * np.sin(a), (R_MINOR + lift) * np.sin(b)], axis=-1)
+
+
+def grid_mesh(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices on an (n+1) x (n+1) grid of [0, 1]^2 (the seam vertices duplicated, so per-face
+    colours never wrap across it) and 2 n^2 triangles; face 2 (i n + j) + {0, 1} is cell (i, j)."""
+    t = np.arange(n + 1) / n
+    xx, yy = np.meshgrid(t, t, indexing="ij")
+    idx = np.arange((n + 1) ** 2).reshape(n + 1, n + 1)
+    a, b = idx[:-1, :-1].ravel(), idx[1:, :-1].ravel()
+    c, d = idx[1:, 1:].ravel(), idx[:-1, 1:].ravel()
+    faces = np.empty((2 * n * n, 3), dtype=np.uint32)
+    faces[0::2] = np.stack([a, b, c], -1)
+    faces[1::2] = np.stack([a, c, d], -1)
+    return np.stack([xx.ravel(), yy.ravel()], -1), faces
+
+
+class TorusCanvas:
+    """A SceneCanvas with the torus mesh and vortex markers; ``set_face_colors`` recolours in place."""
+
+    def __init__(self, n: int = 128, bgcolor: str = "white") -> None:
+        self.canvas = scene.SceneCanvas(keys=None, bgcolor=bgcolor, size=(480, 400), show=False)
+        self.view = self.canvas.central_widget.add_view()
+        self.view.camera = scene.TurntableCamera(fov=35, elevation=35, azimuth=30, distance=12.0)
+        self.mesh = scene.visuals.Mesh(parent=self.view.scene, shading=None)
+        self.markers = scene.visuals.Markers(parent=self.view.scene)
+        self.markers.set_gl_state("translucent", depth_test=True)
+        self.labels = scene.visuals.Text("", parent=self.view.scene, color="black", font_size=9)
+        self.n = 0
+        self.set_grid(n)
+
+    def set_grid(self, n: int) -> None:
+        if n == self.n:
+            return
+        self.n = n
+        uv, faces = grid_mesh(n)
+        self.uv = uv
+        self.vertices = torus_xyz(uv[:, 0], uv[:, 1]).astype(np.float32)
+        self.faces = faces
+        self.mesh_data = MeshData(vertices=self.vertices, faces=faces)
+        self.mesh_data.set_face_colors(np.full((len(faces), 4), 0.8, dtype=np.float32))
+        self.mesh.set_data(meshdata=self.mesh_data)
+
+    def set_face_colors(self, rgba: np.ndarray) -> None:
+        """rgba: (n, n, 4) per cell (cell (i, j) between x = i/n..(i+1)/n, y = j/n..(j+1)/n)."""
+        n = rgba.shape[0]
+        self.set_grid(n)
+        fc = np.repeat(rgba.reshape(-1, 4), 2, axis=0)
+        self.mesh_data.set_face_colors(fc)
+        self.mesh.mesh_data_changed()
+
+    def set_vortices(self, zeros: np.ndarray, show_labels: bool = True) -> None:
+        """zeros: (Z, 4) x, y, winding, G.  Filled discs (+1 dark red, -1 dark blue); rings where
+        G >= 0 (not contributing to C), labels with the winding."""
+        if zeros is None or len(zeros) == 0:
+            self.markers.visible = False
+            self.labels.text = ""
+            return
+        self.markers.visible = True
+        pos = torus_xyz(zeros[:, 0], zeros[:, 1], lift=0.03)
+        w = zeros[:, 2]
+        face = np.where((w > 0)[:, None], [0.6, 0.0, 0.0, 1.0], [0.0, 0.1, 0.6, 1.0])
+        contributes = zeros[:, 3] < 0
+        face = np.where(contributes[:, None], face, [1, 1, 1, 0.0])
+        edge = np.where((w > 0)[:, None], [0.6, 0.0, 0.0, 1.0], [0.0, 0.1, 0.6, 1.0])
+        self.markers.set_data(pos, face_color=face, edge_color=edge, size=10, edge_width=2)
+        if show_labels and len(zeros) <= 60:
+            self.labels.text = [f"{int(v):+d}" for v in w]
+            self.labels.pos = torus_xyz(zeros[:, 0], zeros[:, 1], lift=0.25)
+        else:
+            self.labels.text = ""
+
+    def reset_view(self) -> None:
+        cam = self.view.camera
+        cam.elevation, cam.azimuth, cam.distance = 35.0, 30.0, 12.0
+        cam.center = (0, 0, 0)
+
+    def render(self, width: int, height: int, transparent: bool = False) -> np.ndarray:
+        """Off-screen render at width x height: (h, w, 4) uint8."""
+        old = self.canvas.bgcolor
+        if transparent:
+            self.canvas.bgcolor = (1, 1, 1, 0)
+        try:
+            return self.canvas.render(size=(int(width), int(height)), alpha=True)
+        finally:
+            self.canvas.bgcolor = old
+
+
+class SphereCanvas:
+    """The image of the torus grid under d / |d| drawn on the unit sphere (same face colours)."""
+
+    def __init__(self, bgcolor: str = "white") -> None:
+        self.canvas = scene.SceneCanvas(keys=None, bgcolor=bgcolor, size=(320, 320), show=False)
+        self.view = self.canvas.central_widget.add_view()
+        self.view.camera = scene.TurntableCamera(fov=35, elevation=20, azimuth=30, distance=6.5)
+        sphere = scene.visuals.Sphere(radius=0.985, rows=24, cols=48, method="latitude", parent=self.view.scene,
+                                      color=(0.92, 0.92, 0.92, 1.0), edge_color=(0.75, 0.75, 0.75, 1.0))
+        sphere.mesh.set_gl_state("opaque", depth_test=True)
+        self.mesh = scene.visuals.Mesh(parent=self.view.scene, shading=None)
+        self.mesh.set_gl_state("translucent", depth_test=True, cull_face=False)
+        self.axes = scene.visuals.XYZAxis(parent=self.view.scene)
+        self.axes.transform = scene.transforms.STTransform(scale=(1.3, 1.3, 1.3))
+
+    def set_map(self, dhat: np.ndarray, rgba: np.ndarray) -> None:
+        """dhat: (n, n, 3) at the grid vertices (periodic), rgba: (n, n, 4) per face."""
+        n = dhat.shape[0]
+        ext = np.concatenate([dhat, dhat[:1]], axis=0)
+        ext = np.concatenate([ext, ext[:, :1]], axis=1).reshape(-1, 3).astype(np.float32)
+        _, faces = grid_mesh(n)
+        fc = np.repeat(rgba.reshape(-1, 4), 2, axis=0).copy()
+        fc[:, 3] = 0.55
+        self.mesh.set_data(vertices=ext * 1.005, faces=faces, face_colors=fc)
+
+    def reset_view(self) -> None:
+        cam = self.view.camera
+        cam.elevation, cam.azimuth, cam.distance = 20.0, 30.0, 6.5
+
+    def render(self, width: int, height: int, transparent: bool = False) -> np.ndarray:
+        return self.canvas.render(size=(int(width), int(height)), alpha=True)
