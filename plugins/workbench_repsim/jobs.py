@@ -81,7 +81,8 @@ def run_heatmap(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
             h = similarity_heatmap(xs.arrays, None if p in ("AA", "BB") else ys.arrays, spec.measure,
                                    names_a=xs.names, names_b=ys.names,
                                    progress=lambda f, m, lo=lo, hi=hi, p=p: ctx.progress(lo + (hi - lo) * f, f"{p}: {m}"),
-                                   check_cancelled=ctx.check_cancelled)
+                                   check_cancelled=ctx.check_cancelled,
+                                   device=ctx.device if str(ctx.device).startswith("cuda") else "cpu")
             mats[p] = h.matrix
             form = h.form
             ctx.partial((p, h.matrix, xs.names, ys.names))

@@ -83,3 +83,22 @@ def test_mismatched_layers_clear_error():
         similarity_heatmap([rng.standard_normal((10, 3))], [rng.standard_normal((12, 3))], "cka")
     with pytest.raises(DegenerateInputError, match="constant"):
         similarity_heatmap([np.zeros((10, 3))], None, "cka")
+
+
+@pytest.mark.parametrize("measure", ["cka", "cka-debiased", "procrustes"])
+def test_torch_backend_matches_numpy(measure):
+    """The torch path (used on CUDA) checked on the CPU: same matrices as the numpy path."""
+    rng = np.random.default_rng(5)
+    a, b = _layers(rng, n=400, dtype=np.float32), _layers(rng, n=400, dims=(8, 16), dtype=np.float32)
+    for other in (None, b):
+        ref = similarity_heatmap(a, other, measure, form="feature").matrix
+        got = similarity_heatmap(a, other, measure, device="torch-cpu").matrix
+        assert np.allclose(got, ref, atol=1e-6)
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="no CUDA device")
+def test_cuda_backend_matches_numpy():
+    rng = np.random.default_rng(6)
+    a = _layers(rng, n=3000, dtype=np.float32)
+    ref = similarity_heatmap(a, None, "cka", form="feature").matrix
+    assert np.allclose(similarity_heatmap(a, None, "cka", device="cuda").matrix, ref, atol=1e-6)

@@ -147,11 +147,14 @@ def similarity_heatmap(layers_a: Sequence[Any], layers_b: Sequence[Any] | None =
                        names_a: Sequence[str] | None = None, names_b: Sequence[str] | None = None,
                        progress: Callable[[float, str], None] | None = None,
                        check_cancelled: Callable[[], None] | None = None,
-                       form: str = "auto") -> Heatmap:
+                       form: str = "auto", device: str = "cpu") -> Heatmap:
     """The L_A x L_B matrix of ``measure`` between every layer of A and every layer of B.
 
     ``layers_b=None`` compares A with itself (only the upper triangle is computed).
     ``form``: "auto", "feature" or "gram" (shared measures only).
+    ``device``: "cpu" runs the products in numpy's BLAS; a torch device ("cuda", "cuda:1", or
+    "torch-cpu" to test the path) runs the feature-form cross-products with torch on it
+    (float32 products, float64 accumulation), the rest on the host.
     """
     get_measure(measure)
     progress = progress or _noop
@@ -177,6 +180,9 @@ def similarity_heatmap(layers_a: Sequence[Any], layers_b: Sequence[Any] | None =
             form = "feature"
     la, lb = len(xs), len(ys)
     m = np.full((la, lb), np.nan)
+    crossfn = _batched_cross if device == "cpu" else _torch_cross(xs, ys, symmetric, device)
+    if form == "gram" and device != "cpu":
+        form = "feature"
     if form == "gram":
         m = _gram_cka(xs, ys, symmetric, debiased, progress, cancelled)
     else:
@@ -189,7 +195,7 @@ def similarity_heatmap(layers_a: Sequence[Any], layers_b: Sequence[Any] | None =
             if not symmetric:
                 for side, ls in sides:
                     for i, x in enumerate(ls):
-                        xtx = _batched_cross(x, [x], cancelled)[0]
+                        xtx = crossfn(x, [x], cancelled)[0]
                         rows = row_sq_norms(x)
                         stats[(side, i)] = LinearStats(frob2(xtx), rows, float(rows.sum()), n)
                         done += 1
@@ -200,7 +206,7 @@ def similarity_heatmap(layers_a: Sequence[Any], layers_b: Sequence[Any] | None =
                     sq[(side, i)] = float(np.einsum("ij,ij->", x, x, dtype=np.float64))
         for i, x in enumerate(xs):
             js = list(range(i, lb)) if symmetric else list(range(lb))
-            prods = _batched_cross(x, [ys[j] for j in js], cancelled)
+            prods = crossfn(x, [ys[j] for j in js], cancelled)
             if symmetric and measure.startswith("cka"):
                 rows = row_sq_norms(x)
                 stats[("a", i)] = LinearStats(frob2(prods[0]), rows, float(rows.sum()), n)
@@ -220,8 +226,45 @@ def similarity_heatmap(layers_a: Sequence[Any], layers_b: Sequence[Any] | None =
         if symmetric:
             iu = np.triu_indices(la, 1)
             m[(iu[1], iu[0])] = m[iu]
+            if measure.startswith("procrustes"):
+                # a layer's distance to itself is exactly 0; computing it through sqrt(2 - 2s)
+                # would only show float32 rounding amplified to ~sqrt(eps)
+                np.fill_diagonal(m, 0.0)
     progress(1.0, f"{measure}: done")
     return Heatmap(m, na, nb, measure, form, n)
+
+
+def _torch_cross(xs: list[np.ndarray], ys: list[np.ndarray], symmetric: bool, device: str) -> Callable:
+    """A drop-in for :func:`_batched_cross` that multiplies on a torch device.
+
+    Every layer is copied to the device once (float32 stays float32); products of adjacent
+    layers are batched into one call and summed over row chunks in float64.
+    """
+    import torch
+
+    dev = torch.device("cpu" if device == "torch-cpu" else device)
+    cache: dict[int, Any] = {}
+
+    def on_device(x: np.ndarray):
+        key = id(x)
+        if key not in cache:
+            cache[key] = torch.from_numpy(np.ascontiguousarray(x)).to(dev)
+        return cache[key]
+
+    def cross(a: np.ndarray, bs: list[np.ndarray], cancelled: Callable[[], None]) -> list[np.ndarray]:
+        ta = on_device(a)
+        tb = torch.cat([on_device(b) for b in bs], dim=1) if len(bs) > 1 else on_device(bs[0])
+        n = ta.shape[0]
+        rows = int(min(n, max(1024, 3e10 / (2.0 * ta.shape[1] * tb.shape[1]))))
+        prod = torch.zeros((ta.shape[1], tb.shape[1]), dtype=torch.float64, device=dev)
+        for s in range(0, n, rows):
+            cancelled()
+            prod += (ta[s:s + rows].T @ tb[s:s + rows]).double()
+        host = prod.cpu().numpy()
+        offs = np.cumsum([0] + [b.shape[1] for b in bs])
+        return [host[:, offs[k]:offs[k + 1]] for k in range(len(bs))]
+
+    return cross
 
 
 def _gram_cka(xs: list[np.ndarray], ys: list[np.ndarray], symmetric: bool, debiased: bool,
