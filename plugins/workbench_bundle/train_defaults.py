@@ -18,8 +18,8 @@ import torch
 from workbench_bundle.core.haldane_bundle import generate_dataset
 from workbench_bundle.core.train import TrainConfig, save_checkpoint, train_classifier
 
-EPOCHS = {"mlp": 15, "cnn": 6, "flux": 6}
-TRAIN_SIZE, TEST_SIZE, GRID = 4000, 1000, 32
+EPOCHS = {"mlp": 10, "cnn": 3, "flux": 4}
+TRAIN_SIZE, TEST_SIZE, GRID = 2000, 500, 32
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--archs", default="mlp,cnn,flux")
+    ap.add_argument("--archs", default="flux,mlp,cnn")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()

@@ -58,7 +58,7 @@ class MLPClassifier(nn.Module):
 class CNNClassifier(nn.Module):
     """Convolutional baseline with circular padding and global average pooling."""
 
-    def __init__(self, grid: int = 32, width: int = 32) -> None:
+    def __init__(self, grid: int = 32, width: int = 16) -> None:
         super().__init__()
         self.grid = grid
 
