@@ -110,7 +110,7 @@ def _to_bytes(mat: np.ndarray, n_mutable: int) -> bytes:
         if m <= 127:
             return head + b"b" + mat.astype(np.int8).tobytes()
         return head + b"q" + mat.astype(np.int64).tobytes()
-    return head + b"o" + ",".join(str(int(v)) for v in mat.flat).encode()
+    return head + b"o" + ",".join(format(int(v), "x") for v in mat.flat).encode()
 
 
 def _twin_free_ties(sorted_mat: np.ndarray, sorted_col: np.ndarray) -> np.ndarray:

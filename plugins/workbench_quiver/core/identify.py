@@ -131,41 +131,53 @@ def _globalise(obj: Any, g) -> Any:
 
 
 def find_infinite_certificate(s: np.ndarray, rng: np.random.Generator, steps: int | None = None,
-                              restarts: int = 4) -> list[int] | None:
-    """Greedy/random mutation walk that looks for an arrow of multiplicity >= 3.
+                              restarts: int = 3) -> list[int] | None:
+    """Look for a mutation sequence creating an arrow of multiplicity >= 3.
 
-    At every step all n mutations are computed at once and the one with the largest entry is
-    taken (a random one with probability 1/4; never the vertex just mutated).  Returns the
-    mutation sequence, or None if nothing was found (which proves nothing).
+    First a greedy walk (each step takes, among all n mutations computed at once, the one with
+    the largest entries, with random moves mixed in), then a uniform random walk that never
+    repeats the last vertex (as in SageMath's ``is_mutation_finite``), ``steps`` steps
+    (default 400 n).  Returns the sequence, or None if nothing was found (which proves
+    nothing).
     """
     n = s.shape[0]
     if n < 3:
         return None
-    steps = steps if steps is not None else 3 * n + 10
     for _ in range(restarts):
         cur = s.astype(np.int64)
         path: list[int] = []
         last = -1
-        for _ in range(steps):
-            batch = np.stack([mutate_batch(cur[None], k)[0] for k in range(n)]) if n > 64 else \
-                _all_mutations(cur)
+        for _ in range(3 * n + 10):
+            batch = _all_mutations(cur)
             mx = np.abs(batch).reshape(n, -1).max(axis=1)
             if mx.max() >= 3:
-                k = int(np.argmax(mx))
-                return path + [k]
+                return path + [int(np.argmax(mx))]
             if rng.random() < 0.25:
                 k = int(rng.integers(n))
             else:
                 score = mx * 1000 + np.abs(batch).reshape(n, -1).sum(axis=1)
                 if last >= 0:
                     score[last] = -1
-                best = np.flatnonzero(score == score.max())
-                k = int(rng.choice(best))
+                k = int(rng.choice(np.flatnonzero(score == score.max())))
             if k == last:
                 k = (k + 1) % n
             cur = batch[k]
             path.append(k)
             last = k
+    steps = steps if steps is not None else 400 * n
+    cur = s.astype(np.int64)
+    path = []
+    last = -1
+    ks = rng.integers(n - 1, size=steps)
+    for k in ks:
+        k = int(k)
+        if k >= last >= 0:
+            k += 1
+        cur = mutate(cur, k)
+        path.append(k)
+        last = k
+        if np.abs(cur).max() >= 3:
+            return path
     return None
 
 
@@ -305,10 +317,11 @@ def identify(b: Any, seed: int = 0, enumeration_limit: int = 20000) -> TypeResul
     if len(results) == 1:
         return results[0]
     results.sort(key=lambda r: (-r.n, r.label))
-    inf = [r for r in results if r.label == "infinite" and r.finite_mutation is False]
+    inf = sorted((r for r in results if r.label == "infinite"), key=lambda r: r.finite_mutation is not False)
     if inf:
         r = inf[0]
-        return TypeResult("infinite", "infinite", False, dict(r.evidence), r.certificate, r.method, n, results)
+        fm = False if r.finite_mutation is False else all(x.finite_mutation for x in results)
+        return TypeResult("infinite", "infinite", fm, dict(r.evidence), r.certificate, r.method, n, results)
     if any(r.label == "unknown" for r in results):
         fm = None if any(r.finite_mutation is None for r in results) else all(r.finite_mutation for r in results)
         return TypeResult("unknown", "unknown", fm, _evidence("disconnected; a component's type is unknown"), None,
