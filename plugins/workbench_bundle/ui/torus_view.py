@@ -10,6 +10,8 @@ vispy.use(app="pyside6")
 
 from vispy import scene  # noqa: E402
 from vispy.geometry import MeshData  # noqa: E402
+from vispy.gloo import Texture2D  # noqa: E402
+from vispy.visuals.filters import TextureFilter  # noqa: E402
 
 R_MAJOR, R_MINOR = 2.0, 0.8
 
@@ -50,6 +52,9 @@ class TorusCanvas:
         self.set_grid(n)
 
     def set_grid(self, n: int) -> None:
+        """Rebuild the mesh for an n x n grid.  Faces are coloured through an n x n RGBA texture
+        sampled with nearest interpolation (one texel per cell, texture coordinates of the
+        duplicated seam vertices at 0 and 1), so a recolour uploads n^2 texels only."""
         if n == self.n:
             return
         self.n = n
@@ -57,17 +62,24 @@ class TorusCanvas:
         self.uv = uv
         self.vertices = torus_xyz(uv[:, 0], uv[:, 1]).astype(np.float32)
         self.faces = faces
-        self.mesh_data = MeshData(vertices=self.vertices, faces=faces)
-        self.mesh_data.set_face_colors(np.full((len(faces), 4), 0.8, dtype=np.float32))
-        self.mesh.set_data(meshdata=self.mesh_data)
+        self.mesh.set_data(vertices=self.vertices, faces=faces, color=(1, 1, 1, 1))
+        tex = np.full((n, n, 4), 200, dtype=np.uint8)
+        if getattr(self, "texture_filter", None) is None:
+            self.texture_filter = TextureFilter(tex, uv.astype(np.float32))
+            self.mesh.attach(self.texture_filter)
+        else:
+            self.texture_filter.texcoords = uv.astype(np.float32)
+        self.texture = Texture2D(tex, interpolation="nearest", wrapping="clamp_to_edge")
+        self.texture_filter.fshader["u_texture"] = self.texture
 
     def set_face_colors(self, rgba: np.ndarray) -> None:
-        """rgba: (n, n, 4) per cell (cell (i, j) between x = i/n..(i+1)/n, y = j/n..(j+1)/n)."""
+        """rgba: (n, n, 4) floats in [0, 1] per cell (cell (i, j) between x = i/n..(i+1)/n,
+        y = j/n..(j+1)/n)."""
         n = rgba.shape[0]
         self.set_grid(n)
-        fc = np.repeat(rgba.reshape(-1, 4), 2, axis=0)
-        self.mesh_data.set_face_colors(fc)
-        self.mesh.mesh_data_changed()
+        tex = (np.clip(rgba, 0, 1) * 255).astype(np.uint8).transpose(1, 0, 2)   # texel [row = y, col = x]
+        self.texture.set_data(np.ascontiguousarray(tex))
+        self.mesh.update()
 
     def set_vortices(self, zeros: np.ndarray, show_labels: bool = True) -> None:
         """zeros: (Z, 4) x, y, winding, G.  Filled discs (+1 dark red, -1 dark blue); rings where
