@@ -97,8 +97,11 @@ def section(f: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r = np.where(g >= 0, g + s, f2 / (s - g))
     r = np.where(np.isfinite(r), r, 0.0)
     norm = np.sqrt(r * r + f2)
+    psi = np.empty(f.shape + (2,), dtype=np.complex128)
     with np.errstate(divide="ignore", invalid="ignore"):
-        psi = np.stack([r / norm + 0j, f / norm], axis=-1)
+        inv = 1.0 / norm
+        psi[..., 0] = r * inv
+        psi[..., 1] = f * inv
     return psi, norm
 
 
@@ -128,33 +131,46 @@ MAX_ZEROS = 128
 
 
 def _cell_windings(f: np.ndarray) -> np.ndarray:
-    """Winding of arg P around every cell of a periodic grid (B, n, n): the sum of the wrapped
-    phase steps arg(P(next) conj P(this)) along the four edges, divided by 2 pi."""
-    fe = np.concatenate([f, f[:, :1]], axis=1)
-    fe = np.concatenate([fe, fe[:, :, :1]], axis=2)          # periodic padding, (B, n+1, n+1)
-    fc = np.conj(fe)
-    d1 = np.angle(fe[:, 1:, :] * fc[:, :-1, :])              # edge (i, j) -> (i + 1, j), j in 0..n
-    d2 = np.angle(fe[:, :, 1:] * fc[:, :, :-1])              # edge (i, j) -> (i, j + 1), i in 0..n
+    """Winding of arg P around every cell of a periodic grid (B, n, n): the sum of the phase
+    steps along the four edges, each wrapped into [-pi, pi), divided by 2 pi."""
+    ph = np.angle(f)
+    ph = np.concatenate([ph, ph[:, :1]], axis=1)
+    ph = np.concatenate([ph, ph[:, :, :1]], axis=2)          # periodic padding, (B, n+1, n+1)
+    two_pi = np.float32(2 * np.pi) if ph.dtype == np.float32 else 2 * np.pi
+    d1 = np.diff(ph, axis=1)                                 # edge (i, j) -> (i + 1, j)
+    d1 -= two_pi * np.rint(d1 / two_pi)
+    d2 = np.diff(ph, axis=2)                                 # edge (i, j) -> (i, j + 1)
+    d2 -= two_pi * np.rint(d2 / two_pi)
     w = d1[:, :, :-1] + d2[:, 1:, :] - d1[:, :, 1:] - d2[:, :-1, :]
-    return np.rint(w * (1 / (2 * np.pi))).astype(np.int8)
+    return np.rint(w / two_pi).astype(np.int8)
+
+
+def _fourier_powers(x: np.ndarray) -> np.ndarray:
+    """exp(2 pi i a x) for a = -4..4, shape (P, 9), by repeated multiplication (one exp per point)."""
+    z = np.exp(2j * np.pi * x)
+    out = np.empty(x.shape + (D,), dtype=np.complex128)
+    out[:, DEG] = 1.0
+    for a in range(1, DEG + 1):
+        out[:, DEG + a] = out[:, DEG + a - 1] * z
+        out[:, DEG - a] = np.conj(out[:, DEG + a])
+    return out
 
 
 def _eval_at(coef: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """P(x, y) = sum c_ab e^{2 pi i (a x + b y)} and its x, y derivatives at points (P,), with
     per-point coefficients coef (P, 9, 9)."""
     freq = np.arange(-DEG, DEG + 1)
-    ex = np.exp(2j * np.pi * x[:, None] * freq)
-    ey = np.exp(2j * np.pi * y[:, None] * freq)
     w = 2j * np.pi * freq
-    t = (coef * ey[:, None, :]).sum(-1)               # (P, 9): sum_b c_ab e_b(y)
-    ty = (coef * (ey * w)[:, None, :]).sum(-1)
-    v = (ex * t).sum(-1)
-    vx = (ex * w * t).sum(-1)
-    vy = (ex * ty).sum(-1)
+    ex = _fourier_powers(x)
+    ey = _fourier_powers(y)
+    t = np.matmul(coef, np.stack([ey, ey * w], axis=-1))   # (P, 9, 2): sum_b c_ab e_b(y), its y derivative
+    v = (ex * t[..., 0]).sum(-1)
+    vx = (ex * w * t[..., 0]).sum(-1)
+    vy = (ex * t[..., 1]).sum(-1)
     return v, vx, vy
 
 
-def _newton_zeros(coef: np.ndarray, x: np.ndarray, y: np.ndarray, iters: int = 7) -> tuple[np.ndarray, ...]:
+def _newton_zeros(coef: np.ndarray, x: np.ndarray, y: np.ndarray, iters: int = 6) -> tuple[np.ndarray, ...]:
     """Refine zeros of P (as a map R^2 -> R^2) from starting points (P,), coefficients (P, 9, 9),
     by damped Newton steps (at most 0.02 per step, so each stays with its own zero)."""
     for _ in range(iters):
@@ -231,16 +247,13 @@ def _signed_preimages(coef_p: np.ndarray, coef_s: np.ndarray, n: int, scale: np.
         s_at = _eval_at(coef_s[loc], x, y)[0].real
         jac = px.real * py.imag - py.real * px.imag
         moved = np.maximum(np.abs((x - x0 + 0.5) % 1.0 - 0.5), np.abs((y - y0 + 0.5) % 1.0 - 0.5))
-        pscale = np.abs(cp).reshape(loc.size, -1).sum(1)
+        pscale = np.abs(coef_p).reshape(b, -1).sum(1)[loc]
         bad = (np.abs(pz) > 1e-7 * pscale) | (moved > 1.5 / n) | (np.sign(jac) != wins)
-        status_bad = np.zeros(b, dtype=bool)
-        np.logical_or.at(status_bad, loc, bad)
+        status_bad = np.bincount(loc, weights=bad, minlength=b) > 0
         status[status_bad & (status == 0)] = 1
-        deg = np.zeros(b, dtype=bool)
-        np.logical_or.at(deg, loc, (np.abs(s_at) < s_tol * scale[loc]) & ~bad)
+        deg = np.bincount(loc, weights=(np.abs(s_at) < s_tol * scale[loc]) & ~bad, minlength=b) > 0
         status[deg & (status == 0)] = 2
-    not_simple = np.zeros(b, dtype=bool)
-    np.logical_or.at(not_simple, loc, np.abs(wins) != 1)
+    not_simple = np.bincount(loc, weights=np.abs(wins) != 1, minlength=b) > 0
     total = np.bincount(loc, weights=wins, minlength=b)
     status[(not_simple | (total != 0)) & (status == 0)] = 1
     value = np.rint(np.bincount(loc, weights=wins * (s_at < 0), minlength=b)).astype(np.int64)
@@ -478,6 +491,14 @@ def sample_sections(coef_f: np.ndarray, coef_g: np.ndarray, n: int, tol: float =
     return np.moveaxis(psi, -1, 1).astype(np.complex64), bad
 
 
+def vanishes_on_grid(coef_f: np.ndarray, coef_g: np.ndarray, n: int, tol: float = 1e-9) -> np.ndarray:
+    """(B,) mask: psi = [G + sqrt(G^2 + |F|^2), F] vanishes at a grid point (F = 0 and G <= 0 there)."""
+    f, g = evaluate_fg(coef_f, coef_g, n)
+    sf, sg = coefficient_scale(np.asarray(coef_f).reshape(-1, D, D), np.asarray(coef_g).reshape(-1, 2, D, D))
+    small = (np.abs(f) < (tol * (sf + sg))[:, None, None]) & (g <= (tol * (sf + sg))[:, None, None])
+    return small.any(axis=(1, 2))
+
+
 def generate_dataset(size: int, grid: int = 32, seed: int = 0, variant: str = "random", balance: bool = True,
                      classes: tuple[int, ...] = CLASSES, batch: int = 1000, max_candidates: int | None = None,
                      progress: Callable[[float, str], None] | None = None,
@@ -513,7 +534,7 @@ def generate_dataset(size: int, grid: int = 32, seed: int = 0, variant: str = "r
     def consume(cf: np.ndarray, cg: np.ndarray, pair: np.ndarray) -> None:
         nonlocal total_kept, candidates
         candidates += len(cf)
-        _, bad_grid = sample_sections(cf, cg, grid)
+        bad_grid = vanishes_on_grid(cf, cg, grid)
         rejected["psi = 0 at a grid point"] = rejected.get("psi = 0 at a grid point", 0) + int(bad_grid.sum())
         keep = np.flatnonzero(~bad_grid)
         cf, cg, pair = cf[keep], cg[keep], pair[keep]

@@ -14,6 +14,7 @@ from vispy.gloo import Texture2D  # noqa: E402
 from vispy.visuals.filters import TextureFilter  # noqa: E402
 
 R_MAJOR, R_MINOR = 2.0, 0.8
+GEOMETRY = (160, 80)           # quads of the drawn torus surface (colours come from the texture)
 
 
 def torus_xyz(x: np.ndarray, y: np.ndarray, lift: float = 0.0) -> np.ndarray:
@@ -52,23 +53,28 @@ class TorusCanvas:
         self.set_grid(n)
 
     def set_grid(self, n: int) -> None:
-        """Rebuild the mesh for an n x n grid.  Faces are coloured through an n x n RGBA texture
-        sampled with nearest interpolation (one texel per cell, texture coordinates of the
-        duplicated seam vertices at 0 and 1), so a recolour uploads n^2 texels only."""
+        """Prepare an n x n colour grid.  Faces are coloured through an n x n RGBA texture sampled
+        with nearest interpolation (one texel per cell; texture coordinates of the duplicated seam
+        vertices at exactly 0 and 1, so nothing wraps across the seam), so a recolour uploads n^2
+        texels only.  The geometry is a smooth torus of GEOMETRY quads, independent of n."""
         if n == self.n:
             return
         self.n = n
-        uv, faces = grid_mesh(n)
-        self.uv = uv
-        self.vertices = torus_xyz(uv[:, 0], uv[:, 1]).astype(np.float32)
-        self.faces = faces
-        self.mesh.set_data(vertices=self.vertices, faces=faces, color=(1, 1, 1, 1))
-        tex = np.full((n, n, 4), 200, dtype=np.uint8)
         if getattr(self, "texture_filter", None) is None:
-            self.texture_filter = TextureFilter(tex, uv.astype(np.float32))
+            g1, g2 = GEOMETRY
+            t1, t2 = np.arange(g1 + 1) / g1, np.arange(g2 + 1) / g2
+            xx, yy = np.meshgrid(t1, t2, indexing="ij")
+            uv = np.stack([xx.ravel(), yy.ravel()], -1)
+            idx = np.arange((g1 + 1) * (g2 + 1)).reshape(g1 + 1, g2 + 1)
+            a, b = idx[:-1, :-1].ravel(), idx[1:, :-1].ravel()
+            c, d = idx[1:, 1:].ravel(), idx[:-1, 1:].ravel()
+            faces = np.concatenate([np.stack([a, b, c], -1), np.stack([a, c, d], -1)]).astype(np.uint32)
+            self.vertices = torus_xyz(uv[:, 0], uv[:, 1]).astype(np.float32)
+            self.faces = faces
+            self.mesh.set_data(vertices=self.vertices, faces=faces, color=(1, 1, 1, 1))
+            self.texture_filter = TextureFilter(np.zeros((2, 2, 4), np.uint8), uv.astype(np.float32))
             self.mesh.attach(self.texture_filter)
-        else:
-            self.texture_filter.texcoords = uv.astype(np.float32)
+        tex = np.full((n, n, 4), 200, dtype=np.uint8)
         self.texture = Texture2D(tex, interpolation="nearest", wrapping="clamp_to_edge")
         self.texture_filter.fshader["u_texture"] = self.texture
 
