@@ -115,9 +115,8 @@ class ViewResult:
 def _model_fields(spec: ViewSpec) -> tuple:
     model = _model(spec)
     n = spec.grid
-    k1, k2 = k_grid(n)
-    from .core.models import d_vector, lower_band_states
-    h0, dx, dy, dz = d_vector(model, k1, k2)
+    from .core.models import d_on_grid, lower_band_states
+    h0, dx, dy, dz = d_on_grid(model, n)
     states = lower_band_states(dx, dy, dz)
     # section of the lower band in the gauge [dz - |d|, dx + i dy] (unnormalised): its zeros are
     # where dx + i dy = 0 with dz > 0, the analogue of the zeros of F with G < 0

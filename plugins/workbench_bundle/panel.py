@@ -101,6 +101,9 @@ class BundlePanel(Panel):
         self.labels_check.setChecked(True)
         self.labels_check.toggled.connect(lambda _: self._draw_view())
         vf.addRow(self.labels_check)
+        self.arrows_check = QCheckBox("arrows: phase of psi_2")
+        self.arrows_check.toggled.connect(lambda _: self._draw_view())
+        vf.addRow(self.arrows_check)
         reset = QPushButton("Reset view")
         reset.clicked.connect(self._reset_views)
         vf.addRow(reset)
@@ -306,6 +309,7 @@ class BundlePanel(Panel):
         rgba = colors.face_colors(res, self.color_mode)
         self.torus.set_face_colors(rgba)
         self.torus.set_vortices(res.zeros, self.labels_check.isChecked())
+        self.torus.set_arrows(res.phase[..., 1] if self.arrows_check.isChecked() else None)
         self.sphere.set_map(res.dhat, rgba)
         self.torus.canvas.update()
         self.sphere.canvas.update()
@@ -467,6 +471,7 @@ class BundlePanel(Panel):
     def state(self) -> dict[str, Any]:
         return {"version": STATE_VERSION, "model": self.model, "params": self.params,
                 "expressions": dict(self.expressions), "color_mode": self.color_mode, "grid": self.view_grid,
+                "arrows": self.arrows_check.isChecked(), "winding_labels": self.labels_check.isChecked(),
                 "dataset_path": self.dataset_path, "checkpoint": self.checkpoint, "tab": self.tabs.currentIndex()}
 
     def validate_state(self, state: dict[str, Any]) -> None:
@@ -502,6 +507,8 @@ class BundlePanel(Panel):
         self.grid_spin.setValue(self.view_grid)
         self.color_mode = state.get("color_mode", "curvature")
         self.mode_combo.setCurrentIndex(list(colors.COLOR_MODES).index(self.color_mode))
+        self.arrows_check.setChecked(bool(state.get("arrows", False)))
+        self.labels_check.setChecked(bool(state.get("winding_labels", True)))
         self.model_combo.setCurrentText(state.get("model", "haldane"))
         self.set_params(self.model)
         self.tabs.setCurrentIndex(int(state.get("tab", 0)))

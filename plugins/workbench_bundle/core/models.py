@@ -41,6 +41,19 @@ PARAM_RANGES: dict[str, dict[str, tuple[float, float]]] = {
 }
 
 
+def k_axes(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Broadcastable reduced coordinates: k1 of shape (n, 1), k2 of shape (1, n) (radians)."""
+    k = 2 * np.pi * np.arange(n) / n
+    return k[:, None], k[None, :]
+
+
+def d_on_grid(spec: "ModelSpec", n: int) -> tuple[np.ndarray, ...]:
+    """(h_0, d_x, d_y, d_z) on the n x n grid, each (n, n); trig of k1 and k2 is evaluated on the
+    axes only and broadcast."""
+    k1, k2 = k_axes(n)
+    return tuple(np.ascontiguousarray(np.broadcast_to(a, (n, n)), dtype=float) for a in d_vector(spec, k1, k2))
+
+
 def k_grid(n1: int, n2: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Reduced coordinates k1[i, j] = 2 pi i / n1, k2[i, j] = 2 pi j / n2 (radians)."""
     n2 = n1 if n2 is None else n2
@@ -173,8 +186,7 @@ def d_vector(spec: ModelSpec, k1: np.ndarray, k2: np.ndarray) -> tuple[np.ndarra
 
 def band_data(spec: ModelSpec, n: int) -> BandData:
     """Lower-band states of ``spec`` on an n x n grid of the torus."""
-    k1, k2 = k_grid(n)
-    h0, dx, dy, dz = d_vector(spec, k1, k2)
+    h0, dx, dy, dz = d_on_grid(spec, n)
     d = np.stack([dx, dy, dz], axis=-1)
     return BandData(states=lower_band_states(dx, dy, dz), d=d, h0=h0, gap=2 * np.linalg.norm(d, axis=-1))
 

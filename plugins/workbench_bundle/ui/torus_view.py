@@ -14,6 +14,7 @@ from vispy.gloo import Texture2D  # noqa: E402
 from vispy.visuals.filters import TextureFilter  # noqa: E402
 
 R_MAJOR, R_MINOR = 2.0, 0.8
+SPHERE_MAX = 64
 GEOMETRY = (160, 80)           # quads of the drawn torus surface (colours come from the texture)
 
 
@@ -49,6 +50,9 @@ class TorusCanvas:
         self.markers = scene.visuals.Markers(parent=self.view.scene)
         self.markers.set_gl_state("translucent", depth_test=True)
         self.labels = scene.visuals.Text("", parent=self.view.scene, color="black", font_size=9)
+        self.arrows = scene.visuals.Line(parent=self.view.scene, connect="segments", color=(0.1, 0.1, 0.1, 1.0),
+                                         width=1.5)
+        self.arrows.visible = False
         self.n = 0
         self.set_grid(n)
 
@@ -108,6 +112,35 @@ class TorusCanvas:
         else:
             self.labels.text = ""
 
+    def set_arrows(self, phase: np.ndarray | None, count: tuple[int, int] = (36, 16)) -> None:
+        """Arrow glyphs of a section component: at a coarse grid of the torus, a short segment in
+        the tangent plane pointing at angle ``phase`` (from the x direction towards y), with a dot
+        of a head.  ``phase``: (n, n) radians at face centres, or None to hide."""
+        if phase is None:
+            self.arrows.visible = False
+            return
+        n = phase.shape[0]
+        i = (np.arange(count[0]) * n) // count[0]
+        j = (np.arange(count[1]) * n) // count[1]
+        ii, jj = np.meshgrid(i, j, indexing="ij")
+        th = phase[ii, jj].ravel()
+        x, y = (ii.ravel() + 0.5) / n, (jj.ravel() + 0.5) / n
+        a, b = 2 * np.pi * x, 2 * np.pi * y
+        t1 = np.stack([-np.sin(a), np.cos(a), np.zeros_like(a)], -1)
+        t2 = np.stack([-np.sin(b) * np.cos(a), -np.sin(b) * np.sin(a), np.cos(b)], -1)
+        direction = np.cos(th)[:, None] * t1 + np.sin(th)[:, None] * t2
+        base = torus_xyz(x, y, lift=0.02)
+        length = 0.12
+        tip = base + length * direction
+        # head: two short barbs
+        normal = np.cross(t1, t2)
+        side = np.cross(normal, direction)
+        barb1 = tip - 0.05 * direction + 0.03 * side
+        barb2 = tip - 0.05 * direction - 0.03 * side
+        seg = np.stack([base, tip, tip, barb1, tip, barb2], axis=1).reshape(-1, 3).astype(np.float32)
+        self.arrows.set_data(pos=seg)
+        self.arrows.visible = True
+
     def reset_view(self) -> None:
         cam = self.view.camera
         cam.elevation, cam.azimuth, cam.distance = 35.0, 30.0, 12.0
@@ -141,6 +174,8 @@ class SphereCanvas:
 
     def set_map(self, dhat: np.ndarray, rgba: np.ndarray) -> None:
         """dhat: (n, n, 3) at the grid vertices (periodic), rgba: (n, n, 4) per face."""
+        step = max(1, dhat.shape[0] // SPHERE_MAX)      # the wrapping shows at 64 x 64 already
+        dhat, rgba = dhat[::step, ::step], rgba[::step, ::step]
         n = dhat.shape[0]
         ext = np.concatenate([dhat, dhat[:1]], axis=0)
         ext = np.concatenate([ext, ext[:, :1]], axis=1).reshape(-1, 3).astype(np.float32)
