@@ -159,6 +159,15 @@ def run_view(spec: ViewSpec, ctx: JobContext) -> ViewResult:
         zeros = _grid_vortices(f, g)
     ctx.check_cancelled()
     res = fhs.chern_number(states, spec.convention, gaps=gap)
+    summary = res.summary()
+    if spec.source == "sample":
+        from .core.haldane_bundle import chern_labels
+        lab = chern_labels(cf, cg)
+        exact = int(lab.labels[0]) if lab.ok[0] else None
+        if exact is not None and spec.convention == "fukui":
+            exact = -exact
+        summary["exact_label"] = exact
+        summary["exact_label_note"] = "" if lab.ok[0] else str(lab.reason[0])
     n = spec.grid
 
     def centre(a: np.ndarray) -> np.ndarray:
@@ -172,7 +181,7 @@ def run_view(spec: ViewSpec, ctx: JobContext) -> ViewResult:
     nrm = np.linalg.norm(d, axis=-1, keepdims=True)
     dhat = d / np.where(nrm > 0, nrm, 1.0)
     return ViewResult(grid=n, chern=res.chern, curvature=res.flux, phase=phase, modulus=modulus, sign_g=sign_g,
-                      dhat=dhat, zeros=zeros, summary=res.summary(), label=label)
+                      dhat=dhat, zeros=zeros, summary=summary, label=label)
 
 
 def _grid_vortices(f: np.ndarray, g: np.ndarray) -> np.ndarray:

@@ -316,14 +316,19 @@ class BundlePanel(Panel):
         s = res.summary
         ok = s.get("reliable", False)
         color = {1: "#f4b6b6", -1: "#b6c8f4"}.get(int(np.sign(res.chern)), "#e6e6e6")
-        self.badge.setText(f"C = {res.chern}" + ("" if ok else " ?"))
+        exact = s.get("exact_label")
+        shown = res.chern if exact is None else exact
+        color = {1: "#f4b6b6", -1: "#b6c8f4"}.get(int(np.sign(shown)), "#e6e6e6")
+        self.badge.setText(f"C = {shown}" + (" (exact)" if exact is not None else ("" if ok else " ?")))
         self.badge.setStyleSheet(f"font-size: 20pt; font-weight: bold; padding: 6px; border-radius: 6px;"
                                  f"background: {color};")
         gap = s.get("min_gap")
         what = "sample" if res.label == "sample" else self.model
         self.info.setText(f"{what}, {res.grid}x{res.grid} grid, max plaquette flux "
                           f"{s['max_plaquette_flux_over_pi']:.3f} pi" + (f", min gap {gap:.3g}" if gap is not None else "")
-                          + ("" if ok else " - grid too coarse or gap nearly closed: result unreliable"))
+                          + ("" if ok else " - grid too coarse or gap nearly closed: result unreliable")
+                          + (f"; FHS on this grid: {res.chern}; exact label from the coefficients: {exact}"
+                             if res.label == "sample" else ""))
         if self.phase is not None and self.model == "haldane":
             p = self.params["haldane"]
             self.phase_marker.setData([p["phi"]], [p["m"] / max(p["t1"], 1e-9)])

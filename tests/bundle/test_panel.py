@@ -90,7 +90,8 @@ def test_session_roundtrip_and_dataset_browser(make_panel, qtbot, tmp_path):
     panel.show_sample(3)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None
                     and panel.current_view.label == "sample", timeout=30000)
-    assert panel.current_view.chern == ds.labels[3]
+    assert panel.current_view.summary["exact_label"] == ds.labels[3]
+    assert panel.badge.text() == f"C = {ds.labels[3]} (exact)"
     state = panel.state()
     state["params"]["qwz"]["u"] = 0.5
     state["model"] = "qwz"
