@@ -29,7 +29,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from workbench_quiver.ui.pyside_guard import make_none_immortal
+    from workbench.gui.pyside_guard import make_none_immortal
 
     print("PySide6 None-refcount workaround applied:", make_none_immortal())
     from workbench_quiver.core.mutation import mutate

@@ -10,6 +10,16 @@ import pytest
 os.environ.setdefault("QT_API", "pyside6")
 
 
+def pytest_configure(config):
+    """Guard against PySide6 6.12's refcount bug on CPython 3.11 (pyproject pins < 6.12 there;
+    this keeps a test run alive where an older environment still has 6.12)."""
+    try:
+        from workbench.gui.pyside_guard import make_none_immortal
+    except ImportError:
+        return
+    make_none_immortal()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_config(tmp_path_factory, monkeypatch):
     """Every test gets its own configuration folder (preferences, layout, autosave)."""

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QMenu, QSpinBox, 
                                QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from workbench.gui.figures import FigureSource
-from workbench_quiver.ui.pyside_guard import make_none_immortal
+from workbench.gui.pyside_guard import make_none_immortal
 from workbench.gui.panel import Panel
 from workbench_quiver.core.formats import (read_quiver_file, to_json, to_tikz, write_b_text, write_benchmark_csv,
                                            write_qmu)
@@ -59,7 +59,7 @@ class QuiverPanel(Panel):
     """Interactive quiver editor with live mutation-type identification."""
 
     def __init__(self, shell: Any) -> None:
-        make_none_immortal()   # PySide6 6.12 + CPython 3.11 refcount bug (see ui/pyside_guard.py)
+        make_none_immortal()   # PySide6 6.12 + CPython 3.11 refcount bug (see workbench/gui/pyside_guard.py)
         super().__init__(shell, "quiver")
         self.doc = QuiverDocument()
         self.stack = CommandStack(self.doc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from workbench_quiver.ui.pyside_guard import make_none_immortal, none_leaks_per_void_call
+from workbench.gui.pyside_guard import make_none_immortal, none_leaks_per_void_call
 
 
 def test_void_calls_no_longer_threaten_none(qtbot):

@@ -13,6 +13,9 @@ def make_app():
     """The QApplication (created once), with the workbench's identity and theme."""
     from PySide6.QtWidgets import QApplication
 
+    from workbench.gui.pyside_guard import make_none_immortal
+
+    make_none_immortal()  # no-op unless the PySide6 6.12 + CPython 3.11 refcount bug is present
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])
