@@ -303,10 +303,12 @@ class RepSimPanel(Panel):
         self.lmc = res
         self.lmc_plot.clear()
         self.lmc_plot.setLabel("left", res.metric)
-        self.lmc_plot.plot(res.alphas, res.loss, pen=pg.mkPen((214, 39, 40), width=2), symbol="o", name="plain")
+        self.lmc_plot.plot(res.alphas, res.loss, pen=pg.mkPen((214, 39, 40), width=2), symbol="o",
+                          symbolBrush=pg.mkBrush(214, 39, 40), name="plain")
         text = f"barrier {res.barrier:.3f} nats"
         if res.loss_aligned is not None:
-            self.lmc_plot.plot(res.alphas, res.loss_aligned, pen=pg.mkPen((31, 119, 180), width=2), symbol="s", name="aligned")
+            self.lmc_plot.plot(res.alphas, res.loss_aligned, pen=pg.mkPen((31, 119, 180), width=2), symbol="s",
+                              symbolBrush=pg.mkBrush(31, 119, 180), name="aligned")
             text += f"; after alignment {res.barrier_aligned:.3f} nats"
         self.lmc_label.setText(text)
 
