@@ -14,8 +14,10 @@ by setting the box to [0, 0] outside V.  For random orthonormal subspaces V = sp
   direction: <g, P_V s_p(P_V g)> = ||P_V g||_q > 0), not the exact steepest direction in V;
 * the projection onto V cap B_p(eps) cap [-x, 1-x] runs Dykstra's alternating projections
   (Boyle & Dykstra 1986) between the subspace V (P_V = U U^T) and the set B_p(eps) cap box
-  (exact projection of :mod:`.projections`) for ``ortho_iters`` rounds (default 15), which
-  converges to the exact Euclidean projection; the result is then rescaled onto the ball and
+  (exact projection of :mod:`.projections`) for at most ``ortho_iters`` rounds (default 15),
+  stopping early once the iterate in V is feasible to 1e-4 (Dykstra converges to the exact
+  Euclidean projection; the early stop trades that for speed, so for the orthonormal kind the
+  projection is approximate unless P_V y is already feasible, where it is exact); the result is then rescaled onto the ball and
   shrunk along the ray toward 0 until x + delta is in [0, 1] (violations below 1e-4 are clipped),
   so every iterate is in V (to 1e-4 per coordinate), in the ball and in the box even when
   Dykstra has not fully converged.  Caveat: when many pixels sit at 0 or 1 (digits: about half),
@@ -215,10 +217,16 @@ def project_orthonormal(y: torch.Tensor, p: float, eps: float, lo: torch.Tensor,
 
     xk = p_v(y)
     corr = torch.zeros_like(y)
-    for _ in range(iters):
+    for i in range(iters):
         a = project(xk + corr, p, eps, lo, hi)
+        if i == 0 and torch.equal(a, xk):  # P_V y already feasible: it is the projection
+            break
         corr = xk + corr - a
         xk = p_v(a)
+        # stop once the iterate in V is feasible up to the snapping tolerance
+        if float((xk - torch.minimum(torch.maximum(xk, lo), hi)).abs().max()) <= SNAP_TOL and \
+                float((lp_norm(xk, p) - eps).max()) <= 1e-6 * max(eps, 1e-12):
+            break
     return _feasible_orthonormal(xk, p, eps, lo, hi)
 
 
@@ -236,14 +244,19 @@ def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PG
     p, eps, alpha = cfg.p, cfg.eps, cfg.alpha
     rng = np.random.default_rng(seed)
     B = x.shape[0]
+    if B == 0:
+        raise ValueError("the batch is empty")
     x = x.detach()
     sub = subspace if subspace is not None and subspace.kind != "full" else None
     ortho = sub is not None and sub.basis is not None
     l1_k = cfg.l1_k if sub is None else max(1, min(cfg.l1_k, sub.dim))
-    with torch.no_grad():
-        clean_logits = model(x)
+    clean_logits: torch.Tensor | None = None
+    if cfg.random_start:
+        with torch.no_grad():
+            clean_logits = model(x)
+    # without random start the first iterate is x itself: its logits are the clean logits
     final_x = x.clone()
-    adv_logits = clean_logits.clone()
+    adv_logits = None if clean_logits is None else clean_logits.clone()
     success = torch.zeros(B, dtype=torch.bool, device=x.device)
     iterations = torch.full((B,), cfg.steps, dtype=torch.long, device=x.device)
 
@@ -277,6 +290,9 @@ def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PG
             xa = (xs + delta).detach().requires_grad_(t < cfg.steps)
             with torch.set_grad_enabled(t < cfg.steps):
                 logits = model(xa)
+            if clean_logits is None:  # t = 0 of the first restart, delta = 0, all rows
+                clean_logits = logits.detach().clone()
+                adv_logits = clean_logits.clone()
             hit = hit_of(logits.detach(), act)
             last = t == cfg.steps
             if cfg.early_stop or last:

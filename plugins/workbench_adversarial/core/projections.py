@@ -17,8 +17,8 @@ lambda >= 0, and lambda is the unique root of ``||d(lambda)||_p = eps`` (or 0 wh
 clipped ``y`` is already inside the ball).  Hence:
 
 * p = inf:  the intersection is a box, ``d = clip(y, max(lo, -eps), min(hi, eps))``.
-* p = 2:    ``d = clip(mu y)`` with mu = 1/(1+lambda); ||d(mu)||^2 is piecewise quadratic in mu
-            with breakpoints b_i/|y_i|; sorting them gives mu in closed form (exact).
+* p = 2:    ``d = clip(mu y)`` with mu = 1/(1+lambda); ||d(mu)||^2 is piecewise quadratic in mu;
+            a monotone active-set iteration (Michelot-style) finds mu exactly in a few rounds.
 * p = 1:    ``d = clip(soft_threshold(y, lambda))``; ||d(lambda)||_1 is piecewise linear with
             breakpoints |y_i| - b_i and |y_i|; sorting all 2n of them gives lambda in closed
             form.  Without a box it reduces to the sort-based algorithm of Duchi, Shalev-Shwartz,
@@ -32,7 +32,7 @@ clipped ``y`` is already inside the ball).  Hence:
 
 Every result is finally clipped to the box and scaled by min(1, eps/||d||_p) to remove
 rounding excess; both moves go toward 0 and keep the point feasible.  Computation runs in
-float64 and returns the input dtype.
+float64 (float32 for the p = 2 iteration on float32 input) and returns the input dtype.
 """
 
 from __future__ import annotations
@@ -78,32 +78,38 @@ def project_linf(y: torch.Tensor, eps: float | torch.Tensor, lo: torch.Tensor | 
 
 
 def project_l2(y: torch.Tensor, eps: float | torch.Tensor, lo: torch.Tensor | None = None,
-               hi: torch.Tensor | None = None) -> torch.Tensor:
-    """Exact projection onto {||d||_2 <= eps} intersected with [lo, hi] (lo <= 0 <= hi)."""
+               hi: torch.Tensor | None = None, max_iter: int = 100) -> torch.Tensor:
+    """Exact projection onto {||d||_2 <= eps} intersected with [lo, hi] (lo <= 0 <= hi).
+
+    d = clip(mu y) with mu in (0, 1].  Starting from mu_0 = eps/||y||, the active-set iteration
+    mu_{k+1} = sqrt((eps^2 - C_k) / S_k)  (C_k: sum of b_i^2 over coordinates capped at mu_k,
+    S_k: sum of y_i^2 over the others) increases monotonically to the root of
+    ||clip(mu y)||^2 = eps^2 and stops exactly once the capped set no longer grows (at most n
+    rounds, typically 2-6): for t >= mu_k, C_k + t^2 S_k >= ||clip(t y)||^2, so each update
+    stays below the solution (the same argument as Michelot's simplex projection).
+    """
     dtype = y.dtype
-    y = y.double()
+    work = torch.float64 if dtype == torch.float64 else torch.float32
+    y = y.to(work)
     e = _as_col(eps, y)
     lo_, hi_ = _bounds(y, lo, hi)
-    a = y.abs()
+    a2 = y * y
     b = _cap(y, lo_, hi_)
-    inside = (torch.minimum(a, b).pow(2).sum(dim=1, keepdim=True) <= e * e)
-    # breakpoints mu_i = b_i / a_i (coordinate i is capped for mu >= mu_i)
-    big = 1e150
-    mu_b = torch.where(a > 0, b / a.clamp_min(1e-300), torch.full_like(a, big)).clamp_max(big)
-    order = mu_b.argsort(dim=1)
-    mu_s = mu_b.gather(1, order)
-    b2_s = torch.where(a > 0, b * b, torch.zeros_like(b)).gather(1, order)
-    b2_s = torch.where(torch.isfinite(b2_s), b2_s, torch.full_like(b2_s, big))
-    a2_s = (a * a).gather(1, order)
-    C = b2_s.cumsum(dim=1)                                  # capped mass after j breakpoints
-    S = a2_s.sum(dim=1, keepdim=True) - a2_s.cumsum(dim=1)  # free mass after j breakpoints
-    S = S.clamp_min(0.0)
-    N = C + mu_s * mu_s * S                                 # ||d(mu_j)||^2, non-decreasing in j
-    m = (N <= e * e).sum(dim=1, keepdim=True)               # breakpoints below the solution
-    C0 = torch.cat([torch.zeros_like(C[:, :1]), C], dim=1).gather(1, m)
-    S0 = torch.cat([(a * a).sum(dim=1, keepdim=True), S], dim=1).gather(1, m)
-    mu = ((e * e - C0).clamp_min(0.0) / S0.clamp_min(1e-300)).sqrt().clamp(0.0, 1.0)
-    mu = torch.where(inside, torch.ones_like(mu), mu)
+    b2 = b * b
+    norm2 = a2.sum(dim=1, keepdim=True)
+    mu = (e / norm2.clamp_min(1e-300 if work == torch.float64 else 1e-30).sqrt()).clamp(max=1.0)
+    capped = mu * mu * a2 >= b2
+    for _ in range(max_iter):
+        C = torch.where(capped, b2, torch.zeros_like(b2)).sum(dim=1, keepdim=True)
+        S = torch.where(capped, torch.zeros_like(a2), a2).sum(dim=1, keepdim=True)
+        mu_new = ((e * e - C).clamp_min(0.0) / S.clamp_min(1e-30)).sqrt()
+        mu_new = torch.where(S > 0, mu_new, torch.ones_like(mu_new)).clamp(max=1.0)
+        mu_new = torch.maximum(mu_new, mu)
+        new_capped = mu_new * mu_new * a2 >= b2
+        mu = mu_new
+        if torch.equal(new_capped, capped):
+            break
+        capped = new_capped
     d = torch.minimum(torch.maximum(mu * y, lo_), hi_)
     return _polish(d, 2.0, e, lo_, hi_).to(dtype)
 

@@ -1,0 +1,140 @@
+"""Speed of the PGD attack explorer: ``python benchmarks/bench_adversarial.py``.
+
+1. Full-space PGD throughput (images/s) against torchattacks (PGD for l_inf, PGDL2 for l_2) on
+   the same model, batch, eps, steps and step size, no random start, measured side by side
+   (interleaved repeats, median).  Ours runs without early stop with the exact ball-box
+   projection and returns the success of every input (its last forward pass judges the final
+   iterate); torchattacks is timed with the one forward pass that judges its output
+   ("torchattacks+eval", the anchor of the ratio) and bare.  The default with per-sample early
+   stop is printed too.  Target: ratio ours/torchattacks >= 1.
+2. Cost of the subspace restriction: time of a subspace attack (pixels, patch, channels,
+   orthonormal) over the full-space attack in the same run, same steps, no early stop.
+   Target: <= 1.10 (at most 10% extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+
+import torch
+
+
+def _time(fn, repeats: int) -> float:
+    return statistics.median(_once(fn) for _ in range(repeats))
+
+
+def _once(fn) -> float:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1 for stable timings)")
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=0, help="images per batch (0: whole test split)")
+    ap.add_argument("--json", default="", help="also write the measurements to this JSON file")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    from workbench_adversarial.core.data import load_dataset
+    from workbench_adversarial.core.pgd import PGDConfig, pgd_attack
+    from workbench_adversarial.core.subspace import build_subspace
+    from workbench_adversarial.core.zoo import ModelRef, load_model_ref
+
+    try:
+        import torchattacks
+    except ImportError:
+        torchattacks = None
+        print("torchattacks is not installed: comparison skipped (pip install --no-deps torchattacks)")
+    dev = args.device
+    results: dict[str, float] = {}
+    print(f"device {dev}, threads {args.threads}, steps {args.steps}, median of {args.repeats} interleaved repeats")
+    for name in ("digits-cnn", "shapes-cnn"):
+        lm = load_model_ref(ModelRef(name=name), dev)
+        model = lm.model
+        split = load_dataset(lm.dataset)
+        B = args.batch or len(split.y_test)
+        x = torch.as_tensor(split.x_test[:B], device=dev)
+        y = torch.as_tensor(split.y_test[:B], device=dev)
+        shape = tuple(x.shape[1:])
+        n = int(x[0].numel())
+        print(f"\n{name}: batch {B} x {shape}")
+        for p, eps in ((math.inf, 0.1), (2.0, 1.0)):
+            alpha = 2.5 * eps / args.steps
+            cfg = PGDConfig(p=p, eps=eps, steps=args.steps, step_size=alpha, random_start=False, early_stop=False)
+            cfg_es = PGDConfig(p=p, eps=eps, steps=args.steps, step_size=alpha, random_start=False, early_stop=True)
+            runs = {"ours": lambda: pgd_attack(model, x, y, cfg), "ours_early_stop": lambda: pgd_attack(model, x, y, cfg_es)}
+            if torchattacks is not None:
+                cls = torchattacks.PGD if math.isinf(p) else torchattacks.PGDL2
+                for prm in model.parameters():
+                    prm.requires_grad_(False)
+                atk = cls(model, eps=eps, alpha=alpha, steps=args.steps, random_start=False)
+                runs["torchattacks"] = lambda: atk(x, y)
+
+                def ta_with_eval():
+                    x_adv = atk(x, y)
+                    with torch.no_grad():
+                        return model(x_adv).argmax(1) != y
+
+                runs["torchattacks+eval"] = ta_with_eval
+            for fn in runs.values():  # warm-up
+                fn()
+            times = {k: [] for k in runs}
+            for _ in range(args.repeats):
+                for k, fn in runs.items():
+                    times[k].append(_once(fn))
+            med = {k: statistics.median(v) for k, v in times.items()}
+            pl = "inf" if math.isinf(p) else "2"
+            for k, t in med.items():
+                print(f"  l_{pl} full space  {k:16s} {t * 1e3:8.1f} ms  {B / t:9.0f} images/s")
+                results[f"{name}/l{pl}/{k}_s"] = t
+            if "torchattacks" in med:
+                r = med["torchattacks+eval"] / med["ours"]
+                r_raw = med["torchattacks"] / med["ours"]
+                r_es = med["torchattacks+eval"] / med["ours_early_stop"]
+                print(f"  l_{pl} throughput ratio ours/torchattacks = {r:.2f} (target >= 1; both return the success of "
+                      f"every input); against the bare torchattacks call {r_raw:.2f}; ours with early stop {r_es:.2f}")
+                results[f"{name}/l{pl}/throughput_ratio"] = r
+                results[f"{name}/l{pl}/throughput_ratio_vs_bare_call"] = r_raw
+                results[f"{name}/l{pl}/throughput_ratio_early_stop"] = r_es
+            # subspace overhead, same steps, no early stop
+            kinds = [("pixels", n // 4), ("patch", n // 4), ("orthonormal", n // 4)]
+            if shape[0] > 1:
+                kinds.append(("channels", n // shape[0]))
+            subs = {k: build_subspace(k, shape, d, B, torch.Generator().manual_seed(0), device=dev) for k, d in kinds}
+            runs = {"full": lambda: pgd_attack(model, x, y, cfg)}
+            for k, s in subs.items():
+                runs[k] = (lambda s=s: pgd_attack(model, x, y, cfg, s))
+            for fn in runs.values():
+                fn()
+            times = {k: [] for k in runs}
+            for _ in range(args.repeats):
+                for k, fn in runs.items():
+                    times[k].append(_once(fn))
+            med = {k: statistics.median(v) for k, v in times.items()}
+            for k in subs:
+                r = med[k] / med["full"]
+                flag = "ok" if r <= 1.10 else "above target"
+                print(f"  l_{pl} subspace {k:11s} dim {subs[k].dim:4d}: {med[k] * 1e3:8.1f} ms, "
+                      f"ratio to full {r:.2f} (target <= 1.10, {flag})")
+                results[f"{name}/l{pl}/subspace_{k}_ratio"] = r
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
