@@ -53,8 +53,21 @@ def register(subparsers) -> None:
     p.set_defaults(func=_train)
 
 
+def _numpy_job(fn, spec, title: str):
+    """Run a numpy-only job in the terminal without the device resolution of run_in_terminal
+    (which imports torch: seconds of start-up for a job that never uses it)."""
+    from workbench.jobs import JobContext, TerminalProgress
+
+    bar = TerminalProgress(title)
+    ctx = JobContext(device="cpu", on_progress=bar, on_log=lambda m: print(m, file=sys.stderr), min_interval=0.1)
+    try:
+        return fn(spec, ctx)
+    finally:
+        bar.close()
+
+
 def _chern(args: argparse.Namespace) -> int:
-    from workbench.jobs import JobError, run_in_terminal
+    from workbench.jobs import JobError
 
     from .jobs import ChernSpec, run_chern
 
@@ -67,7 +80,7 @@ def _chern(args: argparse.Namespace) -> int:
     spec = ChernSpec(model=args.model, params=params, expressions=exprs, grid=args.grid,
                      convention=args.convention, refine=args.refine)
     try:
-        out = run_in_terminal(run_chern, spec, title="chern", quiet=True)
+        out = _numpy_job(run_chern, spec, "chern")
     except JobError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -76,14 +89,14 @@ def _chern(args: argparse.Namespace) -> int:
 
 
 def _dataset(args: argparse.Namespace) -> int:
-    from workbench.jobs import JobError, run_in_terminal
+    from workbench.jobs import JobError
 
     from .jobs import DatasetSpec, run_dataset
 
     spec = DatasetSpec(size=args.size, grid=args.grid, seed=args.seed, variant=args.variant,
                        balance=not args.no_balance, out=args.out)
     try:
-        ds = run_in_terminal(run_dataset, spec, title="dataset")
+        ds = _numpy_job(run_dataset, spec, "dataset")
     except JobError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -18,7 +18,7 @@ import torch
 from workbench_bundle.core.haldane_bundle import generate_dataset
 from workbench_bundle.core.train import TrainConfig, save_checkpoint, train_classifier
 
-EPOCHS = {"mlp": 10, "cnn": 3, "flux": 4}
+EPOCHS = {"mlp": 10, "cnn": 3, "flux": 10}
 TRAIN_SIZE, TEST_SIZE, GRID = 2000, 500, 32
 
 
