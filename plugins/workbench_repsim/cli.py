@@ -40,6 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     h.add_argument("--data", default="default", help="for models: 'default', a text file or an image folder")
     h.add_argument("--pooling", default="mean", choices=("mean", "last", "first", "tokens"))
     h.add_argument("--max-samples", type=int, default=1000)
+    h.add_argument("--minibatch", type=int, default=0, metavar="B",
+                   help="stream minibatch linear CKA (Nguyen et al. 2021) over batches of B inputs; activations are "
+                        "never held in full (replaces --measure)")
     h.set_defaults(func=_heatmap)
 
     z = subparsers.add_parser("zoo", help="list the default models shipped in resources/repsim")
@@ -99,7 +102,7 @@ def _heatmap(args: argparse.Namespace) -> int:
     from .jobs import HeatmapSpec, run_heatmap
 
     spec = HeatmapSpec(model_a=args.a, model_b=args.b, data=args.data, pooling=args.pooling, measure=args.measure,
-                       max_samples=args.max_samples, panels=("AB",) if args.b else ("AA",))
+                       max_samples=args.max_samples, panels=("AB",) if args.b else ("AA",), minibatch=args.minibatch)
     try:
         res = run_in_terminal(run_heatmap, spec, title=f"{args.measure} heatmap")
     except JobError as exc:
@@ -115,7 +118,7 @@ def _heatmap(args: argparse.Namespace) -> int:
     if args.figure:
         try:
             from .core.figure import save_heatmap_figure
-            save_heatmap_figure(m, res.names_a, names_b, args.measure, args.figure,
+            save_heatmap_figure(m, res.names_a, names_b, res.measure, args.figure,
                                 title=f"{args.measure}: {Path(args.a).name} vs {Path(args.b).name if args.b else 'itself'}")
         except (ImportError, ValueError) as exc:
             return _fail(f"matrix written, figure not: {exc}")

@@ -25,6 +25,8 @@ class HeatmapSpec:
     model_a / model_b: zoo name, local model file/folder, or an .npz of layers ("" = none).
     data: "default", a text file or an image folder.  pooling: mean | last | first | tokens.
     panels: which matrices: any of "AA", "AB", "BB".
+    minibatch: > 0 streams minibatch linear CKA (Nguyen et al. 2021) over batches of that many
+    inputs instead of holding all activations (the measure is then minibatch CKA).
     """
 
     model_a: str
@@ -36,6 +38,7 @@ class HeatmapSpec:
     panels: tuple[str, ...] = ("AA", "AB", "BB")
     device: str = "auto"
     seed: int = 0
+    minibatch: int = 0
 
 
 @dataclass
@@ -57,6 +60,8 @@ def run_heatmap(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
 
     try:
         get_measure(spec.measure)
+        if spec.minibatch > 0:
+            return _run_streamed(spec, ctx)
         if spec.model_b:
             ka, kb = input_kind(spec.model_a), input_kind(spec.model_b)
             if "npz" not in (ka, kb) and ka != kb:
@@ -90,6 +95,17 @@ def run_heatmap(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
                              la.n, form)
     except (DegenerateInputError, ValueError, OSError) as exc:
         raise _err(exc) from None
+
+
+def _run_streamed(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
+    from .core.streaming import streamed_minibatch_cka
+
+    res = streamed_minibatch_cka(spec.model_a, spec.model_b, data=spec.data, pooling=spec.pooling,
+                                 max_samples=spec.max_samples, batch_size=spec.minibatch,
+                                 device=ctx.device, check=ctx.check_cancelled, progress=ctx.progress)
+    mats = {k: v for k, v in res.matrices.items() if k in spec.panels}
+    return HeatmapResult(f"cka-minibatch (batch {spec.minibatch})", res.names_a, res.names_b, mats, [], [], res.n,
+                         f"streamed, {res.batches} batches")
 
 
 # ------------------------------------------------------------------ one cell --------------------

@@ -83,6 +83,11 @@ class RepSimPanel(Panel):
         self.max_samples = QSpinBox()
         self.max_samples.setRange(10, 100000)
         self.max_samples.setValue(500)
+        self.minibatch = QSpinBox()
+        self.minibatch.setRange(0, 100000)
+        self.minibatch.setSpecialValueText("off")
+        self.minibatch.setToolTip("stream minibatch linear CKA (Nguyen et al. 2021) over batches of this many inputs; "
+                                  "activations are never held in full (cell details need it off)")
         self.compute_btn = QPushButton("Compute heatmaps")
         self.compute_btn.setToolTip("Ctrl+Return")
         self.cancel_btn = QPushButton("Cancel")
@@ -119,7 +124,11 @@ class RepSimPanel(Panel):
         grid.addWidget(QLabel("Measure"), 2, 3)
         grid.addWidget(self.measure, 2, 4)
         grid.addWidget(QLabel("Samples"), 3, 0)
-        grid.addWidget(self.max_samples, 3, 1)
+        sl0 = QHBoxLayout()
+        sl0.addWidget(self.max_samples, 1)
+        sl0.addWidget(QLabel("minibatch"))
+        sl0.addWidget(self.minibatch, 1)
+        grid.addLayout(sl0, 3, 1)
         bl = QHBoxLayout()
         bl.addWidget(self.compute_btn)
         bl.addWidget(self.cancel_btn)
@@ -231,7 +240,8 @@ class RepSimPanel(Panel):
         b = self.model_b.currentText().strip()
         return HeatmapSpec(model_a=self.model_a.currentText().strip(), model_b=b, data=self.data.currentText().strip() or "default",
                            pooling=self.pooling.currentText(), measure=self.measure.currentText(),
-                           max_samples=self.max_samples.value(), panels=("AA", "AB", "BB") if b else ("AA",))
+                           max_samples=self.max_samples.value(), panels=("AA", "AB", "BB") if b else ("AA",),
+                           minibatch=self.minibatch.value())
 
     def start(self) -> None:
         self.compute()
@@ -273,6 +283,10 @@ class RepSimPanel(Panel):
             return
         self.selected = (key, i, j)
         self.views[key].select(i, j)
+        if not res.acts_a:
+            self.details.clear()
+            self.details.values.setText("cell details need the activations in memory: set minibatch to off")
+            return
         xs = res.acts_a if key[0] == "A" else res.acts_b
         ys = res.acts_a if key[1] == "A" else res.acts_b
         nx = res.names_a if key[0] == "A" else res.names_b
@@ -329,6 +343,7 @@ class RepSimPanel(Panel):
         return {"version": STATE_VERSION, "model_a": self.model_a.currentText(), "model_b": self.model_b.currentText(),
                 "data": self.data.currentText(), "pooling": self.pooling.currentText(),
                 "measure": self.measure.currentText(), "max_samples": self.max_samples.value(),
+                "minibatch": self.minibatch.value(),
                 "tab": self.tabs.currentIndex(), "selected": list(self.selected) if self.selected else None,
                 "stitch_steps": self.stitch_steps.value(), "lmc_align": self.lmc_align.isChecked()}
 
@@ -346,6 +361,9 @@ class RepSimPanel(Panel):
         ms = state.get("max_samples", 500)
         if not isinstance(ms, int) or not 10 <= ms <= 100000:
             raise ValueError("repsim: max_samples must be an integer in [10, 100000]")
+        mb = state.get("minibatch", 0)
+        if not isinstance(mb, int) or not 0 <= mb <= 100000:
+            raise ValueError("repsim: minibatch must be an integer in [0, 100000]")
         sel = state.get("selected")
         if sel is not None and (not isinstance(sel, list) or len(sel) != 3 or sel[0] not in ("AA", "AB", "BB")
                                 or not all(isinstance(v, int) for v in sel[1:])):
@@ -359,6 +377,7 @@ class RepSimPanel(Panel):
         self.pooling.setCurrentText(state.get("pooling", "mean"))
         self.measure.setCurrentText(state.get("measure", "cka"))
         self.max_samples.setValue(state.get("max_samples", 500))
+        self.minibatch.setValue(state.get("minibatch", 0))
         self.tabs.setCurrentIndex(int(state.get("tab", 0)))
         self.stitch_steps.setValue(int(state.get("stitch_steps", 150)))
         self.lmc_align.setChecked(bool(state.get("lmc_align", True)))

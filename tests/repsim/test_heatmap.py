@@ -102,3 +102,34 @@ def test_cuda_backend_matches_numpy():
     a = _layers(rng, n=3000, dtype=np.float32)
     ref = similarity_heatmap(a, None, "cka", form="feature").matrix
     assert np.allclose(similarity_heatmap(a, None, "cka", device="cuda").matrix, ref, atol=1e-6)
+
+
+def test_streamed_minibatch_equals_accumulator(tmp_path):
+    """Streaming over .npz batches equals MinibatchCKA fed the same batches; one batch = debiased CKA."""
+    from workbench_repsim.core.cka import MinibatchCKA
+    from workbench_repsim.core.streaming import streamed_minibatch_cka
+
+    rng = np.random.default_rng(7)
+    a, b = _layers(rng, n=600, dims=(12, 20)), _layers(rng, n=600, dims=(9, 15, 7))
+    np.savez(tmp_path / "a.npz", *a)
+    np.savez(tmp_path / "b.npz", *b)
+    res = streamed_minibatch_cka(str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), batch_size=200)
+    acc = MinibatchCKA()
+    for s in range(0, 600, 200):
+        acc.update([x[s:s + 200] for x in a], [y[s:s + 200] for y in b])
+    assert res.batches == 3 and res.n == 600
+    assert np.allclose(res.matrices["AB"], acc.value(), atol=1e-12)
+    one = streamed_minibatch_cka(str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), batch_size=600)
+    assert np.allclose(one.matrices["AB"], similarity_heatmap(a, b, "cka-debiased").matrix, atol=1e-10)
+    assert np.allclose(np.diag(one.matrices["AA"]), 1.0)
+
+
+def test_streamed_minibatch_job_on_zoo_model():
+    from workbench.jobs import JobContext
+
+    from workbench_repsim.jobs import HeatmapSpec, run_heatmap
+
+    res = run_heatmap(HeatmapSpec("mlp-w16-s0", "mlp-w16-s1", max_samples=400, minibatch=100), JobContext())
+    assert res.measure.startswith("cka-minibatch") and res.n == 400
+    assert res.matrices["AB"].shape == (4, 4)
+    assert np.allclose(np.diag(res.matrices["AA"]), 1.0)

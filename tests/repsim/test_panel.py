@@ -106,3 +106,17 @@ def test_cancel(make_panel, qtbot):
     panel.compute()
     panel.cancel_jobs()
     qtbot.waitUntil(panel.is_idle, timeout=60000)
+
+
+def test_minibatch_mode(make_panel, qtbot, standalone_shell):
+    panel = make_panel("repsim", start=False)
+    panel.model_a.setCurrentText("mlp-w16-s0")
+    panel.model_b.setCurrentText("mlp-w16-s1")
+    panel.max_samples.setValue(300)
+    panel.minibatch.setValue(100)
+    panel.compute()
+    qtbot.waitUntil(panel.is_idle, timeout=60000)
+    assert not standalone_shell.errors
+    assert panel.result.measure.startswith("cka-minibatch") and panel.state()["minibatch"] == 100
+    panel._cell_clicked("AB", 0, 0)
+    assert "minibatch" in panel.details.values.text()
