@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSlider, QSpinBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -104,8 +104,9 @@ class BundlePanel(Panel):
         self.arrows_check = QCheckBox("arrows: phase of psi_2")
         self.arrows_check.toggled.connect(lambda _: self._draw_view())
         vf.addRow(self.arrows_check)
-        reset = QPushButton("Reset view")
+        reset = QPushButton("Reset view (R)")
         reset.clicked.connect(self._reset_views)
+        QShortcut(QKeySequence("R"), self, activated=self._reset_views)
         vf.addRow(reset)
         lay.addWidget(vbox)
         self.badge = QLabel("C = ?")
@@ -561,6 +562,3 @@ class BundlePanel(Panel):
             FigureSource("dataset", widget=self.browser, data=dataset_data, title="Dataset browser"),
         ]
 
-    def shutdown(self, timeout_ms: int = 10000) -> bool:
-        ok = super().shutdown(timeout_ms)
-        return ok

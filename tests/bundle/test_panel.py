@@ -32,6 +32,18 @@ def test_panel_live_view_badge_and_exports(make_panel, qtbot, tmp_path, standalo
     qtbot.waitUntil(lambda: panel.is_idle() and panel.badge.text().startswith("C = 0"), timeout=30000)
     panel.set_params("haldane", phi=-1.2, m=0.2)
     qtbot.waitUntil(lambda: panel.is_idle() and panel.badge.text().startswith("C = 1"), timeout=30000)
+    # a click on the phase diagram sets (phi, m)
+    from PySide6.QtCore import QPointF
+    vb = panel.phase_plot.getPlotItem().vb
+    scene_pos = vb.mapViewToScene(QPointF(2.0, -0.4))
+
+    class _Click:
+        def scenePos(self):
+            return scene_pos
+
+    panel._phase_clicked(_Click())
+    assert abs(panel.params["haldane"]["phi"] - 2.0) < 1e-6 and abs(panel.params["haldane"]["m"] + 0.4) < 1e-6
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.badge.text().startswith("C = -1"), timeout=30000)
     # QWZ through the combo
     panel.model_combo.setCurrentText("qwz")
     panel.set_params("qwz", u=-1.0)

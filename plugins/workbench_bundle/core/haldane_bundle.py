@@ -500,7 +500,7 @@ def vanishes_on_grid(coef_f: np.ndarray, coef_g: np.ndarray, n: int, tol: float 
 
 
 def generate_dataset(size: int, grid: int = 32, seed: int = 0, variant: str = "random", balance: bool = True,
-                     classes: tuple[int, ...] = CLASSES, batch: int = 1000, max_candidates: int | None = None,
+                     classes: tuple[int, ...] = CLASSES, batch: int = 250, max_candidates: int | None = None,
                      progress: Callable[[float, str], None] | None = None,
                      check_cancelled: Callable[[], None] | None = None) -> HaldaneDataset:
     """Generate a labelled dataset.
