@@ -44,38 +44,48 @@ def _sign(convention: str) -> float:
     return -1.0 if convention == "pythtb" else 1.0
 
 
+def _pad(u: np.ndarray) -> np.ndarray:
+    """Periodic padding of the first two axes by one (so k + e_mu is a slice, not a roll)."""
+    up = np.concatenate([u, u[:1]], axis=0)
+    return np.concatenate([up, up[:, :1]], axis=1)
+
+
+def _padded_links(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Links on the padded grid: L1 (N1, N2 + 1) = det <u(i, j)|u(i + 1, j)>, L2 (N1 + 1, N2) =
+    det <u(i, j)|u(i, j + 1)>, indices periodic."""
+    u = np.asarray(states)
+    if u.ndim not in (3, 4):
+        raise ValueError(f"states must have shape (N1, N2, dim) or (N1, N2, dim, nbands); got {u.shape}")
+    up = _pad(u)
+    c = np.conj(up)
+    if u.ndim == 3:
+        l1 = np.einsum("ijk,ijk->ij", c[:-1, :], up[1:, :])
+        l2 = np.einsum("ijk,ijk->ij", c[:, :-1], up[:, 1:])
+        return l1, l2
+    m1 = np.einsum("abin,abim->abnm", c[:-1, :], up[1:, :])
+    m2 = np.einsum("abin,abim->abnm", c[:, :-1], up[:, 1:])
+    return np.linalg.det(m1), np.linalg.det(m2)
+
+
 def link_variables(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The link variables U_1, U_2 of a grid of states (not normalised to modulus 1).
 
     states: (N1, N2, dim) for one band, or (N1, N2, dim, nb) for the nb bands spanned by the
     columns.  Returns two complex arrays of shape (N1, N2): det <u(k)|u(k + e_mu)>.
     """
-    u = np.asarray(states)
-    if u.ndim == 3:
-        n1 = np.roll(u, -1, axis=0)
-        n2 = np.roll(u, -1, axis=1)
-        c = u.conj()
-        # explicit sums are faster than einsum for small dim
-        u1 = (c * n1).sum(axis=-1)
-        u2 = (c * n2).sum(axis=-1)
-        return u1, u2
-    if u.ndim == 4:
-        c = np.conj(u)
-        m1 = np.einsum("abin,abim->abnm", c, np.roll(u, -1, axis=0))
-        m2 = np.einsum("abin,abim->abnm", c, np.roll(u, -1, axis=1))
-        return np.linalg.det(m1), np.linalg.det(m2)
-    raise ValueError(f"states must have shape (N1, N2, dim) or (N1, N2, dim, nbands); got {u.shape}")
+    l1, l2 = _padded_links(states)
+    return l1[:, :-1], l2[:-1, :]
 
 
 def plaquette_flux(states: np.ndarray, convention: str = DEFAULT_CONVENTION) -> np.ndarray:
     """Berry flux through every plaquette (radians, in (-pi, pi]), shape (N1, N2).
 
     Plaquette (i, j) has corners k(i, j), k(i+1, j), k(i+1, j+1), k(i, j+1) (counter-clockwise in
-    the (k1, k2) plane, indices periodic).
+    the (k1, k2) plane, indices periodic):  P = U_1(i, j) U_2(i+1, j) conj U_1(i, j+1) conj U_2(i, j).
     """
     s = _sign(convention)
-    u1, u2 = link_variables(states)
-    p = u1 * np.roll(u2, -1, axis=0) * np.conj(np.roll(u1, -1, axis=1)) * np.conj(u2)
+    l1, l2 = _padded_links(states)
+    p = l1[:, :-1] * l2[1:, :] * np.conj(l1[:, 1:]) * np.conj(l2[:-1, :])
     return s * np.angle(p)
 
 
