@@ -58,6 +58,15 @@ def bench_labels(quick: bool) -> None:
           f"{bal / m * 1e3:.2f} ms/sample")
 
 
+def _renderer(tc) -> str:
+    try:
+        from vispy.gloo import gl
+        tc.canvas.context.set_current() if hasattr(tc.canvas.context, "set_current") else None
+        return str(gl.glGetParameter(gl.GL_RENDERER))
+    except Exception:  # noqa: BLE001 - informational only
+        return "OpenGL"
+
+
 def bench_recolour() -> None:
     if os.environ.get("QT_QPA_PLATFORM") == "offscreen" or not os.environ.get("DISPLAY"):
         print("recolour fps: skipped (needs OpenGL: run under xvfb-run -a with QT_QPA_PLATFORM=xcb)")
@@ -90,7 +99,7 @@ def bench_recolour() -> None:
     for k in range(10):
         jobs.run_view(jobs.ViewSpec(params=(("m", 0.1 * k),), grid=256), JobContext())
     compute = (time.perf_counter() - t) / 10
-    print(f"recolour 256x256 torus (131,072 faces): {fps:.1f} fps (target >= 30) | anchor: computing a 256x256 view "
+    print(f"recolour 256x256 torus cells (texture) + render 800x600 on {_renderer(tc)}: {fps:.1f} fps (target >= 30) | anchor: computing a 256x256 view "
           f"(states + FHS + fields) takes {compute * 1e3:.0f} ms")
 
 
@@ -98,6 +107,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="fewer samples")
     args = ap.parse_args()
+    print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (numbers scale with contention)")
     bench_fhs()
     bench_recolour()
     bench_labels(args.quick)
