@@ -14,7 +14,22 @@ from workbench_repsim.core.heatmap import similarity_heatmap
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
+    """The real command in a fresh interpreter."""
     return subprocess.run([sys.executable, "-m", "workbench", "repsim", *args], capture_output=True, text=True, timeout=300)
+
+
+class _Out:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.returncode, self.stdout, self.stderr = code, out, err
+
+
+def _run_inproc(capsys, *args: str) -> _Out:
+    """The same command through ``workbench.cli.main`` in this process (faster)."""
+    from workbench.cli import main
+
+    code = main(["repsim", *args])
+    cap = capsys.readouterr()
+    return _Out(code, cap.out, cap.err)
 
 
 @pytest.fixture(scope="module")
@@ -42,19 +57,19 @@ def test_compare_reference_values(files):
     assert json.loads(out.stdout)["value"] == pytest.approx(0.51346, abs=5e-6)
 
 
-def test_compare_errors(files):
+def test_compare_errors(files, capsys):
     d, _, _ = files
-    out = _run("compare", "--a", str(d / "a.npy"), "--b", str(d / "short.npy"))
+    out = _run_inproc(capsys, "compare", "--a", str(d / "a.npy"), "--b", str(d / "short.npy"))
     assert out.returncode != 0 and "n = 100" in out.stderr and "n = 60" in out.stderr
-    out = _run("compare", "--a", str(d / "obj.npy"), "--b", str(d / "a.npy"))
+    out = _run_inproc(capsys, "compare", "--a", str(d / "obj.npy"), "--b", str(d / "a.npy"))
     assert out.returncode != 0 and "unpickling" in out.stderr
-    out = _run("compare", "--a", str(d / "missing.npy"), "--b", str(d / "a.npy"))
+    out = _run_inproc(capsys, "compare", "--a", str(d / "missing.npy"), "--b", str(d / "a.npy"))
     assert out.returncode != 0 and "does not exist" in out.stderr
 
 
-def test_heatmap_npz(files, tmp_path):
+def test_heatmap_npz(files, tmp_path, capsys):
     d, la, lb = files
-    out = _run("heatmap", "--a", str(d / "la.npz"), "--b", str(d / "lb.npz"), "--measure", "cka", "--out",
+    out = _run_inproc(capsys, "heatmap", "--a", str(d / "la.npz"), "--b", str(d / "lb.npz"), "--measure", "cka", "--out",
                str(tmp_path / "m.npy"), "--figure", str(tmp_path / "m.png"))
     assert out.returncode == 0, out.stderr
     m = np.load(tmp_path / "m.npy")
@@ -62,8 +77,8 @@ def test_heatmap_npz(files, tmp_path):
     assert (tmp_path / "m.png").stat().st_size > 1000
 
 
-def test_heatmap_from_zoo_model(tmp_path):
-    out = _run("heatmap", "--a", "mlp-w16-s0", "--b", "mlp-w16-s1", "--max-samples", "200", "--out", str(tmp_path / "z.npy"))
+def test_heatmap_from_zoo_model(tmp_path, capsys):
+    out = _run_inproc(capsys, "heatmap", "--a", "mlp-w16-s0", "--b", "mlp-w16-s1", "--max-samples", "200", "--out", str(tmp_path / "z.npy"))
     assert out.returncode == 0, out.stderr
     m = np.load(tmp_path / "z.npy")
     assert m.shape == (4, 4) and np.all((m > 0) & (m <= 1))

@@ -220,3 +220,20 @@ def test_debiased_needs_four_samples():
 def test_rbf_gram_symmetric_unit_diagonal():
     g = gram_rbf(np.random.default_rng(0).standard_normal((20, 3)))
     assert np.allclose(g, g.T) and np.allclose(np.diag(g), 1)
+
+
+def test_minibatch_gram_and_feature_forms_agree():
+    from workbench_repsim.core.cka import unbiased_grams
+
+    rng = np.random.default_rng(13)
+    xs = [rng.standard_normal((64, 100)).astype(np.float32) + 50, rng.standard_normal((64, 7))]
+    ys = [rng.standard_normal((64, 90)), rng.standard_normal((64, 3))]
+    g, f = MinibatchCKA(), MinibatchCKA()
+    for _ in range(2):
+        g.update(xs, ys, unbiased_grams(xs), unbiased_grams(ys))
+        f.update(xs, ys)  # chooses by cost; force the feature form below
+    from workbench_repsim.core.cka import hsic1_linear_terms
+    n = 64
+    ref = hsic1_linear_terms(xs, ys) / np.sqrt(np.outer(np.diag(hsic1_linear_terms(xs)), np.diag(hsic1_linear_terms(ys))))
+    assert np.allclose(g.value(), ref, atol=1e-9)
+    assert np.allclose(f.value(), ref, atol=1e-9)

@@ -176,6 +176,34 @@ def hsic1_linear_terms(xs: list[np.ndarray], ys: list[np.ndarray] | None = None)
     return out
 
 
+def unbiased_grams(xs: list[np.ndarray]) -> list[np.ndarray]:
+    """U-centred linear Gram matrices of one minibatch (``<G_i, G_j> = n (n-3) HSIC_1``), float64.
+
+    Each layer is centred in float64 first (HSIC_1 is translation invariant), so float32 data
+    with offsets stays exact; the b x b product runs in the layer's dtype.
+    """
+    out = []
+    for x in xs:
+        xc = centre(np.asarray(x))
+        g = (xc @ xc.T).astype(np.float64)
+        n = g.shape[0]
+        np.fill_diagonal(g, 0.0)
+        means = g.sum(axis=0) / (n - 2)
+        means -= means.sum() / (2 * (n - 1))
+        g -= means[:, None]
+        g -= means[None, :]
+        np.fill_diagonal(g, 0.0)
+        out.append(g)
+    return out
+
+
+def minibatch_form(b: int, dims_x: list[int], dims_y: list[int]) -> str:
+    """"gram" when b x b Gram matrices per layer cost less than the p x q products per pair."""
+    feature = sum(b * p * q for p in dims_x for q in dims_y) + sum(b * d * d for d in dims_x + dims_y)
+    gram = sum(b * b * d for d in dims_x + dims_y) + (len(dims_x) * len(dims_y) + len(dims_x) + len(dims_y)) * b * b
+    return "gram" if gram < feature and b <= 8192 else "feature"
+
+
 @dataclass
 class MinibatchCKA:
     """Streaming linear CKA over minibatches (Nguyen, Raghu & Kornblith 2021).
@@ -184,7 +212,9 @@ class MinibatchCKA:
     layers of B (same inputs, same order); :meth:`value` returns the L_A x L_B matrix
     ``mean_k HSIC_1(K_k, L_k) / sqrt(mean_k HSIC_1(K_k, K_k) mean_k HSIC_1(L_k, L_k))``.
     Each batch needs at least 4 samples.  Memory is O(batch); data never has to fit at once.
-    With one batch this equals debiased linear CKA.
+    With one batch this equals debiased linear CKA.  Per batch, the Gram form (a b x b
+    matrix per layer, then one inner product per pair) or the feature form (a p x q product
+    per pair) is used, whichever costs less.
     """
 
     cross_sum: np.ndarray | None = None
@@ -193,19 +223,36 @@ class MinibatchCKA:
     batches: int = 0
     _weights: list[float] = field(default_factory=list)
 
-    def update(self, xs: list[np.ndarray] | np.ndarray, ys: list[np.ndarray] | np.ndarray) -> None:
-        xs = [np.asarray(xs)] if isinstance(xs, np.ndarray) else [np.asarray(a) for a in xs]
-        ys = [np.asarray(ys)] if isinstance(ys, np.ndarray) else [np.asarray(b) for b in ys]
-        n = xs[0].shape[0]
-        for k, a in enumerate(list(xs) + list(ys)):
+    @staticmethod
+    def _check(xs: list[np.ndarray], n: int, batch: int) -> None:
+        for k, a in enumerate(xs):
             if a.shape[0] != n:
                 raise DegenerateInputError(f"minibatch CKA: layer {k} has {a.shape[0]} rows, expected {n} (same inputs for every layer)")
             if not np.isfinite(a).all():
-                raise DegenerateInputError(f"minibatch CKA: NaN/inf in layer {k} of batch {self.batches}")
-        scale = 1.0 / (n * (n - 3.0)) if n > 3 else 0.0
-        c = hsic1_linear_terms(xs, ys) * scale
-        sx = np.diag(hsic1_linear_terms(xs)) * scale
-        sy = np.diag(hsic1_linear_terms(ys)) * scale
+                raise DegenerateInputError(f"minibatch CKA: NaN/inf in layer {k} of batch {batch}")
+
+    def update(self, xs: list[np.ndarray] | np.ndarray, ys: list[np.ndarray] | np.ndarray,
+               grams_x: list[np.ndarray] | None = None, grams_y: list[np.ndarray] | None = None) -> None:
+        """Fold in one batch.  ``grams_x``/``grams_y``: :func:`unbiased_grams` already computed
+        for this batch (lets several accumulators share them)."""
+        same = ys is xs
+        xs = [np.asarray(xs)] if isinstance(xs, np.ndarray) else [np.asarray(a) for a in xs]
+        ys = xs if same else ([np.asarray(ys)] if isinstance(ys, np.ndarray) else [np.asarray(b) for b in ys])
+        n = xs[0].shape[0]
+        self._check(xs + ([] if same else ys), n, self.batches)
+        check_samples(xs[0], 4, "minibatch", "the unbiased HSIC estimator divides by n - 3")
+        scale = 1.0 / (n * (n - 3.0))
+        form = "gram" if grams_x is not None else minibatch_form(n, [a.shape[1] for a in xs], [b.shape[1] for b in ys])
+        if form == "gram":
+            gx = grams_x if grams_x is not None else unbiased_grams(xs)
+            gy = gx if same else (grams_y if grams_y is not None else unbiased_grams(ys))
+            c = np.array([[float(np.vdot(a, b)) for b in gy] for a in gx]) * scale
+            sx = np.array([float(np.vdot(a, a)) for a in gx]) * scale
+            sy = sx if same else np.array([float(np.vdot(b, b)) for b in gy]) * scale
+        else:
+            c = hsic1_linear_terms(xs, None if same else ys) * scale
+            sx = np.array([hsic1_linear_terms([a])[0, 0] for a in xs]) * scale
+            sy = sx if same else np.array([hsic1_linear_terms([b])[0, 0] for b in ys]) * scale
         if self.cross_sum is None:
             self.cross_sum, self.self_x, self.self_y = c, sx, sy
         else:

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from .cka import MinibatchCKA
+from .cka import MinibatchCKA, minibatch_form, unbiased_grams
 from .validate import DegenerateInputError
 from .zoo import classify_source
 
@@ -78,10 +78,17 @@ def streamed_minibatch_cka(source_a: str, source_b: str = "", *, data: str = "de
                 raise DegenerateInputError(f"batch {k}: A gives {xs[0].shape[0]} rows and B {ys[0].shape[0]}")
         if xs[0].shape[0] < 4:
             break  # a trailing batch too small for the unbiased estimator
-        accs["AA"].update(xs, xs)
+        dims_a = [x.shape[1] for x in xs]
+        dims_b = [y.shape[1] for y in ys] if gen_b is not None else []
+        if minibatch_form(xs[0].shape[0], dims_a, dims_b or dims_a) == "gram":
+            gx = unbiased_grams(xs)  # shared by the three accumulators
+            gy = unbiased_grams(ys) if gen_b is not None else None
+        else:
+            gx = gy = None
+        accs["AA"].update(xs, xs, gx, gx)
         if gen_b is not None:
-            accs["AB"].update(xs, ys)
-            accs["BB"].update(ys, ys)
+            accs["AB"].update(xs, ys, gx, gy)
+            accs["BB"].update(ys, ys, gy, gy)
         n += xs[0].shape[0]
         k += 1
         if progress:
