@@ -19,7 +19,9 @@ import sys
 def register(subparsers) -> None:
     """Add the ``chern``, ``dataset`` and ``train`` subcommands."""
     p = subparsers.add_parser("chern", help="Chern number of a two-band model by the FHS method (JSON)")
-    p.add_argument("--model", default="haldane", choices=["haldane", "qwz", "bhz", "custom"])
+    p.add_argument("--model", default="haldane", choices=["haldane", "qwz", "bhz", "custom", "sampled"])
+    p.add_argument("--file", default="", help="sampled model: npz with 'hamiltonians' (N1,N2,d,d) or 'states'")
+    p.add_argument("--bands", default="", help="sampled Hamiltonians: comma-separated band indices (default lower half)")
     for name in ("t1", "t2", "phi", "m", "u", "M", "A", "B"):
         p.add_argument(f"--{name}", type=float, default=None, help=f"model parameter {name}")
     for comp in ("d0", "dx", "dy", "dz"):
@@ -71,14 +73,23 @@ def _chern(args: argparse.Namespace) -> int:
 
     from .jobs import ChernSpec, run_chern
 
-    names = {"haldane": ("t1", "t2", "phi", "m"), "qwz": ("u",), "bhz": ("M", "A", "B"), "custom": ()}[args.model]
+    names = {"haldane": ("t1", "t2", "phi", "m"), "qwz": ("u",), "bhz": ("M", "A", "B"), "custom": (),
+             "sampled": ()}[args.model]
     params = tuple((n, float(getattr(args, n))) for n in names if getattr(args, n) is not None)
     exprs = tuple((c, getattr(args, c)) for c in ("d0", "dx", "dy", "dz") if getattr(args, c) is not None)
     if args.model == "custom" and not exprs:
         print("error: --model custom needs at least one of --dx --dy --dz", file=sys.stderr)
         return 2
+    if args.model == "sampled" and not args.file:
+        print("error: --model sampled needs --file FILE.npz", file=sys.stderr)
+        return 2
+    try:
+        bands = tuple(int(b) for b in args.bands.split(",") if b.strip())
+    except ValueError:
+        print(f"error: --bands must be comma-separated integers, got {args.bands!r}", file=sys.stderr)
+        return 2
     spec = ChernSpec(model=args.model, params=params, expressions=exprs, grid=args.grid,
-                     convention=args.convention, refine=args.refine)
+                     convention=args.convention, refine=args.refine, array_path=args.file, bands=bands)
     try:
         out = _numpy_job(run_chern, spec, "chern")
     except JobError as exc:

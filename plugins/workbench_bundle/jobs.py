@@ -39,6 +39,34 @@ class ChernSpec:
     refine: bool = False
     max_grid: int = 1024
     spin: str = "up"
+    array_path: str = ""           # model "sampled": npz with "hamiltonians" (N1, N2, d, d) or "states"
+    bands: tuple[int, ...] = ()    # bands of sampled Hamiltonians (default: the lower half)
+
+
+def load_sampled(path: str, bands: tuple[int, ...] = ()) -> tuple[np.ndarray, np.ndarray | None]:
+    """States (and gaps) from a user's npz (loaded with allow_pickle=False): either
+    ``hamiltonians`` of shape (N1, N2, dim, dim) (Hermitian; the chosen bands, default the lower
+    half) or ``states`` of shape (N1, N2, dim) / (N1, N2, dim, nbands) on a periodic grid."""
+    from .core.models import states_from_hamiltonians
+    p = Path(path)
+    if not p.is_file():
+        raise JobError(f"sampled model file {path} does not exist")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except Exception as exc:  # noqa: BLE001 - corrupt or pickled content
+        raise JobError(f"cannot read {p.name} as an npz archive: {exc}") from None
+    try:
+        if "hamiltonians" in arrays:
+            return states_from_hamiltonians(arrays["hamiltonians"], list(bands) or None)
+        if "states" in arrays:
+            st = np.asarray(arrays["states"])
+            if st.ndim not in (3, 4) or not np.iscomplexobj(st) and st.dtype.kind not in "f":
+                raise ValueError(f"states must be (N1, N2, dim[, nbands]) numbers; got {st.shape} {st.dtype}")
+            return st.astype(complex), None
+    except ValueError as exc:
+        raise JobError(f"{p.name}: {exc}") from None
+    raise JobError(f"{p.name} has neither a 'hamiltonians' nor a 'states' array (found {sorted(arrays)})")
 
 
 def _model(spec) -> ModelSpec:
@@ -63,6 +91,14 @@ def run_chern(spec: ChernSpec, ctx: JobContext) -> dict:
     if spec.grid < 2 or spec.grid > 4096:
         raise JobError(f"grid must be between 2 and 4096, got {spec.grid}")
     ctx.progress(0.0, "FHS")
+    if spec.model == "sampled":
+        states, gaps = load_sampled(spec.array_path, spec.bands)
+        try:
+            res = fhs.chern_number(states, spec.convention, gaps)
+        except ValueError as exc:
+            raise JobError(str(exc)) from None
+        return {"model": "sampled", "file": spec.array_path, "bands": list(spec.bands) or "lower half",
+                **res.summary(), "note": "sampled arrays cannot be refined"}
     model = _model(spec)
     res = _chern_of(model, spec)
     out = {"model": spec.model, "params": model.param_dict(), **res.summary()}

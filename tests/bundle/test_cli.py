@@ -81,3 +81,23 @@ def test_shipped_checkpoints_load_and_predict():
         assert path.stat().st_size < 8_000_000
         pred = predict(model, ds.psi)
         assert pred.shape == (20,) and set(np.unique(pred)) <= {-2, -1, 0, 1, 2}
+
+
+def test_chern_of_sampled_hamiltonians(tmp_path):
+    # four-band block-diagonal QWZ(u=1) + QWZ(u=0.5): the two lower bands have C = -2 together
+    from workbench_bundle.core import models
+    n = 24
+    k1, k2 = models.k_grid(n)
+    h = np.zeros((n, n, 4, 4), dtype=complex)
+    for blk, u in enumerate((1.0, 0.5)):
+        _, dx, dy, dz = models.qwz_d(k1, k2, u)
+        s = slice(2 * blk, 2 * blk + 2)
+        h[:, :, s, s] = np.stack([np.stack([dz, dx - 1j * dy], -1), np.stack([dx + 1j * dy, -dz], -1)], -2)
+    h[:, :, 2:, 2:] += 0.01 * np.eye(2)      # lift the degeneracy of the energies only
+    np.savez(tmp_path / "h.npz", hamiltonians=h)
+    p = run_cli("chern", "--model", "sampled", "--file", str(tmp_path / "h.npz"))
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["chern"] == -2
+    np.savez(tmp_path / "bad.npz", other=np.zeros(3))
+    p = run_cli("chern", "--model", "sampled", "--file", str(tmp_path / "bad.npz"))
+    assert p.returncode == 2 and "neither" in p.stderr
