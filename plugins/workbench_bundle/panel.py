@@ -57,6 +57,10 @@ class BundlePanel(Panel):
         self.checkpoint = ""
         self.phase: jobs.PhaseDiagramResult | None = None
         self._sliders: dict[str, tuple[QSlider, QLabel, float, float]] = {}
+        self._phase_timer = QTimer(self)
+        self._phase_timer.setSingleShot(True)
+        self._phase_timer.setInterval(500)
+        self._phase_timer.timeout.connect(self._compute_phase)
         self._build()
 
     # ------------------------------------------------------------------------------ layout
@@ -239,6 +243,8 @@ class BundlePanel(Panel):
         lab.setText(f"{v:.3f}")
         self.viewing_sample = None
         self.request_view()
+        if self.model == "haldane" and name in ("t1", "t2"):
+            self._phase_timer.start()          # the phase diagram depends on t2 / t1 only
 
     def set_params(self, model: str, **values: float) -> None:
         """Programmatic parameter change (phase diagram clicks, sessions, tests)."""
@@ -521,6 +527,8 @@ class BundlePanel(Panel):
         path = state.get("dataset_path", "")
         if path and Path(path).is_file():
             self.load_dataset(path)
+        elif path:
+            self.shell.log(f"dataset {path} of the session is missing; the browser stays empty", "warning", "bundle")
         self.checkpoint = state.get("checkpoint", "")
 
     # ------------------------------------------------------------------------------ figures
