@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 from workbench.gui.figures import FigureSource
 from workbench.gui.panel import Panel
 
+from .core.data import dataset_names
 from .core.subspace import KINDS
-from .core.zoo import DEFAULT_MODEL, ModelRef, model_names
+from .core.zoo import DEFAULT_MODEL, ModelRef, model_names, zoo_entry
 from .jobs import TARGET_MODES, AttackSpec, SweepSpec, run_attack, run_sweep_job
 from .ui.attack_grid import AttackGrid
 from .ui.sweep_plots import SweepPlots
@@ -29,7 +30,6 @@ from .ui.sweep_plots import SweepPlots
 STATE_VERSION = 1
 SOURCES = ("zoo", "torchscript", "state_dict")
 ARCHS = ("linear", "mlp", "cnn")
-DATASETS = ("digits", "shapes")
 
 
 def _parse_list(text: str, cast, what: str) -> tuple:
@@ -79,7 +79,7 @@ class AdversarialPanel(Panel):
         self.arch = QComboBox()
         self.arch.addItems(ARCHS)
         self.dataset = QComboBox()
-        self.dataset.addItems(DATASETS)
+        self.dataset.addItems(dataset_names())
         self.n = QSpinBox()
         self.n.setRange(1, 100000)
         self.n.setValue(150)
@@ -199,7 +199,9 @@ class AdversarialPanel(Panel):
         outer.setContentsMargins(2, 2, 2, 2)
         outer.addWidget(split)
         self.source.currentTextChanged.connect(self._source_changed)
+        self.model.currentTextChanged.connect(self._model_changed)
         self._source_changed(self.source.currentText())
+        self._model_changed(self.model.currentText())
         self.setMinimumSize(400, 300)
 
     def _source_changed(self, source: str) -> None:
@@ -208,6 +210,11 @@ class AdversarialPanel(Panel):
         self.path.setEnabled(not zoo)
         self.dataset.setEnabled(not zoo)
         self.arch.setEnabled(source == "state_dict")
+
+    def _model_changed(self, name: str) -> None:
+        """Show the zoo model's dataset (the dataset box matters only for user files)."""
+        if self.source.currentText() == "zoo" and name in model_names():
+            self.dataset.setCurrentText(zoo_entry(name).dataset)
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Model file", "", "Models (*.pt *.pth *.safetensors);;All files (*)")
@@ -318,7 +325,7 @@ class AdversarialPanel(Panel):
         super().validate_state(state)
         if state.get("version", STATE_VERSION) != STATE_VERSION:
             raise ValueError(f"adversarial: unsupported state version {state.get('version')!r}")
-        choices = {"source": SOURCES, "arch": ARCHS, "dataset": DATASETS, "target": TARGET_MODES, "kind": KINDS,
+        choices = {"source": SOURCES, "arch": ARCHS, "dataset": tuple(dataset_names()), "target": TARGET_MODES, "kind": KINDS,
                    "model": tuple(model_names())}
         for key, allowed in choices.items():
             if key in state and state[key] not in allowed:
