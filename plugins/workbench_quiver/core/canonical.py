@@ -57,23 +57,22 @@ def _entries_u64(x: np.ndarray) -> np.ndarray:
 def refine_colours(x: np.ndarray, colours: np.ndarray, rounds: int | None = None) -> np.ndarray:
     """Colour refinement of a batch ``x`` (L, N, N) starting from ``colours`` (L, N) uint64.
 
-    c'(v) = mix(c(v) K1 + sum_u [b_vu != 0] mix(c(u) K2 + b_vu)) with the top bit of c(v)
-    kept (frozen flag).  Runs ``rounds`` rounds, or until the number of distinct colours of
-    every quiver stops growing when ``rounds`` is None.
+    c'(v) = mix(c(v) K1 + sum_u h(c(u), b_vu)) over all u (non-neighbours contribute
+    h(c(u), 0), which is just as isomorphism-invariant), keeping the top bit of c(v) (frozen
+    flag).  Runs ``rounds`` rounds, or until the number of distinct colours of every quiver
+    stops growing when ``rounds`` is None.
     """
     with np.errstate(over="ignore"):
-        nz = x != 0
-        ent = _entries_u64(x)
+        ent = _entries_u64(x) * _K1
         c = colours
         n = x.shape[1]
         prev = None
         max_rounds = rounds if rounds is not None else n
         for _ in range(max_rounds):
-            t = _mix(c[:, None, :] * _K2 + ent)
-            t = np.where(nz, t, np.uint64(0))
+            t = (c[:, None, :] ^ ent) * _K2
+            t ^= t >> np.uint64(29)
             s = t.sum(axis=2, dtype=np.uint64)
-            new = (_mix(c * _K1 + s) & _LOW) | (c & _TOP)
-            c = new
+            c = (_mix(c * _K1 + s) & _LOW) | (c & _TOP)
             if rounds is None:
                 cnt = _distinct_counts(c)
                 if prev is not None and np.array_equal(cnt, prev):
@@ -97,8 +96,8 @@ def initial_colours(x: np.ndarray, n_mutable: int) -> np.ndarray:
 
 def _permute(x: np.ndarray, perm: np.ndarray) -> np.ndarray:
     """x[g][perm[g]][:, perm[g]] for a batch."""
-    rows = np.take_along_axis(x, perm[:, :, None], axis=1)
-    return np.take_along_axis(rows, perm[:, None, :], axis=2)
+    g = np.arange(len(perm))[:, None, None]
+    return x[g, perm[:, :, None], perm[:, None, :]]
 
 
 def _to_bytes(mat: np.ndarray, n_mutable: int) -> bytes:
@@ -120,11 +119,13 @@ def _twin_free_ties(sorted_mat: np.ndarray, sorted_col: np.ndarray) -> np.ndarra
     return ~np.any(ties & ~same, axis=1)
 
 
-def canonical_batch(x: np.ndarray, n_mutable: int, rounds: int = 3) -> tuple[list[bytes], np.ndarray]:
+def canonical_batch(x: np.ndarray, n_mutable: int, rounds: int = 3,
+                    cache: dict | None = None) -> tuple[list[bytes], np.ndarray]:
     """Canonical forms of a batch of square skew-symmetric matrices (L, N, N).
 
     Returns (list of canonical bytes, array (L, N) of canonical orderings: position p of the
-    canonical form holds original vertex perm[g, p]).
+    canonical form holds original vertex perm[g, p]).  ``cache`` (a dict kept by the caller,
+    e.g. for one enumeration) remembers slow-path results by colour-sorted matrix.
     """
     L, N = x.shape[:2]
     if L == 0:
@@ -148,9 +149,19 @@ def canonical_batch(x: np.ndarray, n_mutable: int, rounds: int = 3) -> tuple[lis
         for g in np.nonzero(fast)[0]:
             keys[g] = _to_bytes(pm[g], n_mutable)
     for g in np.nonzero(~fast)[0]:
-        key, p = _canonical_slow(x[g], col[g], n_mutable)
+        ck = None
+        if cache is not None and x.dtype != object:
+            ck = pm[g].tobytes() + scol[g].tobytes()
+            hit = cache.get(ck)
+            if hit is not None:
+                keys[g] = hit[0]
+                perm[g] = perm[g][hit[1]]
+                continue
+        key, q = _canonical_slow(pm[g], scol[g], n_mutable)
         keys[g] = key
-        perm[g] = p
+        perm[g] = perm[g][q]
+        if ck is not None:
+            cache[ck] = (key, q)
     return keys, perm
 
 

@@ -46,7 +46,8 @@ class MutationClass:
 
     def b(self, i: int) -> np.ndarray:
         """Member ``i`` as an ``(n+m) x n`` exchange matrix."""
-        return self.members[i][:, : self.n_mutable].copy()
+        m = self.members[i][:, : self.n_mutable]
+        return m.copy() if m.dtype == object else m.astype(np.int64)
 
     def matrices(self) -> list[np.ndarray]:
         return [self.b(i) for i in range(len(self))]
@@ -71,9 +72,9 @@ class MutationClass:
         return max((int(np.abs(m).max()) if m.size else 0) for m in self.members) if self.members else 0
 
 
-def _keys_for(y: np.ndarray, n: int, connected: bool) -> list[bytes]:
+def _keys_for(y: np.ndarray, n: int, connected: bool, cache: dict | None = None) -> list[bytes]:
     if connected:
-        return canonical_batch(y, n)[0]
+        return canonical_batch(y, n, cache=cache)[0]
     return [canonical_form(m[:, :n]) for m in y]
 
 
@@ -106,6 +107,7 @@ def mutation_class(b: np.ndarray, max_depth: int | None = None,
     mc.via.append(-1)
     mc.depth.append(0)
     seen = {key0: 0}
+    slow_cache: dict = {}
     frontier = [0]
     d = 0
     last = time.monotonic()
@@ -115,8 +117,14 @@ def mutation_class(b: np.ndarray, max_depth: int | None = None,
             mc.stopped = f"max_depth={max_depth}"
             break
         x = np.stack([mc.members[i] for i in frontier])
-        if x.dtype != object and x.size and int(np.abs(x).max()) > SAFE_ABS:
-            x = x.astype(object)
+        if x.dtype != object and x.size:
+            mx = int(np.abs(x).max())
+            if mx > SAFE_ABS:
+                x = x.astype(object)
+            elif mx <= 8:
+                x = x.astype(np.int8)  # |b| <= 8 keeps every mutated entry within int8
+            else:
+                x = x.astype(np.int64)
         via_f = np.array([mc.via[i] for i in frontier])
         new_frontier: list[int] = []
         chunk = 4096
@@ -130,7 +138,7 @@ def mutation_class(b: np.ndarray, max_depth: int | None = None,
                     return mc
                 sel = idx[c0:c0 + chunk]
                 y = mutate_batch(x[sel], k, n)
-                keys = _keys_for(y, n, connected)
+                keys = _keys_for(y, n, connected, slow_cache)
                 for j, key in enumerate(keys):
                     if key not in seen:
                         seen[key] = len(mc.members)
