@@ -33,7 +33,7 @@ from workbench_repsim.core.corpus import encode, generate_text, windows
 from workbench_repsim.core.data import EVAL_TEXT_SEED, digits_split
 from workbench_repsim.core.lmc import lmc_curve
 from workbench_repsim.core.matching import basis_correlation
-from workbench_repsim.core.models import DigitsMLP, TinyLM, build_model, n_params
+from workbench_repsim.core.models import DigitsMLP, build_model, n_params
 from workbench_repsim.core.rotation import rotation_test
 from workbench_repsim.core.stitching import lm_task, stitch_both
 from workbench_repsim.core.training import eval_classifier, eval_lm, train_lm, train_mlp

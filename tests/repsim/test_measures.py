@@ -233,7 +233,6 @@ def test_minibatch_gram_and_feature_forms_agree():
         g.update(xs, ys, unbiased_grams(xs), unbiased_grams(ys))
         f.update(xs, ys)  # chooses by cost; force the feature form below
     from workbench_repsim.core.cka import hsic1_linear_terms
-    n = 64
     ref = hsic1_linear_terms(xs, ys) / np.sqrt(np.outer(np.diag(hsic1_linear_terms(xs)), np.diag(hsic1_linear_terms(ys))))
     assert np.allclose(g.value(), ref, atol=1e-9)
     assert np.allclose(f.value(), ref, atol=1e-9)

@@ -19,7 +19,7 @@ All values are dimensionless in [0, 1] (the debiased estimator can be slightly n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -221,7 +221,6 @@ class MinibatchCKA:
     self_x: np.ndarray | None = None
     self_y: np.ndarray | None = None
     batches: int = 0
-    _weights: list[float] = field(default_factory=list)
 
     @staticmethod
     def _check(xs: list[np.ndarray], n: int, batch: int) -> None:

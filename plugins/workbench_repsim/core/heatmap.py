@@ -27,7 +27,7 @@ from .cka import LinearStats, cka_from_stats
 from .linalg import frob2, row_sq_norms
 from .measures import get_measure
 from .procrustes import nuclear_from_cross
-from .validate import DegenerateInputError, as_matrix, centre, check_finite, check_not_constant, check_samples
+from .validate import DegenerateInputError, as_matrix, check_finite, check_not_constant, check_samples
 
 SHARED = ("cka", "cka-debiased", "procrustes", "procrustes-angular")
 #: bytes of B-layers concatenated into one block for a batched product
