@@ -160,3 +160,24 @@ def test_interacting_dtilde_beyond_the_tables_is_found_by_search():
             if hits >= 5:
                 break
     assert hits >= 1
+
+
+def test_shipped_tables_match_this_canonical_form():
+    import json
+
+    from workbench_quiver.core.tables import _resource_dir, canonical_fingerprint, load_tables
+
+    tables = load_tables()
+    prov = json.loads((_resource_dir() / "type_tables.json").read_text())
+    assert prov["canonical_fingerprint"] == canonical_fingerprint()
+    stored = Counter(tables.values())
+    for label, entry in prov["classes"].items():
+        assert stored[label] == entry["stored"], label
+    assert stored["E8^(1,1)"] == 5739 and stored["X6"] == 5
+
+
+def test_mutation_finite_but_unlisted_is_unknown():
+    # the once-punctured torus (Markov quiver): every arrow double, mutation-finite, not in our list
+    markov = np.array([[0, 2, -2], [-2, 0, 2], [2, -2, 0]])
+    r = identify(markov)
+    assert r.label == "unknown" and r.finite_mutation is True

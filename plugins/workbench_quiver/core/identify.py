@@ -224,7 +224,7 @@ def _bounded_enumeration(s: np.ndarray, limit: int) -> tuple[str, list[int] | No
 
 
 def identify_connected(s: np.ndarray, glob: list[int] | None = None, seed: int = 0,
-                       enumeration_limit: int = 20000) -> TypeResult:
+                       enumeration_limit: int = 5000) -> TypeResult:
     """Identify a connected quiver given by its square skew-symmetric matrix (no frozen)."""
     n = s.shape[0]
     glob = list(range(n)) if glob is None else list(glob)
@@ -303,7 +303,7 @@ def _infinite(s: np.ndarray, cert: list[int], glob: list[int]) -> TypeResult:
                       seq, "certificate", len(glob))
 
 
-def identify(b: Any, seed: int = 0, enumeration_limit: int = 20000) -> TypeResult:
+def identify(b: Any, seed: int = 0, enumeration_limit: int = 5000) -> TypeResult:
     """Mutation type of the quiver with exchange matrix ``b`` (frozen rows are ignored)."""
     b = validate_b(b)
     n = b.shape[1]

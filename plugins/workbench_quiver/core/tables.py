@@ -53,15 +53,37 @@ def key_to_upper(key: bytes) -> tuple[int, bytes] | None:
     return n_mut, (mat[iu].astype(np.int16) + 2).astype(np.uint8).tobytes()
 
 
+def canonical_fingerprint() -> str:
+    """Canonical keys of a few fixed quivers: the tables are only valid for the canonical-form
+    function that built them, so the fingerprint is stored with them and checked on load."""
+    import hashlib
+
+    from .canonical import canonical_form
+    from .standard import standard_quiver
+
+    h = hashlib.sha256()
+    for label in ("E~8", "D~6", "X7", "E7^(1,1)"):
+        h.update(canonical_form(standard_quiver(label)))
+    return h.hexdigest()[:16]
+
+
 @lru_cache(maxsize=1)
 def load_tables() -> dict[tuple[int, bytes], str]:
-    """Map (n, upper-triangle bytes) -> label for every stored member."""
+    """Map (n, upper-triangle bytes) -> label for every stored member.
+
+    Raises RuntimeError when the tables were built by another canonical-form function."""
     path = _resource_dir() / TABLE_FILE
     out: dict[tuple[int, bytes], str] = {}
     if not path.exists():
         return out
     with np.load(path, allow_pickle=False) as z:
+        stored = str(z["fingerprint"]) if "fingerprint" in z.files else ""
+        if stored != canonical_fingerprint():
+            raise RuntimeError(f"{path} was built with a different canonical form; rebuild it with "
+                               "'python -m workbench_quiver.core.tables'")
         for name in z.files:
+            if name == "fingerprint":
+                continue
             arr = z[name]
             label = name.replace("__", "^").replace("_t_", "~").replace("_c_", ",").replace("_l_", "(").replace("_r_", ")")
             n = int(round((1 + np.sqrt(1 + 8 * arr.shape[1])) / 2)) if arr.ndim == 2 and arr.shape[1] else 0
@@ -109,7 +131,9 @@ def build_tables(out_dir: Path | None = None, verbose: bool = True) -> dict:
         if verbose:
             print(label, len(mc), "stored", len(rows), flush=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out_dir / TABLE_FILE, **arrays)
+    fp = canonical_fingerprint()
+    prov["canonical_fingerprint"] = fp
+    np.savez_compressed(out_dir / TABLE_FILE, fingerprint=np.array(fp), **arrays)
     (out_dir / "type_tables.json").write_text(json.dumps(prov, indent=1))
     load_tables.cache_clear()
     return prov
