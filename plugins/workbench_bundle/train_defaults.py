@@ -12,7 +12,6 @@ import argparse
 import sys
 import time
 
-import numpy as np
 import torch
 
 from workbench_bundle.core.haldane_bundle import generate_dataset

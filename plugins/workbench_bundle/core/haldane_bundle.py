@@ -218,20 +218,17 @@ def _signed_preimages(coef_p: np.ndarray, coef_s: np.ndarray, n: int, scale: np.
     """For each sample: the sum of windings of P at its zeros where S < 0, on an offset n x n grid.
 
     coef_p: (B, 9, 9) coefficients of P; coef_s: (B, 9, 9) coefficients of the real S (as a full
-    complex trig polynomial).  Cells with a non-zero winding contain zeros of P.  The sign of S
-    at such a zero is read from the cell's corners when they agree with a margin (|S| at every
-    corner at least half the spread of the corner values, so S keeps its sign in the cell);
-    otherwise the zero is refined by Newton's method and S evaluated there exactly.
+    complex trig polynomial).  Cells with a non-zero winding contain zeros of P.  Each zero is
+    refined by Newton's method on the analytic P and checked (converged, stayed near its cell,
+    winding = sign det DP); S is evaluated there exactly.
     Returns (value, status): status 0 = ok, 1 = unresolved on this grid (retry finer),
     2 = degenerate (P and S vanish together)."""
     b = coef_p.shape[0]
     e = _offset_table(n, np.complex64)
     et = np.ascontiguousarray(e.T)
-    both = np.concatenate([coef_p, coef_s]).astype(np.complex64)
-    vals = (np.matmul(e, both).reshape(-1, D) @ et).reshape(2 * b, n, n)
-    pv, sv = vals[:b], vals[b:].real
+    pv = (np.matmul(e, coef_p.astype(np.complex64)).reshape(-1, D) @ et).reshape(b, n, n)
     w = _cell_windings(pv)
-    del vals, pv
+    del pv
     counts = np.count_nonzero(w.reshape(b, -1), axis=1)
     status = np.zeros(b, dtype=np.int64)
     status[counts > MAX_ZEROS] = 1        # more than Bernstein's bound: non-isolated zeros
@@ -289,9 +286,9 @@ def chern_labels(coef_f: np.ndarray, coef_g: np.ndarray, grid: int = 64, max_gri
 
     Zeros are located by the winding of the phase around every cell of an n x n grid offset by an
     irrational fraction of a cell (integer coefficients put zeros at rational points, which must
-    not sit on grid nodes); the sign of the other function at each zero is exact (read from the
-    cell corners with a margin, else after Newton refinement of the zero on the analytic
-    polynomial).  Checks: windings +-1, summing to 0 over the torus, Newton converged; a sample
+    not sit on grid nodes); each zero is refined by Newton's method on the analytic polynomial
+    and the other function is evaluated there exactly.  Checks: windings +-1 equal to
+    sign det DF, summing to 0 over the torus, Newton converged, zeros distinct; a sample
     failing one (or whose two counts disagree) is redone on a grid twice as fine, up to
     ``max_grid``.  Rejected (ok False): F or G identically zero, F and G vanishing together
     (psi = 0), or unresolved at ``max_grid`` (non-isolated or multiple zeros).

@@ -9,7 +9,6 @@ import vispy
 vispy.use(app="pyside6")
 
 from vispy import scene  # noqa: E402
-from vispy.geometry import MeshData  # noqa: E402
 from vispy.gloo import Texture2D  # noqa: E402
 from vispy.visuals.filters import TextureFilter  # noqa: E402
 
