@@ -193,13 +193,35 @@ def _all_mutations(cur: np.ndarray) -> np.ndarray:
     return out
 
 
+def _core_vertices(s: np.ndarray) -> list[int]:
+    """Vertices of the blocks that are neither simple arrows nor oriented simple triangles
+    (where two punctures interact), plus vertices lying in three or more blocks."""
+    from .blocks import adjacency_lists, biconnected_components
+
+    adj = adjacency_lists(s)
+    out: set[int] = set()
+    count = [0] * len(adj)
+    for bl in biconnected_components(adj):
+        for v in bl:
+            count[v] += 1
+        if len(bl) == 2 and abs(s[bl[0], bl[1]]) == 1:
+            continue
+        if len(bl) == 3 and abs(s[bl[0], bl[1]]) == 1 and s[bl[0], bl[1]] == s[bl[1], bl[2]] == s[bl[2], bl[0]]:
+            continue
+        out.update(bl)
+    out.update(v for v in range(len(adj)) if count[v] >= 3)
+    return sorted(out)
+
+
 def _search_dtilde(s: np.ndarray, rng: np.random.Generator, steps: int) -> tuple[Structure, list[int]] | None:
-    """Seeded random mutation walk to a member recognised structurally as D~."""
+    """Seeded random mutation walk, restricted to the non-type-A core (where the punctures
+    interact), to a member that the structural criterion recognises as D~."""
     n = s.shape[0]
     cur = s.astype(np.int64)
     path: list[int] = []
     for _ in range(steps):
-        k = int(rng.integers(n))
+        core = _core_vertices(cur)
+        k = int(rng.choice(core)) if core else int(rng.integers(n))
         cur = mutate(cur, k)
         path.append(k)
         if np.abs(cur).max() > 2:
@@ -268,7 +290,7 @@ def identify_connected(s: np.ndarray, glob: list[int] | None = None, seed: int =
     rng = np.random.default_rng(seed)
     if n > 11:
         for _ in range(8):
-            found = _search_dtilde(s, rng, steps=4 * n)
+            found = _search_dtilde(s, rng, steps=60 + n)
             if found is not None:
                 return _from_structure(found[0], glob, "search", found[1])
     cert = find_infinite_certificate(s, rng)
