@@ -143,6 +143,9 @@ def find_infinite_certificate(s: np.ndarray, rng: np.random.Generator, steps: in
     n = s.shape[0]
     if n < 3:
         return None
+    short = _shallow_certificate(s)
+    if short is not None:
+        return short
     for _ in range(restarts):
         cur = s.astype(np.int64)
         path: list[int] = []
@@ -178,6 +181,32 @@ def find_infinite_certificate(s: np.ndarray, rng: np.random.Generator, steps: in
         last = k
         if np.abs(cur).max() >= 3:
             return path
+    return None
+
+
+def _shallow_certificate(s: np.ndarray, budget: int = 40_000) -> list[int] | None:
+    """Shortest certificate of length <= 3 (or <= 2 when n^3 exceeds ``budget``), by
+    breadth-first search over mutation sequences (no vertex twice in a row)."""
+    n = s.shape[0]
+    level = s.astype(np.int64)[None]
+    paths: list[list[int]] = [[]]
+    max_depth = 3 if n ** 3 <= budget else 2
+    for _ in range(max_depth):
+        if len(level) * n > budget:
+            return None
+        nxt, npaths = [], []
+        for k in range(n):
+            keep = [i for i, p in enumerate(paths) if not p or p[-1] != k]
+            if not keep:
+                continue
+            y = mutate_batch(level[keep], k)
+            hit = np.flatnonzero(np.abs(y).reshape(len(keep), -1).max(axis=1) >= 3)
+            if len(hit):
+                return paths[keep[int(hit[0])]] + [k]
+            nxt.append(y)
+            npaths += [paths[i] + [k] for i in keep]
+        level = np.concatenate(nxt)
+        paths = npaths
     return None
 
 
