@@ -145,7 +145,8 @@ def bench_torch_cka(a, b, ours, ours_matrix):
 
 def bench_repsim(a, b, ref, ours):
     if importlib.util.find_spec("repsim") is None:
-        print("repsim: skipped (not installed: it is a C++/pybind11 source distribution that must be built locally)")
+        print("repsim: skipped (not installed: PyPI has only a C++/pybind11 source distribution (scikit-build-core, "
+              "CMake); its build did not finish within 10 minutes on the shared 2-core machine)")
         return
     import repsim
 
