@@ -28,6 +28,9 @@ from torch_geometric.nn import MessagePassing, global_max_pool, global_mean_pool
 from . import FAMILIES
 
 
+POOLINGS = {"meanmax": 2, "meanmaxsum": 3, "sum": 1, "mean": 1}
+
+
 class DirGINEConv(MessagePassing):
     """One directed GINE layer; see the module docstring for the formula."""
 
@@ -56,7 +59,7 @@ class ModelConfig:
     edge_dim: int = 4
     hidden: int = 32
     layers: int = 4
-    pooling: str = "meanmax"   # "meanmax" | "sum" | "mean"
+    pooling: str = "meanmax"   # "meanmax" | "meanmaxsum" | "sum" | "mean"
     n_classes: int = len(FAMILIES)
     feature_set: str = "blocks"
 
@@ -74,14 +77,14 @@ class DirGINE(nn.Module):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
-        if config.pooling not in ("meanmax", "sum", "mean"):
+        if config.pooling not in POOLINGS:
             raise ValueError(f"unknown pooling {config.pooling!r}")
         self.config = config
         h = config.hidden
         self.inp = nn.Linear(config.in_dim, h)
         self.convs = nn.ModuleList([DirGINEConv(h, config.edge_dim) for _ in range(config.layers)])
         self.norms = nn.ModuleList([nn.LayerNorm(h) for _ in range(config.layers)])
-        width = h * config.layers * (2 if config.pooling == "meanmax" else 1)
+        width = h * config.layers * POOLINGS[config.pooling]
         self.head = nn.Sequential(nn.Linear(width, h), nn.ReLU(), nn.Linear(h, config.n_classes))
 
     def node_states(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor) -> list[torch.Tensor]:
@@ -96,6 +99,8 @@ class DirGINE(nn.Module):
     def pool(self, h: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
         if self.config.pooling == "meanmax":
             return torch.cat([global_mean_pool(h, batch), global_max_pool(h, batch)], dim=-1)
+        if self.config.pooling == "meanmaxsum":
+            return torch.cat([global_mean_pool(h, batch), global_max_pool(h, batch), global_add_pool(h, batch)], dim=-1)
         if self.config.pooling == "sum":
             return global_add_pool(h, batch)
         return global_mean_pool(h, batch)
