@@ -49,6 +49,7 @@ class TorusCanvas:
         self.markers = scene.visuals.Markers(parent=self.view.scene)
         self.markers.set_gl_state("translucent", depth_test=True)
         self.labels = scene.visuals.Text("", parent=self.view.scene, color="black", font_size=9)
+        self.labels.set_gl_state("translucent", depth_test=True)
         self.arrows = scene.visuals.Line(parent=self.view.scene, connect="segments", color=(0.1, 0.1, 0.1, 1.0),
                                          width=1.5)
         self.arrows.visible = False
