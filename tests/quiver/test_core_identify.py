@@ -182,3 +182,15 @@ def test_mutation_finite_but_unlisted_is_unknown():
     markov = np.array([[0, 2, -2], [-2, 0, 2], [2, -2, 0]])
     r = identify(markov)
     assert r.label == "unknown" and r.finite_mutation is True
+
+
+def test_component_evidence_uses_the_quivers_own_vertex_numbers():
+    a = mutate_sequence(standard_quiver("A~3,2"), [1, 3])
+    b = np.zeros((8, 8), dtype=np.int64)
+    b[3:, 3:] = a
+    b[0, 1], b[1, 0], b[1, 2], b[2, 1] = 1, -1, 1, -1
+    r = identify(b)
+    assert r.label == "A~3,2 x A3"
+    c = next(x for x in r.components if x.family == "A~")
+    assert (c.evidence["p"], c.evidence["q"]) == (3, 2)
+    assert set(c.evidence["cycle"]) <= set(range(3, 8)) and set(c.evidence["highlight_vertices"]) <= set(range(3, 8))

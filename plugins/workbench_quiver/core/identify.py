@@ -118,9 +118,20 @@ def _from_structure(st: Structure, glob: list[int], method: str = "structure", p
     return TypeResult(st.label, st.family, True, ev, None, method, len(glob))
 
 
+_NOT_VERTICES = {"p", "q", "forward", "spike_arrow_index", "oriented"}
+
+
 def _globalise(obj: Any, g) -> Any:
+    """Map the vertex indices inside a core's detail to the quiver's own numbering."""
     if isinstance(obj, dict):
-        return {(g(k) if isinstance(k, (int, np.integer)) else k): _globalise(v, g) for k, v in obj.items()}
+        out = {}
+        for k, v in obj.items():
+            if k in _NOT_VERTICES:
+                out[k] = {g(kk): int(vv) for kk, vv in v.items()} if k == "spike_arrow_index" else \
+                    ([bool(x) for x in v] if isinstance(v, list) else (v if isinstance(v, bool) else int(v)))
+            else:
+                out[g(k) if isinstance(k, (int, np.integer)) else k] = _globalise(v, g)
+        return out
     if isinstance(obj, list):
         return [_globalise(v, g) if not isinstance(v, (bool, np.bool_)) else bool(v) for v in obj]
     if isinstance(obj, (bool, np.bool_)):
