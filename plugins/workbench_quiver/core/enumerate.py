@@ -127,7 +127,7 @@ def mutation_class(b: np.ndarray, max_depth: int | None = None,
                 x = x.astype(np.int64)
         via_f = np.array([mc.via[i] for i in frontier])
         new_frontier: list[int] = []
-        chunk = 4096
+        chunk = max(64, 400_000 // max(N * N, 1))  # keeps Cancel checks well under 0.5 s
         for k in range(n):
             idx = np.nonzero(via_f != k)[0]
             for c0 in range(0, len(idx), chunk):
