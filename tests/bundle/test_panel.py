@@ -115,3 +115,19 @@ def test_session_roundtrip_and_dataset_browser(make_panel, qtbot, tmp_path):
     assert panel2.model == "qwz" and panel2.current_view.chern == -1
     with pytest.raises(ValueError):
         panel2.validate_state({"model": "nonsense"})
+
+
+def test_train_from_panel(make_panel, qtbot, tmp_path, standalone_shell):
+    # torch training in the GUI process after the vispy GL context exists (triton/LLVM guard)
+    from workbench_bundle.core.haldane_bundle import generate_dataset, save_dataset
+    path = save_dataset(generate_dataset(20, grid=32, seed=6), tmp_path / "d.npz")
+    panel = make_panel("bundle")
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None, timeout=60000)
+    panel.load_dataset(str(path))
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.dataset is not None, timeout=30000)
+    panel.arch_combo.setCurrentText("flux")
+    panel.epochs_spin.setValue(1)
+    panel._train()
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.predictions is not None, timeout=120000)
+    assert panel.checkpoint.endswith("flux.safetensors") and standalone_shell.errors == []
+    assert "accuracy" in panel.ds_info.text()
