@@ -106,11 +106,11 @@ def train_classifier(psi_train: np.ndarray, y_train: np.ndarray, psi_test: np.nd
             opt.zero_grad()
             loss.backward()
             opt.step()
-            loss_sum += float(loss.detach()) * len(idx)
+            loss_sum += loss.item() * len(idx)
             correct += int((logits.argmax(1) == y).sum())
             step += 1
             if progress is not None:
-                progress(step / total, f"{cfg.arch} epoch {epoch + 1}/{cfg.epochs} loss {float(loss):.3f}")
+                progress(step / total, f"{cfg.arch} epoch {epoch + 1}/{cfg.epochs} loss {loss.item():.3f}")
         test_acc = float(np.mean(predict(model, psi_test, device=cfg.device) == y_test)) if len(y_test) else float("nan")
         history.append({"epoch": epoch + 1, "loss": loss_sum / n, "train_accuracy": correct / n, "test_accuracy": test_acc})
     pred = predict(model, psi_test, device=cfg.device) if len(y_test) else np.zeros(0, dtype=np.int64)
