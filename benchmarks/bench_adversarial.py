@@ -7,6 +7,9 @@
    iterate); torchattacks is timed with the one forward pass that judges its output
    ("torchattacks+eval", the anchor of the ratio) and bare.  The default with per-sample early
    stop is printed too.  Target: ratio ours/torchattacks >= 1.
+Timing: on CPU the process CPU time of each call (the machine is shared), on CUDA
+synchronised wall time; best of ``--repeats`` interleaved repeats.
+
 2. Cost of the subspace restriction: time of a subspace attack (pixels, patch, channels,
    orthonormal) over the full-space attack in the same run, same steps, no early stop.
    Target: <= 1.10 (at most 10% extra).
@@ -23,14 +26,18 @@ import time
 import torch
 
 
-def _once(fn) -> float:
-    if torch.cuda.is_available():
+def _once(fn, cuda: bool = False) -> float:
+    """Seconds of one call: wall clock on CUDA (synchronised); on CPU the process's CPU time,
+    which other processes sharing the cores disturb far less than wall time (1 thread)."""
+    if cuda:
         torch.cuda.synchronize()
-    t0 = time.perf_counter()
+        t0 = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        return time.perf_counter() - t0
+    t0 = time.process_time()
     fn()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    return time.perf_counter() - t0
+    return time.process_time() - t0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             times = {k: [] for k in runs}
             for _ in range(args.repeats):
                 for k, fn in runs.items():
-                    times[k].append(_once(fn))
+                    times[k].append(_once(fn, dev.startswith("cuda")))
             med = {k: min(v) for k, v in times.items()}  # min: least disturbed by other processes
             pl = "inf" if math.isinf(p) else "2"
             for k, t in med.items():
@@ -117,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             times = {k: [] for k in runs}
             for _ in range(args.repeats):
                 for k, fn in runs.items():
-                    times[k].append(_once(fn))
+                    times[k].append(_once(fn, dev.startswith("cuda")))
             med = {k: min(v) for k, v in times.items()}  # min: least disturbed by other processes
             for k in subs:
                 r = med[k] / med["full"]
