@@ -17,7 +17,6 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 
@@ -54,27 +53,43 @@ def resolve_device(requested: str = "auto", preference: str = "auto") -> str:
     raise JobError(f"unknown device {choice!r}: use auto, cpu or cuda")
 
 
-@dataclass
 class JobContext:
     """What a running job may use.  Thread-safe to call from the job's thread.
 
     Callbacks are optional; the GUI runner wires them to Qt signals, the CLI to a terminal
     progress bar.  Progress callbacks are throttled to ``min_interval`` seconds (the final
     ``progress(1.0)`` always goes through).
+
+    ``device`` is the torch device string.  Pass it fixed (``device="cpu"``), or leave it out and
+    give ``device_request`` (the spec's ``"auto" | "cpu" | "cuda"``) and ``device_preference``
+    (the user's): it is then resolved on first use, so jobs that never touch torch never import it.
     """
 
-    device: str = "cpu"
-    on_progress: Callable[[float, str], None] | None = None
-    on_partial: Callable[[Any], None] | None = None
-    on_log: Callable[[str], None] | None = None
-    cancel_event: threading.Event = field(default_factory=threading.Event)
-    min_interval: float = 0.05
-    _last_progress: float = field(default=0.0, repr=False)
-    fraction: float = field(default=0.0, repr=False)
-    message: str = field(default="", repr=False)
+    def __init__(self, device: str | None = None, on_progress: Callable[[float, str], None] | None = None,
+                 on_partial: Callable[[Any], None] | None = None, on_log: Callable[[str], None] | None = None,
+                 cancel_event: threading.Event | None = None, min_interval: float = 0.05,
+                 device_request: str = "auto", device_preference: str = "auto") -> None:
+        self._device = device
+        self.device_request = device_request
+        self.device_preference = device_preference
+        self.on_progress = on_progress
+        self.on_partial = on_partial
+        self.on_log = on_log
+        self.cancel_event = cancel_event if cancel_event is not None else threading.Event()
+        self.min_interval = min_interval
+        self._last_progress = 0.0
+        self.fraction = 0.0
+        self.message = ""
+
+    @property
+    def device(self) -> str:
+        """The torch device for this job (resolved on first access; see :func:`resolve_device`)."""
+        if self._device is None:
+            self._device = resolve_device(self.device_request, self.device_preference)
+        return self._device
 
     def progress(self, fraction: float, message: str = "") -> None:
-        """Report progress in [0, 1] with a short message; also checks nothing."""
+        """Report progress in [0, 1] with a short message."""
         self.fraction = float(min(max(fraction, 0.0), 1.0))
         if message:
             self.message = message
@@ -145,7 +160,7 @@ def run_in_terminal(fn: Callable[[Any, JobContext], Any], spec: Any, *, title: s
     """
     pref = preference if preference is not None else os.environ.get("WORKBENCH_DEVICE", "auto")
     bar = TerminalProgress(title or getattr(fn, "__name__", "job"), enabled=None if not quiet else False)
-    ctx = JobContext(device=resolve_device(spec_device(spec), pref), on_progress=bar, on_partial=on_partial,
+    ctx = JobContext(device_request=spec_device(spec), device_preference=pref, on_progress=bar, on_partial=on_partial,
                      on_log=(lambda m: print(m, file=sys.stderr)) if not quiet else None, min_interval=0.1)
     try:
         return fn(spec, ctx)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.torch_setup import hide_triton_without_cuda
 from workbench.jobs import JobContext, JobError
 
 from .core import fhs
@@ -347,29 +348,10 @@ class TrainJobResult:
     test_index: np.ndarray
 
 
-def hide_triton_without_cuda() -> None:
-    """Keep torch from importing triton when there is no CUDA.
-
-    torch's first optimizer imports torch._dynamo, which imports triton; triton bundles its own
-    LLVM, and loading it crashes the process (segmentation fault) when Mesa's llvmpipe, the
-    software OpenGL of the vispy views, has already loaded another LLVM.  Without CUDA triton is
-    never used, so ``sys.modules['triton'] = None`` makes torch see it as absent.  Nothing is done
-    if triton is already imported or CUDA is available.
-    """
-    import sys
-
-    if "triton" in sys.modules:
-        return
-    import torch
-
-    if not torch.cuda.is_available():
-        sys.modules["triton"] = None  # type: ignore[assignment]
-
-
 def run_train(spec: TrainSpec, ctx: JobContext) -> TrainJobResult:
     import torch
 
-    hide_triton_without_cuda()
+    hide_triton_without_cuda()  # the shell does it too; the CLI path needs it here
 
     from .core.train import TrainConfig, predict, save_checkpoint, train_classifier
 

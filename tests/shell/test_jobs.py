@@ -136,3 +136,18 @@ def test_close_with_running_jobs_cancels_and_waits(qtbot, sample_plugins):
     window.close()
     assert handle.state == "cancelled" or handle.cancel_event.is_set()
     assert not live_threads()
+
+
+def test_device_is_resolved_only_when_used(sample_plugins):
+    """A job that never touches ctx.device does not import torch (fast headless commands)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path[:0] = %r; from workbench.jobs import run_in_terminal; "
+            "from wbtest_sample.jobs import HarmonicSpec, run_harmonic; "
+            "run_in_terminal(run_harmonic, HarmonicSpec(n=3), quiet=True); print('torch' in sys.modules)") % (sys.path[:3],)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+    ctx = JobContext(device_request="cpu", device_preference="cuda")
+    assert ctx.device == "cpu"

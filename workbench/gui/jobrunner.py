@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -18,7 +19,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from workbench.jobs import JobCancelled, JobContext, JobError, resolve_device, spec_device
+from workbench.jobs import JobCancelled, JobContext, JobError, spec_device
 
 _job_ids = itertools.count(1)
 _LIVE_THREADS: "weakref.WeakSet[PanelThread]" = weakref.WeakSet()
@@ -176,9 +177,13 @@ class PanelThread(QThread):
                     torch.set_num_threads(int(item.threads))
                 except ImportError:  # pragma: no cover
                     pass
-            device = resolve_device(spec_device(handle.spec), item.device_pref)
+            if "torch" in sys.modules:
+                from workbench.torch_setup import hide_triton_without_cuda
+
+                hide_triton_without_cuda()
             ctx = JobContext(
-                device=device,
+                device_request=spec_device(handle.spec),
+                device_preference=item.device_pref,
                 on_progress=lambda f, m: handle.progress.emit(float(f), str(m)),
                 on_partial=handle.partial.emit,
                 on_log=lambda m: handle.logged.emit(str(m)),

@@ -226,6 +226,10 @@ class MainWindow(QMainWindow):
         t0 = time.perf_counter()
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
+            if rec.manifest.needs_torch:
+                from workbench.torch_setup import prepare_torch
+
+                prepare_torch()
             factory = resolve(rec.manifest.panel)
             panel = factory(self)
             if not isinstance(panel, Panel):

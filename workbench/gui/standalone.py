@@ -46,6 +46,10 @@ def build_panel(plugin_id: str, shell: Any) -> Any:
 
     for rec in discover_plugins():
         if rec.ok and rec.manifest.id == plugin_id:
+            if rec.manifest.needs_torch:
+                from workbench.torch_setup import prepare_torch
+
+                prepare_torch()
             return resolve(rec.manifest.panel)(shell)
     raise KeyError(f"no installed plugin with id {plugin_id!r}")
 
