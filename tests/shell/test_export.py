@@ -73,3 +73,30 @@ def test_export_action_uses_current_panel(main_window, qtbot, tmp_path):
     written = main_window.export_figure(panel.figures()[0], tmp_path / "x.svg", ExportOptions(fmt="svg"))
     assert written and written[0].exists()
     assert main_window.export_action.shortcut().toString() == "Ctrl+E"
+
+
+def test_plain_widget_with_children_exports(qtbot, tmp_path):
+    """Composite widgets (a label and a table) paint through QWidget.render in every format."""
+    from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+    from workbench.gui.figures import FigureSource
+
+    w = QWidget()
+    layout = QVBoxLayout(w)
+    layout.addWidget(QLabel("stitching table"))
+    table = QTableWidget(2, 2)
+    table.setItem(0, 0, QTableWidgetItem("0.123"))
+    layout.addWidget(table)
+    qtbot.addWidget(w)
+    w.resize(320, 200)
+    w.show()
+    fig = FigureSource("table", widget=w, data=lambda: {"values": [[0.123, 0.0], [0.0, 0.0]]})
+    png = export_figure(fig, tmp_path / "t.png", ExportOptions(fmt="png", width=320, height=200))[0]
+    img = QImage(str(png))
+    assert (img.width(), img.height()) == (320, 200)
+    arr = np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes())
+    assert len(np.unique(arr)) > 5
+    svg = export_figure(fig, tmp_path / "t.svg", ExportOptions(fmt="svg"))[0]
+    assert "0.123" in svg.read_text() or "<text" in svg.read_text() or "path" in svg.read_text()
+    pdf = export_figure(fig, tmp_path / "t.pdf", ExportOptions(fmt="pdf"))[0]
+    assert pdf.read_bytes().startswith(b"%PDF-")

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QMarginsF, QRect, QRectF, QSize, QSizeF, Qt
-from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtCore import QMarginsF, QPoint, QRect, QRectF, QSize, QSizeF, Qt
+from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QRegion
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QWidget
 
@@ -118,7 +118,10 @@ def paint_widget(widget: QWidget, painter: QPainter, rect: QRectF, transparent: 
     painter.save()
     painter.translate(rect.topLeft())
     painter.scale(rect.width() / max(size.width(), 1), rect.height() / max(size.height(), 1))
-    QWidget.render(widget, painter)
+    flags = QWidget.RenderFlag.DrawChildren
+    if not transparent:
+        flags |= QWidget.RenderFlag.DrawWindowBackground
+    QWidget.render(widget, painter, QPoint(0, 0), QRegion(), flags)
     painter.restore()
 
 
