@@ -83,35 +83,41 @@ def project_l2(y: torch.Tensor, eps: float | torch.Tensor, lo: torch.Tensor | No
 
     d = clip(mu y) with mu in (0, 1].  Starting from mu_0 = eps/||y||, the active-set iteration
     mu_{k+1} = sqrt((eps^2 - C_k) / S_k)  (C_k: sum of b_i^2 over coordinates capped at mu_k,
-    S_k: sum of y_i^2 over the others) increases monotonically to the root of
-    ||clip(mu y)||^2 = eps^2 and stops exactly once the capped set no longer grows (at most n
-    rounds, typically 2-6): for t >= mu_k, C_k + t^2 S_k >= ||clip(t y)||^2, so each update
-    stays below the solution (the same argument as Michelot's simplex projection).
+    i.e. mu_k |y_i| >= b_i; S_k: sum of y_i^2 over the others) increases monotonically to the
+    root of ||clip(mu y)||^2 = eps^2 and stops exactly once the capped set no longer grows (at
+    most n rounds, typically 2-4): for t >= mu_k, C_k + t^2 S_k >= ||clip(t y)||^2, so each
+    update stays below the solution (the argument of Michelot's simplex projection).
     """
     dtype = y.dtype
     work = torch.float64 if dtype == torch.float64 else torch.float32
     y = y.to(work)
     e = _as_col(eps, y)
+    tiny = torch.finfo(work).tiny
+    if lo is None and hi is None:
+        nrm = y.norm(dim=1, keepdim=True)
+        return (y * torch.where(nrm > e, e / nrm.clamp_min(tiny), torch.ones_like(nrm))).to(dtype)
     lo_, hi_ = _bounds(y, lo, hi)
+    lo_, hi_ = lo_.contiguous(), hi_.contiguous()
     a2 = y * y
-    b = _cap(y, lo_, hi_)
+    b = torch.where(y >= 0, hi_, -lo_).clamp_min(0.0)
     b2 = b * b
     norm2 = a2.sum(dim=1, keepdim=True)
-    mu = (e / norm2.clamp_min(1e-300 if work == torch.float64 else 1e-30).sqrt()).clamp(max=1.0)
-    capped = mu * mu * a2 >= b2
+    mu = (e / norm2.clamp_min(tiny).sqrt()).clamp(max=1.0)
+    cf = (mu * mu * a2 >= b2).to(work)
     for _ in range(max_iter):
-        C = torch.where(capped, b2, torch.zeros_like(b2)).sum(dim=1, keepdim=True)
-        S = torch.where(capped, torch.zeros_like(a2), a2).sum(dim=1, keepdim=True)
-        mu_new = ((e * e - C).clamp_min(0.0) / S.clamp_min(1e-30)).sqrt()
+        C = (cf * b2).sum(dim=1, keepdim=True)
+        S = (norm2 - (cf * a2).sum(dim=1, keepdim=True)).clamp_min(0.0)
+        mu_new = ((e * e - C).clamp_min(0.0) / S.clamp_min(tiny)).sqrt()
         mu_new = torch.where(S > 0, mu_new, torch.ones_like(mu_new)).clamp(max=1.0)
-        mu_new = torch.maximum(mu_new, mu)
-        new_capped = mu_new * mu_new * a2 >= b2
-        mu = mu_new
-        if torch.equal(new_capped, capped):
+        mu = torch.maximum(mu_new, mu)
+        new_cf = (mu * mu * a2 >= b2).to(work)
+        if torch.equal(new_cf, cf):
             break
-        capped = new_capped
-    d = torch.minimum(torch.maximum(mu * y, lo_), hi_)
-    return _polish(d, 2.0, e, lo_, hi_).to(dtype)
+        cf = new_cf
+    d = torch.clamp(mu * y, lo_, hi_)
+    n = d.norm(dim=1, keepdim=True)  # remove rounding excess (scaling toward 0 stays in the box)
+    d = d * torch.where(n > e, e / n.clamp_min(tiny), torch.ones_like(n))
+    return d.to(dtype)
 
 
 def project_l1_ball(y: torch.Tensor, eps: float | torch.Tensor) -> torch.Tensor:
