@@ -36,6 +36,13 @@ def _err(msg: str) -> int:
     return 2
 
 
+def _threads(args: argparse.Namespace) -> None:
+    if getattr(args, "threads", 0):
+        import torch
+
+        torch.set_num_threads(int(args.threads))
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from .core.zoo import model_names
 
@@ -49,6 +56,7 @@ def cmd_attack(args: argparse.Namespace) -> int:
 
     from .jobs import AttackSpec, run_attack
 
+    _threads(args)
     spec = AttackSpec(model=_model_ref(args), n=args.n, p=args.p, eps=args.eps, steps=args.steps,
                       step_size=args.step_size, kind=args.subspace, dim=args.dim,
                       random_start=not args.no_random_start, restarts=args.restarts, target=args.target,
@@ -142,6 +150,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         spec, out = sweep_spec_from_config(cfg)
     except (ValueError, TypeError) as exc:
         return _err(str(exc))
+    _threads(args)
     try:
         table = run_in_terminal(run_sweep_job, spec, title="adversarial sweep")
     except JobError as exc:
@@ -203,12 +212,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--n", type=int, default=0, help="number of test images (0: whole test split)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_attack)
 
     p = subparsers.add_parser("sweep", help="success over dim V x eps; writes success.csv/json and figures")
     p.add_argument("--config", required=True, help="JSON or TOML file; keys: " + ", ".join(SWEEP_KEYS))
     p.add_argument("--out", default="", help="output folder (overrides the config's 'out')")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.set_defaults(func=cmd_sweep)
 
     p = subparsers.add_parser("export", help="write the model as TorchScript and its test split as NPZ")
