@@ -29,6 +29,9 @@ from workbench_quiver.core.standard import standard_quiver
 from workbench_quiver.ui.canvas import MODES, QuiverCanvas
 from workbench_quiver.ui.class_browser import ClassBrowser
 from workbench_quiver.ui.gallery import GalleryView
+from workbench_quiver.ui.gnn_explain import GnnExplainWidget
+from workbench_quiver.ui.gnn_explorer import GnnExplorerWidget
+from workbench_quiver.ui.gnn_prediction import GnnPredictionWidget
 from workbench_quiver.ui.history import HistoryView
 from workbench_quiver.ui.info import InfoView, pretty_label
 from workbench_quiver.ui.layout import layout_positions
@@ -86,6 +89,17 @@ class QuiverPanel(Panel):
         self.tabs.addTab(self.history, "History")
         self.tabs.addTab(self.gallery, "Gallery")
         self.tabs.addTab(self.class_browser, "Class")
+        # GNN classifier (issue 4): live prediction + explanations, and the hidden-representation explorer
+        self.gnn_pred = GnnPredictionWidget(self.doc.b_matrix, self.submit)
+        self.gnn_explain = GnnExplainWidget(self.doc.b_matrix, self.submit)
+        self.gnn_explorer = GnnExplorerWidget(self.submit)
+        gnn_tab = QSplitter(Qt.Orientation.Vertical)
+        gnn_tab.setObjectName("quiver-gnn-tab")
+        gnn_tab.addWidget(self.gnn_pred)
+        gnn_tab.addWidget(self.gnn_explain)
+        gnn_tab.setSizes([260, 420])
+        self.tabs.addTab(gnn_tab, "GNN")
+        self.tabs.addTab(self.gnn_explorer, "Explorer")
         self.tabs.setMinimumWidth(250)
         self.status_label = QLabel(HINT)
         self.status_label.setStyleSheet("color: #52606d; padding: 2px 4px;")
@@ -132,6 +146,8 @@ class QuiverPanel(Panel):
         self.info.certificate_requested.connect(self.apply_sequence)
         self.canvas.rename_requested.connect(self._rename_dialog)
         self.class_browser.member_clicked.connect(self.load_class_member)
+        self.gnn_explain.overlay_changed.connect(self.canvas.set_gnn_overlay)
+        self.gnn_explorer.open_quiver.connect(lambda b: self.load_matrix(b, label="explorer point"))
         self._install_shortcuts()
 
         self.load_standard(DEFAULT_LABEL, undoable=False)
@@ -504,6 +520,9 @@ class QuiverPanel(Panel):
                 self.info.set_progress(0.0, "")
 
     def _submit_identify(self) -> None:
+        self.gnn_explain.quiver_changed()
+        if self.doc.size:
+            self.gnn_pred.refresh()
         spec = summary_spec(self.doc.matrix, self.doc.frozen)
         size = self.doc.size
 
@@ -622,7 +641,8 @@ class QuiverPanel(Panel):
             return d
 
         title = f"quiver of type {self.summary.label}" if self.summary is not None else "quiver"
-        return [FigureSource("quiver", widget=self.canvas, data=data, paint=self.canvas.paint_figure, title=title)]
+        return [FigureSource("quiver", widget=self.canvas, data=data, paint=self.canvas.paint_figure, title=title)] \
+            + self.gnn_pred.figures() + self.gnn_explain.figures() + self.gnn_explorer.figures()
 
     def state(self) -> dict[str, Any]:
         h = self.doc.history

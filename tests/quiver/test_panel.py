@@ -230,7 +230,7 @@ def test_enumeration_can_be_cancelled(panel, qtbot):
 
 
 def test_figure_export_png_svg_pdf(panel, tmp_path):
-    (fig,) = panel.figures()
+    fig = panel.figures()[0]
     png = export_figure(fig, tmp_path / "q.png", ExportOptions(fmt="png", width=640, height=480))
     img = QImage(str(png[0]))
     assert (img.width(), img.height()) == (640, 480)
