@@ -105,7 +105,7 @@ def register_gnn(subparsers) -> None:
     p.add_argument("--time-budget", type=float, default=600.0, help="CPU seconds of training")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--features", choices=("blocks", "constant"), default="blocks")
-    p.add_argument("--pooling", choices=("meanmax", "meanmaxsum", "sum", "mean"), default="meanmax")
+    p.add_argument("--pooling", choices=("meanmax", "meanmax2", "meanmaxsum", "sum", "mean"), default="meanmax")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.set_defaults(func=cmd_train)

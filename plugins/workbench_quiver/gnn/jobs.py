@@ -302,8 +302,10 @@ def run_explain(spec: ExplainSpec, ctx: JobContext) -> ExplainResult:
         raise JobError("the quiver has no mutable vertices")
     if not np.any(b > 0):
         raise JobError("the quiver has no arrows: there is nothing to explain")
+    import copy
+
     ck = _checkpoint(spec.checkpoint)
-    model = ck.model
+    model = copy.deepcopy(ck.model)   # explainers set masks on the layers: keep the shared model clean
     pg = None
     ctx.progress(0.05, spec.method)
     if spec.method == "PGExplainer":

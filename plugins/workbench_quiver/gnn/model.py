@@ -28,7 +28,20 @@ from torch_geometric.nn import MessagePassing, global_max_pool, global_mean_pool
 from . import FAMILIES
 
 
-POOLINGS = {"meanmax": 2, "meanmaxsum": 3, "sum": 1, "mean": 1}
+POOLINGS = {"meanmax": 2, "meanmax2": 3, "meanmaxsum": 3, "sum": 1, "mean": 1}
+
+
+def second_max_pool(h: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
+    """Per graph and channel, the second-largest vertex value (the largest for one-vertex
+    graphs): an order statistic, so it does not grow with the number of vertices, yet it tells
+    one detected structure (a D puncture) from two (D~)."""
+    from torch_geometric.utils import to_dense_batch
+
+    dense, mask = to_dense_batch(h, batch, fill_value=float("-inf"))
+    if dense.shape[1] < 2:
+        return dense[:, 0]
+    top = dense.topk(2, dim=1).values
+    return torch.where(torch.isfinite(top[:, 1]), top[:, 1], top[:, 0])
 
 
 class DirGINEConv(MessagePassing):
@@ -99,6 +112,8 @@ class DirGINE(nn.Module):
     def pool(self, h: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
         if self.config.pooling == "meanmax":
             return torch.cat([global_mean_pool(h, batch), global_max_pool(h, batch)], dim=-1)
+        if self.config.pooling == "meanmax2":
+            return torch.cat([global_mean_pool(h, batch), global_max_pool(h, batch), second_max_pool(h, batch)], dim=-1)
         if self.config.pooling == "meanmaxsum":
             return torch.cat([global_mean_pool(h, batch), global_max_pool(h, batch), global_add_pool(h, batch)], dim=-1)
         if self.config.pooling == "sum":
