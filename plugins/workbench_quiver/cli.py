@@ -24,6 +24,16 @@ def cmd_classify(args: argparse.Namespace) -> int:
         rows = run_in_terminal(run_classify, ClassifySpec(args.file, seed=args.seed), title="classify", quiet=True)
     except JobError as exc:
         return _err(str(exc))
+    if args.gnn:
+        from .core.formats import read_quiver_list
+        from .gnn.cli import gnn_probabilities
+
+        try:
+            probs = gnn_probabilities(read_quiver_list(args.file), args.checkpoint or None)
+        except (OSError, ValueError) as exc:
+            return _err(f"GNN classifier unavailable: {exc}")
+        for d, p in zip(rows, probs):
+            d["gnn"] = {k: round(float(v), 6) for k, v in p.items()}
     for d in rows:
         print(json.dumps(d))
     return 0
@@ -126,6 +136,9 @@ def register(subparsers) -> None:
                                           "(one flattened n x n B-matrix per line). Prints one JSON object per quiver.")
     p.add_argument("file")
     p.add_argument("--seed", type=int, default=0, help="seed of the randomised searches (default 0)")
+    p.add_argument("--gnn", action="store_true",
+                   help='add "gnn": {family: probability} over A, D, E, A~, D~, E~ from the GNN classifier')
+    p.add_argument("--checkpoint", default="", help="with --gnn: a checkpoint (.safetensors) instead of the shipped one")
     p.set_defaults(func=cmd_classify)
 
     p = subparsers.add_parser("class", help="enumerate the mutation class of a type label",
@@ -150,3 +163,7 @@ def register(subparsers) -> None:
     p.add_argument("file")
     p.add_argument("--out", default=None)
     p.set_defaults(func=cmd_tikz)
+
+    from .gnn.cli import register_gnn  # `dataset` and `train` of the GNN classifier (cheap import)
+
+    register_gnn(subparsers)

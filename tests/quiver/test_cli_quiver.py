@@ -80,3 +80,29 @@ def test_core_and_cli_import_without_qt():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "A2"
+
+
+def test_classify_with_gnn_adds_family_probabilities(tmp_path, capsys):
+    """`classify FILE --gnn` adds {family: probability} over the six families (shipped checkpoint)."""
+    import argparse
+    import json
+
+    from workbench_quiver.cli import register
+    from workbench_quiver.core.standard import standard_quiver
+
+    path = tmp_path / "q.jsonl"
+    rows = [standard_quiver(label) for label in ("D~8", "E8", "A~5,4")]
+    path.write_text("".join(json.dumps({"b": b.tolist()}) + "\n" for b in rows))
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["classify", str(path), "--gnn"])
+    assert args.func(args) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [d["type"] for d in out] == ["D~8", "E8", "A~5,4"]
+    for d in out:
+        assert set(d["gnn"]) == {"A", "D", "E", "A~", "D~", "E~"}
+        assert abs(sum(d["gnn"].values()) - 1) < 1e-4
+        assert max(d["gnn"], key=d["gnn"].get) == d["family"]
+    bad = parser.parse_args(["classify", str(path), "--gnn", "--checkpoint", str(tmp_path / "missing.safetensors")])
+    assert bad.func(bad) == 2
+    assert "missing.safetensors" in capsys.readouterr().err
