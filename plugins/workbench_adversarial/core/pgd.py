@@ -12,16 +12,14 @@ by setting the box to [0, 0] outside V.  For random orthonormal subspaces V = sp
 
 * the gradient is projected onto V; for p != 2 the direction P_V s_p(P_V g) is used (an ascent
   direction: <g, P_V s_p(P_V g)> = ||P_V g||_q > 0), not the exact steepest direction in V;
-* the projection onto V cap B_p(eps) cap [-x, 1-x] runs Dykstra's alternating projections
-  (Boyle & Dykstra 1986) between the subspace V (P_V = U U^T) and the set B_p(eps) cap box
-  (exact projection of :mod:`.projections`) for at most ``ortho_iters`` rounds (default 15),
-  stopping early once the iterate in V is feasible to 1e-4 (Dykstra converges to the exact
-  Euclidean projection; the early stop trades that for speed, so for the orthonormal kind the
-  projection is approximate unless P_V y is already feasible, where it is exact); the result is then rescaled onto the ball and
-  shrunk along the ray toward 0 until x + delta is in [0, 1] (violations below 1e-4 are clipped),
-  so every iterate is in V (to 1e-4 per coordinate), in the ball and in the box even when
-  Dykstra has not fully converged.  Caveat: when many pixels sit at 0 or 1 (digits: about half),
-  V cap [-x, 1-x] is often just {0} for a random V (Wendel's theorem), and the attack cannot move.
+* the projection onto V cap B_p(eps) cap [-x, 1-x] is the ADMM of :mod:`.ortho`, warm-started
+  from one PGD step to the next, ``ortho_rounds`` rounds per step (inexact per step; its
+  iterates converge along with PGD's); the next iterate is the point of the segment from the
+  current iterate toward the ADMM iterate (rescaled into the ball) that is furthest along
+  with x + delta in [0, 1] (violations below 1e-4 are clipped), so every iterate is in V
+  (to 1e-4 per coordinate), in the ball and in the box.  Caveat: when
+  many pixels sit at 0 or 1 (digits: about half), V cap [-x, 1-x] is often just {0} for a
+  random V (Wendel's theorem), and the attack cannot move.
 
 Limit for 1 < p < inf, p != 2: a step along s_p(g) followed by the Euclidean projection
 does not keep the l_p maximiser of a linear function fixed (the normal cone of the ball at
@@ -53,6 +51,7 @@ import torch
 import torch.nn.functional as F
 
 from .norms import lp_norm, parse_p, steepest_ascent
+from .ortho import SubspaceProjector
 from .projections import project
 from .subspace import Subspace
 
@@ -187,56 +186,14 @@ def _loss(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None, ki
     return other - z_lab if target is None else z_lab - other
 
 
-SNAP_TOL = 1e-4
-
-
-def _feasible_orthonormal(delta: torch.Tensor, p: float, eps: float, lo: torch.Tensor, hi: torch.Tensor,
-                          tol: float = SNAP_TOL) -> torch.Tensor:
-    """Rescale into the l_p ball, then shrink toward 0 until inside [lo, hi].
-
-    Violations of the box smaller than ``tol`` (what Dykstra leaves on faces of the box that
-    V touches, e.g. pixels at 0) are clipped instead of shrinking the whole step, so the result
-    lies in V up to ``tol`` per coordinate and exactly in the ball and the box."""
-    flat = delta.reshape(delta.shape[0], -1)
-    nrm = lp_norm(flat, p).unsqueeze(1)
-    flat = flat * torch.where(nrm > eps, eps / nrm.clamp_min(1e-30), torch.ones_like(nrm))
-    big = torch.full_like(flat, math.inf)
-    r_hi = torch.where(flat > hi + tol, hi / flat.where(flat > 0, torch.ones_like(flat)), big)
-    r_lo = torch.where(flat < lo - tol, lo / flat.where(flat < 0, -torch.ones_like(flat)), big)
-    t = torch.minimum(r_hi, r_lo).amin(dim=1, keepdim=True).clamp(0.0, 1.0)
-    return torch.minimum(torch.maximum(flat * t, lo), hi).reshape(delta.shape)
-
-
-def project_orthonormal(y: torch.Tensor, p: float, eps: float, lo: torch.Tensor, hi: torch.Tensor,
-                        basis: torch.Tensor, iters: int = 15) -> torch.Tensor:
-    """Projection of y (B, n) onto span(basis) cap B_p(eps) cap [lo, hi]: Dykstra's algorithm
-    (``iters`` rounds; V is linear so only the ball-box set needs a correction term), then the
-    exact feasibility map of :func:`_feasible_orthonormal`.  Result is exactly in V."""
-    def p_v(v: torch.Tensor) -> torch.Tensor:
-        return (v @ basis) @ basis.T
-
-    xk = p_v(y)
-    corr = torch.zeros_like(y)
-    for i in range(iters):
-        a = project(xk + corr, p, eps, lo, hi)
-        if i == 0 and torch.equal(a, xk):  # P_V y already feasible: it is the projection
-            break
-        corr = xk + corr - a
-        xk = p_v(a)
-        # stop once the iterate in V is feasible up to the snapping tolerance
-        if float((xk - torch.minimum(torch.maximum(xk, lo), hi)).abs().max()) <= SNAP_TOL and \
-                float((lp_norm(xk, p) - eps).max()) <= 1e-6 * max(eps, 1e-12):
-            break
-    return _feasible_orthonormal(xk, p, eps, lo, hi)
-
-
 def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PGDConfig,
                subspace: Subspace | None = None, target: torch.Tensor | None = None, seed: int = 0,
-               check: Callable[[], None] | None = None, ortho_iters: int = 15) -> AttackOutcome:
+               check: Callable[[], None] | None = None, ortho_rounds: int = 10) -> AttackOutcome:
     """Run PGD on a batch ``x`` (B, ...) in [0, 1] with labels ``y`` (B,).
 
     ``target`` (targeted attacks) gives the target labels.  ``check`` is called once per step
-    (cancellation).  ``model`` must be in eval mode and on ``x.device``.
+    (cancellation).  ``model`` must be in eval mode and on ``x.device``.  ``ortho_rounds``:
+    ADMM rounds per step for an orthonormal subspace (:mod:`.ortho`).
     """
     cfg = cfg.validated()
     if cfg.targeted and target is None:
@@ -275,10 +232,11 @@ def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PG
         lo, hi = -flat_x, 1.0 - flat_x
         if s is not None and s.mask is not None:
             lo, hi = lo * s.mask, hi * s.mask
+        proj = SubspaceProjector(s.basis, p, eps, lo, hi, rounds=ortho_rounds) if ortho else None
         if cfg.random_start and eps > 0:
             delta = random_start(xs, p, eps, s, rng).reshape(lo.shape)
             if ortho:
-                delta = project_orthonormal(delta, p, eps, lo, hi, s.basis, ortho_iters)
+                delta = proj(delta)
             else:
                 delta = torch.minimum(torch.maximum(delta, lo), hi)
             delta = delta.reshape(xs.shape)
@@ -310,6 +268,8 @@ def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PG
                 if not keep.any():
                     break
                 act, xs, lo, hi = act[keep], xs[keep], lo[keep], hi[keep]
+                if proj is not None:
+                    proj.select(keep)
                 s = None if s is None else s.select(torch.nonzero(keep).squeeze(1))
                 obj = _loss(logits[keep], y[act], None if target is None else target[act], cfg.loss).sum()
                 g = torch.autograd.grad(obj, xa)[0][keep]
@@ -329,7 +289,7 @@ def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PG
                 step = s.restrict(step)
             y_new = dflat + alpha * step
             if ortho:
-                dflat = project_orthonormal(y_new, p, eps, lo, hi, s.basis, ortho_iters)
+                dflat = proj(y_new, start=dflat)
             elif cfg.box == "clip":
                 dflat = torch.minimum(torch.maximum(project(y_new, p, eps), lo), hi)
             else:
