@@ -68,7 +68,6 @@ def prepare_layers(layers: Sequence[Any], side: str = "A", names: Sequence[str] 
             n = a.shape[0]
         elif a.shape[0] != n:
             raise DegenerateInputError(f"{label} has {a.shape[0]} samples but earlier layers have {n}: every layer must hold the same inputs")
-        check_finite(a, label)
         mats.append(a)
     if not mats:
         raise DegenerateInputError(f"{side}: no layers given")
@@ -77,11 +76,19 @@ def prepare_layers(layers: Sequence[Any], side: str = "A", names: Sequence[str] 
     buf = _empty_no_hugepages((n, int(offs[-1])), dtype)
     out = []
     for i, a in enumerate(mats):
+        label = f"{side} layer {names[i] if names else i}"
         view = buf[:, offs[i]:offs[i + 1]]
-        mean = a.mean(axis=0, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = a.mean(axis=0, dtype=np.float64)
+        if not np.isfinite(mean).all():
+            # a float64 sum of finite float32 values cannot overflow, so a non-finite mean means
+            # NaN/inf in the data: the full scan finds and reports them (float64 data near
+            # 1e308 can overflow the sum itself)
+            check_finite(a, label)
+            raise DegenerateInputError(f"{label}: values too large to average in float64 (|x| near 1e308); rescale the activations")
         # float32 layers: subtract the mean rounded to float32 (see validate.centre); no float64 temporary
         np.subtract(a, mean.astype(dtype), out=view)
-        check_not_constant(view, f"{side} layer {names[i] if names else i}")
+        check_not_constant(view, label)
         out.append(view)
     return out
 

@@ -100,7 +100,8 @@ def check_not_constant(a: np.ndarray, name: str = "X", *, each_column: bool = Fa
     ``rtol`` times the largest column norm (or is exactly zero).
     """
     if not each_column:
-        top = 1.0 if a.size and np.any(a) else 0.0  # finite input: some column norm > 0 iff an entry != 0
+        # finite input: some column norm > 0 iff an entry != 0 (the first row usually decides)
+        top = 1.0 if a.size and (np.any(a[0]) or np.any(a)) else 0.0
     else:
         norms = np.sqrt(np.einsum("ij,ij->j", a, a, dtype=np.float64))
         top = float(norms.max()) if norms.size else 0.0
