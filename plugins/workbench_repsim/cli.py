@@ -4,7 +4,8 @@
 * ``heatmap --a A.npz --b B.npz --measure NAME --out M.npy [--figure FILE]``: the L_A x L_B
   matrix (``--a MODEL --data DATA`` takes activations from a zoo model or a local folder);
 * ``zoo``: lists the default models and their metrics;
-* ``stitch --a MODEL --b MODEL``: the stitching table as JSON.
+* ``stitch --a MODEL --b MODEL [--data TEXT]``: the stitching table as JSON (zoo models, or two local
+  Hugging Face causal LMs with the same tokenizer).
 
 This module imports only the standard library at import time.
 """
@@ -48,10 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     z = subparsers.add_parser("zoo", help="list the default models shipped in resources/repsim")
     z.set_defaults(func=_zoo)
 
-    s = subparsers.add_parser("stitch", help="stitching table between two models of the zoo (JSON)")
+    s = subparsers.add_parser("stitch", help="stitching table between two models of the zoo or two local "
+                                             "Hugging Face causal LMs with the same tokenizer (JSON)")
     s.add_argument("--a", required=True)
     s.add_argument("--b", required=True)
     s.add_argument("--steps", type=int, default=150)
+    s.add_argument("--data", default="default", help="Hugging Face models: a text file, one input per line (default: the generated corpus)")
     s.set_defaults(func=_stitch)
 
 
@@ -144,7 +147,7 @@ def _stitch(args: argparse.Namespace) -> int:
     from .jobs import StitchSpec, run_stitching
 
     try:
-        table = run_in_terminal(run_stitching, StitchSpec(args.a, args.b, steps=args.steps), title="stitching")
+        table = run_in_terminal(run_stitching, StitchSpec(args.a, args.b, steps=args.steps, data=args.data), title="stitching")
     except JobError as exc:
         return _fail(str(exc))
     print(json.dumps(table.rows, indent=1))

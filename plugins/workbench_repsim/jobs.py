@@ -175,6 +175,7 @@ class StitchSpec:
     steps: int = 150
     seed: int = 0
     device: str = "cpu"
+    data: str = "default"   # Hugging Face models: a text file (one input per line) or the default corpus
 
 
 @dataclass
@@ -194,18 +195,58 @@ def _stitch_task(family: str):
     return lm_task(tr[:1500], te[:300])
 
 
+def _hf_lm_pair(spec_a: str, spec_b: str, data: str, ctx: JobContext, n_train: int = 1500, n_test: int = 300):
+    """Two causal LMs from local Hugging Face folders wrapped for stitching / evaluation, and
+    (train, test) windows of token ids from ``data`` (a text file: its first 80 % of lines
+    train, the rest test; "default": the generated corpus of the zoo's language models)."""
+    from .core.hf_lm import HFStitchable, load_causal_lm, same_tokenizer, token_windows
+    from .core.sources import model_inputs
+
+    ctx.progress(0.0, "loading the Hugging Face models")
+    (ma, tok_a), (mb, tok_b) = load_causal_lm(spec_a), load_causal_lm(spec_b)
+    if data in ("", "default"):
+        from .core.corpus import generate_text
+        from .core.data import EVAL_TEXT_SEED
+
+        train_texts = generate_text(6000, 0).splitlines()
+        test_texts = generate_text(1500, EVAL_TEXT_SEED).splitlines()
+    else:
+        lines = model_inputs("hf", data, 10 ** 9)
+        cut = max(1, int(0.8 * len(lines)))
+        train_texts, test_texts = lines[:cut], lines[cut:] or lines[-1:]
+    if not same_tokenizer(tok_a, tok_b, train_texts[:50]):
+        raise DegenerateInputError(f"{spec_a} and {spec_b} tokenize the text differently: stitching and linear mode "
+                                   "connectivity compare the models token by token and need the same tokenizer")
+    positions = min(getattr(ma.config, "max_position_embeddings", None) or getattr(ma.config, "n_positions", None) or 65,
+                    getattr(mb.config, "max_position_embeddings", None) or getattr(mb.config, "n_positions", None) or 65)
+    window = max(2, min(32, positions - 1))
+    tr = token_windows(tok_a, train_texts, window, n_train, seed=0)
+    te = token_windows(tok_a, test_texts, window, n_test, seed=1)
+    return HFStitchable(ma), HFStitchable(mb), tr, te
+
+
 def run_stitching(spec: StitchSpec, ctx: JobContext) -> StitchTable:
     import torch
 
     from .core.sources import load_model_source
-    from .core.stitching import stitch_both
+    from .core.stitching import lm_task, stitch_both
 
     try:
         torch.manual_seed(spec.seed)
         ma, fa = load_model_source(spec.model_a)
         mb, fb = load_model_source(spec.model_b)
+        if fa == fb == "hf":
+            ma, mb, tr, te = _hf_lm_pair(spec.model_a, spec.model_b, spec.data, ctx)
+            pa, pb = ma.stitch_points()[1:], mb.stitch_points()[1:]  # the embeddings are trivial to stitch
+            if not pa or not pb:
+                raise DegenerateInputError("stitching needs models with at least two transformer blocks")
+            points = list(spec.points) or [(p, pb[round(i * (len(pb) - 1) / max(1, len(pa) - 1))]) for i, p in enumerate(pa)]
+            res = stitch_both(ma, mb, points, lm_task(tr, te), names=(spec.model_a, spec.model_b), steps=spec.steps,
+                              seed=spec.seed, check=ctx.check_cancelled, progress=ctx.progress)
+            return StitchTable([{**r.__dict__, "penalty": r.penalty} for r in res])
         if "hf" in (fa, fb):
-            raise DegenerateInputError("stitching is available for the plugin's own models (zoo or their .safetensors), not Hugging Face folders")
+            raise DegenerateInputError("cannot stitch a Hugging Face model with one of the plugin's own models: "
+                                       "they read different tokens")
         if fa != fb:
             raise DegenerateInputError(f"cannot stitch a {fa} model into a {fb} model: they solve different tasks")
         points = list(spec.points)
@@ -235,6 +276,7 @@ class LMCSpec:
     model_b: str
     align: bool = True
     n_alphas: int = 11
+    data: str = "default"   # Hugging Face models: a text file (one input per line) or the default corpus
 
 
 @dataclass
@@ -256,6 +298,8 @@ def run_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
     try:
         ma, fa = load_model_source(spec.model_a)
         mb, fb = load_model_source(spec.model_b)
+        if fa == fb == "hf":
+            return _hf_lmc(spec, ctx)
         if "hf" in (fa, fb) or ma.config != mb.config:
             raise DegenerateInputError("linear mode connectivity needs two of the plugin's models with the same architecture "
                                        f"({spec.model_a} and {spec.model_b} differ)")
@@ -283,6 +327,30 @@ def run_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
         return LMCCurves(alphas, losses_arr, None, barrier, None, "test loss (nats/char)")
     except (DegenerateInputError, ValueError) as exc:
         raise _err(exc) from None
+
+
+def _hf_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
+    """The interpolation path between two Hugging Face causal LMs of the same architecture."""
+    from .core.hf_lm import HFStitchable, eval_causal_lm
+    from .core.lmc import interpolate
+
+    sa, sb, _, te = _hf_lm_pair(spec.model_a, spec.model_b, spec.data, ctx)
+    ma, mb = sa.model, sb.model
+    ka, kb = ma.state_dict(), mb.state_dict()
+    if ka.keys() != kb.keys() or any(ka[k].shape != kb[k].shape for k in ka):
+        raise DegenerateInputError(f"linear mode connectivity needs two models of the same architecture: the weights of "
+                                   f"{spec.model_a} and {spec.model_b} differ in names or shapes")
+    alphas = np.linspace(0, 1, spec.n_alphas)
+    losses = []
+    for k, a in enumerate(alphas):
+        ctx.check_cancelled()
+        losses.append(eval_causal_lm(HFStitchable(interpolate(ma, mb, float(a))), te)[0])
+        ctx.progress((k + 1) / len(alphas), f"alpha {a:.2f}")
+    losses_arr = np.array(losses)
+    barrier = float(np.max(losses_arr - ((1 - alphas) * losses_arr[0] + alphas * losses_arr[-1])))
+    if spec.align:
+        ctx.log("permutation alignment is implemented for the digit MLPs only; showing the plain path")
+    return LMCCurves(alphas, losses_arr, None, barrier, None, "test loss (nats/token)")
 
 
 # ------------------------------------------------------------------ rotation test --------------

@@ -47,6 +47,11 @@ def _widget_painter(widget: QWidget):
     return paint
 
 
+
+def _short(model: str) -> str:
+    """A model's name for a table cell: a zoo name as is, a local folder or file by its last part."""
+    return Path(model).name if ("/" in model or "\\" in model) else model
+
 class RepSimPanel(Panel):
     def __init__(self, shell: Any) -> None:
         super().__init__(shell, "repsim")
@@ -293,14 +298,15 @@ class RepSimPanel(Panel):
         self.submit(run_cell, spec, title="Cell details", key="cell", on_result=self.details.show_result, quiet=True)
 
     def run_stitching(self) -> None:
-        spec = StitchSpec(self.model_a.currentText().strip(), self.model_b.currentText().strip(), steps=self.stitch_steps.value())
+        spec = StitchSpec(self.model_a.currentText().strip(), self.model_b.currentText().strip(), steps=self.stitch_steps.value(),
+                          data=self.data.currentText().strip() or "default")
         self.submit(run_stitching, spec, title="Model stitching", key="stitch", on_result=self._stitch_done, on_error=self._failed)
 
     def _stitch_done(self, table) -> None:
         self.stitch_rows = table.rows
         self.stitch_table.setRowCount(len(table.rows))
         for r, row in enumerate(table.rows):
-            cells = [f"{row['sender']}:{row['point_from']}", f"{row['receiver']}:{row['point_to']}", f"{row['loss']:.4f}",
+            cells = [f"{_short(row['sender'])}:{row['point_from']}", f"{_short(row['receiver'])}:{row['point_to']}", f"{row['loss']:.4f}",
                      f"{row['accuracy']:.3f}", f"{row['receiver_loss']:.4f}", f"{row['penalty']:+.4f}", f"{row['ls_loss']:.4f}"]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -308,7 +314,8 @@ class RepSimPanel(Panel):
                 self.stitch_table.setItem(r, c, item)
 
     def run_lmc(self) -> None:
-        spec = LMCSpec(self.model_a.currentText().strip(), self.model_b.currentText().strip(), align=self.lmc_align.isChecked())
+        spec = LMCSpec(self.model_a.currentText().strip(), self.model_b.currentText().strip(), align=self.lmc_align.isChecked(),
+                       data=self.data.currentText().strip() or "default")
         self.submit(run_lmc, spec, title="Linear mode connectivity", key="lmc", on_result=self._lmc_done, on_error=self._failed)
 
     def _lmc_done(self, res) -> None:
