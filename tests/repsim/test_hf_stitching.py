@@ -118,3 +118,30 @@ def test_hf_refusals(lm_folders, tmp_path):
                                                    intermediate_size=64, is_decoder=True)).save_pretrained(base)
     with pytest.raises(JobError, match="head"):
         run_stitching(StitchSpec(str(base), lm_folders[0], steps=1), JobContext())
+
+
+@pytest.mark.gui
+def test_panel_stitches_hf_folders(lm_folders, make_panel, qtbot, standalone_shell, tmp_path):
+    """The panel's Stitching and LMC tabs on two local Hugging Face LMs (data: a text file)."""
+    pytest.importorskip("PySide6")
+    from pathlib import Path
+
+    from workbench_repsim.core.corpus import generate_text
+
+    text = tmp_path / "text.txt"
+    text.write_text(generate_text(1500, 4))
+    panel = make_panel("repsim", start=False)
+    panel.model_a.setCurrentText(lm_folders[0])
+    panel.model_b.setCurrentText(lm_folders[1])
+    panel.data.setCurrentText(str(text))
+    panel.stitch_steps.setValue(5)
+    panel.run_stitching()
+    panel.run_lmc()
+    qtbot.waitUntil(panel.is_idle, timeout=120000)
+    assert not standalone_shell.errors, standalone_shell.errors
+    assert panel.stitch_table.rowCount() == 4  # 2 points x 2 directions
+    assert panel.stitch_table.item(0, 0).text() == f"{Path(lm_folders[0]).name}:layer1"
+    assert panel.lmc is not None and panel.lmc.metric == "test loss (nats/token)" and len(panel.lmc.loss) == 11
+    panel.tabs.setCurrentIndex(1)
+    if (out := __import__("os").environ.get("WORKBENCH_TEST_SHOTS")):
+        panel.grab().save(str(Path(out) / "repsim_hf_stitching.png"))
