@@ -10,16 +10,20 @@ on
     minimise 1/2 ||v - y||^2   subject to   v in V (cap ball for p = 2),  w in C,  v = w,
 
     v <- Proj_{V [cap ball]}((y + rho (w - u)) / (1 + rho))      (two products with U)
-    w <- Proj_C(v + u)                                            (exact: clipping for p = 2
+    v^ <- a v + (1 - a) w                                         (over-relaxation, sec. 3.4.3)
+    w <- Proj_C(v^ + u)                                           (exact: clipping for p = 2
                                                                    and inf, :mod:`.projections`
                                                                    for other p)
-    u <- u + v - w
+    u <- u + v^ - w
 
-ADMM converges to the projection from any (w, u), so PGD keeps (w, u) from one step to the
-next (a warm start: consecutive projections are of nearby points) and runs a few rounds per
-step (default 3; fewer once the primal and dual residuals ``max|v - w|`` and
-``rho max|w - w_prev|`` are below ``tol`` = 1e-4 per coordinate, images in [0, 1]).  The
-projection of one step is therefore inexact; the ADMM iterates converge along with PGD's.
+with rho = 2 and a = 1.8.  ADMM converges to the projection from any (w, u), so PGD keeps
+(w, u) from one step to the next (a warm start: consecutive projections are of nearby points)
+and runs a few rounds per step (default 6; fewer once the primal and dual residuals
+``max|v - w|`` and ``rho max|w - w_prev|`` are below ``tol`` = 1e-4 per coordinate, images in
+[0, 1]).  The projection of one step is therefore inexact; the ADMM iterates converge along
+with PGD's.  On shapes-cnn (dim V = 108 of 432, 20 steps) the attack breaks 31.0 % (l_inf 0.1)
+and 30.0 % (l_2 1.0) of the test split with 6 rounds a step, 33.2 % and 31.8 % with 10; without
+over-relaxation (rho = 5) 6 rounds broke about 22 % and 10 rounds 30.5 %.
 
 What PGD evaluates is always feasible: :func:`feasible_in_subspace` rescales the ADMM
 iterate into the l_p ball and moves from the current (feasible) iterate toward it as far as
@@ -77,10 +81,12 @@ class SubspaceProjector:
     """
 
     def __init__(self, basis: torch.Tensor, p: float, eps: float, lo: torch.Tensor, hi: torch.Tensor, *,
-                 rho: float = 5.0, tol: float = SNAP_TOL, rounds: int = 10) -> None:
+                 rho: float = 2.0, relax: float = 1.8, tol: float = SNAP_TOL, rounds: int = 6) -> None:
+        if not 0.0 < relax < 2.0:
+            raise ValueError(f"ADMM over-relaxation must lie in (0, 2), got {relax}")
         self.basis, self.p, self.eps = basis, float(p), float(eps)
         self.lo, self.hi = lo, hi
-        self.rho, self.tol, self.rounds = float(rho), float(tol), int(rounds)
+        self.rho, self.relax, self.tol, self.rounds = float(rho), float(relax), float(tol), int(rounds)
         # C's bounds: for p = inf the ball is a box too, intersected with [lo, hi] once
         if math.isinf(self.p):
             self.c_lo, self.c_hi = lo.clamp(min=-self.eps), hi.clamp(max=self.eps)
@@ -105,12 +111,13 @@ class SubspaceProjector:
     def solve(self, y: torch.Tensor, rounds: int | None = None) -> torch.Tensor:
         """ADMM rounds toward the projection of ``y``; returns the iterate v (in V).
 
-        One round is two fused products with U and two elementwise passes: with q = w - u,
+        One round is two fused products with U and three elementwise passes: with q = w - u,
         z = U^T (y + rho q) / (1 + rho) (the product U^T y is formed once per call),
-        s = U z + u = v + u, w = Proj_C(s), u = s - w.  The residuals are checked every
-        ``CHECK_EVERY`` rounds and at the last one (a check costs a product and a host sync)."""
+        s = a v + (1 - a) w + u with v = U z (over-relaxation a = ``relax``, Boyd et al. sec.
+        3.4.3), w = Proj_C(s), u = s - w.  The residuals are checked every ``CHECK_EVERY``
+        rounds and at the last one (a check costs a product and a host sync)."""
         self.calls += 1
-        rho = self.rho
+        rho, a = self.rho, self.relax
         if self.w is None:  # cold start
             self.w = self._proj_c(y)
             self.u = torch.zeros_like(y)
@@ -132,10 +139,10 @@ class SubspaceProjector:
             self.total_rounds += 1
             if check:
                 v = z @ basis_t
-                s = v + u
+                s = torch.add(u, w, alpha=1.0 - a).add_(v, alpha=a)
                 w_prev = w.clone()
             else:
-                s = u.addmm_(z, basis_t)  # u's buffer now holds s = v + u
+                s = u.add_(w, alpha=1.0 - a).addmm_(z, basis_t, alpha=a)  # u's buffer now holds s
             if clip:
                 w = torch.clamp(s, min=self.c_lo, max=self.c_hi, out=w)
             else:

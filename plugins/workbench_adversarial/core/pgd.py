@@ -188,7 +188,7 @@ def _loss(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None, ki
 
 def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PGDConfig,
                subspace: Subspace | None = None, target: torch.Tensor | None = None, seed: int = 0,
-               check: Callable[[], None] | None = None, ortho_rounds: int = 10) -> AttackOutcome:
+               check: Callable[[], None] | None = None, ortho_rounds: int = 6) -> AttackOutcome:
     """Run PGD on a batch ``x`` (B, ...) in [0, 1] with labels ``y`` (B,).
 
     ``target`` (targeted attacks) gives the target labels.  ``check`` is called once per step
