@@ -23,7 +23,7 @@ and runs a few rounds per step (default 6; fewer once the primal and dual residu
 [0, 1]).  The projection of one step is therefore inexact; the ADMM iterates converge along
 with PGD's.  On shapes-cnn (dim V = 108 of 432, 20 steps) the attack breaks 31.0 % (l_inf 0.1)
 and 30.0 % (l_2 1.0) of the test split with 6 rounds a step, 33.2 % and 31.8 % with 10; without
-over-relaxation (rho = 5) 6 rounds broke about 22 % and 10 rounds 30.5 %.
+over-relaxation (rho = 5) 6 rounds broke 24.2 % and 22.0 %, 10 rounds 30.5 % and 30.5 %.
 
 What PGD evaluates is always feasible: :func:`feasible_in_subspace` rescales the ADMM
 iterate into the l_p ball and moves from the current (feasible) iterate toward it as far as
