@@ -4,7 +4,7 @@ Representation similarity plugin.  Qt-free; the panel and the CLI run the same f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -217,12 +217,22 @@ def _hf_lm_pair(spec_a: str, spec_b: str, data: str, ctx: JobContext, n_train: i
     if not same_tokenizer(tok_a, tok_b, train_texts[:50]):
         raise DegenerateInputError(f"{spec_a} and {spec_b} tokenize the text differently: stitching and linear mode "
                                    "connectivity compare the models token by token and need the same tokenizer")
-    positions = min(getattr(ma.config, "max_position_embeddings", None) or getattr(ma.config, "n_positions", None) or 65,
-                    getattr(mb.config, "max_position_embeddings", None) or getattr(mb.config, "n_positions", None) or 65)
-    window = max(2, min(32, positions - 1))
+    def positions(cfg: Any) -> int:
+        return getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None) or 65
+
+    window = max(2, min(32, positions(ma.config) - 1, positions(mb.config) - 1))
     tr = token_windows(tok_a, train_texts, window, n_train, seed=0)
     te = token_windows(tok_a, test_texts, window, n_test, seed=1)
     return HFStitchable(ma), HFStitchable(mb), tr, te
+
+
+def _same_depth(pa: list[str], pb: list[str]) -> list[tuple[str, str]]:
+    """Each stitch point of A paired with B's point at the same relative depth."""
+    return [(p, pb[round(i * (len(pb) - 1) / max(1, len(pa) - 1))]) for i, p in enumerate(pa)]
+
+
+def _stitch_table(res) -> StitchTable:
+    return StitchTable([{**r.__dict__, "penalty": r.penalty} for r in res])
 
 
 def run_stitching(spec: StitchSpec, ctx: JobContext) -> StitchTable:
@@ -240,10 +250,10 @@ def run_stitching(spec: StitchSpec, ctx: JobContext) -> StitchTable:
             pa, pb = ma.stitch_points()[1:], mb.stitch_points()[1:]  # the embeddings are trivial to stitch
             if not pa or not pb:
                 raise DegenerateInputError("stitching needs models with at least two transformer blocks")
-            points = list(spec.points) or [(p, pb[round(i * (len(pb) - 1) / max(1, len(pa) - 1))]) for i, p in enumerate(pa)]
-            res = stitch_both(ma, mb, points, lm_task(tr, te), names=(spec.model_a, spec.model_b), steps=spec.steps,
-                              seed=spec.seed, check=ctx.check_cancelled, progress=ctx.progress)
-            return StitchTable([{**r.__dict__, "penalty": r.penalty} for r in res])
+            res = stitch_both(ma, mb, list(spec.points) or _same_depth(pa, pb), lm_task(tr, te),
+                              names=(spec.model_a, spec.model_b), steps=spec.steps, seed=spec.seed,
+                              check=ctx.check_cancelled, progress=ctx.progress)
+            return _stitch_table(res)
         if "hf" in (fa, fb):
             raise DegenerateInputError("cannot stitch a Hugging Face model with one of the plugin's own models: "
                                        "they read different tokens")
@@ -251,20 +261,14 @@ def run_stitching(spec: StitchSpec, ctx: JobContext) -> StitchTable:
             raise DegenerateInputError(f"cannot stitch a {fa} model into a {fb} model: they solve different tasks")
         points = list(spec.points)
         if not points:
-            pa, pb = ma.stitch_points(), mb.stitch_points()
-            points = [(p, pb[round(i * (len(pb) - 1) / max(1, len(pa) - 1))]) for i, p in enumerate(pa)]
+            points = _same_depth(ma.stitch_points(), mb.stitch_points())
             if fa == "lm":
                 points = points[1:]  # resid0 (the embedding) is trivial to stitch
         ctx.progress(0.0, "preparing data")
         task = _stitch_task(fa)
         res = stitch_both(ma, mb, points, task, names=(spec.model_a, spec.model_b), steps=spec.steps, seed=spec.seed,
                           check=ctx.check_cancelled, progress=ctx.progress)
-        rows = []
-        for r in res:
-            d = dict(r.__dict__)
-            d["penalty"] = r.penalty
-            rows.append(d)
-        return StitchTable(rows)
+        return _stitch_table(res)
     except (DegenerateInputError, ValueError) as exc:
         raise _err(exc) from None
 
@@ -291,9 +295,8 @@ class LMCCurves:
 
 def run_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
     from .core.data import digits_split
-    from .core.lmc import interpolate, lmc_curve
+    from .core.lmc import lmc_curve
     from .core.sources import load_model_source
-    from .core.training import eval_lm
 
     try:
         ma, fa = load_model_source(spec.model_a)
@@ -313,26 +316,14 @@ def run_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
                              "test cross-entropy (nats)")
         from .train_defaults import lm_data
 
-        _, te = lm_data()
-        alphas = np.linspace(0, 1, spec.n_alphas)
-        losses = []
-        for k, a in enumerate(alphas):
-            ctx.check_cancelled()
-            losses.append(eval_lm(interpolate(ma, mb, float(a)), te[:300])[0])
-            ctx.progress((k + 1) / len(alphas), f"alpha {a:.2f}")
-        losses_arr = np.array(losses)
-        barrier = float(np.max(losses_arr - ((1 - alphas) * losses_arr[0] + alphas * losses_arr[-1])))
-        if spec.align:
-            ctx.log("permutation alignment is implemented for the digit MLPs only; showing the plain path")
-        return LMCCurves(alphas, losses_arr, None, barrier, None, "test loss (nats/char)")
+        return _lm_path(ma, mb, lm_data()[1][:300], spec, ctx, "test loss (nats/char)")
     except (DegenerateInputError, ValueError) as exc:
         raise _err(exc) from None
 
 
 def _hf_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
     """The interpolation path between two Hugging Face causal LMs of the same architecture."""
-    from .core.hf_lm import HFStitchable, eval_causal_lm
-    from .core.lmc import interpolate
+    from .core.hf_lm import HFStitchable
 
     sa, sb, _, te = _hf_lm_pair(spec.model_a, spec.model_b, spec.data, ctx)
     ma, mb = sa.model, sb.model
@@ -340,17 +331,26 @@ def _hf_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
     if ka.keys() != kb.keys() or any(ka[k].shape != kb[k].shape for k in ka):
         raise DegenerateInputError(f"linear mode connectivity needs two models of the same architecture: the weights of "
                                    f"{spec.model_a} and {spec.model_b} differ in names or shapes")
+    return _lm_path(ma, mb, te, spec, ctx, "test loss (nats/token)", wrap=HFStitchable)
+
+
+def _lm_path(ma, mb, windows: np.ndarray, spec: LMCSpec, ctx: JobContext, metric: str,
+             wrap: Callable[[Any], Any] = lambda m: m) -> LMCCurves:
+    """Next-token loss on ``windows`` along the weight interpolation between two language models
+    (``wrap`` makes a model return logits from token ids); no permutation alignment."""
+    from .core.lmc import interpolate, path_barrier
+    from .core.training import eval_lm
+
     alphas = np.linspace(0, 1, spec.n_alphas)
     losses = []
     for k, a in enumerate(alphas):
         ctx.check_cancelled()
-        losses.append(eval_causal_lm(HFStitchable(interpolate(ma, mb, float(a))), te)[0])
+        losses.append(eval_lm(wrap(interpolate(ma, mb, float(a))), windows)[0])
         ctx.progress((k + 1) / len(alphas), f"alpha {a:.2f}")
     losses_arr = np.array(losses)
-    barrier = float(np.max(losses_arr - ((1 - alphas) * losses_arr[0] + alphas * losses_arr[-1])))
     if spec.align:
         ctx.log("permutation alignment is implemented for the digit MLPs only; showing the plain path")
-    return LMCCurves(alphas, losses_arr, None, barrier, None, "test loss (nats/token)")
+    return LMCCurves(alphas, losses_arr, None, path_barrier(alphas, losses_arr), None, metric)
 
 
 # ------------------------------------------------------------------ rotation test --------------

@@ -86,14 +86,15 @@ def test_stitching_job_between_hf_folders(lm_folders):
 
 
 def test_lmc_job_between_hf_folders(lm_folders):
-    from workbench_repsim.core.hf_lm import HFStitchable, eval_causal_lm, load_causal_lm, token_windows
+    from workbench_repsim.core.hf_lm import HFStitchable, load_causal_lm
+    from workbench_repsim.core.training import eval_lm
     from workbench_repsim.jobs import LMCSpec, _hf_lm_pair, run_lmc
 
     res = run_lmc(LMCSpec(lm_folders[0], lm_folders[1], n_alphas=3), JobContext())
     assert res.metric == "test loss (nats/token)" and res.loss.shape == (3,)
     _, _, _, te = _hf_lm_pair(lm_folders[0], lm_folders[1], "default", JobContext())
     for folder, value in ((lm_folders[0], res.loss[0]), (lm_folders[1], res.loss[-1])):
-        assert eval_causal_lm(HFStitchable(load_causal_lm(folder)[0]), te)[0] == pytest.approx(value, rel=1e-5)
+        assert eval_lm(HFStitchable(load_causal_lm(folder)[0]), te)[0] == pytest.approx(value, rel=1e-5)
     mid = res.loss[1] - 0.5 * (res.loss[0] + res.loss[2])
     assert res.barrier == pytest.approx(max(mid, 0.0), abs=1e-9)
 

@@ -13,7 +13,8 @@ connectivity (Qt-free, torch).
   The points are named as :func:`workbench_repsim.core.extract.extract_hf` names hidden
   states: ``embeddings`` enters block 0, ``layer{i}`` (the output of block i) enters block i.
 * :func:`token_windows` cuts a text into windows of ``ctx + 1`` token ids (no padding), the
-  data of next-token stitching and of :func:`eval_causal_lm`.
+  data of next-token stitching and of the LMC path (evaluated by
+  :func:`workbench_repsim.core.training.eval_lm`, which takes any model returning logits).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from .validate import DegenerateInputError
 
@@ -156,19 +156,3 @@ def same_tokenizer(tok_a: Any, tok_b: Any, texts: Sequence[str]) -> bool:
     models token by token)."""
     return all(list(tok_a(t, add_special_tokens=False)["input_ids"]) == list(tok_b(t, add_special_tokens=False)["input_ids"])
                for t in texts)
-
-
-@torch.no_grad()
-def eval_causal_lm(model: nn.Module, windows: np.ndarray, batch: int = 32) -> tuple[float, float]:
-    """(mean next-token loss in nats, next-token accuracy) of a model returning logits (e.g.
-    :class:`HFStitchable`) on [N, ctx + 1] windows."""
-    tot, acc, cnt = 0.0, 0.0, 0
-    t = torch.from_numpy(windows)
-    dev = next(model.parameters()).device
-    for s in range(0, len(t), batch):
-        b = t[s:s + batch].to(dev)
-        logits = model(b[:, :-1]).float()
-        tot += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b[:, 1:].reshape(-1), reduction="sum"))
-        acc += float((logits.argmax(-1) == b[:, 1:]).sum())
-        cnt += b[:, 1:].numel()
-    return tot / cnt, acc / cnt

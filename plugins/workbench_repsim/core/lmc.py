@@ -72,6 +72,11 @@ def interpolate(model_a: torch.nn.Module, model_b: torch.nn.Module, alpha: float
     return m
 
 
+def path_barrier(alphas: np.ndarray, losses: np.ndarray) -> float:
+    """Loss barrier of an interpolation path: max_a [L(a) - ((1 - a) L(0) + a L(1))] (Frankle et al. 2020)."""
+    return float(np.max(losses - ((1 - alphas) * losses[0] + alphas * losses[-1])))
+
+
 def lmc_curve(model_a: DigitsMLP, model_b: DigitsMLP, x: np.ndarray, y: np.ndarray, *, align: bool = False,
               x_align: np.ndarray | None = None, n_alphas: int = 11) -> LMCResult:
     """Loss and accuracy on (x, y) along the interpolation path, with optional alignment of B on ``x_align``."""
@@ -83,5 +88,4 @@ def lmc_curve(model_a: DigitsMLP, model_b: DigitsMLP, x: np.ndarray, y: np.ndarr
         losses.append(l)
         accs.append(acc)
     losses_arr = np.array(losses)
-    barrier = float(np.max(losses_arr - ((1 - alphas) * losses_arr[0] + alphas * losses_arr[-1])))
-    return LMCResult(alphas, losses_arr, np.array(accs), barrier, align)
+    return LMCResult(alphas, losses_arr, np.array(accs), path_barrier(alphas, losses_arr), align)
