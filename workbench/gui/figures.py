@@ -29,9 +29,12 @@ SCREEN_DPI = 96.0
 
 @dataclass
 class ExportOptions:
-    """How to export: format, DPI (PNG), explicit pixel size (PNG, optional), transparency."""
+    """How to export: format, DPI (PNG), explicit pixel size (PNG, optional), transparency.
 
-    fmt: str = "png"
+    ``fmt`` empty (the default) means: the format named by the file's suffix, PNG if it has none.
+    """
+
+    fmt: str = ""
     dpi: int = 150
     width: int = 0
     height: int = 0
@@ -136,7 +139,10 @@ def _png_size(fig: FigureSource, opts: ExportOptions) -> tuple[int, int]:
 
 
 def export_figure(fig: FigureSource, path: str | Path, opts: ExportOptions | None = None) -> list[Path]:
-    """Export ``fig`` to ``path`` (format from ``opts.fmt`` or the suffix); returns files written.
+    """Export ``fig`` to ``path``; returns the files written.
+
+    The format is ``opts.fmt`` when given, else the suffix of ``path`` (``fig.svg`` is an SVG),
+    else PNG; a suffix that disagrees with an explicit ``opts.fmt`` is replaced.
 
     PNG: ``opts.width`` x ``opts.height`` pixels if given, else the on-screen size scaled by
     dpi/96, with the DPI stored in the file.  SVG/PDF: vector, at the on-screen size.
@@ -144,7 +150,7 @@ def export_figure(fig: FigureSource, path: str | Path, opts: ExportOptions | Non
     """
     opts = opts or ExportOptions()
     path = Path(path)
-    fmt = (opts.fmt or path.suffix.lstrip(".")).lower()
+    fmt = (opts.fmt or path.suffix.lstrip(".") or "png").lower()
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     if path.suffix.lower() != "." + fmt:
