@@ -3,7 +3,7 @@ science is imported inside the handlers.
 
     workbench bundle chern --model haldane --t1 1 --t2 0.3 --phi 1.2 --m 0.5 --grid 64
     workbench bundle chern --model qwz --u 1
-    workbench bundle chern --model bhz --M 1 --A 1 --B 0.5
+    workbench bundle chern --model bhz --M 1 --A 1 --B 0.5 [--spin down]
     workbench bundle chern --model custom --dx "sin(kx)" --dy "sin(ky)" --dz "1 + cos(kx) + cos(ky)"
     workbench bundle dataset --size 12500 --grid 32 --out data.npz
     workbench bundle train --arch flux --data data.npz --epochs 5 --out model.safetensors
@@ -26,6 +26,8 @@ def register(subparsers) -> None:
         p.add_argument(f"--{name}", type=float, default=None, help=f"model parameter {name}")
     for comp in ("d0", "dx", "dy", "dz"):
         p.add_argument(f"--{comp}", default=None, help=f"custom model: {comp} as an expression of kx, ky")
+    p.add_argument("--spin", default="up", choices=["up", "down"],
+                   help="bhz: the spin block whose Chern number is 'chern' (both are reported)")
     p.add_argument("--grid", type=int, default=64, help="n for an n x n grid of the torus")
     p.add_argument("--convention", default="pythtb", choices=["pythtb", "fukui"],
                    help="sign convention: pythtb (A = i<u|grad u>, default, as Z2Pack) or fukui (opposite)")
@@ -89,7 +91,8 @@ def _chern(args: argparse.Namespace) -> int:
         print(f"error: --bands must be comma-separated integers, got {args.bands!r}", file=sys.stderr)
         return 2
     spec = ChernSpec(model=args.model, params=params, expressions=exprs, grid=args.grid,
-                     convention=args.convention, refine=args.refine, array_path=args.file, bands=bands)
+                     convention=args.convention, refine=args.refine, array_path=args.file, bands=bands,
+                     spin=args.spin)
     try:
         out = _numpy_job(run_chern, spec, "chern")
     except JobError as exc:

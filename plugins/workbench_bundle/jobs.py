@@ -30,7 +30,9 @@ from .core.models import MODELS, ModelSpec, band_data, haldane_d, k_grid
 @dataclass(frozen=True)
 class ChernSpec:
     """model: haldane | qwz | bhz | custom; params: (name, value) pairs; grid: n for an n x n grid;
-    convention: pythtb | fukui; refine: double the grid while unreliable (up to max_grid)."""
+    convention: pythtb | fukui; refine: double the grid while unreliable (up to max_grid);
+    spin: the BHZ block reported as "chern" (the result also holds both blocks and the spin
+    Chern number)."""
 
     model: str = "haldane"
     params: tuple[tuple[str, float], ...] = ()
@@ -106,10 +108,15 @@ def run_chern(spec: ChernSpec, ctx: JobContext) -> dict:
     if spec.model == "custom":
         out["expressions"] = dict(spec.expressions)
     if spec.model == "bhz":
-        out["spin"] = "up"
-        down = _chern_of(ModelSpec.make("bhz", model.param_dict(), "down"), spec)
-        out["spin_down"] = down.summary()
-        out["spin_chern_number"] = (res.chern - down.chern) / 2
+        # "chern" is the requested block's; the other block (its time-reversal partner,
+        # H_down(k) = H_up*(-k), so C_down = -C_up) is computed too for the spin Chern number
+        # C_s = (C_up - C_down) / 2 (Sheng et al., PRL 97, 036808 (2006))
+        other = "down" if model.spin == "up" else "up"
+        blocks = {model.spin: res, other: _chern_of(ModelSpec.make("bhz", model.param_dict(), other), spec)}
+        out["spin"] = model.spin
+        out["spin_up"] = blocks["up"].summary()
+        out["spin_down"] = blocks["down"].summary()
+        out["spin_chern_number"] = (blocks["up"].chern - blocks["down"].chern) / 2
     ctx.progress(1.0, f"C = {res.chern}")
     return out
 

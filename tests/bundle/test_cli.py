@@ -33,6 +33,10 @@ def test_chern_json_haldane_qwz_bhz():
     assert out["chern"] == -1 and out["convention"] == "fukui"
     out = json.loads(run_cli("chern", "--model", "bhz", "--M", "1", "--A", "1", "--B", "0.5").stdout)
     assert out["chern"] == 1 and out["spin_down"]["chern"] == -1 and out["spin_chern_number"] == 1
+    out = json.loads(run_cli("chern", "--model", "bhz", "--M", "1", "--A", "1", "--B", "0.5", "--spin", "down").stdout)
+    assert out["spin"] == "down"
+    assert out["chern"] == -1
+    assert out["spin_chern_number"] == 1
 
 
 def test_chern_refine_and_bad_input():
