@@ -17,8 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-MEASURE_NAMES = ("cka", "cka-debiased", "cka-rbf", "procrustes", "procrustes-angular", "cca", "svcca", "pwcca", "rsa",
-                 "basis-correlation")
+from .core.measure_names import MEASURE_NAMES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -189,9 +189,9 @@ def _stitch_task(family: str):
 
     if family == "mlp":
         return classifier_task(*digits_split(0))
-    from .train_defaults import lm_data
+    from .core.data import lm_windows
 
-    tr, te = lm_data()
+    tr, te = lm_windows()
     return lm_task(tr[:1500], te[:300])
 
 
@@ -314,9 +314,9 @@ def run_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
             al = lmc_curve(ma, mb, xte, yte, align=True, x_align=xtr, n_alphas=spec.n_alphas) if spec.align else None
             return LMCCurves(plain.alphas, plain.loss, al.loss if al else None, plain.barrier, al.barrier if al else None,
                              "test cross-entropy (nats)")
-        from .train_defaults import lm_data
+        from .core.data import lm_windows
 
-        return _lm_path(ma, mb, lm_data()[1][:300], spec, ctx, "test loss (nats/char)")
+        return _lm_path(ma, mb, lm_windows()[1][:300], spec, ctx, "test loss (nats/char)")
     except (DegenerateInputError, ValueError) as exc:
         raise _err(exc) from None
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, Q
 from workbench.gui.figures import FigureSource
 from workbench.gui.panel import Panel
 
-from .cli import MEASURE_NAMES
+from .core.measure_names import MEASURE_NAMES
 from .core.zoo import DEFAULT_A, DEFAULT_B, ZOO
 from .jobs import (CellSpec, HeatmapSpec, LMCSpec, RotationSpec, StitchSpec, run_cell, run_heatmap, run_lmc,
                    run_rotation, run_stitching)

@@ -29,8 +29,7 @@ import numpy as np
 import torch
 
 from workbench_repsim.core.cka import linear_cka
-from workbench_repsim.core.corpus import encode, generate_text, windows
-from workbench_repsim.core.data import EVAL_TEXT_SEED, digits_split
+from workbench_repsim.core.data import EVAL_TEXT_SEED, LM_TRAIN_SENTENCES, digits_split, lm_windows
 from workbench_repsim.core.lmc import lmc_curve
 from workbench_repsim.core.matching import basis_correlation
 from workbench_repsim.core.models import DigitsMLP, build_model, n_params
@@ -42,7 +41,6 @@ from workbench_repsim.core.zoo import ZOO, resource_dir, save_model
 COMMAND = "python -m workbench_repsim.train_defaults"
 LM_STEPS, LM_BATCH, LM_LR = 500, 32, 3e-3
 MLP_EPOCHS, MLP_LR = 40, 1e-3
-CORPUS_SENTENCES = 20000
 #: hidden layers copied from the trunk network and frozen in the mlp-w64-frozen group
 FROZEN_LAYERS = 2
 
@@ -52,14 +50,8 @@ def _common() -> dict:
             "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
-def lm_data() -> tuple[np.ndarray, np.ndarray]:
-    train_ids = encode(generate_text(CORPUS_SENTENCES, 0))
-    test_ids = encode(generate_text(2000, EVAL_TEXT_SEED))
-    return windows(train_ids, 48, 20000, 0), windows(test_ids, 48, 1000, 1)
-
-
 def train_lms(out: Path) -> dict:
-    tr, te = lm_data()
+    tr, te = lm_windows()
     metrics = {}
     for name, e in ZOO.items():
         if e.family != "lm":
@@ -71,7 +63,7 @@ def train_lms(out: Path) -> dict:
         loss, acc = eval_lm(model, te)
         secs = time.perf_counter() - t0
         prov = {"name": name, "config": e.config, "seed": e.seed, "parameters": n_params(model),
-                "data": f"{CORPUS_SENTENCES} sentences of the grammar in workbench_repsim/core/corpus.py (seed 0), "
+                "data": f"{LM_TRAIN_SENTENCES} sentences of the grammar in workbench_repsim/core/corpus.py (seed 0), "
                         "random windows of 49 characters; test: 2000 sentences with seed "
                         f"{EVAL_TEXT_SEED}",
                 "training": {"optimizer": "AdamW(wd=0.01) one-cycle", "lr": LM_LR, "steps": LM_STEPS, "batch": LM_BATCH},
@@ -163,7 +155,7 @@ def mlp_results(out: Path) -> dict:
 
 
 def lm_results(out: Path) -> dict:
-    tr, te = lm_data()
+    tr, te = lm_windows()
     task = lm_task(tr[:1500], te[:300])
     table = []
     pairs = [("lm-solu-d64-s0", "lm-gelu-d64-s0"), ("lm-gelu-d64-s0", "lm-gelu-d64-s1"), ("lm-solu-d64-s0", "lm-solu-d64-s1")]

@@ -11,7 +11,8 @@ from workbench_repsim.core.cca import cca, mean_squared_cca, pwcca, svcca
 from workbench_repsim.core.cka import (MinibatchCKA, center_gram, cka_gram, gram_linear, gram_rbf, linear_cka,
                                        minibatch_cka, rbf_cka)
 from workbench_repsim.core.matching import correlation_matrix, match_neurons
-from workbench_repsim.core.measures import MEASURES, compare
+from workbench_repsim.core.measure_names import MEASURE_NAMES
+from workbench_repsim.core.measures import DESCRIPTION, KIND, MEASURES, compare
 from workbench_repsim.core.procrustes import procrustes_angular, procrustes_distance, procrustes_similarity
 from workbench_repsim.core.rsa import rsa
 from workbench_repsim.core.validate import DegenerateInputError
@@ -68,6 +69,12 @@ def test_invariance_to_rotation_and_scale(name):
         assert compare(x @ q, y, name) != pytest.approx(base, abs=1e-3)
     else:
         assert compare(x @ q, y, name) == pytest.approx(base, abs=1e-9)
+
+
+def test_measure_names_match_the_registry():
+    """The numpy-free name list (CLI choices, panel menu) is exactly the registry, in order."""
+    assert MEASURE_NAMES == tuple(MEASURES)
+    assert set(KIND) == set(DESCRIPTION) == set(MEASURES)
 
 
 @pytest.mark.parametrize("name", list(MEASURES))

@@ -12,11 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import encode, generate_text, text_windows
+from .corpus import encode, generate_text, text_windows, windows
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".pgm", ".ppm")
 #: seed of the held-out text used as default comparison data (training uses seed 0)
 EVAL_TEXT_SEED = 12345
+#: sentences of grammar text (seed 0) the zoo's language models were trained on
+LM_TRAIN_SENTENCES = 20000
+#: context length of the zoo's language models (characters)
+LM_CONTEXT = 48
 
 
 def digits_split(seed: int = 0, test_fraction: float = 0.3) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -30,6 +34,19 @@ def digits_split(seed: int = 0, test_fraction: float = 0.3) -> tuple[np.ndarray,
     k = int(round(len(x) * (1 - test_fraction)))
     tr, te = perm[:k], perm[k:]
     return x[tr], y[tr], x[te], y[te]
+
+
+def lm_windows() -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) windows of ``LM_CONTEXT + 1`` token ids the zoo's language models use.
+
+    train: 20,000 random windows of :data:`LM_TRAIN_SENTENCES` grammar sentences (seed 0);
+    test: 1,000 random windows of 2,000 held-out sentences (seed :data:`EVAL_TEXT_SEED`).
+    Deterministic: the same arrays on every call (training, stitching and mode connectivity
+    all see the same data).
+    """
+    train_ids = encode(generate_text(LM_TRAIN_SENTENCES, 0))
+    test_ids = encode(generate_text(2000, EVAL_TEXT_SEED))
+    return windows(train_ids, LM_CONTEXT, 20000, 0), windows(test_ids, LM_CONTEXT, 1000, 1)
 
 
 def default_text_windows(ctx: int, n: int) -> np.ndarray:
@@ -76,4 +93,4 @@ def load_image_folder(path: str | Path, size: int = 8, max_images: int = 2000) -
     return np.stack(out)
 
 
-__all__ = ["digits_split", "default_text_windows", "load_text_file", "load_image_folder", "encode"]
+__all__ = ["digits_split", "lm_windows", "default_text_windows", "load_text_file", "load_image_folder", "encode"]
