@@ -1,4 +1,5 @@
-# Two commands do all set-up:  `make run` (install and launch) and `make test` (install and test).
+# Two commands do all set-up:  `make run` (install and launch) and `make test` (install, lint and
+# type-check (`make lint`), then test).
 # TORCH selects the torch requirement: users get PyPI's default build (CUDA on Linux);
 # CI sets TORCH=torch==2.13.0 to use the CPU build available locally.
 PYTHON ?= python3
@@ -7,8 +8,10 @@ TORCH ?= torch
 BIN := $(VENV)/bin
 XVFB := xvfb-run -a -s "-screen 0 1600x1200x24" env QT_QPA_PLATFORM=xcb
 PYTEST_ARGS ?=
+# 1: `make lint` also checks that the tree is formatted (`ruff format --check`)
+LINT_FORMAT ?= 0
 
-.PHONY: run test bench screenshot setup system-deps clean
+.PHONY: run test lint bench screenshot setup system-deps clean
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +30,17 @@ system-deps:
 run: setup system-deps
 	$(BIN)/workbench
 
-test: setup system-deps
+# lint (ruff), types (mypy on the paths in pyproject.toml's [tool.mypy] files) and the layering
+# contracts (import-linter, [tool.importlinter])
+lint: setup
+	$(BIN)/ruff check .
+ifeq ($(LINT_FORMAT),1)
+	$(BIN)/ruff format --check .
+endif
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: setup system-deps lint
 	$(XVFB) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # third-party packages the benchmarks time side by side (not needed by the app or the tests);
