@@ -20,7 +20,7 @@ def test_session_round_trip(main_window, qtbot, tmp_path):
     main_window.save_session(path)
     doc = json.loads(path.read_text())
     assert doc["format"] == FORMAT and doc["version"] == VERSION
-    assert doc["panels"]["sample"] == {"n": 42}
+    assert doc["panels"]["sample"] == {"version": 2, "n": 42}
     assert "sample" in doc["layout"]["open_panels"]
     panel.n.setValue(3)
     assert main_window.load_session(path)
@@ -60,7 +60,7 @@ def test_invalid_panel_state_loads_nothing(main_window, qtbot, tmp_path):
     doc["panels"]["sample"] = {"n": -5}
     path.write_text(json.dumps(doc))
     assert not main_window.load_session(path)
-    assert "'n' must be a positive integer" in main_window.errors_shown[-1][1]
+    assert "terms (n) must be an integer in [1, 10000], got -5" in main_window.errors_shown[-1][1]
     assert panel.n.value() == 11
 
 
@@ -127,3 +127,92 @@ def test_preferences_persist_and_invalid_values_fall_back(main_window):
     main_window.set_preferences(Preferences(theme="light"))
     bad, warnings = Preferences(device="tpu", export_dpi=5).validated()
     assert bad.device == "auto" and bad.export_dpi == 150 and len(warnings) == 2
+
+
+def test_results_are_kept_without_recomputing_and_marked_stale(main_window, qtbot, tmp_path):
+    panel = _open(main_window, qtbot)
+    panel.n.setValue(12)
+    handle = panel.compute()
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    assert len(panel.sums) == 12
+    path = tmp_path / "s.wbsession"
+    main_window.save_session(path)
+    assert (tmp_path / "s.results.npz").exists()
+    doc = json.loads(path.read_text())
+    assert doc["results"]["file"] == "s.results.npz" and "sample" in doc["results"]["panels"]
+    panel.n.setValue(3)
+    panel.compute()
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    assert len(panel.sums) == 3
+    submitted = []
+    panel.submit = lambda *a, **k: submitted.append(a)  # restoring must never start a job
+    assert main_window.load_session(path)
+    assert submitted == [] and panel.is_idle()
+    assert len(panel.sums) == 12 and panel.sums[-1] == pytest.approx(sum(1 / k for k in range(1, 13)))
+    assert not panel.stale
+    panel.n.setValue(13)  # the input changed: the shown result is marked stale
+    assert panel.stale and "stale" in panel.label.text()
+    panel.n.setValue(12)
+    assert not panel.stale
+    del handle
+
+
+def test_results_file_from_another_save_or_missing_is_refused(main_window, qtbot, tmp_path):
+    panel = _open(main_window, qtbot)
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    a, b = tmp_path / "a.wbsession", tmp_path / "b.wbsession"
+    main_window.save_session(a)
+    panel.n.setValue(5)
+    panel.compute()
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    main_window.save_session(b)
+    (tmp_path / "b.results.npz").replace(tmp_path / "a.results.npz")
+    panel.n.setValue(9)
+    assert not main_window.load_session(a)
+    assert "does not belong to a.wbsession" in main_window.errors_shown[-1][1]
+    assert panel.n.value() == 9
+    (tmp_path / "a.results.npz").unlink()
+    assert not main_window.load_session(a)
+    assert "cannot be read" in main_window.errors_shown[-1][1]
+
+
+def test_results_file_with_pickled_objects_is_refused(main_window, qtbot, tmp_path):
+    import hashlib
+
+    import numpy as np
+
+    panel = _open(main_window, qtbot)
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    path = tmp_path / "s.wbsession"
+    main_window.save_session(path)
+    rpath = tmp_path / "s.results.npz"
+    with np.load(rpath) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    key = next(iter(arrays))
+    arrays[key] = np.array([{"evil": 1}], dtype=object)
+    np.savez(rpath, **arrays)  # allow_pickle is the default when writing
+    doc = json.loads(path.read_text())
+    doc["results"]["sha256"] = hashlib.sha256(rpath.read_bytes()).hexdigest()
+    path.write_text(json.dumps(doc))
+    assert not main_window.load_session(path)
+    assert "corrupt or holds non-array data" in main_window.errors_shown[-1][1]
+
+
+def test_version_1_session_and_panel_state_are_upgraded(main_window, qtbot, tmp_path):
+    panel = _open(main_window, qtbot)
+    path = tmp_path / "old.wbsession"
+    path.write_text(json.dumps({"format": FORMAT, "version": 1, "app_version": "0.1.0",
+                                "layout": {"open_panels": ["sample"]},
+                                "panels": {"sample": {"version": 1, "terms": 33}}}))
+    assert main_window.load_session(path)
+    assert panel.n.value() == 33
+
+
+def test_newer_panel_state_version_refused(main_window, qtbot, tmp_path):
+    panel = _open(main_window, qtbot)
+    path = tmp_path / "new.wbsession"
+    path.write_text(json.dumps({"format": FORMAT, "version": VERSION, "layout": {"open_panels": ["sample"]},
+                                "panels": {"sample": {"version": 3, "n": 33}}}))
+    assert not main_window.load_session(path)
+    assert "newer workbench" in main_window.errors_shown[-1][1]
+    assert panel.n.value() == 20

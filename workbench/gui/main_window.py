@@ -20,7 +20,7 @@ from workbench.gui.job_status import JobStatusWidget
 from workbench.gui.log_dock import LogDock
 from workbench.gui.panel import Panel
 from workbench.plugin_api import PluginRecord, discover_plugins, resolve
-from workbench.session import SessionError, make_session, read_session, write_session
+from workbench.session import SessionError, make_session, read_results, read_session, write_session
 from workbench.settings import Preferences, config_dir, load_preferences, save_preferences
 
 #: bump when the dock layout changes incompatibly; a saved layout of another version is ignored
@@ -426,9 +426,19 @@ class MainWindow(QMainWindow):
                 self.log(f"panel {pid} could not save its state: {exc}", "error", pid)
         return make_session(self.layout_state(), panels)
 
+    def session_results(self) -> dict[str, dict[str, Any]]:
+        """Every open panel's kept results (``{panel: {name: KeptResult}}``)."""
+        out: dict[str, dict[str, Any]] = {}
+        for pid, panel in self.panels.items():
+            try:
+                out[pid] = panel.results()
+            except Exception as exc:  # noqa: BLE001 - one panel's failure must not lose the session
+                self.log(f"panel {pid} could not save its results: {exc}", "error", pid)
+        return out
+
     def save_session(self, path: str | Path) -> None:
         doc = self.session_document()
-        write_session(doc, path)
+        write_session(doc, path, self.session_results())
         self.session_path = Path(path)
         self.log(f"session saved to {path}", "info", "shell")
         self.statusBar().showMessage(f"Session saved to {path}", 5000)
@@ -437,7 +447,8 @@ class MainWindow(QMainWindow):
         """Load a session, all or nothing: on any error nothing changes and a message says why."""
         try:
             doc = read_session(path)
-            self.apply_session(doc)
+            results = read_results(doc, path)
+            self.apply_session(doc, results)
         except SessionError as exc:
             self.show_error("Cannot open session", str(exc))
             return False
@@ -445,8 +456,16 @@ class MainWindow(QMainWindow):
         self.log(f"session loaded from {path}", "info", "shell")
         return True
 
-    def apply_session(self, doc: dict[str, Any]) -> None:
+    def apply_session(self, doc: dict[str, Any], results: dict[str, dict[str, tuple[Any, Any]]] | None = None) -> None:
+        """Apply a read session: every panel's state, then its kept results, then the layout;
+        all or nothing (a failure restores what was there)."""
+        from workbench.gui.panel import KeptResult
+
+        results = results or {}
         panels_state: dict[str, dict] = doc.get("panels", {})
+        stray = [pid for pid in results if pid not in panels_state]
+        if stray:
+            raise SessionError(f"the session has results for panels it does not open: {', '.join(stray)}")
         missing = [pid for pid in panels_state if self.record(pid) is None or not self.record(pid).ok]
         if missing:
             raise SessionError(f"the session needs panels that are not installed or failed to load: {', '.join(missing)}")
@@ -462,15 +481,19 @@ class MainWindow(QMainWindow):
             self._close_panels(newly_opened)
             raise SessionError(f"panel {pid!r}: {exc}") from None
         snapshot = {pid: self.panels[pid].state() for pid in panels_state}
+        kept_before = {pid: self.panels[pid].results() for pid in panels_state}
         done: list[str] = []
         try:
             for pid, state in panels_state.items():
-                self.panels[pid].restore(state)
+                panel = self.panels[pid]
+                panel.restore(state)
                 done.append(pid)
+                panel.restore_results({name: KeptResult(r, i) for name, (r, i) in results.get(pid, {}).items()})
         except Exception as exc:  # noqa: BLE001 - roll back what was applied
             for prev in done:
                 try:
                     self.panels[prev].restore(snapshot[prev])
+                    self.panels[prev].restore_results(kept_before[prev])
                 except Exception:  # noqa: BLE001
                     pass
             try:
@@ -529,7 +552,7 @@ class MainWindow(QMainWindow):
         if not self.panels:
             return
         try:
-            write_session(self.session_document(), self.autosave_file())
+            write_session(self.session_document(), self.autosave_file(), self.session_results())
         except (OSError, ValueError, TypeError) as exc:
             self.log(f"autosave failed: {exc}", "warning", "shell")
 

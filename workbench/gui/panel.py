@@ -5,21 +5,33 @@ A panel is a thin Qt view.  It builds job specs from user actions, submits them 
 Override:
 
 * :meth:`start` - called once after the panel is docked; start embedded-default jobs here.
-* :meth:`state` / :meth:`restore` - JSON-serialisable panel state for sessions.
-  ``restore`` must raise ``ValueError`` with a clear message on bad state *before*
-  changing anything.
+* ``self.state_model`` - the panel's Qt-free :class:`workbench.state.PanelState`; widgets are
+  bound to it with ``self.binder`` (:mod:`workbench.gui.binding`).  :meth:`state`,
+  :meth:`validate_state` and :meth:`restore` are derived from it; a panel with more to save
+  (a document, a selection) extends them and calls ``super()``.  ``restore`` raises
+  ``ValueError`` with a clear message on bad state *before* changing anything, and never
+  starts background work.
+* results - :meth:`keep_result` stores a computed result with the inputs (the job spec) it was
+  computed from; sessions save kept results (pickle-free, :mod:`workbench.plaindata`) and give
+  them back through :meth:`restore_results`, after which :meth:`results_restored` redraws them
+  and marks as stale those whose inputs differ from what the panel would compute now
+  (:meth:`result_is_stale`).
 * :meth:`figures` - the panel's exportable figures (:class:`workbench.gui.figures.FigureSource`).
 * :meth:`validate_state` - optional check used by session loading before anything is applied.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
+from workbench import plaindata
+from workbench.gui.binding import Binder
 from workbench.gui.jobrunner import JobHandle, PanelThread
+from workbench.state import PanelState
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.gui.figures import FigureSource
@@ -38,8 +50,19 @@ class ShellServices(Protocol):
     def show_error(self, title: str, message: str) -> None: ...
 
 
+@dataclass
+class KeptResult:
+    """A computed result and the inputs (a job spec, plain data) it was computed from."""
+
+    result: Any
+    inputs: Any = None
+
+
 class Panel(QWidget):
     """Base class of plugin panels."""
+
+    #: the panel's Qt-free state; set by subclasses in ``__init__`` before binding widgets
+    state_model: PanelState | None = None
 
     #: emitted when the panel has no queued or running jobs (after having had some)
     idle = Signal()
@@ -53,22 +76,60 @@ class Panel(QWidget):
         self._handles: list[JobHandle] = []
         #: set by the host between docking and calling start(); is_idle() is False meanwhile
         self.start_pending = False
+        #: binds ``state_model`` fields to widgets; refused edits are shown in the status bar
+        self.binder = Binder(on_error=lambda msg: self.shell.log(msg, "warning", self.plugin_id))
+        self._kept: dict[str, KeptResult] = {}
 
     # ---- to override --------------------------------------------------------------
     def start(self) -> None:
         """Start the panel's embedded-default work (called once, after docking)."""
 
     def state(self) -> dict[str, Any]:
-        """JSON-serialisable state for sessions."""
-        return {}
+        """JSON-serialisable state for sessions (default: the state model's fields)."""
+        return self.state_model.to_dict() if self.state_model is not None else {}
 
     def validate_state(self, state: dict[str, Any]) -> None:
         """Raise ValueError if ``state`` cannot be restored.  Must not change anything."""
         if not isinstance(state, dict):
             raise ValueError(f"{self.plugin_id}: panel state must be a JSON object")
+        if self.state_model is not None:
+            self.state_model.validate(state)
 
     def restore(self, state: dict[str, Any]) -> None:
-        """Restore from :meth:`state` output."""
+        """Restore from :meth:`state` output (default: validate, then apply the state model's
+        fields all at once).  Never starts background work."""
+        self.validate_state(state)
+        if self.state_model is not None:
+            self.state_model.restore(state)
+
+    # ---- results kept in sessions ---------------------------------------------------
+    def keep_result(self, name: str, result: Any, inputs: Any = None) -> None:
+        """Remember ``result`` (plain data) under ``name``, computed from ``inputs``."""
+        self._kept[name] = KeptResult(result, inputs)
+
+    def drop_result(self, name: str) -> None:
+        self._kept.pop(name, None)
+
+    def kept(self, name: str) -> KeptResult | None:
+        return self._kept.get(name)
+
+    def results(self) -> dict[str, KeptResult]:
+        """Results to save in sessions (default: every kept result)."""
+        return dict(self._kept)
+
+    def restore_results(self, results: dict[str, KeptResult]) -> None:
+        """Put results saved in a session back (after :meth:`restore`); never recomputes."""
+        self._kept = dict(results)
+        self.results_restored(sorted(results))
+
+    def results_restored(self, names: list[str]) -> None:
+        """Redraw restored results; override.  Use :meth:`result_is_stale` to mark those whose
+        inputs no longer match the panel's settings."""
+
+    def result_is_stale(self, name: str, current_inputs: Any) -> bool:
+        """Whether kept result ``name`` was computed from inputs other than ``current_inputs``."""
+        kept = self._kept.get(name)
+        return kept is not None and not plaindata.same(kept.inputs, current_inputs)
 
     def figures(self) -> list["FigureSource"]:
         """Exportable figures; the first is the one File > Export figure uses by default."""
@@ -137,6 +198,7 @@ class Panel(QWidget):
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Cancel jobs and stop the panel's thread; True when the thread has ended."""
+        self.binder.unbind()
         if self._thread is None:
             return True
         ok = self._thread.stop(timeout_ms)
