@@ -24,11 +24,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-from workbench_quiver.core.canonical import canonical_form  # noqa: E402
-from workbench_quiver.core.enumerate import mutation_class  # noqa: E402
-from workbench_quiver.core.identify import identify  # noqa: E402
-from workbench_quiver.core.mutation import mutate  # noqa: E402
-from workbench_quiver.core.standard import standard_quiver  # noqa: E402
+from workbench_quiver.core.canonical import canonical_form
+from workbench_quiver.core.enumerate import mutation_class
+from workbench_quiver.core.identify import identify
+from workbench_quiver.core.mutation import mutate
+from workbench_quiver.core.standard import standard_quiver
 
 
 def timed(fn, repeat=1):

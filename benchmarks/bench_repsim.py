@@ -18,8 +18,8 @@ Prints, measured in this one run on this machine:
 from __future__ import annotations
 
 import argparse
-import os
 import importlib.util
+import os
 import sys
 import time
 import types
@@ -153,6 +153,7 @@ def bench_repsim(a, b, ours):
               "with cmake and a C++ compiler)")
         return
     import repsim
+
     from workbench_repsim.core.cka import linear_cka
 
     times, diffs = {}, []

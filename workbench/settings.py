@@ -41,7 +41,7 @@ class Preferences:
     theme: str = "light"
     autosave_seconds: int = 120
 
-    def validated(self) -> tuple["Preferences", list[str]]:
+    def validated(self) -> tuple[Preferences, list[str]]:
         """A copy with invalid fields reset to defaults, and the warnings explaining why."""
         default = Preferences()
         out = Preferences(**asdict(self))

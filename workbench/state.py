@@ -28,7 +28,8 @@ registered with :meth:`PanelState.add_global_callback` receive ``(name, new, old
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, ClassVar, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar
 
 Callback = Callable[[Any, Any], None]
 GlobalCallback = Callable[[str, Any, Any], None]
@@ -69,7 +70,7 @@ class Field:
             return self
         return obj._values[self.name]
 
-    def __set__(self, obj: "PanelState", value: Any) -> None:
+    def __set__(self, obj: PanelState, value: Any) -> None:
         obj._set(self.name, value)
 
     def coerce(self, value: Any, where: str) -> Any:
@@ -318,7 +319,7 @@ class PanelState:
             for name, value in coerced.items():
                 self._set(name, value)
 
-    def hold_callbacks(self) -> "_Hold":
+    def hold_callbacks(self) -> _Hold:
         """Context manager: changes inside it fire their callbacks once, when it exits."""
         return _Hold(self)
 

@@ -15,14 +15,31 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QMenu, QSpinBox, QSplitter, QTabWidget,
-                               QToolBar, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QMenu,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.gui.figures import FigureSource
-from workbench.gui.pyside_guard import make_none_immortal
 from workbench.gui.panel import Panel
-from workbench_quiver.core.formats import (read_quiver_file, to_json, to_tikz, write_b_text, write_benchmark_csv,
-                                           write_qmu)
+from workbench.gui.pyside_guard import make_none_immortal
+from workbench_quiver.core.formats import (
+    read_quiver_file,
+    to_json,
+    to_tikz,
+    write_b_text,
+    write_benchmark_csv,
+    write_qmu,
+)
 from workbench_quiver.core.mutation import mutate_sequence
 from workbench_quiver.core.quiver import Quiver, square_matrix
 from workbench_quiver.core.standard import standard_quiver
@@ -35,8 +52,17 @@ from workbench_quiver.ui.gnn_prediction import GnnPredictionWidget
 from workbench_quiver.ui.history import HistoryView
 from workbench_quiver.ui.info import InfoView, pretty_label
 from workbench_quiver.ui.layout import layout_positions
-from workbench_quiver.ui.model import (CommandStack, GoToHistory, MoveVertices, MutationHistory,
-                                       QuiverDocument, QuiverSnapshot, Relabel, SetQuiver, check_document)
+from workbench_quiver.ui.model import (
+    CommandStack,
+    GoToHistory,
+    MoveVertices,
+    MutationHistory,
+    QuiverDocument,
+    QuiverSnapshot,
+    Relabel,
+    SetQuiver,
+    check_document,
+)
 from workbench_quiver.ui.summary import QuiverSummary, run_summary, summary_spec
 
 STATE_VERSION = 1
@@ -240,7 +266,7 @@ class QuiverPanel(Panel):
             s.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             s.activated.connect(fn)
 
-    def keyPressEvent(self, event) -> None:  # noqa: D401 - Qt API
+    def keyPressEvent(self, event) -> None:
         mods = event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
         fn = self._keys.get((event.key(), mods.value))
         if fn is not None:
@@ -725,7 +751,7 @@ class QuiverPanel(Panel):
             self.tabs.setCurrentIndex(state["tab"])
         self.canvas.zoom_to_fit()
 
-    def showEvent(self, event) -> None:  # noqa: D401 - Qt API
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         QTimer.singleShot(0, self.canvas.zoom_to_fit)
 

@@ -128,8 +128,8 @@ def _heatmap(args: argparse.Namespace) -> int:
 
 
 def _zoo(_args: argparse.Namespace) -> int:
-    from .core.zoo import ZOO, provenance
     from .core.validate import DegenerateInputError
+    from .core.zoo import ZOO, provenance
 
     for name in ZOO:
         try:

@@ -3,8 +3,9 @@ Representation similarity plugin.  Qt-free; the panel and the CLI run the same f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -134,8 +135,8 @@ class CellResult:
 def run_cell(spec: CellSpec, ctx: JobContext) -> CellResult:
     from scipy.linalg import orthogonal_procrustes
 
-    from .core.measures import MEASURES
     from .core.matching import match_neurons
+    from .core.measures import MEASURES
 
     x = np.asarray(spec.x, np.float64)
     y = np.asarray(spec.y, np.float64)

@@ -13,17 +13,42 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout,
-                               QHeaderView, QLabel, QPushButton, QSpinBox, QSplitter, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.gui.figures import FigureSource
 from workbench.gui.panel import Panel
 
 from .core.measure_names import MEASURE_NAMES
 from .core.zoo import DEFAULT_A, DEFAULT_B, ZOO
-from .jobs import (CellSpec, HeatmapSpec, LMCSpec, RotationSpec, StitchSpec, run_cell, run_heatmap, run_lmc,
-                   run_rotation, run_stitching)
+from .jobs import (
+    CellSpec,
+    HeatmapSpec,
+    LMCSpec,
+    RotationSpec,
+    StitchSpec,
+    run_cell,
+    run_heatmap,
+    run_lmc,
+    run_rotation,
+    run_stitching,
+)
 from .ui.detail_view import CellDetailView
 from .ui.heatmap_view import HeatmapView
 

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from workbench.gui.figures import ExportOptions, export_figure  # noqa: E402
+from workbench.gui.figures import ExportOptions, export_figure
 
 
 def _small(panel):

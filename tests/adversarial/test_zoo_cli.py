@@ -14,8 +14,15 @@ from scipy import stats
 from workbench_adversarial.core.models import build_model
 from workbench_adversarial.core.stats import clopper_pearson, wilson_interval
 from workbench_adversarial.core.sweep import collapse_spread
-from workbench_adversarial.core.zoo import (DEFAULT_MODEL, ModelLoadError, ModelRef, ZooEntry, load_model_ref,
-                                            model_names, register_model)
+from workbench_adversarial.core.zoo import (
+    DEFAULT_MODEL,
+    ModelLoadError,
+    ModelRef,
+    ZooEntry,
+    load_model_ref,
+    model_names,
+    register_model,
+)
 
 
 def _cli(argv):

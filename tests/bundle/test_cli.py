@@ -73,10 +73,9 @@ def test_cli_module_imports_cheaply():
 
 
 def test_shipped_checkpoints_load_and_predict():
-    from workbench_resources import resource_path
-
     from workbench_bundle.core.haldane_bundle import generate_dataset
     from workbench_bundle.core.train import load_checkpoint, predict
+    from workbench_resources import resource_path
     ds = generate_dataset(20, grid=32, seed=42)
     for arch in ("flux", "cnn", "mlp"):
         path = resource_path("bundle", f"{arch}.safetensors")

@@ -5,9 +5,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from workbench_quiver.core.canonical import canonical_form
 from workbench_quiver.core.enumerate import mutation_class
 from workbench_quiver.core.mutation import mutate, mutate_sequence
-from workbench_quiver.core.canonical import canonical_form
 from workbench_quiver.core.standard import standard_quiver
 
 PUBLISHED = {

@@ -1,15 +1,25 @@
 """Quiver jobs: run functions with a real JobContext (progress, partial results, cancel)."""
 
-import threading
 
-import numpy as np
 import pytest
 
 from workbench.jobs import JobCancelled, JobContext, JobError
 from workbench_quiver.core.standard import standard_quiver
-from workbench_quiver.jobs import (ClassByTypeSpec, ClassifySpec, EnumerateSpec, EquivalenceSpec, IdentifySpec,
-                                   RandomWalkSpec, as_spec_matrix, run_class_by_type, run_classify, run_enumerate,
-                                   run_equivalence, run_identify, run_random_walk)
+from workbench_quiver.jobs import (
+    ClassByTypeSpec,
+    ClassifySpec,
+    EnumerateSpec,
+    EquivalenceSpec,
+    IdentifySpec,
+    RandomWalkSpec,
+    as_spec_matrix,
+    run_class_by_type,
+    run_classify,
+    run_enumerate,
+    run_equivalence,
+    run_identify,
+    run_random_walk,
+)
 
 
 def test_enumerate_job_progress_partial_and_result():

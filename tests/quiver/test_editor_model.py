@@ -7,9 +7,21 @@ import numpy as np
 import pytest
 
 from workbench_quiver.core.mutation import mutate, mutate_sequence
-from workbench_quiver.ui.model import (AddArrows, AddVertex, ClearArrows, CommandStack, GoToHistory, MoveVertices,
-                                       Mutate, QuiverDocument, QuiverSnapshot, Relabel, RemoveVertex, SetFrozen,
-                                       SetQuiver)
+from workbench_quiver.ui.model import (
+    AddArrows,
+    AddVertex,
+    ClearArrows,
+    CommandStack,
+    GoToHistory,
+    MoveVertices,
+    Mutate,
+    QuiverDocument,
+    QuiverSnapshot,
+    Relabel,
+    RemoveVertex,
+    SetFrozen,
+    SetQuiver,
+)
 
 
 def a3_doc() -> tuple[QuiverDocument, CommandStack]:

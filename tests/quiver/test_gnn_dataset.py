@@ -7,8 +7,18 @@ import numpy as np
 import pytest
 
 from workbench_quiver.gnn import FAMILIES
-from workbench_quiver.gnn.dataset import (DatasetRecipe, build_dataset, family_of, from_matrices, load_dataset, pack,
-                                          sample_by_walks, save_dataset, to_data, types_on)
+from workbench_quiver.gnn.dataset import (
+    DatasetRecipe,
+    build_dataset,
+    family_of,
+    from_matrices,
+    load_dataset,
+    pack,
+    sample_by_walks,
+    save_dataset,
+    to_data,
+    types_on,
+)
 from workbench_quiver.gnn.features import block_features
 
 

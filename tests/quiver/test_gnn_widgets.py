@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from workbench_quiver.core.standard import standard_quiver  # noqa: E402
-from workbench_quiver.gnn.checkpoint import default_checkpoint_path  # noqa: E402
+from workbench_quiver.core.standard import standard_quiver
+from workbench_quiver.gnn.checkpoint import default_checkpoint_path
 
 needs_default = pytest.mark.skipif(not default_checkpoint_path().exists(), reason="shipped checkpoint missing")
 

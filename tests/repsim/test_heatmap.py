@@ -126,7 +126,6 @@ def test_streamed_minibatch_equals_accumulator(tmp_path):
 
 def test_streamed_minibatch_job_on_zoo_model():
     from workbench.jobs import JobContext
-
     from workbench_repsim.jobs import HeatmapSpec, run_heatmap
 
     res = run_heatmap(HeatmapSpec("mlp-w16-s0", "mlp-w16-s1", max_samples=400, minibatch=100), JobContext())

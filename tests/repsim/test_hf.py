@@ -45,7 +45,6 @@ def test_extract_hidden_states_pooled_with_mask(hf_folder):
 
 def test_heatmap_job_on_hf_folder(hf_folder):
     from workbench.jobs import JobContext
-
     from workbench_repsim.jobs import HeatmapSpec, run_heatmap
 
     res = run_heatmap(HeatmapSpec(str(hf_folder), "", max_samples=60, panels=("AA",)), JobContext())

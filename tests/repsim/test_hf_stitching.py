@@ -13,7 +13,6 @@ tokenizers = pytest.importorskip("tokenizers")
 from workbench.jobs import JobContext, JobError  # noqa: E402
 
 
-
 def _tokenizer(texts, extra: tuple[str, ...] = ()):
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
@@ -63,8 +62,8 @@ def test_hooks_reproduce_the_model(lm_folders):
 def test_self_stitch_least_squares_is_the_identity(lm_folders):
     """Stitching a model into itself at the same point: the least-squares map is the identity,
     so the stitched loss equals the model's own."""
-    from workbench_repsim.core.hf_lm import HFStitchable, load_causal_lm, token_windows
     from workbench_repsim.core.corpus import generate_text
+    from workbench_repsim.core.hf_lm import HFStitchable, load_causal_lm, token_windows
     from workbench_repsim.core.stitching import lm_task, stitch
 
     model, tok = load_causal_lm(lm_folders[0])

@@ -8,8 +8,16 @@ from scipy.linalg import orthogonal_procrustes
 from scipy.stats import ortho_group
 
 from workbench_repsim.core.cca import cca, mean_squared_cca, pwcca, svcca
-from workbench_repsim.core.cka import (MinibatchCKA, center_gram, cka_gram, gram_linear, gram_rbf, linear_cka,
-                                       minibatch_cka, rbf_cka)
+from workbench_repsim.core.cka import (
+    MinibatchCKA,
+    center_gram,
+    cka_gram,
+    gram_linear,
+    gram_rbf,
+    linear_cka,
+    minibatch_cka,
+    rbf_cka,
+)
 from workbench_repsim.core.matching import correlation_matrix, match_neurons
 from workbench_repsim.core.measure_names import MEASURE_NAMES
 from workbench_repsim.core.measures import DESCRIPTION, KIND, MEASURES, compare

@@ -13,8 +13,18 @@ import pytest
 import torch
 from torch import nn
 
-from workbench.checkpoint import (FORMAT, VERSION, CheckpointError, checkpoint_paths, load_checkpoint, load_into,
-                                  read_safetensors, read_sidecar, save_checkpoint, sha256_file)
+from workbench.checkpoint import (
+    FORMAT,
+    VERSION,
+    CheckpointError,
+    checkpoint_paths,
+    load_checkpoint,
+    load_into,
+    read_safetensors,
+    read_sidecar,
+    save_checkpoint,
+    sha256_file,
+)
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 SHIPPED = sorted(RESOURCES.rglob("*.safetensors"))

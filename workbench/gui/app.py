@@ -26,6 +26,7 @@ def make_app():
         app.setDesktopFileName("mlsci-workbench")
         try:
             from PySide6.QtGui import QIcon
+
             from workbench_resources import resource_path
 
             icon = resource_path("icons", "workbench.svg")
@@ -95,7 +96,6 @@ def take_screenshot(path: str | Path, panels: str = "all", size: tuple[int, int]
                     arrange: str = "tabs", timeout: float = 300.0) -> int:
     """Open the window with ``panels`` on their embedded defaults, wait until their start-up
     jobs are done, write a PNG of the whole window and return 0 (1 when a panel failed)."""
-    from PySide6.QtWidgets import QApplication
 
     from workbench.gui.main_window import MainWindow
     from workbench.gui.theme import apply_theme

@@ -23,10 +23,20 @@ so nothing silent happens.  :class:`Binder` keeps every connection so a panel ca
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtWidgets import (QAbstractButton, QComboBox, QDoubleSpinBox, QGroupBox, QLineEdit, QPlainTextEdit,
-                               QSlider, QSpinBox, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QDoubleSpinBox,
+    QGroupBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QSlider,
+    QSpinBox,
+    QWidget,
+)
 
 from workbench.state import Bool, Choice, Field, Float, Int, PanelState, StateError, Str
 

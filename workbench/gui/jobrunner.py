@@ -14,18 +14,19 @@ import threading
 import time
 import traceback
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
 from workbench.jobs import JobCancelled, JobContext, JobError, spec_device
 
 _job_ids = itertools.count(1)
-_LIVE_THREADS: "weakref.WeakSet[PanelThread]" = weakref.WeakSet()
+_LIVE_THREADS: weakref.WeakSet[PanelThread] = weakref.WeakSet()
 
 
-def live_threads() -> list["PanelThread"]:
+def live_threads() -> list[PanelThread]:
     """Panel threads that are still running (used by the test fixture that catches leaks)."""
     return [t for t in list(_LIVE_THREADS) if t.isRunning()]
 
@@ -99,7 +100,7 @@ class PanelThread(QThread):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.setObjectName(f"jobs-{name}")
-        self._queue: "queue.Queue[_Item | None]" = queue.Queue()
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._current: JobHandle | None = None
         self._pending: list[JobHandle] = []
         self._lock = threading.Lock()
@@ -141,7 +142,7 @@ class PanelThread(QThread):
         return True
 
     # --- worker thread --------------------------------------------------------------
-    def run(self) -> None:  # noqa: D401 - QThread API
+    def run(self) -> None:
         while True:
             item = self._queue.get()
             if item is None:

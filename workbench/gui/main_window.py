@@ -11,12 +11,21 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench import __version__
-from workbench.gui.jobrunner import JobHandle
 from workbench.gui.job_status import JobStatusWidget
+from workbench.gui.jobrunner import JobHandle
 from workbench.gui.log_dock import LogDock
 from workbench.gui.panel import Panel
 from workbench.plugin_api import PluginRecord, discover_plugins, resolve
@@ -40,7 +49,7 @@ def _unb64(text: str) -> QByteArray:
 class WelcomePage(QWidget):
     """Shown while no panel is open: one card per installed panel."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__()
         self.setObjectName("welcome")
         layout = QVBoxLayout(self)
@@ -322,7 +331,7 @@ class MainWindow(QMainWindow):
         any_open = any(not d.isHidden() for d in self.docks.values())
         self.welcome.setVisible(not any_open)
 
-    def eventFilter(self, obj: Any, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, obj: Any, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.Close, QEvent.Type.Hide):
             QTimer.singleShot(0, self._update_central)
         return super().eventFilter(obj, event)
@@ -651,7 +660,7 @@ class MainWindow(QMainWindow):
                 self.log(f"panel {pid} did not stop within 30 s", "error", "shell")
         self.autosave_file().unlink(missing_ok=True)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         jobs = self.running_jobs()
         if jobs and self.interactive:
             names = "\n".join(f"• {h.title}" for h in jobs[:10])

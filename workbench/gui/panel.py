@@ -22,8 +22,9 @@ Override:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
@@ -41,7 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class ShellServices(Protocol):
     """What the main window offers to panels."""
 
-    def preferences(self) -> "Preferences": ...
+    def preferences(self) -> Preferences: ...
 
     def log(self, message: str, level: str = "info", source: str = "") -> None: ...
 
@@ -131,7 +132,7 @@ class Panel(QWidget):
         kept = self._kept.get(name)
         return kept is not None and not plaindata.same(kept.inputs, current_inputs)
 
-    def figures(self) -> list["FigureSource"]:
+    def figures(self) -> list[FigureSource]:
         """Exportable figures; the first is the one File > Export figure uses by default."""
         return []
 

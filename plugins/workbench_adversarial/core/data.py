@@ -11,8 +11,8 @@ Other plugins can add datasets with :func:`register_dataset`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

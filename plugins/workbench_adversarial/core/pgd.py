@@ -43,8 +43,8 @@ Restarts re-run the attack from fresh random starts on the samples not yet broke
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -78,7 +78,7 @@ class PGDConfig:
     loss: str = "ce"
     box: str = "exact"
 
-    def validated(self) -> "PGDConfig":
+    def validated(self) -> PGDConfig:
         p = parse_p(self.p)
         if not (self.eps >= 0 and math.isfinite(self.eps)):
             raise ValueError(f"eps must be a finite number >= 0, got {self.eps}")

@@ -62,7 +62,7 @@ class Subspace:
         flat = v.reshape(v.shape[0], -1)
         return (flat - self.restrict(v).reshape(flat.shape)).norm(dim=1)
 
-    def select(self, idx: torch.Tensor) -> "Subspace":
+    def select(self, idx: torch.Tensor) -> Subspace:
         """The subspace of a sub-batch (rows ``idx``)."""
         if self.mask is None:
             return self

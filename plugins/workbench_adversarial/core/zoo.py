@@ -1,13 +1,17 @@
 """The model zoo: named classifiers with their dataset (Qt-free).
 
 A :class:`ZooEntry` names a model, its dataset (see :mod:`.data`) and how to build it: a zoo
-architecture plus a safetensors file, or any ``loader(device) -> nn.Module`` (so another
+architecture plus a checkpoint of the workbench's one format (:mod:`workbench.checkpoint`:
+``X.safetensors`` with the sidecar ``X.json``, kind ``adversarial-classifier``, architecture
+``{arch, dataset, input_shape, num_classes}``, provenance, sha256), or any
+``loader(device) -> nn.Module`` (so another
 plugin, e.g. a micrograph classifier, can register its own model with :func:`register_model`).
 Users' files load through :func:`load_model_ref`:
 
 * ``kind="torchscript"``: ``torch.jit.load`` of a local TorchScript archive (not a pickle of
   arbitrary objects); the model must take the dataset's images in [0, 1] and return logits;
-* ``kind="state_dict"``: weights for a zoo architecture, from safetensors or
+* ``kind="state_dict"``: weights for a zoo architecture, from a bare safetensors file, a
+  checkpoint with its sidecar (then verified: kind, architecture, hash) or
   ``torch.load(..., weights_only=True)`` (never a full unpickle).
 
 Bad files, wrong shapes and mismatched state dicts raise :class:`ModelLoadError` with a
@@ -17,9 +21,10 @@ message naming the file and what is wrong.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -28,6 +33,8 @@ from .data import load_dataset
 from .models import ARCHITECTURES, build_model
 
 DEFAULT_MODEL = "digits-cnn"
+#: the kind recorded in this plugin's checkpoint sidecars (workbench.checkpoint)
+CHECKPOINT_KIND = "adversarial-classifier"
 REF_KINDS = ("zoo", "torchscript", "state_dict")
 
 
@@ -38,8 +45,9 @@ class ModelLoadError(ValueError):
 @dataclass(frozen=True)
 class ZooEntry:
     """name: unique id; dataset: dataset name; arch: zoo architecture (or "" with a loader);
-    weights: safetensors path (for arch); loader: custom ``loader(device) -> nn.Module``;
-    description: one line; provenance: path of the JSON provenance file (optional)."""
+    weights: checkpoint or safetensors path (for arch); loader: custom ``loader(device) -> nn.Module``;
+    description: one line; provenance: path of the checkpoint sidecar or of a plain JSON of
+    provenance (optional)."""
 
     name: str
     dataset: str
@@ -136,20 +144,29 @@ def _check_outputs(model: nn.Module, dataset: str, origin: str, device: str) -> 
         raise ModelLoadError(f"{origin}: the model returns non-finite logits on {dataset} images")
 
 
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Tensors of a safetensors file or a ``torch.save``d state dict (``weights_only=True``)."""
+def checkpoint_architecture(arch: str, dataset: str) -> dict[str, Any]:
+    """The architecture recorded in a checkpoint of zoo architecture ``arch`` for ``dataset``."""
+    split = load_dataset(dataset)
+    return {"arch": arch, "dataset": dataset, "input_shape": list(split.shape), "num_classes": int(split.num_classes)}
+
+
+def read_state_dict(path: str | Path, expected_architecture: dict[str, Any] | None = None) -> dict[str, torch.Tensor]:
+    """Tensors of a checkpoint (its sidecar verified: kind, ``expected_architecture``, sha256), a
+    bare safetensors file, or a ``torch.save``d state dict (``weights_only=True``)."""
+    from workbench.checkpoint import CheckpointError, is_checkpoint, load_checkpoint, read_safetensors
+
     path = Path(path)
     if not path.is_file():
         raise ModelLoadError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise ModelLoadError(f"{path}: the file is empty")
     if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
         try:
-            return load_file(str(path))
-        except Exception as exc:  # noqa: BLE001
-            raise ModelLoadError(f"{path}: not a readable safetensors file ({exc})") from None
+            if is_checkpoint(path):
+                return load_checkpoint(path, kind=CHECKPOINT_KIND, expected_architecture=expected_architecture).tensors
+            return read_safetensors(path)
+        except CheckpointError as exc:
+            raise ModelLoadError(str(exc)) from None
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001
@@ -168,7 +185,7 @@ def load_state_dict_model(arch: str, dataset: str, path: str | Path, device: str
         raise ModelLoadError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHITECTURES)}")
     split = load_dataset(dataset)
     model = build_model(arch, split.shape, split.num_classes)
-    state = read_state_dict(path)
+    state = read_state_dict(path, expected_architecture=checkpoint_architecture(arch, dataset))
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -182,6 +199,22 @@ def load_state_dict_model(arch: str, dataset: str, path: str | Path, device: str
                              f"(input {split.shape}, {split.num_classes} classes): " + "; ".join(wrong[:4]))
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
     return model.to(device).eval()
+
+
+def read_provenance(path: str | Path) -> dict[str, Any]:
+    """The provenance in a checkpoint sidecar, or the whole of a plain JSON file of provenance."""
+    from workbench.checkpoint import CheckpointError, is_checkpoint, read_sidecar
+
+    path = Path(path)
+    try:
+        if is_checkpoint(path):
+            return read_sidecar(path)["provenance"]
+        doc = json.loads(path.read_text())
+    except CheckpointError as exc:
+        raise ModelLoadError(str(exc)) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ModelLoadError(f"{path}: not a readable JSON of provenance ({exc})") from None
+    return doc if isinstance(doc, dict) else {"provenance": doc}
 
 
 def load_torchscript(path: str | Path, dataset: str, device: str = "cpu") -> nn.Module:
@@ -211,7 +244,7 @@ def load_model_ref(ref: ModelRef, device: str = "cpu") -> LoadedModel:
             model = load_state_dict_model(entry.arch, entry.dataset, entry.weights, device)
         info: dict[str, Any] = {"description": entry.description}
         if entry.provenance is not None and entry.provenance.is_file():
-            info["provenance"] = json.loads(entry.provenance.read_text())
+            info["provenance"] = read_provenance(entry.provenance)
         dataset, label = entry.dataset, entry.name
     elif ref.kind in ("torchscript", "state_dict"):
         if not ref.dataset:

@@ -10,8 +10,8 @@ mutating a member back at the vertex that produced it is skipped (it gives the p
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -82,7 +82,7 @@ def mutation_class(b: np.ndarray, max_depth: int | None = None,
                    progress: Callable[[float, str], None] | None = None,
                    cancelled: Callable[[], bool] | None = None,
                    max_size: int | None = None,
-                   partial: Callable[["MutationClass"], None] | None = None,
+                   partial: Callable[[MutationClass], None] | None = None,
                    stop_abs: int | None = None) -> MutationClass:
     """Breadth-first enumeration of the mutation class of ``b`` up to isomorphism.
 

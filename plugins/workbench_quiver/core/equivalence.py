@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .canonical import canonical_form
 from .quiver import validate_b
 

@@ -61,7 +61,7 @@ class TypeResult:
     certificate: list[int] | None = None
     method: str = ""
     n: int = 0
-    components: list["TypeResult"] = field(default_factory=list)
+    components: list[TypeResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d = {"type": self.label, "family": self.family, "finite_mutation": self.finite_mutation,

@@ -11,7 +11,7 @@ exponentially, so int64 arithmetic is used only while ``|b| <= 2**30`` guarantee
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

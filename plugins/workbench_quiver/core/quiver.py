@@ -149,7 +149,7 @@ class Quiver:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Quiver":
+    def from_dict(cls, d: dict[str, Any]) -> Quiver:
         if not isinstance(d, dict) or "b" not in d:
             raise ValueError("quiver dictionary needs a 'b' entry (the exchange matrix)")
         b = d["b"]

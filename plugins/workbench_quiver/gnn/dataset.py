@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field, asdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -146,7 +146,7 @@ class QuiverDataset:
     def type_of(self, i: int) -> str:
         return self.types[int(self.type_index[i])]
 
-    def subset(self, idx: Sequence[int] | np.ndarray) -> "QuiverDataset":
+    def subset(self, idx: Sequence[int] | np.ndarray) -> QuiverDataset:
         idx = np.asarray(idx, dtype=np.int64)
         return from_matrices([self.b(int(i)) for i in idx], [self.type_of(int(i)) for i in idx],
                              depth=self.depth[idx], provenance=dict(self.provenance, subset=len(idx)))

@@ -13,8 +13,8 @@ PCA: projection on the two leading right-singular vectors of the centred embeddi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 import torch

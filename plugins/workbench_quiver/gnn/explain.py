@@ -22,8 +22,8 @@ PGExplainer's are not better than random on this model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import torch

@@ -19,14 +19,13 @@ generalisation), then a 2-layer MLP to the 6 family logits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, asdict
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
-from torch_geometric.nn import MessagePassing, global_max_pool, global_mean_pool, global_add_pool
+from torch_geometric.nn import MessagePassing, global_add_pool, global_max_pool, global_mean_pool
 
 from . import FAMILIES
-
 
 POOLINGS = {"meanmax": 2, "meanmax2": 3, "meanmaxsum": 3, "sum": 1, "mean": 1}
 
@@ -80,7 +79,7 @@ class ModelConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ModelConfig":
+    def from_dict(cls, d: dict) -> ModelConfig:
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         return cls(**known)
 

@@ -35,7 +35,7 @@ class ExplanationOverlay:
                 "masked": [list(e) for e in self.masked]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ExplanationOverlay":
+    def from_dict(cls, d: dict) -> ExplanationOverlay:
         return cls({(int(i), int(j)): float(w) for i, j, w in d["edge_importance"]},
                    [float(w) for w in d["node_importance"]], str(d["method"]), str(d.get("predicted", "")),
                    float(d.get("probability", float("nan"))), [tuple(e) for e in d.get("masked", [])])

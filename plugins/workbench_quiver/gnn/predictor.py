@@ -7,8 +7,8 @@ predictions in the editor and ``classify --gnn`` do not reload the weights every
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -16,12 +16,20 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from . import FAMILIES
 from .checkpoint import default_checkpoint_path, save_checkpoint
-from .dataset import TEST_RECIPE, TRAIN_RECIPE, build_dataset, load_dataset, pack, sample_size, save_dataset, n_node_features
+from .dataset import (
+    TEST_RECIPE,
+    TRAIN_RECIPE,
+    build_dataset,
+    load_dataset,
+    n_node_features,
+    pack,
+    sample_size,
+    save_dataset,
+)
 from .model import ModelConfig
 from .train import TrainConfig, evaluate, train_model
 

@@ -27,8 +27,17 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsLine
 
 from workbench_quiver.ui import style
 from workbench_quiver.ui.items import ArrowItem, VertexItem
-from workbench_quiver.ui.model import (AddArrows, AddVertex, ClearArrows, CommandStack, MoveVertices, Mutate,
-                                       QuiverDocument, RemoveVertex, SetFrozen)
+from workbench_quiver.ui.model import (
+    AddArrows,
+    AddVertex,
+    ClearArrows,
+    CommandStack,
+    MoveVertices,
+    Mutate,
+    QuiverDocument,
+    RemoveVertex,
+    SetFrozen,
+)
 
 MODES = ("edit", "mutate", "move")
 CLICK_TOLERANCE = 4.0  # scene units a press may travel and still count as a click

@@ -3,7 +3,7 @@ ones are painted, so a class of 25,000 quivers scrolls smoothly); click one to l
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
@@ -32,7 +32,7 @@ class ClassListModel(QAbstractListModel):
         self._icons = {}
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else self.count
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):

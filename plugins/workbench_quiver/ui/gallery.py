@@ -10,8 +10,17 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ class GalleryView(QWidget):
         self._thumbs_done = False
         self.list.setCurrentRow(6)
 
-    def showEvent(self, event) -> None:  # noqa: D401 - Qt API
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         self.make_thumbnails()
 

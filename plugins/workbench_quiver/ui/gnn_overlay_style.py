@@ -66,7 +66,7 @@ class GnnLegend(QWidget):
         self.method = method
         self.update()
 
-    def paintEvent(self, _event) -> None:  # noqa: D401 - Qt API
+    def paintEvent(self, _event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         f = QFont(self.font())

@@ -98,7 +98,7 @@ class GnnOverlayView(QWidget):
             painter.drawEllipse(pt, VR, VR)
             painter.drawText(QRectF(pt.x() - VR, pt.y() - VR, 2 * VR, 2 * VR), Qt.AlignmentFlag.AlignCenter, str(v))
 
-    def paintEvent(self, _event) -> None:  # noqa: D401 - Qt API
+    def paintEvent(self, _event) -> None:
         painter = QPainter(self)
         self.paint_into(painter, QRectF(self.rect()))
         painter.end()

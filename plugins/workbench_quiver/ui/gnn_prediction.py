@@ -4,7 +4,8 @@ exact type (thin view; the prediction runs as a job on the host panel's QThread)
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg

@@ -23,8 +23,9 @@ Views subscribe with :meth:`QuiverDocument.subscribe` and receive ``(event, info
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ class QuiverSnapshot:
     frozen: list[bool]
     labels: list[str]
 
-    def copy(self) -> "QuiverSnapshot":
+    def copy(self) -> QuiverSnapshot:
         return QuiverSnapshot(self.matrix.copy(), list(self.positions), list(self.frozen), list(self.labels))
 
 
@@ -75,7 +76,7 @@ class MutationHistory:
     pointer: int = 0
     start_label: str = "start"
 
-    def copy(self) -> "MutationHistory":
+    def copy(self) -> MutationHistory:
         return MutationHistory(self.start.copy(), list(self.sequence), self.pointer, self.start_label)
 
 

@@ -6,7 +6,8 @@ is a similarity (higher = more alike) or a distance is in :data:`KIND`.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .cca import mean_squared_cca, pwcca, svcca
 from .cka import linear_cka, rbf_cka

@@ -13,8 +13,8 @@ basis correlation and linear CKA between the original and retrained h_{k+1}.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch

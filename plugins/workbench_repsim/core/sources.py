@@ -4,9 +4,9 @@ into per-layer activation matrices with the same rows for every layer and both m
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 

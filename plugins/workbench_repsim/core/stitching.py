@@ -12,8 +12,8 @@ are what Brown et al. (2023, arXiv:2310.14993) report for SoLU vs GeLU language 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch

@@ -8,8 +8,8 @@ batches; with one batch it is debiased linear CKA.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

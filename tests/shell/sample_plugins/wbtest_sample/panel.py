@@ -2,10 +2,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QSpinBox, QVBoxLayout
 
+from wbtest_sample.jobs import HarmonicSpec, run_harmonic
 from workbench.gui.figures import FigureSource
 from workbench.gui.panel import Panel
 from workbench.state import Int, PanelState
-from wbtest_sample.jobs import HarmonicSpec, run_harmonic
 
 
 class SampleState(PanelState):
