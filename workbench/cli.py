@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from typing import Sequence
+from typing import Callable, Sequence
 
 from workbench import DISTRIBUTION, __version__
 from workbench.plugin_api import discover_plugins, resolve
@@ -70,19 +70,32 @@ def _size(text: str) -> tuple[int, int]:
         raise SystemExit(f"workbench: --size must look like 1600x1000, got {text!r}") from None
 
 
+def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    """Run a headless command's handler and turn how it ended into an exit status: its own
+    status; 130 (as for SIGINT) when Ctrl-C cancelled its job (the first Ctrl-C: the job stopped
+    at its next check, see :func:`workbench.jobs.sigint_cancels`) or interrupted it (the second);
+    1 for bad input or files, with the message and no traceback."""
+    from workbench.jobs import JobCancelled
+
+    try:
+        return int(func(args) or 0)
+    except JobCancelled:
+        print("workbench: cancelled (Ctrl-C); the job stopped before finishing", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("workbench: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, OSError) as exc:
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.plugin:
-        try:
-            return int(args.func(args) or 0)
-        except KeyboardInterrupt:
-            print("workbench: interrupted", file=sys.stderr)
-            return 130
-        except (ValueError, OSError) as exc:
-            print(f"workbench: error: {exc}", file=sys.stderr)
-            return 1
+        return run_command(args.func, args)
     from workbench.gui.app import run_gui, take_screenshot
 
     if args.screenshot:

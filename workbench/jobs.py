@@ -14,10 +14,12 @@ device string such as ``"cpu"`` or ``"cuda:0"``).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 
 class JobCancelled(Exception):
@@ -151,21 +153,57 @@ class TerminalProgress:
             self.stream.flush()
 
 
+@contextmanager
+def sigint_cancels(ctx: JobContext, stream: Any = None) -> Iterator[None]:
+    """While the block runs, the first Ctrl-C (SIGINT) sets ``ctx``'s cancel flag, so the job
+    stops at its next :meth:`JobContext.check_cancelled`, and says so on ``stream`` (stderr);
+    a second Ctrl-C raises :class:`KeyboardInterrupt` at once.  The previous handler is put back
+    afterwards.  Outside the main thread (where Python cannot set signal handlers), or when
+    SIGINT is ignored (a background job), nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if ctx.cancelled():
+            raise KeyboardInterrupt
+        ctx.cancel()
+        out = stream if stream is not None else sys.stderr
+        print("\ncancelling at the job's next check (Ctrl-C again to interrupt now)", file=out, flush=True)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        # None: the handler was not set from Python; Python's own is the sensible default
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+
+
 def run_in_terminal(fn: Callable[[Any, JobContext], Any], spec: Any, *, title: str = "", quiet: bool = False,
                     on_partial: Callable[[Any], None] | None = None, preference: str | None = None) -> Any:
     """Run a job synchronously in the terminal, with a progress bar on stderr.
 
-    Ctrl-C sets the cancel flag (the job stops at its next check) and a second Ctrl-C
-    interrupts.  Returns the job's result; raises what the job raised.
+    The first Ctrl-C sets the cancel flag (:func:`sigint_cancels`): the job stops at its next
+    check and :class:`JobCancelled` is raised (also when the job returned without checking,
+    as on a panel's thread); a second Ctrl-C raises :class:`KeyboardInterrupt`.  Returns the
+    job's result; raises what the job raised.
     """
     pref = preference if preference is not None else os.environ.get("WORKBENCH_DEVICE", "auto")
     bar = TerminalProgress(title or getattr(fn, "__name__", "job"), enabled=None if not quiet else False)
     ctx = JobContext(device_request=spec_device(spec), device_preference=pref, on_progress=bar, on_partial=on_partial,
                      on_log=(lambda m: print(m, file=sys.stderr)) if not quiet else None, min_interval=0.1)
     try:
-        return fn(spec, ctx)
+        with sigint_cancels(ctx):
+            result = fn(spec, ctx)
     except KeyboardInterrupt:
         ctx.cancel()
         raise
     finally:
         bar.close()
+    if ctx.cancelled():
+        raise JobCancelled()
+    return result

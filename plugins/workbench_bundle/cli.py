@@ -58,16 +58,11 @@ def register(subparsers) -> None:
 
 
 def _numpy_job(fn, spec, title: str):
-    """Run a numpy-only job in the terminal without the device resolution of run_in_terminal
-    (which imports torch: seconds of start-up for a job that never uses it)."""
-    from workbench.jobs import JobContext, TerminalProgress
+    """Run a numpy-only job in the terminal (progress bar, Ctrl-C cancels); run_in_terminal
+    resolves the device only if the job asks for it, so torch is never imported here."""
+    from workbench.jobs import run_in_terminal
 
-    bar = TerminalProgress(title)
-    ctx = JobContext(device="cpu", on_progress=bar, on_log=lambda m: print(m, file=sys.stderr), min_interval=0.1)
-    try:
-        return fn(spec, ctx)
-    finally:
-        bar.close()
+    return run_in_terminal(fn, spec, title=title)
 
 
 def _chern(args: argparse.Namespace) -> int:
@@ -144,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="workbench bundle")
     register(ap.add_subparsers(dest="command", required=True))
     args = ap.parse_args(argv)
-    return int(args.func(args))
+    from workbench.cli import run_command
+
+    return run_command(args.func, args)
 
 
 if __name__ == "__main__":
