@@ -23,7 +23,7 @@ from workbench.jobs import JobContext, JobError
 from .core import fhs
 from .core.haldane_bundle import (CLASSES, D, HaldaneDataset, evaluate_fg, generate_dataset, load_dataset,
                                   locate_zeros, save_dataset, section)
-from .core.models import MODELS, ModelSpec, band_data, haldane_d, k_grid
+from .core.models import ModelSpec, band_data, haldane_d, k_grid
 
 
 # ------------------------------------------------------------------------------------------ chern
@@ -230,8 +230,8 @@ def run_view(spec: ViewSpec, ctx: JobContext) -> ViewResult:
 
 def _grid_vortices(f: np.ndarray, g: np.ndarray) -> np.ndarray:
     """Zeros of f located by cell windings on the model's grid: x, y (cell centres), winding, g."""
-    from .core.haldane_bundle import _cell_windings
-    w = _cell_windings(f[None])[0]
+    from .core.haldane_bundle import cell_windings
+    w = cell_windings(f[None])[0]
     ci, cj = np.nonzero(w)
     n = f.shape[0]
     gc = (g[ci, cj] + g[(ci + 1) % n, cj] + g[ci, (cj + 1) % n] + g[(ci + 1) % n, (cj + 1) % n]) / 4
@@ -397,24 +397,6 @@ def run_train(spec: TrainSpec, ctx: JobContext) -> TrainJobResult:
     torch.set_grad_enabled(True)
     preds = predict(res.model, ds.psi)
     return TrainJobResult(spec.arch, res.test_accuracy, res.history, res.confusion, ckpt, preds, ds.labels, test)
-
-
-@dataclass(frozen=True)
-class PredictSpec:
-    checkpoint: str
-    psi_path: str = ""             # dataset file; empty: psi passed in-process via the panel
-
-
-def predict_dataset(checkpoint: str | Path, ds: HaldaneDataset) -> tuple[np.ndarray, dict]:
-    """Predictions of a saved classifier on a dataset (grid must match)."""
-    from .core.train import load_checkpoint, predict
-    model, meta = load_checkpoint(checkpoint)
-    if int(meta.get("grid", ds.grid)) != ds.grid:
-        raise ValueError(f"the classifier was trained on a {meta.get('grid')} grid, the dataset has {ds.grid}")
-    return predict(model, ds.psi), meta
-
-
-MODELS_AVAILABLE = MODELS
 
 
 @dataclass(frozen=True)

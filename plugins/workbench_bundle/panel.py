@@ -23,7 +23,7 @@ from workbench.gui.figures import FigureSource
 from workbench.gui.panel import Panel
 
 from . import jobs
-from .core.models import DEFAULT_PARAMS, PARAM_RANGES
+from .core.models import DEFAULT_PARAMS, PARAM_RANGES, haldane_phase_boundary
 from .ui import colors
 from .ui.torus_view import SphereCanvas, TorusCanvas
 
@@ -355,7 +355,7 @@ class BundlePanel(Panel):
         from PySide6.QtCore import QRectF
         self.phase_img.setRect(QRectF(res.phi[0] - dphi / 2, res.m[0] - dm / 2, dphi * len(res.phi), dm * len(res.m)))
         phi = np.linspace(-np.pi, np.pi, 400)
-        b = 3 * np.sqrt(3) * res.t2 * np.sin(phi)
+        b = haldane_phase_boundary(phi, res.t2)
         self.bound_plus.setData(phi, b)
         self.bound_minus.setData(phi, -b)
         self._draw_view()

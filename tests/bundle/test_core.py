@@ -35,7 +35,7 @@ def test_haldane_phase_diagram():
         t2 = rng.uniform(0.1, 0.5)
         phi = rng.uniform(-np.pi, np.pi)
         m = rng.uniform(-3, 3)
-        bound = 3 * np.sqrt(3) * abs(t2 * np.sin(phi))
+        bound = abs(float(models.haldane_phase_boundary(np.array(phi), t2)))   # 3 sqrt(3) |t2 sin phi|
         if abs(abs(m) - bound) < 0.15:
             continue                      # too close to a gap closing for a 48 grid
         c = chern("haldane", t1=1.0, t2=t2, phi=phi, m=m).chern

@@ -67,16 +67,6 @@ def _padded_links(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.linalg.det(m1), np.linalg.det(m2)
 
 
-def link_variables(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The link variables U_1, U_2 of a grid of states (not normalised to modulus 1).
-
-    states: (N1, N2, dim) for one band, or (N1, N2, dim, nb) for the nb bands spanned by the
-    columns.  Returns two complex arrays of shape (N1, N2): det <u(k)|u(k + e_mu)>.
-    """
-    l1, l2 = _padded_links(states)
-    return l1[:, :-1], l2[:-1, :]
-
-
 def plaquette_flux(states: np.ndarray, convention: str = DEFAULT_CONVENTION) -> np.ndarray:
     """Berry flux through every plaquette (radians, in (-pi, pi]), shape (N1, N2).
 

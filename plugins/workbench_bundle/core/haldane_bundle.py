@@ -68,23 +68,6 @@ def evaluate_fg(coef_f: np.ndarray, coef_g: np.ndarray, n: int) -> tuple[np.ndar
     return evaluate_f(coef_f, n), evaluate_f(h, n).real
 
 
-def evaluate_points(coef_f: np.ndarray, coef_g: np.ndarray, x: np.ndarray, y: np.ndarray,
-                    derivatives: bool = False) -> tuple:
-    """F, G at points (x[b, p], y[b, p]) of each sample b, and dF/dx, dF/dy if asked."""
-    freq = np.arange(-DEG, DEG + 1)
-    ex = np.exp(2j * np.pi * x[..., None] * freq)          # (B, P, D)
-    ey = np.exp(2j * np.pi * y[..., None] * freq)
-    h = coef_g[:, 0] - 1j * coef_g[:, 1]
-    f = np.einsum("bpa,bac,bpc->bp", ex, coef_f, ey)
-    g = np.einsum("bpa,bac,bpc->bp", ex, h, ey).real
-    if not derivatives:
-        return f, g
-    w = 2j * np.pi * freq
-    fx = np.einsum("bpa,bac,bpc->bp", ex * w, coef_f, ey)
-    fy = np.einsum("bpa,bac,bpc->bp", ex, coef_f, ey * w)
-    return f, g, fx, fy
-
-
 def section(f: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Normalised psi = [R, F] / |.| with R = G + sqrt(G^2 + |F|^2), and |psi| before normalising.
 
@@ -130,7 +113,7 @@ OFFSET = (np.sqrt(5.0) - 1.0) / 2.0 * 0.5
 MAX_ZEROS = 128
 
 
-def _cell_windings(f: np.ndarray) -> np.ndarray:
+def cell_windings(f: np.ndarray) -> np.ndarray:
     """Winding of arg P around every cell of a periodic grid (B, n, n): the sum of the phase
     steps along the four edges, each wrapped into [-pi, pi), divided by 2 pi."""
     ph = np.angle(f)
@@ -227,7 +210,7 @@ def _signed_preimages(coef_p: np.ndarray, coef_s: np.ndarray, n: int, scale: np.
     e = _offset_table(n, np.complex64)
     et = np.ascontiguousarray(e.T)
     pv = (np.matmul(e, coef_p.astype(np.complex64)).reshape(-1, D) @ et).reshape(b, n, n)
-    w = _cell_windings(pv)
+    w = cell_windings(pv)
     del pv
     counts = np.count_nonzero(w.reshape(b, -1), axis=1)
     status = np.zeros(b, dtype=np.int64)
@@ -263,7 +246,7 @@ def locate_zeros(coef_f: np.ndarray, coef_g: np.ndarray, n: int = 128) -> np.nda
     cg = np.asarray(coef_g, dtype=np.float64).reshape(1, 2, D, D)
     e = _offset_table(n, np.complex128)
     f = e @ cf[0] @ e.T
-    w = _cell_windings(f[None])[0]
+    w = cell_windings(f[None])[0]
     ci, cj = np.nonzero(w)
     if ci.size == 0 or ci.size > 4 * MAX_ZEROS:
         return np.zeros((0, 4))

@@ -108,11 +108,6 @@ def lower_band_states(dx: np.ndarray, dy: np.ndarray, dz: np.ndarray) -> np.ndar
     return u
 
 
-def upper_band_states(dx: np.ndarray, dy: np.ndarray, dz: np.ndarray) -> np.ndarray:
-    """Normalised upper-band eigenvectors of d . sigma (the lower band of -d . sigma)."""
-    return lower_band_states(-dx, -dy, -dz)
-
-
 @dataclass(frozen=True)
 class ModelSpec:
     """A two-band model and its parameters.
@@ -192,15 +187,13 @@ def band_data(spec: ModelSpec, n: int) -> BandData:
 
 
 def haldane_phase_boundary(phi: np.ndarray, t2: float) -> np.ndarray:
-    """m at which the Haldane gap closes: m = +-3 sqrt(3) t2 sin(phi) (the + branch is returned)."""
+    """m at which the Haldane gap closes: m = +-3 sqrt(3) t2 sin(phi) (the + branch is returned).
+
+    Units of t1 (= 1), with next-nearest hopping t2 and flux phase phi in radians; inside
+    |m| < |boundary| the lower band has C = -sign(t2 sin phi) in the default convention, outside
+    C = 0 (Haldane, PRL 61, 2015 (1988)).
+    """
     return 3 * np.sqrt(3) * t2 * np.sin(phi)
-
-
-def haldane_chern_exact(t2: float, phi: float, m: float) -> int:
-    """Chern number of the lower band in the default convention: -sign(sin phi) inside
-    |m| < 3 sqrt(3) |t2 sin phi|, 0 outside (the published phase diagram)."""
-    b = 3 * np.sqrt(3) * abs(t2 * np.sin(phi))
-    return int(-np.sign(np.sin(phi) * t2)) if abs(m) < b else 0
 
 
 def qwz_chern_exact(u: float) -> int:
