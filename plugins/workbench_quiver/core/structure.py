@@ -94,77 +94,69 @@ def _cycle_order(vs: list[int], nbrs: dict[int, list[int]]) -> list[int] | None:
     return order if len(order) == len(vs) else None
 
 
-def _analyse_core(s: np.ndarray, vs: list[int], nb: list[int]) -> Core | None:
-    """Classify a block that is neither a simple arrow nor an oriented simple triangle."""
-    vset = set(vs)
-    nbrs = {v: [w for w in vs if w != v and s[v, w] != 0] for v in vs}
-    k = len(vs)
-    # Type II: twins a, b; c -> a -> c', c -> b -> c', c' -> c
-    if k == 4 and all(abs(s[i, j]) <= 1 for i in vs for j in vs):
-        for c in vs:
-            for c2 in vs:
-                if c2 == c or s[c2, c] != 1:
-                    continue
-                ab = [v for v in vs if v not in (c, c2)]
-                if all(s[c, x] == 1 and s[x, c2] == 1 for x in ab) and s[ab[0], ab[1]] == 0:
-                    if all(nb[x] == 1 for x in ab):
-                        return Core("II", list(vs), _block_arrows(s, vs), outlets=[c, c2],
-                                    detail={"c": c, "c_prime": c2, "a": ab[0], "b": ab[1]})
-    if k == 4:
-        order = _cycle_order(vs, nbrs)
-        if order is not None and all(abs(s[order[i], order[(i + 1) % 4]]) == 1 for i in range(4)):
-            signs = {int(np.sign(s[order[i], order[(i + 1) % 4]])) for i in range(4)}
-            if len(signs) == 1:
-                for start in (0, 1):
-                    a, b = order[start], order[start + 2]
-                    c, c2 = order[start + 1], order[(start + 3) % 4]
-                    if nb[a] == 1 and nb[b] == 1:
-                        return Core("III", list(vs), _block_arrows(s, vs), outlets=[c, c2],
-                                    detail={"cycle": order, "c": c, "c_prime": c2, "a": a, "b": b})
-    # central cycle with spikes (Type IV) or non-oriented cycle with spikes (A~)
+def _type_ii(s: np.ndarray, vs: list[int], nb: list[int]) -> Core | None:
+    """Vatne Type II: twins a, b with c -> a -> c', c -> b -> c' and c' -> c (a 4-vertex block)."""
+    if not all(abs(s[i, j]) <= 1 for i in vs for j in vs):
+        return None
+    for c in vs:
+        for c2 in vs:
+            if c2 == c or s[c2, c] != 1:
+                continue
+            ab = [v for v in vs if v not in (c, c2)]
+            if (all(s[c, x] == 1 and s[x, c2] == 1 for x in ab) and s[ab[0], ab[1]] == 0
+                    and all(nb[x] == 1 for x in ab)):
+                return Core("II", list(vs), _block_arrows(s, vs), outlets=[c, c2],
+                            detail={"c": c, "c_prime": c2, "a": ab[0], "b": ab[1]})
+    return None
+
+
+def _type_iii(s: np.ndarray, vs: list[int], nbrs: dict[int, list[int]], nb: list[int]) -> Core | None:
+    """Vatne Type III: an oriented 4-cycle c -> a -> c' -> b -> c whose a, b lie in no other block."""
+    order = _cycle_order(vs, nbrs)
+    if order is None or any(abs(s[order[i], order[(i + 1) % 4]]) != 1 for i in range(4)):
+        return None
+    if len({int(np.sign(s[order[i], order[(i + 1) % 4]])) for i in range(4)}) != 1:
+        return None
+    for start in (0, 1):
+        a, b = order[start], order[start + 2]
+        c, c2 = order[start + 1], order[(start + 3) % 4]
+        if nb[a] == 1 and nb[b] == 1:
+            return Core("III", list(vs), _block_arrows(s, vs), outlets=[c, c2],
+                        detail={"cycle": order, "c": c, "c_prime": c2, "a": a, "b": b})
+    return None
+
+
+def _spike_candidates(s: np.ndarray, vs: list[int], nbrs: dict[int, list[int]]) -> list[int]:
+    """Vertices w with exactly two neighbours u, v in the block forming an oriented simple
+    triangle u -> v -> w -> u (or its reverse): the possible spikes of a cycle."""
     spikes = []
     for w in vs:
         if len(nbrs[w]) == 2:
             u, v = nbrs[w]
-            if abs(s[w, u]) == 1 and abs(s[w, v]) == 1 and s[u, v] != 0 and np.sign(s[u, v]) == np.sign(s[v, w]) == np.sign(s[w, u]):
+            if (abs(s[w, u]) == 1 and abs(s[w, v]) == 1 and s[u, v] != 0
+                    and np.sign(s[u, v]) == np.sign(s[v, w]) == np.sign(s[w, u])):
                 spikes.append(w)
-    spike_set = set(spikes)
-    rest = [v for v in vs if v not in spike_set]
-    if len(rest) < 2:
+    return spikes
+
+
+def _double_arrow_cycle(s: np.ndarray, vs: list[int], nbrs: dict[int, list[int]], rest: list[int],
+                        spikes: list[int], nb: list[int]) -> Core | None:
+    """The A~ core of length 2: a double arrow u => v with one or two spikes."""
+    u, v = rest
+    if abs(s[u, v]) != 2 or not spikes or len(spikes) > 2:
         return None
-    rn = {v: [w for w in nbrs[v] if w not in spike_set] for v in rest}
-    if len(rest) == 2 and abs(s[rest[0], rest[1]]) == 1 and len(spikes) == 2:
-        # an oriented 3-cycle with one spike: one of the two spike-like vertices lies on the cycle
-        plain = [w for w in spikes if nb[w] == 1]
-        if not plain:
-            return None
-        spikes = [w for w in spikes if w != plain[0]]
-        spike_set = set(spikes)
-        rest = [v for v in vs if v not in spike_set]
-        rn = {v: [w for w in nbrs[v] if w not in spike_set] for v in rest}
-    if len(rest) == 2:
-        u, v = rest
-        if abs(s[u, v]) != 2 or not spikes or len(spikes) > 2:
-            return None
-        for w in spikes:
-            if set(nbrs[w]) != {u, v}:
-                return None
-        if nb[u] != 1 or nb[v] != 1:
-            return None
-        return Core("cycle", list(vs), _block_arrows(s, vs), outlets=list(spikes),
-                    detail={"cycle": [u, v], "spikes": {int(w): [u, v] for w in spikes}, "oriented": False})
-    order = _cycle_order(rest, rn)
-    if order is None:
+    if any(set(nbrs[w]) != {u, v} for w in spikes) or nb[u] != 1 or nb[v] != 1:
         return None
+    return Core("cycle", list(vs), _block_arrows(s, vs), outlets=list(spikes),
+                detail={"cycle": [u, v], "spikes": {int(w): [u, v] for w in spikes}, "oriented": False})
+
+
+def _spike_positions(order: list[int], spikes: list[int], nbrs: dict[int, list[int]]) -> dict[int, int] | None:
+    """Spike -> index i of the cycle arrow (order[i], order[i+1]) it sits on; None unless every
+    spike sits on a distinct arrow of the cycle."""
     L = len(order)
-    if any(abs(s[order[i], order[(i + 1) % L]]) != 1 for i in range(L)):
-        return None
-    fwd = [s[order[i], order[(i + 1) % L]] > 0 for i in range(L)]
-    oriented = all(fwd) or not any(fwd)
-    # every spike sits on a distinct arrow of the cycle (consecutive cycle vertices)
     pos = {v: i for i, v in enumerate(order)}
-    used = set()
-    spike_on = {}
+    spike_on: dict[int, int] = {}
     for w in spikes:
         u, v = nbrs[w]
         if u not in pos or v not in pos:
@@ -172,22 +164,54 @@ def _analyse_core(s: np.ndarray, vs: list[int], nb: list[int]) -> Core | None:
         i, j = pos[u], pos[v]
         if (i - j) % L == 1:
             i, j = j, i
-        if (j - i) % L != 1:
+        if (j - i) % L != 1 or i in spike_on.values():
             return None
-        if i in used:
-            return None
-        used.add(i)
         spike_on[int(w)] = i
-    if any(nb[v] != 1 for v in order):
+    return spike_on
+
+
+def _analyse_core(s: np.ndarray, vs: list[int], nb: list[int]) -> Core | None:
+    """Classify a block that is neither a simple arrow nor an oriented simple triangle: Vatne
+    Types II-IV (punctures of type D) or the non-oriented cycle with spikes of type A~."""
+    nbrs = {v: [w for w in vs if w != v and s[v, w] != 0] for v in vs}
+    if len(vs) == 4:
+        core = _type_ii(s, vs, nb) or _type_iii(s, vs, nbrs, nb)
+        if core is not None:
+            return core
+    # central cycle with spikes (Type IV) or non-oriented cycle with spikes (A~)
+    spikes = _spike_candidates(s, vs, nbrs)
+    rest = [v for v in vs if v not in set(spikes)]
+    if len(rest) < 2:
         return None
-    if oriented:
+    if len(rest) == 2 and abs(s[rest[0], rest[1]]) == 1 and len(spikes) == 2:
+        # an oriented 3-cycle with one spike: one of the two spike-like vertices lies on the cycle
+        plain = [w for w in spikes if nb[w] == 1]
+        if not plain:
+            return None
+        spikes = [w for w in spikes if w != plain[0]]
+        rest = [v for v in vs if v not in set(spikes)]
+    if len(rest) == 2:
+        return _double_arrow_cycle(s, vs, nbrs, rest, spikes, nb)
+    spike_set = set(spikes)
+    order = _cycle_order(rest, {v: [w for w in nbrs[v] if w not in spike_set] for v in rest})
+    if order is None:
+        return None
+    L = len(order)
+    if any(abs(s[order[i], order[(i + 1) % L]]) != 1 for i in range(L)):
+        return None
+    fwd = [bool(s[order[i], order[(i + 1) % L]] > 0) for i in range(L)]
+    spike_on = _spike_positions(order, spikes, nbrs)
+    if spike_on is None or any(nb[v] != 1 for v in order):
+        return None
+    on_arrows = {w: [order[i], order[(i + 1) % L]] for w, i in spike_on.items()}
+    if all(fwd) or not any(fwd):  # oriented: Vatne Type IV
         if L < 3 or (L == 3 and not spikes):
             return None
         return Core("IV", list(vs), _block_arrows(s, vs), outlets=list(spikes),
-                    detail={"cycle": order, "spikes": {w: [order[i], order[(i + 1) % L]] for w, i in spike_on.items()}})
+                    detail={"cycle": order, "spikes": on_arrows})
     return Core("cycle", list(vs), _block_arrows(s, vs), outlets=list(spikes),
-                detail={"cycle": order, "spikes": {w: [order[i], order[(i + 1) % L]] for w, i in spike_on.items()},
-                        "forward": fwd, "spike_arrow_index": spike_on, "oriented": False})
+                detail={"cycle": order, "spikes": on_arrows, "forward": fwd, "spike_arrow_index": spike_on,
+                        "oriented": False})
 
 
 def _hanging_size(adj: list[list[int]], w: int, blocked: set[int]) -> int:
@@ -201,6 +225,89 @@ def _hanging_size(adj: list[list[int]], w: int, blocked: set[int]) -> int:
                 seen.add(x)
                 stack.append(x)
     return len(seen)
+
+
+def _simple_pieces(s: np.ndarray, blocks: list[list[int]], deg: list[int]) -> tuple[list[dict], list[int]]:
+    """The type-A blocks (simple arrows and oriented 3-cycles) as pieces, and for each vertex
+    how many of its simple-arrow blocks end in a leaf."""
+    n = s.shape[0]
+    pieces: list[dict] = []
+    leaf_blocks = [0] * n
+    for bl in blocks:
+        if len(bl) == 2 and abs(s[bl[0], bl[1]]) == 1:
+            i, j = bl
+            pieces.append({"kind": "arrow", "vertices": list(bl), "arrows": [_arrow(s, i, j)]})
+            for x, y in ((i, j), (j, i)):
+                if deg[y] == 1:
+                    leaf_blocks[x] += 1
+        elif len(bl) == 3 and _is_oriented_triangle(s, *bl):
+            pieces.append({"kind": "triangle", "vertices": list(bl), "arrows": _block_arrows(s, bl)})
+    return pieces, leaf_blocks
+
+
+def _block_cores(s: np.ndarray, blocks: list[list[int]], nb: list[int]) -> list[Core] | None:
+    """The cores of the blocks that are not type-A pieces; None when one fits no criterion."""
+    cores = []
+    for bl in blocks:
+        if (len(bl) == 2 and abs(s[bl[0], bl[1]]) == 1) or (len(bl) == 3 and _is_oriented_triangle(s, *bl)):
+            continue
+        if len(bl) == 2:
+            return None  # a lone double arrow (the Kronecker quiver is handled by the caller)
+        core = _analyse_core(s, bl, nb)
+        if core is None:
+            return None
+        cores.append(core)
+    return cores
+
+
+def _forks(s: np.ndarray, adj: list[list[int]], nb: list[int], deg: list[int],
+           leaf_blocks: list[int]) -> list[Core] | None:
+    """Vatne Type I punctures: a vertex in three blocks, two of them arrows to leaves (a vertex
+    in four blocks, all arrows to leaves, is the star D~4: two forks).  None when a vertex lies
+    in more than two blocks without being such a fork."""
+    n = s.shape[0]
+    forks = []
+    for v in range(n):
+        if nb[v] <= 2:
+            continue
+        leaves = [x for x in adj[v] if deg[x] == 1 and abs(s[v, x]) == 1]
+        if nb[v] == 3 and leaf_blocks[v] >= 2:
+            pairs = [leaves[:2]]
+        elif nb[v] == 4 and leaf_blocks[v] == 4 and n == 5:
+            pairs = [leaves[:2], leaves[2:]]
+        else:
+            return None
+        for a, b in pairs:
+            forks.append(Core("fork", [v, a, b], [_arrow(s, v, a), _arrow(s, v, b)], outlets=[v],
+                              detail={"c": v, "a": a, "b": b}))
+    return forks
+
+
+def _affine_a(cyc: Core, adj: list[list[int]], pieces: list[dict], n: int) -> Structure | None:
+    """Type A~(p, q) from its one non-oriented cycle (Bastian): p counts the cycle's arrows in
+    one direction plus the sizes of the pieces hanging at spikes on those arrows, q the rest."""
+    order = cyc.detail["cycle"]
+    blocked = set(cyc.vertices)
+    if len(order) == 2:
+        sizes = [_hanging_size(adj, w, blocked - {w}) for w in cyc.detail["spikes"]]
+        p, q = 1 + sizes[0], 1 + sum(sizes[1:])
+    else:
+        fwd = cyc.detail["forward"]
+        p = sum(fwd)
+        q = len(fwd) - p
+        for w, i in cyc.detail["spike_arrow_index"].items():
+            size = _hanging_size(adj, w, blocked - {w})
+            if fwd[i]:
+                p += size
+            else:
+                q += size
+    p, q = max(p, q), min(p, q)
+    if p + q != n:
+        return None
+    cyc.detail["p"], cyc.detail["q"] = p, q
+    return Structure("A~", f"A~{p},{q}", [cyc], pieces,
+                     f"type A~({p},{q}) (Bastian): non-oriented cycle of length {len(order)} with "
+                     f"{len(cyc.detail['spikes'])} spike(s); type-A pieces glued at the spikes")
 
 
 def analyse(s: np.ndarray) -> Structure | None:
@@ -220,86 +327,22 @@ def analyse(s: np.ndarray) -> Structure | None:
         for v in bl:
             nb[v] += 1
     deg = [len(a) for a in adj]
-    pieces: list[dict] = []
-    cores: list[Core] = []
-    leaf_blocks = [0] * n
-    for bl in blocks:
-        if len(bl) == 2:
-            i, j = bl
-            if abs(s[i, j]) != 1:
-                if n == 2:
-                    break
-                continue  # a double arrow block: only possible inside a core of length 2 (A~)
-            pieces.append({"kind": "arrow", "vertices": list(bl), "arrows": [_arrow(s, i, j)]})
-            for x, y in ((i, j), (j, i)):
-                if deg[y] == 1:
-                    leaf_blocks[x] += 1
-        elif len(bl) == 3 and _is_oriented_triangle(s, *bl):
-            pieces.append({"kind": "triangle", "vertices": list(bl), "arrows": _block_arrows(s, bl)})
-    for bl in blocks:
-        if (len(bl) == 2 and abs(s[bl[0], bl[1]]) == 1) or (len(bl) == 3 and _is_oriented_triangle(s, *bl)):
-            continue
-        if len(bl) == 2:
-            if n == 2 and abs(s[bl[0], bl[1]]) == 2:
-                return None  # Kronecker quiver: handled by the caller
-            return None
-        core = _analyse_core(s, bl, nb)
-        if core is None:
-            return None
-        cores.append(core)
-    core_vertices = {v for c in cores for v in c.vertices}
-    defects = [c for c in cores if c.kind != "cycle"]
+    pieces, leaf_blocks = _simple_pieces(s, blocks, deg)
+    cores = _block_cores(s, blocks, nb)
+    if cores is None:
+        return None
+    # a core touches the rest of the quiver only at its outlets
+    if any(v not in c.outlets and nb[v] != 1 for c in cores for v in c.vertices):
+        return None
+    forks = _forks(s, adj, nb, deg, leaf_blocks)
+    if forks is None:
+        return None
+    defects = [c for c in cores if c.kind != "cycle"] + forks
     cycles = [c for c in cores if c.kind == "cycle"]
-    outlet_set = {v for c in cores for v in c.outlets}
-    for c in cores:
-        for v in c.vertices:
-            if v not in c.outlets and nb[v] != 1:
-                return None
-    for v in range(n):
-        if nb[v] <= 2:
-            continue
-        leaves = [x for x in adj[v] if deg[x] == 1 and abs(s[v, x]) == 1]
-        if nb[v] == 3 and leaf_blocks[v] >= 2:
-            defects.append(Core("fork", [v] + leaves[:2], [_arrow(s, v, x) for x in leaves[:2]], outlets=[v],
-                                detail={"c": v, "a": leaves[0], "b": leaves[1]}))
-        elif nb[v] == 4 and leaf_blocks[v] == 4 and n == 5:
-            for pair in (leaves[:2], leaves[2:]):
-                defects.append(Core("fork", [v] + pair, [_arrow(s, v, x) for x in pair], outlets=[v],
-                                    detail={"c": v, "a": pair[0], "b": pair[1]}))
-        else:
-            return None
-    del outlet_set
     if cycles:
         if len(cycles) != 1 or defects:
             return None
-        cyc = cycles[0]
-        order = cyc.detail["cycle"]
-        blocked = set(cyc.vertices)
-        if len(order) == 2:
-            p, q = 1, 1
-            for idx, w in enumerate(cyc.detail["spikes"]):
-                size = _hanging_size(adj, w, blocked - {w})
-                if idx == 0:
-                    p += size
-                else:
-                    q += size
-        else:
-            fwd = cyc.detail["forward"]
-            p = sum(fwd)
-            q = len(fwd) - p
-            for w, i in cyc.detail["spike_arrow_index"].items():
-                size = _hanging_size(adj, w, blocked - {w})
-                if fwd[i]:
-                    p += size
-                else:
-                    q += size
-        p, q = max(p, q), min(p, q)
-        if p + q != n:
-            return None
-        cyc.detail["p"], cyc.detail["q"] = p, q
-        return Structure("A~", f"A~{p},{q}", [cyc], pieces,
-                         f"type A~({p},{q}) (Bastian): non-oriented cycle of length {len(order)} with "
-                         f"{len(cyc.detail['spikes'])} spike(s); type-A pieces glued at the spikes")
+        return _affine_a(cycles[0], adj, pieces, n)
     if not defects:
         return Structure("A", f"A{n}", [], pieces,
                          f"type A{n} (Buan-Vatne): {len(pieces)} blocks (simple arrows and oriented 3-cycles), "
