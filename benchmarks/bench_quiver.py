@@ -138,7 +138,7 @@ def main() -> None:
 
     try:
         from sage.all import ClusterQuiver, matrix  # type: ignore
-    except Exception:
+    except ImportError:
         print("[5] SageMath / passagemath not importable here: no side-by-side run (not installed: too large)")
     else:
         qs = [random_mutant("D30", rng) for _ in range(3)]

@@ -140,7 +140,6 @@ def _validate_attack(spec: AttackSpec) -> float:
 def run_attack(spec: AttackSpec, ctx: JobContext) -> AttackJobResult:
     """Attack ``spec.n`` test images of the model's dataset and summarise."""
     p = _validate_attack(spec)
-    t0 = time.perf_counter()
     ctx.progress(0.0, "loading model")
     lm = _load(spec.model, ctx.device)
     split, x, y = _data(lm.dataset, spec.n, spec.classes, spec.seed, ctx.device)

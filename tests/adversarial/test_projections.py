@@ -27,7 +27,7 @@ def _brute_l1(y, lo, hi, eps):
     obj = lambda z: 0.5 * np.sum((z[:n] - z[n:] - y) ** 2)  # noqa: E731
     jac = lambda z: np.concatenate([z[:n] - z[n:] - y, -(z[:n] - z[n:] - y)])  # noqa: E731
     cons = [{"type": "ineq", "fun": lambda z: eps - z.sum(), "jac": lambda z: -np.ones(2 * n)}]
-    bounds = [(0, max(h, 0)) for h in hi] + [(0, max(-l, 0)) for l in lo]
+    bounds = [(0, max(h, 0)) for h in hi] + [(0, max(-lo_i, 0)) for lo_i in lo]
     r = minimize(obj, np.zeros(2 * n), jac=jac, bounds=bounds, constraints=cons, method="SLSQP",
                  options={"ftol": 1e-15, "maxiter": 500})
     return r.x[:n] - r.x[n:]

@@ -57,7 +57,7 @@ def test_pairwise_fallback_and_progress():
 
 
 def test_cancel_raises():
-    class Stop(Exception):
+    class StopError(Exception):
         pass
 
     calls = []
@@ -65,10 +65,10 @@ def test_cancel_raises():
     def check():
         calls.append(1)
         if len(calls) > 2:
-            raise Stop()
+            raise StopError()
 
     rng = np.random.default_rng(3)
-    with pytest.raises(Stop):
+    with pytest.raises(StopError):
         similarity_heatmap(_layers(rng), None, "cka", check_cancelled=check)
 
 

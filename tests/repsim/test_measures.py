@@ -54,11 +54,11 @@ def test_unbiased_hsic_matches_song_formula():
     """n(n-3) HSIC_1 via the centred Gram equals the explicit U-statistic formula of Song et al. (2012)."""
     rng = np.random.default_rng(3)
     x, y = rng.standard_normal((9, 3)), rng.standard_normal((9, 4))
-    k, l = gram_linear(x), gram_linear(y)
-    np.fill_diagonal(k, 0), np.fill_diagonal(l, 0)
+    K, L = gram_linear(x), gram_linear(y)  # Song et al.'s K~ and L~: Grams with zero diagonals
+    np.fill_diagonal(K, 0), np.fill_diagonal(L, 0)
     n = 9
     one = np.ones(n)
-    explicit = np.trace(k @ l) + one @ k @ one * (one @ l @ one) / ((n - 1) * (n - 2)) - 2 / (n - 2) * one @ k @ l @ one
+    explicit = np.trace(K @ L) + one @ K @ one * (one @ L @ one) / ((n - 1) * (n - 2)) - 2 / (n - 2) * one @ K @ L @ one
     centred = np.vdot(center_gram(gram_linear(x), True), center_gram(gram_linear(y), True))
     assert centred == pytest.approx(explicit, rel=1e-10)
 
@@ -198,10 +198,12 @@ def test_degenerate_inputs_raise(name):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((50, 4))
     with pytest.raises(DegenerateInputError, match="NaN"):
-        bad = x.copy(); bad[3, 1] = np.nan
+        bad = x.copy()
+        bad[3, 1] = np.nan
         compare(bad, x, name)
     with pytest.raises(DegenerateInputError, match="inf"):
-        bad = x.copy(); bad[0, 0] = np.inf
+        bad = x.copy()
+        bad[0, 0] = np.inf
         compare(x, bad, name)
     with pytest.raises(DegenerateInputError, match="same n|samples"):
         compare(x, x[:40], name)
@@ -214,7 +216,8 @@ def test_degenerate_inputs_raise(name):
 def test_constant_column_refused_where_it_matters():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((50, 4))
-    y = x.copy(); y[:, 2] = 3.0
+    y = x.copy()
+    y[:, 2] = 3.0
     for name in ("cca", "basis-correlation"):
         with pytest.raises(DegenerateInputError, match="constant feature"):
             compare(x, y, name)

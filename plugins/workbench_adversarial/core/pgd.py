@@ -222,7 +222,7 @@ def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PG
         return pred != y[rows] if not cfg.targeted else pred == target[rows]
 
     restarts = cfg.restarts if cfg.random_start else 1
-    for r in range(restarts):
+    for _ in range(restarts):
         act = torch.nonzero(~success).squeeze(1)
         if act.numel() == 0:
             break

@@ -90,13 +90,12 @@ def _from_structure(st: Structure, glob: list[int], method: str = "structure", p
     else:
         verts, arrows, cores = [], [], []
         for c in st.cores:
-            verts += [g(v) for v in c.vertices]
-            if c.kind == "cycle":
+            if c.kind == "cycle":  # the cycle itself is highlighted, not the spikes on it
                 cyc = c.detail["cycle"]
-                L = len(cyc)
+                verts += [g(v) for v in cyc]
                 arrows += [(g(i), g(j)) for i, j in c.arrows if i in cyc and j in cyc]
-                verts = [g(v) for v in cyc]
             else:
+                verts += [g(v) for v in c.vertices]
                 arrows += [(g(i), g(j)) for i, j in c.arrows]
             cores.append({"kind": c.kind, "vatne_type": {"fork": "I"}.get(c.kind, c.kind),
                           "vertices": [g(v) for v in c.vertices], "outlets": [g(v) for v in c.outlets],

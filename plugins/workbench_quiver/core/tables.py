@@ -33,7 +33,7 @@ def _resource_dir() -> Path:
         from workbench_resources import resource_path  # type: ignore
 
         return Path(resource_path("quiver", TABLE_FILE)).parent
-    except Exception:  # pragma: no cover - fallback for a source checkout
+    except ImportError:  # pragma: no cover - fallback for a source checkout
         return Path(__file__).resolve().parents[3] / "resources" / "quiver"
 
 

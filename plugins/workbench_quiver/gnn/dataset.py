@@ -343,7 +343,7 @@ def load_dataset(path: str | Path) -> QuiverDataset:
         raise ValueError(f"dataset file {path} does not exist")
     try:
         z = np.load(path, allow_pickle=False)
-    except Exception as exc:  # zipfile.BadZipFile, OSError, EOFError, ValueError (pickled content)
+    except Exception as exc:  # noqa: BLE001 - zipfile.BadZipFile, OSError, EOFError, ValueError (pickled content)
         raise ValueError(f"dataset file {path} is not a readable .npz archive: {exc}") from None
     if not hasattr(z, "files"):
         raise ValueError(f"dataset file {path} holds a single array, not a dataset archive")
@@ -355,7 +355,7 @@ def load_dataset(path: str | Path) -> QuiverDataset:
             arrs = {k: z[k] for k in _ARRAYS}
             types = [str(t) for t in z["types"]]
             fams = tuple(str(f) for f in z["families"])
-        except Exception as exc:  # truncated members, pickled object arrays
+        except Exception as exc:  # noqa: BLE001 - truncated members (zlib.error, EOFError), pickled object arrays
             raise ValueError(f"dataset file {path} is corrupt: {exc}") from None
     if fams != FAMILIES:
         raise ValueError(f"dataset {path} uses families {fams}, this classifier uses {FAMILIES}")

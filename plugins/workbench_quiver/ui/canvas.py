@@ -239,7 +239,7 @@ class QuiverCanvas(QGraphicsView):
         elif event == "frozen":
             for v in info.get("vertices", []):
                 self.vertex_items[v].set_state(frozen=self.doc.frozen[v])
-            for (a, b), item in self.arrow_items.items():
+            for item in self.arrow_items.values():
                 item.set_frozen_ends(self.doc.frozen[item.i], self.doc.frozen[item.j])
         elif event == "labels":
             for v in info.get("vertices", []):
@@ -302,7 +302,7 @@ class QuiverCanvas(QGraphicsView):
                 it.set_overlay(None)
             return
         node = list(getattr(overlay, "node_importance", []))
-        for v, it in enumerate(self.vertex_items):
+        for it in self.vertex_items:
             it.set_halo(None)
         for r, v in enumerate(mutable):
             if r < len(node):

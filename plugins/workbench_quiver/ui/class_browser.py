@@ -15,6 +15,8 @@ from workbench_quiver.ui.thumbnail import quiver_pixmap
 #: member index -> (full matrix, positions, frozen flags) to draw
 MemberSource = Callable[[int], tuple[np.ndarray, list[tuple[float, float]], list[bool]]]
 
+#: the invalid index: the parent of top-level rows (Qt's default argument of rowCount)
+_ROOT = QModelIndex()
 
 class ClassListModel(QAbstractListModel):
     """Rows: members of a class; the thumbnail of a row is drawn the first time it is shown."""
@@ -32,7 +34,7 @@ class ClassListModel(QAbstractListModel):
         self._icons = {}
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else self.count
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):

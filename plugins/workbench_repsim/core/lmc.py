@@ -84,8 +84,8 @@ def lmc_curve(model_a: DigitsMLP, model_b: DigitsMLP, x: np.ndarray, y: np.ndarr
     alphas = np.linspace(0, 1, n_alphas)
     losses, accs = [], []
     for a in alphas:
-        l, acc = eval_classifier(interpolate(model_a, b, float(a)), x, y)
-        losses.append(l)
+        loss, acc = eval_classifier(interpolate(model_a, b, float(a)), x, y)
+        losses.append(loss)
         accs.append(acc)
     losses_arr = np.array(losses)
     return LMCResult(alphas, losses_arr, np.array(accs), path_barrier(alphas, losses_arr), align)

@@ -66,7 +66,8 @@ def streamed_minibatch_cka(source_a: str, source_b: str = "", *, data: str = "de
     names_b: list[str] = []
     n = k = 0
     total = max(1, max_samples // batch_size)
-    for names_a, xs in gen_a:
+    for batch_names_a, xs in gen_a:
+        names_a = batch_names_a
         if check:
             check()
         if gen_b is not None:
