@@ -27,53 +27,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.blocks import adjacency_lists, biconnected_component_edges
+
 N_BLOCK_FEATURES = 7
 FEATURE_NAMES = ("one", "bridges", "oriented triangles", "non-oriented triangles",
                  "oriented long cycles", "non-oriented long cycles", "other blocks")
-
-
-def _biconnected_blocks(n: int, adj: list[list[int]]) -> list[list[tuple[int, int]]]:
-    """Edge sets of the biconnected components (Hopcroft-Tarjan, iterative)."""
-    disc = [-1] * n
-    low = [0] * n
-    blocks: list[list[tuple[int, int]]] = []
-    stack: list[tuple[int, int]] = []
-    t = 0
-    for root in range(n):
-        if disc[root] >= 0:
-            continue
-        disc[root] = low[root] = t
-        t += 1
-        it = [(root, -1, iter(adj[root]))]
-        while it:
-            v, parent, nbrs = it[-1]
-            advanced = False
-            for w in nbrs:
-                if disc[w] < 0:
-                    disc[w] = low[w] = t
-                    t += 1
-                    stack.append((v, w))
-                    it.append((w, v, iter(adj[w])))
-                    advanced = True
-                    break
-                if w != parent and disc[w] < disc[v]:
-                    stack.append((v, w))
-                    low[v] = min(low[v], disc[w])
-            if advanced:
-                continue
-            it.pop()
-            if it:
-                u = it[-1][0]
-                low[u] = min(low[u], low[v])
-                if low[v] >= disc[u]:
-                    block = []
-                    while True:
-                        e = stack.pop()
-                        block.append(e)
-                        if e == (u, v):
-                            break
-                    blocks.append(block)
-    return blocks
 
 
 def block_features(b: np.ndarray) -> np.ndarray:
@@ -85,9 +43,7 @@ def block_features(b: np.ndarray) -> np.ndarray:
     out[:, 0] = 1.0
     if n == 0:
         return out
-    nz = s != 0
-    adj = [list(np.nonzero(nz[i])[0]) for i in range(n)]
-    for block in _biconnected_blocks(n, adj):
+    for block in biconnected_component_edges(adjacency_lists(s)):
         verts = sorted({x for e in block for x in e})
         if len(block) == 1:
             col = 1
