@@ -99,14 +99,15 @@ def main() -> int:
     print(f"target < 16 ms per mutation + redraw: {'met' if max(a, b) < 16 else 'NOT met'}")
 
     # what follows each edit off the GUI thread: the info panel's identification job
-    from workbench_quiver.ui.summary import run_summary, summary_spec
+    from workbench.jobs import JobContext
+    from workbench_quiver.jobs import run_summary, summary_spec
 
     ident = []
     for k in seq[:30]:
         stack.push(Mutate(k))
         spec = summary_spec(doc.matrix, doc.frozen)
         t0 = time.perf_counter()
-        res = run_summary(spec)
+        res = run_summary(spec, JobContext(device="cpu"))
         ident.append((time.perf_counter() - t0) * 1e3)
     show(f"info-panel identification job (quiet, off the GUI thread), type {res.label}", ident)
     canvas.close()

@@ -3,6 +3,7 @@ functions calling the Qt-free core.  Used by the panel (on its QThread) and by t
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +145,115 @@ def run_identify(spec: IdentifySpec, ctx: JobContext) -> IdentifyResult:
     return IdentifyResult(tr, size, quiver_info(b))
 
 
+# --------------------------------------------------------------------------- editor summary
+#
+# What the editor's info side panel shows about the quiver being drawn, recomputed as a quiet
+# job after every edit: the mutation type of the mutable part (core.identify.identify), its
+# class size when known without enumeration (core.class_size.class_size), and sinks, sources,
+# acyclicity and connectedness of the drawing.  Indices in the result are document indices
+# (the editor's vertex numbering, frozen vertices included), so the canvas can highlight the
+# evidence.
+
+
+@dataclass(frozen=True)
+class SummarySpec:
+    """The full (square, skew-symmetric) matrix of the drawing and which vertices are frozen."""
+
+    matrix: Matrix
+    frozen: tuple[bool, ...]
+    device: str = "cpu"  # no torch needed; "cpu" keeps the job runner from importing it
+
+
+@dataclass
+class QuiverSummary:
+    """The info panel's facts; vertex indices are document indices."""
+
+    n_mutable: int
+    n_frozen: int
+    n_arrows: int                      # with multiplicity
+    max_multiplicity: int
+    label: str
+    family: str
+    finite_mutation: bool | None       # None: not decided
+    description: str
+    highlight_vertices: list[int] = field(default_factory=list)
+    highlight_arrows: list[tuple[int, int]] = field(default_factory=list)
+    class_size: int | None = None
+    sinks: list[int] = field(default_factory=list)
+    sources: list[int] = field(default_factory=list)
+    acyclic: bool = True
+    connected: bool = True
+    certificate: Any = None
+    identify_ms: float = 0.0           # wall time of identify(), milliseconds
+
+
+def summary_spec(matrix: Any, frozen: list[bool]) -> SummarySpec:
+    """The spec of the drawing ``matrix`` (square, document order) with ``frozen`` flags."""
+    return SummarySpec(as_spec_matrix(matrix), tuple(bool(f) for f in frozen))
+
+
+def _document_matrix(rows: Matrix) -> np.ndarray:
+    """int64 when every entry fits, else an object array of Python ints."""
+    a = np.array(rows, dtype=object) if rows else np.zeros((0, 0), dtype=object)
+    return a.astype(np.int64) if a.size and max(abs(int(x)) for x in a.flat) < 2**62 else a
+
+
+def run_summary(spec: SummarySpec, ctx: JobContext) -> QuiverSummary:
+    """Identify the type of the mutable part and describe the drawing (see the section note)."""
+    import networkx as nx
+
+    from .core.class_size import class_size
+    from .core.identify import identify
+    from .core.info import quiver_info
+
+    full = _document_matrix(spec.matrix)
+    n_all = full.shape[0]
+    mutable = [i for i in range(n_all) if not spec.frozen[i]]
+    frozen = [i for i in range(n_all) if spec.frozen[i]]
+    pos = full > 0 if n_all else np.zeros((0, 0), dtype=bool)
+    n_arrows = int(sum(int(x) for x in full[pos])) if n_all else 0
+    max_mult = int(max((int(x) for x in full[pos]), default=0)) if n_all else 0
+    if not mutable:
+        return QuiverSummary(0, n_all, n_arrows, max_mult, "empty", "", True,
+                             "no mutable vertex: click on the canvas to add one")
+    b = full[np.ix_(mutable + frozen, mutable)]          # Sage's (n + m) x n exchange matrix
+    facts = quiver_info(b)
+    ctx.check_cancelled()
+    t0 = time.perf_counter()
+    res = identify(b)
+    ms = (time.perf_counter() - t0) * 1e3
+    ev = dict(res.evidence or {})
+
+    def glob(v: Any) -> int:
+        """Principal-part index -> document index."""
+        return mutable[int(v)]
+
+    hv = [glob(v) for v in ev.get("highlight_vertices", []) if 0 <= int(v) < len(mutable)]
+    ha = [(glob(a[0]), glob(a[1])) for a in ev.get("highlight_arrows", [])
+          if 0 <= int(a[0]) < len(mutable) and 0 <= int(a[1]) < len(mutable)]
+    size = None
+    if res.family not in ("infinite", "unknown", "product"):
+        try:
+            size = class_size(res.label, allow_enumeration=False)
+        except ValueError:
+            size = None
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n_all))
+    g.add_edges_from((int(i), int(j)) for i, j in zip(*np.nonzero(pos)))
+    description = str(ev.get("description", ""))
+    if res.certificate:
+        description += "  Certificate: mutate at " + ", ".join(str(mutable[int(k)]) for k in res.certificate) + \
+            " (document vertex numbers)."
+    return QuiverSummary(
+        n_mutable=len(mutable), n_frozen=len(frozen), n_arrows=n_arrows, max_multiplicity=max_mult,
+        label=str(res.label), family=str(res.family or ""), finite_mutation=res.finite_mutation,
+        description=description, highlight_vertices=hv, highlight_arrows=ha, class_size=size,
+        sinks=[glob(v) for v in facts["sinks"]], sources=[glob(v) for v in facts["sources"]],
+        acyclic=bool(facts["acyclic"]), connected=n_all == 0 or nx.is_weakly_connected(g),
+        certificate=[mutable[int(k)] for k in res.certificate] if res.certificate else res.certificate,
+        identify_ms=ms)
+
+
 # --------------------------------------------------------------------------- random walk
 
 
@@ -203,22 +313,6 @@ def run_equivalence(spec: EquivalenceSpec, ctx: JobContext) -> tuple[bool | None
     from .core.equivalence import mutation_equivalent
 
     return mutation_equivalent(_validated(spec.b1), _validated(spec.b2), max_class=spec.max_class)
-
-
-@dataclass(frozen=True)
-class ClassSizeSpec:
-    label: str
-    allow_enumeration: bool = True
-    device: str = "cpu"
-
-
-def run_class_size(spec: ClassSizeSpec, ctx: JobContext) -> int | None:
-    from .core.class_size import class_size
-
-    try:
-        return class_size(spec.label, allow_enumeration=spec.allow_enumeration)
-    except ValueError as exc:
-        raise JobError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- classify many

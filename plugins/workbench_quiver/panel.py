@@ -2,7 +2,7 @@
 
 A thin Qt view over :mod:`workbench_quiver.ui.model` (the editable document and its undo
 stack) and the Qt-free core: identification runs as a quiet job after every edit
-(:func:`workbench_quiver.ui.summary.run_summary`, key ``"identify"``), class enumeration as a
+(:func:`workbench_quiver.jobs.run_summary`, key ``"identify"``), class enumeration as a
 job with progress and Cancel (:func:`workbench_quiver.jobs.run_enumerate`), files go through
 :mod:`workbench_quiver.core.formats`.
 """
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui.figures import FigureSource
+from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
 from workbench.gui.pyside_guard import make_none_immortal
 from workbench_quiver.core.formats import (
@@ -43,6 +44,7 @@ from workbench_quiver.core.formats import (
 from workbench_quiver.core.mutation import mutate_sequence
 from workbench_quiver.core.quiver import Quiver, square_matrix
 from workbench_quiver.core.standard import standard_quiver
+from workbench_quiver.jobs import QuiverSummary, run_summary, summary_spec
 from workbench_quiver.ui.canvas import MODES, QuiverCanvas
 from workbench_quiver.ui.class_browser import ClassBrowser
 from workbench_quiver.ui.gallery import GalleryView
@@ -63,11 +65,10 @@ from workbench_quiver.ui.model import (
     SetQuiver,
     check_document,
 )
-from workbench_quiver.ui.summary import QuiverSummary, run_summary, summary_spec
 
 STATE_VERSION = 1
-#: identification measured faster than this (ms) may run in the GUI thread while a job occupies the panel's thread
-FAST_IDENTIFY_MS = 5.0
+#: job lane of the live identification: its own thread, so it never waits behind an enumeration
+IDENTIFY_LANE = "live"
 DEFAULT_LABEL = "D~6"
 SAVE_FORMATS = {  # suffix -> (description, writer name)
     ".qmu": "Keller's quiver mutation applet (.qmu)",
@@ -101,7 +102,7 @@ class QuiverPanel(Panel):
         self._last_random: int | None = None
         self._walk_left = 0
         self._enum_handle = None
-        self._last_identify_ms = float("inf")
+        self._identify_handle: JobHandle | None = None
 
         self.canvas = QuiverCanvas(self.doc, self.stack)
         self.canvas.setObjectName("quiver-canvas")
@@ -556,21 +557,13 @@ class QuiverPanel(Panel):
             if self.doc.size != size or summary_spec(self.doc.matrix, self.doc.frozen) != spec:
                 return  # the quiver changed meanwhile; a newer job is on its way
             self.summary = result
-            self._last_identify_ms = result.identify_ms
             self.info.show_summary(result, self.doc.labels)
             self.canvas.set_highlight(result.highlight_vertices, result.highlight_arrows)
 
-        enumerating = self._enum_handle is not None and not self._enum_handle.is_done
-        if enumerating and self._last_identify_ms < FAST_IDENTIFY_MS:
-            # the panel's job thread is busy enumerating: identification, measured fast on the
-            # previous edit, runs right here instead of waiting behind the enumeration
-            try:
-                done(run_summary(spec))
-            except Exception as exc:  # noqa: BLE001 - shown in the info panel, never fatal
-                self.info.show_error(f"{type(exc).__name__}: {exc}")
-            return
-        self.submit(run_summary, spec, title="Identify mutation type", on_result=done, key="identify", quiet=True,
-                    on_error=lambda msg, _tb: self.info.show_error(msg))
+        # a lane of its own: identification answers while an enumeration occupies the main lane
+        self._identify_handle = self.submit(run_summary, spec, title="Identify mutation type", on_result=done,
+                                            key="identify", quiet=True, lane=IDENTIFY_LANE,
+                                            on_error=lambda msg, _tb: self.info.show_error(msg))
 
     # ---- class enumeration (job) --------------------------------------------------------
     def enumerate_class(self, max_depth: int | None = None) -> None:

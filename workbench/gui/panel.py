@@ -1,7 +1,7 @@
 """Base class of every dockable panel, and the services the shell offers to panels.
 
 A panel is a thin Qt view.  It builds job specs from user actions, submits them with
-:meth:`Panel.submit` (they run on the panel's own QThread), and draws the results.
+:meth:`Panel.submit` (they run on the panel's own QThread, one per lane), and draws the results.
 Override:
 
 * :meth:`start` - called once after the panel is docked; start embedded-default jobs here.
@@ -73,7 +73,8 @@ class Panel(QWidget):
         self.shell = shell
         self.plugin_id = plugin_id
         self.setObjectName(f"panel-{plugin_id}")
-        self._thread: PanelThread | None = None
+        #: worker threads by lane ("" is the panel's main lane); see :meth:`submit`
+        self._threads: dict[str, PanelThread] = {}
         self._handles: list[JobHandle] = []
         #: set by the host between docking and calling start(); is_idle() is False meanwhile
         self.start_pending = False
@@ -137,21 +138,24 @@ class Panel(QWidget):
         return []
 
     # ---- jobs ---------------------------------------------------------------------
-    def thread(self) -> PanelThread:
-        if self._thread is None:
-            self._thread = PanelThread(self.plugin_id)
-        return self._thread
+    def job_thread(self, lane: str = "") -> PanelThread:
+        """The worker thread of ``lane`` (created on first use).  Not ``QObject.thread()``."""
+        if lane not in self._threads:
+            self._threads[lane] = PanelThread(f"{self.plugin_id}-{lane}" if lane else self.plugin_id)
+        return self._threads[lane]
 
     def submit(self, fn: Callable[[Any, Any], Any], spec: Any, *, title: str,
                on_result: Callable[[Any], None] | None = None,
                on_partial: Callable[[Any], None] | None = None,
                on_error: Callable[[str, str], None] | None = None,
                on_progress: Callable[[float, str], None] | None = None,
-               key: str | None = None, quiet: bool = False) -> JobHandle:
-        """Run ``fn(spec, ctx)`` on this panel's QThread.
+               key: str | None = None, quiet: bool = False, lane: str = "") -> JobHandle:
+        """Run ``fn(spec, ctx)`` on one of this panel's QThreads (the one of ``lane``).
 
         ``key``: a newer job with the same key cancels older ones (use it for live updates).
         ``quiet``: do not show the job in the status bar (very short interactive jobs).
+        ``lane``: jobs of one lane run one after another on one thread; another lane has a
+        thread of its own, so a quick live job (``lane="live"``) need not wait behind a long one.
         Errors go to ``on_error`` if given, else to an error dialog; both are logged.
         """
         handle = JobHandle(title, fn, spec, key, self.plugin_id)
@@ -177,7 +181,7 @@ class Panel(QWidget):
         if not quiet:
             self.shell.track_job(handle)
         prefs = self.shell.preferences()
-        self.thread().submit(handle, prefs.device, prefs.threads)
+        self.job_thread(lane).submit(handle, prefs.device, prefs.threads)
         return handle
 
     def _job_done(self, handle: JobHandle) -> None:
@@ -194,13 +198,11 @@ class Panel(QWidget):
         return list(self._handles)
 
     def cancel_jobs(self) -> None:
-        if self._thread is not None:
-            self._thread.cancel_all()
+        for thread in self._threads.values():
+            thread.cancel_all()
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """Cancel jobs and stop the panel's thread; True when the thread has ended."""
+        """Cancel jobs and stop the panel's threads; True when every thread has ended."""
         self.binder.unbind()
-        if self._thread is None:
-            return True
-        ok = self._thread.stop(timeout_ms)
-        return ok
+        self.cancel_jobs()  # every lane at once, then wait for each thread
+        return all([thread.stop(timeout_ms) for thread in self._threads.values()])

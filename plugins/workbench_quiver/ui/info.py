@@ -1,5 +1,5 @@
 """The info side panel: live facts about the quiver on the canvas (from a
-:class:`~workbench_quiver.ui.summary.QuiverSummary`)."""
+:class:`~workbench_quiver.jobs.QuiverSummary`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench_quiver.ui.summary import QuiverSummary
+from workbench_quiver.jobs import QuiverSummary
 
 _PRETTY_SUB = str.maketrans("0123456789", "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089")
 
