@@ -15,11 +15,17 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import traceback
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 ENTRY_POINT_GROUP = "workbench.plugins"
+#: top-level packages of the discovered plugins, whose dataclasses sessions may rebuild
+#: (:mod:`workbench.plaindata`); filled by :func:`discover_plugins`
+TRUSTED_PACKAGES: set[str] = set()
 DOCK_AREAS = ("left", "right", "top", "bottom")
+#: menu position of a plugin whose manifest gives none (or that failed to load)
+DEFAULT_ORDER = 100
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class PluginManifest:
     dock_area:   default dock area: left, right, top or bottom.
     summary:     one line for ``workbench --help`` and the welcome page.
     needs_torch: whether opening the panel imports torch (informational).
+    order:       position in the View menu, the welcome page and ``workbench --help``: plugins
+                 are listed by (order, id).  First-party plugins use 10, 20, 30, 40.
     """
 
     id: str
@@ -46,12 +54,15 @@ class PluginManifest:
     dock_area: str = "right"
     summary: str = ""
     needs_torch: bool = True
+    order: int = DEFAULT_ORDER
 
     def __post_init__(self) -> None:
         if not self.id or not self.id.replace("_", "").replace("-", "").isalnum():
             raise ValueError(f"plugin id {self.id!r} must be a non-empty identifier")
         if self.dock_area not in DOCK_AREAS:
             raise ValueError(f"plugin {self.id}: dock_area must be one of {DOCK_AREAS}, got {self.dock_area!r}")
+        if not isinstance(self.order, int) or isinstance(self.order, bool):
+            raise ValueError(f"plugin {self.id}: order must be an integer, got {self.order!r}")
         for attr in ("panel", "cli"):
             value = getattr(self, attr)
             if value and ":" not in value:
@@ -66,11 +77,17 @@ class PluginRecord:
     manifest: PluginManifest | None = None
     error: str = ""
     source: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.manifest is not None and not self.error
+
+    @property
+    def loaded(self) -> PluginManifest:
+        """The manifest of a plugin that loaded (``RuntimeError`` for one that did not)."""
+        if self.manifest is None:
+            raise RuntimeError(f"plugin {self.name!r} did not load: {self.error.strip().splitlines()[-1:]}")
+        return self.manifest
 
     @property
     def id(self) -> str:
@@ -110,14 +127,14 @@ def discover_plugins(entry_points: Iterable[Any] | None = None) -> list[PluginRe
             if not isinstance(obj, PluginManifest):
                 raise TypeError(f"entry point {ep.name!r} gave {type(obj).__name__}, not a PluginManifest")
             record.manifest = obj
+            TRUSTED_PACKAGES.add(str(getattr(ep, "value", "")).split(":")[0].split(".")[0])
             if obj.id in seen:
                 record.error = f"duplicate plugin id {obj.id!r} (from {record.source}); the first one is used"
             seen.add(obj.id)
         except Exception:  # noqa: BLE001 - any failure of a third-party plugin is reported, not raised
             record.error = traceback.format_exc()
         records.append(record)
-    order = {"quiver": 0, "bundle": 1, "repsim": 2, "adversarial": 3}
-    records.sort(key=lambda r: (order.get(r.id, 100), r.id))
+    records.sort(key=lambda r: (r.manifest.order if r.manifest is not None else DEFAULT_ORDER, r.id))
     return records
 
 

@@ -1,0 +1,87 @@
+"""The main window's dialogs: preferences, About, and File > Export figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QApplication, QMainWindow
+
+from workbench.settings import Preferences, save_preferences
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workbench.gui.panel import Panel
+
+
+class DialogsMixin(QMainWindow):
+    """Preferences, About and export.  Part of :class:`workbench.gui.main_window.MainWindow`."""
+
+    if TYPE_CHECKING:  # attributes and methods provided by MainWindow and the other mixins
+        prefs: Preferences
+
+        def current_panel(self) -> Panel | None: ...
+
+        def _apply_autosave_interval(self) -> None: ...
+
+        def log(self, message: str, level: str = "info", source: str = "") -> None: ...
+
+        def show_error(self, title: str, message: str) -> None: ...
+
+    def preferences_dialog(self) -> None:
+        from workbench.gui.dialogs import PreferencesDialog
+
+        dlg = PreferencesDialog(self.prefs, self)
+        if dlg.exec():
+            self.set_preferences(dlg.preferences())
+
+    def set_preferences(self, prefs: Preferences) -> None:
+        from workbench.gui.theme import apply_theme
+
+        prefs, warnings = prefs.validated()
+        for w in warnings:
+            self.log(w, "warning", "shell")
+        self.prefs = prefs
+        save_preferences(prefs)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, prefs.theme)
+        self._apply_autosave_interval()
+        self.log(f"preferences: {prefs}", "info", "shell")
+
+    def about_dialog(self) -> None:
+        from workbench.gui.dialogs import AboutDialog, version_report
+        from workbench.jobs import JobError, resolve_device
+
+        try:
+            device = resolve_device("auto", self.prefs.device)
+        except JobError as exc:
+            device = f"unavailable ({exc})"
+        AboutDialog(version_report(device), self).exec()
+
+    def export_figure_dialog(self) -> None:
+        from workbench.gui.dialogs import ExportDialog
+
+        panel = self.current_panel()
+        if panel is None:
+            self.show_error("Nothing to export", "Open a panel first (View menu).")
+            return
+        figures = panel.figures()
+        if not figures:
+            self.show_error("Nothing to export", f"The panel {panel.plugin_id!r} has no figure to export yet.")
+            return
+        dlg = ExportDialog(figures, self.prefs, str(Path.cwd()), self)
+        if dlg.exec():
+            fig, path, opts = dlg.result_options()
+            self.export_figure(fig, path, opts)
+
+    def export_figure(self, fig: Any, path: Path, opts: Any) -> list[Path]:
+        from workbench.gui.figures import export_figure
+
+        try:
+            written = export_figure(fig, path, opts)
+        except Exception as exc:  # noqa: BLE001
+            self.show_error("Export failed", f"{path}: {exc}")
+            return []
+        self.log("exported " + ", ".join(str(p) for p in written), "info", "shell")
+        self.statusBar().showMessage(f"Exported {written[0]}", 5000)
+        return written

@@ -1,0 +1,190 @@
+"""The main window's sessions: save and open (all or nothing, with the panels' kept results),
+the periodic crash-recovery autosave, and the offer to recover after a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
+
+from workbench.session import SessionError, make_session, read_results, read_session, write_session
+from workbench.settings import config_dir
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PySide6.QtWidgets import QDockWidget
+
+    from workbench.gui.panel import Panel
+    from workbench.plugin_api import PluginRecord
+    from workbench.settings import Preferences
+
+
+class SessionMixin(QMainWindow):
+    """Sessions and autosave.  Part of :class:`workbench.gui.main_window.MainWindow`."""
+
+    if TYPE_CHECKING:  # attributes and methods provided by MainWindow and the other mixins
+        panels: dict[str, Panel]
+        docks: dict[str, QDockWidget]
+        prefs: Preferences
+        interactive: bool
+        session_path: Path | None
+        _autosave_timer: QTimer
+
+        def record(self, plugin_id: str) -> PluginRecord | None: ...
+
+        def open_panel(self, plugin_id: str) -> Panel | None: ...
+
+        def _close_panels(self, ids: list[str]) -> None: ...
+
+        def layout_state(self) -> dict[str, Any]: ...
+
+        def apply_layout(self, layout: dict[str, Any]) -> bool: ...
+
+        def log(self, message: str, level: str = "info", source: str = "") -> None: ...
+
+        def show_error(self, title: str, message: str) -> None: ...
+
+    def session_document(self) -> dict[str, Any]:
+        panels = {}
+        for pid, panel in self.panels.items():
+            try:
+                panels[pid] = panel.state()
+            except Exception as exc:  # noqa: BLE001
+                self.log(f"panel {pid} could not save its state: {exc}", "error", pid)
+        return make_session(self.layout_state(), panels)
+
+    def session_results(self) -> dict[str, dict[str, Any]]:
+        """Every open panel's kept results (``{panel: {name: KeptResult}}``)."""
+        out: dict[str, dict[str, Any]] = {}
+        for pid, panel in self.panels.items():
+            try:
+                out[pid] = panel.results()
+            except Exception as exc:  # noqa: BLE001 - one panel's failure must not lose the session
+                self.log(f"panel {pid} could not save its results: {exc}", "error", pid)
+        return out
+
+    def save_session(self, path: str | Path) -> None:
+        doc = self.session_document()
+        write_session(doc, path, self.session_results())
+        self.session_path = Path(path)
+        self.log(f"session saved to {path}", "info", "shell")
+        self.statusBar().showMessage(f"Session saved to {path}", 5000)
+
+    def load_session(self, path: str | Path) -> bool:
+        """Load a session, all or nothing: on any error nothing changes and a message says why."""
+        try:
+            doc = read_session(path)
+            results = read_results(doc, path)
+            self.apply_session(doc, results)
+        except SessionError as exc:
+            self.show_error("Cannot open session", str(exc))
+            return False
+        self.session_path = Path(path)
+        self.log(f"session loaded from {path}", "info", "shell")
+        return True
+
+    def apply_session(self, doc: dict[str, Any], results: dict[str, dict[str, tuple[Any, Any]]] | None = None) -> None:
+        """Apply a read session: every panel's state, then its kept results, then the layout;
+        all or nothing (a failure restores what was there)."""
+        from workbench.gui.panel import KeptResult
+
+        results = results or {}
+        panels_state: dict[str, dict] = doc.get("panels", {})
+        stray = [pid for pid in results if pid not in panels_state]
+        if stray:
+            raise SessionError(f"the session has results for panels it does not open: {', '.join(stray)}")
+        missing = [pid for pid in panels_state if (rec := self.record(pid)) is None or not rec.ok]
+        if missing:
+            raise SessionError("the session needs panels that are not installed or failed to load: "
+                               + ", ".join(missing))
+        newly_opened = [pid for pid in panels_state if pid not in self.panels]
+        for pid in newly_opened:
+            if self.open_panel(pid) is None:
+                self._close_panels(newly_opened)
+                raise SessionError(f"the panel {pid!r} could not be opened")
+        try:
+            for pid, state in panels_state.items():
+                self.panels[pid].validate_state(state)
+        except Exception as exc:  # noqa: BLE001
+            self._close_panels(newly_opened)
+            raise SessionError(f"panel {pid!r}: {exc}") from None
+        snapshot = {pid: self.panels[pid].state() for pid in panels_state}
+        kept_before = {pid: self.panels[pid].results() for pid in panels_state}
+        done: list[str] = []
+        try:
+            for pid, state in panels_state.items():
+                panel = self.panels[pid]
+                panel.restore(state)
+                done.append(pid)
+                panel.restore_results({name: KeptResult(r, i) for name, (r, i) in results.get(pid, {}).items()})
+        except Exception as exc:  # noqa: BLE001 - roll back what was applied
+            for prev in done:
+                try:
+                    self.panels[prev].restore(snapshot[prev])
+                    self.panels[prev].restore_results(kept_before[prev])
+                except Exception:  # noqa: BLE001
+                    pass
+            try:
+                self.panels[pid].restore(snapshot[pid])
+            except Exception:  # noqa: BLE001
+                pass
+            self._close_panels(newly_opened)
+            raise SessionError(f"panel {pid!r} could not restore its state: {exc}") from None
+        layout = doc.get("layout") or {}
+        if layout.get("state"):
+            self.apply_layout(layout)
+
+    def open_session_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open session", str(Path.home()),
+                                              "Workbench session (*.wbsession *.json)")
+        if path:
+            self.load_session(path)
+
+    def save_session_action(self) -> None:
+        if self.session_path is None:
+            self.save_session_as()
+        else:
+            self._save_session_guarded(self.session_path)
+
+    def save_session_as(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save session", str(Path.home() / "analysis.wbsession"),
+                                              "Workbench session (*.wbsession *.json)")
+        if path:
+            self._save_session_guarded(Path(path))
+
+    def _save_session_guarded(self, path: Path) -> None:
+        try:
+            self.save_session(path)
+        except (OSError, ValueError, TypeError) as exc:
+            self.show_error("Cannot save session", f"{path}: {exc}")
+
+    def autosave_file(self) -> Path:
+        return config_dir() / "autosave.wbsession"
+
+    def autosave(self) -> None:
+        if not self.panels:
+            return
+        try:
+            write_session(self.session_document(), self.autosave_file(), self.session_results())
+        except (OSError, ValueError, TypeError) as exc:
+            self.log(f"autosave failed: {exc}", "warning", "shell")
+
+    def _apply_autosave_interval(self) -> None:
+        if self.prefs.autosave_seconds > 0:
+            self._autosave_timer.start(self.prefs.autosave_seconds * 1000)
+        else:
+            self._autosave_timer.stop()
+
+    def offer_recovery(self) -> None:
+        """After a crash the autosave file is still there: offer to restore it."""
+        path = self.autosave_file()
+        if not path.exists():
+            return
+        if self.interactive:
+            answer = QMessageBox.question(self, "Recover session",
+                                          "The workbench did not close normally last time. "
+                                          "Restore the autosaved session?")
+            if answer == QMessageBox.StandardButton.Yes:
+                self.load_session(path)
+        path.unlink(missing_ok=True)
