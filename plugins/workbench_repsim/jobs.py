@@ -112,13 +112,15 @@ def _run_streamed(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
 # ------------------------------------------------------------------ one cell --------------------
 @dataclass(frozen=True, eq=False)
 class CellSpec:
-    """Details of one heatmap cell: the two activation matrices."""
+    """Details of one heatmap cell: the two activation matrices; ``n_points`` rows, drawn with
+    ``seed``, are shown in the principal-component scatter."""
 
     x: np.ndarray
     y: np.ndarray
     label_x: str = "A"
     label_y: str = "B"
     n_points: int = 500
+    seed: int = 0
 
 
 @dataclass
@@ -160,7 +162,7 @@ def run_cell(spec: CellSpec, ctx: JobContext) -> CellResult:
         if px.shape[1] == 2 and py.shape[1] == 2:
             r, _ = orthogonal_procrustes(py, px)
             py = py @ r
-        idx = np.random.default_rng(0).choice(len(x), min(spec.n_points, len(x)), replace=False)
+        idx = np.random.default_rng(spec.seed).choice(len(x), min(spec.n_points, len(x)), replace=False)
         ctx.progress(1.0, "done")
         return CellResult(spec.label_x, spec.label_y, px[idx], py[idx], m.best, m.matched, values)
     except (DegenerateInputError, ValueError) as exc:
@@ -237,13 +239,13 @@ def _stitch_table(res) -> StitchTable:
 
 
 def run_stitching(spec: StitchSpec, ctx: JobContext) -> StitchTable:
-    import torch
-
+    """Stitch A into B and B into A.  Random only through ``spec.seed`` (the minibatches of the
+    stitching layer's training, an explicit generator); torch's process-wide generator is not
+    touched (jobs on other panel threads share it)."""
     from .core.sources import load_model_source
     from .core.stitching import lm_task, stitch_both
 
     try:
-        torch.manual_seed(spec.seed)
         ma, fa = load_model_source(spec.model_a)
         mb, fb = load_model_source(spec.model_b)
         if fa == fb == "hf":
