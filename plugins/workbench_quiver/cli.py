@@ -32,7 +32,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
             probs = gnn_probabilities(read_quiver_list(args.file), args.checkpoint or None)
         except (OSError, ValueError) as exc:
             return _err(f"GNN classifier unavailable: {exc}")
-        for d, p in zip(rows, probs):
+        for d, p in zip(rows, probs, strict=True):
             d["gnn"] = {k: round(float(v), 6) for k, v in p.items()}
     for d in rows:
         print(json.dumps(d))
@@ -58,7 +58,7 @@ def cmd_class(args: argparse.Namespace) -> int:
                 if args.out.lower().endswith(".csv"):
                     fh.write(write_benchmark_csv(res.members))
                 else:
-                    for b, path in zip(res.members, res.paths):
+                    for b, path in zip(res.members, res.paths, strict=True):
                         fh.write(json.dumps({"b": [[int(x) for x in row] for row in b], "path": path}) + "\n")
         except OSError as exc:
             return _err(f"cannot write {args.out}: {exc}")
@@ -81,8 +81,22 @@ def cmd_identify(args: argparse.Namespace) -> int:
         return _err(f"cannot read {args.file}: {exc}")
     r = identify(q.b, seed=args.seed)
     d = r.to_dict()
-    d["evidence"] = {k: v for k, v in r.evidence.items() if k in ("highlight_vertices", "highlight_arrows", "vatne_type",
-                                                                  "puncture_types", "cycle", "p", "q", "path", "table")}
+    d["evidence"] = {
+        k: v
+        for k, v in r.evidence.items()
+        if k
+        in (
+            "highlight_vertices",
+            "highlight_arrows",
+            "vatne_type",
+            "puncture_types",
+            "cycle",
+            "p",
+            "q",
+            "path",
+            "table",
+        )
+    }
     print(json.dumps(d, default=str))
     return 0
 
@@ -94,22 +108,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
         q = _read_one(args.input)
     except (OSError, ValueError) as exc:
         return _err(f"cannot read {args.input}: {exc}")
-    out = args.output.lower()
     try:
-        if out.endswith(".qmu"):
-            text = formats.write_qmu(q)
-        elif out.endswith(".json"):
-            text = formats.to_json(q) + "\n"
-        elif out.endswith(".csv"):
-            text = formats.write_benchmark_csv([q.b])
-        elif out.endswith(".tex"):
-            text = formats.to_tikz(q)
-        else:
-            text = formats.write_b_text(q.b)
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        formats.write_quiver(args.output, q)
     except (OSError, ValueError) as exc:
-        return _err(str(exc))
+        return _err(f"cannot write {args.output}: {exc}")
     return 0
 
 
@@ -138,7 +140,9 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the randomised searches (default 0)")
     p.add_argument("--gnn", action="store_true",
                    help='add "gnn": {family: probability} over A, D, E, A~, D~, E~ from the GNN classifier')
-    p.add_argument("--checkpoint", default="", help="with --gnn: a checkpoint (.safetensors) instead of the shipped one")
+    p.add_argument(
+        "--checkpoint", default="", help="with --gnn: a checkpoint (.safetensors) instead of the shipped one"
+    )
     p.set_defaults(func=cmd_classify)
 
     p = subparsers.add_parser("class", help="enumerate the mutation class of a type label",
@@ -156,7 +160,7 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("convert", help="convert between .qmu, .json, .csv, .tex (TikZ) and B-matrix text")
     p.add_argument("input")
-    p.add_argument("output")
+    p.add_argument("output", help="format by suffix: .qmu .json .txt (.b, none: B-matrix text) .csv .tex")
     p.set_defaults(func=cmd_convert)
 
     p = subparsers.add_parser("tikz", help="TikZ code of a quiver (stdout or --out)")

@@ -34,12 +34,11 @@ from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
 from workbench.gui.pyside_guard import make_none_immortal
 from workbench_quiver.core.formats import (
+    WRITE_FORMATS,
     read_quiver_file,
-    to_json,
     to_tikz,
     write_b_text,
-    write_benchmark_csv,
-    write_qmu,
+    write_quiver,
 )
 from workbench_quiver.core.mutation import mutate_sequence
 from workbench_quiver.core.quiver import Quiver, square_matrix
@@ -70,13 +69,7 @@ STATE_VERSION = 1
 #: job lane of the live identification: its own thread, so it never waits behind an enumeration
 IDENTIFY_LANE = "live"
 DEFAULT_LABEL = "D~6"
-SAVE_FORMATS = {  # suffix -> (description, writer name)
-    ".qmu": "Keller's quiver mutation applet (.qmu)",
-    ".json": "JSON quiver (.json)",
-    ".txt": "B-matrix text, Sage style (.txt)",
-    ".csv": "benchmark CSV, flattened B (.csv)",
-    ".tex": "TikZ picture (.tex)",
-}
+SAVE_FORMATS = WRITE_FORMATS  # suffix -> description (the Save dialog's filters)
 HINT = ("click: vertex \u00b7 drag vertex\u2192vertex: arrow (against an arrow: \u22121) \u00b7 right-drag: move \u00b7 "
         "right-click / Del: remove \u00b7 Shift/Ctrl-click: mutate \u00b7 Alt-click: freeze \u00b7 double-click: rename")
 
@@ -462,32 +455,20 @@ class QuiverPanel(Panel):
         return True
 
     def save_file(self, path: str | Path) -> Path:
-        """Write the quiver in the format of the file's suffix (.qmu, .json, .txt, .csv, .tex)."""
-        path = Path(path)
-        suffix = path.suffix.lower()
-        q = self.quiver()
-        if suffix == ".qmu":
-            text = write_qmu(q)
-        elif suffix == ".json":
-            text = to_json(q)
-        elif suffix == ".csv":
-            text = write_benchmark_csv([self.doc.principal_part()])
-        elif suffix == ".tex":
-            text = self.tikz()
-        elif suffix in (".txt", ".b", ""):
-            text = write_b_text(q.b)
-            path = path.with_suffix(".txt") if not suffix else path
-        else:
-            raise ValueError(f"unknown quiver format {suffix!r}; use one of {', '.join(SAVE_FORMATS)}")
-        path.write_text(text, encoding="utf-8")
+        """Write the quiver in the format of the file's suffix (:func:`formats.write_quiver`:
+        .qmu, .json, .txt, .csv, .tex; none: .txt); returns the path written."""
+        path = write_quiver(path, self.quiver(), highlight=self._tikz_highlight())
         self._set_status(f"saved {path}")
         return path
 
-    def tikz(self) -> str:
+    def _tikz_highlight(self) -> list[int]:
+        """The evidence vertices shown on the canvas, as indices of :meth:`quiver`."""
         order = self.doc.vertex_order()
         where = {v: r for r, v in enumerate(order)}
-        hl = [where[v] for v in self.canvas.highlight_vertices if v in where] if self.canvas.show_evidence else []
-        return to_tikz(self.quiver(), highlight=hl)
+        return [where[v] for v in self.canvas.highlight_vertices if v in where] if self.canvas.show_evidence else []
+
+    def tikz(self) -> str:
+        return to_tikz(self.quiver(), highlight=self._tikz_highlight())
 
     def copy_b_matrix(self) -> None:
         QGuiApplication.clipboard().setText(write_b_text(self.doc.b_matrix()))

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from workbench_quiver.cli import register
 from workbench_quiver.core.standard import standard_quiver
@@ -106,3 +107,48 @@ def test_classify_with_gnn_adds_family_probabilities(tmp_path, capsys):
     bad = parser.parse_args(["classify", str(path), "--gnn", "--checkpoint", str(tmp_path / "missing.safetensors")])
     assert bad.func(bad) == 2
     assert "missing.safetensors" in capsys.readouterr().err
+
+
+def _frozen_quiver_file(tmp_path):
+    from workbench_quiver.core import formats
+    from workbench_quiver.core.quiver import Quiver
+
+    b = np.vstack([standard_quiver("D4"), [[1, 0, -1, 0]]])
+    return formats.write_quiver(tmp_path / "src.qmu", Quiver(b, positions=np.arange(10.0).reshape(5, 2)))
+
+
+@pytest.mark.parametrize("suffix", [".qmu", ".json", ".txt", ".b", ".tex"])
+def test_convert_writes_what_write_quiver_writes(tmp_path, suffix):
+    from workbench_quiver.core import formats
+
+    src = _frozen_quiver_file(tmp_path)
+    out = tmp_path / f"out{suffix}"
+    assert _run(["convert", str(src), str(out)]) == 0
+    q = formats.read_quiver_file(str(src))
+    assert out.read_text() == formats.quiver_text(q, suffix)
+
+
+def test_convert_csv_and_no_suffix(tmp_path):
+    from workbench_quiver.core import formats
+
+    src = tmp_path / "e6.txt"
+    src.write_text(formats.write_b_text(standard_quiver("E6")))
+    assert _run(["convert", str(src), str(tmp_path / "e6.csv")]) == 0
+    assert formats.read_benchmark_csv((tmp_path / "e6.csv").read_text())[0].tolist() == standard_quiver("E6").tolist()
+    assert _run(["convert", str(src), str(tmp_path / "plain")]) == 0
+    assert (tmp_path / "plain.txt").read_text() == formats.write_b_text(standard_quiver("E6"))
+
+
+@pytest.mark.parametrize("name", ["out.png", "out.qmuu"])
+def test_convert_refuses_an_unknown_suffix(tmp_path, capsys, name):
+    src = _frozen_quiver_file(tmp_path)
+    assert _run(["convert", str(src), str(tmp_path / name)]) == 2
+    assert "unknown quiver format" in capsys.readouterr().err
+    assert not (tmp_path / name).exists()
+
+
+def test_convert_csv_refuses_frozen_vertices(tmp_path, capsys):
+    src = _frozen_quiver_file(tmp_path)
+    assert _run(["convert", str(src), str(tmp_path / "out.csv")]) == 2
+    assert "save it as .qmu or .json" in capsys.readouterr().err
+    assert not (tmp_path / "out.csv").exists()

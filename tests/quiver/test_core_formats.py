@@ -43,7 +43,7 @@ def test_b_text_csv_json_round_trips():
     assert np.array_equal(formats.read_b_text("[[0,2],[-2,0]]"), [[0, 2], [-2, 0]])
     mats = [standard_quiver("A4"), standard_quiver("D~4")]
     back = formats.read_benchmark_csv(formats.write_benchmark_csv(mats))
-    assert all(np.array_equal(a, c) for a, c in zip(mats, back))
+    assert all(np.array_equal(a, c) for a, c in zip(mats, back, strict=True))
     back2 = formats.read_benchmark_csv("b0,b1,b2,b3,label\n0,1,-1,0,A2\n")
     assert back2[0].tolist() == [[0, 1], [-1, 0]]
     q = _q()
@@ -82,3 +82,72 @@ def test_networkx_round_trip_and_tikz():
     tikz = formats.to_tikz(q, highlight=[0])
     assert tikz.count("\\node") == 7 and tikz.count("\\draw") == len(q.arrows())
     assert "fro" in tikz and "{2}" in tikz
+
+
+# --------------------------------------------------------------------------- write_quiver: one writer by suffix
+
+
+def _plain_q():
+    b = standard_quiver("E6")
+    return Quiver(b, labels=[f"x{i}" for i in range(6)], positions=np.arange(12, dtype=float).reshape(6, 2))
+
+
+@pytest.mark.parametrize("suffix", [".qmu", ".json", ".QMU"])
+def test_write_quiver_qmu_json_keep_frozen_and_positions(tmp_path, suffix):
+    q = _q()
+    path = formats.write_quiver(tmp_path / f"q{suffix}", q)
+    assert path == tmp_path / f"q{suffix}"
+    back = formats.read_quiver_file(str(path))
+    assert np.array_equal(back.b, q.b)
+    assert back.n_frozen == 1
+    assert np.allclose(back.positions, q.positions)
+
+
+def test_write_quiver_json_is_one_line_of_json(tmp_path):
+    text = formats.write_quiver(tmp_path / "q.json", _plain_q()).read_text()
+    assert text.endswith("}\n")
+    assert text.count("\n") == 1
+    assert formats.from_json(text).labels == [f"x{i}" for i in range(6)]
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".b"])
+def test_write_quiver_b_text(tmp_path, suffix):
+    q = _plain_q()
+    path = formats.write_quiver(tmp_path / f"q{suffix}", q)
+    assert path.read_text() == formats.write_b_text(q.b)
+    assert np.array_equal(formats.read_quiver_file(str(path)).b, q.b)
+
+
+def test_write_quiver_no_suffix_is_b_text_with_txt(tmp_path):
+    q = _plain_q()
+    path = formats.write_quiver(tmp_path / "quiver", q)
+    assert path == tmp_path / "quiver.txt"
+    assert path.read_text() == formats.write_b_text(q.b)
+
+
+def test_write_quiver_csv(tmp_path):
+    q = _plain_q()
+    path = formats.write_quiver(tmp_path / "q.csv", q)
+    assert path.read_text() == ",".join(str(int(v)) for v in q.b.flat) + "\n"
+    assert np.array_equal(formats.read_quiver_file(str(path)).b, q.b)
+
+
+def test_write_quiver_csv_refuses_frozen_vertices(tmp_path):
+    with pytest.raises(ValueError, match=r"1 frozen vertex.*\.qmu or \.json"):
+        formats.write_quiver(tmp_path / "q.csv", _q())
+    assert not (tmp_path / "q.csv").exists()
+
+
+def test_write_quiver_tex_with_highlight(tmp_path):
+    q = _plain_q()
+    text = formats.write_quiver(tmp_path / "q.tex", q, highlight=[2]).read_text()
+    assert text == formats.to_tikz(q, highlight=[2])
+    assert text.count("hl]") == 1
+    assert text.count("\\draw[->]") == len(q.arrows())
+
+
+@pytest.mark.parametrize("name", ["q.png", "q.qmuu", "q.jsonl"])
+def test_write_quiver_unknown_suffix_is_refused(tmp_path, name):
+    with pytest.raises(ValueError, match=r"unknown quiver format .*\.qmu, \.json, \.txt, \.csv, \.tex"):
+        formats.write_quiver(tmp_path / name, _plain_q())
+    assert not (tmp_path / name).exists()

@@ -288,6 +288,34 @@ def test_save_and_load_files(panel, tmp_path, suffix, standalone_shell):
         assert panel.doc.frozen[-1] and panel.doc.size == 6
 
 
+@pytest.mark.parametrize("suffix", [".qmu", ".json", ".txt", ".b", ".csv", ".tex"])
+def test_save_writes_what_write_quiver_writes(panel, tmp_path, suffix):
+    from workbench_quiver.core import formats
+
+    panel.load_standard("E6")
+    panel.mutate(2)
+    path = panel.save_file(tmp_path / f"quiver{suffix}")
+    assert path == tmp_path / f"quiver{suffix}"
+    expected = panel.tikz() if suffix == ".tex" else formats.quiver_text(panel.quiver(), suffix)
+    assert path.read_text() == expected
+
+
+def test_save_without_suffix_unknown_suffix_and_frozen_csv(panel, tmp_path):
+    from workbench_quiver.core import formats
+
+    panel.load_standard("E6")
+    path = panel.save_file(tmp_path / "quiver")
+    assert path == tmp_path / "quiver.txt"
+    assert path.read_text() == formats.write_b_text(panel.quiver().b)
+    with pytest.raises(ValueError, match="unknown quiver format '.png'"):
+        panel.save_file(tmp_path / "quiver.png")
+    panel.canvas.toggle_frozen([5])
+    with pytest.raises(ValueError, match="1 frozen vertex"):
+        panel.save_file(tmp_path / "quiver.csv")
+    assert not (tmp_path / "quiver.png").exists()
+    assert not (tmp_path / "quiver.csv").exists()
+
+
 def test_tikz_export(panel, tmp_path):
     path = panel.save_file(tmp_path / "q.tex")
     text = path.read_text()

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -333,3 +335,50 @@ def to_tikz(q: Quiver, scale: float = 0.02, highlight: Iterable[int] = ()) -> st
             out.append(f"  \\draw[->] (v{i}) -- node[midway, fill=white, font=\\scriptsize] {{{m}}} (v{j});")
     out.append("\\end{tikzpicture}")
     return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- one writer by suffix
+
+#: suffix -> description of the formats :func:`write_quiver` writes (the panel's Save dialog)
+WRITE_FORMATS = {
+    ".qmu": "Keller's quiver mutation applet (.qmu)",
+    ".json": "JSON quiver (.json)",
+    ".txt": "B-matrix text, Sage style (.txt)",
+    ".csv": "benchmark CSV, flattened B (.csv)",
+    ".tex": "TikZ picture (.tex)",
+}
+
+
+def quiver_text(q: Quiver, suffix: str, highlight: Iterable[int] = ()) -> str:
+    """The text of ``q`` in the format of a file suffix: ``.qmu`` (positions and frozen
+    vertices kept), ``.json`` (one line; labels and positions kept), ``.txt`` / ``.b`` (Sage's
+    B-matrix printout), ``.csv`` (the benchmark's flattened square B-matrix: refused with
+    frozen vertices, which it cannot hold), ``.tex`` (TikZ, ``highlight`` vertices in red).
+    Raises ``ValueError`` for any other suffix."""
+    suffix = suffix.lower()
+    if suffix == ".qmu":
+        return write_qmu(q)
+    if suffix == ".json":
+        return to_json(q) + "\n"
+    if suffix in (".txt", ".b"):
+        return write_b_text(q.b)
+    if suffix == ".csv":
+        if q.n_frozen:
+            raise ValueError(f"the benchmark CSV holds square B-matrices only and this quiver has {q.n_frozen} "
+                             f"frozen vertex{'es' if q.n_frozen > 1 else ''}; save it as .qmu or .json to keep them")
+        return write_benchmark_csv([q.b])
+    if suffix == ".tex":
+        return to_tikz(q, highlight=highlight)
+    raise ValueError(f"unknown quiver format {suffix or '(no suffix)'!r}; use one of {', '.join(WRITE_FORMATS)}")
+
+
+def write_quiver(path: str | os.PathLike, q: Quiver, highlight: Iterable[int] = ()) -> Path:
+    """Write ``q`` to ``path`` in the format of its suffix (see :func:`quiver_text`; no suffix:
+    B-matrix text, ``.txt`` appended) and return the path written.  Nothing is written when the
+    suffix or the quiver does not fit."""
+    path = Path(path)
+    if not path.suffix:
+        path = path.with_suffix(".txt")
+    text = quiver_text(q, path.suffix, highlight)
+    path.write_text(text, encoding="utf-8")
+    return path
