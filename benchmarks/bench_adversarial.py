@@ -28,6 +28,7 @@ import math
 import statistics
 import sys
 import time
+from functools import partial
 
 import torch
 
@@ -48,7 +49,14 @@ def _once(fn, cuda: bool = False) -> float:
 
 def _paired(times: dict[str, list[float]], num: str, den: str) -> float:
     """Median over repeats of times[num][i] / times[den][i] (runs of one repeat ran back to back)."""
-    return float(statistics.median(a / b for a, b in zip(times[num], times[den])))
+    return float(statistics.median(a / b for a, b in zip(times[num], times[den], strict=True)))
+
+
+def _attack_and_evaluate(atk, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """torchattacks' attack followed by the evaluation that tells which inputs it fooled."""
+    x_adv = atk(x, y)
+    with torch.no_grad():
+        return model(x_adv).argmax(1) != y
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,26 +96,22 @@ def main(argv: list[str] | None = None) -> int:
             alpha = 2.5 * eps / args.steps
             cfg = PGDConfig(p=p, eps=eps, steps=args.steps, step_size=alpha, random_start=False, early_stop=False)
             cfg_es = PGDConfig(p=p, eps=eps, steps=args.steps, step_size=alpha, random_start=False, early_stop=True)
-            runs = {"ours": lambda: pgd_attack(model, x, y, cfg), "ours_early_stop": lambda: pgd_attack(model, x, y, cfg_es)}
+            # partial binds this iteration's model, batch and config (a lambda would see the last ones)
+            runs = {"ours": partial(pgd_attack, model, x, y, cfg),
+                    "ours_early_stop": partial(pgd_attack, model, x, y, cfg_es)}
             if not math.isinf(p):
                 # torchattacks' PGDL2 projects onto the ball and then clips to [0, 1], which is not the
                 # projection onto ball cap box; ours does that too with box="clip"
                 cfg_clip = PGDConfig(p=p, eps=eps, steps=args.steps, step_size=alpha, random_start=False,
                                      early_stop=False, box="clip")
-                runs["ours_box_clip"] = lambda: pgd_attack(model, x, y, cfg_clip)
+                runs["ours_box_clip"] = partial(pgd_attack, model, x, y, cfg_clip)
             if torchattacks is not None:
                 cls = torchattacks.PGD if math.isinf(p) else torchattacks.PGDL2
                 for prm in model.parameters():
                     prm.requires_grad_(False)
                 atk = cls(model, eps=eps, alpha=alpha, steps=args.steps, random_start=False)
-                runs["torchattacks"] = lambda: atk(x, y)
-
-                def ta_with_eval():
-                    x_adv = atk(x, y)
-                    with torch.no_grad():
-                        return model(x_adv).argmax(1) != y
-
-                runs["torchattacks+eval"] = ta_with_eval
+                runs["torchattacks"] = partial(atk, x, y)
+                runs["torchattacks+eval"] = partial(_attack_and_evaluate, atk, model, x, y)
             for fn in runs.values():  # warm-up
                 fn()
             times = {k: [] for k in runs}
@@ -131,16 +135,17 @@ def main(argv: list[str] | None = None) -> int:
                 if "ours_box_clip" in times:
                     r_clip = _paired(times, "torchattacks+eval", "ours_box_clip")
                     print(f"  l_{pl} same algorithm as torchattacks (ball projection, then clipping: box='clip'): "
-                          f"ratio {r_clip:.2f}; the exact projection onto ball cap box (default) costs {r_clip / r:.2f}x that")
+                          f"ratio {r_clip:.2f}; the exact projection onto ball cap box (default) costs "
+                          f"{r_clip / r:.2f}x that")
                     results[f"{name}/l{pl}/throughput_ratio_box_clip"] = r_clip
             # subspace overhead, same steps, no early stop
             kinds = [("pixels", n // 4), ("patch", n // 4), ("orthonormal", n // 4)]
             if shape[0] > 1:
                 kinds.append(("channels", n // shape[0]))
             subs = {k: build_subspace(k, shape, d, B, torch.Generator().manual_seed(0), device=dev) for k, d in kinds}
-            runs = {"full": lambda: pgd_attack(model, x, y, cfg)}
+            runs = {"full": partial(pgd_attack, model, x, y, cfg)}
             for k, s in subs.items():
-                runs[k] = (lambda s=s: pgd_attack(model, x, y, cfg, s))
+                runs[k] = partial(pgd_attack, model, x, y, cfg, s)
             succ = {k: float(fn().success.float().mean()) for k, fn in runs.items()}  # also the warm-up
             times = {k: [] for k in runs}
             for _ in range(args.repeats):
@@ -151,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
                 r = _paired(times, k, "full")
                 flag = "ok" if r <= 1.10 else "above target"
                 print(f"  l_{pl} subspace {k:11s} dim {subs[k].dim:4d}: {med[k] * 1e3:8.1f} ms, "
-                      f"ratio to full {r:.2f} (target <= 1.10, {flag}); success {succ[k]:.3f} (full space {succ['full']:.3f})")
+                      f"ratio to full {r:.2f} (target <= 1.10, {flag}); success {succ[k]:.3f} "
+                      f"(full space {succ['full']:.3f})")
                 results[f"{name}/l{pl}/subspace_{k}_ratio"] = r
     if args.json:
         with open(args.json, "w") as fh:

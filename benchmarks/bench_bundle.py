@@ -99,15 +99,21 @@ def bench_recolour() -> None:
     for k in range(10):
         jobs.run_view(jobs.ViewSpec(params=(("m", 0.1 * k),), grid=256), JobContext())
     compute = (time.perf_counter() - t) / 10
-    print(f"recolour 256x256 torus cells (texture) + render 800x600 on {_renderer(tc)}: {fps:.1f} fps (target >= 30) | anchor: computing a 256x256 view "
-          f"(states + FHS + fields) takes {compute * 1e3:.0f} ms")
+    print(
+        f"recolour 256x256 torus cells (texture) + render 800x600 on {_renderer(tc)}: {fps:.1f} fps (target >= 30) "
+        f"| anchor: computing a 256x256 view "
+        f"(states + FHS + fields) takes {compute * 1e3:.0f} ms"
+    )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="fewer samples")
     args = ap.parse_args()
-    print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (numbers scale with contention)")
+    print(
+        f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+        "(numbers scale with contention)"
+    )
     bench_fhs()
     bench_recolour()
     bench_labels(args.quick)

@@ -47,7 +47,7 @@ def naive_class(b):
     def g(s):
         G = nx.DiGraph()
         G.add_nodes_from(range(len(s)))
-        for i, j in zip(*np.nonzero(s > 0)):
+        for i, j in zip(*np.nonzero(s > 0), strict=True):
             G.add_edge(int(i), int(j), w=int(s[i, j]))
         return G
 
@@ -114,7 +114,7 @@ def main() -> None:
     for label, expect in [("A30", "A30"), ("D30", "D30"), ("A~17,13", "A~17,13"), ("D~29", "D~29")]:
         qs = [random_mutant(label, rng) for _ in range(40)]
         identify(qs[0])
-        t, res = timed(lambda: [identify(q) for q in qs])
+        t, res = timed(lambda qs=qs: [identify(q) for q in qs])
         ok = sum(r.label == expect for r in res)
         print(f"    {label:9s} {t / len(qs) * 1000:6.2f} ms   ({ok}/{len(qs)} labelled {expect})")
         rows.append((f"identify {label} (30 vertices)", f"{t / len(qs) * 1000:.2f} ms", "target < 5 ms"))

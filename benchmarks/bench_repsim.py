@@ -11,8 +11,8 @@ Prints, measured in this one run on this machine:
 * ours, minibatch CKA (Nguyen et al. 2021) over batches of 1000, the estimator torch-cka computes;
 * third-party packages where they are installed (ckatorch, torch-cka, repsim); a
   package whose full heatmap would take minutes is timed on the first rows of the heatmap
-  (repsim: on small n, with its growth in n fitted) and extrapolated (marked so in the output).  A package that is not installed is skipped
-  with the reason.  Each result is also checked against ours (max |difference|).
+  (repsim: on small n, with its growth in n fitted) and extrapolated (marked so in the output).  A package
+  that is not installed is skipped with the reason.  Each result is also checked against ours (max |difference|).
 """
 
 from __future__ import annotations
@@ -86,8 +86,13 @@ def bench_ckatorch(a, b, ref, ours, rows_measured):
             for j, y in enumerate(tb):
                 vals[i, j] = float(ck.cka_base(x, y, kernel="linear"))
     secs = (time.perf_counter() - t0) * (len(a) * len(b)) / (n_rows * 2)
-    row("ckatorch.core.cka_base per pair (Gram, f64)", secs, ours, f"extrapolated from {n_rows * 2} of {len(a) * len(b)} pairs",
-        float(np.abs(vals - ref[:n_rows, :2]).max()))
+    row(
+        "ckatorch.core.cka_base per pair (Gram, f64)",
+        secs,
+        ours,
+        f"extrapolated from {n_rows * 2} of {len(a) * len(b)} pairs",
+        float(np.abs(vals - ref[:n_rows, :2]).max()),
+    )
 
 
 def bench_torch_cka(a, b, ours, ours_matrix):
@@ -179,8 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--d", type=int, default=768)
     ap.add_argument("--layers", type=int, default=12)
     ap.add_argument("--threads", type=int, default=2, help="torch threads (numpy/BLAS use their own default)")
-    ap.add_argument("--blas-threads", type=int, default=0,
-                    help="limit BLAS threads (threadpoolctl); 1 avoids busy-wait thrashing on a loaded machine; 0 = default")
+    ap.add_argument(
+        "--blas-threads",
+        type=int,
+        default=0,
+        help="limit BLAS threads (threadpoolctl); 1 avoids busy-wait thrashing on a loaded machine; 0 = default",
+    )
     ap.add_argument("--skip-anchor", action="store_true", help="skip the per-pair loop (about a minute)")
     ap.add_argument("--repeats", type=int, default=3, help="runs of the A vs A heatmap (the median is reported)")
     args = ap.parse_args(argv)
@@ -203,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
           f"load average {load:.1f} on {os.cpu_count()} cores)", flush=True)
     a = make_layers(args.n, args.d, args.layers, 0)
     b = make_layers(args.n, args.d, args.layers, 1)
-    b = [0.5 * y + 0.5 * x for x, y in zip(a, b)]
+    b = [0.5 * y + 0.5 * x for x, y in zip(a, b, strict=True)]
     similarity_heatmap([x[:500] for x in a[:2]], None, "cka")  # warm-up (imports, BLAS threads)
 
     runs_aa = [timed(lambda: similarity_heatmap(a, None, "cka")) for _ in range(args.repeats)]
@@ -224,7 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         return acc.value()
 
     mb, t_mb = timed(streamed)
-    print(f"{'ours minibatch CKA A vs B (batch 1000, Gram)':44s} {t_mb:9.2f} s   (the estimator torch-cka computes)", flush=True)
+    print(
+        f"{'ours minibatch CKA A vs B (batch 1000, Gram)':44s} {t_mb:9.2f} s   (the estimator torch-cka computes)",
+        flush=True,
+    )
     if not args.skip_anchor:
         def loop():
             return np.array([[kornblith_linear_cka(x, y) for y in b] for x in a])

@@ -30,9 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "Without a command, the desktop application starts.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"workbench {__version__} ({DISTRIBUTION})")
-    parser.add_argument("--screenshot", metavar="FILE", help="open the window, wait for the panels' start-up jobs, write a PNG and exit")
-    parser.add_argument("--panels", default="all", help="with --screenshot: comma-separated panel ids or 'all' (default)")
-    parser.add_argument("--arrange", choices=("tabs", "grid"), default="tabs", help="with --screenshot: tabbed or side by side")
+    parser.add_argument(
+        "--screenshot", metavar="FILE", help="open the window, wait for the panels' start-up jobs, write a PNG and exit"
+    )
+    parser.add_argument(
+        "--panels", default="all", help="with --screenshot: comma-separated panel ids or 'all' (default)"
+    )
+    parser.add_argument(
+        "--arrange", choices=("tabs", "grid"), default="tabs", help="with --screenshot: tabbed or side by side"
+    )
     parser.add_argument("--size", default="1600x1000", help="with --screenshot: window size WxH (default 1600x1000)")
     parser.add_argument("--session", metavar="FILE", help="open this session file at start")
     parser.add_argument("--reset-layout", action="store_true", help="start with the default dock layout")
@@ -58,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         cmds = ", ".join(psub.choices) if psub.choices else "(none)"
         lines.append(f"  {m.id:<14s} {m.summary}\n  {'':<14s} commands: {cmds}")
-    parser.epilog = ("plugins and their commands (workbench PLUGIN COMMAND --help):\n" + "\n".join(lines)) if lines else None
+    parser.epilog = (
+        ("plugins and their commands (workbench PLUGIN COMMAND --help):\n" + "\n".join(lines)) if lines else None
+    )
     return parser
 
 

@@ -58,7 +58,9 @@ def write_figure_data(data: dict[str, Any], stem: str | Path) -> list[Path]:
                     writer = csv.writer(fh)
                     rows = arr.reshape(-1, 1) if arr.ndim <= 1 else arr
                     for row in rows:
-                        writer.writerow([repr(float(x)) if arr.dtype.kind == "f" else int(x) for x in np.atleast_1d(row)])
+                        writer.writerow(
+                            [repr(float(x)) if arr.dtype.kind == "f" else int(x) for x in np.atleast_1d(row)]
+                        )
                 written.append(path)
     meta["_arrays"] = {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()}
     js = stem.parent / (stem.name + ".data.json")

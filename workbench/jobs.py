@@ -50,7 +50,9 @@ def resolve_device(requested: str = "auto", preference: str = "auto") -> str:
         return "cuda" if torch.cuda.is_available() else "cpu"
     if choice.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise JobError("CUDA was requested (Preferences > Device) but no CUDA device is available; choose CPU or auto")
+            raise JobError(
+                "CUDA was requested (Preferences > Device) but no CUDA device is available; choose CPU or auto"
+            )
         return choice
     raise JobError(f"unknown device {choice!r}: use auto, cpu or cuda")
 
@@ -143,7 +145,8 @@ class TerminalProgress:
         width = 30
         filled = int(round(fraction * width))
         elapsed = time.monotonic() - self.start
-        line = f"\r{self.title} [{'#' * filled}{'.' * (width - filled)}] {fraction * 100:5.1f}% {elapsed:6.1f}s {message[:40]:<40}"
+        bar = "#" * filled + "." * (width - filled)
+        line = f"\r{self.title} [{bar}] {fraction * 100:5.1f}% {elapsed:6.1f}s {message[:40]:<40}"
         self.stream.write(line)
         self.stream.flush()
 

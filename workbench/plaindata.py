@@ -47,7 +47,9 @@ def _module_allowed(module: str) -> bool:
     return any(module == p or module.startswith(p + ".") for p in _ALLOWED_PACKAGES | TRUSTED_PACKAGES)
 
 
-def encode(value: Any, arrays: dict[str, np.ndarray] | None = None, prefix: str = "a") -> tuple[Any, dict[str, np.ndarray]]:
+def encode(
+    value: Any, arrays: dict[str, np.ndarray] | None = None, prefix: str = "a"
+) -> tuple[Any, dict[str, np.ndarray]]:
     """``(tree, arrays)`` for ``value``; array keys are ``prefix`` + a counter."""
     arrays = {} if arrays is None else arrays
     counter = [len(arrays)]

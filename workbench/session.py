@@ -152,7 +152,10 @@ def read_results(doc: dict[str, Any], path: str | Path) -> dict[str, dict[str, t
             if not isinstance(item, dict) or "result" not in item:
                 raise SessionError(f"{path.name}: result {rname!r} of panel {pid!r} is malformed")
             try:
-                out[pid][rname] = (plaindata.decode(item["result"], arrays), plaindata.decode(item.get("inputs"), arrays))
+                out[pid][rname] = (
+                    plaindata.decode(item["result"], arrays),
+                    plaindata.decode(item.get("inputs"), arrays),
+                )
             except plaindata.PlainDataError as exc:
                 raise SessionError(f"{name}: panel {pid!r}, result {rname!r}: {exc}") from None
     return out
@@ -162,7 +165,9 @@ def validate_session(doc: Any, source: str = "session") -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise SessionError(f"{source} is not a workbench session (expected a JSON object)")
     if doc.get("format") != FORMAT:
-        raise SessionError(f"{source} is not a workbench session (format is {doc.get('format')!r}, expected {FORMAT!r})")
+        raise SessionError(
+            f"{source} is not a workbench session (format is {doc.get('format')!r}, expected {FORMAT!r})"
+        )
     version = doc.get("version")
     if not isinstance(version, int):
         raise SessionError(f"{source}: missing or invalid version number")
@@ -170,8 +175,10 @@ def validate_session(doc: Any, source: str = "session") -> dict[str, Any]:
         raise SessionError(f"{source}: invalid session version {version}")
     if version > VERSION:
         raise SessionError(
-            f"{source} was written by a newer workbench (session version {version}, app {doc.get('app_version', '?')}); "
-            f"this is version {__version__}, which reads session versions up to {VERSION}. Update the workbench to open it.")
+            f"{source} was written by a newer workbench (session version {version}, "
+            f"app {doc.get('app_version', '?')}); this is version {__version__}, which reads session versions "
+            f"up to {VERSION}. Update the workbench to open it."
+        )
     layout = doc.get("layout", {})
     if not isinstance(layout, dict):
         raise SessionError(f"{source}: 'layout' must be an object")
@@ -199,5 +206,7 @@ def read_session(path: str | Path) -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SessionError(f"{path.name} is corrupt: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})") from None
+        raise SessionError(
+            f"{path.name} is corrupt: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
+        ) from None
     return validate_session(doc, path.name)

@@ -196,7 +196,9 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("models", help="list the models of the zoo, the default first")
     p.set_defaults(func=cmd_models)
 
-    p = subparsers.add_parser("attack", help="PGD attack on a model's test split; success over correctly classified inputs")
+    p = subparsers.add_parser(
+        "attack", help="PGD attack on a model's test split; success over correctly classified inputs"
+    )
     _add_model_args(p)
     p.add_argument("--p", type=_p_arg, default=2.0, help="norm: 1, 2, inf or any p > 1 (default 2)")
     p.add_argument("--eps", type=float, required=True, help="radius of the l_p ball (images in [0, 1])")

@@ -21,7 +21,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("chern", help="Chern number of a two-band model by the FHS method (JSON)")
     p.add_argument("--model", default="haldane", choices=["haldane", "qwz", "bhz", "custom", "sampled"])
     p.add_argument("--file", default="", help="sampled model: npz with 'hamiltonians' (N1,N2,d,d) or 'states'")
-    p.add_argument("--bands", default="", help="sampled Hamiltonians: comma-separated band indices (default lower half)")
+    p.add_argument(
+        "--bands", default="", help="sampled Hamiltonians: comma-separated band indices (default lower half)"
+    )
     for name in ("t1", "t2", "phi", "m", "u", "M", "A", "B"):
         p.add_argument(f"--{name}", type=float, default=None, help=f"model parameter {name}")
     for comp in ("d0", "dx", "dy", "dz"):

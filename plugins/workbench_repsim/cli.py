@@ -28,10 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--measure", default="cka", choices=MEASURE_NAMES)
     p.set_defaults(func=_compare)
 
-    h = subparsers.add_parser("heatmap", help="layer-by-layer similarity matrix of two models",
-                              description="L_A x L_B matrix of a measure between every layer of A and every layer of B. "
-                                          "A and B are .npz files (one n x d_i array per layer, in layer order), zoo model "
-                                          "names (see `workbench repsim zoo`) or local model folders.")
+    h = subparsers.add_parser(
+        "heatmap",
+        help="layer-by-layer similarity matrix of two models",
+        description="L_A x L_B matrix of a measure between every layer of A and every layer of B. "
+        "A and B are .npz files (one n x d_i array per layer, in layer order), zoo model "
+        "names (see `workbench repsim zoo`) or local model folders.",
+    )
     h.add_argument("--a", required=True, help="A.npz, a zoo model name or a local model folder")
     h.add_argument("--b", default="", help="B.npz / model (omit to compare A with itself)")
     h.add_argument("--measure", default="cka", choices=MEASURE_NAMES)
@@ -53,7 +56,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--a", required=True)
     s.add_argument("--b", required=True)
     s.add_argument("--steps", type=int, default=150)
-    s.add_argument("--data", default="default", help="Hugging Face models: a text file, one input per line (default: the generated corpus)")
+    s.add_argument(
+        "--data",
+        default="default",
+        help="Hugging Face models: a text file, one input per line (default: the generated corpus)",
+    )
     s.set_defaults(func=_stitch)
 
 
@@ -88,7 +95,9 @@ def _compare(args: argparse.Namespace) -> int:
     try:
         a, b = _load_npy(args.a, "--a"), _load_npy(args.b, "--b")
         if a.shape[0] != b.shape[0]:
-            raise ValueError(f"--a has n = {a.shape[0]} rows but --b has n = {b.shape[0]}: both must hold the same inputs")
+            raise ValueError(
+                f"--a has n = {a.shape[0]} rows but --b has n = {b.shape[0]}: both must hold the same inputs"
+            )
         value = compare(a, b, args.measure)
     except (ValueError, DegenerateInputError) as exc:
         return _fail(str(exc))
@@ -120,8 +129,14 @@ def _heatmap(args: argparse.Namespace) -> int:
     if args.figure:
         try:
             from .core.figure import save_heatmap_figure
-            save_heatmap_figure(m, res.names_a, names_b, res.measure, args.figure,
-                                title=f"{args.measure}: {Path(args.a).name} vs {Path(args.b).name if args.b else 'itself'}")
+            save_heatmap_figure(
+                m,
+                res.names_a,
+                names_b,
+                res.measure,
+                args.figure,
+                title=f"{args.measure}: {Path(args.a).name} vs {Path(args.b).name if args.b else 'itself'}",
+            )
         except (ImportError, ValueError) as exc:
             return _fail(f"matrix written, figure not: {exc}")
     return 0
@@ -146,7 +161,9 @@ def _stitch(args: argparse.Namespace) -> int:
     from .jobs import StitchSpec, run_stitching
 
     try:
-        table = run_in_terminal(run_stitching, StitchSpec(args.a, args.b, steps=args.steps, data=args.data), title="stitching")
+        table = run_in_terminal(
+            run_stitching, StitchSpec(args.a, args.b, steps=args.steps, data=args.data), title="stitching"
+        )
     except JobError as exc:
         return _fail(str(exc))
     print(json.dumps(table.rows, indent=1))

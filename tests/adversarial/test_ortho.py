@@ -23,7 +23,9 @@ def _instance(seed: int, n: int = 12, k: int = 4, B: int = 3):
     return basis, -x, 1.0 - x, y
 
 
-def _scipy_projection(y: np.ndarray, basis: np.ndarray, p: float, eps: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _scipy_projection(
+    y: np.ndarray, basis: np.ndarray, p: float, eps: float, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
     """argmin ||U z - y||^2 over z with ||U z||_p <= eps, lo <= U z <= hi (SLSQP, in z)."""
     cons = [{"type": "ineq", "fun": lambda z: hi - basis @ z, "jac": lambda z: -basis},
             {"type": "ineq", "fun": lambda z: basis @ z - lo, "jac": lambda z: basis}]

@@ -37,8 +37,15 @@ def _brute_lp(y, lo, hi, eps, p):
     """min 1/2||d - y||^2 s.t. sum |d_i|^p <= eps^p, lo <= d <= hi (smooth for p > 1)."""
     cons = [{"type": "ineq", "fun": lambda d: eps ** p - np.sum(np.abs(d) ** p),
              "jac": lambda d: -p * np.sign(d) * np.abs(d) ** (p - 1)}]
-    r = minimize(lambda d: 0.5 * np.sum((d - y) ** 2), np.zeros_like(y), jac=lambda d: d - y,
-                 bounds=list(zip(lo, hi)), constraints=cons, method="SLSQP", options={"ftol": 1e-15, "maxiter": 500})
+    r = minimize(
+        lambda d: 0.5 * np.sum((d - y) ** 2),
+        np.zeros_like(y),
+        jac=lambda d: d - y,
+        bounds=list(zip(lo, hi, strict=True)),
+        constraints=cons,
+        method="SLSQP",
+        options={"ftol": 1e-15, "maxiter": 500},
+    )
     return r.x
 
 

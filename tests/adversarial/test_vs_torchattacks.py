@@ -7,7 +7,9 @@ import math
 import pytest
 import torch
 
-torchattacks = pytest.importorskip("torchattacks", reason="torchattacks is not installed (pip install --no-deps torchattacks)")
+torchattacks = pytest.importorskip(
+    "torchattacks", reason="torchattacks is not installed (pip install --no-deps torchattacks)"
+)
 
 from workbench_adversarial.core.data import load_dataset  # noqa: E402
 from workbench_adversarial.core.pgd import PGDConfig, pgd_attack  # noqa: E402

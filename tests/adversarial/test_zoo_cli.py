@@ -58,6 +58,35 @@ def test_register_other_plugins_model():
         zoo._ZOO.pop("test-registered")
 
 
+def test_checkpoints_with_a_sidecar_are_verified_and_the_zoo_needs_one(tmp_path):
+    from safetensors.torch import save_file
+
+    from workbench.checkpoint import save_checkpoint
+    from workbench_adversarial.core.zoo import CHECKPOINT_KIND, checkpoint_architecture
+
+    m = build_model("mlp", (1, 8, 8), 10)
+    w, _ = save_checkpoint(tmp_path / "m.safetensors", m.state_dict(), kind=CHECKPOINT_KIND,
+                           architecture=checkpoint_architecture("mlp", "digits"), provenance={"seed": 0})
+    assert load_model_ref(ModelRef(kind="state_dict", name="", path=str(w), arch="mlp", dataset="digits")).dataset == "digits"
+    with pytest.raises(ModelLoadError, match=r"m.safetensors: architecture mismatch: expected arch='cnn'"):
+        load_model_ref(ModelRef(kind="state_dict", name="", path=str(w), arch="cnn", dataset="digits"))
+    data = bytearray(w.read_bytes())
+    data[-1] ^= 1
+    w.write_bytes(bytes(data))
+    with pytest.raises(ModelLoadError, match="m.safetensors: content hash mismatch"):
+        load_model_ref(ModelRef(kind="state_dict", name="", path=str(w), arch="mlp", dataset="digits"))
+    bare = tmp_path / "bare.safetensors"
+    save_file({k: v.contiguous() for k, v in m.state_dict().items()}, str(bare))
+    register_model(ZooEntry("test-bare", "digits", "mlp", bare))
+    try:
+        with pytest.raises(ModelLoadError, match=r"bare.safetensors: its sidecar .*bare.json is missing"):
+            load_model_ref(ModelRef(name="test-bare"))
+    finally:
+        from workbench_adversarial.core import zoo
+
+        zoo._ZOO.pop("test-bare")
+
+
 def test_user_files_and_clear_errors(tmp_path):
     from safetensors.torch import save_file
 
@@ -127,7 +156,9 @@ def test_cli_models_attack_export_sweep(tmp_path, capsys):
     x = torch.as_tensor(data["x"][:50])
     assert torch.allclose(ts(x), ref(x), atol=1e-5)
     # the exported TorchScript loads back as a user model
-    lm = load_model_ref(ModelRef(kind="torchscript", name="", path=str(tmp_path / "exp" / "model.pt"), dataset="digits"))
+    lm = load_model_ref(
+        ModelRef(kind="torchscript", name="", path=str(tmp_path / "exp" / "model.pt"), dataset="digits")
+    )
     assert lm.dataset == "digits"
     cfg = tmp_path / "sweep.json"
     cfg.write_text(json.dumps({"model": "digits-linear", "n": 40, "p": 2, "kind": "pixels", "dims": [8, 64],

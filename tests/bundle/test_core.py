@@ -234,5 +234,7 @@ def test_families_of_the_paper():
     assert len(cf) == 22 ** 3
     cf, cg, pair = hb.family_coefficients("intermediate")
     assert len(cf) == 9 * 10 ** 3 + 32 ** 2 and set(pair.tolist()) == set(range(10))
-    ds = hb.generate_dataset(30, grid=16, seed=0, variant="simple", balance=False, classes=(-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5))
+    ds = hb.generate_dataset(
+        30, grid=16, seed=0, variant="simple", balance=False, classes=(-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5)
+    )
     assert len(ds) == 30

@@ -93,8 +93,27 @@ def test_session_roundtrip_and_dataset_browser(make_panel, qtbot, tmp_path):
     import subprocess
     import sys
     ckpt = tmp_path / "flux.safetensors"
-    subprocess.run([sys.executable, "-m", "workbench_bundle.cli", "train", "--arch", "flux", "--data", str(path),
-                    "--epochs", "1", "--threads", "1", "--out", str(ckpt)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench_bundle.cli",
+            "train",
+            "--arch",
+            "flux",
+            "--data",
+            str(path),
+            "--epochs",
+            "1",
+            "--threads",
+            "1",
+            "--out",
+            str(ckpt),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     assert ckpt.is_file() and ckpt.with_suffix(".json").is_file()
     panel.predict_with(str(ckpt))
     qtbot.waitUntil(lambda: panel.is_idle() and panel.predictions is not None, timeout=30000)

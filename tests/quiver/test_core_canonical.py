@@ -59,7 +59,7 @@ def test_canonical_form_agrees_with_networkx_isomorphism():
         s = square_matrix(b)
         G = nx.DiGraph()
         G.add_nodes_from(range(len(s)))
-        for i, j in zip(*np.nonzero(s > 0)):
+        for i, j in zip(*np.nonzero(s > 0), strict=True):
             G.add_edge(int(i), int(j), w=int(s[i, j]))
         return G
 

@@ -34,7 +34,7 @@ def test_paths_reproduce_members():
 def _graph(s):
     G = nx.DiGraph()
     G.add_nodes_from(range(len(s)))
-    for i, j in zip(*np.nonzero(s > 0)):
+    for i, j in zip(*np.nonzero(s > 0), strict=True):
         G.add_edge(int(i), int(j), w=int(s[i, j]))
     return G
 

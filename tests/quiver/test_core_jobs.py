@@ -1,5 +1,6 @@
 """Quiver jobs: run functions with a real JobContext (progress, partial results, cancel)."""
 
+from itertools import pairwise
 
 import pytest
 
@@ -46,7 +47,7 @@ def test_identify_walk_equivalence_and_bad_input(tmp_path):
     r = run_identify(IdentifySpec(as_spec_matrix(standard_quiver("E~7"))), ctx)
     assert r.label == "E~7" and r.class_size == 1080 and r.info["acyclic"]
     w = run_random_walk(RandomWalkSpec(as_spec_matrix(standard_quiver("A5")), steps=10, seed=3), ctx)
-    assert len(w.sequence) == 10 and all(a != b for a, b in zip(w.sequence, w.sequence[1:]))
+    assert len(w.sequence) == 10 and all(a != b for a, b in pairwise(w.sequence))
     ok, _ = run_equivalence(EquivalenceSpec(as_spec_matrix(standard_quiver("D5")),
                                             as_spec_matrix(standard_quiver("A5"))), ctx)
     assert ok is False

@@ -33,7 +33,7 @@ def test_shipped_checkpoint_provenance_and_accuracy():
     from workbench_quiver.gnn.dataset import family_of
 
     pred = predict_proba(ck.model, bs).argmax(1)
-    acc = float(np.mean([FAMILIES[p] == family_of(t) for p, t in zip(pred, ys)]))
+    acc = float(np.mean([FAMILIES[p] == family_of(t) for p, t in zip(pred, ys, strict=True)]))
     assert acc >= recorded - 0.03, (acc, recorded)
 
 

@@ -15,7 +15,9 @@ from workbench_repsim.core.heatmap import similarity_heatmap
 
 def _run(*args: str) -> subprocess.CompletedProcess:
     """The real command in a fresh interpreter."""
-    return subprocess.run([sys.executable, "-m", "workbench", "repsim", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", "repsim", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 class _Out:
@@ -69,8 +71,20 @@ def test_compare_errors(files, capsys):
 
 def test_heatmap_npz(files, tmp_path, capsys):
     d, la, lb = files
-    out = _run_inproc(capsys, "heatmap", "--a", str(d / "la.npz"), "--b", str(d / "lb.npz"), "--measure", "cka", "--out",
-               str(tmp_path / "m.npy"), "--figure", str(tmp_path / "m.png"))
+    out = _run_inproc(
+        capsys,
+        "heatmap",
+        "--a",
+        str(d / "la.npz"),
+        "--b",
+        str(d / "lb.npz"),
+        "--measure",
+        "cka",
+        "--out",
+        str(tmp_path / "m.npy"),
+        "--figure",
+        str(tmp_path / "m.png"),
+    )
     assert out.returncode == 0, out.stderr
     m = np.load(tmp_path / "m.npy")
     assert np.allclose(m, similarity_heatmap(la, lb, "cka").matrix)
@@ -78,7 +92,18 @@ def test_heatmap_npz(files, tmp_path, capsys):
 
 
 def test_heatmap_from_zoo_model(tmp_path, capsys):
-    out = _run_inproc(capsys, "heatmap", "--a", "mlp-w16-s0", "--b", "mlp-w16-s1", "--max-samples", "200", "--out", str(tmp_path / "z.npy"))
+    out = _run_inproc(
+        capsys,
+        "heatmap",
+        "--a",
+        "mlp-w16-s0",
+        "--b",
+        "mlp-w16-s1",
+        "--max-samples",
+        "200",
+        "--out",
+        str(tmp_path / "z.npy"),
+    )
     assert out.returncode == 0, out.stderr
     m = np.load(tmp_path / "z.npy")
     assert m.shape == (4, 4) and np.all((m > 0) & (m <= 1))

@@ -19,7 +19,9 @@ def hf_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny-gpt2")
     tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator(generate_text(300, 0).splitlines(), trainers.WordLevelTrainer(special_tokens=["[UNK]", "[PAD]"]))
+    tok.train_from_iterator(
+        generate_text(300, 0).splitlines(), trainers.WordLevelTrainer(special_tokens=["[UNK]", "[PAD]"])
+    )
     fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]")
     fast.save_pretrained(folder)
     torch.manual_seed(0)

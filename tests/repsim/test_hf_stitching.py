@@ -114,8 +114,16 @@ def test_hf_refusals(lm_folders, tmp_path):
     # a base model without its head: AutoModelForCausalLM would invent a random head
     base = tmp_path / "bert"
     _tokenizer(generate_text(300, 0).splitlines()).save_pretrained(base)
-    transformers.BertModel(transformers.BertConfig(vocab_size=200, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                                   intermediate_size=64, is_decoder=True)).save_pretrained(base)
+    transformers.BertModel(
+        transformers.BertConfig(
+            vocab_size=200,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            is_decoder=True,
+        )
+    ).save_pretrained(base)
     with pytest.raises(JobError, match="head"):
         run_stitching(StitchSpec(str(base), lm_folders[0], steps=1), JobContext())
 

@@ -179,7 +179,9 @@ def test_minibatch_converges_and_streams():
     assert v[1, 0] == pytest.approx(1.0, abs=1e-12)
 
 
-@pytest.mark.parametrize("name", ["cka", "cka-debiased", "procrustes", "procrustes-angular", "basis-correlation", "cca"])
+@pytest.mark.parametrize(
+    "name", ["cka", "cka-debiased", "procrustes", "procrustes-angular", "basis-correlation", "cca"]
+)
 def test_float32_large_offset_matches_float64(name):
     rng = np.random.default_rng(12)
     x = rng.standard_normal((20000, 16))
@@ -251,6 +253,9 @@ def test_minibatch_gram_and_feature_forms_agree():
         g.update(xs, ys, unbiased_grams(xs), unbiased_grams(ys))
         f.update(xs, ys)  # chooses by cost; force the feature form below
     from workbench_repsim.core.cka import hsic1_linear_terms
-    ref = hsic1_linear_terms(xs, ys) / np.sqrt(np.outer(np.diag(hsic1_linear_terms(xs)), np.diag(hsic1_linear_terms(ys))))
+
+    ref = hsic1_linear_terms(xs, ys) / np.sqrt(
+        np.outer(np.diag(hsic1_linear_terms(xs)), np.diag(hsic1_linear_terms(ys)))
+    )
     assert np.allclose(g.value(), ref, atol=1e-9)
     assert np.allclose(f.value(), ref, atol=1e-9)

@@ -131,7 +131,7 @@ def test_permuted_copy_is_aligned_and_connected():
     aligned = align_mlp(a, b, xtr)
     with torch.no_grad():
         fa = a.features(torch.from_numpy(xtr))
-    for k, (la, lb) in enumerate(zip(a.hidden, aligned.hidden)):
+    for k, (la, lb) in enumerate(zip(a.hidden, aligned.hidden, strict=True)):
         # units dead on the data (constant) are interchangeable; every live unit must be matched exactly
         alive = fa[f"h{k + 1}"].std(0) > 1e-6
         assert alive.sum() >= 8
@@ -145,3 +145,23 @@ def test_permuted_copy_is_aligned_and_connected():
 def test_random_rotation_is_orthogonal():
     r = random_rotation(20, 3).double()
     assert torch.allclose(r @ r.T, torch.eye(20, dtype=torch.float64), atol=1e-6)
+
+
+def test_local_checkpoints_need_their_sidecar_and_kind(tmp_path):
+    import shutil
+
+    from workbench_repsim.core.sources import load_model_source
+    from workbench_repsim.core.zoo import zoo_path
+
+    src = zoo_path("mlp-w16-s0")
+    shutil.copy(src, tmp_path / "m.safetensors")
+    with pytest.raises(DegenerateInputError, match=r"m.safetensors: its sidecar .*m.json is missing"):
+        load_model_source(str(tmp_path / "m.safetensors"))
+    shutil.copy(src.with_suffix(".json"), tmp_path / "m.json")
+    model, family = load_model_source(str(tmp_path / "m.safetensors"))
+    assert family == "mlp" and model.config["widths"] == [16, 16, 16]
+    from workbench_resources import resource_path
+
+    other = resource_path("adversarial", "digits-mlp.safetensors")
+    with pytest.raises(DegenerateInputError, match="holds a 'adversarial-classifier' checkpoint, expected a 'repsim-model'"):
+        load_model_source(str(other))

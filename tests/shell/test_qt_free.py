@@ -53,8 +53,11 @@ def test_no_qt_import_in_core_sources():
     import ast
 
     offenders = []
-    for path in list((ROOT / "plugins").glob("workbench_*/core/**/*.py")) + list((ROOT / "plugins").glob("workbench_*/jobs.py")) \
-            + [p for p in (ROOT / "workbench").glob("*.py")]:
+    for path in (
+        list((ROOT / "plugins").glob("workbench_*/core/**/*.py"))
+        + list((ROOT / "plugins").glob("workbench_*/jobs.py"))
+        + [p for p in (ROOT / "workbench").glob("*.py")]
+    ):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             names = []

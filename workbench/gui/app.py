@@ -105,7 +105,11 @@ def take_screenshot(path: str | Path, panels: str = "all", size: tuple[int, int]
     apply_theme(app, window.prefs.theme)
     window.resize(*size)
     window.show()
-    ids = [r.id for r in window.records if r.ok] if panels in ("all", "") else [p.strip() for p in panels.split(",") if p.strip()]
+    ids = (
+        [r.id for r in window.records if r.ok]
+        if panels in ("all", "")
+        else [p.strip() for p in panels.split(",") if p.strip()]
+    )
     status = 0
     for pid in ids:
         if window.open_panel(pid) is None:

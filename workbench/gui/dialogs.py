@@ -126,7 +126,9 @@ class AboutDialog(QDialog):
 class ExportDialog(QDialog):
     """Chooses figure, file, format, DPI or pixel size, transparency and whether to write the data."""
 
-    def __init__(self, figures: list[FigureSource], prefs: Preferences, directory: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, figures: list[FigureSource], prefs: Preferences, directory: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export figure")
         self.figures_list = figures

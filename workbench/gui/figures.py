@@ -13,7 +13,7 @@ size; their SVG/PDF embed that image.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,6 @@ class FigureSource:
     paint: Callable[[QPainter, QRectF], None] | None = None
     render_image: Callable[[int, int, bool], QImage] | None = None
     title: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def logical_size(self) -> QSize:
         if self.widget is not None and self.widget.width() > 10:
@@ -184,7 +183,9 @@ def export_figure(fig: FigureSource, path: str | Path, opts: ExportOptions | Non
         writer = QPdfWriter(str(path))
         writer.setResolution(int(SCREEN_DPI))
         writer.setTitle(fig.title or fig.name)
-        page = QPageSize(QSizeF(size.width(), size.height()), QPageSize.Unit.Point, "figure", QPageSize.SizeMatchPolicy.ExactMatch)
+        page = QPageSize(
+            QSizeF(size.width(), size.height()), QPageSize.Unit.Point, "figure", QPageSize.SizeMatchPolicy.ExactMatch
+        )
         writer.setPageLayout(QPageLayout(page, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
         painter = QPainter(writer)
         try:

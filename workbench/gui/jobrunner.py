@@ -48,7 +48,9 @@ class JobHandle(QObject):
     done = Signal()
     logged = Signal(str)
 
-    def __init__(self, title: str, fn: Callable[[Any, JobContext], Any], spec: Any, key: str | None, owner: str) -> None:
+    def __init__(
+        self, title: str, fn: Callable[[Any, JobContext], Any], spec: Any, key: str | None, owner: str
+    ) -> None:
         super().__init__()
         self.id = next(_job_ids)
         self.title = title
@@ -125,13 +127,6 @@ class PanelThread(QThread):
             for h in self._pending + ([self._current] if self._current else []):
                 if h is not None:
                     h.cancel()
-
-    def active_jobs(self) -> list[JobHandle]:
-        with self._lock:
-            jobs = [h for h in self._pending if not h.is_done]
-            if self._current is not None and not self._current.is_done:
-                jobs.append(self._current)
-        return jobs
 
     def stop(self, timeout_ms: int = 10000) -> bool:
         """Cancel everything, end the loop and wait for the thread.  True if it ended."""

@@ -98,7 +98,9 @@ class LogDock(QDockWidget):
         if path:
             with open(path, "w") as fh:
                 for stamp, level, source, message in self.entries:
-                    fh.write(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(stamp))} {level} {source} {message}\n")
+                    fh.write(
+                        f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(stamp))} {level} {source} {message}\n"
+                    )
 
 
 __all__ = ["LogDock", "Qt"]

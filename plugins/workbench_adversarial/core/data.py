@@ -127,7 +127,9 @@ register_dataset("digits", load_digits_split)
 register_dataset("shapes", load_shapes_split)
 
 
-def subset(split: DatasetSplit, n: int, classes: tuple[int, ...] = (), seed: int = 0, part: str = "test") -> tuple[np.ndarray, np.ndarray]:
+def subset(
+    split: DatasetSplit, n: int, classes: tuple[int, ...] = (), seed: int = 0, part: str = "test"
+) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``n`` images of the test (or train) part, restricted to ``classes`` if given,
     drawn without replacement with ``seed`` (n <= 0: all of them)."""
     x, y = (split.x_test, split.y_test) if part == "test" else (split.x_train, split.y_train)

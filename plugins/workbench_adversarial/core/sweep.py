@@ -107,7 +107,9 @@ def collapse_coordinate(eps: float | np.ndarray, dim: int, n: int, q: float) -> 
     return np.asarray(eps, dtype=float) * (dim / n) ** inv_q
 
 
-def collapse_spread(curves: list[tuple[np.ndarray, np.ndarray, int]], n: int, exponent: float, points: int = 64) -> float:
+def collapse_spread(
+    curves: list[tuple[np.ndarray, np.ndarray, int]], n: int, exponent: float, points: int = 64
+) -> float:
     """Mean over the common range of max_k s_k - min_k s_k, curves mapped to eps (dim/n)^exponent.
 
     ``curves``: (eps, rate, dim) per dim V, eps > 0.  NaN with fewer than two curves or when the

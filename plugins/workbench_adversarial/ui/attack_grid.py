@@ -42,11 +42,16 @@ class AttackGrid(pg.GraphicsLayoutWidget):
         self.examples: dict[str, np.ndarray] = {}
         self.class_names: list[str] = []
         self.setMinimumSize(320, 240)
-        self._message("Run an attack to see clean / perturbation / adversarial examples")
+        self.reset()
 
     def _message(self, text: str) -> None:
         self.clear()
         self.addLabel(text, color="#444")
+
+    def reset(self) -> None:
+        """No examples: the hint to run an attack."""
+        self.examples, self.class_names = {}, []
+        self._message("Run an attack to see clean / perturbation / adversarial examples")
 
     def show_examples(self, examples: dict[str, np.ndarray], class_names: list[str]) -> None:
         self.examples = examples
@@ -71,7 +76,7 @@ class AttackGrid(pg.GraphicsLayoutWidget):
             images = (_to_display(ex["clean"]), _diverging(ex["delta"]),
                       _to_display(np.clip(ex["support"] * 0.35 + (np.abs(ex["delta"]) > 1e-7) * 0.65, 0, 1)),
                       _to_display(ex["adversarial"]))
-            for c, (img, title) in enumerate(zip(images, titles)):
+            for c, (img, title) in enumerate(zip(images, titles, strict=True)):
                 vb = self.addViewBox(row=1 + 2 * r, col=c, lockAspect=True, enableMouse=False)
                 vb.invertY(True)
                 item = pg.ImageItem(img, levels=(0, 1))

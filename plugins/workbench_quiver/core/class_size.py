@@ -77,7 +77,9 @@ def size_affine_a(p: int, q: int) -> int:
         raise ValueError("A~(p,q) needs p, q >= 1")
     if p == q:
         r = p
-        total = Fraction(comb(2 * r, r), 2) + sum(Fraction(_phi(k) * comb(2 * r // k, r // k) ** 2, 4 * r) for k in _divisors(r))
+        total = Fraction(comb(2 * r, r), 2) + sum(
+            Fraction(_phi(k) * comb(2 * r // k, r // k) ** 2, 4 * r) for k in _divisors(r)
+        )
         total /= 2
     else:
         total = sum(Fraction(_phi(k) * comb(2 * p // k, p // k) * comb(2 * q // k, q // k), p + q)

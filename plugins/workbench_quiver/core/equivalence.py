@@ -34,7 +34,10 @@ def mutation_equivalent(b1: Any, b2: Any, max_class: int = 50_000) -> tuple[bool
                 return True, f"both of type {r1.label}"
             return False, f"types differ: {r1.label} vs {r2.label}"
         if (r1.label == "infinite") != (r2.label == "infinite") and "unknown" not in (r1.label, r2.label):
-            return False, f"one is mutation-infinite, the other of type {r1.label if r1.label != 'infinite' else r2.label}"
+            return (
+                False,
+                f"one is mutation-infinite, the other of type {r1.label if r1.label != 'infinite' else r2.label}",
+            )
     mc = mutation_class(b1, max_size=max_class)
     key2 = canonical_form(b2)
     for i, k in enumerate(mc.keys):

@@ -80,7 +80,9 @@ def _evidence(description: str, vertices=(), arrows=(), **detail) -> dict[str, A
     return ev
 
 
-def _from_structure(st: Structure, glob: list[int], method: str = "structure", path: list[int] | None = None) -> TypeResult:
+def _from_structure(
+    st: Structure, glob: list[int], method: str = "structure", path: list[int] | None = None
+) -> TypeResult:
     g = lambda v: int(glob[v])  # noqa: E731
     if st.family == "A":
         verts = [g(v) for p in st.pieces for v in p["vertices"]] or [g(0)]

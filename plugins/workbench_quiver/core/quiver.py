@@ -66,7 +66,9 @@ def validate_b(b: Any) -> np.ndarray:
         raise ValueError(f"exchange matrix must be 2-D, got shape {arr.shape}")
     rows, n = arr.shape
     if rows < n:
-        raise ValueError(f"exchange matrix has shape {arr.shape}: needs at least as many rows (n + frozen) as columns (n)")
+        raise ValueError(
+            f"exchange matrix has shape {arr.shape}: needs at least as many rows (n + frozen) as columns (n)"
+        )
     top = arr[:n, :n]
     for i in range(n):
         if top[i, i] != 0:
@@ -125,15 +127,12 @@ class Quiver:
     def n_vertices(self) -> int:
         return int(self.b.shape[0])
 
-    def is_frozen(self, v: int) -> bool:
-        return v >= self.n_mutable
-
     def arrows(self) -> list[tuple[int, int, int]]:
         """``(i, j, multiplicity)`` for every ``b[i, j] > 0`` (``multiplicity`` arrows ``i -> j``),
         frozen vertices included (indices ``n .. n+m-1``)."""
         s = square_matrix(self.b)
         out = []
-        for i, j in zip(*np.nonzero(s > 0)):
+        for i, j in zip(*np.nonzero(s > 0), strict=True):
             out.append((int(i), int(j), int(s[i, j])))
         return out
 

@@ -353,10 +353,15 @@ def analyse(s: np.ndarray) -> Structure | None:
                          f"type D{n}, Vatne Type {'I' if d.kind == 'fork' else d.kind}: "
                          + _core_text(d) + "; the rest are type-A pieces")
     if len(defects) == 2 and n >= 5:
-        return Structure("D~", f"D~{n - 1}", defects, pieces,
-                         f"type D~{n - 1}: two punctures, "
-                         + " and ".join(f"Type {'I' if d.kind == 'fork' else d.kind} ({_core_text(d)})" for d in defects)
-                         + ", joined by type-A pieces")
+        return Structure(
+            "D~",
+            f"D~{n - 1}",
+            defects,
+            pieces,
+            f"type D~{n - 1}: two punctures, "
+            + " and ".join(f"Type {'I' if d.kind == 'fork' else d.kind} ({_core_text(d)})" for d in defects)
+            + ", joined by type-A pieces",
+        )
     return None
 
 
@@ -364,7 +369,8 @@ def _core_text(d: Core) -> str:
     if d.kind == "fork":
         return f"fork at vertex {d.detail['c']} with leaves {d.detail['a']}, {d.detail['b']}"
     if d.kind == "II":
-        return f"twins {d.detail['a']}, {d.detail['b']} in two triangles over the arrow {d.detail['c_prime']} -> {d.detail['c']}"
+        return (f"twins {d.detail['a']}, {d.detail['b']} in two triangles over the arrow "
+                f"{d.detail['c_prime']} -> {d.detail['c']}")
     if d.kind == "III":
         return f"oriented 4-cycle {d.detail['cycle']}"
     if d.kind == "IV":

@@ -85,7 +85,9 @@ def load_tables() -> dict[tuple[int, bytes], str]:
             if name == "fingerprint":
                 continue
             arr = z[name]
-            label = name.replace("__", "^").replace("_t_", "~").replace("_c_", ",").replace("_l_", "(").replace("_r_", ")")
+            label = (
+                name.replace("__", "^").replace("_t_", "~").replace("_c_", ",").replace("_l_", "(").replace("_r_", ")")
+            )
             n = int(round((1 + np.sqrt(1 + 8 * arr.shape[1])) / 2)) if arr.ndim == 2 and arr.shape[1] else 0
             for row in arr:
                 out[(n, row.tobytes())] = label
@@ -117,7 +119,7 @@ def build_tables(out_dir: Path | None = None, verbose: bool = True) -> dict:
         t0 = time.perf_counter()
         mc = mutation_class(standard_quiver(label))
         rows = []
-        for key, m in zip(mc.keys, mc.members):
+        for key, m in zip(mc.keys, mc.members, strict=True):
             if label.startswith("D~") and analyse(m) is not None:
                 continue
             up = key_to_upper(key)

@@ -83,14 +83,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def register_gnn(subparsers) -> None:
     """Add ``dataset`` and ``train`` to the quiver plugin's sub-parsers."""
-    p = subparsers.add_parser("dataset", help="build a GNN dataset of mutation classes (npz + JSON provenance)",
-                              description="train: A, D, A~, D~ on 7-10 vertices, E6-E8, E~6-E~8, E10 to depth 8; "
-                                          "test: A11, A~ on 11, D11, D~10, E11 to depth 8; custom: --sizes/--families/--extra.")
+    p = subparsers.add_parser(
+        "dataset",
+        help="build a GNN dataset of mutation classes (npz + JSON provenance)",
+        description="train: A, D, A~, D~ on 7-10 vertices, E6-E8, E~6-E~8, E10 to depth 8; "
+        "test: A11, A~ on 11, D11, D~10, E11 to depth 8; custom: --sizes/--families/--extra.",
+    )
     p.add_argument("--split", choices=("train", "test", "custom"), default="train")
     p.add_argument("--out", required=True, help="output .npz (a .json of provenance is written beside it)")
     p.add_argument("--sizes", default="7-10", help="custom: vertex counts, e.g. 7-10 or 5,6,12")
     p.add_argument("--families", default="A,D,A~,D~", help="custom: families enumerated at every size")
-    p.add_argument("--extra", default="E6,E7,E8,E~6,E~7,E~8,E10", help="custom: extra type labels (E_n for n >= 10 to --depth)")
+    p.add_argument(
+        "--extra", default="E6,E7,E8,E~6,E~7,E~8,E10", help="custom: extra type labels (E_n for n >= 10 to --depth)"
+    )
     p.add_argument("--depth", type=int, default=8, help="mutation depth of mutation-infinite classes")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_dataset)

@@ -153,7 +153,7 @@ class QuiverDataset:
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
-        for t, c in zip(*np.unique(self.type_index, return_counts=True)):
+        for t, c in zip(*np.unique(self.type_index, return_counts=True), strict=True):
             out[self.types[int(t)]] = int(c)
         return out
 
@@ -170,7 +170,7 @@ def from_matrices(bs: Sequence[np.ndarray], type_labels: Sequence[str], depth: I
     edge_chunks, mult_chunks = [], []
     tix = np.zeros(len(bs), dtype=np.int16)
     lab = np.zeros(len(bs), dtype=np.int8)
-    for g, (b, t) in enumerate(zip(bs, type_labels)):
+    for g, (b, t) in enumerate(zip(bs, type_labels, strict=True)):
         b = np.asarray(b)
         n = b.shape[1]
         s = b[:n, :n]
@@ -205,7 +205,7 @@ def build_dataset(recipe: DatasetRecipe, progress: Callable[[float, str], None] 
     labels: list[str] = []
     depths: list[int] = []
     sizes: dict[str, int] = {}
-    for t, w in zip(types, weights):
+    for t, w in zip(types, weights, strict=True):
         if cancelled is not None and cancelled():
             raise InterruptedError("dataset build cancelled")
         base = done / weights.sum()
@@ -360,7 +360,11 @@ def load_dataset(path: str | Path) -> QuiverDataset:
     if fams != FAMILIES:
         raise ValueError(f"dataset {path} uses families {fams}, this classifier uses {FAMILIES}")
     g = len(arrs["n_nodes"])
-    if len(arrs["edge_ptr"]) != g + 1 or int(arrs["edge_ptr"][-1]) != len(arrs["edges"]) or len(arrs["mult"]) != len(arrs["edges"]):
+    if (
+        len(arrs["edge_ptr"]) != g + 1
+        or int(arrs["edge_ptr"][-1]) != len(arrs["edges"])
+        or len(arrs["mult"]) != len(arrs["edges"])
+    ):
         raise ValueError(f"dataset {path} is inconsistent: edge pointers do not match the edge arrays")
     meta = path.with_suffix(".json")
     prov = json.loads(meta.read_text()) if meta.exists() else {}
@@ -414,16 +418,6 @@ def to_data(b: np.ndarray, feature_set: str = "blocks", y: int | None = None):
     if y is not None:
         d.y = torch.tensor([int(y)], dtype=torch.long)
     return d
-
-
-def to_data_list(ds: QuiverDataset, feature_set: str = "blocks", cancelled: Callable[[], bool] | None = None) -> list:
-    """Every quiver of ``ds`` as a labelled ``Data``."""
-    out = []
-    for g in range(len(ds)):
-        if cancelled is not None and g % 2000 == 0 and cancelled():
-            raise InterruptedError("conversion cancelled")
-        out.append(to_data(ds.b(g), feature_set, int(ds.label[g])))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------

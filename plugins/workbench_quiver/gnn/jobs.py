@@ -246,7 +246,7 @@ def predict_one(b: np.ndarray, checkpoint: str = "", exact: bool = True, device:
         p = probabilities([b], checkpoint or None, device)[0]
     except CheckpointError as exc:
         raise JobError(str(exc)) from None
-    probs = {f: float(v) for f, v in zip(FAMILIES, p)}
+    probs = {f: float(v) for f, v in zip(FAMILIES, p, strict=True)}
     pred = FAMILIES[int(np.argmax(p))]
     label = fam = ""
     agrees = None
@@ -399,7 +399,7 @@ def run_embed(spec: EmbedSpec, ctx: JobContext) -> EmbedResult:
         is_d = [FAMILIES[int(lab)] == "D" for lab in ds.label]
         vat = [""] * len(ds)
         d_idx = [i for i, f in enumerate(is_d) if f]
-        for k, t in zip(d_idx, vatne_types([bs[i] for i in d_idx], ctx.cancelled)):
+        for k, t in zip(d_idx, vatne_types([bs[i] for i in d_idx], ctx.cancelled), strict=True):
             vat[k] = t
     except InterruptedError as exc:
         _reraise_cancel(exc)

@@ -58,4 +58,4 @@ def gnn_probabilities(b_list: Sequence, checkpoint: str | Path | None = None) ->
     if not mats:
         return []
     p = probabilities(mats, checkpoint)
-    return [{f: float(round(v, 6)) for f, v in zip(FAMILIES, row)} for row in p]
+    return [{f: float(round(v, 6)) for f, v in zip(FAMILIES, row, strict=True)} for row in p]

@@ -75,8 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     t_data = time.perf_counter() - wall0
     mc = ModelConfig(in_dim=n_node_features(args.features), feature_set=args.features, pooling=args.pooling)
     tc = TrainConfig(epochs=args.epochs, seed=args.seed, time_budget_s=args.time_budget, threads=args.threads)
-    model, hist = train_model(train_ds, mc, tc, on_epoch=lambda h: _log(
-        f"epoch {len(h.train_loss)} train loss {h.train_loss[-1]:.4f} val loss {h.val_loss[-1]:.4f} val acc {h.val_acc[-1]:.4f}"))
+    model, hist = train_model(
+        train_ds,
+        mc,
+        tc,
+        on_epoch=lambda h: _log(
+            f"epoch {len(h.train_loss)} train loss {h.train_loss[-1]:.4f} val loss {h.val_loss[-1]:.4f} "
+            f"val acc {h.val_acc[-1]:.4f}"
+        ),
+    )
     _log(f"trained: {hist.stopped}, {hist.seconds:.0f} s")
     train_cpu = time.process_time() - cpu0
     train_wall = time.perf_counter() - wall0
@@ -91,25 +98,50 @@ def main(argv: list[str] | None = None) -> int:
                          "paper": PAPER_SIZE_GENERALISATION.get(n)}
         _log(f"n={n}: {ev.accuracy * 100:.2f}% ({ev.n}) {ev.per_family}")
     meta = {
-        "data": {"train": train_ds.provenance, "test": test_ds.provenance,
-                 "size_generalisation": {"per_family": args.per_family, "seeds": "1000 + n",
-                                         "method": "random mutation walks (dataset.sample_size)"}},
+        "data": {
+            "train": train_ds.provenance,
+            "test": test_ds.provenance,
+            "size_generalisation": {
+                "per_family": args.per_family,
+                "seeds": "1000 + n",
+                "method": "random mutation walks (dataset.sample_size)",
+            },
+        },
         "seed": args.seed,
         "train_config": tc.to_dict(),
         "history": hist.to_dict(),
-        "metrics": {"test_accuracy": test_eval.accuracy, "test_n": test_eval.n, "test_per_type": test_eval.per_type,
-                    "test_per_family": test_eval.per_family, "test_confusion": test_eval.confusion,
-                    "size_generalisation": sizes, "paper_test_accuracy": PAPER_TEST_ACCURACY},
-        "timing": {"data_seconds": round(t_data, 1), "train_wall_seconds_incl_data": round(train_wall, 1),
-                   "train_cpu_seconds_incl_data": round(train_cpu, 1), "threads": args.threads,
-                   "machine": platform.processor() or platform.machine()},
-        "command": "python -m workbench_quiver.gnn.train_default " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "metrics": {
+            "test_accuracy": test_eval.accuracy,
+            "test_n": test_eval.n,
+            "test_per_type": test_eval.per_type,
+            "test_per_family": test_eval.per_family,
+            "test_confusion": test_eval.confusion,
+            "size_generalisation": sizes,
+            "paper_test_accuracy": PAPER_TEST_ACCURACY,
+        },
+        "timing": {
+            "data_seconds": round(t_data, 1),
+            "train_wall_seconds_incl_data": round(train_wall, 1),
+            "train_cpu_seconds_incl_data": round(train_cpu, 1),
+            "threads": args.threads,
+            "machine": platform.processor() or platform.machine(),
+        },
+        "command": "python -m workbench_quiver.gnn.train_default "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
         "families": list(FAMILIES),
     }
     w, j = save_checkpoint(model, args.out, meta)
     _log(f"wrote {w} and {j}")
-    print(json.dumps({"test_accuracy": test_eval.accuracy, "size_generalisation": {k: v["accuracy"] for k, v in sizes.items()},
-                      "train_wall_seconds": round(train_wall, 1), "train_cpu_seconds": round(train_cpu, 1)}))
+    print(
+        json.dumps(
+            {
+                "test_accuracy": test_eval.accuracy,
+                "size_generalisation": {k: v["accuracy"] for k, v in sizes.items()},
+                "train_wall_seconds": round(train_wall, 1),
+                "train_cpu_seconds": round(train_cpu, 1),
+            }
+        )
+    )
     return 0
 
 

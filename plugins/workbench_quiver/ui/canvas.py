@@ -167,7 +167,7 @@ class QuiverCanvas(QGraphicsView):
         ii, jj = np.nonzero(np.triu(m != 0, 1))
         self._pts = np.asarray(self.doc.positions, dtype=float).reshape(-1, 2)
         try:
-            for a, b in zip(ii.tolist(), jj.tolist()):
+            for a, b in zip(ii.tolist(), jj.tolist(), strict=True):
                 self._sync_pair(a, b, fade=False)
         finally:
             self._pts = None
@@ -200,8 +200,10 @@ class QuiverCanvas(QGraphicsView):
             item.set_arrow(i, j, mult)
             item.set_ends(self._pos(i), self._pos(j), ctrl)
             item.set_frozen_ends(self.doc.frozen[i], self.doc.frozen[j])
-        item.set_state(selected=self.selected_arrow == key,
-                       evidence=self.show_evidence and ((i, j) in self.highlight_arrows or (j, i) in self.highlight_arrows))
+        item.set_state(
+            selected=self.selected_arrow == key,
+            evidence=self.show_evidence and ((i, j) in self.highlight_arrows or (j, i) in self.highlight_arrows),
+        )
         if fade and self.animate:
             item.setOpacity(0.0)
             self._fading_in.append(item)
@@ -279,7 +281,9 @@ class QuiverCanvas(QGraphicsView):
         self._flash.hide()
 
     # ---- highlighting and selection -------------------------------------------------
-    def set_highlight(self, vertices: set[int] | list[int], arrows: set[tuple[int, int]] | list[tuple[int, int]]) -> None:
+    def set_highlight(
+        self, vertices: set[int] | list[int], arrows: set[tuple[int, int]] | list[tuple[int, int]]
+    ) -> None:
         """Mark the evidence of the identified type (document indices; arrows as ``(i, j)``)."""
         self.highlight_vertices = {int(v) for v in vertices if 0 <= int(v) < self.doc.size}
         self.highlight_arrows = {(int(a), int(b)) for a, b in arrows}
@@ -307,8 +311,11 @@ class QuiverCanvas(QGraphicsView):
         for r, v in enumerate(mutable):
             if r < len(node):
                 self.vertex_items[v].set_halo(float(node[r]))
-        edges = {(order[int(i)], order[int(j)]): float(w) for (i, j), w in getattr(overlay, "edge_importance", {}).items()
-                 if int(i) < len(order) and int(j) < len(order)}
+        edges = {
+            (order[int(i)], order[int(j)]): float(w)
+            for (i, j), w in getattr(overlay, "edge_importance", {}).items()
+            if int(i) < len(order) and int(j) < len(order)
+        }
         masked = {(order[int(i)], order[int(j)]) for i, j in getattr(overlay, "masked", []) if
                   int(i) < len(order) and int(j) < len(order)}
         for it in self.arrow_items.values():
@@ -398,7 +405,9 @@ class QuiverCanvas(QGraphicsView):
                        "moved": False, "origin": self.doc.positions[v] if v is not None else None}
         mods = modifiers
         if button == Qt.MouseButton.LeftButton and v is not None:
-            if self.mode == "mutate" or mods & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier):
+            if self.mode == "mutate" or mods & (
+                Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier
+            ):
                 self._press = None
                 self.mutate_at(v)
                 return
@@ -503,8 +512,11 @@ class QuiverCanvas(QGraphicsView):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._pan is not None:
             self._pan = None
-            self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if self.mode == "mutate" else
-                                      (Qt.CursorShape.OpenHandCursor if self.mode == "move" else Qt.CursorShape.CrossCursor))
+            self.viewport().setCursor(
+                Qt.CursorShape.PointingHandCursor
+                if self.mode == "mutate"
+                else (Qt.CursorShape.OpenHandCursor if self.mode == "move" else Qt.CursorShape.CrossCursor)
+            )
             event.accept()
             return
         self.release(self.mapToScene(event.position().toPoint()), event.button())

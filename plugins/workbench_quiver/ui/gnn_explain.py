@@ -28,7 +28,11 @@ from workbench_quiver.gnn.jobs import ExplainResult, ExplainSpec, as_matrix, run
 
 from .gnn_overlay_style import GnnLegend
 
-METHOD_TITLES = {"GNNExplainer": "GNNExplainer", "PGExplainer": "PGExplainer", "IntegratedGradients": "Integrated Gradients"}
+METHOD_TITLES = {
+    "GNNExplainer": "GNNExplainer",
+    "PGExplainer": "PGExplainer",
+    "IntegratedGradients": "Integrated Gradients",
+}
 
 
 class GnnExplainWidget(QWidget):
@@ -98,10 +102,18 @@ class GnnExplainWidget(QWidget):
         if b is None or np.asarray(b).size == 0:
             self.summary.setText("Draw a quiver first.")
             return
-        spec = ExplainSpec(b=as_matrix(b), method=self.method.currentData(), k=self.k.value(), checkpoint=self.checkpoint)
+        spec = ExplainSpec(
+            b=as_matrix(b), method=self.method.currentData(), k=self.k.value(), checkpoint=self.checkpoint
+        )
         self.summary.setText(f"Explaining with {self.method.currentText()} ...")
-        self.submit(run_explain, spec, title=f"GNN explanation ({self.method.currentText()})", on_result=self._on_result,
-                    on_error=self._on_error, key="gnn-explain")
+        self.submit(
+            run_explain,
+            spec,
+            title=f"GNN explanation ({self.method.currentText()})",
+            on_result=self._on_result,
+            on_error=self._on_error,
+            key="gnn-explain",
+        )
 
     def quiver_changed(self) -> None:
         """The quiver was edited: the explanation no longer applies; clear the overlay."""
@@ -127,7 +139,9 @@ class GnnExplainWidget(QWidget):
         self.result = res
         ov = res.overlay
         self.legend.set_method(METHOD_TITLES.get(ov.method, ov.method))
-        text = f"{METHOD_TITLES.get(ov.method, ov.method)} explains <b>{ov.predicted}</b> ({ov.probability * 100:.1f}%)."
+        text = (
+            f"{METHOD_TITLES.get(ov.method, ov.method)} explains <b>{ov.predicted}</b> ({ov.probability * 100:.1f}%)."
+        )
         top = ov.top_arrows(3)
         if top:
             text += " Most important arrows: " + ", ".join(f"{i}→{j}" for i, j in top) + "."

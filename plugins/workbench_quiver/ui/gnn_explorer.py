@@ -101,7 +101,8 @@ class GnnExplorerWidget(QWidget):
 
     def set_result(self, res: EmbedResult) -> None:
         self.result = res
-        txt = f"{len(res.types)} quivers; PC1 {res.explained[0] * 100:.0f}%, PC2 {res.explained[1] * 100:.0f}% of variance."
+        txt = (f"{len(res.types)} quivers; PC1 {res.explained[0] * 100:.0f}%, "
+               f"PC2 {res.explained[1] * 100:.0f}% of variance.")
         if res.probe is not None:
             txt += (f" Linear probe for Vatne types: <b>{res.probe.test_accuracy * 100:.1f}%</b> held-out accuracy "
                     f"({res.probe.n_test} quivers; the paper: 99.7%).")
@@ -113,7 +114,7 @@ class GnnExplorerWidget(QWidget):
         if r is None:
             return []
         if self.colour.currentData() == "vatne":
-            return [f"D type {v}" if v else f"{f} (not D)" for v, f in zip(r.vatne, r.families)]
+            return [f"D type {v}" if v else f"{f} (not D)" for v, f in zip(r.vatne, r.families, strict=True)]
         return list(r.families)
 
     def _draw(self) -> None:

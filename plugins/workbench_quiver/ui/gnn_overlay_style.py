@@ -11,6 +11,8 @@ fill :func:`halo_colour`.  Arrows removed by the top-k masking experiment: dashe
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -21,11 +23,15 @@ STOPS = ((0.0, QColor("#cbd2d9")), (0.5, QColor("#9b59b6")), (1.0, QColor("#4a00
 def importance_colour(w: float, alpha: int = 255) -> QColor:
     """Colour of importance ``w`` (clipped to [0, 1]) by linear interpolation between STOPS."""
     w = min(max(float(w), 0.0), 1.0)
-    for (a, ca), (b, cb) in zip(STOPS, STOPS[1:]):
+    for (a, ca), (b, cb) in pairwise(STOPS):
         if w <= b:
             t = (w - a) / (b - a)
-            return QColor(round(ca.red() + t * (cb.red() - ca.red())), round(ca.green() + t * (cb.green() - ca.green())),
-                          round(ca.blue() + t * (cb.blue() - ca.blue())), alpha)
+            return QColor(
+                round(ca.red() + t * (cb.red() - ca.red())),
+                round(ca.green() + t * (cb.green() - ca.green())),
+                round(ca.blue() + t * (cb.blue() - ca.blue())),
+                alpha,
+            )
     return QColor(STOPS[-1][1].red(), STOPS[-1][1].green(), STOPS[-1][1].blue(), alpha)
 
 
@@ -80,7 +86,9 @@ class GnnLegend(QWidget):
         p.fillRect(bar, g)
         p.setPen(QColor("#52606d"))
         p.drawText(QRectF(0, 0, 56, 22), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "low")
-        p.drawText(QRectF(bar.right() + 4, 0, 56, 22), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "high")
+        p.drawText(
+            QRectF(bar.right() + 4, 0, 56, 22), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "high"
+        )
         title = f"arrow width/colour and vertex halo = importance ({self.method})" if self.method else "importance"
         p.drawText(QRectF(0, 18, w, 16), Qt.AlignmentFlag.AlignCenter, title)
         p.end()

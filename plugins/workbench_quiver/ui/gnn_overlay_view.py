@@ -70,7 +70,7 @@ class GnnOverlayView(QWidget):
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(QBrush(halo_colour(w)))
                 painter.drawEllipse(pts[v], r, r)
-        for i, j in zip(*np.nonzero(self.b[:n, :n] > 0)):
+        for i, j in zip(*np.nonzero(self.b[:n, :n] > 0), strict=True):
             i, j = int(i), int(j)
             w = ov.edge_importance.get((i, j), 0.0) if ov else 0.0
             pen = arrow_pen(w, (i, j) in masked) if ov else QPen(QColor("#3e4c59"), 1.6)

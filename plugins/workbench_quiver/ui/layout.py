@@ -20,7 +20,7 @@ def _graph(matrix: np.ndarray) -> nx.Graph:
     g = nx.Graph()
     g.add_nodes_from(range(n))
     ii, jj = np.nonzero(np.triu(matrix != 0, 1))
-    g.add_edges_from(zip(ii.tolist(), jj.tolist()))
+    g.add_edges_from(zip(ii.tolist(), jj.tolist(), strict=True))
     return g
 
 

@@ -46,7 +46,7 @@ def _changed_pairs(old: np.ndarray, new: np.ndarray) -> list[tuple[int, int]]:
         n = new.shape[0]
         return [(i, j) for i in range(n) for j in range(i + 1, n)]
     diff = np.triu(old != new, 1)
-    return [(int(i), int(j)) for i, j in zip(*np.nonzero(diff))]
+    return [(int(i), int(j)) for i, j in zip(*np.nonzero(diff), strict=True)]
 
 
 @dataclass
@@ -138,7 +138,7 @@ class QuiverDocument:
     def arrows(self) -> list[tuple[int, int, int]]:
         """``(i, j, c)``: ``c`` arrows ``i -> j`` (document indices)."""
         ii, jj = np.nonzero(self.matrix > 0)
-        return [(int(i), int(j), int(self.matrix[i, j])) for i, j in zip(ii, jj)]
+        return [(int(i), int(j), int(self.matrix[i, j])) for i, j in zip(ii, jj, strict=True)]
 
     def snapshot(self) -> QuiverSnapshot:
         return QuiverSnapshot(self.matrix.copy(), list(self.positions), list(self.frozen), list(self.labels))
@@ -198,7 +198,7 @@ class QuiverDocument:
         self._set_positions({i: pos})
 
     def _set_frozen(self, vertices: Sequence[int], value: Sequence[bool]) -> None:
-        for v, f in zip(vertices, value):
+        for v, f in zip(vertices, value, strict=True):
             self.frozen[v] = bool(f)
         self.emit("frozen", vertices=list(vertices))
 
@@ -233,8 +233,10 @@ def check_document(matrix: np.ndarray, positions: Sequence, frozen: Sequence, la
     n = matrix.shape[0]
     if n and not np.array_equal(matrix, -matrix.T):
         bad = np.argwhere(matrix != -matrix.T)[0]
-        raise ValueError(f"the quiver matrix must be skew-symmetric: entry ({bad[0]}, {bad[1]}) = {matrix[bad[0], bad[1]]}"
-                         f" but ({bad[1]}, {bad[0]}) = {matrix[bad[1], bad[0]]}")
+        raise ValueError(
+            f"the quiver matrix must be skew-symmetric: entry ({bad[0]}, {bad[1]}) = {matrix[bad[0], bad[1]]}"
+            f" but ({bad[1]}, {bad[0]}) = {matrix[bad[1], bad[0]]}"
+        )
     if n and np.any(np.diag(matrix) != 0):
         raise ValueError("the quiver matrix must have a zero diagonal (no loops)")
     for name, seq in (("positions", positions), ("frozen flags", frozen), ("labels", labels)):
@@ -331,7 +333,9 @@ class ClearArrows(Command):
 class MoveVertices(Command):
     structural = False
 
-    def __init__(self, old: dict[int, tuple[float, float]], new: dict[int, tuple[float, float]], text: str = "move") -> None:
+    def __init__(
+        self, old: dict[int, tuple[float, float]], new: dict[int, tuple[float, float]], text: str = "move"
+    ) -> None:
         self.old, self.new, self.text = dict(old), dict(new), text
 
     def do(self, doc: QuiverDocument) -> None:

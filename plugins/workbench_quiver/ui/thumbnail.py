@@ -33,7 +33,7 @@ def paint_quiver(painter: QPainter, rect: QRectF, matrix: np.ndarray, positions:
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     m = np.asarray(matrix)
     ii, jj = np.nonzero(m > 0)
-    for i, j in zip(ii.tolist(), jj.tolist()):
+    for i, j in zip(ii.tolist(), jj.tolist(), strict=True):
         c = int(m[i, j])
         a, b = xy[i], xy[j]
         dx, dy = b.x() - a.x(), b.y() - a.y()

@@ -80,7 +80,9 @@ def cka_gram(gram_x: np.ndarray, gram_y: np.ndarray, debiased: bool = False) -> 
     nx = np.sqrt(frob2(gx)) if not debiased else np.sqrt(max(float(np.vdot(gx, gx)), 0.0))
     ny = np.sqrt(frob2(gy)) if not debiased else np.sqrt(max(float(np.vdot(gy, gy)), 0.0))
     if nx == 0.0 or ny == 0.0:
-        raise DegenerateInputError("CKA: a representation has zero variance across samples (constant); CKA is undefined")
+        raise DegenerateInputError(
+            "CKA: a representation has zero variance across samples (constant); CKA is undefined"
+        )
     return float(np.vdot(gx, gy) / (nx * ny))
 
 
@@ -120,7 +122,9 @@ def cka_from_stats(xty2: float, sx: LinearStats, sy: LinearStats, debiased: bool
     num = _debiased_dot(xty2, sx.rows, sy.rows, sx.total, sy.total, sx.n) if debiased else xty2
     den = sx.norm(debiased) * sy.norm(debiased)
     if den == 0.0:
-        raise DegenerateInputError("CKA: a representation has zero variance across samples (constant); CKA is undefined")
+        raise DegenerateInputError(
+            "CKA: a representation has zero variance across samples (constant); CKA is undefined"
+        )
     return float(num / den)
 
 
@@ -145,7 +149,9 @@ def rbf_cka(x: Any, y: Any, threshold: float = 1.0, debiased: bool = False) -> f
     """
     a, b = check_pair(x, y, min_samples=4 if debiased else 2)
     if a.shape[0] > 20000:
-        raise DegenerateInputError(f"RBF CKA builds n x n kernels; n = {a.shape[0]} is too large (use at most 20000 samples)")
+        raise DegenerateInputError(
+            f"RBF CKA builds n x n kernels; n = {a.shape[0]} is too large (use at most 20000 samples)"
+        )
     check_not_constant(centre(a), "X")
     check_not_constant(centre(b), "Y")
     return cka_gram(gram_rbf(a, threshold), gram_rbf(b, threshold), debiased)
@@ -226,7 +232,9 @@ class MinibatchCKA:
     def _check(xs: list[np.ndarray], n: int, batch: int) -> None:
         for k, a in enumerate(xs):
             if a.shape[0] != n:
-                raise DegenerateInputError(f"minibatch CKA: layer {k} has {a.shape[0]} rows, expected {n} (same inputs for every layer)")
+                raise DegenerateInputError(
+                    f"minibatch CKA: layer {k} has {a.shape[0]} rows, expected {n} (same inputs for every layer)"
+                )
             if not np.isfinite(a).all():
                 raise DegenerateInputError(f"minibatch CKA: NaN/inf in layer {k} of batch {batch}")
 
@@ -256,7 +264,9 @@ class MinibatchCKA:
             self.cross_sum, self.self_x, self.self_y = c, sx, sy
         else:
             if c.shape != self.cross_sum.shape:
-                raise DegenerateInputError(f"minibatch CKA: batch has {c.shape} layers, earlier batches {self.cross_sum.shape}")
+                raise DegenerateInputError(
+                    f"minibatch CKA: batch has {c.shape} layers, earlier batches {self.cross_sum.shape}"
+                )
             self.cross_sum = self.cross_sum + c
             self.self_x = self.self_x + sx
             self.self_y = self.self_y + sy
@@ -267,7 +277,9 @@ class MinibatchCKA:
             raise DegenerateInputError("minibatch CKA: no batch was given")
         den = np.sqrt(np.clip(np.outer(self.self_x, self.self_y), 0.0, None))
         if (den == 0).any():
-            raise DegenerateInputError("minibatch CKA: a layer has zero variance in every batch (constant); CKA is undefined")
+            raise DegenerateInputError(
+                "minibatch CKA: a layer has zero variance in every batch (constant); CKA is undefined"
+            )
         return self.cross_sum / den
 
 

@@ -88,5 +88,7 @@ def text_windows(text: str, ctx: int, max_windows: int) -> np.ndarray:
     ids = encode(text)
     k = min(max_windows, len(ids) // ctx)
     if k < 1:
-        raise ValueError(f"the text has {len(ids)} characters; at least {ctx} are needed for one window of the model's context")
+        raise ValueError(
+            f"the text has {len(ids)} characters; at least {ctx} are needed for one window of the model's context"
+        )
     return ids[: k * ctx].reshape(k, ctx)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,6 @@ class Heatmap:
     measure: str
     form: str = "pairwise"
     n: int = 0
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def _noop(*_a: Any) -> None:
@@ -70,7 +69,9 @@ def prepare_layers(layers: Sequence[Any], side: str = "A", names: Sequence[str] 
         if n is None:
             n = a.shape[0]
         elif a.shape[0] != n:
-            raise DegenerateInputError(f"{label} has {a.shape[0]} samples but earlier layers have {n}: every layer must hold the same inputs")
+            raise DegenerateInputError(
+                f"{label} has {a.shape[0]} samples but earlier layers have {n}: every layer must hold the same inputs"
+            )
         mats.append(a)
     if not mats:
         raise DegenerateInputError(f"{side}: no layers given")
@@ -89,7 +90,9 @@ def prepare_layers(layers: Sequence[Any], side: str = "A", names: Sequence[str] 
             # NaN/inf in the data: the full scan finds and reports them (float64 data near
             # 1e308 can overflow the sum itself)
             check_finite(a, label)
-            raise DegenerateInputError(f"{label}: values too large to average in float64 (|x| near 1e308); rescale the activations")
+            raise DegenerateInputError(
+                f"{label}: values too large to average in float64 (|x| near 1e308); rescale the activations"
+            )
         # float32 layers: subtract the mean rounded to float32 (see validate.centre); no float64 temporary
         np.subtract(a, mean.astype(dtype), out=view)
         check_not_constant(view, label)
@@ -129,7 +132,9 @@ def _empty_no_hugepages(shape: tuple[int, int], dtype: Any) -> np.ndarray:
 def choose_form(n: int, dims_a: Sequence[int], dims_b: Sequence[int], symmetric: bool) -> str:
     """``"feature"`` or ``"gram"``, whichever needs fewer multiply-adds (Gram only if it fits in memory)."""
     pairs = [(p, q) for p in dims_a for q in dims_b]
-    feature = sum(n * p * q for p, q in pairs) + sum(n * d * d for d in (dims_a if symmetric else list(dims_a) + list(dims_b)))
+    feature = sum(n * p * q for p, q in pairs) + sum(
+        n * d * d for d in (dims_a if symmetric else list(dims_a) + list(dims_b))
+    )
     gram_layers = len(dims_a) if symmetric else len(dims_a) + len(dims_b)
     gram = sum(n * n * d for d in (dims_a if symmetric else list(dims_a) + list(dims_b))) + len(pairs) * n * n
     fits = gram_layers * n * n * 8 <= GRAM_BYTES
@@ -155,7 +160,9 @@ def _batched_cross(a: np.ndarray, bs: list[np.ndarray], cancelled: Callable[[], 
     while i < len(bs):
         j = i + 1
         cols = bs[i].shape[1]
-        while (j < len(bs) and _adjacent(bs[j - 1], bs[j]) and 2.0 * a.shape[1] * (cols + bs[j].shape[1]) * rows <= target):
+        while (
+            j < len(bs) and _adjacent(bs[j - 1], bs[j]) and 2.0 * a.shape[1] * (cols + bs[j].shape[1]) * rows <= target
+        ):
             cols += bs[j].shape[1]
             j += 1
         block = bs[i] if j == i + 1 else _span(bs[i], cols)
@@ -217,7 +224,9 @@ def similarity_heatmap(layers_a: Sequence[Any], layers_b: Sequence[Any] | None =
     ys = xs if symmetric else prepare_layers(layers_b, "B", nb)
     n = xs[0].shape[0]
     if ys[0].shape[0] != n:
-        raise DegenerateInputError(f"A has {n} samples per layer but B has {ys[0].shape[0]}: both must hold activations of the same inputs")
+        raise DegenerateInputError(
+            f"A has {n} samples per layer but B has {ys[0].shape[0]}: both must hold activations of the same inputs"
+        )
     debiased = measure == "cka-debiased"
     check_samples(xs[0], 4 if debiased else 2, "A", "the unbiased HSIC estimator divides by n - 3" if debiased else "")
     if form == "auto":
@@ -259,7 +268,7 @@ def similarity_heatmap(layers_a: Sequence[Any], layers_b: Sequence[Any] | None =
                 prods = crossfn(x, [ys[j] for j in js], cancelled)
             if symmetric and measure.startswith("cka"):
                 stats[("a", i)] = _stats(x, prods[0], debiased)
-            for j, c in zip(js, prods):
+            for j, c in zip(js, prods, strict=True):
                 if measure.startswith("cka"):
                     m[i, j] = frob2(c)  # ||X_i^T Y_j||_F^2; divided by the norms below
                 else:

@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from workbench.seeding import preserve_global_rng
+
 from .validate import DegenerateInputError
 
 
@@ -40,8 +42,9 @@ def load_causal_lm(folder: str | Path, device: str = "cpu") -> tuple[nn.Module, 
     tf = _transformers()
     try:
         tok = tf.AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False, local_files_only=True)
-        model, info = tf.AutoModelForCausalLM.from_pretrained(str(folder), trust_remote_code=False, local_files_only=True,
-                                                              output_loading_info=True)
+        with preserve_global_rng():  # weights it initialises before loading must not advance other jobs' streams
+            model, info = tf.AutoModelForCausalLM.from_pretrained(str(folder), trust_remote_code=False,
+                                                                  local_files_only=True, output_loading_info=True)
     except Exception as exc:  # noqa: BLE001 - transformers raises many types
         raise DegenerateInputError(f"cannot load a causal language model from {folder}: {exc}") from None
     missing = sorted(info.get("missing_keys", ()))
@@ -70,7 +73,9 @@ def _replace_hidden(args: tuple, kwargs: dict, h: torch.Tensor) -> tuple[tuple, 
         return (h,) + tuple(args[1:]), kwargs
     if "hidden_states" in kwargs:
         return args, {**kwargs, "hidden_states": h}
-    raise DegenerateInputError("this architecture does not pass the hidden states to its blocks first; it cannot be stitched")
+    raise DegenerateInputError(
+        "this architecture does not pass the hidden states to its blocks first; it cannot be stitched"
+    )
 
 
 class HFStitchable(nn.Module):
@@ -110,7 +115,7 @@ class HFStitchable(nn.Module):
     def _features(self, ids: torch.Tensor) -> dict[str, torch.Tensor]:
         store: dict[str, torch.Tensor] = {}
         handles = []
-        for name, block in zip(self.stitch_points(), self.blocks):
+        for name, block in zip(self.stitch_points(), self.blocks, strict=True):
             def grab(_mod, args, kwargs, name=name):
                 store[name] = (args[0] if args else kwargs["hidden_states"]).detach()
             handles.append(block.register_forward_pre_hook(grab, with_kwargs=True))
@@ -145,7 +150,9 @@ def token_windows(tokenizer: Any, texts: Sequence[str], ctx: int, max_windows: i
         stream += list(tokenizer(t, add_special_tokens=False)["input_ids"]) + sep
     n = len(stream) // (ctx + 1)
     if n < 2:
-        raise DegenerateInputError(f"the text gives {len(stream)} tokens, fewer than two windows of {ctx + 1}: give more text")
+        raise DegenerateInputError(
+            f"the text gives {len(stream)} tokens, fewer than two windows of {ctx + 1}: give more text"
+        )
     w = np.asarray(stream[:n * (ctx + 1)], dtype=np.int64).reshape(n, ctx + 1)
     if n > max_windows:
         w = w[np.sort(np.random.default_rng(seed).choice(n, max_windows, replace=False))]
@@ -155,5 +162,7 @@ def token_windows(tokenizer: Any, texts: Sequence[str], ctx: int, max_windows: i
 def same_tokenizer(tok_a: Any, tok_b: Any, texts: Sequence[str]) -> bool:
     """True when both tokenizers give the same ids on ``texts`` (stitching and LMC compare
     models token by token)."""
-    return all(list(tok_a(t, add_special_tokens=False)["input_ids"]) == list(tok_b(t, add_special_tokens=False)["input_ids"])
-               for t in texts)
+    return all(
+        list(tok_a(t, add_special_tokens=False)["input_ids"]) == list(tok_b(t, add_special_tokens=False)["input_ids"])
+        for t in texts
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 #: most rows per chunk of a float32 product; each chunk's product is added in float64.  Within
@@ -15,7 +17,7 @@ def row_chunks(n: int, chunk: int = CHUNK_ROWS) -> list[tuple[int, int]]:
     (so n = 20,000 gives two chunks of 10,000, not 16,384 and 3,616)."""
     k = max(1, -(-n // chunk))
     edges = [round(i * n / k) for i in range(k + 1)]
-    return list(zip(edges[:-1], edges[1:]))
+    return list(pairwise(edges))
 
 
 def cross(a: np.ndarray, b: np.ndarray, chunk: int = CHUNK_ROWS) -> np.ndarray:

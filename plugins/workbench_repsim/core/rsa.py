@@ -35,8 +35,12 @@ def rsa(x: Any, y: Any, metric: str = "correlation") -> float:
     """Spearman correlation between the RDMs of X and Y."""
     a, b = check_pair(x, y, min_samples=3)
     if a.shape[0] > 6000:
-        raise DegenerateInputError(f"RSA builds n x n dissimilarity matrices; n = {a.shape[0]} is too large (at most 6000)")
+        raise DegenerateInputError(
+            f"RSA builds n x n dissimilarity matrices; n = {a.shape[0]} is too large (at most 6000)"
+        )
     da, db = rdm(a, metric), rdm(b, metric)
     if np.ptp(da) == 0 or np.ptp(db) == 0:
-        raise DegenerateInputError("RSA: all dissimilarities are equal in one representation; the rank correlation is undefined")
+        raise DegenerateInputError(
+            "RSA: all dissimilarities are equal in one representation; the rank correlation is undefined"
+        )
     return float(spearmanr(da, db).statistic)

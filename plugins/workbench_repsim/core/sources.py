@@ -49,7 +49,7 @@ def load_npz_layers(path: str | Path) -> Layers:
         raise DegenerateInputError(f"{p.name} holds no arrays")
     n = None
     out = []
-    for name, a in zip(names, arrays):
+    for name, a in zip(names, arrays, strict=True):
         if a.ndim < 2:
             raise DegenerateInputError(f"{p.name}: layer {name!r} has shape {a.shape}; each layer must be n x d")
         a = a.reshape(a.shape[0], -1)
@@ -83,13 +83,17 @@ def model_inputs(family: str, data: str, max_samples: int, ctx: int = 48) -> np.
         if data in ("", "default"):
             return default_text_windows(ctx, max_samples)
         if Path(data).is_dir():
-            raise DegenerateInputError(f"{data} is a folder of images but the model is a language model: choose a text file")
+            raise DegenerateInputError(
+                f"{data} is a folder of images but the model is a language model: choose a text file"
+            )
         return load_text_file(data, ctx, max_samples)
     if family == "mlp":
         if data in ("", "default"):
             return digits_split(0)[2][:max_samples]
         if not Path(data).is_dir():
-            raise DegenerateInputError(f"{data} is not a folder of images; the digit classifiers need images (or 'default')")
+            raise DegenerateInputError(
+                f"{data} is not a folder of images; the digit classifiers need images (or 'default')"
+            )
         return load_image_folder(data, 8, max_samples)
     if family == "hf":
         if data in ("", "default"):

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
 from .models import DigitsMLP, TinyLM, lm_loss
-
-
-@dataclass
-class TrainLog:
-    steps: int
-    final_train_loss: float
-    eval_loss: float
-    eval_accuracy: float
-    seconds: float
 
 
 def train_lm(model: TinyLM, train: np.ndarray, steps: int, batch: int, lr: float, seed: int,
@@ -78,7 +68,9 @@ def train_mlp(model: DigitsMLP, x: np.ndarray, y: np.ndarray, epochs: int, lr: f
 
 
 @torch.no_grad()
-def eval_classifier(forward: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def eval_classifier(
+    forward: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray, y: np.ndarray
+) -> tuple[float, float]:
     """(mean cross-entropy in nats, accuracy)."""
     logits = forward(torch.from_numpy(x))
     yt = torch.from_numpy(y)

@@ -51,7 +51,9 @@ def check_finite(a: np.ndarray, name: str = "X") -> None:
             "remove those samples or fix the activations before comparing")
 
 
-def check_pair(x: Any, y: Any, *, min_samples: int = 2, names: tuple[str, str] = ("X", "Y")) -> tuple[np.ndarray, np.ndarray]:
+def check_pair(
+    x: Any, y: Any, *, min_samples: int = 2, names: tuple[str, str] = ("X", "Y")
+) -> tuple[np.ndarray, np.ndarray]:
     """Validate two activation matrices for a paired measure and return them as arrays.
 
     Checks: 2-D numeric, finite, same number of rows ``n`` and ``n >= min_samples``.

@@ -48,7 +48,9 @@ class CellDetailView(QWidget):
         for vals, colour, name in ((res.matched_corr, (44, 160, 44, 150), "Hungarian"),
                                    (res.best_corr, (148, 103, 189, 110), "best per neuron")):
             y, x = np.histogram(vals, bins=bins)
-            self.hist.plot(x, y, stepMode="center", fillLevel=0, brush=pg.mkBrush(*colour), pen=pg.mkPen(colour[:3]), name=name)
+            self.hist.plot(
+                x, y, stepMode="center", fillLevel=0, brush=pg.mkBrush(*colour), pen=pg.mkPen(colour[:3]), name=name
+            )
         lines = [f"<b>{res.label_x}</b> vs <b>{res.label_y}</b>"]
         lines += [f"{k}: {v:.4f}" if np.isfinite(v) else f"{k}: n/a" for k, v in res.values.items()]
         self.values.setText("<br>".join(lines))

@@ -70,5 +70,14 @@ class SamplePanel(Panel):
             self._mark_stale()
 
     def figures(self):
-        return [FigureSource("harmonic", widget=self.plot,
-                             data=lambda: {"k": np.arange(1, len(self.sums) + 1), "H": np.asarray(self.sums), "n": self.state_model.n})]
+        return [
+            FigureSource(
+                "harmonic",
+                widget=self.plot,
+                data=lambda: {
+                    "k": np.arange(1, len(self.sums) + 1),
+                    "H": np.asarray(self.sums),
+                    "n": self.state_model.n,
+                },
+            )
+        ]
