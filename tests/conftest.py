@@ -1,5 +1,6 @@
 """Shared fixtures: an isolated configuration folder for every test, a panel host, and a
-guard that fails any test leaving a panel QThread running."""
+guard that fails any test leaving a QThread, QTimer, pending single shot or animation running
+(``tests/qt_leaks.py``; ``@pytest.mark.allow_leaks(reason)`` excuses a justified case)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import os
 import pytest
 
 os.environ.setdefault("QT_API", "pyside6")
+
+pytest_plugins = ["pytester"]  # tests/shell/test_qt_leaks.py runs the leak guard in a pytest of its own
 
 
 def pytest_configure(config):
@@ -18,6 +21,10 @@ def pytest_configure(config):
     except ImportError:
         return
     make_none_immortal()
+    # Record every QThread, QTimer, single shot and animation started from now on.
+    from tests.qt_leaks import TRACKER
+
+    TRACKER.install()
 
 
 @pytest.fixture(autouse=True)
@@ -29,18 +36,33 @@ def _isolated_config(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _no_leaked_threads(request):
-    """Fail a test that leaves a panel QThread running."""
-    yield
+def _no_leaked_qt_objects(request):
+    """Fail a test that leaves a QThread, an active QTimer, a pending ``QTimer.singleShot`` or a
+    running animation behind, after a grace period of 1 s (events processed, threads waited for).
+
+    Each leak is named with its class, objectName, parent and where it was started; it is then
+    stopped, so it does not fail the next test as well.  A justified case (Qt-internal, or
+    deliberately left running) is marked ``@pytest.mark.allow_leaks("why")``."""
     try:
-        from workbench.gui import jobrunner
+        from tests.qt_leaks import TRACKER
     except ImportError:  # PySide6 unavailable: nothing can have been started
+        yield
         return
-    leaked = jobrunner.live_threads()
-    if leaked:
-        for t in leaked:
-            t.stop(5000)
-        pytest.fail(f"test left {len(leaked)} QThread(s) running: {[t.objectName() for t in leaked]}")
+    marker = request.node.get_closest_marker("allow_leaks")
+    if marker is not None and not (marker.args or marker.kwargs.get("reason")):
+        pytest.fail("@pytest.mark.allow_leaks needs a reason: say why the test may leave Qt objects running")
+    TRACKER.current_test = request.node.nodeid
+    TRACKER.scan_tree(excuse=True)  # what earlier tests left is theirs (reported there)
+    yield
+    leaks = TRACKER.find_leaks(grace_s=1.0)
+    if marker is not None:
+        TRACKER.excuse_running()
+        leaks = []
+    else:
+        TRACKER.stop_leaks()
+    TRACKER.current_test = ""
+    if leaks:
+        pytest.fail(f"test left {len(leaks)} Qt object(s) running:\n  " + "\n  ".join(leaks), pytrace=False)
 
 
 @pytest.fixture
