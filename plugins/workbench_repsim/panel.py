@@ -7,6 +7,7 @@ details.  Stitching, linear mode connectivity and the rotation test have their o
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -35,25 +36,26 @@ from PySide6.QtWidgets import (
 from workbench.gui.figures import FigureSource
 from workbench.gui.panel import Panel
 
-from .core.measure_names import MEASURE_NAMES
-from .core.zoo import DEFAULT_A, DEFAULT_B, ZOO
+from .core.zoo import ZOO
 from .jobs import (
     CellSpec,
+    HeatmapResult,
     HeatmapSpec,
-    LMCSpec,
-    RotationSpec,
-    StitchSpec,
     run_cell,
     run_heatmap,
     run_lmc,
     run_rotation,
     run_stitching,
 )
+from .state import HEATMAP_PANELS, TABS, RepsimState
 from .ui.detail_view import CellDetailView
 from .ui.heatmap_view import HeatmapView
 
-POOLINGS = ("mean", "last", "first", "tokens")
-STATE_VERSION = 1
+#: results the panel keeps in sessions, in drawing order
+RESULTS: tuple[str, ...] = ("heatmap", "cell", "stitching", "lmc", "rotation")
+#: a heatmap result whose activations take more bytes than this is kept without them (cell
+#: details then need the heatmaps recomputed); the matrices are always kept
+SESSION_ACTIVATIONS_LIMIT = 256 * 2 ** 20
 
 
 def _widget_painter(widget: QWidget):
@@ -77,15 +79,29 @@ def _short(model: str) -> str:
     """A model's name for a table cell: a zoo name as is, a local folder or file by its last part."""
     return Path(model).name if ("/" in model or "\\" in model) else model
 
+def _for_session(res: HeatmapResult) -> HeatmapResult:
+    """``res`` as kept in sessions: without its activations when they are larger than
+    :data:`SESSION_ACTIVATIONS_LIMIT` bytes (the matrices are always kept)."""
+    size = sum(a.nbytes for a in (*res.acts_a, *res.acts_b))
+    return res if size <= SESSION_ACTIVATIONS_LIMIT else dataclasses.replace(res, acts_a=[], acts_b=[])
+
+
+_ROTATION_HINT = "Insert a random rotation after a hidden layer of A (a digit MLP), retrain what follows."
+
+
 class RepSimPanel(Panel):
     def __init__(self, shell: Any) -> None:
         super().__init__(shell, "repsim")
-        self.result = None          # HeatmapResult
+        self.state_model = RepsimState()
+        self.result: HeatmapResult | None = None
         self.stitch_rows: list[dict] = []
         self.lmc = None
         self.rotation = None
         self.selected: tuple[str, int, int] | None = None
+        #: kept result name -> whether it is shown although the settings now build another spec
+        self.stale: dict[str, bool] = {}
         self._build()
+        self.state_model.add_global_callback(lambda _name, _new, _old: self._mark_stale())
 
     # ------------------------------------------------------------------ layout --------------
     def _model_combo(self) -> QComboBox:
@@ -97,25 +113,20 @@ class RepSimPanel(Panel):
         return c
 
     def _build(self) -> None:
-        self.model_a = self._model_combo()
-        self.model_b = self._model_combo()
-        self.model_a.setCurrentText(DEFAULT_A)
-        self.model_b.setCurrentText(DEFAULT_B)
-        self.data = QComboBox()
-        self.data.setEditable(True)
-        self.data.addItem("default")
-        self.pooling = QComboBox()
-        self.pooling.addItems(POOLINGS)
-        self.measure = QComboBox()
-        self.measure.addItems(MEASURE_NAMES)
-        self.max_samples = QSpinBox()
-        self.max_samples.setRange(10, 100000)
-        self.max_samples.setValue(500)
-        self.minibatch = QSpinBox()
-        self.minibatch.setRange(0, 100000)
-        self.minibatch.setSpecialValueText("off")
-        self.minibatch.setToolTip("stream minibatch linear CKA (Nguyen et al. 2021) over batches of this many inputs; "
-                                  "activations are never held in full (cell details need it off)")
+        sm, bind = self.state_model, self.binder.bind
+        self.model_a = bind(sm, "model_a", self._model_combo())
+        self.model_b = bind(sm, "model_b", self._model_combo())
+        data = QComboBox()
+        data.setEditable(True)
+        data.addItem("default")
+        self.data = bind(sm, "data", data)
+        self.pooling = bind(sm, "pooling", QComboBox())
+        self.measure = bind(sm, "measure", QComboBox())
+        self.max_samples = bind(sm, "max_samples", QSpinBox())
+        minibatch = QSpinBox()
+        minibatch.setSpecialValueText("off")
+        self.minibatch = bind(sm, "minibatch", minibatch)
+        self.seed = bind(sm, "seed", QSpinBox())
         self.compute_btn = QPushButton("Compute heatmaps")
         self.compute_btn.setToolTip("Ctrl+Return")
         self.cancel_btn = QPushButton("Cancel")
@@ -156,6 +167,8 @@ class RepSimPanel(Panel):
         sl0.addWidget(self.max_samples, 1)
         sl0.addWidget(QLabel("minibatch"))
         sl0.addWidget(self.minibatch, 1)
+        sl0.addWidget(QLabel("seed"))
+        sl0.addWidget(self.seed, 1)
         grid.addLayout(sl0, 3, 1)
         bl = QHBoxLayout()
         bl.addWidget(self.compute_btn)
@@ -169,7 +182,7 @@ class RepSimPanel(Panel):
         ml.setContentsMargins(0, 0, 0, 0)
         for key, v in self.views.items():
             ml.addWidget(v)
-            v.cellClicked.connect(lambda i, j, k=key: self._cell_clicked(k, i, j))
+            v.cell_clicked.connect(lambda i, j, k=key: self._cell_clicked(k, i, j))
         self.details = CellDetailView()
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(maps)
@@ -181,21 +194,26 @@ class RepSimPanel(Panel):
         self.stitch_table.setHorizontalHeaderLabels(["from", "to", "stitched loss", "stitched acc.", "receiver loss",
                                                      "penalty", "LS-init loss"])
         self.stitch_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.stitch_steps = QSpinBox()
-        self.stitch_steps.setRange(10, 5000)
-        self.stitch_steps.setValue(150)
+        self.stitch_steps = bind(sm, "stitch_steps", QSpinBox())
+        self.stitch_seed = bind(sm, "stitch_seed", QSpinBox())
         self.stitch_btn = QPushButton("Stitch A ↔ B")
         self.stitch_btn.clicked.connect(self.run_stitching)
+        self.stitch_label = QLabel("")
+        self.stitch_label.setObjectName("stitch-status")
+        self.stitch_label.setWordWrap(True)
         st = QWidget()
         sl = QVBoxLayout(st)
         row = QHBoxLayout()
         row.addWidget(QLabel("training steps"))
         row.addWidget(self.stitch_steps)
+        row.addWidget(QLabel("seed"))
+        row.addWidget(self.stitch_seed)
         row.addWidget(self.stitch_btn)
         row.addStretch(1)
         sl.addLayout(row)
         sl.addWidget(QLabel("Affine stitching layer from a point of one model into the same-depth point of the other, "
                             "trained on the task with both models frozen; penalty = stitched loss − receiver's own loss (nats)."))
+        sl.addWidget(self.stitch_label)
         sl.addWidget(self.stitch_table)
 
         # LMC + rotation tab
@@ -204,16 +222,15 @@ class RepSimPanel(Panel):
         self.lmc_plot.setLabel("bottom", "α  (θ = (1−α) θ_A + α θ_B)")
         self.lmc_plot.setLabel("left", "test loss (nats)")
         self.lmc_plot.addLegend(offset=(5, 5))
-        self.lmc_align = QCheckBox("permutation-align B to A")
-        self.lmc_align.setChecked(True)
+        self.lmc_align = bind(sm, "lmc_align", QCheckBox(sm.field("lmc_align").label))
         self.lmc_btn = QPushButton("Interpolate A → B")
         self.lmc_btn.clicked.connect(self.run_lmc)
         self.lmc_label = QLabel("")
-        self.rot_layer = QSpinBox()
-        self.rot_layer.setRange(1, 2)
+        self.rot_layer = bind(sm, "rotation_layer", QSpinBox())
+        self.rot_seed = bind(sm, "rotation_seed", QSpinBox())
         self.rot_btn = QPushButton("Rotation test on A")
         self.rot_btn.clicked.connect(self.run_rotation)
-        self.rot_label = QLabel("Insert a random rotation after a hidden layer of A (a digit MLP), retrain what follows.")
+        self.rot_label = QLabel(_ROTATION_HINT)
         self.rot_label.setWordWrap(True)
         self.rot_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lt = QWidget()
@@ -227,15 +244,19 @@ class RepSimPanel(Panel):
         row2 = QHBoxLayout()
         row2.addWidget(QLabel("after hidden layer"))
         row2.addWidget(self.rot_layer)
+        row2.addWidget(QLabel("seed"))
+        row2.addWidget(self.rot_seed)
         row2.addWidget(self.rot_btn)
         row2.addStretch(1)
         ll.addLayout(row2)
         ll.addWidget(self.rot_label)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(split, "Heatmaps")
-        self.tabs.addTab(st, "Stitching")
-        self.tabs.addTab(lt, "Mode connectivity && rotation")
+        for page, title in zip((split, st, lt), TABS, strict=True):
+            self.tabs.addTab(page, title)
+        self.tabs.setCurrentIndex(sm.tab)
+        self.tabs.currentChanged.connect(lambda i: setattr(sm, "tab", i) if i >= 0 else None)
+        sm.add_callback("tab", lambda new, _old: self.tabs.setCurrentIndex(new))
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -265,45 +286,80 @@ class RepSimPanel(Panel):
             self.data.setCurrentText(path)
 
     def heatmap_spec(self) -> HeatmapSpec:
-        b = self.model_b.currentText().strip()
-        return HeatmapSpec(model_a=self.model_a.currentText().strip(), model_b=b, data=self.data.currentText().strip() or "default",
-                           pooling=self.pooling.currentText(), measure=self.measure.currentText(),
-                           max_samples=self.max_samples.value(), panels=("AA", "AB", "BB") if b else ("AA",),
-                           minibatch=self.minibatch.value())
+        """The heatmaps job the current settings stand for."""
+        return self.state_model.heatmap_spec()
+
+    def current_inputs(self, name: str) -> Any:
+        """The inputs (job spec) that kept result ``name`` would be computed from now."""
+        sm = self.state_model
+        if name == "heatmap":
+            return sm.heatmap_spec()
+        if name == "cell":
+            return self._cell_inputs(sm.heatmap_spec(), self.selected)
+        if name == "stitching":
+            return sm.stitch_spec()
+        if name == "lmc":
+            return sm.lmc_spec()
+        if name == "rotation":
+            return sm.rotation_spec()
+        raise KeyError(f"repsim keeps no result named {name!r}")
+
+    def _cell_inputs(self, heatmap: Any, selected: tuple[str, int, int] | None) -> dict[str, Any]:
+        return {"heatmap": heatmap, "cell": list(selected) if selected else None, "seed": self.state_model.seed}
 
     def start(self) -> None:
-        self.compute()
+        """Compute the embedded-default heatmaps (unless a session has already given them back)."""
+        if self.kept("heatmap") is None:
+            self.compute()
 
     def compute(self) -> None:
         spec = self.heatmap_spec()
         self.status.setText(f"computing {spec.measure} heatmaps …")
-        self.submit(run_heatmap, spec, title="Similarity heatmaps", key="heatmap", on_result=self._heatmaps_done,
-                    on_partial=self._heatmap_partial, on_progress=lambda f, m: self.status.setText(f"{100 * f:.0f}% {m}"),
+        self.submit(run_heatmap, spec, title="Similarity heatmaps", key="heatmap",
+                    on_result=lambda res: self._heatmaps_done(res, spec),
+                    on_partial=lambda part: self._heatmap_partial(part, spec.measure),
+                    on_progress=lambda f, m: self.status.setText(f"{100 * f:.0f}% {m}"),
                     on_error=self._failed)
 
     def _failed(self, message: str, _tb: str = "") -> None:
         self.status.setText(f"error: {message}")
         self.shell.show_error("Representation similarity", message)
 
-    def _heatmap_partial(self, part) -> None:
+    def _heatmap_partial(self, part, measure: str) -> None:
         key, m, rows, cols = part
-        self.views[key].set_matrix(m, rows, cols, self.measure.currentText())
+        self.views[key].set_matrix(m, rows, cols, measure)
+        self.views[key].set_stale(False)
 
-    def _heatmaps_done(self, res) -> None:
+    def _heatmaps_done(self, res: HeatmapResult, spec: HeatmapSpec) -> None:
+        self.keep_result("heatmap", _for_session(res), spec)
+        self.drop_result("cell")
+        self._show_heatmaps(res)
+        self._mark_stale()
+        if self.selected and self._selection_fits():
+            self._cell_clicked(*self.selected)
+        else:
+            self.details.clear()
+
+    def _show_heatmaps(self, res: HeatmapResult | None) -> None:
+        """Draw ``res`` (None: clear) without starting anything."""
         self.result = res
         for key, v in self.views.items():
-            if key in res.matrices:
+            if res is not None and key in res.matrices:
                 rows = res.names_a if key[0] == "A" else res.names_b
                 cols = res.names_a if key[1] == "A" else res.names_b
                 v.set_matrix(res.matrices[key], rows, cols, res.measure)
             else:
                 v.clear()
-        self.status.setText(f"{res.measure}: n = {res.n} inputs, {len(res.names_a)} layers in A, "
-                            f"{len(res.names_b)} in B ({res.form} form)")
-        if self.selected and self.selected[0] in res.matrices:
-            k, i, j = self.selected
-            if i < res.matrices[k].shape[0] and j < res.matrices[k].shape[1]:
-                self._cell_clicked(k, i, j)
+        self._heatmap_summary = "" if res is None else (
+            f"{res.measure}: n = {res.n} inputs, {len(res.names_a)} layers in A, {len(res.names_b)} in B "
+            f"({res.form} form)")
+        self.status.setText(self._heatmap_summary)
+
+    def _selection_fits(self) -> bool:
+        res, sel = self.result, self.selected
+        if res is None or sel is None or sel[0] not in res.matrices:
+            return False
+        return sel[1] < res.matrices[sel[0]].shape[0] and sel[2] < res.matrices[sel[0]].shape[1]
 
     def _cell_clicked(self, key: str, i: int, j: int) -> None:
         res = self.result
@@ -312,25 +368,51 @@ class RepSimPanel(Panel):
         self.selected = (key, i, j)
         self.views[key].select(i, j)
         if not res.acts_a:
+            self.drop_result("cell")
             self.details.clear()
-            self.details.values.setText("cell details need the activations in memory: set minibatch to off")
+            if res.form.startswith("streamed"):
+                self.details.values.setText("cell details need the activations in memory: set minibatch to off")
+            else:
+                self.details.values.setText("the activations of these heatmaps were too large to be saved with the "
+                                            "session: compute the heatmaps again for cell details")
             return
         xs = res.acts_a if key[0] == "A" else res.acts_b
         ys = res.acts_a if key[1] == "A" else res.acts_b
         nx = res.names_a if key[0] == "A" else res.names_b
         ny = res.names_a if key[1] == "A" else res.names_b
-        spec = CellSpec(xs[i], ys[j], f"{key[0]}:{nx[i]}", f"{key[1]}:{ny[j]}")
-        self.submit(run_cell, spec, title="Cell details", key="cell", on_result=self.details.show_result, quiet=True)
+        kept = self.kept("heatmap")
+        inputs = self._cell_inputs(kept.inputs if kept is not None else None, (key, i, j))
+        spec = CellSpec(xs[i], ys[j], f"{key[0]}:{nx[i]}", f"{key[1]}:{ny[j]}", seed=self.state_model.seed)
+        self.submit(run_cell, spec, title="Cell details", key="cell", quiet=True,
+                    on_result=lambda r: self._cell_done(r, inputs))
+
+    def _cell_done(self, res, inputs: dict[str, Any]) -> None:
+        self.keep_result("cell", res, inputs)
+        self._show_cell(res)
+        self._mark_stale()
+
+    def _show_cell(self, res) -> None:
+        if res is None:
+            self.details.clear()
+        else:
+            self.details.show_result(res)
+        self._cell_text = self.details.values.text()
 
     def run_stitching(self) -> None:
-        spec = StitchSpec(self.model_a.currentText().strip(), self.model_b.currentText().strip(), steps=self.stitch_steps.value(),
-                          data=self.data.currentText().strip() or "default")
-        self.submit(run_stitching, spec, title="Model stitching", key="stitch", on_result=self._stitch_done, on_error=self._failed)
+        spec = self.state_model.stitch_spec()
+        self.submit(run_stitching, spec, title="Model stitching", key="stitch", on_error=self._failed,
+                    on_result=lambda table: self._stitch_done(table, spec))
 
-    def _stitch_done(self, table) -> None:
-        self.stitch_rows = table.rows
-        self.stitch_table.setRowCount(len(table.rows))
-        for r, row in enumerate(table.rows):
+    def _stitch_done(self, table, spec) -> None:
+        self.keep_result("stitching", table, spec)
+        self._show_stitching(table)
+        self._mark_stale()
+
+    def _show_stitching(self, table) -> None:
+        rows = table.rows if table is not None else []
+        self.stitch_rows = rows
+        self.stitch_table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
             cells = [f"{_short(row['sender'])}:{row['point_from']}", f"{_short(row['receiver'])}:{row['point_to']}", f"{row['loss']:.4f}",
                      f"{row['accuracy']:.3f}", f"{row['receiver_loss']:.4f}", f"{row['penalty']:+.4f}", f"{row['ls_loss']:.4f}"]
             for c, text in enumerate(cells):
@@ -339,81 +421,131 @@ class RepSimPanel(Panel):
                 self.stitch_table.setItem(r, c, item)
 
     def run_lmc(self) -> None:
-        spec = LMCSpec(self.model_a.currentText().strip(), self.model_b.currentText().strip(), align=self.lmc_align.isChecked(),
-                       data=self.data.currentText().strip() or "default")
-        self.submit(run_lmc, spec, title="Linear mode connectivity", key="lmc", on_result=self._lmc_done, on_error=self._failed)
+        spec = self.state_model.lmc_spec()
+        self.submit(run_lmc, spec, title="Linear mode connectivity", key="lmc", on_error=self._failed,
+                    on_result=lambda res: self._lmc_done(res, spec))
 
-    def _lmc_done(self, res) -> None:
+    def _lmc_done(self, res, spec) -> None:
+        self.keep_result("lmc", res, spec)
+        self._show_lmc(res)
+        self._mark_stale()
+
+    def _show_lmc(self, res) -> None:
         self.lmc = res
         self.lmc_plot.clear()
-        self.lmc_plot.setLabel("left", res.metric)
-        self.lmc_plot.plot(res.alphas, res.loss, pen=pg.mkPen((214, 39, 40), width=2), symbol="o",
-                          symbolBrush=pg.mkBrush(214, 39, 40), name="plain")
-        text = f"barrier {res.barrier:.3f} nats"
-        if res.loss_aligned is not None:
-            self.lmc_plot.plot(res.alphas, res.loss_aligned, pen=pg.mkPen((31, 119, 180), width=2), symbol="s",
-                              symbolBrush=pg.mkBrush(31, 119, 180), name="aligned")
-            text += f"; after alignment {res.barrier_aligned:.3f} nats"
-        self.lmc_label.setText(text)
+        self._lmc_text = ""
+        if res is not None:
+            self.lmc_plot.setLabel("left", res.metric)
+            self.lmc_plot.plot(res.alphas, res.loss, pen=pg.mkPen((214, 39, 40), width=2), symbol="o",
+                               symbolBrush=pg.mkBrush(214, 39, 40), name="plain")
+            self._lmc_text = f"barrier {res.barrier:.3f} nats"
+            if res.loss_aligned is not None:
+                self.lmc_plot.plot(res.alphas, res.loss_aligned, pen=pg.mkPen((31, 119, 180), width=2), symbol="s",
+                                   symbolBrush=pg.mkBrush(31, 119, 180), name="aligned")
+                self._lmc_text += f"; after alignment {res.barrier_aligned:.3f} nats"
+        self.lmc_label.setText(self._lmc_text)
 
     def run_rotation(self) -> None:
-        spec = RotationSpec(self.model_a.currentText().strip(), self.rot_layer.value())
-        self.submit(run_rotation, spec, title="Rotation test", key="rotation", on_result=self._rotation_done, on_error=self._failed)
+        spec = self.state_model.rotation_spec()
+        self.submit(run_rotation, spec, title="Rotation test", key="rotation", on_error=self._failed,
+                    on_result=lambda r: self._rotation_done(r, spec))
 
-    def _rotation_done(self, r) -> None:
+    def _rotation_done(self, r, spec=None) -> None:
+        self.keep_result("rotation", r, spec)
+        self._show_rotation(r)
+        self._mark_stale()
+
+    def _show_rotation(self, r) -> None:
         self.rotation = r
-        self.rot_label.setText(
+        self._rot_text = _ROTATION_HINT if r is None else (
             f"rotation after h{r.layer}: accuracy {r.acc_original:.3f} → {r.acc_rotated:.3f} (rotated) → "
             f"{r.acc_retrained:.3f} (retrained; control {r.acc_control:.3f}).  Undo error ‖W'R − W‖/‖W‖ = {r.undo_error:.2f} "
             f"(control {r.undo_error_control:.2f}).  Next layer vs original: basis correlation {r.basis_corr:.3f} "
             f"(control {r.basis_corr_control:.3f}), CKA {r.cka:.3f} (control {r.cka_control:.3f}).")
+        self.rot_label.setText(self._rot_text)
+
+    # ------------------------------------------------------------------ stale results -------
+    def _mark_stale(self) -> None:
+        """Say on each shown result whether the current settings would compute another one."""
+        for name in RESULTS:
+            kept = self.kept(name)
+            self.stale[name] = kept is not None and kept.inputs is not None and \
+                self.result_is_stale(name, self.current_inputs(name))
+        note = "  — stale: the settings have changed since; run it again"
+        for v in self.views.values():
+            v.set_stale(self.stale["heatmap"] and v.matrix is not None)
+        summary = getattr(self, "_heatmap_summary", "")
+        if summary and self.status.text().startswith(summary):
+            heatmap_note = note.replace("run it", "compute the heatmaps") if self.stale["heatmap"] else ""
+            self.status.setText(summary + heatmap_note)
+        kept = self.kept("stitching")
+        if kept is None:
+            self.stitch_label.setText("")
+        else:
+            spec = kept.inputs
+            where = (f"{len(self.stitch_rows)} stitches of {_short(getattr(spec, 'model_a', '?'))} ↔ "
+                     f"{_short(getattr(spec, 'model_b', '?'))}, {getattr(spec, 'steps', '?')} steps, "
+                     f"seed {getattr(spec, 'seed', '?')}")
+            self.stitch_label.setText(where + (note if self.stale["stitching"] else ""))
+        self.lmc_plot.setTitle("linear mode connectivity" + (" (stale)" if self.stale["lmc"] else ""),
+                               color="#c0392b" if self.stale["lmc"] else None)
+        self.lmc_label.setText(getattr(self, "_lmc_text", "") + (note if self.stale["lmc"] else ""))
+        rot = getattr(self, "_rot_text", _ROTATION_HINT)
+        self.rot_label.setText(rot + (note if self.stale["rotation"] else ""))
+        if self.kept("cell") is not None:
+            cell = getattr(self, "_cell_text", "")
+            self.details.values.setText(cell + ("<br><i>stale: the settings have changed since</i>"
+                                                if self.stale["cell"] else ""))
+
+    def stale_results(self) -> list[str]:
+        """Names of the kept results the current settings would compute differently."""
+        return [name for name in RESULTS if self.stale.get(name)]
 
     # ------------------------------------------------------------------ sessions ------------
     def state(self) -> dict[str, Any]:
-        return {"version": STATE_VERSION, "model_a": self.model_a.currentText(), "model_b": self.model_b.currentText(),
-                "data": self.data.currentText(), "pooling": self.pooling.currentText(),
-                "measure": self.measure.currentText(), "max_samples": self.max_samples.value(),
-                "minibatch": self.minibatch.value(),
-                "tab": self.tabs.currentIndex(), "selected": list(self.selected) if self.selected else None,
-                "stitch_steps": self.stitch_steps.value(), "lmc_align": self.lmc_align.isChecked()}
+        """The state model's fields and the selected heatmap cell (a view selection, not a field)."""
+        return {**super().state(), "selected": list(self.selected) if self.selected else None}
 
     def validate_state(self, state: dict[str, Any]) -> None:
         super().validate_state(state)
-        if state.get("version", STATE_VERSION) != STATE_VERSION:
-            raise ValueError(f"repsim: unknown state version {state.get('version')!r}")
-        for key in ("model_a", "model_b", "data"):
-            if key in state and not isinstance(state[key], str):
-                raise ValueError(f"repsim: {key} must be a string")
-        if state.get("pooling", "mean") not in POOLINGS:
-            raise ValueError(f"repsim: pooling must be one of {POOLINGS}")
-        if state.get("measure", "cka") not in MEASURE_NAMES:
-            raise ValueError(f"repsim: unknown measure {state.get('measure')!r}")
-        ms = state.get("max_samples", 500)
-        if not isinstance(ms, int) or not 10 <= ms <= 100000:
-            raise ValueError("repsim: max_samples must be an integer in [10, 100000]")
-        mb = state.get("minibatch", 0)
-        if not isinstance(mb, int) or not 0 <= mb <= 100000:
-            raise ValueError("repsim: minibatch must be an integer in [0, 100000]")
         sel = state.get("selected")
-        if sel is not None and (not isinstance(sel, list) or len(sel) != 3 or sel[0] not in ("AA", "AB", "BB")
-                                or not all(isinstance(v, int) for v in sel[1:])):
-            raise ValueError("repsim: selected must be [\"AA\"|\"AB\"|\"BB\", row, col]")
+        if sel is not None and (not isinstance(sel, list) or len(sel) != 3 or sel[0] not in HEATMAP_PANELS
+                                or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in sel[1:])):
+            raise ValueError(f"repsim: selected must be null or [\"AA\"|\"AB\"|\"BB\", row, column] with row and "
+                             f"column >= 0, got {sel!r}")
 
     def restore(self, state: dict[str, Any]) -> None:
-        self.validate_state(state)
-        self.model_a.setCurrentText(state.get("model_a", DEFAULT_A))
-        self.model_b.setCurrentText(state.get("model_b", DEFAULT_B))
-        self.data.setCurrentText(state.get("data", "default"))
-        self.pooling.setCurrentText(state.get("pooling", "mean"))
-        self.measure.setCurrentText(state.get("measure", "cka"))
-        self.max_samples.setValue(state.get("max_samples", 500))
-        self.minibatch.setValue(state.get("minibatch", 0))
-        self.tabs.setCurrentIndex(int(state.get("tab", 0)))
-        self.stitch_steps.setValue(int(state.get("stitch_steps", 150)))
-        self.lmc_align.setChecked(bool(state.get("lmc_align", True)))
+        """Apply saved settings (validated first, all or nothing); starts no job."""
+        super().restore(state)
         sel = state.get("selected")
         self.selected = (sel[0], sel[1], sel[2]) if sel else None
-        self.compute()
+        self._show_selection()
+        self._mark_stale()
+
+    def _show_selection(self) -> None:
+        for v in self.views.values():
+            v.selection.setVisible(False)
+        if self._selection_fits():
+            k, i, j = self.selected
+            self.views[k].select(i, j)
+
+    def results_restored(self, names: list[str]) -> None:
+        """Draw the results a session gave back (no job is started) and mark the stale ones."""
+        kept = {name: self.kept(name) for name in RESULTS}
+        self._show_heatmaps(kept["heatmap"].result if kept["heatmap"] else None)
+        self._show_selection()
+        self._show_cell(kept["cell"].result if kept["cell"] else None)
+        self._show_stitching(kept["stitching"].result if kept["stitching"] else None)
+        self._show_lmc(kept["lmc"].result if kept["lmc"] else None)
+        self._show_rotation(kept["rotation"].result if kept["rotation"] else None)
+        if kept["heatmap"] is None:
+            self.status.setText("the session holds no heatmaps: press Compute heatmaps (Ctrl+Return)")
+        self._mark_stale()
+        if names:
+            stale = self.stale_results()
+            self.shell.log(f"restored {', '.join(names)} without recomputing"
+                           + (f"; stale (settings differ): {', '.join(stale)}" if stale else ""),
+                           "info", self.plugin_id)
 
     # ------------------------------------------------------------------ export --------------
     def figures(self) -> list[FigureSource]:

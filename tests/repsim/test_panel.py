@@ -54,17 +54,22 @@ def test_figures_export_with_data(make_panel, qtbot, tmp_path):
 
 def test_state_roundtrip_and_validation(make_panel, qtbot):
     panel = _panel(make_panel, qtbot, model_a="mlp-w16-s0", model_b="mlp-w16-s1")
+    computed = panel.result
     panel.measure.setCurrentText("procrustes")
     st = panel.state()
+    assert st["version"] == 2 and st["measure"] == "procrustes" and st["model_a"] == "mlp-w16-s0"
     with pytest.raises(ValueError):
         panel.validate_state({**st, "measure": "nope"})
     with pytest.raises(ValueError):
         panel.validate_state({**st, "selected": ["XY", 1, 1]})
     panel.model_a.setCurrentText("mlp-w64-s0")
     panel.restore(st)
+    assert panel.is_idle() and panel.state() == st  # restoring starts no job
+    assert panel.result is computed and panel.stale["heatmap"]  # cka heatmaps shown, settings say procrustes
+    panel.compute()
     qtbot.waitUntil(panel.is_idle, timeout=60000)
-    assert panel.state() == st
     assert panel.result.measure == "procrustes" and panel.result.names_a == ["h1", "h2", "h3", "logits"]
+    assert not panel.stale["heatmap"]
 
 
 def test_bad_input_keeps_previous_result(make_panel, qtbot, standalone_shell, tmp_path):

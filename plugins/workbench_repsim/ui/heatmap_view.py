@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 
 class HeatmapView(QWidget):
-    """Shows one L_rows x L_cols matrix.  Emits ``cellClicked(row, col)``."""
+    """Shows one L_rows x L_cols matrix.  Emits ``cell_clicked(row, col)``."""
 
-    cellClicked = Signal(int, int)
+    cell_clicked = Signal(int, int)
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -20,6 +20,7 @@ class HeatmapView(QWidget):
         self.rows: list[str] = []
         self.cols: list[str] = []
         self.measure = ""
+        self.stale = False
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("w")
         self.plot = self.graphics.addPlot(title=title)
@@ -67,6 +68,12 @@ class HeatmapView(QWidget):
         self.selection.setVisible(False)
         self.hover.setText(f"{measure}: {len(rows)} x {len(cols)} layers — hover a cell, click for details")
 
+    def set_stale(self, stale: bool) -> None:
+        """Mark the plot title when the matrix shown was computed with other settings."""
+        if stale != self.stale:
+            self.stale = stale
+            self.plot.setTitle(f"{self.title} (stale)" if stale else self.title, color="#c0392b" if stale else None)
+
     def clear(self) -> None:
         self.matrix = None
         self.image.clear()
@@ -94,7 +101,7 @@ class HeatmapView(QWidget):
         cell = self._cell(event.scenePos())
         if cell is not None:
             self.select(*cell)
-            self.cellClicked.emit(*cell)
+            self.cell_clicked.emit(*cell)
 
     def select(self, i: int, j: int) -> None:
         self.selection.setRect(j, i, 1, 1)
