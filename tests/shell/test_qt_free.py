@@ -17,7 +17,7 @@ def _modules() -> list[str]:
     for plugin_dir in sorted((ROOT / "plugins").glob("workbench_*")):
         name = plugin_dir.name
         mods += [name, f"{name}.manifest"]
-        for extra in ("jobs", "cli"):
+        for extra in ("jobs", "cli", "state"):
             if (plugin_dir / f"{extra}.py").exists():
                 mods.append(f"{name}.{extra}")
         core = plugin_dir / "core"
