@@ -32,13 +32,13 @@ imported inside the functions: importing this module stays cheap.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
 import math
 import os
 import platform
-import tempfile
+import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,11 +126,14 @@ def _plain_json(obj: Any, where: str) -> Any:
 
 
 def _atomic_write_bytes(path: Path, write: Any) -> None:
-    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    """Call ``write(tmp_path)`` on a new temporary file beside ``path``, then rename it over
+    ``path``.  The file gets the usual permissions (0o666 less the umask), not mkstemp's 0o600."""
+    tmp = str(path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"))
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     try:
+        mode = os.stat(tmp).st_mode & 0o777
         write(tmp)
+        os.chmod(tmp, mode)       # safetensors' writer recreates the file with 0o600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -151,7 +154,7 @@ def _versions() -> dict[str, str]:
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,7 +253,7 @@ def read_sidecar(path: str | Path, *, kind: str | None = None) -> dict[str, Any]
     if not isinstance(actual, str) or not actual:
         raise CheckpointError(f"{jpath}: missing or invalid kind {actual!r}")
     if kind is not None and actual != kind:
-        raise CheckpointError(f"{wpath.name} holds a {actual!r} checkpoint, expected a {kind!r} one ({jpath})")
+        raise CheckpointError(f"{wpath.name} is a checkpoint of kind {actual!r}, expected kind {kind!r} ({jpath})")
     for key in ("architecture", "provenance", "weights"):
         if not isinstance(doc.get(key), dict):
             raise CheckpointError(f"{jpath}: {key!r} must be a JSON object")
@@ -334,7 +337,8 @@ def load_checkpoint(path: str | Path, *, kind: str | None = None,
         if missing or extra or shapes:
             parts = ([f"listed but absent: {_listed(missing)}"] if missing else []) + \
                     ([f"present but not listed: {_listed(extra)}"] if extra else []) + shapes[:_LIST]
-            raise CheckpointError(f"{wpath}: the tensors do not match those recorded in {jpath.name}: " + "; ".join(parts))
+            raise CheckpointError(f"{wpath}: the tensors do not match those recorded in {jpath.name}: "
+                                  + "; ".join(parts))
     return Checkpoint(tensors=tensors, architecture=doc["architecture"], provenance=doc["provenance"], meta=doc,
                       path=wpath, sidecar=jpath)
 
@@ -354,10 +358,10 @@ def load_into(module: Any, ckpt: Checkpoint | Mapping[str, Any], path: str | Pat
     wrong = [f"{k}: file {tuple(tensors[k].shape)} vs model {tuple(v.shape)}" for k, v in own.items()
              if k in tensors and tuple(tensors[k].shape) != tuple(v.shape)]
     if missing or unexpected or wrong:
+        more = f" and {len(wrong) - _LIST} more" if len(wrong) > _LIST else ""
         parts = ([f"missing keys {_listed(missing)}"] if missing else []) + \
                 ([f"unexpected keys {_listed(unexpected)}"] if unexpected else []) + \
-                ([f"wrong shapes {'; '.join(wrong[:_LIST])}" + (f" and {len(wrong) - _LIST} more" if len(wrong) > _LIST else "")]
-                 if wrong else [])
+                ([f"wrong shapes {'; '.join(wrong[:_LIST])}{more}"] if wrong else [])
         raise CheckpointError(f"{label}: weights do not match the {type(module).__name__} architecture: "
                               + "; ".join(parts))
     module.load_state_dict(tensors, strict=True)

@@ -4,6 +4,7 @@ and every shipped checkpoint in resources/ loading through it."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -54,7 +55,10 @@ def test_round_trip_keeps_tensors_and_records_the_sidecar(tmp_path):
     m = Net()
     w, j = _save(tmp_path, m, provenance={"command": "python -m x", "seed": 3, "acc": float("nan")})
     assert (w.name, j.name) == ("net.safetensors", "net.json")
-    assert not list(tmp_path.glob("*.tmp"))
+    assert not list(tmp_path.glob(".*.tmp"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert w.stat().st_mode & 0o777 == j.stat().st_mode & 0o777 == 0o666 & ~umask   # not mkstemp's 0o600
     doc = json.loads(j.read_text())   # strict JSON: NaN was written as null
     assert doc["format"] == FORMAT and doc["format_version"] == VERSION and doc["kind"] == "test-net"
     assert doc["architecture"] == {"hidden": 8, "layers": [4, 8, 3]}
@@ -123,7 +127,8 @@ def test_not_safetensors_even_with_a_matching_hash(tmp_path):
 
 def test_wrong_kind(tmp_path):
     w, _ = _save(tmp_path)
-    with pytest.raises(CheckpointError, match="holds a 'test-net' checkpoint, expected a 'bundle-classifier' one"):
+    with pytest.raises(CheckpointError, match="net.safetensors is a checkpoint of kind 'test-net', "
+                                              "expected kind 'bundle-classifier'"):
         load_checkpoint(w, kind="bundle-classifier")
 
 
@@ -149,7 +154,8 @@ def test_wrong_shapes_and_keys_into_a_module(tmp_path):
             self.fc3 = nn.Linear(3, 2)
             del self.fc2
 
-    with pytest.raises(CheckpointError, match=r"missing keys fc3.bias, fc3.weight; unexpected keys fc2.bias, fc2.weight"):
+    with pytest.raises(CheckpointError, match=r"missing keys fc3.bias, fc3.weight; "
+                                              r"unexpected keys fc2.bias, fc2.weight"):
         load_into(Other(), ck)
 
 
