@@ -100,7 +100,8 @@ def test_corrupt_or_missing_checkpoints_give_clear_errors(tiny_trained, tmp_path
     save_checkpoint(_model(hidden=16), w, {})
     cfg = j.read_text().replace('"hidden": 16', '"hidden": 32')
     j.write_text(cfg)
-    with pytest.raises(CheckpointError, match="does not match"):
+    with pytest.raises(CheckpointError, match=r"m.safetensors: weights do not match the DirGINE architecture: "
+                                              r"wrong shapes inp.weight: file \(16, 7\) vs model \(32, 7\)"):
         load_checkpoint(w)
 
 
