@@ -1,8 +1,10 @@
 """The default model zoo shipped in ``resources/repsim/`` and loading of users' local models.
 
-Each zoo model is ``<name>.safetensors`` (weights; its metadata holds the JSON ``config``) with
-``<name>.json`` beside it (data, seed, metrics, the command that retrains it).  Retrain all
-with ``python -m workbench_repsim.train_defaults``.
+Each zoo model is a checkpoint of the workbench's one format (:mod:`workbench.checkpoint`):
+``<name>.safetensors`` (weights) with the sidecar ``<name>.json`` beside it (kind
+``repsim-model``; architecture: the model's ``config``; provenance: data, seed, metrics, the
+command that retrains it; the weights' sha256).  Retrain all with
+``python -m workbench_repsim.train_defaults``.
 
 Names:
 
@@ -21,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from .validate import DegenerateInputError
+
+#: the kind recorded in the zoo's checkpoint sidecars (workbench.checkpoint)
+CHECKPOINT_KIND = "repsim-model"
 
 
 @dataclass(frozen=True)
@@ -60,39 +65,33 @@ def resource_dir() -> Path:
     return Path(resource_path("repsim", ""))
 
 
-def zoo_names(family: str | None = None) -> list[str]:
-    return [n for n, e in ZOO.items() if family is None or e.family == family]
-
-
 def save_model(model: Any, path: Path, provenance: dict[str, Any]) -> None:
-    """Write ``path`` (.safetensors, config in the metadata) and the provenance JSON beside it."""
-    from safetensors.torch import save_file
+    """Write ``path`` (.safetensors) and its sidecar (architecture: ``model.config``; provenance)."""
+    from workbench.checkpoint import save_checkpoint
 
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(state, str(path), metadata={"config": json.dumps(model.config), "format": "pt"})
-    path.with_suffix(".json").write_text(json.dumps(provenance, indent=2) + "\n")
+    prov = {k: v for k, v in provenance.items() if k != "config"}
+    save_checkpoint(path, model.state_dict(), architecture=dict(model.config), provenance=prov, kind=CHECKPOINT_KIND)
 
 
 def load_safetensors_model(path: Path) -> Any:
-    """Load one of this plugin's models from a .safetensors file (config from its metadata)."""
-    from safetensors import SafetensorError, safe_open
-    from safetensors.torch import load_file
+    """Load one of this plugin's models (eval mode) from its checkpoint; DegenerateInputError
+    naming the file when it is missing, corrupt, another plugin's or does not fit its config."""
+    from workbench.checkpoint import CheckpointError, load_checkpoint, load_into
 
     from .models import build_model
 
     try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-        state = load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise DegenerateInputError(f"{path.name}: not a readable safetensors file ({exc})") from None
-    if "config" not in meta:
-        raise DegenerateInputError(f"{path.name}: safetensors file without a 'config' entry in its metadata; "
-                                   "it was not written by this plugin (use a Hugging Face folder instead)")
-    model = build_model(json.loads(meta["config"]))
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise DegenerateInputError(f"{path.name}: weights do not fit the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+        ck = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    except CheckpointError as exc:
+        raise DegenerateInputError(str(exc)) from None
+    try:
+        model = build_model(ck.architecture)
+    except (TypeError, ValueError) as exc:
+        raise DegenerateInputError(f"{ck.sidecar}: invalid model architecture {ck.architecture}: {exc}") from None
+    try:
+        load_into(model, ck)
+    except CheckpointError as exc:
+        raise DegenerateInputError(str(exc)) from None
     model.eval()
     return model
 
@@ -111,8 +110,13 @@ def load_zoo_model(name: str) -> Any:
 
 
 def provenance(name: str) -> dict[str, Any]:
-    p = zoo_path(name).with_suffix(".json")
-    return json.loads(p.read_text()) if p.exists() else {}
+    """The provenance of a zoo model (data, seed, metrics, command), from its sidecar."""
+    from workbench.checkpoint import CheckpointError, read_sidecar
+
+    try:
+        return read_sidecar(zoo_path(name), kind=CHECKPOINT_KIND)["provenance"]
+    except CheckpointError as exc:
+        raise DegenerateInputError(str(exc)) from None
 
 
 def results_table() -> dict[str, Any]:
