@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.set_defaults(func=_broken(f"plugin {rec.name!r} failed to load: {rec.error.strip().splitlines()[-1]}"))
             lines.append(f"  {rec.name:<14s} (failed to load)")
             continue
-        m = rec.manifest
+        m = rec.loaded
         if not m.cli:
             continue
         p = sub.add_parser(m.id, help=m.summary, description=m.summary)

@@ -49,7 +49,7 @@ def write_figure_data(data: dict[str, Any], stem: str | Path) -> list[Path]:
     written: list[Path] = []
     if arrays:
         npz = stem.parent / (stem.name + ".data.npz")
-        np.savez_compressed(npz, **arrays)
+        np.savez_compressed(npz, allow_pickle=False, **arrays)
         written.append(npz)
         for key, arr in arrays.items():
             if arr.ndim <= 2 and arr.dtype.kind != "c":

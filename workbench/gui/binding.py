@@ -198,7 +198,7 @@ class _Link:
             w.setProperty("invalid", invalid)
             w.style().unpolish(w)
             w.style().polish(w)
-        w.setToolTip(message if invalid else (self.field.tooltip or ""))
+        w.setToolTip(message if message is not None else (self.field.tooltip or ""))
 
     def unbind(self) -> None:
         self.state.remove_callback(self.name, self._state_changed)

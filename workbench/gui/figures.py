@@ -163,7 +163,7 @@ def export_figure(fig: FigureSource, path: str | Path, opts: ExportOptions | Non
         dots_per_meter = round(opts.dpi / 0.0254)
         img.setDotsPerMeterX(dots_per_meter)
         img.setDotsPerMeterY(dots_per_meter)
-        if not img.save(str(path), "PNG"):
+        if not img.save(str(path)):  # the format follows the suffix, .png (set above)
             raise OSError(f"could not write {path}")
     elif fmt == "svg":
         gen = QSvgGenerator()

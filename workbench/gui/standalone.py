@@ -45,12 +45,12 @@ def build_panel(plugin_id: str, shell: Any) -> Any:
     from workbench.plugin_api import discover_plugins, resolve
 
     for rec in discover_plugins():
-        if rec.ok and rec.manifest.id == plugin_id:
-            if rec.manifest.needs_torch:
+        if rec.ok and rec.loaded.id == plugin_id:
+            if rec.loaded.needs_torch:
                 from workbench.torch_setup import prepare_torch
 
                 prepare_torch()
-            return resolve(rec.manifest.panel)(shell)
+            return resolve(rec.loaded.panel)(shell)
     raise KeyError(f"no installed plugin with id {plugin_id!r}")
 
 
