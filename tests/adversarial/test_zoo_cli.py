@@ -67,7 +67,8 @@ def test_checkpoints_with_a_sidecar_are_verified_and_the_zoo_needs_one(tmp_path)
     m = build_model("mlp", (1, 8, 8), 10)
     w, _ = save_checkpoint(tmp_path / "m.safetensors", m.state_dict(), kind=CHECKPOINT_KIND,
                            architecture=checkpoint_architecture("mlp", "digits"), provenance={"seed": 0})
-    assert load_model_ref(ModelRef(kind="state_dict", name="", path=str(w), arch="mlp", dataset="digits")).dataset == "digits"
+    lm = load_model_ref(ModelRef(kind="state_dict", name="", path=str(w), arch="mlp", dataset="digits"))
+    assert lm.dataset == "digits"
     with pytest.raises(ModelLoadError, match=r"m.safetensors: architecture mismatch: expected arch='cnn'"):
         load_model_ref(ModelRef(kind="state_dict", name="", path=str(w), arch="cnn", dataset="digits"))
     data = bytearray(w.read_bytes())

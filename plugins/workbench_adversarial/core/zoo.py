@@ -150,9 +150,11 @@ def checkpoint_architecture(arch: str, dataset: str) -> dict[str, Any]:
     return {"arch": arch, "dataset": dataset, "input_shape": list(split.shape), "num_classes": int(split.num_classes)}
 
 
-def read_state_dict(path: str | Path, expected_architecture: dict[str, Any] | None = None) -> dict[str, torch.Tensor]:
+def read_state_dict(path: str | Path, expected_architecture: dict[str, Any] | None = None,
+                    require_checkpoint: bool = False) -> dict[str, torch.Tensor]:
     """Tensors of a checkpoint (its sidecar verified: kind, ``expected_architecture``, sha256), a
-    bare safetensors file, or a ``torch.save``d state dict (``weights_only=True``)."""
+    bare safetensors file, or a ``torch.save``d state dict (``weights_only=True``).
+    require_checkpoint: refuse anything but a checkpoint with its sidecar (the zoo's weights)."""
     from workbench.checkpoint import CheckpointError, is_checkpoint, load_checkpoint, read_safetensors
 
     path = Path(path)
@@ -160,9 +162,11 @@ def read_state_dict(path: str | Path, expected_architecture: dict[str, Any] | No
         raise ModelLoadError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise ModelLoadError(f"{path}: the file is empty")
+    if require_checkpoint and path.suffix != ".safetensors":
+        raise ModelLoadError(f"{path}: expected a checkpoint (.safetensors with its .json sidecar)")
     if path.suffix == ".safetensors":
         try:
-            if is_checkpoint(path):
+            if require_checkpoint or is_checkpoint(path):
                 return load_checkpoint(path, kind=CHECKPOINT_KIND, expected_architecture=expected_architecture).tensors
             return read_safetensors(path)
         except CheckpointError as exc:
@@ -179,13 +183,16 @@ def read_state_dict(path: str | Path, expected_architecture: dict[str, Any] | No
     return obj
 
 
-def load_state_dict_model(arch: str, dataset: str, path: str | Path, device: str = "cpu") -> nn.Module:
-    """A zoo architecture for ``dataset`` with the weights of ``path`` (strict key/shape match)."""
+def load_state_dict_model(arch: str, dataset: str, path: str | Path, device: str = "cpu",
+                          require_checkpoint: bool = False) -> nn.Module:
+    """A zoo architecture for ``dataset`` with the weights of ``path`` (strict key/shape match);
+    require_checkpoint: see :func:`read_state_dict`."""
     if arch not in ARCHITECTURES:
         raise ModelLoadError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHITECTURES)}")
     split = load_dataset(dataset)
     model = build_model(arch, split.shape, split.num_classes)
-    state = read_state_dict(path, expected_architecture=checkpoint_architecture(arch, dataset))
+    state = read_state_dict(path, expected_architecture=checkpoint_architecture(arch, dataset),
+                            require_checkpoint=require_checkpoint)
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -241,7 +248,7 @@ def load_model_ref(ref: ModelRef, device: str = "cpu") -> LoadedModel:
             if entry.weights is None or not entry.weights.is_file():
                 raise ModelLoadError(f"weights of {entry.name} missing ({entry.weights}); retrain them with "
                                      "`python -m workbench_adversarial.train_defaults`")
-            model = load_state_dict_model(entry.arch, entry.dataset, entry.weights, device)
+            model = load_state_dict_model(entry.arch, entry.dataset, entry.weights, device, require_checkpoint=True)
         info: dict[str, Any] = {"description": entry.description}
         if entry.provenance is not None and entry.provenance.is_file():
             info["provenance"] = read_provenance(entry.provenance)
