@@ -49,13 +49,14 @@ def test_cores_import_without_pyside6():
 
 
 def test_no_qt_import_in_core_sources():
-    """Static check as well: no core module or jobs.py mentions PySide6, pyqtgraph or vispy in an import."""
+    """Static check as well: no core module, jobs.py or state.py mentions PySide6, pyqtgraph or vispy in an import."""
     import ast
 
     offenders = []
     for path in (
         list((ROOT / "plugins").glob("workbench_*/core/**/*.py"))
         + list((ROOT / "plugins").glob("workbench_*/jobs.py"))
+        + list((ROOT / "plugins").glob("workbench_*/state.py"))
         + [p for p in (ROOT / "workbench").glob("*.py")]
     ):
         tree = ast.parse(path.read_text())
