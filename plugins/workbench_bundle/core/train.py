@@ -1,12 +1,13 @@
 """Training and evaluation of the bundle classifiers (Qt-free, torch).
 
-Checkpoints are safetensors files with a JSON of provenance beside them (architecture, grid,
-data, seed, metrics, the command that retrains them).  Loading never unpickles.
+Checkpoints are the workbench's one format (:mod:`workbench.checkpoint`): ``X.safetensors``
+plus the ``X.json`` sidecar, kind ``bundle-classifier``, architecture ``{"arch", "grid"}``,
+provenance (data, seed, metrics, history, the command that retrains them), content hash.
+Loading never unpickles.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,9 +15,11 @@ from typing import Callable
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
 from .classifiers import ARCHITECTURES, CLASSES, build_model, index_to_labels, labels_to_index
+
+#: the kind recorded in these checkpoints' sidecars (workbench.checkpoint)
+CHECKPOINT_KIND = "bundle-classifier"
 
 
 @dataclass
@@ -120,44 +123,29 @@ def train_classifier(psi_train: np.ndarray, y_train: np.ndarray, psi_test: np.nd
 
 
 def save_checkpoint(result: TrainResult, path: str | Path, provenance: dict) -> tuple[Path, Path]:
-    """Write ``path`` (.safetensors) and ``path`` with .json (architecture, grid, provenance, metrics)."""
-    path = Path(path).with_suffix(".safetensors")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in result.model.state_dict().items()}
-    save_file(tensors, str(path), metadata={"arch": result.arch, "grid": str(result.grid)})
-    meta = {"arch": result.arch, "grid": result.grid, "test_accuracy": result.test_accuracy,
+    """Write ``path`` (.safetensors) and its .json sidecar: architecture {arch, grid}; provenance:
+    test accuracy, confusion matrix, history, training time and ``provenance`` (data, seed, command)."""
+    from workbench.checkpoint import save_checkpoint as save
+
+    prov = {"test_accuracy": result.test_accuracy,
             "confusion_true_rows_pred_cols_classes_-2..2": result.confusion, "history": result.history,
             "train_seconds": round(result.seconds, 2), **provenance}
-    jpath = path.with_suffix(".json")
-    jpath.write_text(json.dumps(meta, indent=2))
-    return path, jpath
+    return save(path, result.model.state_dict(), architecture={"arch": result.arch, "grid": int(result.grid)},
+                provenance=prov, kind=CHECKPOINT_KIND)
 
 
 def load_checkpoint(path: str | Path) -> tuple[torch.nn.Module, dict]:
-    """Load a classifier from safetensors (+ its JSON); clear errors for wrong or corrupt files."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"checkpoint {path} does not exist")
-    try:
-        tensors = load_file(str(path))
-    except Exception as exc:  # noqa: BLE001
-        raise ValueError(f"{path.name} is not a readable safetensors file: {exc}") from None
-    jpath = path.with_suffix(".json")
-    meta = json.loads(jpath.read_text()) if jpath.is_file() else {}
-    from safetensors import safe_open
+    """A classifier (eval mode) and its metadata (provenance with ``arch`` and ``grid``) from a
+    checkpoint; :class:`workbench.checkpoint.CheckpointError` (a ValueError) naming the file when
+    it is missing, corrupt, of another kind, or its weights do not fit the architecture."""
+    from workbench.checkpoint import CheckpointError, load_into
+    from workbench.checkpoint import load_checkpoint as load
 
-    with safe_open(str(path), framework="pt") as fh:
-        header = fh.metadata() or {}
-    arch = meta.get("arch") or header.get("arch")
-    grid = int(meta.get("grid") or header.get("grid") or 0)
-    if arch not in ARCHITECTURES or grid <= 0:
-        raise ValueError(f"{path.name}: unknown architecture {arch!r} or grid {grid!r} (need the JSON beside it)")
-    model = build_model(arch, grid)
-    try:
-        model.load_state_dict(tensors)
-    except RuntimeError as exc:
-        raise ValueError(f"{path.name}: weights do not fit a {arch} model on a {grid} grid: {exc}") from None
+    ck = load(path, kind=CHECKPOINT_KIND)
+    arch, grid = ck.architecture.get("arch"), ck.architecture.get("grid")
+    if arch not in ARCHITECTURES or not isinstance(grid, int) or grid <= 0:
+        raise CheckpointError(f"{ck.sidecar}: unknown architecture {arch!r} or grid {grid!r} "
+                              f"(expected one of {', '.join(ARCHITECTURES)} and a positive grid)")
+    model = load_into(build_model(arch, grid), ck)
     model.eval()
-    meta.setdefault("arch", arch)
-    meta.setdefault("grid", grid)
-    return model, meta
+    return model, {**ck.provenance, "arch": arch, "grid": grid}
