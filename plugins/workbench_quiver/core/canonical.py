@@ -160,7 +160,7 @@ def canonical_batch(x: np.ndarray, n_mutable: int, rounds: int = 3,
         key, q = _canonical_slow(pm[g], scol[g], n_mutable)
         keys[g] = key
         perm[g] = perm[g][q]
-        if ck is not None:
+        if cache is not None and ck is not None:
             cache[ck] = (key, q)
     return keys, perm
 
@@ -307,13 +307,13 @@ def _canonical_disconnected(s: np.ndarray, n: int, comps: list[list[int]]) -> tu
     """
     parts = []
     for comp in comps:
-        comp = np.array(comp)
-        mut = comp[comp < n]
-        fro = comp[comp >= n]
+        vs = np.array(comp)
+        mut = vs[vs < n]
+        fro = vs[vs >= n]
         order = np.concatenate([mut, fro])
         sub = s[np.ix_(order, order)]
-        key, perm = canonical_batch(sub[None], len(mut), rounds=3)
-        parts.append((len(mut), len(fro), key[0], order[perm[0]], len(mut)))
+        sub_keys, sub_perms = canonical_batch(sub[None], len(mut), rounds=3)
+        parts.append((len(mut), len(fro), sub_keys[0], order[sub_perms[0]], len(mut)))
     parts.sort(key=lambda t: (t[0], t[1], t[2]))
     mut_order = np.concatenate([p[3][: p[4]] for p in parts]).astype(np.int64)
     fro_order = np.concatenate([p[3][p[4]:] for p in parts]).astype(np.int64)

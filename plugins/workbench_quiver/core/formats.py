@@ -149,7 +149,7 @@ def read_b_text(text: str) -> np.ndarray:
 def read_benchmark_csv(text: str) -> list[np.ndarray]:
     """The quiver benchmark CSV: one flattened n x n B-matrix per line (row-major).  A header
     line (non-numeric) is skipped; a non-numeric last column (a class label) is ignored."""
-    out = []
+    out: list[np.ndarray] = []
     for no, ln in enumerate(text.splitlines(), start=1):
         ln = ln.strip()
         if not ln:

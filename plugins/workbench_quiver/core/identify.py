@@ -381,6 +381,7 @@ def identify(b: Any, seed: int = 0, enumeration_limit: int = 5000) -> TypeResult
         return results[0]
     results.sort(key=lambda r: (-r.n, r.label))
     inf = sorted((r for r in results if r.label == "infinite"), key=lambda r: r.finite_mutation is not False)
+    fm: bool | None
     if inf:
         r = inf[0]
         fm = False if r.finite_mutation is False else all(x.finite_mutation for x in results)

@@ -20,6 +20,7 @@ import json
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,8 +31,7 @@ TABLE_FILE = "type_tables.npz"
 
 def _resource_dir() -> Path:
     try:
-        from workbench_resources import resource_path  # type: ignore
-
+        from workbench_resources import resource_path
         return Path(resource_path("quiver", TABLE_FILE)).parent
     except ImportError:  # pragma: no cover - fallback for a source checkout
         return Path(__file__).resolve().parents[3] / "resources" / "quiver"
@@ -113,8 +113,9 @@ def build_tables(out_dir: Path | None = None, verbose: bool = True) -> dict:
     from .structure import analyse
 
     out_dir = Path(out_dir) if out_dir is not None else _resource_dir()
-    arrays = {}
-    prov = {"command": "python -m workbench_quiver.core.tables", "classes": {}}
+    arrays: dict[str, np.ndarray] = {}
+    classes: dict[str, dict[str, Any]] = {}
+    prov: dict[str, Any] = {"command": "python -m workbench_quiver.core.tables", "classes": classes}
     for label in EXCEPTIONAL + DTILDE_TABLE:
         t0 = time.perf_counter()
         mc = mutation_class(standard_quiver(label))
@@ -128,14 +129,14 @@ def build_tables(out_dir: Path | None = None, verbose: bool = True) -> dict:
             rows.append(np.frombuffer(up[1], dtype=np.uint8))
         n = mc.members[0].shape[0]
         arrays[_encode_name(label)] = np.array(rows, dtype=np.uint8).reshape(len(rows), n * (n - 1) // 2)
-        prov["classes"][label] = {"vertices": n, "class_size": len(mc), "stored": len(rows),
+        classes[label] = {"vertices": n, "class_size": len(mc), "stored": len(rows),
                                   "seconds": round(time.perf_counter() - t0, 2)}
         if verbose:
             print(label, len(mc), "stored", len(rows), flush=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     fp = canonical_fingerprint()
     prov["canonical_fingerprint"] = fp
-    np.savez_compressed(out_dir / TABLE_FILE, fingerprint=np.array(fp), **arrays)
+    np.savez_compressed(out_dir / TABLE_FILE, allow_pickle=False, fingerprint=np.array(fp), **arrays)
     (out_dir / "type_tables.json").write_text(json.dumps(prov, indent=1))
     load_tables.cache_clear()
     return prov
