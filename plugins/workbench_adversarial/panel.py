@@ -5,6 +5,11 @@ subspace kind and dim V, sweep grids.  Right: tabs with the example grid of a si
 (clean | perturbation | support | adversarial), the success curves with the linear-model
 overlay, the collapse plot and the collapse spread vs exponent.  Attacks and sweeps are jobs
 (progress, Cancel); sweep cells are drawn as they arrive.
+
+The settings live in :class:`workbench_adversarial.state.AdversarialState` (Qt-free); the
+widgets are bound to it and the job specs are built from it.  The last attack and the last
+sweep table are kept results: sessions save them and give them back without recomputing, and
+the status line marks a shown result as stale when the settings no longer build its spec.
 """
 
 from __future__ import annotations
@@ -33,107 +38,67 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui.figures import FigureSource
+from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
 
-from .core.data import dataset_names
-from .core.subspace import KINDS
-from .core.zoo import DEFAULT_MODEL, ModelRef, model_names, zoo_entry
-from .jobs import TARGET_MODES, AttackSpec, SweepSpec, run_attack, run_sweep_job
+from .jobs import AttackJobResult, AttackSpec, SweepSpec, run_attack, run_sweep_job
+from .state import P_PRESETS, TABS, AdversarialState
 from .ui.attack_grid import AttackGrid
 from .ui.sweep_plots import SweepPlots
 
-STATE_VERSION = 1
-SOURCES = ("zoo", "torchscript", "state_dict")
-ARCHS = ("linear", "mlp", "cnn")
-
-
-def _parse_list(text: str, cast, what: str) -> tuple:
-    items = [s for s in text.replace(";", ",").replace(" ", ",").split(",") if s]
-    if not items:
-        raise ValueError(f"{what}: give at least one value, e.g. 1, 2, 4")
-    try:
-        return tuple(cast(s) for s in items)
-    except ValueError:
-        raise ValueError(f"{what}: cannot read {text!r} as a comma-separated list of numbers") from None
-
-
-def _parse_p(text: str) -> float:
-    t = text.strip().lower()
-    if t in ("inf", "linf", "infinity"):
-        return math.inf
-    try:
-        v = float(t)
-    except ValueError:
-        raise ValueError(f"p must be a number >= 1 or 'inf', got {text!r}") from None
-    if not v >= 1:
-        raise ValueError(f"p must be >= 1 or 'inf', got {text!r}")
-    return v
+#: appended to the status of a shown result whose spec the current settings no longer build
+STALE = " (stale: settings changed since this was computed)"
+#: the kept results, in the order the status line shows them
+RESULTS = ("attack", "sweep")
+#: the typed-text settings each job reads (a refused text stops the job with its message)
+TEXT_INPUTS = {"attack": ("path", "classes", "p"), "sweep": ("path", "classes", "p", "dims", "eps_list")}
 
 
 class AdversarialPanel(Panel):
     """PGD attacks restricted to subspaces; sweeps over dim V and eps; the collapse plot."""
 
+    state_model: AdversarialState
+
     def __init__(self, shell: Any) -> None:
         super().__init__(shell, "adversarial")
-        self.attack_result = None
-        self.sweep_table = None
+        self.state_model = AdversarialState()
+        self.attack_result: AttackJobResult | None = None
+        self.sweep_table: Any = None
+        #: per kept result: whether the current settings would compute it from other inputs
+        self.stale = dict.fromkeys(RESULTS, False)
+        self._summary: dict[str, str] = {}
+        self._running: dict[str, tuple[JobHandle, str]] = {}
         self._build()
 
     # ------------------------------------------------------------------ layout ------------
     def _build(self) -> None:
-        self.source = QComboBox()
-        self.source.addItems(SOURCES)
-        self.model = QComboBox()
-        self.model.addItems(model_names())
-        self.model.setCurrentText(DEFAULT_MODEL)
-        self.path = QLineEdit()
-        self.path.setPlaceholderText("local .pt / .safetensors file")
+        st, bind = self.state_model, self.binder.bind
+        # every widget takes its range, choices and tooltip from its state field
+        self.source = bind(st, "source", QComboBox())
+        self.model = bind(st, "model", QComboBox())
+        self.path = bind(st, "path", QLineEdit())
         browse = QPushButton("…")
         browse.setMaximumWidth(28)
         browse.clicked.connect(self._browse)
-        self.arch = QComboBox()
-        self.arch.addItems(ARCHS)
-        self.dataset = QComboBox()
-        self.dataset.addItems(dataset_names())
-        self.n = QSpinBox()
-        self.n.setRange(1, 100000)
-        self.n.setValue(150)
-        self.classes = QLineEdit()
-        self.classes.setPlaceholderText("all classes (or e.g. 0,3,8)")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2 ** 31 - 1)
+        self.arch = bind(st, "arch", QComboBox())
+        self.dataset = bind(st, "dataset", QComboBox())
+        self.n = bind(st, "n", QSpinBox())
+        self.classes = bind(st, "classes", QLineEdit())
+        self.seed = bind(st, "seed", QSpinBox())
         self.p = QComboBox()
-        self.p.setEditable(True)
-        self.p.addItems(["2", "inf", "1", "1.5", "3"])
-        self.eps = QDoubleSpinBox()
-        self.eps.setDecimals(4)
-        self.eps.setRange(0.0, 1000.0)
-        self.eps.setSingleStep(0.05)
-        self.eps.setValue(1.0)
-        self.steps = QSpinBox()
-        self.steps.setRange(1, 10000)
-        self.steps.setValue(10)
-        self.step_factor = QDoubleSpinBox()
-        self.step_factor.setRange(0.01, 100.0)
-        self.step_factor.setValue(2.5)
-        self.step_factor.setToolTip("step size alpha = factor * eps / steps")
-        self.random_start = QCheckBox("random start")
-        self.random_start.setChecked(True)
-        self.restarts = QSpinBox()
-        self.restarts.setRange(1, 100)
-        self.target = QComboBox()
-        self.target.addItems(TARGET_MODES)
-        self.kind = QComboBox()
-        self.kind.addItems(KINDS)
-        self.kind.setCurrentText("pixels")
-        self.dim = QSpinBox()
-        self.dim.setRange(1, 10 ** 7)
-        self.dim.setValue(16)
-        self.dims = QLineEdit("4, 8, 16, 32, 64")
-        self.eps_list = QLineEdit("0.1, 0.2, 0.4, 0.7, 1, 1.5, 2, 3, 4")
-        self.sweep_steps = QSpinBox()
-        self.sweep_steps.setRange(1, 1000)
-        self.sweep_steps.setValue(10)
+        self.p.addItems(P_PRESETS)
+        bind(st, "p", self.p)  # editable: presets or any p >= 1
+        self.eps = bind(st, "eps", QDoubleSpinBox())
+        self.steps = bind(st, "steps", QSpinBox())
+        self.step_factor = bind(st, "step_factor", QDoubleSpinBox())
+        self.random_start = bind(st, "random_start", QCheckBox(st.field("random_start").label))
+        self.restarts = bind(st, "restarts", QSpinBox())
+        self.target = bind(st, "target", QComboBox())
+        self.kind = bind(st, "kind", QComboBox())
+        self.dim = bind(st, "dim", QSpinBox())
+        self.dims = bind(st, "dims", QLineEdit())
+        self.eps_list = bind(st, "eps_list", QLineEdit())
+        self.sweep_steps = bind(st, "sweep_steps", QSpinBox())
 
         self.attack_btn = QPushButton("Attack")
         self.attack_btn.setToolTip("Ctrl+Return")
@@ -149,34 +114,30 @@ class AdversarialPanel(Panel):
         self.status.setWordWrap(True)
         self.status.setObjectName("status")
 
+        def label(name: str) -> str:
+            return st.field(name).label
+
         model_box = QGroupBox("Model and data")
         f = QFormLayout(model_box)
-        f.addRow("source", self.source)
-        f.addRow("zoo model", self.model)
+        f.addRow(label("source"), self.source)
+        f.addRow(label("model"), self.model)
         row = QHBoxLayout()
         row.addWidget(self.path)
         row.addWidget(browse)
-        f.addRow("file", row)
-        f.addRow("architecture", self.arch)
-        f.addRow("dataset", self.dataset)
-        f.addRow("test images", self.n)
-        f.addRow("classes", self.classes)
-        f.addRow("seed", self.seed)
+        f.addRow(label("path"), row)
+        for name in ("arch", "dataset", "n", "classes", "seed"):
+            f.addRow(label(name), getattr(self, name))
         atk_box = QGroupBox("Attack")
         f = QFormLayout(atk_box)
-        f.addRow("norm p", self.p)
-        f.addRow("eps", self.eps)
-        f.addRow("steps", self.steps)
-        f.addRow("step factor", self.step_factor)
+        for name in ("p", "eps", "steps", "step_factor"):
+            f.addRow(label(name), getattr(self, name))
         f.addRow("", self.random_start)
-        f.addRow("restarts", self.restarts)
-        f.addRow("target", self.target)
-        f.addRow("subspace", self.kind)
-        f.addRow("dim V", self.dim)
+        for name in ("restarts", "target", "kind", "dim"):
+            f.addRow(label(name), getattr(self, name))
         sw_box = QGroupBox("Sweep")
         f = QFormLayout(sw_box)
-        f.addRow("dims V", self.dims)
-        f.addRow("eps values", self.eps_list)
+        f.addRow(label("dims"), self.dims)
+        f.addRow(label("eps_list"), self.eps_list)
         f.addRow("steps", self.sweep_steps)
         buttons = QHBoxLayout()
         for b in (self.attack_btn, self.sweep_btn, self.cancel_btn):
@@ -197,13 +158,15 @@ class AdversarialPanel(Panel):
         self.grid = AttackGrid()
         self.plots = SweepPlots()
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.grid, "Single attack")
-        self.tabs.addTab(self.plots.curves, "Success curves")
         collapse_tab = QSplitter()
         collapse_tab.addWidget(self.plots.collapse)
         collapse_tab.addWidget(self.plots.spread)
         collapse_tab.setSizes([600, 300])
-        self.tabs.addTab(collapse_tab, "Collapse")
+        for widget, title in zip((self.grid, self.plots.curves, collapse_tab), TABS, strict=True):
+            self.tabs.addTab(widget, title)
+        self.tabs.setCurrentIndex(st.tab)
+        self.tabs.currentChanged.connect(lambda i: setattr(st, "tab", int(i)))
+        st.add_callback("tab", lambda new, _old: self.tabs.setCurrentIndex(new))
 
         split = QSplitter()
         split.addWidget(scroll)
@@ -213,174 +176,186 @@ class AdversarialPanel(Panel):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
         outer.addWidget(split)
-        self.source.currentTextChanged.connect(self._source_changed)
-        self.model.currentTextChanged.connect(self._model_changed)
-        self._source_changed(self.source.currentText())
-        self._model_changed(self.model.currentText())
+        st.add_callback("source", lambda new, _old: self._source_changed(new))
+        st.add_global_callback(lambda _name, _new, _old: self._settings_changed())
+        self._source_changed(st.source)
         self.setMinimumSize(400, 300)
 
     def _source_changed(self, source: str) -> None:
+        """Enable the widgets that matter for ``source`` (the state keeps a zoo model's dataset)."""
         zoo = source == "zoo"
         self.model.setEnabled(zoo)
         self.path.setEnabled(not zoo)
         self.dataset.setEnabled(not zoo)
         self.arch.setEnabled(source == "state_dict")
 
-    def _model_changed(self, name: str) -> None:
-        """Show the zoo model's dataset (the dataset box matters only for user files)."""
-        if self.source.currentText() == "zoo" and name in model_names():
-            self.dataset.setCurrentText(zoo_entry(name).dataset)
-
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Model file", "", "Models (*.pt *.pth *.safetensors);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Model file", "", "Models (*.pt *.pth *.safetensors);;All files (*)"
+        )
         if path:
-            self.path.setText(path)
-            if self.source.currentText() == "zoo":
-                self.source.setCurrentText("state_dict" if path.endswith(".safetensors") else "torchscript")
+            change: dict[str, Any] = {"path": path}
+            if self.state_model.source == "zoo":
+                change["source"] = "state_dict" if path.endswith(".safetensors") else "torchscript"
+            self.state_model.update(change)
 
     # ------------------------------------------------------------------ specs -------------
-    def _model_ref(self) -> ModelRef:
-        source = self.source.currentText()
-        if source == "zoo":
-            return ModelRef(kind="zoo", name=self.model.currentText())
-        if not self.path.text().strip():
-            raise ValueError("choose a model file (or switch the source to zoo)")
-        return ModelRef(kind=source, name="", path=self.path.text().strip(),
-                        arch=self.arch.currentText() if source == "state_dict" else "", dataset=self.dataset.currentText())
-
-    def _classes(self) -> tuple[int, ...]:
-        text = self.classes.text().strip()
-        return _parse_list(text, int, "classes") if text else ()
-
     def attack_spec(self) -> AttackSpec:
-        steps = self.steps.value()
-        return AttackSpec(model=self._model_ref(), n=self.n.value(), classes=self._classes(), p=_parse_p(self.p.currentText()),
-                          eps=self.eps.value(), steps=steps, step_size=self.step_factor.value() * self.eps.value() / steps,
-                          kind=self.kind.currentText(), dim=self.dim.value(), random_start=self.random_start.isChecked(),
-                          restarts=self.restarts.value(), target=self.target.currentText(), seed=self.seed.value())
+        """The attack the current settings describe (``ValueError`` with a message if none)."""
+        return self.state_model.attack_spec()
 
     def sweep_spec(self) -> SweepSpec:
-        return SweepSpec(model=self._model_ref(), n=self.n.value(), classes=self._classes(),
-                         p=_parse_p(self.p.currentText()), kind=self.kind.currentText(),
-                         dims=_parse_list(self.dims.text(), int, "dims V"),
-                         eps_values=_parse_list(self.eps_list.text(), float, "eps values"),
-                         steps=self.sweep_steps.value(), step_factor=self.step_factor.value(),
-                         restarts=self.restarts.value(), random_start=self.random_start.isChecked(), seed=self.seed.value())
+        """The sweep the current settings describe (``ValueError`` with a message if none)."""
+        return self.state_model.sweep_spec()
 
     # ------------------------------------------------------------------ jobs --------------
     def start(self) -> None:
-        self.run_attack()
+        """The embedded default: attack with the current settings, unless a session has
+        already put an attack result back (it is shown as it was, not recomputed)."""
+        if self.kept("attack") is None:
+            self.run_attack()
+
+    def _refused_inputs(self, names: tuple[str, ...]) -> list[str]:
+        """Commit what is typed in the text boxes of ``names`` (a keyboard shortcut does not end
+        an edit) and return the messages of those whose text the state refused."""
+        messages = []
+        for link in self.binder.links:
+            if link.name not in names:
+                continue
+            if isinstance(link.widget, QLineEdit):
+                link.widget.editingFinished.emit()
+            if link.widget.property("invalid"):
+                messages.append(link.widget.toolTip())
+        return messages
+
+    def _spec_or_error(self, job: str, build: Any) -> Any:
+        title = f"{job.capitalize()} settings"
+        refused = self._refused_inputs(TEXT_INPUTS[job])
+        if refused:
+            self.shell.show_error(title, "\n".join(refused))
+            return None
+        try:
+            return build()
+        except ValueError as exc:
+            self.shell.show_error(title, str(exc))
+            return None
 
     def run_attack(self) -> None:
-        try:
-            spec = self.attack_spec()
-        except ValueError as exc:
-            self.shell.show_error("Attack settings", str(exc))
+        spec = self._spec_or_error("attack", self.attack_spec)
+        if spec is None:
             return
-        self.status.setText("attacking…")
-        self.submit(run_attack, spec, title="PGD attack", on_result=self._attack_done, key="attack")
+        handle = self.submit(run_attack, spec, title="PGD attack", on_result=lambda res: self._attack_done(res, spec),
+                             key="attack")
+        self._job_started("attack", handle, "attacking…")
 
     def run_sweep(self) -> None:
-        try:
-            spec = self.sweep_spec()
-        except ValueError as exc:
-            self.shell.show_error("Sweep settings", str(exc))
+        spec = self._spec_or_error("sweep", self.sweep_spec)
+        if spec is None:
             return
-        self.status.setText("sweeping…")
-        self.tabs.setCurrentIndex(1)
-        self.submit(run_sweep_job, spec, title="PGD sweep", on_result=self._sweep_done, on_partial=self._sweep_partial,
-                    key="sweep")
+        self.state_model.tab = 1
+        handle = self.submit(run_sweep_job, spec, title="PGD sweep", on_result=lambda t: self._sweep_done(t, spec),
+                             on_partial=lambda t: self._sweep_partial(t, spec), key="sweep")
+        self._job_started("sweep", handle, "sweeping…")
 
-    def _attack_done(self, res: Any) -> None:
+    def _job_started(self, name: str, handle: JobHandle, text: str) -> None:
+        self._running[name] = (handle, text)
+        handle.done.connect(lambda: self._job_ended(name, handle))
+        self._refresh_status()
+
+    def _job_ended(self, name: str, handle: JobHandle) -> None:
+        if self._running.get(name, (None, ""))[0] is handle:  # not a newer job of the same kind
+            del self._running[name]
+            self._refresh_status()
+
+    def _attack_done(self, res: AttackJobResult, spec: AttackSpec) -> None:
+        self.keep_result("attack", res, spec)
+        self._show_attack(res)
+        self._settings_changed()
+
+    def _sweep_partial(self, table: Any, spec: SweepSpec) -> None:
+        self.keep_result("sweep", table, spec)  # what is drawn is what a session keeps
+        self._show_sweep(table, running=True)
+        self._settings_changed()
+
+    def _sweep_done(self, table: Any, spec: SweepSpec) -> None:
+        self.keep_result("sweep", table, spec)
+        self._show_sweep(table)
+        self._settings_changed()
+
+    # ------------------------------------------------------------------ drawing -----------
+    def _show_attack(self, res: AttackJobResult | None) -> None:
         self.attack_result = res
+        if res is None:
+            self.grid.reset()
+            self._summary.pop("attack", None)
+            return
         self.grid.show_examples(res.examples, res.class_names)
         p = "inf" if math.isinf(res.p) else f"{res.p:g}"
-        self.status.setText(
+        self._summary["attack"] = (
             f"{res.model}: l_{p}, eps {res.eps:g}, {res.kind} dim V = {res.dim}/{res.n_input}: success "
             f"{res.successes}/{res.n_correct} = {res.success_rate:.3f} (95% CI {res.ci_low:.3f}-{res.ci_high:.3f}) "
             f"of correctly classified; clean accuracy {res.clean_accuracy:.3f}; {res.seconds:.2f} s on {res.device}")
 
-    def _sweep_partial(self, table: Any) -> None:
+    def _show_sweep(self, table: Any, running: bool = False) -> None:
         self.sweep_table = table
-        self.plots.draw(table)
-        self.status.setText(f"sweep: {len(table.cells)} cells done")
-
-    def _sweep_done(self, table: Any) -> None:
-        self.sweep_table = table
+        if table is None:
+            self.plots.reset()
+            self._summary.pop("sweep", None)
+            return
         self.plots.draw(table)
         cq = table.collapse
-        self.status.setText(f"sweep done: {len(table.cells)} cells in {table.seconds:.1f} s; collapse spread "
-                            f"{cq.spread_theory:.3f} at 1/q vs {cq.spread_raw:.3f} on raw eps; best exponent "
-                            f"{cq.exponent_best:.3g} (theory {cq.exponent_theory:.3g})")
+        if running:
+            self._summary["sweep"] = f"sweep: {len(table.cells)} cells done"
+        elif cq is None:
+            self._summary["sweep"] = f"sweep incomplete: {len(table.cells)} cells (stopped before the end)"
+        else:
+            self._summary["sweep"] = (
+                f"sweep done: {len(table.cells)} cells in {table.seconds:.1f} s; collapse spread "
+                f"{cq.spread_theory:.3f} at 1/q vs {cq.spread_raw:.3f} on raw eps; best exponent "
+                f"{cq.exponent_best:.3g} (theory {cq.exponent_theory:.3g})")
+
+    def _settings_changed(self) -> None:
+        """Mark each kept result stale whose spec differs from the one the settings build now."""
+        builders = {"attack": self.state_model.attack_spec, "sweep": self.state_model.sweep_spec}
+        for name in RESULTS:
+            if self.kept(name) is None:
+                self.stale[name] = False
+                continue
+            try:
+                current: Any = builders[name]()
+            except ValueError:  # the settings describe no job at all (e.g. no model file yet)
+                current = None
+            self.stale[name] = self.result_is_stale(name, current)
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        lines = [text for _handle, text in self._running.values()]
+        for name in RESULTS:
+            if name in self._summary:
+                lines.append(self._summary[name] + (STALE if self.stale[name] else ""))
+        self.status.setText("\n".join(lines))
+
+    # ------------------------------------------------------------------ results -----------
+    def results_restored(self, names: list[str]) -> None:
+        """Draw the attack and the sweep a session kept (or clear what it did not keep) and mark
+        those computed with other settings than the restored ones as stale."""
+        attack, sweep = self.kept("attack"), self.kept("sweep")
+        self._show_attack(attack.result if attack is not None else None)
+        self._show_sweep(sweep.result if sweep is not None else None)
+        self._settings_changed()
 
     # ------------------------------------------------------------------ figures -----------
     def figures(self) -> list[FigureSource]:
         return [
             FigureSource("attack_grid", widget=self.grid, data=self.grid.data, title="PGD examples"),
-            FigureSource("success_curves", widget=self.plots.curves, data=self.plots.data_curves, title="Success vs eps"),
+            FigureSource(
+                "success_curves", widget=self.plots.curves, data=self.plots.data_curves, title="Success vs eps"
+            ),
             FigureSource("collapse", widget=self.plots.collapse, data=self.plots.data_curves, title="Collapse plot"),
-            FigureSource("collapse_spread", widget=self.plots.spread, data=self.plots.data_spread,
-                         title="Collapse spread vs exponent"),
+            FigureSource(
+                "collapse_spread",
+                widget=self.plots.spread,
+                data=self.plots.data_spread,
+                title="Collapse spread vs exponent",
+            ),
         ]
-
-    # ------------------------------------------------------------------ state -------------
-    def state(self) -> dict[str, Any]:
-        return {
-            "version": STATE_VERSION, "source": self.source.currentText(), "model": self.model.currentText(),
-            "path": self.path.text(), "arch": self.arch.currentText(), "dataset": self.dataset.currentText(),
-            "n": self.n.value(), "classes": self.classes.text(), "seed": self.seed.value(), "p": self.p.currentText(),
-            "eps": self.eps.value(), "steps": self.steps.value(), "step_factor": self.step_factor.value(),
-            "random_start": self.random_start.isChecked(), "restarts": self.restarts.value(),
-            "target": self.target.currentText(), "kind": self.kind.currentText(), "dim": self.dim.value(),
-            "dims": self.dims.text(), "eps_list": self.eps_list.text(), "sweep_steps": self.sweep_steps.value(),
-            "tab": self.tabs.currentIndex(),
-        }
-
-    def validate_state(self, state: dict[str, Any]) -> None:
-        super().validate_state(state)
-        if state.get("version", STATE_VERSION) != STATE_VERSION:
-            raise ValueError(f"adversarial: unsupported state version {state.get('version')!r}")
-        choices = {"source": SOURCES, "arch": ARCHS, "dataset": tuple(dataset_names()), "target": TARGET_MODES, "kind": KINDS,
-                   "model": tuple(model_names())}
-        for key, allowed in choices.items():
-            if key in state and state[key] not in allowed:
-                raise ValueError(f"adversarial: {key} must be one of {', '.join(allowed)}, got {state[key]!r}")
-        ints = {"n": (1, 100000), "seed": (0, 2 ** 31 - 1), "steps": (1, 10000), "restarts": (1, 100),
-                "dim": (1, 10 ** 7), "sweep_steps": (1, 1000), "tab": (0, 2)}
-        for key, (lo, hi) in ints.items():
-            if key in state and not (isinstance(state[key], int) and lo <= state[key] <= hi):
-                raise ValueError(f"adversarial: {key} must be an integer in [{lo}, {hi}], got {state[key]!r}")
-        for key in ("eps", "step_factor"):
-            if key in state and not (isinstance(state[key], (int, float)) and state[key] >= 0):
-                raise ValueError(f"adversarial: {key} must be a number >= 0, got {state[key]!r}")
-        if "p" in state:
-            _parse_p(str(state["p"]))
-        for key, cast in (("dims", int), ("eps_list", float)):
-            if key in state:
-                _parse_list(str(state[key]), cast, key)
-        if state.get("classes"):
-            _parse_list(str(state["classes"]), int, "classes")
-
-    def restore(self, state: dict[str, Any]) -> None:
-        self.validate_state(state)
-        combos = {"source": self.source, "model": self.model, "arch": self.arch, "dataset": self.dataset,
-                  "target": self.target, "kind": self.kind}
-        for key, w in combos.items():
-            if key in state:
-                w.setCurrentText(state[key])
-        if "p" in state:
-            self.p.setCurrentText(str(state["p"]))
-        for key, w in (("path", self.path), ("classes", self.classes), ("dims", self.dims), ("eps_list", self.eps_list)):
-            if key in state:
-                w.setText(str(state[key]))
-        for key, w in (("n", self.n), ("seed", self.seed), ("steps", self.steps), ("restarts", self.restarts),
-                       ("dim", self.dim), ("sweep_steps", self.sweep_steps)):
-            if key in state:
-                w.setValue(int(state[key]))
-        for key, w in (("eps", self.eps), ("step_factor", self.step_factor)):
-            if key in state:
-                w.setValue(float(state[key]))
-        if "random_start" in state:
-            self.random_start.setChecked(bool(state["random_start"]))
-        if "tab" in state:
-            self.tabs.setCurrentIndex(int(state["tab"]))

@@ -28,11 +28,12 @@ def test_attack_on_start_and_sweep_with_partials(make_panel, qtbot, standalone_s
     _small(panel)
     partials = []
     orig = panel._sweep_partial
-    panel._sweep_partial = lambda t: (partials.append(len(t.cells)), orig(t))
+    panel._sweep_partial = lambda t, spec: (partials.append(len(t.cells)), orig(t, spec))
     panel.run_sweep()
     qtbot.waitUntil(panel.is_idle, timeout=120000)
     assert standalone_shell.errors == []
     assert panel.sweep_table is not None and len(panel.sweep_table.cells) == 4
+    assert partials and partials[-1] == 4
     assert panel.sweep_table.collapse is not None
     for fig in panel.figures():
         written = export_figure(fig, tmp_path / f"{fig.name}.png", ExportOptions(fmt="png", dpi=72))
@@ -49,11 +50,16 @@ def test_state_roundtrip_and_validation(make_panel):
     panel.kind.setCurrentText("patch")
     panel.dim.setValue(9)
     panel.dims.setText("1, 9, 36")
+    panel.dims.editingFinished.emit()  # what pressing Return or leaving the box does
     st = panel.state()
+    assert (st["p"], st["eps"], st["kind"], st["dim"], st["dims"]) == ("inf", 0.1, "patch", 9, "1, 9, 36")
     panel.p.setCurrentText("2")
     panel.kind.setCurrentText("full")
+    panel.dims.setText("2")
+    panel.dims.editingFinished.emit()
     panel.restore(st)
     assert panel.state() == st
+    assert (panel.p.currentText(), panel.kind.currentText(), panel.dims.text()) == ("inf", "patch", "1, 9, 36")
     for bad in ({"kind": "spiral"}, {"n": -3}, {"p": "0.5"}, {"dims": "a,b"}, {"model": "nope"}, {"version": 99}):
         with pytest.raises(ValueError):
             panel.validate_state({**st, **bad})
@@ -101,6 +107,7 @@ def test_core_imports_without_qt():
     code = ("import sys; sys.modules['PySide6'] = None\n"
             "import workbench_adversarial.core.pgd, workbench_adversarial.core.sweep, workbench_adversarial.core.zoo\n"
             "import workbench_adversarial.jobs, workbench_adversarial.cli, workbench_adversarial.report\n"
+            "import workbench_adversarial.state\n"
             "import workbench_adversarial.cli as c; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr

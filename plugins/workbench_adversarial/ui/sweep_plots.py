@@ -42,6 +42,13 @@ class SweepPlots:
                             "mean spread of the curves", logx=False)
         self.table = None
 
+    def reset(self) -> None:
+        """No sweep: empty plots."""
+        self.table = None
+        for w in (self.curves, self.collapse, self.spread):
+            w.clear()
+        self.collapse.setTitle("collapse", color="#222", size="10pt")
+
     def draw(self, table: Any) -> None:
         self.table = table
         for w in (self.curves, self.collapse, self.spread):
@@ -60,7 +67,9 @@ class SweepPlots:
                                       bottom=c["rate"][ok] - c["ci_low"][ok], pen=pg.mkPen(col, width=1), beam=0.02)
                 w.addItem(err)
             if np.isfinite(c["predicted"]).any():
-                self.curves.plot(c["eps"][ok], c["predicted"][ok], pen=pg.mkPen(col, width=1, style=Qt.PenStyle.DashLine))
+                self.curves.plot(
+                    c["eps"][ok], c["predicted"][ok], pen=pg.mkPen(col, width=1, style=Qt.PenStyle.DashLine)
+                )
         cq = table.collapse
         inv_q = 0.0 if math.isinf(table.q) else 1.0 / table.q
         if cq is not None:
@@ -71,8 +80,15 @@ class SweepPlots:
             sp = np.asarray(cq.spreads, dtype=float)
             good = np.isfinite(sp)
             self.spread.plot(ex[good], sp[good], pen=pg.mkPen("#1f77b4", width=2), name="spread")
-            self.spread.addItem(pg.InfiniteLine(pos=inv_q, angle=90, pen=pg.mkPen("#d62728", style=Qt.PenStyle.DashLine),
-                                                label="1/q", labelOpts={"color": "#d62728", "position": 0.9}))
+            self.spread.addItem(
+                pg.InfiniteLine(
+                    pos=inv_q,
+                    angle=90,
+                    pen=pg.mkPen("#d62728", style=Qt.PenStyle.DashLine),
+                    label="1/q",
+                    labelOpts={"color": "#d62728", "position": 0.9},
+                )
+            )
         else:
             self.collapse.setTitle(f"collapse (1/q = {inv_q:.3g}); running…", color="#222", size="10pt")
 
