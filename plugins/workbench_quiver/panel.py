@@ -495,19 +495,11 @@ class QuiverPanel(Panel):
             self.shell.show_error("Could not save quiver", str(exc))
 
     def _export_dialog(self) -> None:
-        from workbench.gui.dialogs import ExportDialog
-        from workbench.gui.figures import export_figure
+        from workbench.gui.dialogs import export_with_dialog
 
-        dlg = ExportDialog(self.figures(), self.shell.preferences(), str(Path.cwd()), self)
-        if not dlg.exec():
-            return
-        fig, path, opts = dlg.result_options()
-        try:
-            written = export_figure(fig, path, opts)
-        except (ValueError, OSError) as exc:
-            self.shell.show_error("Export figure", str(exc))
-            return
-        self._set_status("exported " + ", ".join(p.name for p in written))
+        written = export_with_dialog(self.figures(), self.shell.preferences(), self, self.shell.show_error)
+        if written:
+            self._set_status("exported " + ", ".join(p.name for p in written))
 
     # ---- identification (quiet job) --------------------------------------------------
     def start(self) -> None:

@@ -58,22 +58,6 @@ RESULTS: tuple[str, ...] = ("heatmap", "cell", "stitching", "lmc", "rotation")
 SESSION_ACTIVATIONS_LIMIT = 256 * 2 ** 20
 
 
-def _widget_painter(widget: QWidget):
-    """``paint(painter, rect)`` drawing a plain widget (and its children) scaled into ``rect``."""
-    from PySide6.QtCore import QPoint
-    from PySide6.QtGui import QRegion
-
-    def paint(painter, rect) -> None:
-        size = widget.size()
-        painter.save()
-        painter.translate(rect.topLeft())
-        painter.scale(rect.width() / max(size.width(), 1), rect.height() / max(size.height(), 1))
-        widget.render(painter, QPoint(0, 0), QRegion(), QWidget.RenderFlag.DrawChildren)
-        painter.restore()
-
-    return paint
-
-
 
 def _short(model: str) -> str:
     """A model's name for a table cell: a zoo name as is, a local folder or file by its last part."""
@@ -553,8 +537,8 @@ class RepSimPanel(Panel):
                 for k, v in self.views.items()]
         figs.append(FigureSource("repsim_cell_pcs", widget=self.details.scatter, data=self.details.scatter_data))
         figs.append(FigureSource("repsim_cell_matching", widget=self.details.hist, data=self.details.hist_data))
-        figs.append(FigureSource("repsim_stitching", widget=self.stitch_table, data=self._stitch_data,
-                                 paint=_widget_painter(self.stitch_table)))
+        # a plain widget: the shell's painter (workbench.gui.figures.paint_widget) draws it
+        figs.append(FigureSource("repsim_stitching", widget=self.stitch_table, data=self._stitch_data))
         figs.append(FigureSource("repsim_lmc", widget=self.lmc_plot, data=self._lmc_data))
         return figs
 

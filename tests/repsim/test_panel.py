@@ -87,7 +87,7 @@ def test_bad_input_keeps_previous_result(make_panel, qtbot, standalone_shell, tm
     assert "no image files" in standalone_shell.errors[-1][1]
 
 
-def test_stitching_lmc_rotation(make_panel, qtbot, standalone_shell):
+def test_stitching_lmc_rotation(make_panel, qtbot, standalone_shell, tmp_path):
     panel = _panel(make_panel, qtbot, model_a="mlp-w16-s0", model_b="mlp-w16-s1")
     panel.stitch_steps.setValue(20)
     panel.run_stitching()
@@ -95,6 +95,15 @@ def test_stitching_lmc_rotation(make_panel, qtbot, standalone_shell):
     qtbot.waitUntil(panel.is_idle, timeout=120000)
     assert not standalone_shell.errors, standalone_shell.errors
     assert panel.stitch_table.rowCount() == 6  # 3 points x 2 directions
+    # the table exports through the shell's widget painter: its cells are vector text
+    import xml.etree.ElementTree as ET
+    fig = {f.name: f for f in panel.figures()}["repsim_stitching"]
+    svg = export_figure(fig, tmp_path / "stitch.svg", ExportOptions(fmt="svg"))[0]
+    texts = {el.text.strip() for el in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}text") if el.text}
+    first_row = [panel.stitch_table.item(0, c).text() for c in range(panel.stitch_table.columnCount())]
+    numbers = {t for t in first_row if t.lstrip("+-").replace(".", "", 1).isdigit()}  # names may be elided
+    assert len(numbers) >= 3
+    assert numbers <= texts, (numbers, texts)
     assert panel.lmc is not None and panel.lmc.barrier_aligned is not None
     assert panel.lmc.loss[0] < 0.5 and panel.lmc.loss[-1] < 0.5
     panel.rotation = None

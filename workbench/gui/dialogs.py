@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6 import __version__ as PYSIDE_VERSION
+import PySide6
 from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -78,7 +79,7 @@ class PreferencesDialog(QDialog):
 def version_report(active_device: str) -> dict[str, str]:
     """Versions shown by Help > About (imports torch: call it when the user asks)."""
     info = {"Workbench": f"{__version__} ({DISTRIBUTION})", "Python": sys.version.split()[0],
-            "Platform": platform.platform(), "Qt": qVersion(), "PySide6": PYSIDE_VERSION}
+            "Platform": platform.platform(), "Qt": qVersion(), "PySide6": PySide6.__version__}
     try:
         import torch
 
@@ -148,12 +149,13 @@ class ExportDialog(QDialog):
         self.dpi = QSpinBox()
         self.dpi.setRange(30, 2400)
         self.dpi.setValue(prefs.export_dpi)
-        self.width = QSpinBox()
-        self.width.setRange(0, 20000)
-        self.width.setSpecialValueText("from DPI")
-        self.height = QSpinBox()
-        self.height.setRange(0, 20000)
-        self.height.setSpecialValueText("from DPI")
+        # width_px / height_px: self.width and self.height would hide QWidget.width() and height()
+        self.width_px = QSpinBox()
+        self.width_px.setRange(0, 20000)
+        self.width_px.setSpecialValueText("from DPI")
+        self.height_px = QSpinBox()
+        self.height_px.setRange(0, 20000)
+        self.height_px.setSpecialValueText("from DPI")
         self.transparent = QCheckBox("Transparent background")
         self.write_data = QCheckBox("Write the figure's data beside it (NPZ/JSON/CSV)")
         self.write_data.setChecked(True)
@@ -161,8 +163,8 @@ class ExportDialog(QDialog):
         form.addRow("Format", self.fmt)
         form.addRow("File", row)
         form.addRow("DPI (PNG)", self.dpi)
-        form.addRow("Width px (PNG)", self.width)
-        form.addRow("Height px (PNG)", self.height)
+        form.addRow("Width px (PNG)", self.width_px)
+        form.addRow("Height px (PNG)", self.height_px)
         form.addRow(self.transparent)
         form.addRow(self.write_data)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -178,7 +180,7 @@ class ExportDialog(QDialog):
 
     def _fmt_changed(self, fmt: str) -> None:
         self.path.setText(str(Path(self.path.text()).with_suffix("." + fmt)))
-        for w in (self.dpi, self.width, self.height):
+        for w in (self.dpi, self.width_px, self.height_px):
             w.setEnabled(fmt == "png")
 
     def _browse(self) -> None:
@@ -188,7 +190,30 @@ class ExportDialog(QDialog):
             self.path.setText(path)
 
     def result_options(self) -> tuple[FigureSource, Path, ExportOptions]:
-        opts = ExportOptions(fmt=self.fmt.currentText(), dpi=self.dpi.value(), width=self.width.value(),
-                             height=self.height.value(), transparent=self.transparent.isChecked(),
+        opts = ExportOptions(fmt=self.fmt.currentText(), dpi=self.dpi.value(), width=self.width_px.value(),
+                             height=self.height_px.value(), transparent=self.transparent.isChecked(),
                              write_data=self.write_data.isChecked())
         return self.figures_list[self.figure.currentIndex()], Path(self.path.text()), opts
+
+
+def export_with_dialog(figures: list[FigureSource], prefs: Preferences, parent: QWidget | None,
+                       show_error: Callable[[str, str], None], directory: str | Path | None = None) -> list[Path]:
+    """File > Export figure for any host (the main window, a panel's own button): the
+    :class:`ExportDialog` on ``figures``, then :func:`workbench.gui.figures.export_figure` of
+    the chosen one.  Returns the files written; ``[]`` when there is nothing to export, when
+    the user cancels, or when the export fails (then ``show_error("Export failed", ...)`` names
+    the file and the reason; nothing is raised)."""
+    from workbench.gui.figures import export_figure
+
+    if not figures:
+        show_error("Nothing to export", "There is no figure to export yet.")
+        return []
+    dlg = ExportDialog(figures, prefs, str(directory if directory is not None else Path.cwd()), parent)
+    if not dlg.exec():
+        return []
+    fig, path, opts = dlg.result_options()
+    try:
+        return export_figure(fig, path, opts)
+    except Exception as exc:  # noqa: BLE001 - an export failure must never kill the app
+        show_error("Export failed", f"{path}: {exc}")
+        return []

@@ -59,7 +59,7 @@ class DialogsMixin(QMainWindow):
         AboutDialog(version_report(device), self).exec()
 
     def export_figure_dialog(self) -> None:
-        from workbench.gui.dialogs import ExportDialog
+        from workbench.gui.dialogs import export_with_dialog
 
         panel = self.current_panel()
         if panel is None:
@@ -69,10 +69,7 @@ class DialogsMixin(QMainWindow):
         if not figures:
             self.show_error("Nothing to export", f"The panel {panel.plugin_id!r} has no figure to export yet.")
             return
-        dlg = ExportDialog(figures, self.prefs, str(Path.cwd()), self)
-        if dlg.exec():
-            fig, path, opts = dlg.result_options()
-            self.export_figure(fig, path, opts)
+        self._exported(export_with_dialog(figures, self.prefs, self, self.show_error))
 
     def export_figure(self, fig: Any, path: Path, opts: Any) -> list[Path]:
         from workbench.gui.figures import export_figure
@@ -82,6 +79,10 @@ class DialogsMixin(QMainWindow):
         except Exception as exc:  # noqa: BLE001
             self.show_error("Export failed", f"{path}: {exc}")
             return []
-        self.log("exported " + ", ".join(str(p) for p in written), "info", "shell")
-        self.statusBar().showMessage(f"Exported {written[0]}", 5000)
+        self._exported(written)
         return written
+
+    def _exported(self, written: list[Path]) -> None:
+        if written:
+            self.log("exported " + ", ".join(str(p) for p in written), "info", "shell")
+            self.statusBar().showMessage(f"Exported {written[0]}", 5000)
