@@ -111,3 +111,12 @@ def test_widget_for_builds_a_bound_default_widget(qtbot):
 def test_type_mismatch_refused(qtbot):
     with pytest.raises(TypeError, match="cannot bind"):
         Binder().bind(S(), "on", QSpinBox())
+
+
+def test_commit_writes_text_still_being_typed(bound, qtbot):
+    s, b, w = bound
+    w["dims"].setFocus()
+    qtbot.keyClicks(w["dims"], ", 9")  # typed, no editingFinished yet
+    assert s.dims == "1, 2"
+    b.commit()
+    assert s.dims == "1, 2, 9"

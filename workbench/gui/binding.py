@@ -226,6 +226,15 @@ class Binder:
         for name, widget in widgets.items():
             self.bind(state, name, widget)
 
+    def commit(self) -> None:
+        """Write text that is typed but not yet committed (no editingFinished yet) into the
+        state, so a session saved with a keyboard shortcut keeps what the user sees."""
+        for link in self.links:
+            w = link.widget
+            if isinstance(w, QLineEdit) and w.isModified():
+                link._write(link._line_value(w.text()), soft=True)
+                w.setModified(False)
+
     def refresh_choices(self) -> None:
         """Re-read every Choice field's choices (e.g. after a zoo gained models)."""
         for link in self.links:

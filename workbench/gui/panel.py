@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QAbstractAnimation, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from workbench import plaindata
@@ -81,13 +81,17 @@ class Panel(QWidget):
         #: binds ``state_model`` fields to widgets; refused edits are shown in the status bar
         self.binder = Binder(on_error=lambda msg: self.shell.log(msg, "warning", self.plugin_id))
         self._kept: dict[str, KeptResult] = {}
+        #: set by :meth:`shutdown`: the panel is closed, nothing new runs in it
+        self._shut_down = False
 
     # ---- to override --------------------------------------------------------------
     def start(self) -> None:
         """Start the panel's embedded-default work (called once, after docking)."""
 
     def state(self) -> dict[str, Any]:
-        """JSON-serialisable state for sessions (default: the state model's fields)."""
+        """JSON-serialisable state for sessions (default: the state model's fields, after
+        committing text still being typed)."""
+        self.binder.commit()
         return self.state_model.to_dict() if self.state_model is not None else {}
 
     def validate_state(self, state: dict[str, Any]) -> None:
@@ -159,6 +163,13 @@ class Panel(QWidget):
         Errors go to ``on_error`` if given, else to an error dialog; both are logged.
         """
         handle = JobHandle(title, fn, spec, key, self.plugin_id)
+        if self._shut_down:
+            # a callback arriving after close (a queued signal, a timer of a plugin's own):
+            # refused, so the closed panel's thread is not started again
+            handle.cancel()
+            handle.state = "cancelled"
+            self.shell.log(f"{title}: not started, the panel is closed", "debug", self.plugin_id)
+            return handle
         if on_result is not None:
             handle.finished.connect(on_result)
         if on_partial is not None:
@@ -201,8 +212,19 @@ class Panel(QWidget):
         for thread in self._threads.values():
             thread.cancel_all()
 
+    def stop_timers(self) -> None:
+        """Stop every QTimer and animation among the panel's children (any depth): a debounce or
+        a walk must not fire into a closed panel, and an animation must not run on after it."""
+        for timer in self.findChildren(QTimer):
+            timer.stop()
+        for animation in self.findChildren(QAbstractAnimation):
+            animation.stop()
+
     def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """Cancel jobs and stop the panel's threads; True when every thread has ended."""
+        """Cancel jobs, stop the panel's timers and animations and its threads; True when every
+        thread has ended.  Later :meth:`submit` calls are refused."""
+        self._shut_down = True
+        self.stop_timers()
         self.binder.unbind()
         self.cancel_jobs()  # every lane at once, then wait for each thread
         return all([thread.stop(timeout_ms) for thread in self._threads.values()])
