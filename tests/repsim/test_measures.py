@@ -243,15 +243,17 @@ def test_rbf_gram_symmetric_unit_diagonal():
 
 
 def test_minibatch_gram_and_feature_forms_agree():
-    from workbench_repsim.core.cka import unbiased_grams
+    from workbench_repsim.core.cka import minibatch_form, unbiased_grams
 
     rng = np.random.default_rng(13)
-    xs = [rng.standard_normal((64, 100)).astype(np.float32) + 50, rng.standard_normal((64, 7))]
-    ys = [rng.standard_normal((64, 90)), rng.standard_normal((64, 3))]
+    n = 256  # batches large enough that update() by itself takes the feature form (checked below)
+    xs = [rng.standard_normal((n, 100)).astype(np.float32) + 50, rng.standard_normal((n, 7))]
+    ys = [rng.standard_normal((n, 90)), rng.standard_normal((n, 3))]
+    assert minibatch_form(n, [100, 7], [90, 3]) == "feature"
     g, f = MinibatchCKA(), MinibatchCKA()
     for _ in range(2):
-        g.update(xs, ys, unbiased_grams(xs), unbiased_grams(ys))
-        f.update(xs, ys)  # chooses by cost; force the feature form below
+        g.update(xs, ys, unbiased_grams(xs), unbiased_grams(ys))  # given Grams: the Gram form
+        f.update(xs, ys)                                          # by cost: the feature form
     from workbench_repsim.core.cka import hsic1_linear_terms
 
     ref = hsic1_linear_terms(xs, ys) / np.sqrt(
@@ -259,3 +261,7 @@ def test_minibatch_gram_and_feature_forms_agree():
     )
     assert np.allclose(g.value(), ref, atol=1e-9)
     assert np.allclose(f.value(), ref, atol=1e-9)
+    assert np.allclose(g.value(), f.value(), atol=1e-9)
+    # two copies of one batch: debiased linear CKA of that batch (Kornblith et al.'s estimator)
+    direct = np.array([[linear_cka(x, y, debiased=True) for y in ys] for x in xs])
+    assert np.allclose(f.value(), direct, atol=1e-9)
