@@ -150,3 +150,18 @@ def test_train_from_panel(make_panel, qtbot, tmp_path, standalone_shell):
     qtbot.waitUntil(lambda: panel.is_idle() and panel.predictions is not None, timeout=120000)
     assert panel.checkpoint.endswith("flux.safetensors") and standalone_shell.errors == []
     assert "accuracy" in panel.ds_info.text()
+
+
+def test_shutdown_with_phase_diagram_pending_starts_nothing_later(make_panel, qtbot):
+    """Moving t1 arms the phase diagram's 500 ms debounce; shutting the panel down right after
+    must stop it, or it fires into the closed panel and starts its job thread again."""
+    panel = make_panel("bundle")
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None and panel.phase is not None,
+                    timeout=60000)
+    slider = panel._sliders["t1"][0]
+    slider.setValue(slider.value() + 5 if slider.value() + 5 <= slider.maximum() else slider.value() - 5)
+    assert panel._phase_timer.isActive()
+    assert panel.shutdown(10000)
+    assert not panel._phase_timer.isActive()
+    qtbot.wait(800)  # past the debounce
+    assert not any(t.isRunning() for t in panel._threads.values())

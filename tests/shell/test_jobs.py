@@ -136,6 +136,12 @@ def test_close_with_running_jobs_cancels_and_waits(qtbot, sample_plugins):
     window.close()
     assert handle.state == "cancelled" or handle.cancel_event.is_set()
     assert not live_threads()
+    # the window's own timers (autosave, the status bar's job clocks) stop with it, at once
+    import shiboken6
+    from PySide6.QtCore import QTimer
+
+    running = [t for t in window.findChildren(QTimer) if t.isActive() and shiboken6.createdByPython(t)]
+    assert running == [], [(t.parent().__class__.__name__, t.interval()) for t in running]
 
 
 def test_device_is_resolved_only_when_used(sample_plugins):
@@ -151,3 +157,35 @@ def test_device_is_resolved_only_when_used(sample_plugins):
     assert out.stdout.strip() == "False"
     ctx = JobContext(device_request="cpu", device_preference="cuda")
     assert ctx.device == "cpu"
+
+
+def test_shut_down_panel_stops_its_timers_and_refuses_new_jobs(main_window, qtbot, sample_plugins):
+    """A panel's own timers and animations stop with the panel (a pending debounce would
+    otherwise submit a job into the closed panel and start its thread again), and a job
+    submitted after shutdown is refused without a thread or a status-bar entry."""
+    from PySide6.QtCore import QAbstractAnimation, QTimer, QVariantAnimation
+
+    from tests.qt_leaks import TRACKER
+
+    panel = main_window.open_panel("sample")
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    debounce = QTimer(panel)
+    debounce.setSingleShot(True)
+    debounce.setInterval(300)
+    debounce.timeout.connect(panel.compute)
+    debounce.start()
+    pulse = QVariantAnimation(panel.plot)  # a grandchild: any depth counts
+    pulse.setStartValue(0.0)
+    pulse.setEndValue(1.0)
+    pulse.setDuration(60000)
+    pulse.start()
+    assert panel.shutdown(10000)
+    assert not debounce.isActive()
+    assert pulse.state() == QAbstractAnimation.State.Stopped
+    widgets_before = set(main_window.job_widgets)
+    late = panel.compute()
+    assert late.state == "cancelled" and late.cancel_event.is_set()
+    assert set(main_window.job_widgets) == widgets_before
+    qtbot.wait(600)  # past the debounce's 300 ms
+    assert not any(t.isRunning() for t in panel._threads.values())
+    assert not [line for line in TRACKER.find_leaks(grace_s=0.1) if "panel-sample" in line or "jobs-" in line]

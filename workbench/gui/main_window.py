@@ -156,7 +156,8 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
 
     # ------------------------------------------------------------------ closing
     def shutdown(self) -> None:
-        """Cancel every job and wait for every panel thread; save the layout."""
+        """Cancel every job and wait for every panel thread; stop the window's timers (autosave,
+        job clocks) and the panels'; save the layout."""
         self._closing = True
         self._autosave_timer.stop()
         self.save_layout()
@@ -165,6 +166,9 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         for pid, panel in self.panels.items():
             if not panel.shutdown(30000):
                 self.log(f"panel {pid} did not stop within 30 s", "error", "shell")
+        # the status bar's job clocks: their jobs' done signals may never be delivered now
+        for widget in self.job_widgets.values():
+            widget.stop()
         self.autosave_file().unlink(missing_ok=True)
 
     def closeEvent(self, event: QCloseEvent) -> None:
