@@ -63,7 +63,7 @@ def load_dataset(name: str) -> DatasetSplit:
 
 def _stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
     rng = np.random.default_rng(seed)
-    test_idx = []
+    test_idx: list[int] = []
     for c in np.unique(y):
         idx = np.flatnonzero(y == c)
         rng.shuffle(idx)

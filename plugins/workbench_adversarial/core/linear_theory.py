@@ -36,7 +36,7 @@ def dual_norm_in_subspace(w: torch.Tensor, p: float, sub: Subspace | None) -> to
         return lp_norm(flat, q)
     if sub.mask is not None:
         return lp_norm(flat * sub.mask, q)
-    if p == 2.0:
+    if p == 2.0 and sub.basis is not None:
         return (flat @ sub.basis).norm(dim=1)
     return torch.full((flat.shape[0],), math.nan, dtype=flat.dtype, device=flat.device)
 
@@ -72,10 +72,9 @@ def critical_eps(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, p: fl
     margins, grads = margin_gradients(model, x, y)
     B, C, n = grads.shape
     flat = grads.reshape(B * C, n)
+    sub_rep: Subspace | None = sub
     if sub is not None and sub.mask is not None:
         sub_rep = Subspace(sub.kind, sub.dim, sub.n, mask=sub.mask.repeat_interleave(C, dim=0))
-    else:
-        sub_rep = sub
     dn = dual_norm_in_subspace(flat, p, sub_rep).reshape(B, C)
     ratio = margins / dn.clamp_min(1e-30)
     ratio = torch.where(dn > 0, ratio, torch.full_like(ratio, math.inf))

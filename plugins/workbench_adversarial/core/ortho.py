@@ -100,7 +100,7 @@ class SubspaceProjector:
     def select(self, keep: torch.Tensor) -> None:
         """Keep only the rows ``keep`` (bool mask or indices) of the batch."""
         self.lo, self.hi, self.c_lo, self.c_hi = self.lo[keep], self.hi[keep], self.c_lo[keep], self.c_hi[keep]
-        if self.w is not None:
+        if self.w is not None and self.u is not None:
             self.w, self.u = self.w[keep], self.u[keep]
 
     def _proj_c(self, v: torch.Tensor) -> torch.Tensor:
@@ -118,7 +118,7 @@ class SubspaceProjector:
         rounds and at the last one (a check costs a product and a host sync)."""
         self.calls += 1
         rho, a = self.rho, self.relax
-        if self.w is None:  # cold start
+        if self.w is None or self.u is None:  # cold start
             self.w = self._proj_c(y)
             self.u = torch.zeros_like(y)
         w, u = self.w, self.u

@@ -180,7 +180,7 @@ def run_sweep(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, model
     done = 0
     for di, k in enumerate(dims):
         gen = torch.Generator().manual_seed(seed + 7919 * di)
-        dim = realised_dim(kind, shape, int(k))  # type: ignore[arg-type]
+        dim = realised_dim(kind, shape, int(k))
         sub = build_subspace(kind, shape, int(k), len(yc), gen, device=x.device, dtype=x.dtype)
         pred = [math.nan] * len(eps_sorted)
         if predict and n_correct > 0:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +28,14 @@ VARIABLES = ("kx", "ky")
 MAX_LENGTH = 2000
 MAX_NODES = 500
 
-_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-           ast.Pow: operator.pow}
-_UNOPS = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+_UNOPS: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 
 
 class ExpressionError(ValueError):
@@ -45,7 +51,7 @@ class Expression:
     parameters: tuple[str, ...] = ()
 
     def evaluate(self, kx: np.ndarray, ky: np.ndarray, params: dict[str, float] | None = None) -> np.ndarray:
-        env = {"kx": np.asarray(kx, dtype=float), "ky": np.asarray(ky, dtype=float), **CONSTANTS}
+        env: dict[str, Any] = {"kx": np.asarray(kx, dtype=float), "ky": np.asarray(ky, dtype=float), **CONSTANTS}
         for name in self.parameters:
             if params is None or name not in params:
                 raise ExpressionError(f"expression {self.source!r} needs parameter {name!r}")
@@ -111,7 +117,11 @@ def _check(node: ast.AST, allowed: set[str], source: str) -> None:
 def _eval(node: ast.AST, env: dict[str, Any]) -> Any:
     if isinstance(node, ast.Constant):
         v = node.value
-        return complex(v) if isinstance(v, complex) else float(v)
+        if isinstance(v, complex):
+            return complex(v)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+        raise ExpressionError(f"only numbers are allowed as constants, not {v!r}")
     if isinstance(node, ast.Name):
         if node.id in env:
             return env[node.id]
@@ -125,6 +135,7 @@ def _eval(node: ast.AST, env: dict[str, Any]) -> Any:
     if isinstance(node, ast.UnaryOp):
         return _UNOPS[type(node.op)](_eval(node.operand, env))
     if isinstance(node, ast.Call):
-        fn = FUNCTIONS[node.func.id]  # type: ignore[union-attr]
-        return fn(*[_eval(a, env) for a in node.args])
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            raise ExpressionError(f"function {ast.unparse(node.func)!r} is not allowed")
+        return FUNCTIONS[node.func.id](*[_eval(a, env) for a in node.args])
     raise ExpressionError(f"{type(node).__name__} is not allowed")
