@@ -113,13 +113,27 @@ def test_stitching_lmc_rotation(make_panel, qtbot, standalone_shell, tmp_path):
     assert "undo error" in panel.rot_label.text().lower()
 
 
-def test_cancel(make_panel, qtbot):
-    panel = make_panel("repsim", start=False)
-    panel.max_samples.setValue(2000)
+def test_cancel(make_panel, qtbot, standalone_shell):
+    panel = _panel(make_panel, qtbot)
+    before = panel.result
+    shown = {k: v.matrix.copy() for k, v in panel.views.items()}
+    assert before is not None
+    # a long job: RSA on 4000 inputs (its first heatmap alone takes minutes on a CPU),
+    # cancelled once it is running and has reported progress
+    panel.max_samples.setValue(4000)
     panel.measure.setCurrentText("rsa")
     panel.compute()
+    handle = panel.running_jobs()[-1]
+    qtbot.waitUntil(lambda: handle.state == "running" and handle.fraction > 0, timeout=60000)
     panel.cancel_jobs()
     qtbot.waitUntil(panel.is_idle, timeout=60000)
+    assert handle.state == "cancelled"
+    assert handle.result is None
+    assert not standalone_shell.errors
+    assert panel.result is before                            # the previous heatmaps stay
+    assert panel.result.measure == "cka"
+    for k, view in panel.views.items():
+        assert np.array_equal(view.matrix, shown[k]), k
 
 
 def test_minibatch_mode(make_panel, qtbot, standalone_shell):
