@@ -59,3 +59,35 @@ def test_stitching_table_both_directions(table):
     assert ("lm-solu-d64-s0", "lm-gelu-d64-s0") in pairs and ("lm-gelu-d64-s0", "lm-solu-d64-s0") in pairs
     for r in rows:
         assert np.isfinite(r["loss"]) and r["loss"] < 4.56  # better than uniform over the 96 characters
+
+
+def test_lmc_numbers_recomputed_from_the_shipped_weights(table):
+    """The committed LMC numbers of the w16 pair, recomputed from the shipped weights on the
+    digits test split (539 images): the loss at both ends and half-way by interpolating the
+    state dicts here, the barriers through core.lmc; and each end model's accuracy."""
+    import copy
+
+    import torch.nn.functional as F
+
+    from workbench_repsim.core.lmc import lmc_curve
+
+    xtr, _, xte, yte = digits_split(0)
+    a, b = load_zoo_model("mlp-w16-s0"), load_zoo_model("mlp-w16-s1")
+    row = table["lmc"]["w16"]
+    sa, sb = a.state_dict(), b.state_dict()
+    x, y = torch.from_numpy(xte), torch.from_numpy(yte)
+    for alpha, k in ((0.0, 0), (0.5, 5), (1.0, 10)):
+        mid = copy.deepcopy(a)
+        mid.load_state_dict({n: (1 - alpha) * sa[n] + alpha * sb[n] for n in sa})
+        with torch.no_grad():
+            loss = float(F.cross_entropy(mid(x), y))
+        assert loss == pytest.approx(row["loss_path"][k], abs=1e-5), alpha
+    plain = lmc_curve(a, b, xte, yte)
+    aligned = lmc_curve(a, b, xte, yte, align=True, x_align=xtr)
+    assert plain.barrier == pytest.approx(row["barrier_nats"], abs=1e-5)
+    assert aligned.barrier == pytest.approx(row["barrier_aligned_nats"], abs=1e-5)
+    assert aligned.barrier < plain.barrier
+    for name, model in (("mlp-w16-s0", a), ("mlp-w16-s1", b)):
+        with torch.no_grad():
+            acc = float((model(x).argmax(1) == y).float().mean())
+        assert acc == pytest.approx(table["mlp_metrics"][name]["test_accuracy"], abs=5e-5)
