@@ -9,5 +9,6 @@ MANIFEST = PluginManifest(
     cli="workbench_adversarial.cli:register",
     icon="icons/adversarial.svg",
     dock_area="right",
+    order=40,
     summary="Adversarial success when the attacker may only perturb a subspace",
 )

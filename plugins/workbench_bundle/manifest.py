@@ -9,5 +9,6 @@ MANIFEST = PluginManifest(
     cli="workbench_bundle.cli:register",
     icon="icons/bundle.svg",
     dock_area="right",
+    order=20,
     summary="Line bundles on the 2-torus, Chern numbers, Haldane bundle dataset",
 )

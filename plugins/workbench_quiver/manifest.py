@@ -9,5 +9,6 @@ MANIFEST = PluginManifest(
     cli="workbench_quiver.cli:register",
     icon="icons/quiver.svg",
     dock_area="right",
+    order=10,
     summary="Draw quivers, click to mutate, identify mutation types exactly",
 )

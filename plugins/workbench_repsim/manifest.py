@@ -9,5 +9,6 @@ MANIFEST = PluginManifest(
     cli="workbench_repsim.cli:register",
     icon="icons/repsim.svg",
     dock_area="right",
+    order=30,
     summary="CKA, Procrustes, stitching and basis convergence across layers of two models",
 )
