@@ -25,6 +25,44 @@ def test_manifest_validation():
         PluginManifest(id="x", title="X", panel="a:b", dock_area="middle")
     with pytest.raises(ValueError, match="module:callable"):
         PluginManifest(id="x", title="X", panel="nocolon")
+    with pytest.raises(ValueError, match="order must be an integer"):
+        PluginManifest(id="x", title="X", panel="a:b", order="1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="order must be an integer"):
+        PluginManifest(id="x", title="X", panel="a:b", order=True)
+
+
+# manifests loaded through real entry points (``module:attr``) by the order test below
+LATE = PluginManifest(id="alpha", title="Alpha", panel="a:b", order=500)
+EARLY = PluginManifest(id="zulu", title="Zulu", panel="a:b", order=-5)
+PLAIN_B = PluginManifest(id="bravo", title="Bravo", panel="a:b")
+PLAIN_C = PluginManifest(id="charlie", title="Charlie", panel="a:b")
+
+
+def test_plugins_are_listed_by_manifest_order_then_id(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    from workbench import plugin_api
+    from workbench.plugin_api import DEFAULT_ORDER, ENTRY_POINT_GROUP
+
+    # discovery trusts the packages it loads manifests from (sessions may rebuild their
+    # dataclasses); this module's package must not stay trusted after the test
+    monkeypatch.setattr(plugin_api, "TRUSTED_PACKAGES", set(getattr(plugin_api, "TRUSTED_PACKAGES", ())), raising=False)
+
+    eps = [EntryPoint(name, f"{__name__}:{name}", ENTRY_POINT_GROUP) for name in ("LATE", "PLAIN_C", "EARLY", "PLAIN_B")]
+    eps.append(EntryPoint("delta", "wbtest_no_such_module:MANIFEST", ENTRY_POINT_GROUP))  # fails: default order
+    records = discover_plugins(eps)
+    assert [r.id for r in records] == ["zulu", "bravo", "charlie", "delta", "alpha"]
+    assert not records[3].ok and PLAIN_B.order == DEFAULT_ORDER
+
+
+def test_first_party_menu_order_comes_from_the_manifests():
+    from workbench.plugin_api import DEFAULT_ORDER
+
+    first_party = ("quiver", "bundle", "repsim", "adversarial")
+    records = [r for r in discover_plugins() if r.id in first_party]
+    assert [r.id for r in records] == list(first_party)
+    orders = [r.loaded.order for r in records]
+    assert orders == sorted(orders) and len(set(orders)) == 4 and max(orders) < DEFAULT_ORDER
 
 
 def test_menus_do_not_import_torch():
