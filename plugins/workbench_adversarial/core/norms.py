@@ -60,10 +60,6 @@ def lp_norm(x: torch.Tensor, p: float) -> torch.Tensor:
     return scale.squeeze(1) * ((flat / scale).abs().pow(p).sum(dim=1)).pow(1.0 / p)
 
 
-def _view(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    return v.reshape((-1,) + (1,) * (like.dim() - 1))
-
-
 def steepest_ascent(g: torch.Tensor, p: float, l1_k: int = 1) -> torch.Tensor:
     """Unit-l_p-norm direction of steepest ascent of a batch of gradients ``g``.
 

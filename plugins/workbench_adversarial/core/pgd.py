@@ -118,10 +118,6 @@ class AttackOutcome:
     iterations: torch.Tensor
     target: torch.Tensor | None = None
 
-    @property
-    def clean_correct(self) -> torch.Tensor:
-        return self.clean_logits.argmax(dim=1)
-
 
 def choose_targets(clean_logits: torch.Tensor, y: torch.Tensor, mode: str, seed: int) -> torch.Tensor:
     """Targets for a targeted attack: "random" (uniform over classes != y) or "least_likely"."""
@@ -166,11 +162,11 @@ def random_start(x: torch.Tensor, p: float, eps: float, sub: Subspace | None, rn
         if mask is not None:
             d = d * mask
     else:
-        g = torch.as_tensor(_gen_gauss(rng, (B, n), p), dtype=torch.float64, device=x.device)
+        gt = torch.as_tensor(_gen_gauss(rng, (B, n), p), dtype=torch.float64, device=x.device)
         if mask is not None:
-            g = g * mask.double()
-        e = torch.as_tensor(rng.exponential(1.0, size=(B, 1)), dtype=torch.float64, device=x.device)
-        d = (g / (g.abs().pow(p).sum(dim=1, keepdim=True) + e).pow(1.0 / p)).to(x.dtype)
+            gt = gt * mask.double()
+        et = torch.as_tensor(rng.exponential(1.0, size=(B, 1)), dtype=torch.float64, device=x.device)
+        d = (gt / (gt.abs().pow(p).sum(dim=1, keepdim=True) + et).pow(1.0 / p)).to(x.dtype)
     return (eps * d).reshape(x.shape)
 
 
@@ -205,21 +201,23 @@ def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PG
         raise ValueError("the batch is empty")
     x = x.detach()
     sub = subspace if subspace is not None and subspace.kind != "full" else None
-    ortho = sub is not None and sub.basis is not None
     l1_k = cfg.l1_k if sub is None else max(1, min(cfg.l1_k, sub.dim))
     clean_logits: torch.Tensor | None = None
+    adv_logits: torch.Tensor | None = None
     if cfg.random_start:
         with torch.no_grad():
             clean_logits = model(x)
+        adv_logits = clean_logits.clone()
     # without random start the first iterate is x itself: its logits are the clean logits
     final_x = x.clone()
-    adv_logits = None if clean_logits is None else clean_logits.clone()
     success = torch.zeros(B, dtype=torch.bool, device=x.device)
     iterations = torch.full((B,), cfg.steps, dtype=torch.long, device=x.device)
 
     def hit_of(logits: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         pred = logits.argmax(dim=1)
-        return pred != y[rows] if not cfg.targeted else pred == target[rows]
+        if cfg.targeted and target is not None:  # a targeted attack always has targets (checked above)
+            return pred == target[rows]
+        return pred != y[rows]
 
     restarts = cfg.restarts if cfg.random_start else 1
     for _ in range(restarts):
@@ -232,10 +230,13 @@ def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PG
         lo, hi = -flat_x, 1.0 - flat_x
         if s is not None and s.mask is not None:
             lo, hi = lo * s.mask, hi * s.mask
-        proj = SubspaceProjector(s.basis, p, eps, lo, hi, rounds=ortho_rounds) if ortho else None
+        # an orthonormal subspace (a basis; s keeps sub's) projects by ADMM
+        proj = None
+        if s is not None and s.basis is not None:
+            proj = SubspaceProjector(s.basis, p, eps, lo, hi, rounds=ortho_rounds)
         if cfg.random_start and eps > 0:
             delta = random_start(xs, p, eps, s, rng).reshape(lo.shape)
-            if ortho:
+            if proj is not None:
                 delta = proj(delta)
             else:
                 delta = torch.minimum(torch.maximum(delta, lo), hi)
@@ -248,7 +249,7 @@ def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PG
             xa = (xs + delta).detach().requires_grad_(t < cfg.steps)
             with torch.set_grad_enabled(t < cfg.steps):
                 logits = model(xa)
-            if clean_logits is None:  # t = 0 of the first restart, delta = 0, all rows
+            if clean_logits is None or adv_logits is None:  # t = 0 of the first restart, delta = 0, all rows
                 clean_logits = logits.detach().clone()
                 adv_logits = clean_logits.clone()
             hit = hit_of(logits.detach(), act)
@@ -285,14 +286,15 @@ def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PG
                 blocked = ((dflat >= hi) & (g > 0)) | ((dflat <= lo) & (g < 0))
                 g = g.masked_fill(blocked, 0.0)
             step = steepest_ascent(g, p, l1_k)
-            if ortho and p != 2.0:
+            if s is not None and proj is not None and p != 2.0:
                 step = s.restrict(step)
             y_new = dflat + alpha * step
-            if ortho:
+            if proj is not None:
                 dflat = proj(y_new, start=dflat)
             elif cfg.box == "clip":
                 dflat = torch.minimum(torch.maximum(project(y_new, p, eps), lo), hi)
             else:
                 dflat = project(y_new, p, eps, lo, hi)
             delta = dflat.reshape(xs.shape).detach()
+    assert clean_logits is not None and adv_logits is not None  # set by the first step of the first restart
     return AttackOutcome(final_x, success, clean_logits, adv_logits, iterations, target)

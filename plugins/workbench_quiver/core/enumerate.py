@@ -60,17 +60,6 @@ class MutationClass:
             i = self.parent[i]
         return seq[::-1]
 
-    def index_of(self, b: np.ndarray) -> int | None:
-        """Index of the member isomorphic to ``b``, or None."""
-        key = canonical_form(b)
-        try:
-            return self.keys.index(key)
-        except ValueError:
-            return None
-
-    def max_abs_entry(self) -> int:
-        return max((int(np.abs(m).max()) if m.size else 0) for m in self.members) if self.members else 0
-
 
 def _keys_for(y: np.ndarray, n: int, connected: bool, cache: dict | None = None) -> list[bytes]:
     if connected:

@@ -70,11 +70,6 @@ def mean_squared_cca(x: Any, y: Any, center: bool = True) -> float:
     return float(np.mean(cca(x, y, center).rho ** 2))
 
 
-def mean_cca(x: Any, y: Any) -> float:
-    """Mean canonical correlation (rho-bar of Kornblith et al. 2019)."""
-    return float(np.mean(cca(x, y).rho))
-
-
 def svd_reduce(a: np.ndarray, keep: float = 0.99, max_dims: int | None = None) -> np.ndarray:
     """Project centred ``a`` onto its top singular directions explaining ``keep`` of the variance."""
     a = centre(np.asarray(a, np.float64))

@@ -15,12 +15,13 @@ in that order; ``stitch_points()`` lists the points a stitching layer may join, 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from workbench.seeding import init_module_, preserve_global_rng
 
 
 class SoLU(nn.Module):
@@ -59,6 +60,7 @@ class Block(nn.Module):
 class TinyLM(nn.Module):
     """Character-level transformer language model (config: vocab, d, layers, heads, d_mlp, ctx, act)."""
 
+    @preserve_global_rng()  # default init thrown away: see build_model
     def __init__(self, vocab: int, d: int, layers: int, heads: int, d_mlp: int, ctx: int, act: str) -> None:
         super().__init__()
         if act not in ("gelu", "solu"):
@@ -70,6 +72,14 @@ class TinyLM(nn.Module):
         self.ln_f = nn.LayerNorm(d)
         self.unembed = nn.Linear(d, vocab)
 
+    def init_parameters_(self, generator: torch.Generator) -> None:
+        """torch's default init from ``generator`` in the order of construction: token embedding
+        N(0, 1), positions N(0, 0.02^2), the blocks, the final LayerNorm, the unembedding."""
+        init_module_(self.embed, generator)
+        self.pos.copy_(torch.randn(tuple(self.pos.shape), generator=generator) * 0.02)
+        for part in (self.blocks, self.ln_f, self.unembed):
+            init_module_(part, generator)
+
     def layer_names(self) -> list[str]:
         names = ["resid0"]
         for i in range(len(self.blocks)):
@@ -78,14 +88,6 @@ class TinyLM(nn.Module):
 
     def stitch_points(self) -> list[str]:
         return [f"resid{i}" for i in range(len(self.blocks) + 1)]
-
-    def hook_modules(self) -> dict[str, nn.Module]:
-        """Module whose output is each representation point (``resid0`` is computed, not hooked)."""
-        out: dict[str, nn.Module] = {}
-        for i, blk in enumerate(self.blocks):
-            out[f"mlp{i}"] = blk.act
-            out[f"resid{i + 1}"] = blk
-        return out
 
     def embed_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
         return self.embed(tokens) + self.pos[: tokens.shape[1]]
@@ -119,6 +121,7 @@ class TinyLM(nn.Module):
 class DigitsMLP(nn.Module):
     """ReLU MLP 64 -> widths... -> 10 on 8 x 8 digits (pixels scaled to [0, 1])."""
 
+    @preserve_global_rng()  # default init thrown away: see build_model
     def __init__(self, widths: list[int], n_in: int = 64, n_out: int = 10) -> None:
         super().__init__()
         self.config = dict(kind="mlp", widths=list(widths), n_in=n_in, n_out=n_out)
@@ -152,15 +155,22 @@ class DigitsMLP(nn.Module):
         return feats
 
 
-def build_model(config: dict[str, Any]) -> nn.Module:
-    """Instantiate a model from its config dict (as stored in the safetensors metadata)."""
+def build_model(config: dict[str, Any], generator: torch.Generator | None = None) -> nn.Module:
+    """Instantiate a model from its config dict (as stored in the safetensors metadata).
+
+    generator: the initial weights are drawn from it (:func:`workbench.seeding.init_module_`;
+    ``torch_generator(seed)`` gives the weights ``torch.manual_seed(seed)`` gave before).  None:
+    placeholder weights for ``load_state_dict`` (drawn without changing torch's process-wide
+    generator, so not reproducible by themselves)."""
     cfg = dict(config)
     kind = cfg.pop("kind", None)
     if kind == "lm":
-        return TinyLM(**cfg)
-    if kind == "mlp":
-        return DigitsMLP(**cfg)
-    raise ValueError(f"unknown model kind {kind!r} (expected 'lm' or 'mlp')")
+        model: nn.Module = TinyLM(**cfg)
+    elif kind == "mlp":
+        model = DigitsMLP(**cfg)
+    else:
+        raise ValueError(f"unknown model kind {kind!r} (expected 'lm' or 'mlp')")
+    return model if generator is None else init_module_(model, generator)
 
 
 def n_params(model: nn.Module) -> int:
@@ -171,7 +181,3 @@ def lm_loss(model: TinyLM, batch: torch.Tensor) -> torch.Tensor:
     """Mean next-character cross-entropy in nats of a ``[B, ctx + 1]`` batch."""
     logits = model(batch[:, :-1])
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
-
-
-def bits_per_char(loss_nats: float) -> float:
-    return loss_nats / math.log(2)
