@@ -66,7 +66,9 @@ def run_heatmap(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
         if spec.model_b:
             ka, kb = input_kind(spec.model_a), input_kind(spec.model_b)
             if "npz" not in (ka, kb) and ka != kb:
-                raise DegenerateInputError(f"model A takes {ka} inputs and model B takes {kb} inputs: they cannot see the same data")
+                raise DegenerateInputError(
+                    f"model A takes {ka} inputs and model B takes {kb} inputs: they cannot see the same data"
+                )
         ctx.progress(0.0, "activations of A")
         la = activations(spec.model_a, spec.data, spec.pooling, spec.max_samples, seed=spec.seed, device=ctx.device,
                          check=ctx.check_cancelled)
@@ -77,16 +79,19 @@ def run_heatmap(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
                              check=ctx.check_cancelled)
             if lb.n != la.n:
                 raise DegenerateInputError(f"A gives {la.n} samples and B gives {lb.n}: they must see the same inputs")
-        wanted = [p for p in spec.panels if p == "AA" or lb is not None]
+        sides = {"A": la} if lb is None else {"A": la, "B": lb}
+        wanted = [p for p in spec.panels if p[0] in sides and p[1] in sides]  # AA; AB and BB need a B
         mats: dict[str, np.ndarray] = {}
         form = ""
         for k, p in enumerate(wanted):
             lo, hi = 0.2 + 0.8 * k / len(wanted), 0.2 + 0.8 * (k + 1) / len(wanted)
-            xs = la if p[0] == "A" else lb
-            ys = la if p[1] == "A" else lb
+            xs, ys = sides[p[0]], sides[p[1]]
+
+            def panel_progress(f: float, m: str, lo: float = lo, hi: float = hi, p: str = p) -> None:
+                ctx.progress(lo + (hi - lo) * f, f"{p}: {m}")
             h = similarity_heatmap(xs.arrays, None if p in ("AA", "BB") else ys.arrays, spec.measure,
                                    names_a=xs.names, names_b=ys.names,
-                                   progress=lambda f, m, lo=lo, hi=hi, p=p: ctx.progress(lo + (hi - lo) * f, f"{p}: {m}"),
+                                   progress=panel_progress,
                                    check_cancelled=ctx.check_cancelled,
                                    device=ctx.device if str(ctx.device).startswith("cuda") else "cpu")
             mats[p] = h.matrix
@@ -203,7 +208,7 @@ def _hf_lm_pair(spec_a: str, spec_b: str, data: str, ctx: JobContext, n_train: i
     (train, test) windows of token ids from ``data`` (a text file: its first 80 % of lines
     train, the rest test; "default": the generated corpus of the zoo's language models)."""
     from .core.hf_lm import HFStitchable, load_causal_lm, same_tokenizer, token_windows
-    from .core.sources import model_inputs
+    from .core.sources import hf_text_inputs
 
     ctx.progress(0.0, "loading the Hugging Face models")
     (ma, tok_a), (mb, tok_b) = load_causal_lm(spec_a), load_causal_lm(spec_b)
@@ -214,7 +219,7 @@ def _hf_lm_pair(spec_a: str, spec_b: str, data: str, ctx: JobContext, n_train: i
         train_texts = generate_text(6000, 0).splitlines()
         test_texts = generate_text(1500, EVAL_TEXT_SEED).splitlines()
     else:
-        lines = model_inputs("hf", data, 10 ** 9)
+        lines = hf_text_inputs(data, 10 ** 9)
         cut = max(1, int(0.8 * len(lines)))
         train_texts, test_texts = lines[:cut], lines[cut:] or lines[-1:]
     if not same_tokenizer(tok_a, tok_b, train_texts[:50]):
@@ -307,16 +312,24 @@ def run_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
         if fa == fb == "hf":
             return _hf_lmc(spec, ctx)
         if "hf" in (fa, fb) or ma.config != mb.config:
-            raise DegenerateInputError("linear mode connectivity needs two of the plugin's models with the same architecture "
-                                       f"({spec.model_a} and {spec.model_b} differ)")
+            raise DegenerateInputError(
+                "linear mode connectivity needs two of the plugin's models with the same architecture "
+                f"({spec.model_a} and {spec.model_b} differ)"
+            )
         if fa == "mlp":
             xtr, _, xte, yte = digits_split(0)
             ctx.progress(0.1, "plain path")
             plain = lmc_curve(ma, mb, xte, yte, n_alphas=spec.n_alphas)
             ctx.check_cancelled()
             al = lmc_curve(ma, mb, xte, yte, align=True, x_align=xtr, n_alphas=spec.n_alphas) if spec.align else None
-            return LMCCurves(plain.alphas, plain.loss, al.loss if al else None, plain.barrier, al.barrier if al else None,
-                             "test cross-entropy (nats)")
+            return LMCCurves(
+                plain.alphas,
+                plain.loss,
+                al.loss if al else None,
+                plain.barrier,
+                al.barrier if al else None,
+                "test cross-entropy (nats)",
+            )
         from .core.data import lm_windows
 
         return _lm_path(ma, mb, lm_windows()[1][:300], spec, ctx, "test loss (nats/char)")
@@ -332,8 +345,10 @@ def _hf_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
     ma, mb = sa.model, sb.model
     ka, kb = ma.state_dict(), mb.state_dict()
     if ka.keys() != kb.keys() or any(ka[k].shape != kb[k].shape for k in ka):
-        raise DegenerateInputError(f"linear mode connectivity needs two models of the same architecture: the weights of "
-                                   f"{spec.model_a} and {spec.model_b} differ in names or shapes")
+        raise DegenerateInputError(
+            f"linear mode connectivity needs two models of the same architecture: the weights of "
+            f"{spec.model_a} and {spec.model_b} differ in names or shapes"
+        )
     return _lm_path(ma, mb, te, spec, ctx, "test loss (nats/token)", wrap=HFStitchable)
 
 

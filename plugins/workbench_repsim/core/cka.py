@@ -273,7 +273,7 @@ class MinibatchCKA:
         self.batches += 1
 
     def value(self) -> np.ndarray:
-        if self.cross_sum is None:
+        if self.cross_sum is None or self.self_x is None or self.self_y is None:
             raise DegenerateInputError("minibatch CKA: no batch was given")
         den = np.sqrt(np.clip(np.outer(self.self_x, self.self_y), 0.0, None))
         if (den == 0).any():

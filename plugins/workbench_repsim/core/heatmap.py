@@ -77,7 +77,7 @@ def prepare_layers(layers: Sequence[Any], side: str = "A", names: Sequence[str] 
         raise DegenerateInputError(f"{side}: no layers given")
     dtype = np.float32 if all(a.dtype == np.float32 for a in mats) else np.float64
     offs = np.cumsum([0] + [a.shape[1] for a in mats])
-    buf = _empty_no_hugepages((n, int(offs[-1])), dtype)
+    buf = _empty_no_hugepages((mats[0].shape[0], int(offs[-1])), dtype)
     views = [buf[:, offs[i]:offs[i + 1]] for i in range(len(mats))]
 
     def centre_into(i: int) -> None:
@@ -170,14 +170,12 @@ def _batched_cross(a: np.ndarray, bs: list[np.ndarray], cancelled: Callable[[], 
             cancelled()
             prod = np.asarray(a, np.float64).T @ np.asarray(block, np.float64)
         else:
-            prod = None
-            for s, e in chunks:
+            cancelled()
+            s0, e0 = chunks[0]
+            prod = (a[s0:e0].T @ block[s0:e0]).astype(np.float64)
+            for s, e in chunks[1:]:
                 cancelled()
-                part = a[s:e].T @ block[s:e]
-                if prod is None:
-                    prod = part.astype(np.float64)
-                else:
-                    prod += part
+                prod += a[s:e].T @ block[s:e]
         offs = np.cumsum([0] + [b.shape[1] for b in bs[i:j]])
         out += [prod[:, offs[k]:offs[k + 1]] for k in range(j - i)]
         i = j
@@ -214,14 +212,14 @@ def similarity_heatmap(layers_a: Sequence[Any], layers_b: Sequence[Any] | None =
     cancelled = check_cancelled or _noop
     symmetric = layers_b is None
     na = list(names_a) if names_a else [str(i) for i in range(len(layers_a))]
-    if symmetric:
+    if layers_b is None:
         nb = na
     else:
         nb = list(names_b) if names_b else [str(i) for i in range(len(layers_b))]
     if measure not in SHARED:
         return _pairwise(layers_a, layers_b, measure, na, nb, progress, cancelled)
     xs = prepare_layers(layers_a, "A", na)
-    ys = xs if symmetric else prepare_layers(layers_b, "B", nb)
+    ys = xs if layers_b is None else prepare_layers(layers_b, "B", nb)
     n = xs[0].shape[0]
     if ys[0].shape[0] != n:
         raise DegenerateInputError(
@@ -372,7 +370,7 @@ def _pairwise(layers_a: Sequence[Any], layers_b: Sequence[Any] | None, measure: 
     """One call of the measure per pair (used for measures without shared work)."""
     fn = get_measure(measure)
     symmetric = layers_b is None
-    lb_layers = layers_a if symmetric else layers_b
+    lb_layers = layers_a if layers_b is None else layers_b
     la, lb = len(layers_a), len(lb_layers)
     m = np.full((la, lb), np.nan)
     pairs = [(i, j) for i in range(la) for j in range(lb) if not symmetric or j >= i]

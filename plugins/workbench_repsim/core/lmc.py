@@ -52,6 +52,7 @@ def align_mlp(model_a: DigitsMLP, model_b: DigitsMLP, x: np.ndarray) -> DigitsML
     out = copy.deepcopy(model_b)
     prev = None
     for i, lin in enumerate(out.hidden):
+        assert isinstance(lin, torch.nn.Linear)  # DigitsMLP's hidden layers (ModuleList items are typed Module)
         c = _corr(fa[f"h{i + 1}"].numpy().astype(np.float64), fb[f"h{i + 1}"].numpy().astype(np.float64))
         _, perm = linear_sum_assignment(c, maximize=True)
         w = lin.weight.data

@@ -59,8 +59,15 @@ def _rotated_forward(model: DigitsMLP, k: int, rot: torch.Tensor | None) -> Call
     return fwd
 
 
+def _linear(model: DigitsMLP, k: int) -> torch.nn.Linear:
+    """Hidden layer ``k`` (0-based) of the MLP; its ModuleList is typed as holding any Module."""
+    lin = model.hidden[k]
+    assert isinstance(lin, torch.nn.Linear)
+    return lin
+
+
 def _next_weight(model: DigitsMLP, k: int) -> torch.Tensor:
-    return (model.hidden[k] if k < len(model.hidden) else model.out).weight.detach()
+    return (_linear(model, k) if k < len(model.hidden) else model.out).weight.detach()
 
 
 @torch.no_grad()
@@ -80,7 +87,7 @@ def rotation_test(model: DigitsMLP, k: int, x_train: np.ndarray, y_train: np.nda
     """Rotate after hidden layer ``k`` (1-based, with a hidden layer after it), retrain the rest."""
     if not 1 <= k < len(model.hidden):
         raise ValueError(f"k must be between 1 and {len(model.hidden) - 1} (a hidden layer must follow the rotation)")
-    width = model.hidden[k - 1].out_features
+    width = _linear(model, k - 1).out_features
     rot = random_rotation(width, seed)
     acc0 = eval_classifier(model, x_test, y_test)[1]
     rotated, control = copy.deepcopy(model), copy.deepcopy(model)

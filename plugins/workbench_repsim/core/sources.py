@@ -39,7 +39,7 @@ def load_npz_layers(path: str | Path) -> Layers:
         with np.load(p, allow_pickle=False) as z:
             names = list(z.files)
             if names and all(_ARR.match(n) for n in names):
-                names.sort(key=lambda n: int(_ARR.match(n).group(1)))
+                names.sort(key=lambda n: int(n.removeprefix("arr_")))  # _ARR: arr_<digits>
             arrays = [np.asarray(z[n]) for n in names]
     except ValueError as exc:
         raise DegenerateInputError(f"{p.name}: cannot read ({exc}); object arrays are refused for safety") from None
@@ -75,8 +75,9 @@ def load_model_source(source: str):
     return m, m.config["kind"]
 
 
-def model_inputs(family: str, data: str, max_samples: int, ctx: int = 48) -> np.ndarray | list[str]:
-    """The inputs for a model family: windows of text for LMs, images for MLPs, strings for HF."""
+def model_inputs(family: str, data: str, max_samples: int, ctx: int = 48) -> np.ndarray:
+    """The inputs of a zoo model family: windows of token ids for LMs, images for MLPs (the
+    strings of a Hugging Face model come from :func:`hf_text_inputs`)."""
     from .data import default_text_windows, digits_split, load_image_folder, load_text_file
 
     if family == "lm":
@@ -96,18 +97,24 @@ def model_inputs(family: str, data: str, max_samples: int, ctx: int = 48) -> np.
             )
         return load_image_folder(data, 8, max_samples)
     if family == "hf":
-        if data in ("", "default"):
-            from .corpus import generate_text
-            from .data import EVAL_TEXT_SEED
-            return generate_text(max_samples, EVAL_TEXT_SEED).splitlines()[:max_samples]
-        p = Path(data)
-        if not p.is_file():
-            raise DegenerateInputError(f"{data}: a Hugging Face language model needs a text file (one input per line)")
-        lines = [ln for ln in p.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
-        if not lines:
-            raise DegenerateInputError(f"{data} has no non-empty lines")
-        return lines[:max_samples]
+        raise ValueError("model_inputs: the inputs of a Hugging Face model are strings, from hf_text_inputs")
     raise DegenerateInputError(f"unknown model family {family!r}")
+
+
+def hf_text_inputs(data: str, max_samples: int) -> list[str]:
+    """The inputs of a Hugging Face model: the non-empty lines of the text file ``data`` (at most
+    ``max_samples``), or the generated evaluation corpus for "default"."""
+    if data in ("", "default"):
+        from .corpus import generate_text
+        from .data import EVAL_TEXT_SEED
+        return generate_text(max_samples, EVAL_TEXT_SEED).splitlines()[:max_samples]
+    p = Path(data)
+    if not p.is_file():
+        raise DegenerateInputError(f"{data}: a Hugging Face language model needs a text file (one input per line)")
+    lines = [ln for ln in p.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+    if not lines:
+        raise DegenerateInputError(f"{data} has no non-empty lines")
+    return lines[:max_samples]
 
 
 def activations(source: str, data: str = "default", pooling: str = "mean", max_samples: int = 1000, *,
@@ -122,7 +129,7 @@ def activations(source: str, data: str = "default", pooling: str = "mean", max_s
 
     model, family = load_model_source(source)
     if family == "hf":
-        feats = extract_hf(model, model_inputs("hf", data, max_samples), pooling=pooling, device=device,
+        feats = extract_hf(model, hf_text_inputs(data, max_samples), pooling=pooling, device=device,
                            check=check, progress=progress)
     else:
         ctx = model.config.get("ctx", 48)

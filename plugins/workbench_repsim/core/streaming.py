@@ -81,6 +81,8 @@ def streamed_minibatch_cka(source_a: str, source_b: str = "", *, data: str = "de
             break  # a trailing batch too small for the unbiased estimator
         dims_a = [x.shape[1] for x in xs]
         dims_b = [y.shape[1] for y in ys] if gen_b is not None else []
+        gx: list[np.ndarray] | None
+        gy: list[np.ndarray] | None
         if minibatch_form(xs[0].shape[0], dims_a, dims_b or dims_a) == "gram":
             gx = unbiased_grams(xs)  # shared by the three accumulators
             gy = unbiased_grams(ys) if gen_b is not None else None
