@@ -142,3 +142,19 @@ def test_no_suffix_and_no_options_is_png(figure, tmp_path):
 def test_unknown_suffix_without_options_is_refused(figure, tmp_path):
     with pytest.raises(ValueError, match="unknown export format 'bmp'"):
         export_figure(figure, tmp_path / "fig.bmp")
+
+
+def test_export_dialog_pixel_size_fields_keep_qwidget_size_methods(figure, qtbot, tmp_path):
+    """The PNG width/height spin boxes must not be stored as ``self.width``/``self.height``: that hid
+    QWidget.width() and height(), so anything asking the dialog its size got a QSpinBox."""
+    from workbench.gui.dialogs import ExportDialog
+    from workbench.settings import Preferences
+
+    dlg = ExportDialog([figure], Preferences(), str(tmp_path))
+    qtbot.addWidget(dlg)
+    dlg.resize(500, 300)
+    assert isinstance(dlg.width(), int) and isinstance(dlg.height(), int)
+    dlg.width_px.setValue(640)
+    dlg.height_px.setValue(480)
+    _, path, opts = dlg.result_options()
+    assert (opts.width, opts.height) == (640, 480) and path.parent == tmp_path
