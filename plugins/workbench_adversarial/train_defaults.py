@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from workbench.checkpoint import save_checkpoint
+from workbench.seeding import torch_generator
 from workbench_adversarial.core.data import load_dataset
 from workbench_adversarial.core.models import ARCHITECTURES, build_model
 from workbench_adversarial.core.training import train_classifier
@@ -41,8 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             name = f"{dataset}-{arch}"
             if only and name not in only:
                 continue
-            torch.manual_seed(args.seed)
-            model = build_model(arch, split.shape, split.num_classes)
+            model = build_model(arch, split.shape, split.num_classes, generator=torch_generator(args.seed))
             t0 = time.time()
             rep = train_classifier(model, split.x_train, split.y_train, split.x_test, split.y_test,
                                    epochs=EPOCHS[arch], seed=args.seed)

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from workbench.seeding import init_module_, torch_generator
 from workbench_repsim.core.cka import linear_cka
 from workbench_repsim.core.data import EVAL_TEXT_SEED, LM_TRAIN_SENTENCES, digits_split, lm_windows
 from workbench_repsim.core.lmc import lmc_curve
@@ -57,8 +58,7 @@ def train_lms(out: Path) -> dict:
         if e.family != "lm":
             continue
         t0 = time.perf_counter()
-        torch.manual_seed(e.seed)
-        model = build_model(e.config)
+        model = build_model(e.config, generator=torch_generator(e.seed))
         train_lm(model, tr, LM_STEPS, LM_BATCH, LM_LR, e.seed)
         loss, acc = eval_lm(model, te)
         secs = time.perf_counter() - t0
@@ -78,15 +78,13 @@ def train_lms(out: Path) -> dict:
 def train_mlps(out: Path) -> dict:
     xtr, ytr, xte, yte = digits_split(0)
     metrics = {}
-    torch.manual_seed(100)
-    trunk = DigitsMLP([64, 64, 64])
+    trunk = init_module_(DigitsMLP([64, 64, 64]), torch_generator(100))
     train_mlp(trunk, xtr, ytr, MLP_EPOCHS, MLP_LR, 100)
     for name, e in ZOO.items():
         if e.family != "mlp":
             continue
         t0 = time.perf_counter()
-        torch.manual_seed(e.seed)
-        model = build_model(e.config)
+        model = build_model(e.config, generator=torch_generator(e.seed))
         if e.frozen_from:
             for k in range(FROZEN_LAYERS):
                 model.hidden[k].load_state_dict(trunk.hidden[k].state_dict())

@@ -12,10 +12,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from workbench.seeding import init_module_, preserve_global_rng
+
 ARCHITECTURES = ("linear", "mlp", "cnn")
 
 
 class LinearClassifier(nn.Module):
+    @preserve_global_rng()  # default init thrown away: see build_model
     def __init__(self, in_shape: tuple[int, int, int], num_classes: int) -> None:
         super().__init__()
         C, H, W = in_shape
@@ -26,6 +29,7 @@ class LinearClassifier(nn.Module):
 
 
 class MLP(nn.Module):
+    @preserve_global_rng()  # default init thrown away: see build_model
     def __init__(self, in_shape: tuple[int, int, int], num_classes: int, hidden: tuple[int, int] = (128, 64)) -> None:
         super().__init__()
         C, H, W = in_shape
@@ -37,6 +41,7 @@ class MLP(nn.Module):
 
 
 class SmallCNN(nn.Module):
+    @preserve_global_rng()  # default init thrown away: see build_model
     def __init__(self, in_shape: tuple[int, int, int], num_classes: int) -> None:
         super().__init__()
         C, H, W = in_shape
@@ -49,12 +54,20 @@ class SmallCNN(nn.Module):
         return self.head(self.features(x))
 
 
-def build_model(arch: str, in_shape: tuple[int, int, int], num_classes: int) -> nn.Module:
-    """A fresh (untrained) model of the named architecture."""
+def build_model(arch: str, in_shape: tuple[int, int, int], num_classes: int,
+                generator: torch.Generator | None = None) -> nn.Module:
+    """A fresh (untrained) model of the named architecture.
+
+    generator: the initial weights are drawn from it (:func:`workbench.seeding.init_module_`;
+    ``torch_generator(seed)`` gives the weights ``torch.manual_seed(seed)`` gave before).  None:
+    placeholder weights for ``load_state_dict`` (drawn without changing torch's process-wide
+    generator, so not reproducible by themselves)."""
     if arch == "linear":
-        return LinearClassifier(in_shape, num_classes)
-    if arch == "mlp":
-        return MLP(in_shape, num_classes)
-    if arch == "cnn":
-        return SmallCNN(in_shape, num_classes)
-    raise ValueError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHITECTURES)}")
+        model: nn.Module = LinearClassifier(in_shape, num_classes)
+    elif arch == "mlp":
+        model = MLP(in_shape, num_classes)
+    elif arch == "cnn":
+        model = SmallCNN(in_shape, num_classes)
+    else:
+        raise ValueError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHITECTURES)}")
+    return model if generator is None else init_module_(model, generator)

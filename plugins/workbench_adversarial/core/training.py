@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from workbench.seeding import torch_generator
+
 
 @dataclass
 class TrainReport:
@@ -32,9 +34,12 @@ def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray, device: str = "cpu"
 def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
                      y_test: np.ndarray, epochs: int = 30, lr: float = 3e-3, batch: int = 64,
                      weight_decay: float = 1e-4, seed: int = 0, device: str = "cpu") -> TrainReport:
-    """Train with Adam (lr, weight decay) on shuffled mini-batches; returns accuracies."""
-    g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
+    """Train with Adam (lr, weight decay) on shuffled mini-batches; returns accuracies.
+
+    ``seed`` orders the mini-batches (an explicit generator; torch's process-wide one is not
+    touched).  The initial weights are the model's own: build it with
+    ``build_model(..., generator=torch_generator(seed))`` for a reproducible run."""
+    g = torch_generator(seed)
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     xt = torch.as_tensor(x_train)

@@ -21,6 +21,8 @@ import math
 import torch
 from torch import nn
 
+from workbench.seeding import init_children_, init_module_, preserve_global_rng
+
 CLASSES = (-2, -1, 0, 1, 2)
 ARCHITECTURES = ("mlp", "cnn", "flux")
 
@@ -45,6 +47,7 @@ def plaquette_flux_torch(psi: torch.Tensor) -> torch.Tensor:
 class MLPClassifier(nn.Module):
     """Fully connected baseline: 4 N^2 inputs -> hidden -> hidden -> 5 logits."""
 
+    @preserve_global_rng()  # default init thrown away: see build_model
     def __init__(self, grid: int = 32, hidden: int = 256) -> None:
         super().__init__()
         self.grid = grid
@@ -58,6 +61,7 @@ class MLPClassifier(nn.Module):
 class CNNClassifier(nn.Module):
     """Convolutional baseline with circular padding and global average pooling."""
 
+    @preserve_global_rng()  # default init thrown away: see build_model
     def __init__(self, grid: int = 32, width: int = 16) -> None:
         super().__init__()
         self.grid = grid
@@ -79,6 +83,7 @@ class CNNClassifier(nn.Module):
 class FluxClassifier(nn.Module):
     """Topological prior: learned per-plaquette map of the Berry flux, summed over the torus."""
 
+    @preserve_global_rng()  # default init thrown away: see build_model
     def __init__(self, grid: int = 32, hidden: int = 16) -> None:
         super().__init__()
         self.grid = grid
@@ -86,6 +91,12 @@ class FluxClassifier(nn.Module):
         self.log_beta = nn.Parameter(torch.tensor(math.log(2.0)))
         self.bias = nn.Parameter(torch.zeros(len(CLASSES)))
         self.register_buffer("ks", torch.tensor(CLASSES, dtype=torch.float32))
+
+    def init_parameters_(self, generator: torch.Generator) -> None:
+        """beta = 2, b_k = 0, and torch's default init of the per-plaquette map from ``generator``."""
+        self.log_beta.fill_(math.log(2.0))
+        self.bias.zero_()
+        init_children_(self, generator)
 
     def chern_estimate(self, psi: torch.Tensor) -> torch.Tensor:
         """s = sum over plaquettes of (flux + learned correction) / 2 pi, shape (B,)."""
@@ -99,15 +110,22 @@ class FluxClassifier(nn.Module):
         return -torch.exp(self.log_beta) * (s[:, None] - self.ks[None]) ** 2 + self.bias
 
 
-def build_model(arch: str, grid: int = 32) -> nn.Module:
-    """A fresh classifier of the named architecture."""
+def build_model(arch: str, grid: int = 32, generator: torch.Generator | None = None) -> nn.Module:
+    """A fresh classifier of the named architecture.
+
+    generator: the initial weights are drawn from it (:func:`workbench.seeding.init_module_`;
+    ``torch_generator(seed)`` gives the weights ``torch.manual_seed(seed)`` gave before).  None:
+    placeholder weights for ``load_state_dict`` (drawn without changing torch's process-wide
+    generator, so not reproducible by themselves)."""
     if arch == "mlp":
-        return MLPClassifier(grid)
-    if arch == "cnn":
-        return CNNClassifier(grid)
-    if arch == "flux":
-        return FluxClassifier(grid)
-    raise ValueError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHITECTURES)}")
+        model: nn.Module = MLPClassifier(grid)
+    elif arch == "cnn":
+        model = CNNClassifier(grid)
+    elif arch == "flux":
+        model = FluxClassifier(grid)
+    else:
+        raise ValueError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHITECTURES)}")
+    return model if generator is None else init_module_(model, generator)
 
 
 def labels_to_index(labels: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,8 @@ from typing import Callable
 import numpy as np
 import torch
 
+from workbench.seeding import torch_generator
+
 from .classifiers import ARCHITECTURES, CLASSES, build_model, index_to_labels, labels_to_index
 
 #: the kind recorded in these checkpoints' sidecars (workbench.checkpoint)
@@ -24,7 +26,8 @@ CHECKPOINT_KIND = "bundle-classifier"
 
 @dataclass
 class TrainConfig:
-    """arch: mlp | cnn | flux.  epochs, batch_size, lr: Adam settings.  seed: torch seed."""
+    """arch: mlp | cnn | flux.  epochs, batch_size, lr: Adam settings.  seed: of the initial
+    weights and of the minibatch order (explicit generators; the process-wide one is untouched)."""
 
     arch: str = "cnn"
     epochs: int = 10
@@ -82,10 +85,12 @@ def train_classifier(psi_train: np.ndarray, y_train: np.ndarray, psi_test: np.nd
         raise ValueError("empty training set")
     if np.any(np.abs(y_train) > 2):
         raise ValueError("training labels must be in -2..2")
-    torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
+    # explicit generators, never torch.manual_seed: jobs on other panel threads share the
+    # process-wide one.  Initial weights and minibatch order both start from cfg.seed, as
+    # before (the shipped checkpoints retrain to the same weights).
+    gen = torch_generator(cfg.seed)
     grid = int(psi_train.shape[-1])
-    model = build_model(cfg.arch, grid).to(cfg.device)
+    model = build_model(cfg.arch, grid, generator=torch_generator(cfg.seed)).to(cfg.device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     x_all = _to_tensor(psi_train)
     y_all = labels_to_index(torch.from_numpy(y_train.astype(np.int64)))

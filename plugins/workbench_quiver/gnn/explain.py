@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from workbench.seeding import seeded_global_rng
+
 from . import FAMILIES
 from .dataset import to_data
 from .model import DirGINE
@@ -77,28 +79,33 @@ def reset_explain_state(model: torch.nn.Module) -> None:
 def train_pgexplainer(model: DirGINE, bs: Sequence[np.ndarray], epochs: int = 20, lr: float = 3e-3, seed: int = 0,
                       device: str = "cpu", cancelled=None):
     """Train a PGExplainer on the quivers ``bs`` (explaining the model's own predictions);
-    returns the trained ``Explainer``."""
+    returns the trained ``Explainer``.
+
+    PyG's PGExplainer draws its MLP's initial weights and its concrete-distribution noise from
+    torch's process-wide generator only, so construction and training run inside
+    :func:`workbench.seeding.seeded_global_rng` (``seed``): reproducible, and serialised with
+    other such sections on other threads."""
     from torch_geometric.explain import Explainer
     from torch_geometric.explain.algorithm import PGExplainer
 
-    torch.manual_seed(seed)
     model.eval()
-    reset_explain_state(model)
-    algo = PGExplainer(epochs=epochs, lr=lr).to(device)
-    explainer = Explainer(model=model, algorithm=algo, explanation_type="phenomenon", edge_mask_type="object",
-                          model_config=_MODEL_CONFIG)
     data = [to_data(np.asarray(b), model.config.feature_set).to(device) for b in bs]
     data = [d for d in data if d.edge_index.shape[1] > 0]
+    reset_explain_state(model)
     with torch.no_grad():
         targets = [model(d.x, d.edge_index, d.edge_attr).argmax(-1) for d in data]
-    try:
-        for epoch in range(epochs):
-            for d, t in zip(data, targets):
-                if cancelled is not None and cancelled():
-                    raise InterruptedError("PGExplainer training cancelled")
-                algo.train(epoch, model, d.x, d.edge_index, target=t, edge_attr=d.edge_attr)
-    finally:
-        reset_explain_state(model)
+    with seeded_global_rng(seed, device):
+        algo = PGExplainer(epochs=epochs, lr=lr).to(device)
+        explainer = Explainer(model=model, algorithm=algo, explanation_type="phenomenon", edge_mask_type="object",
+                              model_config=_MODEL_CONFIG)
+        try:
+            for epoch in range(epochs):
+                for d, t in zip(data, targets):
+                    if cancelled is not None and cancelled():
+                        raise InterruptedError("PGExplainer training cancelled")
+                    algo.train(epoch, model, d.x, d.edge_index, target=t, edge_attr=d.edge_attr)
+        finally:
+            reset_explain_state(model)
     return explainer
 
 
@@ -106,7 +113,8 @@ def explain(model: DirGINE, b: np.ndarray, method: str = "GNNExplainer", seed: i
             pg_explainer=None, device: str = "cpu", target: int | None = None, ig_steps: int = 25) -> ExplanationOverlay:
     """Importances of the arrows and vertices of ``b`` for the model's predicted family
     (or ``target``).  ``pg_explainer``: an Explainer from :func:`train_pgexplainer` (required
-    for PGExplainer)."""
+    for PGExplainer).  ``seed`` seeds GNNExplainer's initial masks inside
+    :func:`workbench.seeding.seeded_global_rng` (serialised with other such sections)."""
     if method not in METHODS:
         raise ValueError(f"unknown explanation method {method!r}: choose from {METHODS}")
     b = np.asarray(b)
@@ -119,11 +127,12 @@ def explain(model: DirGINE, b: np.ndarray, method: str = "GNNExplainer", seed: i
     pred = int(np.argmax(probs)) if target is None else int(target)
     if not arrows:
         return ExplanationOverlay({}, [0.0] * n, method, FAMILIES[pred], float(probs[pred]))
-    torch.manual_seed(seed)
     tgt = torch.tensor([pred], device=device)
     reset_explain_state(model)
     try:
-        ew, nw = _run_method(model, d, n, arrows, method, tgt, epochs, pg_explainer, ig_steps)
+        # GNNExplainer draws its initial masks from torch's process-wide generator only
+        with seeded_global_rng(seed, device):
+            ew, nw = _run_method(model, d, n, arrows, method, tgt, epochs, pg_explainer, ig_steps)
     finally:
         reset_explain_state(model)
     ew, nw = _normalise(ew), _normalise(nw)

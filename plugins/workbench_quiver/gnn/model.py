@@ -25,6 +25,8 @@ import torch
 from torch import nn
 from torch_geometric.nn import MessagePassing, global_add_pool, global_max_pool, global_mean_pool
 
+from workbench.seeding import init_children_, preserve_global_rng
+
 from . import FAMILIES
 
 POOLINGS = {"meanmax": 2, "meanmax2": 3, "meanmaxsum": 3, "sum": 1, "mean": 1}
@@ -52,6 +54,12 @@ class DirGINEConv(MessagePassing):
         self.lin_out = nn.Linear(edge_dim, channels)
         self.eps = nn.Parameter(torch.zeros(1))
         self.mlp = nn.Sequential(nn.Linear(3 * channels, channels), nn.ReLU(), nn.Linear(channels, channels))
+
+    def init_parameters_(self, generator: torch.Generator) -> None:
+        """eps = 0 and torch's default init of the linear maps from ``generator``
+        (:func:`workbench.seeding.init_module_`)."""
+        self.eps.zero_()
+        init_children_(self, generator)
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
         # messages along the arrows (j -> i aggregated at i) and against them (flip the index)
@@ -85,8 +93,13 @@ class ModelConfig:
 
 
 class DirGINE(nn.Module):
-    """Graph classifier; ``forward(x, edge_index, edge_attr, batch)`` returns (G, 6) logits."""
+    """Graph classifier; ``forward(x, edge_index, edge_attr, batch)`` returns (G, 6) logits.
 
+    The constructor's weights are placeholders (drawn without changing torch's process-wide
+    generator): ``init_module_(DirGINE(c), torch_generator(seed))`` for seeded initial weights
+    (the weights ``torch.manual_seed(seed); DirGINE(c)`` gave before), or ``load_state_dict``."""
+
+    @preserve_global_rng()
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         if config.pooling not in POOLINGS:

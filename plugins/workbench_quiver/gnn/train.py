@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
+from workbench.seeding import init_module_, torch_generator
+
 from . import FAMILIES
 from .dataset import PackedGraphs, QuiverDataset, from_matrices, pack, to_data
 from .model import DirGINE, ModelConfig
@@ -85,7 +87,9 @@ def train_model(train_ds: QuiverDataset, model_config: ModelConfig, config: Trai
                 on_epoch: Callable[[TrainHistory], None] | None = None,
                 packed: PackedGraphs | None = None) -> tuple[DirGINE, TrainHistory]:
     """Train a fresh :class:`DirGINE` on ``train_ds``; returns the best-validation model."""
-    torch.manual_seed(config.seed)
+    # explicit generators only (jobs on other panel threads share torch's process-wide one):
+    # initial weights from torch_generator(seed) - the weights torch.manual_seed(seed) gave
+    # before - and the minibatch order from numpy's default_rng(seed)
     rng = np.random.default_rng(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -98,7 +102,7 @@ def train_model(train_ds: QuiverDataset, model_config: ModelConfig, config: Trai
     counts = np.bincount(packed.y[tr_idx], minlength=len(FAMILIES)).astype(float)
     weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
     wt = torch.tensor(weights, dtype=torch.float32, device=device)
-    model = DirGINE(model_config).to(device)
+    model = init_module_(DirGINE(model_config), torch_generator(config.seed)).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = max(1, math.ceil(len(tr_idx) / config.batch_size))
     total_steps = steps_per_epoch * config.epochs

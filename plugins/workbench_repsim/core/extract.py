@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from workbench.seeding import preserve_global_rng
+
 from .validate import DegenerateInputError
 
 POOLINGS = ("mean", "last", "first", "tokens")
@@ -141,8 +143,9 @@ def extract_hf(folder: str | Path, texts: Sequence[str], *, pooling: str = "mean
     tf = _transformers()
     try:
         tok = tf.AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False, local_files_only=True)
-        model = tf.AutoModel.from_pretrained(str(folder), trust_remote_code=False, local_files_only=True,
-                                             use_safetensors=None)
+        with preserve_global_rng():  # weights it initialises before loading must not advance other jobs' streams
+            model = tf.AutoModel.from_pretrained(str(folder), trust_remote_code=False, local_files_only=True,
+                                                 use_safetensors=None)
     except Exception as exc:  # noqa: BLE001 - transformers raises many types
         raise DegenerateInputError(f"cannot load the Hugging Face model in {folder}: {exc}") from None
     if tok.pad_token is None:

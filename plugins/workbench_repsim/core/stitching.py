@@ -20,6 +20,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from workbench.seeding import preserve_global_rng, torch_generator
+
 
 @dataclass
 class StitchResult:
@@ -79,7 +81,8 @@ def stitch(model_a: nn.Module, point_a: str, model_b: nn.Module, point_b: str, t
         hb_tr = model_b.features(task.x_train)[point_b]
         ha_te = model_a.features(task.x_test)[point_a]
     da, db = ha_tr.shape[-1], hb_tr.shape[-1]
-    layer = nn.Linear(da, db)
+    with preserve_global_rng():  # the default init is replaced by least squares below
+        layer = nn.Linear(da, db)
     with torch.no_grad():  # least-squares initialisation, ridge 1e-4 for conditioning
         xa = ha_tr.reshape(-1, da).double()
         xb = hb_tr.reshape(-1, db).double()
@@ -96,7 +99,7 @@ def stitch(model_a: nn.Module, point_a: str, model_b: nn.Module, point_b: str, t
         return model_b.forward_from(point_b, layer(h))
 
     ls_loss, _ = _evaluate(run, ha_te, task.y_test)
-    g = torch.Generator().manual_seed(seed)
+    g = torch_generator(seed)
     opt = torch.optim.Adam(layer.parameters(), lr=lr)
     for _ in range(steps):
         if check:
