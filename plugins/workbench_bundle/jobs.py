@@ -19,6 +19,7 @@ import numpy as np
 
 from workbench.torch_setup import hide_triton_without_cuda
 from workbench.jobs import JobContext, JobError
+from workbench.seeding import check_seed
 
 from .core import fhs
 from .core.haldane_bundle import (CLASSES, D, HaldaneDataset, evaluate_fg, generate_dataset, load_dataset,
@@ -286,6 +287,10 @@ def run_phase_diagram(spec: PhaseDiagramSpec, ctx: JobContext) -> PhaseDiagramRe
 # ---------------------------------------------------------------------------------------- dataset
 @dataclass(frozen=True)
 class DatasetSpec:
+    """``size`` samples on a ``grid`` x ``grid`` torus.  ``seed`` (an integer, required to be
+    explicit: the same seed gives the same dataset, so a session can regenerate it) seeds
+    numpy's generator for the random coefficients."""
+
     size: int = 1000
     grid: int = 32
     seed: int = 0
@@ -300,6 +305,10 @@ def run_dataset(spec: DatasetSpec, ctx: JobContext) -> HaldaneDataset:
         raise JobError(f"size must be between 1 and 1000000, got {spec.size}")
     if spec.grid < 4 or spec.grid > 256:
         raise JobError(f"grid must be between 4 and 256, got {spec.grid}")
+    try:
+        check_seed(spec.seed, "dataset seed")
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
     try:
         ds = generate_dataset(spec.size, spec.grid, spec.seed, spec.variant, spec.balance,
                               progress=ctx.progress, check_cancelled=ctx.check_cancelled)

@@ -33,6 +33,8 @@ from typing import Callable
 
 import numpy as np
 
+from workbench.seeding import check_seed
+
 DEG = 4                      # frequencies -DEG..DEG
 D = 2 * DEG + 1              # coefficient array side
 CLASSES = (-2, -1, 0, 1, 2)
@@ -497,7 +499,7 @@ def generate_dataset(size: int, grid: int = 32, seed: int = 0, variant: str = "r
         raise ValueError("grid must be at least 2")
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; use one of {', '.join(VARIANTS)}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed, "dataset seed"))
     t0 = time.perf_counter()
     classes = tuple(int(c) for c in classes)
     quota = {c: size // len(classes) + (1 if k < size % len(classes) else 0) for k, c in enumerate(classes)}
