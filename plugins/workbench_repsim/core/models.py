@@ -15,6 +15,7 @@ in that order; ``stitch_points()`` lists the points a stitching layer may join, 
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import torch
@@ -106,8 +107,10 @@ class TinyLM(nn.Module):
         feats: dict[str, torch.Tensor] = {}
         h = self.embed_tokens(tokens)
         feats["resid0"] = h
-        hooks = [blk.act.register_forward_hook(lambda m, i, o, k=f"mlp{j}": feats.__setitem__(k, o))
-                 for j, blk in enumerate(self.blocks)]
+        hooks = []
+        for j, blk in enumerate(self.blocks):
+            assert isinstance(blk, Block)  # a ModuleList's items are typed Module
+            hooks.append(blk.act.register_forward_hook(lambda m, i, o, k=f"mlp{j}": feats.__setitem__(k, o)))
         try:
             for j, blk in enumerate(self.blocks):
                 h = blk(h)
@@ -126,7 +129,7 @@ class DigitsMLP(nn.Module):
         super().__init__()
         self.config = dict(kind="mlp", widths=list(widths), n_in=n_in, n_out=n_out)
         dims = [n_in] + list(widths)
-        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(dims))
         self.out = nn.Linear(dims[-1], n_out)
 
     def layer_names(self) -> list[str]:
