@@ -48,6 +48,7 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         self.session_path: Path | None = None
         self._last_panel: str | None = None
         self._closing = False
+        self._init_panel_host()
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks | QMainWindow.DockOption.AllowNestedDocks
                             | QMainWindow.DockOption.AnimatedDocks)
@@ -72,7 +73,8 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._focus_changed)
         if restore_layout:
-            QTimer.singleShot(0, self.restore_layout)
+            # the saved panels load in the background: the window answers while torch imports
+            QTimer.singleShot(0, lambda: self.restore_layout(wait=False))
 
     # ------------------------------------------------------------------ menus
     def _build_menus(self) -> None:

@@ -44,7 +44,7 @@ class WelcomePage(QWidget):
                     pass
             if rec.ok:
                 button.setToolTip(f"Open the {rec.title} panel")
-                button.clicked.connect(lambda _=False, pid=rec.id: window.open_panel(pid))
+                button.clicked.connect(lambda _=False, pid=rec.id: window.open_panel(pid, wait=False))
             else:
                 button.clicked.connect(lambda _=False, r=rec: window.show_plugin_error(r))
             button.setFixedWidth(640)

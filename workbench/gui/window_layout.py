@@ -40,7 +40,7 @@ class LayoutMixin(QMainWindow):
 
         def record(self, plugin_id: str) -> PluginRecord | None: ...
 
-        def open_panel(self, plugin_id: str) -> Panel | None: ...
+        def open_panel(self, plugin_id: str, wait: bool = True) -> Panel | None: ...
 
         def reset_layout(self) -> None: ...
 
@@ -53,15 +53,16 @@ class LayoutMixin(QMainWindow):
                 "geometry": _b64(self.saveGeometry()),
                 "open_panels": [pid for pid, d in self.docks.items() if not d.isHidden()]}
 
-    def apply_layout(self, layout: dict[str, Any]) -> bool:
+    def apply_layout(self, layout: dict[str, Any], wait: bool = True) -> bool:
         """Open the layout's panels and restore docks and geometry.  False (and the default
-        layout) when the saved state does not fit; never raises."""
+        layout) when the saved state does not fit; never raises.  ``wait=False``: the panels
+        load in the background (their docks, with a placeholder, are placed at once)."""
         try:
             if layout.get("version") != LAYOUT_VERSION:
                 raise ValueError(f"layout version {layout.get('version')!r} (expected {LAYOUT_VERSION})")
             for pid in layout.get("open_panels", []):
                 if (rec := self.record(pid)) is not None and rec.ok:
-                    self.open_panel(pid)
+                    self.open_panel(pid, wait=wait)
             geometry = layout.get("geometry")
             if geometry:
                 self.restoreGeometry(_unb64(geometry))
@@ -84,7 +85,8 @@ class LayoutMixin(QMainWindow):
         except OSError as exc:
             self.log(f"could not save the layout: {exc}", "warning", "shell")
 
-    def restore_layout(self) -> bool:
+    def restore_layout(self, wait: bool = True) -> bool:
+        """Restore the layout saved at the last exit (``wait``: see :meth:`apply_layout`)."""
         path = self.layout_file()
         if not path.exists():
             return False
@@ -95,4 +97,4 @@ class LayoutMixin(QMainWindow):
         except (OSError, ValueError) as exc:
             self.log(f"saved layout {path} unreadable ({exc}); using the default layout", "warning", "shell")
             return False
-        return self.apply_layout(layout)
+        return self.apply_layout(layout, wait=wait)

@@ -12,8 +12,9 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
+from workbench.gui.panel_loading import LoadingPlaceholder, PanelImporter, import_panel_factory
 from workbench.gui.window_layout import AREAS, LAYOUT_VERSION
-from workbench.plugin_api import PluginRecord, resolve
+from workbench.plugin_api import PluginRecord
 
 if TYPE_CHECKING:  # pragma: no cover
     from PySide6.QtCore import QByteArray, Signal
@@ -36,10 +37,25 @@ class PanelHostMixin(QMainWindow):
         panel_opened: Signal
         _last_panel: str | None
         _default_state: QByteArray
+        #: panels being imported in the background: id -> token of that load
+        _loading: dict[str, int]
+        _load_started: dict[str, float]
+        _ready: list[tuple[str, int, Any]]
+        _next_token: int
+        _importer: PanelImporter
 
         def log(self, message: str, level: str = "info", source: str = "") -> None: ...
 
         def show_error(self, title: str, message: str) -> None: ...
+
+    def _init_panel_host(self) -> None:
+        """Set up the background loading of panels (called by MainWindow.__init__)."""
+        self._loading = {}
+        self._load_started = {}
+        self._ready = []
+        self._next_token = 0
+        self._importer = PanelImporter(self)
+        self._importer.imported.connect(self._imported)
 
     def record(self, plugin_id: str) -> PluginRecord | None:
         return next((r for r in self.records if r.id == plugin_id), None)
@@ -49,14 +65,23 @@ class PanelHostMixin(QMainWindow):
         message = f"The plugin {rec.name!r} ({rec.source}) could not be loaded.\n\n{last}"
         self.show_error("Plugin failed to load", message + "\n\nThe full traceback is in the log (View > Log).")
 
-    def open_panel(self, plugin_id: str) -> Panel | None:
-        """Show the panel, building it (and importing its module) on first use."""
+    def open_panel(self, plugin_id: str, wait: bool = True) -> Panel | None:
+        """Show the panel, building it (and importing its module) on first use.
+
+        ``wait=True`` (sessions, layouts, tests, scripts): import and build now, on this
+        thread, and return the panel (None when it could not be opened).  ``wait=False`` (menu
+        and welcome-page clicks): the dock appears at once with a "loading" placeholder while
+        the module is imported on a background thread (:mod:`workbench.gui.panel_loading`);
+        the panel is built on the GUI thread when the import is done, and ``panel_opened`` is
+        emitted then.  Returns the panel if it is already built, else None."""
         if plugin_id in self.docks:
             dock = self.docks[plugin_id]
             dock.show()
             dock.raise_()
             self._last_panel = plugin_id
-            return self.panels[plugin_id]
+            if wait and plugin_id in self._loading and plugin_id not in self.panels:
+                self._build_now(plugin_id)
+            return self.panels.get(plugin_id)
         rec = self.record(plugin_id)
         if rec is None or not rec.ok:
             if rec is not None:
@@ -64,37 +89,105 @@ class PanelHostMixin(QMainWindow):
             else:
                 self.log(f"no plugin with id {plugin_id!r} is installed", "warning", "shell")
             return None
-        t0 = time.perf_counter()
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            if rec.loaded.needs_torch:
-                from workbench.torch_setup import prepare_torch
+        self._load_started[plugin_id] = time.perf_counter()
+        if wait:
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                factory = import_panel_factory(rec)
+            except Exception:  # noqa: BLE001 - a broken plugin must not break the app
+                import traceback
 
-                prepare_torch()
-            factory = resolve(rec.loaded.panel)
-            panel = factory(self)
-            if not isinstance(panel, Panel):
-                raise TypeError(f"{rec.loaded.panel} returned {type(panel).__name__}, not a workbench Panel")
-        except Exception:  # noqa: BLE001 - a broken plugin must not break the app
+                self._open_failed(rec, traceback.format_exc())
+                return None
+            finally:
+                QApplication.restoreOverrideCursor()
+            self._add_dock(rec, LoadingPlaceholder(rec))
+            return self._build(rec, factory)
+        placeholder = LoadingPlaceholder(rec)
+        self._add_dock(rec, placeholder)
+        self._next_token += 1
+        self._loading[plugin_id] = self._next_token
+        self._importer.start(rec, self._next_token)
+        return None
+
+    def is_loading(self, plugin_id: str | None = None) -> bool:
+        """Whether a panel (``plugin_id``) or any panel is still importing or being built."""
+        return plugin_id in self._loading if plugin_id is not None else bool(self._loading)
+
+    def _imported(self, plugin_id: str, token: int, error: str) -> None:
+        """An import thread is done (GUI thread): queue the panel to be built."""
+        factory = self._importer.factories.pop(token, None)
+        if self._loading.get(plugin_id) != token or plugin_id in self.panels:
+            return  # closed, reopened or built synchronously meanwhile
+        rec = self.record(plugin_id)
+        if rec is None:
+            return
+        if error or factory is None:
+            self._loading.pop(plugin_id, None)
+            self._open_failed(rec, error or "the import gave no factory")
+            return
+        self._ready.append((plugin_id, token, factory))
+        placeholder = self._placeholder(plugin_id)
+        if placeholder is not None:
+            placeholder.show_building()
+        QTimer.singleShot(0, self._build_next)
+
+    def _build_next(self) -> None:
+        """Build one imported panel per event-loop turn, and none while another import is
+        running (a constructor importing a module that thread is importing would wait for it)."""
+        if not self._ready or self._importer.busy:
+            return
+        plugin_id, token, factory = self._ready.pop(0)
+        rec = self.record(plugin_id)
+        if self._loading.get(plugin_id) == token and plugin_id not in self.panels and rec is not None:
+            self._build(rec, factory)
+        if self._ready:
+            QTimer.singleShot(0, self._build_next)
+
+    def _build_now(self, plugin_id: str) -> None:
+        """Finish a panel being loaded in the background, now (a caller needs it)."""
+        rec = self.record(plugin_id)
+        if rec is None:
+            return
+        try:
+            factory = import_panel_factory(rec)  # waits for the import thread's lock
+        except Exception:  # noqa: BLE001
             import traceback
 
-            rec.error = traceback.format_exc()
-            act = self.view_actions.get(plugin_id)
-            if act is not None:
-                act.blockSignals(True)
-                act.setChecked(False)
-                act.setCheckable(False)
-                act.setText(f"⚠ {rec.title} (failed to load)")
-                act.blockSignals(False)
-                act.triggered.connect(lambda _=False, r=rec: self.show_plugin_error(r))
-            self.log(f"panel {plugin_id!r} failed to open:\n{rec.error}", "error", "shell")
-            self.show_plugin_error(rec)
-            return None
-        finally:
-            QApplication.restoreOverrideCursor()
+            self._loading.pop(plugin_id, None)
+            self._open_failed(rec, traceback.format_exc())
+            return
+        self._build(rec, factory)
+
+    def _placeholder(self, plugin_id: str) -> LoadingPlaceholder | None:
+        dock = self.docks.get(plugin_id)
+        widget = dock.widget() if dock is not None else None
+        return widget if isinstance(widget, LoadingPlaceholder) else None
+
+    def _open_failed(self, rec: PluginRecord, error: str) -> None:
+        """The panel's import or constructor failed: the placeholder (if any) and the log say
+        why, and the View menu entry turns into the error."""
+        plugin_id = rec.id
+        rec.error = error
+        act = self.view_actions.get(plugin_id)
+        if act is not None:
+            act.blockSignals(True)
+            act.setChecked(False)
+            act.setCheckable(False)
+            act.setText(f"\u26a0 {rec.title} (failed to load)")
+            act.blockSignals(False)
+            act.triggered.connect(lambda _=False, r=rec: self.show_plugin_error(r))
+        placeholder = self._placeholder(plugin_id)
+        if placeholder is not None:
+            placeholder.show_error(rec.title, error)
+        self.log(f"panel {plugin_id!r} failed to open:\n{error}", "error", "shell")
+        self.show_plugin_error(rec)
+
+    def _add_dock(self, rec: PluginRecord, content: QWidget) -> QDockWidget:
+        plugin_id = rec.id
         dock = QDockWidget(rec.title, self)
         dock.setObjectName(f"dock-{plugin_id}")
-        dock.setWidget(panel)
+        dock.setWidget(content)
         dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
         if rec.loaded.icon:
             try:
@@ -111,9 +204,8 @@ class PanelHostMixin(QMainWindow):
         if siblings:
             self.tabifyDockWidget(siblings[-1], dock)
         self.docks[plugin_id] = dock
-        self.panels[plugin_id] = panel
         act = self.view_actions.get(plugin_id)
-        dock.visibilityChanged.connect(lambda _vis, pid=plugin_id: self._sync_action(pid))
+        dock.visibilityChanged.connect(lambda vis, pid=plugin_id: self._dock_visibility(pid, vis))
         dock.installEventFilter(self)
         if act is not None:
             act.blockSignals(True)
@@ -123,7 +215,36 @@ class PanelHostMixin(QMainWindow):
         dock.raise_()
         self._last_panel = plugin_id
         self._update_central()
-        self.log(f"opened panel {rec.title} in {time.perf_counter() - t0:.2f} s", "info", "shell")
+        return dock
+
+    def _build(self, rec: PluginRecord, factory: Any) -> Panel | None:
+        """Construct the panel (GUI thread) and put it in its dock in place of the placeholder."""
+        plugin_id = rec.id
+        t_build = time.perf_counter()
+        try:
+            panel = factory(self)
+            if not isinstance(panel, Panel):
+                raise TypeError(f"{rec.loaded.panel} returned {type(panel).__name__}, not a workbench Panel")
+        except Exception:  # noqa: BLE001 - a broken plugin must not break the app
+            import traceback
+
+            self._loading.pop(plugin_id, None)
+            self._open_failed(rec, traceback.format_exc())
+            return None
+        built = time.perf_counter() - t_build
+        self._loading.pop(plugin_id, None)
+        dock = self.docks[plugin_id]
+        old = dock.widget()
+        dock.setWidget(panel)
+        if old is not None:
+            old.deleteLater()
+        self.panels[plugin_id] = panel
+        took = time.perf_counter() - self._load_started.pop(plugin_id, t_build)
+        self.log(f"opened panel {rec.title} in {took:.2f} s (constructor {built:.2f} s on the GUI thread)",
+                 "info", "shell")
+        if built > 0.1:
+            self.log(f"the constructor of {rec.loaded.panel} took {built:.2f} s on the GUI thread "
+                     "(it should be cheap; defer heavy set-up to start() or a job)", "debug", "shell")
         panel.start_pending = True
         QTimer.singleShot(0, lambda: self._start_panel(plugin_id))
         self.panel_opened.emit(plugin_id)
@@ -144,7 +265,7 @@ class PanelHostMixin(QMainWindow):
 
     def _toggle_panel(self, plugin_id: str, checked: bool) -> None:
         if checked:
-            self.open_panel(plugin_id)
+            self.open_panel(plugin_id, wait=False)
         elif plugin_id in self.docks:
             self.docks[plugin_id].hide()
             self._update_central()
@@ -176,17 +297,41 @@ class PanelHostMixin(QMainWindow):
                 return
             w = w.parentWidget()
 
+    def _in_front(self, plugin_id: str) -> bool:
+        """Whether the panel's dock is shown and not behind another tab of its tab group."""
+        dock = self.docks.get(plugin_id)
+        return (dock is not None and plugin_id in self.panels and dock.isVisible()
+                and not dock.visibleRegion().isEmpty())
+
     def current_panel(self) -> Panel | None:
-        """The panel the user last worked in (focus), else any visible one."""
-        if self._last_panel in self.docks and not self.docks[self._last_panel].isHidden():
+        """The panel the user is looking at: the one holding the keyboard focus, else the one
+        last focused or brought to the front of its tab group (a tab clicked) if it is still in
+        front, else the largest panel in front, else any open one."""
+        app = QApplication.instance()
+        w = app.focusWidget() if isinstance(app, QApplication) else None
+        while w is not None:
+            if isinstance(w, Panel) and self.panels.get(w.plugin_id) is w and self._in_front(w.plugin_id):
+                return w
+            w = w.parentWidget()
+        if self._last_panel is not None and self._in_front(self._last_panel):
             return self.panels[self._last_panel]
+        in_front = [pid for pid in self.panels if self._in_front(pid)]
+        if in_front:
+            def area(pid: str) -> int:
+                rect = self.docks[pid].visibleRegion().boundingRect()
+                return rect.width() * rect.height()
+
+            return self.panels[max(in_front, key=area)]
         for pid, dock in self.docks.items():
-            if not dock.isHidden() and not dock.visibleRegion().isEmpty():
-                return self.panels[pid]
-        for pid, dock in self.docks.items():
-            if not dock.isHidden():
+            if not dock.isHidden() and pid in self.panels:
                 return self.panels[pid]
         return None
+
+    def _dock_visibility(self, plugin_id: str, visible: bool) -> None:
+        """A dock came to the front (its tab clicked, or it was shown): the user looks at it."""
+        if visible:
+            self._last_panel = plugin_id
+        self._sync_action(plugin_id)
 
     def tabify_all(self) -> None:
         docks = [d for d in self.docks.values() if not d.isHidden()]
@@ -209,6 +354,8 @@ class PanelHostMixin(QMainWindow):
 
     def _close_panels(self, ids: list[str]) -> None:
         for pid in ids:
+            self._loading.pop(pid, None)
+            self._load_started.pop(pid, None)
             panel = self.panels.pop(pid, None)
             dock = self.docks.pop(pid, None)
             if panel is not None:

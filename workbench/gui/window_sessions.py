@@ -33,7 +33,7 @@ class SessionMixin(QMainWindow):
 
         def record(self, plugin_id: str) -> PluginRecord | None: ...
 
-        def open_panel(self, plugin_id: str) -> Panel | None: ...
+        def open_panel(self, plugin_id: str, wait: bool = True) -> Panel | None: ...
 
         def _close_panels(self, ids: list[str]) -> None: ...
 
@@ -98,9 +98,11 @@ class SessionMixin(QMainWindow):
         if missing:
             raise SessionError("the session needs panels that are not installed or failed to load: "
                                + ", ".join(missing))
-        newly_opened = [pid for pid in panels_state if pid not in self.panels]
-        for pid in newly_opened:
-            if self.open_panel(pid) is None:
+        # a panel still loading in the background (a menu click) is finished now; only docks
+        # this session adds are closed again when it fails
+        newly_opened = [pid for pid in panels_state if pid not in self.docks]
+        for pid in panels_state:
+            if pid not in self.panels and self.open_panel(pid, wait=True) is None:
                 self._close_panels(newly_opened)
                 raise SessionError(f"the panel {pid!r} could not be opened")
         try:

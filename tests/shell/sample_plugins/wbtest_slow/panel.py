@@ -1,0 +1,25 @@
+"""Sleeps at import (``WBTEST_SLOW_IMPORT_S`` seconds, default 1.5; sleeping releases the GIL,
+like most of a real import's file and library loading)."""
+import os
+import time
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout
+
+from workbench.gui.panel import Panel
+
+time.sleep(float(os.environ.get("WBTEST_SLOW_IMPORT_S", "1.5")))
+
+#: one entry per constructed panel: whether an import thread was still running then
+CONSTRUCTED: list[bool] = []
+
+
+class SlowPanel(Panel):
+    def __init__(self, shell):
+        super().__init__(shell, "slow")
+        importer = getattr(shell, "_importer", None)
+        CONSTRUCTED.append(bool(importer is not None and importer.busy))
+        QVBoxLayout(self).addWidget(QLabel("slow panel"))
+        self.started = 0
+
+    def start(self):
+        self.started += 1
