@@ -5,7 +5,6 @@ shown in the placeholder and the log.  Sessions and scripts still get the panel 
 
 from __future__ import annotations
 
-import importlib
 import json
 import subprocess
 import sys
@@ -13,18 +12,6 @@ import time
 
 import pytest
 from PySide6.QtCore import QTimer
-
-
-@pytest.fixture
-def slow_plugins(sample_plugins):
-    """The sample plugins plus two whose panel modules take long to import."""
-    dist = sample_plugins / "wbtest_slow-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: wbtest-slow\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(
-        "[workbench.plugins]\nslow = wbtest_slow.manifest:SLOW\nslowbroken = wbtest_slow.manifest:SLOW_BROKEN\n")
-    importlib.invalidate_caches()
-    yield sample_plugins
 
 
 @pytest.fixture

@@ -62,6 +62,8 @@ class JobHandle(QObject):
         self.state = "queued"  # queued, running, finished, failed, cancelled
         self.submitted_at = time.monotonic()
         self.started_at: float | None = None
+        #: time.monotonic() when it finished, failed or was cancelled (None before)
+        self.finished_at: float | None = None
         self.fraction = 0.0
         self.message = ""
         self.result: Any = None
@@ -80,9 +82,16 @@ class JobHandle(QObject):
         return self.state in ("finished", "failed", "cancelled")
 
     def elapsed(self) -> float:
+        """Seconds it has run (until it ended, once it has); 0 before it started."""
         if self.started_at is None:
             return 0.0
-        return time.monotonic() - self.started_at
+        return (self.finished_at if self.finished_at is not None else time.monotonic()) - self.started_at
+
+    def waited(self) -> float:
+        """Seconds it waited in its queue before it started (or until now / until dropped)."""
+        end = self.started_at if self.started_at is not None else (
+            self.finished_at if self.finished_at is not None else time.monotonic())
+        return end - self.submitted_at
 
 
 @dataclass
@@ -152,6 +161,8 @@ class PanelThread(QThread):
             finally:
                 with self._lock:
                     self._current = None
+                if handle.finished_at is None:
+                    handle.finished_at = time.monotonic()
                 self.job_done.emit(handle)
                 handle.done.emit()
 
@@ -159,6 +170,7 @@ class PanelThread(QThread):
         handle = item.handle
         if handle.cancel_event.is_set():
             handle.state = "cancelled"
+            handle.finished_at = time.monotonic()
             handle.cancelled.emit()
             return
         handle.state = "running"
@@ -190,17 +202,21 @@ class PanelThread(QThread):
                 raise JobCancelled()
         except JobCancelled:
             handle.state = "cancelled"
+            handle.finished_at = time.monotonic()
             handle.cancelled.emit()
         except JobError as exc:
             handle.state = "failed"
+            handle.finished_at = time.monotonic()
             handle.error = str(exc)
             handle.failed.emit(str(exc), traceback.format_exc())
         except Exception as exc:  # noqa: BLE001 - a job's exception must never kill the app
             handle.state = "failed"
+            handle.finished_at = time.monotonic()
             handle.error = f"{type(exc).__name__}: {exc}"
             handle.failed.emit(handle.error, traceback.format_exc())
         else:
             handle.state = "finished"
+            handle.finished_at = time.monotonic()
             handle.result = result
             handle.progress.emit(1.0, handle.message or "done")
             handle.finished.emit(result)

@@ -14,8 +14,10 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBo
 
 from workbench.gui.job_status import JobStatusWidget
 from workbench.gui.jobrunner import JobHandle
+from workbench.gui.jobs_dock import JobsDock
 from workbench.gui.log_dock import LogDock
 from workbench.gui.panel import Panel
+from workbench.gui.toast import Toast
 from workbench.gui.welcome import WelcomePage
 from workbench.gui.window_dialogs import DialogsMixin
 from workbench.gui.window_layout import AREAS, LAYOUT_VERSION, LayoutMixin
@@ -31,6 +33,8 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
     """The workbench window.  ``interactive=False`` suppresses modal questions (tests, screenshots)."""
 
     panel_opened = Signal(str)
+    #: a job that ran longer than this (s) and ended while its panel was out of sight is announced
+    long_job_s = 5.0
 
     def __init__(self, records: list[PluginRecord] | None = None, *, interactive: bool = True,
                  restore_layout: bool = True) -> None:
@@ -57,6 +61,11 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         self.log_dock = LogDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
         self.log_dock.hide()
+        self.jobs_dock = JobsDock(self._panel_title, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_dock)
+        self.tabifyDockWidget(self.log_dock, self.jobs_dock)
+        self.jobs_dock.hide()
+        self.toast = Toast(self)
         self._build_menus()
         self.statusBar().showMessage("Ready", 3000)
         self.resize(1400, 900)
@@ -109,6 +118,11 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         log_action.setText("Log")
         log_action.setShortcut(QKeySequence("Ctrl+L"))
         self.view_menu.addAction(log_action)
+        jobs_action = self.jobs_dock.toggleViewAction()
+        jobs_action.setText("Jobs")
+        jobs_action.setObjectName("view-jobs")
+        jobs_action.setShortcut(QKeySequence("Ctrl+J"))
+        self.view_menu.addAction(jobs_action)
         self.view_menu.addSeparator()
         self._add_action(self.view_menu, "Tabify all panels", self.tabify_all)
         self._add_action(self.view_menu, "Reset layout", self.reset_layout)
@@ -138,10 +152,15 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         else:
             self.statusBar().showMessage(f"{title}: {message}", 10000)
 
+    def _panel_title(self, plugin_id: str) -> str:
+        rec = self.record(plugin_id)
+        return rec.title if rec is not None else plugin_id
+
     def track_job(self, handle: JobHandle) -> None:
         widget = JobStatusWidget(handle)
         self.job_widgets[handle.id] = widget
         self.statusBar().addPermanentWidget(widget)
+        self.jobs_dock.track(handle)
         self.log(f"started: {handle.title}", "info", handle.owner)
 
         def _done() -> None:
@@ -153,14 +172,35 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
             took = f" in {handle.elapsed():.1f} s" if handle.started_at else ""
             level = "error" if handle.state == "failed" else "info"
             self.log(f"{handle.state}: {handle.title}{took}", level, handle.owner)
+            self._announce_if_unseen(handle)
 
         handle.done.connect(_done)
+
+    def _announce_if_unseen(self, handle: JobHandle) -> None:
+        """A long job ended while its panel was hidden, behind another tab, or the window
+        minimised: say so in the status bar and a toast (click: show the panel)."""
+        if self._closing or handle.state not in ("finished", "failed") or handle.elapsed() <= self.long_job_s:
+            return
+        owner = handle.owner
+        if self._in_front(owner) and self.isVisible() and not self.isMinimized():
+            return
+        where = self._panel_title(owner)
+        if handle.state == "finished":
+            text = f"\u2713 {handle.title} finished in {where} ({handle.elapsed():.1f} s)"
+        else:
+            text = f"\u2717 {handle.title} failed in {where}: {handle.error.splitlines()[0] if handle.error else ''}"
+        self.statusBar().showMessage(text, 10000)
+        action = (lambda: self.open_panel(owner, wait=False)) if owner in self.docks else None
+        self.toast.show_message(text, action)
+        self.log(f"announced: {text}", "debug", "shell")
 
     # ------------------------------------------------------------------ closing
     def shutdown(self) -> None:
         """Cancel every job and wait for every panel thread; stop the window's timers (autosave,
         job clocks) and the panels'; save the layout."""
         self._closing = True
+        self._loading.clear()  # imports still running are ignored when they end
+        self._ready.clear()
         self._autosave_timer.stop()
         self.save_layout()
         for panel in self.panels.values():
@@ -171,6 +211,8 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         # the status bar's job clocks: their jobs' done signals may never be delivered now
         for widget in self.job_widgets.values():
             widget.stop()
+        self.jobs_dock.stop()
+        self.toast.dismiss()
         self.autosave_file().unlink(missing_ok=True)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from PySide6.QtCore import QByteArray, Signal
     from PySide6.QtGui import QAction
 
+    from workbench.gui.jobs_dock import JobsDock
     from workbench.gui.log_dock import LogDock
     from workbench.gui.welcome import WelcomePage
 
@@ -34,6 +35,7 @@ class PanelHostMixin(QMainWindow):
         view_actions: dict[str, QAction]
         welcome: WelcomePage
         log_dock: LogDock
+        jobs_dock: JobsDock
         panel_opened: Signal
         _last_panel: str | None
         _default_state: QByteArray
@@ -350,6 +352,7 @@ class PanelHostMixin(QMainWindow):
                 self.addDockWidget(AREAS[rec.loaded.dock_area], dock)
         self.tabify_all()
         self.log_dock.hide()
+        self.jobs_dock.hide()
         self._update_central()
 
     def _close_panels(self, ids: list[str]) -> None:
