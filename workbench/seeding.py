@@ -34,11 +34,13 @@ import contextlib
 import math
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # torch is imported where it is used: numpy-only jobs may check seeds without it
     import torch
     from torch import nn
+
+M = TypeVar("M", bound="nn.Module")
 
 #: held by every section that draws from (or restores) torch's process-wide generators
 GLOBAL_RNG_LOCK = threading.RLock()
@@ -127,26 +129,48 @@ def _fan_in_uniform_(weight: torch.Tensor, bias: torch.Tensor | None, generator:
 
     nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
     if bias is not None:
-        fan_in, _ = nn.init._calculate_fan_in_and_fan_out(weight)
+        # fan_in as torch computes it: input feature maps times the receptive field
+        fan_in = weight.shape[1] * math.prod(weight.shape[2:]) if weight.dim() >= 2 else 0
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         nn.init.uniform_(bias, -bound, bound, generator=generator)
 
 
+def _kinds() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(layers initialised like Linear, normalisation layers), from torch's public classes."""
+    from torch import nn
+
+    fan_in = (nn.Linear, nn.Bilinear, nn.Conv1d, nn.Conv2d, nn.Conv3d,
+              nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm, nn.InstanceNorm1d,
+             nn.InstanceNorm2d, nn.InstanceNorm3d, nn.LayerNorm, nn.GroupNorm, nn.RMSNorm)
+    return fan_in, norms
+
+
 def _init(module: nn.Module, generator: torch.Generator) -> None:
+    import torch
     from torch import nn
 
     hook = getattr(module, "init_parameters_", None)
     if callable(hook):
         hook(generator)  # the module initialises its whole subtree itself
         return
-    if isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)):
-        _fan_in_uniform_(module.weight, module.bias, generator)
+    fan_in_layers, norms = _kinds()
+    if isinstance(module, nn.Bilinear):
+        # torch: weight and bias ~ U(-1/sqrt(in1_features), 1/sqrt(in1_features))
+        bound = 1 / math.sqrt(module.weight.shape[1])
+        nn.init.uniform_(module.weight, -bound, bound, generator=generator)
+        if module.bias is not None:
+            nn.init.uniform_(module.bias, -bound, bound, generator=generator)
+    elif isinstance(module, fan_in_layers):
+        weight, bias = module.weight, module.bias
+        assert isinstance(weight, torch.Tensor) and (bias is None or isinstance(bias, torch.Tensor))
+        _fan_in_uniform_(weight, bias, generator)
     elif isinstance(module, nn.Embedding):
         nn.init.normal_(module.weight, generator=generator)
         if module.padding_idx is not None:
             module.weight[module.padding_idx].fill_(0)
-    elif isinstance(module, (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)):
-        module.reset_parameters()  # ones and zeros (and fresh running statistics): no randomness
+    elif isinstance(module, norms):
+        module.reset_parameters()  # type: ignore[operator]  # ones and zeros (fresh running statistics)
     else:
         own = [name for name, p in module.named_parameters(recurse=False) if p is not None]
         if own:
@@ -162,15 +186,16 @@ def init_children_(module: nn.Module, generator: torch.Generator) -> None:
         _init(child, generator)
 
 
-def init_module_(module: nn.Module, generator: torch.Generator) -> nn.Module:
+def init_module_(module: M, generator: torch.Generator) -> M:
     """Re-initialise every parameter of ``module`` in place from ``generator``; returns it.
 
-    Distributions are torch's defaults: Linear and ConvNd weights ``kaiming_uniform_(a =
-    sqrt 5)`` = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) and biases U(-1/sqrt(fan_in),
-    1/sqrt(fan_in)); Embedding N(0, 1) (padding row 0); BatchNorm / LayerNorm / GroupNorm
-    weight 1, bias 0.  A module with a method ``init_parameters_(generator)`` initialises its
-    own subtree (for parameters of its own, e.g. a positional embedding).  Any other module
-    holding parameters of its own raises TypeError, so no parameter silently keeps an
+    Distributions are torch's defaults: Linear and (transposed) convolution weights
+    ``kaiming_uniform_(a = sqrt 5)`` = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) and biases
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)); Bilinear U(-1/sqrt(in1), 1/sqrt(in1)); Embedding
+    N(0, 1) (padding row 0); batch / instance / layer / group / RMS norms weight 1, bias 0.
+    A module with a method ``init_parameters_(generator)`` initialises its own subtree (for
+    parameters of its own, e.g. a positional embedding).  Any other module holding
+    parameters of its own raises TypeError, so no parameter silently keeps an
     initialisation from the process-wide generator.
 
     Modules are visited in registration order, which for the project's models is the order
