@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
+
+from workbench.recent import add_recent_session, clear_recent_sessions, recent_sessions
 
 from workbench.session import SessionError, make_session, read_results, read_session, write_session
 from workbench.settings import config_dir
@@ -68,6 +70,7 @@ class SessionMixin(QMainWindow):
         doc = self.session_document()
         write_session(doc, path, self.session_results())
         self.session_path = Path(path)
+        add_recent_session(path)
         self.log(f"session saved to {path}", "info", "shell")
         self.statusBar().showMessage(f"Session saved to {path}", 5000)
 
@@ -81,6 +84,8 @@ class SessionMixin(QMainWindow):
             self.show_error("Cannot open session", str(exc))
             return False
         self.session_path = Path(path)
+        if Path(path).resolve() != self.autosave_file().resolve():
+            add_recent_session(path)
         self.log(f"session loaded from {path}", "info", "shell")
         return True
 
@@ -136,6 +141,22 @@ class SessionMixin(QMainWindow):
         layout = doc.get("layout") or {}
         if layout.get("state"):
             self.apply_layout(layout)
+
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        """File > Open recent: the recent sessions that still exist (missing files pruned)."""
+        menu.clear()
+        paths = recent_sessions()
+        for i, path in enumerate(paths, 1):
+            act = menu.addAction(f"&{i % 10}  {path.name}   \u2014 {path.parent}")
+            act.setToolTip(str(path))
+            act.setData(str(path))
+            act.triggered.connect(lambda _=False, p=path: self.load_session(p))
+        if not paths:
+            menu.addAction("No recent sessions").setEnabled(False)
+        menu.addSeparator()
+        clear = menu.addAction("Clear recent sessions")
+        clear.setEnabled(bool(paths))
+        clear.triggered.connect(lambda _=False: clear_recent_sessions())
 
     def open_session_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open session", str(Path.home()),
