@@ -10,7 +10,6 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from workbench.recent import add_recent_session, clear_recent_sessions, recent_sessions
-
 from workbench.session import SessionError, make_session, read_results, read_session, write_session
 from workbench.settings import config_dir
 
