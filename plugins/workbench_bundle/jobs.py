@@ -6,6 +6,7 @@
   (vortices), the unit vector d / |d| for the sphere view.
 * :func:`run_phase_diagram` - C over (phi, m) for the Haldane model.
 * :func:`run_dataset` - generate (and save) a Haldane bundle dataset.
+* :func:`run_load_dataset`, :func:`run_save_dataset` - read / write a dataset file (npz, no pickle).
 * :func:`run_train` - train a classifier, save a checkpoint, predict on the dataset.
 * :func:`run_predict` - predictions of a saved checkpoint on a dataset.
 """
@@ -334,6 +335,26 @@ def run_load_dataset(spec: LoadDatasetSpec, ctx: JobContext) -> HaldaneDataset:
         raise JobError(str(exc)) from None
 
 
+@dataclass(frozen=True)
+class SaveDatasetSpec:
+    """Write ``dataset`` to ``path`` (compressed npz without pickled objects; ``.npz`` is
+    appended when the suffix differs)."""
+
+    dataset: HaldaneDataset
+    path: str
+
+
+def run_save_dataset(spec: SaveDatasetSpec, ctx: JobContext) -> str:
+    """Save the dataset (a job: large datasets take seconds to compress); returns the path written."""
+    ctx.progress(0.0, f"saving {len(spec.dataset)} samples")
+    try:
+        path = save_dataset(spec.dataset, spec.path)
+    except OSError as exc:
+        raise JobError(f"cannot write the dataset to {spec.path}: {exc.strerror or exc}") from None
+    ctx.log(f"saved {len(spec.dataset)} samples to {path}")
+    return str(path)
+
+
 # ------------------------------------------------------------------------------------------ train
 @dataclass(frozen=True)
 class TrainSpec:
@@ -406,6 +427,24 @@ def run_train(spec: TrainSpec, ctx: JobContext) -> TrainJobResult:
     torch.set_grad_enabled(True)
     preds = predict(res.model, ds.psi)
     return TrainJobResult(spec.arch, res.test_accuracy, res.history, res.confusion, ckpt, preds, ds.labels, test)
+
+
+@dataclass
+class Predictions:
+    """Predicted Chern numbers of a dataset's samples, as a panel keeps them (plain data).
+
+    predicted: (S,) int64; source: which classifier ("shipped flux", a checkpoint path, or
+    "trained flux"); test_accuracy: of a classifier trained on the dataset, on its held-out
+    split (None for a loaded classifier)."""
+
+    predicted: np.ndarray
+    source: str = ""
+    test_accuracy: float | None = None
+
+    def __post_init__(self) -> None:
+        self.predicted = np.asarray(self.predicted, dtype=np.int64)
+        self.source = str(self.source)
+        self.test_accuracy = None if self.test_accuracy is None else float(self.test_accuracy)
 
 
 @dataclass(frozen=True)
