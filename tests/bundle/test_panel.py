@@ -41,7 +41,7 @@ def test_panel_live_view_badge_and_exports(make_panel, qtbot, tmp_path, standalo
         def scenePos(self):
             return scene_pos
 
-    panel._phase_clicked(_Click())
+    panel.phase_view.scene_clicked(_Click())
     assert abs(panel.params["haldane"]["phi"] - 2.0) < 1e-6 and abs(panel.params["haldane"]["m"] + 0.4) < 1e-6
     qtbot.waitUntil(lambda: panel.is_idle() and panel.badge.text().startswith("C = -1"), timeout=30000)
     # QWZ through the combo
@@ -69,14 +69,22 @@ def test_custom_bad_expression_keeps_state(make_panel, qtbot, standalone_shell):
     qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None, timeout=30000)
     assert panel.current_view.chern == -1           # u = 1 QWZ written as expressions
     before = panel.current_view
-    panel.expr_edits["dz"].setText("__import__('os').getcwd()")
-    panel._expressions_changed()
+    edit = panel.expr_edits["dz"]
+    edit.setText("__import__('os').getcwd()")
+    edit.editingFinished.emit()
     qtbot.waitUntil(panel.is_idle, timeout=30000)
-    assert standalone_shell.errors and "not allowed" in standalone_shell.errors[-1][1]
-    assert panel.current_view is before
+    # refused at the boundary: the state keeps its expression, the edit is marked, no job ran
+    assert panel.state_model.expr_dz == "u + cos(kx) + cos(ky)"
+    assert edit.property("invalid") and "not allowed" in edit.toolTip()
+    assert panel.current_view is before and standalone_shell.errors == []
+    # an expression that parses but is not finite on the torus fails in the job, with a message
+    edit.setText("1 / (cos(kx) - 1)")
+    edit.editingFinished.emit()
+    qtbot.waitUntil(lambda: panel.is_idle() and bool(standalone_shell.errors), timeout=30000)
+    assert "not finite" in standalone_shell.errors[-1][1] and panel.current_view is before
     bad = panel.state()
-    bad["expressions"] = {"dz": "open('x')"}
-    with pytest.raises(ValueError):
+    bad["expr_dz"] = "open('x')"
+    with pytest.raises(ValueError, match=r"dz \(expr_dz\).*not allowed"):
         panel.validate_state(bad)
 
 
@@ -124,13 +132,17 @@ def test_session_roundtrip_and_dataset_browser(make_panel, qtbot, tmp_path):
     assert panel.current_view.summary["exact_label"] == ds.labels[3]
     assert panel.badge.text() == f"C = {ds.labels[3]} (exact)"
     state = panel.state()
-    state["params"]["qwz"]["u"] = 0.5
+    assert state["viewing_sample"] == 3
+    state["qwz_u"] = 0.5
     state["model"] = "qwz"
     panel2 = make_panel("bundle", start=False)
     panel2.validate_state(state)
     panel2.restore(state)
-    qtbot.waitUntil(lambda: panel2.is_idle() and panel2.dataset is not None and panel2.current_view is not None,
-                    timeout=30000)
+    panel2.restore_results(panel.results())  # what a session gives back: no job
+    assert panel2.is_idle() and panel2.browser.count() == 10 and "accuracy" in panel2.ds_info.text()
+    assert panel2.current_view is panel.current_view and panel2.badge.text() == f"C = {ds.labels[3]} (exact)"
+    panel2.state_model.viewing_sample = -1  # back to the model: QWZ at u = 0.5
+    qtbot.waitUntil(lambda: panel2.is_idle() and panel2.current_view.label == "qwz", timeout=30000)
     assert panel2.model == "qwz" and panel2.current_view.chern == -1
     with pytest.raises(ValueError):
         panel2.validate_state({"model": "nonsense"})
@@ -144,11 +156,11 @@ def test_train_from_panel(make_panel, qtbot, tmp_path, standalone_shell):
     qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None, timeout=60000)
     panel.load_dataset(str(path))
     qtbot.waitUntil(lambda: panel.is_idle() and panel.dataset is not None, timeout=30000)
-    panel.arch_combo.setCurrentText("flux")
-    panel.epochs_spin.setValue(1)
-    panel._train()
+    panel.dataset_view.arch_combo.setCurrentText("flux")
+    panel.dataset_view.epochs_spin.setValue(1)
+    panel.train()
     qtbot.waitUntil(lambda: panel.is_idle() and panel.predictions is not None, timeout=120000)
-    assert panel.checkpoint.endswith("flux.safetensors") and standalone_shell.errors == []
+    assert panel.trained_checkpoint.endswith("flux.safetensors") and standalone_shell.errors == []
     assert "accuracy" in panel.ds_info.text()
 
 
@@ -158,7 +170,7 @@ def test_shutdown_with_phase_diagram_pending_starts_nothing_later(make_panel, qt
     panel = make_panel("bundle")
     qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None and panel.phase is not None,
                     timeout=60000)
-    slider = panel._sliders["t1"][0]
+    slider = panel.controls.sliders["haldane_t1"]
     slider.setValue(slider.value() + 5 if slider.value() + 5 <= slider.maximum() else slider.value() - 5)
     assert panel._phase_timer.isActive()
     assert panel.shutdown(10000)

@@ -141,6 +141,12 @@ class TorusCanvas:
         self.arrows.set_data(pos=seg)
         self.arrows.visible = True
 
+    def clear(self) -> None:
+        """Grey faces, no vortices, no arrows (nothing computed to show)."""
+        self.set_face_colors(np.full((self.n, self.n, 4), 0.8, dtype=np.float32))
+        self.set_vortices(np.zeros((0, 4)))
+        self.set_arrows(None)
+
     def reset_view(self) -> None:
         cam = self.view.camera
         cam.elevation, cam.azimuth, cam.distance = 35.0, 30.0, 12.0
@@ -183,6 +189,11 @@ class SphereCanvas:
         fc = np.repeat(rgba.reshape(-1, 4), 2, axis=0).copy()
         fc[:, 3] = 0.55
         self.mesh.set_data(vertices=ext * 1.005, faces=faces, face_colors=fc)
+        self.mesh.visible = True
+
+    def clear(self) -> None:
+        """The bare sphere (nothing computed to show)."""
+        self.mesh.visible = False
 
     def reset_view(self) -> None:
         cam = self.view.camera
