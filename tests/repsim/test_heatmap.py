@@ -18,13 +18,13 @@ def _layers(rng, n=300, dims=(20, 35, 20, 50), dtype=np.float64):
     return out
 
 
-@pytest.mark.parametrize("measure", ["cka", "cka-debiased", "procrustes", "procrustes-angular"])
-@pytest.mark.parametrize("form", ["feature", "gram"])
+# Procrustes has the feature form only (its nuclear norm needs the p x q cross-covariance)
+@pytest.mark.parametrize("measure,form", [("cka", "feature"), ("cka", "gram"), ("cka-debiased", "feature"),
+                                          ("cka-debiased", "gram"), ("procrustes", "feature"),
+                                          ("procrustes-angular", "feature")])
 def test_shared_equals_pairwise(measure, form):
     rng = np.random.default_rng(0)
     a, b = _layers(rng), _layers(rng, dims=(10, 60, 30))
-    if form == "gram" and measure.startswith("procrustes"):
-        pytest.skip("Procrustes always uses the feature form")
     fn = MEASURES[measure]
     # sqrt(2 - 2s) and arccos(s) amplify rounding near s = 1 (the diagonal) to ~sqrt(eps)
     tol = 1e-6 if measure.startswith("procrustes") else 1e-10
@@ -35,6 +35,21 @@ def test_shared_equals_pairwise(measure, form):
     hs = similarity_heatmap(a, None, measure, form=form)
     refs = np.array([[fn(x, y) for y in a] for x in a])
     assert np.allclose(hs.matrix, refs, atol=tol)
+
+
+@pytest.mark.parametrize("measure", ["procrustes", "procrustes-angular"])
+def test_procrustes_has_no_gram_form(measure):
+    """Asking for the Gram form of Procrustes is refused (it used to return wrong numbers)."""
+    a = _layers(np.random.default_rng(0), n=50)
+    with pytest.raises(ValueError, match="no Gram form"):
+        similarity_heatmap(a, None, measure, form="gram")
+    assert similarity_heatmap(a, None, measure).form == "feature"
+
+
+def test_unknown_form_is_refused():
+    a = _layers(np.random.default_rng(0), n=50)
+    with pytest.raises(ValueError, match="form must be"):
+        similarity_heatmap(a, None, "cka", form="grams")
 
 
 def test_float32_offsets_shared_path():

@@ -202,12 +202,18 @@ def similarity_heatmap(layers_a: Sequence[Any], layers_b: Sequence[Any] | None =
     """The L_A x L_B matrix of ``measure`` between every layer of A and every layer of B.
 
     ``layers_b=None`` compares A with itself (only the upper triangle is computed).
-    ``form``: "auto", "feature" or "gram" (shared measures only).
+    ``form``: "auto", "feature" or "gram" (shared measures only; Procrustes has the feature
+    form only, and asking for its Gram form raises ``ValueError``).
     ``device``: "cpu" runs the products in numpy's BLAS; a torch device ("cuda", "cuda:1", or
     "torch-cpu" to test the path) runs the feature-form cross-products with torch on it
     (float32 products, float64 accumulation), the rest on the host.
     """
     get_measure(measure)
+    if form not in ("auto", "feature", "gram"):
+        raise ValueError(f"form must be 'auto', 'feature' or 'gram', got {form!r}")
+    if form == "gram" and measure.startswith("procrustes"):
+        raise ValueError(f"{measure} has no Gram form (its nuclear norm needs the p x q cross-covariance); "
+                         "use form='feature' or 'auto'")
     progress = progress or _noop
     cancelled = check_cancelled or _noop
     symmetric = layers_b is None
