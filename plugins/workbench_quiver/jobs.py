@@ -46,9 +46,14 @@ class EnumerateSpec:
 @dataclass
 class EnumerateResult:
     """members: exchange matrices ((n+m) x n, start labelling); paths: mutation sequences
-    from the start; depths; complete: False if stopped early (why in ``stopped``)."""
+    from the start; depths; complete: False if stopped early (why in ``stopped``).
 
-    members: list[np.ndarray]
+    Plain data (:mod:`workbench.plaindata`, so sessions keep it): ``members`` is stored as one
+    ``(count, n+m, n)`` int64 array when every entry fits in 64 bits (``members[i]`` is member
+    ``i``), else as nested tuples of Python ints (exact; ``np.asarray(members[i])`` gives an
+    object array); paths and depths as lists of ints."""
+
+    members: Any
     paths: list[list[int]]
     depths: list[int]
     complete: bool
@@ -57,8 +62,26 @@ class EnumerateResult:
     n_mutable: int
     label: str = ""
 
+    def __post_init__(self) -> None:
+        self.members = _stacked_members(self.members)
+        self.paths = [[int(k) for k in p] for p in self.paths]
+        self.depths = [int(d) for d in self.depths]
+
     def __len__(self) -> int:
         return len(self.members)
+
+
+def _stacked_members(members: Any) -> Any:
+    """``members`` as one int64 array of shape (count, rows, cols) when they fit, else as
+    nested tuples of Python ints."""
+    if isinstance(members, np.ndarray) and members.dtype == np.int64 and members.ndim == 3:
+        return members
+    mats = [np.asarray(m) for m in members]
+    if not mats:
+        return np.zeros((0, 0, 0), dtype=np.int64)
+    if all(m.dtype != object for m in mats) or all(abs(int(x)) < 2 ** 63 for m in mats for x in m.flat):
+        return np.stack([m.astype(np.int64) for m in mats])
+    return tuple(tuple(tuple(int(x) for x in row) for row in m) for m in mats)
 
 
 def _enumerate_result(mc, label: str = "") -> EnumerateResult:
