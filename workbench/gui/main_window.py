@@ -131,6 +131,7 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         self._add_action(self.view_menu, "Tabify all panels", self.tabify_all)
         self._add_action(self.view_menu, "Reset layout", self.reset_layout)
         help_menu = mb.addMenu("&Help")
+        self._add_action(help_menu, "Keyboard shortcuts…", self.shortcuts_dialog, "F1")
         self._add_action(help_menu, "About…", self.about_dialog)
 
     def _add_action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:

@@ -11,6 +11,7 @@ from workbench.settings import Preferences, save_preferences
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.gui.panel import Panel
+    from workbench.plugin_api import PluginRecord
 
 
 class DialogsMixin(QMainWindow):
@@ -18,6 +19,9 @@ class DialogsMixin(QMainWindow):
 
     if TYPE_CHECKING:  # attributes and methods provided by MainWindow and the other mixins
         prefs: Preferences
+        panels: dict[str, Panel]
+
+        def record(self, plugin_id: str) -> PluginRecord | None: ...
 
         def current_panel(self) -> Panel | None: ...
 
@@ -57,6 +61,19 @@ class DialogsMixin(QMainWindow):
         except JobError as exc:
             device = f"unavailable ({exc})"
         AboutDialog(version_report(device), self).exec()
+
+    def shortcuts(self) -> list[Any]:
+        """Every keyboard shortcut of the menus and the open panels
+        (:func:`workbench.gui.shortcuts_dialog.collect_shortcuts`)."""
+        from workbench.gui.shortcuts_dialog import collect_shortcuts
+
+        titles = {pid: rec.title for pid in self.panels if (rec := self.record(pid)) is not None}
+        return collect_shortcuts(self, dict(self.panels), titles)
+
+    def shortcuts_dialog(self) -> None:
+        from workbench.gui.shortcuts_dialog import KeyboardShortcutsDialog
+
+        KeyboardShortcutsDialog(self.shortcuts(), self).exec()
 
     def export_figure_dialog(self) -> None:
         from workbench.gui.dialogs import export_with_dialog
