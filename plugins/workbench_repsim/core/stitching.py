@@ -12,8 +12,9 @@ are what Brown et al. (2023, arXiv:2310.14993) report for SoLU vs GeLU language 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -21,6 +22,22 @@ from torch import nn
 from torch.nn import functional as F
 
 from workbench.seeding import preserve_global_rng, torch_generator
+
+
+class Stitchable(Protocol):
+    """A model cut at named points: :class:`~.models.TinyLM`, :class:`~.models.DigitsMLP`
+    and :class:`~.hf_lm.HFStitchable` (``features`` gives the activation at every point,
+    ``forward_from`` runs the rest of the model from one)."""
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    def eval(self) -> Any: ...
+
+    def parameters(self) -> Iterator[nn.Parameter]: ...
+
+    def features(self, x: torch.Tensor) -> dict[str, torch.Tensor]: ...
+
+    def forward_from(self, point: str, h: torch.Tensor) -> torch.Tensor: ...
 
 
 @dataclass
@@ -71,7 +88,7 @@ def _evaluate(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: to
     return float(_ce(logits, y)), float((logits.argmax(-1) == y).float().mean())
 
 
-def stitch(model_a: nn.Module, point_a: str, model_b: nn.Module, point_b: str, task: Task, *, steps: int = 200,
+def stitch(model_a: Stitchable, point_a: str, model_b: Stitchable, point_b: str, task: Task, *, steps: int = 200,
            lr: float = 3e-3, batch: int = 128, seed: int = 0, names: tuple[str, str] = ("A", "B"),
            check: Callable[[], None] | None = None) -> StitchResult:
     """Train the affine stitching layer from ``point_a`` of A into ``point_b`` of B."""
@@ -105,9 +122,9 @@ def stitch(model_a: nn.Module, point_a: str, model_b: nn.Module, point_b: str, t
         if check:
             check()
         idx = torch.randint(0, len(ha_tr), (min(batch, len(ha_tr)),), generator=g)
-        loss = _ce(run(ha_tr[idx]), task.y_train[idx])
+        batch_loss = _ce(run(ha_tr[idx]), task.y_train[idx])
         opt.zero_grad()
-        loss.backward()
+        batch_loss.backward()
         opt.step()
     for p in list(model_a.parameters()) + list(model_b.parameters()):
         p.requires_grad_(True)
@@ -116,7 +133,7 @@ def stitch(model_a: nn.Module, point_a: str, model_b: nn.Module, point_b: str, t
     return StitchResult(names[0], names[1], point_a, point_b, loss, acc, rl, ra, ls_loss)
 
 
-def stitch_both(model_a: nn.Module, model_b: nn.Module, points: list[tuple[str, str]], task: Task, *,
+def stitch_both(model_a: Stitchable, model_b: Stitchable, points: list[tuple[str, str]], task: Task, *,
                 names: tuple[str, str] = ("A", "B"), steps: int = 200, seed: int = 0,
                 check: Callable[[], None] | None = None,
                 progress: Callable[[float, str], None] | None = None) -> list[StitchResult]:
