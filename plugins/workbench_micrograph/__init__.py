@@ -1,0 +1,1 @@
+"""Micrograph editing plugin: adapt SEM micrograph classifiers to distribution shift by model editing."""
