@@ -83,6 +83,8 @@ class CNNClassifier(nn.Module):
 class FluxClassifier(nn.Module):
     """Topological prior: learned per-plaquette map of the Berry flux, summed over the torus."""
 
+    ks: torch.Tensor  # buffer: the Chern numbers of the classes
+
     @preserve_global_rng()  # default init thrown away: see build_model
     def __init__(self, grid: int = 32, hidden: int = 16) -> None:
         super().__init__()

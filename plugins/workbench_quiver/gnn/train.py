@@ -107,7 +107,7 @@ def train_model(train_ds: QuiverDataset, model_config: ModelConfig, config: Trai
     steps_per_epoch = max(1, math.ceil(len(tr_idx) / config.batch_size))
     total_steps = steps_per_epoch * config.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=total_steps, pct_start=0.1)
-    best = (math.inf, None)
+    best: tuple[float, dict[str, torch.Tensor] | None] = (math.inf, None)  # (validation loss, weights)
     bad = 0
     step = 0
     for epoch in range(config.epochs):
