@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -25,6 +25,9 @@ import torch
 from workbench.seeding import preserve_global_rng
 
 from .validate import DegenerateInputError
+
+if TYPE_CHECKING:
+    from .models import DigitsMLP, TinyLM
 
 POOLINGS = ("mean", "last", "first", "tokens")
 
@@ -100,7 +103,7 @@ def extract_with_hooks(model: torch.nn.Module, inputs: torch.Tensor | Sequence[A
 
 
 @torch.no_grad()
-def extract_zoo(model: torch.nn.Module, inputs: np.ndarray, *, pooling: str = "mean", batch_size: int = 256,
+def extract_zoo(model: TinyLM | DigitsMLP, inputs: np.ndarray, *, pooling: str = "mean", batch_size: int = 256,
                 device: str = "cpu", layers: Sequence[str] | None = None, check: Callable[[], None] | None = None,
                 progress: Callable[[float, str], None] | None = None) -> dict[str, np.ndarray]:
     """All representation points of a zoo model (:mod:`.models`), pooled, in layer order."""
@@ -163,7 +166,11 @@ def extract_hf(folder: str | Path, texts: Sequence[str], *, pooling: str = "mean
         out = model(**enc, output_hidden_states=True)
         mask = enc.get("attention_mask")
         for i, h in enumerate(out.hidden_states):
-            store.setdefault("embeddings" if i == 0 else f"layer{i}", []).append(pool(h.float(), pooling, mask).cpu().numpy())
+            store.setdefault("embeddings" if i == 0 else f"layer{i}", []).append(
+                pool(h.float(), pooling, mask).cpu().numpy()
+            )
         if progress:
-            progress(min(1.0, (s + batch_size) / len(texts)), f"activations {min(s + batch_size, len(texts))}/{len(texts)}")
+            progress(
+                min(1.0, (s + batch_size) / len(texts)), f"activations {min(s + batch_size, len(texts))}/{len(texts)}"
+            )
     return {k: np.concatenate(v) for k, v in store.items()}
