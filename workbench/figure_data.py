@@ -67,3 +67,45 @@ def write_figure_data(data: dict[str, Any], stem: str | Path) -> list[Path]:
     js.write_text(json.dumps(meta, indent=2, default=str))
     written.append(js)
     return written
+
+
+def figure_data_csv(data: dict[str, Any]) -> str:
+    """The data behind a figure as one CSV text (for the clipboard).
+
+    Scalars and strings come first as ``# key: value`` lines.  Numeric 1-D arrays (and lists
+    of numbers) of one common length are then written as columns under a header row of their
+    names; every other numeric array of rank <= 2 follows as its own block (``# name (shape)``
+    and its rows).  Other values (nested lists, dicts) are written as ``# key: <JSON>``."""
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns: dict[str, np.ndarray] = {}
+    blocks: dict[str, np.ndarray] = {}
+    for key, value in data.items():
+        arr = None
+        if isinstance(value, np.ndarray):
+            arr = value
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, (int, float, np.number)) for v in value):
+            arr = np.asarray(value)
+        if arr is not None and arr.dtype.kind in "biuf" and arr.ndim <= 2:
+            (columns if arr.ndim == 1 else blocks)[str(key)] = arr
+        else:
+            out.write(f"# {key}: {json.dumps(_jsonable(value), default=str)}\n")
+    lengths = {len(a) for a in columns.values()}
+    if len(lengths) > 1:  # no common length: each array is a block of its own
+        blocks = {**{k: a.reshape(-1, 1) for k, a in columns.items()}, **blocks}
+        columns = {}
+
+    def cell(x: Any, kind: str) -> Any:
+        return repr(float(x)) if kind == "f" else int(x)
+
+    if columns:
+        writer.writerow(list(columns))
+        for i in range(lengths.pop()):
+            writer.writerow([cell(a[i], a.dtype.kind) for a in columns.values()])
+    for key, arr in blocks.items():
+        out.write(f"# {key} ({' x '.join(str(n) for n in arr.shape)})\n")
+        for row in np.atleast_2d(arr):
+            writer.writerow([cell(x, arr.dtype.kind) for x in row])
+    return out.getvalue()

@@ -88,6 +88,14 @@ class DialogsMixin(QMainWindow):
             return
         self._exported(export_with_dialog(figures, self.prefs, self, self.show_error))
 
+    def export_one_figure(self, fig: Any) -> list[Path]:
+        """The export dialog on one figure (a plot's context menu: Export…)."""
+        from workbench.gui.dialogs import export_with_dialog
+
+        written = export_with_dialog([fig], self.prefs, self, self.show_error)
+        self._exported(written)
+        return written
+
     def export_figure(self, fig: Any, path: Path, opts: Any) -> list[Path]:
         from workbench.gui.figures import export_figure
 

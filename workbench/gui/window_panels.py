@@ -50,6 +50,8 @@ class PanelHostMixin(QMainWindow):
 
         def show_error(self, title: str, message: str) -> None: ...
 
+        def export_one_figure(self, fig: Any) -> list[Any]: ...
+
     def _init_panel_host(self) -> None:
         """Set up the background loading of panels (called by MainWindow.__init__)."""
         self._loading = {}
@@ -247,10 +249,40 @@ class PanelHostMixin(QMainWindow):
         if built > 0.1:
             self.log(f"the constructor of {rec.loaded.panel} took {built:.2f} s on the GUI thread "
                      "(it should be cheap; defer heavy set-up to start() or a job)", "debug", "shell")
+        self.install_figure_menus(plugin_id)
+        panel.idle.connect(lambda pid=plugin_id: self.install_figure_menus(pid))
         panel.start_pending = True
         QTimer.singleShot(0, lambda: self._start_panel(plugin_id))
         self.panel_opened.emit(plugin_id)
         return panel
+
+    def install_figure_menus(self, plugin_id: str) -> list[str]:
+        """Give every figure of the panel (``figures()``) a context menu on its widget: Copy
+        image, Copy data (CSV), Export… (:mod:`workbench.gui.plot_menu`); figures that appear
+        later get it when the panel next becomes idle.  Returns the figures that have it."""
+        from workbench.gui.plot_menu import install_plot_context_menu
+
+        panel = self.panels.get(plugin_id)
+        if panel is None:
+            return []
+        try:
+            figures = panel.figures()
+        except Exception as exc:  # noqa: BLE001 - a panel not ready for figures() yet
+            self.log(f"{plugin_id}: figures() failed ({exc}); no plot menus yet", "debug", "shell")
+            return []
+        done = []
+        for fig in figures:
+            if fig.widget is None:
+                continue
+            widget, name = fig.widget, fig.name
+
+            def current(panel: Panel = panel, widget: QWidget = widget, name: str = name) -> Any:
+                figs = [f for f in panel.figures() if f.widget is widget]
+                return next((f for f in figs if f.name == name), figs[0] if figs else None)
+
+            if install_plot_context_menu(widget, current, self.export_one_figure):
+                done.append(name)
+        return done
 
     def _start_panel(self, plugin_id: str) -> None:
         panel = self.panels.get(plugin_id)
