@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from workbench import DISTRIBUTION, __version__
 from workbench.plugin_api import discover_plugins, resolve

@@ -18,11 +18,12 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 
-class JobCancelled(Exception):
+class JobCancelled(Exception):  # noqa: N818 - a cancellation, not an error (like KeyboardInterrupt)
     """Raised inside a job by :meth:`JobContext.check_cancelled` after Cancel."""
 
 

@@ -50,7 +50,7 @@ def make_session(layout: dict[str, Any], panels: dict[str, dict[str, Any]]) -> d
         "format": FORMAT,
         "version": VERSION,
         "app_version": __version__,
-        "saved_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "saved_at": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "layout": layout,
         "panels": panels,
     }

@@ -18,13 +18,22 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.torch_setup import hide_triton_without_cuda
 from workbench.jobs import JobContext, JobError
 from workbench.seeding import check_seed
+from workbench.torch_setup import hide_triton_without_cuda
 
 from .core import fhs
-from .core.haldane_bundle import (CLASSES, D, HaldaneDataset, evaluate_fg, generate_dataset, load_dataset,
-                                  locate_zeros, save_dataset, section)
+from .core.haldane_bundle import (
+    CLASSES,
+    D,
+    HaldaneDataset,
+    evaluate_fg,
+    generate_dataset,
+    load_dataset,
+    locate_zeros,
+    save_dataset,
+    section,
+)
 from .core.models import ModelSpec, band_data, haldane_d, k_grid
 
 

@@ -25,7 +25,11 @@ def _validated(b: Matrix) -> np.ndarray:
     try:
         if len(b) == 0:
             raise ValueError("the quiver has no vertices")
-        return validate_b(np.array(b, dtype=object) if any(abs(int(x)) >= 2**62 for r in b for x in r) else np.array(b, dtype=np.int64))
+        return validate_b(
+            np.array(b, dtype=object)
+            if any(abs(int(x)) >= 2**62 for r in b for x in r)
+            else np.array(b, dtype=np.int64)
+        )
     except ValueError as exc:
         raise JobError(f"invalid quiver: {exc}") from None
 
@@ -262,7 +266,7 @@ def run_summary(spec: SummarySpec, ctx: JobContext) -> QuiverSummary:
             size = None
     g = nx.DiGraph()
     g.add_nodes_from(range(n_all))
-    g.add_edges_from((int(i), int(j)) for i, j in zip(*np.nonzero(pos)))
+    g.add_edges_from((int(i), int(j)) for i, j in zip(*np.nonzero(pos), strict=True))
     description = str(ev.get("description", ""))
     if res.certificate:
         description += "  Certificate: mutate at " + ", ".join(str(mutable[int(k)]) for k in res.certificate) + \

@@ -195,8 +195,12 @@ class RepSimPanel(Panel):
         row.addWidget(self.stitch_btn)
         row.addStretch(1)
         sl.addLayout(row)
-        sl.addWidget(QLabel("Affine stitching layer from a point of one model into the same-depth point of the other, "
-                            "trained on the task with both models frozen; penalty = stitched loss − receiver's own loss (nats)."))
+        sl.addWidget(
+            QLabel(
+                "Affine stitching layer from a point of one model into the same-depth point of the other, "
+                "trained on the task with both models frozen; penalty = stitched loss − receiver's own loss (nats)."
+            )
+        )
         sl.addWidget(self.stitch_label)
         sl.addWidget(self.stitch_table)
 
@@ -253,7 +257,9 @@ class RepSimPanel(Panel):
 
     # ------------------------------------------------------------------ actions -------------
     def _browse_model(self, combo: QComboBox) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Model or activations", "", "Models and activations (*.safetensors *.npz config.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Model or activations", "", "Models and activations (*.safetensors *.npz config.json)"
+        )
         if path:
             if Path(path).name == "config.json":
                 path = str(Path(path).parent)
@@ -397,8 +403,15 @@ class RepSimPanel(Panel):
         self.stitch_rows = rows
         self.stitch_table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            cells = [f"{_short(row['sender'])}:{row['point_from']}", f"{_short(row['receiver'])}:{row['point_to']}", f"{row['loss']:.4f}",
-                     f"{row['accuracy']:.3f}", f"{row['receiver_loss']:.4f}", f"{row['penalty']:+.4f}", f"{row['ls_loss']:.4f}"]
+            cells = [
+                f"{_short(row['sender'])}:{row['point_from']}",
+                f"{_short(row['receiver'])}:{row['point_to']}",
+                f"{row['loss']:.4f}",
+                f"{row['accuracy']:.3f}",
+                f"{row['receiver_loss']:.4f}",
+                f"{row['penalty']:+.4f}",
+                f"{row['ls_loss']:.4f}",
+            ]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
@@ -441,11 +454,17 @@ class RepSimPanel(Panel):
 
     def _show_rotation(self, r) -> None:
         self.rotation = r
-        self._rot_text = _ROTATION_HINT if r is None else (
-            f"rotation after h{r.layer}: accuracy {r.acc_original:.3f} → {r.acc_rotated:.3f} (rotated) → "
-            f"{r.acc_retrained:.3f} (retrained; control {r.acc_control:.3f}).  Undo error ‖W'R − W‖/‖W‖ = {r.undo_error:.2f} "
-            f"(control {r.undo_error_control:.2f}).  Next layer vs original: basis correlation {r.basis_corr:.3f} "
-            f"(control {r.basis_corr_control:.3f}), CKA {r.cka:.3f} (control {r.cka_control:.3f}).")
+        self._rot_text = (
+            _ROTATION_HINT
+            if r is None
+            else (
+                f"rotation after h{r.layer}: accuracy {r.acc_original:.3f} → {r.acc_rotated:.3f} (rotated) → "
+                f"{r.acc_retrained:.3f} (retrained; control {r.acc_control:.3f}).  "
+                f"Undo error ‖W'R − W‖/‖W‖ = {r.undo_error:.2f} "
+                f"(control {r.undo_error_control:.2f}).  Next layer vs original: basis correlation {r.basis_corr:.3f} "
+                f"(control {r.basis_corr_control:.3f}), CKA {r.cka:.3f} (control {r.cka_control:.3f})."
+            )
+        )
         self.rot_label.setText(self._rot_text)
 
     # ------------------------------------------------------------------ stale results -------
@@ -545,7 +564,17 @@ class RepSimPanel(Panel):
     def _stitch_data(self) -> dict:
         if not self.stitch_rows:
             return {}
-        keys = ["sender", "receiver", "point_from", "point_to", "loss", "accuracy", "receiver_loss", "penalty", "ls_loss"]
+        keys = [
+            "sender",
+            "receiver",
+            "point_from",
+            "point_to",
+            "loss",
+            "accuracy",
+            "receiver_loss",
+            "penalty",
+            "ls_loss",
+        ]
         return {k: [r[k] for r in self.stitch_rows] for k in keys}
 
     def _lmc_data(self) -> dict:

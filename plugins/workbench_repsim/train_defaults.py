@@ -62,13 +62,19 @@ def train_lms(out: Path) -> dict:
         train_lm(model, tr, LM_STEPS, LM_BATCH, LM_LR, e.seed)
         loss, acc = eval_lm(model, te)
         secs = time.perf_counter() - t0
-        prov = {"name": name, "config": e.config, "seed": e.seed, "parameters": n_params(model),
-                "data": f"{LM_TRAIN_SENTENCES} sentences of the grammar in workbench_repsim/core/corpus.py (seed 0), "
-                        "random windows of 49 characters; test: 2000 sentences with seed "
-                        f"{EVAL_TEXT_SEED}",
-                "training": {"optimizer": "AdamW(wd=0.01) one-cycle", "lr": LM_LR, "steps": LM_STEPS, "batch": LM_BATCH},
-                "metrics": {"test_loss_nats_per_char": round(loss, 4), "test_next_char_accuracy": round(acc, 4)},
-                "train_seconds": round(secs, 1), **_common()}
+        prov = {
+            "name": name,
+            "config": e.config,
+            "seed": e.seed,
+            "parameters": n_params(model),
+            "data": f"{LM_TRAIN_SENTENCES} sentences of the grammar in workbench_repsim/core/corpus.py (seed 0), "
+            "random windows of 49 characters; test: 2000 sentences with seed "
+            f"{EVAL_TEXT_SEED}",
+            "training": {"optimizer": "AdamW(wd=0.01) one-cycle", "lr": LM_LR, "steps": LM_STEPS, "batch": LM_BATCH},
+            "metrics": {"test_loss_nats_per_char": round(loss, 4), "test_next_char_accuracy": round(acc, 4)},
+            "train_seconds": round(secs, 1),
+            **_common(),
+        }
         save_model(model, out / f"{name}.safetensors", prov)
         metrics[name] = prov["metrics"]
         print(f"{name}: loss {loss:.3f} nats/char, acc {acc:.3f}, {secs:.1f} s", flush=True)
@@ -123,7 +129,10 @@ def mlp_results(out: Path) -> dict:
         for layer in ("h1", "h2", "h3"):
             bc, ck = [], []
             for a, b in itertools.combinations(names, 2):
-                ha, hb = feats[a][layer].detach().numpy().astype(np.float64), feats[b][layer].detach().numpy().astype(np.float64)
+                ha, hb = (
+                    feats[a][layer].detach().numpy().astype(np.float64),
+                    feats[b][layer].detach().numpy().astype(np.float64),
+                )
                 keep = (ha.std(0) > 1e-8)
                 keepb = (hb.std(0) > 1e-8)
                 bc.append(basis_correlation(ha[:, keep], hb[:, keepb]))
@@ -156,7 +165,11 @@ def lm_results(out: Path) -> dict:
     tr, te = lm_windows()
     task = lm_task(tr[:1500], te[:300])
     table = []
-    pairs = [("lm-solu-d64-s0", "lm-gelu-d64-s0"), ("lm-gelu-d64-s0", "lm-gelu-d64-s1"), ("lm-solu-d64-s0", "lm-solu-d64-s1")]
+    pairs = [
+        ("lm-solu-d64-s0", "lm-gelu-d64-s0"),
+        ("lm-gelu-d64-s0", "lm-gelu-d64-s1"),
+        ("lm-solu-d64-s0", "lm-solu-d64-s1"),
+    ]
     for a, b in pairs:
         ma, mb = _load(out, a), _load(out, b)
         for r in stitch_both(ma, mb, [("resid1", "resid1")], task, names=(a, b), steps=150):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench_bundle.core import fhs, haldane_bundle as hb, models
+from workbench_bundle.core import fhs, models
+from workbench_bundle.core import haldane_bundle as hb
 from workbench_bundle.core.expressions import ExpressionError, parse_expression
 
 

@@ -5,8 +5,6 @@ relation (Harary, Graph Theory, Thm 3.3)."""
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
@@ -29,7 +27,7 @@ def simple_cycles_edges(adj: list[list[int]]) -> list[frozenset]:
         v = path[-1]
         for w in adj[v]:
             if w == start and len(path) >= 3:
-                cycles.add(frozenset(frozenset(e) for e in zip(path, path[1:] + [start])))
+                cycles.add(frozenset(frozenset(e) for e in zip(path, path[1:] + [start], strict=True)))
             elif w > start and w not in path:
                 extend(start, path + [w])
 

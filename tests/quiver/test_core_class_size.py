@@ -49,7 +49,7 @@ def _naive_mutate(b: np.ndarray, k: int) -> np.ndarray:
 def _digraph(b: np.ndarray) -> nx.DiGraph:
     g = nx.DiGraph()
     g.add_nodes_from(range(b.shape[0]))
-    g.add_edges_from((i, j, {"m": int(b[i, j])}) for i, j in zip(*np.nonzero(b > 0)))
+    g.add_edges_from((i, j, {"m": int(b[i, j])}) for i, j in zip(*np.nonzero(b > 0), strict=True))
     return g
 
 

@@ -49,7 +49,9 @@ def test_figures_export_with_data(make_panel, qtbot, tmp_path):
     assert written[0].stat().st_size > 2000
     data = np.load(tmp_path / "ab.data.npz")
     assert np.allclose(data["matrix"], panel.result.matrices["AB"])
-    assert export_figure(figs["repsim_cell_pcs"], tmp_path / "pcs.svg", ExportOptions(fmt="svg"))[0].stat().st_size > 500
+    assert (
+        export_figure(figs["repsim_cell_pcs"], tmp_path / "pcs.svg", ExportOptions(fmt="svg"))[0].stat().st_size > 500
+    )
 
 
 def test_state_roundtrip_and_validation(make_panel, qtbot):

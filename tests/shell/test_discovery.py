@@ -48,7 +48,9 @@ def test_plugins_are_listed_by_manifest_order_then_id(monkeypatch):
     # dataclasses); this module's package must not stay trusted after the test
     monkeypatch.setattr(plugin_api, "TRUSTED_PACKAGES", set(getattr(plugin_api, "TRUSTED_PACKAGES", ())), raising=False)
 
-    eps = [EntryPoint(name, f"{__name__}:{name}", ENTRY_POINT_GROUP) for name in ("LATE", "PLAIN_C", "EARLY", "PLAIN_B")]
+    eps = [
+        EntryPoint(name, f"{__name__}:{name}", ENTRY_POINT_GROUP) for name in ("LATE", "PLAIN_C", "EARLY", "PLAIN_B")
+    ]
     eps.append(EntryPoint("delta", "wbtest_no_such_module:MANIFEST", ENTRY_POINT_GROUP))  # fails: default order
     records = discover_plugins(eps)
     assert [r.id for r in records] == ["zulu", "bravo", "charlie", "delta", "alpha"]

@@ -57,4 +57,6 @@ def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray,
             opt.step()
             loss_val = float(loss.detach())
     model.eval()
-    return TrainReport(epochs, accuracy(model, x_train, y_train, device), accuracy(model, x_test, y_test, device), loss_val)
+    return TrainReport(
+        epochs, accuracy(model, x_train, y_train, device), accuracy(model, x_test, y_test, device), loss_val
+    )

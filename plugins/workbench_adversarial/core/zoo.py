@@ -139,7 +139,9 @@ def _check_outputs(model: nn.Module, dataset: str, origin: str, device: str) -> 
                              f"{tuple(x.shape)} in [0, 1]: {type(exc).__name__}: {exc}") from None
     if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape != (x.shape[0], split.num_classes):
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ModelLoadError(f"{origin}: expected logits of shape (batch, {split.num_classes}) for {dataset}, got {shape}")
+        raise ModelLoadError(
+            f"{origin}: expected logits of shape (batch, {split.num_classes}) for {dataset}, got {shape}"
+        )
     if not torch.isfinite(out).all():
         raise ModelLoadError(f"{origin}: the model returns non-finite logits on {dataset} images")
 

@@ -29,8 +29,8 @@ the reduced (k1, k2) torus [0, 2 pi)^2.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

@@ -47,7 +47,7 @@ def k_axes(n: int) -> tuple[np.ndarray, np.ndarray]:
     return k[:, None], k[None, :]
 
 
-def d_on_grid(spec: "ModelSpec", n: int) -> tuple[np.ndarray, ...]:
+def d_on_grid(spec: ModelSpec, n: int) -> tuple[np.ndarray, ...]:
     """(h_0, d_x, d_y, d_z) on the n x n grid, each (n, n); trig of k1 and k2 is evaluated on the
     axes only and broadcast."""
     k1, k2 = k_axes(n)
@@ -123,7 +123,7 @@ class ModelSpec:
 
     @staticmethod
     def make(name: str, params: dict[str, float] | None = None, spin: str = "up",
-             expressions: dict[str, str] | None = None) -> "ModelSpec":
+             expressions: dict[str, str] | None = None) -> ModelSpec:
         if name not in MODELS:
             raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
         p = dict(DEFAULT_PARAMS[name])

@@ -9,9 +9,9 @@ Loading never unpickles.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -69,7 +69,7 @@ def predict(model: torch.nn.Module, psi: np.ndarray, batch_size: int = 512, devi
 def confusion_matrix(true: np.ndarray, pred: np.ndarray) -> list[list[int]]:
     """5 x 5 counts, rows = true class -2..2, columns = predicted."""
     m = np.zeros((len(CLASSES), len(CLASSES)), dtype=np.int64)
-    for t, p in zip(true, pred):
+    for t, p in zip(true, pred, strict=True):
         if -2 <= t <= 2 and -2 <= p <= 2:
             m[t + 2, p + 2] += 1
     return m.tolist()
@@ -119,8 +119,12 @@ def train_classifier(psi_train: np.ndarray, y_train: np.ndarray, psi_test: np.nd
             step += 1
             if progress is not None:
                 progress(step / total, f"{cfg.arch} epoch {epoch + 1}/{cfg.epochs} loss {loss.item():.3f}")
-        test_acc = float(np.mean(predict(model, psi_test, device=cfg.device) == y_test)) if len(y_test) else float("nan")
-        history.append({"epoch": epoch + 1, "loss": loss_sum / n, "train_accuracy": correct / n, "test_accuracy": test_acc})
+        test_acc = (
+            float(np.mean(predict(model, psi_test, device=cfg.device) == y_test)) if len(y_test) else float("nan")
+        )
+        history.append(
+            {"epoch": epoch + 1, "loss": loss_sum / n, "train_accuracy": correct / n, "test_accuracy": test_acc}
+        )
     pred = predict(model, psi_test, device=cfg.device) if len(y_test) else np.zeros(0, dtype=np.int64)
     acc = float(np.mean(pred == y_test)) if len(y_test) else float("nan")
     return TrainResult(model=model.cpu(), arch=cfg.arch, grid=grid, history=history, test_accuracy=acc,

@@ -42,7 +42,7 @@ _MODEL_CONFIG = dict(mode="multiclass_classification", task_level="graph", retur
 def _arrows(b: np.ndarray) -> list[tuple[int, int]]:
     n = b.shape[1]
     i, j = np.nonzero(np.asarray(b)[:n, :n] > 0)
-    return [(int(a), int(c)) for a, c in zip(i, j)]
+    return [(int(a), int(c)) for a, c in zip(i, j, strict=True)]
 
 
 def _normalise(v: np.ndarray) -> np.ndarray:
@@ -53,7 +53,7 @@ def _normalise(v: np.ndarray) -> np.ndarray:
 
 def _node_from_edges(n: int, arrows: list[tuple[int, int]], w: np.ndarray) -> np.ndarray:
     out = np.zeros(n)
-    for (i, j), x in zip(arrows, w):
+    for (i, j), x in zip(arrows, w, strict=True):
         out[i] += x
         out[j] += x
     return out
@@ -100,7 +100,7 @@ def train_pgexplainer(model: DirGINE, bs: Sequence[np.ndarray], epochs: int = 20
                               model_config=_MODEL_CONFIG)
         try:
             for epoch in range(epochs):
-                for d, t in zip(data, targets):
+                for d, t in zip(data, targets, strict=True):
                     if cancelled is not None and cancelled():
                         raise InterruptedError("PGExplainer training cancelled")
                     algo.train(epoch, model, d.x, d.edge_index, target=t, edge_attr=d.edge_attr)
@@ -109,8 +109,17 @@ def train_pgexplainer(model: DirGINE, bs: Sequence[np.ndarray], epochs: int = 20
     return explainer
 
 
-def explain(model: DirGINE, b: np.ndarray, method: str = "GNNExplainer", seed: int = 0, epochs: int = 100,
-            pg_explainer=None, device: str = "cpu", target: int | None = None, ig_steps: int = 25) -> ExplanationOverlay:
+def explain(
+    model: DirGINE,
+    b: np.ndarray,
+    method: str = "GNNExplainer",
+    seed: int = 0,
+    epochs: int = 100,
+    pg_explainer=None,
+    device: str = "cpu",
+    target: int | None = None,
+    ig_steps: int = 25,
+) -> ExplanationOverlay:
     """Importances of the arrows and vertices of ``b`` for the model's predicted family
     (or ``target``).  ``pg_explainer``: an Explainer from :func:`train_pgexplainer` (required
     for PGExplainer).  ``seed`` seeds GNNExplainer's initial masks inside
@@ -136,7 +145,7 @@ def explain(model: DirGINE, b: np.ndarray, method: str = "GNNExplainer", seed: i
     finally:
         reset_explain_state(model)
     ew, nw = _normalise(ew), _normalise(nw)
-    return ExplanationOverlay({a: float(w) for a, w in zip(arrows, ew)}, [float(x) for x in nw], method,
+    return ExplanationOverlay({a: float(w) for a, w in zip(arrows, ew, strict=True)}, [float(x) for x in nw], method,
                               FAMILIES[pred], float(probs[pred]))
 
 
@@ -246,6 +255,14 @@ def mask_top_k(model: DirGINE, b: np.ndarray, overlay: ExplanationOverlay, k: in
         sel = rng.choice(len(arrows), size=k, replace=False)
         pr = _softmax(_logits(model, b, device, [arrows[s] for s in sel], mode))
         drops.append(float(p0[pred] - pr[pred]))
-    return MaskingResult(k, top, dict(zip(FAMILIES, p0.tolist())), dict(zip(FAMILIES, p1.tolist())), FAMILIES[pred],
-                         FAMILIES[int(np.argmax(lg1))], float(p0[pred] - p1[pred]),
-                         float(np.mean(drops)) if drops else 0.0, drops)
+    return MaskingResult(
+        k,
+        top,
+        dict(zip(FAMILIES, p0.tolist(), strict=True)),
+        dict(zip(FAMILIES, p1.tolist(), strict=True)),
+        FAMILIES[pred],
+        FAMILIES[int(np.argmax(lg1))],
+        float(p0[pred] - p1[pred]),
+        float(np.mean(drops)) if drops else 0.0,
+        drops,
+    )

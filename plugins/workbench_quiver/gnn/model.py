@@ -116,7 +116,7 @@ class DirGINE(nn.Module):
         """Vertex representations after each layer (list of (N, hidden))."""
         h = self.inp(x)
         states = []
-        for conv, norm in zip(self.convs, self.norms):
+        for conv, norm in zip(self.convs, self.norms, strict=True):
             h = norm(torch.relu(conv(h, edge_index, edge_attr)) + h)
             states.append(h)
         return states

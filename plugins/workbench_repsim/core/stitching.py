@@ -144,7 +144,9 @@ def stitch_both(model_a: Stitchable, model_b: Stitchable, points: list[tuple[str
         out.append(stitch(model_a, pa, model_b, pb, task, steps=steps, seed=seed, names=names, check=check))
         if progress:
             progress((2 * k + 1) / total, f"stitched {names[0]}:{pa} -> {names[1]}:{pb}")
-        out.append(stitch(model_b, pb, model_a, pa, task, steps=steps, seed=seed, names=(names[1], names[0]), check=check))
+        out.append(
+            stitch(model_b, pb, model_a, pa, task, steps=steps, seed=seed, names=(names[1], names[0]), check=check)
+        )
         if progress:
             progress((2 * k + 2) / total, f"stitched {names[1]}:{pb} -> {names[0]}:{pa}")
     return out

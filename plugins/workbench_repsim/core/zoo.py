@@ -47,10 +47,20 @@ def _entries() -> list[ZooEntry]:
                 out.append(ZooEntry(f"lm-{act}-d{d}-s{s}", "lm", cfg, s, f"lm-{act}-d{d}"))
     for w, seeds in ((64, range(4)), (16, range(2)), (128, range(2))):
         for s in seeds:
-            out.append(ZooEntry(f"mlp-w{w}-s{s}", "mlp", dict(kind="mlp", widths=[w, w, w], n_in=64, n_out=10), s, f"mlp-w{w}"))
+            out.append(
+                ZooEntry(f"mlp-w{w}-s{s}", "mlp", dict(kind="mlp", widths=[w, w, w], n_in=64, n_out=10), s, f"mlp-w{w}")
+            )
     for s in range(4):
-        out.append(ZooEntry(f"mlp-w64-frozen-s{s}", "mlp", dict(kind="mlp", widths=[64, 64, 64], n_in=64, n_out=10), 10 + s,
-                            "mlp-w64-frozen", frozen_from="frozen-trunk"))
+        out.append(
+            ZooEntry(
+                f"mlp-w64-frozen-s{s}",
+                "mlp",
+                dict(kind="mlp", widths=[64, 64, 64], n_in=64, n_out=10),
+                10 + s,
+                "mlp-w64-frozen",
+                frozen_from="frozen-trunk",
+            )
+        )
     return out
 
 
@@ -123,7 +133,9 @@ def results_table() -> dict[str, Any]:
     """The committed results of the default zoo (``resources/repsim/results.json``)."""
     p = resource_dir() / "results.json"
     if not p.exists():
-        raise DegenerateInputError("resources/repsim/results.json is missing: run `python -m workbench_repsim.train_defaults`")
+        raise DegenerateInputError(
+            "resources/repsim/results.json is missing: run `python -m workbench_repsim.train_defaults`"
+        )
     return json.loads(p.read_text())
 
 

@@ -10,8 +10,8 @@ def register(sub):
 
 
 def _harmonic(args):
-    from workbench.jobs import run_in_terminal
     from wbtest_sample.jobs import HarmonicSpec, run_harmonic
+    from workbench.jobs import run_in_terminal
 
     sums = run_in_terminal(run_harmonic, HarmonicSpec(n=args.n, delay=args.delay), quiet=not args.progress)
     print(json.dumps({"sums": sums}))
