@@ -128,15 +128,20 @@ class ExportDialog(QDialog):
     """Chooses figure, file, format, DPI or pixel size, transparency and whether to write the data."""
 
     def __init__(
-        self, figures: list[FigureSource], prefs: Preferences, directory: str, parent: QWidget | None = None
+        self, figures: list[FigureSource], prefs: Preferences, directory: str, parent: QWidget | None = None,
+        caption: str = "",
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export figure")
+        # caption: what the figures belong to (the panel's title), shown in the window title
+        self.setWindowTitle(f"Export figure \u2014 {caption}" if caption else "Export figure")
         self.figures_list = figures
         form = QFormLayout(self)
         self.figure = QComboBox()
+        self.figure.setObjectName("export-figure-chooser")
         for f in figures:
-            self.figure.addItem(f.title or f.name)
+            self.figure.addItem(f"{f.title}  ({f.name})" if f.title and f.title != f.name else f.name)
+        self.figure.setEnabled(len(figures) > 1)
+        self.figure.setToolTip(f"{len(figures)} figure(s) to choose from" + (f" in {caption}" if caption else ""))
         self.fmt = QComboBox()
         self.fmt.addItems(list(EXPORT_FORMATS))
         self.fmt.setCurrentText(prefs.export_format)
@@ -197,7 +202,8 @@ class ExportDialog(QDialog):
 
 
 def export_with_dialog(figures: list[FigureSource], prefs: Preferences, parent: QWidget | None,
-                       show_error: Callable[[str, str], None], directory: str | Path | None = None) -> list[Path]:
+                       show_error: Callable[[str, str], None], directory: str | Path | None = None,
+                       caption: str = "") -> list[Path]:
     """File > Export figure for any host (the main window, a panel's own button): the
     :class:`ExportDialog` on ``figures``, then :func:`workbench.gui.figures.export_figure` of
     the chosen one.  Returns the files written; ``[]`` when there is nothing to export, when
@@ -208,7 +214,7 @@ def export_with_dialog(figures: list[FigureSource], prefs: Preferences, parent: 
     if not figures:
         show_error("Nothing to export", "There is no figure to export yet.")
         return []
-    dlg = ExportDialog(figures, prefs, str(directory if directory is not None else Path.cwd()), parent)
+    dlg = ExportDialog(figures, prefs, str(directory if directory is not None else Path.cwd()), parent, caption)
     if not dlg.exec():
         return []
     fig, path, opts = dlg.result_options()

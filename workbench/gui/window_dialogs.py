@@ -82,17 +82,19 @@ class DialogsMixin(QMainWindow):
         if panel is None:
             self.show_error("Nothing to export", "Open a panel first (View menu).")
             return
+        rec = self.record(panel.plugin_id)
+        title = rec.title if rec is not None else panel.plugin_id
         figures = panel.figures()
         if not figures:
-            self.show_error("Nothing to export", f"The panel {panel.plugin_id!r} has no figure to export yet.")
+            self.show_error("Nothing to export", f"The panel {title!r} has no figure to export yet.")
             return
-        self._exported(export_with_dialog(figures, self.prefs, self, self.show_error))
+        self._exported(export_with_dialog(figures, self.prefs, self, self.show_error, caption=title))
 
     def export_one_figure(self, fig: Any) -> list[Path]:
         """The export dialog on one figure (a plot's context menu: Export…)."""
         from workbench.gui.dialogs import export_with_dialog
 
-        written = export_with_dialog([fig], self.prefs, self, self.show_error)
+        written = export_with_dialog([fig], self.prefs, self, self.show_error, caption=fig.title or fig.name)
         self._exported(written)
         return written
 
