@@ -132,14 +132,15 @@ class DetectorParams:
 
     material: SE yield of the powder vs the substrate (substrate, powder); tilt_exponent: k in
     (sec theta)^k; edge: weight of edge brightening; edge_sigma: scale of the edge term (px);
-    shadow: weight of recess darkening; shadow_sigma: its larger scale (px; the smaller is a third); directional: weight of
-    the side detector's shadowing; direction: its azimuth (radians); offset / gain: the
-    saturating map o + (1 - o)(1 - exp(-g I)) of the shaded yield I to the detector signal; blur: probe sigma (px); resolution: sampling density
+    shadow: weight of recess darkening; shadow_sigma: its larger scale (px; the smaller is a
+    third); directional: weight of the side detector's shadowing; direction: its azimuth
+    (radians); offset / gain: the saturating map o + (1 - o)(1 - exp(-g I)) of the shaded
+    yield I to the detector signal; blur: probe sigma (px); resolution: sampling density
     relative to the pixels (1: native; 0.6: 60 %); dose: electrons per pixel at full signal
     (Poisson; 0 = noiseless); gaussian_noise: amplifier noise sd; contrast, brightness, gamma:
-    the response curve out = (contrast (s - 0.5) + 0.5 + brightness) ** gamma ... applied as
-    clip then power; scan_jitter: sd of a line's horizontal shift (px); scan_gain: sd of a
-    line's relative gain."""
+    the response curve out = clip(contrast (s - 0.5) + 0.5 + brightness, 0, 1) ** gamma;
+    scan_jitter: sd of a line's horizontal shift (px); scan_gain: sd of a line's relative
+    gain."""
 
     material: tuple[float, float] = (0.35, 1.0)
     tilt_exponent: float = 1.3
@@ -181,7 +182,7 @@ def detector_at(strength: float, source: DetectorParams = DETECTOR_SOURCE,
     for f in fields(DetectorParams):
         a, b = getattr(source, f.name), getattr(shifted, f.name)
         if isinstance(a, tuple):
-            values[f.name] = tuple((1 - s) * x + s * y for x, y in zip(a, b))
+            values[f.name] = tuple((1 - s) * x + s * y for x, y in zip(a, b, strict=True))
         elif f.name == "dose":
             if a <= 0 or b <= 0:
                 values[f.name] = b if s >= 0.5 else a
@@ -529,18 +530,19 @@ def _age_surface(H: np.ndarray, mask: np.ndarray, params: GeneratorParams,
             pick = cand[np.arange(B), np.argmax(good, axis=1)]
             active = active & good.any(axis=1)
             py, px = pick // S, pick % S
-            x = (px + 0.5) / scale
-            y = (py + 0.5) / scale
+            x = np.asarray((px + 0.5) / scale, dtype=np.float64)
+            y = np.asarray((py + 0.5) / scale, dtype=np.float64)
             base = H[np.arange(B), py, px] / scale
-            half = rng.uniform(*ag.needle_length, size=B)
+            half = np.asarray(rng.uniform(ag.needle_length[0], ag.needle_length[1], size=B))
             width = np.full(B, ag.needle_width) * rng.uniform(0.8, 1.2, size=B)
-            _draw(Hp, "rod", x, y, half, width, rng.uniform(0, math.pi, B), np.full(B, 6), base, None,
+            turn = np.asarray(rng.uniform(0, math.pi, size=B))
+            _draw(Hp, "rod", x, y, half, width, turn, np.full(B, 6), base, None,
                   active, 1.5, scale, pad)
         H = Hp[:, pad:pad + S, pad:pad + S].copy()
     if ag.roughen > 0:
         H = H + ag.roughen * s * scale * _smooth_noise(rng, H.shape, ag.roughen_scale * scale) * mask
     # cracks: persistent random walks, grooves only where there is powder
-    n_cracks = rng.poisson(ag.cracks * s * size * size / 1000.0, size=B)
+    n_cracks = np.asarray(rng.poisson(ag.cracks * s * size * size / 1000.0, size=B))
     C = int(n_cracks.max(initial=0))
     if C > 0:
         L = int(math.ceil(ag.crack_length[1] * 2))  # steps of 0.5 px
@@ -552,7 +554,8 @@ def _age_surface(H: np.ndarray, mask: np.ndarray, params: GeneratorParams,
         ang = heading[:, :, None] + turn
         steps = 0.5 * np.stack([np.cos(ang), np.sin(ang)], axis=-1)
         pts = start[:, :, None, :] + np.cumsum(steps, axis=2)  # (B, C, L, 2)
-        on = (np.arange(L)[None, None, :] < length[:, :, None]) & (np.arange(C)[None, :, None] < n_cracks[:, None, None])
+        on = (np.arange(L)[None, None, :] < length[:, :, None]) & \
+            (np.arange(C)[None, :, None] < n_cracks[:, None, None])
         bi = np.broadcast_to(np.arange(B)[:, None, None], on.shape)[on]
         iy = np.clip((pts[..., 1][on] * scale).astype(int), 0, S - 1)
         ix = np.clip((pts[..., 0][on] * scale).astype(int), 0, S - 1)
