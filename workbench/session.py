@@ -64,12 +64,20 @@ def results_path(path: str | Path) -> Path:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file renamed over it.  A symbolic link is
+    followed (its target is written, the link stays); the temporary file never survives a
+    failed write."""
+    path = Path(os.path.realpath(path))
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def encode_results(results: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -99,6 +107,12 @@ def write_session(doc: dict[str, Any], path: str | Path,
     path = Path(path)
     doc = dict(doc)
     doc.pop("results", None)
+    try:  # refuse what cannot be read back (NaN, inf, non-JSON values) before touching any file
+        text = json.dumps(doc, indent=1, allow_nan=False)
+    except ValueError as exc:
+        raise SessionError(f"the session cannot be saved: {exc} (a panel holds a NaN or infinite number)") from None
+    except TypeError as exc:
+        raise SessionError(f"the session cannot be saved: {exc}") from None
     if results and any(results.values()):
         tree, arrays = encode_results(results)
         buf = io.BytesIO()
@@ -107,7 +121,7 @@ def write_session(doc: dict[str, Any], path: str | Path,
         rpath = results_path(path)
         _atomic_write_bytes(rpath, data)
         doc["results"] = {"file": rpath.name, "sha256": hashlib.sha256(data).hexdigest(), "panels": tree}
-    text = json.dumps(doc, indent=1, allow_nan=False)
+        text = json.dumps(doc, indent=1, allow_nan=False)
     _atomic_write_bytes(path, text.encode())
 
 
@@ -169,8 +183,8 @@ def validate_session(doc: Any, source: str = "session") -> dict[str, Any]:
             f"{source} is not a workbench session (format is {doc.get('format')!r}, expected {FORMAT!r})"
         )
     version = doc.get("version")
-    if not isinstance(version, int):
-        raise SessionError(f"{source}: missing or invalid version number")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise SessionError(f"{source}: missing or invalid version number ({version!r})")
     if version < 1:
         raise SessionError(f"{source}: invalid session version {version}")
     if version > VERSION:
@@ -197,16 +211,53 @@ def validate_session(doc: Any, source: str = "session") -> dict[str, Any]:
     return doc
 
 
+#: a session file larger than this is refused (sessions hold settings; results live in the npz)
+MAX_SESSION_BYTES = 256 * 1024 ** 2
+#: deepest nesting of JSON objects and arrays accepted in a session file
+MAX_DEPTH = 64
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a session may hold")
+
+
+def _check_depth(doc: Any, source: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` (iteratively: no RecursionError)."""
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise SessionError(f"{source} is nested more than {MAX_DEPTH} levels deep; it is not a workbench session")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
 def read_session(path: str | Path) -> dict[str, Any]:
+    """Read and validate a session file; any problem is a :class:`SessionError` naming the file."""
     path = Path(path)
     try:
-        text = path.read_text()
+        if path.stat().st_size > MAX_SESSION_BYTES:
+            raise SessionError(f"{path.name} is {path.stat().st_size / 1e6:.0f} MB; a session file is at most "
+                               f"{MAX_SESSION_BYTES / 1e6:.0f} MB (it is probably not a session)")
+        raw = path.read_bytes()
     except OSError as exc:
         raise SessionError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        doc = json.loads(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SessionError(f"{path.name} is not a workbench session: it is not UTF-8 text "
+                           f"(byte {exc.start} cannot be decoded)") from None
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise SessionError(
             f"{path.name} is corrupt: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
         ) from None
+    except ValueError as exc:  # NaN / Infinity
+        raise SessionError(f"{path.name} is corrupt: {exc}") from None
+    except RecursionError:
+        raise SessionError(f"{path.name} is nested too deeply; it is not a workbench session") from None
+    _check_depth(doc, path.name)
     return validate_session(doc, path.name)

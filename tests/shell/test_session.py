@@ -216,3 +216,89 @@ def test_newer_panel_state_version_refused(main_window, qtbot, tmp_path):
     assert not main_window.load_session(path)
     assert "newer workbench" in main_window.errors_shown[-1][1]
     assert panel.n.value() == 20
+
+
+@pytest.mark.parametrize("version", [True, -5, 0, "2", None])
+def test_invalid_version_numbers_refused(tmp_path, version):
+    path = tmp_path / "v.wbsession"
+    path.write_text(json.dumps({"format": FORMAT, "version": version, "panels": {}}))
+    with pytest.raises(SessionError, match="version"):
+        read_session(path)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"format": "mlsci-workbench-session", "version": 2, "panels": {"sample": {"n": NaN}}}', "not a number"),
+    (b'{"format": "mlsci-workbench-session", "version": 2, "x": Infinity}', "not a number"),
+    (b"\xff\xfe\x00garbage\x80", "not UTF-8"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested"),
+    (b'{"a":' * 100 + b"1" + b"}" * 100, "nested more than"),
+])
+def test_garbage_session_files_give_a_session_error(tmp_path, content, message):
+    path = tmp_path / "g.wbsession"
+    path.write_bytes(content)
+    with pytest.raises(SessionError, match=message) as info:
+        read_session(path)
+    assert "g.wbsession" in str(info.value)
+
+
+def test_cli_session_garbage_shows_message_not_traceback(main_window, qtbot, tmp_path):
+    path = tmp_path / "garbage.wbsession"
+    path.write_bytes(b"\x00\x01\x02 not json at all \xff")
+    assert not main_window.load_session(path)
+    title, message = main_window.errors_shown[-1]
+    assert title == "Cannot open session" and "garbage.wbsession" in message and "Traceback" not in message
+
+
+def test_save_over_a_symlink_writes_its_target(main_window, qtbot, tmp_path):
+    _open(main_window, qtbot)
+    target = tmp_path / "real.wbsession"
+    target.write_text("{}")
+    link = tmp_path / "link.wbsession"
+    link.symlink_to(target)
+    main_window.save_session(link)
+    assert link.is_symlink() and json.loads(target.read_text())["format"] == FORMAT
+
+
+def test_failed_save_leaves_no_temporary_file(tmp_path):
+    from workbench.session import make_session, write_session
+
+    target = tmp_path / "dir.wbsession"
+    target.mkdir()  # os.replace onto a directory fails after the temporary file was written
+    with pytest.raises(OSError):
+        write_session(make_session({}, {}), target)
+    assert not list(tmp_path.glob("*.tmp"))
+    with pytest.raises(SessionError, match="NaN or infinite"):
+        write_session(make_session({}, {"p": {"x": float("nan")}}), tmp_path / "nan.wbsession")
+    assert not (tmp_path / "nan.wbsession").exists() and not list(tmp_path.glob("*.tmp"))
+
+
+def test_autosave_failure_is_shown_once(main_window, qtbot, monkeypatch):
+    panel = _open(main_window, qtbot)
+    monkeypatch.setattr(panel, "state", lambda: {"n": float("inf")})
+    main_window.autosave()
+    main_window.autosave()
+    shown = [e for e in main_window.errors_shown if e[0] == "Autosave failed"]
+    assert len(shown) == 1 and "Crash recovery is not available" in shown[0][1]
+
+
+def test_failed_restore_rolls_back_state_and_kept_results(main_window, qtbot, tmp_path, monkeypatch):
+    panel = _open(main_window, qtbot)
+    panel.n.setValue(6)
+    panel.compute()
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    path = tmp_path / "s.wbsession"
+    main_window.save_session(path)
+    panel.n.setValue(9)
+    panel.compute()
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    original = panel.restore_results
+
+    def failing(results):
+        if any(len(k.result) == 6 for k in results.values()):
+            raise ValueError("deliberate failure while restoring results")
+        original(results)
+
+    monkeypatch.setattr(panel, "restore_results", failing)
+    assert not main_window.load_session(path)
+    assert "deliberate failure" in main_window.errors_shown[-1][1]
+    assert panel.n.value() == 9 and len(panel.kept("sums").result) == 9

@@ -108,6 +108,18 @@ class Panel(QWidget):
         if self.state_model is not None:
             self.state_model.restore(state)
 
+    def session_snapshot(self) -> Any:
+        """Everything :meth:`session_rollback` needs to undo a session load that failed in
+        another panel (default: the state and the kept results).  A panel with more than its
+        state to lose (an undo stack) extends both."""
+        return (self.state(), self.results())
+
+    def session_rollback(self, snapshot: Any) -> None:
+        """Put back what :meth:`session_snapshot` returned."""
+        state, kept = snapshot
+        self.restore(state)
+        self.restore_results(kept)
+
     # ---- results kept in sessions ---------------------------------------------------
     def keep_result(self, name: str, result: Any, inputs: Any = None) -> None:
         """Remember ``result`` (plain data) under ``name``, computed from ``inputs``."""

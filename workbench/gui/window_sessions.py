@@ -115,8 +115,7 @@ class SessionMixin(QMainWindow):
         except Exception as exc:  # noqa: BLE001
             self._close_panels(newly_opened)
             raise SessionError(f"panel {pid!r}: {exc}") from None
-        snapshot = {pid: self.panels[pid].state() for pid in panels_state}
-        kept_before = {pid: self.panels[pid].results() for pid in panels_state}
+        snapshot = {pid: self.panels[pid].session_snapshot() for pid in panels_state}
         done: list[str] = []
         try:
             for pid, state in panels_state.items():
@@ -125,16 +124,11 @@ class SessionMixin(QMainWindow):
                 done.append(pid)
                 panel.restore_results({name: KeptResult(r, i) for name, (r, i) in results.get(pid, {}).items()})
         except Exception as exc:  # noqa: BLE001 - roll back what was applied
-            for prev in done:
+            for prev in dict.fromkeys([*done, pid]):  # the failing panel too, once
                 try:
-                    self.panels[prev].restore(snapshot[prev])
-                    self.panels[prev].restore_results(kept_before[prev])
-                except Exception:  # noqa: BLE001
-                    pass
-            try:
-                self.panels[pid].restore(snapshot[pid])
-            except Exception:  # noqa: BLE001
-                pass
+                    self.panels[prev].session_rollback(snapshot[prev])
+                except Exception as rb_exc:  # noqa: BLE001 - report, keep rolling back the others
+                    self.log(f"panel {prev} could not roll back: {rb_exc}", "error", prev)
             self._close_panels(newly_opened)
             raise SessionError(f"panel {pid!r} could not restore its state: {exc}") from None
         layout = doc.get("layout") or {}
@@ -190,7 +184,14 @@ class SessionMixin(QMainWindow):
         try:
             write_session(self.session_document(), self.autosave_file(), self.session_results())
         except (OSError, ValueError, TypeError) as exc:
-            self.log(f"autosave failed: {exc}", "warning", "shell")
+            # crash recovery is lost while this lasts: say so once per distinct problem, not silently
+            message = f"autosave failed: {exc}. Crash recovery is not available until this is fixed."
+            self.log(message, "error", "shell")
+            if getattr(self, "_autosave_error", None) != str(exc):
+                self._autosave_error = str(exc)
+                self.show_error("Autosave failed", message)
+        else:
+            self._autosave_error = None
 
     def _apply_autosave_interval(self) -> None:
         if self.prefs.autosave_seconds > 0:
