@@ -31,6 +31,7 @@ class SessionMixin(QMainWindow):
         interactive: bool
         session_path: Path | None
         _autosave_timer: QTimer
+        _autosave_error: str | None
 
         def record(self, plugin_id: str) -> PluginRecord | None: ...
 
