@@ -249,6 +249,9 @@ class PanelHostMixin(QMainWindow):
         if built > 0.1:
             self.log(f"the constructor of {rec.loaded.panel} took {built:.2f} s on the GUI thread "
                      "(it should be cheap; defer heavy set-up to start() or a job)", "debug", "shell")
+        from workbench.gui.theme import theme_all_plots
+
+        theme_all_plots([panel])  # its pyqtgraph plots in the current theme's colours
         self.install_figure_menus(plugin_id)
         panel.idle.connect(lambda pid=plugin_id: self.install_figure_menus(pid))
         panel.start_pending = True
