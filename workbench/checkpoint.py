@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench import __version__
+from workbench.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -57,7 +58,7 @@ SIDECAR_SUFFIX = ".json"
 _LIST = 5
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint that cannot be saved or used; the message names the file and the problem."""
 
 

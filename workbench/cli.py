@@ -82,7 +82,10 @@ def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse
     """Run a headless command's handler and turn how it ended into an exit status: its own
     status; 130 (as for SIGINT) when Ctrl-C cancelled its job (the first Ctrl-C: the job stopped
     at its next check, see :func:`workbench.jobs.sigint_cancels`) or interrupted it (the second);
-    1 for bad input or files, with the message and no traceback."""
+    1 for bad input or files (:class:`workbench.errors.InputError`, any ``ValueError`` or
+    ``OSError``) and for a job that could not run (:class:`workbench.jobs.JobError`), with the
+    message and no traceback."""
+    from workbench.errors import WorkbenchError
     from workbench.jobs import JobCancelled
 
     try:
@@ -93,7 +96,7 @@ def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, OSError) as exc:
+    except (WorkbenchError, ValueError, OSError) as exc:
         print(f"workbench: error: {exc}", file=sys.stderr)
         return 1
 

@@ -22,13 +22,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from workbench.errors import WorkbenchError
+
 
 class JobCancelled(Exception):  # noqa: N818 - a cancellation, not an error (like KeyboardInterrupt)
     """Raised inside a job by :meth:`JobContext.check_cancelled` after Cancel."""
 
 
-class JobError(Exception):
-    """A job failed with a message meant for the user (no traceback needed)."""
+class JobError(WorkbenchError):
+    """A job failed with a message meant for the user (no traceback needed).  Bad input inside
+    a job is a :class:`workbench.errors.InputError`; jobs may re-raise it as a JobError."""
 
 
 def resolve_device(requested: str = "auto", preference: str = "auto") -> str:

@@ -31,12 +31,14 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
+from workbench.errors import InputError
+
 Callback = Callable[[Any, Any], None]
 GlobalCallback = Callable[[str, Any, Any], None]
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class StateError(ValueError):
+class StateError(InputError):
     """A state value or document that cannot be accepted; the message says what and why."""
 
 

@@ -29,6 +29,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from workbench.errors import InputError
+
 from .data import load_dataset
 from .models import ARCHITECTURES, build_model
 
@@ -38,7 +40,7 @@ CHECKPOINT_KIND = "adversarial-classifier"
 REF_KINDS = ("zoo", "torchscript", "state_dict")
 
 
-class ModelLoadError(ValueError):
+class ModelLoadError(InputError):
     """A model could not be loaded; the message says which file and why."""
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from workbench.errors import InputError
+
 FUNCTIONS: dict[str, Any] = {
     "sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs,
     "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "arctan": np.arctan, "arctan2": np.arctan2,
@@ -38,7 +40,7 @@ _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
 _UNOPS: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 
 
-class ExpressionError(ValueError):
+class ExpressionError(InputError):
     """An expression is not allowed or cannot be parsed; the message says what and where."""
 
 

@@ -11,8 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from workbench.errors import InputError
 
-class DegenerateInputError(ValueError):
+
+class DegenerateInputError(InputError):
     """An activation matrix a measure cannot use (shape, NaN/inf, constant, too few samples)."""
 
 
