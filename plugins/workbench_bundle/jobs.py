@@ -2,7 +2,7 @@
 
 * :func:`run_chern` - FHS Chern number of a model (with the reliability signal, refinement).
 * :func:`run_view` - everything the torus / sphere views draw for a model or a dataset sample:
-  Berry curvature per face, phase and modulus of a section component, sign of G, zeros of F
+  the Chern number (refined locally near a gap closing, :mod:`.core.refine`), Berry curvature per face, phase and modulus of a section component, sign of G, zeros of F
   (vortices), the unit vector d / |d| for the sphere view.
 * :func:`run_phase_diagram` - C over (phi, m) for the Haldane model.
 * :func:`run_dataset` - generate (and save) a Haldane bundle dataset.
@@ -35,6 +35,7 @@ from .core.haldane_bundle import (
     section,
 )
 from .core.models import ModelSpec, band_data, haldane_d, k_grid
+from .core.refine import refine_chern
 
 
 # ------------------------------------------------------------------------------------------ chern
@@ -215,6 +216,14 @@ def run_view(spec: ViewSpec, ctx: JobContext) -> ViewResult:
     ctx.check_cancelled()
     res = fhs.chern_number(states, spec.convention, gaps=gap)
     summary = res.summary()
+    chern = res.chern
+    if spec.source == "model" and not res.reliable:
+        # near a gap closing: refine the Chern number locally (the drawn fields keep the grid)
+        ctx.progress(0.5, "refining near the gap closing")
+        ref = refine_chern(_model_states_at(_model(spec)), res.flux, spec.convention, coarse_gap=res.min_gap)
+        chern = ref.chern
+        summary.update(chern=int(ref.chern), coarse_chern=int(res.chern), reliable=bool(ref.reliable),
+                       refined=ref.summary())
     if spec.source == "sample":
         from .core.haldane_bundle import chern_labels
         lab = chern_labels(cf, cg)
@@ -235,8 +244,24 @@ def run_view(spec: ViewSpec, ctx: JobContext) -> ViewResult:
     sign_g = np.sign(centre(g))
     nrm = np.linalg.norm(d, axis=-1, keepdims=True)
     dhat = d / np.where(nrm > 0, nrm, 1.0)
-    return ViewResult(grid=n, chern=res.chern, curvature=res.flux, phase=phase, modulus=modulus, sign_g=sign_g,
+    return ViewResult(grid=n, chern=chern, curvature=res.flux, phase=phase, modulus=modulus, sign_g=sign_g,
                       dhat=dhat, zeros=zeros, summary=summary, label=label)
+
+
+def _model_states_at(model: ModelSpec):
+    """states_at(k1, k2) of :func:`workbench_bundle.core.refine.refine_chern` for a model: the
+    lower-band states and the direct gap 2 |d| at any reduced coordinates."""
+    from .core.models import d_vector, lower_band_states
+
+    def states_at(k1: np.ndarray, k2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            _h0, dx, dy, dz = (np.broadcast_to(np.asarray(a, dtype=float), np.shape(k1))
+                               for a in d_vector(model, k1, k2))
+        except ValueError as exc:
+            raise JobError(str(exc)) from None
+        return lower_band_states(dx, dy, dz), 2 * np.sqrt(dx * dx + dy * dy + dz * dz)
+
+    return states_at
 
 
 def _grid_vortices(f: np.ndarray, g: np.ndarray) -> np.ndarray:
