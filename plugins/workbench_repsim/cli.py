@@ -125,7 +125,7 @@ def _heatmap(args: argparse.Namespace) -> int:
     np.save(out, m)
     names_b = res.names_b if args.b else res.names_a
     print(json.dumps({"out": str(out), "shape": list(m.shape), "layers_a": res.names_a, "layers_b": names_b,
-                      "n": res.n, "form": res.form}))
+                      "n": res.n, "form": res.form, "pooling": res.pooling, "notes": res.notes}))
     if args.figure:
         try:
             from .core.figure import save_heatmap_figure

@@ -44,6 +44,10 @@ class HeatmapSpec:
 
 @dataclass
 class HeatmapResult:
+    """The heatmaps of one :class:`HeatmapSpec`.  ``n``: rows compared (inputs, or token rows with
+    token pooling); ``pooling``: the pooling applied ("" when no side has sequences to pool);
+    ``notes``: settings of the spec that were clamped or did not apply, in words."""
+
     measure: str
     names_a: list[str]
     names_b: list[str]
@@ -52,6 +56,62 @@ class HeatmapResult:
     acts_b: list[np.ndarray] = field(default_factory=list)
     n: int = 0
     form: str = ""
+    pooling: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+#: what each family's inputs are, for notes
+_FAMILY_WORDS = {"mlp": "a digit MLP (one image per input)", "npz": "an .npz of activations",
+                 "lm": "a language model", "hf": "a Hugging Face language model"}
+
+
+def pooling_applies(family: str) -> bool:
+    """Whether pooling means anything for a source of ``family`` (sequence models only)."""
+    return family in ("lm", "hf")
+
+
+def heatmap_setting_notes(spec: HeatmapSpec, families: dict[str, str]) -> list[str]:
+    """Settings of ``spec`` that cannot apply to sources of ``families`` ({"A": family, "B": ...};
+    "" = unknown), known before anything is computed."""
+    notes: list[str] = []
+    if spec.minibatch > 0 and spec.measure != "cka":
+        notes.append(f"minibatch streaming computes linear CKA only: measure '{spec.measure}' is not used "
+                     "(set minibatch to off for it)")
+    known = {side: fam for side, fam in families.items() if fam}
+    if spec.pooling != "mean" and known and len(known) == len(families) \
+            and not any(pooling_applies(f) for f in known.values()):
+        what = " and ".join(sorted({_FAMILY_WORDS[f] for f in known.values()}))
+        notes.append(f"pooling '{spec.pooling}' does not apply: {what} has no token sequence to pool")
+    for side, fam in known.items():
+        if fam != "npz":
+            continue
+        unused = [name for name, used in (("data", spec.data in ("", "default")), ("pooling", spec.pooling == "mean"))
+                  if not used]
+        if unused:
+            notes.append(f"{side} is an .npz of activations: {' and '.join(unused)} do not apply to it")
+    return notes
+
+
+def _heatmap_notes(spec: HeatmapSpec, sides: dict[str, Any], max_rows: int) -> list[str]:
+    """:func:`heatmap_setting_notes` with what the activations showed: fewer inputs than asked,
+    token rows dropped by the cap, an .npz whose row count is not the samples setting."""
+    notes = heatmap_setting_notes(spec, {side: layers.family for side, layers in sides.items()})
+    for side, layers in sides.items():
+        if layers.family == "npz":
+            if layers.n != spec.max_samples:
+                notes.append(f"{side} is an .npz of activations: its {layers.n} rows are compared "
+                             f"(samples = {spec.max_samples} does not apply to it)")
+        elif layers.n_inputs < spec.max_samples:
+            notes.append(f"samples clamped: the data give {side} {layers.n_inputs} inputs, "
+                         f"not the {spec.max_samples} asked")
+        if layers.rows_total > layers.n:
+            notes.append(f"token pooling: {layers.n} of {layers.rows_total} token rows of {side} kept "
+                         f"(at most {max_rows}, drawn with seed {spec.seed})")
+    return list(dict.fromkeys(notes))  # A and B often say the same
+
+
+#: token rows kept with token pooling (drawn with the spec's seed)
+MAX_TOKEN_ROWS = 5000
 
 
 def run_heatmap(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
@@ -70,13 +130,13 @@ def run_heatmap(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
                     f"model A takes {ka} inputs and model B takes {kb} inputs: they cannot see the same data"
                 )
         ctx.progress(0.0, "activations of A")
-        la = activations(spec.model_a, spec.data, spec.pooling, spec.max_samples, seed=spec.seed, device=ctx.device,
-                         check=ctx.check_cancelled)
+        la = activations(spec.model_a, spec.data, spec.pooling, spec.max_samples, max_rows=MAX_TOKEN_ROWS,
+                         seed=spec.seed, device=ctx.device, check=ctx.check_cancelled)
         lb = None
         if spec.model_b:
             ctx.progress(0.1, "activations of B")
-            lb = activations(spec.model_b, spec.data, spec.pooling, spec.max_samples, seed=spec.seed, device=ctx.device,
-                             check=ctx.check_cancelled)
+            lb = activations(spec.model_b, spec.data, spec.pooling, spec.max_samples, max_rows=MAX_TOKEN_ROWS,
+                             seed=spec.seed, device=ctx.device, check=ctx.check_cancelled)
             if lb.n != la.n:
                 raise DegenerateInputError(f"A gives {la.n} samples and B gives {lb.n}: they must see the same inputs")
         sides = {"A": la} if lb is None else {"A": la, "B": lb}
@@ -97,8 +157,9 @@ def run_heatmap(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
             mats[p] = h.matrix
             form = h.form
             ctx.partial((p, h.matrix, xs.names, ys.names))
+        pooled = any(pooling_applies(side.family) for side in sides.values())
         return HeatmapResult(spec.measure, la.names, lb.names if lb else [], mats, la.arrays, lb.arrays if lb else [],
-                             la.n, form)
+                             la.n, form, spec.pooling if pooled else "", _heatmap_notes(spec, sides, MAX_TOKEN_ROWS))
     except (DegenerateInputError, ValueError, OSError) as exc:
         raise _err(exc) from None
 
@@ -109,9 +170,17 @@ def _run_streamed(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
     res = streamed_minibatch_cka(spec.model_a, spec.model_b, data=spec.data, pooling=spec.pooling,
                                  max_samples=spec.max_samples, batch_size=spec.minibatch,
                                  device=ctx.device, check=ctx.check_cancelled, progress=ctx.progress)
+    from .core.sources import source_family
+
     mats = {k: v for k, v in res.matrices.items() if k in spec.panels}
+    families = {"A": source_family(spec.model_a), **({"B": source_family(spec.model_b)} if spec.model_b else {})}
+    notes = heatmap_setting_notes(spec, families)
+    if res.n < spec.max_samples and "npz" not in families.values():
+        notes.append(f"samples clamped: the data give {res.n} rows in full batches of {spec.minibatch}, "
+                     f"not the {spec.max_samples} asked")
+    pooled = any(pooling_applies(f) for f in families.values())
     return HeatmapResult(f"cka-minibatch (batch {spec.minibatch})", res.names_a, res.names_b, mats, [], [], res.n,
-                         f"streamed, {res.batches} batches")
+                         f"streamed, {res.batches} batches", spec.pooling if pooled else "", notes)
 
 
 # ------------------------------------------------------------------ one cell --------------------
@@ -188,7 +257,18 @@ class StitchSpec:
 
 @dataclass
 class StitchTable:
+    """One row per stitch; ``notes``: settings that did not apply, in words."""
+
     rows: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+
+
+def own_task_data_note(data: str, what: str) -> list[str]:
+    """The note that ``data`` is not used when the plugin's own models are measured on their task."""
+    if data in ("", "default"):
+        return []
+    return [f"data does not apply: {what} of the plugin's own models is measured on their own task data "
+            "(a text file is used for Hugging Face models)"]
 
 
 def _stitch_task(family: str):
@@ -239,8 +319,8 @@ def _same_depth(pa: list[str], pb: list[str]) -> list[tuple[str, str]]:
     return [(p, pb[round(i * (len(pb) - 1) / max(1, len(pa) - 1))]) for i, p in enumerate(pa)]
 
 
-def _stitch_table(res) -> StitchTable:
-    return StitchTable([{**r.__dict__, "penalty": r.penalty} for r in res])
+def _stitch_table(res, notes: list[str] | None = None) -> StitchTable:
+    return StitchTable([{**r.__dict__, "penalty": r.penalty} for r in res], notes or [])
 
 
 def run_stitching(spec: StitchSpec, ctx: JobContext) -> StitchTable:
@@ -276,7 +356,7 @@ def run_stitching(spec: StitchSpec, ctx: JobContext) -> StitchTable:
         task = _stitch_task(fa)
         res = stitch_both(ma, mb, points, task, names=(spec.model_a, spec.model_b), steps=spec.steps, seed=spec.seed,
                           check=ctx.check_cancelled, progress=ctx.progress)
-        return _stitch_table(res)
+        return _stitch_table(res, own_task_data_note(spec.data, "stitching"))
     except (DegenerateInputError, ValueError) as exc:
         raise _err(exc) from None
 
@@ -293,12 +373,31 @@ class LMCSpec:
 
 @dataclass
 class LMCCurves:
+    """Loss along the weight interpolation; ``notes``: settings that did not apply, in words."""
+
     alphas: np.ndarray
     loss: np.ndarray
     loss_aligned: np.ndarray | None
     barrier: float
     barrier_aligned: float | None
     metric: str
+    notes: list[str] = field(default_factory=list)
+
+
+#: the note when permutation alignment is asked for language models
+ALIGN_NOT_APPLIED = ("permutation-align is not applied: it is implemented for the digit MLPs only, "
+                     "so the language models' path is shown without alignment")
+
+
+def lmc_setting_notes(spec: LMCSpec, families: tuple[str, str]) -> list[str]:
+    """Settings of ``spec`` that cannot apply to models of ``families`` ("" = unknown), known
+    before anything is computed."""
+    notes = []
+    if spec.align and any(f in ("lm", "hf") for f in families):
+        notes.append(ALIGN_NOT_APPLIED)
+    if "hf" not in families and all(families):
+        notes += own_task_data_note(spec.data, "the loss")
+    return notes
 
 
 def run_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
@@ -329,10 +428,13 @@ def run_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
                 plain.barrier,
                 al.barrier if al else None,
                 "test cross-entropy (nats)",
+                lmc_setting_notes(spec, (fa, fb)),
             )
         from .core.data import lm_windows
 
-        return _lm_path(ma, mb, lm_windows()[1][:300], spec, ctx, "test loss (nats/char)")
+        curves = _lm_path(ma, mb, lm_windows()[1][:300], spec, ctx, "test loss (nats/char)")
+        curves.notes = lmc_setting_notes(spec, (fa, fb))
+        return curves
     except (DegenerateInputError, ValueError) as exc:
         raise _err(exc) from None
 
@@ -349,7 +451,9 @@ def _hf_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
             f"linear mode connectivity needs two models of the same architecture: the weights of "
             f"{spec.model_a} and {spec.model_b} differ in names or shapes"
         )
-    return _lm_path(ma, mb, te, spec, ctx, "test loss (nats/token)", wrap=HFStitchable)
+    curves = _lm_path(ma, mb, te, spec, ctx, "test loss (nats/token)", wrap=HFStitchable)
+    curves.notes = lmc_setting_notes(spec, ("hf", "hf"))
+    return curves
 
 
 def _lm_path(ma, mb, windows: np.ndarray, spec: LMCSpec, ctx: JobContext, metric: str,
@@ -367,7 +471,7 @@ def _lm_path(ma, mb, windows: np.ndarray, spec: LMCSpec, ctx: JobContext, metric
         ctx.progress((k + 1) / len(alphas), f"alpha {a:.2f}")
     losses_arr = np.array(losses)
     if spec.align:
-        ctx.log("permutation alignment is implemented for the digit MLPs only; showing the plain path")
+        ctx.log(ALIGN_NOT_APPLIED)
     return LMCCurves(alphas, losses_arr, None, path_barrier(alphas, losses_arr), None, metric)
 
 

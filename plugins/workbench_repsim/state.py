@@ -10,6 +10,8 @@ Versions: 1 is the hand-written ``state()`` of the first panel (models, data, po
 measure, samples, minibatch, tab, selected cell, stitching steps, LMC alignment); its jobs
 used seed 0 everywhere.  2 adds the seeds (heatmap/cell, stitching, rotation test) and the
 rotation test's layer; :func:`upgrade_v1` fills them with what version 1 computed with.
+3 adds the heatmaps' colour scale (:data:`COLOUR_SCALES`); version-2 panels coloured each
+heatmap by its own data range, which :func:`upgrade_v2` keeps.
 """
 
 from __future__ import annotations
@@ -20,12 +22,24 @@ from workbench.state import Bool, Choice, Int, PanelState, Seed, Str
 
 from .core.measure_names import MEASURE_NAMES
 from .core.zoo import DEFAULT_A, DEFAULT_B
-from .jobs import HeatmapSpec, LMCSpec, RotationSpec, StitchSpec
+from .jobs import (
+    HeatmapSpec,
+    LMCSpec,
+    RotationSpec,
+    StitchSpec,
+    heatmap_setting_notes,
+    lmc_setting_notes,
+    own_task_data_note,
+)
 
 POOLINGS: tuple[str, ...] = ("mean", "last", "first", "tokens")
 #: the panel's tabs, in order (the ``tab`` field is an index into this)
 TABS: tuple[str, ...] = ("Heatmaps", "Stitching", "Mode connectivity && rotation")
 HEATMAP_PANELS: tuple[str, ...] = ("AA", "AB", "BB")
+#: how the side-by-side heatmaps are coloured: "measure" = the measure's own range (CKA on
+#: [0, 1]; :data:`workbench_repsim.core.measure_names.MEASURE_RANGES`), "data" = the range of
+#: the values shown; either way one scale is shared by every heatmap shown
+COLOUR_SCALES: tuple[str, ...] = ("measure", "data")
 
 _SOURCE_TIP = ("a zoo model name, a local Hugging Face model folder, a .safetensors model of this plugin "
                "or an .npz of layer activations")
@@ -49,12 +63,17 @@ def upgrade_v1(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def upgrade_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 -> 3: version-2 panels scaled colours to the data shown."""
+    return {**doc, "colour_scale": doc.get("colour_scale", "data")}
+
+
 class RepsimState(PanelState):
     """Settings of the Representation similarity panel (see the module docstring for versions)."""
 
     PLUGIN = "repsim"
-    VERSION = 2
-    MIGRATIONS = {1: upgrade_v1}
+    VERSION = 3
+    MIGRATIONS = {1: upgrade_v1, 2: upgrade_v2}
 
     # ---- what is compared -------------------------------------------------------------
     model_a = Str(DEFAULT_A, max_len=4096, label="model A", tooltip=_SOURCE_TIP)
@@ -70,6 +89,9 @@ class RepsimState(PanelState):
     minibatch = Int(0, lo=0, hi=100_000, label="minibatch",
                     tooltip="stream minibatch linear CKA (Nguyen et al. 2021) over batches of this many inputs; "
                             "activations are never held in full (cell details need it off)")
+    colour_scale = Choice("measure", choices=COLOUR_SCALES, label="colour scale",
+                          tooltip="one colour scale for every heatmap shown: the measure's own range (CKA on "
+                                  "[0, 1]) or the range of the values shown")
     seed = Seed(0, label="seed",
                 tooltip="random seed of the token rows kept with token pooling (at most 5000) and of the points "
                         "drawn in a cell's principal-component scatter")
@@ -111,3 +133,22 @@ class RepsimState(PanelState):
 
     def rotation_spec(self) -> RotationSpec:
         return RotationSpec(self.source_a(), self.rotation_layer, seed=self.rotation_seed)
+
+    # ---- settings that will not apply ------------------------------------------------
+    def families(self) -> tuple[str, str]:
+        """The families of model A and B from their names and files ("" = unknown or none)."""
+        from .core.sources import source_family
+
+        b = self.source_b()
+        return source_family(self.source_a()), source_family(b) if b else ""
+
+    def setting_notes(self) -> dict[str, list[str]]:
+        """Per job ("heatmap", "stitching", "lmc"): the settings that will be clamped or ignored
+        for the models chosen, in words, known without loading anything.  A job's result carries
+        the full notes once it has run."""
+        fa, fb = self.families()
+        heat = heatmap_setting_notes(self.heatmap_spec(), {"A": fa, **({"B": fb} if self.source_b() else {})})
+        own = "hf" not in (fa, fb) and bool(fa and fb)
+        return {"heatmap": heat,
+                "stitching": own_task_data_note(self.data_source(), "stitching") if own else [],
+                "lmc": lmc_setting_notes(self.lmc_spec(), (fa, fb))}

@@ -59,7 +59,7 @@ def test_state_roundtrip_and_validation(make_panel, qtbot):
     computed = panel.result
     panel.measure.setCurrentText("procrustes")
     st = panel.state()
-    assert st["version"] == 2 and st["measure"] == "procrustes" and st["model_a"] == "mlp-w16-s0"
+    assert st["version"] == 3 and st["measure"] == "procrustes" and st["model_a"] == "mlp-w16-s0"
     with pytest.raises(ValueError):
         panel.validate_state({**st, "measure": "nope"})
     with pytest.raises(ValueError):

@@ -55,7 +55,7 @@ def test_v1_state_restores_into_the_panel_without_starting_a_job(make_panel):
     assert panel.tabs.currentIndex() == 1 and not panel.lmc_align.isChecked() and panel.stitch_steps.value() == 40
     assert panel.selected == ("AB", 1, 2)
     st = panel.state()
-    assert st["version"] == 2 and st["seed"] == 0 and st["selected"] == ["AB", 1, 2]
+    assert st["version"] == 3 and st["seed"] == 0 and st["colour_scale"] == "data" and st["selected"] == ["AB", 1, 2]
 
 
 @pytest.mark.parametrize("bad, field", [({"max_samples": 5}, "max_samples"), ({"pooling": "median"}, "pooling"),
@@ -77,7 +77,7 @@ def test_newer_state_version_is_refused(make_panel):
     panel = make_panel("repsim", start=False)
     before = panel.state()
     with pytest.raises(ValueError, match="newer workbench"):
-        panel.restore({**before, "version": 3, "measure": "rsa"})
+        panel.restore({**before, "version": 4, "measure": "rsa"})
     assert panel.state() == before
 
 
@@ -119,7 +119,7 @@ def test_session_keeps_results_without_recomputing_and_marks_stale(window, qtbot
     path = tmp_path / "s.wbsession"
     window.save_session(path)
     assert (tmp_path / "s.results.npz").exists()
-    assert json.loads(path.read_text())["panels"]["repsim"]["version"] == 2
+    assert json.loads(path.read_text())["panels"]["repsim"]["version"] == 3
     # something else is shown now
     panel.state_model.measure = "procrustes"
     panel.compute()

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,12 +19,17 @@ _ARR = re.compile(r"^arr_(\d+)$")
 
 @dataclass
 class Layers:
-    """Activations of one model: ``names[i]`` -> ``arrays[i]`` (n x d_i, float32)."""
+    """Activations of one model: ``names[i]`` -> ``arrays[i]`` (n x d_i, float32).
+
+    ``n_inputs``: how many inputs the model saw (an .npz: its rows); ``rows_total``: the rows
+    before token pooling's cap (equal to ``n`` unless rows were dropped)."""
 
     source: str
     names: list[str]
     arrays: list[np.ndarray]
     family: str            # "lm", "mlp", "hf" or "npz"
+    n_inputs: int = 0
+    rows_total: int = 0
 
     @property
     def n(self) -> int:
@@ -57,7 +63,7 @@ def load_npz_layers(path: str | Path) -> Layers:
             raise DegenerateInputError(f"{p.name}: layer {name!r} has {a.shape[0]} rows but the first layer has {n}")
         n = a.shape[0]
         out.append(a.astype(np.float32) if a.dtype != np.float64 else a)
-    return Layers(str(p), names, out, "npz")
+    return Layers(str(p), names, out, "npz", n_inputs=n or 0, rows_total=n or 0)
 
 
 def load_model_source(source: str):
@@ -128,19 +134,47 @@ def activations(source: str, data: str = "default", pooling: str = "mean", max_s
     from .extract import extract_hf, extract_zoo
 
     model, family = load_model_source(source)
+    inputs: Any
     if family == "hf":
-        feats = extract_hf(model, hf_text_inputs(data, max_samples), pooling=pooling, device=device,
-                           check=check, progress=progress)
+        inputs = hf_text_inputs(data, max_samples)
+        feats = extract_hf(model, inputs, pooling=pooling, device=device, check=check, progress=progress)
     else:
         ctx = model.config.get("ctx", 48)
         inputs = model_inputs(family, data, max_samples, ctx)
         feats = extract_zoo(model, inputs, pooling=pooling, device=device, check=check, progress=progress)
     names = list(feats)
     arrays = [feats[n].astype(np.float32) for n in names]
+    rows_total = arrays[0].shape[0] if arrays else 0
     if arrays and arrays[0].shape[0] > max_rows:
         idx = np.sort(np.random.default_rng(seed).choice(arrays[0].shape[0], max_rows, replace=False))
         arrays = [a[idx] for a in arrays]
-    return Layers(source, names, arrays, family)
+    return Layers(source, names, arrays, family, n_inputs=len(inputs), rows_total=rows_total)
+
+
+def source_family(source: str) -> str:
+    """What a source is, from its name and files alone (no model is loaded): "lm" or "mlp" for
+    a zoo name or one of this plugin's .safetensors models (from its JSON sidecar), "hf" for a
+    Hugging Face folder, "npz" for activations; "" when that cannot be told (a missing file, an
+    unreadable sidecar)."""
+    import json
+
+    from .zoo import ZOO
+
+    if source in ZOO:
+        return ZOO[source].family
+    try:
+        kind = classify_source(source)
+    except (DegenerateInputError, ValueError, OSError):
+        return ""
+    if kind in ("hf", "npz"):
+        return kind
+    p = Path(source).expanduser()
+    sidecar = p / "model.json" if p.is_dir() else p.with_suffix(".json")
+    try:
+        family = json.loads(sidecar.read_text())["architecture"]["kind"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    return family if family in ("lm", "mlp") else ""
 
 
 def input_kind(source: str) -> str:
