@@ -79,7 +79,7 @@ def read_text(path: str | os.PathLike[str], what: str = "file", max_bytes: int =
                              "this reader accepts", path=p)
         data = p.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"no such {what}", path=p) from None
+        raise InputError(f"no such file (expected a {what})", path=p) from None
     except OSError as exc:
         raise InputError(f"cannot read the {what} ({exc.strerror or exc})", path=p) from None
     try:

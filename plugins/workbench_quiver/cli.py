@@ -77,8 +77,8 @@ def cmd_identify(args: argparse.Namespace) -> int:
 
     try:
         q = _read_one(args.file)
-    except (OSError, ValueError) as exc:
-        return _err(f"cannot read {args.file}: {exc}")
+    except (OSError, ValueError) as exc:  # the message names the file
+        return _err(str(exc))
     r = identify(q.b, seed=args.seed)
     d = r.to_dict()
     d["evidence"] = {
@@ -106,8 +106,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     try:
         q = _read_one(args.input)
-    except (OSError, ValueError) as exc:
-        return _err(f"cannot read {args.input}: {exc}")
+    except (OSError, ValueError) as exc:  # the message names the file
+        return _err(str(exc))
     try:
         formats.write_quiver(args.output, q)
     except (OSError, ValueError) as exc:
@@ -120,12 +120,15 @@ def cmd_tikz(args: argparse.Namespace) -> int:
 
     try:
         q = _read_one(args.file)
-    except (OSError, ValueError) as exc:
-        return _err(f"cannot read {args.file}: {exc}")
+    except (OSError, ValueError) as exc:  # the message names the file
+        return _err(str(exc))
     text = to_tikz(q)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(args.out, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            return _err(f"cannot write {args.out}: {exc.strerror or exc}")
     else:
         sys.stdout.write(text)
     return 0

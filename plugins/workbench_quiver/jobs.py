@@ -360,8 +360,8 @@ def run_classify(spec: ClassifySpec, ctx: JobContext) -> list[dict[str, Any]]:
 
     try:
         mats = read_quiver_list(spec.path)
-    except (OSError, ValueError) as exc:
-        raise JobError(f"cannot read {spec.path}: {exc}") from None
+    except (OSError, ValueError) as exc:  # the message names the file
+        raise JobError(str(exc)) from None
     out = []
     for i, b in enumerate(mats):
         ctx.check_cancelled()

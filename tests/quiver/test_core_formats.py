@@ -56,11 +56,11 @@ def test_bad_inputs_name_the_line():
         formats.read_benchmark_csv("0,1,-1,0\n0,1,2\n")
     with pytest.raises(ValueError, match=r"line 1: not skew-symmetric"):
         formats.read_benchmark_csv("0,1,1,0\n")
-    with pytest.raises(ValueError, match="line 2: invalid JSON"):
+    with pytest.raises(ValueError, match="line 2: not valid JSON"):
         formats.read_json_lines('{"b": [[0]]}\n{oops\n')
     with pytest.raises(ValueError, match="line 1: no 'b' entry"):
         formats.read_json_lines('{"a": 1}\n')
-    with pytest.raises(ValueError, match="line 2: not a row of integers"):
+    with pytest.raises(ValueError, match="line 2, column 2: .x. is not a number: not a row of integers"):
         formats.read_b_text("0 1\n-1 x\n")
     with pytest.raises(ValueError, match="no quivers"):
         formats.read_benchmark_csv("\n\n")

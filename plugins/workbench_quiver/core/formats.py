@@ -1,7 +1,10 @@
 """Quiver file formats (Qt-free): Keller's .qmu, Sage-style B-matrix text, the benchmark CSV
 (one flattened n x n B-matrix per line), JSON / JSON lines, networkx DiGraph, TikZ.
 
-Every reader raises ``ValueError`` naming the line and the problem.
+Every reader raises :class:`workbench.errors.InputError` (a ``ValueError``) naming the line and
+the problem; the path-based readers (:func:`read_quiver_file`, :func:`read_quiver_list`) also
+name the file.  Entries are exact integers of any size (:mod:`.integers`: ``1.5``, ``inf`` and
+float notation beyond 2**53 are refused); every writer's output is read back by its reader.
 """
 
 from __future__ import annotations
@@ -16,7 +19,26 @@ from typing import Any
 
 import numpy as np
 
+from workbench.errors import InputError, naming, parse_json, read_text
+
+from .integers import NotANumberError, exact_float, parse_entry
 from .quiver import Quiver, square_matrix, validate_b
+
+
+def _int_matrix(rows: list[list[int]]) -> np.ndarray:
+    """Rows of exact ints as an int64 array, or an object array of Python ints when an entry
+    needs more than 62 bits (never wrapped)."""
+    if any(abs(v) >= 2**62 for row in rows for v in row):
+        out = np.empty((len(rows), len(rows[0]) if rows else 0), dtype=object)
+        for i, row in enumerate(rows):
+            out[i, :] = row
+        return out
+    return np.array(rows, dtype=np.int64).reshape(len(rows), len(rows[0]) if rows else 0)
+
+
+def _row(tokens: list[str], no: int) -> list[int]:
+    """Exact ints of one line's tokens (errors name the line and column)."""
+    return [parse_entry(t, f"line {no}, column {c}") for c, t in enumerate(tokens, start=1)]
 
 # --------------------------------------------------------------------------- Keller .qmu
 
@@ -56,42 +78,44 @@ def read_qmu(text: str) -> Quiver:
         elif current is not None and ln:
             sections[current].append((no, ln))
     if "matrix" not in sections:
-        raise ValueError("not a .qmu file: no '//Matrix' section")
+        raise InputError("not a .qmu file: no '//Matrix' section")
     mat_lines = sections["matrix"]
     if not mat_lines:
-        raise ValueError("'//Matrix' section is empty")
+        raise InputError("'//Matrix' section is empty")
     no, head = mat_lines[0]
-    try:
-        r, c = (int(x) for x in head.split()[:2])
-    except ValueError:
-        raise ValueError(f"line {no}: expected the matrix size 'N N', got {head!r}") from None
+    size = head.split()[:2]
+    if len(size) != 2 or not all(re.fullmatch(r"\d{1,6}", x) for x in size):
+        raise InputError(f"line {no}: expected the matrix size 'N N' (two non-negative integers), got {head[:40]!r}")
+    r, c = (int(x) for x in size)
     if r != c:
-        raise ValueError(f"line {no}: the .qmu matrix must be square, got {r} x {c}")
+        raise InputError(f"line {no}: the .qmu matrix must be square, got {r} x {c}")
     rows = []
     for no, ln in mat_lines[1:1 + r]:
         try:
-            vals = [int(x) for x in ln.split()]
-        except ValueError:
-            raise ValueError(f"line {no}: non-integer entry in matrix row {ln!r}") from None
+            vals = _row(ln.split(), no)
+        except NotANumberError as exc:
+            raise InputError(f"{exc} (in matrix row {ln[:60]!r})") from None
         if len(vals) != r:
-            raise ValueError(f"line {no}: matrix row has {len(vals)} entries, expected {r}")
+            raise InputError(f"line {no}: matrix row has {len(vals)} entries, expected {r}")
         rows.append(vals)
     if len(rows) != r:
-        raise ValueError(f"'//Matrix' announces {r} rows but has {len(rows)}")
-    m = np.array(rows, dtype=np.int64).reshape(r, r)
+        raise InputError(f"'//Matrix' announces {r} rows but has {len(rows)}")
+    m = _int_matrix(rows)
     pts = sections.get("points", [])
     frozen = np.zeros(r, dtype=bool)
     pos = None
     if pts:
         if len(pts) < r:
-            raise ValueError(f"'//Points' has {len(pts)} lines, expected {r}")
+            raise InputError(f"'//Points' has {len(pts)} lines, expected {r}")
         pos = np.zeros((r, 2))
         for i, (no, ln) in enumerate(pts[:r]):
             parts = ln.split()
             try:
                 pos[i] = float(parts[1]), float(parts[2])
             except (IndexError, ValueError):
-                raise ValueError(f"line {no}: expected 'radius x y', got {ln!r}") from None
+                raise InputError(f"line {no}: expected 'radius x y', got {ln[:60]!r}") from None
+            if not np.isfinite(pos[i]).all():
+                raise InputError(f"line {no}: the position ({parts[1]}, {parts[2]}) is not finite")
             if len(parts) >= 4 and parts[3] == "1":
                 frozen[i] = True
     order = np.concatenate([np.flatnonzero(~frozen), np.flatnonzero(frozen)])
@@ -101,7 +125,8 @@ def read_qmu(text: str) -> Quiver:
     bad = np.argwhere(sq != -sq.T)
     if len(bad):
         i, j = (int(order[x]) for x in bad[0])
-        raise ValueError(f".qmu matrix not skew-symmetric at ({i},{j})")
+        raise InputError(f".qmu matrix not skew-symmetric at ({i},{j}): {m[bad[0][0], bad[0][1]]} and "
+                         f"{m[bad[0][1], bad[0][0]]}")
     b = m[:, :n]
     return Quiver(b, labels=[str(int(i)) for i in order] if frozen.any() else None,
                   positions=pos[order] if pos is not None else None)
@@ -122,25 +147,22 @@ def read_b_text(text: str) -> np.ndarray:
     whitespace/comma-separated integers (one row per line)."""
     t = text.strip()
     if not t:
-        raise ValueError("empty B-matrix text")
+        raise InputError("empty B-matrix text")
     if t.startswith("[["):
-        try:
-            return validate_b(json.loads(t))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"B-matrix looks like a nested list but is not valid: {exc}") from None
+        return validate_b(parse_json(t, "B-matrix as a nested list"))
     rows = []
     for no, ln in enumerate(t.splitlines(), start=1):
         ln = ln.strip().strip("[]()").strip()
         if not ln:
             continue
         try:
-            rows.append([int(x) for x in re.split(r"[,\s]+", ln) if x])
-        except ValueError:
-            raise ValueError(f"line {no}: not a row of integers: {ln!r}") from None
+            rows.append(_row([x for x in re.split(r"[,\s]+", ln) if x], no))
+        except NotANumberError as exc:
+            raise InputError(f"{exc}: not a row of integers: {ln[:60]!r}") from None
     lens = {len(r) for r in rows}
     if len(lens) != 1:
-        raise ValueError(f"rows of different lengths: {sorted(lens)}")
-    return validate_b(rows)
+        raise InputError(f"rows of different lengths: {sorted(lens)}")
+    return validate_b(_int_matrix(rows))
 
 
 # --------------------------------------------------------------------------- benchmark CSV
@@ -156,24 +178,24 @@ def read_benchmark_csv(text: str) -> list[np.ndarray]:
             continue
         fields = [f.strip().strip('"') for f in ln.split(",")]
         try:
-            vals = [int(float(f)) for f in fields]
-        except ValueError:
+            vals = _row(fields, no)
+        except NotANumberError:
             if out or no > 1:
                 try:
-                    vals = [int(float(f)) for f in fields[:-1]]
-                except ValueError:
-                    raise ValueError(f"line {no}: non-numeric entries in {ln[:60]!r}") from None
+                    vals = _row(fields[:-1], no)
+                except NotANumberError as exc:
+                    raise InputError(f"{exc}: non-numeric entries in {ln[:60]!r}") from None
             else:
                 continue  # header
         n = math.isqrt(len(vals))
-        if n * n != len(vals):
-            raise ValueError(f"line {no}: {len(vals)} numbers is not a square n*n (a flattened n x n B-matrix)")
+        if n * n != len(vals) or n == 0:
+            raise InputError(f"line {no}: {len(vals)} numbers is not a square n*n (a flattened n x n B-matrix)")
         try:
-            out.append(validate_b(np.array(vals, dtype=np.int64).reshape(n, n)))
+            out.append(validate_b(_int_matrix([vals[i * n:(i + 1) * n] for i in range(n)])))
         except ValueError as exc:
-            raise ValueError(f"line {no}: {exc}") from None
+            raise InputError(f"line {no}: {exc}") from None
     if not out:
-        raise ValueError("no quivers in the CSV file")
+        raise InputError("no quivers in the CSV file")
     return out
 
 
@@ -195,10 +217,9 @@ def to_json(q: Quiver) -> str:
 
 
 def from_json(text: str) -> Quiver:
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON: {exc}") from None
+    """A quiver from JSON: ``{"b": [[...]], "labels": [...], "positions": [[x, y], ...]}`` or a
+    bare nested list (the exchange matrix).  Integers of any size are exact."""
+    d = parse_json(text, "quiver JSON")
     if isinstance(d, list):
         d = {"b": d}
     return Quiver.from_dict(d)
@@ -211,47 +232,51 @@ def read_json_lines(text: str) -> list[np.ndarray]:
         ln = ln.strip()
         if not ln:
             continue
-        try:
-            d = json.loads(ln)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"line {no}: invalid JSON: {exc}") from None
+        d = parse_json(ln, f"line {no}")
         b = d.get("b") if isinstance(d, dict) else d
         if b is None:
-            raise ValueError(f"line {no}: no 'b' entry (the exchange matrix)")
+            raise InputError(f"line {no}: no 'b' entry (the exchange matrix)")
+        if not isinstance(b, list):
+            raise InputError(f"line {no}: 'b' must be the exchange matrix as a list of rows, got {type(b).__name__}")
         try:
             out.append(validate_b(b))
         except ValueError as exc:
-            raise ValueError(f"line {no}: {exc}") from None
+            raise InputError(f"line {no}: {exc}") from None
     if not out:
-        raise ValueError("no quivers in the JSON lines file")
+        raise InputError("no quivers in the JSON lines file")
     return out
 
 
 def read_quiver_list(path: str) -> list[np.ndarray]:
     """Read JSON lines or the benchmark CSV (chosen by content: a line starting with '{' or
     '[' means JSON)."""
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
+    text = read_text(path, "quiver list (JSON lines or CSV)")
     first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     if not first:
-        raise ValueError(f"{path}: empty file")
-    if first[0] in "{[":
-        return read_json_lines(text)
-    return read_benchmark_csv(text)
+        raise InputError("empty file", path=path)
+    try:
+        if first[0] in "{[":
+            return read_json_lines(text)
+        return read_benchmark_csv(text)
+    except ValueError as exc:
+        raise naming(exc, path) from None
 
 
 def read_quiver_file(path: str) -> Quiver:
-    """One quiver from .qmu, .json, .csv (first line) or B-matrix text (by extension)."""
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    low = path.lower()
-    if low.endswith(".qmu"):
-        return read_qmu(text)
-    if low.endswith(".json"):
-        return from_json(text)
-    if low.endswith(".csv"):
-        return Quiver(read_benchmark_csv(text)[0])
-    return Quiver(read_b_text(text))
+    """One quiver from .qmu, .json, .csv (first line) or B-matrix text (by extension);
+    :class:`InputError` naming the file and the problem otherwise."""
+    text = read_text(path, "quiver file")
+    low = str(path).lower()
+    try:
+        if low.endswith(".qmu"):
+            return read_qmu(text)
+        if low.endswith(".json"):
+            return from_json(text)
+        if low.endswith(".csv"):
+            return Quiver(read_benchmark_csv(text)[0])
+        return Quiver(read_b_text(text))
+    except ValueError as exc:
+        raise naming(exc, path) from None
 
 
 # --------------------------------------------------------------------------- networkx
@@ -286,12 +311,13 @@ def from_networkx(g) -> Quiver:
     s = np.zeros((N, N), dtype=np.int64)
     for u, v, d in g.edges(data=True):
         if u == v:
-            raise ValueError(f"self-loop at vertex {u!r}: quivers for mutation have no loops")
+            raise InputError(f"self-loop at vertex {u!r}: quivers for mutation have no loops")
         w = d.get("weight", 1)
-        if int(w) != w:
-            raise ValueError(f"edge {u!r} -> {v!r} has non-integer weight {w!r}")
-        s[idx[u], idx[v]] += int(w)
-        s[idx[v], idx[u]] -= int(w)
+        if isinstance(w, bool) or not isinstance(w, (int, np.integer, float, np.floating)):
+            raise InputError(f"edge {u!r} -> {v!r} has weight {w!r}, not an integer")
+        w = exact_float(w, f"edge {u!r} -> {v!r} weight") if isinstance(w, (float, np.floating)) else int(w)
+        s[idx[u], idx[v]] += w
+        s[idx[v], idx[u]] -= w
     n = len(mutable)
     b = s[:, :n]
     pos = None

@@ -14,43 +14,54 @@ from typing import Any
 
 import numpy as np
 
+from workbench.errors import InputError
+
+from .integers import FLOAT_EXACT, exact_float
+
 
 def _as_integer_array(b: Any) -> np.ndarray:
-    """Convert ``b`` to an integer array, refusing non-integer entries with a clear message."""
-    if isinstance(b, np.ndarray) and b.dtype == object:
+    """Convert ``b`` to an integer array, refusing non-integer entries with a clear message.
+
+    Nested lists are read entry by entry (numpy would turn a list holding 2**63 into float64
+    and lose digits): Python ints of any size are kept exactly (an object array when some
+    entry needs more than 62 bits), floats must be exact integers below 2**53
+    (:func:`.integers.exact_float`).  Integer arrays are kept; float arrays follow the same rule.
+    """
+    if isinstance(b, np.ndarray) and b.dtype != object:
         arr = b
     else:
         try:
-            arr = np.asarray(b)
+            arr = np.array(b, dtype=object)
         except (ValueError, TypeError) as exc:  # ragged nested lists
-            raise ValueError(f"exchange matrix is not a rectangular array of numbers: {exc}") from None
+            raise InputError(f"exchange matrix is not a rectangular array of numbers: {exc}") from None
     if arr.dtype == object:
         out = np.empty(arr.shape, dtype=object)
         for idx, v in np.ndenumerate(arr):
             if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, float, np.floating)):
-                raise ValueError(f"exchange matrix entry at {idx} is {v!r}, not an integer")
-            if isinstance(v, (float, np.floating)):
-                if not float(v).is_integer():
-                    raise ValueError(f"exchange matrix entry at {idx} is {v!r}, not an integer")
-                v = int(v)
-            out[idx] = int(v)
-        if out.size and max(abs(int(x)) for x in out.flat) < 2**62:
+                if isinstance(v, (list, tuple)):
+                    raise InputError(f"exchange matrix is not a rectangular array of numbers: the entry at {idx} "
+                                     "is a list (rows of different lengths or depths)")
+                raise InputError(f"exchange matrix entry at {idx} is {v!r:.40}, not an integer")
+            out[idx] = exact_float(v, f"exchange matrix entry at {idx}") if isinstance(v, (float, np.floating)) \
+                else int(v)
+        if not out.size or max(abs(int(x)) for x in out.flat) < 2**62:
             return out.astype(np.int64)
         return out
     if arr.dtype.kind == "b":
-        raise ValueError("exchange matrix has boolean entries; use integers (arrow multiplicities)")
-    if arr.dtype.kind in "iu":
+        raise InputError("exchange matrix has boolean entries; use integers (arrow multiplicities)")
+    if arr.dtype.kind == "i":
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "u":
+        if arr.size and int(arr.max()) >= 2**62:
+            return _as_integer_array(arr.astype(object))
         return arr.astype(np.int64)
     if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)):
-            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-            raise ValueError(f"exchange matrix entry at {bad} is not finite")
-        frac = arr != np.round(arr)
-        if np.any(frac):
-            bad = tuple(int(i) for i in np.argwhere(frac)[0])
-            raise ValueError(f"exchange matrix entry at {bad} is {arr[bad]!r}, not an integer")
+        bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (np.abs(arr) >= FLOAT_EXACT)
+        if np.any(bad):
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            exact_float(arr[idx], f"exchange matrix entry at {idx}")
         return np.round(arr).astype(np.int64)
-    raise ValueError(f"exchange matrix has entries of type {arr.dtype}, expected integers")
+    raise InputError(f"exchange matrix has entries of type {arr.dtype}, expected integers")
 
 
 def validate_b(b: Any) -> np.ndarray:
@@ -63,20 +74,20 @@ def validate_b(b: Any) -> np.ndarray:
     """
     arr = _as_integer_array(b)
     if arr.ndim != 2:
-        raise ValueError(f"exchange matrix must be 2-D, got shape {arr.shape}")
+        raise InputError(f"exchange matrix must be 2-D, got shape {arr.shape}")
     rows, n = arr.shape
     if rows < n:
-        raise ValueError(
+        raise InputError(
             f"exchange matrix has shape {arr.shape}: needs at least as many rows (n + frozen) as columns (n)"
         )
     top = arr[:n, :n]
     for i in range(n):
         if top[i, i] != 0:
-            raise ValueError(f"loop at vertex {i}: diagonal entry b[{i},{i}] = {top[i, i]} must be 0")
+            raise InputError(f"loop at vertex {i}: diagonal entry b[{i},{i}] = {top[i, i]} must be 0")
     bad = np.argwhere(top != -top.T)
     if len(bad):
         i, j = (int(x) for x in bad[0])
-        raise ValueError(f"not skew-symmetric at ({i},{j}): b[{i},{j}] = {top[i, j]} but b[{j},{i}] = {top[j, i]}")
+        raise InputError(f"not skew-symmetric at ({i},{j}): b[{i},{j}] = {top[i, j]} but b[{j},{i}] = {top[j, i]}")
     return arr
 
 
@@ -106,13 +117,21 @@ class Quiver:
         self.b = validate_b(self.b)
         total = self.b.shape[0]
         if self.labels is not None:
+            if not isinstance(self.labels, (list, tuple)):
+                raise InputError(f"labels must be a list of {total} names, got {type(self.labels).__name__}")
             self.labels = [str(x) for x in self.labels]
             if len(self.labels) != total:
-                raise ValueError(f"{len(self.labels)} labels for {total} vertices")
+                raise InputError(f"{len(self.labels)} labels for {total} vertices")
         if self.positions is not None:
-            pos = np.asarray(self.positions, dtype=float)
+            try:
+                pos = np.asarray(self.positions, dtype=float)
+            except (TypeError, ValueError):
+                raise InputError(f"positions must be {total} pairs of numbers (x, y)") from None
             if pos.shape != (total, 2):
-                raise ValueError(f"positions must have shape ({total}, 2), got {pos.shape}")
+                raise InputError(f"positions must have shape ({total}, 2), got {pos.shape}")
+            if not np.isfinite(pos).all():
+                v = int(np.argwhere(~np.isfinite(pos))[0][0])
+                raise InputError(f"position of vertex {v} is not finite ({pos[v, 0]!r}, {pos[v, 1]!r})")
             self.positions = pos
 
     @property
@@ -150,8 +169,10 @@ class Quiver:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Quiver:
         if not isinstance(d, dict) or "b" not in d:
-            raise ValueError("quiver dictionary needs a 'b' entry (the exchange matrix)")
+            raise InputError("quiver dictionary needs a 'b' entry (the exchange matrix)")
         b = d["b"]
+        if not isinstance(b, (list, tuple, np.ndarray)):
+            raise InputError(f"'b' must be the exchange matrix as a list of rows, got {type(b).__name__} {b!r:.40}")
         if len(b) == 0:
             b = np.zeros((0, 0), dtype=np.int64)
         return cls(b=b, labels=d.get("labels"), positions=d.get("positions"))
