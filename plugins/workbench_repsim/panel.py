@@ -1,8 +1,15 @@
 """The Representation similarity panel: a thin Qt view over :mod:`workbench_repsim.jobs`.
 
 Choose model A and B (zoo or a local model / .npz), the data, pooling and measure; the
-A-vs-A, A-vs-B and B-vs-B heatmaps are drawn side by side; clicking a cell opens its
-details.  Stitching, linear mode connectivity and the rotation test have their own tabs.
+A-vs-A, A-vs-B and B-vs-B heatmaps are drawn side by side on one colour scale; clicking a
+cell opens its details.  Stitching, linear mode connectivity and the rotation test have
+their own tabs.
+
+Never stale, never misleading: every output is drawn from a kept result (or, while a heatmap
+job runs, from its partial matrices, marked "computing…"); a result whose inputs differ from
+the current settings is marked stale; a cancelled or failed job never replaces the last
+complete result: that result is drawn again, marked as the last complete one, and the status
+line says what happened.  Settings that are clamped or do not apply are listed as notes.
 """
 
 from __future__ import annotations
@@ -11,32 +18,25 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QFileDialog,
-    QGridLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QPushButton,
-    QSpinBox,
+    QFrame,
+    QScrollArea,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
-    QWidget,
 )
 
 from workbench.gui.figures import FigureSource
+from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
 
-from .core.zoo import ZOO
 from .jobs import (
     CellSpec,
     HeatmapResult,
@@ -48,20 +48,28 @@ from .jobs import (
     run_stitching,
 )
 from .state import HEATMAP_PANELS, TABS, RepsimState
+from .ui.captioned_figure import CaptionedFigure
 from .ui.detail_view import CellDetailView
+from .ui.forms import ROTATION_HINT, CompareForm, LmcPage, StitchPage
+from .ui.heatmap_scale import shared_levels
 from .ui.heatmap_view import HeatmapView
+from .ui.plot_style import plot_colours, set_title, style_legend, style_plot_item
 
 #: results the panel keeps in sessions, in drawing order
 RESULTS: tuple[str, ...] = ("heatmap", "cell", "stitching", "lmc", "rotation")
 #: a heatmap result whose activations take more bytes than this is kept without them (cell
 #: details then need the heatmaps recomputed); the matrices are always kept
 SESSION_ACTIVATIONS_LIMIT = 256 * 2 ** 20
-
+#: what the job of each result is called in status lines
+JOB_TITLES = {"heatmap": "Similarity heatmaps", "cell": "Cell details", "stitching": "Model stitching",
+              "lmc": "Linear mode connectivity", "rotation": "Rotation test"}
+STALE_NOTE = " — stale: the settings have changed since; run it again"
 
 
 def _short(model: str) -> str:
     """A model's name for a table cell: a zoo name as is, a local folder or file by its last part."""
     return Path(model).name if ("/" in model or "\\" in model) else model
+
 
 def _for_session(res: HeatmapResult) -> HeatmapResult:
     """``res`` as kept in sessions: without its activations when they are larger than
@@ -70,7 +78,8 @@ def _for_session(res: HeatmapResult) -> HeatmapResult:
     return res if size <= SESSION_ACTIVATIONS_LIMIT else dataclasses.replace(res, acts_a=[], acts_b=[])
 
 
-_ROTATION_HINT = "Insert a random rotation after a hidden layer of A (a digit MLP), retrain what follows."
+def _notes_text(notes: list[str]) -> str:
+    return "\n".join(f"note: {n}" for n in dict.fromkeys(notes))
 
 
 class RepSimPanel(Panel):
@@ -83,183 +92,123 @@ class RepSimPanel(Panel):
         self.rotation = None
         self.selected: tuple[str, int, int] | None = None
         #: kept result name -> whether it is shown although the settings now build another spec
-        self.stale: dict[str, bool] = {}
+        self.stale: dict[str, bool] = dict.fromkeys(RESULTS, False)
+        #: result name -> its job in flight (None: none)
+        self._jobs: dict[str, JobHandle | None] = dict.fromkeys(RESULTS)
+        #: result name -> the line about its last job: running, cancelled or failed ("" once it finished)
+        self._job_line: dict[str, str] = dict.fromkeys(RESULTS, "")
+        #: result name -> whether its last job was cancelled or failed (the last complete result is shown)
+        self._abandoned: dict[str, bool] = dict.fromkeys(RESULTS, False)
+        #: the running heatmap job's matrices so far: panel key -> (matrix, rows, cols)
+        self._partial: dict[str, tuple[np.ndarray, list[str], list[str]]] = {}
+        self._cell_text = ""
+        self._setting_notes: dict[str, list[str]] = {}
         self._build()
         self.state_model.add_global_callback(lambda _name, _new, _old: self._mark_stale())
+        self.apply_theme()
 
     # ------------------------------------------------------------------ layout --------------
-    def _model_combo(self) -> QComboBox:
-        c = QComboBox()
-        c.setEditable(True)
-        c.addItems(list(ZOO))
-        c.setMinimumContentsLength(18)
-        c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        return c
-
     def _build(self) -> None:
         sm, bind = self.state_model, self.binder.bind
-        self.model_a = bind(sm, "model_a", self._model_combo())
-        self.model_b = bind(sm, "model_b", self._model_combo())
-        data = QComboBox()
-        data.setEditable(True)
-        data.addItem("default")
-        self.data = bind(sm, "data", data)
-        self.pooling = bind(sm, "pooling", QComboBox())
-        self.measure = bind(sm, "measure", QComboBox())
-        self.max_samples = bind(sm, "max_samples", QSpinBox())
-        minibatch = QSpinBox()
-        minibatch.setSpecialValueText("off")
-        self.minibatch = bind(sm, "minibatch", minibatch)
-        self.seed = bind(sm, "seed", QSpinBox())
-        self.compute_btn = QPushButton("Compute heatmaps")
-        self.compute_btn.setToolTip("Ctrl+Return")
-        self.cancel_btn = QPushButton("Cancel")
-        self.status = QLabel("")
-        self.status.setObjectName("status")
-        browse_a = QPushButton("…")
-        browse_b = QPushButton("…")
-        browse_text = QPushButton("Text file…")
-        browse_img = QPushButton("Image folder…")
-        for b in (browse_a, browse_b):
-            b.setMaximumWidth(28)
-            b.setToolTip("choose a local model folder, .safetensors or .npz of layer activations")
-        browse_a.clicked.connect(lambda: self._browse_model(self.model_a))
-        browse_b.clicked.connect(lambda: self._browse_model(self.model_b))
-        browse_text.clicked.connect(self._browse_text)
-        browse_img.clicked.connect(self._browse_images)
-
-        box = QGroupBox("Compare")
-        grid = QGridLayout(box)
-        grid.addWidget(QLabel("Model A"), 0, 0)
-        grid.addWidget(self.model_a, 0, 1)
-        grid.addWidget(browse_a, 0, 2)
-        grid.addWidget(QLabel("Model B"), 0, 3)
-        grid.addWidget(self.model_b, 0, 4)
-        grid.addWidget(browse_b, 0, 5)
-        grid.addWidget(QLabel("Data"), 1, 0)
-        grid.addWidget(self.data, 1, 1)
-        dl = QHBoxLayout()
-        dl.addWidget(browse_text)
-        dl.addWidget(browse_img)
-        grid.addLayout(dl, 1, 3, 1, 3)
-        grid.addWidget(QLabel("Pooling"), 2, 0)
-        grid.addWidget(self.pooling, 2, 1)
-        grid.addWidget(QLabel("Measure"), 2, 3)
-        grid.addWidget(self.measure, 2, 4)
-        grid.addWidget(QLabel("Samples"), 3, 0)
-        sl0 = QHBoxLayout()
-        sl0.addWidget(self.max_samples, 1)
-        sl0.addWidget(QLabel("minibatch"))
-        sl0.addWidget(self.minibatch, 1)
-        sl0.addWidget(QLabel("seed"))
-        sl0.addWidget(self.seed, 1)
-        grid.addLayout(sl0, 3, 1)
-        bl = QHBoxLayout()
-        bl.addWidget(self.compute_btn)
-        bl.addWidget(self.cancel_btn)
-        grid.addLayout(bl, 3, 3, 1, 3)
-        grid.addWidget(self.status, 4, 0, 1, 6)
+        self.form = CompareForm(sm, bind)
+        f = self.form
+        self.model_a, self.model_b, self.data, self.pooling = f.model_a, f.model_b, f.data, f.pooling
+        self.measure, self.colour_scale, self.max_samples = f.measure, f.colour_scale, f.max_samples
+        self.minibatch, self.seed, self.compute_btn, self.cancel_btn = f.minibatch, f.seed, f.compute_btn, f.cancel_btn
+        self.status, self.notes = f.status, f.notes
+        f.browse_a.clicked.connect(lambda: self._browse_model(self.model_a))
+        f.browse_b.clicked.connect(lambda: self._browse_model(self.model_b))
+        f.browse_text.clicked.connect(self._browse_text)
+        f.browse_images.clicked.connect(self._browse_images)
 
         self.views = {"AA": HeatmapView("A vs A"), "AB": HeatmapView("A vs B"), "BB": HeatmapView("B vs B")}
-        maps = QWidget()
-        ml = QHBoxLayout(maps)
-        ml.setContentsMargins(0, 0, 0, 0)
+        maps = QSplitter(Qt.Orientation.Horizontal)
+        maps.setChildrenCollapsible(False)
         for key, v in self.views.items():
-            ml.addWidget(v)
+            maps.addWidget(v)
             v.cell_clicked.connect(lambda i, j, k=key: self._cell_clicked(k, i, j))
         self.details = CellDetailView()
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(maps)
         split.addWidget(self.details)
-        split.setSizes([420, 260])
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
 
-        # stitching tab
-        self.stitch_table = QTableWidget(0, 7)
-        self.stitch_table.setHorizontalHeaderLabels(["from", "to", "stitched loss", "stitched acc.", "receiver loss",
-                                                     "penalty", "LS-init loss"])
-        self.stitch_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.stitch_steps = bind(sm, "stitch_steps", QSpinBox())
-        self.stitch_seed = bind(sm, "stitch_seed", QSpinBox())
-        self.stitch_btn = QPushButton("Stitch A ↔ B")
+        self.stitch_page = StitchPage(sm, bind)
+        self.stitch_table, self.stitch_steps, self.stitch_seed = (self.stitch_page.table, self.stitch_page.steps,
+                                                                  self.stitch_page.seed)
+        self.stitch_btn, self.stitch_label = self.stitch_page.button, self.stitch_page.label
         self.stitch_btn.clicked.connect(self.run_stitching)
-        self.stitch_label = QLabel("")
-        self.stitch_label.setObjectName("stitch-status")
-        self.stitch_label.setWordWrap(True)
-        st = QWidget()
-        sl = QVBoxLayout(st)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("training steps"))
-        row.addWidget(self.stitch_steps)
-        row.addWidget(QLabel("seed"))
-        row.addWidget(self.stitch_seed)
-        row.addWidget(self.stitch_btn)
-        row.addStretch(1)
-        sl.addLayout(row)
-        sl.addWidget(
-            QLabel(
-                "Affine stitching layer from a point of one model into the same-depth point of the other, "
-                "trained on the task with both models frozen; penalty = stitched loss − receiver's own loss (nats)."
-            )
-        )
-        sl.addWidget(self.stitch_label)
-        sl.addWidget(self.stitch_table)
-
-        # LMC + rotation tab
-        self.lmc_plot = pg.PlotWidget(title="linear mode connectivity")
-        self.lmc_plot.setBackground("w")
-        self.lmc_plot.setLabel("bottom", "α  (θ = (1−α) θ_A + α θ_B)")
-        self.lmc_plot.setLabel("left", "test loss (nats)")
-        self.lmc_plot.addLegend(offset=(5, 5))
-        self.lmc_align = bind(sm, "lmc_align", QCheckBox(sm.field("lmc_align").label))
-        self.lmc_btn = QPushButton("Interpolate A → B")
+        self.lmc_page = LmcPage(sm, bind)
+        p = self.lmc_page
+        self.lmc_plot, self.lmc_align, self.lmc_btn, self.lmc_label = p.plot, p.align, p.button, p.label
+        self.rot_layer, self.rot_seed, self.rot_btn, self.rot_label = p.rot_layer, p.rot_seed, p.rot_button, p.rot_label
         self.lmc_btn.clicked.connect(self.run_lmc)
-        self.lmc_label = QLabel("")
-        self.rot_layer = bind(sm, "rotation_layer", QSpinBox())
-        self.rot_seed = bind(sm, "rotation_seed", QSpinBox())
-        self.rot_btn = QPushButton("Rotation test on A")
         self.rot_btn.clicked.connect(self.run_rotation)
-        self.rot_label = QLabel(_ROTATION_HINT)
-        self.rot_label.setWordWrap(True)
-        self.rot_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        lt = QWidget()
-        ll = QVBoxLayout(lt)
-        row = QHBoxLayout()
-        row.addWidget(self.lmc_align)
-        row.addWidget(self.lmc_btn)
-        row.addWidget(self.lmc_label, 1)
-        ll.addLayout(row)
-        ll.addWidget(self.lmc_plot, 1)
-        row2 = QHBoxLayout()
-        row2.addWidget(QLabel("after hidden layer"))
-        row2.addWidget(self.rot_layer)
-        row2.addWidget(QLabel("seed"))
-        row2.addWidget(self.rot_seed)
-        row2.addWidget(self.rot_btn)
-        row2.addStretch(1)
-        ll.addLayout(row2)
-        ll.addWidget(self.rot_label)
 
         self.tabs = QTabWidget()
-        for page, title in zip((split, st, lt), TABS, strict=True):
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
+        self.tabs.setUsesScrollButtons(True)
+        for page, title in zip((split, self.stitch_page, self.lmc_page), TABS, strict=True):
             self.tabs.addTab(page, title)
+            self.tabs.setTabToolTip(self.tabs.count() - 1, title.replace("&&", "&"))
         self.tabs.setCurrentIndex(sm.tab)
         self.tabs.currentChanged.connect(lambda i: setattr(sm, "tab", i) if i >= 0 else None)
         sm.add_callback("tab", lambda new, _old: self.tabs.setCurrentIndex(new))
 
+        # the form scrolls (both ways) when the panel is too small for it; status and notes
+        # stay outside it, always visible
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setWidget(self.form)
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(box)
+        lay.setSpacing(3)
+        lay.addWidget(self.form_scroll)
+        lay.addWidget(self.status)
+        lay.addWidget(self.notes)
         lay.addWidget(self.tabs, 1)
         self.compute_btn.clicked.connect(self.compute)
         self.cancel_btn.clicked.connect(self.cancel_jobs)
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.compute)
         self.setMinimumSize(420, 360)
+        self._fit_form()
+
+    def _fit_form(self) -> None:
+        """The form's scroll area at most as tall as the form (plus a horizontal scroll bar when
+        the panel is narrower than the form), at least 60 px."""
+        bar = self.form_scroll.horizontalScrollBar().sizeHint().height()
+        need_bar = self.form_scroll.viewport().width() < self.form.minimumSizeHint().width()
+        hint = self.form.sizeHint().height() + (bar if need_bar else 0) + 2
+        self.form_scroll.setMaximumHeight(hint)
+        self.form_scroll.setMinimumHeight(min(hint, 60))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_form()
+
+    # ------------------------------------------------------------------ theme ---------------
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self.apply_theme()
+
+    def apply_theme(self) -> None:
+        """Repaint every plot in the current palette's colours (called on a theme switch)."""
+        colours = plot_colours()
+        for v in self.views.values():
+            v.apply_colours(colours)
+        self.details.apply_colours(colours)
+        self.lmc_plot.setBackground(colours.background)
+        style_plot_item(self.lmc_plot.getPlotItem(), colours)
+        style_legend(self.lmc_page.legend, colours)
+        self._mark_stale()
 
     # ------------------------------------------------------------------ actions -------------
     def _browse_model(self, combo: QComboBox) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Model or activations", "", "Models and activations (*.safetensors *.npz config.json)"
-        )
+        path, _ = QFileDialog.getOpenFileName(self, "Model or activations", "",
+                                              "Models and activations (*.safetensors *.npz config.json)")
         if path:
             if Path(path).name == "config.json":
                 path = str(Path(path).parent)
@@ -302,49 +251,159 @@ class RepSimPanel(Panel):
         if self.kept("heatmap") is None:
             self.compute()
 
+    # ------------------------------------------------------------------ jobs ----------------
+    def _run(self, name: str, fn: Any, spec: Any, done: Any, *, key: str, quiet: bool = False,
+             partial: Any = None) -> JobHandle:
+        """Submit the job of result ``name``; its end (finished, failed, cancelled) is handled by
+        :meth:`_job_finished` / :meth:`_job_ended`, which ignore a job a newer one replaced."""
+        holder: list[JobHandle] = []
+        handle = self.submit(
+            fn, spec, title=JOB_TITLES[name], key=key, quiet=quiet,
+            on_result=lambda res: self._job_finished(name, holder[0], res, spec, done),
+            on_error=lambda message, _tb: self._job_ended(name, holder[0], f"failed: {message}", message),
+            on_progress=lambda f, m: self._job_progress(name, holder[0], f, m),
+            on_partial=(lambda part: partial(holder[0], part)) if partial is not None else None)
+        holder.append(handle)
+        handle.cancelled.connect(lambda: self._job_ended(name, handle, "cancelled"))
+        self._jobs[name] = handle
+        self._job_line[name] = f"{JOB_TITLES[name]}: waiting to start…"
+        self._mark_stale()
+        return handle
+
+    def _job_progress(self, name: str, handle: JobHandle, fraction: float, message: str) -> None:
+        if handle is self._jobs[name]:
+            self._job_line[name] = f"{JOB_TITLES[name]}: {100 * fraction:.0f}% {message}"
+            self._show_job_line(name)
+
+    def _job_finished(self, name: str, handle: JobHandle, res: Any, spec: Any, done: Any) -> None:
+        if handle is not self._jobs[name]:
+            return  # a newer job of the same result replaced it
+        self._jobs[name] = None
+        self._job_line[name] = ""
+        self._abandoned[name] = False
+        done(res, spec)
+        self._mark_stale()
+
+    def _job_ended(self, name: str, handle: JobHandle, why: str, error: str | None = None) -> None:
+        """A job cancelled or failed: the last complete result of ``name`` is drawn again and
+        marked as such; the job's line says what happened."""
+        if handle is not self._jobs[name]:
+            return
+        self._jobs[name] = None
+        self._abandoned[name] = True
+        kept = self.kept(name)
+        self._job_line[name] = (f"{JOB_TITLES[name]} {why} — "
+                                + ("the last complete result is shown" if kept else "nothing computed to show"))
+        if name == "heatmap":
+            self._partial = {}
+            self._show_heatmaps(self.result)
+        elif name == "cell":
+            self._show_cell(kept.result if kept else None)
+        self._mark_stale()
+        if error is not None and name != "cell":
+            self.shell.show_error("Representation similarity", error)
+
+    def cancel_jobs(self) -> None:
+        """Cancel every job of the panel; each one's last complete result stays shown."""
+        super().cancel_jobs()
+
+    # ------------------------------------------------------------------ heatmaps ------------
     def compute(self) -> None:
         spec = self.heatmap_spec()
-        self.status.setText(f"computing {spec.measure} heatmaps …")
-        self.submit(run_heatmap, spec, title="Similarity heatmaps", key="heatmap",
-                    on_result=lambda res: self._heatmaps_done(res, spec),
-                    on_partial=lambda part: self._heatmap_partial(part, spec.measure),
-                    on_progress=lambda f, m: self.status.setText(f"{100 * f:.0f}% {m}"),
-                    on_error=self._failed)
+        self._partial = {}
+        self._run("heatmap", run_heatmap, spec, self._heatmaps_done, key="heatmap", partial=self._heatmap_partial)
 
-    def _failed(self, message: str, _tb: str = "") -> None:
-        self.status.setText(f"error: {message}")
-        self.shell.show_error("Representation similarity", message)
-
-    def _heatmap_partial(self, part, measure: str) -> None:
+    def _heatmap_partial(self, handle: JobHandle, part: Any) -> None:
+        if handle is not self._jobs["heatmap"]:
+            return
         key, m, rows, cols = part
-        self.views[key].set_matrix(m, rows, cols, measure)
-        self.views[key].set_stale(False)
+        self._partial[key] = (np.asarray(m, float), list(rows), list(cols))
+        self._draw_partial(handle.spec)
+
+    def _draw_partial(self, spec: HeatmapSpec) -> None:
+        """The running job's matrices so far, on one scale; its other panels say "computing…"."""
+        levels = shared_levels([m for m, _, _ in self._partial.values()], spec.measure, self.state_model.colour_scale)
+        for key, v in self.views.items():
+            if key in self._partial:
+                m, rows, cols = self._partial[key]
+                if v.matrix is not m:
+                    v.set_matrix(m, rows, cols, spec.measure, levels)
+                    v.matrix = m  # identity: drawn once
+                else:
+                    v.set_levels(levels)
+                v.set_mark("computing")
+            elif key in spec.panels:
+                v.clear("computing…")
+                v.set_mark("computing")
+            else:
+                v.clear("not computed: model B is empty")
+                v.set_mark("")
 
     def _heatmaps_done(self, res: HeatmapResult, spec: HeatmapSpec) -> None:
         self.keep_result("heatmap", _for_session(res), spec)
         self.drop_result("cell")
+        self._partial = {}
         self._show_heatmaps(res)
-        self._mark_stale()
         if self.selected and self._selection_fits():
             self._cell_clicked(*self.selected)
         else:
             self.details.clear()
 
     def _show_heatmaps(self, res: HeatmapResult | None) -> None:
-        """Draw ``res`` (None: clear) without starting anything."""
+        """Draw ``res`` (None: clear) on one colour scale, without starting anything."""
         self.result = res
+        mats = res.matrices if res is not None else {}
+        levels = shared_levels(list(mats.values()), res.measure, self.state_model.colour_scale) if mats else (0.0, 1.0)
         for key, v in self.views.items():
-            if res is not None and key in res.matrices:
+            if key in mats:
                 rows = res.names_a if key[0] == "A" else res.names_b
                 cols = res.names_a if key[1] == "A" else res.names_b
-                v.set_matrix(res.matrices[key], rows, cols, res.measure)
+                v.set_matrix(mats[key], rows, cols, res.measure, levels)
             else:
-                v.clear()
-        self._heatmap_summary = "" if res is None else (
-            f"{res.measure}: n = {res.n} inputs, {len(res.names_a)} layers in A, {len(res.names_b)} in B "
-            f"({res.form} form)")
-        self.status.setText(self._heatmap_summary)
+                v.clear("no data" if res is None else "not computed: model B was empty")
+        self._show_selection()
 
+    def _heatmap_summary(self) -> str:
+        res, kept = self.result, self.kept("heatmap")
+        if res is None:
+            return ""
+        spec = kept.inputs if kept is not None else None
+        models = f"{_short(spec.model_a)} vs {_short(spec.model_b) or 'itself'}; " if spec is not None else ""
+        rows = "token rows" if res.pooling == "tokens" else "inputs"
+        pooling = f", {res.pooling} pooling" if res.pooling else ""
+        return (f"{res.measure}: {models}n = {res.n} {rows}{pooling}, {len(res.names_a)} layers in A, "
+                f"{len(res.names_b)} in B ({res.form} form)")
+
+    def _refresh_heatmaps(self) -> None:
+        """Marks and the colour scale of the heatmaps shown; the status line and notes."""
+        if self._partial and self._jobs["heatmap"] is not None:
+            self._draw_partial(self._jobs["heatmap"].spec)
+        else:
+            mark = "stale" if self.stale["heatmap"] else "previous" if self._abandoned["heatmap"] else ""
+            res = self.result
+            if res is not None:
+                levels = shared_levels(list(res.matrices.values()), res.measure, self.state_model.colour_scale)
+                if any(v.matrix is not None and v.levels != levels for v in self.views.values()):
+                    for v in self.views.values():
+                        if v.matrix is not None:
+                            v.set_levels(levels)
+            for v in self.views.values():
+                v.set_mark(mark if v.matrix is not None else "")
+        lines = [self._job_line["heatmap"]] if self._job_line["heatmap"] else []
+        summary = self._heatmap_summary()
+        if summary:
+            lines.append(("shown: " if lines else "") + summary
+                         + (STALE_NOTE.replace("run it", "compute the heatmaps") if self.stale["heatmap"] else ""))
+        elif self._jobs["heatmap"] is None:
+            lines.append("no heatmaps: press Compute heatmaps (Ctrl+Return)")
+        self.status.setText("\n".join(lines))
+        notes = list(self._setting_notes.get("heatmap", []))
+        if self.result is not None:
+            notes += [f"shown heatmaps: {n}" for n in self.result.notes if n not in notes]
+        self.notes.setText(_notes_text(notes))
+        self.notes.setVisible(bool(notes))
+
+    # ------------------------------------------------------------------ cell details --------
     def _selection_fits(self) -> bool:
         res, sel = self.result, self.selected
         if res is None or sel is None or sel[0] not in res.matrices:
@@ -353,18 +412,18 @@ class RepSimPanel(Panel):
 
     def _cell_clicked(self, key: str, i: int, j: int) -> None:
         res = self.result
-        if res is None or key not in res.matrices:
-            return
+        if res is None or key not in res.matrices or self._partial:
+            return  # nothing complete to detail (partial matrices of a running job have no activations yet)
         self.selected = (key, i, j)
         self.views[key].select(i, j)
         if not res.acts_a:
             self.drop_result("cell")
-            self.details.clear()
             if res.form.startswith("streamed"):
-                self.details.values.setText("cell details need the activations in memory: set minibatch to off")
+                self.details.clear("cell details need the activations in memory: set minibatch to off")
             else:
-                self.details.values.setText("the activations of these heatmaps were too large to be saved with the "
-                                            "session: compute the heatmaps again for cell details")
+                self.details.clear("the activations of these heatmaps were too large to be saved with the "
+                                   "session: compute the heatmaps again for cell details")
+            self._cell_text = self.details.values.text()
             return
         xs = res.acts_a if key[0] == "A" else res.acts_b
         ys = res.acts_a if key[1] == "A" else res.acts_b
@@ -373,13 +432,11 @@ class RepSimPanel(Panel):
         kept = self.kept("heatmap")
         inputs = self._cell_inputs(kept.inputs if kept is not None else None, (key, i, j))
         spec = CellSpec(xs[i], ys[j], f"{key[0]}:{nx[i]}", f"{key[1]}:{ny[j]}", seed=self.state_model.seed)
-        self.submit(run_cell, spec, title="Cell details", key="cell", quiet=True,
-                    on_result=lambda r: self._cell_done(r, inputs))
+        self._run("cell", run_cell, spec, lambda r, _spec: self._cell_done(r, inputs), key="cell", quiet=True)
 
     def _cell_done(self, res, inputs: dict[str, Any]) -> None:
         self.keep_result("cell", res, inputs)
         self._show_cell(res)
-        self._mark_stale()
 
     def _show_cell(self, res) -> None:
         if res is None:
@@ -388,117 +445,143 @@ class RepSimPanel(Panel):
             self.details.show_result(res)
         self._cell_text = self.details.values.text()
 
+    def _refresh_cell(self) -> None:
+        job = self._job_line["cell"]
+        if self.kept("cell") is None and not job:
+            return
+        lines = [self._cell_text] if self.kept("cell") is not None else []
+        if self.stale["cell"] and lines:
+            lines.append("<i>stale: the settings or the selected cell have changed since</i>")
+        if job:
+            lines.insert(0, f"<i>{job}</i>")
+        self.details.values.setText("<br>".join(lines))
+
+    # ------------------------------------------------------------------ stitching -----------
     def run_stitching(self) -> None:
-        spec = self.state_model.stitch_spec()
-        self.submit(run_stitching, spec, title="Model stitching", key="stitch", on_error=self._failed,
-                    on_result=lambda table: self._stitch_done(table, spec))
+        self._run("stitching", run_stitching, self.state_model.stitch_spec(), self._stitch_done, key="stitch")
 
     def _stitch_done(self, table, spec) -> None:
         self.keep_result("stitching", table, spec)
         self._show_stitching(table)
-        self._mark_stale()
 
     def _show_stitching(self, table) -> None:
         rows = table.rows if table is not None else []
         self.stitch_rows = rows
         self.stitch_table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            cells = [
-                f"{_short(row['sender'])}:{row['point_from']}",
-                f"{_short(row['receiver'])}:{row['point_to']}",
-                f"{row['loss']:.4f}",
-                f"{row['accuracy']:.3f}",
-                f"{row['receiver_loss']:.4f}",
-                f"{row['penalty']:+.4f}",
-                f"{row['ls_loss']:.4f}",
-            ]
+            cells = [f"{_short(row['sender'])}:{row['point_from']}", f"{_short(row['receiver'])}:{row['point_to']}",
+                     f"{row['loss']:.4f}", f"{row['accuracy']:.3f}", f"{row['receiver_loss']:.4f}",
+                     f"{row['penalty']:+.4f}", f"{row['ls_loss']:.4f}"]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.stitch_table.setItem(r, c, item)
+        self._show_job_line("stitching")
 
+    def _stitch_caption(self) -> str:
+        kept = self.kept("stitching")
+        if kept is None or kept.inputs is None:
+            return ""
+        spec = kept.inputs
+        return (f"{len(self.stitch_rows)} stitches of {_short(spec.model_a)} ↔ {_short(spec.model_b)}, "
+                f"{spec.steps} steps, seed {spec.seed}")
+
+    # ------------------------------------------------------------------ LMC and rotation ----
     def run_lmc(self) -> None:
-        spec = self.state_model.lmc_spec()
-        self.submit(run_lmc, spec, title="Linear mode connectivity", key="lmc", on_error=self._failed,
-                    on_result=lambda res: self._lmc_done(res, spec))
+        self._run("lmc", run_lmc, self.state_model.lmc_spec(), self._lmc_done, key="lmc")
 
     def _lmc_done(self, res, spec) -> None:
         self.keep_result("lmc", res, spec)
         self._show_lmc(res)
-        self._mark_stale()
 
     def _show_lmc(self, res) -> None:
         self.lmc = res
         self.lmc_plot.clear()
-        self._lmc_text = ""
         if res is not None:
             self.lmc_plot.setLabel("left", res.metric)
             self.lmc_plot.plot(res.alphas, res.loss, pen=pg.mkPen((214, 39, 40), width=2), symbol="o",
                                symbolBrush=pg.mkBrush(214, 39, 40), name="plain")
-            self._lmc_text = f"barrier {res.barrier:.3f} nats"
             if res.loss_aligned is not None:
                 self.lmc_plot.plot(res.alphas, res.loss_aligned, pen=pg.mkPen((31, 119, 180), width=2), symbol="s",
                                    symbolBrush=pg.mkBrush(31, 119, 180), name="aligned")
-                self._lmc_text += f"; after alignment {res.barrier_aligned:.3f} nats"
-        self.lmc_label.setText(self._lmc_text)
+            style_plot_item(self.lmc_plot.getPlotItem(), plot_colours())
+        self._show_job_line("lmc")
+
+    def _lmc_text(self) -> str:
+        res = self.lmc
+        if res is None:
+            return ""
+        text = f"barrier {res.barrier:.3f} nats"
+        if res.barrier_aligned is not None:
+            text += f"; after alignment {res.barrier_aligned:.3f} nats"
+        kept = self.kept("lmc")
+        if kept is not None and kept.inputs is not None:
+            text = f"{_short(kept.inputs.model_a)} → {_short(kept.inputs.model_b)}: " + text
+        return text
 
     def run_rotation(self) -> None:
-        spec = self.state_model.rotation_spec()
-        self.submit(run_rotation, spec, title="Rotation test", key="rotation", on_error=self._failed,
-                    on_result=lambda r: self._rotation_done(r, spec))
+        self._run("rotation", run_rotation, self.state_model.rotation_spec(), self._rotation_done, key="rotation")
 
     def _rotation_done(self, r, spec=None) -> None:
         self.keep_result("rotation", r, spec)
         self._show_rotation(r)
-        self._mark_stale()
 
     def _show_rotation(self, r) -> None:
         self.rotation = r
-        self._rot_text = (
-            _ROTATION_HINT
-            if r is None
-            else (
-                f"rotation after h{r.layer}: accuracy {r.acc_original:.3f} → {r.acc_rotated:.3f} (rotated) → "
-                f"{r.acc_retrained:.3f} (retrained; control {r.acc_control:.3f}).  "
-                f"Undo error ‖W'R − W‖/‖W‖ = {r.undo_error:.2f} "
-                f"(control {r.undo_error_control:.2f}).  Next layer vs original: basis correlation {r.basis_corr:.3f} "
-                f"(control {r.basis_corr_control:.3f}), CKA {r.cka:.3f} (control {r.cka_control:.3f})."
-            )
-        )
-        self.rot_label.setText(self._rot_text)
+        self._show_job_line("rotation")
+
+    def _rotation_text(self) -> str:
+        r = self.rotation
+        if r is None:
+            return ROTATION_HINT
+        return (f"rotation after h{r.layer}: accuracy {r.acc_original:.3f} → {r.acc_rotated:.3f} (rotated) → "
+                f"{r.acc_retrained:.3f} (retrained; control {r.acc_control:.3f}).  Undo error ‖W'R − W‖/‖W‖ = "
+                f"{r.undo_error:.2f} (control {r.undo_error_control:.2f}).  Next layer vs original: basis "
+                f"correlation {r.basis_corr:.3f} (control {r.basis_corr_control:.3f}), CKA {r.cka:.3f} "
+                f"(control {r.cka_control:.3f}).")
 
     # ------------------------------------------------------------------ stale results -------
     def _mark_stale(self) -> None:
-        """Say on each shown result whether the current settings would compute another one."""
+        """Say on each shown output whether the current settings would compute another one,
+        whether a job is running for it or was cancelled / failed, and which settings will be
+        clamped or not applied."""
         for name in RESULTS:
             kept = self.kept(name)
             self.stale[name] = kept is not None and kept.inputs is not None and \
                 self.result_is_stale(name, self.current_inputs(name))
-        note = "  — stale: the settings have changed since; run it again"
-        for v in self.views.values():
-            v.set_stale(self.stale["heatmap"] and v.matrix is not None)
-        summary = getattr(self, "_heatmap_summary", "")
-        if summary and self.status.text().startswith(summary):
-            heatmap_note = note.replace("run it", "compute the heatmaps") if self.stale["heatmap"] else ""
-            self.status.setText(summary + heatmap_note)
-        kept = self.kept("stitching")
-        if kept is None:
-            self.stitch_label.setText("")
-        else:
-            spec = kept.inputs
-            where = (f"{len(self.stitch_rows)} stitches of {_short(getattr(spec, 'model_a', '?'))} ↔ "
-                     f"{_short(getattr(spec, 'model_b', '?'))}, {getattr(spec, 'steps', '?')} steps, "
-                     f"seed {getattr(spec, 'seed', '?')}")
-            self.stitch_label.setText(where + (note if self.stale["stitching"] else ""))
-        self.lmc_plot.setTitle("linear mode connectivity" + (" (stale)" if self.stale["lmc"] else ""),
-                               color="#c0392b" if self.stale["lmc"] else None)
-        self.lmc_label.setText(getattr(self, "_lmc_text", "") + (note if self.stale["lmc"] else ""))
-        rot = getattr(self, "_rot_text", _ROTATION_HINT)
-        self.rot_label.setText(rot + (note if self.stale["rotation"] else ""))
-        if self.kept("cell") is not None:
-            cell = getattr(self, "_cell_text", "")
-            self.details.values.setText(cell + ("<br><i>stale: the settings have changed since</i>"
-                                                if self.stale["cell"] else ""))
+        self._setting_notes = self.state_model.setting_notes()
+        self._refresh_heatmaps()
+        self._refresh_cell()
+        for name in ("stitching", "lmc", "rotation"):
+            self._show_job_line(name)
+        colours = plot_colours()
+        stale = self.stale["lmc"]
+        set_title(self.lmc_plot.getPlotItem(), "linear mode connectivity" + (" (stale)" if stale else ""),
+                  colours.alert if stale else colours.foreground)
+
+    def _show_job_line(self, name: str) -> None:
+        """The status label of ``name``: its job line, what is shown, the stale mark, notes."""
+        if name == "heatmap":
+            self._refresh_heatmaps()
+            return
+        if name == "cell":
+            self._refresh_cell()
+            return
+        label, shown, kept_notes = {
+            "stitching": (self.stitch_label, self._stitch_caption(),
+                          getattr(self.kept("stitching").result, "notes", []) if self.kept("stitching") else []),
+            "lmc": (self.lmc_label, self._lmc_text(), getattr(self.lmc, "notes", []) if self.lmc else []),
+            "rotation": (self.rot_label, self._rotation_text(), []),
+        }[name]
+        lines = [self._job_line[name]] if self._job_line[name] else []
+        if shown:
+            lines.append(("shown: " if lines and self.kept(name) else "") + shown
+                         + (STALE_NOTE if self.stale[name] else ""))
+        notes = list(self._setting_notes.get(name, []))
+        notes += [n for n in kept_notes if n not in notes]
+        if notes:
+            lines.append(_notes_text(notes))
+        label.setText("\n".join(lines))
 
     def stale_results(self) -> list[str]:
         """Names of the kept results the current settings would compute differently."""
@@ -528,22 +611,24 @@ class RepSimPanel(Panel):
     def _show_selection(self) -> None:
         for v in self.views.values():
             v.selection.setVisible(False)
-        if self._selection_fits():
+        if self._selection_fits() and not self._partial:
             k, i, j = self.selected
             self.views[k].select(i, j)
 
     def results_restored(self, names: list[str]) -> None:
         """Draw the results a session gave back (no job is started) and mark the stale ones."""
         kept = {name: self.kept(name) for name in RESULTS}
+        self._partial = {}
+        self._abandoned = dict.fromkeys(RESULTS, False)
+        self._job_line = dict.fromkeys(RESULTS, "")
         self._show_heatmaps(kept["heatmap"].result if kept["heatmap"] else None)
-        self._show_selection()
         self._show_cell(kept["cell"].result if kept["cell"] else None)
         self._show_stitching(kept["stitching"].result if kept["stitching"] else None)
         self._show_lmc(kept["lmc"].result if kept["lmc"] else None)
         self._show_rotation(kept["rotation"].result if kept["rotation"] else None)
+        self._mark_stale()
         if kept["heatmap"] is None:
             self.status.setText("the session holds no heatmaps: press Compute heatmaps (Ctrl+Return)")
-        self._mark_stale()
         if names:
             stale = self.stale_results()
             self.shell.log(f"restored {', '.join(names)} without recomputing"
@@ -551,37 +636,109 @@ class RepSimPanel(Panel):
                            "info", self.plugin_id)
 
     # ------------------------------------------------------------------ export --------------
+    def heatmap_context(self) -> dict[str, Any]:
+        """What the heatmaps shown were computed from: models, data, measure, n, pooling, ...
+        (the running job's spec while its partial matrices are shown); {} when none are."""
+        job = self._jobs["heatmap"]
+        if self._partial and job is not None:
+            spec, res, status = job.spec, None, "computing (partial result of a running job)"
+        else:
+            kept = self.kept("heatmap")
+            spec, res = (kept.inputs, self.result) if kept is not None else (None, None)
+            status = ("stale (the settings have changed since)" if self.stale["heatmap"]
+                      else "last complete result (a later job was cancelled or failed)" if self._abandoned["heatmap"]
+                      else "current")
+        if spec is None:
+            return {}
+        return {"model_a": spec.model_a, "model_b": spec.model_b, "data": spec.data,
+                "measure": res.measure if res is not None else spec.measure,
+                "n": res.n if res is not None else None,
+                "rows": "token rows" if spec.pooling == "tokens" else "inputs",
+                "pooling": (res.pooling or "none (no token sequences)") if res is not None else spec.pooling,
+                "samples_asked": spec.max_samples, "minibatch": spec.minibatch, "seed": spec.seed,
+                "form": res.form if res is not None else "", "notes": list(res.notes) if res is not None else [],
+                "status": status}
+
+    def _heatmap_caption(self, view: HeatmapView) -> str:
+        c = self.heatmap_context()
+        if not c or view.matrix is None:
+            return ""
+        n = "n not known yet" if c["n"] is None else f"n = {c['n']} {c['rows']}"
+        text = (f"{view.title}: {c['measure']} between layers — A = {c['model_a']}, "
+                f"B = {c['model_b'] or '(none)'}; {n}; pooling {c['pooling']}; data {c['data']}; "
+                f"colour scale [{view.levels[0]:.3g}, {view.levels[1]:.3g}]")
+        return text + ("" if c["status"] == "current" else f"; {c['status']}")
+
+    def _cell_context(self) -> dict[str, Any]:
+        r = self.details.result
+        if r is None:
+            return {}
+        kept = self.kept("cell")
+        heat = kept.inputs.get("heatmap") if kept is not None and isinstance(kept.inputs, dict) else None
+        c = {"cell": [r.label_x, r.label_y], "status": "stale" if self.stale["cell"] else "current"}
+        if heat is not None:
+            c.update(model_a=heat.model_a, model_b=heat.model_b, data=heat.data, pooling=heat.pooling,
+                     samples_asked=heat.max_samples, seed=heat.seed)
+        if self.result is not None:
+            c["n"] = self.result.n
+        return c
+
+    def _cell_caption(self, what: str) -> str:
+        c = self._cell_context()
+        if not c:
+            return ""
+        r = self.details.result
+        measure = self.state_model.measure
+        value = r.values.get(measure)
+        vtext = f"; {measure} = {value:.4f}" if value is not None and np.isfinite(value) else ""
+        models = f" — A = {c.get('model_a', '?')}, B = {c.get('model_b') or '(none)'}; n = {c.get('n', '?')}; " \
+                 f"pooling {c.get('pooling', '?')}" if "model_a" in c else ""
+        return f"{what} of cell {r.label_x} × {r.label_y}{models}{vtext}" + (
+            "; stale" if c["status"] == "stale" else "")
+
     def figures(self) -> list[FigureSource]:
-        figs = [FigureSource(f"repsim_heatmap_{k}", widget=v.graphics, data=v.data, title=f"{v.title} ({v.measure})")
-                for k, v in self.views.items()]
-        figs.append(FigureSource("repsim_cell_pcs", widget=self.details.scatter, data=self.details.scatter_data))
-        figs.append(FigureSource("repsim_cell_matching", widget=self.details.hist, data=self.details.hist_data))
+        figs: list[FigureSource] = [
+            CaptionedFigure(f"repsim_heatmap_{k}", widget=v.graphics, title=f"{v.title} ({v.measure})",
+                            data=lambda v=v: {**v.data(), **self.heatmap_context()},
+                            caption=lambda v=v: self._heatmap_caption(v))
+            for k, v in self.views.items()]
+        figs.append(CaptionedFigure("repsim_cell_pcs", widget=self.details.scatter,
+                                    data=lambda: {**self.details.scatter_data(), **self._cell_context()},
+                                    caption=lambda: self._cell_caption("top-2 principal components")))
+        figs.append(CaptionedFigure("repsim_cell_matching", widget=self.details.hist,
+                                    data=lambda: {**self.details.hist_data(), **self._cell_context()},
+                                    caption=lambda: self._cell_caption("matched-neuron correlations")))
         # a plain widget: the shell's painter (workbench.gui.figures.paint_widget) draws it
-        figs.append(FigureSource("repsim_stitching", widget=self.stitch_table, data=self._stitch_data))
-        figs.append(FigureSource("repsim_lmc", widget=self.lmc_plot, data=self._lmc_data))
+        figs.append(CaptionedFigure("repsim_stitching", widget=self.stitch_table, data=self._stitch_data,
+                                    caption=lambda: self._stitch_caption() + self._stale_suffix("stitching")))
+        figs.append(CaptionedFigure("repsim_lmc", widget=self.lmc_plot, data=self._lmc_data,
+                                    caption=lambda: ("linear mode connectivity, " + self._lmc_text()
+                                                     + self._stale_suffix("lmc")) if self.lmc else ""))
         return figs
+
+    def _stale_suffix(self, name: str) -> str:
+        return "; stale (the settings have changed since)" if self.stale.get(name) else ""
+
+    def _spec_metadata(self, name: str) -> dict[str, Any]:
+        kept = self.kept(name)
+        if kept is None or kept.inputs is None:
+            return {}
+        meta = {k: v for k, v in dataclasses.asdict(kept.inputs).items() if not isinstance(v, np.ndarray)}
+        return {**meta, "notes": list(getattr(kept.result, "notes", [])),
+                "status": "stale" if self.stale.get(name) else "current"}
 
     def _stitch_data(self) -> dict:
         if not self.stitch_rows:
             return {}
-        keys = [
-            "sender",
-            "receiver",
-            "point_from",
-            "point_to",
-            "loss",
-            "accuracy",
-            "receiver_loss",
-            "penalty",
-            "ls_loss",
-        ]
-        return {k: [r[k] for r in self.stitch_rows] for k in keys}
+        keys = ["sender", "receiver", "point_from", "point_to", "loss", "accuracy", "receiver_loss", "penalty",
+                "ls_loss"]
+        return {**{k: [r[k] for r in self.stitch_rows] for k in keys}, **self._spec_metadata("stitching")}
 
     def _lmc_data(self) -> dict:
         r = self.lmc
         if r is None:
             return {}
-        d = {"alpha": r.alphas, "loss": r.loss, "barrier": r.barrier}
+        d = {"alpha": r.alphas, "loss": r.loss, "barrier": r.barrier, "metric": r.metric}
         if r.loss_aligned is not None:
             d.update(loss_aligned=r.loss_aligned, barrier_aligned=r.barrier_aligned)
-        return d
+        return {**d, **self._spec_metadata("lmc")}

@@ -1,5 +1,6 @@
 """Details of one heatmap cell: scatter of the top principal components of both layers and
-the histogram of matched-neuron correlations."""
+the histogram of matched-neuron correlations.  Legends sit under the plots (never over the
+points or bars); colours follow the theme."""
 
 from __future__ import annotations
 
@@ -7,21 +8,24 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from .plot_style import PlotColours, legend_below, plot_colours, style_legend, style_plot_item
+
+#: the plots' titles when nothing is shown / when a cell is shown
+_TITLES = {"scatter": "top-2 principal components (B rotated onto A)", "hist": "matched-neuron correlation"}
+
 
 class CellDetailView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.result = None
-        self.scatter = pg.PlotWidget(title="top-2 principal components (B rotated onto A)")
-        self.scatter.setBackground("w")
-        self.scatter.addLegend(offset=(5, 5))
+        self.scatter = pg.PlotWidget(title=_TITLES["scatter"])
+        self.scatter_legend = legend_below(self.scatter.getPlotItem())
         self.scatter.setLabel("bottom", "PC 1")
         self.scatter.setLabel("left", "PC 2")
-        self.hist = pg.PlotWidget(title="matched-neuron correlation")
-        self.hist.setBackground("w")
+        self.hist = pg.PlotWidget(title=_TITLES["hist"])
         self.hist.setLabel("bottom", "correlation")
         self.hist.setLabel("left", "neurons")
-        self.hist.addLegend(offset=(5, 5))
+        self.hist_legend = legend_below(self.hist.getPlotItem())
         self.values = QLabel("click a heatmap cell")
         self.values.setWordWrap(True)
         self.values.setMinimumWidth(180)
@@ -34,6 +38,18 @@ class CellDetailView(QWidget):
         side.addWidget(self.values)
         side.addStretch(1)
         lay.addLayout(side, 1)
+        self.scatter_legend.setVisible(False)
+        self.hist_legend.setVisible(False)
+        self.apply_colours(plot_colours())
+
+    def apply_colours(self, colours: PlotColours) -> None:
+        """Backgrounds, axes, titles and legends in the theme's ``colours``."""
+        for plot, legend in ((self.scatter, self.scatter_legend), (self.hist, self.hist_legend)):
+            plot.setBackground(colours.background)
+            style_plot_item(plot.getPlotItem(), colours)
+            style_legend(legend, colours)
+            item = plot.getPlotItem()
+            item.setTitle(item.titleLabel.text, color=colours.foreground.name())
 
     def show_result(self, res) -> None:
         self.result = res
@@ -51,15 +67,20 @@ class CellDetailView(QWidget):
             self.hist.plot(
                 x, y, stepMode="center", fillLevel=0, brush=pg.mkBrush(*colour), pen=pg.mkPen(colour[:3]), name=name
             )
+        self.scatter_legend.setVisible(True)
+        self.hist_legend.setVisible(True)
         lines = [f"<b>{res.label_x}</b> vs <b>{res.label_y}</b>"]
         lines += [f"{k}: {v:.4f}" if np.isfinite(v) else f"{k}: n/a" for k, v in res.values.items()]
         self.values.setText("<br>".join(lines))
 
-    def clear(self) -> None:
+    def clear(self, text: str = "click a heatmap cell") -> None:
+        """Nothing shown; ``text`` says why (a job computing the cell, its error, ...)."""
         self.result = None
         self.scatter.clear()
         self.hist.clear()
-        self.values.setText("click a heatmap cell")
+        self.scatter_legend.setVisible(False)  # an empty legend would be an empty frame
+        self.hist_legend.setVisible(False)
+        self.values.setText(text)
 
     def scatter_data(self) -> dict:
         r = self.result

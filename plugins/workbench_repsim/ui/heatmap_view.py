@@ -1,11 +1,101 @@
-"""A pyqtgraph heatmap with layer-name ticks, a colour bar, hover read-out and cell clicks."""
+"""A pyqtgraph heatmap with layer-name ticks, a colour bar, values printed in the cells, hover
+read-out and cell clicks.
+
+The cells are drawn as filled rectangles (:class:`CellGrid`), not as an image: on screen and
+in SVG/PDF exports every cell is a sharp vector rectangle, never a smoothed, scaled bitmap.
+The colour scale is set from outside (the panel shares one scale between its heatmaps); tick
+labels are thinned and elided so that they never run together, whatever the size."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from .heatmap_scale import MAX_CELL_TEXT, cell_text, elide_middle, tick_step
+from .plot_style import PlotColours, plot_colours, set_title, style_plot_item
+
+#: longest tick label, in characters (the hover line names the full layer)
+TICK_CHARS = 14
+#: smallest cell-value font, in pixels; smaller cells print no values
+MIN_VALUE_PX = 7.0
+#: the marks a heatmap can carry, shown after its title
+MARKS = {"": "", "stale": "stale", "computing": "computing…", "previous": "last complete result"}
+
+
+class CellGrid(pg.GraphicsObject):
+    """A matrix drawn as one filled rectangle per cell, in view coordinates (cell (i, j) covers
+    [j, j+1] x [i, i+1]).  Non-finite values are grey."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cells: list[tuple[QRectF, QColor]] = []
+        self._shape = (0, 0)
+
+    def set_cells(self, matrix: np.ndarray | None, cmap: pg.ColorMap, levels: tuple[float, float]) -> None:
+        self.prepareGeometryChange()
+        self._cells = []
+        if matrix is None or matrix.size == 0:
+            self._shape = (0, 0)
+            self.update()
+            return
+        rows, cols = matrix.shape
+        self._shape = (rows, cols)
+        lo, hi = levels
+        norm = np.clip((np.nan_to_num(matrix, nan=lo) - lo) / ((hi - lo) or 1.0), 0.0, 1.0)
+        colours = cmap.map(norm.ravel(), mode="qcolor")
+        grey = QColor(128, 128, 128)
+        eps = 0.02  # each cell overlaps its right/lower neighbour a little: no hairline seams in vector viewers
+        for k, colour in enumerate(colours):
+            i, j = divmod(k, cols)
+            w = 1 + (eps if j < cols - 1 else 0)
+            h = 1 + (eps if i < rows - 1 else 0)
+            self._cells.append((QRectF(j, i, w, h), colour if np.isfinite(matrix[i, j]) else grey))
+        self.update()
+
+    def cell_colour(self, i: int, j: int) -> QColor:
+        return self._cells[i * self._shape[1] + j][1]
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, self._shape[1], self._shape[0])
+
+    def paint(self, painter: QPainter, *_args) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(Qt.PenStyle.NoPen)
+        for rect, colour in self._cells:
+            painter.fillRect(rect, colour)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that elides its text to its width (full text in the tooltip), so a long
+    read-out never widens the layout."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def text(self) -> str:  # the whole text, as set (what tests and callers mean)
+        return self._full
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(self.width(), 20))
+        super().setText(shown)
 
 
 class HeatmapView(QWidget):
@@ -20,23 +110,30 @@ class HeatmapView(QWidget):
         self.rows: list[str] = []
         self.cols: list[str] = []
         self.measure = ""
-        self.stale = False
+        self.levels: tuple[float, float] = (0.0, 1.0)
+        self.mark = ""
+        self.cmap = pg.colormap.get("viridis")
+        self.colours: PlotColours = plot_colours()
         self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("w")
-        self.plot = self.graphics.addPlot(title=title)
+        self.plot = self.graphics.addPlot()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self.plot.invertY(True)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.plot.addItem(self.image)
-        self.bar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"), interactive=False, width=12)
-        self.bar.setImageItem(self.image, insert_in=self.plot)
+        self.cells = CellGrid()
+        self.plot.addItem(self.cells)
+        self.value_items: list[pg.TextItem] = []
+        self.bar = pg.ColorBarItem(values=self.levels, colorMap=self.cmap, interactive=False, width=12)
+        self.plot.layout.addItem(self.bar, 2, 5)  # right of the view box, its height (as insert_in does)
+        self.plot.layout.setColumnFixedWidth(4, 5)
+        self.bottom_axis, self.left_axis = self.plot.getAxis("bottom"), self.plot.getAxis("left")
+        self.bottom_axis.setStyle(hideOverlappingLabels=TICK_CHARS * 4)  # end labels may reach past the axis
+        self.shown_ticks: dict[str, list[tuple[float, str]]] = {"bottom": [], "left": []}
         self.selection = pg.QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
-        self.selection.setPen(pg.mkPen("r", width=2))
+        self.selection.setPen(pg.mkPen((230, 30, 30), width=2))
         self.selection.setVisible(False)
         self.plot.addItem(self.selection)
-        self.hover = QLabel("hover a cell")
+        self.hover = ElidedLabel("hover a cell")
         self.hover.setObjectName("hover")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -44,42 +141,142 @@ class HeatmapView(QWidget):
         lay.addWidget(self.hover)
         self.graphics.scene().sigMouseMoved.connect(self._moved)
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
-        self.setMinimumSize(220, 220)
+        self.plot.vb.sigResized.connect(self._relayout)
+        self.setMinimumSize(200, 200)
+        self.apply_colours(self.colours)
 
+    # ------------------------------------------------------------------ content ------------------
     def set_matrix(self, matrix: np.ndarray, rows: list[str], cols: list[str], measure: str,
                    levels: tuple[float, float] | None = None) -> None:
+        """Show ``matrix`` (rows x cols) of ``measure``, coloured on ``levels`` (default: its own
+        finite range)."""
         self.matrix = np.asarray(matrix, float)
         self.rows, self.cols, self.measure = list(rows), list(cols), measure
-        finite = self.matrix[np.isfinite(self.matrix)]
         if levels is None:
+            finite = self.matrix[np.isfinite(self.matrix)]
             levels = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
             if levels[0] == levels[1]:
                 levels = (levels[0] - 0.5, levels[1] + 0.5)
-        self.image.setImage(self.matrix, levels=levels)
-        self.image.setRect(0, 0, len(cols), len(rows))
-        self.bar.setLevels(levels)
-        self.plot.getAxis("bottom").setTicks([[(j + 0.5, c) for j, c in enumerate(cols)]])
-        self.plot.getAxis("left").setTicks([[(i + 0.5, r) for i, r in enumerate(rows)]])
-        if " vs " in self.title:
-            self.plot.setLabel("bottom", f"layers of {self.title.split(' vs ')[-1]}")
-            self.plot.setLabel("left", f"layers of {self.title.split(' vs ')[0]}")
-        self.plot.setXRange(0, len(cols), padding=0)
-        self.plot.setYRange(0, len(rows), padding=0)
+        for item in self.value_items:
+            self.plot.removeItem(item)
+        self.value_items = []
+        n_rows, n_cols = self.matrix.shape
+        if n_rows <= MAX_CELL_TEXT and n_cols <= MAX_CELL_TEXT:
+            for i in range(n_rows):
+                for j in range(n_cols):
+                    item = pg.TextItem(cell_text(self.matrix[i, j]), anchor=(0.5, 0.5))
+                    item.setPos(j + 0.5, i + 0.5)
+                    self.plot.addItem(item)
+                    self.value_items.append(item)
+        self.set_levels(levels)
+        self._axis_labels()
+        self.plot.setXRange(0, n_cols, padding=0)
+        self.plot.setYRange(0, n_rows, padding=0)
         self.selection.setVisible(False)
-        self.hover.setText(f"{measure}: {len(rows)} x {len(cols)} layers — hover a cell, click for details")
+        self.hover.setText(f"{measure}: {n_rows} x {n_cols} layers — hover a cell, click for details")
+        self._update_title()
+        self._relayout()
 
-    def set_stale(self, stale: bool) -> None:
-        """Mark the plot title when the matrix shown was computed with other settings."""
-        if stale != self.stale:
-            self.stale = stale
-            self.plot.setTitle(f"{self.title} (stale)" if stale else self.title, color="#c0392b" if stale else None)
+    def set_levels(self, levels: tuple[float, float]) -> None:
+        """Colour the matrix on ``levels`` (low, high); the colour bar shows the same scale."""
+        self.levels = (float(levels[0]), float(levels[1]))
+        self.cells.set_cells(self.matrix, self.cmap, self.levels)
+        self.bar.setLevels(self.levels)
+        self._colour_values()
 
-    def clear(self) -> None:
+    def set_mark(self, mark: str) -> None:
+        """Mark the title: "" (current), "stale" (computed with other settings), "computing"
+        (a partial result of a running job) or "previous" (the last complete result, kept
+        after a job was cancelled or failed)."""
+        if mark not in MARKS:
+            raise ValueError(f"unknown heatmap mark {mark!r}")
+        self.mark = mark
+        self._update_title()
+
+    @property
+    def stale(self) -> bool:
+        return self.mark == "stale"
+
+    def clear(self, text: str = "no data") -> None:
+        """No matrix; ``text`` is shown under the plot (and as the title mark while computing)."""
         self.matrix = None
-        self.image.clear()
+        self.rows, self.cols = [], []
+        self.cells.set_cells(None, self.cmap, self.levels)
+        for item in self.value_items:
+            self.plot.removeItem(item)
+        self.value_items = []
+        self.plot.getAxis("bottom").setTicks([[]])
+        self.plot.getAxis("left").setTicks([[]])
+        self.shown_ticks = {"bottom": [], "left": []}
         self.selection.setVisible(False)
-        self.hover.setText("no data")
+        self.hover.setText(text)
+        self._update_title()
 
+    # ------------------------------------------------------------------ looks --------------------
+    def apply_colours(self, colours: PlotColours) -> None:
+        """Background, axes, title and colour bar in ``colours`` (the theme's)."""
+        self.colours = colours
+        self.graphics.setBackground(colours.background)
+        style_plot_item(self.plot, colours)
+        self.bar.axis.setPen(pg.mkPen(colours.foreground))
+        self.bar.axis.setTextPen(pg.mkPen(colours.foreground))
+        self._update_title()
+
+    def title_text(self) -> str:
+        """The title as shown: panel name, measure and the mark."""
+        text = f"{self.title} · {self.measure}" if self.measure and self.matrix is not None else self.title
+        return f"{text} ({MARKS[self.mark]})" if self.mark else text
+
+    def _update_title(self) -> None:
+        c = self.colours
+        colour = {"stale": c.alert, "previous": c.alert, "computing": c.muted}.get(self.mark, c.foreground)
+        set_title(self.plot, self.title_text(), colour)
+
+    def _axis_labels(self) -> None:
+        if " vs " in self.title:
+            left, bottom = self.title.split(" vs ")
+            self.plot.setLabel("bottom", f"layers of {bottom}")
+            self.plot.setLabel("left", f"layers of {left}")
+            style_plot_item(self.plot, self.colours)
+
+    def _colour_values(self) -> None:
+        """Cell values in black on light cells, white on dark ones."""
+        if self.matrix is None:
+            return
+        cols = self.matrix.shape[1]
+        for k, item in enumerate(self.value_items):
+            bg = self.cells.cell_colour(*divmod(k, cols))
+            item.setColor(QColor(20, 20, 20) if bg.lightnessF() > 0.55 else QColor(245, 245, 245))
+
+    def _relayout(self, *_args) -> None:
+        """Thin and elide the tick labels and size the cell values for the current size."""
+        if self.matrix is None:
+            return
+        rows, cols = self.matrix.shape
+        vb = self.plot.vb.boundingRect()
+        cell_w, cell_h = vb.width() / max(cols, 1), vb.height() / max(rows, 1)
+        font = self.bottom_axis.style.get("tickFont") or QFont()
+        fm = QFontMetricsF(font)
+        short_cols = [elide_middle(c, TICK_CHARS) for c in self.cols]
+        short_rows = [elide_middle(r, TICK_CHARS) for r in self.rows]
+        widest = max((fm.horizontalAdvance(c) for c in short_cols), default=0.0)
+        kx = tick_step(cols, cell_w, widest, gap_px=8)
+        ky = tick_step(rows, cell_h, fm.height() * 0.9, gap_px=3)
+        self.shown_ticks = {"bottom": [(j + 0.5, short_cols[j]) for j in range(0, cols, kx)],
+                            "left": [(i + 0.5, short_rows[i]) for i in range(0, rows, ky)]}
+        unlabelled_x = [(j + 0.5, "") for j in range(cols) if j % kx]
+        unlabelled_y = [(i + 0.5, "") for i in range(rows) if i % ky]
+        self.bottom_axis.setTicks([self.shown_ticks["bottom"], unlabelled_x])
+        self.left_axis.setTicks([self.shown_ticks["left"], unlabelled_y])
+        px = min(cell_w / 3.4, cell_h / 2.2, 14.0)
+        show = px >= MIN_VALUE_PX
+        vfont = QFont()
+        vfont.setPixelSize(max(1, int(px)))
+        for item in self.value_items:
+            item.setVisible(show)
+            item.setFont(vfont)
+
+    # ------------------------------------------------------------------ interaction --------------
     def _cell(self, scene_pos) -> tuple[int, int] | None:
         if self.matrix is None or not self.plot.sceneBoundingRect().contains(scene_pos):
             return None
@@ -109,5 +306,7 @@ class HeatmapView(QWidget):
         self.hover.setText(self.hover_text(i, j))
 
     def data(self) -> dict:
+        """The matrix shown, its layer names, measure, colour scale and mark."""
         return {"matrix": self.matrix if self.matrix is not None else np.zeros((0, 0)), "rows": self.rows,
-                "cols": self.cols, "measure": self.measure}
+                "cols": self.cols, "measure": self.measure, "colour_scale": list(self.levels),
+                "mark": MARKS[self.mark] or "current"}
