@@ -1,5 +1,6 @@
 """Explanation controls: method (GNNExplainer / PGExplainer / Integrated Gradients), top-k
-masking, and the resulting overlay for the canvas (thin view; the work is a job)."""
+masking, seed, and the resulting overlay for the canvas (thin view; the work is a job; the
+settings live in :class:`workbench_quiver.state.GnnSettings`)."""
 
 from __future__ import annotations
 
@@ -21,110 +22,124 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench import plaindata
+from workbench.gui.binding import Binder
 from workbench.gui.figures import FigureSource
 from workbench_quiver.gnn import FAMILIES
-from workbench_quiver.gnn.explain import METHODS
-from workbench_quiver.gnn.jobs import ExplainResult, ExplainSpec, as_matrix, run_explain
+from workbench_quiver.gnn.jobs import ExplainResult, ExplainSpec, run_explain
+from workbench_quiver.state import METHOD_TITLES, GnnSettings
 
 from .gnn_overlay_style import GnnLegend
 
-METHOD_TITLES = {
-    "GNNExplainer": "GNNExplainer",
-    "PGExplainer": "PGExplainer",
-    "IntegratedGradients": "Integrated Gradients",
-}
+#: the status of an explanation computed for another quiver or with other settings
+STALE_QUIVER = "stale: the quiver changed since this explanation (Explain again)"
+STALE_SETTINGS = "stale: the explanation settings changed since this explanation (Explain again)"
 
 
 class GnnExplainWidget(QWidget):
     """Explain the GNN's prediction of the quiver from ``current_b()``.
 
     current_b: callable returning the current exchange matrix or None;
-    submit: the host panel's ``Panel.submit``; checkpoint: '' = shipped default.
+    submit: the host panel's ``Panel.submit``; settings: the host's
+    :class:`~workbench_quiver.state.GnnSettings` (method, k, seed, show, checkpoint), whose
+    fields the controls are bound to with ``binder``.
     Signal ``overlay_changed(object)``: an ``ExplanationOverlay`` to draw, or None to clear it
-    (emitted on new results, when "Show on quiver" is toggled, and by :meth:`quiver_changed`).
+    (emitted on new results, when "Show on quiver" is toggled, and by :meth:`quiver_changed`:
+    an explanation of another quiver is not drawn).  Signal ``explained(result, spec)``: a
+    computed explanation and its spec (the host keeps both for sessions).  A shown explanation
+    whose spec differs from the one the settings and the quiver build now is marked stale.
     """
 
     overlay_changed = Signal(object)
+    explained = Signal(object, object)
 
-    def __init__(self, current_b: Callable[[], Any], submit: Callable[..., Any], checkpoint: str = "",
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, current_b: Callable[[], Any], submit: Callable[..., Any], settings: GnnSettings,
+                 binder: Binder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.current_b = current_b
         self.submit = submit
-        self.checkpoint = checkpoint
+        self.settings = settings
         self.result: ExplainResult | None = None
+        self.result_spec: ExplainSpec | None = None
+        #: why the shown explanation is stale ("" when it is not, or when there is none)
+        self.stale = ""
+        self._text = "No explanation yet."
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
-        form = QFormLayout()
-        self.method = QComboBox()
-        for m in METHODS:
-            self.method.addItem(METHOD_TITLES[m], m)
-        self.k = QSpinBox()
-        self.k.setRange(0, 20)
-        self.k.setValue(2)
-        self.k.setToolTip("mask (delete) the k most important arrows and predict again; 0 = no masking")
-        form.addRow("Method", self.method)
-        form.addRow("Mask top-k arrows", self.k)
-        lay.addLayout(form)
-        row = QHBoxLayout()
-        self.run_button = QPushButton("Explain")
-        self.run_button.setToolTip("explain the current prediction (Ctrl+E in the panel)")
-        self.run_button.clicked.connect(self.explain)
-        self.show_box = QCheckBox("Show on quiver")
-        self.show_box.setChecked(True)
-        self.show_box.toggled.connect(lambda _on: self._emit())
-        row.addWidget(self.run_button)
-        row.addWidget(self.show_box)
-        lay.addLayout(row)
+        lay.addLayout(self._build_form(binder))
         self.legend = GnnLegend()
         lay.addWidget(self.legend)
-        self.summary = QLabel("No explanation yet.")
+        self.summary = QLabel(self._text)
         self.summary.setWordWrap(True)
         lay.addWidget(self.summary)
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.setMinimumSize(220, 130)
-        self.plot.setYRange(0, 1, padding=0.02)
-        self.plot.getAxis("bottom").setTicks([[(i, f) for i, f in enumerate(FAMILIES)]])
-        self.plot.setTitle("before / after masking the top-k arrows", size="9pt")
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideButtons()
-        self.plot.addLegend(offset=(-5, 5))
+        self.plot = self._build_plot()
+        lay.addWidget(self.plot, 1)
+        settings.add_callback("explain_show", lambda _new, _old: self._emit())
+        for name in ("explain_method", "explain_k", "explain_seed", "checkpoint"):
+            settings.add_callback(name, lambda _new, _old: self.update_stale())
+
+    def _build_form(self, binder: Binder) -> QVBoxLayout:
+        st = self.settings
+        self.method = binder.bind(st, "explain_method", QComboBox())
+        self.k = binder.bind(st, "explain_k", QSpinBox())
+        self.seed = binder.bind(st, "explain_seed", QSpinBox())
+        form = QFormLayout()
+        for name, widget in (("explain_method", self.method), ("explain_k", self.k), ("explain_seed", self.seed)):
+            form.addRow(st.field(name).label, widget)
+        self.run_button = QPushButton("Explain")
+        self.run_button.setToolTip("explain the current prediction")
+        self.run_button.clicked.connect(self.explain)
+        self.show_box = binder.bind(st, "explain_show", QCheckBox(st.field("explain_show").label))
+        row = QHBoxLayout()
+        row.addWidget(self.run_button)
+        row.addWidget(self.show_box)
+        box = QVBoxLayout()
+        box.addLayout(form)
+        box.addLayout(row)
+        return box
+
+    def _build_plot(self) -> pg.PlotWidget:
+        plot = pg.PlotWidget(background="w")
+        plot.setMinimumSize(220, 130)
+        plot.setYRange(0, 1, padding=0.02)
+        plot.getAxis("bottom").setTicks([[(i, f) for i, f in enumerate(FAMILIES)]])
+        plot.setTitle("before / after masking the top-k arrows", size="9pt")
+        plot.setMouseEnabled(False, False)
+        plot.hideButtons()
+        plot.addLegend(offset=(-5, 5))
         x = np.arange(len(FAMILIES))
         self.before = pg.BarGraphItem(x=x - 0.18, height=np.zeros(len(x)), width=0.34, brush="#7b61ff", name="before")
         self.after = pg.BarGraphItem(x=x + 0.18, height=np.zeros(len(x)), width=0.34, brush="#f59f00", name="after")
-        self.plot.addItem(self.before)
-        self.plot.addItem(self.after)
-        lay.addWidget(self.plot, 1)
+        plot.addItem(self.before)
+        plot.addItem(self.after)
+        return plot
 
     # ---- actions --------------------------------------------------------------------------------
-    def explain(self) -> None:
+    def spec(self) -> ExplainSpec | None:
+        """The explanation the settings describe for the current quiver (None: no quiver)."""
         b = self.current_b()
         if b is None or np.asarray(b).size == 0:
+            return None
+        return self.settings.explain_spec(b)
+
+    def explain(self) -> None:
+        spec = self.spec()
+        if spec is None:
             self.summary.setText("Draw a quiver first.")
             return
-        spec = ExplainSpec(
-            b=as_matrix(b), method=self.method.currentData(), k=self.k.value(), checkpoint=self.checkpoint
-        )
-        self.summary.setText(f"Explaining with {self.method.currentText()} ...")
-        self.submit(
-            run_explain,
-            spec,
-            title=f"GNN explanation ({self.method.currentText()})",
-            on_result=self._on_result,
-            on_error=self._on_error,
-            key="gnn-explain",
-        )
+        title = METHOD_TITLES[spec.method]
+        self.summary.setText(f"Explaining with {title} ...")
+        self.submit(run_explain, spec, title=f"GNN explanation ({title})",
+                    on_result=lambda res: self._explained(res, spec), on_error=self._on_error, key="gnn-explain")
 
     def quiver_changed(self) -> None:
-        """The quiver was edited: the explanation no longer applies; clear the overlay."""
-        if self.result is not None:
-            self.result = None
-            self.summary.setText("The quiver changed: explain again.")
-            self._emit()
+        """The quiver was edited: an explanation of another quiver is stale and not drawn (one
+        of this quiver, e.g. after an undo, is drawn again: the canvas clears it on edits)."""
+        self.update_stale(emit=True)
 
     def overlay(self):
-        """The overlay to draw now (None when hidden or absent)."""
-        if self.result is None or not self.show_box.isChecked():
+        """The overlay to draw now (None when hidden, absent, or of another quiver)."""
+        if self.result is None or not self.settings.explain_show or self.stale == STALE_QUIVER:
             return None
         return self.result.overlay
 
@@ -135,8 +150,43 @@ class GnnExplainWidget(QWidget):
     def _on_error(self, message: str, _tb: str = "") -> None:
         self.summary.setText(f"Explanation failed: {message}")
 
-    def _on_result(self, res: ExplainResult) -> None:
-        self.result = res
+    def _explained(self, res: ExplainResult, spec: ExplainSpec) -> None:
+        self.show_result(res, spec)
+        self.explained.emit(res, spec)
+
+    def stale_reason(self) -> str:
+        """Why the shown explanation no longer matches the quiver or the settings ('' if it does)."""
+        if self.result is None or self.result_spec is None:
+            return ""
+        now = self.spec()
+        if now is None or now.b != self.result_spec.b:
+            return STALE_QUIVER
+        return "" if plaindata.same(now, self.result_spec) else STALE_SETTINGS
+
+    def update_stale(self, emit: bool = False) -> None:
+        """Mark the shown explanation stale (text, overlay) when its spec differs from now's;
+        the overlay is emitted again when that changes (or when ``emit``)."""
+        reason = self.stale_reason()
+        changed = reason != self.stale
+        self.stale = reason
+        if self.result is not None:
+            self.summary.setText((f"<b>{reason}</b><br>" if reason else "") + self._text)
+        if changed or emit:
+            self._emit()
+
+    def clear(self) -> None:
+        """No explanation (a session without one)."""
+        self.result = self.result_spec = None
+        self.stale = ""
+        self._text = "No explanation yet."
+        self.summary.setText(self._text)
+        self.before.setOpts(height=np.zeros(len(FAMILIES)))
+        self.after.setOpts(height=np.zeros(len(FAMILIES)))
+        self._emit()
+
+    def show_result(self, res: ExplainResult, spec: ExplainSpec) -> None:
+        """Draw ``res``, the explanation of ``spec`` (also one restored from a session)."""
+        self.result, self.result_spec = res, spec
         ov = res.overlay
         self.legend.set_method(METHOD_TITLES.get(ov.method, ov.method))
         text = (
@@ -156,7 +206,9 @@ class GnnExplainWidget(QWidget):
         else:
             self.before.setOpts(height=np.zeros(len(FAMILIES)))
             self.after.setOpts(height=np.zeros(len(FAMILIES)))
-        self.summary.setText(text)
+        self._text = text
+        self.stale = self.stale_reason()
+        self.summary.setText((f"<b>{self.stale}</b><br>" if self.stale else "") + text)
         self._emit()
 
     # ---- host services ------------------------------------------------------------------------
@@ -179,17 +231,3 @@ class GnnExplainWidget(QWidget):
                 d["random_prob_drop"] = r.masking.random_prob_drop
             return d
         return [FigureSource("gnn_masking", widget=self.plot, data=data, title="GNN top-k masking")]
-
-    def state(self) -> dict[str, Any]:
-        return {"method": self.method.currentData(), "k": self.k.value(), "show": self.show_box.isChecked()}
-
-    def restore(self, state: dict[str, Any]) -> None:
-        m = state.get("method", "GNNExplainer")
-        if m not in METHODS:
-            raise ValueError(f"gnn explanation state: unknown method {m!r}")
-        k = state.get("k", 2)
-        if not isinstance(k, int) or not 0 <= k <= 20:
-            raise ValueError("gnn explanation state: k must be an integer 0..20")
-        self.method.setCurrentIndex(METHODS.index(m))
-        self.k.setValue(k)
-        self.show_box.setChecked(bool(state.get("show", True)))

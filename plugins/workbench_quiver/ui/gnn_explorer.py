@@ -1,10 +1,12 @@
 """Hidden-representation explorer: PCA scatter of a layer's graph embeddings, coloured by
 family or by Vatne's D subtype, with the linear-probe accuracy; clicking a point opens that
-quiver (thin view; embedding, PCA and probe run as a job)."""
+quiver (thin view; embedding, PCA and probe run as a job; the settings live in
+:class:`workbench_quiver.state.GnnSettings`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,59 +19,55 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from workbench import plaindata
+from workbench.gui.binding import Binder
 from workbench.gui.figures import FigureSource
 from workbench_quiver.gnn.jobs import EmbedResult, EmbedSpec, run_embed
+from workbench_quiver.state import GnnSettings
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
-DATASETS = {"D7-D9 (Vatne types)": ("D7", "D8", "D9"), "D10": ("D10",),
-            "A, D, A~, D~ on 8 vertices": ("A8", "D8", "A~7,1", "A~6,2", "A~5,3", "A~4,4", "D~7")}
+INTRO = "PCA of the classifier's graph embeddings; click a point to open its quiver."
+#: the status of embeddings computed with other settings than the current ones
+STALE = "stale: the explorer settings changed since these embeddings were computed (Compute again)"
 
 
 class GnnExplorerWidget(QWidget):
     """PCA of graph embeddings; ``open_quiver(np.ndarray)`` is emitted with the B matrix of a
-    clicked point.
+    clicked point, ``embedded(result, spec)`` with computed embeddings (the host keeps them).
 
-    submit: the host panel's ``Panel.submit``; checkpoint: '' = shipped default.
+    submit: the host panel's ``Panel.submit``; settings: the host's
+    :class:`~workbench_quiver.state.GnnSettings` (quivers, layer, colour, points, seed,
+    checkpoint), whose fields the controls are bound to with ``binder``.  Embeddings whose
+    spec differs from the one the settings build now are marked stale (the colouring is a
+    view setting: changing it only redraws).
     """
 
     open_quiver = Signal(object)
+    embedded = Signal(object, object)
 
-    def __init__(self, submit: Callable[..., Any], checkpoint: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, submit: Callable[..., Any], settings: GnnSettings, binder: Binder,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.submit = submit
-        self.checkpoint = checkpoint
+        self.settings = settings
         self.result: EmbedResult | None = None
-        self.data_path = ""
+        self.result_spec: EmbedSpec | None = None
+        #: why the shown embeddings are stale ("" when they are not, or when there are none)
+        self.stale = ""
+        self._text = INTRO
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
-        form = QFormLayout()
-        self.dataset = QComboBox()
-        for name in DATASETS:
-            self.dataset.addItem(name)
-        self.dataset.addItem("File (.npz) ...")
-        self.dataset.activated.connect(self._dataset_chosen)
-        self.layer = QComboBox()
-        for i in range(4):
-            self.layer.addItem(f"after layer {i + 1}", i)
-        self.layer.addItem("head (penultimate)", -1)
-        self.layer.setCurrentIndex(4)
-        self.colour = QComboBox()
-        self.colour.addItem("Vatne type (D)", "vatne")
-        self.colour.addItem("family", "type")
-        self.colour.currentIndexChanged.connect(lambda _i: self._draw())
-        form.addRow("Quivers", self.dataset)
-        form.addRow("Embedding", self.layer)
-        form.addRow("Colour by", self.colour)
-        lay.addLayout(form)
+        lay.addLayout(self._build_form(binder))
         row = QHBoxLayout()
         self.run_button = QPushButton("Compute")
         self.run_button.clicked.connect(self.compute)
         row.addWidget(self.run_button)
-        self.info = QLabel("PCA of the classifier's graph embeddings; click a point to open its quiver.")
+        self.info = QLabel(INTRO)
         self.info.setWordWrap(True)
         row.addWidget(self.info, 1)
         lay.addLayout(row)
@@ -80,40 +78,92 @@ class GnnExplorerWidget(QWidget):
         self.legend = self.plot.addLegend(offset=(5, 5))
         lay.addWidget(self.plot, 1)
         self._items: list[pg.ScatterPlotItem] = []
+        settings.add_callback("explorer_colour", lambda _new, _old: self._draw())
+        for name in ("explorer_data", "explorer_file", "explorer_layer", "explorer_points", "explorer_seed",
+                     "checkpoint"):
+            settings.add_callback(name, lambda _new, _old: self.update_stale())
+
+    def _build_form(self, binder: Binder) -> QFormLayout:
+        st = self.settings
+        self.dataset = QComboBox()
+        binder.bind(st, "explorer_data", self.dataset)
+        self.dataset.activated.connect(self._dataset_chosen)
+        self.layer = binder.bind(st, "explorer_layer", QComboBox())
+        self.colour = binder.bind(st, "explorer_colour", QComboBox())
+        self.points = binder.bind(st, "explorer_points", QSpinBox())
+        self.seed = binder.bind(st, "explorer_seed", QSpinBox())
+        form = QFormLayout()
+        for name, widget in (("explorer_data", self.dataset), ("explorer_layer", self.layer),
+                             ("explorer_colour", self.colour), ("explorer_points", self.points),
+                             ("explorer_seed", self.seed)):
+            form.addRow(st.field(name).label, widget)
+        return form
 
     # ---- actions ---------------------------------------------------------------------------------
     def _dataset_chosen(self, index: int) -> None:
-        if self.dataset.itemText(index).startswith("File"):
-            path, _ = QFileDialog.getOpenFileName(self, "Dataset", "", "GNN dataset (*.npz)")
-            self.data_path = path or ""
+        if self.dataset.itemData(index) == "file":
+            path, _ = QFileDialog.getOpenFileName(self, "Dataset", self.settings.explorer_file,
+                                                  "GNN dataset (*.npz)")
+            if path:
+                self.settings.explorer_file = path
 
     def spec(self) -> EmbedSpec:
-        name = self.dataset.currentText()
-        types = DATASETS.get(name, ("D7", "D8", "D9"))
-        data = self.data_path if name.startswith("File") else ""
-        return EmbedSpec(data=data, probe_types=types, layer=int(self.layer.currentData()),
-                         colour=self.colour.currentData(), checkpoint=self.checkpoint)
+        """The embedding the settings describe (``ValueError`` with a message if none)."""
+        return self.settings.embed_spec()
 
     def compute(self) -> None:
+        try:
+            spec = self.spec()
+        except ValueError as exc:
+            self.info.setText(str(exc))
+            return
         self.info.setText("Computing embeddings ...")
-        self.submit(run_embed, self.spec(), title="GNN hidden representations", on_result=self.set_result,
+        self.submit(run_embed, spec, title="GNN hidden representations",
+                    on_result=lambda res: self._computed(res, spec),
                     on_error=lambda m, _tb="": self.info.setText(f"Failed: {m}"), key="gnn-embed")
 
-    def set_result(self, res: EmbedResult) -> None:
-        self.result = res
+    def _computed(self, res: EmbedResult, spec: EmbedSpec) -> None:
+        self.show_result(res, spec)
+        self.embedded.emit(res, spec)
+
+    def show_result(self, res: EmbedResult, spec: EmbedSpec) -> None:
+        """Draw ``res``, the embeddings of ``spec`` (also ones restored from a session)."""
+        self.result, self.result_spec = res, spec
         txt = (f"{len(res.types)} quivers; PC1 {res.explained[0] * 100:.0f}%, "
                f"PC2 {res.explained[1] * 100:.0f}% of variance.")
         if res.probe is not None:
             txt += (f" Linear probe for Vatne types: <b>{res.probe.test_accuracy * 100:.1f}%</b> held-out accuracy "
                     f"({res.probe.n_test} quivers; the paper: 99.7%).")
-        self.info.setText(txt)
+        self._text = txt
+        self.update_stale()
         self._draw()
+
+    def clear(self) -> None:
+        """No embeddings (a session without them)."""
+        self.result = self.result_spec = None
+        self._text = INTRO
+        self.update_stale()
+        self._draw()
+
+    def stale_reason(self) -> str:
+        """Why the shown embeddings no longer match the settings ('' if they do)."""
+        if self.result is None or self.result_spec is None:
+            return ""
+        try:
+            now = replace(self.spec(), colour=self.result_spec.colour)
+        except ValueError:
+            return STALE
+        return "" if plaindata.same(now, self.result_spec) else STALE
+
+    def update_stale(self) -> None:
+        self.stale = self.stale_reason()
+        self.info.setText((f"<b>{self.stale}</b><br>" if self.stale else "") + self._text)
 
     def _labels(self) -> list[str]:
         r = self.result
         if r is None:
             return []
-        if self.colour.currentData() == "vatne":
+        if self.settings.explorer_colour == "vatne":
             return [f"D type {v}" if v else f"{f} (not D)" for v, f in zip(r.vatne, r.families, strict=True)]
         return list(r.families)
 
@@ -161,19 +211,3 @@ class GnnExplorerWidget(QWidget):
                 d["probe_test_accuracy"] = r.probe.test_accuracy
             return d
         return [FigureSource("gnn_embedding_pca", widget=self.plot, data=data, title="GNN hidden representation (PCA)")]
-
-    def state(self) -> dict[str, Any]:
-        return {"dataset": self.dataset.currentText(), "layer": int(self.layer.currentData()),
-                "colour": self.colour.currentData()}
-
-    def restore(self, state: dict[str, Any]) -> None:
-        layer = state.get("layer", -1)
-        if not isinstance(layer, int) or not -1 <= layer <= 3:
-            raise ValueError("gnn explorer state: layer must be -1..3")
-        i = self.dataset.findText(str(state.get("dataset", "")))
-        if i >= 0 and not self.dataset.itemText(i).startswith("File"):
-            self.dataset.setCurrentIndex(i)
-        self.layer.setCurrentIndex(self.layer.findData(layer))
-        j = self.colour.findData(state.get("colour", "vatne"))
-        if j >= 0:
-            self.colour.setCurrentIndex(j)

@@ -2,11 +2,12 @@
 quiver panel): a current B matrix, the live prediction, the explanation controls with an
 overlay preview, and the hidden-representation explorer whose clicks open quivers here.
 
-The quiver panel embeds the widgets the same way (see ``docs/quiver_gnn.md``)::
+The quiver panel embeds the widgets the same way (see ``docs/quiver_gnn.md``), with its
+:class:`~workbench_quiver.state.QuiverState` (a :class:`~workbench_quiver.state.GnnSettings`)::
 
-    self.gnn_pred = GnnPredictionWidget(lambda: self.quiver().b, self.submit)
-    self.gnn_explain = GnnExplainWidget(lambda: self.quiver().b, self.submit)
-    self.gnn_explorer = GnnExplorerWidget(self.submit)
+    self.gnn_pred = GnnPredictionWidget(self.doc.b_matrix, self.submit, self.state_model)
+    self.gnn_explain = GnnExplainWidget(self.doc.b_matrix, self.submit, self.state_model, self.binder)
+    self.gnn_explorer = GnnExplorerWidget(self.submit, self.state_model, self.binder)
     # after every document change:  self.gnn_pred.refresh(); self.gnn_explain.quiver_changed()
     self.gnn_explain.overlay_changed.connect(self.canvas.set_gnn_overlay)
     self.gnn_explorer.open_quiver.connect(lambda b: self.load_matrix(b))
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import QHBoxLayout, QSplitter, QTabWidget, QVBoxLayout, Q
 
 from workbench.gui.figures import FigureSource
 from workbench.gui.panel import Panel
+from workbench_quiver.state import GnnSettings
 
 from .gnn_explain import GnnExplainWidget
 from .gnn_explorer import GnnExplorerWidget
@@ -34,10 +36,11 @@ class GnnDemoPanel(Panel):
     def __init__(self, shell: Any, b: Any = None, checkpoint: str = "") -> None:
         super().__init__(shell, "quiver-gnn-demo")
         self.b = np.zeros((0, 0), dtype=np.int64) if b is None else np.asarray(b)
+        self.state_model = GnnSettings(checkpoint=checkpoint)
         self.view = GnnOverlayView()
-        self.prediction = GnnPredictionWidget(lambda: self.b, self.submit, checkpoint)
-        self.explain = GnnExplainWidget(lambda: self.b, self.submit, checkpoint)
-        self.explorer = GnnExplorerWidget(self.submit, checkpoint)
+        self.prediction = GnnPredictionWidget(lambda: self.b, self.submit, self.state_model)
+        self.explain = GnnExplainWidget(lambda: self.b, self.submit, self.state_model, self.binder)
+        self.explorer = GnnExplorerWidget(self.submit, self.state_model, self.binder)
         self.explain.overlay_changed.connect(self.view.set_overlay)
         self.explorer.open_quiver.connect(self.set_b)
         left = QWidget()

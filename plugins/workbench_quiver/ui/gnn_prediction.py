@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from workbench.gui.figures import FigureSource
 from workbench_quiver.gnn import FAMILIES
-from workbench_quiver.gnn.jobs import PredictResult, PredictSpec, as_matrix, run_predict
+from workbench_quiver.gnn.jobs import PredictResult, PredictSpec, run_predict
+from workbench_quiver.state import GnnSettings
 
 AGREE = "#2f8132"
 DISAGREE = "#c92a2a"
@@ -26,9 +27,11 @@ class GnnPredictionWidget(QWidget):
 
     current_b: callable returning the current exchange matrix ((n+m) x n array) or None;
     submit: the host panel's ``Panel.submit``;
-    checkpoint: path of a checkpoint ('' = the shipped default).
+    settings: the host's :class:`~workbench_quiver.state.GnnSettings` (its ``checkpoint``: ''
+    = the shipped default).
     Call :meth:`refresh` after every edit (the job has key "gnn-predict": a newer edit cancels
-    an older pending prediction).  ``latency_ms`` holds the last edit-to-draw time.
+    an older pending prediction; a quiver whose prediction is shown is not predicted again).
+    ``latency_ms`` holds the last edit-to-draw time.
     """
 
     #: emitted with each PredictResult once drawn
@@ -36,13 +39,16 @@ class GnnPredictionWidget(QWidget):
     #: emitted with a message when the classifier is unavailable (missing/corrupt checkpoint)
     unavailable = Signal(str)
 
-    def __init__(self, current_b: Callable[[], Any], submit: Callable[..., Any], checkpoint: str = "",
+    def __init__(self, current_b: Callable[[], Any], submit: Callable[..., Any], settings: GnnSettings,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.current_b = current_b
         self.submit = submit
-        self.checkpoint = checkpoint
+        self.settings = settings
         self.result: PredictResult | None = None
+        #: the spec of the shown result (a session keeps both)
+        self.result_spec: PredictSpec | None = None
+        self._requested: PredictSpec | None = None
         self.error = ""
         self.latency_ms = float("nan")
         self._t_request = 0.0
@@ -69,20 +75,27 @@ class GnnPredictionWidget(QWidget):
         """Predict the current quiver (asynchronously)."""
         b = self.current_b()
         if b is None or np.asarray(b).size == 0 or np.asarray(b).shape[1] == 0:
+            self._requested = None
             self._clear("GNN: no mutable vertices")
             return
+        spec = self._requested = self.settings.predict_spec(b)
+        if self.is_current(spec):
+            return  # shown already (e.g. restored from a session); a pending older job is ignored
         self._t_request = time.perf_counter()
-        spec = PredictSpec(b=as_matrix(b), checkpoint=self.checkpoint)
-        self.submit(run_predict, spec, title="GNN prediction", on_result=self._on_result, on_error=self._on_error,
-                    key="gnn-predict", quiet=True)
+        self.submit(run_predict, spec, title="GNN prediction", on_result=lambda res: self._on_result(res, spec),
+                    on_error=self._on_error, key="gnn-predict", quiet=True)
 
-    def set_checkpoint(self, path: str) -> None:
-        self.checkpoint = path
-        self.refresh()
+    def is_current(self, spec: PredictSpec) -> bool:
+        """Whether the shown prediction is the one of ``spec``."""
+        return self.result is not None and self.result_spec == spec
+
+    @property
+    def checkpoint(self) -> str:
+        return self.settings.checkpoint
 
     # ---- results ------------------------------------------------------------------------------
     def _clear(self, text: str) -> None:
-        self.result = None
+        self.result = self.result_spec = None
         self.bars.setOpts(height=np.zeros(len(FAMILIES)))
         self.verdict.setText(text)
 
@@ -92,9 +105,18 @@ class GnnPredictionWidget(QWidget):
         self.verdict.setStyleSheet(f"color: {DISAGREE}")
         self.unavailable.emit(message)
 
-    def _on_result(self, res: PredictResult) -> None:
+    def _on_result(self, res: PredictResult, spec: PredictSpec) -> None:
+        if spec != self._requested:
+            return  # the quiver changed meanwhile (back to one whose prediction is shown)
+        self.show_result(res, spec)
+        if self._t_request:
+            self.latency_ms = (time.perf_counter() - self._t_request) * 1e3
+        self.predicted.emit(res)
+
+    def show_result(self, res: PredictResult, spec: PredictSpec) -> None:
+        """Draw ``res``, the prediction of ``spec`` (also a result restored from a session)."""
         self.error = ""
-        self.result = res
+        self.result, self.result_spec = res, spec
         p = np.array([res.probabilities[f] for f in FAMILIES])
         brushes = [pg.mkBrush(AGREE if (res.exact_family == f) else BAR) for f in FAMILIES]
         self.bars.setOpts(height=p, brushes=brushes)
@@ -111,9 +133,6 @@ class GnnPredictionWidget(QWidget):
             colour = DISAGREE
         self.verdict.setText(text)
         self.verdict.setStyleSheet(f"color: {colour}")
-        if self._t_request:
-            self.latency_ms = (time.perf_counter() - self._t_request) * 1e3
-        self.predicted.emit(res)
 
     # ---- host services ------------------------------------------------------------------------
     def figures(self) -> list[FigureSource]:
@@ -124,12 +143,3 @@ class GnnPredictionWidget(QWidget):
                     "predicted": r.predicted if r else "", "exact_type": r.exact_label if r else "",
                     "agrees": "" if r is None or r.agrees is None else str(r.agrees)}
         return [FigureSource("gnn_probabilities", widget=self.plot, data=data, title="GNN family probabilities")]
-
-    def state(self) -> dict[str, Any]:
-        return {"checkpoint": self.checkpoint}
-
-    def restore(self, state: dict[str, Any]) -> None:
-        cp = state.get("checkpoint", "")
-        if not isinstance(cp, str):
-            raise ValueError("gnn prediction state: 'checkpoint' must be a string")
-        self.checkpoint = cp
