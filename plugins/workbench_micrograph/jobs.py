@@ -2,7 +2,9 @@
 module-level ``run_*(spec, ctx)`` functions calling :mod:`.core` (Qt-free).
 
 * :func:`run_generate` - write the embedded default data set as an image folder;
-* :func:`run_load_data` - load a data set (the default or a user's folder) for the browser.
+* :func:`run_load_data` - load a data set (the default or a user's folder) for the browser;
+* :func:`run_train` - train a classifier on the source domain (progress per batch, a partial
+  result per epoch), optionally saved as a checkpoint.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from workbench.jobs import JobContext, JobError
 
 from .core.data import DataError, DataRef, DefaultData, MicrographData, default_data, load_data, write_folder
+from .core.train import ModelFileError, ModelRef, TrainConfig, TrainProgress, load_model
 
 
 def _data(ref: DataRef, ctx: JobContext) -> MicrographData:
@@ -73,3 +76,64 @@ def run_load_data(spec: LoadDataSpec, ctx: JobContext) -> MicrographData:
     data = _data(spec.data, ctx)
     ctx.progress(1.0, "loaded")
     return data
+
+
+# --------------------------------------------------------------------------- models
+def _model(ref: ModelRef, num_classes: int, ctx: JobContext):  # -> nn.Module (torch imported lazily)
+    try:
+        return load_model(ref, num_classes, ctx.device)
+    except ModelFileError as exc:
+        raise JobError(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Train a classifier on the source train split of ``data``; ``out``: also save it there
+    (a checkpoint: X.safetensors + X.json); device: auto | cpu | cuda."""
+
+    data: DataRef = DataRef()
+    config: TrainConfig = TrainConfig()
+    out: str = ""
+    device: str = "auto"
+
+
+@dataclass
+class TrainResult:
+    """The trained model (``model``: a ModelRef of kind "state", usable by the other jobs), the
+    per-epoch history, accuracies (source_test and <domain>_test), the file written (or "")."""
+
+    model: ModelRef
+    history: list[TrainProgress]
+    accuracy: dict[str, float]
+    seconds: float
+    saved: str = ""
+
+
+def run_train(spec: TrainSpec, ctx: JobContext) -> TrainResult:
+    """Train, evaluate on the test sets, optionally save."""
+    import time
+
+    from .core.train import accuracy, save_classifier, train_classifier
+
+    data = _data(spec.data, ctx)
+    try:
+        cfg = spec.config.check()
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    t0 = time.perf_counter()
+    out = train_classifier(data.train, data.val, data.num_classes, cfg, ctx.device, check=ctx.check_cancelled,
+                           progress=lambda f, m: ctx.progress(0.2 + 0.75 * f, m), partial=ctx.partial)
+    acc = {"source_test": accuracy(out.model, data.test, ctx.device, ctx.check_cancelled)}
+    acc.update({f"{d}_test": accuracy(out.model, s, ctx.device, ctx.check_cancelled) for d, s in data.shifted.items()})
+    saved = ""
+    if spec.out:
+        prov = {"data": data.description, "classes": list(data.class_names), "config": cfg.__dict__,
+                "accuracy": acc, "command": f"workbench micrograph train --data {spec.data.label()} --out {spec.out}"}
+        try:
+            saved = str(save_classifier(spec.out, out.model, prov)[0])
+        except (OSError, ValueError) as exc:
+            raise JobError(f"{spec.out}: cannot save the model ({exc})") from None
+    state = {k: v.detach().cpu().clone() for k, v in out.model.state_dict().items()}
+    ctx.progress(1.0, "trained")
+    return TrainResult(ModelRef(kind="state", state=state, architecture=out.model.architecture()), out.history, acc,
+                       time.perf_counter() - t0, saved)
