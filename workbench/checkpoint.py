@@ -309,7 +309,7 @@ def load_checkpoint(path: str | Path, *, kind: str | None = None,
     architecture must hold with these values (others are not compared); device: where the
     tensors go.  Raises CheckpointError naming the file: weights or sidecar missing, sidecar
     not of this format or of a newer version, wrong kind or architecture, sha256 mismatch,
-    weights not safetensors, tensors not those recorded."""
+    weights not safetensors, tensors not those recorded, NaN or infinite weights."""
     wpath, jpath = checkpoint_paths(path)
     if not wpath.is_file():
         raise CheckpointError(f"checkpoint not found: {wpath}")
@@ -328,6 +328,12 @@ def load_checkpoint(path: str | Path, *, kind: str | None = None,
             f"{wpath}: content hash mismatch: {jpath.name} records sha256 {recorded[:12]}..., the file has "
             f"{actual[:12]}...; the weights are corrupt or were changed after saving ({state})")
     tensors = read_safetensors(wpath, device=device)
+    from workbench.array_files import check_finite_tensors
+
+    try:
+        check_finite_tensors(tensors, wpath)
+    except InputError as exc:
+        raise CheckpointError(str(exc)) from None
     listed = doc["weights"].get("tensors", {})
     if listed:
         missing = sorted(set(listed) - set(tensors))

@@ -70,21 +70,15 @@ def _fail(msg: str) -> int:
 
 
 def _load_npy(path: str, label: str):
-    import numpy as np
+    from workbench.array_files import load_npy
+    from workbench.errors import InputError
 
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"{label}: {p} does not exist")
     try:
-        a = np.load(p, allow_pickle=False)
-    except ValueError as exc:
-        raise ValueError(f"{label}: {p.name} cannot be read without unpickling ({exc}); save a numeric array") from None
-    except Exception as exc:  # noqa: BLE001
-        raise ValueError(f"{label}: {p.name} is not a .npy file ({exc})") from None
-    if not hasattr(a, "ndim"):
-        raise ValueError(f"{label}: {p.name} is an .npz archive; `compare` takes one n x d array per file (.npy)")
+        a = load_npy(path, "n x d activation matrix")
+    except InputError as exc:
+        raise InputError(f"{label}: {exc}") from None
     if a.ndim != 2:
-        raise ValueError(f"{label}: {p.name} has shape {a.shape}; expected an n x d matrix")
+        raise InputError(f"{label}: {Path(path).name} has shape {a.shape}; expected an n x d matrix")
     return a
 
 

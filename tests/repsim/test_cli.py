@@ -66,7 +66,7 @@ def test_compare_errors(files, capsys):
     out = _run_inproc(capsys, "compare", "--a", str(d / "obj.npy"), "--b", str(d / "a.npy"))
     assert out.returncode != 0 and "unpickling" in out.stderr
     out = _run_inproc(capsys, "compare", "--a", str(d / "missing.npy"), "--b", str(d / "a.npy"))
-    assert out.returncode != 0 and "does not exist" in out.stderr
+    assert out.returncode != 0 and "missing.npy: no such file" in out.stderr
 
 
 def test_heatmap_npz(files, tmp_path, capsys):

@@ -159,6 +159,7 @@ def read_state_dict(path: str | Path, expected_architecture: dict[str, Any] | No
     """Tensors of a checkpoint (its sidecar verified: kind, ``expected_architecture``, sha256), a
     bare safetensors file, or a ``torch.save``d state dict (``weights_only=True``).
     require_checkpoint: refuse anything but a checkpoint with its sidecar (the zoo's weights)."""
+    from workbench.array_files import check_finite_tensors
     from workbench.checkpoint import CheckpointError, is_checkpoint, load_checkpoint, read_safetensors
 
     path = Path(path)
@@ -172,18 +173,25 @@ def read_state_dict(path: str | Path, expected_architecture: dict[str, Any] | No
         try:
             if require_checkpoint or is_checkpoint(path):
                 return load_checkpoint(path, kind=CHECKPOINT_KIND, expected_architecture=expected_architecture).tensors
-            return read_safetensors(path)
-        except CheckpointError as exc:
+            tensors = read_safetensors(path)
+            check_finite_tensors(tensors, path)
+            return tensors
+        except (CheckpointError, ValueError) as exc:
             raise ModelLoadError(str(exc)) from None
+    from workbench.array_files import check_finite_tensors, torch_load_message
+
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001
-        raise ModelLoadError(f"{path}: not a readable state dict (torch.load with weights_only=True failed: "
-                             f"{str(exc).splitlines()[0][:200]})") from None
+    except Exception as exc:  # noqa: BLE001 - torch raises UnpicklingError, RuntimeError, EOFError, ...
+        raise ModelLoadError(torch_load_message(path, exc)) from None
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise ModelLoadError(f"{path}: expected a dict of tensors (a state dict), got {type(obj).__name__}")
+    try:
+        check_finite_tensors(obj, path)
+    except ValueError as exc:
+        raise ModelLoadError(str(exc)) from None
     return obj
 
 

@@ -38,19 +38,20 @@ class Layers:
 
 def load_npz_layers(path: str | Path) -> Layers:
     """Layers of an .npz (one n x d array per layer, in file order; ``arr_0, arr_1, ...`` sorted numerically)."""
+    from workbench.array_files import load_npz
+    from workbench.errors import InputError
+
     p = Path(path)
     if not p.is_file():
         raise DegenerateInputError(f"{p} does not exist")
     try:
-        with np.load(p, allow_pickle=False) as z:
-            names = list(z.files)
-            if names and all(_ARR.match(n) for n in names):
-                names.sort(key=lambda n: int(n.removeprefix("arr_")))  # _ARR: arr_<digits>
-            arrays = [np.asarray(z[n]) for n in names]
-    except ValueError as exc:
-        raise DegenerateInputError(f"{p.name}: cannot read ({exc}); object arrays are refused for safety") from None
-    except Exception as exc:  # noqa: BLE001 - zipfile/format errors
-        raise DegenerateInputError(f"{p.name}: not a readable .npz file ({exc})") from None
+        loaded = load_npz(p, "activations (one n x d array per layer)")
+    except InputError as exc:
+        raise DegenerateInputError(str(exc)) from None
+    names = list(loaded)
+    if names and all(_ARR.match(n) for n in names):
+        names.sort(key=lambda n: int(n.removeprefix("arr_")))  # _ARR: arr_<digits>
+    arrays = [loaded[n] for n in names]
     if not arrays:
         raise DegenerateInputError(f"{p.name} holds no arrays")
     n = None
@@ -58,6 +59,9 @@ def load_npz_layers(path: str | Path) -> Layers:
     for name, a in zip(names, arrays, strict=True):
         if a.ndim < 2:
             raise DegenerateInputError(f"{p.name}: layer {name!r} has shape {a.shape}; each layer must be n x d")
+        if np.iscomplexobj(a) or a.dtype.kind not in "biuf":
+            raise DegenerateInputError(f"{p.name}: layer {name!r} has dtype {a.dtype}; activations must be real "
+                                       "numbers (split complex ones into real and imaginary features)")
         a = a.reshape(a.shape[0], -1)
         if n is not None and a.shape[0] != n:
             raise DegenerateInputError(f"{p.name}: layer {name!r} has {a.shape[0]} rows but the first layer has {n}")
