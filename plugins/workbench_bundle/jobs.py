@@ -62,15 +62,17 @@ def load_sampled(path: str, bands: tuple[int, ...] = ()) -> tuple[np.ndarray, np
     """States (and gaps) from a user's npz (loaded with allow_pickle=False): either
     ``hamiltonians`` of shape (N1, N2, dim, dim) (Hermitian; the chosen bands, default the lower
     half) or ``states`` of shape (N1, N2, dim) / (N1, N2, dim, nbands) on a periodic grid."""
+    from workbench.array_files import load_npz
+
     from .core.models import states_from_hamiltonians
+
     p = Path(path)
     if not p.is_file():
         raise JobError(f"sampled model file {path} does not exist")
     try:
-        with np.load(p, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except Exception as exc:  # noqa: BLE001 - corrupt or pickled content
-        raise JobError(f"cannot read {p.name} as an npz archive: {exc}") from None
+        arrays = load_npz(p, "sampled Hamiltonians or states")
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
     try:
         if "hamiltonians" in arrays:
             return states_from_hamiltonians(arrays["hamiltonians"], list(bands) or None)
@@ -78,10 +80,11 @@ def load_sampled(path: str, bands: tuple[int, ...] = ()) -> tuple[np.ndarray, np
             st = np.asarray(arrays["states"])
             if st.ndim not in (3, 4) or not np.iscomplexobj(st) and st.dtype.kind not in "f":
                 raise ValueError(f"states must be (N1, N2, dim[, nbands]) numbers; got {st.shape} {st.dtype}")
+            fhs.check_states(st)
             return st.astype(complex), None
     except ValueError as exc:
-        raise JobError(f"{p.name}: {exc}") from None
-    raise JobError(f"{p.name} has neither a 'hamiltonians' nor a 'states' array (found {sorted(arrays)})")
+        raise JobError(f"{p}: {exc}") from None
+    raise JobError(f"{p} has neither a 'hamiltonians' nor a 'states' array (found {sorted(arrays)})")
 
 
 def _model(spec) -> ModelSpec:
@@ -111,7 +114,7 @@ def run_chern(spec: ChernSpec, ctx: JobContext) -> dict:
         try:
             res = fhs.chern_number(states, spec.convention, gaps)
         except ValueError as exc:
-            raise JobError(str(exc)) from None
+            raise JobError(f"{spec.array_path}: {exc}") from None
         return {"model": "sampled", "file": spec.array_path, "bands": list(spec.bands) or "lower half",
                 **res.summary(), "note": "sampled arrays cannot be refined"}
     model = _model(spec)

@@ -217,15 +217,21 @@ def test_dataset_balanced_roundtrip(tmp_path):
 
 def test_load_dataset_errors(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="cannot read"):
+    with pytest.raises(ValueError, match=r"bad\.npz: not an \.npz archive"):
         hb.load_dataset(tmp_path / "bad.npz")
     np.savez(tmp_path / "wrong.npz", psi=np.zeros((3, 2, 4, 4)))
     with pytest.raises(ValueError, match="missing arrays"):
         hb.load_dataset(tmp_path / "wrong.npz")
     np.savez(tmp_path / "obj.npz", psi=np.array([object()], dtype=object), labels=np.zeros(1),
              coef_f=np.zeros(1), coef_g=np.zeros(1))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Python objects"):
         hb.load_dataset(tmp_path / "obj.npz")
+    ok = {"psi": np.zeros((1, 2, 4, 4), np.complex64), "labels": np.zeros(1, np.int64),
+          "coef_f": np.zeros((1, 9, 9), complex), "coef_g": np.zeros((1, 2, 9, 9))}
+    ok["psi"][0, 0, 1, 2] = np.nan
+    np.savez(tmp_path / "nan.npz", **ok)
+    with pytest.raises(ValueError, match=r"nan\.npz: psi contains 1 NaN or infinite"):
+        hb.load_dataset(tmp_path / "nan.npz")
     with pytest.raises(ValueError, match="does not exist"):
         hb.load_dataset(tmp_path / "none.npz")
 

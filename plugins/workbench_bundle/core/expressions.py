@@ -6,6 +6,11 @@ against a whitelist before anything is evaluated: only numbers, the names ``kx``
 ``+ - * / **`` (unary and binary) are allowed.  Evaluation walks the checked tree with numpy;
 Python's ``eval`` is never called, so a session file written by someone else cannot run code.
 Integer literals become floats, so ``9**9**9`` overflows to inf instead of hanging.
+
+Every call must pass exactly the function's number of arguments (:data:`ARITY`; ``sin()`` and
+``sin(kx, kx)`` are refused when parsing): a second positional argument of a numpy ufunc is
+its ``out`` array, so ``sin(kx, kx)`` would otherwise write into the k-grid.  The arrays the
+expression sees are private read-only copies, so no call can change the caller's arrays.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ FUNCTIONS: dict[str, Any] = {
     "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "arctan": np.arctan, "arctan2": np.arctan2,
     "log": np.log, "sign": np.sign, "real": np.real, "imag": np.imag, "conj": np.conj,
 }
+#: how many positional arguments each function takes: exactly these, checked when parsing (a
+#: numpy ufunc's extra positional argument is ``out``, which would write into its array)
+ARITY: dict[str, int] = {name: 2 if name == "arctan2" else 1 for name in FUNCTIONS}
 CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e": float(np.e)}
 VARIABLES = ("kx", "ky")
 MAX_LENGTH = 2000
@@ -53,7 +61,7 @@ class Expression:
     parameters: tuple[str, ...] = ()
 
     def evaluate(self, kx: np.ndarray, ky: np.ndarray, params: dict[str, float] | None = None) -> np.ndarray:
-        env: dict[str, Any] = {"kx": np.asarray(kx, dtype=float), "ky": np.asarray(ky, dtype=float), **CONSTANTS}
+        env: dict[str, Any] = {"kx": _read_only_copy(kx), "ky": _read_only_copy(ky), **CONSTANTS}
         for name in self.parameters:
             if params is None or name not in params:
                 raise ExpressionError(f"expression {self.source!r} needs parameter {name!r}")
@@ -62,6 +70,13 @@ class Expression:
             value = _eval(self.tree.body, env)
         out = np.broadcast_to(np.asarray(value), np.broadcast(env["kx"], env["ky"]).shape)
         return np.array(out)
+
+
+def _read_only_copy(a: Any) -> np.ndarray:
+    """A private float copy of ``a`` that nothing can write into."""
+    out = np.array(a, dtype=float, copy=True)
+    out.setflags(write=False)
+    return out
 
 
 def parse_expression(source: str, parameters: tuple[str, ...] | list[str] = ()) -> Expression:
@@ -110,6 +125,13 @@ def _check(node: ast.AST, allowed: set[str], source: str) -> None:
             raise ExpressionError(f"function {name!r} is not allowed{where}; allowed: {', '.join(sorted(FUNCTIONS))}")
         if node.keywords:
             raise ExpressionError(f"keyword arguments are not allowed{where}")
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise ExpressionError(f"argument unpacking (*) is not allowed{where}")
+        want = ARITY[node.func.id]
+        if len(node.args) != want:
+            args = ", ".join(("y", "x") if want == 2 else ("x",))
+            raise ExpressionError(f"{node.func.id}() takes {want} argument{'s' if want > 1 else ''} "
+                                  f"({node.func.id}({args})), got {len(node.args)}{where}")
         return
     if isinstance(node, (ast.operator, ast.unaryop)):
         return
@@ -139,5 +161,12 @@ def _eval(node: ast.AST, env: dict[str, Any]) -> Any:
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             raise ExpressionError(f"function {ast.unparse(node.func)!r} is not allowed")
-        return FUNCTIONS[node.func.id](*[_eval(a, env) for a in node.args])
+        name = node.func.id
+        if len(node.args) != ARITY[name]:
+            raise ExpressionError(f"{name}() takes {ARITY[name]} argument(s), got {len(node.args)}")
+        args = [_eval(a, env) for a in node.args]
+        try:
+            return FUNCTIONS[name](*args)
+        except (TypeError, ValueError) as exc:
+            raise ExpressionError(f"{name}(): {exc}") from None
     raise ExpressionError(f"{type(node).__name__} is not allowed")

@@ -88,7 +88,10 @@ class ChernResult:
     max_flux:          largest |plaquette flux| (radians); near pi means the grid is too coarse.
     integer_residual:  |sum / 2 pi - chern| (floating-point error only; ~1e-12).
     min_gap:           smallest direct gap to the next band (energy units), or nan if unknown.
-    reliable:          max_flux < flux_tol and min_gap > gap_tol.
+    reliable:          max_flux < flux_tol, min_gap > gap_tol and min_overlap > overlap_tol.
+    min_overlap:       smallest |link| between neighbouring states, normalised to [0, 1]
+                       (|<u|v>| / (|u| |v|); several bands: |det| over the column norms); near 0
+                       the link's phase is undefined (neighbours nearly orthogonal).
     grid:              (N1, N2).
     convention:        the sign convention used.
     refinements:       grids tried by :func:`chern_refined`, with their Chern numbers.
@@ -103,6 +106,7 @@ class ChernResult:
     grid: tuple[int, int]
     convention: str
     refinements: list[tuple[int, int]] = field(default_factory=list)
+    min_overlap: float = float("nan")
 
     def summary(self) -> dict:
         """JSON-ready summary (no arrays)."""
@@ -114,6 +118,7 @@ class ChernResult:
             "max_plaquette_flux_over_pi": float(self.max_flux / np.pi),
             "min_gap": None if not np.isfinite(self.min_gap) else float(self.min_gap),
             "integer_residual": float(self.integer_residual),
+            "min_overlap": None if not np.isfinite(self.min_overlap) else float(self.min_overlap),
             "reliable": bool(self.reliable),
             "refinements": [[int(n), int(c)] for n, c in self.refinements],
         }
@@ -122,27 +127,72 @@ class ChernResult:
 #: default thresholds of the reliability signal
 FLUX_TOL = 0.3 * np.pi
 GAP_TOL = 1e-6
+OVERLAP_TOL = 1e-3
+
+
+def _state_norms(u: np.ndarray) -> np.ndarray:
+    """|u| at every grid point (one band), or the column norms (N1, N2, nb) of several."""
+    return np.sqrt(np.sum(np.abs(u) ** 2, axis=2))
+
+
+def check_states(u: np.ndarray) -> np.ndarray:
+    """Refuse states that are not finite or that vanish at a grid point (a Bloch state is a
+    unit vector; a zero state has no phase, so every link touching it is 0 and the Chern
+    number would come out 0 looking reliable).  Returns the norms."""
+    if not np.isfinite(u).all():
+        bad = np.argwhere(~np.isfinite(u))[0]
+        raise ValueError(f"states contain NaN or infinite values ({int((~np.isfinite(u)).sum())} entries, "
+                         f"first at grid point ({int(bad[0])}, {int(bad[1])}))")
+    norms = _state_norms(u)
+    top = float(norms.max()) if norms.size else 0.0
+    zero = norms <= 1e-12 * top if top > 0 else np.ones_like(norms, dtype=bool)
+    if zero.any():
+        first = np.argwhere(zero)[0]
+        where = "every grid point" if zero.all() else \
+            f"{int(zero.reshape(zero.shape[0], zero.shape[1], -1).any(axis=2).sum())} grid point(s), " \
+            f"first ({int(first[0])}, {int(first[1])})"
+        raise ValueError(f"states are zero at {where}: a Bloch state must be a non-zero (unit) vector; "
+                         "check the sampled array")
+    return norms
+
+
+def _min_overlap(u: np.ndarray, norms: np.ndarray) -> float:
+    """Smallest normalised |link| over the grid (see ChernResult.min_overlap)."""
+    l1, l2 = _padded_links(u)
+    npad = _pad(norms)
+    if u.ndim == 3:
+        d1 = npad[:-1, :] * npad[1:, :]
+        d2 = npad[:, :-1] * npad[:, 1:]
+    else:
+        d1 = np.prod(npad[:-1, :], axis=-1) * np.prod(npad[1:, :], axis=-1)
+        d2 = np.prod(npad[:, :-1], axis=-1) * np.prod(npad[:, 1:], axis=-1)
+    return float(min((np.abs(l1) / d1).min(), (np.abs(l2) / d2).min()))
 
 
 def chern_number(states: np.ndarray, convention: str = DEFAULT_CONVENTION, gaps: np.ndarray | None = None,
-                 flux_tol: float = FLUX_TOL, gap_tol: float = GAP_TOL) -> ChernResult:
+                 flux_tol: float = FLUX_TOL, gap_tol: float = GAP_TOL, overlap_tol: float = OVERLAP_TOL) -> ChernResult:
     """FHS Chern number of one band ((N1, N2, dim)) or several ((N1, N2, dim, nb), via det).
 
     gaps: optional (N1, N2) direct gaps to the neighbouring band(s), for the reliability signal.
+    Non-finite or vanishing states are refused (:func:`check_states`); neighbouring states
+    closer to orthogonal than ``overlap_tol`` make the result unreliable.
     """
     u = np.asarray(states)
     if u.ndim not in (3, 4) or u.shape[0] < 2 or u.shape[1] < 2:
         raise ValueError(f"states must have shape (N1, N2, dim[, nbands]) with N1, N2 >= 2; got {u.shape}")
-    if not np.isfinite(u).all():
-        raise ValueError("states contain NaN or infinite values")
+    norms = check_states(u)
+    if gaps is not None and np.isnan(np.asarray(gaps, dtype=float)).any():
+        raise ValueError("the band gaps contain NaN (the Hamiltonians or states they come from are not finite)")
     flux = plaquette_flux(u, convention)
     total = float(flux.sum()) / (2 * np.pi)
     c = int(np.rint(total))
     max_flux = float(np.abs(flux).max())
     min_gap = float(np.min(gaps)) if gaps is not None else float("nan")
-    reliable = max_flux < flux_tol and (not np.isfinite(min_gap) or min_gap > gap_tol)
+    overlap = _min_overlap(u, norms)
+    reliable = max_flux < flux_tol and (not np.isfinite(min_gap) or min_gap > gap_tol) and overlap > overlap_tol
     return ChernResult(chern=c, flux=flux, max_flux=max_flux, integer_residual=abs(total - c), min_gap=min_gap,
-                       reliable=bool(reliable), grid=(u.shape[0], u.shape[1]), convention=convention)
+                       reliable=bool(reliable), grid=(u.shape[0], u.shape[1]), convention=convention,
+                       min_overlap=overlap)
 
 
 def chern_refined(sampler: Callable[[int], tuple[np.ndarray, np.ndarray | None]], grid: int,

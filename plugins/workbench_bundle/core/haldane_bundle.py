@@ -459,7 +459,7 @@ class HaldaneDataset:
 
     def class_counts(self) -> dict[int, int]:
         vals, counts = np.unique(self.labels, return_counts=True)
-        return {int(v): int(c) for v, c in zip(vals, counts)}
+        return {int(v): int(c) for v, c in zip(vals, counts, strict=True)}
 
 
 def sample_sections(coef_f: np.ndarray, coef_g: np.ndarray, n: int, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
@@ -594,25 +594,29 @@ def save_dataset(ds: HaldaneDataset, path: str | Path) -> Path:
 
 def load_dataset(path: str | Path) -> HaldaneDataset:
     """Load a dataset written by :func:`save_dataset` (allow_pickle=False), with clear errors."""
+    from workbench.array_files import load_npz
+    from workbench.errors import InputError, parse_json
+
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"dataset file {path} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if not hasattr(z, "files"):
-                raise ValueError("a single array, not an npz archive")
-            arrays = {k: z[k] for k in z.files}
-    except Exception as exc:  # noqa: BLE001 - corrupt zip, truncated file, pickled content
-        raise ValueError(f"cannot read {path.name} as a dataset npz: {exc}") from None
+        raise InputError(f"dataset file {path} does not exist")
+    arrays = load_npz(path, "a Haldane bundle dataset")
     missing = [k for k in ("psi", "labels", "coef_f", "coef_g") if k not in arrays]
     if missing:
-        raise ValueError(f"{path.name} is not a Haldane bundle dataset: missing arrays {missing}")
+        raise InputError(f"{path.name} is not a Haldane bundle dataset: missing arrays {missing}")
     psi, labels, cf, cg = arrays["psi"], arrays["labels"], arrays["coef_f"], arrays["coef_g"]
     pair = arrays.get("pair", np.full(len(labels), -1))
     try:
-        prov = json.loads(str(arrays["provenance"])) if "provenance" in arrays else {}
-    except json.JSONDecodeError:
+        prov = parse_json(str(arrays["provenance"]), "provenance") if "provenance" in arrays else {}
+    except InputError:
         prov = {"warning": "unreadable provenance"}
+    for name, a, kinds in (("psi", psi, "fc"), ("labels", labels, "iu"), ("coef_f", cf, "fc"), ("coef_g", cg, "f"),
+                           ("pair", pair, "iu")):
+        if a.dtype.kind not in kinds or a.ndim == 0:
+            raise InputError(f"{path.name}: {name} has dtype {a.dtype} and shape {a.shape}, expected an array of "
+                             + ("integers" if kinds == "iu" else "real" if kinds == "f" else "complex numbers"))
+        if kinds != "iu" and not np.isfinite(a).all():
+            raise InputError(f"{path.name}: {name} contains {int((~np.isfinite(a)).sum())} NaN or infinite values")
     s = len(labels)
     if psi.ndim != 4 or psi.shape[0] != s or psi.shape[1] != 2 or psi.shape[2] != psi.shape[3]:
         raise ValueError(f"{path.name}: psi must have shape (S, 2, N, N) with S = {s} labels; got {psi.shape}")

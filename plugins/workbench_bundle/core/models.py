@@ -207,8 +207,20 @@ def states_from_hamiltonians(h: np.ndarray, bands: list[int] | None = None) -> t
     h = np.asarray(h)
     if h.ndim != 4 or h.shape[2] != h.shape[3] or h.shape[2] < 2:
         raise ValueError(f"sampled Hamiltonians must have shape (N1, N2, dim, dim) with dim >= 2; got {h.shape}")
+    if h.dtype.kind not in "biufc":
+        raise ValueError(f"sampled Hamiltonians must be numbers, got dtype {h.dtype}")
+    finite = np.isfinite(h)
+    if not finite.all():
+        bad = np.argwhere(~finite)[0]
+        kinds = "NaN" if np.isnan(h).any() else "infinite"
+        if np.isnan(h).any() and np.isinf(h).any():
+            kinds = "NaN and infinite"
+        raise ValueError(f"sampled Hamiltonians contain {kinds} entries ({int((~finite).sum())}, first at grid "
+                         f"point ({int(bad[0])}, {int(bad[1])}), entry ({int(bad[2])}, {int(bad[3])}))")
     if not np.allclose(h, np.conj(np.swapaxes(h, -1, -2)), atol=1e-9):
-        raise ValueError("sampled Hamiltonians are not Hermitian")
+        worst = np.unravel_index(np.argmax(np.abs(h - np.conj(np.swapaxes(h, -1, -2)))), h.shape)
+        raise ValueError(f"sampled Hamiltonians are not Hermitian (largest H - H^dagger at grid point "
+                         f"({int(worst[0])}, {int(worst[1])}), entry ({int(worst[2])}, {int(worst[3])}))")
     w, v = np.linalg.eigh(h)
     dim = h.shape[2]
     bands = list(range(dim // 2)) if bands is None else list(bands)
