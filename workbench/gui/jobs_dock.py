@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -96,8 +96,8 @@ class JobsDock(QDockWidget):
         self.items[handle.id] = item
         self._order.append(handle.id)
         self.tree.addTopLevelItem(item)
+        # progress is shown by the clock (once a second), not per report: see JobStatusWidget
         handle.started.connect(lambda h=handle: self._refresh(h))
-        handle.progress.connect(lambda _f, _m, h=handle: self._refresh(h))
         handle.done.connect(lambda h=handle: self._ended(h))
         self._refresh(handle)
         if not self._clock.isActive():
@@ -146,6 +146,13 @@ class JobsDock(QDockWidget):
         self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
 
     def _tick(self) -> None:
+        if not self.isVisible():
+            return  # nothing to repaint; shown rows are refreshed when it becomes visible
+        for h in self.running():
+            self._refresh(h)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
         for h in self.running():
             self._refresh(h)
 
