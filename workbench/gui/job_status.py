@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QW
 
 from workbench.gui.jobrunner import JobHandle
 
-
 #: how often (ms) the status-bar row shows the newest progress and the elapsed time
 TICK_MS = 250
 
