@@ -95,6 +95,11 @@ def prepare_layers(layers: Sequence[Any], side: str = "A", names: Sequence[str] 
             )
         # float32 layers: subtract the mean rounded to float32 (see validate.centre); no float64 temporary
         np.subtract(a, mean.astype(dtype), out=view)
+        # an exact power-of-two rescale (validate.rescale): the shared measures are scale
+        # invariant, and products of float32 layers near 1e30 would overflow
+        top = float(np.max(np.abs(view))) if view.size else 0.0
+        if top > 0.0 and np.frexp(top)[1] != 0:
+            np.ldexp(view, -int(np.frexp(top)[1]), out=view)
         check_not_constant(view, label)
 
     # the layers are centred on several threads (numpy releases the GIL): the first write to

@@ -32,6 +32,11 @@ def as_matrix(x: Any, name: str = "X") -> np.ndarray:
         raise DegenerateInputError(f"{name}: cannot read as a numeric array ({exc})") from None
     if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
         raise DegenerateInputError(f"{name}: expected a numeric array, got dtype {a.dtype}")
+    if np.iscomplexobj(a):
+        raise DegenerateInputError(
+            f"{name}: complex activations ({a.dtype}); the measures compare real features and would drop the "
+            "imaginary part: pass the real and imaginary parts as separate features "
+            "(np.concatenate([x.real, x.imag], axis=1))")
     if a.ndim == 0:
         raise DegenerateInputError(f"{name}: expected an n x d matrix, got a scalar")
     if a.ndim == 1:
@@ -53,12 +58,26 @@ def check_finite(a: np.ndarray, name: str = "X") -> None:
             "remove those samples or fix the activations before comparing")
 
 
+def rescale(a: np.ndarray) -> np.ndarray:
+    """``a`` times the power of two that brings its largest |entry| into [0.5, 1) (exact: only
+    the exponents change), so the products of a scale-invariant measure neither overflow nor
+    underflow anywhere in the float32 range (``1e30 * X`` gives the same value as ``X``).
+    ``a`` must be finite; an all-zero array is returned as it is."""
+    top = float(np.max(np.abs(a))) if a.size else 0.0
+    if top == 0.0:
+        return a
+    e = int(np.frexp(top)[1])
+    return a if e == 0 else np.ldexp(a, -e).astype(a.dtype, copy=False)
+
+
 def check_pair(
     x: Any, y: Any, *, min_samples: int = 2, names: tuple[str, str] = ("X", "Y")
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate two activation matrices for a paired measure and return them as arrays.
 
-    Checks: 2-D numeric, finite, same number of rows ``n`` and ``n >= min_samples``.
+    Checks: 2-D real numeric, finite, same number of rows ``n`` and ``n >= min_samples``.  Each
+    matrix comes back rescaled by a power of two (:func:`rescale`): every measure in this package
+    is invariant under scaling, and this keeps them so over the whole float range.
     """
     a = as_matrix(x, names[0])
     b = as_matrix(y, names[1])
@@ -71,7 +90,7 @@ def check_pair(
         raise DegenerateInputError(f"{names[0] if a.shape[1] == 0 else names[1]}: has no features (0 columns)")
     check_finite(a, names[0])
     check_finite(b, names[1])
-    return a, b
+    return rescale(a), rescale(b)
 
 
 def check_samples(a: np.ndarray, min_samples: int, name: str = "X", why: str = "") -> None:
