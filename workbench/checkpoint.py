@@ -350,6 +350,68 @@ def load_checkpoint(path: str | Path, *, kind: str | None = None,
                       path=wpath, sidecar=jpath)
 
 
+#: the largest integer an architecture may give for a size (width, layers, grid, vocabulary)
+#: unless a plugin says otherwise: far above every model here, far below a terabyte allocation
+MAX_ARCH_INT = 1 << 16
+
+
+def check_architecture_ints(arch: Mapping[str, Any], where: str | Path, *, bounds: Mapping[str, tuple[int, int]]
+                            | None = None, default: tuple[int, int] = (1, MAX_ARCH_INT)) -> None:
+    """Refuse absurd sizes in an architecture before anything is built: every integer (and
+    every integer in a list) must lie in ``bounds[key]`` or else in ``default`` (1..65536);
+    booleans and other types are left to the plugin.  CheckpointError naming ``where``
+    (``"hidden": 200000`` or ``"layers": -3`` are refused here, not after allocating)."""
+    bounds = dict(bounds or {})
+    for key, value in arch.items():
+        lo, hi = bounds.get(key, default)
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, int):
+                continue
+            if not lo <= v <= hi:
+                raise CheckpointError(f"{where}: architecture {key!r} = {value!r} is out of range: each must be "
+                                      f"an integer in {lo}..{hi}; the sidecar is corrupt or not for this workbench")
+
+
+def _mismatch(own: Mapping[str, tuple[int, ...]], tensors: Mapping[str, Any]) -> list[str]:
+    """What differs between a module's parameter shapes and a checkpoint's tensors."""
+    missing = sorted(set(own) - set(tensors))
+    unexpected = sorted(set(tensors) - set(own))
+    wrong = [f"{k}: file {tuple(tensors[k].shape)} vs model {tuple(v)}" for k, v in own.items()
+             if k in tensors and tuple(tensors[k].shape) != tuple(v)]
+    more = f" and {len(wrong) - _LIST} more" if len(wrong) > _LIST else ""
+    return ([f"missing keys {_listed(missing)}"] if missing else []) + \
+           ([f"unexpected keys {_listed(unexpected)}"] if unexpected else []) + \
+           ([f"wrong shapes {'; '.join(wrong[:_LIST])}{more}"] if wrong else [])
+
+
+def build_checked(ckpt: Checkpoint, factory: Any) -> Any:
+    """The module ``factory()`` builds for ``ckpt``'s architecture, with the checkpoint's
+    tensors loaded, in eval mode.  The module is first built on torch's ``meta`` device
+    (shapes only, no memory) and compared with the tensors in the file: an architecture that
+    does not describe these weights (a width of 200,000 beside 64-wide weights, a grid of 10^6)
+    is refused with a CheckpointError before anything is allocated.  An exception while
+    building (a negative size, an unknown option) is a CheckpointError too."""
+    import torch
+
+    where = ckpt.sidecar or ckpt.path or "checkpoint"
+    try:
+        with torch.device("meta"):
+            ghost = factory()
+        shapes = {k: tuple(v.shape) for k, v in ghost.state_dict().items()}
+    except (TypeError, ValueError, KeyError, RuntimeError, OverflowError, MemoryError) as exc:
+        msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"{where}: invalid model architecture {ckpt.architecture}: {msg}") from None
+    parts = _mismatch(shapes, ckpt.tensors)
+    if parts:
+        raise CheckpointError(f"{where}: the architecture {ckpt.architecture} does not describe the weights in "
+                              f"{ckpt.path.name if ckpt.path else 'the file'} ({'; '.join(parts)}); "
+                              "the sidecar or the weights were changed")
+    module = factory()
+    load_into(module, ckpt)
+    return module.eval()
+
+
 def load_into(module: Any, ckpt: Checkpoint | Mapping[str, Any], path: str | Path | None = None) -> Any:
     """Copy the checkpoint's tensors into ``module`` after checking names and shapes.
 

@@ -131,6 +131,10 @@ def train_classifier(psi_train: np.ndarray, y_train: np.ndarray, psi_test: np.nd
                        confusion=confusion_matrix(y_test, pred), seconds=time.perf_counter() - t0)
 
 
+#: the largest torus grid a classifier checkpoint may declare (the panel's view grid is at most 1024)
+MAX_GRID = 1024
+
+
 def save_checkpoint(result: TrainResult, path: str | Path, provenance: dict) -> tuple[Path, Path]:
     """Write ``path`` (.safetensors) and its .json sidecar: architecture {arch, grid}; provenance:
     test accuracy, confusion matrix, history, training time and ``provenance`` (data, seed, command)."""
@@ -147,14 +151,13 @@ def load_checkpoint(path: str | Path) -> tuple[torch.nn.Module, dict]:
     """A classifier (eval mode) and its metadata (provenance with ``arch`` and ``grid``) from a
     checkpoint; :class:`workbench.checkpoint.CheckpointError` (a ValueError) naming the file when
     it is missing, corrupt, of another kind, or its weights do not fit the architecture."""
-    from workbench.checkpoint import CheckpointError, load_into
+    from workbench.checkpoint import CheckpointError, build_checked
     from workbench.checkpoint import load_checkpoint as load
 
     ck = load(path, kind=CHECKPOINT_KIND)
     arch, grid = ck.architecture.get("arch"), ck.architecture.get("grid")
-    if arch not in ARCHITECTURES or not isinstance(grid, int) or grid <= 0:
+    if arch not in ARCHITECTURES or isinstance(grid, bool) or not isinstance(grid, int) or not 4 <= grid <= MAX_GRID:
         raise CheckpointError(f"{ck.sidecar}: unknown architecture {arch!r} or grid {grid!r} "
-                              f"(expected one of {', '.join(ARCHITECTURES)} and a positive grid)")
-    model = load_into(build_model(arch, grid), ck)
-    model.eval()
+                              f"(expected one of {', '.join(ARCHITECTURES)} and a grid of 4..{MAX_GRID})")
+    model = build_checked(ck, lambda: build_model(arch, grid))
     return model, {**ck.provenance, "arch": arch, "grid": grid}

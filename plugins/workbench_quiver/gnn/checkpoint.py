@@ -51,17 +51,20 @@ def save_checkpoint(model: DirGINE, path: str | Path, meta: dict[str, Any]) -> t
 
 def load_checkpoint(path: str | Path, device: str = "cpu") -> Checkpoint:
     """Load a checkpoint written by :func:`save_checkpoint` (verified, never unpickled)."""
+    from workbench.checkpoint import build_checked, check_architecture_ints
     from workbench.checkpoint import load_checkpoint as load
-    from workbench.checkpoint import load_into
 
     wpath, jpath = checkpoint_paths(path)
     ck = load(wpath, kind=CHECKPOINT_KIND, expected_architecture={"families": list(FAMILIES)})
+    raw = ck.architecture.get("config")
+    if not isinstance(raw, dict):
+        raise CheckpointError(f"{jpath}: invalid model configuration: 'config' must be a JSON object")
+    check_architecture_ints(raw, jpath, bounds={"hidden": (1, 4096), "layers": (1, 64)})
     try:
-        config = ModelConfig.from_dict(ck.architecture["config"])
-        model = DirGINE(config)
+        config = ModelConfig.from_dict(raw)
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{jpath}: invalid model configuration: {exc}") from None
-    load_into(model, ck)
+    model = build_checked(ck, lambda: DirGINE(config))
     model.to(device).eval()
     meta = {**ck.provenance, "config": config.to_dict(), "families": list(FAMILIES)}
     return Checkpoint(model=model, meta=meta, path=wpath)

@@ -86,24 +86,16 @@ def save_model(model: Any, path: Path, provenance: dict[str, Any]) -> None:
 def load_safetensors_model(path: Path) -> Any:
     """Load one of this plugin's models (eval mode) from its checkpoint; DegenerateInputError
     naming the file when it is missing, corrupt, another plugin's or does not fit its config."""
-    from workbench.checkpoint import CheckpointError, load_checkpoint, load_into
+    from workbench.checkpoint import CheckpointError, build_checked, check_architecture_ints, load_checkpoint
 
     from .models import build_model
 
     try:
         ck = load_checkpoint(path, kind=CHECKPOINT_KIND)
+        check_architecture_ints(ck.architecture, ck.sidecar or path)
+        return build_checked(ck, lambda: build_model(ck.architecture))
     except CheckpointError as exc:
         raise DegenerateInputError(str(exc)) from None
-    try:
-        model = build_model(ck.architecture)
-    except (TypeError, ValueError) as exc:
-        raise DegenerateInputError(f"{ck.sidecar}: invalid model architecture {ck.architecture}: {exc}") from None
-    try:
-        load_into(model, ck)
-    except CheckpointError as exc:
-        raise DegenerateInputError(str(exc)) from None
-    model.eval()
-    return model
 
 
 def zoo_path(name: str) -> Path:
