@@ -72,7 +72,9 @@ def load_text_file(path: str | Path, ctx: int, max_windows: int) -> np.ndarray:
 def load_image_folder(path: str | Path, size: int = 8, max_images: int = 2000) -> np.ndarray:
     """Images of a folder as ``[n, size*size]`` float32 in [0, 1] (grey, bright strokes on dark,
     like the digits: images with a bright background are inverted)."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
+
+    from workbench.image_files import open_image
 
     p = Path(path)
     if not p.is_dir():
@@ -82,11 +84,8 @@ def load_image_folder(path: str | Path, size: int = 8, max_images: int = 2000) -
         raise ValueError(f"{p} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
     out = []
     for f in files:
-        try:
-            with Image.open(f) as im:
-                g = np.asarray(im.convert("L").resize((size, size), Image.Resampling.BILINEAR), np.float32) / 255.0
-        except (UnidentifiedImageError, OSError) as exc:
-            raise ValueError(f"cannot read image {f.name}: {exc}") from None
+        im = open_image(f, "L")   # InputError naming the file: bombs, corrupt, truncated
+        g = np.asarray(im.resize((size, size), Image.Resampling.BILINEAR), np.float32) / 255.0
         if g.mean() > 0.5:
             g = 1.0 - g
         out.append(g.reshape(-1))
