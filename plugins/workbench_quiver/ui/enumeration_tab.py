@@ -22,7 +22,7 @@ from workbench_quiver.state import EnumeratedClass
 from .model import MutationHistory, SetQuiver
 
 if TYPE_CHECKING:  # pragma: no cover
-    from workbench_quiver.panel import QuiverPanel
+    from .host import QuiverHost
 
 STALE_QUIVER = "stale: the quiver was edited since this class was enumerated"
 STALE_LIMITS = "stale: the enumeration limits changed since this class was enumerated"
@@ -32,7 +32,7 @@ CLICK_HINT = "Click one to load it (its mutation path from the start is applied,
 class EnumerationController(QObject):
     """Enumerates the class of the panel's quiver and shows it in the Class tab."""
 
-    def __init__(self, panel: QuiverPanel) -> None:
+    def __init__(self, panel: QuiverHost) -> None:
         super().__init__(panel)
         self.panel = panel
         self.kept: EnumeratedClass | None = None

@@ -14,7 +14,7 @@ from workbench.gui.panel import KeptResult
 from workbench_quiver.jobs import QuiverSummary, SummarySpec, run_summary, summary_spec
 
 if TYPE_CHECKING:  # pragma: no cover
-    from workbench_quiver.panel import QuiverPanel
+    from .host import QuiverHost
 
 #: job lane of the live identification: its own thread, so it never waits behind an enumeration
 IDENTIFY_LANE = "live"
@@ -23,7 +23,7 @@ IDENTIFY_LANE = "live"
 class LiveIdentification(QObject):
     """Identifies the panel's quiver after edits and shows the summary in the Info tab."""
 
-    def __init__(self, panel: QuiverPanel) -> None:
+    def __init__(self, panel: QuiverHost) -> None:
         super().__init__(panel)
         self.panel = panel
         self.summary: QuiverSummary | None = None

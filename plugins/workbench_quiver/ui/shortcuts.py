@@ -14,12 +14,12 @@ from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QWidget
 
 if TYPE_CHECKING:  # pragma: no cover
-    from workbench_quiver.panel import QuiverPanel
+    from .host import QuiverHost
 
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
 
 
-def editor_keys(p: QuiverPanel) -> dict[tuple[int, int], Callable[[], object]]:
+def editor_keys(p: QuiverHost) -> dict[tuple[int, int], Callable[[], object]]:
     """(key, modifiers) -> action of the editor."""
     K = Qt.Key
     return {

@@ -16,7 +16,7 @@ from workbench_quiver.state import QuiverState
 from .model import CommandStack
 
 if TYPE_CHECKING:  # pragma: no cover
-    from workbench_quiver.panel import QuiverPanel
+    from .host import QuiverHost
 
 MODE_ACTIONS = (("edit", "Edit", "E", "add vertices and arrows"),
                 ("mutate", "Mutate", "M", "click a vertex to mutate at it"),
@@ -26,7 +26,7 @@ MODE_ACTIONS = (("edit", "Edit", "E", "add vertices and arrows"),
 class QuiverToolbar(QToolBar):
     """Buttons of the editor; ``mode_actions[mode]`` is checked with the state's mode."""
 
-    def __init__(self, panel: QuiverPanel, state: QuiverState, binder: Binder) -> None:
+    def __init__(self, panel: QuiverHost, state: QuiverState, binder: Binder) -> None:
         super().__init__()
         self.setObjectName("quiver-toolbar")
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
