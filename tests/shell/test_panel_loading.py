@@ -56,6 +56,7 @@ def test_menu_opens_a_slow_panel_without_freezing(window, qtbot):
     from workbench.gui.panel_loading import LoadingPlaceholder
 
     assert "wbtest_slow.panel" not in sys.modules
+    import wbtest_slow.lazy_dep  # noqa: F401 - the constructor's own lazy import is not what this measures
     opened = []
     window.panel_opened.connect(opened.append)
     beat = Heartbeat().start()
@@ -178,6 +179,37 @@ def test_startup_layout_restore_loads_in_the_background(qtbot, slow_plugins):
     qtbot.waitUntil(lambda: "slow" in w2.panels, timeout=10000)
     assert not w2.docks["slow"].isHidden()
     w2.shutdown()
+
+
+def test_a_constructors_lazy_imports_are_made_ahead_the_next_time(qtbot, slow_plugins, monkeypatch):
+    from workbench.gui.main_window import MainWindow
+    from workbench.gui.panel_loading import learned_imports
+
+    monkeypatch.setenv("WBTEST_SLOW_IMPORT_S", "0")
+    for name in ("wbtest_slow.panel", "wbtest_slow.lazy_dep"):
+        sys.modules.pop(name, None)
+    w1 = MainWindow(interactive=False, restore_layout=False)
+    qtbot.addWidget(w1)
+    first = w1.open_panel("slow", wait=False)
+    qtbot.waitUntil(lambda: "slow" in w1.panels, timeout=10000)
+    assert first is None and w1.panels["slow"].lazy_imported_on == "MainThread"  # the first time: on the GUI thread
+    assert "wbtest_slow.lazy_dep" in learned_imports("slow")
+    w1.shutdown()
+    for name in ("wbtest_slow.panel", "wbtest_slow.lazy_dep"):
+        del sys.modules[name]  # as in a new session
+    w2 = MainWindow(interactive=False, restore_layout=False)
+    qtbot.addWidget(w2)
+    w2.open_panel("slow", wait=False)
+    qtbot.waitUntil(lambda: "slow" in w2.panels, timeout=10000)
+    assert w2.panels["slow"].lazy_imported_on == "import-slow"  # ahead, on the import thread
+    w2.shutdown()
+
+
+def test_qt_modules_are_never_imported_ahead(tmp_path):
+    from workbench.gui.panel_loading import learn_imports, learned_imports
+
+    learn_imports("x", ["scipy.optimize", "PySide6.QtCharts", "pyqtgraph.opengl", "vispy.app.backends._pyside6"])
+    assert learned_imports("x") == ["scipy.optimize"]
 
 
 CHECK_THREAD_AFFINITY = r"""

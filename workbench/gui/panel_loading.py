@@ -8,6 +8,9 @@ the GUI thread as a queued Qt signal.  The GUI thread never waits for that threa
 :class:`LoadingPlaceholder` is what the dock shows meanwhile: "Loading <title>… importing
 torch" with a busy bar, or the error when the import failed.
 
+Modules a panel's constructor imported on the GUI thread are remembered in the configuration
+folder (``panel_imports.json``) and imported ahead of it, in the background, the next times.
+
 After the imports, :func:`gc.freeze` moves every object then alive (hundreds of thousands once
 torch, torch_geometric and captum are imported) to the permanent generation: the cyclic
 collector would otherwise walk them all in each full collection, about 0.5 s on the GUI
@@ -18,32 +21,92 @@ from __future__ import annotations
 
 import gc
 import html
+import importlib
+import json
+import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from workbench.plugin_api import PluginRecord, resolve
+from workbench.settings import config_dir
 
 #: one import at a time: two threads importing the same packages can meet in importlib's
 #: per-module locks (a concurrent circular import then hands out a half-initialised module)
 IMPORT_LOCK = threading.Lock()
 
 
-def import_panel_factory(rec: PluginRecord) -> Callable[..., Any]:
+#: modules never imported ahead of a constructor off the GUI thread: Qt bindings and the
+#: Qt-backed parts of plotting libraries may create QObjects at import
+NOT_AHEAD = ("PySide6", "shiboken6", "pyqtgraph", "vispy.app", "matplotlib.backends", "__main__")
+MAX_LEARNED = 3000
+
+
+def learned_imports_file() -> Path:
+    return config_dir() / "panel_imports.json"
+
+
+def learned_imports(plugin_id: str) -> list[str]:
+    """The modules ``plugin_id``'s constructor imported on the GUI thread the last times it
+    was built (:func:`learn_imports`), to be imported ahead of it in the background."""
+    try:
+        data = json.loads(learned_imports_file().read_text())
+    except (OSError, ValueError):
+        return []
+    names = data.get(plugin_id, []) if isinstance(data, dict) else []
+    return [n for n in names if isinstance(n, str) and n.isascii() and not n.startswith(NOT_AHEAD)]
+
+
+def learn_imports(plugin_id: str, modules: list[str]) -> None:
+    """Remember ``modules`` (imported while the panel was built on the GUI thread) for next time."""
+    fresh = [m for m in modules if not m.startswith(NOT_AHEAD)]
+    if not fresh:
+        return
+    path = learned_imports_file()
+    try:
+        data = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, ValueError):
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    known = [m for m in data.get(plugin_id, []) if isinstance(m, str)]
+    seen = set(known)
+    data[plugin_id] = (known + [m for m in fresh if m not in seen])[:MAX_LEARNED]
+    tmp = path.with_suffix(".tmp")
+    try:
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)
+    except OSError:  # a read-only configuration folder only costs the head start
+        pass
+
+
+def import_panel_factory(rec: PluginRecord, ahead: bool = False) -> Callable[..., Any]:
     """Import what opening ``rec``'s panel needs and return its factory (any thread).
 
-    Takes :data:`IMPORT_LOCK`; freezes the objects alive afterwards (module docstring)."""
+    ``ahead`` (the background path): also import the modules its constructor imported on the
+    GUI thread before (:func:`learned_imports`: a library the panel imports lazily, scipy for a
+    graph layout say, would otherwise be imported on the GUI thread, seconds with PySide6's
+    import hook reading each new module's source).  A learned module that fails to import is
+    skipped.  Takes :data:`IMPORT_LOCK`; freezes the objects alive afterwards (module docstring)."""
     with IMPORT_LOCK:
         if rec.loaded.needs_torch:
             from workbench.torch_setup import prepare_torch
 
             prepare_torch()
         factory = resolve(rec.loaded.panel)
+        if ahead:
+            for name in learned_imports(rec.id):
+                if name not in sys.modules:
+                    try:
+                        importlib.import_module(name)
+                    except BaseException:  # noqa: BLE001 - only a head start; the constructor imports what it needs
+                        pass
         gc.freeze()
     return factory
 
@@ -77,7 +140,7 @@ class PanelImporter(QObject):
         t0 = time.perf_counter()
         error = ""
         try:
-            self.factories[token] = import_panel_factory(rec)
+            self.factories[token] = import_panel_factory(rec, ahead=True)
         except BaseException:  # noqa: BLE001 - a broken plugin must not break the app
             error = traceback.format_exc()
         self.seconds[token] = time.perf_counter() - t0

@@ -3,6 +3,7 @@ user works in, closing them, tabifying and resetting the dock layout."""
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
-from workbench.gui.panel_loading import LoadingPlaceholder, PanelImporter, import_panel_factory
+from workbench.gui.panel_loading import LoadingPlaceholder, PanelImporter, import_panel_factory, learn_imports
 from workbench.gui.window_layout import AREAS, LAYOUT_VERSION
 from workbench.plugin_api import PluginRecord
 
@@ -225,6 +226,7 @@ class PanelHostMixin(QMainWindow):
         """Construct the panel (GUI thread) and put it in its dock in place of the placeholder."""
         plugin_id = rec.id
         t_build = time.perf_counter()
+        modules_before = set(sys.modules)
         try:
             panel = factory(self)
             if not isinstance(panel, Panel):
@@ -236,6 +238,9 @@ class PanelHostMixin(QMainWindow):
             self._open_failed(rec, traceback.format_exc())
             return None
         built = time.perf_counter() - t_build
+        imported = sorted(set(sys.modules) - modules_before)
+        if imported:  # imported on the GUI thread: next time they are imported ahead, off it
+            learn_imports(plugin_id, imported)
         self._loading.pop(plugin_id, None)
         dock = self.docks[plugin_id]
         old = dock.widget()

@@ -18,6 +18,9 @@ class SlowPanel(Panel):
         super().__init__(shell, "slow")
         importer = getattr(shell, "_importer", None)
         CONSTRUCTED.append(bool(importer is not None and importer.busy))
+        from wbtest_slow import lazy_dep  # a lazy import in the constructor
+
+        self.lazy_imported_on = lazy_dep.IMPORTED_ON
         QVBoxLayout(self).addWidget(QLabel("slow panel"))
         self.started = 0
 
