@@ -107,11 +107,13 @@ class MicrographResNet(nn.Module):
         return self.fc(self.features(x))
 
     # ---------------------------------------------------------------- layer access
-    def layer(self, name: str) -> nn.Module:
+    def layer(self, name: str) -> nn.Conv2d | nn.Linear:
         """The editable layer ``name`` (one of :data:`EDITABLE_LAYERS`)."""
         if name not in EDITABLE_LAYERS:
             raise ValueError(f"unknown layer {name!r}; editable layers: {', '.join(EDITABLE_LAYERS)}")
-        return self.get_submodule(name)
+        mod = self.get_submodule(name)
+        assert isinstance(mod, (nn.Conv2d, nn.Linear))
+        return mod
 
     def _stages_after(self, stage: str) -> Callable[[torch.Tensor], torch.Tensor]:
         order = ["layer1", "layer2", "layer3"]

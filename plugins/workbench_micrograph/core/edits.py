@@ -1,0 +1,633 @@
+"""Editing a trained micrograph classifier with a few labelled images of a shifted domain
+(Qt-free, torch).  Each method is a frozen config; :func:`apply_edit` runs one on a copy of the
+model and says which parameters it changed.
+
+Methods (the edit set: k labelled shifted images per class, :meth:`MicrographData.edit_set`):
+
+* :class:`FullFinetune`: every parameter, Adam on the edit set's cross-entropy.
+* :class:`SurgicalFinetune`: the parameters of one block or one layer only (Lee et al., "Surgical
+  fine-tuning improves adaptation to distribution shifts", ICLR 2023).
+* :class:`SurgicalBest`: the block chosen by a small validation sweep *on the edit set*
+  (``folds``-fold cross-validation: fine-tune each candidate block on the other folds, score on
+  the held-out fold), then fine-tuned on the whole edit set.  No test image is used.
+* :class:`LastLayer`: the fc layer only, optionally re-initialised (last-layer retraining,
+  Kirichenko et al., ICLR 2023).
+* :class:`LowRank`: direct low-rank editing (Brown et al., "Edit at your own risk", 2023):
+  W' = W + U V^T for one layer, W as a (out, in * kh * kw) matrix, U (out, r) starting at 0 and
+  V (in * kh * kw, r) random, fitted by Adam with everything else frozen; the update has rank
+  <= r (= r in general).
+* :class:`Rewrite`: a rank-one key-to-value rewrite of one layer in the style of Santurkar et
+  al., "Editing a classifier by rewriting its prediction rules" (NeurIPS 2021), after Bau et al.
+  (ECCV 2020).  Keys k_i: the layer's input patches (im2col) at the output positions inside
+  the mask, on the shifted edit images; values v_i: the layer's output for the *source*
+  rendering of the same image at the same position when the data have pairs (the generator's),
+  else the mean output over the source training images of the same class.  With C = E[k k^T]
+  (the keys' second-moment matrix over source training images, + ``ridge`` * tr(C)/d * I) and
+  u the top right singular vector of the key matrix, the update is
+      Delta W = Lambda d^T,  d = C^{-1} u,  Lambda = sum_i (v_i - W k_i)(d . k_i) / sum_i (d . k_i)^2,
+  the least-squares Lambda for that direction (closed form, rank one).
+* :class:`OneLI`: 1-layer interpolation (Brown et al. 2023): the original model with one layer's
+  weights moved to (1 - alpha) W_orig + alpha W_edited, the edited weights from a base method.
+  At alpha = 0 it is the original, at alpha = 1 the edited model when the base method changed
+  only that layer.  ``alpha=None`` takes the smallest alpha on a grid whose edit-set accuracy
+  reaches ``target`` of the way from the original's to the edited model's (the edit set only).
+
+Gradient-based edits keep BatchNorm in eval mode (the source statistics; an edit set of a few
+dozen images cannot estimate them), augment the edit images by the eight symmetries of the
+square, and draw everything from explicit generators (:mod:`workbench.seeding`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from workbench.seeding import torch_generator
+
+from .data import ImageSet
+from .models import BLOCKS, EDITABLE_LAYERS, MicrographResNet, apply_layer, block_parameters
+from .train import d4
+
+Check = Callable[[], None] | None
+Progress = Callable[[float, str], None] | None
+
+
+# --------------------------------------------------------------------------- configs
+@dataclass(frozen=True)
+class FullFinetune:
+    """steps: Adam steps on the whole edit set; lr; weight_decay."""
+
+    steps: int = 60
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    name: str = "full_ft"
+
+
+@dataclass(frozen=True)
+class SurgicalFinetune:
+    """layer: a block (:data:`~.models.BLOCKS`) or one layer (:data:`~.models.EDITABLE_LAYERS`)."""
+
+    layer: str = "layer1"
+    steps: int = 60
+    lr: float = 3e-3
+    weight_decay: float = 0.0
+    name: str = "surgical"
+
+
+@dataclass(frozen=True)
+class SurgicalBest:
+    """candidates: blocks to sweep; folds: cross-validation folds on the edit set; sweep_steps:
+    steps of each fine-tuning in the sweep; steps, lr: of the final fine-tuning (lr also in the
+    sweep)."""
+
+    candidates: tuple[str, ...] = BLOCKS
+    folds: int = 2
+    sweep_steps: int = 30
+    steps: int = 60
+    lr: float = 3e-3
+    name: str = "surgical_best"
+
+
+@dataclass(frozen=True)
+class LastLayer:
+    """steps, lr, weight_decay of the fc layer's training; reinit: start from fresh weights."""
+
+    steps: int = 200
+    lr: float = 1e-2
+    weight_decay: float = 1e-3
+    reinit: bool = False
+    name: str = "last_layer"
+
+
+@dataclass(frozen=True)
+class LowRank:
+    """layer: one editable layer; rank: r; steps, lr of Adam on U and V."""
+
+    layer: str = "layer1.conv1"
+    rank: int = 4
+    steps: int = 80
+    lr: float = 2e-2
+    name: str = "lowrank"
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """layer: a convolution; mask: (H, W) booleans in image pixels (the region painted on the
+    images; None: the whole image), applied to every image of the edit set (or to those in
+    ``exemplars``, indices into the edit set; empty: all); ridge: relative regulariser of C;
+    key_images: source training images for C."""
+
+    layer: str = "layer1.conv1"
+    mask: tuple[tuple[bool, ...], ...] | None = None
+    exemplars: tuple[int, ...] = ()
+    ridge: float = 1e-2
+    key_images: int = 200
+    name: str = "rewrite"
+
+
+BaseEdit = FullFinetune | SurgicalFinetune | SurgicalBest | LastLayer | LowRank | Rewrite
+
+
+@dataclass(frozen=True)
+class OneLI:
+    """base: the edit to interpolate toward; layer: the interpolated layer (None: the base's
+    layer if it changed one, else the layer whose weights changed most relative to their norm);
+    alpha: in [0, 1], or None (automatic, see the module docstring); target: the fraction of
+    the edit-set gain that automatic alpha must reach; grid: alphas tried."""
+
+    base: BaseEdit = field(default_factory=LowRank)
+    layer: str | None = None
+    alpha: float | None = None
+    target: float = 0.9
+    grid: int = 21
+    name: str = "one_li"
+
+
+EditConfig = BaseEdit | OneLI
+
+
+@dataclass
+class EditOutcome:
+    """The edited model (a new module; the original is untouched), the parameters that changed,
+    the layer of a single-layer edit ("" otherwise), the loss per step (gradient methods), and
+    method details (rank, chosen block and sweep scores, alpha and the alpha curve, ...)."""
+
+    model: MicrographResNet
+    changed: tuple[str, ...]
+    layer: str = ""
+    losses: list[float] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- helpers
+def changed_parameters(a: nn.Module, b: nn.Module) -> tuple[str, ...]:
+    """Names of the parameters that differ between two models of one architecture."""
+    pb = dict(b.named_parameters())
+    return tuple(n for n, p in a.named_parameters() if not torch.equal(p.detach(), pb[n].detach()))
+
+
+def _edit_tensors(edit: ImageSet, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.as_tensor(edit.x, device=device), torch.as_tensor(edit.y, device=device)
+
+
+def _finetune(model: MicrographResNet, names: Sequence[str], edit: ImageSet, steps: int, lr: float, wd: float,
+              seed: int, check: Check, progress: Progress, device: str, lo: float = 0.0,
+              hi: float = 1.0) -> list[float]:
+    """Adam on the parameters ``names`` of ``model`` (in place) for the cross-entropy of the
+    edit set (with the replayed source images appended by :func:`apply_edit`); BN in eval
+    mode, D4 augmentation.  Returns the loss per step."""
+    if steps < 1 or not lr > 0:
+        raise ValueError(f"steps must be >= 1 and lr > 0, got {steps} and {lr}")
+    params = dict(model.named_parameters())
+    unknown = [n for n in names if n not in params]
+    if unknown or not names:
+        raise ValueError(f"nothing to fine-tune: unknown parameters {unknown}" if unknown else "no parameters chosen")
+    for n, p in params.items():
+        p.requires_grad_(n in names)
+    opt = torch.optim.Adam([params[n] for n in names], lr=lr, weight_decay=wd)
+    g = torch_generator(seed)
+    x, y = _edit_tensors(edit, device)
+    model.eval()
+    losses = []
+    for t in range(steps):
+        if check is not None:
+            check()
+        xb = d4(x, torch.randint(0, 8, (len(y),), generator=g).to(device))
+        loss = F.cross_entropy(model(xb), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if progress is not None:
+            progress(lo + (hi - lo) * (t + 1) / steps, f"step {t + 1}/{steps}, loss {losses[-1]:.3f}")
+    for p in params.values():
+        p.requires_grad_(False)
+    return losses
+
+
+def _as_matrix(weight: torch.Tensor) -> torch.Tensor:
+    return weight.reshape(weight.shape[0], -1)
+
+
+def _check_layer(name: str) -> None:
+    if name not in EDITABLE_LAYERS:
+        raise ValueError(f"unknown layer {name!r}; editable layers: {', '.join(EDITABLE_LAYERS)}")
+
+
+def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    with torch.no_grad():
+        return float((model(x).argmax(1) == y).float().mean())
+
+
+# --------------------------------------------------------------------------- methods
+def _full(model: MicrographResNet, cfg: FullFinetune, edit: ImageSet, seed: int, check: Check, progress: Progress,
+          device: str) -> EditOutcome:
+    names = [n for n, _ in model.named_parameters()]
+    losses = _finetune(model, names, edit, cfg.steps, cfg.lr, cfg.weight_decay, seed, check, progress, device)
+    return EditOutcome(model, (), "", losses)
+
+
+def _surgical(model: MicrographResNet, cfg: SurgicalFinetune, edit: ImageSet, seed: int, check: Check,
+              progress: Progress, device: str) -> EditOutcome:
+    names = block_parameters(model, cfg.layer)
+    losses = _finetune(model, names, edit, cfg.steps, cfg.lr, cfg.weight_decay, seed, check, progress, device)
+    return EditOutcome(model, (), cfg.layer if cfg.layer in EDITABLE_LAYERS else "", losses,
+                       {"block": cfg.layer, "parameters": list(names)})
+
+
+def _surgical_best(model: MicrographResNet, cfg: SurgicalBest, edit: ImageSet, seed: int, check: Check,
+                   progress: Progress, device: str) -> EditOutcome:
+    if cfg.folds < 2 or not cfg.candidates:
+        raise ValueError("the validation sweep needs at least 2 folds and one candidate block")
+    for b in cfg.candidates:
+        block_parameters(model, b)  # validates the name
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(edit), dtype=np.int64)
+    for c in np.unique(edit.y):  # stratified folds
+        idx = rng.permutation(np.flatnonzero(edit.y == c))
+        fold_of[idx] = np.arange(len(idx)) % cfg.folds
+    scores: dict[str, float] = {}
+    n_runs = len(cfg.candidates) * cfg.folds + 1
+    run = 0
+    for b in cfg.candidates:
+        accs = []
+        for f in range(cfg.folds):
+            trial = copy.deepcopy(model)
+            part = edit.take(np.flatnonzero(fold_of != f))
+            held = edit.take(np.flatnonzero(fold_of == f))
+            _finetune(trial, block_parameters(trial, b), part, cfg.sweep_steps, cfg.lr, 0.0, seed + 1 + f, check,
+                      progress, device, run / n_runs, (run + 1) / n_runs)
+            run += 1
+            accs.append(_accuracy(trial, *_edit_tensors(held, device)))
+        scores[b] = float(np.mean(accs))
+    best = max(cfg.candidates, key=lambda b: (scores[b], -cfg.candidates.index(b)))
+    losses = _finetune(model, block_parameters(model, best), edit, cfg.steps, cfg.lr, 0.0, seed, check, progress,
+                       device, run / n_runs, 1.0)
+    return EditOutcome(model, (), "", losses, {"block": best, "sweep": scores})
+
+
+def _last_layer(model: MicrographResNet, cfg: LastLayer, edit: ImageSet, seed: int, check: Check, progress: Progress,
+                device: str) -> EditOutcome:
+    if cfg.reinit:
+        from workbench.seeding import init_module_
+
+        init_module_(model.fc, torch_generator(seed + 7))
+    if cfg.steps < 1 or not cfg.lr > 0:
+        raise ValueError(f"steps must be >= 1 and lr > 0, got {cfg.steps} and {cfg.lr}")
+    # the layers below fc are frozen: their features under the 8 symmetries are computed once
+    x, y = _edit_tensors(edit, device)
+    with torch.no_grad():
+        feats = torch.stack([model.features(d4(x, torch.full((len(y),), s, device=device))) for s in range(8)])
+    g = torch_generator(seed)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    w, b = model.fc.weight, model.fc.bias
+    w.requires_grad_(True)
+    b.requires_grad_(True)
+    opt = torch.optim.Adam([w, b], lr=cfg.lr, weight_decay=cfg.weight_decay)
+    rows = torch.arange(len(y), device=device)
+    losses = []
+    for t in range(cfg.steps):
+        if check is not None:
+            check()
+        k = torch.randint(0, 8, (len(y),), generator=g).to(device)
+        loss = F.cross_entropy(F.linear(feats[k, rows], w, b), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if progress is not None:
+            progress((t + 1) / cfg.steps, f"step {t + 1}/{cfg.steps}, loss {losses[-1]:.3f}")
+    w.requires_grad_(False)
+    b.requires_grad_(False)
+    return EditOutcome(model, (), "fc", losses, {"reinit": cfg.reinit})
+
+
+def _lowrank(model: MicrographResNet, cfg: LowRank, edit: ImageSet, seed: int, check: Check, progress: Progress,
+             device: str) -> EditOutcome:
+    _check_layer(cfg.layer)
+    layer = model.layer(cfg.layer)
+    W = layer.weight.detach()
+    M = _as_matrix(W)
+    out_dim, in_dim = M.shape
+    if not 1 <= cfg.rank <= min(out_dim, in_dim):
+        raise ValueError(f"rank must be in [1, {min(out_dim, in_dim)}] for {cfg.layer} ({out_dim} x {in_dim}), "
+                         f"got {cfg.rank}")
+    if cfg.steps < 1 or not cfg.lr > 0:
+        raise ValueError(f"steps must be >= 1 and lr > 0, got {cfg.steps} and {cfg.lr}")
+    g = torch_generator(seed)
+    U = torch.zeros(out_dim, cfg.rank, device=device, requires_grad=True)
+    V = (torch.randn(in_dim, cfg.rank, generator=g) / math.sqrt(in_dim)).to(device).requires_grad_(True)
+    opt = torch.optim.Adam([U, V], lr=cfg.lr)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    model.eval()
+    x, y = _edit_tensors(edit, device)
+    wname = f"{cfg.layer}.weight"
+    losses = []
+    for t in range(cfg.steps):
+        if check is not None:
+            check()
+        xb = d4(x, torch.randint(0, 8, (len(y),), generator=g).to(device))
+        w = W + (U @ V.T).reshape(W.shape)
+        loss = F.cross_entropy(torch.func.functional_call(model, {wname: w}, (xb,)), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if progress is not None:
+            progress((t + 1) / cfg.steps, f"step {t + 1}/{cfg.steps}, loss {losses[-1]:.3f}")
+    with torch.no_grad():
+        delta = (U @ V.T).detach()
+        layer.weight.add_(delta.reshape(W.shape))
+    return EditOutcome(model, (), cfg.layer, losses,
+                       {"rank": cfg.rank, "delta_rank": int(torch.linalg.matrix_rank(delta)),
+                        "delta_norm": float(delta.norm()), "weight_norm": float(M.norm())})
+
+
+def _conv_keys(layer: nn.Conv2d, inputs: torch.Tensor) -> torch.Tensor:
+    """im2col patches (B, L, in * kh * kw) of ``inputs`` for ``layer``: the keys at its L output
+    positions (row-major over the output grid)."""
+    pad = layer.padding
+    if isinstance(pad, str):
+        raise ValueError(f"the rewrite needs numeric padding, the layer has padding={pad!r}")
+    cols = F.unfold(inputs, layer.kernel_size, dilation=layer.dilation, padding=pad, stride=layer.stride)
+    return cols.transpose(1, 2)
+
+
+def _mask_positions(mask: tuple[tuple[bool, ...], ...] | None, image_hw: tuple[int, int], out_hw: tuple[int, int],
+                    device: str) -> torch.Tensor:
+    """Which output positions (flattened, (L,) bool) a pixel mask covers: a position is in when
+    any pixel of its cell of the image is (area pooling of the mask to the output grid)."""
+    if mask is None:
+        return torch.ones(out_hw[0] * out_hw[1], dtype=torch.bool, device=device)
+    m = torch.as_tensor(np.asarray(mask, dtype=np.float32), device=device)
+    if tuple(m.shape) != tuple(image_hw):
+        raise ValueError(f"the mask is {m.shape[1]}x{m.shape[0]} px but the images are {image_hw[1]}x{image_hw[0]}")
+    if not bool(m.any()):
+        raise ValueError("the mask is empty: paint the region of the images the rewrite should use")
+    pooled = F.adaptive_max_pool2d(m[None, None], out_hw)[0, 0]
+    return (pooled > 0).flatten()
+
+
+def rewrite_update(W: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, C: torch.Tensor,
+                   ridge: float = 1e-2) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The rank-one rewrite Delta W = Lambda d^T of the matrix W (out, d) for keys (n, d) and
+    values (n, out) with the keys' second-moment matrix C (d, d): d = (C + ridge tr(C)/d I)^{-1} u
+    with u the top right singular vector of the keys, Lambda the least-squares solution for d.
+    Returns (Delta W, Lambda, d)."""
+    dim = C.shape[0]
+    Creg = C + ridge * torch.trace(C) / dim * torch.eye(dim, dtype=C.dtype, device=C.device)
+    _, _, vh = torch.linalg.svd(keys, full_matrices=False)
+    u = vh[0]
+    direction = torch.linalg.solve(Creg, u)
+    direction = direction / direction.norm()
+    s = keys @ direction  # (n,)
+    resid = values - keys @ W.T  # (n, out)
+    lam = (resid * s[:, None]).sum(0) / (s * s).sum().clamp_min(1e-12)
+    return torch.outer(lam, direction), lam, direction
+
+
+def _rewrite(model: MicrographResNet, cfg: Rewrite, edit: ImageSet, source: ImageSet, seed: int, check: Check,
+             progress: Progress, device: str) -> EditOutcome:
+    _check_layer(cfg.layer)
+    layer = model.layer(cfg.layer)
+    if not isinstance(layer, nn.Conv2d):
+        raise ValueError(f"the rewrite edits a convolution; {cfg.layer} is a {type(layer).__name__}")
+    if cfg.exemplars:
+        bad = [i for i in cfg.exemplars if not 0 <= i < len(edit)]
+        if bad:
+            raise ValueError(f"exemplar indices {bad} outside the edit set (0..{len(edit) - 1})")
+        edit = edit.take(list(cfg.exemplars))
+    model.eval()
+    x = torch.as_tensor(edit.x, device=device)
+    W = _as_matrix(layer.weight.detach())
+    with torch.no_grad():
+        sp = model.split(cfg.layer, x)
+        keys = _conv_keys(layer, sp.inputs)  # (B, L, d)
+        L = keys.shape[1]
+        out_hw = apply_layer(layer, sp.inputs[:1], layer.weight, None).shape[2:]
+        pos = _mask_positions(cfg.mask, (int(edit.x.shape[2]), int(edit.x.shape[3])), (int(out_hw[0]), int(out_hw[1])),
+                              device)
+        if check is not None:
+            check()
+        if edit.pair is not None:
+            pk = _conv_keys(layer, model.split(cfg.layer, torch.as_tensor(edit.pair, device=device)).inputs)
+            values = pk[:, pos] @ W.T  # what the layer gives the source rendering at the same positions
+            value_kind = "paired source images"
+        else:
+            if len(source) == 0:
+                raise ValueError("the rewrite needs source training images for the values")
+            sx = torch.as_tensor(source.x, device=device)
+            sy = torch.as_tensor(source.y, device=device)
+            sk = _conv_keys(layer, model.split(cfg.layer, sx).inputs)
+            mean_out = (sk @ W.T).mean(dim=1)  # (Bs, out)
+            means = torch.stack([mean_out[sy == c].mean(0) if bool((sy == c).any()) else mean_out.mean(0)
+                                 for c in range(int(model.num_classes))])
+            values = means[torch.as_tensor(edit.y, device=device)][:, None, :].expand(-1, int(pos.sum()), -1)
+            value_kind = "class means of source training images"
+        K = keys[:, pos].reshape(-1, keys.shape[2])
+        V = values.reshape(-1, W.shape[0])
+        if progress is not None:
+            progress(0.5, "second-moment matrix of the keys")
+        rng = np.random.default_rng(seed)
+        n = min(cfg.key_images, len(source))
+        if n < 1:
+            raise ValueError("the rewrite needs source training images for the keys' second-moment matrix")
+        idx = np.sort(rng.choice(len(source), size=n, replace=False))
+        ck = _conv_keys(layer, model.split(cfg.layer, torch.as_tensor(source.x[idx], device=device)).inputs)
+        ck = ck.reshape(-1, ck.shape[2]).double()
+        C = ck.T @ ck / ck.shape[0]
+        dW, lam, direction = rewrite_update(W.double(), K.double(), V.double(), C, cfg.ridge)
+        before = float(((V - K @ W.T) ** 2).sum(1).mean())
+        after = float(((V.double() - K.double() @ (W.double() + dW).T) ** 2).sum(1).mean())
+        layer.weight.add_(dW.to(layer.weight.dtype).reshape(layer.weight.shape))
+    if progress is not None:
+        progress(1.0, "rewritten")
+    return EditOutcome(model, (), cfg.layer, [], {
+        "keys": int(K.shape[0]), "positions_per_image": int(pos.sum()), "positions": int(L), "values": value_kind,
+        "residual_before": before, "residual_after": after, "lambda_norm": float(lam.norm()),
+        "delta_rank": int(torch.linalg.matrix_rank(dW))})
+
+
+def interpolate_layer(original: MicrographResNet, edited: nn.Module, layer: str, alpha: float) -> MicrographResNet:
+    """A copy of ``original`` whose ``layer`` has (1 - alpha) W_orig + alpha W_edited (weight and
+    bias; every other tensor the original's)."""
+    _check_layer(layer)
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    out = copy.deepcopy(original)
+    src = dict(edited.named_parameters())
+    with torch.no_grad():
+        for n, p in out.named_parameters():
+            if n.startswith(layer + "."):
+                p.copy_((1.0 - alpha) * p + alpha * src[n].to(p.device))
+    return out
+
+
+def most_changed_layer(original: nn.Module, edited: nn.Module) -> str:
+    """The editable layer whose weight moved most relative to its norm."""
+    po, pe = dict(original.named_parameters()), dict(edited.named_parameters())
+    rel = {n: float((pe[f"{n}.weight"] - po[f"{n}.weight"]).norm() / po[f"{n}.weight"].norm().clamp_min(1e-12))
+           for n in EDITABLE_LAYERS}
+    return max(rel, key=lambda n: rel[n])
+
+
+class LayerInterpolation:
+    """Fast 1-LI for a fixed layer and fixed image sets: the inputs entering the layer, its
+    outputs under the original and the edited weights, and what the rest of the network needs
+    are computed once; since the layer is linear in its weights, its output at alpha is
+    (1 - alpha) y_0 + alpha y_1, so each alpha costs only the network after the layer.
+
+    ``original``: the unedited model; ``edited``: any model of the same architecture;
+    ``sets``: name -> ImageSet.  :meth:`logits` and :meth:`accuracies` at any alpha in [0, 1]."""
+
+    def __init__(self, original: MicrographResNet, edited: nn.Module, layer: str, sets: dict[str, ImageSet],
+                 device: str = "cpu", check: Check = None) -> None:
+        _check_layer(layer)
+        self.layer = layer
+        self.model = copy.deepcopy(original).to(device).eval()
+        lay = self.model.layer(layer)
+        e = dict(edited.named_parameters())
+        w1 = e[f"{layer}.weight"].detach().to(device)
+        b1 = e[f"{layer}.bias"].detach().to(device) if lay.bias is not None else None
+        self.labels: dict[str, torch.Tensor] = {}
+        self._cache: dict[str, list[tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]]] = {}
+        self._after: dict[str, list[Callable[[torch.Tensor, dict[str, torch.Tensor]], torch.Tensor]]] = {}
+        with torch.no_grad():
+            for name, s in sets.items():
+                chunks, afters = [], []
+                xt = torch.as_tensor(s.x)
+                for i in range(0, len(s), 512):
+                    if check is not None:
+                        check()
+                    sp = self.model.split(layer, xt[i:i + 512].to(device))
+                    y0 = apply_layer(lay, sp.inputs, lay.weight, lay.bias)
+                    y1 = apply_layer(lay, sp.inputs, w1, b1)
+                    chunks.append((y0, y1, sp.aux))
+                    afters.append(sp.after)
+                self._cache[name], self._after[name] = chunks, afters
+                self.labels[name] = torch.as_tensor(s.y, device=device)
+
+    def logits(self, name: str, alpha: float) -> torch.Tensor:
+        """Logits of set ``name`` at ``alpha``."""
+        a = float(alpha)
+        with torch.no_grad():
+            return torch.cat([after((1.0 - a) * y0 + a * y1, aux)
+                              for (y0, y1, aux), after in zip(self._cache[name], self._after[name], strict=True)])
+
+    def accuracies(self, alpha: float) -> dict[str, float]:
+        """Accuracy of every set at ``alpha``."""
+        return {n: float((self.logits(n, alpha).argmax(1) == self.labels[n]).float().mean()) for n in self._cache}
+
+
+def _one_li(model: MicrographResNet, cfg: OneLI, edit: ImageSet, source: ImageSet, seed: int, check: Check,
+            progress: Progress, device: str, anchors: ImageSet | None = None) -> EditOutcome:
+    if isinstance(cfg.base, OneLI):
+        raise ValueError("1-LI needs a base edit other than 1-LI")
+    if cfg.alpha is not None and not 0.0 <= cfg.alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {cfg.alpha}")
+    original = copy.deepcopy(model)
+    sub = None if progress is None else (lambda f, m: progress(0.8 * f, m))
+    base = _dispatch(model, cfg.base, edit, source, seed, check, sub, device, anchors)
+    layer = cfg.layer or base.layer or most_changed_layer(original, base.model)
+    _check_layer(layer)
+    grid = np.linspace(0.0, 1.0, max(2, int(cfg.grid)))
+    interp = LayerInterpolation(original, base.model, layer, {"edit": edit}, device, check)
+    curve = [interp.accuracies(float(a))["edit"] for a in grid]
+    if cfg.alpha is not None:
+        alpha = float(cfg.alpha)
+    else:
+        lo, hi = curve[0], curve[-1]
+        goal = lo + cfg.target * (hi - lo)
+        alpha = float(next((a for a, v in zip(grid, curve, strict=True) if v >= goal - 1e-12), 1.0)) if hi > lo \
+            else 1.0
+    edited = interpolate_layer(original, base.model, layer, alpha)
+    if progress is not None:
+        progress(1.0, f"1-LI at alpha {alpha:.2f}")
+    return EditOutcome(edited, (), layer, base.losses,
+                       {"alpha": alpha, "alpha_grid": grid.tolist(), "edit_curve": curve, "base": cfg.base.name,
+                        "base_details": base.details})
+
+
+def _dispatch(model: MicrographResNet, cfg: EditConfig, edit: ImageSet, source: ImageSet, seed: int, check: Check,
+              progress: Progress, device: str, anchors: ImageSet | None = None) -> EditOutcome:
+    if isinstance(cfg, Rewrite):
+        return _rewrite(model, cfg, edit, source, seed, check, progress, device)
+    if isinstance(cfg, OneLI):
+        return _one_li(model, cfg, edit, source, seed, check, progress, device, anchors)
+    if anchors is not None and len(anchors):
+        edit = ImageSet.concat([ImageSet(edit.x, edit.y, edit.names), anchors])
+    if isinstance(cfg, FullFinetune):
+        return _full(model, cfg, edit, seed, check, progress, device)
+    if isinstance(cfg, SurgicalFinetune):
+        return _surgical(model, cfg, edit, seed, check, progress, device)
+    if isinstance(cfg, SurgicalBest):
+        return _surgical_best(model, cfg, edit, seed, check, progress, device)
+    if isinstance(cfg, LastLayer):
+        return _last_layer(model, cfg, edit, seed, check, progress, device)
+    if isinstance(cfg, LowRank):
+        return _lowrank(model, cfg, edit, seed, check, progress, device)
+    raise ValueError(f"unknown edit method {type(cfg).__name__}")
+
+
+def replay_set(source: ImageSet, per_class: int, seed: int, num_classes: int) -> ImageSet:
+    """``per_class`` source images of each class (fewer if a class has fewer), drawn with ``seed``."""
+    rng = np.random.default_rng([seed, 99])
+    idx = []
+    for c in range(num_classes):
+        rows = np.flatnonzero(source.y == c)
+        idx += sorted(rng.choice(rows, size=min(per_class, len(rows)), replace=False).tolist())
+    return source.take(idx)
+
+
+def apply_edit(model: nn.Module, cfg: EditConfig, edit: ImageSet, source: ImageSet | None = None, seed: int = 0,
+               device: str = "cpu", check: Check = None, progress: Progress = None, replay: int = 0) -> EditOutcome:
+    """Run the edit ``cfg`` on a copy of ``model`` (a :class:`MicrographResNet`) with the edit
+    set ``edit``; ``source``: source training images (the rewrite's keys and values, replay).
+    ``replay``: source training images per class appended to the edit set of the gradient-based
+    methods (anchors that keep the source classes in place; the rewrite, closed form, ignores
+    them).  The original model is not changed.  ValueError for settings out of range."""
+    if not isinstance(model, MicrographResNet):
+        raise ValueError(f"edits need a MicrographResNet (a checkpoint or state dict of this plugin); a "
+                         f"{type(model).__name__} (e.g. TorchScript) can only be evaluated")
+    if len(edit) == 0:
+        raise ValueError("the edit set is empty")
+    if replay < 0:
+        raise ValueError(f"replay must be >= 0 source images per class, got {replay}")
+    work = copy.deepcopy(model).to(device).eval()
+    src = source if source is not None else ImageSet(edit.x[:0], edit.y[:0], ())
+    if replay and len(src) == 0:
+        raise ValueError("replay needs the source training images")
+    out = _dispatch(work, cfg, edit, src, seed, check, progress, device, replay_set(src, replay, seed, work.num_classes)
+                    if replay else None)
+    out.model.eval()
+    for p in out.model.parameters():
+        p.requires_grad_(False)
+    out.changed = changed_parameters(model.to(device), out.model)
+    return out
+
+
+METHODS: dict[str, Callable[[], EditConfig]] = {
+    "full_ft": FullFinetune, "surgical": SurgicalFinetune, "surgical_best": SurgicalBest,
+    "last_layer": LastLayer, "lowrank": LowRank, "rewrite": Rewrite, "one_li": OneLI,
+}
+
+
+def method_config(name: str, **overrides: Any) -> EditConfig:
+    """The config of method ``name`` (a key of :data:`METHODS`) with ``overrides``."""
+    if name not in METHODS:
+        raise ValueError(f"unknown edit method {name!r}; use one of {', '.join(METHODS)}")
+    cfg = METHODS[name]()
+    try:
+        return replace(cfg, **overrides)
+    except TypeError as exc:
+        raise ValueError(f"{name}: {exc}") from None
