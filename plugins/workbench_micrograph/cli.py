@@ -76,6 +76,200 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _robustness(args: argparse.Namespace) -> Any:
+    from .core.evaluate import RobustnessConfig
+
+    return RobustnessConfig(eps_inf=args.eps_inf / 255.0, eps_2=args.eps_2, steps=args.pgd_steps,
+                            n_robust=args.n_robust, n_corrupt=args.n_corrupt).check()
+
+
+def _add_eval_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="", help="classifier file (default: the shipped one)")
+    p.add_argument("--width", type=int, default=8, help="width of a bare state dict given with --model")
+    p.add_argument("--k", type=int, default=10, help="edit images per class and shifted domain (default 10)")
+    p.add_argument("--replay", type=int, default=10, help="source images per class replayed by gradient edits")
+    p.add_argument("--eps-inf", type=float, default=3.0, help="PGD l_inf radius in grey levels /255 (default 3)")
+    p.add_argument("--eps-2", type=float, default=0.6, help="PGD l_2 radius, pixels in [0, 1] (default 0.6)")
+    p.add_argument("--pgd-steps", type=int, default=10)
+    p.add_argument("--n-robust", type=int, default=100, help="source test images attacked (default 100)")
+    p.add_argument("--n-corrupt", type=int, default=150, help="source test images corrupted (default 150)")
+
+
+def _model_ref(path: str, width: int) -> Any:
+    from .core.train import ModelRef
+
+    return ModelRef(kind="file", path=path, width=width) if path else ModelRef()
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import CompareSpec, run_compare
+
+    _threads(args)
+    try:
+        spec = CompareSpec(data=_data_ref(args.data, args), model=_model_ref(args.model, args.width),
+                           seeds=args.seeds, k=args.k, replay=args.replay, robustness=_robustness(args),
+                           device=args.device)
+        res = run_in_terminal(run_compare, spec, title="evaluate", quiet=args.json)
+    except (JobError, ValueError) as exc:
+        return _err(str(exc))
+    if args.out:
+        _write_outputs(res, args.out)
+    if args.json:
+        print(json.dumps({"methods": res.json_rows()}, indent=2))
+    else:
+        print(res.table("markdown"), end="")
+        print(f"{res.settings['seeds']} seed(s), k = {args.k} per class and shifted domain, replay {args.replay}; "
+              f"{res.seconds:.0f} s")
+    return 0
+
+
+def _write_outputs(res: Any, out: str) -> None:
+    import json
+    from dataclasses import asdict, is_dataclass
+    from pathlib import Path
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for fmt, suffix in (("markdown", "md"), ("csv", "csv"), ("latex", "tex")):
+        (folder / f"table.{suffix}").write_text(res.table(fmt))
+
+    def plain(v: Any) -> Any:
+        if is_dataclass(v) and not isinstance(v, type):
+            return {"type": type(v).__name__, **{k: plain(x) for k, x in asdict(v).items()}}
+        if isinstance(v, dict):
+            return {str(k): plain(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if isinstance(v, float) and v != v:
+            return None
+        return v
+
+    doc = {"methods": res.json_rows(), "mean": plain(res.mean), "std": plain(res.std),
+           "per_seed": plain(res.per_seed), "details": plain(res.details), "settings": plain(res.settings),
+           "curve": plain(res.curve), "seconds": res.seconds}
+    (folder / "evaluate.json").write_text(json.dumps(doc, indent=1, default=str) + "\n")
+
+
+EDIT_KEYS = ("method", "settings", "data", "model", "width", "k", "domains", "replay", "seed", "robustness",
+             "evaluate", "curve", "out", "device", "mask", "banner", "tile", "pool", "split_seed")
+
+
+def _method_from(doc: Any, where: str) -> Any:
+    from .core.edits import METHODS, method_config
+
+    if isinstance(doc, str):
+        doc = {"method": doc}
+    if not isinstance(doc, dict) or "method" not in doc:
+        raise ValueError(f"{where}: give the method as a name or as {{\"method\": ..., \"settings\": {{...}}}}")
+    name = str(doc["method"])
+    if name not in METHODS:
+        raise ValueError(f"{where}: unknown method {name!r}; use one of {', '.join(METHODS)}")
+    settings = dict(doc.get("settings") or {})
+    if name == "one_li" and "base" in settings:
+        settings["base"] = _method_from(settings["base"], f"{where}.settings.base")
+    for key in ("candidates",):
+        if key in settings:
+            settings[key] = tuple(settings[key])
+    return method_config(name, **settings)
+
+
+def edit_spec_from_config(cfg: dict[str, Any]) -> tuple[Any, str]:
+    """An EditSpec and output folder from a config dict (keys: EDIT_KEYS); ``mask``: a PNG/TIFF
+    whose bright pixels (> 0.5) are the rewrite's region."""
+    from dataclasses import replace
+
+    from .core.data import read_image
+    from .core.edits import Rewrite
+    from .core.evaluate import RobustnessConfig
+    from .jobs import EditSpec
+
+    unknown = sorted(set(cfg) - set(EDIT_KEYS))
+    if unknown:
+        raise ValueError(f"unknown config keys {unknown}; allowed: {', '.join(EDIT_KEYS)}")
+    method = _method_from({"method": cfg.get("method", ""), "settings": cfg.get("settings", {})}, "method")
+    if cfg.get("mask"):
+        if not isinstance(method, Rewrite):
+            raise ValueError("a mask is for the rewrite method only")
+        m = read_image(str(cfg["mask"])) > 0.5
+        method = replace(method, mask=tuple(tuple(bool(v) for v in row) for row in m))
+    ns = argparse.Namespace(banner=cfg.get("banner", 0), tile=cfg.get("tile", 0), pool=cfg.get("pool", 10),
+                            split_seed=cfg.get("split_seed", 0))
+    rob = RobustnessConfig(**{k: (tuple(v) if isinstance(v, list) else v)
+                              for k, v in dict(cfg.get("robustness") or {}).items()})
+    spec = EditSpec(method=method, data=_data_ref(str(cfg.get("data", "")), ns),
+                    model=_model_ref(str(cfg.get("model", "")), int(cfg.get("width", 8))), k=int(cfg.get("k", 10)),
+                    domains=tuple(cfg.get("domains", ())), replay=int(cfg.get("replay", 10)),
+                    seed=int(cfg.get("seed", 0)), robustness=rob.check(), evaluate=bool(cfg.get("evaluate", True)),
+                    curve=bool(cfg.get("curve", True)), device=str(cfg.get("device", "auto")))
+    return spec, str(cfg.get("out", ""))
+
+
+def _load_config(path: str) -> dict[str, Any]:
+    import json
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"{p}: no such config file")
+    try:
+        if p.suffix == ".toml":
+            import tomllib
+
+            cfg = tomllib.loads(p.read_text())
+        else:
+            cfg = json.loads(p.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{p}: cannot parse ({exc})") from None
+    if not isinstance(cfg, dict):
+        raise ValueError(f"{p}: the config must be a JSON/TOML object")
+    return cfg
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .core.evaluate import format_table
+    from .jobs import run_edit
+
+    _threads(args)
+    try:
+        spec, out = edit_spec_from_config(_load_config(args.config))
+        res = run_in_terminal(run_edit, spec, title=f"edit ({spec.method.name})", quiet=args.json)
+    except (JobError, ValueError, TypeError) as exc:
+        return _err(str(exc))
+    shifted = [k.removesuffix("_acc") for k in res.row_after if k.endswith("_acc") and k not in
+               ("source_acc", "edit_acc", "corruption_acc", "robust_acc")]
+    table = format_table(["unedited", res.method], [res.row_before, res.row_after], [{}, {}], shifted)
+    if out:
+        from .core.models import model_from_architecture
+        from .core.train import save_classifier
+
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "table.md").write_text(table)
+        model = model_from_architecture(res.edited.architecture or {})
+        model.load_state_dict(res.edited.state or {})
+        save_classifier(folder / "edited.safetensors", model, {"command": f"workbench micrograph edit --config "
+                                                               f"{args.config}", "method": res.method,
+                                                               "details": json.loads(json.dumps(res.details,
+                                                                                                default=str))})
+    if args.json:
+        print(json.dumps({"method": res.method, "before": res.row_before, "after": res.row_after,
+                          "changed": list(res.changed), "layer": res.layer,
+                          "details": json.loads(json.dumps(res.details, default=str))}, indent=2))
+    else:
+        print(table, end="")
+        print(f"changed: {', '.join(res.changed)}; {res.seconds:.0f} s")
+    return 0
+
+
 def register(subparsers: Any) -> None:
     """Add the plugin's subcommands to ``subparsers`` (argparse sub-parsers object)."""
     p = subparsers.add_parser("generate", help="write the embedded default data set as an image folder "
@@ -91,3 +285,18 @@ def register(subparsers: Any) -> None:
     p.add_argument("--width", type=int, default=8, help="channels of the first stage (default 8)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_train)
+
+    p = subparsers.add_parser("edit", help="one edit from a config file (JSON or TOML) and its evaluation")
+    p.add_argument("--config", required=True, help='e.g. {"method": "lowrank", "settings": {"rank": 4}, "k": 10}')
+    p.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=cmd_edit)
+
+    p = subparsers.add_parser("evaluate", help="every editing method with its default settings, and the unedited "
+                                               "model: the comparison table")
+    _add_data_args(p)
+    _add_eval_args(p)
+    p.add_argument("--seeds", type=int, default=1, help="seeds 0..K-1 (edit set and edit randomness; default 1)")
+    p.add_argument("--json", action="store_true", help='print {"methods": [{"method": ..., "source_acc": ...}, ...]}')
+    p.add_argument("--out", default="", help="also write table.md/.csv/.tex and evaluate.json (every number) here")
+    p.set_defaults(func=cmd_evaluate)

@@ -4,13 +4,24 @@ module-level ``run_*(spec, ctx)`` functions calling :mod:`.core` (Qt-free).
 * :func:`run_generate` - write the embedded default data set as an image folder;
 * :func:`run_load_data` - load a data set (the default or a user's folder) for the browser;
 * :func:`run_train` - train a classifier on the source domain (progress per batch, a partial
-  result per epoch), optionally saved as a checkpoint.
+  result per epoch), optionally saved as a checkpoint;
+* :func:`run_edit` - one edit and its evaluation before and after (and the 1-LI alpha curve of
+  a single-layer edit);
+* :func:`run_compare` - every method over several seeds: the comparison table (a partial result
+  after each method and seed);
+* :func:`run_alpha_curve` - the 1-LI curve between the original and an edited model.
+
+Every job checks for Cancel at least every few hundred milliseconds (per training step, per
+PGD step, per prediction batch).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from workbench.jobs import JobContext, JobError
 
@@ -111,8 +122,6 @@ class TrainResult:
 
 def run_train(spec: TrainSpec, ctx: JobContext) -> TrainResult:
     """Train, evaluate on the test sets, optionally save."""
-    import time
-
     from .core.train import accuracy, save_classifier, train_classifier
 
     data = _data(spec.data, ctx)
@@ -137,3 +146,296 @@ def run_train(spec: TrainSpec, ctx: JobContext) -> TrainResult:
     ctx.progress(1.0, "trained")
     return TrainResult(ModelRef(kind="state", state=state, architecture=out.model.architecture()), out.history, acc,
                        time.perf_counter() - t0, saved)
+
+
+# --------------------------------------------------------------------------- edits
+def default_methods() -> tuple[Any, ...]:
+    """The editing methods of the comparison, each with its default settings."""
+    from .core.edits import FullFinetune, LastLayer, LowRank, OneLI, Rewrite, SurgicalBest, SurgicalFinetune
+
+    return (FullFinetune(), SurgicalFinetune(), SurgicalBest(), LastLayer(), LowRank(), OneLI(), Rewrite())
+
+
+@dataclass(frozen=True)
+class EditSpec:
+    """One edit: ``method`` (a config of :mod:`.core.edits`) on ``model`` with an edit set of ``k``
+    labelled images per class from each domain in ``domains`` (empty: every shifted domain),
+    drawn with ``seed`` (also the edit's own randomness); ``replay``: source training images per
+    class replayed by the gradient-based methods; ``robustness``: PGD and corruption settings
+    (``evaluate=False`` skips robustness); ``curve``: also the 1-LI alpha curve when the edit
+    changed one layer."""
+
+    method: Any = None
+    data: DataRef = DataRef()
+    model: ModelRef = ModelRef()
+    k: int = 10
+    domains: tuple[str, ...] = ()
+    replay: int = 10
+    seed: int = 0
+    robustness: Any = None
+    evaluate: bool = True
+    curve: bool = True
+    device: str = "auto"
+
+
+@dataclass
+class EditResult:
+    """method: its name; config: the method's settings; edited: the edited model (ModelRef of
+    kind "state"); changed: parameters changed; layer: the layer of a single-layer edit;
+    losses: per step; details: the method's details; before / after: every metric of the
+    original and the edited model (``Metrics``); row_before / row_after: the same as flat rows;
+    curve: the 1-LI alpha curve (or None); edit_names: the edit set's images; seconds."""
+
+    method: str
+    config: Any
+    edited: ModelRef
+    changed: tuple[str, ...]
+    layer: str
+    losses: list[float]
+    details: dict[str, Any]
+    before: Any
+    after: Any
+    row_before: dict[str, float]
+    row_after: dict[str, float]
+    curve: Any
+    edit_names: tuple[str, ...]
+    seconds: float
+
+
+def _check_k(data: MicrographData, spec_k: int, domains: tuple[str, ...], seed: int) -> Any:
+    try:
+        return data.edit_set(spec_k, seed, domains or None)
+    except DataError as exc:
+        raise JobError(str(exc)) from None
+
+
+def _state_ref(model: Any) -> ModelRef:
+    return ModelRef(kind="state", state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                    architecture=model.architecture())
+
+
+def run_edit(spec: EditSpec, ctx: JobContext) -> EditResult:
+    """Edit, then measure the original and the edited model on the same images."""
+    from .core.edits import OneLI, apply_edit
+    from .core.evaluate import RobustnessConfig, alpha_curve, eval_sets, measure, metric_row
+    from .core.models import MicrographResNet
+
+    if spec.method is None:
+        raise JobError("no edit method chosen")
+    t0 = time.perf_counter()
+    data = _data(spec.data, ctx)
+    model = _model(spec.model, data.num_classes, ctx)
+    if not isinstance(model, MicrographResNet):
+        raise JobError(f"{spec.model.label()}: edits need a classifier of this plugin (checkpoint or state dict); "
+                       "a TorchScript model can only be evaluated")
+    edit = _check_k(data, spec.k, spec.domains, spec.seed)
+    try:
+        rcfg = (spec.robustness or RobustnessConfig()).check()
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    sets = eval_sets(data.test, dict(data.shifted), rcfg)
+    dev, check = ctx.device, ctx.check_cancelled
+    ctx.progress(0.2, "measuring the original")
+    before = measure(model, sets, edit, dev, check, robustness=spec.evaluate, seed=spec.seed)
+    try:
+        out = apply_edit(model, spec.method, edit, data.train, spec.seed, dev, check,
+                         lambda f, m: ctx.progress(0.3 + 0.4 * f, m), replay=spec.replay)
+    except ValueError as exc:
+        raise JobError(f"{spec.method.name}: {exc}") from None
+    ctx.progress(0.7, "measuring the edited model")
+    after = measure(out.model, sets, edit, dev, check, base=before.corruption if spec.evaluate else None,
+                    robustness=spec.evaluate, seed=spec.seed)
+    curve = None
+    if spec.curve and out.layer:
+        ctx.progress(0.85, "1-LI alpha curve")
+        target = out.model
+        if isinstance(spec.method, OneLI):  # the curve runs toward the base edit, not the chosen alpha
+            target = apply_edit(model, spec.method.base, edit, data.train, spec.seed, dev, check,
+                                replay=spec.replay).model
+        curve = alpha_curve(model, target, out.layer, sets, edit, device=dev, check=check,
+                            robust_alphas=(0.0, 0.25, 0.5, 0.75, 1.0) if spec.evaluate else ())
+    shifted = tuple(data.shifted)
+    ctx.progress(1.0, "done")
+    return EditResult(spec.method.name, spec.method, _state_ref(out.model), out.changed, out.layer, out.losses,
+                      out.details, before, after, metric_row(before, shifted), metric_row(after, shifted), curve,
+                      edit.names, time.perf_counter() - t0)
+
+
+@dataclass(frozen=True)
+class CompareSpec:
+    """Every method of ``methods`` (default: :func:`default_methods`) and the unedited model,
+    for the seeds 0..seeds-1 (each: another edit set and the edit's own randomness)."""
+
+    data: DataRef = DataRef()
+    model: ModelRef = ModelRef()
+    methods: tuple[Any, ...] = ()
+    seeds: int = 1
+    k: int = 10
+    domains: tuple[str, ...] = ()
+    replay: int = 10
+    robustness: Any = None
+    device: str = "auto"
+
+
+@dataclass
+class Comparison:
+    """methods: row names (``unedited`` first); per_seed[m]: one flat metric row per seed done;
+    mean / std: over the seeds done; shifted: the shifted domains; curve: the 1-LI alpha curve
+    of the first seed (or None); details[m]: the first seed's method details; done / total:
+    (method, seed) runs; settings: what was run; seconds."""
+
+    methods: list[str]
+    per_seed: dict[str, list[dict[str, float]]]
+    mean: dict[str, dict[str, float]]
+    std: dict[str, dict[str, float]]
+    shifted: tuple[str, ...]
+    curve: Any = None
+    details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    done: int = 0
+    total: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def table(self, fmt: str = "markdown") -> str:
+        from .core.evaluate import format_table
+
+        names = [m for m in self.methods if m in self.mean]
+        return format_table(names, [self.mean[m] for m in names], [self.std[m] for m in names], self.shifted, fmt,
+                            seeds=max((len(v) for v in self.per_seed.values()), default=1))
+
+    def json_rows(self) -> list[dict[str, Any]]:
+        """The rows of ``workbench micrograph evaluate --json``: method, source_acc, <domain>_acc
+        per shifted domain, edit_acc, robust_acc (PGD l_inf), corruption_acc (means over seeds)."""
+        from .core.evaluate import domain_key
+
+        keys = ["source_acc"] + [f"{domain_key(d)}_acc" for d in self.shifted] + \
+            ["edit_acc", "robust_acc", "corruption_acc"]
+        rows = []
+        for m in self.methods:
+            if m in self.mean:
+                rows.append({"method": m, **{k: _json_number(self.mean[m][k]) for k in keys}})
+        return rows
+
+
+def _json_number(v: float) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 4)
+
+
+def run_compare(spec: CompareSpec, ctx: JobContext) -> Comparison:
+    """The comparison table: each method edits the model with the same edit set per seed, and
+    every model is measured on the same images."""
+    from .core.edits import OneLI, apply_edit, one_li_from_base
+    from .core.evaluate import RobustnessConfig, alpha_curve, eval_sets, measure, metric_row, summarise
+    from .core.models import MicrographResNet
+
+    t0 = time.perf_counter()
+    if spec.seeds < 1:
+        raise JobError(f"seeds must be >= 1, got {spec.seeds}")
+    data = _data(spec.data, ctx)
+    if not data.shifted:
+        raise JobError(f"{spec.data.label()}: no shifted domain to edit for (add e.g. an aged/ folder beside source/)")
+    model = _model(spec.model, data.num_classes, ctx)
+    if not isinstance(model, MicrographResNet):
+        raise JobError(f"{spec.model.label()}: edits need a classifier of this plugin (checkpoint or state dict)")
+    methods = spec.methods or default_methods()
+    try:
+        rcfg = (spec.robustness or RobustnessConfig()).check()
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    sets = eval_sets(data.test, dict(data.shifted), rcfg)
+    shifted = tuple(data.shifted)
+    names = ["unedited"] + [m.name for m in methods]
+    if len(set(names)) != len(names):
+        raise JobError(f"method names must be unique in a comparison: {names}")
+    res = Comparison(names, {n: [] for n in names}, {}, {}, shifted, total=len(names) * spec.seeds,
+                     settings={"seeds": spec.seeds, "k": spec.k, "replay": spec.replay, "domains": list(spec.domains),
+                               "robustness": rcfg, "methods": list(methods), "data": spec.data.label(),
+                               "model": spec.model.label()})
+    dev, check = ctx.device, ctx.check_cancelled
+
+    def record(name: str, row: dict[str, float]) -> None:
+        res.per_seed[name].append(row)
+        res.mean[name], res.std[name] = summarise(res.per_seed[name])
+        res.done += 1
+        res.seconds = time.perf_counter() - t0
+        ctx.partial(res)
+
+    def frac(seed: int, j: int) -> float:
+        return 0.2 + 0.8 * (seed * len(names) + j) / res.total
+
+    for seed in range(spec.seeds):
+        edit = _check_k(data, spec.k, spec.domains, seed)
+        ctx.progress(frac(seed, 0), f"seed {seed}: unedited")
+        base = measure(model, sets, edit, dev, check, seed=seed)
+        record("unedited", metric_row(base, shifted))
+        made: dict[Any, Any] = {}
+        for j, cfg in enumerate(methods, start=1):
+            ctx.progress(frac(seed, j), f"seed {seed}: {cfg.name}")
+            start = frac(seed, j)
+
+            def sub(f: float, m: str, start: float = start) -> None:
+                ctx.progress(start + 0.8 / res.total * f, m)
+
+            try:
+                if isinstance(cfg, OneLI) and cfg.base in made:  # reuse the base edit made above
+                    out = one_li_from_base(model, made[cfg.base], cfg, edit, dev, check)
+                else:
+                    out = apply_edit(model, cfg, edit, data.train, seed, dev, check, sub, replay=spec.replay)
+            except ValueError as exc:
+                raise JobError(f"{cfg.name}: {exc}") from None
+            if not isinstance(cfg, OneLI):
+                made[cfg] = out
+            m = measure(out.model, sets, edit, dev, check, base=base.corruption, seed=seed)
+            if seed == 0:
+                res.details[cfg.name] = {"changed": list(out.changed), "layer": out.layer, **out.details}
+                if isinstance(cfg, OneLI) and res.curve is None:
+                    target = made.get(cfg.base)
+                    if target is None:
+                        target = apply_edit(model, cfg.base, edit, data.train, seed, dev, check, replay=spec.replay)
+                    res.curve = alpha_curve(model, target.model, out.layer, sets, edit, device=dev, check=check)
+            record(cfg.name, metric_row(m, shifted))
+    ctx.progress(1.0, "done")
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+@dataclass(frozen=True)
+class AlphaCurveSpec:
+    """The 1-LI curve of ``layer`` between ``model`` and ``edited`` on the data's test sets and
+    (when ``edit_k`` > 0) the edit set drawn with ``seed``; ``alphas``: the fine grid;
+    ``robust_alphas``: where robustness is measured (empty: none)."""
+
+    edited: ModelRef
+    layer: str
+    data: DataRef = DataRef()
+    model: ModelRef = ModelRef()
+    alphas: tuple[float, ...] = tuple(i / 20 for i in range(21))
+    robust_alphas: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+    edit_k: int = 10
+    domains: tuple[str, ...] = ()
+    seed: int = 0
+    robustness: Any = None
+    device: str = "auto"
+
+
+def run_alpha_curve(spec: AlphaCurveSpec, ctx: JobContext) -> Any:
+    """Every metric against alpha (an :class:`~.core.evaluate.AlphaCurve`)."""
+    from .core.evaluate import RobustnessConfig, alpha_curve, eval_sets
+    from .core.models import EDITABLE_LAYERS, MicrographResNet
+
+    if spec.layer not in EDITABLE_LAYERS:
+        raise JobError(f"unknown layer {spec.layer!r}; editable layers: {', '.join(EDITABLE_LAYERS)}")
+    data = _data(spec.data, ctx)
+    model = _model(spec.model, data.num_classes, ctx)
+    edited = _model(spec.edited, data.num_classes, ctx)
+    if not isinstance(model, MicrographResNet) or not isinstance(edited, MicrographResNet):
+        raise JobError("1-LI needs two classifiers of this plugin")
+    edit = _check_k(data, spec.edit_k, spec.domains, spec.seed) if spec.edit_k > 0 and data.shifted else None
+    try:
+        sets = eval_sets(data.test, dict(data.shifted), (spec.robustness or RobustnessConfig()).check())
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    curve = alpha_curve(model, edited, spec.layer, sets, edit, spec.alphas, spec.robust_alphas, ctx.device,
+                        ctx.check_cancelled, lambda f, m: ctx.progress(0.2 + 0.8 * f, m))
+    ctx.progress(1.0, "done")
+    return curve

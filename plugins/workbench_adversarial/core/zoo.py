@@ -6,6 +6,11 @@ architecture plus a checkpoint of the workbench's one format (:mod:`workbench.ch
 ``{arch, dataset, input_shape, num_classes}``, provenance, sha256), or any
 ``loader(device) -> nn.Module`` (so another
 plugin, e.g. a micrograph classifier, can register its own model with :func:`register_model`).
+Other installed packages add theirs without being imported by anyone first: each callable named
+by an entry point of the group ``workbench.adversarial_models`` (``name = "module:function"``)
+is called once, with no arguments, the first time the zoo is listed or looked up; it registers
+its models (and their datasets, :func:`.data.register_dataset`).  A hook that fails is
+recorded in :data:`HOOK_ERRORS` and skipped.
 Users' files load through :func:`load_model_ref`:
 
 * ``kind="torchscript"``: ``torch.jit.load`` of a local TorchScript archive (not a pickle of
@@ -90,6 +95,11 @@ class LoadedModel:
 
 
 _ZOO: dict[str, ZooEntry] = {}
+#: entry-point group of the registration hooks of other packages (see the module docstring)
+HOOK_GROUP = "workbench.adversarial_models"
+#: hooks that failed: (entry point, error message)
+HOOK_ERRORS: list[tuple[str, str]] = []
+_hooks_loaded = False
 
 
 def register_model(entry: ZooEntry) -> None:
@@ -97,8 +107,24 @@ def register_model(entry: ZooEntry) -> None:
     _ZOO[entry.name] = entry
 
 
+def load_registration_hooks() -> None:
+    """Call every registration hook of :data:`HOOK_GROUP` once (later calls do nothing)."""
+    global _hooks_loaded
+    if _hooks_loaded:
+        return
+    _hooks_loaded = True
+    import importlib.metadata
+
+    for ep in importlib.metadata.entry_points(group=HOOK_GROUP):
+        try:
+            ep.load()()
+        except Exception as exc:  # noqa: BLE001 - another package's hook must not break the zoo
+            HOOK_ERRORS.append((f"{ep.name} = {ep.value}", f"{type(exc).__name__}: {exc}"))
+
+
 def model_names() -> list[str]:
     """Registered model names, the default first."""
+    load_registration_hooks()
     names = list(_ZOO)
     if DEFAULT_MODEL in names:
         names.remove(DEFAULT_MODEL)
@@ -107,6 +133,7 @@ def model_names() -> list[str]:
 
 
 def zoo_entry(name: str) -> ZooEntry:
+    load_registration_hooks()
     if name not in _ZOO:
         raise ModelLoadError(f"unknown model {name!r}; available: {', '.join(model_names())}")
     return _ZOO[name]

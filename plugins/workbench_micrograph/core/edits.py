@@ -538,6 +538,16 @@ def _one_li(model: MicrographResNet, cfg: OneLI, edit: ImageSet, source: ImageSe
     original = copy.deepcopy(model)
     sub = None if progress is None else (lambda f, m: progress(0.8 * f, m))
     base = _dispatch(model, cfg.base, edit, source, seed, check, sub, device, anchors)
+    base.changed = changed_parameters(original, base.model)
+    return one_li_from_base(original, base, cfg, edit, device, check, progress)
+
+
+def one_li_from_base(original: MicrographResNet, base: EditOutcome, cfg: OneLI, edit: ImageSet, device: str = "cpu",
+                     check: Check = None, progress: Progress = None) -> EditOutcome:
+    """1-LI toward an edit already made (``base``, an outcome of ``cfg.base`` on ``original``):
+    the layer and alpha chosen as in :class:`OneLI`.  ``changed`` of the result is filled."""
+    if cfg.alpha is not None and not 0.0 <= cfg.alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {cfg.alpha}")
     layer = cfg.layer or base.layer or most_changed_layer(original, base.model)
     _check_layer(layer)
     grid = np.linspace(0.0, 1.0, max(2, int(cfg.grid)))
@@ -553,7 +563,7 @@ def _one_li(model: MicrographResNet, cfg: OneLI, edit: ImageSet, source: ImageSe
     edited = interpolate_layer(original, base.model, layer, alpha)
     if progress is not None:
         progress(1.0, f"1-LI at alpha {alpha:.2f}")
-    return EditOutcome(edited, (), layer, base.losses,
+    return EditOutcome(edited, changed_parameters(original, edited), layer, base.losses,
                        {"alpha": alpha, "alpha_grid": grid.tolist(), "edit_curve": curve, "base": cfg.base.name,
                         "base_details": base.details})
 
