@@ -78,8 +78,8 @@ def bench_recolour() -> None:
     from workbench_bundle.ui import colors
     from workbench_bundle.ui.torus_view import TorusCanvas
     tc = TorusCanvas(256)
-    tc.canvas.native.resize(800, 600)
-    tc.canvas.native.show()
+    tc.widget.resize(800, 600)  # the panel's raster view of the off-screen canvas (ui/gl_view.py)
+    tc.widget.show()
     views = []
     for m in np.linspace(-1, 1, 8):
         v = jobs.run_view(jobs.ViewSpec(params=(("m", float(m)), ("phi", 1.2), ("t1", 1.0), ("t2", 0.3)), grid=256),
@@ -91,8 +91,8 @@ def bench_recolour() -> None:
     t = time.perf_counter()
     for k in range(frames):
         tc.set_face_colors(views[k % len(views)])
-        tc.canvas.update()
-        tc.canvas.native.repaint()
+        tc.widget.render_now(draft=False)
+        tc.widget.repaint()
         app.processEvents()
     fps = frames / (time.perf_counter() - t)
     t = time.perf_counter()

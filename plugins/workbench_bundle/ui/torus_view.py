@@ -1,5 +1,7 @@
 """vispy views: the torus coloured per face, vortices at the zeros of F, and the image of the
-torus on the sphere under d / |d|.  Embedded in Qt through ``canvas.native``."""
+torus on the sphere under d / |d|.  Shown in Qt through ``.widget``, a raster
+:class:`workbench_bundle.ui.gl_view.GLImageView` of the off-screen canvas (see there why the
+canvas's own ``QOpenGLWidget`` is not embedded)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,17 @@ from vispy import scene  # noqa: E402
 from vispy.gloo import Texture2D  # noqa: E402
 from vispy.visuals.filters import TextureFilter  # noqa: E402
 
+from .gl_view import GLImageView, OffscreenSceneCanvas  # noqa: E402
+
 R_MAJOR, R_MINOR = 2.0, 0.8
 SPHERE_MAX = 64
-GEOMETRY = (160, 80)           # quads of the drawn torus surface (colours come from the texture)
+#: far / near clipping distance of the cameras (vispy's default 1e6 leaves a 16-bit depth
+#: buffer, as in off-screen framebuffers, unable to tell the map at r = 1.005 from the sphere
+#: at r = 0.985: the map vanished from renders and exports)
+DEPTH_RANGE = 100.0
+SPHERE_DISTANCE = 5.6
+GEOMETRY = (96, 48)            # quads of the drawn torus surface (colours come from the texture; more
+                               # quads cost GUI time in software GL: 160 x 80 painted in 45-75 ms, 96 x 48 in 25)
 
 
 def torus_xyz(x: np.ndarray, y: np.ndarray, lift: float = 0.0) -> np.ndarray:
@@ -42,9 +52,11 @@ class TorusCanvas:
     """A SceneCanvas with the torus mesh and vortex markers; ``set_face_colors`` recolours in place."""
 
     def __init__(self, n: int = 128, bgcolor: str = "white") -> None:
-        self.canvas = scene.SceneCanvas(keys=None, bgcolor=bgcolor, size=(480, 400), show=False)
+        self.canvas = OffscreenSceneCanvas(keys=None, bgcolor=bgcolor, size=(480, 400), show=False)
+        self.widget = GLImageView(self.canvas)
         self.view = self.canvas.central_widget.add_view()
         self.view.camera = scene.TurntableCamera(fov=35, elevation=35, azimuth=30, distance=12.0)
+        self.view.camera.depth_value = DEPTH_RANGE
         self.mesh = scene.visuals.Mesh(parent=self.view.scene, shading=None)
         self.markers = scene.visuals.Markers(parent=self.view.scene)
         self.markers.set_gl_state("translucent", depth_test=True)
@@ -55,6 +67,7 @@ class TorusCanvas:
         self.arrows.visible = False
         self.n = 0
         self.set_grid(n)
+        _keep_fitted(self.canvas, self.view.camera)
 
     def set_grid(self, n: int) -> None:
         """Prepare an n x n colour grid.  Faces are coloured through an n x n RGBA texture sampled
@@ -147,36 +160,45 @@ class TorusCanvas:
         self.set_vortices(np.zeros((0, 4)))
         self.set_arrows(None)
 
+    def set_theme(self, colours: dict[str, tuple[float, float, float, float]]) -> None:
+        """Background, label and arrow colours (:func:`workbench_bundle.ui.look.gl_colours`)."""
+        self.canvas.bgcolor = colours["background"]
+        self.labels.color = colours["text"]
+        self.arrows.set_data(color=colours["arrows"])
+        self.canvas.update()
+
     def reset_view(self) -> None:
         cam = self.view.camera
-        cam.elevation, cam.azimuth, cam.distance = 35.0, 30.0, 12.0
+        cam.elevation, cam.azimuth, cam.distance = 35.0, 30.0, 12.0 * _fit(self.canvas.size)
         cam.center = (0, 0, 0)
 
     def render(self, width: int, height: int, transparent: bool = False) -> np.ndarray:
-        """Off-screen render at width x height: (h, w, 4) uint8."""
-        old = self.canvas.bgcolor
-        if transparent:
-            self.canvas.bgcolor = (1, 1, 1, 0)
-        try:
-            return self.canvas.render(size=(int(width), int(height)), alpha=True)
-        finally:
-            self.canvas.bgcolor = old
+        """Off-screen render at width x height: (h, w, 4) uint8, framed as on screen."""
+        return _render(self.canvas, self.view.camera, width, height, transparent)
 
 
 class SphereCanvas:
     """The image of the torus grid under d / |d| drawn on the unit sphere (same face colours)."""
 
     def __init__(self, bgcolor: str = "white") -> None:
-        self.canvas = scene.SceneCanvas(keys=None, bgcolor=bgcolor, size=(320, 320), show=False)
+        self.canvas = OffscreenSceneCanvas(keys=None, bgcolor=bgcolor, size=(320, 320), show=False)
+        self.widget = GLImageView(self.canvas)
         self.view = self.canvas.central_widget.add_view()
-        self.view.camera = scene.TurntableCamera(fov=35, elevation=20, azimuth=30, distance=6.5)
-        sphere = scene.visuals.Sphere(radius=0.985, rows=24, cols=48, method="latitude", parent=self.view.scene,
-                                      color=(0.92, 0.92, 0.92, 1.0), edge_color=(0.75, 0.75, 0.75, 1.0))
-        sphere.mesh.set_gl_state("opaque", depth_test=True)
+        self.view.camera = scene.TurntableCamera(fov=35, elevation=20, azimuth=30, distance=SPHERE_DISTANCE)
+        self.view.camera.depth_value = DEPTH_RANGE
+        self.sphere = scene.visuals.Sphere(radius=0.985, rows=18, cols=36, method="latitude",
+                                           parent=self.view.scene, color=(0.92, 0.92, 0.92, 1.0),
+                                           edge_color=(0.75, 0.75, 0.75, 1.0))
+        self.sphere.mesh.set_gl_state("opaque", depth_test=True)
         self.mesh = scene.visuals.Mesh(parent=self.view.scene, shading=None)
         self.mesh.set_gl_state("translucent", depth_test=True, cull_face=False)
         self.axes = scene.visuals.XYZAxis(parent=self.view.scene)
         self.axes.transform = scene.transforms.STTransform(scale=(1.3, 1.3, 1.3))
+        # the axes are those of d / |d|: x red, y green, z blue (XYZAxis's colours), labelled
+        self.axis_labels = scene.visuals.Text(["d_x", "d_y", "d_z"], parent=self.view.scene, font_size=10,
+                                              pos=np.array([[1.5, 0, 0], [0, 1.5, 0], [0, 0, 1.5]], np.float32),
+                                              color=[(0.85, 0.1, 0.1, 1), (0.1, 0.65, 0.1, 1), (0.2, 0.3, 0.95, 1)])
+        _keep_fitted(self.canvas, self.view.camera)
 
     def set_map(self, dhat: np.ndarray, rgba: np.ndarray) -> None:
         """dhat: (n, n, 3) at the grid vertices (periodic), rgba: (n, n, 4) per face."""
@@ -195,9 +217,66 @@ class SphereCanvas:
         """The bare sphere (nothing computed to show)."""
         self.mesh.visible = False
 
+    def set_theme(self, colours: dict[str, tuple[float, float, float, float]]) -> None:
+        """Background and bare-sphere colours (:func:`workbench_bundle.ui.look.gl_colours`)."""
+        self.canvas.bgcolor = colours["background"]
+        self.sphere.mesh.set_data(vertices=self.sphere.mesh.mesh_data.get_vertices(),
+                                  faces=self.sphere.mesh.mesh_data.get_faces(), color=colours["sphere"])
+        self.sphere.border.set_data(color=colours["sphere_edges"])
+        self.canvas.update()
+
     def reset_view(self) -> None:
         cam = self.view.camera
-        cam.elevation, cam.azimuth, cam.distance = 20.0, 30.0, 6.5
+        cam.elevation, cam.azimuth, cam.distance = 20.0, 30.0, SPHERE_DISTANCE * _fit(self.canvas.size)
+        cam.center = (0, 0, 0)
 
     def render(self, width: int, height: int, transparent: bool = False) -> np.ndarray:
-        return self.canvas.render(size=(int(width), int(height)), alpha=True)
+        """Off-screen render at width x height: (h, w, 4) uint8, the sphere centred and whole."""
+        return _render(self.canvas, self.view.camera, width, height, transparent)
+
+
+def _fit(size: tuple[int, int]) -> float:
+    """Camera distance factor keeping the scene whole in a canvas of ``size`` (w, h): a
+    turntable camera's field of view is vertical, so a canvas narrower than tall needs the
+    camera further away by h / w."""
+    w, h = max(int(size[0]), 1), max(int(size[1]), 1)
+    return max(1.0, h / w)
+
+
+def _keep_fitted(canvas: scene.SceneCanvas, camera: scene.TurntableCamera) -> None:
+    """Rescale the camera distance when the canvas changes shape, keeping the user's zoom."""
+    state = {"fit": _fit(canvas.size)}
+
+    def resized(_event: object) -> None:
+        new = _fit(canvas.size)
+        if camera.distance is not None:
+            camera.distance = camera.distance * new / state["fit"]
+        state["fit"] = new
+
+    canvas.events.resize.connect(resized)
+
+
+def _render(canvas: scene.SceneCanvas, camera: scene.TurntableCamera, width: int, height: int,
+            transparent: bool) -> np.ndarray:
+    """Render off the screen into (height, width, 4) uint8: the canvas as framed on screen, at
+    the largest size of the canvas's shape that fits, centred on the background (vispy renders
+    the canvas region at any output size, so another shape would stretch the scene)."""
+    width, height = max(int(width), 1), max(int(height), 1)
+    cw, ch = (max(int(v), 1) for v in canvas.size)
+    scale = min(width / cw, height / ch)
+    rw, rh = min(width, max(1, round(cw * scale))), min(height, max(1, round(ch * scale)))
+    bg = canvas.bgcolor.rgba
+    old_bg = canvas.bgcolor
+    if transparent:
+        canvas.bgcolor = (bg[0], bg[1], bg[2], 0.0)
+    try:
+        img = canvas.render(size=(rw, rh), alpha=True)
+    finally:
+        canvas.bgcolor = old_bg
+    out = np.empty((height, width, 4), dtype=np.uint8)
+    out[:] = np.round(np.array(bg) * 255).astype(np.uint8)
+    if transparent:
+        out[..., 3] = 0
+    y0, x0 = (height - img.shape[0]) // 2, (width - img.shape[1]) // 2
+    out[y0:y0 + img.shape[0], x0:x0 + img.shape[1]] = img[:height, :width]
+    return out
