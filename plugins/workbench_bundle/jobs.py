@@ -2,7 +2,8 @@
 
 * :func:`run_chern` - FHS Chern number of a model (with the reliability signal, refinement).
 * :func:`run_view` - everything the torus / sphere views draw for a model or a dataset sample:
-  the Chern number (refined locally near a gap closing, :mod:`.core.refine`), Berry curvature per face, phase and modulus of a section component, sign of G, zeros of F
+  the Chern number (refined locally near a gap closing, :mod:`.core.refine`), Berry curvature
+  per face, phase and modulus of a section component, sign of G, zeros of F
   (vortices), the unit vector d / |d| for the sphere view.
 * :func:`run_phase_diagram` - C over (phi, m) for the Haldane model.
 * :func:`run_dataset` - generate (and save) a Haldane bundle dataset.

@@ -1,5 +1,6 @@
 """The bundle panel's left column: model, parameter sliders, custom expressions, view options,
-the Chern badge, the info line and the status (stale results).
+the Chern badge and the info line.  While a dataset sample is shown the model box is detached
+(disabled, its title says so): the sliders do not describe what the torus shows.
 
 Every widget is bound to a field of :class:`workbench_bundle.state.BundleState` (ranges,
 choices and tooltips come from the fields); the column itself holds no settings."""
@@ -28,10 +29,10 @@ from workbench.gui.binding import Binder
 
 from ..core.models import MODELS
 from ..state import EXPRESSION_COMPONENTS, BundleState, param_field
+from . import look
 
 #: positions of a parameter slider on its range
 SLIDER_STEPS = 400
-BADGE_STYLE = "font-size: 20pt; font-weight: bold; padding: 6px; border-radius: 6px; background: {};"
 
 
 def _show_value(label: QLabel, new: float, _old: float) -> None:
@@ -62,7 +63,7 @@ class ModelControls(QWidget):
 
     # ---- builders -----------------------------------------------------------------------------
     def _model_box(self) -> QGroupBox:
-        box = QGroupBox("Model")
+        box = self.model_box = QGroupBox("Model")
         form = QFormLayout(box)
         self.model_combo = self.binder.bind(self.state, "model", QComboBox())
         form.addRow(self.state.field("model").label, self.model_combo)
@@ -136,14 +137,13 @@ class ModelControls(QWidget):
         self.badge = QLabel("C = ?")
         self.badge.setObjectName("chern-badge")
         self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.set_badge("C = ?", "#eeeeee")
+        self.badge.setWordWrap(True)  # "C = -2 (exact) (stale)" in a narrow column
+        self._badge: tuple[str, int | None, bool] = ("C = ?", None, False)
+        self.set_badge("C = ?", None)
         self.info = QLabel("")
         self.info.setWordWrap(True)
-        self.status = QLabel("")
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
-        self.status.setStyleSheet("color: #a05000;")
-        for widget in (self.badge, self.info, self.status):
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for widget in (self.badge, self.info):
             lay.addWidget(widget)
         return w
 
@@ -153,6 +153,21 @@ class ModelControls(QWidget):
             page.setVisible(name == model)
         self.expr_box.setVisible(model == "custom")
 
-    def set_badge(self, text: str, colour: str) -> None:
+    def set_badge(self, text: str, sign: int | None, stale: bool = False, tooltip: str = "") -> None:
+        """The Chern badge: ``text``, coloured by ``sign`` (None: unknown); ``stale`` greys it
+        (the number is not of the current settings)."""
+        self._badge = (text, sign, stale)
         self.badge.setText(text)
-        self.badge.setStyleSheet(BADGE_STYLE.format(colour))
+        self.badge.setToolTip(tooltip)
+        self.badge.setStyleSheet(look.badge_style(sign, stale))
+
+    def set_detached(self, note: str) -> None:
+        """Detach the model box while the torus shows something else (``note``: what; "" to
+        attach it again)."""
+        self.model_box.setEnabled(not note)
+        self.model_box.setTitle("Model" if not note else "Model (detached)")
+        self.model_box.setToolTip(f"not shown: {note}; 'Show the model' above the torus shows it again" if note else "")
+
+    def apply_theme(self) -> None:
+        """Repaint the badge in the current theme."""
+        self.set_badge(*self._badge, tooltip=self.badge.toolTip())

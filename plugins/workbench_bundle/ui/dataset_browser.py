@@ -1,6 +1,8 @@
 """The bundle panel's dataset tab: generation settings (size, variant, seed), Load / Save, the
-classifier (shipped or a checkpoint file) with Predict, training settings with Train, and the
-browser of samples (psi_2 in domain colouring, label, prediction; misclassified in red).
+classifier (shipped or a checkpoint file) with Predict, training settings with Train (three
+boxes side by side, scrolling sideways in a narrow window), the running job's progress bar with
+Cancel, the line saying which classifier coloured the browser, and the browser of samples
+(psi_2 in domain colouring, label, prediction; misclassified in red).
 
 The settings are fields of :class:`workbench_bundle.state.BundleState` bound to the widgets;
 the buttons only emit signals (the panel turns them into jobs)."""
@@ -15,12 +17,17 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -51,14 +58,34 @@ class DatasetBrowser(QWidget):
     predict_requested = Signal()
     train_requested = Signal()
     sample_clicked = Signal(int)
+    cancel_requested = Signal()
 
     def __init__(self, state: BundleState, binder: Binder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state, self.binder = state, binder
         lay = QVBoxLayout(self)
-        lay.addLayout(self._dataset_row())
-        lay.addLayout(self._classifier_row())
-        lay.addLayout(self._train_row())
+        boxes = QWidget()
+        row = QHBoxLayout(boxes)
+        row.setContentsMargins(0, 0, 0, 0)
+        for title, build in (("Dataset", self._dataset_row), ("Classifier", self._classifier_row),
+                             ("Training", self._train_row)):
+            box = QGroupBox(title)
+            box.setLayout(build())
+            row.addWidget(box, 1)
+        scroll = QScrollArea()
+        scroll.setWidget(boxes)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        boxes.setMinimumWidth(boxes.sizeHint().width())
+        scroll.setFixedHeight(boxes.sizeHint().height() + scroll.horizontalScrollBar().sizeHint().height() + 4)
+        lay.addWidget(scroll)
+        lay.addLayout(self._job_row())
+        #: which classifier's predictions colour the browser (or that none do)
+        self.coloured_by = QLabel("")
+        self.coloured_by.setObjectName("coloured-by")
+        self.coloured_by.setWordWrap(True)
+        lay.addWidget(self.coloured_by)
         self.info = QLabel("no dataset")
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
@@ -73,50 +100,96 @@ class DatasetBrowser(QWidget):
         self._classifier_changed(state.classifier)
 
     # ---- builders -----------------------------------------------------------------------------
-    def _labelled(self, row: QHBoxLayout, name: str, widget: QWidget) -> QWidget:
-        row.addWidget(QLabel(self.state.field(name).label))
-        row.addWidget(self.binder.bind(self.state, name, widget))
+    def _labelled(self, form: QFormLayout, name: str, widget: QWidget) -> QWidget:
+        form.addRow(self.state.field(name).label, self.binder.bind(self.state, name, widget))
         return widget
 
-    def _button(self, row: QHBoxLayout, text: str, slot: Any, tip: str = "") -> QPushButton:
+    @staticmethod
+    def _button(row: QHBoxLayout, text: str, slot: Any, tip: str = "") -> QPushButton:
         b = QPushButton(text)
         b.setToolTip(tip)
         b.clicked.connect(slot)
         row.addWidget(b)
         return b
 
-    def _dataset_row(self) -> QHBoxLayout:
+    @staticmethod
+    def _with_browse(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.size_spin = self._labelled(row, "dataset_size", QSpinBox())
-        self.variant_combo = self._labelled(row, "dataset_variant", QComboBox())
-        self.seed_spin = self._labelled(row, "dataset_seed", QSpinBox())
-        self._button(row, "Generate", self.generate_requested, "generate a dataset with these settings (a job)")
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(edit, 1)
+        button.setMaximumWidth(28)
+        row.addWidget(button)
+        return row
+
+    def _dataset_row(self) -> QFormLayout:
+        form = QFormLayout()
+        self.size_spin = self._labelled(form, "dataset_size", QSpinBox())
+        self.variant_combo = self._labelled(form, "dataset_variant", QComboBox())
+        self.seed_spin = self._labelled(form, "dataset_seed", QSpinBox())
+        row = QHBoxLayout()
+        self.generate_button = self._button(row, "Generate", self.generate_requested,
+                                            "generate a dataset with these settings (a job)")
         self._button(row, "Load…", self._load_dialog, "load a dataset .npz")
         self._button(row, "Save…", self._save_dialog, "save the dataset as .npz (a job)")
-        row.addStretch(1)
-        return row
+        form.addRow(row)
+        return form
 
-    def _classifier_row(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        self.clf_combo = self._labelled(row, "classifier", QComboBox())
+    def _classifier_row(self) -> QFormLayout:
+        form = QFormLayout()
+        self.clf_combo = self._labelled(form, "classifier", QComboBox())
         self.checkpoint_edit = self.binder.bind(self.state, "checkpoint_file", QLineEdit())
-        row.addWidget(self.checkpoint_edit, 1)
-        self.checkpoint_browse = self._button(row, "…", self.browse_checkpoint, "choose a checkpoint file")
-        self.checkpoint_browse.setMaximumWidth(28)
-        self._button(row, "Predict", self.predict_requested, "predict the Chern numbers of the dataset (a job)")
+        self.checkpoint_browse = QPushButton("…")
+        self.checkpoint_browse.setToolTip("choose a checkpoint file")
+        self.checkpoint_browse.clicked.connect(self.browse_checkpoint)
+        form.addRow(self.state.field("checkpoint_file").label, self._with_browse(self.checkpoint_edit,
+                                                                               self.checkpoint_browse))
+        row = QHBoxLayout()
+        self.predict_button = self._button(row, "Predict", self.predict_requested,
+                                           "predict the Chern numbers of the dataset (a job)")
+        form.addRow(row)
+        return form
+
+    def _train_row(self) -> QFormLayout:
+        form = QFormLayout()
+        self.arch_combo = self._labelled(form, "train_arch", QComboBox())
+        self.epochs_spin = self._labelled(form, "train_epochs", QSpinBox())
+        self.train_seed_spin = self._labelled(form, "train_seed", QSpinBox())
+        self.train_out_edit = self.binder.bind(self.state, "train_out", QLineEdit())
+        browse = QPushButton("…")
+        browse.setToolTip("choose where the trained checkpoint is written")
+        browse.clicked.connect(self._browse_train_out)
+        form.addRow(self.state.field("train_out").label, self._with_browse(self.train_out_edit, browse))
+        row = QHBoxLayout()
+        self.train_button = self._button(row, "Train on dataset", self.train_requested,
+                                         "train the classifier on the dataset (a job)")
+        form.addRow(row)
+        return form
+
+    def _job_row(self) -> QHBoxLayout:
+        """The running dataset / predict / train job: what, a determinate bar, Cancel."""
+        row = QHBoxLayout()
+        self.job_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("cancel the running dataset, prediction or training job")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        row.addWidget(self.job_label)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.cancel_button)
+        self.show_job("", None)
         return row
 
-    def _train_row(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        self.arch_combo = self._labelled(row, "train_arch", QComboBox())
-        self.epochs_spin = self._labelled(row, "train_epochs", QSpinBox())
-        self.train_seed_spin = self._labelled(row, "train_seed", QSpinBox())
-        self.train_out_edit = self._labelled(row, "train_out", QLineEdit())
-        row.setStretchFactor(self.train_out_edit, 1)
-        browse = self._button(row, "…", self._browse_train_out, "choose where the trained checkpoint is written")
-        browse.setMaximumWidth(28)
-        self._button(row, "Train on dataset", self.train_requested, "train the classifier on the dataset (a job)")
-        return row
+    def show_job(self, title: str, fraction: float | None, message: str = "") -> None:
+        """Show the running job ``title`` at ``fraction`` (None: no job: the row is hidden)."""
+        running = fraction is not None
+        for w in (self.job_label, self.progress, self.cancel_button):
+            w.setVisible(running)
+        if running:
+            self.job_label.setText(title)
+            self.progress.setValue(int(round(1000 * min(max(fraction, 0.0), 1.0))))
+            self.progress.setFormat(f"{100 * fraction:.0f} %" + (f"  {message}" if message else ""))
 
     # ---- dialogs ------------------------------------------------------------------------------
     def _load_dialog(self) -> None:
@@ -146,10 +219,18 @@ class DatasetBrowser(QWidget):
         self.checkpoint_edit.setEnabled(choice == "file")
 
     # ---- drawing ------------------------------------------------------------------------------
-    def show_dataset(self, ds: Any, predicted: np.ndarray | None, note: str = "") -> None:
+    def show_dataset(self, ds: Any, predicted: np.ndarray | None, note: str = "", coloured_by: str = "") -> None:
         """Draw the first samples of ``ds`` (a HaldaneDataset, or None) with ``predicted``
-        labels (or None); ``note`` is appended to the info line."""
+        labels (or None); ``note`` is appended to the info line; ``coloured_by`` says which
+        classifier's predictions colour the browser."""
         self.list.clear()
+        if ds is None:
+            self.coloured_by.setText("")
+        elif predicted is None:
+            self.coloured_by.setText("No predictions: the browser shows the exact labels only (Predict or Train).")
+        else:
+            self.coloured_by.setText(f"<b>Predictions of {coloured_by}</b>: each sample shows its label and the "
+                                     "prediction; red background = misclassified.")
         if ds is None:
             self.info.setText("no dataset" + note)
             return
@@ -177,4 +258,5 @@ class DatasetBrowser(QWidget):
             item.setText(text + f"\npred {p}")
             if p != ds.labels[i]:
                 item.setBackground(QBrush(QColor(255, 120, 120)))
+                item.setForeground(QBrush(QColor(0, 0, 0)))  # readable on the red in either theme
         return item

@@ -11,10 +11,19 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from workbench.gui.theme import theme_plot
+
 from ..core.models import haldane_phase_boundary
+from . import look
+from .colors import ColourKey
 
 #: colours of C = -1, 0, +1
 LUT = np.array([[60, 60, 200], [235, 235, 235], [200, 60, 60]], dtype=np.ubyte)
+#: the key of the diagram's colours
+KEY = ColourKey("C of the lower band (FHS on a 20 x 20 grid per point); lines: gap closings "
+                "m = +-3 sqrt(3) t2 sin(phi); yellow: the current (phi, m)",
+                swatches=[(tuple(LUT[0] / 255) + (1.0,), "C = -1"), (tuple(LUT[1] / 255) + (1.0,), "C = 0"),
+                          (tuple(LUT[2] / 255) + (1.0,), "C = +1 (|C| > 1 drawn as +-1)")])
 
 
 class PhaseDiagramView(QWidget):
@@ -27,33 +36,57 @@ class PhaseDiagramView(QWidget):
         super().__init__(parent)
         self.result: Any = None
         lay = QVBoxLayout(self)
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget()
         self.plot.setLabel("bottom", "phi (rad)")
         self.plot.setLabel("left", "m / t1")
+        self.plot.setMinimumSize(200, 150)
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
-        self.bound_plus = self.plot.plot(pen=pg.mkPen("k", width=2))
-        self.bound_minus = self.plot.plot(pen=pg.mkPen("k", width=2))
-        self.marker = pg.ScatterPlotItem(size=12, brush=pg.mkBrush(255, 255, 0), pen=pg.mkPen("k"))
+        self.bound_plus = self.plot.plot()
+        self.bound_minus = self.plot.plot()
+        self.marker = pg.ScatterPlotItem(size=12, brush=pg.mkBrush(255, 255, 0))
         self.plot.addItem(self.marker)
         self.plot.scene().sigMouseClicked.connect(self.scene_clicked)
-        lay.addWidget(self.plot)
-        caption = QLabel("C of the lower band over (phi, m) at the current t1, t2 (red +1, blue -1); "
-                         "lines: m = +-3 sqrt(3) t2 sin(phi).  Click to set phi and m.")
-        caption.setWordWrap(True)
-        lay.addWidget(caption)
+        lay.addWidget(self.plot, 1)
+        self.key = look.ColourKeyWidget()
+        self.key.set_key(KEY)
+        lay.addWidget(self.key)
+        self.caption = QLabel("Click the diagram to set phi and m.")
+        self.caption.setWordWrap(True)
+        lay.addWidget(self.caption)
         self.button = QPushButton("Recompute phase diagram")
         self.button.clicked.connect(self.recompute_requested)
         lay.addWidget(self.button)
+        self.marker_text = ""
+        self.apply_theme()
+
+    def apply_theme(self) -> None:
+        """Colours of the current theme: the plot (the shell's theme_plot), boundary lines and
+        the marker's edge in the text colour."""
+        fg = look.theme().foreground
+        for line in (self.bound_plus, self.bound_minus):
+            line.setPen(pg.mkPen(fg, width=2))
+        self.marker.setPen(pg.mkPen(fg))
+        theme_plot(self.plot)
+        self.plot.setTitle(self.title(), color=fg.name(), size="10pt")
+
+    def title(self) -> str:
+        """The diagram's context: t2 / t1 and the marked point."""
+        if self.result is None:
+            return "Haldane phase diagram (not computed)"
+        return f"Haldane phase diagram at t2 / t1 = {self.result.t2:.3g}" + (
+            f"; marker {self.marker_text}" if self.marker_text else "")
 
     def show_result(self, res: Any) -> None:
         """Draw ``res`` (or clear the plot for None)."""
         self.result = res
+        self.plot.setTitle(self.title(), color=look.theme().foreground.name(), size="10pt")
         if res is None:
             self.image.clear()
             self.bound_plus.setData([], [])
             self.bound_minus.setData([], [])
             self.marker.setData([], [])
+            self.marker_text = ""
             return
         self.image.setImage(np.clip(res.chern, -1, 1) + 1, levels=(0, 2), lut=LUT)
         dphi = res.phi[1] - res.phi[0]
@@ -67,6 +100,8 @@ class PhaseDiagramView(QWidget):
     def set_marker(self, phi: float, m_over_t1: float) -> None:
         if self.result is not None:
             self.marker.setData([phi], [m_over_t1])
+            self.marker_text = f"phi = {phi:.3f}, m / t1 = {m_over_t1:.3f}"
+            self.plot.setTitle(self.title(), color=look.theme().foreground.name(), size="10pt")
 
     def view_point(self, phi: float, m_over_t1: float) -> QPointF:
         """The scene position of a point of the diagram (for clicks in tests)."""
