@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import InputError
+from workbench.jobs import heartbeat
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK"
@@ -102,6 +103,7 @@ def load_npz(path: str | os.PathLike[str], what: str = "arrays") -> dict[str, np
     try:
         with np.load(p, allow_pickle=False) as z:
             for name in z.files:
+                heartbeat()   # a job reading a large archive stays cancellable between members
                 try:
                     out[name] = z[name]
                 except ValueError as exc:

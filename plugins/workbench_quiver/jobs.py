@@ -83,13 +83,17 @@ def _stacked_members(members: Any) -> Any:
     mats = [np.asarray(m) for m in members]
     if not mats:
         return np.zeros((0, 0, 0), dtype=np.int64)
-    if all(m.dtype != object for m in mats) or all(abs(int(x)) < 2 ** 63 for m in mats for x in m.flat):
+    if all(m.dtype != object for m in mats):
         return np.stack([m.astype(np.int64) for m in mats])
-    return tuple(tuple(tuple(int(x) for x in row) for row in m) for m in mats)
+    stacked = np.stack(mats).astype(object)
+    if int(np.abs(stacked).max(initial=0)) < 2 ** 63:
+        return stacked.astype(np.int64)
+    # entries are Python ints already (exact); tolist() unpacks them in C
+    return tuple(tuple(map(tuple, m)) for m in stacked.tolist())
 
 
 def _enumerate_result(mc, label: str = "") -> EnumerateResult:
-    return EnumerateResult(members=mc.matrices(), paths=[mc.path(i) for i in range(len(mc))], depths=list(mc.depth),
+    return EnumerateResult(members=mc.matrices(), paths=mc.paths(), depths=list(mc.depth),
                            complete=mc.complete, stopped=mc.stopped, seconds=mc.seconds, n_mutable=mc.n_mutable,
                            label=label)
 
@@ -103,12 +107,22 @@ def run_enumerate(spec: EnumerateSpec, ctx: JobContext) -> EnumerateResult:
     mc = mutation_class(b, max_depth=spec.max_depth, max_size=spec.max_size, progress=ctx.progress,
                         cancelled=ctx.cancelled,
                         partial=lambda m: ctx.partial(_enumerate_result(m)))
-    res = _enumerate_result(mc)
     if mc.stopped == "cancelled":
-        ctx.partial(res)
+        # the class as far as it got (every finished BFS layer already went out as a partial);
+        # skipped when its exact entries beyond int64 would take long to pack
+        if all(m.dtype != object for m in mc.members[-64:]):
+            ctx.partial(_enumerate_result(mc))
         raise JobCancelled()
+    res = _enumerate_result(mc)
     ctx.progress(1.0, f"{len(res)} quivers" + ("" if res.complete else f" (stopped: {res.stopped})"))
     return res
+
+
+def enumerated_count(message: str) -> int | None:
+    """The number of quivers found so far, from a progress message of :func:`run_enumerate`
+    (``"1234 quivers, depth 5"``, the core's wording); None for other messages."""
+    head = message.split(" ", 1)[0].replace(",", "")
+    return int(head) if head.isdigit() and message[len(message.split(" ", 1)[0]):].startswith(" quivers") else None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.jobs import JobContext, JobError
+from workbench.jobs import JobContext, JobError, checking
 
 from .core.validate import DegenerateInputError
 
@@ -222,15 +222,22 @@ def run_cell(spec: CellSpec, ctx: JobContext) -> CellResult:
             ctx.check_cancelled()
             ctx.progress(k / (len(MEASURES) + 2), name)
             try:
-                values[name] = float(fn(x, y))
+                with checking(ctx.keep_alive):   # heartbeat() inside the measures' long steps
+                    values[name] = float(fn(x, y))
             except DegenerateInputError as exc:
                 ctx.log(f"{name}: {exc}")
                 values[name] = float("nan")
         keep_x, keep_y = x.std(0) > 1e-10, y.std(0) > 1e-10
-        m = match_neurons(x[:, keep_x], y[:, keep_y])
+        ctx.progress(len(MEASURES) / (len(MEASURES) + 2), "matching neurons")
+        with checking(ctx.keep_alive):
+            m = match_neurons(x[:, keep_x], y[:, keep_y])
+        ctx.check_cancelled()
+        ctx.progress((len(MEASURES) + 1) / (len(MEASURES) + 2), "principal components")
         xc, yc = x - x.mean(0), y - y.mean(0)
         ux, sx, _ = np.linalg.svd(xc, full_matrices=False)
+        ctx.keep_alive()
         uy, sy, _ = np.linalg.svd(yc, full_matrices=False)
+        ctx.check_cancelled()
         px = ux[:, :2] * sx[:2]
         py = uy[:, :2] * sy[:2]
         if px.shape[1] == 2 and py.shape[1] == 2:

@@ -512,6 +512,7 @@ def generate_dataset(size: int, grid: int = 32, seed: int = 0, variant: str = "r
     outside: dict[str, int] = {}
     candidates = 0
     max_candidates = max_candidates or max(200 * size, 100_000)
+    sub = max(8, min(batch, batch * 64 * 64 // (grid * grid)))   # labelling sub-batch
 
     def consume(cf: np.ndarray, cg: np.ndarray, pair: np.ndarray) -> None:
         nonlocal total_kept, candidates
@@ -543,17 +544,22 @@ def generate_dataset(size: int, grid: int = 32, seed: int = 0, variant: str = "r
                 raise RuntimeError(f"only {dict(filled)} of the quotas {quota} after {candidates} candidates; "
                                    "lower the size or disable balancing")
             cf, cg = random_coefficients(rng, batch)
-            consume(cf, cg, np.full(batch, -1))
-            if progress is not None:
-                progress(0.9 * total_kept / size, f"{total_kept}/{size} samples from {candidates} candidates")
+            # labelled in sub-batches (the grid check costs grid^2 per sample): the same samples
+            # in the same order, with Cancel and progress between them
+            for s in range(0, batch, sub):
+                if check_cancelled is not None:
+                    check_cancelled()
+                consume(cf[s:s + sub], cg[s:s + sub], np.full(len(cf[s:s + sub]), -1))
+                if progress is not None:
+                    progress(0.9 * total_kept / size, f"{total_kept}/{size} samples from {candidates} candidates")
     else:
         cf, cg, pair = family_coefficients(variant)
         order = rng.permutation(len(cf))
         cf, cg, pair = cf[order], cg[order], pair[order]
-        for s in range(0, len(cf), batch):
+        for s in range(0, len(cf), sub):
             if check_cancelled is not None:
                 check_cancelled()
-            consume(cf[s:s + batch], cg[s:s + batch], pair[s:s + batch])
+            consume(cf[s:s + sub], cg[s:s + sub], pair[s:s + sub])
             if progress is not None:
                 progress(0.9 * min(1.0, s / len(cf)), f"{total_kept} samples from {candidates} candidates")
     coef_f = np.array(kept_f, dtype=np.complex128).reshape(-1, D, D)
@@ -563,10 +569,15 @@ def generate_dataset(size: int, grid: int = 32, seed: int = 0, variant: str = "r
     labels = np.array(kept_l, dtype=np.int64)[order]
     pair = np.array(kept_p, dtype=np.int64)[order]
     psi = np.zeros((len(labels), 2, grid, grid), dtype=np.complex64)
-    for s in range(0, len(labels), batch):
+    # sections in batches of about batch x 32 x 32 grid points (a few samples at grid 256), so
+    # Cancel is seen and progress reported every few tens of ms whatever the grid
+    sbatch = max(1, batch * 32 * 32 // (grid * grid))
+    for s in range(0, len(labels), sbatch):
         if check_cancelled is not None:
             check_cancelled()
-        psi[s:s + batch], _ = sample_sections(coef_f[s:s + batch], coef_g[s:s + batch], grid)
+        psi[s:s + sbatch], _ = sample_sections(coef_f[s:s + sbatch], coef_g[s:s + sbatch], grid)
+        if progress is not None:
+            progress(0.9 + 0.1 * (s + sbatch) / max(1, len(labels)), f"sections on the {grid} x {grid} grid")
     if progress is not None:
         progress(1.0, f"{len(labels)} samples")
     prov = {

@@ -52,6 +52,13 @@ class MutationClass:
     def matrices(self) -> list[np.ndarray]:
         return [self.b(i) for i in range(len(self))]
 
+    def paths(self) -> list[list[int]]:
+        """The mutation sequence of every member (parents come before children: one pass)."""
+        out: list[list[int]] = []
+        for i, p in enumerate(self.parent):
+            out.append([] if p < 0 else out[p] + [self.via[i]])
+        return out
+
     def path(self, i: int) -> list[int]:
         """Mutation sequence from the start quiver to member ``i``."""
         seq = []
@@ -59,6 +66,12 @@ class MutationClass:
             seq.append(self.via[i])
             i = self.parent[i]
         return seq[::-1]
+
+
+#: target seconds of work between two Cancel checks (the adaptive chunk aims at it)
+CHUNK_SECONDS = 0.05
+#: largest chunk of quivers mutated and canonicalised at once
+MAX_CHUNK = 65536
 
 
 def _keys_for(y: np.ndarray, n: int, connected: bool, cache: dict | None = None) -> list[bytes]:
@@ -97,6 +110,7 @@ def mutation_class(b: np.ndarray, max_depth: int | None = None,
     mc.depth.append(0)
     seen = {key0: 0}
     slow_cache: dict = {}
+    chunk = max(64, 400_000 // max(N * N, 1))
     frontier = [0]
     d = 0
     last = time.monotonic()
@@ -116,16 +130,22 @@ def mutation_class(b: np.ndarray, max_depth: int | None = None,
                 x = x.astype(np.int64)
         via_f = np.array([mc.via[i] for i in frontier])
         new_frontier: list[int] = []
-        chunk = max(64, 400_000 // max(N * N, 1))  # keeps Cancel checks well under 0.5 s
+        # chunks adapt to their cost (exact object-array entries of a mutation-infinite class
+        # are 100x slower than int8): each takes about CHUNK_SECONDS, so Cancel is seen in time
+        if x.dtype == object:
+            chunk = 4
         for k in range(n):
             idx = np.nonzero(via_f != k)[0]
-            for c0 in range(0, len(idx), chunk):
+            c0 = 0
+            while c0 < len(idx):
                 if cancelled is not None and cancelled():
                     mc.complete = False
                     mc.stopped = "cancelled"
                     mc.seconds = time.perf_counter() - t0
                     return mc
+                started = time.perf_counter()
                 sel = idx[c0:c0 + chunk]
+                c0 += len(sel)
                 y = mutate_batch(x[sel], k, n)
                 keys = _keys_for(y, n, connected, slow_cache)
                 for j, key in enumerate(keys):
@@ -147,6 +167,11 @@ def mutation_class(b: np.ndarray, max_depth: int | None = None,
                     mc.stopped = f"max_size={max_size}"
                     mc.seconds = time.perf_counter() - t0
                     return mc
+                took = time.perf_counter() - started
+                if took > 2 * CHUNK_SECONDS and chunk > 1:
+                    chunk = max(1, chunk // 2)
+                elif took < CHUNK_SECONDS / 4 and chunk < MAX_CHUNK:
+                    chunk *= 2
                 if progress is not None and time.monotonic() - last > 0.1:
                     last = time.monotonic()
                     done = len(mc.members) - len(new_frontier) - len(frontier) + (k + 1) * len(frontier) / n

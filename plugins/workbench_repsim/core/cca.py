@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from workbench.jobs import heartbeat
+
 from .validate import DegenerateInputError, centre, check_not_constant, check_pair
 
 
@@ -36,7 +38,9 @@ class CCAResult:
 
 def _orth(a: np.ndarray, name: str, rtol: float = 1e-10) -> np.ndarray:
     """Orthonormal basis of the column space of ``a`` (SVD; refuses rank deficiency)."""
+    heartbeat()
     u, s, _ = np.linalg.svd(a, full_matrices=False)
+    heartbeat()
     rank = int((s > rtol * s[0]).sum()) if s.size and s[0] > 0 else 0
     if rank < a.shape[1]:
         raise DegenerateInputError(
@@ -62,6 +66,7 @@ def cca(x: Any, y: Any, center: bool = True) -> CCAResult:
             f"features on each side (at least {need}), else every correlation is 1 — use more inputs, SVCCA or CKA")
     qx, qy = _orth(a, "X"), _orth(b, "Y")
     u, rho, vt = np.linalg.svd(qx.T @ qy, full_matrices=False)
+    heartbeat()
     return CCAResult(np.clip(rho, 0.0, 1.0), qx @ u, qy @ vt.T)
 
 
@@ -73,7 +78,9 @@ def mean_squared_cca(x: Any, y: Any, center: bool = True) -> float:
 def svd_reduce(a: np.ndarray, keep: float = 0.99, max_dims: int | None = None) -> np.ndarray:
     """Project centred ``a`` onto its top singular directions explaining ``keep`` of the variance."""
     a = centre(np.asarray(a, np.float64))
+    heartbeat()
     u, s, _ = np.linalg.svd(a, full_matrices=False)
+    heartbeat()
     var = s ** 2
     if var.sum() == 0:
         raise DegenerateInputError("SVCCA: a representation is constant over samples")

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from workbench.jobs import heartbeat
+
 from .linalg import cross, frob2, row_sq_norms
 from .validate import DegenerateInputError, centre, check_not_constant, check_pair, check_samples
 
@@ -35,27 +37,53 @@ def gram_linear(x: np.ndarray) -> np.ndarray:
     return x @ x.T
 
 
+def _row_blocks(n: int, cols: int) -> list[tuple[int, int]]:
+    """Row ranges of an n x cols float64 matrix in blocks of about 4 MiB (a heartbeat each)."""
+    step = max(1, (1 << 19) // max(1, cols))
+    return [(s, min(n, s + step)) for s in range(0, n, step)]
+
+
 def gram_rbf(x: np.ndarray, threshold: float = 1.0) -> np.ndarray:
     """RBF kernel ``K_ij = exp(-||x_i - x_j||^2 / (2 sigma^2))`` with
-    ``sigma = threshold * sqrt(median squared distance)`` (Kornblith et al. 2019, Sec. 3)."""
+    ``sigma = threshold * sqrt(median squared distance)`` (Kornblith et al. 2019, Sec. 3).
+
+    Built in blocks of rows with a :func:`workbench.jobs.heartbeat` between them, so a job
+    computing it on thousands of samples stays cancellable."""
     x = np.asarray(x, np.float64)
     x = x - x.mean(axis=0)
-    dots = x @ x.T
-    sq = np.diag(dots)
-    d2 = np.maximum(-2.0 * dots + sq[:, None] + sq[None, :], 0.0)
+    n = x.shape[0]
+    sq = np.einsum("ij,ij->i", x, x)
+    d2 = np.empty((n, n))
+    for s, e in _row_blocks(n, max(n, x.shape[1])):
+        heartbeat()
+        np.matmul(x[s:e], x.T, out=d2[s:e])
+        d2[s:e] *= -2.0
+        d2[s:e] += sq[s:e, None]
+        d2[s:e] += sq[None, :]
+        np.maximum(d2[s:e], 0.0, out=d2[s:e])
+    heartbeat()
     med = float(np.median(d2))
     if med <= 0.0:
         raise DegenerateInputError("RBF CKA: the median squared distance between samples is zero "
                                    "(most samples are identical); the kernel bandwidth is undefined")
-    return np.exp(-d2 / (2.0 * threshold ** 2 * med))
+    scale = -1.0 / (2.0 * threshold ** 2 * med)
+    for s, e in _row_blocks(n, n):
+        heartbeat()
+        d2[s:e] *= scale
+        np.exp(d2[s:e], out=d2[s:e])
+    return d2
 
 
 def center_gram(gram: np.ndarray, unbiased: bool = False) -> np.ndarray:
     """Centre a Gram matrix (copy).  ``unbiased`` gives the U-statistic centring whose
     inner product with another such matrix is ``n (n-3) HSIC_1`` (Song et al. 2012)."""
     g = np.array(gram, dtype=np.float64, copy=True)
-    if not np.allclose(g, g.T, rtol=1e-8, atol=1e-10 * max(1.0, float(np.abs(g).max(initial=0.0)))):
-        raise DegenerateInputError("Gram matrix is not symmetric")
+    heartbeat()
+    atol = 1e-10 * max(1.0, float(np.abs(g).max(initial=0.0)))
+    for s, e in _row_blocks(g.shape[0], g.shape[1]):
+        heartbeat()
+        if not np.allclose(g[s:e], g[:, s:e].T, rtol=1e-8, atol=atol):
+            raise DegenerateInputError("Gram matrix is not symmetric")
     n = g.shape[0]
     if unbiased:
         check_samples(g, 4, "Gram", "the unbiased HSIC estimator divides by n - 3")
@@ -76,7 +104,9 @@ def center_gram(gram: np.ndarray, unbiased: bool = False) -> np.ndarray:
 def cka_gram(gram_x: np.ndarray, gram_y: np.ndarray, debiased: bool = False) -> float:
     """CKA of two Gram matrices (any kernel)."""
     gx = center_gram(gram_x, debiased)
+    heartbeat()
     gy = center_gram(gram_y, debiased)
+    heartbeat()
     nx = np.sqrt(frob2(gx)) if not debiased else np.sqrt(max(float(np.vdot(gx, gx)), 0.0))
     ny = np.sqrt(frob2(gy)) if not debiased else np.sqrt(max(float(np.vdot(gy, gy)), 0.0))
     if nx == 0.0 or ny == 0.0:
@@ -154,7 +184,8 @@ def rbf_cka(x: Any, y: Any, threshold: float = 1.0, debiased: bool = False) -> f
         )
     check_not_constant(centre(a), "X")
     check_not_constant(centre(b), "Y")
-    return cka_gram(gram_rbf(a, threshold), gram_rbf(b, threshold), debiased)
+    gx = gram_rbf(a, threshold)
+    return cka_gram(gx, gram_rbf(b, threshold), debiased)
 
 
 # ---------------------------------------------------------------- minibatch CKA -------------
@@ -178,6 +209,7 @@ def hsic1_linear_terms(xs: list[np.ndarray], ys: list[np.ndarray] | None = None)
             if ys is None and j < i:
                 out[i, j] = out[j, i]
                 continue
+            heartbeat()
             out[i, j] = _debiased_dot(frob2(cross(a, b)), rx[i], ry[j], float(rx[i].sum()), float(ry[j].sum()), n)
     return out
 
@@ -190,6 +222,7 @@ def unbiased_grams(xs: list[np.ndarray]) -> list[np.ndarray]:
     """
     out = []
     for x in xs:
+        heartbeat()
         xc = centre(np.asarray(x))
         g = (xc @ xc.T).astype(np.float64)
         n = g.shape[0]
@@ -208,6 +241,11 @@ def minibatch_form(b: int, dims_x: list[int], dims_y: list[int]) -> str:
     feature = sum(b * p * q for p in dims_x for q in dims_y) + sum(b * d * d for d in dims_x + dims_y)
     gram = sum(b * b * d for d in dims_x + dims_y) + (len(dims_x) * len(dims_y) + len(dims_x) + len(dims_y)) * b * b
     return "gram" if gram < feature and b <= 8192 else "feature"
+
+
+def _beat_vdot(a: np.ndarray, b: np.ndarray) -> float:
+    heartbeat()
+    return float(np.vdot(a, b))
 
 
 @dataclass
@@ -231,6 +269,7 @@ class MinibatchCKA:
     @staticmethod
     def _check(xs: list[np.ndarray], n: int, batch: int) -> None:
         for k, a in enumerate(xs):
+            heartbeat()
             if a.shape[0] != n:
                 raise DegenerateInputError(
                     f"minibatch CKA: layer {k} has {a.shape[0]} rows, expected {n} (same inputs for every layer)"
@@ -253,7 +292,7 @@ class MinibatchCKA:
         if form == "gram":
             gx = grams_x if grams_x is not None else unbiased_grams(xs)
             gy = gx if same else (grams_y if grams_y is not None else unbiased_grams(ys))
-            c = np.array([[float(np.vdot(a, b)) for b in gy] for a in gx]) * scale
+            c = np.array([[_beat_vdot(a, b) for b in gy] for a in gx]) * scale
             sx = np.array([float(np.vdot(a, a)) for a in gx]) * scale
             sy = sx if same else np.array([float(np.vdot(b, b)) for b in gy]) * scale
         else:

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from workbench.jobs import checking
+
 from .cka import LinearStats, cka_from_stats
 from .linalg import frob2, row_chunks, row_sq_norms
 from .measures import get_measure
@@ -387,8 +389,13 @@ def _pairwise(layers_a: Sequence[Any], layers_b: Sequence[Any] | None, measure: 
     pairs = [(i, j) for i in range(la) for j in range(lb) if not symmetric or j >= i]
     for k, (i, j) in enumerate(pairs):
         cancelled()
+
+        def beat(k: int = k) -> None:   # the measure's inner loops call heartbeat()
+            cancelled()
+            progress(k / len(pairs), f"{measure}: pair {k + 1}/{len(pairs)}")
         try:
-            m[i, j] = fn(layers_a[i], lb_layers[j])
+            with checking(beat):
+                m[i, j] = fn(layers_a[i], lb_layers[j])
         except DegenerateInputError as exc:
             raise DegenerateInputError(f"{measure} between A layer {na[i]} and B layer {nb[j]}: {exc}") from None
         if symmetric:

@@ -15,6 +15,8 @@ import numpy as np
 from scipy.spatial.distance import pdist
 from scipy.stats import spearmanr
 
+from workbench.jobs import heartbeat
+
 from .validate import DegenerateInputError, check_pair
 
 
@@ -38,7 +40,11 @@ def rsa(x: Any, y: Any, metric: str = "correlation") -> float:
         raise DegenerateInputError(
             f"RSA builds n x n dissimilarity matrices; n = {a.shape[0]} is too large (at most 6000)"
         )
-    da, db = rdm(a, metric), rdm(b, metric)
+    heartbeat()
+    da = rdm(a, metric)
+    heartbeat()
+    db = rdm(b, metric)
+    heartbeat()
     if np.ptp(da) == 0 or np.ptp(db) == 0:
         raise DegenerateInputError(
             "RSA: all dissimilarities are equal in one representation; the rank correlation is undefined"

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from workbench.jobs import checking, heartbeat
+
 from .cka import MinibatchCKA, minibatch_form, unbiased_grams
 from .validate import DegenerateInputError
 from .zoo import classify_source
@@ -38,6 +40,7 @@ def _batches(source: str, data: str, pooling: str, max_samples: int, batch_size:
         layers = load_npz_layers(source)
         n = min(layers.n, max_samples)
         for s in range(0, n, batch_size):
+            heartbeat()
             yield layers.names, [a[s:min(s + batch_size, n)] for a in layers.arrays]
         return
     if kind == "hf":
@@ -57,6 +60,21 @@ def streamed_minibatch_cka(source_a: str, source_b: str = "", *, data: str = "de
     """Minibatch-CKA heatmaps of A (and B) over batches of ``batch_size`` inputs."""
     if batch_size < 4:
         raise DegenerateInputError("minibatch CKA needs batches of at least 4 inputs")
+    state = {"fraction": 0.0, "message": "loading activations"}
+
+    def beat() -> None:   # called by heartbeat() inside loading and the accumulators
+        if check:
+            check()
+        if progress:
+            progress(state["fraction"], state["message"])
+
+    with checking(beat):
+        return _streamed(source_a, source_b, data, pooling, max_samples, batch_size, device, check, progress, state)
+
+
+def _streamed(source_a: str, source_b: str, data: str, pooling: str, max_samples: int, batch_size: int, device: str,
+              check: Callable[[], None] | None, progress: Callable[[float, str], None] | None,
+              state: dict) -> StreamedHeatmaps:
     accs = {"AA": MinibatchCKA()}
     if source_b:
         accs.update(AB=MinibatchCKA(), BB=MinibatchCKA())
@@ -94,8 +112,9 @@ def streamed_minibatch_cka(source_a: str, source_b: str = "", *, data: str = "de
             accs["BB"].update(ys, ys, gy, gy)
         n += xs[0].shape[0]
         k += 1
+        state.update(fraction=min(0.99, k / total), message=f"minibatch {k}: {n} rows")
         if progress:
-            progress(min(0.99, k / total), f"minibatch {k}: {n} rows")
+            progress(state["fraction"], state["message"])
     if k == 0:
         raise DegenerateInputError("no batch of at least 4 inputs was available")
     return StreamedHeatmaps(names_a, names_b, {key: acc.value() for key, acc in accs.items()}, n, k)
