@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
+from workbench.gui.theme import theme_signals
 
 from .jobs import (
     CellSpec,
@@ -106,6 +107,7 @@ class RepSimPanel(Panel):
         self._build()
         self.state_model.add_global_callback(lambda _name, _new, _old: self._mark_stale())
         self.apply_theme()
+        theme_signals().theme_changed.connect(self._theme_changed)
 
     # ------------------------------------------------------------------ layout --------------
     def _build(self) -> None:
@@ -189,13 +191,9 @@ class RepSimPanel(Panel):
         self._fit_form()
 
     # ------------------------------------------------------------------ theme ---------------
-    def changeEvent(self, event) -> None:
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            self.apply_theme()
-
     def apply_theme(self) -> None:
-        """Repaint every plot in the current palette's colours (called on a theme switch)."""
+        """Every plot in the current palette's colours (at construction: the panel is right in
+        either theme even outside the main window)."""
         colours = plot_colours()
         for v in self.views.values():
             v.apply_colours(colours)
@@ -203,6 +201,20 @@ class RepSimPanel(Panel):
         self.lmc_plot.setBackground(colours.background)
         style_plot_item(self.lmc_plot.getPlotItem(), colours)
         style_legend(self.lmc_page.legend, colours)
+        self._colours = colours
+        self._mark_stale()
+
+    def _theme_changed(self, _theme: str = "") -> None:
+        """After a theme switch: the shell's ``theme_all_plots`` has re-coloured backgrounds,
+        axes, labels and legends; what remains are the panel's own colours (marks on titles:
+        stale, computing, last complete result)."""
+        colours = plot_colours()
+        if colours == self._colours:
+            return
+        self._colours = colours
+        for v in self.views.values():
+            v.set_mark_colours(colours)
+        self._lmc_title = None
         self._mark_stale()
 
     # ------------------------------------------------------------------ actions -------------
@@ -389,6 +401,10 @@ class RepSimPanel(Panel):
                             v.set_levels(levels)
             for v in self.views.values():
                 v.set_mark(mark if v.matrix is not None else "")
+        self._heatmap_status()
+
+    def _heatmap_status(self) -> None:
+        """The heatmaps' status line (job, what is shown, stale) and notes; touches no plot."""
         lines = [self._job_line["heatmap"]] if self._job_line["heatmap"] else []
         summary = self._heatmap_summary()
         if summary:
@@ -556,13 +572,16 @@ class RepSimPanel(Panel):
             self._show_job_line(name)
         colours = plot_colours()
         stale = self.stale["lmc"]
-        set_title(self.lmc_plot.getPlotItem(), "linear mode connectivity" + (" (stale)" if stale else ""),
-                  colours.alert if stale else colours.foreground)
+        title = ("linear mode connectivity" + (" (stale)" if stale else ""),
+                 (colours.alert if stale else colours.foreground).name())
+        if title != getattr(self, "_lmc_title", None):  # setTitle re-lays out the plot: only on a change
+            self._lmc_title = title
+            set_title(self.lmc_plot.getPlotItem(), title[0], colours.alert if stale else colours.foreground)
 
     def _show_job_line(self, name: str) -> None:
         """The status label of ``name``: its job line, what is shown, the stale mark, notes."""
         if name == "heatmap":
-            self._refresh_heatmaps()
+            self._heatmap_status()
             return
         if name == "cell":
             self._refresh_cell()

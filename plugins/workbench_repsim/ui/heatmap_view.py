@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPaintEngine, QPainter
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .heatmap_scale import MAX_CELL_TEXT, cell_text, elide_middle, tick_step
@@ -21,51 +21,121 @@ from .plot_style import PlotColours, plot_colours, set_title, style_plot_item
 TICK_CHARS = 14
 #: smallest cell-value font, in pixels; smaller cells print no values
 MIN_VALUE_PX = 7.0
+_DARK_TEXT, _LIGHT_TEXT = QColor(20, 20, 20), QColor(245, 245, 245)
 #: the marks a heatmap can carry, shown after its title
 MARKS = {"": "", "stale": "stale", "computing": "computing…", "previous": "last complete result"}
 
 
 class CellGrid(pg.GraphicsObject):
-    """A matrix drawn as one filled rectangle per cell, in view coordinates (cell (i, j) covers
-    [j, j+1] x [i, i+1]).  Non-finite values are grey."""
+    """A matrix drawn cell by cell, in view coordinates (cell (i, j) covers [j, j+1] x [i, i+1]),
+    with its values printed in the cells up to :data:`MAX_CELL_TEXT` x :data:`MAX_CELL_TEXT`
+    (black on light cells, white on dark ones; a font that follows the cell size, none below
+    :data:`MIN_VALUE_PX` on screen).  Non-finite values are grey.
+
+    Never smoothed: on screen and in PNG the cells are one image scaled without interpolation
+    (cheap to repaint, whatever the size of the matrix); on an SVG or PDF painter each cell is
+    a filled vector rectangle."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._cells: list[tuple[QRectF, QColor]] = []
+        self._rgba = np.zeros((0, 0, 4), np.uint8)
+        self._image: QImage | None = None
+        self._texts: list[tuple[str, QColor]] = []
         self._shape = (0, 0)
 
     def set_cells(self, matrix: np.ndarray | None, cmap: pg.ColorMap, levels: tuple[float, float]) -> None:
         self.prepareGeometryChange()
-        self._cells = []
+        self._texts, self._image = [], None
         if matrix is None or matrix.size == 0:
             self._shape = (0, 0)
+            self._rgba = np.zeros((0, 0, 4), np.uint8)
             self.update()
             return
         rows, cols = matrix.shape
         self._shape = (rows, cols)
         lo, hi = levels
         norm = np.clip((np.nan_to_num(matrix, nan=lo) - lo) / ((hi - lo) or 1.0), 0.0, 1.0)
-        colours = cmap.map(norm.ravel(), mode="qcolor")
-        grey = QColor(128, 128, 128)
-        eps = 0.02  # each cell overlaps its right/lower neighbour a little: no hairline seams in vector viewers
-        for k, colour in enumerate(colours):
-            i, j = divmod(k, cols)
-            w = 1 + (eps if j < cols - 1 else 0)
-            h = 1 + (eps if i < rows - 1 else 0)
-            self._cells.append((QRectF(j, i, w, h), colour if np.isfinite(matrix[i, j]) else grey))
+        rgba = np.asarray(cmap.map(norm.ravel(), mode="byte"), np.uint8).reshape(rows, cols, 4).copy()
+        rgba[~np.isfinite(matrix)] = (128, 128, 128, 255)
+        self._rgba = np.ascontiguousarray(rgba)
+        self._image = QImage(self._rgba.data, cols, rows, 4 * cols, QImage.Format.Format_RGBA8888)
+        if rows <= MAX_CELL_TEXT and cols <= MAX_CELL_TEXT:
+            rgb = self._rgba[..., :3].astype(float) / 255
+            lightness = (rgb.max(-1) + rgb.min(-1)) / 2  # HSL lightness
+            self._texts = [(cell_text(matrix[i, j]), _DARK_TEXT if lightness[i, j] > 0.55 else _LIGHT_TEXT)
+                           for i in range(rows) for j in range(cols)]
         self.update()
 
     def cell_colour(self, i: int, j: int) -> QColor:
-        return self._cells[i * self._shape[1] + j][1]
+        r, g, b, a = (int(v) for v in self._rgba[i, j])
+        return QColor(r, g, b, a)
+
+    def value_texts(self) -> list[tuple[str, QColor]]:
+        """(text, colour) of each cell's printed value, row by row ([] above 12 x 12)."""
+        return list(self._texts)
+
+    def value_font_px(self) -> float:
+        """The on-screen pixel size of the printed values (0: none printed, the cells being too
+        small or the matrix too large)."""
+        screen = self.deviceTransform_()
+        if screen is None or not self._texts:
+            return 0.0
+        px = min(abs(screen.m11()) / 3.4, abs(screen.m22()) / 2.2, 14.0)
+        return px if px >= MIN_VALUE_PX else 0.0
 
     def boundingRect(self) -> QRectF:
         return QRectF(0, 0, self._shape[1], self._shape[0])
 
     def paint(self, painter: QPainter, *_args) -> None:
+        if self._image is None:
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        engine = painter.paintEngine()
+        if engine is not None and engine.type() in (QPaintEngine.Type.SVG, QPaintEngine.Type.Pdf):
+            self._paint_vector_cells(painter)
+        else:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            painter.drawImage(self.boundingRect(), self._image)
+        px = self.value_font_px()
+        if px:
+            self._paint_values(painter, px)
+
+    def _paint_vector_cells(self, painter: QPainter) -> None:
+        """One filled rectangle per cell; each overlaps its right and lower neighbours a little,
+        so vector viewers draw no hairline seams between cells."""
         painter.setPen(Qt.PenStyle.NoPen)
-        for rect, colour in self._cells:
-            painter.fillRect(rect, colour)
+        rows, cols = self._shape
+        eps = 0.02
+        for i in range(rows):
+            for j in range(cols):
+                w = 1 + (eps if j < cols - 1 else 0)
+                h = 1 + (eps if i < rows - 1 else 0)
+                painter.fillRect(QRectF(j, i, w, h), self.cell_colour(i, j))
+
+    def _paint_values(self, painter: QPainter, screen_px: float) -> None:
+        """The values, drawn in device pixels at the cell centres (an export at twice the size
+        draws them twice as large: the font follows the painter's scale against the screen's)."""
+        t, screen = painter.worldTransform(), self.deviceTransform_()
+        if t.m11() == 0 or t.m22() == 0 or screen is None:
+            return
+        factor = abs(t.m11()) / max(abs(screen.m11()), 1e-9)
+        font = QFont()
+        font.setPixelSize(max(1, round(screen_px * factor)))
+        painter.setFont(font)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        w, h = abs(t.m11()), abs(t.m22())
+        cols = self._shape[1]
+        painter.save()
+        painter.scale(1 / t.m11(), 1 / t.m22())  # one unit = one device pixel, text upright
+        pen = None
+        for k, (text, colour) in enumerate(self._texts):
+            i, j = divmod(k, cols)
+            if colour is not pen:
+                painter.setPen(colour)
+                pen = colour
+            cx, cy = (j + 0.5) * t.m11(), (i + 0.5) * t.m22()
+            painter.drawText(QRectF(cx - w / 2, cy - h / 2, w, h), Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
 
 
 class ElidedLabel(QLabel):
@@ -112,6 +182,8 @@ class HeatmapView(QWidget):
         self.measure = ""
         self.levels: tuple[float, float] = (0.0, 1.0)
         self.mark = ""
+        self._title_shown: tuple[str, str] | None = None
+        self._ticks_set: tuple | None = None
         self.cmap = pg.colormap.get("viridis")
         self.colours: PlotColours = plot_colours()
         self.graphics = pg.GraphicsLayoutWidget()
@@ -122,12 +194,15 @@ class HeatmapView(QWidget):
         self.plot.invertY(True)
         self.cells = CellGrid()
         self.plot.addItem(self.cells)
-        self.value_items: list[pg.TextItem] = []
         self.bar = pg.ColorBarItem(values=self.levels, colorMap=self.cmap, interactive=False, width=12)
         self.plot.layout.addItem(self.bar, 2, 5)  # right of the view box, its height (as insert_in does)
         self.plot.layout.setColumnFixedWidth(4, 5)
         self.bottom_axis, self.left_axis = self.plot.getAxis("bottom"), self.plot.getAxis("left")
         self.bottom_axis.setStyle(hideOverlappingLabels=TICK_CHARS * 4)  # end labels may reach past the axis
+        if " vs " in title:
+            left, bottom = title.split(" vs ")
+            self.plot.setLabel("bottom", f"layers of {bottom}")
+            self.plot.setLabel("left", f"layers of {left}")
         self.shown_ticks: dict[str, list[tuple[float, str]]] = {"bottom": [], "left": []}
         self.selection = pg.QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
         self.selection.setPen(pg.mkPen((230, 30, 30), width=2))
@@ -157,19 +232,8 @@ class HeatmapView(QWidget):
             levels = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
             if levels[0] == levels[1]:
                 levels = (levels[0] - 0.5, levels[1] + 0.5)
-        for item in self.value_items:
-            self.plot.removeItem(item)
-        self.value_items = []
         n_rows, n_cols = self.matrix.shape
-        if n_rows <= MAX_CELL_TEXT and n_cols <= MAX_CELL_TEXT:
-            for i in range(n_rows):
-                for j in range(n_cols):
-                    item = pg.TextItem(cell_text(self.matrix[i, j]), anchor=(0.5, 0.5))
-                    item.setPos(j + 0.5, i + 0.5)
-                    self.plot.addItem(item)
-                    self.value_items.append(item)
-        self.set_levels(levels)
-        self._axis_labels()
+        self.set_levels(levels, force=True)
         self.plot.setXRange(0, n_cols, padding=0)
         self.plot.setYRange(0, n_rows, padding=0)
         self.selection.setVisible(False)
@@ -177,12 +241,14 @@ class HeatmapView(QWidget):
         self._update_title()
         self._relayout()
 
-    def set_levels(self, levels: tuple[float, float]) -> None:
+    def set_levels(self, levels: tuple[float, float], force: bool = False) -> None:
         """Colour the matrix on ``levels`` (low, high); the colour bar shows the same scale."""
-        self.levels = (float(levels[0]), float(levels[1]))
+        levels = (float(levels[0]), float(levels[1]))
+        if levels == self.levels and not force:
+            return
+        self.levels = levels
         self.cells.set_cells(self.matrix, self.cmap, self.levels)
         self.bar.setLevels(self.levels)
-        self._colour_values()
 
     def set_mark(self, mark: str) -> None:
         """Mark the title: "" (current), "stale" (computed with other settings), "computing"
@@ -190,8 +256,9 @@ class HeatmapView(QWidget):
         after a job was cancelled or failed)."""
         if mark not in MARKS:
             raise ValueError(f"unknown heatmap mark {mark!r}")
-        self.mark = mark
-        self._update_title()
+        if mark != self.mark:
+            self.mark = mark
+            self._update_title()
 
     @property
     def stale(self) -> bool:
@@ -202,9 +269,7 @@ class HeatmapView(QWidget):
         self.matrix = None
         self.rows, self.cols = [], []
         self.cells.set_cells(None, self.cmap, self.levels)
-        for item in self.value_items:
-            self.plot.removeItem(item)
-        self.value_items = []
+        self._ticks_set = None
         self.plot.getAxis("bottom").setTicks([[]])
         self.plot.getAxis("left").setTicks([[]])
         self.shown_ticks = {"bottom": [], "left": []}
@@ -222,6 +287,11 @@ class HeatmapView(QWidget):
         self.bar.axis.setTextPen(pg.mkPen(colours.foreground))
         self._update_title()
 
+    def set_mark_colours(self, colours: PlotColours) -> None:
+        """Only the colours of the title's marks (after the shell re-coloured the rest)."""
+        self.colours = colours
+        self._update_title()
+
     def title_text(self) -> str:
         """The title as shown: panel name, measure and the mark."""
         text = f"{self.title} · {self.measure}" if self.measure and self.matrix is not None else self.title
@@ -230,26 +300,13 @@ class HeatmapView(QWidget):
     def _update_title(self) -> None:
         c = self.colours
         colour = {"stale": c.alert, "previous": c.alert, "computing": c.muted}.get(self.mark, c.foreground)
-        set_title(self.plot, self.title_text(), colour)
-
-    def _axis_labels(self) -> None:
-        if " vs " in self.title:
-            left, bottom = self.title.split(" vs ")
-            self.plot.setLabel("bottom", f"layers of {bottom}")
-            self.plot.setLabel("left", f"layers of {left}")
-            style_plot_item(self.plot, self.colours)
-
-    def _colour_values(self) -> None:
-        """Cell values in black on light cells, white on dark ones."""
-        if self.matrix is None:
-            return
-        cols = self.matrix.shape[1]
-        for k, item in enumerate(self.value_items):
-            bg = self.cells.cell_colour(*divmod(k, cols))
-            item.setColor(QColor(20, 20, 20) if bg.lightnessF() > 0.55 else QColor(245, 245, 245))
+        shown = (self.title_text(), colour.name())
+        if shown != self._title_shown:  # setTitle re-lays out the plot: only on a change
+            self._title_shown = shown
+            set_title(self.plot, shown[0], colour)
 
     def _relayout(self, *_args) -> None:
-        """Thin and elide the tick labels and size the cell values for the current size."""
+        """Thin and elide the tick labels for the current size."""
         if self.matrix is None:
             return
         rows, cols = self.matrix.shape
@@ -266,15 +323,11 @@ class HeatmapView(QWidget):
                             "left": [(i + 0.5, short_rows[i]) for i in range(0, rows, ky)]}
         unlabelled_x = [(j + 0.5, "") for j in range(cols) if j % kx]
         unlabelled_y = [(i + 0.5, "") for i in range(rows) if i % ky]
-        self.bottom_axis.setTicks([self.shown_ticks["bottom"], unlabelled_x])
-        self.left_axis.setTicks([self.shown_ticks["left"], unlabelled_y])
-        px = min(cell_w / 3.4, cell_h / 2.2, 14.0)
-        show = px >= MIN_VALUE_PX
-        vfont = QFont()
-        vfont.setPixelSize(max(1, int(px)))
-        for item in self.value_items:
-            item.setVisible(show)
-            item.setFont(vfont)
+        ticks = (self.shown_ticks["bottom"], unlabelled_x, self.shown_ticks["left"], unlabelled_y)
+        if ticks != self._ticks_set:  # setTicks repaints the axes: only on a change
+            self._ticks_set = ticks
+            self.bottom_axis.setTicks([ticks[0], ticks[1]])
+            self.left_axis.setTicks([ticks[2], ticks[3]])
 
     # ------------------------------------------------------------------ interaction --------------
     def _cell(self, scene_pos) -> tuple[int, int] | None:
