@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--arrange", choices=("tabs", "grid"), default="tabs", help="with --screenshot: tabbed or side by side"
     )
     parser.add_argument("--size", default="1600x1000", help="with --screenshot: window size WxH (default 1600x1000)")
+    parser.add_argument("--theme", choices=("light", "dark"), default="",
+                        help="with --screenshot: the theme (default: the preferences')")
+    parser.add_argument("--docks", default="",
+                        help="with --screenshot: comma-separated shell docks to show too: jobs, log")
     parser.add_argument("--session", metavar="FILE", help="open this session file at start")
     parser.add_argument("--reset-layout", action="store_true", help="start with the default dock layout")
     sub = parser.add_subparsers(dest="plugin", metavar="PLUGIN", title="headless commands")
@@ -53,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         m = rec.loaded
         if not m.cli:
             continue
-        p = sub.add_parser(m.id, help=m.summary, description=m.summary)
+        # an id with underscores is also reachable with hyphens (`workbench diffusion-id ...`)
+        aliases = [m.id.replace("_", "-")] if "_" in m.id else []
+        p = sub.add_parser(m.id, aliases=aliases, help=m.summary, description=m.summary)
         psub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
         p.set_defaults(func=lambda _a, _p=p: (_p.print_help(), 2)[1])
         try:
@@ -110,7 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from workbench.gui.app import run_gui, take_screenshot
 
     if args.screenshot:
-        return take_screenshot(args.screenshot, args.panels, _size(args.size), args.arrange)
+        docks = tuple(d.strip() for d in args.docks.split(",") if d.strip())
+        return take_screenshot(args.screenshot, args.panels, _size(args.size), args.arrange, theme=args.theme,
+                               docks=docks)
     return run_gui(session=args.session, reset_layout=args.reset_layout)
 
 
