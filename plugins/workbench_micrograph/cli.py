@@ -22,9 +22,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from .jobs import GenerateSpec, run_generate
 
     try:
-        res = run_in_terminal(run_generate, GenerateSpec(out=args.out, default=DefaultData(seed=args.seed)),
-                              title="generate", quiet=True)
-    except JobError as exc:
+        d = DefaultData()
+        sizes = DefaultData(seed=args.seed, **{k: (d.__dict__[k] if getattr(args, k) is None else getattr(args, k))
+                                               for k in ("train", "val", "test", "shifted_test", "pool")})
+        if min(sizes.train, sizes.val, sizes.test, sizes.shifted_test, sizes.pool) < 1:
+            raise ValueError("every split needs at least 1 image per class")
+        res = run_in_terminal(run_generate, GenerateSpec(out=args.out, default=sizes), title="generate", quiet=True)
+    except (JobError, ValueError) as exc:
         return _err(str(exc))
     print(f"{res.files} files in {res.out}: " + ", ".join(f"{k} {v}" for k, v in res.counts.items()))
     print(res.description)
@@ -62,7 +66,7 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from workbench.jobs import JobError, run_in_terminal
 
-    from .core.train import TrainConfig
+    from .core.specs import TrainConfig
     from .jobs import TrainSpec, run_train
 
     _threads(args)
@@ -96,7 +100,7 @@ def _add_eval_args(p: argparse.ArgumentParser) -> None:
 
 
 def _model_ref(path: str, width: int) -> Any:
-    from .core.train import ModelRef
+    from .core.specs import ModelRef
 
     return ModelRef(kind="file", path=path, width=width) if path else ModelRef()
 
@@ -110,9 +114,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     _threads(args)
     try:
+        methods: tuple[Any, ...] = ()
+        if args.methods:
+            from .jobs import default_methods
+
+            by_name = {m.name: m for m in default_methods()}
+            wanted = [m.strip() for m in args.methods.split(",") if m.strip()]
+            unknown = [m for m in wanted if m not in by_name]
+            if unknown:
+                raise ValueError(f"unknown method(s) {unknown}; use some of {', '.join(by_name)}")
+            methods = tuple(by_name[m] for m in wanted)
         spec = CompareSpec(data=_data_ref(args.data, args), model=_model_ref(args.model, args.width),
-                           seeds=args.seeds, k=args.k, replay=args.replay, robustness=_robustness(args),
-                           device=args.device)
+                           methods=methods, seeds=args.seeds, k=args.k, replay=args.replay,
+                           robustness=_robustness(args), device=args.device)
         res = run_in_terminal(run_compare, spec, title="evaluate", quiet=args.json)
     except (JobError, ValueError) as exc:
         return _err(str(exc))
@@ -276,6 +290,14 @@ def register(subparsers: Any) -> None:
                                                "(OUT/<domain>/<class>/*.png + domains.csv)")
     p.add_argument("--out", required=True, help="a new or empty folder")
     p.add_argument("--seed", type=int, default=0, help="generator seed (default %(default)s)")
+    # sizes per class; defaults (None) are those of the embedded default data (DefaultData)
+    p.add_argument("--train", type=int, default=None, help="source training images per class (default 160)")
+    p.add_argument("--val", type=int, default=None, help="source validation images per class (default 30)")
+    p.add_argument("--test", type=int, default=None, help="source test images per class (default 60)")
+    p.add_argument("--shifted-test", type=int, default=None, help="test images per class and shifted domain "
+                                                                  "(default 60)")
+    p.add_argument("--pool", type=int, default=None, help="edit-pool images per class and shifted domain "
+                                                          "(default 20)")
     p.set_defaults(func=cmd_generate)
 
     p = subparsers.add_parser("train", help="train a classifier on the source domain and save it (checkpoint)")
@@ -297,6 +319,8 @@ def register(subparsers: Any) -> None:
     _add_data_args(p)
     _add_eval_args(p)
     p.add_argument("--seeds", type=int, default=1, help="seeds 0..K-1 (edit set and edit randomness; default 1)")
+    p.add_argument("--methods", default="", help="comma-separated subset of the methods (default: all of full_ft, "
+                                                 "surgical, surgical_best, last_layer, lowrank, one_li, rewrite)")
     p.add_argument("--json", action="store_true", help='print {"methods": [{"method": ..., "source_acc": ...}, ...]}')
     p.add_argument("--out", default="", help="also write table.md/.csv/.tex and evaluate.json (every number) here")
     p.set_defaults(func=cmd_evaluate)

@@ -26,7 +26,7 @@ from typing import Any
 from workbench.jobs import JobContext, JobError
 
 from .core.data import DataError, DataRef, DefaultData, MicrographData, default_data, load_data, write_folder
-from .core.train import ModelFileError, ModelRef, TrainConfig, TrainProgress, load_model
+from .core.specs import ModelRef, TrainConfig, TrainProgress
 
 
 def _data(ref: DataRef, ctx: JobContext) -> MicrographData:
@@ -90,7 +90,10 @@ def run_load_data(spec: LoadDataSpec, ctx: JobContext) -> MicrographData:
 
 
 # --------------------------------------------------------------------------- models
-def _model(ref: ModelRef, num_classes: int, ctx: JobContext):  # -> nn.Module (torch imported lazily)
+def _model(ref: ModelRef, num_classes: int, ctx: JobContext) -> Any:
+    """The classifier ``ref`` names (an nn.Module; torch is imported here, not with this module)."""
+    from .core.train import ModelFileError, load_model
+
     try:
         return load_model(ref, num_classes, ctx.device)
     except ModelFileError as exc:

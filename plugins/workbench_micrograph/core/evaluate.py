@@ -339,17 +339,17 @@ def format_table(methods: Sequence[str], means: Sequence[dict[str, float]], stds
         head = ["method"] + [f"{k}_{part}" for k, _ in cols for part in ("mean", "sd")]
         lines = [",".join(head)]
         for name, mu, sd in zip(methods, means, stds, strict=True):
-            lines.append(",".join([name] + [f"{mu[k]:.6g},{sd[k]:.6g}" for k, _ in cols]))
+            lines.append(",".join([name] + [f"{mu[k]:.6g},{sd.get(k, 0.0):.6g}" for k, _ in cols]))
         return "\n".join(lines) + "\n"
     if fmt == "latex":
         lines = [r"\begin{tabular}{l" + "r" * len(cols) + "}", r"\hline",
                  "method & " + " & ".join(h.replace("_", r"\_") for _, h in cols) + r" \\", r"\hline"]
         for name, mu, sd in zip(methods, means, stds, strict=True):
-            cells = [cell(mu[k], sd[k]).replace("±", r"$\pm$") for k, _ in cols]
+            cells = [cell(mu[k], sd.get(k, 0.0)).replace("±", r"$\pm$") for k, _ in cols]
             lines.append(name.replace("_", r"\_") + " & " + " & ".join(cells) + r" \\")
         lines += [r"\hline", r"\end{tabular}"]
         return "\n".join(lines) + "\n"
     lines = ["| method | " + " | ".join(h for _, h in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, mu, sd in zip(methods, means, stds, strict=True):
-        lines.append(f"| {name} | " + " | ".join(cell(mu[k], sd[k]) for k, _ in cols) + " |")
+        lines.append(f"| {name} | " + " | ".join(cell(mu[k], sd.get(k, 0.0)) for k, _ in cols) + " |")
     return "\n".join(lines) + "\n"

@@ -29,42 +29,16 @@ from workbench.seeding import torch_generator
 
 from .data import ImageSet
 from .models import CHECKPOINT_KIND, MicrographResNet, build_model, model_from_architecture
+from .specs import DEFAULT_MODEL, ModelRef, TrainConfig, TrainProgress
 
-DEFAULT_MODEL = "micrograph-resnet-w8"
+__all__ = ["DEFAULT_MODEL", "ModelFileError", "ModelRef", "TrainConfig", "TrainOutcome", "TrainProgress", "accuracy",
+           "d4", "default_model_path", "load_classifier", "load_model", "load_user_model", "predict",
+           "save_classifier", "train_classifier"]
+
 
 
 class ModelFileError(ValueError):
     """A model file that cannot be used; the message names the file and the problem."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """epochs; batch: images per step; lr: Adam's learning rate (cosine-decayed to 0); weight_decay;
-    width: channels of the first stage; augment: random flips and 90-degree rotations; seed:
-    initial weights, batch order and augmentation."""
-
-    epochs: int = 24
-    batch: int = 64
-    lr: float = 3e-3
-    weight_decay: float = 5e-4
-    width: int = 8
-    augment: bool = True
-    seed: int = 0
-
-    def check(self) -> TrainConfig:
-        if self.epochs < 1 or self.batch < 1 or not self.lr > 0 or self.weight_decay < 0 or self.width < 1:
-            raise ValueError(f"training settings out of range: {self}")
-        return self
-
-
-@dataclass
-class TrainProgress:
-    """One epoch of training (a partial result): mean batch loss, source train and val accuracy."""
-
-    epoch: int
-    loss: float
-    train_acc: float
-    val_acc: float
 
 
 @dataclass
@@ -108,12 +82,13 @@ def accuracy(model: nn.Module, images: ImageSet, device: str = "cpu",
     return float((predict(model, images.x, device, check=check).argmax(1) == images.y).mean())
 
 
-def train_classifier(train: ImageSet, val: ImageSet, num_classes: int, cfg: TrainConfig = TrainConfig(),
+def train_classifier(train: ImageSet, val: ImageSet, num_classes: int, cfg: TrainConfig | None = None,
                      device: str = "cpu", check: Callable[[], None] | None = None,
                      progress: Callable[[float, str], None] | None = None,
                      partial: Callable[[TrainProgress], None] | None = None) -> TrainOutcome:
-    """Train a fresh :class:`MicrographResNet` on ``train`` (reporting accuracy on ``val``)."""
-    cfg = cfg.check()
+    """Train a fresh :class:`MicrographResNet` on ``train`` (reporting accuracy on ``val``);
+    ``cfg`` None: :class:`TrainConfig`'s defaults."""
+    cfg = (cfg or TrainConfig()).check()
     if len(train) == 0:
         raise ValueError("the training set is empty")
     g = torch_generator(cfg.seed)
@@ -224,25 +199,6 @@ def load_user_model(path: str | Path, num_classes: int, width: int = 8, device: 
         return load_into(MicrographResNet(num_classes, width), obj, p).to(device).eval()
     except CheckpointError as exc:
         raise ModelFileError(str(exc)) from None
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """Which classifier a job uses (plain data).
-
-    kind: ``"default"`` (the shipped one), ``"file"`` (a checkpoint, state dict or TorchScript at
-    ``path``; ``width`` for a bare state dict), or ``"state"`` (the tensors in ``state`` with
-    the architecture ``architecture``: a model trained in this session)."""
-
-    kind: str = "default"
-    path: str = ""
-    width: int = 8
-    state: dict[str, torch.Tensor] | None = None
-    architecture: dict[str, Any] | None = None
-
-    def label(self) -> str:
-        return {"default": DEFAULT_MODEL, "file": Path(self.path).name, "state": "trained in this session"}.get(
-            self.kind, self.kind)
 
 
 def load_model(ref: ModelRef, num_classes: int, device: str = "cpu") -> nn.Module:
