@@ -116,9 +116,15 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="smaller inputs, 2 s windows")
     ap.add_argument("names", nargs="*", help="only the jobs whose name contains one of these")
     args = ap.parse_args()
+    import scipy.optimize  # noqa: F401 - imports are not what is measured: an import cannot be
+    import sklearn.datasets  # noqa: F401   interrupted, and the GUI has done them before a job runs
     import torch
 
     torch.set_num_threads(1)
+    w = torch.zeros(2, requires_grad=True)   # the optimisers import torch._dynamo on their first step
+    opt = torch.optim.Adam([w])
+    w.sum().backward()
+    opt.step()
     window = 2.0 if args.quick else 3.0
     rows: list[Probe] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -271,7 +271,8 @@ def run_sweep_job(spec: SweepSpec, ctx: JobContext) -> SweepTable:
     return run_sweep(lm.model, x, y, model_name=lm.label, p=p, kind=spec.kind, dims=dims,
                      eps_values=list(spec.eps_values), steps=spec.steps, step_factor=spec.step_factor,
                      restarts=spec.restarts, random_start=spec.random_start, seed=spec.seed, ci_method=spec.ci,
-                     l1_k=spec.l1_k, predict=spec.predict, on_cell=on_cell, check=ctx.check_cancelled)
+                     l1_k=spec.l1_k, predict=spec.predict, on_cell=on_cell, check=ctx.check_cancelled,
+                     progress=ctx.progress)
 
 
 @dataclass(frozen=True)

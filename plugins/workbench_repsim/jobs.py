@@ -361,6 +361,7 @@ def run_stitching(spec: StitchSpec, ctx: JobContext) -> StitchTable:
                 points = points[1:]  # resid0 (the embedding) is trivial to stitch
         ctx.progress(0.0, "preparing data")
         task = _stitch_task(fa)
+        ctx.check_cancelled()
         res = stitch_both(ma, mb, points, task, names=(spec.model_a, spec.model_b), steps=spec.steps, seed=spec.seed,
                           check=ctx.check_cancelled, progress=ctx.progress)
         return _stitch_table(res, own_task_data_note(spec.data, "stitching"))

@@ -151,17 +151,34 @@ def collapse_quality(table: SweepTable) -> CollapseQuality:
                            [float(s) for s in spreads])
 
 
+def _cell_beat(check: Callable[[], None] | None, progress: Callable[[float, str], None] | None, done: int,
+               total: int, steps: int, label: str) -> Callable[[], None]:
+    """The per-step check of one cell: ``check()``, then progress within the cell every 5 steps."""
+    count = [0]
+
+    def beat() -> None:
+        if check is not None:
+            check()
+        count[0] += 1
+        if progress is not None and count[0] % 5 == 0:
+            progress((done + min(1.0, count[0] / max(1, steps))) / total, f"{label}: step {count[0]}/{steps}")
+    return beat
+
+
 def run_sweep(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, model_name: str, p: float, kind: str,
               dims: list[int], eps_values: list[float], steps: int = 20, step_factor: float = 2.5,
               restarts: int = 1, random_start: bool = True, seed: int = 0, ci_method: str = "wilson",
               l1_k: int = 1, predict: bool = True, batch_size: int = 1024,
               on_cell: Callable[[SweepTable, float], None] | None = None,
-              check: Callable[[], None] | None = None) -> SweepTable:
+              check: Callable[[], None] | None = None,
+              progress: Callable[[float, str], None] | None = None) -> SweepTable:
     """Attack (x, y) for every dim V in ``dims`` and eps in ``eps_values``.
 
     The step size is step_factor * eps / steps.  Success rates are over the correctly
     classified inputs; the subspace of each dim is drawn once (seed) and reused for all eps.
-    ``on_cell(table, fraction)`` receives the growing table after every cell.
+    ``on_cell(table, fraction)`` receives the growing table after every cell; ``check`` runs
+    before every PGD step and ``progress(fraction, message)`` within a cell (every few steps:
+    one cell of an orthonormal subspace can take minutes).
     """
     t_start = time.perf_counter()
     shape = tuple(int(s) for s in x.shape[1:])
@@ -179,6 +196,10 @@ def run_sweep(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, model
     total = len(dims) * len(eps_sorted)
     done = 0
     for di, k in enumerate(dims):
+        if check is not None:
+            check()
+        if progress is not None:
+            progress(done / total, f"dim {k}: drawing the subspace")
         gen = torch.Generator().manual_seed(seed + 7919 * di)
         dim = realised_dim(kind, shape, int(k))
         sub = build_subspace(kind, shape, int(k), len(yc), gen, device=x.device, dtype=x.dtype)
@@ -190,12 +211,15 @@ def run_sweep(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, model
             pred = predicted_success(crit, eps_sorted, torch.ones_like(yc, dtype=torch.bool))
         for ei, eps in enumerate(eps_sorted):
             t0 = time.perf_counter()
+            step_check = _cell_beat(check, progress, done, total, steps * -(-len(yc) // batch_size),
+                                    f"dim {k}, eps {eps:g}")
             cfg = PGDConfig(p=p, eps=eps, steps=steps, step_size=step_factor * eps / max(steps, 1),
                             random_start=random_start, restarts=restarts, l1_k=l1_k)
             succ = 0
             for i in range(0, len(yc), batch_size):
                 rows = torch.arange(i, min(i + batch_size, len(yc)), device=x.device)
-                out = pgd_attack(model, xc[rows], yc[rows], cfg, sub.select(rows), seed=seed + 31 * ei + i, check=check)
+                out = pgd_attack(model, xc[rows], yc[rows], cfg, sub.select(rows), seed=seed + 31 * ei + i,
+                                 check=step_check)
                 succ += int(out.success.sum())
             lo, hi = interval(succ, n_correct, ci_method)
             table.cells.append(SweepCell(int(k), dim, eps, succ, n_correct, succ / n_correct if n_correct else math.nan,

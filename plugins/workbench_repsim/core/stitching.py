@@ -109,25 +109,28 @@ def stitch(model_a: Stitchable, point_a: str, model_b: Stitchable, point_b: str,
         w = torch.linalg.solve(gram, xa_c.T @ xb_c)
         layer.weight.copy_(w.T.float())
         layer.bias.copy_((mb - ma @ w).float())
-    for p in list(model_a.parameters()) + list(model_b.parameters()):
+    frozen = list(model_a.parameters()) + list(model_b.parameters())
+    for p in frozen:
         p.requires_grad_(False)
 
     def run(h: torch.Tensor) -> torch.Tensor:
         return model_b.forward_from(point_b, layer(h))
 
-    ls_loss, _ = _evaluate(run, ha_te, task.y_test)
-    g = torch_generator(seed)
-    opt = torch.optim.Adam(layer.parameters(), lr=lr)
-    for _ in range(steps):
-        if check:
-            check()
-        idx = torch.randint(0, len(ha_tr), (min(batch, len(ha_tr)),), generator=g)
-        batch_loss = _ce(run(ha_tr[idx]), task.y_train[idx])
-        opt.zero_grad()
-        batch_loss.backward()
-        opt.step()
-    for p in list(model_a.parameters()) + list(model_b.parameters()):
-        p.requires_grad_(True)
+    try:
+        ls_loss, _ = _evaluate(run, ha_te, task.y_test)
+        g = torch_generator(seed)
+        opt = torch.optim.Adam(layer.parameters(), lr=lr)
+        for _ in range(steps):
+            if check:
+                check()
+            idx = torch.randint(0, len(ha_tr), (min(batch, len(ha_tr)),), generator=g)
+            batch_loss = _ce(run(ha_tr[idx]), task.y_train[idx])
+            opt.zero_grad()
+            batch_loss.backward()
+            opt.step()
+    finally:  # also after Cancel: the models are the caller's
+        for p in frozen:
+            p.requires_grad_(True)
     loss, acc = _evaluate(run, ha_te, task.y_test)
     rl, ra = _evaluate(model_b, task.x_test, task.y_test)
     return StitchResult(names[0], names[1], point_a, point_b, loss, acc, rl, ra, ls_loss)
@@ -140,12 +143,27 @@ def stitch_both(model_a: Stitchable, model_b: Stitchable, points: list[tuple[str
     """Stitch A->B at each ``(point_a, point_b)`` and B->A at ``(point_b, point_a)``."""
     out = []
     total = 2 * len(points)
+
+    def stepper(done: int, what: str) -> Callable[[], None]:
+        """check() each training step, plus progress within the pair (every 25 steps)."""
+        count = [0]
+
+        def step() -> None:
+            if check:
+                check()
+            count[0] += 1
+            if progress and count[0] % 25 == 0:
+                progress((done + min(1.0, count[0] / max(1, steps))) / total, f"stitching {what}")
+        return step
+
     for k, (pa, pb) in enumerate(points):
-        out.append(stitch(model_a, pa, model_b, pb, task, steps=steps, seed=seed, names=names, check=check))
+        out.append(stitch(model_a, pa, model_b, pb, task, steps=steps, seed=seed, names=names,
+                          check=stepper(2 * k, f"{names[0]}:{pa} -> {names[1]}:{pb}")))
         if progress:
             progress((2 * k + 1) / total, f"stitched {names[0]}:{pa} -> {names[1]}:{pb}")
         out.append(
-            stitch(model_b, pb, model_a, pa, task, steps=steps, seed=seed, names=(names[1], names[0]), check=check)
+            stitch(model_b, pb, model_a, pa, task, steps=steps, seed=seed, names=(names[1], names[0]),
+                   check=stepper(2 * k + 1, f"{names[1]}:{pb} -> {names[0]}:{pa}"))
         )
         if progress:
             progress((2 * k + 2) / total, f"stitched {names[1]}:{pb} -> {names[0]}:{pa}")
