@@ -683,7 +683,7 @@ class RepSimPanel(Panel):
         if not c or view.matrix is None:
             return ""
         n = "n not known yet" if c["n"] is None else f"n = {c['n']} {c['rows']}"
-        text = (f"{view.title}: {c['measure']} between layers — A = {c['model_a']}, "
+        text = (f"{view.title}: {c['measure']} between layers; A = {c['model_a']}; "
                 f"B = {c['model_b'] or '(none)'}; {n}; pooling {c['pooling']}; data {c['data']}; "
                 f"colour scale [{view.levels[0]:.3g}, {view.levels[1]:.3g}]")
         return text + ("" if c["status"] == "current" else f"; {c['status']}")
@@ -710,8 +710,8 @@ class RepSimPanel(Panel):
         measure = self.state_model.measure
         value = r.values.get(measure)
         vtext = f"; {measure} = {value:.4f}" if value is not None and np.isfinite(value) else ""
-        models = f" — A = {c.get('model_a', '?')}, B = {c.get('model_b') or '(none)'}; n = {c.get('n', '?')}; " \
-                 f"pooling {c.get('pooling', '?')}" if "model_a" in c else ""
+        models = (f"; A = {c.get('model_a', '?')}; B = {c.get('model_b') or '(none)'}; n = {c.get('n', '?')}; "
+                  f"pooling {c.get('pooling', '?')}") if "model_a" in c else ""
         return f"{what} of cell {r.label_x} × {r.label_y}{models}{vtext}" + (
             "; stale" if c["status"] == "stale" else "")
 

@@ -36,14 +36,33 @@ class CaptionedFigure(FigureSource):
     def _widget_size(self) -> QSize:
         return FigureSource.logical_size(self)
 
-    def caption_height(self, width: int) -> int:
-        """Height in logical pixels of the caption band at ``width`` (0 without a caption)."""
+    def caption_lines(self, width: int) -> list[str]:
+        """The caption broken into lines of at most ``width`` logical pixels, between its
+        "; "-separated parts (a model name is never cut in two); a part longer than a line
+        is word-wrapped when drawn."""
         text = self.caption_text()
         if not text:
+            return []
+        fm = QFontMetrics(_caption_font())
+        room = max(40, width - 2 * _PAD)
+        lines: list[str] = []
+        for part in text.split("; "):
+            if lines and fm.horizontalAdvance(lines[-1] + "; " + part) <= room:
+                lines[-1] += "; " + part
+            else:
+                if lines:
+                    lines[-1] += ";"
+                lines.append(part)
+        return lines
+
+    def caption_height(self, width: int) -> int:
+        """Height in logical pixels of the caption band at ``width`` (0 without a caption)."""
+        lines = self.caption_lines(width)
+        if not lines:
             return 0
         fm = QFontMetrics(_caption_font())
-        box = fm.boundingRect(QRect(0, 0, max(40, width - 2 * _PAD), 10_000), int(_FLAGS), text)
-        return box.height() + 2 * _PAD
+        room = QRect(0, 0, max(40, width - 2 * _PAD), 10_000)
+        return sum(fm.boundingRect(room, int(_FLAGS), line).height() for line in lines) + 2 * _PAD
 
     def logical_size(self) -> QSize:
         base = self._widget_size()
@@ -75,10 +94,16 @@ class CaptionedFigure(FigureSource):
         painter.save()
         painter.translate(band.topLeft())
         painter.scale(sx, sy)
-        painter.setFont(_caption_font())
+        font = _caption_font()
+        painter.setFont(font)
         painter.setPen(fg)
-        painter.drawText(QRectF(_PAD, _PAD, total.width() - 2 * _PAD, caption_h - 2 * _PAD), int(_FLAGS),
-                         self.caption_text())
+        fm = QFontMetrics(font)
+        room = QRect(0, 0, max(40, total.width() - 2 * _PAD), 10_000)
+        y = float(_PAD)
+        for line in self.caption_lines(total.width()):
+            h = fm.boundingRect(room, int(_FLAGS), line).height()
+            painter.drawText(QRectF(_PAD, y, total.width() - 2 * _PAD, h), int(_FLAGS), line)
+            y += h
         painter.restore()
         FigureSource._paint(self, painter, QRectF(rect.x(), band.bottom(), rect.width(), rect.height() - band.height()),
                             transparent)

@@ -4,7 +4,7 @@ text (Qt-free: numbers and strings only)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -53,6 +53,51 @@ def tick_step(count: int, cell_px: float, label_px: float, gap_px: float = 4.0) 
     if cell_px <= 0:
         return count
     return max(1, min(count, math.ceil((label_px + gap_px) / cell_px)))
+
+
+_SEPARATORS = "._/-:"
+
+
+def common_affixes(names: Sequence[str]) -> tuple[str, str]:
+    """(prefix, suffix) that every one of ``names`` shares, each ending / starting at a
+    separator (``._/-:``), so that what is left tells the names apart: "model.layers.3.mlp"
+    ... -> ("model.layers.", ".mlp").  ("", "") for fewer than two names or when stripping
+    would leave a name empty or two names equal."""
+    if len(names) < 2:
+        return "", ""
+    first = names[0]
+    p = 0
+    while p < len(first) and all(len(n) > p and n[p] == first[p] for n in names):
+        p += 1
+    while p > 0 and first[p - 1] not in _SEPARATORS:
+        p -= 1
+    q = 0
+    while q < len(first) - p and all(len(n) - p > q and n[-1 - q] == first[-1 - q] for n in names):
+        q += 1
+    while q > 0 and first[len(first) - q] not in _SEPARATORS:
+        q -= 1
+    prefix, suffix = first[:p], first[len(first) - q:] if q else ""
+    cores = [n[len(prefix):len(n) - len(suffix)] for n in names]
+    if not all(cores) or len(set(cores)) != len(cores):
+        return "", ""
+    return prefix, suffix
+
+
+def fit_labels(names: Sequence[str], cell_px: float, width_of: Callable[[str], float], *, gap_px: float = 6.0,
+               max_chars: int = 14, min_chars: int = 6) -> tuple[int, list[str]]:
+    """(k, labels) for a row of ``names`` under cells of ``cell_px`` pixels: every name elided
+    (in the middle) to at most ``max_chars``; if they do not fit one cell each, shorter (down
+    to ``min_chars``) until they do; if even those do not fit, labels of ``min_chars + 4``
+    characters on every k-th cell (:func:`tick_step`).  ``width_of`` measures a label in
+    pixels.  Consecutive labels shown never come closer than ``gap_px``."""
+    if not names:
+        return 1, []
+    for chars in range(max_chars, min_chars - 1, -1):
+        labels = [elide_middle(n, chars) for n in names]
+        if max(width_of(lab) for lab in labels) + gap_px <= cell_px:
+            return 1, labels
+    labels = [elide_middle(n, min_chars + 4) for n in names]
+    return tick_step(len(names), cell_px, max(width_of(lab) for lab in labels), gap_px), labels
 
 
 def elide_middle(text: str, max_chars: int) -> str:

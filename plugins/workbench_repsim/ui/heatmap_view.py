@@ -14,11 +14,11 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPaintEngine, QPainter
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from .heatmap_scale import MAX_CELL_TEXT, cell_text, elide_middle, tick_step
+from .heatmap_scale import MAX_CELL_TEXT, cell_text, common_affixes, elide_middle, fit_labels, tick_step
 from .plot_style import PlotColours, plot_colours, set_title, style_plot_item
 
 #: longest tick label, in characters (the hover line names the full layer)
-TICK_CHARS = 14
+TICK_CHARS = 12
 #: smallest cell-value font, in pixels; smaller cells print no values
 MIN_VALUE_PX = 7.0
 _DARK_TEXT, _LIGHT_TEXT = QColor(20, 20, 20), QColor(245, 245, 245)
@@ -29,7 +29,7 @@ MARKS = {"": "", "stale": "stale", "computing": "computing…", "previous": "las
 class CellGrid(pg.GraphicsObject):
     """A matrix drawn cell by cell, in view coordinates (cell (i, j) covers [j, j+1] x [i, i+1]),
     with its values printed in the cells up to :data:`MAX_CELL_TEXT` x :data:`MAX_CELL_TEXT`
-    (black on light cells, white on dark ones; a font that follows the cell size, none below
+    (black on cells of luma above 0.5, white on darker ones; a font that follows the cell size, none below
     :data:`MIN_VALUE_PX` on screen).  Non-finite values are grey.
 
     Never smoothed: on screen and in PNG the cells are one image scaled without interpolation
@@ -60,9 +60,8 @@ class CellGrid(pg.GraphicsObject):
         self._rgba = np.ascontiguousarray(rgba)
         self._image = QImage(self._rgba.data, cols, rows, 4 * cols, QImage.Format.Format_RGBA8888)
         if rows <= MAX_CELL_TEXT and cols <= MAX_CELL_TEXT:
-            rgb = self._rgba[..., :3].astype(float) / 255
-            lightness = (rgb.max(-1) + rgb.min(-1)) / 2  # HSL lightness
-            self._texts = [(cell_text(matrix[i, j]), _DARK_TEXT if lightness[i, j] > 0.55 else _LIGHT_TEXT)
+            luma = self._rgba[..., :3].astype(float) @ np.array([0.299, 0.587, 0.114]) / 255  # Rec. 601
+            self._texts = [(cell_text(matrix[i, j]), _DARK_TEXT if luma[i, j] > 0.5 else _LIGHT_TEXT)
                            for i in range(rows) for j in range(cols)]
         self.update()
 
@@ -199,10 +198,11 @@ class HeatmapView(QWidget):
         self.plot.layout.setColumnFixedWidth(4, 5)
         self.bottom_axis, self.left_axis = self.plot.getAxis("bottom"), self.plot.getAxis("left")
         self.bottom_axis.setStyle(hideOverlappingLabels=TICK_CHARS * 4)  # end labels may reach past the axis
-        if " vs " in title:
-            left, bottom = title.split(" vs ")
-            self.plot.setLabel("bottom", f"layers of {bottom}")
-            self.plot.setLabel("left", f"layers of {left}")
+        for axis in (self.bottom_axis, self.left_axis):
+            axis.setStyle(tickLength=4)  # outwards: ticks never cover the cells (pyqtgraph's -5 points inwards)
+        self._row_labels: list[str] = []
+        self._col_labels: list[str] = []
+        self._axis_titles: tuple[str, str] | None = None
         self.shown_ticks: dict[str, list[tuple[float, str]]] = {"bottom": [], "left": []}
         self.selection = pg.QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
         self.selection.setPen(pg.mkPen((230, 30, 30), width=2))
@@ -233,6 +233,7 @@ class HeatmapView(QWidget):
             if levels[0] == levels[1]:
                 levels = (levels[0] - 0.5, levels[1] + 0.5)
         n_rows, n_cols = self.matrix.shape
+        self._short_names()
         self.set_levels(levels, force=True)
         self.plot.setXRange(0, n_cols, padding=0)
         self.plot.setYRange(0, n_rows, padding=0)
@@ -240,6 +241,21 @@ class HeatmapView(QWidget):
         self.hover.setText(f"{measure}: {n_rows} x {n_cols} layers — hover a cell, click for details")
         self._update_title()
         self._relayout()
+
+    def _short_names(self) -> None:
+        """Tick labels without what all layer names share; the shared part goes into the axis
+        title ("layers of B: model.layers.*.mlp")."""
+        left, bottom = self.title.split(" vs ") if " vs " in self.title else ("rows", "columns")
+        titles = []
+        for names, side, attr in ((self.rows, left, "_row_labels"), (self.cols, bottom, "_col_labels")):
+            prefix, suffix = common_affixes(names)
+            setattr(self, attr, [n[len(prefix):len(n) - len(suffix)] for n in names])
+            titles.append(f"layers of {side}" + (f": {prefix}*{suffix}" if prefix or suffix else ""))
+        if tuple(titles) != self._axis_titles:  # setLabel re-lays out the plot: only on a change
+            self._axis_titles = (titles[0], titles[1])
+            self.plot.setLabel("left", titles[0])
+            self.plot.setLabel("bottom", titles[1])
+            style_plot_item(self.plot, self.colours)
 
     def set_levels(self, levels: tuple[float, float], force: bool = False) -> None:
         """Colour the matrix on ``levels`` (low, high); the colour bar shows the same scale."""
@@ -306,18 +322,19 @@ class HeatmapView(QWidget):
             set_title(self.plot, shown[0], colour)
 
     def _relayout(self, *_args) -> None:
-        """Thin and elide the tick labels for the current size."""
+        """Fit the tick labels to the current size: column labels shortened until each fits its
+        cell, else shown on every k-th cell; row labels on every k-th row that keeps them apart."""
         if self.matrix is None:
             return
         rows, cols = self.matrix.shape
         vb = self.plot.vb.boundingRect()
         cell_w, cell_h = vb.width() / max(cols, 1), vb.height() / max(rows, 1)
+        if cell_w <= 0 or cell_h <= 0:
+            return
         font = self.bottom_axis.style.get("tickFont") or QFont()
         fm = QFontMetricsF(font)
-        short_cols = [elide_middle(c, TICK_CHARS) for c in self.cols]
-        short_rows = [elide_middle(r, TICK_CHARS) for r in self.rows]
-        widest = max((fm.horizontalAdvance(c) for c in short_cols), default=0.0)
-        kx = tick_step(cols, cell_w, widest, gap_px=8)
+        kx, short_cols = fit_labels(self._col_labels, cell_w, fm.horizontalAdvance, gap_px=8, max_chars=TICK_CHARS)
+        short_rows = [elide_middle(r, TICK_CHARS) for r in self._row_labels]
         ky = tick_step(rows, cell_h, fm.height() * 0.9, gap_px=3)
         self.shown_ticks = {"bottom": [(j + 0.5, short_cols[j]) for j in range(0, cols, kx)],
                             "left": [(i + 0.5, short_rows[i]) for i in range(0, rows, ky)]}
