@@ -94,29 +94,6 @@ class JobHandle(QObject):
         return end - self.submitted_at
 
 
-class ProgressThrottle:
-    """Passes a job's progress on at most every ``interval`` seconds (and always the first
-    report and every completion, fraction >= 1).
-
-    A job reporting thousands of steps a second would otherwise queue as many signals to the
-    GUI thread, which then spends seconds updating progress bars (measured: 2.7 s without an
-    answer while the bundle panel's start-up jobs reported, benchmarks/bench_gui_stall.py).
-    A skipped report is not lost for long: the next report after the interval carries the
-    newest fraction and message."""
-
-    def __init__(self, emit: Callable[[float, str], Any], interval: float = 0.05) -> None:
-        self.emit = emit
-        self.interval = interval
-        self._last = -1.0e9
-
-    def __call__(self, fraction: float, message: str) -> None:
-        now = time.monotonic()
-        fraction = float(fraction)
-        if fraction >= 1.0 or now - self._last >= self.interval:
-            self._last = now
-            self.emit(fraction, str(message))
-
-
 @dataclass
 class _Item:
     handle: JobHandle
@@ -215,7 +192,7 @@ class PanelThread(QThread):
             ctx = JobContext(
                 device_request=spec_device(handle.spec),
                 device_preference=item.device_pref,
-                on_progress=ProgressThrottle(handle.progress.emit),
+                on_progress=lambda f, m: handle.progress.emit(float(f), str(m)),
                 on_partial=handle.partial.emit,
                 on_log=lambda m: handle.logged.emit(str(m)),
                 cancel_event=handle.cancel_event,
@@ -241,5 +218,7 @@ class PanelThread(QThread):
             handle.state = "finished"
             handle.finished_at = time.monotonic()
             handle.result = result
-            handle.progress.emit(1.0, handle.message or "done")
+            # the job's own last message: JobContext passes reports on at most every 50 ms, so
+            # the last one passed on may be older
+            handle.progress.emit(1.0, ctx.message or "done")
             handle.finished.emit(result)

@@ -71,6 +71,7 @@ class JobsDock(QDockWidget):
         split.addWidget(self.details)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
+        split.setSizes([240, 60])  # the list first; the details pane a few lines
         bar = QHBoxLayout()
         self.cancel_button = QPushButton("Cancel selected")
         self.cancel_button.setToolTip("Cancel the selected running or queued jobs")
