@@ -93,18 +93,32 @@ def arrange_grid(window, ids: list[str]) -> None:
 
 
 def take_screenshot(path: str | Path, panels: str = "all", size: tuple[int, int] = (1600, 1000),
-                    arrange: str = "tabs", timeout: float = 300.0) -> int:
+                    arrange: str = "tabs", timeout: float = 300.0, theme: str = "",
+                    docks: tuple[str, ...] = ()) -> int:
     """Open the window with ``panels`` on their embedded defaults, wait until their start-up
-    jobs are done, write a PNG of the whole window and return 0 (1 when a panel failed)."""
+    jobs are done, write a PNG of the whole window and return 0 (1 when a panel failed).
+
+    ``theme``: "light" or "dark" (default: the preferences'); ``docks``: shell docks to show
+    too ("jobs", "log")."""
 
     from workbench.gui.main_window import MainWindow
-    from workbench.gui.theme import apply_theme
+    from workbench.gui.theme import THEMES, apply_theme
 
+    if theme and theme not in THEMES:
+        print(f"workbench: unknown theme {theme!r}; use one of {', '.join(THEMES)}", file=sys.stderr)
+        return 2
+    unknown = [d for d in docks if d not in ("jobs", "log")]
+    if unknown:
+        print(f"workbench: unknown dock {unknown[0]!r}; use jobs, log", file=sys.stderr)
+        return 2
     app = make_app()
     window = MainWindow(interactive=False, restore_layout=False)
-    apply_theme(app, window.prefs.theme)
+    apply_theme(app, theme or window.prefs.theme)
     window.resize(*size)
     window.show()
+    shell_docks = {"jobs": window.jobs_dock, "log": window.log_dock}
+    for name in docks:
+        shell_docks[name].show()
     ids = (
         [r.id for r in window.records if r.ok]
         if panels in ("all", "")
