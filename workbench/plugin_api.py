@@ -36,6 +36,7 @@ class PluginManifest:
     title:       human-readable title shown in the View menu and on the dock.
     panel:       ``"module:callable"`` building the panel; called as ``factory(shell)``
                  and returning a :class:`workbench.gui.panel.Panel`.  Imported lazily.
+                 Empty for a headless plugin (jobs and CLI only): the window does not list it.
     cli:         optional ``"module:callable"``; called as ``register(subparsers)`` with the
                  plugin's argparse sub-parsers object.  The module must import cheaply.
     icon:        path relative to the ``resources/`` folder (``workbench_resources``), or "".
@@ -81,6 +82,12 @@ class PluginRecord:
     @property
     def ok(self) -> bool:
         return self.manifest is not None and not self.error
+
+    @property
+    def has_panel(self) -> bool:
+        """Whether the window lists this record: a loaded plugin with a panel, or one that failed
+        to load (shown marked, with its error)."""
+        return self.manifest is None or bool(self.manifest.panel)
 
     @property
     def loaded(self) -> PluginManifest:

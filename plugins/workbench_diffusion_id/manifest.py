@@ -5,7 +5,8 @@ from workbench.plugin_api import PluginManifest
 MANIFEST = PluginManifest(
     id="diffusion_id",
     title="Diffusion prompt intrinsic dimension",
-    panel="workbench_diffusion_id.panel:DiffusionIDPanel",
+    # headless for now (core, jobs and CLI): its panel (DiffusionIDPanel) is still to be built
+    panel="",
     cli="workbench_diffusion_id.cli:register",
     icon="",
     dock_area="right",

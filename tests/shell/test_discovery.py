@@ -133,3 +133,16 @@ def test_preferences_dialog_round_trip(main_window):
     prefs = Preferences(device="cpu", threads=2, export_format="pdf", export_dpi=600, theme="dark", autosave_seconds=30)
     dlg = PreferencesDialog(prefs, main_window)
     assert dlg.preferences() == prefs
+
+
+def test_headless_plugins_are_not_listed_in_the_window(qtbot):
+    from workbench.gui.main_window import MainWindow
+    from workbench.plugin_api import PluginManifest, PluginRecord
+
+    headless = PluginRecord(name="h", manifest=PluginManifest(id="h", title="Headless", panel="", cli="x.cli:register"))
+    broken = PluginRecord(name="b", error="ImportError: no module b")
+    window = MainWindow([headless, broken], interactive=False, restore_layout=False)
+    qtbot.addWidget(window)
+    assert [r.id for r in window.records] == ["b"]  # a broken plugin is still shown, marked
+    assert "view-h" not in {a.objectName() for a in window.view_menu.actions()}
+    window.shutdown()

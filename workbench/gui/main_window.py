@@ -42,7 +42,8 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         self.setWindowTitle("ML research workbench")
         self.setObjectName("workbench-main")
         self.interactive = interactive
-        self.records = records if records is not None else discover_plugins()
+        # headless plugins (jobs and CLI only, no panel) are not listed in the window
+        self.records = [r for r in (records if records is not None else discover_plugins()) if r.has_panel]
         self.prefs, pref_warnings = load_preferences()
         self.panels: dict[str, Panel] = {}
         self.docks: dict[str, QDockWidget] = {}
