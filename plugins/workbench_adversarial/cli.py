@@ -78,26 +78,39 @@ def cmd_attack(args: argparse.Namespace) -> int:
 
 
 def _load_config(path: str) -> dict[str, Any]:
+    from workbench.errors import InputError, parse_json, read_text
+
     p = Path(path)
     if not p.is_file():
-        raise ValueError(f"{p}: no such config file")
-    text = p.read_text()
-    try:
-        if p.suffix == ".toml":
-            import tomllib
+        raise InputError(f"{p}: no such config file")
+    text = read_text(p, "sweep configuration (JSON or TOML)", max_bytes=1 << 20)
+    if p.suffix == ".toml":
+        import tomllib
 
+        try:
             cfg = tomllib.loads(text)
-        else:
-            cfg = json.loads(text)
-    except Exception as exc:  # noqa: BLE001
-        raise ValueError(f"{p}: cannot parse ({exc})") from None
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
+            raise InputError(f"{p}: not valid TOML ({str(exc)[:160] or 'nested too deeply'})") from None
+    else:
+        cfg = parse_json(text, str(p))
     if not isinstance(cfg, dict):
-        raise ValueError(f"{p}: the config must be a JSON/TOML object")
+        raise InputError(f"{p}: the config must be a JSON/TOML object")
     return cfg
 
 
 SWEEP_KEYS = ("model", "model_file", "arch", "dataset", "n", "classes", "p", "kind", "dims", "eps_values", "steps",
               "step_factor", "restarts", "random_start", "ci", "l1_k", "predict", "seed", "device", "out")
+
+
+def load_sweep_config(path: str) -> tuple[Any, Path]:
+    """The SweepSpec and output folder of a config file; InputError naming the file."""
+    from workbench.errors import naming
+
+    cfg = _load_config(path)
+    try:
+        return sweep_spec_from_config(cfg)
+    except (ValueError, TypeError) as exc:
+        raise naming(exc, path) from None
 
 
 def sweep_spec_from_config(cfg: dict[str, Any]) -> tuple[Any, Path]:
@@ -149,7 +162,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             cfg["out"] = args.out
         spec, out = sweep_spec_from_config(cfg)
     except (ValueError, TypeError) as exc:
-        return _err(str(exc))
+        from workbench.errors import naming
+
+        return _err(str(naming(exc, args.config)))
     _threads(args)
     try:
         table = run_in_terminal(run_sweep_job, spec, title="adversarial sweep")

@@ -84,7 +84,7 @@ def _load_npy(path: str, label: str):
 
 def _compare(args: argparse.Namespace) -> int:
     from .core.measures import compare
-    from .core.validate import DegenerateInputError
+    from .core.validate import DegenerateInputError, check_pair
 
     try:
         a, b = _load_npy(args.a, "--a"), _load_npy(args.b, "--b")
@@ -92,6 +92,7 @@ def _compare(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"--a has n = {a.shape[0]} rows but --b has n = {b.shape[0]}: both must hold the same inputs"
             )
+        check_pair(a, b, names=(f"--a {args.a}", f"--b {args.b}"))   # messages name the files
         value = compare(a, b, args.measure)
     except (ValueError, DegenerateInputError) as exc:
         return _fail(str(exc))

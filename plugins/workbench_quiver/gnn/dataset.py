@@ -367,7 +367,14 @@ def load_dataset(path: str | Path) -> QuiverDataset:
     ):
         raise ValueError(f"dataset {path} is inconsistent: edge pointers do not match the edge arrays")
     meta = path.with_suffix(".json")
-    prov = json.loads(meta.read_text()) if meta.exists() else {}
+    prov = {}
+    if meta.exists():
+        from workbench.errors import InputError, parse_json, read_text
+
+        try:
+            prov = parse_json(read_text(meta, "dataset provenance JSON"), str(meta))
+        except InputError:
+            prov = {"warning": f"unreadable provenance {meta.name}"}
     return QuiverDataset(types=types, provenance=prov, **arrs)
 
 

@@ -57,15 +57,14 @@ def default_text_windows(ctx: int, n: int) -> np.ndarray:
 
 def load_text_file(path: str | Path, ctx: int, max_windows: int) -> np.ndarray:
     """Windows of ``ctx`` characters from a UTF-8 text file (clear errors for missing/empty/binary files)."""
+    from workbench.errors import InputError, read_text
+
     p = Path(path)
     if not p.is_file():
-        raise ValueError(f"text file {p} does not exist")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{p} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise InputError(f"text file {p} does not exist")
+    text = read_text(p, "text file (one input per line)")
     if not text.strip():
-        raise ValueError(f"{p} is empty")
+        raise InputError(f"{p} is empty")
     return text_windows(text, ctx, max_windows)
 
 
@@ -74,14 +73,15 @@ def load_image_folder(path: str | Path, size: int = 8, max_images: int = 2000) -
     like the digits: images with a bright background are inverted)."""
     from PIL import Image
 
+    from workbench.errors import InputError
     from workbench.image_files import open_image
 
     p = Path(path)
     if not p.is_dir():
-        raise ValueError(f"image folder {p} does not exist")
+        raise InputError(f"image folder {p} does not exist")
     files = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)[:max_images]
     if not files:
-        raise ValueError(f"{p} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
+        raise InputError(f"{p} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
     out = []
     for f in files:
         im = open_image(f, "L")   # InputError naming the file: bombs, corrupt, truncated
