@@ -71,7 +71,8 @@ class JobsDock(QDockWidget):
         split.addWidget(self.details)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
-        split.setSizes([240, 60])  # the list first; the details pane a few lines
+        # the list first; the details pane a few lines (it scrolls)
+        self.details.setMaximumHeight(self.details.fontMetrics().lineSpacing() * 5 + 12)
         bar = QHBoxLayout()
         self.cancel_button = QPushButton("Cancel selected")
         self.cancel_button.setToolTip("Cancel the selected running or queued jobs")
