@@ -421,6 +421,7 @@ class TrainJobResult:
     predictions: np.ndarray        # predictions on the whole dataset
     labels: np.ndarray
     test_index: np.ndarray
+    dataset: str = ""              # HaldaneDataset.fingerprint() of the dataset trained and predicted on
 
 
 def run_train(spec: TrainSpec, ctx: JobContext) -> TrainJobResult:
@@ -464,7 +465,8 @@ def run_train(spec: TrainSpec, ctx: JobContext) -> TrainJobResult:
         ckpt = str(p)
     torch.set_grad_enabled(True)
     preds = predict(res.model, ds.psi)
-    return TrainJobResult(spec.arch, res.test_accuracy, res.history, res.confusion, ckpt, preds, ds.labels, test)
+    return TrainJobResult(spec.arch, res.test_accuracy, res.history, res.confusion, ckpt, preds, ds.labels, test,
+                          ds.fingerprint())
 
 
 @dataclass
@@ -473,24 +475,40 @@ class Predictions:
 
     predicted: (S,) int64; source: which classifier ("shipped flux", a checkpoint path, or
     "trained flux"); test_accuracy: of a classifier trained on the dataset, on its held-out
-    split (None for a loaded classifier)."""
+    split (None for a loaded classifier); dataset: the fingerprint
+    (:meth:`HaldaneDataset.fingerprint`) of the dataset they were computed on ("" if unknown)."""
 
     predicted: np.ndarray
     source: str = ""
     test_accuracy: float | None = None
+    dataset: str = ""
 
     def __post_init__(self) -> None:
         self.predicted = np.asarray(self.predicted, dtype=np.int64)
         self.source = str(self.source)
         self.test_accuracy = None if self.test_accuracy is None else float(self.test_accuracy)
+        self.dataset = str(self.dataset)
+
+
+def predictions_fit(pred: Predictions, ds: HaldaneDataset | None) -> bool:
+    """True when ``pred`` was computed on ``ds``: same fingerprint (when ``pred`` records one)
+    and one prediction per sample.  A view applies predictions only then: predictions of
+    dataset A must never be drawn on dataset B (IndexError when B is larger, silently wrong
+    when it is smaller or of the same size)."""
+    if ds is None or len(pred.predicted) != len(ds):
+        return False
+    return not pred.dataset or pred.dataset == ds.fingerprint()
 
 
 @dataclass(frozen=True)
 class PredictArraySpec:
-    """Predictions of a checkpoint on sections held in memory (psi: (S, 2, N, N) complex)."""
+    """Predictions of a checkpoint on sections held in memory (psi: (S, 2, N, N) complex);
+    dataset: the fingerprint of the dataset psi comes from, returned in the metadata as
+    ``"dataset"`` so the result can be matched to its input (:func:`predictions_fit`)."""
 
     checkpoint: str
     psi: np.ndarray = field(default_factory=lambda: np.zeros((0, 2, 32, 32), np.complex64))
+    dataset: str = ""
 
 
 def run_predict(spec: PredictArraySpec, ctx: JobContext) -> tuple[np.ndarray, dict]:
@@ -507,4 +525,4 @@ def run_predict(spec: PredictArraySpec, ctx: JobContext) -> tuple[np.ndarray, di
         ctx.check_cancelled()
         out.append(predict(model, spec.psi[s:s + 256]))
         ctx.progress(min(1.0, (s + 256) / max(1, len(spec.psi))), "predicting")
-    return (np.concatenate(out) if out else np.zeros(0, dtype=np.int64)), meta
+    return (np.concatenate(out) if out else np.zeros(0, dtype=np.int64)), {**meta, "dataset": spec.dataset}

@@ -92,3 +92,32 @@ def test_sampled_files_name_the_file_and_the_problem(tmp_path):
     (tmp_path / "cut.npz").write_bytes((tmp_path / "nan.npz").read_bytes()[:100])
     with pytest.raises(JobError, match=r"cut\.npz: a corrupt or truncated \.npz archive"):
         run_chern(ChernSpec(model="sampled", array_path=str(tmp_path / "cut.npz")), ctx)
+
+
+def test_predictions_carry_the_identity_of_their_dataset():
+    from workbench_bundle.core.haldane_bundle import generate_dataset
+    from workbench_bundle.jobs import Predictions, predictions_fit
+
+    a = generate_dataset(40, 16, seed=1)
+    b = generate_dataset(40, 16, seed=2)        # same size, other samples
+    small = a.subset(np.arange(30))
+    assert a.fingerprint() == generate_dataset(40, 16, seed=1).fingerprint()
+    assert len({a.fingerprint(), b.fingerprint(), small.fingerprint()}) == 3
+    pred = np.zeros(len(a), np.int64)
+    p = Predictions(pred, "test", dataset=a.fingerprint())
+    assert predictions_fit(p, a)
+    assert not predictions_fit(p, b)            # same length: only the fingerprint tells them apart
+    assert not predictions_fit(p, small) and not predictions_fit(p, None)
+    assert predictions_fit(Predictions(pred, "old session"), a)   # no fingerprint recorded: length decides
+
+
+def test_run_predict_returns_the_fingerprint_it_was_given(tmp_path):
+    from pathlib import Path
+
+    from workbench_bundle.core.haldane_bundle import generate_dataset
+    from workbench_bundle.jobs import PredictArraySpec, run_predict
+
+    res = Path(__file__).resolve().parents[2] / "resources" / "bundle" / "flux.safetensors"
+    ds = generate_dataset(12, 32, seed=3)
+    pred, meta = run_predict(PredictArraySpec(str(res), ds.psi, ds.fingerprint()), JobContext(device="cpu"))
+    assert len(pred) == 12 and meta["dataset"] == ds.fingerprint()

@@ -453,6 +453,19 @@ class HaldaneDataset:
     def grid(self) -> int:
         return int(self.psi.shape[-1])
 
+    def fingerprint(self) -> str:
+        """Identity of the samples (16 hex digits of a sha256 over the labels, the coefficients
+        that define every section, and the grid): a result computed on this dataset carries it,
+        so a view can tell it from another dataset of the same size (see
+        :func:`workbench_bundle.jobs.predictions_fit`)."""
+        import hashlib
+
+        h = hashlib.sha256()
+        h.update(np.asarray(self.psi.shape, dtype=np.int64).tobytes())
+        for a in (self.labels, self.coef_f, self.coef_g):
+            h.update(np.ascontiguousarray(a).tobytes())
+        return h.hexdigest()[:16]
+
     def subset(self, idx: np.ndarray) -> "HaldaneDataset":
         return HaldaneDataset(self.psi[idx], self.labels[idx], self.coef_f[idx], self.coef_g[idx], self.pair[idx],
                               dict(self.provenance))
