@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from workbench.errors import InputError
 
@@ -57,9 +58,9 @@ def parse_entry(token: str, where: str = "") -> int:
     return int(d)
 
 
-def exact_float(v: float, where: str = "") -> int:
-    """The integer a float holds; InputError when it is not finite, not integral, or at or
-    beyond 2**53 in magnitude (where the float may not be the integer meant)."""
+def exact_float(v: Any, where: str = "") -> int:
+    """The integer a float (Python or numpy scalar) holds; InputError when it is not finite, not
+    integral, or at or beyond 2**53 in magnitude (where the float may not be the integer meant)."""
     at = f"{where}: " if where else ""
     f = float(v)
     if f != f or f in (float("inf"), float("-inf")):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -60,13 +61,13 @@ def streamed_minibatch_cka(source_a: str, source_b: str = "", *, data: str = "de
     """Minibatch-CKA heatmaps of A (and B) over batches of ``batch_size`` inputs."""
     if batch_size < 4:
         raise DegenerateInputError("minibatch CKA needs batches of at least 4 inputs")
-    state = {"fraction": 0.0, "message": "loading activations"}
+    state: dict[str, Any] = {"fraction": 0.0, "message": "loading activations"}
 
     def beat() -> None:   # called by heartbeat() inside loading and the accumulators
         if check:
             check()
         if progress:
-            progress(state["fraction"], state["message"])
+            progress(float(state["fraction"]), str(state["message"]))
 
     with checking(beat):
         return _streamed(source_a, source_b, data, pooling, max_samples, batch_size, device, check, progress, state)
@@ -74,7 +75,7 @@ def streamed_minibatch_cka(source_a: str, source_b: str = "", *, data: str = "de
 
 def _streamed(source_a: str, source_b: str, data: str, pooling: str, max_samples: int, batch_size: int, device: str,
               check: Callable[[], None] | None, progress: Callable[[float, str], None] | None,
-              state: dict) -> StreamedHeatmaps:
+              state: dict[str, Any]) -> StreamedHeatmaps:
     accs = {"AA": MinibatchCKA()}
     if source_b:
         accs.update(AB=MinibatchCKA(), BB=MinibatchCKA())
