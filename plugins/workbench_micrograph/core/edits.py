@@ -481,6 +481,24 @@ def most_changed_layer(original: nn.Module, edited: nn.Module) -> str:
     return max(rel, key=lambda n: rel[n])
 
 
+def _stratified(images: ImageSet, n: int) -> ImageSet:
+    """At most ``n`` images of ``images``, the classes in their proportions (seed 0, sorted)."""
+    if len(images) <= n:
+        return images
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(images))
+    # round-robin over the classes in the permuted order keeps their proportions
+    by_class = [order[images.y[order] == c] for c in np.unique(images.y)]
+    picked: list[int] = []
+    i = 0
+    while len(picked) < n:
+        for rows in by_class:
+            if i < len(rows) and len(picked) < n:
+                picked.append(int(rows[i]))
+        i += 1
+    return images.take(np.sort(np.asarray(picked)))
+
+
 class LayerInterpolation:
     """Fast 1-LI for a fixed layer and fixed image sets: the inputs entering the layer, its
     outputs under the original and the edited weights, and what the rest of the network needs
@@ -488,11 +506,16 @@ class LayerInterpolation:
     (1 - alpha) y_0 + alpha y_1, so each alpha costs only the network after the layer.
 
     ``original``: the unedited model; ``edited``: any model of the same architecture;
-    ``sets``: name -> ImageSet.  :meth:`logits` and :meth:`accuracies` at any alpha in [0, 1]."""
+    ``sets``: name -> ImageSet; ``limit``: at most this many images per set (a class-stratified
+    subset drawn with seed 0; 0: all), e.g. for a live preview while a slider moves when the
+    layer is early and the full sets take longer than a frame.  :meth:`logits` and
+    :meth:`accuracies` at any alpha in [0, 1]."""
 
     def __init__(self, original: MicrographResNet, edited: nn.Module, layer: str, sets: dict[str, ImageSet],
-                 device: str = "cpu", check: Check = None) -> None:
+                 device: str = "cpu", check: Check = None, limit: int = 0) -> None:
         _check_layer(layer)
+        if limit > 0:
+            sets = {n: _stratified(s, limit) for n, s in sets.items()}
         self.layer = layer
         self.model = copy.deepcopy(original).to(device).eval()
         lay = self.model.layer(layer)

@@ -1,0 +1,106 @@
+"""Speed and agreement of the micrograph editing plugin: ``python benchmarks/bench_micrograph.py``.
+
+1. The 1-LI slider: time of one alpha update (the accuracy of the source, aged and detector test
+   sets and of the edit set: 3 x 300 + 100 images of the default data) with
+   :class:`~workbench_micrograph.core.edits.LayerInterpolation` (layer outputs under both
+   weights cached, only the network after the layer per alpha), for each editable layer,
+   against the anchor measured in the same run: interpolating the weights and running the
+   whole model (``interpolate_layer`` + forward).  Target (issue 14): < 100 ms per alpha.
+2. One low-rank edit end to end (default settings: layer1.conv1, rank 4, 80 steps, edit set of
+   10 images per class and shifted domain, 10 replayed source images per class).
+3. PGD robust accuracy through the adversarial plugin's core against torchattacks' PGD on the
+   same model, images, eps, steps and step size (l_inf, no random start, final iterate judged):
+   the two must agree within 1 point.
+
+Timing: process CPU time, one torch thread (the machine's cores are shared), best of
+``--repeats``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+import time
+
+import torch
+
+
+def _cpu(fn, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t0)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    from workbench_micrograph.core.data import default_data
+    from workbench_micrograph.core.edits import LayerInterpolation, LowRank, apply_edit, interpolate_layer
+    from workbench_micrograph.core.models import EDITABLE_LAYERS
+    from workbench_micrograph.core.train import default_model_path, load_classifier
+
+    data = default_data()
+    model, _ = load_classifier(default_model_path())
+    edit = data.edit_set(10, seed=0)
+    sets = {"source": data.test, **data.shifted, "edit": edit}
+    n = sum(len(s) for s in sets.values())
+
+    t0 = time.process_time()
+    edited = apply_edit(model, LowRank(), edit, data.train, seed=0, replay=10).model
+    t_edit = time.process_time() - t0
+
+    print(f"1. 1-LI update per alpha ({n} images), CPU ms; anchor: interpolate the weights + full forward")
+    x_all = {k: torch.as_tensor(s.x) for k, s in sets.items()}
+    for layer in EDITABLE_LAYERS:
+        li = LayerInterpolation(model, edited, layer, sets)
+        fast = _cpu(lambda li=li: li.accuracies(0.37), args.repeats)
+
+        def slow(layer=layer):
+            m = interpolate_layer(model, edited, layer, 0.37)
+            with torch.no_grad():
+                for x in x_all.values():
+                    m(x)
+        anchor = _cpu(slow, args.repeats)
+        flag = "ok" if fast < 0.1 else "over 100 ms"
+        print(f"   {layer:14s} {1000 * fast:8.1f} ms   anchor {1000 * anchor:8.1f} ms   ratio {anchor / fast:6.1f}x  "
+              f"[{flag}]")
+    li = LayerInterpolation(model, edited, "layer1.conv1", sets, limit=64)
+    prev = _cpu(lambda: li.accuracies(0.37), args.repeats)
+    print(f"   preview of layer1.conv1 on 64 images per set (LayerInterpolation(limit=64)): {1000 * prev:.1f} ms")
+    print(f"2. one low-rank edit end to end: {t_edit:.1f} s CPU")
+
+    from workbench_adversarial.core.pgd import PGDConfig, pgd_attack
+    try:
+        import torchattacks
+    except ImportError:
+        print("3. skipped: torchattacks is not installed (pip install --no-deps torchattacks==3.5.1)")
+        return 0
+    x = torch.as_tensor(data.test.x[:150])
+    y = torch.as_tensor(data.test.y[:150])
+    m = copy.deepcopy(model).eval()
+    for p in m.parameters():
+        p.requires_grad_(False)
+    eps, steps = 3 / 255, 10
+    alpha = 2.5 * eps / steps
+    ours = pgd_attack(m, x, y, PGDConfig(p=float("inf"), eps=eps, steps=steps, step_size=alpha, random_start=False,
+                                        early_stop=False))
+    with torch.no_grad():
+        acc_ours = float((m(ours.x_adv).argmax(1) == y).float().mean())
+    atk = torchattacks.PGD(m, eps=eps, alpha=alpha, steps=steps, random_start=False)
+    adv = atk(x, y)
+    with torch.no_grad():
+        acc_ta = float((m(adv).argmax(1) == y).float().mean())
+    agree = abs(acc_ours - acc_ta) <= 0.01
+    print(f"3. PGD l_inf eps 3/255, {steps} steps, {len(y)} source test images: robust accuracy "
+          f"{acc_ours:.3f} (adversarial core) vs {acc_ta:.3f} (torchattacks) [{'agree' if agree else 'DIFFER'}]")
+    return 0 if agree else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
