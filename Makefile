@@ -8,8 +8,8 @@ TORCH ?= torch
 BIN := $(VENV)/bin
 XVFB := xvfb-run -a -s "-screen 0 1600x1200x24" env QT_QPA_PLATFORM=xcb
 PYTEST_ARGS ?=
-# 1: `make lint` also checks that the tree is formatted (`ruff format --check`)
-LINT_FORMAT ?= 0
+# 1 (default): `make lint` also checks that the tree is formatted (`ruff format --check`)
+LINT_FORMAT ?= 1
 
 .PHONY: run test lint bench screenshot setup system-deps clean
 

@@ -14,8 +14,10 @@ for pkg in find_packages("plugins", include=["workbench_*"]):
     package_dir[pkg] = "plugins/" + pkg.replace(".", "/")
 packages.append("workbench_resources")
 package_dir["workbench_resources"] = "resources"
-resource_files = [str(p.relative_to(HERE / "resources")) for p in (HERE / "resources").rglob("*")
-                  if p.is_file() and "__pycache__" not in p.parts]
+resource_files = [
+    str(p.relative_to(HERE / "resources"))
+    for p in (HERE / "resources").rglob("*")
+    if p.is_file() and "__pycache__" not in p.parts
+]
 
-setup(packages=packages, package_dir=package_dir,
-      package_data={"workbench_resources": resource_files})
+setup(packages=packages, package_dir=package_dir, package_data={"workbench_resources": resource_files})

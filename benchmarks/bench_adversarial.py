@@ -97,13 +97,16 @@ def main(argv: list[str] | None = None) -> int:
             cfg = PGDConfig(p=p, eps=eps, steps=args.steps, step_size=alpha, random_start=False, early_stop=False)
             cfg_es = PGDConfig(p=p, eps=eps, steps=args.steps, step_size=alpha, random_start=False, early_stop=True)
             # partial binds this iteration's model, batch and config (a lambda would see the last ones)
-            runs = {"ours": partial(pgd_attack, model, x, y, cfg),
-                    "ours_early_stop": partial(pgd_attack, model, x, y, cfg_es)}
+            runs = {
+                "ours": partial(pgd_attack, model, x, y, cfg),
+                "ours_early_stop": partial(pgd_attack, model, x, y, cfg_es),
+            }
             if not math.isinf(p):
                 # torchattacks' PGDL2 projects onto the ball and then clips to [0, 1], which is not the
                 # projection onto ball cap box; ours does that too with box="clip"
-                cfg_clip = PGDConfig(p=p, eps=eps, steps=args.steps, step_size=alpha, random_start=False,
-                                     early_stop=False, box="clip")
+                cfg_clip = PGDConfig(
+                    p=p, eps=eps, steps=args.steps, step_size=alpha, random_start=False, early_stop=False, box="clip"
+                )
                 runs["ours_box_clip"] = partial(pgd_attack, model, x, y, cfg_clip)
             if torchattacks is not None:
                 cls = torchattacks.PGD if math.isinf(p) else torchattacks.PGDL2
@@ -127,16 +130,20 @@ def main(argv: list[str] | None = None) -> int:
                 r = _paired(times, "torchattacks+eval", "ours")
                 r_raw = _paired(times, "torchattacks", "ours")
                 r_es = _paired(times, "torchattacks+eval", "ours_early_stop")
-                print(f"  l_{pl} throughput ratio ours/torchattacks = {r:.2f} (target >= 1; both return the success of "
-                      f"every input); against the bare torchattacks call {r_raw:.2f}; ours with early stop {r_es:.2f}")
+                print(
+                    f"  l_{pl} throughput ratio ours/torchattacks = {r:.2f} (target >= 1; both return the success of "
+                    f"every input); against the bare torchattacks call {r_raw:.2f}; ours with early stop {r_es:.2f}"
+                )
                 results[f"{name}/l{pl}/throughput_ratio"] = r
                 results[f"{name}/l{pl}/throughput_ratio_vs_bare_call"] = r_raw
                 results[f"{name}/l{pl}/throughput_ratio_early_stop"] = r_es
                 if "ours_box_clip" in times:
                     r_clip = _paired(times, "torchattacks+eval", "ours_box_clip")
-                    print(f"  l_{pl} same algorithm as torchattacks (ball projection, then clipping: box='clip'): "
-                          f"ratio {r_clip:.2f}; the exact projection onto ball cap box (default) costs "
-                          f"{r_clip / r:.2f}x that")
+                    print(
+                        f"  l_{pl} same algorithm as torchattacks (ball projection, then clipping: box='clip'): "
+                        f"ratio {r_clip:.2f}; the exact projection onto ball cap box (default) costs "
+                        f"{r_clip / r:.2f}x that"
+                    )
                     results[f"{name}/l{pl}/throughput_ratio_box_clip"] = r_clip
             # subspace overhead, same steps, no early stop
             kinds = [("pixels", n // 4), ("patch", n // 4), ("orthonormal", n // 4)]
@@ -155,9 +162,11 @@ def main(argv: list[str] | None = None) -> int:
             for k in subs:
                 r = _paired(times, k, "full")
                 flag = "ok" if r <= 1.10 else "above target"
-                print(f"  l_{pl} subspace {k:11s} dim {subs[k].dim:4d}: {med[k] * 1e3:8.1f} ms, "
-                      f"ratio to full {r:.2f} (target <= 1.10, {flag}); success {succ[k]:.3f} "
-                      f"(full space {succ['full']:.3f})")
+                print(
+                    f"  l_{pl} subspace {k:11s} dim {subs[k].dim:4d}: {med[k] * 1e3:8.1f} ms, "
+                    f"ratio to full {r:.2f} (target <= 1.10, {flag}); success {succ[k]:.3f} "
+                    f"(full space {succ['full']:.3f})"
+                )
                 results[f"{name}/l{pl}/subspace_{k}_ratio"] = r
     if args.json:
         with open(args.json, "w") as fh:

@@ -20,6 +20,7 @@ import numpy as np
 
 def bench_fhs() -> None:
     from workbench_bundle.core import fhs, models
+
     b = models.band_data(models.ModelSpec.make("haldane", {}), 1024)
     fhs.chern_number(b.states)
     ts = []
@@ -32,12 +33,15 @@ def bench_fhs() -> None:
     t = time.perf_counter()
     c_naive = fhs.chern_naive(small.states)
     naive = (time.perf_counter() - t) * (1024 / 128) ** 2
-    print(f"FHS 1024x1024: {fast:.3f} s (C = {r.chern}; target < 0.2 s) | naive loop, extrapolated from 128x128 "
-          f"(C = {c_naive}): {naive:.1f} s | speed-up {naive / fast:.0f}x")
+    print(
+        f"FHS 1024x1024: {fast:.3f} s (C = {r.chern}; target < 0.2 s) | naive loop, extrapolated from 128x128 "
+        f"(C = {c_naive}): {naive:.1f} s | speed-up {naive / fast:.0f}x"
+    )
 
 
 def bench_labels(quick: bool) -> None:
     from workbench_bundle.core import haldane_bundle as hb
+
     rng = np.random.default_rng(0)
     cf, cg = hb.random_coefficients(rng, 3)
     t = time.perf_counter()
@@ -47,20 +51,25 @@ def bench_labels(quick: bool) -> None:
     t = time.perf_counter()
     ds = hb.generate_dataset(n, 32, seed=0, balance=False, classes=tuple(range(-40, 41)))
     unbal = time.perf_counter() - t
-    print(f"labelled samples (natural class mix, grid 32): {n} in {unbal:.1f} s = {unbal / n * 1e3:.2f} ms/sample "
-          f"(target 12,500 in < 60 s) | label integral anchor: {per_integral:.2f} s/sample (values {vals}) | "
-          f"speed-up {per_integral / (unbal / n):.0f}x")
+    print(
+        f"labelled samples (natural class mix, grid 32): {n} in {unbal:.1f} s = {unbal / n * 1e3:.2f} ms/sample "
+        f"(target 12,500 in < 60 s) | label integral anchor: {per_integral:.2f} s/sample (values {vals}) | "
+        f"speed-up {per_integral / (unbal / n):.0f}x"
+    )
     m = 1000 if quick else 12500
     t = time.perf_counter()
     ds = hb.generate_dataset(m, 32, seed=1)
     bal = time.perf_counter() - t
-    print(f"balanced over C in -2..2: {m} in {bal:.1f} s ({ds.provenance['candidates']} candidates) = "
-          f"{bal / m * 1e3:.2f} ms/sample")
+    print(
+        f"balanced over C in -2..2: {m} in {bal:.1f} s ({ds.provenance['candidates']} candidates) = "
+        f"{bal / m * 1e3:.2f} ms/sample"
+    )
 
 
 def _renderer(tc) -> str:
     try:
         from vispy.gloo import gl
+
         tc.canvas.context.set_current() if hasattr(tc.canvas.context, "set_current") else None
         return str(gl.glGetParameter(gl.GL_RENDERER))
     except Exception:  # noqa: BLE001 - informational only
@@ -72,18 +81,21 @@ def bench_recolour() -> None:
         print("recolour fps: skipped (needs OpenGL: run under xvfb-run -a with QT_QPA_PLATFORM=xcb)")
         return
     from PySide6.QtWidgets import QApplication
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from workbench.jobs import JobContext
     from workbench_bundle import jobs
     from workbench_bundle.ui import colors
     from workbench_bundle.ui.torus_view import TorusCanvas
+
     tc = TorusCanvas(256)
     tc.widget.resize(800, 600)  # the panel's raster view of the off-screen canvas (ui/gl_view.py)
     tc.widget.show()
     views = []
     for m in np.linspace(-1, 1, 8):
-        v = jobs.run_view(jobs.ViewSpec(params=(("m", float(m)), ("phi", 1.2), ("t1", 1.0), ("t2", 0.3)), grid=256),
-                          JobContext())
+        v = jobs.run_view(
+            jobs.ViewSpec(params=(("m", float(m)), ("phi", 1.2), ("t1", 1.0), ("t2", 0.3)), grid=256), JobContext()
+        )
         views.append(colors.face_colors(v, "curvature"))
     for _ in range(5):
         app.processEvents()

@@ -33,19 +33,21 @@ GAP_TARGET = 2.0
 @dataclass
 class Probe:
     name: str
-    latency: float | None     # None: the job ended before Cancel
+    latency: float | None  # None: the job ended before Cancel
     gap: float
     first: float
     ended: str
 
 
-def probe(name: str, fn: Callable[[Any, JobContext], Any], spec: Any, window: float = 3.0,
-          timeout: float = 120.0) -> Probe:
+def probe(
+    name: str, fn: Callable[[Any, JobContext], Any], spec: Any, window: float = 3.0, timeout: float = 120.0
+) -> Probe:
     """Run ``fn(spec, ctx)`` on a thread, press Cancel after ``window`` seconds, measure."""
     stamps: list[float] = []
     cancel = threading.Event()
-    ctx = JobContext(device="cpu", on_progress=lambda f, m: stamps.append(time.monotonic()),
-                     cancel_event=cancel, min_interval=0.0)
+    ctx = JobContext(
+        device="cpu", on_progress=lambda f, m: stamps.append(time.monotonic()), cancel_event=cancel, min_interval=0.0
+    )
     out: dict[str, Any] = {}
 
     def target() -> None:
@@ -96,18 +98,32 @@ def cases(folder: Path, quick: bool) -> list[tuple[str, Callable[[Any, JobContex
     y = x @ rng.normal(size=(600, 600)) + rng.normal(size=(6000, 600))
     wild = ((0, 2, -3, 1, 0), (-2, 0, 2, 0, 3), (3, -2, 0, 2, -1), (-1, 0, -2, 0, 2), (0, -3, 1, -2, 0))
     return [
-        (f"repsim heatmap cka-rbf (n = {n_rbf})", run_heatmap,
-         HeatmapSpec(model_a=big, measure="cka-rbf", max_samples=n_rbf, panels=("AA",), device="cpu")),
-        ("repsim minibatch CKA", run_heatmap,
-         HeatmapSpec(model_a=_layers_npz(folder, 20000, 512, 4, 2), model_b=_layers_npz(folder, 20000, 512, 4, 3),
-                     max_samples=20000, minibatch=4096, device="cpu")),
+        (
+            f"repsim heatmap cka-rbf (n = {n_rbf})",
+            run_heatmap,
+            HeatmapSpec(model_a=big, measure="cka-rbf", max_samples=n_rbf, panels=("AA",), device="cpu"),
+        ),
+        (
+            "repsim minibatch CKA",
+            run_heatmap,
+            HeatmapSpec(
+                model_a=_layers_npz(folder, 20000, 512, 4, 2),
+                model_b=_layers_npz(folder, 20000, 512, 4, 3),
+                max_samples=20000,
+                minibatch=4096,
+                device="cpu",
+            ),
+        ),
         ("repsim cell (pwcca, 6000 x 600)", run_cell, CellSpec(x=x, y=y)),
         ("repsim stitching", run_stitching, StitchSpec("mlp-w16-s0", "mlp-w16-s1", steps=20000)),
         ("quiver enumerate (mutation-infinite)", run_enumerate, EnumerateSpec(wild, max_size=None)),
         ("bundle dataset (grid 256)", run_dataset, DatasetSpec(size=4000, grid=256, seed=0)),
         ("adversarial PGD (p = 3, 2000 steps)", run_attack, AttackSpec(p=3.0, steps=2000, n=300, device="cpu")),
-        ("adversarial sweep (orthonormal)", run_sweep_job,
-         SweepSpec(kind="orthonormal", dims=(16, 32, 48, 64), n=300, steps=200, device="cpu")),
+        (
+            "adversarial sweep (orthonormal)",
+            run_sweep_job,
+            SweepSpec(kind="orthonormal", dims=(16, 32, 48, 64), n=300, steps=200, device="cpu"),
+        ),
     ]
 
 
@@ -121,7 +137,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
-    w = torch.zeros(2, requires_grad=True)   # the optimisers import torch._dynamo on their first step
+    w = torch.zeros(2, requires_grad=True)  # the optimisers import torch._dynamo on their first step
     opt = torch.optim.Adam([w])
     w.sum().backward()
     opt.step()
@@ -134,13 +150,18 @@ def main() -> int:
             r = probe(name, fn, spec, window)
             rows.append(r)
             lat = "ended before Cancel" if r.latency is None else f"{r.latency:6.3f} s"
-            print(f"{name:<40s} cancel {lat:>20s} ({'ok' if (r.latency or 0) <= CANCEL_TARGET else 'OVER'})"
-                  f" | worst progress gap {r.gap:6.2f} s ({'ok' if r.gap <= GAP_TARGET else 'OVER'})"
-                  f" | first report {r.first:5.2f} s | {r.ended}", flush=True)
+            print(
+                f"{name:<40s} cancel {lat:>20s} ({'ok' if (r.latency or 0) <= CANCEL_TARGET else 'OVER'})"
+                f" | worst progress gap {r.gap:6.2f} s ({'ok' if r.gap <= GAP_TARGET else 'OVER'})"
+                f" | first report {r.first:5.2f} s | {r.ended}",
+                flush=True,
+            )
     worst = max((r.latency or 0.0 for r in rows), default=0.0)
     gap = max((r.gap for r in rows), default=0.0)
-    print(f"worst cancel latency {worst:.3f} s = {worst / CANCEL_TARGET:.2f} x the 0.5 s target; "
-          f"worst progress gap {gap:.2f} s = {gap / GAP_TARGET:.2f} x the 2 s target")
+    print(
+        f"worst cancel latency {worst:.3f} s = {worst / CANCEL_TARGET:.2f} x the 0.5 s target; "
+        f"worst progress gap {gap:.2f} s = {gap / GAP_TARGET:.2f} x the 2 s target"
+    )
     return 0
 
 

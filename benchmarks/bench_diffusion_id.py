@@ -46,16 +46,24 @@ def skdim_side(X: np.ndarray) -> dict[str, np.ndarray]:
     tw = skdim.id.TwoNN().fit(X).dimension_
     ml = skdim.id.MLE().fit(X, n_neighbors=20).dimension_
     gr = skdim.id.GRIDE(multiscale=True).fit(X)
-    return {"twonn": np.array([tw]), "mle": np.array([ml]), "gride": np.array([gr.dimension_]),
-            "gride scales": np.asarray(gr.dimension_scales_)}
+    return {
+        "twonn": np.array([tw]),
+        "mle": np.array([ml]),
+        "gride": np.array([gr.dimension_]),
+        "gride scales": np.asarray(gr.dimension_scales_),
+    }
 
 
 def our_side(X: np.ndarray) -> dict[str, np.ndarray]:
     from workbench_diffusion_id.core.intrinsic_dim import estimate_many
 
     tw, ml, gr = estimate_many(X, ["twonn", "mle", ("gride", {"multiscale": True})])
-    return {"twonn": np.array([tw.id]), "mle": np.array([ml.id]), "gride": np.array([gr.id]),
-            "gride scales": np.asarray(gr.scale_ids)}
+    return {
+        "twonn": np.array([tw.id]),
+        "mle": np.array([ml.id]),
+        "gride": np.array([gr.id]),
+        "gride scales": np.asarray(gr.scale_ids),
+    }
 
 
 def main() -> int:
@@ -75,8 +83,10 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     X = make_data(args.n, args.d)
-    print(f"data: {args.n} x {args.d} float64 (10-d manifold + noise), {args.threads} threads, "
-          f"best of {args.repeats} (alternating)")
+    print(
+        f"data: {args.n} x {args.d} float64 (10-d manifold + noise), {args.threads} threads, "
+        f"best of {args.repeats} (alternating)"
+    )
     our_side(X[:200])  # warm up torch (first-call overheads are not what is compared)
     times: dict[str, list[float]] = {"skdim": [], "ours": []}
     values: dict[str, dict[str, np.ndarray]] = {}
@@ -87,12 +97,16 @@ def main() -> int:
                 t0 = time.perf_counter()
                 values[name] = fn(X)
                 times[name].append(time.perf_counter() - t0)
-    diff = max(float(np.max(np.abs(values["ours"][k] - values["skdim"][k]) / np.abs(values["skdim"][k])))
-               for k in values["skdim"])
+    diff = max(
+        float(np.max(np.abs(values["ours"][k] - values["skdim"][k]) / np.abs(values["skdim"][k])))
+        for k in values["skdim"]
+    )
     for name in ("skdim", "ours"):
         t = times[name]
-        print(f"  {name:<6} best {min(t):7.2f} s   median {statistics.median(t):7.2f} s   runs "
-              + " ".join(f"{x:.2f}" for x in t))
+        print(
+            f"  {name:<6} best {min(t):7.2f} s   median {statistics.median(t):7.2f} s   runs "
+            + " ".join(f"{x:.2f}" for x in t)
+        )
     for k, v in values["ours"].items():
         ref = np.array2string(values["skdim"][k], precision=6)
         print(f"  {k:<13} ours {np.array2string(v, precision=6)}  skdim {ref}")

@@ -161,8 +161,9 @@ def run_steps(steps: list[Callable[[], Any]], interval_ms: int) -> None:
     timer.stop()
 
 
-def measure(name: str, target: float, action: Callable[[], None], done: Callable[[], bool],
-            timeout: float = 600.0) -> dict[str, Any]:
+def measure(
+    name: str, target: float, action: Callable[[], None], done: Callable[[], bool], timeout: float = 600.0
+) -> dict[str, Any]:
     """Heartbeat while ``action()`` runs and until ``done()``; the flow's stall figures."""
     import numpy as np
 
@@ -188,8 +189,15 @@ def measure(name: str, target: float, action: Callable[[], None], done: Callable
         for ms, where in sampler.longest():
             print(f"  longest gap {ms:.0f} ms: " + " | ".join(where), file=sys.stderr)
     arr = np.asarray(gaps) if gaps else np.zeros(1)
-    return {"flow": name, "target_ms": target, "max_ms": float(arr.max()), "p99_ms": float(np.percentile(arr, 99)),
-            "seconds": seconds, "ticks": len(gaps), "error": error}
+    return {
+        "flow": name,
+        "target_ms": target,
+        "max_ms": float(arr.max()),
+        "p99_ms": float(np.percentile(arr, 99)),
+        "seconds": seconds,
+        "ticks": len(gaps),
+        "error": error,
+    }
 
 
 def idle_anchor(seconds: float = 2.0) -> dict[str, Any]:
@@ -279,8 +287,7 @@ def child_interact() -> list[dict[str, Any]]:
     window.open_panel("quiver")
     quiver.load_standard("D~6")
     wait_for(quiver.is_idle, 120)
-    rows.append(measure("GNN explanation (GNNExplainer, D~6)", TARGET_MS, quiver.gnn_explain.explain,
-                        quiver.is_idle))
+    rows.append(measure("GNN explanation (GNNExplainer, D~6)", TARGET_MS, quiver.gnn_explain.explain, quiver.is_idle))
     errors = [f"{t}: {m}" for t, m in window.errors_shown]
     if errors:
         rows[-1]["error"] = (rows[-1]["error"] + " " + "; ".join(errors))[:300].strip()
@@ -307,19 +314,31 @@ def run_child(flow: str, config: str | None = None, label: str = "") -> list[dic
     env["WORKBENCH_CONFIG_DIR"] = config or tempfile.mkdtemp(prefix="bench-gui-")
     env["BENCH_GUI_LABEL"] = label
     cmd = [sys.executable, __file__, "--child", flow] + (["--diagnose"] if DIAGNOSE else [])
-    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None if DIAGNOSE else subprocess.PIPE, text=True,
-                         env=env, timeout=1800)
+    out = subprocess.run(
+        cmd, stdout=subprocess.PIPE, stderr=None if DIAGNOSE else subprocess.PIPE, text=True, env=env, timeout=1800
+    )
     for line in out.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
     tail = (out.stderr or out.stdout).strip().splitlines()[-3:]
-    return [{"flow": flow, "target_ms": TARGET_MS, "max_ms": float("nan"), "p99_ms": float("nan"), "seconds": 0.0,
-             "ticks": 0, "error": f"child failed ({out.returncode}): " + " | ".join(tail)}]
+    return [
+        {
+            "flow": flow,
+            "target_ms": TARGET_MS,
+            "max_ms": float("nan"),
+            "p99_ms": float("nan"),
+            "seconds": 0.0,
+            "ticks": 0,
+            "error": f"child failed ({out.returncode}): " + " | ".join(tail),
+        }
+    ]
 
 
 def report(rows: list[dict[str, Any]]) -> str:
-    lines = ["| flow | max gap ms | p99 gap ms | target ms | max / target | p99 / target | "
-             "max / idle max | s | |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| flow | max gap ms | p99 gap ms | target ms | max / target | p99 / target | max / idle max | s | |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     anchor = None
     for r in rows:
         if r["flow"].startswith("idle"):
@@ -330,24 +349,32 @@ def report(rows: list[dict[str, Any]]) -> str:
         verdict = "met" if ratio_max < 1 else ("p99 met, max missed" if ratio_p99 < 1 else "missed")
         if r["error"]:
             verdict += f"; {r['error']}"
-        lines.append(f"| {r['flow']} | {r['max_ms']:.0f} | {r['p99_ms']:.0f} | {r['target_ms']:.0f} | "
-                     f"{ratio_max:.2f} | {ratio_p99:.2f} | {vs_idle:.1f} | {r['seconds']:.1f} | {verdict} |")
+        lines.append(
+            f"| {r['flow']} | {r['max_ms']:.0f} | {r['p99_ms']:.0f} | {r['target_ms']:.0f} | "
+            f"{ratio_max:.2f} | {ratio_p99:.2f} | {vs_idle:.1f} | {r['seconds']:.1f} | {verdict} |"
+        )
     idle = [r for r in rows if r["flow"].startswith("idle")]
     if idle:
-        lines.append(f"\nidle anchor (heartbeat gaps with nothing to do, {len(idle)} processes): max "
-                     + ", ".join(f"{r['max_ms']:.0f}" for r in idle) + " ms; p99 "
-                     + ", ".join(f"{r['p99_ms']:.0f}" for r in idle) + " ms")
+        lines.append(
+            f"\nidle anchor (heartbeat gaps with nothing to do, {len(idle)} processes): max "
+            + ", ".join(f"{r['max_ms']:.0f}" for r in idle)
+            + " ms; p99 "
+            + ", ".join(f"{r['p99_ms']:.0f}" for r in idle)
+            + " ms"
+        )
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--flows", default=",".join([f"open:{p}" for p in PANELS] + ["open:all", "interact"]),
-                        help="comma-separated: open:<panel>, open:all, interact")
+    parser.add_argument(
+        "--flows",
+        default=",".join([f"open:{p}" for p in PANELS] + ["open:all", "interact"]),
+        help="comma-separated: open:<panel>, open:all, interact",
+    )
     parser.add_argument("--json", help="also write the rows to this JSON file")
-    parser.add_argument("--diagnose", action="store_true",
-                        help="print (stderr) where the GUI thread was during stalls")
+    parser.add_argument("--diagnose", action="store_true", help="print (stderr) where the GUI thread was during stalls")
     args = parser.parse_args()
     global DIAGNOSE
     DIAGNOSE = args.diagnose
@@ -355,8 +382,11 @@ def main() -> int:
         child(args.child)
         return 0
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"GUI-thread stalls: {HEARTBEAT_MS} ms heartbeat, load average {load:.1f} on {os.cpu_count()} CPUs "
-          "before the run", flush=True)
+    print(
+        f"GUI-thread stalls: {HEARTBEAT_MS} ms heartbeat, load average {load:.1f} on {os.cpu_count()} CPUs "
+        "before the run",
+        flush=True,
+    )
     rows: list[dict[str, Any]] = []
     for flow in args.flows.split(","):
         flow = flow.strip()
@@ -370,8 +400,11 @@ def main() -> int:
         rows += got
         for r in got:
             if not r["flow"].startswith("idle"):
-                print(f"  {r['flow']:<40s} max {r['max_ms']:7.0f} ms  p99 {r['p99_ms']:6.0f} ms  "
-                      f"(target {r['target_ms']:.0f})  {r['seconds']:6.1f} s {r['error']}", flush=True)
+                print(
+                    f"  {r['flow']:<40s} max {r['max_ms']:7.0f} ms  p99 {r['p99_ms']:6.0f} ms  "
+                    f"(target {r['target_ms']:.0f})  {r['seconds']:6.1f} s {r['error']}",
+                    flush=True,
+                )
     print()
     print(report(rows))
     if args.json:

@@ -66,16 +66,20 @@ def main(argv: list[str] | None = None) -> int:
             with torch.no_grad():
                 for x in x_all.values():
                     m(x)
+
         anchor = _cpu(slow, args.repeats)
         flag = "ok" if fast < 0.1 else "over 100 ms"
-        print(f"   {layer:14s} {1000 * fast:8.1f} ms   anchor {1000 * anchor:8.1f} ms   ratio {anchor / fast:6.1f}x  "
-              f"[{flag}]")
+        print(
+            f"   {layer:14s} {1000 * fast:8.1f} ms   anchor {1000 * anchor:8.1f} ms   ratio {anchor / fast:6.1f}x  "
+            f"[{flag}]"
+        )
     li = LayerInterpolation(model, edited, "layer1.conv1", sets, limit=64)
     prev = _cpu(lambda: li.accuracies(0.37), args.repeats)
     print(f"   preview of layer1.conv1 on 64 images per set (LayerInterpolation(limit=64)): {1000 * prev:.1f} ms")
     print(f"2. one low-rank edit end to end: {t_edit:.1f} s CPU")
 
     from workbench_adversarial.core.pgd import PGDConfig, pgd_attack
+
     try:
         import torchattacks
     except ImportError:
@@ -88,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         p.requires_grad_(False)
     eps, steps = 3 / 255, 10
     alpha = 2.5 * eps / steps
-    ours = pgd_attack(m, x, y, PGDConfig(p=float("inf"), eps=eps, steps=steps, step_size=alpha, random_start=False,
-                                        early_stop=False))
+    ours = pgd_attack(
+        m, x, y, PGDConfig(p=float("inf"), eps=eps, steps=steps, step_size=alpha, random_start=False, early_stop=False)
+    )
     with torch.no_grad():
         acc_ours = float((m(ours.x_adv).argmax(1) == y).float().mean())
     atk = torchattacks.PGD(m, eps=eps, alpha=alpha, steps=steps, random_start=False)
@@ -97,8 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     with torch.no_grad():
         acc_ta = float((m(adv).argmax(1) == y).float().mean())
     agree = abs(acc_ours - acc_ta) <= 0.01
-    print(f"3. PGD l_inf eps 3/255, {steps} steps, {len(y)} source test images: robust accuracy "
-          f"{acc_ours:.3f} (adversarial core) vs {acc_ta:.3f} (torchattacks) [{'agree' if agree else 'DIFFER'}]")
+    print(
+        f"3. PGD l_inf eps 3/255, {steps} steps, {len(y)} source test images: robust accuracy "
+        f"{acc_ours:.3f} (adversarial core) vs {acc_ta:.3f} (torchattacks) [{'agree' if agree else 'DIFFER'}]"
+    )
     return 0 if agree else 1
 
 

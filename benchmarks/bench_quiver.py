@@ -92,22 +92,28 @@ def main() -> None:
     print("quiver benchmarks (this machine, one run)\n")
 
     t, mc = timed(lambda: mutation_class(standard_quiver("D~10")))
-    print(f"[1] D~10 class (11 vertices): {len(mc)} quivers in {t:.2f} s (target < 10 s; Sage's mutation_class: 229 s "
-          f"as reported in the issue)")
+    print(
+        f"[1] D~10 class (11 vertices): {len(mc)} quivers in {t:.2f} s (target < 10 s; Sage's mutation_class: 229 s "
+        f"as reported in the issue)"
+    )
     rows.append(("enumerate D~10 (25,810)", f"{t:.2f} s", "target < 10 s"))
     t_ours, mc6 = timed(lambda: mutation_class(standard_quiver("D~6")), repeat=3)
     t_naive, naive = timed(lambda: naive_class(standard_quiver("D~6")))
     assert len(naive) == len(mc6) == 146
-    print(f"    anchor D~6 (146 quivers): ours {t_ours * 1000:.1f} ms, naive networkx-isomorphism BFS "
-          f"{t_naive:.2f} s -> {t_naive / t_ours:.0f}x faster")
+    print(
+        f"    anchor D~6 (146 quivers): ours {t_ours * 1000:.1f} ms, naive networkx-isomorphism BFS "
+        f"{t_naive:.2f} s -> {t_naive / t_ours:.0f}x faster"
+    )
     rows.append(("enumerate D~6 vs naive nx BFS", f"{t_ours * 1000:.1f} ms", f"{t_naive / t_ours:.0f}x"))
 
     qs = [random_mutant("E~7", rng, 50) for _ in range(5)]
     t_c, _ = timed(lambda: [canonical_form(q) for q in qs], repeat=3)
     t_b, _ = timed(lambda: [brute_canonical(q) for q in qs[:2]])
     per_c, per_b = t_c / len(qs), t_b / 2
-    print(f"[2] canonical form, 8 vertices: ours {per_c * 1e6:.0f} us, brute force over 8! relabellings "
-          f"{per_b * 1000:.0f} ms -> {per_b / per_c:.0f}x")
+    print(
+        f"[2] canonical form, 8 vertices: ours {per_c * 1e6:.0f} us, brute force over 8! relabellings "
+        f"{per_b * 1000:.0f} ms -> {per_b / per_c:.0f}x"
+    )
     rows.append(("canonical form n=8 vs brute force", f"{per_c * 1e6:.0f} us", f"{per_b / per_c:.0f}x"))
 
     print("[3] identification of 30-vertex random mutants (ms per quiver, target < 5 ms):")
@@ -123,8 +129,10 @@ def main() -> None:
     std_key = canonical_form(standard_quiver("D~7"))
     t_en, found = timed(lambda: std_key in set(mutation_class(q8).keys))
     assert found and r8.label == "D~7"
-    print(f"    anchor: 8-vertex D~7 mutant, identify {t_id * 1000:.2f} ms vs enumerate-its-class lookup "
-          f"{t_en * 1000:.0f} ms -> {t_en / t_id:.0f}x")
+    print(
+        f"    anchor: 8-vertex D~7 mutant, identify {t_id * 1000:.2f} ms vs enumerate-its-class lookup "
+        f"{t_en * 1000:.0f} ms -> {t_en / t_id:.0f}x"
+    )
     rows.append(("identify D~7 vs class enumeration", f"{t_id * 1000:.2f} ms", f"{t_en / t_id:.0f}x"))
     big = random_mutant("D~199", rng)
     t_big, rb = timed(lambda: identify(big), repeat=3)

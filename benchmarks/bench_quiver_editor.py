@@ -72,12 +72,12 @@ def main() -> int:
     def editor_mutation(k: int) -> None:
         stack.push(Mutate(k))
 
-    def rebuild_mutation(k: int) -> None:     # the anchor: same mutation, whole scene rebuilt
+    def rebuild_mutation(k: int) -> None:  # the anchor: same mutation, whole scene rebuilt
         doc.matrix = mutate(doc.matrix, k)
         canvas.rebuild()
 
     canvas.animate = False
-    timed(editor_mutation, seq[:20])            # warm-up
+    timed(editor_mutation, seq[:20])  # warm-up
     fast = timed(editor_mutation, seq)
     canvas.animate = True
     animated = timed(editor_mutation, seq)

@@ -51,9 +51,14 @@ def main() -> int:
         def __init__(self, h=32):
             super().__init__()
             self.inp = torch.nn.Linear(7, h)
-            self.convs = torch.nn.ModuleList([GINEConv(torch.nn.Sequential(torch.nn.Linear(h, h), torch.nn.ReLU(),
-                                                                           torch.nn.Linear(h, h)), edge_dim=4)
-                                              for _ in range(4)])
+            self.convs = torch.nn.ModuleList(
+                [
+                    GINEConv(
+                        torch.nn.Sequential(torch.nn.Linear(h, h), torch.nn.ReLU(), torch.nn.Linear(h, h)), edge_dim=4
+                    )
+                    for _ in range(4)
+                ]
+            )
             self.head = torch.nn.Linear(h, 6)
 
         def forward(self, x, ei, ea):

@@ -138,14 +138,26 @@ def bench_torch_cka(a, b, ours, ours_matrix):
     m1, m2 = Stack(a[:rows]), Stack(b)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cka = CKA(m1, m2, "A", "B", model1_layers=[f"layers.{i}" for i in range(rows)],
-                  model2_layers=[f"layers.{j}" for j in range(len(b))], device="cpu")
+        cka = CKA(
+            m1,
+            m2,
+            "A",
+            "B",
+            model1_layers=[f"layers.{i}" for i in range(rows)],
+            model2_layers=[f"layers.{j}" for j in range(len(b))],
+            device="cpu",
+        )
         t0 = time.perf_counter()
         cka.compare(loader)
     secs = (time.perf_counter() - t0) * total_rows / rows
     diff = float(np.abs(cka.hsic_matrix.numpy() - ours_matrix[:rows]).max())
-    row("torch-cka CKA.compare (minibatch 1000)", secs, ours,
-        f"extrapolated from {rows} of {total_rows} rows; vs ours minibatch; centred input (raw input: NaN)", diff)
+    row(
+        "torch-cka CKA.compare (minibatch 1000)",
+        secs,
+        ours,
+        f"extrapolated from {rows} of {total_rows} rows; vs ours minibatch; centred input (raw input: NaN)",
+        diff,
+    )
 
 
 def bench_repsim(a, b, ours):
@@ -154,8 +166,10 @@ def bench_repsim(a, b, ours):
     minutes here.  It is timed on one pair at n = 500 and n = 1000 (first rows of A and B layer 0),
     the growth exponent is fitted, and the full 24-matrix call (what A vs B needs) is extrapolated."""
     if importlib.util.find_spec("repsim") is None:
-        print("repsim: skipped (not installed; `pip install --no-deps repsim` builds its C++ extension in about 30 s "
-              "with cmake and a C++ compiler)")
+        print(
+            "repsim: skipped (not installed; `pip install --no-deps repsim` builds its C++ extension in about 30 s "
+            "with cmake and a C++ compiler)"
+        )
         return
     import repsim
 
@@ -173,9 +187,13 @@ def bench_repsim(a, b, ours):
     n = a[0].shape[0]
     per_matrix = times[1000] / 2 * (n / 1000) ** expo
     secs = per_matrix * (len(a) + len(b))
-    row("repsim.cka(24 layers, linear)", secs, ours,
+    row(
+        "repsim.cka(24 layers, linear)",
+        secs,
+        ours,
         f"extrapolated from one pair at n = 500 and 1000 (cost ~ n^{expo:.2f}); diff vs ours at n <= 1000",
-        max(diffs))
+        max(diffs),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,9 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         load = float("nan")
     from workbench_repsim.core.heatmap import similarity_heatmap
 
-    print(f"{args.layers} x {args.layers} linear CKA, n = {args.n}, d = {args.d}, float32 "
-          f"(numpy {np.__version__}, torch {torch.__version__}, BLAS threads {args.blas_threads or 'default'}, "
-          f"load average {load:.1f} on {os.cpu_count()} cores)", flush=True)
+    print(
+        f"{args.layers} x {args.layers} linear CKA, n = {args.n}, d = {args.d}, float32 "
+        f"(numpy {np.__version__}, torch {torch.__version__}, BLAS threads {args.blas_threads or 'default'}, "
+        f"load average {load:.1f} on {os.cpu_count()} cores)",
+        flush=True,
+    )
     a = make_layers(args.n, args.d, args.layers, 0)
     b = make_layers(args.n, args.d, args.layers, 1)
     b = [0.5 * y + 0.5 * x for x, y in zip(a, b, strict=True)]
@@ -219,8 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     h_aa, t_aa = runs_aa[0][0], float(np.median([t for _, t in runs_aa]))
     h_ab, t_ab = timed(lambda: similarity_heatmap(a, b, "cka"))
     spread = ", ".join(f"{t:.2f}" for _, t in runs_aa)
-    print(f"{'ours A vs A (symmetric, ' + h_aa.form + ' form)':44s} {t_aa:9.2f} s   target < 5 s "
-          f"({'met' if t_aa < 5 else 'NOT met'}; median of {args.repeats}: {spread} s)", flush=True)
+    print(
+        f"{'ours A vs A (symmetric, ' + h_aa.form + ' form)':44s} {t_aa:9.2f} s   target < 5 s "
+        f"({'met' if t_aa < 5 else 'NOT met'}; median of {args.repeats}: {spread} s)",
+        flush=True,
+    )
     print(f"{'ours A vs B (' + h_ab.form + ' form)':44s} {t_ab:9.2f} s", flush=True)
 
     from workbench_repsim.core.cka import MinibatchCKA, unbiased_grams
@@ -228,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     def streamed(batch: int = 1000) -> np.ndarray:
         acc = MinibatchCKA()
         for s0 in range(0, args.n, batch):
-            xs, ys = [x[s0:s0 + batch] for x in a], [y[s0:s0 + batch] for y in b]
+            xs, ys = [x[s0 : s0 + batch] for x in a], [y[s0 : s0 + batch] for y in b]
             acc.update(xs, ys, unbiased_grams(xs), unbiased_grams(ys))
         return acc.value()
 
@@ -238,16 +262,26 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     if not args.skip_anchor:
+
         def loop():
             return np.array([[kornblith_linear_cka(x, y) for y in b] for x in a])
+
         ref, t_loop = timed(loop)
-        row("anchor: per-pair loop A vs B (Kornblith)", t_loop, t_ab, "measured, all pairs",
-            float(np.abs(ref - h_ab.matrix).max()))
+        row(
+            "anchor: per-pair loop A vs B (Kornblith)",
+            t_loop,
+            t_ab,
+            "measured, all pairs",
+            float(np.abs(ref - h_ab.matrix).max()),
+        )
         print(f"{'':44s} anchor / ours (A vs A): {t_loop / t_aa:.1f}x", flush=True)
     else:
         ref = h_ab.matrix
-    for fn in (lambda: bench_ckatorch(a, b, h_ab.matrix, t_ab, 1), lambda: bench_torch_cka(a, b, t_mb, mb),
-               lambda: bench_repsim(a, b, t_ab)):
+    for fn in (
+        lambda: bench_ckatorch(a, b, h_ab.matrix, t_ab, 1),
+        lambda: bench_torch_cka(a, b, t_mb, mb),
+        lambda: bench_repsim(a, b, t_ab),
+    ):
         try:
             fn()
         except Exception as exc:  # noqa: BLE001 - a third-party failure must not stop the benchmark

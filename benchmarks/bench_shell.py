@@ -45,8 +45,10 @@ def main() -> None:
     anchor = cold_start(ANCHOR)
     wb = cold_start(WORKBENCH)
     print(f"cold start, bare PySide6 window (anchor): {anchor:.3f} s")
-    print(f"cold start, workbench main window:        {wb:.3f} s  ratio {wb / anchor:.2f}x anchor  "
-          f"(target < 1.5 s: {'met' if wb < 1.5 else 'NOT met'})")
+    print(
+        f"cold start, workbench main window:        {wb:.3f} s  ratio {wb / anchor:.2f}x anchor  "
+        f"(target < 1.5 s: {'met' if wb < 1.5 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

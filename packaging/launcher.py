@@ -1,4 +1,5 @@
 """Entry script of the standalone (PyInstaller) build."""
+
 import sys
 
 from workbench.cli import main

@@ -67,8 +67,12 @@ def make_icons(out_dir: Path, svg: Path = DEFAULT_SVG) -> dict[str, Path]:
     ico = out_dir / "workbench.ico"
     largest_ico = max(ICO_SIZES)
     # each size drawn by the SVG renderer, not scaled down from the largest bitmap
-    images[largest_ico].save(ico, format="ICO", sizes=[(s, s) for s in ICO_SIZES],
-                             append_images=[images[s] for s in ICO_SIZES if s != largest_ico])
+    images[largest_ico].save(
+        ico,
+        format="ICO",
+        sizes=[(s, s) for s in ICO_SIZES],
+        append_images=[images[s] for s in ICO_SIZES if s != largest_ico],
+    )
     icns = out_dir / "workbench.icns"
     images[max(SIZES)].save(icns, format="ICNS", append_images=[images[s] for s in SIZES if s != max(SIZES)])
     out = {"png": pngs[max(SIZES)], "ico": ico, "icns": icns}

@@ -50,15 +50,21 @@ def legacy_parts(wpath: Path) -> tuple[str, dict[str, Any], dict[str, Any], str]
         origin = "repsim: config in the safetensors metadata + provenance JSON"
         return REPSIM, json.loads(header["config"]), prov, origin
     if "architecture" in old and "dataset" in old and "input_shape" in old:
-        arch = {"arch": old["architecture"], "dataset": old["dataset"], "input_shape": list(old["input_shape"]),
-                "num_classes": len(old["classes"])}
+        arch = {
+            "arch": old["architecture"],
+            "dataset": old["dataset"],
+            "input_shape": list(old["input_shape"]),
+            "num_classes": len(old["classes"]),
+        }
         prov = {k: v for k, v in old.items() if k not in ("architecture", "input_shape")}
         return ADVERSARIAL, arch, prov, "adversarial: provenance JSON with architecture, dataset, input_shape"
     if "arch" in old and "grid" in old:
         prov = {k: v for k, v in old.items() if k not in ("arch", "grid")}
         return BUNDLE, {"arch": old["arch"], "grid": int(old["grid"])}, prov, "bundle: provenance JSON with arch, grid"
-    raise ValueError(f"{wpath}: not a checkpoint of any known pre-sidecar format (sidecar {jpath} "
-                     f"{'has keys ' + ', '.join(sorted(old)) if old else 'is missing'})")
+    raise ValueError(
+        f"{wpath}: not a checkpoint of any known pre-sidecar format (sidecar {jpath} "
+        f"{'has keys ' + ', '.join(sorted(old)) if old else 'is missing'})"
+    )
 
 
 def convert(wpath: Path) -> bool:
@@ -72,13 +78,17 @@ def convert(wpath: Path) -> bool:
         return False
     kind, arch, prov, origin = legacy_parts(wpath)
     tensors = {k: v.clone() for k, v in load_file(str(wpath)).items()}
-    prov["converted"] = {"from": origin, "by": "scripts/convert_checkpoints.py",
-                         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                         "note": "tensors unchanged; the sidecar's versions and saved_at are those of the conversion"}
+    prov["converted"] = {
+        "from": origin,
+        "by": "scripts/convert_checkpoints.py",
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "note": "tensors unchanged; the sidecar's versions and saved_at are those of the conversion",
+    }
     save_checkpoint(wpath, tensors, architecture=arch, provenance=prov, kind=kind)
     back = load_checkpoint(wpath, kind=kind).tensors
-    same = set(back) == set(tensors) and all(back[k].dtype == v.dtype and torch.equal(back[k], v)
-                                             for k, v in tensors.items())
+    same = set(back) == set(tensors) and all(
+        back[k].dtype == v.dtype and torch.equal(back[k], v) for k, v in tensors.items()
+    )
     if not same:
         raise RuntimeError(f"{wpath}: the re-saved tensors differ from the original ones")
     return True

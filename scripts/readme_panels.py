@@ -6,11 +6,19 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ["docs/quiver.md", "docs/quiver_editor.md", "docs/quiver_gnn.md", "docs/bundle.md", "docs/repsim.md",
-        "docs/adversarial.md"]
-INTRO = ("Each panel's numbers below were measured with the command given beside them, on this project's 2-core "
-         "CPU machine (often shared with other work while measured, so timings vary between runs); the same text "
-         "lives in `docs/`, and `make bench` prints every benchmark's ratios against its anchor.\n\n")
+DOCS = [
+    "docs/quiver.md",
+    "docs/quiver_editor.md",
+    "docs/quiver_gnn.md",
+    "docs/bundle.md",
+    "docs/repsim.md",
+    "docs/adversarial.md",
+]
+INTRO = (
+    "Each panel's numbers below were measured with the command given beside them, on this project's 2-core "
+    "CPU machine (often shared with other work while measured, so timings vary between runs); the same text "
+    "lives in `docs/`, and `make bench` prints every benchmark's ratios against its anchor.\n\n"
+)
 
 
 def section(path: str) -> str:

@@ -39,8 +39,11 @@ def _first_bytes(p: Path, n: int = 8) -> bytes:
 
 
 def _not_numeric(p: Path, what: str) -> InputError:
-    return InputError(f"{what} holds Python objects (dtype object), which can only be read by unpickling; "
-                      "refused for safety: save a numeric array (np.save with a float or integer dtype)", path=p)
+    return InputError(
+        f"{what} holds Python objects (dtype object), which can only be read by unpickling; "
+        "refused for safety: save a numeric array (np.save with a float or integer dtype)",
+        path=p,
+    )
 
 
 def _check_npy_header(p: Path) -> tuple[tuple[int, ...], np.dtype]:
@@ -63,8 +66,11 @@ def _check_npy_header(p: Path) -> tuple[tuple[int, ...], np.dtype]:
     need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     have = os.path.getsize(p) - offset
     if have < need:
-        raise InputError(f"the .npy file is truncated: its header promises an array of shape {tuple(shape)} "
-                         f"{dtype} ({need} bytes of data), the file holds {have}", path=p)
+        raise InputError(
+            f"the .npy file is truncated: its header promises an array of shape {tuple(shape)} "
+            f"{dtype} ({need} bytes of data), the file holds {have}",
+            path=p,
+        )
     return tuple(shape), dtype
 
 
@@ -79,8 +85,10 @@ def load_npy(path: str | os.PathLike[str], what: str = "array") -> np.ndarray:
         raise InputError(f"is an .npz archive; an .npy file holding one {what} is expected here", path=p)
     if not head.startswith(NPY_MAGIC):
         shown = head[:8]
-        raise InputError(f"not an .npy file (it starts with {shown!r}, not the .npy signature); "
-                         f"save the {what} with numpy.save", path=p)
+        raise InputError(
+            f"not an .npy file (it starts with {shown!r}, not the .npy signature); save the {what} with numpy.save",
+            path=p,
+        )
     _check_npy_header(p)
     try:
         return np.load(p, allow_pickle=False)
@@ -103,7 +111,7 @@ def load_npz(path: str | os.PathLike[str], what: str = "arrays") -> dict[str, np
     try:
         with np.load(p, allow_pickle=False) as z:
             for name in z.files:
-                heartbeat()   # a job reading a large archive stays cancellable between members
+                heartbeat()  # a job reading a large archive stays cancellable between members
                 try:
                     out[name] = z[name]
                 except ValueError as exc:
@@ -124,12 +132,16 @@ def torch_load_message(path: str | os.PathLike[str], exc: BaseException) -> str:
     p = os.fspath(path)
     if "Unsupported global" in text or "not an allowed global" in text:
         glob = text.split("GLOBAL", 1)[1].split()[0] if "GLOBAL" in text else "a Python object"
-        return (f"{p}: holds Python objects beyond tensors ({glob}), e.g. a whole pickled model; the workbench "
-                "never unpickles them. Save the weights only: safetensors.torch.save_file(model.state_dict(), ...) "
-                "or torch.save(model.state_dict(), ...)")
+        return (
+            f"{p}: holds Python objects beyond tensors ({glob}), e.g. a whole pickled model; the workbench "
+            "never unpickles them. Save the weights only: safetensors.torch.save_file(model.state_dict(), ...) "
+            "or torch.save(model.state_dict(), ...)"
+        )
     if "Weights only load failed" in text or "Unsupported operand" in text or "UnpicklingError" in type(exc).__name__:
-        return (f"{p}: not a weights file torch can read without unpickling code (corrupt, or not written by "
-                "torch.save); save the weights with safetensors.torch.save_file(model.state_dict(), ...)")
+        return (
+            f"{p}: not a weights file torch can read without unpickling code (corrupt, or not written by "
+            "torch.save); save the weights with safetensors.torch.save_file(model.state_dict(), ...)"
+        )
     first = text.splitlines()[0][:160] if text else type(exc).__name__
     if "weights_only" in first:
         first = type(exc).__name__

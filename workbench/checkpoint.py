@@ -84,6 +84,7 @@ class Checkpoint:
 # ---------------------------------------------------------------------------------------------
 # paths, hashing, JSON
 
+
 def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
     """(weights, sidecar) of a checkpoint named by its .safetensors, its .json or its stem."""
     p = Path(path).expanduser()
@@ -119,7 +120,7 @@ def _plain_json(obj: Any, where: str) -> Any:
         return out
     if isinstance(obj, (list, tuple)):
         return [_plain_json(v, f"{where}[{i}]") for i, v in enumerate(obj)]
-    if hasattr(obj, "item") and getattr(obj, "ndim", None) == 0:   # numpy / torch scalar
+    if hasattr(obj, "item") and getattr(obj, "ndim", None) == 0:  # numpy / torch scalar
         return _plain_json(obj.item(), where)
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
@@ -134,7 +135,7 @@ def _atomic_write_bytes(path: Path, write: Any) -> None:
     try:
         mode = os.stat(tmp).st_mode & 0o777
         write(tmp)
-        os.chmod(tmp, mode)       # safetensors' writer recreates the file with 0o600
+        os.chmod(tmp, mode)  # safetensors' writer recreates the file with 0o600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -161,8 +162,15 @@ def _now() -> str:
 # ---------------------------------------------------------------------------------------------
 # saving
 
-def save_checkpoint(path: str | Path, state_dict: Mapping[str, Any], *, architecture: Mapping[str, Any],
-                    provenance: Mapping[str, Any], kind: str) -> tuple[Path, Path]:
+
+def save_checkpoint(
+    path: str | Path,
+    state_dict: Mapping[str, Any],
+    *,
+    architecture: Mapping[str, Any],
+    provenance: Mapping[str, Any],
+    kind: str,
+) -> tuple[Path, Path]:
     """Write ``X.safetensors`` (the tensors of ``state_dict``, moved to the CPU) and ``X.json``.
 
     path: the checkpoint, by its .safetensors, .json or stem; architecture: JSON data the plugin
@@ -196,8 +204,9 @@ def save_checkpoint(path: str | Path, state_dict: Mapping[str, Any], *, architec
             "file": wpath.name,
             "sha256": sha256_file(wpath),
             "bytes": wpath.stat().st_size,
-            "tensors": {k: {"shape": list(v.shape), "dtype": str(v.dtype).removeprefix("torch.")}
-                        for k, v in tensors.items()},
+            "tensors": {
+                k: {"shape": list(v.shape), "dtype": str(v.dtype).removeprefix("torch.")} for k, v in tensors.items()
+            },
         },
     }
     text = json.dumps(doc, indent=2, allow_nan=False) + "\n"
@@ -207,6 +216,7 @@ def save_checkpoint(path: str | Path, state_dict: Mapping[str, Any], *, architec
 
 # ---------------------------------------------------------------------------------------------
 # reading
+
 
 def is_checkpoint(path: str | Path) -> bool:
     """True if ``path`` has a sidecar of this format beside it (valid or not otherwise)."""
@@ -225,22 +235,27 @@ def read_sidecar(path: str | Path, *, kind: str | None = None) -> dict[str, Any]
     if not jpath.is_file():
         raise CheckpointError(
             f"{wpath.name}: its sidecar {jpath} is missing; a checkpoint is {wpath.name} plus {jpath.name} "
-            "(architecture, provenance, content hash) in the same folder")
+            "(architecture, provenance, content hash) in the same folder"
+        )
     try:
         doc = json.loads(jpath.read_text())
     except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{jpath}: the checkpoint sidecar is not valid JSON "
-                              f"(line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise CheckpointError(
+            f"{jpath}: the checkpoint sidecar is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"{jpath}: cannot read the checkpoint sidecar ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
         hint = ""
         if isinstance(doc, dict) and "format_version" not in doc:
-            hint = ("; it looks like a provenance JSON of an older workbench: convert it with "
-                    "`python scripts/convert_checkpoints.py` from the source tree, or retrain the model")
-        raise CheckpointError(f"{jpath} is not a workbench checkpoint sidecar "
-                              f"(format {found!r}, expected {FORMAT!r}){hint}")
+            hint = (
+                "; it looks like a provenance JSON of an older workbench: convert it with "
+                "`python scripts/convert_checkpoints.py` from the source tree, or retrain the model"
+            )
+        raise CheckpointError(
+            f"{jpath} is not a workbench checkpoint sidecar (format {found!r}, expected {FORMAT!r}){hint}"
+        )
     version = doc.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise CheckpointError(f"{jpath}: missing or invalid format_version {version!r}")
@@ -249,7 +264,8 @@ def read_sidecar(path: str | Path, *, kind: str | None = None) -> dict[str, Any]
         raise CheckpointError(
             f"{jpath} was written by a newer workbench (checkpoint format version {version}, workbench {writer}); "
             f"this is workbench {__version__}, which reads checkpoint format versions up to {VERSION}. "
-            "Update the workbench to load it.")
+            "Update the workbench to load it."
+        )
     actual = doc.get("kind")
     if not isinstance(actual, str) or not actual:
         raise CheckpointError(f"{jpath}: missing or invalid kind {actual!r}")
@@ -301,8 +317,13 @@ def read_safetensors(path: str | Path, device: str = "cpu") -> dict[str, Any]:
         raise CheckpointError(f"{path}: corrupt or not a safetensors file ({msg})") from None
 
 
-def load_checkpoint(path: str | Path, *, kind: str | None = None,
-                    expected_architecture: Mapping[str, Any] | None = None, device: str = "cpu") -> Checkpoint:
+def load_checkpoint(
+    path: str | Path,
+    *,
+    kind: str | None = None,
+    expected_architecture: Mapping[str, Any] | None = None,
+    device: str = "cpu",
+) -> Checkpoint:
     """Load and verify a checkpoint written by :func:`save_checkpoint`.
 
     kind: required kind (None accepts any); expected_architecture: keys the sidecar's
@@ -326,7 +347,8 @@ def load_checkpoint(path: str | Path, *, kind: str | None = None,
             state = "it is not readable as safetensors either: " + str(exc).split(": ", 1)[-1]
         raise CheckpointError(
             f"{wpath}: content hash mismatch: {jpath.name} records sha256 {recorded[:12]}..., the file has "
-            f"{actual[:12]}...; the weights are corrupt or were changed after saving ({state})")
+            f"{actual[:12]}...; the weights are corrupt or were changed after saving ({state})"
+        )
     tensors = read_safetensors(wpath, device=device)
     from workbench.array_files import check_finite_tensors
 
@@ -338,16 +360,28 @@ def load_checkpoint(path: str | Path, *, kind: str | None = None,
     if listed:
         missing = sorted(set(listed) - set(tensors))
         extra = sorted(set(tensors) - set(listed))
-        shapes = [f"{k}: sidecar {tuple(listed[k].get('shape', ()))} vs file {tuple(tensors[k].shape)}"
-                  for k in sorted(set(listed) & set(tensors))
-                  if isinstance(listed[k], dict) and list(listed[k].get("shape", [])) != list(tensors[k].shape)]
+        shapes = [
+            f"{k}: sidecar {tuple(listed[k].get('shape', ()))} vs file {tuple(tensors[k].shape)}"
+            for k in sorted(set(listed) & set(tensors))
+            if isinstance(listed[k], dict) and list(listed[k].get("shape", [])) != list(tensors[k].shape)
+        ]
         if missing or extra or shapes:
-            parts = ([f"listed but absent: {_listed(missing)}"] if missing else []) + \
-                    ([f"present but not listed: {_listed(extra)}"] if extra else []) + shapes[:_LIST]
-            raise CheckpointError(f"{wpath}: the tensors do not match those recorded in {jpath.name}: "
-                                  + "; ".join(parts))
-    return Checkpoint(tensors=tensors, architecture=doc["architecture"], provenance=doc["provenance"], meta=doc,
-                      path=wpath, sidecar=jpath)
+            parts = (
+                ([f"listed but absent: {_listed(missing)}"] if missing else [])
+                + ([f"present but not listed: {_listed(extra)}"] if extra else [])
+                + shapes[:_LIST]
+            )
+            raise CheckpointError(
+                f"{wpath}: the tensors do not match those recorded in {jpath.name}: " + "; ".join(parts)
+            )
+    return Checkpoint(
+        tensors=tensors,
+        architecture=doc["architecture"],
+        provenance=doc["provenance"],
+        meta=doc,
+        path=wpath,
+        sidecar=jpath,
+    )
 
 
 #: the largest integer an architecture may give for a size (width, layers, grid, vocabulary)
@@ -355,8 +389,13 @@ def load_checkpoint(path: str | Path, *, kind: str | None = None,
 MAX_ARCH_INT = 1 << 16
 
 
-def check_architecture_ints(arch: Mapping[str, Any], where: str | Path, *, bounds: Mapping[str, tuple[int, int]]
-                            | None = None, default: tuple[int, int] = (1, MAX_ARCH_INT)) -> None:
+def check_architecture_ints(
+    arch: Mapping[str, Any],
+    where: str | Path,
+    *,
+    bounds: Mapping[str, tuple[int, int]] | None = None,
+    default: tuple[int, int] = (1, MAX_ARCH_INT),
+) -> None:
     """Refuse absurd sizes in an architecture before anything is built: every integer (and
     every integer in a list) must lie in ``bounds[key]`` or else in ``default`` (1..65536);
     booleans and other types are left to the plugin.  CheckpointError naming ``where``
@@ -369,20 +408,27 @@ def check_architecture_ints(arch: Mapping[str, Any], where: str | Path, *, bound
             if isinstance(v, bool) or not isinstance(v, int):
                 continue
             if not lo <= v <= hi:
-                raise CheckpointError(f"{where}: architecture {key!r} = {value!r} is out of range: each must be "
-                                      f"an integer in {lo}..{hi}; the sidecar is corrupt or not for this workbench")
+                raise CheckpointError(
+                    f"{where}: architecture {key!r} = {value!r} is out of range: each must be "
+                    f"an integer in {lo}..{hi}; the sidecar is corrupt or not for this workbench"
+                )
 
 
 def _mismatch(own: Mapping[str, tuple[int, ...]], tensors: Mapping[str, Any]) -> list[str]:
     """What differs between a module's parameter shapes and a checkpoint's tensors."""
     missing = sorted(set(own) - set(tensors))
     unexpected = sorted(set(tensors) - set(own))
-    wrong = [f"{k}: file {tuple(tensors[k].shape)} vs model {tuple(v)}" for k, v in own.items()
-             if k in tensors and tuple(tensors[k].shape) != tuple(v)]
+    wrong = [
+        f"{k}: file {tuple(tensors[k].shape)} vs model {tuple(v)}"
+        for k, v in own.items()
+        if k in tensors and tuple(tensors[k].shape) != tuple(v)
+    ]
     more = f" and {len(wrong) - _LIST} more" if len(wrong) > _LIST else ""
-    return ([f"missing keys {_listed(missing)}"] if missing else []) + \
-           ([f"unexpected keys {_listed(unexpected)}"] if unexpected else []) + \
-           ([f"wrong shapes {'; '.join(wrong[:_LIST])}{more}"] if wrong else [])
+    return (
+        ([f"missing keys {_listed(missing)}"] if missing else [])
+        + ([f"unexpected keys {_listed(unexpected)}"] if unexpected else [])
+        + ([f"wrong shapes {'; '.join(wrong[:_LIST])}{more}"] if wrong else [])
+    )
 
 
 def build_checked(ckpt: Checkpoint, factory: Any) -> Any:
@@ -404,9 +450,11 @@ def build_checked(ckpt: Checkpoint, factory: Any) -> Any:
         raise CheckpointError(f"{where}: invalid model architecture {ckpt.architecture}: {msg}") from None
     parts = _mismatch(shapes, ckpt.tensors)
     if parts:
-        raise CheckpointError(f"{where}: the architecture {ckpt.architecture} does not describe the weights in "
-                              f"{ckpt.path.name if ckpt.path else 'the file'} ({'; '.join(parts)}); "
-                              "the sidecar or the weights were changed")
+        raise CheckpointError(
+            f"{where}: the architecture {ckpt.architecture} does not describe the weights in "
+            f"{ckpt.path.name if ckpt.path else 'the file'} ({'; '.join(parts)}); "
+            "the sidecar or the weights were changed"
+        )
     module = factory()
     load_into(module, ckpt)
     return module.eval()
@@ -424,14 +472,20 @@ def load_into(module: Any, ckpt: Checkpoint | Mapping[str, Any], path: str | Pat
     own = module.state_dict()
     missing = sorted(set(own) - set(tensors))
     unexpected = sorted(set(tensors) - set(own))
-    wrong = [f"{k}: file {tuple(tensors[k].shape)} vs model {tuple(v.shape)}" for k, v in own.items()
-             if k in tensors and tuple(tensors[k].shape) != tuple(v.shape)]
+    wrong = [
+        f"{k}: file {tuple(tensors[k].shape)} vs model {tuple(v.shape)}"
+        for k, v in own.items()
+        if k in tensors and tuple(tensors[k].shape) != tuple(v.shape)
+    ]
     if missing or unexpected or wrong:
         more = f" and {len(wrong) - _LIST} more" if len(wrong) > _LIST else ""
-        parts = ([f"missing keys {_listed(missing)}"] if missing else []) + \
-                ([f"unexpected keys {_listed(unexpected)}"] if unexpected else []) + \
-                ([f"wrong shapes {'; '.join(wrong[:_LIST])}{more}"] if wrong else [])
-        raise CheckpointError(f"{label}: weights do not match the {type(module).__name__} architecture: "
-                              + "; ".join(parts))
+        parts = (
+            ([f"missing keys {_listed(missing)}"] if missing else [])
+            + ([f"unexpected keys {_listed(unexpected)}"] if unexpected else [])
+            + ([f"wrong shapes {'; '.join(wrong[:_LIST])}{more}"] if wrong else [])
+        )
+        raise CheckpointError(
+            f"{label}: weights do not match the {type(module).__name__} architecture: " + "; ".join(parts)
+        )
     module.load_state_dict(tensors, strict=True)
     return module

@@ -20,6 +20,7 @@ def _broken(message: str):
     def handler(_args: argparse.Namespace) -> int:
         print(f"workbench: {message}", file=sys.stderr)
         return 2
+
     return handler
 
 
@@ -27,8 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
         description="Analysis workbench for machine-learning research on mathematical and scientific data. "
-                    "Without a command, the desktop application starts.",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "Without a command, the desktop application starts.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"workbench {__version__} ({DISTRIBUTION})")
     parser.add_argument(
         "--screenshot", metavar="FILE", help="open the window, wait for the panels' start-up jobs, write a PNG and exit"
@@ -40,10 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--arrange", choices=("tabs", "grid"), default="tabs", help="with --screenshot: tabbed or side by side"
     )
     parser.add_argument("--size", default="1600x1000", help="with --screenshot: window size WxH (default 1600x1000)")
-    parser.add_argument("--theme", choices=("light", "dark"), default="",
-                        help="with --screenshot: the theme (default: the preferences')")
-    parser.add_argument("--docks", default="",
-                        help="with --screenshot: comma-separated shell docks to show too: jobs, log")
+    parser.add_argument(
+        "--theme",
+        choices=("light", "dark"),
+        default="",
+        help="with --screenshot: the theme (default: the preferences')",
+    )
+    parser.add_argument(
+        "--docks", default="", help="with --screenshot: comma-separated shell docks to show too: jobs, log"
+    )
     parser.add_argument("--session", metavar="FILE", help="open this session file at start")
     parser.add_argument("--reset-layout", action="store_true", help="start with the default dock layout")
     sub = parser.add_subparsers(dest="plugin", metavar="PLUGIN", title="headless commands")
@@ -117,8 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.screenshot:
         docks = tuple(d.strip() for d in args.docks.split(",") if d.strip())
-        return take_screenshot(args.screenshot, args.panels, _size(args.size), args.arrange, theme=args.theme,
-                               docks=docks)
+        return take_screenshot(
+            args.screenshot, args.panels, _size(args.size), args.arrange, theme=args.theme, docks=docks
+        )
     return run_gui(session=args.session, reset_layout=args.reset_layout)
 
 

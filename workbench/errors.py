@@ -75,8 +75,11 @@ def read_text(path: str | os.PathLike[str], what: str = "file", max_bytes: int =
         if p.is_dir():
             raise InputError(f"is a folder, expected a {what}", path=p)
         if size > max_bytes:
-            raise InputError(f"the {what} is {size / 2**20:.0f} MiB, larger than the {max_bytes / 2**20:.0f} MiB "
-                             "this reader accepts", path=p)
+            raise InputError(
+                f"the {what} is {size / 2**20:.0f} MiB, larger than the {max_bytes / 2**20:.0f} MiB "
+                "this reader accepts",
+                path=p,
+            )
         data = p.read_bytes()
     except FileNotFoundError:
         raise InputError(f"no such file (expected a {what})", path=p) from None
@@ -85,8 +88,11 @@ def read_text(path: str | os.PathLike[str], what: str = "file", max_bytes: int =
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"the {what} is not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
-                         "is it a binary file?", path=p) from None
+        raise InputError(
+            f"the {what} is not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); "
+            "is it a binary file?",
+            path=p,
+        ) from None
 
 
 def _no_constant(name: str) -> float:

@@ -33,8 +33,11 @@ def open_image(path: str | os.PathLike[str], mode: str | None = None, max_pixels
             with Image.open(p) as im:
                 w, h = im.size
                 if w * h > max_pixels:
-                    raise InputError(f"the image declares {w} x {h} = {w * h:,} pixels, more than the "
-                                     f"{max_pixels:,} accepted (a decompression bomb or a wrong header)", path=p)
+                    raise InputError(
+                        f"the image declares {w} x {h} = {w * h:,} pixels, more than the "
+                        f"{max_pixels:,} accepted (a decompression bomb or a wrong header)",
+                        path=p,
+                    )
                 im.load()
                 return im.convert(mode) if mode else im.copy()
     except InputError:

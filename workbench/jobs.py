@@ -101,10 +101,17 @@ class JobContext:
     (the user's): it is then resolved on first use, so jobs that never touch torch never import it.
     """
 
-    def __init__(self, device: str | None = None, on_progress: Callable[[float, str], None] | None = None,
-                 on_partial: Callable[[Any], None] | None = None, on_log: Callable[[str], None] | None = None,
-                 cancel_event: threading.Event | None = None, min_interval: float = 0.05,
-                 device_request: str = "auto", device_preference: str = "auto") -> None:
+    def __init__(
+        self,
+        device: str | None = None,
+        on_progress: Callable[[float, str], None] | None = None,
+        on_partial: Callable[[Any], None] | None = None,
+        on_log: Callable[[str], None] | None = None,
+        cancel_event: threading.Event | None = None,
+        min_interval: float = 0.05,
+        device_request: str = "auto",
+        device_preference: str = "auto",
+    ) -> None:
         self._device = device
         self.device_request = device_request
         self.device_preference = device_preference
@@ -224,8 +231,15 @@ def sigint_cancels(ctx: JobContext, stream: Any = None) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
-def run_in_terminal(fn: Callable[[Any, JobContext], Any], spec: Any, *, title: str = "", quiet: bool = False,
-                    on_partial: Callable[[Any], None] | None = None, preference: str | None = None) -> Any:
+def run_in_terminal(
+    fn: Callable[[Any, JobContext], Any],
+    spec: Any,
+    *,
+    title: str = "",
+    quiet: bool = False,
+    on_partial: Callable[[Any], None] | None = None,
+    preference: str | None = None,
+) -> Any:
     """Run a job synchronously in the terminal, with a progress bar on stderr.
 
     The first Ctrl-C sets the cancel flag (:func:`sigint_cancels`): the job stops at its next
@@ -235,8 +249,14 @@ def run_in_terminal(fn: Callable[[Any, JobContext], Any], spec: Any, *, title: s
     """
     pref = preference if preference is not None else os.environ.get("WORKBENCH_DEVICE", "auto")
     bar = TerminalProgress(title or getattr(fn, "__name__", "job"), enabled=None if not quiet else False)
-    ctx = JobContext(device_request=spec_device(spec), device_preference=pref, on_progress=bar, on_partial=on_partial,
-                     on_log=(lambda m: print(m, file=sys.stderr)) if not quiet else None, min_interval=0.1)
+    ctx = JobContext(
+        device_request=spec_device(spec),
+        device_preference=pref,
+        on_progress=bar,
+        on_partial=on_partial,
+        on_log=(lambda m: print(m, file=sys.stderr)) if not quiet else None,
+        min_interval=0.1,
+    )
     try:
         with sigint_cancels(ctx):
             result = fn(spec, ctx)

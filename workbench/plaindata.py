@@ -87,9 +87,12 @@ def encode(
             cls = type(v)
             if not _module_allowed(cls.__module__):
                 raise PlainDataError(f"{path}: {cls.__module__}.{cls.__qualname__} is not a workbench dataclass")
-            return {"__dataclass__": f"{cls.__module__}:{cls.__qualname__}",
-                    "fields": {f.name: enc(getattr(v, f.name), f"{path}.{f.name}")
-                               for f in dataclasses.fields(v) if f.init}}
+            return {
+                "__dataclass__": f"{cls.__module__}:{cls.__qualname__}",
+                "fields": {
+                    f.name: enc(getattr(v, f.name), f"{path}.{f.name}") for f in dataclasses.fields(v) if f.init
+                },
+            }
         if isinstance(v, tuple):
             return {"__tuple__": [enc(x, f"{path}[{i}]") for i, x in enumerate(v)]}
         if isinstance(v, list):
@@ -152,8 +155,9 @@ def decode(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
             declared = {f.name for f in dataclasses.fields(obj) if f.init}
             if set(stored) != declared:
                 extra, missing = sorted(set(stored) - declared), sorted(declared - set(stored))
-                raise PlainDataError(f"{path}: stored {ref} does not match this version "
-                                     f"(unknown fields {extra}, missing {missing})")
+                raise PlainDataError(
+                    f"{path}: stored {ref} does not match this version (unknown fields {extra}, missing {missing})"
+                )
             return obj(**{k: dec(v, f"{path}.{k}") for k, v in stored.items()})
         return {k: dec(v, f"{path}.{k}") for k, v in t.items()}
 
@@ -177,5 +181,9 @@ def same(a: Any, b: Any) -> bool:
     tb, ab = encode(b)
     if ta != tb or aa.keys() != ab.keys():
         return False
-    return all(aa[k].shape == ab[k].shape and aa[k].dtype == ab[k].dtype
-               and np.array_equal(aa[k], ab[k], equal_nan=aa[k].dtype.kind in "fc") for k in aa)
+    return all(
+        aa[k].shape == ab[k].shape
+        and aa[k].dtype == ab[k].dtype
+        and np.array_equal(aa[k], ab[k], equal_nan=aa[k].dtype.kind in "fc")
+        for k in aa
+    )

@@ -45,7 +45,7 @@ M = TypeVar("M", bound="nn.Module")
 #: held by every section that draws from (or restores) torch's process-wide generators
 GLOBAL_RNG_LOCK = threading.RLock()
 
-_MAX_SEED = 2 ** 64 - 1
+_MAX_SEED = 2**64 - 1
 
 
 def check_seed(seed: object, what: str = "seed") -> int:
@@ -139,10 +139,28 @@ def _kinds() -> tuple[tuple[type, ...], tuple[type, ...]]:
     """(layers initialised like Linear, normalisation layers), from torch's public classes."""
     from torch import nn
 
-    fan_in = (nn.Linear, nn.Bilinear, nn.Conv1d, nn.Conv2d, nn.Conv3d,
-              nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
-    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm, nn.InstanceNorm1d,
-             nn.InstanceNorm2d, nn.InstanceNorm3d, nn.LayerNorm, nn.GroupNorm, nn.RMSNorm)
+    fan_in = (
+        nn.Linear,
+        nn.Bilinear,
+        nn.Conv1d,
+        nn.Conv2d,
+        nn.Conv3d,
+        nn.ConvTranspose1d,
+        nn.ConvTranspose2d,
+        nn.ConvTranspose3d,
+    )
+    norms = (
+        nn.BatchNorm1d,
+        nn.BatchNorm2d,
+        nn.BatchNorm3d,
+        nn.SyncBatchNorm,
+        nn.InstanceNorm1d,
+        nn.InstanceNorm2d,
+        nn.InstanceNorm3d,
+        nn.LayerNorm,
+        nn.GroupNorm,
+        nn.RMSNorm,
+    )
     return fan_in, norms
 
 
@@ -174,8 +192,10 @@ def _init(module: nn.Module, generator: torch.Generator) -> None:
     else:
         own = [name for name, p in module.named_parameters(recurse=False) if p is not None]
         if own:
-            raise TypeError(f"init_module_ does not know how to initialise the parameters {own} of "
-                            f"{type(module).__name__}: give the class an init_parameters_(generator) method")
+            raise TypeError(
+                f"init_module_ does not know how to initialise the parameters {own} of "
+                f"{type(module).__name__}: give the class an init_parameters_(generator) method"
+            )
     init_children_(module, generator)
 
 

@@ -38,7 +38,7 @@ from workbench import __version__, plaindata
 FORMAT = "mlsci-workbench-session"
 VERSION = 2
 #: a results file larger than this is refused when reading (a session is not a data store)
-MAX_RESULTS_BYTES = 4 * 1024 ** 3
+MAX_RESULTS_BYTES = 4 * 1024**3
 
 
 class SessionError(ValueError):
@@ -100,8 +100,7 @@ def encode_results(results: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], 
     return tree, arrays
 
 
-def write_session(doc: dict[str, Any], path: str | Path,
-                  results: dict[str, dict[str, Any]] | None = None) -> None:
+def write_session(doc: dict[str, Any], path: str | Path, results: dict[str, dict[str, Any]] | None = None) -> None:
     """Write the session (and its results, if any) atomically, results first, so a crash
     mid-write never destroys the previous session."""
     path = Path(path)
@@ -143,15 +142,19 @@ def read_results(doc: dict[str, Any], path: str | Path) -> dict[str, dict[str, t
     try:
         size = rpath.stat().st_size
         if size > MAX_RESULTS_BYTES:
-            raise SessionError(f"{rpath.name} is {size / 1e9:.1f} GB; results files are limited to "
-                               f"{MAX_RESULTS_BYTES / 1e9:.0f} GB")
+            raise SessionError(
+                f"{rpath.name} is {size / 1e9:.1f} GB; results files are limited to {MAX_RESULTS_BYTES / 1e9:.0f} GB"
+            )
         data = rpath.read_bytes()
     except OSError as exc:
-        raise SessionError(f"{path.name} refers to its results file {name}, which cannot be read "
-                           f"({exc.strerror or exc}); keep it beside the session file") from None
+        raise SessionError(
+            f"{path.name} refers to its results file {name}, which cannot be read "
+            f"({exc.strerror or exc}); keep it beside the session file"
+        ) from None
     if hashlib.sha256(data).hexdigest() != info.get("sha256"):
-        raise SessionError(f"{name} does not belong to {path.name} (its checksum differs: it was changed or "
-                           "comes from another save)")
+        raise SessionError(
+            f"{name} does not belong to {path.name} (its checksum differs: it was changed or comes from another save)"
+        )
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
@@ -212,7 +215,7 @@ def validate_session(doc: Any, source: str = "session") -> dict[str, Any]:
 
 
 #: a session file larger than this is refused (sessions hold settings; results live in the npz)
-MAX_SESSION_BYTES = 256 * 1024 ** 2
+MAX_SESSION_BYTES = 256 * 1024**2
 #: deepest nesting of JSON objects and arrays accepted in a session file
 MAX_DEPTH = 64
 
@@ -239,16 +242,19 @@ def read_session(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_SESSION_BYTES:
-            raise SessionError(f"{path.name} is {path.stat().st_size / 1e6:.0f} MB; a session file is at most "
-                               f"{MAX_SESSION_BYTES / 1e6:.0f} MB (it is probably not a session)")
+            raise SessionError(
+                f"{path.name} is {path.stat().st_size / 1e6:.0f} MB; a session file is at most "
+                f"{MAX_SESSION_BYTES / 1e6:.0f} MB (it is probably not a session)"
+            )
         raw = path.read_bytes()
     except OSError as exc:
         raise SessionError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SessionError(f"{path.name} is not a workbench session: it is not UTF-8 text "
-                           f"(byte {exc.start} cannot be decoded)") from None
+        raise SessionError(
+            f"{path.name} is not a workbench session: it is not UTF-8 text (byte {exc.start} cannot be decoded)"
+        ) from None
     try:
         doc = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:

@@ -107,15 +107,14 @@ class Int(Field):
 
     kind = "int"
 
-    def __init__(self, default: int = 0, *, lo: int = -(2 ** 31), hi: int = 2 ** 31 - 1, step: int = 1,
-                 **kw: Any) -> None:
+    def __init__(self, default: int = 0, *, lo: int = -(2**31), hi: int = 2**31 - 1, step: int = 1, **kw: Any) -> None:
         if not lo <= default <= hi:
             raise ValueError(f"Int default {default} outside [{lo}, {hi}]")
         super().__init__(int(default), **kw)
         self.lo, self.hi, self.step = int(lo), int(hi), int(step)
 
     def coerce(self, value: Any, where: str) -> int:
-        if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise StateError(f"{where} must be an integer in [{self.lo}, {self.hi}], got {value!r}")
@@ -132,7 +131,7 @@ class Seed(Int):
 
     def __init__(self, default: int = 0, **kw: Any) -> None:
         kw.setdefault("tooltip", "random seed: the same seed reproduces the same result")
-        super().__init__(default, lo=0, hi=2 ** 31 - 1, **kw)
+        super().__init__(default, lo=0, hi=2**31 - 1, **kw)
 
 
 class Float(Field):
@@ -141,8 +140,17 @@ class Float(Field):
 
     kind = "float"
 
-    def __init__(self, default: float = 0.0, *, lo: float = -math.inf, hi: float = math.inf, decimals: int = 4,
-                 step: float = 0.1, allow_inf: bool = False, **kw: Any) -> None:
+    def __init__(
+        self,
+        default: float = 0.0,
+        *,
+        lo: float = -math.inf,
+        hi: float = math.inf,
+        decimals: int = 4,
+        step: float = 0.1,
+        allow_inf: bool = False,
+        **kw: Any,
+    ) -> None:
         super().__init__(float(default), **kw)
         self.lo, self.hi, self.decimals, self.step, self.allow_inf = float(lo), float(hi), decimals, step, allow_inf
         self.coerce(self.default, f"default of {type(self).__name__}")
@@ -176,8 +184,14 @@ class Choice(Field):
 
     kind = "choice"
 
-    def __init__(self, default: str, *, choices: Sequence[str] | Callable[[], Sequence[str]],
-                 display: dict[str, str] | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        default: str,
+        *,
+        choices: Sequence[str] | Callable[[], Sequence[str]],
+        display: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(default, **kw)
         self._choices = choices
         self.display = dict(display or {})
@@ -203,8 +217,15 @@ class Str(Field):
 
     kind = "str"
 
-    def __init__(self, default: str = "", *, max_len: int = 100_000, parse: Callable[[str], Any] | None = None,
-                 placeholder: str = "", **kw: Any) -> None:
+    def __init__(
+        self,
+        default: str = "",
+        *,
+        max_len: int = 100_000,
+        parse: Callable[[str], Any] | None = None,
+        placeholder: str = "",
+        **kw: Any,
+    ) -> None:
         super().__init__(str(default), **kw)
         self.max_len = max_len
         self.parse = parse
@@ -381,13 +402,17 @@ class PanelState:
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise StateError(f"{cls.PLUGIN}: state version must be a positive integer, got {version!r}")
         if version > cls.VERSION:
-            raise StateError(f"{cls.PLUGIN}: the panel state was saved by a newer workbench (state version "
-                             f"{version}; this one reads up to {cls.VERSION}). Update the workbench to open it.")
+            raise StateError(
+                f"{cls.PLUGIN}: the panel state was saved by a newer workbench (state version "
+                f"{version}; this one reads up to {cls.VERSION}). Update the workbench to open it."
+            )
         while version < cls.VERSION:
             step = cls.MIGRATIONS.get(version)
             if step is None:
-                raise StateError(f"{cls.PLUGIN}: state version {version} is too old to be upgraded "
-                                 f"(no migration from {version} to {version + 1})")
+                raise StateError(
+                    f"{cls.PLUGIN}: state version {version} is too old to be upgraded "
+                    f"(no migration from {version} to {version + 1})"
+                )
             doc = dict(step(dict(doc)))
             doc.pop("version", None)
             version += 1

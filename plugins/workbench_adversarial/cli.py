@@ -57,11 +57,24 @@ def cmd_attack(args: argparse.Namespace) -> int:
     from .jobs import AttackSpec, run_attack
 
     _threads(args)
-    spec = AttackSpec(model=_model_ref(args), n=args.n, p=args.p, eps=args.eps, steps=args.steps,
-                      step_size=args.step_size, kind=args.subspace, dim=args.dim,
-                      random_start=not args.no_random_start, restarts=args.restarts, target=args.target,
-                      early_stop=not args.no_early_stop, l1_k=args.l1_k, seed=args.seed, device=args.device,
-                      n_examples=0)
+    spec = AttackSpec(
+        model=_model_ref(args),
+        n=args.n,
+        p=args.p,
+        eps=args.eps,
+        steps=args.steps,
+        step_size=args.step_size,
+        kind=args.subspace,
+        dim=args.dim,
+        random_start=not args.no_random_start,
+        restarts=args.restarts,
+        target=args.target,
+        early_stop=not args.no_early_stop,
+        l1_k=args.l1_k,
+        seed=args.seed,
+        device=args.device,
+        n_examples=0,
+    )
     try:
         res = run_in_terminal(run_attack, spec, title="adversarial attack", quiet=args.json)
     except JobError as exc:
@@ -70,10 +83,12 @@ def cmd_attack(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(d, indent=2))
     else:
-        print(f"{d['model']}: l_{d['p']} eps={d['eps']:g} {d['kind']} dim V={d['dim']}/{d['n_input']}: "
-              f"success {d['successes']}/{d['n_correct']} = {d['success_rate']:.3f} "
-              f"(95% CI {d['ci_low']:.3f}-{d['ci_high']:.3f}) of correctly classified inputs; "
-              f"{d['seconds']:.2f} s on {d['device']}")
+        print(
+            f"{d['model']}: l_{d['p']} eps={d['eps']:g} {d['kind']} dim V={d['dim']}/{d['n_input']}: "
+            f"success {d['successes']}/{d['n_correct']} = {d['success_rate']:.3f} "
+            f"(95% CI {d['ci_low']:.3f}-{d['ci_high']:.3f}) of correctly classified inputs; "
+            f"{d['seconds']:.2f} s on {d['device']}"
+        )
     return 0
 
 
@@ -98,8 +113,28 @@ def _load_config(path: str) -> dict[str, Any]:
     return cfg
 
 
-SWEEP_KEYS = ("model", "model_file", "arch", "dataset", "n", "classes", "p", "kind", "dims", "eps_values", "steps",
-              "step_factor", "restarts", "random_start", "ci", "l1_k", "predict", "seed", "device", "out")
+SWEEP_KEYS = (
+    "model",
+    "model_file",
+    "arch",
+    "dataset",
+    "n",
+    "classes",
+    "p",
+    "kind",
+    "dims",
+    "eps_values",
+    "steps",
+    "step_factor",
+    "restarts",
+    "random_start",
+    "ci",
+    "l1_k",
+    "predict",
+    "seed",
+    "device",
+    "out",
+)
 
 
 def load_sweep_config(path: str) -> tuple[Any, Path]:
@@ -122,8 +157,13 @@ def sweep_spec_from_config(cfg: dict[str, Any]) -> tuple[Any, Path]:
     if unknown:
         raise ValueError(f"unknown config keys {unknown}; allowed: {', '.join(SWEEP_KEYS)}")
     if cfg.get("model_file"):
-        ref = ModelRef(kind="state_dict" if cfg.get("arch") else "torchscript", name="", path=str(cfg["model_file"]),
-                       arch=str(cfg.get("arch", "")), dataset=str(cfg.get("dataset", "")))
+        ref = ModelRef(
+            kind="state_dict" if cfg.get("arch") else "torchscript",
+            name="",
+            path=str(cfg["model_file"]),
+            arch=str(cfg.get("arch", "")),
+            dataset=str(cfg.get("dataset", "")),
+        )
     else:
         ref = ModelRef(name=str(cfg.get("model", "digits-cnn")))
     kw: dict[str, Any] = {}
@@ -172,8 +212,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return _err(str(exc))
     files = write_tables(table, out) + write_figures(table, out)
     cq = table.collapse
-    print(f"{len(table.cells)} cells in {table.seconds:.1f} s; collapse spread {cq.spread_theory:.3f} at 1/q, "
-          f"{cq.spread_raw:.3f} on raw eps, best exponent {cq.exponent_best:.3g} (theory {cq.exponent_theory:.3g})")
+    print(
+        f"{len(table.cells)} cells in {table.seconds:.1f} s; collapse spread {cq.spread_theory:.3f} at 1/q, "
+        f"{cq.spread_raw:.3f} on raw eps, best exponent {cq.exponent_best:.3g} (theory {cq.exponent_theory:.3g})"
+    )
     for f in files:
         print(f)
     return 0

@@ -124,8 +124,15 @@ class AttackJobResult:
 def _validate_attack(spec: AttackSpec) -> float:
     try:
         p = parse_p(spec.p)
-        PGDConfig(p=p, eps=spec.eps, steps=spec.steps, step_size=spec.step_size, restarts=spec.restarts,
-                  loss=spec.loss, box=spec.box).validated()
+        PGDConfig(
+            p=p,
+            eps=spec.eps,
+            steps=spec.steps,
+            step_size=spec.step_size,
+            restarts=spec.restarts,
+            loss=spec.loss,
+            box=spec.box,
+        ).validated()
     except ValueError as exc:
         raise JobError(str(exc)) from None
     if spec.kind not in KINDS:
@@ -146,14 +153,25 @@ def run_attack(spec: AttackSpec, ctx: JobContext) -> AttackJobResult:
     shape = split.shape
     n_input = int(np.prod(shape))
     dim = realised_dim(spec.kind, shape, spec.dim if spec.kind != "full" else n_input)
-    cfg = PGDConfig(p=p, eps=spec.eps, steps=spec.steps, step_size=spec.step_size, random_start=spec.random_start,
-                    restarts=spec.restarts, targeted=spec.target != "none", early_stop=spec.early_stop,
-                    l1_k=spec.l1_k, loss=spec.loss, box=spec.box).validated()
+    cfg = PGDConfig(
+        p=p,
+        eps=spec.eps,
+        steps=spec.steps,
+        step_size=spec.step_size,
+        random_start=spec.random_start,
+        restarts=spec.restarts,
+        targeted=spec.target != "none",
+        early_stop=spec.early_stop,
+        l1_k=spec.l1_k,
+        loss=spec.loss,
+        box=spec.box,
+    ).validated()
     B = len(y)
     gen = torch.Generator().manual_seed(spec.seed)
     try:
-        sub = build_subspace(spec.kind, shape, spec.dim if spec.kind != "full" else n_input, B, gen,
-                             device=ctx.device, dtype=x.dtype)
+        sub = build_subspace(
+            spec.kind, shape, spec.dim if spec.kind != "full" else n_input, B, gen, device=ctx.device, dtype=x.dtype
+        )
     except ValueError as exc:
         raise JobError(str(exc)) from None
     outs = []
@@ -174,8 +192,11 @@ def run_attack(spec: AttackSpec, ctx: JobContext) -> AttackJobResult:
             with torch.no_grad():
                 clean = lm.model(x[rows])
             target = choose_targets(clean, y[rows], spec.target, spec.seed + i)
-        outs.append(pgd_attack(lm.model, x[rows], y[rows], cfg, sub.select(rows), target=target,
-                               seed=spec.seed + i, check=check))
+        outs.append(
+            pgd_attack(
+                lm.model, x[rows], y[rows], cfg, sub.select(rows), target=target, seed=spec.seed + i, check=check
+            )
+        )
     attack_seconds = time.perf_counter() - t_attack
     success = torch.cat([o.success for o in outs])
     x_adv = torch.cat([o.x_adv for o in outs])
@@ -197,19 +218,45 @@ def run_attack(spec: AttackSpec, ctx: JobContext) -> AttackJobResult:
     p_adv = torch.softmax(adv_logits[pick], 1)
     support = sub.support(B)[pick.cpu() if sub.mask is None else pick].reshape((len(pick),) + shape)
     ex = {
-        "clean": x[pick].cpu().numpy(), "adversarial": x_adv[pick].cpu().numpy(),
-        "delta": (x_adv[pick] - x[pick]).cpu().numpy(), "support": support.cpu().numpy().astype(np.float32),
-        "label": y[pick].cpu().numpy(), "clean_pred": p_clean.argmax(1).cpu().numpy(),
-        "clean_conf": p_clean.amax(1).cpu().numpy(), "adv_pred": p_adv.argmax(1).cpu().numpy(),
-        "adv_conf": p_adv.amax(1).cpu().numpy(), "success": (success & correct)[pick].cpu().numpy(),
+        "clean": x[pick].cpu().numpy(),
+        "adversarial": x_adv[pick].cpu().numpy(),
+        "delta": (x_adv[pick] - x[pick]).cpu().numpy(),
+        "support": support.cpu().numpy().astype(np.float32),
+        "label": y[pick].cpu().numpy(),
+        "clean_pred": p_clean.argmax(1).cpu().numpy(),
+        "clean_conf": p_clean.amax(1).cpu().numpy(),
+        "adv_pred": p_adv.argmax(1).cpu().numpy(),
+        "adv_conf": p_adv.amax(1).cpu().numpy(),
+        "success": (success & correct)[pick].cpu().numpy(),
     }
     ctx.progress(1.0, "done")
     return AttackJobResult(
-        lm.label, lm.dataset, p, float(spec.eps), cfg.steps, cfg.alpha, spec.kind, dim, n_input, B, n_correct, k,
-        k / n_correct if n_correct else math.nan, lo, hi, n_correct / B, robust / B,
+        lm.label,
+        lm.dataset,
+        p,
+        float(spec.eps),
+        cfg.steps,
+        cfg.alpha,
+        spec.kind,
+        dim,
+        n_input,
+        B,
+        n_correct,
+        k,
+        k / n_correct if n_correct else math.nan,
+        lo,
+        hi,
+        n_correct / B,
+        robust / B,
         float(iters[success & correct].float().mean()) if k else math.nan,
-        float(norms[success & correct].mean()) if k else math.nan, float(norms.max()) if B else 0.0,
-        float(outside.max()) if B else 0.0, attack_seconds, str(ctx.device), list(split.class_names), ex)
+        float(norms[success & correct].mean()) if k else math.nan,
+        float(norms.max()) if B else 0.0,
+        float(outside.max()) if B else 0.0,
+        attack_seconds,
+        str(ctx.device),
+        list(split.class_names),
+        ex,
+    )
 
 
 @dataclass(frozen=True)
@@ -268,11 +315,27 @@ def run_sweep_job(spec: SweepSpec, ctx: JobContext) -> SweepTable:
         ctx.progress(fraction, f"dim {c.dim}, eps {c.eps:g}: {c.rate:.2f}")
         ctx.partial(copy.deepcopy(table))
 
-    return run_sweep(lm.model, x, y, model_name=lm.label, p=p, kind=spec.kind, dims=dims,
-                     eps_values=list(spec.eps_values), steps=spec.steps, step_factor=spec.step_factor,
-                     restarts=spec.restarts, random_start=spec.random_start, seed=spec.seed, ci_method=spec.ci,
-                     l1_k=spec.l1_k, predict=spec.predict, on_cell=on_cell, check=ctx.check_cancelled,
-                     progress=ctx.progress)
+    return run_sweep(
+        lm.model,
+        x,
+        y,
+        model_name=lm.label,
+        p=p,
+        kind=spec.kind,
+        dims=dims,
+        eps_values=list(spec.eps_values),
+        steps=spec.steps,
+        step_factor=spec.step_factor,
+        restarts=spec.restarts,
+        random_start=spec.random_start,
+        seed=spec.seed,
+        ci_method=spec.ci,
+        l1_k=spec.l1_k,
+        predict=spec.predict,
+        on_cell=on_cell,
+        check=ctx.check_cancelled,
+        progress=ctx.progress,
+    )
 
 
 @dataclass(frozen=True)
@@ -309,9 +372,16 @@ def run_export(spec: ExportSpec, ctx: JobContext) -> ExportResult:
     with torch.no_grad():
         diff = float((reloaded(x) - model(x)).abs().max())
     np.savez(out / "test.npz", x=split.x_test.astype(np.float32), y=split.y_test.astype(np.int64))
-    meta = {"model": lm.label, "dataset": lm.dataset, "input_shape": list(split.shape),
-            "classes": split.class_names, "x_range": [0.0, 1.0], "files": ["model.pt", "test.npz"],
-            "info": lm.info, "torchscript_max_abs_diff": diff}
+    meta = {
+        "model": lm.label,
+        "dataset": lm.dataset,
+        "input_shape": list(split.shape),
+        "classes": split.class_names,
+        "x_range": [0.0, 1.0],
+        "files": ["model.pt", "test.npz"],
+        "info": lm.info,
+        "torchscript_max_abs_diff": diff,
+    }
     (out / "model.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
     ctx.progress(1.0, "done")
     return ExportResult([str(path), str(out / "test.npz"), str(out / "model.json")], int(len(split.y_test)), diff)

@@ -244,8 +244,9 @@ class AdversarialPanel(Panel):
         spec = self._spec_or_error("attack", self.attack_spec)
         if spec is None:
             return
-        handle = self.submit(run_attack, spec, title="PGD attack", on_result=lambda res: self._attack_done(res, spec),
-                             key="attack")
+        handle = self.submit(
+            run_attack, spec, title="PGD attack", on_result=lambda res: self._attack_done(res, spec), key="attack"
+        )
         self._job_started("attack", handle, "attacking…")
 
     def run_sweep(self) -> None:
@@ -253,8 +254,14 @@ class AdversarialPanel(Panel):
         if spec is None:
             return
         self.state_model.tab = 1
-        handle = self.submit(run_sweep_job, spec, title="PGD sweep", on_result=lambda t: self._sweep_done(t, spec),
-                             on_partial=lambda t: self._sweep_partial(t, spec), key="sweep")
+        handle = self.submit(
+            run_sweep_job,
+            spec,
+            title="PGD sweep",
+            on_result=lambda t: self._sweep_done(t, spec),
+            on_partial=lambda t: self._sweep_partial(t, spec),
+            key="sweep",
+        )
         self._job_started("sweep", handle, "sweeping…")
 
     def _job_started(self, name: str, handle: JobHandle, text: str) -> None:
@@ -294,7 +301,8 @@ class AdversarialPanel(Panel):
         self._summary["attack"] = (
             f"{res.model}: l_{p}, eps {res.eps:g}, {res.kind} dim V = {res.dim}/{res.n_input}: success "
             f"{res.successes}/{res.n_correct} = {res.success_rate:.3f} (95% CI {res.ci_low:.3f}-{res.ci_high:.3f}) "
-            f"of correctly classified; clean accuracy {res.clean_accuracy:.3f}; {res.seconds:.2f} s on {res.device}")
+            f"of correctly classified; clean accuracy {res.clean_accuracy:.3f}; {res.seconds:.2f} s on {res.device}"
+        )
 
     def _show_sweep(self, table: Any, running: bool = False) -> None:
         self.sweep_table = table
@@ -312,7 +320,8 @@ class AdversarialPanel(Panel):
             self._summary["sweep"] = (
                 f"sweep done: {len(table.cells)} cells in {table.seconds:.1f} s; collapse spread "
                 f"{cq.spread_theory:.3f} at 1/q vs {cq.spread_raw:.3f} on raw eps; best exponent "
-                f"{cq.exponent_best:.3g} (theory {cq.exponent_theory:.3g})")
+                f"{cq.exponent_best:.3g} (theory {cq.exponent_theory:.3g})"
+            )
 
     def _settings_changed(self) -> None:
         """Mark each kept result stale whose spec differs from the one the settings build now."""

@@ -74,8 +74,11 @@ def write_figures(table: SweepTable, out: Path, dpi: int = 150) -> list[Path]:
             ax.set_xlabel(f"eps * (dim V / dim X)^(1/q),  1/q = {inv_q}")
             cq = table.collapse
             if cq is not None:
-                ax.set_title(f"collapse spread {cq.spread_theory:.3f} (raw eps {cq.spread_raw:.3f}); "
-                             f"best exponent {cq.exponent_best:.3g}", fontsize=9)
+                ax.set_title(
+                    f"collapse spread {cq.spread_theory:.3f} (raw eps {cq.spread_raw:.3f}); "
+                    f"best exponent {cq.exponent_best:.3g}",
+                    fontsize=9,
+                )
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()

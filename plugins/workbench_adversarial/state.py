@@ -168,33 +168,65 @@ class AdversarialState(PanelState):
     VERSION = 2
     MIGRATIONS = {1: _from_v1}
 
-    source = Choice("zoo", choices=SOURCES, label="source",
-                    tooltip="zoo: a model shipped with the workbench; torchscript / state_dict: a local file")
+    source = Choice(
+        "zoo",
+        choices=SOURCES,
+        label="source",
+        tooltip="zoo: a model shipped with the workbench; torchscript / state_dict: a local file",
+    )
     model = Choice(DEFAULT_MODEL, choices=model_names, label="zoo model")
-    path = Str("", label="file", placeholder="local .pt / .safetensors file",
-               tooltip="a TorchScript archive, or weights (safetensors / torch.save) for the architecture below")
-    arch = Choice("linear", choices=ARCHS, label="architecture",
-                  tooltip="the zoo architecture the state-dict file's weights belong to")
-    dataset = Choice(_zoo_dataset(DEFAULT_MODEL) or "digits", choices=dataset_names, label="dataset",
-                     tooltip="the test images a local model file is attacked on (a zoo model has its own)")
+    path = Str(
+        "",
+        label="file",
+        placeholder="local .pt / .safetensors file",
+        tooltip="a TorchScript archive, or weights (safetensors / torch.save) for the architecture below",
+    )
+    arch = Choice(
+        "linear",
+        choices=ARCHS,
+        label="architecture",
+        tooltip="the zoo architecture the state-dict file's weights belong to",
+    )
+    dataset = Choice(
+        _zoo_dataset(DEFAULT_MODEL) or "digits",
+        choices=dataset_names,
+        label="dataset",
+        tooltip="the test images a local model file is attacked on (a zoo model has its own)",
+    )
     n = Int(150, lo=1, hi=100_000, label="test images", tooltip="test images drawn (with the seed) from the test split")
     classes = Str("", label="classes", parse=parse_classes, placeholder="all classes (or e.g. 0,3,8)")
-    seed = Seed(0, label="seed", tooltip="random seed of the test subset, random starts, random subspaces and "
-                                         "random targets: the same seed reproduces the same result")
+    seed = Seed(
+        0,
+        label="seed",
+        tooltip="random seed of the test subset, random starts, random subspaces and "
+        "random targets: the same seed reproduces the same result",
+    )
     p = Parsed("2", label="norm p", parse=parse_p, tooltip="the l_p norm of the perturbation: a number >= 1 or inf")
     eps = Float(1.0, lo=0.0, hi=1000.0, decimals=4, step=0.05, label="eps", tooltip="radius of the l_p ball")
     steps = Int(10, lo=1, hi=10_000, label="steps")
-    step_factor = Float(2.5, lo=0.01, hi=100.0, decimals=2, step=0.1, label="step factor",
-                        tooltip="step size alpha = factor * eps / steps")
+    step_factor = Float(
+        2.5,
+        lo=0.01,
+        hi=100.0,
+        decimals=2,
+        step=0.1,
+        label="step factor",
+        tooltip="step size alpha = factor * eps / steps",
+    )
     random_start = Bool(True, label="random start")
     restarts = Int(1, lo=1, hi=100, label="restarts", tooltip="random restarts (with random start)")
-    target = Choice("none", choices=TARGET_MODES, label="target",
-                    tooltip="none: untargeted; random / least_likely: a targeted attack")
+    target = Choice(
+        "none",
+        choices=TARGET_MODES,
+        label="target",
+        tooltip="none: untargeted; random / least_likely: a targeted attack",
+    )
     kind = Choice("pixels", choices=KINDS, label="subspace", tooltip="the subspace V the attacker may perturb")
-    dim = Int(16, lo=1, hi=10 ** 7, label="dim V", tooltip="the requested dimension of V (ignored for full)")
+    dim = Int(16, lo=1, hi=10**7, label="dim V", tooltip="the requested dimension of V (ignored for full)")
     dims = Parsed("4, 8, 16, 32, 64", label="dims V", parse=parse_dims, tooltip="dimensions of V of the sweep")
-    eps_list = Parsed("0.1, 0.2, 0.4, 0.7, 1, 1.5, 2, 3, 4", label="eps values", parse=parse_eps_list,
-                      tooltip="radii of the sweep")
+    eps_list = Parsed(
+        "0.1, 0.2, 0.4, 0.7, 1, 1.5, 2, 3, 4", label="eps values", parse=parse_eps_list, tooltip="radii of the sweep"
+    )
     sweep_steps = Int(10, lo=1, hi=1000, label="sweep steps", tooltip="PGD steps per sweep cell")
     tab = Int(0, lo=0, hi=len(TABS) - 1, label="tab", tooltip="the result tab shown: " + ", ".join(TABS))
 
@@ -231,8 +263,9 @@ class AdversarialState(PanelState):
         n_classes = load_dataset(dataset).num_classes
         bad = [c for c in classes if c >= n_classes]
         if bad:
-            raise ValueError(f"classes {', '.join(map(str, bad))} do not exist in {dataset} "
-                             f"(its classes are 0..{n_classes - 1})")
+            raise ValueError(
+                f"classes {', '.join(map(str, bad))} do not exist in {dataset} (its classes are 0..{n_classes - 1})"
+            )
 
     def check(self, values: dict[str, Any]) -> None:
         """The classes must exist in the dataset that is attacked."""
@@ -246,19 +279,45 @@ class AdversarialState(PanelState):
         path = self.path.strip()
         if not path:
             raise ValueError("choose a model file (or switch the source to zoo)")
-        return ModelRef(kind=self.source, name="", path=path, arch=self.arch if self.source == "state_dict" else "",
-                        dataset=self.dataset)
+        return ModelRef(
+            kind=self.source,
+            name="",
+            path=path,
+            arch=self.arch if self.source == "state_dict" else "",
+            dataset=self.dataset,
+        )
 
     def attack_spec(self) -> AttackSpec:
         """The single attack these settings describe (step size = step factor * eps / steps)."""
-        return AttackSpec(model=self.model_ref(), n=self.n, classes=parse_classes(self.classes), p=parse_p(self.p),
-                          eps=self.eps, steps=self.steps, step_size=self.step_factor * self.eps / self.steps,
-                          kind=self.kind, dim=self.dim, random_start=self.random_start, restarts=self.restarts,
-                          target=self.target, seed=self.seed)
+        return AttackSpec(
+            model=self.model_ref(),
+            n=self.n,
+            classes=parse_classes(self.classes),
+            p=parse_p(self.p),
+            eps=self.eps,
+            steps=self.steps,
+            step_size=self.step_factor * self.eps / self.steps,
+            kind=self.kind,
+            dim=self.dim,
+            random_start=self.random_start,
+            restarts=self.restarts,
+            target=self.target,
+            seed=self.seed,
+        )
 
     def sweep_spec(self) -> SweepSpec:
         """The dim V x eps sweep these settings describe."""
-        return SweepSpec(model=self.model_ref(), n=self.n, classes=parse_classes(self.classes), p=parse_p(self.p),
-                         kind=self.kind, dims=parse_dims(self.dims), eps_values=parse_eps_list(self.eps_list),
-                         steps=self.sweep_steps, step_factor=self.step_factor, restarts=self.restarts,
-                         random_start=self.random_start, seed=self.seed)
+        return SweepSpec(
+            model=self.model_ref(),
+            n=self.n,
+            classes=parse_classes(self.classes),
+            p=parse_p(self.p),
+            kind=self.kind,
+            dims=parse_dims(self.dims),
+            eps_values=parse_eps_list(self.eps_list),
+            steps=self.sweep_steps,
+            step_factor=self.step_factor,
+            restarts=self.restarts,
+            random_start=self.random_start,
+            seed=self.seed,
+        )

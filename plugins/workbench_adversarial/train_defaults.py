@@ -44,23 +44,37 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             model = build_model(arch, split.shape, split.num_classes, generator=torch_generator(args.seed))
             t0 = time.time()
-            rep = train_classifier(model, split.x_train, split.y_train, split.x_test, split.y_test,
-                                   epochs=EPOCHS[arch], seed=args.seed)
+            rep = train_classifier(
+                model, split.x_train, split.y_train, split.x_test, split.y_test, epochs=EPOCHS[arch], seed=args.seed
+            )
             state = model.state_dict()
             prov = {
-                "model": name, "dataset": dataset,
-                "data": split.description, "classes": split.class_names,
-                "n_train": int(len(split.y_train)), "n_test": int(len(split.y_test)),
-                "seed": args.seed, "optimizer": "Adam lr=3e-3 weight_decay=1e-4 batch=64",
-                "epochs": rep.epochs, "train_accuracy": round(rep.train_accuracy, 4),
-                "test_accuracy": round(rep.test_accuracy, 4), "final_batch_loss": round(rep.final_loss, 5),
+                "model": name,
+                "dataset": dataset,
+                "data": split.description,
+                "classes": split.class_names,
+                "n_train": int(len(split.y_train)),
+                "n_test": int(len(split.y_test)),
+                "seed": args.seed,
+                "optimizer": "Adam lr=3e-3 weight_decay=1e-4 batch=64",
+                "epochs": rep.epochs,
+                "train_accuracy": round(rep.train_accuracy, 4),
+                "test_accuracy": round(rep.test_accuracy, 4),
+                "final_batch_loss": round(rep.final_loss, 5),
                 "parameters": int(sum(v.numel() for v in state.values())),
-                "seconds": round(time.time() - t0, 1), "torch": torch.__version__,
-                "python": platform.python_version(), "command": COMMAND + (f" --only {name}" if only else ""),
+                "seconds": round(time.time() - t0, 1),
+                "torch": torch.__version__,
+                "python": platform.python_version(),
+                "command": COMMAND + (f" --only {name}" if only else ""),
                 "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
-            save_checkpoint(out / f"{name}.safetensors", state, architecture=checkpoint_architecture(arch, dataset),
-                            provenance=prov, kind=CHECKPOINT_KIND)
+            save_checkpoint(
+                out / f"{name}.safetensors",
+                state,
+                architecture=checkpoint_architecture(arch, dataset),
+                provenance=prov,
+                kind=CHECKPOINT_KIND,
+            )
             print(f"{name}: test accuracy {rep.test_accuracy:.3f} ({prov['seconds']} s)", file=sys.stderr)
     return 0
 

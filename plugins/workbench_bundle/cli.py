@@ -28,11 +28,19 @@ def register(subparsers) -> None:
         p.add_argument(f"--{name}", type=float, default=None, help=f"model parameter {name}")
     for comp in ("d0", "dx", "dy", "dz"):
         p.add_argument(f"--{comp}", default=None, help=f"custom model: {comp} as an expression of kx, ky")
-    p.add_argument("--spin", default="up", choices=["up", "down"],
-                   help="bhz: the spin block whose Chern number is 'chern' (both are reported)")
+    p.add_argument(
+        "--spin",
+        default="up",
+        choices=["up", "down"],
+        help="bhz: the spin block whose Chern number is 'chern' (both are reported)",
+    )
     p.add_argument("--grid", type=int, default=64, help="n for an n x n grid of the torus")
-    p.add_argument("--convention", default="pythtb", choices=["pythtb", "fukui"],
-                   help="sign convention: pythtb (A = i<u|grad u>, default, as Z2Pack) or fukui (opposite)")
+    p.add_argument(
+        "--convention",
+        default="pythtb",
+        choices=["pythtb", "fukui"],
+        help="sign convention: pythtb (A = i<u|grad u>, default, as Z2Pack) or fukui (opposite)",
+    )
     p.add_argument("--refine", action="store_true", help="double the grid while the result is flagged unreliable")
     p.set_defaults(func=_chern)
 
@@ -72,8 +80,9 @@ def _chern(args: argparse.Namespace) -> int:
 
     from .jobs import ChernSpec, run_chern
 
-    names = {"haldane": ("t1", "t2", "phi", "m"), "qwz": ("u",), "bhz": ("M", "A", "B"), "custom": (),
-             "sampled": ()}[args.model]
+    names = {"haldane": ("t1", "t2", "phi", "m"), "qwz": ("u",), "bhz": ("M", "A", "B"), "custom": (), "sampled": ()}[
+        args.model
+    ]
     params = tuple((n, float(getattr(args, n))) for n in names if getattr(args, n) is not None)
     exprs = tuple((c, getattr(args, c)) for c in ("d0", "dx", "dy", "dz") if getattr(args, c) is not None)
     if args.model == "custom" and not exprs:
@@ -87,9 +96,17 @@ def _chern(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"error: --bands must be comma-separated integers, got {args.bands!r}", file=sys.stderr)
         return 2
-    spec = ChernSpec(model=args.model, params=params, expressions=exprs, grid=args.grid,
-                     convention=args.convention, refine=args.refine, array_path=args.file, bands=bands,
-                     spin=args.spin)
+    spec = ChernSpec(
+        model=args.model,
+        params=params,
+        expressions=exprs,
+        grid=args.grid,
+        convention=args.convention,
+        refine=args.refine,
+        array_path=args.file,
+        bands=bands,
+        spin=args.spin,
+    )
     try:
         out = _numpy_job(run_chern, spec, "chern")
     except JobError as exc:
@@ -104,15 +121,25 @@ def _dataset(args: argparse.Namespace) -> int:
 
     from .jobs import DatasetSpec, run_dataset
 
-    spec = DatasetSpec(size=args.size, grid=args.grid, seed=args.seed, variant=args.variant,
-                       balance=not args.no_balance, out=args.out)
+    spec = DatasetSpec(
+        size=args.size, grid=args.grid, seed=args.seed, variant=args.variant, balance=not args.no_balance, out=args.out
+    )
     try:
         ds = _numpy_job(run_dataset, spec, "dataset")
     except JobError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps({"out": args.out, "size": len(ds), "class_counts": ds.class_counts(),
-                      "seconds": ds.provenance.get("seconds")}, indent=2))
+    print(
+        json.dumps(
+            {
+                "out": args.out,
+                "size": len(ds),
+                "class_counts": ds.class_counts(),
+                "seconds": ds.provenance.get("seconds"),
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -124,15 +151,33 @@ def _train(args: argparse.Namespace) -> int:
     from .jobs import TrainSpec, run_train
 
     torch.set_num_threads(max(1, args.threads))
-    spec = TrainSpec(arch=args.arch, data=args.data, size=args.size, grid=args.grid, epochs=args.epochs,
-                     batch_size=args.batch_size, lr=args.lr, seed=args.seed, out=args.out)
+    spec = TrainSpec(
+        arch=args.arch,
+        data=args.data,
+        size=args.size,
+        grid=args.grid,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        out=args.out,
+    )
     try:
         res = run_in_terminal(run_train, spec, title=f"train {args.arch}")
     except JobError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps({"arch": res.arch, "test_accuracy": res.test_accuracy, "checkpoint": res.checkpoint,
-                      "confusion": res.confusion}, indent=2))
+    print(
+        json.dumps(
+            {
+                "arch": res.arch,
+                "test_accuracy": res.test_accuracy,
+                "checkpoint": res.checkpoint,
+                "confusion": res.confusion,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

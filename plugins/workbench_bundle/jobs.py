@@ -55,8 +55,8 @@ class ChernSpec:
     refine: bool = False
     max_grid: int = 1024
     spin: str = "up"
-    array_path: str = ""           # model "sampled": npz with "hamiltonians" (N1, N2, d, d) or "states"
-    bands: tuple[int, ...] = ()    # bands of sampled Hamiltonians (default: the lower half)
+    array_path: str = ""  # model "sampled": npz with "hamiltonians" (N1, N2, d, d) or "states"
+    bands: tuple[int, ...] = ()  # bands of sampled Hamiltonians (default: the lower half)
 
 
 def load_sampled(path: str, bands: tuple[int, ...] = ()) -> tuple[np.ndarray, np.ndarray | None]:
@@ -99,6 +99,7 @@ def _chern_of(model: ModelSpec, spec: ChernSpec) -> fhs.ChernResult:
     def sampler(n: int):
         b = band_data(model, n)
         return b.states, b.gap
+
     try:
         return fhs.chern_refined(sampler, spec.grid, spec.convention, spec.refine, spec.max_grid)
     except ValueError as exc:
@@ -116,8 +117,13 @@ def run_chern(spec: ChernSpec, ctx: JobContext) -> dict:
             res = fhs.chern_number(states, spec.convention, gaps)
         except ValueError as exc:
             raise JobError(f"{spec.array_path}: {exc}") from None
-        return {"model": "sampled", "file": spec.array_path, "bands": list(spec.bands) or "lower half",
-                **res.summary(), "note": "sampled arrays cannot be refined"}
+        return {
+            "model": "sampled",
+            "file": spec.array_path,
+            "bands": list(spec.bands) or "lower half",
+            **res.summary(),
+            "note": "sampled arrays cannot be refined",
+        }
     model = _model(spec)
     res = _chern_of(model, spec)
     out = {"model": spec.model, "params": model.param_dict(), **res.summary()}
@@ -162,12 +168,12 @@ class ViewResult:
 
     grid: int
     chern: int
-    curvature: np.ndarray          # (n, n) Berry flux per plaquette (radians)
-    phase: np.ndarray              # (n, n, 2) phase of each section component at face centres
-    modulus: np.ndarray            # (n, n, 2) modulus of each component (unnormalised section)
-    sign_g: np.ndarray             # (n, n) sign of G (d_z for models) at face centres
-    dhat: np.ndarray               # (n, n, 3) unit vector d / |d| at the vertices
-    zeros: np.ndarray              # (Z, 4) zeros of F (x, y, winding, G) - vortices
+    curvature: np.ndarray  # (n, n) Berry flux per plaquette (radians)
+    phase: np.ndarray  # (n, n, 2) phase of each section component at face centres
+    modulus: np.ndarray  # (n, n, 2) modulus of each component (unnormalised section)
+    sign_g: np.ndarray  # (n, n) sign of G (d_z for models) at face centres
+    dhat: np.ndarray  # (n, n, 3) unit vector d / |d| at the vertices
+    zeros: np.ndarray  # (Z, 4) zeros of F (x, y, winding, G) - vortices
     summary: dict = field(default_factory=dict)
     label: str = ""
 
@@ -176,6 +182,7 @@ def _model_fields(spec: ViewSpec) -> tuple:
     model = _model(spec)
     n = spec.grid
     from .core.models import d_on_grid, lower_band_states
+
     h0, dx, dy, dz = d_on_grid(model, n)
     states = lower_band_states(dx, dy, dz)
     # section of the lower band in the gauge [dz - |d|, dx + i dy] (unnormalised): its zeros are
@@ -196,7 +203,7 @@ def _sample_fields(spec: ViewSpec) -> tuple:
     f, g = evaluate_fg(cf, cg, n)
     f, g = f[0], g[0]
     psi, norm = section(f, g)
-    fr = f.real ** 2 + f.imag ** 2
+    fr = f.real**2 + f.imag**2
     s = np.sqrt(g * g + fr)
     with np.errstate(divide="ignore", invalid="ignore"):
         rr = np.where(g >= 0, g + s, fr / (s - g))
@@ -226,10 +233,12 @@ def run_view(spec: ViewSpec, ctx: JobContext) -> ViewResult:
         ctx.progress(0.5, "refining near the gap closing")
         ref = refine_chern(_model_states_at(_model(spec)), res.flux, spec.convention, coarse_gap=res.min_gap)
         chern = ref.chern
-        summary.update(chern=int(ref.chern), coarse_chern=int(res.chern), reliable=bool(ref.reliable),
-                       refined=ref.summary())
+        summary.update(
+            chern=int(ref.chern), coarse_chern=int(res.chern), reliable=bool(ref.reliable), refined=ref.summary()
+        )
     if spec.source == "sample":
         from .core.haldane_bundle import chern_labels
+
         lab = chern_labels(cf, cg)
         exact = int(lab.labels[0]) if lab.ok[0] else None
         if exact is not None and spec.convention == "fukui":
@@ -248,8 +257,18 @@ def run_view(spec: ViewSpec, ctx: JobContext) -> ViewResult:
     sign_g = np.sign(centre(g))
     nrm = np.linalg.norm(d, axis=-1, keepdims=True)
     dhat = d / np.where(nrm > 0, nrm, 1.0)
-    return ViewResult(grid=n, chern=chern, curvature=res.flux, phase=phase, modulus=modulus, sign_g=sign_g,
-                      dhat=dhat, zeros=zeros, summary=summary, label=label)
+    return ViewResult(
+        grid=n,
+        chern=chern,
+        curvature=res.flux,
+        phase=phase,
+        modulus=modulus,
+        sign_g=sign_g,
+        dhat=dhat,
+        zeros=zeros,
+        summary=summary,
+        label=label,
+    )
 
 
 def _model_states_at(model: ModelSpec):
@@ -259,8 +278,9 @@ def _model_states_at(model: ModelSpec):
 
     def states_at(k1: np.ndarray, k2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         try:
-            _h0, dx, dy, dz = (np.broadcast_to(np.asarray(a, dtype=float), np.shape(k1))
-                               for a in d_vector(model, k1, k2))
+            _h0, dx, dy, dz = (
+                np.broadcast_to(np.asarray(a, dtype=float), np.shape(k1)) for a in d_vector(model, k1, k2)
+            )
         except ValueError as exc:
             raise JobError(str(exc)) from None
         return lower_band_states(dx, dy, dz), 2 * np.sqrt(dx * dx + dy * dy + dz * dz)
@@ -271,6 +291,7 @@ def _model_states_at(model: ModelSpec):
 def _grid_vortices(f: np.ndarray, g: np.ndarray) -> np.ndarray:
     """Zeros of f located by cell windings on the model's grid: x, y (cell centres), winding, g."""
     from .core.haldane_bundle import cell_windings
+
     w = cell_windings(f[None])[0]
     ci, cj = np.nonzero(w)
     n = f.shape[0]
@@ -297,8 +318,8 @@ class PhaseDiagramSpec:
 class PhaseDiagramResult:
     phi: np.ndarray
     m: np.ndarray
-    chern: np.ndarray              # (n_phi, n_m)
-    max_flux: np.ndarray           # (n_phi, n_m)
+    chern: np.ndarray  # (n_phi, n_m)
+    max_flux: np.ndarray  # (n_phi, n_m)
     t1: float
     t2: float
 
@@ -311,6 +332,7 @@ def run_phase_diagram(spec: PhaseDiagramSpec, ctx: JobContext) -> PhaseDiagramRe
     out = np.zeros((spec.n_phi, spec.n_m), dtype=np.int64)
     mf = np.zeros((spec.n_phi, spec.n_m))
     from .core.models import lower_band_states
+
     for i, phi in enumerate(phis):
         ctx.check_cancelled()
         _, hx, hy, hz0 = haldane_d(k1, k2, spec.t1, spec.t2, phi, 0.0)
@@ -349,12 +371,21 @@ def run_dataset(spec: DatasetSpec, ctx: JobContext) -> HaldaneDataset:
     except ValueError as exc:
         raise JobError(str(exc)) from None
     try:
-        ds = generate_dataset(spec.size, spec.grid, spec.seed, spec.variant, spec.balance,
-                              progress=ctx.progress, check_cancelled=ctx.check_cancelled)
+        ds = generate_dataset(
+            spec.size,
+            spec.grid,
+            spec.seed,
+            spec.variant,
+            spec.balance,
+            progress=ctx.progress,
+            check_cancelled=ctx.check_cancelled,
+        )
     except (ValueError, RuntimeError) as exc:
         raise JobError(str(exc)) from None
-    ds.provenance["command"] = (f"workbench bundle dataset --size {spec.size} --grid {spec.grid} --seed {spec.seed} "
-                                f"--variant {spec.variant}" + ("" if spec.balance else " --no-balance"))
+    ds.provenance["command"] = (
+        f"workbench bundle dataset --size {spec.size} --grid {spec.grid} --seed {spec.seed} "
+        f"--variant {spec.variant}" + ("" if spec.balance else " --no-balance")
+    )
     if spec.out:
         path = save_dataset(ds, spec.out)
         ctx.log(f"saved {len(ds)} samples to {path}")
@@ -418,10 +449,10 @@ class TrainJobResult:
     history: list
     confusion: list
     checkpoint: str
-    predictions: np.ndarray        # predictions on the whole dataset
+    predictions: np.ndarray  # predictions on the whole dataset
     labels: np.ndarray
     test_index: np.ndarray
-    dataset: str = ""              # HaldaneDataset.fingerprint() of the dataset trained and predicted on
+    dataset: str = ""  # HaldaneDataset.fingerprint() of the dataset trained and predicted on
 
 
 def run_train(spec: TrainSpec, ctx: JobContext) -> TrainJobResult:
@@ -448,25 +479,37 @@ def run_train(spec: TrainSpec, ctx: JobContext) -> TrainJobResult:
     perm = rng.permutation(keep)
     n_test = max(1, int(round(spec.test_fraction * len(perm))))
     test, train = perm[:n_test], perm[n_test:]
-    cfg = TrainConfig(arch=spec.arch, epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, seed=spec.seed,
-                      device=ctx.device)
+    cfg = TrainConfig(
+        arch=spec.arch, epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, seed=spec.seed, device=ctx.device
+    )
     try:
-        res = train_classifier(ds.psi[train], ds.labels[train], ds.psi[test], ds.labels[test], cfg,
-                               progress=ctx.progress, check_cancelled=ctx.check_cancelled)
+        res = train_classifier(
+            ds.psi[train],
+            ds.labels[train],
+            ds.psi[test],
+            ds.labels[test],
+            cfg,
+            progress=ctx.progress,
+            check_cancelled=ctx.check_cancelled,
+        )
     except ValueError as exc:
         raise JobError(str(exc)) from None
     ckpt = ""
     if spec.out:
-        prov = {"data": {"file": spec.data or "generated", "size": len(ds), "grid": ds.grid,
-                         "provenance": ds.provenance}, "seed": spec.seed, "epochs": spec.epochs,
-                "command": f"workbench bundle train --arch {spec.arch} --data {spec.data or '<generated>'} "
-                           f"--epochs {spec.epochs} --seed {spec.seed} --out {spec.out}"}
+        prov = {
+            "data": {"file": spec.data or "generated", "size": len(ds), "grid": ds.grid, "provenance": ds.provenance},
+            "seed": spec.seed,
+            "epochs": spec.epochs,
+            "command": f"workbench bundle train --arch {spec.arch} --data {spec.data or '<generated>'} "
+            f"--epochs {spec.epochs} --seed {spec.seed} --out {spec.out}",
+        }
         p, _ = save_checkpoint(res, spec.out, prov)
         ckpt = str(p)
     torch.set_grad_enabled(True)
     preds = predict(res.model, ds.psi)
-    return TrainJobResult(spec.arch, res.test_accuracy, res.history, res.confusion, ckpt, preds, ds.labels, test,
-                          ds.fingerprint())
+    return TrainJobResult(
+        spec.arch, res.test_accuracy, res.history, res.confusion, ckpt, preds, ds.labels, test, ds.fingerprint()
+    )
 
 
 @dataclass
@@ -513,16 +556,19 @@ class PredictArraySpec:
 
 def run_predict(spec: PredictArraySpec, ctx: JobContext) -> tuple[np.ndarray, dict]:
     from .core.train import load_checkpoint, predict
+
     try:
         model, meta = load_checkpoint(spec.checkpoint)
     except ValueError as exc:
         raise JobError(str(exc)) from None
     if len(spec.psi) and int(meta.get("grid", 0)) != spec.psi.shape[-1]:
-        raise JobError(f"the classifier was trained on a {meta.get('grid')} x {meta.get('grid')} grid; "
-                       f"the dataset has {spec.psi.shape[-1]}")
+        raise JobError(
+            f"the classifier was trained on a {meta.get('grid')} x {meta.get('grid')} grid; "
+            f"the dataset has {spec.psi.shape[-1]}"
+        )
     out = []
     for s in range(0, len(spec.psi), 256):
         ctx.check_cancelled()
-        out.append(predict(model, spec.psi[s:s + 256]))
+        out.append(predict(model, spec.psi[s : s + 256]))
         ctx.progress(min(1.0, (s + 256) / max(1, len(spec.psi))), "predicting")
     return (np.concatenate(out) if out else np.zeros(0, dtype=np.int64)), {**meta, "dataset": spec.dataset}

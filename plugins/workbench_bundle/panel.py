@@ -76,12 +76,20 @@ STALE_REASONS = {
 #: settings that only change how the torus view is drawn
 REDRAW_FIELDS = ("color_mode", "winding_labels", "arrows")
 #: the result types a session may give back
-RESULT_TYPES = {"view": jobs.ViewResult, "phase": jobs.PhaseDiagramResult, "dataset": HaldaneDataset,
-                "predictions": jobs.Predictions}
+RESULT_TYPES = {
+    "view": jobs.ViewResult,
+    "phase": jobs.PhaseDiagramResult,
+    "dataset": HaldaneDataset,
+    "predictions": jobs.Predictions,
+}
 #: the sphere is redrawn at most this often while views arrive (a drag), and this long after the torus
 SPHERE_INTERVAL_MS, SPHERE_DELAY_MS = 150, 30
-MODEL_TITLES = {"haldane": "Haldane model", "qwz": "Qi-Wu-Zhang model", "bhz": "BHZ model",
-                "custom": "custom two-band model"}
+MODEL_TITLES = {
+    "haldane": "Haldane model",
+    "qwz": "Qi-Wu-Zhang model",
+    "bhz": "BHZ model",
+    "custom": "custom two-band model",
+}
 
 
 def _view_fields() -> frozenset[str]:
@@ -293,8 +301,9 @@ class BundlePanel(Panel):
             if Path(path).is_file():
                 self.load_dataset(path)
             else:
-                self.shell.log(f"dataset {path} of the session is missing; the browser stays empty", "warning",
-                               "bundle")
+                self.shell.log(
+                    f"dataset {path} of the session is missing; the browser stays empty", "warning", "bundle"
+                )
 
     def _job_started(self, name: str, handle: JobHandle, what: str = "") -> None:
         """Track ``handle`` as the job recomputing result ``name``: a failure or a cancel is
@@ -344,8 +353,15 @@ class BundlePanel(Panel):
         if not force and self._view_wanted is not None and plaindata.same(spec, self._view_wanted):
             return
         self._view_wanted = spec
-        handle = self.submit(jobs.run_view, spec, title="torus view", key="view", quiet=True,
-                             on_result=lambda res: self._view_ready(res, spec), on_error=self._view_failed)
+        handle = self.submit(
+            jobs.run_view,
+            spec,
+            title="torus view",
+            key="view",
+            quiet=True,
+            on_result=lambda res: self._view_ready(res, spec),
+            on_error=self._view_failed,
+        )
         self._job_started("view", handle, "the torus view of the current settings")
 
     def _view_failed(self, message: str, _tb: str) -> None:
@@ -362,8 +378,13 @@ class BundlePanel(Panel):
     def _compute_phase(self) -> None:
         self._phase_timer.stop()
         spec = self.state_model.phase_spec()
-        handle = self.submit(jobs.run_phase_diagram, spec, title="Haldane phase diagram", key="phase",
-                             on_result=lambda res: self._phase_ready(res, spec))
+        handle = self.submit(
+            jobs.run_phase_diagram,
+            spec,
+            title="Haldane phase diagram",
+            key="phase",
+            on_result=lambda res: self._phase_ready(res, spec),
+        )
         self._job_started("phase", handle)
 
     def _phase_ready(self, res: jobs.PhaseDiagramResult, spec: jobs.PhaseDiagramSpec) -> None:
@@ -378,9 +399,11 @@ class BundlePanel(Panel):
         m = m_over_t1 * st.get("haldane_t1")
         clamped = st.clamped("haldane_m", m)
         self.phase_view.caption.setText(
-            "Click the diagram to set phi and m." if math.isclose(clamped, m, abs_tol=1e-9) else
-            f"m = {m:.3g} is beyond the slider's range: m was set to {clamped:.3g} "
-            f"(m / t1 = {clamped / st.get('haldane_t1'):.3g}).")
+            "Click the diagram to set phi and m."
+            if math.isclose(clamped, m, abs_tol=1e-9)
+            else f"m = {m:.3g} is beyond the slider's range: m was set to {clamped:.3g} "
+            f"(m / t1 = {clamped / st.get('haldane_t1'):.3g})."
+        )
         st.update({"model": "haldane", "haldane_phi": st.clamped("haldane_phi", phi), "haldane_m": clamped})
 
     def _update_marker(self) -> None:
@@ -391,14 +414,24 @@ class BundlePanel(Panel):
     def generate(self) -> None:
         """Generate a dataset with the state's size, variant and seed (a job)."""
         spec = self.state_model.dataset_spec()
-        handle = self.submit(jobs.run_dataset, spec, title="Generate Haldane bundles", key="dataset",
-                             on_result=lambda ds: self._dataset_ready(ds, spec, ""))
+        handle = self.submit(
+            jobs.run_dataset,
+            spec,
+            title="Generate Haldane bundles",
+            key="dataset",
+            on_result=lambda ds: self._dataset_ready(ds, spec, ""),
+        )
         self._job_started("dataset", handle, "dataset generation")
 
     def load_dataset(self, path: str) -> None:
         spec = jobs.LoadDatasetSpec(path)
-        handle = self.submit(jobs.run_load_dataset, spec, title="Load dataset", key="dataset",
-                             on_result=lambda ds: self._dataset_ready(ds, spec, path))
+        handle = self.submit(
+            jobs.run_load_dataset,
+            spec,
+            title="Load dataset",
+            key="dataset",
+            on_result=lambda ds: self._dataset_ready(ds, spec, path),
+        )
         self._job_started("dataset", handle, f"loading {Path(path).name}")
 
     def _dataset_ready(self, ds: HaldaneDataset, inputs: Any, path: str) -> None:
@@ -416,8 +449,12 @@ class BundlePanel(Panel):
         if self.dataset is None:
             self.shell.show_error("Save dataset", "no dataset to save: generate or load one first")
             return
-        self.submit(jobs.run_save_dataset, jobs.SaveDatasetSpec(self.dataset, path), title="Save dataset",
-                    on_result=self._dataset_saved)
+        self.submit(
+            jobs.run_save_dataset,
+            jobs.SaveDatasetSpec(self.dataset, path),
+            title="Save dataset",
+            on_result=self._dataset_saved,
+        )
 
     def _dataset_saved(self, path: str) -> None:
         self.state_model.dataset_file = path
@@ -434,12 +471,16 @@ class BundlePanel(Panel):
         if i < 0:
             text = ""
         elif ds is None or i >= len(ds):
-            text = (f"Sample #{i} is not in the dataset ({0 if ds is None else len(ds)} samples): the torus shows the "
-                    "model of the sliders.")
+            text = (
+                f"Sample #{i} is not in the dataset ({0 if ds is None else len(ds)} samples): the torus shows the "
+                "model of the sliders."
+            )
         else:
             pred = "" if self.predictions is None else f", predicted {int(self.predictions[i])}"
-            text = (f"Showing dataset sample #{i} (label C = {int(ds.labels[i])}{pred}): the model settings on "
-                    "the left do not apply to it.")
+            text = (
+                f"Showing dataset sample #{i} (label C = {int(ds.labels[i])}{pred}): the model settings on "
+                "the left do not apply to it."
+            )
         showing = i >= 0 and ds is not None and i < len(ds)
         self.controls.set_detached(f"showing dataset sample #{i}" if showing else "")
         self.sample_banner.setText(text)
@@ -473,9 +514,13 @@ class BundlePanel(Panel):
         path = st.checkpoint_path()
         source = path if st.classifier == "file" else f"shipped {st.classifier}"
         inputs = {"dataset": kept.inputs, **st.classifier_inputs()}
-        handle = self.submit(jobs.run_predict, jobs.PredictArraySpec(path, kept.result.psi),
-                             title=f"Predict with {source}", key="predict",
-                             on_result=lambda out: self._predictions_ready(jobs.Predictions(out[0], source), inputs))
+        handle = self.submit(
+            jobs.run_predict,
+            jobs.PredictArraySpec(path, kept.result.psi),
+            title=f"Predict with {source}",
+            key="predict",
+            on_result=lambda out: self._predictions_ready(jobs.Predictions(out[0], source), inputs),
+        )
         self._job_started("predictions", handle, f"prediction with {source}")
 
     def predict_with(self, checkpoint: str) -> None:
@@ -502,20 +547,32 @@ class BundlePanel(Panel):
         inputs = {"dataset": kept.inputs, "trained": st.train_inputs()}
 
         def saved(_path: str) -> None:
-            handle = self.submit(jobs.run_train, spec, title=f"Train {spec.arch}", key="train",
-                                 on_result=lambda res: self._trained(res, inputs))
+            handle = self.submit(
+                jobs.run_train,
+                spec,
+                title=f"Train {spec.arch}",
+                key="train",
+                on_result=lambda res: self._trained(res, inputs),
+            )
             self._job_started("predictions", handle, f"training {spec.arch}")
 
-        handle = self.submit(jobs.run_save_dataset, jobs.SaveDatasetSpec(kept.result, data),
-                             title="Save the dataset for training", on_result=saved)
+        handle = self.submit(
+            jobs.run_save_dataset,
+            jobs.SaveDatasetSpec(kept.result, data),
+            title="Save the dataset for training",
+            on_result=saved,
+        )
         self._job_started("predictions", handle, "saving the dataset for training")
 
     def _trained(self, res: jobs.TrainJobResult, inputs: dict[str, Any]) -> None:
         self.trained_checkpoint = res.checkpoint
         temporary = self._workdir is not None and Path(res.checkpoint).parent == Path(self._workdir.name)
-        self.shell.log(f"{res.arch}: test accuracy {res.test_accuracy:.3f}; checkpoint {res.checkpoint}"
-                       + (" (temporary: removed when the panel closes; set 'save to' to keep it)" if temporary
-                          else ""), "info", "bundle")
+        self.shell.log(
+            f"{res.arch}: test accuracy {res.test_accuracy:.3f}; checkpoint {res.checkpoint}"
+            + (" (temporary: removed when the panel closes; set 'save to' to keep it)" if temporary else ""),
+            "info",
+            "bundle",
+        )
         self._predictions_ready(jobs.Predictions(res.predictions, f"trained {res.arch}", res.test_accuracy), inputs)
 
     def _predictions_ready(self, pred: jobs.Predictions, inputs: dict[str, Any]) -> None:
@@ -527,8 +584,12 @@ class BundlePanel(Panel):
         old = self.kept("predictions")
         if old is not None and old.result.source != pred.source:
             self._replaced_source = old.result.source
-            self.shell.log(f"the dataset browser now shows the predictions of {pred.source} "
-                           f"(they replaced those of {old.result.source})", "info", "bundle")
+            self.shell.log(
+                f"the dataset browser now shows the predictions of {pred.source} "
+                f"(they replaced those of {old.result.source})",
+                "info",
+                "bundle",
+            )
         self.keep_result("predictions", pred, inputs)
         self.predictions = pred.predicted
         self._show_dataset()
@@ -584,18 +645,26 @@ class BundlePanel(Panel):
         ref = s.get("refined")
         refined = ""
         if ref is not None:
-            refined = (f"; C refined near the gap closing ({ref['patches']} patch(es), down to the spacing of a "
-                       f"{ref['effective_grid']} x {ref['effective_grid']} grid, {ref['points']} extra points; "
-                       f"the {res.grid} grid alone gives {s.get('coarse_chern')})")
+            refined = (
+                f"; C refined near the gap closing ({ref['patches']} patch(es), down to the spacing of a "
+                f"{ref['effective_grid']} x {ref['effective_grid']} grid, {ref['points']} extra points; "
+                f"the {res.grid} grid alone gives {s.get('coarse_chern')})"
+            )
             if not ref["reliable"]:
                 refined += f" - still unreliable: {ref['reason']}"
         elif not ok:
             refined = " - grid too coarse or gap nearly closed: result unreliable"
-        self.info.setText(f"{what}, {res.grid}x{res.grid} grid, max plaquette flux "
-                          f"{s['max_plaquette_flux_over_pi']:.3f} pi"
-                          + (f", min gap {gap:.3g}" if gap is not None else "") + refined
-                          + (f"; FHS on this grid: {res.chern}; exact label from the coefficients: {exact}"
-                             if res.label == "sample" else ""))
+        self.info.setText(
+            f"{what}, {res.grid}x{res.grid} grid, max plaquette flux "
+            f"{s['max_plaquette_flux_over_pi']:.3f} pi"
+            + (f", min gap {gap:.3g}" if gap is not None else "")
+            + refined
+            + (
+                f"; FHS on this grid: {res.chern}; exact label from the coefficients: {exact}"
+                if res.label == "sample"
+                else ""
+            )
+        )
         self._update_badge()
 
     def _update_badge(self) -> None:
@@ -605,8 +674,14 @@ class BundlePanel(Panel):
             return
         text, sign = self._chern_text(res)
         stale = self.stale.get("view", False) or "view" in self.notes
-        tip = ("the Chern number of the view shown, which is not of the current settings: "
-               + (self.notes.get("view") or STALE_REASONS["view"])) if stale else "the Chern number of the view shown"
+        tip = (
+            (
+                "the Chern number of the view shown, which is not of the current settings: "
+                + (self.notes.get("view") or STALE_REASONS["view"])
+            )
+            if stale
+            else "the Chern number of the view shown"
+        )
         self.controls.set_badge(text + (" (stale)" if stale else ""), sign, stale, tip)
 
     def _clear_view(self) -> None:
@@ -643,8 +718,9 @@ class BundlePanel(Panel):
         lines = []
         for name in RESULTS:
             kept = self.kept(name)
-            self.stale[name] = (kept is not None and name not in busy
-                                and self.result_is_stale(name, self.current_inputs(name)))
+            self.stale[name] = (
+                kept is not None and name not in busy and self.result_is_stale(name, self.current_inputs(name))
+            )
             if kept is not None and self.stale[name]:
                 trained = name == "predictions" and isinstance(kept.inputs, dict) and "trained" in kept.inputs
                 lines.append("stale: " + STALE_REASONS["trained" if trained else name])
@@ -739,6 +815,7 @@ class BundlePanel(Panel):
 
     def _gl_figure(self, canvas: Any, key: bool) -> tuple[Any, Any]:
         """(paint, render_image) of a titled GL figure with its colour key below."""
+
         def body_render(w: int, h: int, transparent: bool = False) -> QImage:
             return rgba_to_qimage(canvas.render(w, h, transparent))
 
@@ -755,9 +832,15 @@ class BundlePanel(Panel):
             img.fill(Qt.GlobalColor.transparent if transparent else look.theme().background)
             painter = QPainter(img)
             try:
-                look.paint_titled(painter, QRectF(0, 0, w, h), self.view_title(),
-                                  look.gl_body(lambda bw, bh: body_render(bw, bh, transparent)), colour_key(), footer,
-                                  background=not transparent)
+                look.paint_titled(
+                    painter,
+                    QRectF(0, 0, w, h),
+                    self.view_title(),
+                    look.gl_body(lambda bw, bh: body_render(bw, bh, transparent)),
+                    colour_key(),
+                    footer,
+                    background=not transparent,
+                )
             finally:
                 painter.end()
             return img
@@ -769,13 +852,23 @@ class BundlePanel(Panel):
         res, kept, st = self._drawn_view, self.kept("view"), self.state_model
         if res is None:
             return {}
-        meta: dict[str, Any] = {"title": self.view_title(), "chern": int(res.chern), "grid": int(res.grid),
-                                "summary": res.summary, "colour_mode": st.color_mode,
-                                "stale": bool(self.stale.get("view") or "view" in self.notes)}
+        meta: dict[str, Any] = {
+            "title": self.view_title(),
+            "chern": int(res.chern),
+            "grid": int(res.grid),
+            "summary": res.summary,
+            "colour_mode": st.color_mode,
+            "stale": bool(self.stale.get("view") or "view" in self.notes),
+        }
         if kept is not None and kept.result is res:
             spec = kept.inputs
-            meta.update(source=spec.source, model=spec.model if spec.source == "model" else "sample",
-                        params=dict(spec.params), expressions=dict(spec.expressions), spin=spec.spin)
+            meta.update(
+                source=spec.source,
+                model=spec.model if spec.source == "model" else "sample",
+                params=dict(spec.params),
+                expressions=dict(spec.expressions),
+                spin=spec.spin,
+            )
             if spec.source == "sample":
                 meta["sample_index"] = int(st.viewing_sample)
         return meta
@@ -784,15 +877,23 @@ class BundlePanel(Panel):
         v = self._drawn_view
         if v is None:
             return {}
-        return {**self.view_metadata(), "berry_flux_per_plaquette": v.curvature, "phase_psi1": v.phase[..., 0],
-                "phase_psi2": v.phase[..., 1], "sign_g": v.sign_g, "zeros_x_y_winding_g": v.zeros}
+        return {
+            **self.view_metadata(),
+            "berry_flux_per_plaquette": v.curvature,
+            "phase_psi1": v.phase[..., 0],
+            "phase_psi2": v.phase[..., 1],
+            "sign_g": v.sign_g,
+            "zeros_x_y_winding_g": v.zeros,
+        }
 
     def _dataset_title(self) -> str:
         ds = self.dataset
         if ds is None:
             return "Haldane bundle dataset (none loaded)"
-        text = (f"Haldane bundle dataset: {len(ds)} samples ({ds.provenance.get('variant', '?')}, grid {ds.grid}, "
-                f"seed {ds.provenance.get('seed', '?')})")
+        text = (
+            f"Haldane bundle dataset: {len(ds)} samples ({ds.provenance.get('variant', '?')}, grid {ds.grid}, "
+            f"seed {ds.provenance.get('seed', '?')})"
+        )
         kept = self.kept("predictions")
         if kept is not None and self.predictions is not None:
             acc = float(np.mean(self.predictions == ds.labels))
@@ -819,9 +920,11 @@ class BundlePanel(Panel):
         phi, m = st.get("haldane_phi"), st.get("haldane_m") / max(st.get("haldane_t1"), 1e-9)
         i = int(np.argmin(np.abs(p.phi - phi)))
         j = int(np.argmin(np.abs(p.m - m)))
-        return (f"Haldane model: C over (phi, m / t1) at t2 / t1 = {_fmt(p.t2)} ({len(p.phi)} x {len(p.m)} points); "
-                f"marker at phi = {phi:.3f}, m / t1 = {m:.3f} (C = {int(p.chern[i, j])} there)"
-                + ("  [stale]" if self.stale.get("phase") else ""))
+        return (
+            f"Haldane model: C over (phi, m / t1) at t2 / t1 = {_fmt(p.t2)} ({len(p.phi)} x {len(p.m)} points); "
+            f"marker at phi = {phi:.3f}, m / t1 = {m:.3f} (C = {int(p.chern[i, j])} there)"
+            + ("  [stale]" if self.stale.get("phase") else "")
+        )
 
     def figures(self) -> list[FigureSource]:
         def sphere_data() -> dict[str, Any]:
@@ -830,25 +933,57 @@ class BundlePanel(Panel):
 
         def phase_data() -> dict[str, Any]:
             p = self.phase
-            return {} if p is None else {"title": self._phase_title(), "phi": p.phi, "m_over_t1": p.m,
-                                         "chern": p.chern, "max_flux": p.max_flux, "t2_over_t1": p.t2,
-                                         "marker_phi": self.state_model.get("haldane_phi"),
-                                         "marker_m_over_t1": self.state_model.get("haldane_m")
-                                         / max(self.state_model.get("haldane_t1"), 1e-9)}
+            return (
+                {}
+                if p is None
+                else {
+                    "title": self._phase_title(),
+                    "phi": p.phi,
+                    "m_over_t1": p.m,
+                    "chern": p.chern,
+                    "max_flux": p.max_flux,
+                    "t2_over_t1": p.t2,
+                    "marker_phi": self.state_model.get("haldane_phi"),
+                    "marker_m_over_t1": self.state_model.get("haldane_m")
+                    / max(self.state_model.get("haldane_t1"), 1e-9),
+                }
+            )
 
         torus_paint, torus_image = self._gl_figure(self.torus, key=True)
         sphere_paint, sphere_image = self._gl_figure(self.sphere, key=False)
         return [
-            FigureSource("torus", widget=self.torus.widget, data=self._torus_data, title=self.view_title(),
-                         paint=torus_paint, render_image=torus_image),
-            FigureSource("sphere", widget=self.sphere.widget, data=sphere_data,
-                         title="d/|d| on the sphere: " + self.view_title(), paint=sphere_paint,
-                         render_image=sphere_image),
-            FigureSource("phase_diagram", widget=self.phase_plot, data=phase_data, title=self._phase_title(),
-                         paint=lambda p, r: look.paint_titled(p, r, self._phase_title(),
-                                                              lambda pp, rr: paint_widget(self.phase_plot, pp, rr),
-                                                              PHASE_KEY)),
-            FigureSource("dataset", widget=self.browser, data=self._dataset_data, title=self._dataset_title(),
-                         paint=lambda p, r: look.paint_titled(p, r, self._dataset_title(),
-                                                              lambda pp, rr: paint_widget(self.browser, pp, rr))),
+            FigureSource(
+                "torus",
+                widget=self.torus.widget,
+                data=self._torus_data,
+                title=self.view_title(),
+                paint=torus_paint,
+                render_image=torus_image,
+            ),
+            FigureSource(
+                "sphere",
+                widget=self.sphere.widget,
+                data=sphere_data,
+                title="d/|d| on the sphere: " + self.view_title(),
+                paint=sphere_paint,
+                render_image=sphere_image,
+            ),
+            FigureSource(
+                "phase_diagram",
+                widget=self.phase_plot,
+                data=phase_data,
+                title=self._phase_title(),
+                paint=lambda p, r: look.paint_titled(
+                    p, r, self._phase_title(), lambda pp, rr: paint_widget(self.phase_plot, pp, rr), PHASE_KEY
+                ),
+            ),
+            FigureSource(
+                "dataset",
+                widget=self.browser,
+                data=self._dataset_data,
+                title=self._dataset_title(),
+                paint=lambda p, r: look.paint_titled(
+                    p, r, self._dataset_title(), lambda pp, rr: paint_widget(self.browser, pp, rr)
+                ),
+            ),
         ]

@@ -151,38 +151,69 @@ class BundleState(PanelState):
     VERSION = 2
     MIGRATIONS = {1: _from_v1}
 
-    model = Choice("haldane", choices=MODELS, label="model",
-                   tooltip="haldane, Qi-Wu-Zhang, one spin block of Bernevig-Hughes-Zhang, or your own d(k)")
-    bhz_spin = Choice("up", choices=("up", "down"), label="spin block",
-                      tooltip="the BHZ spin block shown (down is the time-reversal partner: C_down = -C_up)")
+    model = Choice(
+        "haldane",
+        choices=MODELS,
+        label="model",
+        tooltip="haldane, Qi-Wu-Zhang, one spin block of Bernevig-Hughes-Zhang, or your own d(k)",
+    )
+    bhz_spin = Choice(
+        "up",
+        choices=("up", "down"),
+        label="spin block",
+        tooltip="the BHZ spin block shown (down is the time-reversal partner: C_down = -C_up)",
+    )
     expr_dx = Expression("sin(kx)", label="dx", tooltip="d_x(kx, ky) of the custom model (may use u)")
     expr_dy = Expression("sin(ky)", label="dy", tooltip="d_y(kx, ky) of the custom model (may use u)")
     expr_dz = Expression("u + cos(kx) + cos(ky)", label="dz", tooltip="d_z(kx, ky) of the custom model (may use u)")
-    color_mode = Choice("curvature", choices=COLOR_MODES, display=MODE_TITLES, label="colour",
-                        tooltip="what colours the torus faces")
-    view_grid = Int(128, lo=16, hi=512, step=16, label="grid",
-                    tooltip="the n x n grid of the torus view and its FHS Chern number")
+    color_mode = Choice(
+        "curvature", choices=COLOR_MODES, display=MODE_TITLES, label="colour", tooltip="what colours the torus faces"
+    )
+    view_grid = Int(
+        128, lo=16, hi=512, step=16, label="grid", tooltip="the n x n grid of the torus view and its FHS Chern number"
+    )
     winding_labels = Bool(True, label="vortex windings", tooltip="label the zeros of the section with their windings")
     arrows = Bool(False, label="arrows: phase of psi_2", tooltip="arrows showing the phase of the second component")
-    viewing_sample = Int(-1, lo=-1, hi=10_000_000, label="viewing sample",
-                         tooltip="the dataset sample shown on the torus (-1: the model)")
+    viewing_sample = Int(
+        -1,
+        lo=-1,
+        hi=10_000_000,
+        label="viewing sample",
+        tooltip="the dataset sample shown on the torus (-1: the model)",
+    )
     dataset_size = Int(200, lo=5, hi=100_000, label="size", tooltip="samples to generate")
-    dataset_variant = Choice("random", choices=VARIANTS, label="variant",
-                             tooltip="random: the paper's random pairs, balanced over C = -2..2; simple / "
-                                     "intermediate: its fixed families")
+    dataset_variant = Choice(
+        "random",
+        choices=VARIANTS,
+        label="variant",
+        tooltip="random: the paper's random pairs, balanced over C = -2..2; simple / intermediate: its fixed families",
+    )
     dataset_seed = Seed(0, label="seed", tooltip="seed of dataset generation: the same seed gives the same dataset")
     dataset_file = Str("", label="dataset file", tooltip="the file the dataset was loaded from or saved to")
-    classifier = Choice("flux", choices=CLASSIFIERS, label="classifier",
-                        display={**{a: f"shipped {a}" for a in SHIPPED}, "file": "checkpoint file…"},
-                        tooltip="the classifier Predict uses: a shipped one or a checkpoint file")
-    checkpoint_file = Str("", label="checkpoint", placeholder="a .safetensors checkpoint",
-                          tooltip="the classifier checkpoint (.safetensors with its .json sidecar)")
+    classifier = Choice(
+        "flux",
+        choices=CLASSIFIERS,
+        label="classifier",
+        display={**{a: f"shipped {a}" for a in SHIPPED}, "file": "checkpoint file…"},
+        tooltip="the classifier Predict uses: a shipped one or a checkpoint file",
+    )
+    checkpoint_file = Str(
+        "",
+        label="checkpoint",
+        placeholder="a .safetensors checkpoint",
+        tooltip="the classifier checkpoint (.safetensors with its .json sidecar)",
+    )
     train_arch = Choice("flux", choices=TRAIN_ARCHS, label="architecture", tooltip="the classifier trained")
     train_epochs = Int(3, lo=1, hi=200, label="epochs", tooltip="training epochs")
-    train_seed = Seed(0, label="train seed",
-                      tooltip="seed of the initial weights, the train/test split and the minibatch order")
-    train_out = Str("", label="save to", placeholder="temporary (deleted when the panel closes)",
-                    tooltip="where the trained checkpoint is written; empty: a temporary folder of the panel")
+    train_seed = Seed(
+        0, label="train seed", tooltip="seed of the initial weights, the train/test split and the minibatch order"
+    )
+    train_out = Str(
+        "",
+        label="save to",
+        placeholder="temporary (deleted when the panel closes)",
+        tooltip="where the trained checkpoint is written; empty: a temporary folder of the panel",
+    )
     tab = Int(0, lo=0, hi=len(TABS) - 1, label="tab", tooltip="the tab shown: " + ", ".join(TABS))
 
     # ---- parameters -------------------------------------------------------------------------
@@ -217,8 +248,14 @@ class BundleState(PanelState):
     def model_view_spec(self) -> ViewSpec:
         """The torus view of the current model."""
         exprs = tuple(sorted(self.expressions().items())) if self.model == "custom" else ()
-        return ViewSpec(source="model", model=self.model, params=tuple(sorted(self.params().items())),
-                        expressions=exprs, spin=self.bhz_spin if self.model == "bhz" else "up", grid=self.view_grid)
+        return ViewSpec(
+            source="model",
+            model=self.model,
+            params=tuple(sorted(self.params().items())),
+            expressions=exprs,
+            spin=self.bhz_spin if self.model == "bhz" else "up",
+            grid=self.view_grid,
+        )
 
     def view_spec(self, dataset: Any = None) -> ViewSpec:
         """The torus view: sample ``viewing_sample`` of ``dataset`` (a HaldaneDataset) when it
@@ -227,8 +264,13 @@ class BundleState(PanelState):
         if dataset is None or not 0 <= i < len(dataset):
             return self.model_view_spec()
         cf = dataset.coef_f[i].ravel()
-        return ViewSpec(source="sample", coef_f_re=tuple(cf.real.tolist()), coef_f_im=tuple(cf.imag.tolist()),
-                        coef_g=tuple(dataset.coef_g[i].ravel().tolist()), grid=self.view_grid)
+        return ViewSpec(
+            source="sample",
+            coef_f_re=tuple(cf.real.tolist()),
+            coef_f_im=tuple(cf.imag.tolist()),
+            coef_g=tuple(dataset.coef_g[i].ravel().tolist()),
+            grid=self.view_grid,
+        )
 
     def phase_spec(self) -> PhaseDiagramSpec:
         """The Haldane phase diagram over (phi, m / t1) at the current t2 / t1."""
@@ -237,8 +279,13 @@ class BundleState(PanelState):
 
     def dataset_spec(self) -> DatasetSpec:
         """The dataset Generate makes (balanced over the classes for the random variant)."""
-        return DatasetSpec(size=self.dataset_size, grid=DATASET_GRID, seed=self.dataset_seed,
-                           variant=self.dataset_variant, balance=self.dataset_variant == "random")
+        return DatasetSpec(
+            size=self.dataset_size,
+            grid=DATASET_GRID,
+            seed=self.dataset_seed,
+            variant=self.dataset_variant,
+            balance=self.dataset_variant == "random",
+        )
 
     def train_spec(self, data: str, out: str) -> TrainSpec:
         """Training on the dataset file ``data``, the checkpoint written to ``out``."""
@@ -268,8 +315,15 @@ def _add_param_fields() -> None:
     for model in MODELS:
         defaults = CUSTOM_DEFAULTS if model == "custom" else DEFAULT_PARAMS[model]
         for name, (lo, hi) in param_ranges(model).items():
-            f = Float(defaults.get(name, (lo + hi) / 2), lo=lo, hi=hi, decimals=3, step=(hi - lo) / 100,
-                      label=name, tooltip=f"{model}: {name} in [{lo:.3g}, {hi:.3g}]")
+            f = Float(
+                defaults.get(name, (lo + hi) / 2),
+                lo=lo,
+                hi=hi,
+                decimals=3,
+                step=(hi - lo) / 100,
+                label=name,
+                tooltip=f"{model}: {name} in [{lo:.3g}, {hi:.3g}]",
+            )
             fname = param_field(model, name)
             f.__set_name__(BundleState, fname)
             setattr(BundleState, fname, f)

@@ -37,11 +37,21 @@ def main(argv: list[str] | None = None) -> int:
         cfg = TrainConfig(arch=arch, epochs=EPOCHS[arch], seed=0, lr=2e-3 if arch != "flux" else 1e-2)
         res = train_classifier(train.psi, train.labels, test.psi, test.labels, cfg)
         prov = {
-            "data": {"dataset": "Haldane bundles (arXiv:2312.04600), random variant, balanced over C in -2..2",
-                     "grid": GRID, "train_size": len(train), "train_seed": 0, "test_size": len(test), "test_seed": 1,
-                     "label_method": train.provenance["label_method"]},
-            "seed": cfg.seed, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr,
-            "threads": args.threads, "command": "python -m workbench_bundle.train_defaults",
+            "data": {
+                "dataset": "Haldane bundles (arXiv:2312.04600), random variant, balanced over C in -2..2",
+                "grid": GRID,
+                "train_size": len(train),
+                "train_seed": 0,
+                "test_size": len(test),
+                "test_seed": 1,
+                "label_method": train.provenance["label_method"],
+            },
+            "seed": cfg.seed,
+            "epochs": cfg.epochs,
+            "batch_size": cfg.batch_size,
+            "lr": cfg.lr,
+            "threads": args.threads,
+            "command": "python -m workbench_bundle.train_defaults",
         }
         path, _ = save_checkpoint(res, resource_path("bundle", f"{arch}.safetensors"), prov)
         print(f"{arch}: test accuracy {res.test_accuracy:.3f} in {res.seconds:.1f} s -> {path}", file=sys.stderr)

@@ -20,22 +20,48 @@ import math
 import sys
 from pathlib import Path
 
-ESTIMATOR_CHOICES = ("twonn", "mle", "gride", "mada", "tle", "mom", "corrint", "ess", "lpca", "danco", "knn",
-                     "fishers", "mind_ml", "ph")
+ESTIMATOR_CHOICES = (
+    "twonn",
+    "mle",
+    "gride",
+    "mada",
+    "tle",
+    "mom",
+    "corrint",
+    "ess",
+    "lpca",
+    "danco",
+    "knn",
+    "fishers",
+    "mind_ml",
+    "ph",
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     e = subparsers.add_parser(
-        "estimate", help="intrinsic dimension of an n x D array (.npy)",
+        "estimate",
+        help="intrinsic dimension of an n x D array (.npy)",
         description="Estimate the intrinsic dimension of the rows of an n x D array with one of "
         "scikit-dimension's estimators (same values; kNN estimators share one exact neighbour graph). "
-        "Duplicate rows are removed first, with a warning.")
+        "Duplicate rows are removed first, with a warning.",
+    )
     e.add_argument("--data", required=True, metavar="X.npy", help="n x D array, one point per row (no pickles)")
-    e.add_argument("--estimator", default="mle", choices=ESTIMATOR_CHOICES, metavar="NAME",
-                   help="one of " + ", ".join(ESTIMATOR_CHOICES) + " (default mle)")
-    e.add_argument("--k", type=int, default=None, metavar="K",
-                   help="neighbourhood size (MLE/MADA/TLE/MOM/ESS: n_neighbors, Gride: n1, CorrInt: k2, "
-                        "DANCo/kNN/MiND-ML: k); default: scikit-dimension's")
+    e.add_argument(
+        "--estimator",
+        default="mle",
+        choices=ESTIMATOR_CHOICES,
+        metavar="NAME",
+        help="one of " + ", ".join(ESTIMATOR_CHOICES) + " (default mle)",
+    )
+    e.add_argument(
+        "--k",
+        type=int,
+        default=None,
+        metavar="K",
+        help="neighbourhood size (MLE/MADA/TLE/MOM/ESS: n_neighbors, Gride: n1, CorrInt: k2, "
+        "DANCo/kNN/MiND-ML: k); default: scikit-dimension's",
+    )
     e.add_argument("--device", default="cpu", help="torch device of the neighbour search: cpu, cuda, cuda:N")
     e.add_argument("--json", action="store_true", help='print {"id": ..., "estimator": ..., ...} as JSON')
     e.set_defaults(func=_estimate)
@@ -57,8 +83,9 @@ def load_npy(path: str, label: str = "--data"):
     try:
         a = np.load(p, allow_pickle=False)
     except ValueError as exc:
-        raise ValueError(f"{label}: {p.name} cannot be read without unpickling ({exc}); save a numeric array "
-                         "with numpy.save") from None
+        raise ValueError(
+            f"{label}: {p.name} cannot be read without unpickling ({exc}); save a numeric array with numpy.save"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
         raise ValueError(f"{label}: {p.name} is not a .npy file ({exc})") from None
     if not hasattr(a, "ndim"):
@@ -88,14 +115,23 @@ def _estimate(args: argparse.Namespace) -> int:
         if issubclass(w.category, DuplicatePointsWarning):
             print(f"workbench diffusion-id: warning: {w.message}", file=sys.stderr)
     if args.json:
-        out = {"id": _json_number(float(res.id)), "estimator": res.estimator, "n_points": res.n_points,
-               "n_removed": res.n_removed,
-               "params": {k: (v if isinstance(v, (int, float, str, bool)) or v is None else repr(v))
-                          for k, v in res.params.items()}}
+        out = {
+            "id": _json_number(float(res.id)),
+            "estimator": res.estimator,
+            "n_points": res.n_points,
+            "n_removed": res.n_removed,
+            "params": {
+                k: (v if isinstance(v, (int, float, str, bool)) or v is None else repr(v))
+                for k, v in res.params.items()
+            },
+        }
         if math.isfinite(res.error):
             out["error"] = res.error
         print(json.dumps(out))
     else:
-        print(f"{res.estimator}: intrinsic dimension {res.id:.6g} ({res.n_points} points"
-              + (f", {res.n_removed} duplicates removed" if res.n_removed else "") + ")")
+        print(
+            f"{res.estimator}: intrinsic dimension {res.id:.6g} ({res.n_points} points"
+            + (f", {res.n_removed} duplicates removed" if res.n_removed else "")
+            + ")"
+        )
     return 0

@@ -45,8 +45,9 @@ def _load_array(path: str) -> np.ndarray:
     try:
         a = np.load(p, allow_pickle=False)
     except ValueError as exc:
-        raise JobError(f"{p.name}: cannot be read without unpickling ({exc}); save a numeric array with "
-                       "numpy.save") from None
+        raise JobError(
+            f"{p.name}: cannot be read without unpickling ({exc}); save a numeric array with numpy.save"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
         raise JobError(f"{p.name}: not a .npy file ({exc})") from None
     if not hasattr(a, "ndim"):
@@ -121,8 +122,19 @@ def run_estimate(spec: EstimateSpec, ctx: JobContext) -> EstimateResult:
         ctx.progress(j / steps, f"{name}")
         try:
             ests.append(estimate(prep, name, params=p, cancel=ctx.check_cancelled))
-            cis.append(bootstrap_ci(prep, name, params=p, n_boot=spec.n_boot, level=spec.level,
-                                    seed=spec.seed + j, cancel=ctx.check_cancelled) if spec.n_boot else None)
+            cis.append(
+                bootstrap_ci(
+                    prep,
+                    name,
+                    params=p,
+                    n_boot=spec.n_boot,
+                    level=spec.level,
+                    seed=spec.seed + j,
+                    cancel=ctx.check_cancelled,
+                )
+                if spec.n_boot
+                else None
+            )
         except ValueError as exc:
             raise JobError(f"{name}: {exc}") from None
         ctx.partial(EstimateResult(tuple(ests), tuple(cis), prep.n_input, prep.n, warnings=tuple(caught)))

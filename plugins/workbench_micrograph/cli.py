@@ -23,8 +23,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     try:
         d = DefaultData()
-        sizes = DefaultData(seed=args.seed, **{k: (d.__dict__[k] if getattr(args, k) is None else getattr(args, k))
-                                               for k in ("train", "val", "test", "shifted_test", "pool")})
+        sizes = DefaultData(
+            seed=args.seed,
+            **{
+                k: (d.__dict__[k] if getattr(args, k) is None else getattr(args, k))
+                for k in ("train", "val", "test", "shifted_test", "pool")
+            },
+        )
         if min(sizes.train, sizes.val, sizes.test, sizes.shifted_test, sizes.pool) < 1:
             raise ValueError("every split needs at least 1 image per class")
         res = run_in_terminal(run_generate, GenerateSpec(out=args.out, default=sizes), title="generate", quiet=True)
@@ -83,8 +88,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _robustness(args: argparse.Namespace) -> Any:
     from .core.evaluate import RobustnessConfig
 
-    return RobustnessConfig(eps_inf=args.eps_inf / 255.0, eps_2=args.eps_2, steps=args.pgd_steps,
-                            n_robust=args.n_robust, n_corrupt=args.n_corrupt).check()
+    return RobustnessConfig(
+        eps_inf=args.eps_inf / 255.0,
+        eps_2=args.eps_2,
+        steps=args.pgd_steps,
+        n_robust=args.n_robust,
+        n_corrupt=args.n_corrupt,
+    ).check()
 
 
 def _add_eval_args(p: argparse.ArgumentParser) -> None:
@@ -124,9 +134,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             if unknown:
                 raise ValueError(f"unknown method(s) {unknown}; use some of {', '.join(by_name)}")
             methods = tuple(by_name[m] for m in wanted)
-        spec = CompareSpec(data=_data_ref(args.data, args), model=_model_ref(args.model, args.width),
-                           methods=methods, seeds=args.seeds, k=args.k, replay=args.replay,
-                           robustness=_robustness(args), device=args.device)
+        spec = CompareSpec(
+            data=_data_ref(args.data, args),
+            model=_model_ref(args.model, args.width),
+            methods=methods,
+            seeds=args.seeds,
+            k=args.k,
+            replay=args.replay,
+            robustness=_robustness(args),
+            device=args.device,
+        )
         res = run_in_terminal(run_compare, spec, title="evaluate", quiet=args.json)
     except (JobError, ValueError) as exc:
         return _err(str(exc))
@@ -136,8 +153,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps({"methods": res.json_rows()}, indent=2))
     else:
         print(res.table("markdown"), end="")
-        print(f"{res.settings['seeds']} seed(s), k = {args.k} per class and shifted domain, replay {args.replay}; "
-              f"{res.seconds:.0f} s")
+        print(
+            f"{res.settings['seeds']} seed(s), k = {args.k} per class and shifted domain, replay {args.replay}; "
+            f"{res.seconds:.0f} s"
+        )
     return 0
 
 
@@ -162,14 +181,40 @@ def _write_outputs(res: Any, out: str) -> None:
             return None
         return v
 
-    doc = {"methods": res.json_rows(), "mean": plain(res.mean), "std": plain(res.std),
-           "per_seed": plain(res.per_seed), "details": plain(res.details), "settings": plain(res.settings),
-           "curve": plain(res.curve), "seconds": res.seconds}
+    doc = {
+        "methods": res.json_rows(),
+        "mean": plain(res.mean),
+        "std": plain(res.std),
+        "per_seed": plain(res.per_seed),
+        "details": plain(res.details),
+        "settings": plain(res.settings),
+        "curve": plain(res.curve),
+        "seconds": res.seconds,
+    }
     (folder / "evaluate.json").write_text(json.dumps(doc, indent=1, default=str) + "\n")
 
 
-EDIT_KEYS = ("method", "settings", "data", "model", "width", "k", "domains", "replay", "seed", "robustness",
-             "evaluate", "curve", "out", "device", "mask", "banner", "tile", "pool", "split_seed")
+EDIT_KEYS = (
+    "method",
+    "settings",
+    "data",
+    "model",
+    "width",
+    "k",
+    "domains",
+    "replay",
+    "seed",
+    "robustness",
+    "evaluate",
+    "curve",
+    "out",
+    "device",
+    "mask",
+    "banner",
+    "tile",
+    "pool",
+    "split_seed",
+)
 
 
 def _method_from(doc: Any, where: str) -> Any:
@@ -178,7 +223,7 @@ def _method_from(doc: Any, where: str) -> Any:
     if isinstance(doc, str):
         doc = {"method": doc}
     if not isinstance(doc, dict) or "method" not in doc:
-        raise ValueError(f"{where}: give the method as a name or as {{\"method\": ..., \"settings\": {{...}}}}")
+        raise ValueError(f'{where}: give the method as a name or as {{"method": ..., "settings": {{...}}}}')
     name = str(doc["method"])
     if name not in METHODS:
         raise ValueError(f"{where}: unknown method {name!r}; use one of {', '.join(METHODS)}")
@@ -210,15 +255,28 @@ def edit_spec_from_config(cfg: dict[str, Any]) -> tuple[Any, str]:
             raise ValueError("a mask is for the rewrite method only")
         m = read_image(str(cfg["mask"])) > 0.5
         method = replace(method, mask=tuple(tuple(bool(v) for v in row) for row in m))
-    ns = argparse.Namespace(banner=cfg.get("banner", 0), tile=cfg.get("tile", 0), pool=cfg.get("pool", 10),
-                            split_seed=cfg.get("split_seed", 0))
-    rob = RobustnessConfig(**{k: (tuple(v) if isinstance(v, list) else v)
-                              for k, v in dict(cfg.get("robustness") or {}).items()})
-    spec = EditSpec(method=method, data=_data_ref(str(cfg.get("data", "")), ns),
-                    model=_model_ref(str(cfg.get("model", "")), int(cfg.get("width", 8))), k=int(cfg.get("k", 10)),
-                    domains=tuple(cfg.get("domains", ())), replay=int(cfg.get("replay", 10)),
-                    seed=int(cfg.get("seed", 0)), robustness=rob.check(), evaluate=bool(cfg.get("evaluate", True)),
-                    curve=bool(cfg.get("curve", True)), device=str(cfg.get("device", "auto")))
+    ns = argparse.Namespace(
+        banner=cfg.get("banner", 0),
+        tile=cfg.get("tile", 0),
+        pool=cfg.get("pool", 10),
+        split_seed=cfg.get("split_seed", 0),
+    )
+    rob = RobustnessConfig(
+        **{k: (tuple(v) if isinstance(v, list) else v) for k, v in dict(cfg.get("robustness") or {}).items()}
+    )
+    spec = EditSpec(
+        method=method,
+        data=_data_ref(str(cfg.get("data", "")), ns),
+        model=_model_ref(str(cfg.get("model", "")), int(cfg.get("width", 8))),
+        k=int(cfg.get("k", 10)),
+        domains=tuple(cfg.get("domains", ())),
+        replay=int(cfg.get("replay", 10)),
+        seed=int(cfg.get("seed", 0)),
+        robustness=rob.check(),
+        evaluate=bool(cfg.get("evaluate", True)),
+        curve=bool(cfg.get("curve", True)),
+        device=str(cfg.get("device", "auto")),
+    )
     return spec, str(cfg.get("out", ""))
 
 
@@ -258,8 +316,11 @@ def cmd_edit(args: argparse.Namespace) -> int:
         res = run_in_terminal(run_edit, spec, title=f"edit ({spec.method.name})", quiet=args.json)
     except (JobError, ValueError, TypeError) as exc:
         return _err(str(exc))
-    shifted = [k.removesuffix("_acc") for k in res.row_after if k.endswith("_acc") and k not in
-               ("source_acc", "edit_acc", "corruption_acc", "robust_acc")]
+    shifted = [
+        k.removesuffix("_acc")
+        for k in res.row_after
+        if k.endswith("_acc") and k not in ("source_acc", "edit_acc", "corruption_acc", "robust_acc")
+    ]
     table = format_table(["unedited", res.method], [res.row_before, res.row_after], [{}, {}], shifted)
     if out:
         from .core.models import model_from_architecture
@@ -270,14 +331,29 @@ def cmd_edit(args: argparse.Namespace) -> int:
         (folder / "table.md").write_text(table)
         model = model_from_architecture(res.edited.architecture or {})
         model.load_state_dict(res.edited.state or {})
-        save_classifier(folder / "edited.safetensors", model, {"command": f"workbench micrograph edit --config "
-                                                               f"{args.config}", "method": res.method,
-                                                               "details": json.loads(json.dumps(res.details,
-                                                                                                default=str))})
+        save_classifier(
+            folder / "edited.safetensors",
+            model,
+            {
+                "command": f"workbench micrograph edit --config {args.config}",
+                "method": res.method,
+                "details": json.loads(json.dumps(res.details, default=str)),
+            },
+        )
     if args.json:
-        print(json.dumps({"method": res.method, "before": res.row_before, "after": res.row_after,
-                          "changed": list(res.changed), "layer": res.layer,
-                          "details": json.loads(json.dumps(res.details, default=str))}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "method": res.method,
+                    "before": res.row_before,
+                    "after": res.row_after,
+                    "changed": list(res.changed),
+                    "layer": res.layer,
+                    "details": json.loads(json.dumps(res.details, default=str)),
+                },
+                indent=2,
+            )
+        )
     else:
         print(table, end="")
         print(f"changed: {', '.join(res.changed)}; {res.seconds:.0f} s")
@@ -286,18 +362,20 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add the plugin's subcommands to ``subparsers`` (argparse sub-parsers object)."""
-    p = subparsers.add_parser("generate", help="write the embedded default data set as an image folder "
-                                               "(OUT/<domain>/<class>/*.png + domains.csv)")
+    p = subparsers.add_parser(
+        "generate",
+        help="write the embedded default data set as an image folder (OUT/<domain>/<class>/*.png + domains.csv)",
+    )
     p.add_argument("--out", required=True, help="a new or empty folder")
     p.add_argument("--seed", type=int, default=0, help="generator seed (default %(default)s)")
     # sizes per class; defaults (None) are those of the embedded default data (DefaultData)
     p.add_argument("--train", type=int, default=None, help="source training images per class (default 160)")
     p.add_argument("--val", type=int, default=None, help="source validation images per class (default 30)")
     p.add_argument("--test", type=int, default=None, help="source test images per class (default 60)")
-    p.add_argument("--shifted-test", type=int, default=None, help="test images per class and shifted domain "
-                                                                  "(default 60)")
-    p.add_argument("--pool", type=int, default=None, help="edit-pool images per class and shifted domain "
-                                                          "(default 20)")
+    p.add_argument(
+        "--shifted-test", type=int, default=None, help="test images per class and shifted domain (default 60)"
+    )
+    p.add_argument("--pool", type=int, default=None, help="edit-pool images per class and shifted domain (default 20)")
     p.set_defaults(func=cmd_generate)
 
     p = subparsers.add_parser("train", help="train a classifier on the source domain and save it (checkpoint)")
@@ -314,13 +392,18 @@ def register(subparsers: Any) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.set_defaults(func=cmd_edit)
 
-    p = subparsers.add_parser("evaluate", help="every editing method with its default settings, and the unedited "
-                                               "model: the comparison table")
+    p = subparsers.add_parser(
+        "evaluate", help="every editing method with its default settings, and the unedited model: the comparison table"
+    )
     _add_data_args(p)
     _add_eval_args(p)
     p.add_argument("--seeds", type=int, default=1, help="seeds 0..K-1 (edit set and edit randomness; default 1)")
-    p.add_argument("--methods", default="", help="comma-separated subset of the methods (default: all of full_ft, "
-                                                 "surgical, surgical_best, last_layer, lowrank, one_li, rewrite)")
+    p.add_argument(
+        "--methods",
+        default="",
+        help="comma-separated subset of the methods (default: all of full_ft, "
+        "surgical, surgical_best, last_layer, lowrank, one_li, rewrite)",
+    )
     p.add_argument("--json", action="store_true", help='print {"methods": [{"method": ..., "source_acc": ...}, ...]}')
     p.add_argument("--out", default="", help="also write table.md/.csv/.tex and evaluate.json (every number) here")
     p.set_defaults(func=cmd_evaluate)

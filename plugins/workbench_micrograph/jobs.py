@@ -133,22 +133,40 @@ def run_train(spec: TrainSpec, ctx: JobContext) -> TrainResult:
     except ValueError as exc:
         raise JobError(str(exc)) from None
     t0 = time.perf_counter()
-    out = train_classifier(data.train, data.val, data.num_classes, cfg, ctx.device, check=ctx.check_cancelled,
-                           progress=lambda f, m: ctx.progress(0.2 + 0.75 * f, m), partial=ctx.partial)
+    out = train_classifier(
+        data.train,
+        data.val,
+        data.num_classes,
+        cfg,
+        ctx.device,
+        check=ctx.check_cancelled,
+        progress=lambda f, m: ctx.progress(0.2 + 0.75 * f, m),
+        partial=ctx.partial,
+    )
     acc = {"source_test": accuracy(out.model, data.test, ctx.device, ctx.check_cancelled)}
     acc.update({f"{d}_test": accuracy(out.model, s, ctx.device, ctx.check_cancelled) for d, s in data.shifted.items()})
     saved = ""
     if spec.out:
-        prov = {"data": data.description, "classes": list(data.class_names), "config": cfg.__dict__,
-                "accuracy": acc, "command": f"workbench micrograph train --data {spec.data.label()} --out {spec.out}"}
+        prov = {
+            "data": data.description,
+            "classes": list(data.class_names),
+            "config": cfg.__dict__,
+            "accuracy": acc,
+            "command": f"workbench micrograph train --data {spec.data.label()} --out {spec.out}",
+        }
         try:
             saved = str(save_classifier(spec.out, out.model, prov)[0])
         except (OSError, ValueError) as exc:
             raise JobError(f"{spec.out}: cannot save the model ({exc})") from None
     state = {k: v.detach().cpu().clone() for k, v in out.model.state_dict().items()}
     ctx.progress(1.0, "trained")
-    return TrainResult(ModelRef(kind="state", state=state, architecture=out.model.architecture()), out.history, acc,
-                       time.perf_counter() - t0, saved)
+    return TrainResult(
+        ModelRef(kind="state", state=state, architecture=out.model.architecture()),
+        out.history,
+        acc,
+        time.perf_counter() - t0,
+        saved,
+    )
 
 
 # --------------------------------------------------------------------------- edits
@@ -213,8 +231,11 @@ def _check_k(data: MicrographData, spec_k: int, domains: tuple[str, ...], seed: 
 
 
 def _state_ref(model: Any) -> ModelRef:
-    return ModelRef(kind="state", state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-                    architecture=model.architecture())
+    return ModelRef(
+        kind="state",
+        state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        architecture=model.architecture(),
+    )
 
 
 def run_edit(spec: EditSpec, ctx: JobContext) -> EditResult:
@@ -229,8 +250,10 @@ def run_edit(spec: EditSpec, ctx: JobContext) -> EditResult:
     data = _data(spec.data, ctx)
     model = _model(spec.model, data.num_classes, ctx)
     if not isinstance(model, MicrographResNet):
-        raise JobError(f"{spec.model.label()}: edits need a classifier of this plugin (checkpoint or state dict); "
-                       "a TorchScript model can only be evaluated")
+        raise JobError(
+            f"{spec.model.label()}: edits need a classifier of this plugin (checkpoint or state dict); "
+            "a TorchScript model can only be evaluated"
+        )
     edit = _check_k(data, spec.k, spec.domains, spec.seed)
     try:
         rcfg = (spec.robustness or RobustnessConfig()).check()
@@ -241,27 +264,66 @@ def run_edit(spec: EditSpec, ctx: JobContext) -> EditResult:
     ctx.progress(0.2, "measuring the original")
     before = measure(model, sets, edit, dev, check, robustness=spec.evaluate, seed=spec.seed)
     try:
-        out = apply_edit(model, spec.method, edit, data.train, spec.seed, dev, check,
-                         lambda f, m: ctx.progress(0.3 + 0.4 * f, m), replay=spec.replay)
+        out = apply_edit(
+            model,
+            spec.method,
+            edit,
+            data.train,
+            spec.seed,
+            dev,
+            check,
+            lambda f, m: ctx.progress(0.3 + 0.4 * f, m),
+            replay=spec.replay,
+        )
     except ValueError as exc:
         raise JobError(f"{spec.method.name}: {exc}") from None
     ctx.progress(0.7, "measuring the edited model")
-    after = measure(out.model, sets, edit, dev, check, base=before.corruption if spec.evaluate else None,
-                    robustness=spec.evaluate, seed=spec.seed)
+    after = measure(
+        out.model,
+        sets,
+        edit,
+        dev,
+        check,
+        base=before.corruption if spec.evaluate else None,
+        robustness=spec.evaluate,
+        seed=spec.seed,
+    )
     curve = None
     if spec.curve and out.layer:
         ctx.progress(0.85, "1-LI alpha curve")
         target = out.model
         if isinstance(spec.method, OneLI):  # the curve runs toward the base edit, not the chosen alpha
-            target = apply_edit(model, spec.method.base, edit, data.train, spec.seed, dev, check,
-                                replay=spec.replay).model
-        curve = alpha_curve(model, target, out.layer, sets, edit, device=dev, check=check,
-                            robust_alphas=(0.0, 0.25, 0.5, 0.75, 1.0) if spec.evaluate else ())
+            target = apply_edit(
+                model, spec.method.base, edit, data.train, spec.seed, dev, check, replay=spec.replay
+            ).model
+        curve = alpha_curve(
+            model,
+            target,
+            out.layer,
+            sets,
+            edit,
+            device=dev,
+            check=check,
+            robust_alphas=(0.0, 0.25, 0.5, 0.75, 1.0) if spec.evaluate else (),
+        )
     shifted = tuple(data.shifted)
     ctx.progress(1.0, "done")
-    return EditResult(spec.method.name, spec.method, _state_ref(out.model), out.changed, out.layer, out.losses,
-                      out.details, before, after, metric_row(before, shifted), metric_row(after, shifted), curve,
-                      edit.names, time.perf_counter() - t0)
+    return EditResult(
+        spec.method.name,
+        spec.method,
+        _state_ref(out.model),
+        out.changed,
+        out.layer,
+        out.losses,
+        out.details,
+        before,
+        after,
+        metric_row(before, shifted),
+        metric_row(after, shifted),
+        curve,
+        edit.names,
+        time.perf_counter() - t0,
+    )
 
 
 @dataclass(frozen=True)
@@ -303,16 +365,25 @@ class Comparison:
         from .core.evaluate import format_table
 
         names = [m for m in self.methods if m in self.mean]
-        return format_table(names, [self.mean[m] for m in names], [self.std[m] for m in names], self.shifted, fmt,
-                            seeds=max((len(v) for v in self.per_seed.values()), default=1))
+        return format_table(
+            names,
+            [self.mean[m] for m in names],
+            [self.std[m] for m in names],
+            self.shifted,
+            fmt,
+            seeds=max((len(v) for v in self.per_seed.values()), default=1),
+        )
 
     def json_rows(self) -> list[dict[str, Any]]:
         """The rows of ``workbench micrograph evaluate --json``: method, source_acc, <domain>_acc
         per shifted domain, edit_acc, robust_acc (PGD l_inf), corruption_acc (means over seeds)."""
         from .core.evaluate import domain_key
 
-        keys = ["source_acc"] + [f"{domain_key(d)}_acc" for d in self.shifted] + \
-            ["edit_acc", "robust_acc", "corruption_acc"]
+        keys = (
+            ["source_acc"]
+            + [f"{domain_key(d)}_acc" for d in self.shifted]
+            + ["edit_acc", "robust_acc", "corruption_acc"]
+        )
         rows = []
         for m in self.methods:
             if m in self.mean:
@@ -350,10 +421,24 @@ def run_compare(spec: CompareSpec, ctx: JobContext) -> Comparison:
     names = ["unedited"] + [m.name for m in methods]
     if len(set(names)) != len(names):
         raise JobError(f"method names must be unique in a comparison: {names}")
-    res = Comparison(names, {n: [] for n in names}, {}, {}, shifted, total=len(names) * spec.seeds,
-                     settings={"seeds": spec.seeds, "k": spec.k, "replay": spec.replay, "domains": list(spec.domains),
-                               "robustness": rcfg, "methods": list(methods), "data": spec.data.label(),
-                               "model": spec.model.label()})
+    res = Comparison(
+        names,
+        {n: [] for n in names},
+        {},
+        {},
+        shifted,
+        total=len(names) * spec.seeds,
+        settings={
+            "seeds": spec.seeds,
+            "k": spec.k,
+            "replay": spec.replay,
+            "domains": list(spec.domains),
+            "robustness": rcfg,
+            "methods": list(methods),
+            "data": spec.data.label(),
+            "model": spec.model.label(),
+        },
+    )
     dev, check = ctx.device, ctx.check_cancelled
 
     def record(name: str, row: dict[str, float]) -> None:
@@ -438,7 +523,17 @@ def run_alpha_curve(spec: AlphaCurveSpec, ctx: JobContext) -> Any:
         sets = eval_sets(data.test, dict(data.shifted), (spec.robustness or RobustnessConfig()).check())
     except ValueError as exc:
         raise JobError(str(exc)) from None
-    curve = alpha_curve(model, edited, spec.layer, sets, edit, spec.alphas, spec.robust_alphas, ctx.device,
-                        ctx.check_cancelled, lambda f, m: ctx.progress(0.2 + 0.8 * f, m))
+    curve = alpha_curve(
+        model,
+        edited,
+        spec.layer,
+        sets,
+        edit,
+        spec.alphas,
+        spec.robust_alphas,
+        ctx.device,
+        ctx.check_cancelled,
+        lambda f, m: ctx.progress(0.2 + 0.8 * f, m),
+    )
     ctx.progress(1.0, "done")
     return curve

@@ -67,38 +67,83 @@ class MicrographState(PanelState):
     VERSION = 1
 
     # ---- data ---------------------------------------------------------------------------
-    data_source = Choice("default", choices=("default", "folder"), label="data",
-                         tooltip="default: the generated SEM-like micrographs; folder: your image folder")
-    folder = Str("", label="folder", placeholder="folder holding source/ and the shifted domains",
-                 tooltip="ROOT/source/<class>/*.png, ROOT/aged/<class>/..., or a domains.csv")
-    banner = Str("0", label="banner", parse=parse_banner,
-                 tooltip="rows of the SEM data banner cropped at the bottom, or 'auto' to detect it")
+    data_source = Choice(
+        "default",
+        choices=("default", "folder"),
+        label="data",
+        tooltip="default: the generated SEM-like micrographs; folder: your image folder",
+    )
+    folder = Str(
+        "",
+        label="folder",
+        placeholder="folder holding source/ and the shifted domains",
+        tooltip="ROOT/source/<class>/*.png, ROOT/aged/<class>/..., or a domains.csv",
+    )
+    banner = Str(
+        "0",
+        label="banner",
+        parse=parse_banner,
+        tooltip="rows of the SEM data banner cropped at the bottom, or 'auto' to detect it",
+    )
     tile = Int(0, lo=0, hi=4096, label="tile", tooltip="cut images into square patches of this size (0: whole images)")
-    pool = Int(10, lo=1, hi=10_000, label="edit pool",
-               tooltip="images per class of each shifted domain set aside for edit sets (a folder's split)")
+    pool = Int(
+        10,
+        lo=1,
+        hi=10_000,
+        label="edit pool",
+        tooltip="images per class of each shifted domain set aside for edit sets (a folder's split)",
+    )
     split_seed = Seed(0, label="split seed", tooltip="seed of a folder's train/val/test and pool/test split")
     # ---- model --------------------------------------------------------------------------
-    model_source = Choice("default", choices=("default", "file"), label="model",
-                          tooltip="default: the shipped classifier; file: a checkpoint, state dict or TorchScript")
+    model_source = Choice(
+        "default",
+        choices=("default", "file"),
+        label="model",
+        tooltip="default: the shipped classifier; file: a checkpoint, state dict or TorchScript",
+    )
     model_path = Str("", label="model file", placeholder=".safetensors / .pt file")
     width = Int(8, lo=1, hi=512, label="width", tooltip="first-stage channels of a bare state dict's ResNet")
     # ---- edit ---------------------------------------------------------------------------
     method = Choice("lowrank", choices=METHOD_NAMES, label="method", tooltip="the editing method")
-    k = Int(10, lo=1, hi=10_000, label="edit images / class",
-            tooltip="labelled shifted images per class and domain in the edit set (never in a test set)")
-    domains = Str("", label="shifted domains", parse=parse_domains, placeholder="all shifted domains",
-                  tooltip="comma-separated shifted domains the edit set draws from")
-    replay = Int(10, lo=0, hi=10_000, label="source replay",
-                 tooltip="source training images per class replayed by gradient-based edits (0: none)")
+    k = Int(
+        10,
+        lo=1,
+        hi=10_000,
+        label="edit images / class",
+        tooltip="labelled shifted images per class and domain in the edit set (never in a test set)",
+    )
+    domains = Str(
+        "",
+        label="shifted domains",
+        parse=parse_domains,
+        placeholder="all shifted domains",
+        tooltip="comma-separated shifted domains the edit set draws from",
+    )
+    replay = Int(
+        10,
+        lo=0,
+        hi=10_000,
+        label="source replay",
+        tooltip="source training images per class replayed by gradient-based edits (0: none)",
+    )
     seed = Seed(0, label="seed", tooltip="edit set draw and the edit's own randomness")
     ft_steps = Int(FullFinetune.steps, lo=1, hi=100_000, label="steps (full)")
     ft_lr = Float(FullFinetune.lr, lo=1e-6, hi=1.0, decimals=6, step=1e-4, label="lr (full)")
-    surgical_block = Choice(SurgicalFinetune.layer, choices=BLOCKS + EDITABLE_LAYERS, label="block / layer",
-                            tooltip="what surgical fine-tuning may change")
+    surgical_block = Choice(
+        SurgicalFinetune.layer,
+        choices=BLOCKS + EDITABLE_LAYERS,
+        label="block / layer",
+        tooltip="what surgical fine-tuning may change",
+    )
     surgical_steps = Int(SurgicalFinetune.steps, lo=1, hi=100_000, label="steps (surgical)")
     surgical_lr = Float(SurgicalFinetune.lr, lo=1e-6, hi=1.0, decimals=6, step=1e-4, label="lr (surgical)")
-    sweep_steps = Int(SurgicalBest.sweep_steps, lo=1, hi=100_000, label="sweep steps",
-                      tooltip="fine-tuning steps per block and fold of the validation sweep")
+    sweep_steps = Int(
+        SurgicalBest.sweep_steps,
+        lo=1,
+        hi=100_000,
+        label="sweep steps",
+        tooltip="fine-tuning steps per block and fold of the validation sweep",
+    )
     last_steps = Int(LastLayer.steps, lo=1, hi=100_000, label="steps (last layer)")
     last_lr = Float(LastLayer.lr, lo=1e-6, hi=1.0, decimals=6, step=1e-3, label="lr (last layer)")
     last_reinit = Bool(LastLayer.reinit, label="re-initialise fc")
@@ -107,16 +152,41 @@ class MicrographState(PanelState):
     lowrank_steps = Int(LowRank.steps, lo=1, hi=100_000, label="steps (low rank)")
     lowrank_lr = Float(LowRank.lr, lo=1e-6, hi=1.0, decimals=6, step=1e-3, label="lr (low rank)")
     rewrite_layer = Choice(Rewrite.layer, choices=CONV_LAYERS, label="layer (rewrite)")
-    rewrite_ridge = Float(Rewrite.ridge, lo=0.0, hi=10.0, decimals=5, step=1e-3, label="ridge",
-                          tooltip="regulariser of the keys' second-moment matrix, relative to its mean eigenvalue")
-    one_li_base = Choice("lowrank", choices=tuple(m for m in METHOD_NAMES if m != "one_li"), label="1-LI base",
-                         tooltip="the edit 1-LI interpolates toward (with the settings above)")
-    one_li_layer = Choice("auto", choices=("auto",) + EDITABLE_LAYERS, label="1-LI layer",
-                          tooltip="auto: the base's layer, or the layer that changed most")
-    alpha_auto = Bool(True, label="automatic alpha",
-                      tooltip="the smallest alpha reaching 90 % of the edit-set gain (the edit set only)")
-    alpha = Float(0.5, lo=0.0, hi=1.0, decimals=3, step=0.01, label="alpha",
-                  tooltip="1-LI: the interpolated layer is (1 - alpha) W_original + alpha W_edited")
+    rewrite_ridge = Float(
+        Rewrite.ridge,
+        lo=0.0,
+        hi=10.0,
+        decimals=5,
+        step=1e-3,
+        label="ridge",
+        tooltip="regulariser of the keys' second-moment matrix, relative to its mean eigenvalue",
+    )
+    one_li_base = Choice(
+        "lowrank",
+        choices=tuple(m for m in METHOD_NAMES if m != "one_li"),
+        label="1-LI base",
+        tooltip="the edit 1-LI interpolates toward (with the settings above)",
+    )
+    one_li_layer = Choice(
+        "auto",
+        choices=("auto",) + EDITABLE_LAYERS,
+        label="1-LI layer",
+        tooltip="auto: the base's layer, or the layer that changed most",
+    )
+    alpha_auto = Bool(
+        True,
+        label="automatic alpha",
+        tooltip="the smallest alpha reaching 90 % of the edit-set gain (the edit set only)",
+    )
+    alpha = Float(
+        0.5,
+        lo=0.0,
+        hi=1.0,
+        decimals=3,
+        step=0.01,
+        label="alpha",
+        tooltip="1-LI: the interpolated layer is (1 - alpha) W_original + alpha W_edited",
+    )
     # ---- robustness and comparison ---------------------------------------------------------
     eps_inf = Float(3.0, lo=0.0, hi=255.0, decimals=2, step=0.5, label="PGD eps l_inf (/255)")
     eps_2 = Float(0.6, lo=0.0, hi=100.0, decimals=3, step=0.05, label="PGD eps l_2")
@@ -149,8 +219,13 @@ class MicrographState(PanelState):
         return ModelRef(kind="file", path=self.model_path.strip(), width=self.width)
 
     def robustness(self) -> RobustnessConfig:
-        return RobustnessConfig(eps_inf=self.eps_inf / 255.0, eps_2=self.eps_2, steps=self.pgd_steps,
-                                n_robust=self.n_robust, n_corrupt=self.n_corrupt)
+        return RobustnessConfig(
+            eps_inf=self.eps_inf / 255.0,
+            eps_2=self.eps_2,
+            steps=self.pgd_steps,
+            n_robust=self.n_robust,
+            n_corrupt=self.n_corrupt,
+        )
 
     def method_config(self, name: str | None = None, mask: Any = None) -> Any:
         """The config of method ``name`` (default: the chosen one) from the settings; ``mask``:
@@ -170,26 +245,52 @@ class MicrographState(PanelState):
             m = None if mask is None else tuple(tuple(bool(v) for v in row) for row in mask)
             return Rewrite(layer=self.rewrite_layer, ridge=self.rewrite_ridge, mask=m)
         if name == "one_li":
-            return OneLI(base=self.method_config(self.one_li_base, mask),
-                         layer=None if self.one_li_layer == "auto" else self.one_li_layer,
-                         alpha=None if self.alpha_auto else self.alpha)
+            return OneLI(
+                base=self.method_config(self.one_li_base, mask),
+                layer=None if self.one_li_layer == "auto" else self.one_li_layer,
+                alpha=None if self.alpha_auto else self.alpha,
+            )
         raise ValueError(f"unknown method {name!r}")
 
     def edit_spec(self, mask: Any = None) -> EditSpec:
         """The edit these settings describe (and its evaluation)."""
-        return EditSpec(method=self.method_config(mask=mask), data=self.data_ref(), model=self.model_ref(), k=self.k,
-                        domains=parse_domains(self.domains), replay=self.replay, seed=self.seed,
-                        robustness=self.robustness(), device=self.device)
+        return EditSpec(
+            method=self.method_config(mask=mask),
+            data=self.data_ref(),
+            model=self.model_ref(),
+            k=self.k,
+            domains=parse_domains(self.domains),
+            replay=self.replay,
+            seed=self.seed,
+            robustness=self.robustness(),
+            device=self.device,
+        )
 
     def compare_spec(self, mask: Any = None) -> CompareSpec:
         """Every method with these settings, over ``seeds`` seeds."""
         methods = tuple(self.method_config(n, mask) for n in METHOD_NAMES)
-        return CompareSpec(data=self.data_ref(), model=self.model_ref(), methods=methods, seeds=self.seeds, k=self.k,
-                           domains=parse_domains(self.domains), replay=self.replay, robustness=self.robustness(),
-                           device=self.device)
+        return CompareSpec(
+            data=self.data_ref(),
+            model=self.model_ref(),
+            methods=methods,
+            seeds=self.seeds,
+            k=self.k,
+            domains=parse_domains(self.domains),
+            replay=self.replay,
+            robustness=self.robustness(),
+            device=self.device,
+        )
 
     def alpha_spec(self, edited: ModelRef, layer: str) -> AlphaCurveSpec:
         """The 1-LI curve of ``layer`` toward ``edited`` (e.g. an EditResult's ``edited``)."""
-        return AlphaCurveSpec(edited=edited, layer=layer, data=self.data_ref(), model=self.model_ref(), edit_k=self.k,
-                              domains=parse_domains(self.domains), seed=self.seed, robustness=self.robustness(),
-                              device=self.device)
+        return AlphaCurveSpec(
+            edited=edited,
+            layer=layer,
+            data=self.data_ref(),
+            model=self.model_ref(),
+            edit_k=self.k,
+            domains=parse_domains(self.domains),
+            seed=self.seed,
+            robustness=self.robustness(),
+            device=self.device,
+        )

@@ -35,22 +35,36 @@ def main(argv: list[str] | None = None) -> int:
     data = default_data(spec)
     cfg = TrainConfig(epochs=args.epochs, seed=args.seed)
     t0 = time.time()
-    out = train_classifier(data.train, data.val, data.num_classes, cfg,
-                           partial=lambda r: print(f"epoch {r.epoch}: loss {r.loss:.4f}, train {r.train_acc:.3f}, "
-                                                   f"val {r.val_acc:.3f}", file=sys.stderr))
+    out = train_classifier(
+        data.train,
+        data.val,
+        data.num_classes,
+        cfg,
+        partial=lambda r: print(
+            f"epoch {r.epoch}: loss {r.loss:.4f}, train {r.train_acc:.3f}, val {r.val_acc:.3f}", file=sys.stderr
+        ),
+    )
     acc = {"source_test": accuracy(out.model, data.test), "source_val": accuracy(out.model, data.val)}
     acc.update({f"{d}_test": accuracy(out.model, s) for d, s in data.shifted.items()})
     prov = {
-        "model": "micrograph-resnet-w8", "data": data.description, "classes": list(data.class_names),
-        "data_seed": spec.seed, "n_train": len(data.train), "seed": args.seed,
+        "model": "micrograph-resnet-w8",
+        "data": data.description,
+        "classes": list(data.class_names),
+        "data_seed": spec.seed,
+        "n_train": len(data.train),
+        "seed": args.seed,
         "optimizer": f"Adam lr={cfg.lr} weight_decay={cfg.weight_decay} batch={cfg.batch}, cosine decay",
         "augmentation": "the 8 symmetries of the square" if cfg.augment else "none",
-        "epochs": cfg.epochs, "accuracy": {k: round(v, 4) for k, v in acc.items()},
+        "epochs": cfg.epochs,
+        "accuracy": {k: round(v, 4) for k, v in acc.items()},
         "final_train_loss": round(out.history[-1].loss, 5),
         "parameters": int(sum(p.numel() for p in out.model.parameters())),
-        "seconds": round(time.time() - t0, 1), "torch": torch.__version__, "python": platform.python_version(),
-        "command": COMMAND + (f" --seed {args.seed}" if args.seed else "") +
-                   (f" --epochs {args.epochs}" if args.epochs != TrainConfig.epochs else ""),
+        "seconds": round(time.time() - t0, 1),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "command": COMMAND
+        + (f" --seed {args.seed}" if args.seed else "")
+        + (f" --epochs {args.epochs}" if args.epochs != TrainConfig.epochs else ""),
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     path = args.out or default_model_path()

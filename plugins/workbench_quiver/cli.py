@@ -46,8 +46,12 @@ def cmd_class(args: argparse.Namespace) -> int:
     from .jobs import ClassByTypeSpec, run_class_by_type
 
     try:
-        res = run_in_terminal(run_class_by_type, ClassByTypeSpec(args.type, max_size=args.max_size),
-                              title=f"class {args.type}", quiet=not sys.stderr.isatty())
+        res = run_in_terminal(
+            run_class_by_type,
+            ClassByTypeSpec(args.type, max_size=args.max_size),
+            title=f"class {args.type}",
+            quiet=not sys.stderr.isatty(),
+        )
     except JobError as exc:
         return _err(str(exc))
     if not res.complete:
@@ -136,21 +140,30 @@ def cmd_tikz(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add the quiver subcommands to an argparse sub-parsers object."""
-    p = subparsers.add_parser("classify", help="identify the mutation type of every quiver in a file",
-                              description="FILE: JSON lines ({\"b\": [[...]]} per line) or the benchmark CSV "
-                                          "(one flattened n x n B-matrix per line). Prints one JSON object per quiver.")
+    p = subparsers.add_parser(
+        "classify",
+        help="identify the mutation type of every quiver in a file",
+        description='FILE: JSON lines ({"b": [[...]]} per line) or the benchmark CSV '
+        "(one flattened n x n B-matrix per line). Prints one JSON object per quiver.",
+    )
     p.add_argument("file")
     p.add_argument("--seed", type=int, default=0, help="seed of the randomised searches (default 0)")
-    p.add_argument("--gnn", action="store_true",
-                   help='add "gnn": {family: probability} over A, D, E, A~, D~, E~ from the GNN classifier')
+    p.add_argument(
+        "--gnn",
+        action="store_true",
+        help='add "gnn": {family: probability} over A, D, E, A~, D~, E~ from the GNN classifier',
+    )
     p.add_argument(
         "--checkpoint", default="", help="with --gnn: a checkpoint (.safetensors) instead of the shipped one"
     )
     p.set_defaults(func=cmd_classify)
 
-    p = subparsers.add_parser("class", help="enumerate the mutation class of a type label",
-                              description="Prints {\"type\": LABEL, \"size\": N}; --out writes the members "
-                                          "(JSON lines with b and path, or CSV by extension).")
+    p = subparsers.add_parser(
+        "class",
+        help="enumerate the mutation class of a type label",
+        description='Prints {"type": LABEL, "size": N}; --out writes the members '
+        "(JSON lines with b and path, or CSV by extension).",
+    )
     p.add_argument("--type", required=True, help="A5, D7, E8, A~3,2, D~10, E~7, E6^(1,1), X7, ...")
     p.add_argument("--out", default=None, help="write the members to this file (.jsonl or .csv)")
     p.add_argument("--max-size", type=int, default=2_000_000, help="stop (with an error) beyond this many quivers")

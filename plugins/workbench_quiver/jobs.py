@@ -86,16 +86,23 @@ def _stacked_members(members: Any) -> Any:
     if all(m.dtype != object for m in mats):
         return np.stack([m.astype(np.int64) for m in mats])
     stacked = np.stack(mats).astype(object)
-    if int(np.abs(stacked).max(initial=0)) < 2 ** 63:
+    if int(np.abs(stacked).max(initial=0)) < 2**63:
         return stacked.astype(np.int64)
     # entries are Python ints already (exact); tolist() unpacks them in C
     return tuple(tuple(map(tuple, m)) for m in stacked.tolist())
 
 
 def _enumerate_result(mc, label: str = "") -> EnumerateResult:
-    return EnumerateResult(members=mc.matrices(), paths=mc.paths(), depths=list(mc.depth),
-                           complete=mc.complete, stopped=mc.stopped, seconds=mc.seconds, n_mutable=mc.n_mutable,
-                           label=label)
+    return EnumerateResult(
+        members=mc.matrices(),
+        paths=mc.paths(),
+        depths=list(mc.depth),
+        complete=mc.complete,
+        stopped=mc.stopped,
+        seconds=mc.seconds,
+        n_mutable=mc.n_mutable,
+        label=label,
+    )
 
 
 def run_enumerate(spec: EnumerateSpec, ctx: JobContext) -> EnumerateResult:
@@ -104,9 +111,14 @@ def run_enumerate(spec: EnumerateSpec, ctx: JobContext) -> EnumerateResult:
     from .core.enumerate import mutation_class
 
     b = _validated(spec.b)
-    mc = mutation_class(b, max_depth=spec.max_depth, max_size=spec.max_size, progress=ctx.progress,
-                        cancelled=ctx.cancelled,
-                        partial=lambda m: ctx.partial(_enumerate_result(m)))
+    mc = mutation_class(
+        b,
+        max_depth=spec.max_depth,
+        max_size=spec.max_size,
+        progress=ctx.progress,
+        cancelled=ctx.cancelled,
+        partial=lambda m: ctx.partial(_enumerate_result(m)),
+    )
     if mc.stopped == "cancelled":
         # the class as far as it got (every finished BFS layer already went out as a partial);
         # skipped when its exact entries beyond int64 would take long to pack
@@ -122,7 +134,7 @@ def enumerated_count(message: str) -> int | None:
     """The number of quivers found so far, from a progress message of :func:`run_enumerate`
     (``"1234 quivers, depth 5"``, the core's wording); None for other messages."""
     head = message.split(" ", 1)[0].replace(",", "")
-    return int(head) if head.isdigit() and message[len(message.split(" ", 1)[0]):].startswith(" quivers") else None
+    return int(head) if head.isdigit() and message[len(message.split(" ", 1)[0]) :].startswith(" quivers") else None
 
 
 @dataclass(frozen=True)
@@ -211,11 +223,11 @@ class QuiverSummary:
 
     n_mutable: int
     n_frozen: int
-    n_arrows: int                      # with multiplicity
+    n_arrows: int  # with multiplicity
     max_multiplicity: int
     label: str
     family: str
-    finite_mutation: bool | None       # None: not decided
+    finite_mutation: bool | None  # None: not decided
     description: str
     highlight_vertices: list[int] = field(default_factory=list)
     highlight_arrows: list[tuple[int, int]] = field(default_factory=list)
@@ -225,7 +237,7 @@ class QuiverSummary:
     acyclic: bool = True
     connected: bool = True
     certificate: Any = None
-    identify_ms: float = 0.0           # wall time of identify(), milliseconds
+    identify_ms: float = 0.0  # wall time of identify(), milliseconds
 
 
 def summary_spec(matrix: Any, frozen: list[bool]) -> SummarySpec:
@@ -255,9 +267,10 @@ def run_summary(spec: SummarySpec, ctx: JobContext) -> QuiverSummary:
     n_arrows = int(sum(int(x) for x in full[pos])) if n_all else 0
     max_mult = int(max((int(x) for x in full[pos]), default=0)) if n_all else 0
     if not mutable:
-        return QuiverSummary(0, n_all, n_arrows, max_mult, "empty", "", True,
-                             "no mutable vertex: click on the canvas to add one")
-    b = full[np.ix_(mutable + frozen, mutable)]          # Sage's (n + m) x n exchange matrix
+        return QuiverSummary(
+            0, n_all, n_arrows, max_mult, "empty", "", True, "no mutable vertex: click on the canvas to add one"
+        )
+    b = full[np.ix_(mutable + frozen, mutable)]  # Sage's (n + m) x n exchange matrix
     facts = quiver_info(b)
     ctx.check_cancelled()
     t0 = time.perf_counter()
@@ -270,8 +283,11 @@ def run_summary(spec: SummarySpec, ctx: JobContext) -> QuiverSummary:
         return mutable[int(v)]
 
     hv = [glob(v) for v in ev.get("highlight_vertices", []) if 0 <= int(v) < len(mutable)]
-    ha = [(glob(a[0]), glob(a[1])) for a in ev.get("highlight_arrows", [])
-          if 0 <= int(a[0]) < len(mutable) and 0 <= int(a[1]) < len(mutable)]
+    ha = [
+        (glob(a[0]), glob(a[1]))
+        for a in ev.get("highlight_arrows", [])
+        if 0 <= int(a[0]) < len(mutable) and 0 <= int(a[1]) < len(mutable)
+    ]
     size = None
     if res.family not in ("infinite", "unknown", "product"):
         try:
@@ -283,16 +299,30 @@ def run_summary(spec: SummarySpec, ctx: JobContext) -> QuiverSummary:
     g.add_edges_from((int(i), int(j)) for i, j in zip(*np.nonzero(pos), strict=True))
     description = str(ev.get("description", ""))
     if res.certificate:
-        description += "  Certificate: mutate at " + ", ".join(str(mutable[int(k)]) for k in res.certificate) + \
-            " (document vertex numbers)."
+        description += (
+            "  Certificate: mutate at "
+            + ", ".join(str(mutable[int(k)]) for k in res.certificate)
+            + " (document vertex numbers)."
+        )
     return QuiverSummary(
-        n_mutable=len(mutable), n_frozen=len(frozen), n_arrows=n_arrows, max_multiplicity=max_mult,
-        label=str(res.label), family=str(res.family or ""), finite_mutation=res.finite_mutation,
-        description=description, highlight_vertices=hv, highlight_arrows=ha, class_size=size,
-        sinks=[glob(v) for v in facts["sinks"]], sources=[glob(v) for v in facts["sources"]],
-        acyclic=bool(facts["acyclic"]), connected=n_all == 0 or nx.is_weakly_connected(g),
+        n_mutable=len(mutable),
+        n_frozen=len(frozen),
+        n_arrows=n_arrows,
+        max_multiplicity=max_mult,
+        label=str(res.label),
+        family=str(res.family or ""),
+        finite_mutation=res.finite_mutation,
+        description=description,
+        highlight_vertices=hv,
+        highlight_arrows=ha,
+        class_size=size,
+        sinks=[glob(v) for v in facts["sinks"]],
+        sources=[glob(v) for v in facts["sources"]],
+        acyclic=bool(facts["acyclic"]),
+        connected=n_all == 0 or nx.is_weakly_connected(g),
         certificate=[mutable[int(k)] for k in res.certificate] if res.certificate else res.certificate,
-        identify_ms=ms)
+        identify_ms=ms,
+    )
 
 
 # --------------------------------------------------------------------------- random walk

@@ -51,7 +51,7 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
     state_model: QuiverState
 
     def __init__(self, shell: Any) -> None:
-        make_none_immortal()   # PySide6 6.12 + CPython 3.11 refcount bug (see workbench/gui/pyside_guard.py)
+        make_none_immortal()  # PySide6 6.12 + CPython 3.11 refcount bug (see workbench/gui/pyside_guard.py)
         super().__init__(shell, "quiver")
         self.state_model = QuiverState()
         self.doc = QuiverDocument()
@@ -185,8 +185,11 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
     @property
     def stale(self) -> dict[str, bool]:
         """Per shown result: whether the quiver or the settings no longer give its inputs."""
-        return {"class": bool(self.enumeration.stale), "explanation": bool(self.gnn_explain.stale),
-                "embedding": bool(self.gnn_explorer.stale)}
+        return {
+            "class": bool(self.enumeration.stale),
+            "explanation": bool(self.gnn_explain.stale),
+            "embedding": bool(self.gnn_explorer.stale),
+        }
 
     # ---- sessions ------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -239,8 +242,12 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
             return d
 
         title = f"quiver of type {self.summary.label}" if self.summary is not None else "quiver"
-        return [FigureSource("quiver", widget=self.canvas, data=data, paint=self.canvas.paint_figure, title=title)] \
-            + self.gnn_pred.figures() + self.gnn_explain.figures() + self.gnn_explorer.figures()
+        return (
+            [FigureSource("quiver", widget=self.canvas, data=data, paint=self.canvas.paint_figure, title=title)]
+            + self.gnn_pred.figures()
+            + self.gnn_explain.figures()
+            + self.gnn_explorer.figures()
+        )
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -42,8 +42,11 @@ MODES = ("edit", "mutate", "move")
 TABS = ("Info", "History", "Gallery", "Class", "GNN", "Explorer")
 #: explanation methods (the same as ``gnn.explain.METHODS``, which needs torch to import)
 EXPLAIN_METHODS = ("GNNExplainer", "PGExplainer", "IntegratedGradients")
-METHOD_TITLES = {"GNNExplainer": "GNNExplainer", "PGExplainer": "PGExplainer",
-                 "IntegratedGradients": "Integrated Gradients"}
+METHOD_TITLES = {
+    "GNNExplainer": "GNNExplainer",
+    "PGExplainer": "PGExplainer",
+    "IntegratedGradients": "Integrated Gradients",
+}
 #: the explorer's built-in quiver sets: id -> (title, mutation types enumerated)
 EXPLORER_SETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "D7-D9": ("D7-D9 (Vatne types)", ("D7", "D8", "D9")),
@@ -80,31 +83,66 @@ class GnnSettings(PanelState):
     VERSION = 2
     MIGRATIONS = {1: _from_v1}
 
-    checkpoint = Str("", label="GNN checkpoint", placeholder="shipped default",
-                     tooltip="a DirGINE checkpoint (.safetensors with its sidecar); empty: the shipped default")
-    explain_method = Choice("GNNExplainer", choices=EXPLAIN_METHODS, display=METHOD_TITLES, label="Method",
-                            tooltip="GNNExplainer and PGExplainer learn soft arrow masks; Integrated Gradients "
-                                    "integrates the gradient along a path from the empty quiver")
-    explain_k = Int(2, lo=0, hi=20, label="Mask top-k arrows",
-                    tooltip="mask (delete) the k most important arrows and predict again; 0 = no masking")
+    checkpoint = Str(
+        "",
+        label="GNN checkpoint",
+        placeholder="shipped default",
+        tooltip="a DirGINE checkpoint (.safetensors with its sidecar); empty: the shipped default",
+    )
+    explain_method = Choice(
+        "GNNExplainer",
+        choices=EXPLAIN_METHODS,
+        display=METHOD_TITLES,
+        label="Method",
+        tooltip="GNNExplainer and PGExplainer learn soft arrow masks; Integrated Gradients "
+        "integrates the gradient along a path from the empty quiver",
+    )
+    explain_k = Int(
+        2,
+        lo=0,
+        hi=20,
+        label="Mask top-k arrows",
+        tooltip="mask (delete) the k most important arrows and predict again; 0 = no masking",
+    )
     explain_show = Bool(True, label="Show on quiver", tooltip="draw the importances on the canvas")
-    explain_seed = Seed(0, label="Seed", tooltip="seed of the explainer's initial masks, PGExplainer's training "
-                                                 "and the random arrows of the masking baseline")
-    explorer_data = Choice("D7-D9", choices=(*EXPLORER_SETS, "file"), label="Quivers",
-                           display={**{k: v[0] for k, v in EXPLORER_SETS.items()}, "file": "File (.npz) ..."},
-                           tooltip="the quivers embedded: a built-in set of mutation classes or a dataset file")
-    explorer_file = Str("", label="Dataset file", placeholder="GNN dataset (.npz)",
-                        tooltip="a dataset written by 'workbench quiver dataset' (used with Quivers = File)")
-    explorer_layer = Choice("head", choices=EXPLORER_LAYERS, label="Embedding",
-                            display={**{k: f"after layer {k}" for k in EXPLORER_LAYERS[:-1]},
-                                     "head": "head (penultimate)"},
-                            tooltip="the pooled representation after this message-passing layer")
-    explorer_colour = Choice("vatne", choices=("vatne", "type"), label="Colour by",
-                             display={"vatne": "Vatne type (D)", "type": "family"})
-    explorer_points = Int(3000, lo=10, hi=200_000, step=100, label="Max points",
-                          tooltip="a random subsample (with the seed) of at most this many quivers")
-    explorer_seed = Seed(0, label="Seed", tooltip="seed of the subsample of points and of the probe's "
-                                                  "train/test split")
+    explain_seed = Seed(
+        0,
+        label="Seed",
+        tooltip="seed of the explainer's initial masks, PGExplainer's training "
+        "and the random arrows of the masking baseline",
+    )
+    explorer_data = Choice(
+        "D7-D9",
+        choices=(*EXPLORER_SETS, "file"),
+        label="Quivers",
+        display={**{k: v[0] for k, v in EXPLORER_SETS.items()}, "file": "File (.npz) ..."},
+        tooltip="the quivers embedded: a built-in set of mutation classes or a dataset file",
+    )
+    explorer_file = Str(
+        "",
+        label="Dataset file",
+        placeholder="GNN dataset (.npz)",
+        tooltip="a dataset written by 'workbench quiver dataset' (used with Quivers = File)",
+    )
+    explorer_layer = Choice(
+        "head",
+        choices=EXPLORER_LAYERS,
+        label="Embedding",
+        display={**{k: f"after layer {k}" for k in EXPLORER_LAYERS[:-1]}, "head": "head (penultimate)"},
+        tooltip="the pooled representation after this message-passing layer",
+    )
+    explorer_colour = Choice(
+        "vatne", choices=("vatne", "type"), label="Colour by", display={"vatne": "Vatne type (D)", "type": "family"}
+    )
+    explorer_points = Int(
+        3000,
+        lo=10,
+        hi=200_000,
+        step=100,
+        label="Max points",
+        tooltip="a random subsample (with the seed) of at most this many quivers",
+    )
+    explorer_seed = Seed(0, label="Seed", tooltip="seed of the subsample of points and of the probe's train/test split")
 
     # ---- job specs ----------------------------------------------------------------------------
     def predict_spec(self, b: Any) -> PredictSpec:
@@ -113,8 +151,13 @@ class GnnSettings(PanelState):
 
     def explain_spec(self, b: Any) -> ExplainSpec:
         """The explanation of the prediction of ``b`` these settings describe."""
-        return ExplainSpec(b=as_matrix(b), method=self.explain_method, k=self.explain_k, checkpoint=self.checkpoint,
-                           seed=self.explain_seed)
+        return ExplainSpec(
+            b=as_matrix(b),
+            method=self.explain_method,
+            k=self.explain_k,
+            checkpoint=self.checkpoint,
+            seed=self.explain_seed,
+        )
 
     def embed_spec(self) -> EmbedSpec:
         """The explorer's embedding; ``ValueError`` when a file is chosen but none is given."""
@@ -126,8 +169,15 @@ class GnnSettings(PanelState):
         else:
             data, types = "", EXPLORER_SETS[self.explorer_data][1]
         layer = -1 if self.explorer_layer == "head" else int(self.explorer_layer) - 1
-        return EmbedSpec(data=data, probe_types=types, layer=layer, colour=self.explorer_colour,
-                         max_points=self.explorer_points, checkpoint=self.checkpoint, seed=self.explorer_seed)
+        return EmbedSpec(
+            data=data,
+            probe_types=types,
+            layer=layer,
+            colour=self.explorer_colour,
+            max_points=self.explorer_points,
+            checkpoint=self.checkpoint,
+            seed=self.explorer_seed,
+        )
 
 
 class QuiverState(GnnSettings):
@@ -138,16 +188,30 @@ class QuiverState(GnnSettings):
     """
 
     mode = Choice("edit", choices=MODES, label="mode", tooltip="edit: draw; mutate: click to mutate; move: drag")
-    layout = Choice("spring", choices=LAYOUTS, label="layout",
-                    tooltip="Layout applied by 'Layout' (L); 'keep' keeps positions when loading")
+    layout = Choice(
+        "spring",
+        choices=LAYOUTS,
+        label="layout",
+        tooltip="Layout applied by 'Layout' (L); 'keep' keeps positions when loading",
+    )
     walk_steps = Int(25, lo=1, hi=10_000, label="walk steps", tooltip="number of steps of the random walk")
     seed = Seed(0, label="random seed", tooltip="seed of random mutations, random walks and spring layouts")
     show_evidence = Bool(True, label="Highlight evidence on the canvas")
-    enum_depth = Int(0, lo=0, hi=200, label="max depth",
-                     tooltip="Largest mutation distance from this quiver to enumerate (all: the whole class)")
-    enum_max_size = Int(200_000, lo=1, hi=5_000_000, step=10_000, label="max size",
-                        tooltip="stop the enumeration once this many quivers are known (mutation-infinite "
-                                "classes never end otherwise)")
+    enum_depth = Int(
+        0,
+        lo=0,
+        hi=200,
+        label="max depth",
+        tooltip="Largest mutation distance from this quiver to enumerate (all: the whole class)",
+    )
+    enum_max_size = Int(
+        200_000,
+        lo=1,
+        hi=5_000_000,
+        step=10_000,
+        label="max size",
+        tooltip="stop the enumeration once this many quivers are known (mutation-infinite classes never end otherwise)",
+    )
     tab = Int(0, lo=0, hi=len(TABS) - 1, label="tab", tooltip="the side tab shown: " + ", ".join(TABS))
 
     def enumerate_spec(self, b: Any) -> EnumerateSpec:
@@ -168,8 +232,12 @@ def document_to_dict(doc: QuiverDocument) -> dict[str, Any]:
         "positions": [[float(x), float(y)] for x, y in doc.positions],
         "frozen": list(doc.frozen),
         "labels": list(doc.labels),
-        "history": {"start": _int_rows(h.start), "sequence": list(h.sequence), "pointer": h.pointer,
-                    "start_label": h.start_label},
+        "history": {
+            "start": _int_rows(h.start),
+            "sequence": list(h.sequence),
+            "pointer": h.pointer,
+            "start_label": h.start_label,
+        },
     }
 
 
@@ -191,8 +259,10 @@ def document_from_dict(state: dict[str, Any]) -> tuple[QuiverSnapshot, MutationH
     try:
         m = _matrix(state["matrix"], "matrix")
         positions = [tuple(p) for p in state["positions"]]
-        if not all(len(p) == 2 and all(isinstance(c, (int, float)) and not isinstance(c, bool)
-                                       and math.isfinite(c) for c in p) for p in positions):
+        if not all(
+            len(p) == 2 and all(isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in p)
+            for p in positions
+        ):
             raise ValueError("quiver: 'positions' must be [x, y] pairs of finite numbers")
         frozen, labels = list(state["frozen"]), list(state["labels"])
         if not all(isinstance(f, bool) for f in frozen) or not all(isinstance(s, str) for s in labels):
@@ -242,19 +312,33 @@ class EnumeratedClass:
     @classmethod
     def of(cls, result: EnumerateResult, doc: QuiverDocument) -> EnumeratedClass:
         """The class ``result`` enumerated from the document as it is now."""
-        return cls(result, as_spec_matrix(doc.matrix), tuple((float(x), float(y)) for x, y in doc.positions),
-                   tuple(doc.frozen), tuple(doc.labels), tuple(doc.vertex_order()), as_spec_matrix(doc.history.start))
+        return cls(
+            result,
+            as_spec_matrix(doc.matrix),
+            tuple((float(x), float(y)) for x, y in doc.positions),
+            tuple(doc.frozen),
+            tuple(doc.labels),
+            tuple(doc.vertex_order()),
+            as_spec_matrix(doc.history.start),
+        )
 
     def with_result(self, result: EnumerateResult) -> EnumeratedClass:
         return replace(self, result=result)
 
     def start_snapshot(self) -> QuiverSnapshot:
-        return QuiverSnapshot(_matrix([list(r) for r in self.start], "class start"), list(self.positions),
-                              list(self.frozen), list(self.labels))
+        return QuiverSnapshot(
+            _matrix([list(r) for r in self.start], "class start"),
+            list(self.positions),
+            list(self.frozen),
+            list(self.labels),
+        )
 
     def contains_by_history(self, doc: QuiverDocument) -> bool:
         """Whether ``doc`` is the start mutated: its history starts at the start or where the
         start's history did (a loaded member starts at the start), with the same frozen
         vertices; then it belongs to the class."""
-        return (doc.size == len(self.frozen) and tuple(doc.frozen) == self.frozen
-                and as_spec_matrix(doc.history.start) in (self.history_start, self.start))
+        return (
+            doc.size == len(self.frozen)
+            and tuple(doc.frozen) == self.frozen
+            and as_spec_matrix(doc.history.start) in (self.history_start, self.start)
+        )

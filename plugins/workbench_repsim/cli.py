@@ -21,8 +21,11 @@ from .core.measure_names import MEASURE_NAMES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("compare", help="one similarity value between two n x d activation files (.npy)",
-                              description="Compare two activation matrices (same n rows) and print {\"value\": ...}.")
+    p = subparsers.add_parser(
+        "compare",
+        help="one similarity value between two n x d activation files (.npy)",
+        description='Compare two activation matrices (same n rows) and print {"value": ...}.',
+    )
     p.add_argument("--a", required=True, metavar="A.npy", help="n x d array (rows = inputs, columns = neurons)")
     p.add_argument("--b", required=True, metavar="B.npy", help="n x d' array for the same n inputs")
     p.add_argument("--measure", default="cka", choices=MEASURE_NAMES)
@@ -43,16 +46,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     h.add_argument("--data", default="default", help="for models: 'default', a text file or an image folder")
     h.add_argument("--pooling", default="mean", choices=("mean", "last", "first", "tokens"))
     h.add_argument("--max-samples", type=int, default=1000)
-    h.add_argument("--minibatch", type=int, default=0, metavar="B",
-                   help="stream minibatch linear CKA (Nguyen et al. 2021) over batches of B inputs; activations are "
-                        "never held in full (replaces --measure)")
+    h.add_argument(
+        "--minibatch",
+        type=int,
+        default=0,
+        metavar="B",
+        help="stream minibatch linear CKA (Nguyen et al. 2021) over batches of B inputs; activations are "
+        "never held in full (replaces --measure)",
+    )
     h.set_defaults(func=_heatmap)
 
     z = subparsers.add_parser("zoo", help="list the default models shipped in resources/repsim")
     z.set_defaults(func=_zoo)
 
-    s = subparsers.add_parser("stitch", help="stitching table between two models of the zoo or two local "
-                                             "Hugging Face causal LMs with the same tokenizer (JSON)")
+    s = subparsers.add_parser(
+        "stitch",
+        help="stitching table between two models of the zoo or two local "
+        "Hugging Face causal LMs with the same tokenizer (JSON)",
+    )
     s.add_argument("--a", required=True)
     s.add_argument("--b", required=True)
     s.add_argument("--steps", type=int, default=150)
@@ -92,7 +103,7 @@ def _compare(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"--a has n = {a.shape[0]} rows but --b has n = {b.shape[0]}: both must hold the same inputs"
             )
-        check_pair(a, b, names=(f"--a {args.a}", f"--b {args.b}"))   # messages name the files
+        check_pair(a, b, names=(f"--a {args.a}", f"--b {args.b}"))  # messages name the files
         value = compare(a, b, args.measure)
     except (ValueError, DegenerateInputError) as exc:
         return _fail(str(exc))
@@ -107,8 +118,16 @@ def _heatmap(args: argparse.Namespace) -> int:
 
     from .jobs import HeatmapSpec, run_heatmap
 
-    spec = HeatmapSpec(model_a=args.a, model_b=args.b, data=args.data, pooling=args.pooling, measure=args.measure,
-                       max_samples=args.max_samples, panels=("AB",) if args.b else ("AA",), minibatch=args.minibatch)
+    spec = HeatmapSpec(
+        model_a=args.a,
+        model_b=args.b,
+        data=args.data,
+        pooling=args.pooling,
+        measure=args.measure,
+        max_samples=args.max_samples,
+        panels=("AB",) if args.b else ("AA",),
+        minibatch=args.minibatch,
+    )
     try:
         res = run_in_terminal(run_heatmap, spec, title=f"{args.measure} heatmap")
     except JobError as exc:
@@ -119,11 +138,24 @@ def _heatmap(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, m)
     names_b = res.names_b if args.b else res.names_a
-    print(json.dumps({"out": str(out), "shape": list(m.shape), "layers_a": res.names_a, "layers_b": names_b,
-                      "n": res.n, "form": res.form, "pooling": res.pooling, "notes": res.notes}))
+    print(
+        json.dumps(
+            {
+                "out": str(out),
+                "shape": list(m.shape),
+                "layers_a": res.names_a,
+                "layers_b": names_b,
+                "n": res.n,
+                "form": res.form,
+                "pooling": res.pooling,
+                "notes": res.notes,
+            }
+        )
+    )
     if args.figure:
         try:
             from .core.figure import save_heatmap_figure
+
             save_heatmap_figure(
                 m,
                 res.names_a,

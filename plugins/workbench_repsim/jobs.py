@@ -51,7 +51,7 @@ class HeatmapResult:
     measure: str
     names_a: list[str]
     names_b: list[str]
-    matrices: dict[str, np.ndarray]            # "AA", "AB", "BB" -> matrix
+    matrices: dict[str, np.ndarray]  # "AA", "AB", "BB" -> matrix
     acts_a: list[np.ndarray] = field(default_factory=list)
     acts_b: list[np.ndarray] = field(default_factory=list)
     n: int = 0
@@ -61,8 +61,12 @@ class HeatmapResult:
 
 
 #: what each family's inputs are, for notes
-_FAMILY_WORDS = {"mlp": "a digit MLP (one image per input)", "npz": "an .npz of activations",
-                 "lm": "a language model", "hf": "a Hugging Face language model"}
+_FAMILY_WORDS = {
+    "mlp": "a digit MLP (one image per input)",
+    "npz": "an .npz of activations",
+    "lm": "a language model",
+    "hf": "a Hugging Face language model",
+}
 
 
 def pooling_applies(family: str) -> bool:
@@ -75,18 +79,27 @@ def heatmap_setting_notes(spec: HeatmapSpec, families: dict[str, str]) -> list[s
     "" = unknown), known before anything is computed."""
     notes: list[str] = []
     if spec.minibatch > 0 and spec.measure != "cka":
-        notes.append(f"minibatch streaming computes linear CKA only: measure '{spec.measure}' is not used "
-                     "(set minibatch to off for it)")
+        notes.append(
+            f"minibatch streaming computes linear CKA only: measure '{spec.measure}' is not used "
+            "(set minibatch to off for it)"
+        )
     known = {side: fam for side, fam in families.items() if fam}
-    if spec.pooling != "mean" and known and len(known) == len(families) \
-            and not any(pooling_applies(f) for f in known.values()):
+    if (
+        spec.pooling != "mean"
+        and known
+        and len(known) == len(families)
+        and not any(pooling_applies(f) for f in known.values())
+    ):
         what = " and ".join(sorted({_FAMILY_WORDS[f] for f in known.values()}))
         notes.append(f"pooling '{spec.pooling}' does not apply: {what} has no token sequence to pool")
     for side, fam in known.items():
         if fam != "npz":
             continue
-        unused = [name for name, used in (("data", spec.data in ("", "default")), ("pooling", spec.pooling == "mean"))
-                  if not used]
+        unused = [
+            name
+            for name, used in (("data", spec.data in ("", "default")), ("pooling", spec.pooling == "mean"))
+            if not used
+        ]
         if unused:
             notes.append(f"{side} is an .npz of activations: {' and '.join(unused)} do not apply to it")
     return notes
@@ -99,14 +112,19 @@ def _heatmap_notes(spec: HeatmapSpec, sides: dict[str, Any], max_rows: int) -> l
     for side, layers in sides.items():
         if layers.family == "npz":
             if layers.n != spec.max_samples:
-                notes.append(f"{side} is an .npz of activations: its {layers.n} rows are compared "
-                             f"(samples = {spec.max_samples} does not apply to it)")
+                notes.append(
+                    f"{side} is an .npz of activations: its {layers.n} rows are compared "
+                    f"(samples = {spec.max_samples} does not apply to it)"
+                )
         elif layers.n_inputs < spec.max_samples:
-            notes.append(f"samples clamped: the data give {side} {layers.n_inputs} inputs, "
-                         f"not the {spec.max_samples} asked")
+            notes.append(
+                f"samples clamped: the data give {side} {layers.n_inputs} inputs, not the {spec.max_samples} asked"
+            )
         if layers.rows_total > layers.n:
-            notes.append(f"token pooling: {layers.n} of {layers.rows_total} token rows of {side} kept "
-                         f"(at most {max_rows}, drawn with seed {spec.seed})")
+            notes.append(
+                f"token pooling: {layers.n} of {layers.rows_total} token rows of {side} kept "
+                f"(at most {max_rows}, drawn with seed {spec.seed})"
+            )
     return list(dict.fromkeys(notes))  # A and B often say the same
 
 
@@ -130,13 +148,29 @@ def run_heatmap(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
                     f"model A takes {ka} inputs and model B takes {kb} inputs: they cannot see the same data"
                 )
         ctx.progress(0.0, "activations of A")
-        la = activations(spec.model_a, spec.data, spec.pooling, spec.max_samples, max_rows=MAX_TOKEN_ROWS,
-                         seed=spec.seed, device=ctx.device, check=ctx.check_cancelled)
+        la = activations(
+            spec.model_a,
+            spec.data,
+            spec.pooling,
+            spec.max_samples,
+            max_rows=MAX_TOKEN_ROWS,
+            seed=spec.seed,
+            device=ctx.device,
+            check=ctx.check_cancelled,
+        )
         lb = None
         if spec.model_b:
             ctx.progress(0.1, "activations of B")
-            lb = activations(spec.model_b, spec.data, spec.pooling, spec.max_samples, max_rows=MAX_TOKEN_ROWS,
-                             seed=spec.seed, device=ctx.device, check=ctx.check_cancelled)
+            lb = activations(
+                spec.model_b,
+                spec.data,
+                spec.pooling,
+                spec.max_samples,
+                max_rows=MAX_TOKEN_ROWS,
+                seed=spec.seed,
+                device=ctx.device,
+                check=ctx.check_cancelled,
+            )
             if lb.n != la.n:
                 raise DegenerateInputError(f"A gives {la.n} samples and B gives {lb.n}: they must see the same inputs")
         sides = {"A": la} if lb is None else {"A": la, "B": lb}
@@ -149,17 +183,33 @@ def run_heatmap(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
 
             def panel_progress(f: float, m: str, lo: float = lo, hi: float = hi, p: str = p) -> None:
                 ctx.progress(lo + (hi - lo) * f, f"{p}: {m}")
-            h = similarity_heatmap(xs.arrays, None if p in ("AA", "BB") else ys.arrays, spec.measure,
-                                   names_a=xs.names, names_b=ys.names,
-                                   progress=panel_progress,
-                                   check_cancelled=ctx.check_cancelled,
-                                   device=ctx.device if str(ctx.device).startswith("cuda") else "cpu")
+
+            h = similarity_heatmap(
+                xs.arrays,
+                None if p in ("AA", "BB") else ys.arrays,
+                spec.measure,
+                names_a=xs.names,
+                names_b=ys.names,
+                progress=panel_progress,
+                check_cancelled=ctx.check_cancelled,
+                device=ctx.device if str(ctx.device).startswith("cuda") else "cpu",
+            )
             mats[p] = h.matrix
             form = h.form
             ctx.partial((p, h.matrix, xs.names, ys.names))
         pooled = any(pooling_applies(side.family) for side in sides.values())
-        return HeatmapResult(spec.measure, la.names, lb.names if lb else [], mats, la.arrays, lb.arrays if lb else [],
-                             la.n, form, spec.pooling if pooled else "", _heatmap_notes(spec, sides, MAX_TOKEN_ROWS))
+        return HeatmapResult(
+            spec.measure,
+            la.names,
+            lb.names if lb else [],
+            mats,
+            la.arrays,
+            lb.arrays if lb else [],
+            la.n,
+            form,
+            spec.pooling if pooled else "",
+            _heatmap_notes(spec, sides, MAX_TOKEN_ROWS),
+        )
     except (DegenerateInputError, ValueError, OSError) as exc:
         raise _err(exc) from None
 
@@ -167,20 +217,40 @@ def run_heatmap(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
 def _run_streamed(spec: HeatmapSpec, ctx: JobContext) -> HeatmapResult:
     from .core.streaming import streamed_minibatch_cka
 
-    res = streamed_minibatch_cka(spec.model_a, spec.model_b, data=spec.data, pooling=spec.pooling,
-                                 max_samples=spec.max_samples, batch_size=spec.minibatch,
-                                 device=ctx.device, check=ctx.check_cancelled, progress=ctx.progress)
+    res = streamed_minibatch_cka(
+        spec.model_a,
+        spec.model_b,
+        data=spec.data,
+        pooling=spec.pooling,
+        max_samples=spec.max_samples,
+        batch_size=spec.minibatch,
+        device=ctx.device,
+        check=ctx.check_cancelled,
+        progress=ctx.progress,
+    )
     from .core.sources import source_family
 
     mats = {k: v for k, v in res.matrices.items() if k in spec.panels}
     families = {"A": source_family(spec.model_a), **({"B": source_family(spec.model_b)} if spec.model_b else {})}
     notes = heatmap_setting_notes(spec, families)
     if res.n < spec.max_samples and "npz" not in families.values():
-        notes.append(f"samples clamped: the data give {res.n} rows in full batches of {spec.minibatch}, "
-                     f"not the {spec.max_samples} asked")
+        notes.append(
+            f"samples clamped: the data give {res.n} rows in full batches of {spec.minibatch}, "
+            f"not the {spec.max_samples} asked"
+        )
     pooled = any(pooling_applies(f) for f in families.values())
-    return HeatmapResult(f"cka-minibatch (batch {spec.minibatch})", res.names_a, res.names_b, mats, [], [], res.n,
-                         f"streamed, {res.batches} batches", spec.pooling if pooled else "", notes)
+    return HeatmapResult(
+        f"cka-minibatch (batch {spec.minibatch})",
+        res.names_a,
+        res.names_b,
+        mats,
+        [],
+        [],
+        res.n,
+        f"streamed, {res.batches} batches",
+        spec.pooling if pooled else "",
+        notes,
+    )
 
 
 # ------------------------------------------------------------------ one cell --------------------
@@ -201,10 +271,10 @@ class CellSpec:
 class CellResult:
     label_x: str
     label_y: str
-    pcs_x: np.ndarray           # n_points x 2, top principal components of X
-    pcs_y: np.ndarray           # same of Y after orthogonal Procrustes alignment to X's
-    best_corr: np.ndarray       # per-neuron best correlation of X's neurons in Y
-    matched_corr: np.ndarray    # Hungarian-matched correlations
+    pcs_x: np.ndarray  # n_points x 2, top principal components of X
+    pcs_y: np.ndarray  # same of Y after orthogonal Procrustes alignment to X's
+    best_corr: np.ndarray  # per-neuron best correlation of X's neurons in Y
+    matched_corr: np.ndarray  # Hungarian-matched correlations
     values: dict[str, float]
 
 
@@ -222,7 +292,7 @@ def run_cell(spec: CellSpec, ctx: JobContext) -> CellResult:
             ctx.check_cancelled()
             ctx.progress(k / (len(MEASURES) + 2), name)
             try:
-                with checking(ctx.keep_alive):   # heartbeat() inside the measures' long steps
+                with checking(ctx.keep_alive):  # heartbeat() inside the measures' long steps
                     values[name] = float(fn(x, y))
             except DegenerateInputError as exc:
                 ctx.log(f"{name}: {exc}")
@@ -255,11 +325,11 @@ def run_cell(spec: CellSpec, ctx: JobContext) -> CellResult:
 class StitchSpec:
     model_a: str
     model_b: str
-    points: tuple[tuple[str, str], ...] = ()   # () = every stitch point of A with the same-depth point of B
+    points: tuple[tuple[str, str], ...] = ()  # () = every stitch point of A with the same-depth point of B
     steps: int = 150
     seed: int = 0
     device: str = "cpu"
-    data: str = "default"   # Hugging Face models: a text file (one input per line) or the default corpus
+    data: str = "default"  # Hugging Face models: a text file (one input per line) or the default corpus
 
 
 @dataclass
@@ -274,8 +344,10 @@ def own_task_data_note(data: str, what: str) -> list[str]:
     """The note that ``data`` is not used when the plugin's own models are measured on their task."""
     if data in ("", "default"):
         return []
-    return [f"data does not apply: {what} of the plugin's own models is measured on their own task data "
-            "(a text file is used for Hugging Face models)"]
+    return [
+        f"data does not apply: {what} of the plugin's own models is measured on their own task data "
+        "(a text file is used for Hugging Face models)"
+    ]
 
 
 def _stitch_task(family: str):
@@ -306,12 +378,15 @@ def _hf_lm_pair(spec_a: str, spec_b: str, data: str, ctx: JobContext, n_train: i
         train_texts = generate_text(6000, 0).splitlines()
         test_texts = generate_text(1500, EVAL_TEXT_SEED).splitlines()
     else:
-        lines = hf_text_inputs(data, 10 ** 9)
+        lines = hf_text_inputs(data, 10**9)
         cut = max(1, int(0.8 * len(lines)))
         train_texts, test_texts = lines[:cut], lines[cut:] or lines[-1:]
     if not same_tokenizer(tok_a, tok_b, train_texts[:50]):
-        raise DegenerateInputError(f"{spec_a} and {spec_b} tokenize the text differently: stitching and linear mode "
-                                   "connectivity compare the models token by token and need the same tokenizer")
+        raise DegenerateInputError(
+            f"{spec_a} and {spec_b} tokenize the text differently: stitching and linear mode "
+            "connectivity compare the models token by token and need the same tokenizer"
+        )
+
     def positions(cfg: Any) -> int:
         return getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None) or 65
 
@@ -345,13 +420,22 @@ def run_stitching(spec: StitchSpec, ctx: JobContext) -> StitchTable:
             pa, pb = ma.stitch_points()[1:], mb.stitch_points()[1:]  # the embeddings are trivial to stitch
             if not pa or not pb:
                 raise DegenerateInputError("stitching needs models with at least two transformer blocks")
-            res = stitch_both(ma, mb, list(spec.points) or _same_depth(pa, pb), lm_task(tr, te),
-                              names=(spec.model_a, spec.model_b), steps=spec.steps, seed=spec.seed,
-                              check=ctx.check_cancelled, progress=ctx.progress)
+            res = stitch_both(
+                ma,
+                mb,
+                list(spec.points) or _same_depth(pa, pb),
+                lm_task(tr, te),
+                names=(spec.model_a, spec.model_b),
+                steps=spec.steps,
+                seed=spec.seed,
+                check=ctx.check_cancelled,
+                progress=ctx.progress,
+            )
             return _stitch_table(res)
         if "hf" in (fa, fb):
-            raise DegenerateInputError("cannot stitch a Hugging Face model with one of the plugin's own models: "
-                                       "they read different tokens")
+            raise DegenerateInputError(
+                "cannot stitch a Hugging Face model with one of the plugin's own models: they read different tokens"
+            )
         if fa != fb:
             raise DegenerateInputError(f"cannot stitch a {fa} model into a {fb} model: they solve different tasks")
         points = list(spec.points)
@@ -362,8 +446,17 @@ def run_stitching(spec: StitchSpec, ctx: JobContext) -> StitchTable:
         ctx.progress(0.0, "preparing data")
         task = _stitch_task(fa)
         ctx.check_cancelled()
-        res = stitch_both(ma, mb, points, task, names=(spec.model_a, spec.model_b), steps=spec.steps, seed=spec.seed,
-                          check=ctx.check_cancelled, progress=ctx.progress)
+        res = stitch_both(
+            ma,
+            mb,
+            points,
+            task,
+            names=(spec.model_a, spec.model_b),
+            steps=spec.steps,
+            seed=spec.seed,
+            check=ctx.check_cancelled,
+            progress=ctx.progress,
+        )
         return _stitch_table(res, own_task_data_note(spec.data, "stitching"))
     except (DegenerateInputError, ValueError) as exc:
         raise _err(exc) from None
@@ -376,7 +469,7 @@ class LMCSpec:
     model_b: str
     align: bool = True
     n_alphas: int = 11
-    data: str = "default"   # Hugging Face models: a text file (one input per line) or the default corpus
+    data: str = "default"  # Hugging Face models: a text file (one input per line) or the default corpus
 
 
 @dataclass
@@ -393,8 +486,10 @@ class LMCCurves:
 
 
 #: the note when permutation alignment is asked for language models
-ALIGN_NOT_APPLIED = ("permutation-align is not applied: it is implemented for the digit MLPs only, "
-                     "so the language models' path is shown without alignment")
+ALIGN_NOT_APPLIED = (
+    "permutation-align is not applied: it is implemented for the digit MLPs only, "
+    "so the language models' path is shown without alignment"
+)
 
 
 def lmc_setting_notes(spec: LMCSpec, families: tuple[str, str]) -> list[str]:
@@ -464,8 +559,9 @@ def _hf_lmc(spec: LMCSpec, ctx: JobContext) -> LMCCurves:
     return curves
 
 
-def _lm_path(ma, mb, windows: np.ndarray, spec: LMCSpec, ctx: JobContext, metric: str,
-             wrap: Callable[[Any], Any] = lambda m: m) -> LMCCurves:
+def _lm_path(
+    ma, mb, windows: np.ndarray, spec: LMCSpec, ctx: JobContext, metric: str, wrap: Callable[[Any], Any] = lambda m: m
+) -> LMCCurves:
     """Next-token loss on ``windows`` along the weight interpolation between two language models
     (``wrap`` makes a model return logits from token ids); no permutation alignment."""
     from .core.lmc import interpolate, path_barrier

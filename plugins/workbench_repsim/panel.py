@@ -60,10 +60,15 @@ from .ui.plot_style import plot_colours, set_title, style_legend, style_plot_ite
 RESULTS: tuple[str, ...] = ("heatmap", "cell", "stitching", "lmc", "rotation")
 #: a heatmap result whose activations take more bytes than this is kept without them (cell
 #: details then need the heatmaps recomputed); the matrices are always kept
-SESSION_ACTIVATIONS_LIMIT = 256 * 2 ** 20
+SESSION_ACTIVATIONS_LIMIT = 256 * 2**20
 #: what the job of each result is called in status lines
-JOB_TITLES = {"heatmap": "Similarity heatmaps", "cell": "Cell details", "stitching": "Model stitching",
-              "lmc": "Linear mode connectivity", "rotation": "Rotation test"}
+JOB_TITLES = {
+    "heatmap": "Similarity heatmaps",
+    "cell": "Cell details",
+    "stitching": "Model stitching",
+    "lmc": "Linear mode connectivity",
+    "rotation": "Rotation test",
+}
 STALE_NOTE = " — stale: the settings have changed since; run it again"
 
 
@@ -137,8 +142,11 @@ class RepSimPanel(Panel):
         split.setStretchFactor(1, 2)
 
         self.stitch_page = StitchPage(sm, bind)
-        self.stitch_table, self.stitch_steps, self.stitch_seed = (self.stitch_page.table, self.stitch_page.steps,
-                                                                  self.stitch_page.seed)
+        self.stitch_table, self.stitch_steps, self.stitch_seed = (
+            self.stitch_page.table,
+            self.stitch_page.steps,
+            self.stitch_page.seed,
+        )
         self.stitch_btn, self.stitch_label = self.stitch_page.button, self.stitch_page.label
         self.stitch_btn.clicked.connect(self.run_stitching)
         self.lmc_page = LmcPage(sm, bind)
@@ -219,8 +227,9 @@ class RepSimPanel(Panel):
 
     # ------------------------------------------------------------------ actions -------------
     def _browse_model(self, combo: QComboBox) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Model or activations", "",
-                                              "Models and activations (*.safetensors *.npz config.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Model or activations", "", "Models and activations (*.safetensors *.npz config.json)"
+        )
         if path:
             if Path(path).name == "config.json":
                 path = str(Path(path).parent)
@@ -264,17 +273,23 @@ class RepSimPanel(Panel):
             self.compute()
 
     # ------------------------------------------------------------------ jobs ----------------
-    def _run(self, name: str, fn: Any, spec: Any, done: Any, *, key: str, quiet: bool = False,
-             partial: Any = None) -> JobHandle:
+    def _run(
+        self, name: str, fn: Any, spec: Any, done: Any, *, key: str, quiet: bool = False, partial: Any = None
+    ) -> JobHandle:
         """Submit the job of result ``name``; its end (finished, failed, cancelled) is handled by
         :meth:`_job_finished` / :meth:`_job_ended`, which ignore a job a newer one replaced."""
         holder: list[JobHandle] = []
         handle = self.submit(
-            fn, spec, title=JOB_TITLES[name], key=key, quiet=quiet,
+            fn,
+            spec,
+            title=JOB_TITLES[name],
+            key=key,
+            quiet=quiet,
             on_result=lambda res: self._job_finished(name, holder[0], res, spec, done),
             on_error=lambda message, _tb: self._job_ended(name, holder[0], f"failed: {message}", message),
             on_progress=lambda f, m: self._job_progress(name, holder[0], f, m),
-            on_partial=(lambda part: partial(holder[0], part)) if partial is not None else None)
+            on_partial=(lambda part: partial(holder[0], part)) if partial is not None else None,
+        )
         holder.append(handle)
         handle.cancelled.connect(lambda: self._job_ended(name, handle, "cancelled"))
         self._jobs[name] = handle
@@ -304,8 +319,9 @@ class RepSimPanel(Panel):
         self._jobs[name] = None
         self._abandoned[name] = True
         kept = self.kept(name)
-        self._job_line[name] = (f"{JOB_TITLES[name]} {why} — "
-                                + ("the last complete result is shown" if kept else "nothing computed to show"))
+        self._job_line[name] = f"{JOB_TITLES[name]} {why} — " + (
+            "the last complete result is shown" if kept else "nothing computed to show"
+        )
         if name == "heatmap":
             self._partial = {}
             self._show_heatmaps(self.result)
@@ -383,8 +399,10 @@ class RepSimPanel(Panel):
         models = f"{_short(spec.model_a)} vs {_short(spec.model_b) or 'itself'}; " if spec is not None else ""
         rows = "token rows" if res.pooling == "tokens" else "inputs"
         pooling = f", {res.pooling} pooling" if res.pooling else ""
-        return (f"{res.measure}: {models}n = {res.n} {rows}{pooling}, {len(res.names_a)} layers in A, "
-                f"{len(res.names_b)} in B ({res.form} form)")
+        return (
+            f"{res.measure}: {models}n = {res.n} {rows}{pooling}, {len(res.names_a)} layers in A, "
+            f"{len(res.names_b)} in B ({res.form} form)"
+        )
 
     def _refresh_heatmaps(self) -> None:
         """Marks and the colour scale of the heatmaps shown; the status line and notes."""
@@ -408,8 +426,11 @@ class RepSimPanel(Panel):
         lines = [self._job_line["heatmap"]] if self._job_line["heatmap"] else []
         summary = self._heatmap_summary()
         if summary:
-            lines.append(("shown: " if lines else "") + summary
-                         + (STALE_NOTE.replace("run it", "compute the heatmaps") if self.stale["heatmap"] else ""))
+            lines.append(
+                ("shown: " if lines else "")
+                + summary
+                + (STALE_NOTE.replace("run it", "compute the heatmaps") if self.stale["heatmap"] else "")
+            )
         elif self._jobs["heatmap"] is None:
             lines.append("no heatmaps: press Compute heatmaps (Ctrl+Return)")
         self.status.setText("\n".join(lines))
@@ -437,8 +458,10 @@ class RepSimPanel(Panel):
             if res.form.startswith("streamed"):
                 self.details.clear("cell details need the activations in memory: set minibatch to off")
             else:
-                self.details.clear("the activations of these heatmaps were too large to be saved with the "
-                                   "session: compute the heatmaps again for cell details")
+                self.details.clear(
+                    "the activations of these heatmaps were too large to be saved with the "
+                    "session: compute the heatmaps again for cell details"
+                )
             self._cell_text = self.details.values.text()
             return
         xs = res.acts_a if key[0] == "A" else res.acts_b
@@ -485,9 +508,15 @@ class RepSimPanel(Panel):
         self.stitch_rows = rows
         self.stitch_table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            cells = [f"{_short(row['sender'])}:{row['point_from']}", f"{_short(row['receiver'])}:{row['point_to']}",
-                     f"{row['loss']:.4f}", f"{row['accuracy']:.3f}", f"{row['receiver_loss']:.4f}",
-                     f"{row['penalty']:+.4f}", f"{row['ls_loss']:.4f}"]
+            cells = [
+                f"{_short(row['sender'])}:{row['point_from']}",
+                f"{_short(row['receiver'])}:{row['point_to']}",
+                f"{row['loss']:.4f}",
+                f"{row['accuracy']:.3f}",
+                f"{row['receiver_loss']:.4f}",
+                f"{row['penalty']:+.4f}",
+                f"{row['ls_loss']:.4f}",
+            ]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
@@ -499,8 +528,10 @@ class RepSimPanel(Panel):
         if kept is None or kept.inputs is None:
             return ""
         spec = kept.inputs
-        return (f"{len(self.stitch_rows)} stitches of {_short(spec.model_a)} ↔ {_short(spec.model_b)}, "
-                f"{spec.steps} steps, seed {spec.seed}")
+        return (
+            f"{len(self.stitch_rows)} stitches of {_short(spec.model_a)} ↔ {_short(spec.model_b)}, "
+            f"{spec.steps} steps, seed {spec.seed}"
+        )
 
     # ------------------------------------------------------------------ LMC and rotation ----
     def run_lmc(self) -> None:
@@ -515,11 +546,23 @@ class RepSimPanel(Panel):
         self.lmc_plot.clear()
         if res is not None:
             self.lmc_plot.setLabel("left", res.metric)
-            self.lmc_plot.plot(res.alphas, res.loss, pen=pg.mkPen((214, 39, 40), width=2), symbol="o",
-                               symbolBrush=pg.mkBrush(214, 39, 40), name="plain")
+            self.lmc_plot.plot(
+                res.alphas,
+                res.loss,
+                pen=pg.mkPen((214, 39, 40), width=2),
+                symbol="o",
+                symbolBrush=pg.mkBrush(214, 39, 40),
+                name="plain",
+            )
             if res.loss_aligned is not None:
-                self.lmc_plot.plot(res.alphas, res.loss_aligned, pen=pg.mkPen((31, 119, 180), width=2), symbol="s",
-                                   symbolBrush=pg.mkBrush(31, 119, 180), name="aligned")
+                self.lmc_plot.plot(
+                    res.alphas,
+                    res.loss_aligned,
+                    pen=pg.mkPen((31, 119, 180), width=2),
+                    symbol="s",
+                    symbolBrush=pg.mkBrush(31, 119, 180),
+                    name="aligned",
+                )
             style_plot_item(self.lmc_plot.getPlotItem(), plot_colours())
         self._show_job_line("lmc")
 
@@ -550,11 +593,13 @@ class RepSimPanel(Panel):
         r = self.rotation
         if r is None:
             return ROTATION_HINT
-        return (f"rotation after h{r.layer}: accuracy {r.acc_original:.3f} → {r.acc_rotated:.3f} (rotated) → "
-                f"{r.acc_retrained:.3f} (retrained; control {r.acc_control:.3f}).  Undo error ‖W'R − W‖/‖W‖ = "
-                f"{r.undo_error:.2f} (control {r.undo_error_control:.2f}).  Next layer vs original: basis "
-                f"correlation {r.basis_corr:.3f} (control {r.basis_corr_control:.3f}), CKA {r.cka:.3f} "
-                f"(control {r.cka_control:.3f}).")
+        return (
+            f"rotation after h{r.layer}: accuracy {r.acc_original:.3f} → {r.acc_rotated:.3f} (rotated) → "
+            f"{r.acc_retrained:.3f} (retrained; control {r.acc_control:.3f}).  Undo error ‖W'R − W‖/‖W‖ = "
+            f"{r.undo_error:.2f} (control {r.undo_error_control:.2f}).  Next layer vs original: basis "
+            f"correlation {r.basis_corr:.3f} (control {r.basis_corr_control:.3f}), CKA {r.cka:.3f} "
+            f"(control {r.cka_control:.3f})."
+        )
 
     # ------------------------------------------------------------------ stale results -------
     def _mark_stale(self) -> None:
@@ -563,8 +608,9 @@ class RepSimPanel(Panel):
         clamped or not applied."""
         for name in RESULTS:
             kept = self.kept(name)
-            self.stale[name] = kept is not None and kept.inputs is not None and \
-                self.result_is_stale(name, self.current_inputs(name))
+            self.stale[name] = (
+                kept is not None and kept.inputs is not None and self.result_is_stale(name, self.current_inputs(name))
+            )
         self._setting_notes = self.state_model.setting_notes()
         self._refresh_heatmaps()
         self._refresh_cell()
@@ -572,8 +618,10 @@ class RepSimPanel(Panel):
             self._show_job_line(name)
         colours = plot_colours()
         stale = self.stale["lmc"]
-        title = ("linear mode connectivity" + (" (stale)" if stale else ""),
-                 (colours.alert if stale else colours.foreground).name())
+        title = (
+            "linear mode connectivity" + (" (stale)" if stale else ""),
+            (colours.alert if stale else colours.foreground).name(),
+        )
         if title != getattr(self, "_lmc_title", None):  # setTitle re-lays out the plot: only on a change
             self._lmc_title = title
             set_title(self.lmc_plot.getPlotItem(), title[0], colours.alert if stale else colours.foreground)
@@ -587,15 +635,19 @@ class RepSimPanel(Panel):
             self._refresh_cell()
             return
         label, shown, kept_notes = {
-            "stitching": (self.stitch_label, self._stitch_caption(),
-                          getattr(self.kept("stitching").result, "notes", []) if self.kept("stitching") else []),
+            "stitching": (
+                self.stitch_label,
+                self._stitch_caption(),
+                getattr(self.kept("stitching").result, "notes", []) if self.kept("stitching") else [],
+            ),
             "lmc": (self.lmc_label, self._lmc_text(), getattr(self.lmc, "notes", []) if self.lmc else []),
             "rotation": (self.rot_label, self._rotation_text(), []),
         }[name]
         lines = [self._job_line[name]] if self._job_line[name] else []
         if shown:
-            lines.append(("shown: " if lines and self.kept(name) else "") + shown
-                         + (STALE_NOTE if self.stale[name] else ""))
+            lines.append(
+                ("shown: " if lines and self.kept(name) else "") + shown + (STALE_NOTE if self.stale[name] else "")
+            )
         notes = list(self._setting_notes.get(name, []))
         notes += [n for n in kept_notes if n not in notes]
         if notes:
@@ -614,10 +666,15 @@ class RepSimPanel(Panel):
     def validate_state(self, state: dict[str, Any]) -> None:
         super().validate_state(state)
         sel = state.get("selected")
-        if sel is not None and (not isinstance(sel, list) or len(sel) != 3 or sel[0] not in HEATMAP_PANELS
-                                or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in sel[1:])):
-            raise ValueError(f"repsim: selected must be null or [\"AA\"|\"AB\"|\"BB\", row, column] with row and "
-                             f"column >= 0, got {sel!r}")
+        if sel is not None and (
+            not isinstance(sel, list)
+            or len(sel) != 3
+            or sel[0] not in HEATMAP_PANELS
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in sel[1:])
+        ):
+            raise ValueError(
+                f'repsim: selected must be null or ["AA"|"AB"|"BB", row, column] with row and column >= 0, got {sel!r}'
+            )
 
     def restore(self, state: dict[str, Any]) -> None:
         """Apply saved settings (validated first, all or nothing); starts no job."""
@@ -650,9 +707,12 @@ class RepSimPanel(Panel):
             self.status.setText("the session holds no heatmaps: press Compute heatmaps (Ctrl+Return)")
         if names:
             stale = self.stale_results()
-            self.shell.log(f"restored {', '.join(names)} without recomputing"
-                           + (f"; stale (settings differ): {', '.join(stale)}" if stale else ""),
-                           "info", self.plugin_id)
+            self.shell.log(
+                f"restored {', '.join(names)} without recomputing"
+                + (f"; stale (settings differ): {', '.join(stale)}" if stale else ""),
+                "info",
+                self.plugin_id,
+            )
 
     # ------------------------------------------------------------------ export --------------
     def heatmap_context(self) -> dict[str, Any]:
@@ -664,28 +724,41 @@ class RepSimPanel(Panel):
         else:
             kept = self.kept("heatmap")
             spec, res = (kept.inputs, self.result) if kept is not None else (None, None)
-            status = ("stale (the settings have changed since)" if self.stale["heatmap"]
-                      else "last complete result (a later job was cancelled or failed)" if self._abandoned["heatmap"]
-                      else "current")
+            status = (
+                "stale (the settings have changed since)"
+                if self.stale["heatmap"]
+                else "last complete result (a later job was cancelled or failed)"
+                if self._abandoned["heatmap"]
+                else "current"
+            )
         if spec is None:
             return {}
-        return {"model_a": spec.model_a, "model_b": spec.model_b, "data": spec.data,
-                "measure": res.measure if res is not None else spec.measure,
-                "n": res.n if res is not None else None,
-                "rows": "token rows" if spec.pooling == "tokens" else "inputs",
-                "pooling": (res.pooling or "none (no token sequences)") if res is not None else spec.pooling,
-                "samples_asked": spec.max_samples, "minibatch": spec.minibatch, "seed": spec.seed,
-                "form": res.form if res is not None else "", "notes": list(res.notes) if res is not None else [],
-                "status": status}
+        return {
+            "model_a": spec.model_a,
+            "model_b": spec.model_b,
+            "data": spec.data,
+            "measure": res.measure if res is not None else spec.measure,
+            "n": res.n if res is not None else None,
+            "rows": "token rows" if spec.pooling == "tokens" else "inputs",
+            "pooling": (res.pooling or "none (no token sequences)") if res is not None else spec.pooling,
+            "samples_asked": spec.max_samples,
+            "minibatch": spec.minibatch,
+            "seed": spec.seed,
+            "form": res.form if res is not None else "",
+            "notes": list(res.notes) if res is not None else [],
+            "status": status,
+        }
 
     def _heatmap_caption(self, view: HeatmapView) -> str:
         c = self.heatmap_context()
         if not c or view.matrix is None:
             return ""
         n = "n not known yet" if c["n"] is None else f"n = {c['n']} {c['rows']}"
-        text = (f"{view.title}: {c['measure']} between layers; A = {c['model_a']}; "
-                f"B = {c['model_b'] or '(none)'}; {n}; pooling {c['pooling']}; data {c['data']}; "
-                f"colour scale [{view.levels[0]:.3g}, {view.levels[1]:.3g}]")
+        text = (
+            f"{view.title}: {c['measure']} between layers; A = {c['model_a']}; "
+            f"B = {c['model_b'] or '(none)'}; {n}; pooling {c['pooling']}; data {c['data']}; "
+            f"colour scale [{view.levels[0]:.3g}, {view.levels[1]:.3g}]"
+        )
         return text + ("" if c["status"] == "current" else f"; {c['status']}")
 
     def _cell_context(self) -> dict[str, Any]:
@@ -696,8 +769,14 @@ class RepSimPanel(Panel):
         heat = kept.inputs.get("heatmap") if kept is not None and isinstance(kept.inputs, dict) else None
         c = {"cell": [r.label_x, r.label_y], "status": "stale" if self.stale["cell"] else "current"}
         if heat is not None:
-            c.update(model_a=heat.model_a, model_b=heat.model_b, data=heat.data, pooling=heat.pooling,
-                     samples_asked=heat.max_samples, seed=heat.seed)
+            c.update(
+                model_a=heat.model_a,
+                model_b=heat.model_b,
+                data=heat.data,
+                pooling=heat.pooling,
+                samples_asked=heat.max_samples,
+                seed=heat.seed,
+            )
         if self.result is not None:
             c["n"] = self.result.n
         return c
@@ -710,29 +789,64 @@ class RepSimPanel(Panel):
         measure = self.state_model.measure
         value = r.values.get(measure)
         vtext = f"; {measure} = {value:.4f}" if value is not None and np.isfinite(value) else ""
-        models = (f"; A = {c.get('model_a', '?')}; B = {c.get('model_b') or '(none)'}; n = {c.get('n', '?')}; "
-                  f"pooling {c.get('pooling', '?')}") if "model_a" in c else ""
+        models = (
+            (
+                f"; A = {c.get('model_a', '?')}; B = {c.get('model_b') or '(none)'}; n = {c.get('n', '?')}; "
+                f"pooling {c.get('pooling', '?')}"
+            )
+            if "model_a" in c
+            else ""
+        )
         return f"{what} of cell {r.label_x} × {r.label_y}{models}{vtext}" + (
-            "; stale" if c["status"] == "stale" else "")
+            "; stale" if c["status"] == "stale" else ""
+        )
 
     def figures(self) -> list[FigureSource]:
         figs: list[FigureSource] = [
-            CaptionedFigure(f"repsim_heatmap_{k}", widget=v.graphics, title=f"{v.title} ({v.measure})",
-                            data=lambda v=v: {**v.data(), **self.heatmap_context()},
-                            caption=lambda v=v: self._heatmap_caption(v))
-            for k, v in self.views.items()]
-        figs.append(CaptionedFigure("repsim_cell_pcs", widget=self.details.scatter,
-                                    data=lambda: {**self.details.scatter_data(), **self._cell_context()},
-                                    caption=lambda: self._cell_caption("top-2 principal components")))
-        figs.append(CaptionedFigure("repsim_cell_matching", widget=self.details.hist,
-                                    data=lambda: {**self.details.hist_data(), **self._cell_context()},
-                                    caption=lambda: self._cell_caption("matched-neuron correlations")))
+            CaptionedFigure(
+                f"repsim_heatmap_{k}",
+                widget=v.graphics,
+                title=f"{v.title} ({v.measure})",
+                data=lambda v=v: {**v.data(), **self.heatmap_context()},
+                caption=lambda v=v: self._heatmap_caption(v),
+            )
+            for k, v in self.views.items()
+        ]
+        figs.append(
+            CaptionedFigure(
+                "repsim_cell_pcs",
+                widget=self.details.scatter,
+                data=lambda: {**self.details.scatter_data(), **self._cell_context()},
+                caption=lambda: self._cell_caption("top-2 principal components"),
+            )
+        )
+        figs.append(
+            CaptionedFigure(
+                "repsim_cell_matching",
+                widget=self.details.hist,
+                data=lambda: {**self.details.hist_data(), **self._cell_context()},
+                caption=lambda: self._cell_caption("matched-neuron correlations"),
+            )
+        )
         # a plain widget: the shell's painter (workbench.gui.figures.paint_widget) draws it
-        figs.append(CaptionedFigure("repsim_stitching", widget=self.stitch_table, data=self._stitch_data,
-                                    caption=lambda: self._stitch_caption() + self._stale_suffix("stitching")))
-        figs.append(CaptionedFigure("repsim_lmc", widget=self.lmc_plot, data=self._lmc_data,
-                                    caption=lambda: ("linear mode connectivity, " + self._lmc_text()
-                                                     + self._stale_suffix("lmc")) if self.lmc else ""))
+        figs.append(
+            CaptionedFigure(
+                "repsim_stitching",
+                widget=self.stitch_table,
+                data=self._stitch_data,
+                caption=lambda: self._stitch_caption() + self._stale_suffix("stitching"),
+            )
+        )
+        figs.append(
+            CaptionedFigure(
+                "repsim_lmc",
+                widget=self.lmc_plot,
+                data=self._lmc_data,
+                caption=lambda: (
+                    ("linear mode connectivity, " + self._lmc_text() + self._stale_suffix("lmc")) if self.lmc else ""
+                ),
+            )
+        )
         return figs
 
     def _stale_suffix(self, name: str) -> str:
@@ -743,14 +857,26 @@ class RepSimPanel(Panel):
         if kept is None or kept.inputs is None:
             return {}
         meta = {k: v for k, v in dataclasses.asdict(kept.inputs).items() if not isinstance(v, np.ndarray)}
-        return {**meta, "notes": list(getattr(kept.result, "notes", [])),
-                "status": "stale" if self.stale.get(name) else "current"}
+        return {
+            **meta,
+            "notes": list(getattr(kept.result, "notes", [])),
+            "status": "stale" if self.stale.get(name) else "current",
+        }
 
     def _stitch_data(self) -> dict:
         if not self.stitch_rows:
             return {}
-        keys = ["sender", "receiver", "point_from", "point_to", "loss", "accuracy", "receiver_loss", "penalty",
-                "ls_loss"]
+        keys = [
+            "sender",
+            "receiver",
+            "point_from",
+            "point_to",
+            "loss",
+            "accuracy",
+            "receiver_loss",
+            "penalty",
+            "ls_loss",
+        ]
         return {**{k: [r[k] for r in self.stitch_rows] for k in keys}, **self._spec_metadata("stitching")}
 
     def _lmc_data(self) -> dict:

@@ -41,8 +41,10 @@ HEATMAP_PANELS: tuple[str, ...] = ("AA", "AB", "BB")
 #: the values shown; either way one scale is shared by every heatmap shown
 COLOUR_SCALES: tuple[str, ...] = ("measure", "data")
 
-_SOURCE_TIP = ("a zoo model name, a local Hugging Face model folder, a .safetensors model of this plugin "
-               "or an .npz of layer activations")
+_SOURCE_TIP = (
+    "a zoo model name, a local Hugging Face model folder, a .safetensors model of this plugin "
+    "or an .npz of layer activations"
+)
 
 
 def upgrade_v1(doc: dict[str, Any]) -> dict[str, Any]:
@@ -77,31 +79,54 @@ class RepsimState(PanelState):
 
     # ---- what is compared -------------------------------------------------------------
     model_a = Str(DEFAULT_A, max_len=4096, label="model A", tooltip=_SOURCE_TIP)
-    model_b = Str(DEFAULT_B, max_len=4096, label="model B",
-                  tooltip=_SOURCE_TIP + "; empty: A vs A only")
-    data = Str("default", max_len=4096, label="data",
-               tooltip="'default' (the models' own data), a text file (one input per line) or an image folder")
+    model_b = Str(DEFAULT_B, max_len=4096, label="model B", tooltip=_SOURCE_TIP + "; empty: A vs A only")
+    data = Str(
+        "default",
+        max_len=4096,
+        label="data",
+        tooltip="'default' (the models' own data), a text file (one input per line) or an image folder",
+    )
     # ---- heatmaps ---------------------------------------------------------------------
-    pooling = Choice("mean", choices=POOLINGS, label="pooling",
-                     tooltip="how a sequence becomes one row: mean, last or first token, or every token")
+    pooling = Choice(
+        "mean",
+        choices=POOLINGS,
+        label="pooling",
+        tooltip="how a sequence becomes one row: mean, last or first token, or every token",
+    )
     measure = Choice("cka", choices=MEASURE_NAMES, label="measure")
     max_samples = Int(500, lo=10, hi=100_000, label="samples", tooltip="number of inputs the layers are compared on")
-    minibatch = Int(0, lo=0, hi=100_000, label="minibatch",
-                    tooltip="stream minibatch linear CKA (Nguyen et al. 2021) over batches of this many inputs; "
-                            "activations are never held in full (cell details need it off)")
-    colour_scale = Choice("measure", choices=COLOUR_SCALES, label="colour scale",
-                          tooltip="one colour scale for every heatmap shown: the measure's own range (CKA on "
-                                  "[0, 1]) or the range of the values shown")
-    seed = Seed(0, label="seed",
-                tooltip="random seed of the token rows kept with token pooling (at most 5000) and of the points "
-                        "drawn in a cell's principal-component scatter")
+    minibatch = Int(
+        0,
+        lo=0,
+        hi=100_000,
+        label="minibatch",
+        tooltip="stream minibatch linear CKA (Nguyen et al. 2021) over batches of this many inputs; "
+        "activations are never held in full (cell details need it off)",
+    )
+    colour_scale = Choice(
+        "measure",
+        choices=COLOUR_SCALES,
+        label="colour scale",
+        tooltip="one colour scale for every heatmap shown: the measure's own range (CKA on "
+        "[0, 1]) or the range of the values shown",
+    )
+    seed = Seed(
+        0,
+        label="seed",
+        tooltip="random seed of the token rows kept with token pooling (at most 5000) and of the points "
+        "drawn in a cell's principal-component scatter",
+    )
     # ---- stitching --------------------------------------------------------------------
     stitch_steps = Int(150, lo=10, hi=5000, label="stitching steps", tooltip="training steps of each stitching layer")
-    stitch_seed = Seed(0, label="stitching seed",
-                       tooltip="random seed of the stitching layers' training (initialisation and batches)")
+    stitch_seed = Seed(
+        0, label="stitching seed", tooltip="random seed of the stitching layers' training (initialisation and batches)"
+    )
     # ---- mode connectivity and rotation test -------------------------------------------
-    lmc_align = Bool(True, label="permutation-align B to A",
-                     tooltip="also show the path after aligning B's neurons to A's (digit MLPs)")
+    lmc_align = Bool(
+        True,
+        label="permutation-align B to A",
+        tooltip="also show the path after aligning B's neurons to A's (digit MLPs)",
+    )
     rotation_layer = Int(1, lo=1, hi=2, label="rotation after hidden layer")
     rotation_seed = Seed(0, label="rotation seed", tooltip="random seed of the rotation and of the retraining")
     # ---- view -------------------------------------------------------------------------
@@ -120,13 +145,22 @@ class RepsimState(PanelState):
     def heatmap_spec(self) -> HeatmapSpec:
         """The heatmaps job these settings stand for (A vs A only when model B is empty)."""
         b = self.source_b()
-        return HeatmapSpec(model_a=self.source_a(), model_b=b, data=self.data_source(), pooling=self.pooling,
-                           measure=self.measure, max_samples=self.max_samples,
-                           panels=HEATMAP_PANELS if b else ("AA",), seed=self.seed, minibatch=self.minibatch)
+        return HeatmapSpec(
+            model_a=self.source_a(),
+            model_b=b,
+            data=self.data_source(),
+            pooling=self.pooling,
+            measure=self.measure,
+            max_samples=self.max_samples,
+            panels=HEATMAP_PANELS if b else ("AA",),
+            seed=self.seed,
+            minibatch=self.minibatch,
+        )
 
     def stitch_spec(self) -> StitchSpec:
-        return StitchSpec(self.source_a(), self.source_b(), steps=self.stitch_steps, seed=self.stitch_seed,
-                          data=self.data_source())
+        return StitchSpec(
+            self.source_a(), self.source_b(), steps=self.stitch_steps, seed=self.stitch_seed, data=self.data_source()
+        )
 
     def lmc_spec(self) -> LMCSpec:
         return LMCSpec(self.source_a(), self.source_b(), align=self.lmc_align, data=self.data_source())
@@ -149,6 +183,8 @@ class RepsimState(PanelState):
         fa, fb = self.families()
         heat = heatmap_setting_notes(self.heatmap_spec(), {"A": fa, **({"B": fb} if self.source_b() else {})})
         own = "hf" not in (fa, fb) and bool(fa and fb)
-        return {"heatmap": heat,
-                "stitching": own_task_data_note(self.data_source(), "stitching") if own else [],
-                "lmc": lmc_setting_notes(self.lmc_spec(), (fa, fb))}
+        return {
+            "heatmap": heat,
+            "stitching": own_task_data_note(self.data_source(), "stitching") if own else [],
+            "lmc": lmc_setting_notes(self.lmc_spec(), (fa, fb)),
+        }

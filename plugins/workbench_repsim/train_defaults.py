@@ -47,8 +47,12 @@ FROZEN_LAYERS = 2
 
 
 def _common() -> dict:
-    return {"command": COMMAND, "torch": torch.__version__, "python": platform.python_version(),
-            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return {
+        "command": COMMAND,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
 
 
 def train_lms(out: Path) -> dict:
@@ -100,13 +104,26 @@ def train_mlps(out: Path) -> dict:
         for p in model.parameters():
             p.requires_grad_(True)
         loss, acc = eval_classifier(model, xte, yte)
-        prov = {"name": name, "config": e.config, "seed": e.seed, "parameters": n_params(model),
-                "data": "scikit-learn load_digits, pixels/16, 70/30 split with numpy seed 0 (1258 train, 539 test)",
-                "training": {"optimizer": "Adam", "lr": MLP_LR, "epochs": MLP_EPOCHS, "batch": 64,
-                             "frozen_layers": f"hidden layers 1-{FROZEN_LAYERS} copied from a width-64 network "
-                             "trained with seed 100, not trained" if e.frozen_from else "none"},
-                "metrics": {"test_loss_nats": round(loss, 4), "test_accuracy": round(acc, 4)},
-                "train_seconds": round(time.perf_counter() - t0, 2), **_common()}
+        prov = {
+            "name": name,
+            "config": e.config,
+            "seed": e.seed,
+            "parameters": n_params(model),
+            "data": "scikit-learn load_digits, pixels/16, 70/30 split with numpy seed 0 (1258 train, 539 test)",
+            "training": {
+                "optimizer": "Adam",
+                "lr": MLP_LR,
+                "epochs": MLP_EPOCHS,
+                "batch": 64,
+                "frozen_layers": f"hidden layers 1-{FROZEN_LAYERS} copied from a width-64 network "
+                "trained with seed 100, not trained"
+                if e.frozen_from
+                else "none",
+            },
+            "metrics": {"test_loss_nats": round(loss, 4), "test_accuracy": round(acc, 4)},
+            "train_seconds": round(time.perf_counter() - t0, 2),
+            **_common(),
+        }
         save_model(model, out / f"{name}.safetensors", prov)
         metrics[name] = prov["metrics"]
         print(f"{name}: acc {acc:.3f}", flush=True)
@@ -133,12 +150,15 @@ def mlp_results(out: Path) -> dict:
                     feats[a][layer].detach().numpy().astype(np.float64),
                     feats[b][layer].detach().numpy().astype(np.float64),
                 )
-                keep = (ha.std(0) > 1e-8)
-                keepb = (hb.std(0) > 1e-8)
+                keep = ha.std(0) > 1e-8
+                keepb = hb.std(0) > 1e-8
                 bc.append(basis_correlation(ha[:, keep], hb[:, keepb]))
                 ck.append(linear_cka(ha, hb))
-            per_layer[layer] = {"basis_correlation_mean": float(np.mean(bc)), "basis_correlation_pairs": bc,
-                                "cka_mean": float(np.mean(ck))}
+            per_layer[layer] = {
+                "basis_correlation_mean": float(np.mean(bc)),
+                "basis_correlation_pairs": bc,
+                "cka_mean": float(np.mean(ck)),
+            }
         res["basis"][group] = per_layer
     for w in (16, 64, 128):
         a, b = _load(out, f"mlp-w{w}-s0"), _load(out, f"mlp-w{w}-s1")
@@ -149,9 +169,13 @@ def mlp_results(out: Path) -> dict:
         for layer in ("h1", "h2", "h3"):
             ha, hb = fa[layer].detach().numpy().astype(np.float64), fb[layer].detach().numpy().astype(np.float64)
             bcs.append(basis_correlation(ha[:, ha.std(0) > 1e-8], hb[:, hb.std(0) > 1e-8]))
-        res["lmc"][f"w{w}"] = {"barrier_nats": plain.barrier, "barrier_aligned_nats": aligned.barrier,
-                               "loss_path": plain.loss.tolist(), "loss_path_aligned": aligned.loss.tolist(),
-                               "basis_correlation_mean": float(np.mean(bcs))}
+        res["lmc"][f"w{w}"] = {
+            "barrier_nats": plain.barrier,
+            "barrier_aligned_nats": aligned.barrier,
+            "loss_path": plain.loss.tolist(),
+            "loss_path_aligned": aligned.loss.tolist(),
+            "basis_correlation_mean": float(np.mean(bcs)),
+        }
         print(f"LMC w{w}: barrier {plain.barrier:.3f}, aligned {aligned.barrier:.3f}", flush=True)
     model = _load(out, "mlp-w64-s0")
     for k in (1, 2):
@@ -176,8 +200,11 @@ def lm_results(out: Path) -> dict:
             d = dict(r.__dict__)
             d["penalty"] = r.penalty
             table.append(d)
-            print(f"stitch {r.sender}:{r.point_from} -> {r.receiver}:{r.point_to}: loss {r.loss:.3f} "
-                  f"(receiver {r.receiver_loss:.3f}, penalty {r.penalty:.3f})", flush=True)
+            print(
+                f"stitch {r.sender}:{r.point_from} -> {r.receiver}:{r.point_to}: loss {r.loss:.3f} "
+                f"(receiver {r.receiver_loss:.3f}, penalty {r.penalty:.3f})",
+                flush=True,
+            )
     return {"stitching": table}
 
 

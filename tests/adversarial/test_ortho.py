@@ -27,16 +27,25 @@ def _scipy_projection(
     y: np.ndarray, basis: np.ndarray, p: float, eps: float, lo: np.ndarray, hi: np.ndarray
 ) -> np.ndarray:
     """argmin ||U z - y||^2 over z with ||U z||_p <= eps, lo <= U z <= hi (SLSQP, in z)."""
-    cons = [{"type": "ineq", "fun": lambda z: hi - basis @ z, "jac": lambda z: -basis},
-            {"type": "ineq", "fun": lambda z: basis @ z - lo, "jac": lambda z: basis}]
+    cons = [
+        {"type": "ineq", "fun": lambda z: hi - basis @ z, "jac": lambda z: -basis},
+        {"type": "ineq", "fun": lambda z: basis @ z - lo, "jac": lambda z: basis},
+    ]
     if math.isinf(p):
-        cons += [{"type": "ineq", "fun": lambda z: eps - basis @ z, "jac": lambda z: -basis},
-                 {"type": "ineq", "fun": lambda z: basis @ z + eps, "jac": lambda z: basis}]
+        cons += [
+            {"type": "ineq", "fun": lambda z: eps - basis @ z, "jac": lambda z: -basis},
+            {"type": "ineq", "fun": lambda z: basis @ z + eps, "jac": lambda z: basis},
+        ]
     else:
-        cons.append({"type": "ineq", "fun": lambda z: eps ** 2 - z @ z, "jac": lambda z: -2 * z})
-    res = minimize(lambda z: 0.5 * np.sum((basis @ z - y) ** 2), np.zeros(basis.shape[1]),
-                   jac=lambda z: basis.T @ (basis @ z - y), constraints=cons, method="SLSQP",
-                   options={"ftol": 1e-12, "maxiter": 500})
+        cons.append({"type": "ineq", "fun": lambda z: eps**2 - z @ z, "jac": lambda z: -2 * z})
+    res = minimize(
+        lambda z: 0.5 * np.sum((basis @ z - y) ** 2),
+        np.zeros(basis.shape[1]),
+        jac=lambda z: basis.T @ (basis @ z - y),
+        constraints=cons,
+        method="SLSQP",
+        options={"ftol": 1e-12, "maxiter": 500},
+    )
     assert res.success, res.message
     return basis @ res.x
 

@@ -104,11 +104,13 @@ def test_core_imports_without_qt():
     import subprocess
     import sys
 
-    code = ("import sys; sys.modules['PySide6'] = None\n"
-            "import workbench_adversarial.core.pgd, workbench_adversarial.core.sweep, workbench_adversarial.core.zoo\n"
-            "import workbench_adversarial.jobs, workbench_adversarial.cli, workbench_adversarial.report\n"
-            "import workbench_adversarial.state\n"
-            "import workbench_adversarial.cli as c; print('ok')")
+    code = (
+        "import sys; sys.modules['PySide6'] = None\n"
+        "import workbench_adversarial.core.pgd, workbench_adversarial.core.sweep, workbench_adversarial.core.zoo\n"
+        "import workbench_adversarial.jobs, workbench_adversarial.cli, workbench_adversarial.report\n"
+        "import workbench_adversarial.state\n"
+        "import workbench_adversarial.cli as c; print('ok')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr
     # the CLI module imports cheaply (no torch)

@@ -17,10 +17,28 @@ from workbench_adversarial.state import AdversarialState
 #: step factor it rounded to 2 decimals, "Infinity" for p, a stale dataset beside a zoo model
 #: and a dims list no sweep could run with
 V1_STATE = {
-    "version": 1, "source": "zoo", "model": "digits-mlp", "path": "", "arch": "cnn", "dataset": "shapes",
-    "n": 40, "classes": "1, 7", "seed": 12, "p": "Infinity", "eps": 1500, "steps": 4, "step_factor": 1.234,
-    "random_start": False, "restarts": 3, "target": "least_likely", "kind": "patch", "dim": 9,
-    "dims": "0, 4", "eps_list": "0.5, 2", "sweep_steps": 3, "tab": 2,
+    "version": 1,
+    "source": "zoo",
+    "model": "digits-mlp",
+    "path": "",
+    "arch": "cnn",
+    "dataset": "shapes",
+    "n": 40,
+    "classes": "1, 7",
+    "seed": 12,
+    "p": "Infinity",
+    "eps": 1500,
+    "steps": 4,
+    "step_factor": 1.234,
+    "random_start": False,
+    "restarts": 3,
+    "target": "least_likely",
+    "kind": "patch",
+    "dim": 9,
+    "dims": "0, 4",
+    "eps_list": "0.5, 2",
+    "sweep_steps": 3,
+    "tab": 2,
 }
 
 
@@ -29,10 +47,28 @@ def test_version_1_state_migrates_as_version_1_restored_it():
     st = AdversarialState()
     st.restore(V1_STATE)
     assert st.to_dict() == {
-        "version": 2, "source": "zoo", "model": "digits-mlp", "path": "", "arch": "cnn", "dataset": "digits",
-        "n": 40, "classes": "1, 7", "seed": 12, "p": "inf", "eps": 1000.0, "steps": 4, "step_factor": 1.23,
-        "random_start": False, "restarts": 3, "target": "least_likely", "kind": "patch", "dim": 9,
-        "dims": "4, 8, 16, 32, 64", "eps_list": "0.5, 2", "sweep_steps": 3, "tab": 2,
+        "version": 2,
+        "source": "zoo",
+        "model": "digits-mlp",
+        "path": "",
+        "arch": "cnn",
+        "dataset": "digits",
+        "n": 40,
+        "classes": "1, 7",
+        "seed": 12,
+        "p": "inf",
+        "eps": 1000.0,
+        "steps": 4,
+        "step_factor": 1.23,
+        "random_start": False,
+        "restarts": 3,
+        "target": "least_likely",
+        "kind": "patch",
+        "dim": 9,
+        "dims": "4, 8, 16, 32, 64",
+        "eps_list": "0.5, 2",
+        "sweep_steps": 3,
+        "tab": 2,
     }
     spec = st.attack_spec()
     assert math.isinf(spec.p) and spec.eps == 1000.0 and spec.seed == 12 and spec.classes == (1, 7)
@@ -52,21 +88,24 @@ def test_newer_version_refused_and_nothing_changes():
     assert st.to_dict() == before
 
 
-@pytest.mark.parametrize(("bad", "message"), [
-    ({"n": -3}, r"test images \(n\) must be an integer in \[1, 100000\], got -3"),
-    ({"eps": 2000}, r"eps \(eps\) must be a number >= 0 and <= 1000"),
-    ({"kind": "spiral"}, r"subspace \(kind\) must be one of full, pixels"),
-    ({"model": "nope"}, r"zoo model \(model\) must be one of digits-cnn"),
-    ({"p": "0.5"}, r"norm p \(p\): must be >= 1 or 'inf'"),
-    ({"p": ""}, r"norm p \(p\): must be a number >= 1"),
-    ({"dims": "a, b"}, r"dims V \(dims\): cannot read 'a, b' as a comma-separated list of integers"),
-    ({"eps_list": ""}, r"eps values \(eps_list\): give at least one value"),
-    ({"eps_list": "1, -2"}, r"eps values \(eps_list\): every eps must be a finite number >= 0"),
-    ({"classes": "-1"}, r"classes \(classes\): class indices are >= 0"),
-    ({"seed": 2 ** 31}, r"seed \(seed\) must be an integer"),
-    ({"tab": 3}, r"tab \(tab\) must be an integer in \[0, 2\]"),
-    ({"random_start": "yes"}, r"random start \(random_start\) must be true or false"),
-])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"n": -3}, r"test images \(n\) must be an integer in \[1, 100000\], got -3"),
+        ({"eps": 2000}, r"eps \(eps\) must be a number >= 0 and <= 1000"),
+        ({"kind": "spiral"}, r"subspace \(kind\) must be one of full, pixels"),
+        ({"model": "nope"}, r"zoo model \(model\) must be one of digits-cnn"),
+        ({"p": "0.5"}, r"norm p \(p\): must be >= 1 or 'inf'"),
+        ({"p": ""}, r"norm p \(p\): must be a number >= 1"),
+        ({"dims": "a, b"}, r"dims V \(dims\): cannot read 'a, b' as a comma-separated list of integers"),
+        ({"eps_list": ""}, r"eps values \(eps_list\): give at least one value"),
+        ({"eps_list": "1, -2"}, r"eps values \(eps_list\): every eps must be a finite number >= 0"),
+        ({"classes": "-1"}, r"classes \(classes\): class indices are >= 0"),
+        ({"seed": 2**31}, r"seed \(seed\) must be an integer"),
+        ({"tab": 3}, r"tab \(tab\) must be an integer in \[0, 2\]"),
+        ({"random_start": "yes"}, r"random start \(random_start\) must be true or false"),
+    ],
+)
 def test_bad_value_refused_with_the_field_named_and_nothing_changes(bad, message):
     st = AdversarialState()
     before = st.to_dict()
@@ -98,8 +137,20 @@ def test_dataset_follows_the_zoo_model_only():
 
 
 def test_specs_are_built_from_the_state_with_its_one_seed():
-    st = AdversarialState(p="1.5", eps=0.8, steps=4, step_factor=2.0, seed=99, kind="orthonormal", dim=5,
-                          dims="2, 8", eps_list="0.1 0.4", sweep_steps=7, restarts=2, classes="0,2")
+    st = AdversarialState(
+        p="1.5",
+        eps=0.8,
+        steps=4,
+        step_factor=2.0,
+        seed=99,
+        kind="orthonormal",
+        dim=5,
+        dims="2, 8",
+        eps_list="0.1 0.4",
+        sweep_steps=7,
+        restarts=2,
+        classes="0,2",
+    )
     a, s = st.attack_spec(), st.sweep_spec()
     assert (a.p, a.eps, a.steps, a.step_size, a.kind, a.dim, a.seed) == (1.5, 0.8, 4, 0.4, "orthonormal", 5, 99)
     assert (s.dims, s.eps_values, s.steps, s.step_factor, s.seed, s.classes) == ((2, 8), (0.1, 0.4), 7, 2.0, 99, (0, 2))
@@ -271,9 +322,17 @@ def test_version_1_session_of_the_first_release_opens(window, qtbot, tmp_path):
     from workbench.session import FORMAT
 
     path = tmp_path / "old.wbsession"
-    path.write_text(json.dumps({"format": FORMAT, "version": 1, "app_version": "0.1.0",
-                                "layout": {"open_panels": ["adversarial"]},
-                                "panels": {"adversarial": V1_STATE}}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "version": 1,
+                "app_version": "0.1.0",
+                "layout": {"open_panels": ["adversarial"]},
+                "panels": {"adversarial": V1_STATE},
+            }
+        )
+    )
     assert window.load_session(path), window.errors_shown
     panel = window.panels["adversarial"]
     qtbot.waitUntil(panel.is_idle, timeout=120000)  # no result in the session: start() attacks

@@ -25,8 +25,18 @@ def _binary_linear(w: torch.Tensor) -> nn.Module:
     return nn.Sequential(nn.Flatten(), m).eval()
 
 
-CASES = [(1.0, "full"), (2.0, "full"), (math.inf, "full"), (3.0, "full"), (1.5, "full"),
-         (1.0, "pixels"), (2.0, "pixels"), (math.inf, "patch"), (3.0, "channels"), (2.0, "orthonormal")]
+CASES = [
+    (1.0, "full"),
+    (2.0, "full"),
+    (math.inf, "full"),
+    (3.0, "full"),
+    (1.5, "full"),
+    (1.0, "pixels"),
+    (2.0, "pixels"),
+    (math.inf, "patch"),
+    (3.0, "channels"),
+    (2.0, "orthonormal"),
+]
 
 
 @pytest.mark.parametrize("p,kind", CASES)
@@ -40,10 +50,11 @@ def test_linear_model_largest_logit_change(p, kind, steps):
     x = torch.full((B,) + shape, 0.5, dtype=torch.float64)
     eps = 0.2
     sub = build_subspace(kind, shape, 12, B, torch.Generator().manual_seed(1), dtype=torch.float64)
-    cfg = PGDConfig(p=p, eps=eps, steps=steps, step_size=eps if steps == 1 else eps / 2, random_start=False,
-                    early_stop=False)
+    cfg = PGDConfig(
+        p=p, eps=eps, steps=steps, step_size=eps if steps == 1 else eps / 2, random_start=False, early_stop=False
+    )
     out = pgd_attack(model, x, torch.zeros(B, dtype=torch.long), cfg, sub)
-    change = (out.adv_logits[:, 1] - out.clean_logits[:, 1])
+    change = out.adv_logits[:, 1] - out.clean_logits[:, 1]
     expect = linear_max_change(w.flatten().expand(B, -1), eps, p, sub)
     if steps > 1 and p not in (1.0, 2.0, math.inf):
         # steepest-ascent steps + Euclidean projection: for other p the fixed point is not the
@@ -98,7 +109,7 @@ def test_random_start_uniform_in_ball(p):
     d = random_start(x, p, 1.0, None, np.random.default_rng(0))
     r = lp_norm(d, p).numpy()
     assert r.max() <= 1.0
-    assert stats.kstest(r ** k, "uniform").pvalue > 1e-3
+    assert stats.kstest(r**k, "uniform").pvalue > 1e-3
     # symmetry: coordinates have mean 0
     assert abs(float(d.mean())) < 0.02
 
@@ -144,8 +155,9 @@ def test_linear_prediction_equals_pgd_on_linear_model():
         crit = critical_eps(model, x, y, p, sub)
         eps = float(crit.median()) * 1.001
         pred = predicted_success(crit, [eps], torch.ones(300, dtype=torch.bool))[0]
-        out = pgd_attack(model, x, y, PGDConfig(p=p, eps=eps, steps=40, step_size=eps / 8, random_start=False,
-                                                 loss="margin"), sub)
+        out = pgd_attack(
+            model, x, y, PGDConfig(p=p, eps=eps, steps=40, step_size=eps / 8, random_start=False, loss="margin"), sub
+        )
         assert 0.05 < pred < 0.95
         assert float((out.x_adv - x).abs().max()) < 0.45  # the box [0, 1] is never active
         assert abs(out.success.double().mean().item() - pred) <= 1 / 300 + 1e-12

@@ -28,15 +28,27 @@ def _brute_l1(y, lo, hi, eps):
     jac = lambda z: np.concatenate([z[:n] - z[n:] - y, -(z[:n] - z[n:] - y)])  # noqa: E731
     cons = [{"type": "ineq", "fun": lambda z: eps - z.sum(), "jac": lambda z: -np.ones(2 * n)}]
     bounds = [(0, max(h, 0)) for h in hi] + [(0, max(-lo_i, 0)) for lo_i in lo]
-    r = minimize(obj, np.zeros(2 * n), jac=jac, bounds=bounds, constraints=cons, method="SLSQP",
-                 options={"ftol": 1e-15, "maxiter": 500})
+    r = minimize(
+        obj,
+        np.zeros(2 * n),
+        jac=jac,
+        bounds=bounds,
+        constraints=cons,
+        method="SLSQP",
+        options={"ftol": 1e-15, "maxiter": 500},
+    )
     return r.x[:n] - r.x[n:]
 
 
 def _brute_lp(y, lo, hi, eps, p):
     """min 1/2||d - y||^2 s.t. sum |d_i|^p <= eps^p, lo <= d <= hi (smooth for p > 1)."""
-    cons = [{"type": "ineq", "fun": lambda d: eps ** p - np.sum(np.abs(d) ** p),
-             "jac": lambda d: -p * np.sign(d) * np.abs(d) ** (p - 1)}]
+    cons = [
+        {
+            "type": "ineq",
+            "fun": lambda d: eps**p - np.sum(np.abs(d) ** p),
+            "jac": lambda d: -p * np.sign(d) * np.abs(d) ** (p - 1),
+        }
+    ]
     r = minimize(
         lambda d: 0.5 * np.sum((d - y) ** 2),
         np.zeros_like(y),
@@ -98,7 +110,7 @@ def test_general_p_matches_scipy(p, seed):
         obj_r = 0.5 * np.sum((ref - y[0].numpy()) ** 2)
         assert np.abs(d - ref).max() < 1e-4
         assert obj_d <= obj_r + 1e-8  # never worse than scipy's optimum
-        assert np.sum(np.abs(d) ** p) <= eps ** p * (1 + 1e-9)
+        assert np.sum(np.abs(d) ** p) <= eps**p * (1 + 1e-9)
 
 
 def test_l2_without_box_is_radial_scaling():
@@ -122,8 +134,9 @@ def test_linf_box_and_idempotence_feasibility():
         d2 = project(d, p, 0.8, lo, hi)
         assert torch.allclose(d, d2, atol=1e-5)
     d = project(y, math.inf, 0.3, lo, hi)
-    assert torch.allclose(d, torch.minimum(torch.maximum(y, torch.maximum(lo, torch.tensor(-0.3))),
-                                           torch.minimum(hi, torch.tensor(0.3))))
+    assert torch.allclose(
+        d, torch.minimum(torch.maximum(y, torch.maximum(lo, torch.tensor(-0.3))), torch.minimum(hi, torch.tensor(0.3)))
+    )
 
 
 @pytest.mark.parametrize("p", [1.0, 1.5, 2.0, 3.0, math.inf])

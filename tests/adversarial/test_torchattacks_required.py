@@ -24,8 +24,14 @@ def _run_without_torchattacks(tmp_path: Path, ci: str | None) -> subprocess.Comp
     env["PYTHONPATH"] = os.pathsep.join([str(blocker), env.get("PYTHONPATH", "")])
     if ci is not None:
         env["CI"] = ci
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", TARGET],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", TARGET],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.parametrize("ci", ["true", "1"])
@@ -38,6 +44,6 @@ def test_missing_torchattacks_fails_under_ci(tmp_path, ci):
 
 def test_missing_torchattacks_skips_with_the_reason_elsewhere(tmp_path):
     p = _run_without_torchattacks(tmp_path, None)
-    assert p.returncode == 5, p.stdout       # pytest's "no tests ran": the module was skipped
+    assert p.returncode == 5, p.stdout  # pytest's "no tests ran": the module was skipped
     assert "1 skipped" in p.stdout
     assert "pip install --no-deps torchattacks==3.5.1" in p.stdout

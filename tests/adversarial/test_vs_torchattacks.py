@@ -17,8 +17,7 @@ try:
     import torchattacks
 except ImportError:
     if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
-        pytest.fail(f"torchattacks is required for the side-by-side PGD tests under CI=true: {INSTALL}",
-                    pytrace=False)
+        pytest.fail(f"torchattacks is required for the side-by-side PGD tests under CI=true: {INSTALL}", pytrace=False)
     pytest.skip(f"torchattacks is not installed ({INSTALL})", allow_module_level=True)
 
 from workbench_adversarial.core.data import load_dataset  # noqa: E402

@@ -65,8 +65,13 @@ def test_checkpoints_with_a_sidecar_are_verified_and_the_zoo_needs_one(tmp_path)
     from workbench_adversarial.core.zoo import CHECKPOINT_KIND, checkpoint_architecture
 
     m = build_model("mlp", (1, 8, 8), 10)
-    w, _ = save_checkpoint(tmp_path / "m.safetensors", m.state_dict(), kind=CHECKPOINT_KIND,
-                           architecture=checkpoint_architecture("mlp", "digits"), provenance={"seed": 0})
+    w, _ = save_checkpoint(
+        tmp_path / "m.safetensors",
+        m.state_dict(),
+        kind=CHECKPOINT_KIND,
+        architecture=checkpoint_architecture("mlp", "digits"),
+        provenance={"seed": 0},
+    )
     lm = load_model_ref(ModelRef(kind="state_dict", name="", path=str(w), arch="mlp", dataset="digits"))
     assert lm.dataset == "digits"
     with pytest.raises(ModelLoadError, match=r"m.safetensors: architecture mismatch: expected arch='cnn'"):
@@ -144,8 +149,32 @@ def test_cli_models_attack_export_sweep(tmp_path, capsys):
     assert _cli(["models"]) == 0
     lines = capsys.readouterr().out.split()
     assert lines[0] == DEFAULT_MODEL
-    assert _cli(["attack", "--model", "digits-mlp", "--p", "inf", "--eps", "0.1", "--steps", "5", "--step-size", "0.02",
-                 "--subspace", "patch", "--dim", "16", "--no-random-start", "--n", "100", "--json"]) == 0
+    assert (
+        _cli(
+            [
+                "attack",
+                "--model",
+                "digits-mlp",
+                "--p",
+                "inf",
+                "--eps",
+                "0.1",
+                "--steps",
+                "5",
+                "--step-size",
+                "0.02",
+                "--subspace",
+                "patch",
+                "--dim",
+                "16",
+                "--no-random-start",
+                "--n",
+                "100",
+                "--json",
+            ]
+        )
+        == 0
+    )
     d = json.loads(capsys.readouterr().out)
     assert 0 <= d["success_rate"] <= 1 and d["seconds"] > 0
     assert d["success_over"] == "correctly_classified" and d["dim"] == 16 and d["max_outside_v"] == 0
@@ -162,8 +191,20 @@ def test_cli_models_attack_export_sweep(tmp_path, capsys):
     )
     assert lm.dataset == "digits"
     cfg = tmp_path / "sweep.json"
-    cfg.write_text(json.dumps({"model": "digits-linear", "n": 40, "p": 2, "kind": "pixels", "dims": [8, 64],
-                               "eps_values": [0.2, 1.0, 3.0], "steps": 3, "out": str(tmp_path / "sw")}))
+    cfg.write_text(
+        json.dumps(
+            {
+                "model": "digits-linear",
+                "n": 40,
+                "p": 2,
+                "kind": "pixels",
+                "dims": [8, 64],
+                "eps_values": [0.2, 1.0, 3.0],
+                "steps": 3,
+                "out": str(tmp_path / "sw"),
+            }
+        )
+    )
     assert _cli(["sweep", "--config", str(cfg)]) == 0
     for f in ("success.csv", "success.json", "success_curves.png", "collapse.png", "collapse.pdf"):
         assert (tmp_path / "sw" / f).stat().st_size > 0

@@ -14,13 +14,16 @@ from workbench_bundle.core.models import ModelSpec, band_data, qwz_chern_exact, 
 from workbench_bundle.jobs import ChernSpec, run_chern
 
 
-@pytest.mark.parametrize("source,message", [
-    ("sin()", r"sin\(\) takes 1 argument \(sin\(x\)\), got 0"),
-    ("0*sin(kx, kx)", r"sin\(\) takes 1 argument.*got 2"),
-    ("arctan2(kx)", r"arctan2\(\) takes 2 arguments"),
-    ("cos(kx, ky, kx)", "got 3"),
-    ("sin(*kx)", "unpacking"),
-])
+@pytest.mark.parametrize(
+    "source,message",
+    [
+        ("sin()", r"sin\(\) takes 1 argument \(sin\(x\)\), got 0"),
+        ("0*sin(kx, kx)", r"sin\(\) takes 1 argument.*got 2"),
+        ("arctan2(kx)", r"arctan2\(\) takes 2 arguments"),
+        ("cos(kx, ky, kx)", "got 3"),
+        ("sin(*kx)", "unpacking"),
+    ],
+)
 def test_calls_with_the_wrong_number_of_arguments_are_refused(source, message):
     with pytest.raises(ExpressionError, match=message):
         parse_expression(source)
@@ -31,8 +34,9 @@ def test_custom_model_cannot_write_into_the_grid():
     exprs = {"dx": "sin(kx) + 0*sin(kx, kx)", "dy": "sin(ky)", "dz": "u + cos(kx) + cos(ky)"}
     with pytest.raises(ValueError, match="takes 1 argument"):
         band_data(ModelSpec.make("custom", {"u": 1.0}, expressions=exprs), 16)
-    honest = ModelSpec.make("custom", {"u": 1.0}, expressions={"dx": "sin(kx)", "dy": "sin(ky)",
-                                                                "dz": "u + cos(kx) + cos(ky)"})
+    honest = ModelSpec.make(
+        "custom", {"u": 1.0}, expressions={"dx": "sin(kx)", "dy": "sin(ky)", "dz": "u + cos(kx) + cos(ky)"}
+    )
     assert fhs.chern_number(band_data(honest, 24).states).chern == qwz_chern_exact(1.0) == -1
 
 
@@ -74,7 +78,7 @@ def test_nan_hamiltonians_are_named_as_nan():
     h[2, 1, 0, 1] = np.nan
     with pytest.raises(ValueError, match=r"contain NaN entries \(1, first at grid point \(2, 1\), entry \(0, 1\)\)"):
         states_from_hamiltonians(h)
-    h[2, 1, 0, 1] = 0.5   # not Hermitian: named as such, with where
+    h[2, 1, 0, 1] = 0.5  # not Hermitian: named as such, with where
     with pytest.raises(ValueError, match=r"not Hermitian \(largest H - H\^dagger at grid point \(2, 1\)"):
         states_from_hamiltonians(h)
 
@@ -99,16 +103,16 @@ def test_predictions_carry_the_identity_of_their_dataset():
     from workbench_bundle.jobs import Predictions, predictions_fit
 
     a = generate_dataset(40, 16, seed=1)
-    b = generate_dataset(40, 16, seed=2)        # same size, other samples
+    b = generate_dataset(40, 16, seed=2)  # same size, other samples
     small = a.subset(np.arange(30))
     assert a.fingerprint() == generate_dataset(40, 16, seed=1).fingerprint()
     assert len({a.fingerprint(), b.fingerprint(), small.fingerprint()}) == 3
     pred = np.zeros(len(a), np.int64)
     p = Predictions(pred, "test", dataset=a.fingerprint())
     assert predictions_fit(p, a)
-    assert not predictions_fit(p, b)            # same length: only the fingerprint tells them apart
+    assert not predictions_fit(p, b)  # same length: only the fingerprint tells them apart
     assert not predictions_fit(p, small) and not predictions_fit(p, None)
-    assert predictions_fit(Predictions(pred, "old session"), a)   # no fingerprint recorded: length decides
+    assert predictions_fit(Predictions(pred, "old session"), a)  # no fingerprint recorded: length decides
 
 
 def test_run_predict_returns_the_fingerprint_it_was_given(tmp_path):

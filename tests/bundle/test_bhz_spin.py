@@ -44,8 +44,12 @@ def fhs_lower_band(h: np.ndarray) -> int:
 
     u1 = np.roll(u, -1, axis=0)
     u2 = np.roll(u, -1, axis=1)
-    loop = link(u, u1) * link(u1, np.roll(u1, -1, axis=1)) * np.conj(link(u2, np.roll(u2, -1, axis=0))) \
+    loop = (
+        link(u, u1)
+        * link(u1, np.roll(u1, -1, axis=1))
+        * np.conj(link(u2, np.roll(u2, -1, axis=0)))
         * np.conj(link(u, u2))
+    )
     total = -np.angle(loop).sum() / (2 * np.pi)
     assert abs(total - round(total)) < 1e-8
     return int(round(total))
@@ -57,13 +61,14 @@ def independent_cherns(M: float, A: float, B: float, n: int = 48) -> tuple[int, 
     return fhs_lower_band(h_up(kx, ky, M, A, B)), fhs_lower_band(h_down(kx, ky, M, A, B))
 
 
-@pytest.mark.parametrize("M, B, topological", [(1.0, 0.5, True), (3.0, 0.5, True), (-1.0, 0.5, False),
-                                               (5.0, 0.5, False)])
+@pytest.mark.parametrize(
+    "M, B, topological", [(1.0, 0.5, True), (3.0, 0.5, True), (-1.0, 0.5, False), (5.0, 0.5, False)]
+)
 @pytest.mark.parametrize("spin", ["up", "down"])
 def test_bhz_job_reports_requested_spin_and_spin_chern(M, B, topological, spin):
     params = {"M": M, "A": 1.0, "B": B}
     c_up, c_down = independent_cherns(M, 1.0, B)
-    assert c_down == -c_up                      # time-reversal partners
+    assert c_down == -c_up  # time-reversal partners
     assert (c_up != 0) == topological
     out = run_chern(ChernSpec(model="bhz", params=tuple(params.items()), grid=48, spin=spin), JobContext(device="cpu"))
     assert out["spin"] == spin
@@ -71,10 +76,11 @@ def test_bhz_job_reports_requested_spin_and_spin_chern(M, B, topological, spin):
     assert out["spin_up"]["chern"] == c_up
     assert out["spin_down"]["chern"] == c_down
     assert out["spin_chern_number"] == (c_up - c_down) / 2
-    assert out["spin_chern_number"] == c_up     # = C_up because C_down = -C_up
+    assert out["spin_chern_number"] == c_up  # = C_up because C_down = -C_up
 
 
 def test_bhz_bad_spin_is_refused():
     from workbench.jobs import JobError
+
     with pytest.raises(JobError, match="spin must be 'up' or 'down'"):
         run_chern(ChernSpec(model="bhz", spin="sideways"), JobContext(device="cpu"))

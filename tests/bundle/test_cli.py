@@ -10,14 +10,16 @@ import numpy as np
 
 
 def run_cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workbench_bundle.cli", *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench_bundle.cli", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_register_adds_subcommands():
     import argparse
 
     from workbench_bundle.cli import register
+
     ap = argparse.ArgumentParser()
     register(ap.add_subparsers(dest="cmd"))
     args = ap.parse_args(["chern", "--model", "qwz", "--u", "1"])
@@ -51,17 +53,20 @@ def test_dataset_command(tmp_path):
     p = run_cli("dataset", "--size", "15", "--grid", "16", "--out", str(out_file))
     assert p.returncode == 0, p.stderr
     from workbench_bundle.core.haldane_bundle import load_dataset
+
     ds = load_dataset(out_file)
     assert len(ds) == 15 and ds.provenance["grid"] == 16 and "command" in ds.provenance
     assert set(np.unique(ds.labels)) <= {-2, -1, 0, 1, 2}
 
 
 def test_core_is_qt_free():
-    code = ("import sys, importlib; sys.modules['PySide6'] = None\n"
-            "for m in ['fhs', 'models', 'expressions', 'haldane_bundle', 'classifiers', 'train']:\n"
-            "    importlib.import_module('workbench_bundle.core.' + m)\n"
-            "import workbench_bundle.jobs, workbench_bundle.cli\n"
-            "assert not any(k.startswith('PySide6.') for k in sys.modules)\n")
+    code = (
+        "import sys, importlib; sys.modules['PySide6'] = None\n"
+        "for m in ['fhs', 'models', 'expressions', 'haldane_bundle', 'classifiers', 'train']:\n"
+        "    importlib.import_module('workbench_bundle.core.' + m)\n"
+        "import workbench_bundle.jobs, workbench_bundle.cli\n"
+        "assert not any(k.startswith('PySide6.') for k in sys.modules)\n"
+    )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
 
@@ -76,6 +81,7 @@ def test_shipped_checkpoints_load_and_predict():
     from workbench_bundle.core.haldane_bundle import generate_dataset
     from workbench_bundle.core.train import load_checkpoint, predict
     from workbench_resources import resource_path
+
     ds = generate_dataset(20, grid=32, seed=42)
     for arch in ("flux", "cnn", "mlp"):
         path = resource_path("bundle", f"{arch}.safetensors")
@@ -89,6 +95,7 @@ def test_shipped_checkpoints_load_and_predict():
 def test_chern_of_sampled_hamiltonians(tmp_path):
     # four-band block-diagonal QWZ(u=1) + QWZ(u=0.5): the two lower bands have C = -2 together
     from workbench_bundle.core import models
+
     n = 24
     k1, k2 = models.k_grid(n)
     h = np.zeros((n, n, 4, 4), dtype=complex)
@@ -96,7 +103,7 @@ def test_chern_of_sampled_hamiltonians(tmp_path):
         _, dx, dy, dz = models.qwz_d(k1, k2, u)
         s = slice(2 * blk, 2 * blk + 2)
         h[:, :, s, s] = np.stack([np.stack([dz, dx - 1j * dy], -1), np.stack([dx + 1j * dy, -dz], -1)], -2)
-    h[:, :, 2:, 2:] += 0.01 * np.eye(2)      # lift the degeneracy of the energies only
+    h[:, :, 2:, 2:] += 0.01 * np.eye(2)  # lift the degeneracy of the energies only
     np.savez(tmp_path / "h.npz", hamiltonians=h)
     p = run_cli("chern", "--model", "sampled", "--file", str(tmp_path / "h.npz"))
     assert p.returncode == 0, p.stderr

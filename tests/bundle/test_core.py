@@ -36,9 +36,9 @@ def test_haldane_phase_diagram():
         t2 = rng.uniform(0.1, 0.5)
         phi = rng.uniform(-np.pi, np.pi)
         m = rng.uniform(-3, 3)
-        bound = abs(float(models.haldane_phase_boundary(np.array(phi), t2)))   # 3 sqrt(3) |t2 sin phi|
+        bound = abs(float(models.haldane_phase_boundary(np.array(phi), t2)))  # 3 sqrt(3) |t2 sin phi|
         if abs(abs(m) - bound) < 0.15:
-            continue                      # too close to a gap closing for a 48 grid
+            continue  # too close to a gap closing for a 48 grid
         c = chern("haldane", t1=1.0, t2=t2, phi=phi, m=m).chern
         assert abs(c) == (1 if abs(m) < bound else 0)
         if abs(m) < bound:
@@ -104,7 +104,7 @@ def test_naive_equals_vectorised():
 def test_reliability_flags_coarse_grid_and_refinement():
     spec = models.ModelSpec.make("qwz", {"u": 1.99})
     coarse = fhs.chern_number(models.band_data(spec, 7).states)
-    assert coarse.chern == 0        # wrong: the curvature peak falls inside one plaquette
+    assert coarse.chern == 0  # wrong: the curvature peak falls inside one plaquette
     assert not coarse.reliable
     res = fhs.chern_refined(lambda n: (models.band_data(spec, n).states, None), 7, max_grid=512)
     assert res.reliable and res.chern == -1 and len(res.refinements) > 1
@@ -112,14 +112,32 @@ def test_reliability_flags_coarse_grid_and_refinement():
 
 # --------------------------------------------------------------------------------- expressions
 def test_custom_expression_model():
-    spec = models.ModelSpec.make("custom", {"u": 1.0},
-                                 expressions={"dx": "sin(kx)", "dy": "sin(ky)", "dz": "u + cos(kx) + cos(ky)"})
+    spec = models.ModelSpec.make(
+        "custom", {"u": 1.0}, expressions={"dx": "sin(kx)", "dy": "sin(ky)", "dz": "u + cos(kx) + cos(ky)"}
+    )
     assert fhs.chern_number(models.band_data(spec, 32).states).chern == -1
 
 
-@pytest.mark.parametrize("bad", ["__import__('os').system('ls')", "kx.__class__", "open('f')", "[1, 2]",
-                                 "lambda: 1", "sin(kx, key=1)", "kx if ky else 1", "'a' * 3", "x + 1", "",
-                                 "sin(", "().__class__.__bases__", "eval('1')", "kx @ ky", "True"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "__import__('os').system('ls')",
+        "kx.__class__",
+        "open('f')",
+        "[1, 2]",
+        "lambda: 1",
+        "sin(kx, key=1)",
+        "kx if ky else 1",
+        "'a' * 3",
+        "x + 1",
+        "",
+        "sin(",
+        "().__class__.__bases__",
+        "eval('1')",
+        "kx @ ky",
+        "True",
+    ],
+)
 def test_bad_expressions_rejected(bad):
     with pytest.raises(ExpressionError):
         parse_expression(bad)
@@ -174,7 +192,7 @@ def test_labels_match_fine_grid_fhs_and_random_phases():
     checked = 0
     for i in np.flatnonzero(lab.ok)[:40]:
         r = _fhs_fine(cf[i], cg[i])
-        if r.max_flux < 0.5 * np.pi:       # FHS reliable at this resolution
+        if r.max_flux < 0.5 * np.pi:  # FHS reliable at this resolution
             assert r.chern == lab.labels[i], i
             checked += 1
     assert checked >= 20
@@ -197,7 +215,7 @@ def test_cross_check_two_regular_values_agree():
 
 
 def test_degenerate_samples_rejected():
-    cf, cg = _qwz_pair(0.0)       # G = cos + cos vanishes at the zeros (0, 1/2), (1/2, 0) of F
+    cf, cg = _qwz_pair(0.0)  # G = cos + cos vanishes at the zeros (0, 1/2), (1/2, 0) of F
     lab = hb.chern_labels(np.stack([cf, cf]), np.stack([cg, np.zeros_like(cg)]))
     assert not lab.ok[0] and "vanish together" in lab.reason[0]
     assert not lab.ok[1] and "G identically 0" in lab.reason[1]
@@ -222,12 +240,21 @@ def test_load_dataset_errors(tmp_path):
     np.savez(tmp_path / "wrong.npz", psi=np.zeros((3, 2, 4, 4)))
     with pytest.raises(ValueError, match="missing arrays"):
         hb.load_dataset(tmp_path / "wrong.npz")
-    np.savez(tmp_path / "obj.npz", psi=np.array([object()], dtype=object), labels=np.zeros(1),
-             coef_f=np.zeros(1), coef_g=np.zeros(1))
+    np.savez(
+        tmp_path / "obj.npz",
+        psi=np.array([object()], dtype=object),
+        labels=np.zeros(1),
+        coef_f=np.zeros(1),
+        coef_g=np.zeros(1),
+    )
     with pytest.raises(ValueError, match="Python objects"):
         hb.load_dataset(tmp_path / "obj.npz")
-    ok = {"psi": np.zeros((1, 2, 4, 4), np.complex64), "labels": np.zeros(1, np.int64),
-          "coef_f": np.zeros((1, 9, 9), complex), "coef_g": np.zeros((1, 2, 9, 9))}
+    ok = {
+        "psi": np.zeros((1, 2, 4, 4), np.complex64),
+        "labels": np.zeros(1, np.int64),
+        "coef_f": np.zeros((1, 9, 9), complex),
+        "coef_g": np.zeros((1, 2, 9, 9)),
+    }
     ok["psi"][0, 0, 1, 2] = np.nan
     np.savez(tmp_path / "nan.npz", **ok)
     with pytest.raises(ValueError, match=r"nan\.npz: psi contains 1 NaN or infinite"):
@@ -238,9 +265,9 @@ def test_load_dataset_errors(tmp_path):
 
 def test_families_of_the_paper():
     cf, cg, pair = hb.family_coefficients("simple")
-    assert len(cf) == 22 ** 3
+    assert len(cf) == 22**3
     cf, cg, pair = hb.family_coefficients("intermediate")
-    assert len(cf) == 9 * 10 ** 3 + 32 ** 2 and set(pair.tolist()) == set(range(10))
+    assert len(cf) == 9 * 10**3 + 32**2 and set(pair.tolist()) == set(range(10))
     ds = hb.generate_dataset(
         30, grid=16, seed=0, variant="simple", balance=False, classes=(-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5)
     )

@@ -24,8 +24,9 @@ pytestmark = [pytest.mark.gui, pytest.mark.skipif(not _ok, reason=_why)]
 
 def test_panel_live_view_badge_and_exports(make_panel, qtbot, tmp_path, standalone_shell):
     panel = make_panel("bundle")
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None and panel.phase is not None,
-                    timeout=60000)
+    qtbot.waitUntil(
+        lambda: panel.is_idle() and panel.current_view is not None and panel.phase is not None, timeout=60000
+    )
     assert panel.current_view.chern == -1 and panel.badge.text().startswith("C = -1")
     # move into the trivial phase: |m| > 3 sqrt(3) t2 |sin phi|
     panel.set_params("haldane", m=2.5)
@@ -34,6 +35,7 @@ def test_panel_live_view_badge_and_exports(make_panel, qtbot, tmp_path, standalo
     qtbot.waitUntil(lambda: panel.is_idle() and panel.badge.text().startswith("C = 1"), timeout=30000)
     # a click on the phase diagram sets (phi, m)
     from PySide6.QtCore import QPointF
+
     vb = panel.phase_plot.getPlotItem().vb
     scene_pos = vb.mapViewToScene(QPointF(2.0, -0.4))
 
@@ -50,11 +52,12 @@ def test_panel_live_view_badge_and_exports(make_panel, qtbot, tmp_path, standalo
     qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view.chern == 1, timeout=30000)
     # exports: off-screen high-resolution render of the torus, vector phase diagram, data
     from workbench.gui.figures import ExportOptions, export_figure
+
     figs = {f.name: f for f in panel.figures()}
     img = figs["torus"].image(1200, 900)
     assert (img.width(), img.height()) == (1200, 900)
     arr = np.frombuffer(img.constBits(), np.uint8).reshape(900, 1200, 4)
-    assert arr[..., :3].std() > 5          # something was drawn
+    assert arr[..., :3].std() > 5  # something was drawn
     files = export_figure(figs["torus"], tmp_path / "torus.png", ExportOptions(fmt="png", width=800, height=600))
     assert files[0].is_file() and any(p.suffix == ".npz" for p in files)
     files = export_figure(figs["phase_diagram"], tmp_path / "phase.svg", ExportOptions(fmt="svg"))
@@ -67,7 +70,7 @@ def test_custom_bad_expression_keeps_state(make_panel, qtbot, standalone_shell):
     panel = make_panel("bundle", start=False)
     panel.model_combo.setCurrentText("custom")
     qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None, timeout=30000)
-    assert panel.current_view.chern == -1           # u = 1 QWZ written as expressions
+    assert panel.current_view.chern == -1  # u = 1 QWZ written as expressions
     before = panel.current_view
     edit = panel.expr_edits["dz"]
     edit.setText("__import__('os').getcwd()")
@@ -90,6 +93,7 @@ def test_custom_bad_expression_keeps_state(make_panel, qtbot, standalone_shell):
 
 def test_session_roundtrip_and_dataset_browser(make_panel, qtbot, tmp_path):
     from workbench_bundle.core.haldane_bundle import generate_dataset, save_dataset
+
     ds = generate_dataset(10, grid=32, seed=5)
     path = save_dataset(ds, tmp_path / "ds.npz")
     panel = make_panel("bundle", start=False)
@@ -100,6 +104,7 @@ def test_session_roundtrip_and_dataset_browser(make_panel, qtbot, tmp_path):
     # trained by the CLI in a subprocess (torch training next to a live GL context is avoided)
     import subprocess
     import sys
+
     ckpt = tmp_path / "flux.safetensors"
     subprocess.run(
         [
@@ -127,8 +132,10 @@ def test_session_roundtrip_and_dataset_browser(make_panel, qtbot, tmp_path):
     qtbot.waitUntil(lambda: panel.is_idle() and panel.predictions is not None, timeout=30000)
     assert "accuracy" in panel.ds_info.text()
     panel.show_sample(3)
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None
-                    and panel.current_view.label == "sample", timeout=30000)
+    qtbot.waitUntil(
+        lambda: panel.is_idle() and panel.current_view is not None and panel.current_view.label == "sample",
+        timeout=30000,
+    )
     assert panel.current_view.summary["exact_label"] == ds.labels[3]
     assert panel.badge.text() == f"C = {ds.labels[3]} (exact)"
     state = panel.state()
@@ -151,6 +158,7 @@ def test_session_roundtrip_and_dataset_browser(make_panel, qtbot, tmp_path):
 def test_train_from_panel(make_panel, qtbot, tmp_path, standalone_shell):
     # torch training in the GUI process after the vispy GL context exists (triton/LLVM guard)
     from workbench_bundle.core.haldane_bundle import generate_dataset, save_dataset
+
     path = save_dataset(generate_dataset(20, grid=32, seed=6), tmp_path / "d.npz")
     panel = make_panel("bundle")
     qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None, timeout=60000)
@@ -168,8 +176,9 @@ def test_shutdown_with_phase_diagram_pending_starts_nothing_later(make_panel, qt
     """Moving t1 arms the phase diagram's 500 ms debounce; shutting the panel down right after
     must stop it, or it fires into the closed panel and starts its job thread again."""
     panel = make_panel("bundle")
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None and panel.phase is not None,
-                    timeout=60000)
+    qtbot.waitUntil(
+        lambda: panel.is_idle() and panel.current_view is not None and panel.phase is not None, timeout=60000
+    )
     slider = panel.controls.sliders["haldane_t1"]
     slider.setValue(slider.value() + 5 if slider.value() + 5 <= slider.maximum() else slider.value() - 5)
     assert panel._phase_timer.isActive()

@@ -17,7 +17,8 @@ import pytest
 pytest.importorskip("PySide6")
 
 _ok = os.environ.get("QT_QPA_PLATFORM", "") != "offscreen" and (
-    bool(os.environ.get("DISPLAY")) or os.environ.get("QT_QPA_PLATFORM", "") == "xcb")
+    bool(os.environ.get("DISPLAY")) or os.environ.get("QT_QPA_PLATFORM", "") == "xcb"
+)
 pytestmark = [pytest.mark.gui, pytest.mark.skipif(not _ok, reason="vispy needs OpenGL: run under xvfb-run with xcb")]
 
 
@@ -67,8 +68,9 @@ def test_cancelled_view_and_changed_inputs_are_marked(make_panel, qtbot):
     """A view cancelled before it came (the Jobs dock's Cancel): the last complete view stays,
     the badge greys and the banner says so; the phase diagram is marked stale while t2 changed."""
     panel = make_panel("bundle")
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None and panel.phase is not None,
-                    timeout=60000)
+    qtbot.waitUntil(
+        lambda: panel.is_idle() and panel.current_view is not None and panel.phase is not None, timeout=60000
+    )
     before = panel.current_view
     panel.set_params("haldane", m=2.5)
     panel._running["view"].cancel()  # a job cancelled even as it returns never delivers its result
@@ -152,8 +154,10 @@ def test_showing_a_sample_detaches_the_model_sliders(make_panel, qtbot, tmp_path
     panel.load_dataset(str(_dataset(tmp_path)))
     qtbot.waitUntil(lambda: panel.is_idle() and panel.dataset is not None, timeout=30000)
     panel.browser.itemClicked.emit(panel.browser.item(3))
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None
-                    and panel.current_view.label == "sample", timeout=30000)
+    qtbot.waitUntil(
+        lambda: panel.is_idle() and panel.current_view is not None and panel.current_view.label == "sample",
+        timeout=30000,
+    )
     assert panel.tabs.currentIndex() == 0 and not panel.controls.model_box.isEnabled()
     assert panel.controls.model_box.title() == "Model (detached)"
     assert panel.sample_banner.isVisibleTo(panel) and "Showing dataset sample #3" in panel.sample_banner.text()
@@ -237,8 +241,9 @@ def test_exports_carry_their_context_and_are_lossless(make_panel, qtbot, tmp_pat
     from workbench.gui.figures import ExportOptions, export_figure
 
     panel = make_panel("bundle")
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.current_view is not None and panel.phase is not None,
-                    timeout=60000)
+    qtbot.waitUntil(
+        lambda: panel.is_idle() and panel.current_view is not None and panel.phase is not None, timeout=60000
+    )
     qtbot.wait(300)
     figs = {f.name: f for f in panel.figures()}
     assert "Haldane model (m = 0.5, phi = 1.571, t1 = 1, t2 = 0.3333): C = -1" in figs["torus"].title
@@ -258,7 +263,11 @@ def test_exports_carry_their_context_and_are_lossless(make_panel, qtbot, tmp_pat
     assert abs(xs.mean() - 600) < 60 and xs.min() > 0 and xs.max() < 1199
     blue = (sphere[..., 2].astype(int) - sphere[..., 0]) > 25  # the curvature colours of the map (C = -1: blue)
     assert blue[drawn].mean() > 0.05
-    phase = json.loads(next(p for p in export_figure(figs["phase_diagram"], tmp_path / "phase.svg",
-                                                     ExportOptions(fmt="svg"))
-                            if p.name.endswith(".data.json")).read_text())
+    phase = json.loads(
+        next(
+            p
+            for p in export_figure(figs["phase_diagram"], tmp_path / "phase.svg", ExportOptions(fmt="svg"))
+            if p.name.endswith(".data.json")
+        ).read_text()
+    )
     assert "t2 / t1 = 0.3333" in phase["title"] and "C = -1 there" in phase["title"]

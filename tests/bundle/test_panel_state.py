@@ -21,12 +21,22 @@ def _v1_state(checkpoint: str = "", dataset_path: str = "") -> dict:
     """What ``BundlePanel.state()`` of the first release (state version 1) returned: m = 4.5 came
     from a click on the phase diagram at t1 = 1.5 (m / t1 = 3), beyond the m slider's range."""
     return {
-        "version": 1, "model": "qwz",
-        "params": {"haldane": {"t1": 1.5, "t2": 0.2, "phi": -1.0, "m": 4.5}, "qwz": {"u": -1.5},
-                   "bhz": {"M": 2.0, "A": 1.0, "B": 0.5}, "custom": {"u": 0.5}},
+        "version": 1,
+        "model": "qwz",
+        "params": {
+            "haldane": {"t1": 1.5, "t2": 0.2, "phi": -1.0, "m": 4.5},
+            "qwz": {"u": -1.5},
+            "bhz": {"M": 2.0, "A": 1.0, "B": 0.5},
+            "custom": {"u": 0.5},
+        },
         "expressions": {"dx": "sin(kx)", "dy": "u * sin(ky)", "dz": "u + cos(kx) + cos(ky)"},
-        "color_mode": "phase2", "grid": 64, "arrows": True, "winding_labels": False,
-        "dataset_path": dataset_path, "checkpoint": checkpoint, "tab": 2,
+        "color_mode": "phase2",
+        "grid": 64,
+        "arrows": True,
+        "winding_labels": False,
+        "dataset_path": dataset_path,
+        "checkpoint": checkpoint,
+        "tab": 2,
     }
 
 
@@ -80,23 +90,26 @@ def test_newer_version_refused_and_nothing_changes():
     assert st.to_dict() == before
 
 
-@pytest.mark.parametrize(("bad", "message"), [
-    ({"haldane_m": 9}, r"m \(haldane_m\) must be a number >= -3 and <= 3, got 9"),
-    ({"bhz_A": 0.0}, r"A \(bhz_A\) must be a number >= 0.1"),
-    ({"model": "kagome"}, r"model \(model\) must be one of haldane, qwz, bhz, custom"),
-    ({"expr_dz": "__import__('os').getcwd()"}, r"dz \(expr_dz\): .*not allowed"),
-    ({"expr_dx": "  "}, r"dx \(expr_dx\): empty expression"),
-    ({"expr_dy": "sin(ky) + w"}, r"dy \(expr_dy\): unknown name 'w'"),
-    ({"dataset_seed": -1}, r"seed \(dataset_seed\) must be an integer in \[0, 2147483647\]"),
-    ({"train_seed": 2.5}, r"train seed \(train_seed\) must be an integer"),
-    ({"view_grid": 8}, r"grid \(view_grid\) must be an integer in \[16, 512\]"),
-    ({"color_mode": "rainbow"}, r"colour \(color_mode\) must be one of curvature"),
-    ({"dataset_size": 2}, r"size \(dataset_size\) must be an integer in \[5, 100000\]"),
-    ({"dataset_variant": "huge"}, r"variant \(dataset_variant\) must be one of random, simple, intermediate"),
-    ({"classifier": "resnet"}, r"classifier \(classifier\) must be one of flux, cnn, mlp, file"),
-    ({"tab": 3}, r"tab \(tab\) must be an integer in \[0, 2\]"),
-    ({"arrows": "yes"}, r"arrows: phase of psi_2 \(arrows\) must be true or false"),
-])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"haldane_m": 9}, r"m \(haldane_m\) must be a number >= -3 and <= 3, got 9"),
+        ({"bhz_A": 0.0}, r"A \(bhz_A\) must be a number >= 0.1"),
+        ({"model": "kagome"}, r"model \(model\) must be one of haldane, qwz, bhz, custom"),
+        ({"expr_dz": "__import__('os').getcwd()"}, r"dz \(expr_dz\): .*not allowed"),
+        ({"expr_dx": "  "}, r"dx \(expr_dx\): empty expression"),
+        ({"expr_dy": "sin(ky) + w"}, r"dy \(expr_dy\): unknown name 'w'"),
+        ({"dataset_seed": -1}, r"seed \(dataset_seed\) must be an integer in \[0, 2147483647\]"),
+        ({"train_seed": 2.5}, r"train seed \(train_seed\) must be an integer"),
+        ({"view_grid": 8}, r"grid \(view_grid\) must be an integer in \[16, 512\]"),
+        ({"color_mode": "rainbow"}, r"colour \(color_mode\) must be one of curvature"),
+        ({"dataset_size": 2}, r"size \(dataset_size\) must be an integer in \[5, 100000\]"),
+        ({"dataset_variant": "huge"}, r"variant \(dataset_variant\) must be one of random, simple, intermediate"),
+        ({"classifier": "resnet"}, r"classifier \(classifier\) must be one of flux, cnn, mlp, file"),
+        ({"tab": 3}, r"tab \(tab\) must be an integer in \[0, 2\]"),
+        ({"arrows": "yes"}, r"arrows: phase of psi_2 \(arrows\) must be true or false"),
+    ],
+)
 def test_bad_value_refused_with_the_field_named_and_nothing_changes(bad, message):
     st = BundleState()
     before = st.to_dict()
@@ -106,8 +119,17 @@ def test_bad_value_refused_with_the_field_named_and_nothing_changes(bad, message
 
 
 def test_specs_come_from_the_state_with_its_seeds():
-    st = BundleState(model="bhz", bhz_spin="down", bhz_M=1.5, dataset_seed=11, dataset_size=30,
-                     dataset_variant="simple", train_arch="cnn", train_epochs=2, train_seed=4)
+    st = BundleState(
+        model="bhz",
+        bhz_spin="down",
+        bhz_M=1.5,
+        dataset_seed=11,
+        dataset_size=30,
+        dataset_variant="simple",
+        train_arch="cnn",
+        train_epochs=2,
+        train_seed=4,
+    )
     v = st.model_view_spec()
     assert (v.model, v.spin, dict(v.params)) == ("bhz", "down", {"M": 1.5, "A": 1.0, "B": 0.5})
     d = st.dataset_spec()
@@ -122,8 +144,10 @@ def test_same_seed_regenerates_the_same_dataset():
 
     st = BundleState(dataset_size=10, dataset_seed=3)
     a = run_dataset(st.dataset_spec(), JobContext(device="cpu"))
-    b = run_dataset(BundleState(**{k: v for k, v in st.to_dict().items() if k != "version"}).dataset_spec(),
-                    JobContext(device="cpu"))
+    b = run_dataset(
+        BundleState(**{k: v for k, v in st.to_dict().items() if k != "version"}).dataset_spec(),
+        JobContext(device="cpu"),
+    )
     st.dataset_seed = 4
     c = run_dataset(st.dataset_spec(), JobContext(device="cpu"))
     assert np.array_equal(a.psi, b.psi) and np.array_equal(a.coef_f, b.coef_f) and np.array_equal(a.labels, b.labels)
@@ -132,8 +156,10 @@ def test_same_seed_regenerates_the_same_dataset():
 
 # ---- the panel (vispy needs OpenGL: Xvfb with xcb) ------------------------------------------
 qt = pytest.importorskip("PySide6")
-needs_gl = pytest.mark.skipif(os.environ.get("QT_QPA_PLATFORM", "") == "offscreen" or not os.environ.get("DISPLAY"),
-                              reason="vispy needs OpenGL: run under xvfb-run -a with QT_QPA_PLATFORM=xcb")
+needs_gl = pytest.mark.skipif(
+    os.environ.get("QT_QPA_PLATFORM", "") == "offscreen" or not os.environ.get("DISPLAY"),
+    reason="vispy needs OpenGL: run under xvfb-run -a with QT_QPA_PLATFORM=xcb",
+)
 
 
 @pytest.fixture
@@ -170,8 +196,9 @@ def _same(a, b) -> bool:
 @needs_gl
 def test_session_keeps_results_without_recomputing_and_marks_stale(window, qtbot, tmp_path, monkeypatch):
     panel = window.open_panel("bundle")
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.phase is not None and panel.current_view is not None,
-                    timeout=60000)
+    qtbot.waitUntil(
+        lambda: panel.is_idle() and panel.phase is not None and panel.current_view is not None, timeout=60000
+    )
     panel.state_model.update({"dataset_size": 10, "dataset_seed": 7, "classifier": "flux"})
     panel.generate()
     qtbot.waitUntil(lambda: panel.is_idle() and panel.dataset is not None, timeout=60000)
@@ -256,8 +283,11 @@ def test_panel_refuses_bad_state_and_changes_nothing(make_panel, monkeypatch):
     panel.set_params("haldane", m=0.4)
     before = panel.state()
     calls = _record_submits(monkeypatch)
-    for bad, message in (({"haldane_t1": 5.0}, r"t1 \(haldane_t1\)"), ({"version": 3}, "newer workbench"),
-                         ({"expr_dz": "open('x')"}, r"dz \(expr_dz\)")):
+    for bad, message in (
+        ({"haldane_t1": 5.0}, r"t1 \(haldane_t1\)"),
+        ({"version": 3}, "newer workbench"),
+        ({"expr_dz": "open('x')"}, r"dz \(expr_dz\)"),
+    ):
         with pytest.raises(ValueError, match=message):
             panel.restore({**before, "haldane_m": 0.9, **bad})
     assert panel.state() == before and calls == []
@@ -272,13 +302,22 @@ def test_version_1_session_opens_and_loads_its_dataset_file(window, qtbot, tmp_p
 
     data = save_dataset(generate_dataset(6, grid=32, seed=2), tmp_path / "ds.npz")
     path = tmp_path / "old.wbsession"
-    path.write_text(json.dumps({"format": FORMAT, "version": 1, "app_version": "0.1.0",
-                                "layout": {"open_panels": ["bundle"]},
-                                "panels": {"bundle": _v1_state("", str(data))}}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "version": 1,
+                "app_version": "0.1.0",
+                "layout": {"open_panels": ["bundle"]},
+                "panels": {"bundle": _v1_state("", str(data))},
+            }
+        )
+    )
     assert window.load_session(path), window.errors_shown
     panel = window.panels["bundle"]
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.dataset is not None and panel.current_view is not None,
-                    timeout=60000)  # no results in the session: start() computes and loads
+    qtbot.waitUntil(
+        lambda: panel.is_idle() and panel.dataset is not None and panel.current_view is not None, timeout=60000
+    )  # no results in the session: start() computes and loads
     assert panel.model_combo.currentText() == "qwz" and panel.tabs.currentIndex() == 2
     assert panel.controls.grid_spin.value() == 64 and panel.controls.mode_combo.currentData() == "phase2"
     assert panel.current_view.chern == 1 and len(panel.dataset) == 6  # QWZ at u = -1.5
@@ -286,8 +325,9 @@ def test_version_1_session_opens_and_loads_its_dataset_file(window, qtbot, tmp_p
 
 
 @needs_gl
-def test_training_keeps_predictions_and_the_temporary_folder_is_removed(make_panel, qtbot, tmp_path, monkeypatch,
-                                                                       standalone_shell):
+def test_training_keeps_predictions_and_the_temporary_folder_is_removed(
+    make_panel, qtbot, tmp_path, monkeypatch, standalone_shell
+):
     from pathlib import Path
 
     from workbench_bundle.core.haldane_bundle import generate_dataset, load_dataset, save_dataset

@@ -31,9 +31,19 @@ def _manifolds(n=300):
     bm = skdim.datasets.BenchmarkManifolds(random_state=0)
     data = bm.generate(n=n)
     # a spread of true dimensions and ambient sizes, small enough for the test budget
-    return {name: np.asarray(data[name], dtype=float) for name in ("M1_Sphere", "M3_Nonlinear_4to6", "M5a_Helix1d",
-                                                                   "M7_Roll", "M9_Affine", "M10a_Cubic",
-                                                                   "M12_Norm", "M13a_Scurve")}
+    return {
+        name: np.asarray(data[name], dtype=float)
+        for name in (
+            "M1_Sphere",
+            "M3_Nonlinear_4to6",
+            "M5a_Helix1d",
+            "M7_Roll",
+            "M9_Affine",
+            "M10a_Cubic",
+            "M12_Norm",
+            "M13a_Scurve",
+        )
+    }
 
 
 def _skdim_value(name, X):
@@ -79,7 +89,7 @@ def _corrint_by_pdist(X, k1=10, k2=20):
     n = len(X)
     srt = np.sort(D, axis=1)  # column 0 is the point itself
     r1, r2 = np.median(srt[:, k1]), np.median(srt[:, k2])
-    c = np.array([(D < r1).sum() - n, (D < r2).sum() - n]) / n ** 2
+    c = np.array([(D < r1).sum() - n, (D < r2).sum() - n]) / n**2
     return np.diff(np.log(c))[0] / np.log(r2 / r1)
 
 
@@ -97,13 +107,16 @@ def test_skdim_delegated_estimators_equal_skdim():
     X = _manifolds(200)["M10a_Cubic"]
     assert idim.estimate(X, "lpca").id == skdim.id.lPCA().fit(X).dimension_
     assert idim.estimate(X, "lpca", params={"ver": "participation_ratio"}).id == pytest.approx(
-        skdim.id.lPCA(ver="participation_ratio").fit(X).dimension_, rel=RTOL)
+        skdim.id.lPCA(ver="participation_ratio").fit(X).dimension_, rel=RTOL
+    )
     small = X[:150]
     assert idim.estimate(small, "danco", params={"random_state": 0}).id == pytest.approx(
-        skdim.id.DANCo(random_state=0).fit(small).dimension_, rel=RTOL)
+        skdim.id.DANCo(random_state=0).fit(small).dimension_, rel=RTOL
+    )
     # ESS is given the shared graph's neighbours; skdim computes its own
     assert idim.estimate(small, "ess", params={"n_neighbors": 30}).id == pytest.approx(
-        skdim.id.ESS().fit(small, n_neighbors=30).dimension_, rel=RTOL)
+        skdim.id.ESS().fit(small, n_neighbors=30).dimension_, rel=RTOL
+    )
 
 
 def test_gride_multiscale_and_id_vs_scale_equal_skdim():
@@ -180,14 +193,17 @@ def test_unique_rows_handles_many_near_duplicates_of_one_point():
     assert len(Xu) == 100 and list(kept) == list(range(100))
 
 
-@pytest.mark.parametrize("bad, match", [
-    (np.zeros(10), "n x D"),
-    (np.zeros((4, 3, 2)), "n x D"),
-    (np.array([[1.0, np.nan], [0, 1], [2, 3]]), "NaN"),
-    (np.ones((2, 4)), "at least 3"),
-    (np.array([["a", "b"], ["c", "d"], ["e", "f"]]), "numeric"),
-    (np.ones((10, 1)), "at least 2 features"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.zeros(10), "n x D"),
+        (np.zeros((4, 3, 2)), "n x D"),
+        (np.array([[1.0, np.nan], [0, 1], [2, 3]]), "NaN"),
+        (np.ones((2, 4)), "at least 3"),
+        (np.array([["a", "b"], ["c", "d"], ["e", "f"]]), "numeric"),
+        (np.ones((10, 1)), "at least 2 features"),
+    ],
+)
 def test_bad_input_is_refused_with_a_message(bad, match):
     with pytest.raises(knnmod.DataError, match=match):
         idim.estimate(bad, "mle")
@@ -249,19 +265,27 @@ def test_cli_estimate_json(tmp_path, capsys):
     assert main(["diffusion-id", "estimate", "--data", str(tmp_path / "x.npy"), "--estimator", "mle", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["id"] == pytest.approx(skdim.id.MLE().fit(X, n_neighbors=20).dimension_, rel=RTOL)
-    assert main(["diffusion-id", "estimate", "--data", str(tmp_path / "x.npy"), "--estimator", "mle", "--k", "10",
-                 "--json"]) == 0
+    assert (
+        main(
+            ["diffusion-id", "estimate", "--data", str(tmp_path / "x.npy"), "--estimator", "mle", "--k", "10", "--json"]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["id"] == pytest.approx(
-        skdim.id.MLE().fit(X, n_neighbors=10).dimension_, rel=RTOL)
+        skdim.id.MLE().fit(X, n_neighbors=10).dimension_, rel=RTOL
+    )
 
 
-@pytest.mark.parametrize("payload, args, match", [
-    ("object", ["--estimator", "mle"], "unpickling"),
-    ("shape", ["--estimator", "mle"], "n x D"),
-    ("nan", ["--estimator", "twonn"], "NaN"),
-    ("few", ["--estimator", "mle"], "at least"),
-    ("ok", ["--estimator", "twonn", "--k", "4"], "no neighbourhood size"),
-])
+@pytest.mark.parametrize(
+    "payload, args, match",
+    [
+        ("object", ["--estimator", "mle"], "unpickling"),
+        ("shape", ["--estimator", "mle"], "n x D"),
+        ("nan", ["--estimator", "twonn"], "NaN"),
+        ("few", ["--estimator", "mle"], "at least"),
+        ("ok", ["--estimator", "twonn", "--k", "4"], "no neighbourhood size"),
+    ],
+)
 def test_cli_estimate_refuses_bad_input(tmp_path, capsys, payload, args, match):
     from workbench.cli import main
 

@@ -28,7 +28,8 @@ def pipe(tiny_sd1_folder):
 def test_folder_check_says_what_is_missing(tiny_sd1_folder, tmp_path):
     info = inspect_pipeline_folder(tiny_sd1_folder)
     assert info.class_name == "StableDiffusionPipeline" and info.weights["unet"] == (
-        "diffusion_pytorch_model.safetensors",)
+        "diffusion_pytorch_model.safetensors",
+    )
     with pytest.raises(PipelineError, match="no such folder"):
         inspect_pipeline_folder(tmp_path / "nope")
     (tmp_path / "empty").mkdir()
@@ -73,21 +74,24 @@ def test_only_the_conditional_half_is_kept(pipe):
     seen = {}
     h = pipe.unet.mid_block.register_forward_hook(lambda m, i, o: seen.setdefault("mid", o))
     with torch.no_grad():
-        pipe.unet(pipe.scheduler.scale_model_input(x, t), t,
-                  encoder_hidden_states=encode_prompt(pipe, ["two blue squares"]).expand(2, -1, -1))
+        pipe.unet(
+            pipe.scheduler.scale_model_input(x, t),
+            t,
+            encoder_hidden_states=encode_prompt(pipe, ["two blue squares"]).expand(2, -1, -1),
+        )
     h.remove()
     np.testing.assert_allclose(g.activations["mid_block"][0], seen["mid"].reshape(2, -1).numpy(), atol=2e-5)
     # ... and not the unconditional one
-    assert not np.allclose(g.activations["mid_block"][0],
-                           _uncond_mid(pipe, x, t), atol=1e-3)
+    assert not np.allclose(g.activations["mid_block"][0], _uncond_mid(pipe, x, t), atol=1e-3)
 
 
 def _uncond_mid(pipe, x, t):
     seen = {}
     h = pipe.unet.mid_block.register_forward_hook(lambda m, i, o: seen.setdefault("mid", o))
     with torch.no_grad():
-        pipe.unet(pipe.scheduler.scale_model_input(x, t), t,
-                  encoder_hidden_states=encode_prompt(pipe, [""]).expand(2, -1, -1))
+        pipe.unet(
+            pipe.scheduler.scale_model_input(x, t), t, encoder_hidden_states=encode_prompt(pipe, [""]).expand(2, -1, -1)
+        )
     h.remove()
     return seen["mid"].reshape(2, -1).numpy()
 

@@ -66,7 +66,7 @@ def test_table_per_layer_and_step_with_bh_adjustment():
     ppl = rng.uniform(10, 100, 12)
     ids = np.empty((12, 2, 3))
     ids[:, 0, :] = 0.05 * ppl[:, None] + 0.2 * rng.standard_normal((12, 3))  # correlated layer
-    ids[:, 1, :] = rng.standard_normal((12, 3))                               # unrelated layer
+    ids[:, 1, :] = rng.standard_normal((12, 3))  # unrelated layer
     rows = correlation_table(ids, ppl, layers=["mid", "latent"], estimator="mle", steps=[0, 10, 19])
     assert len(rows) == 2 * 4 * 2
     mid = [r for r in rows if r.layer == "mid" and r.result.method == "pearson"]

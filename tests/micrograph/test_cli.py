@@ -21,8 +21,28 @@ def _cli(argv):
 @pytest.fixture(scope="module")
 def tiny_folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("mg") / "set"
-    assert _cli(["generate", "--out", str(out), "--seed", "2", "--train", "4", "--val", "2", "--test", "3",
-                 "--shifted-test", "3", "--pool", "4"]) == 0
+    assert (
+        _cli(
+            [
+                "generate",
+                "--out",
+                str(out),
+                "--seed",
+                "2",
+                "--train",
+                "4",
+                "--val",
+                "2",
+                "--test",
+                "3",
+                "--shifted-test",
+                "3",
+                "--pool",
+                "4",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -39,11 +59,38 @@ def test_generate_writes_the_expected_layout(tiny_folder, capsys):
 def test_evaluate_json_schema(tiny_folder, capsys):
     from workbench_micrograph.jobs import default_methods
 
-    assert [m.name for m in default_methods()] == ["full_ft", "surgical", "surgical_best", "last_layer", "lowrank",
-                                                   "one_li", "rewrite"]
+    assert [m.name for m in default_methods()] == [
+        "full_ft",
+        "surgical",
+        "surgical_best",
+        "last_layer",
+        "lowrank",
+        "one_li",
+        "rewrite",
+    ]
     # the schema on a subset of the methods (all of them take minutes on two cores)
-    code = _cli(["evaluate", "--json", "--data", str(tiny_folder), "--seeds", "1", "--k", "2", "--replay", "1",
-                 "--n-robust", "4", "--n-corrupt", "4", "--pgd-steps", "2", "--methods", "last_layer,rewrite"])
+    code = _cli(
+        [
+            "evaluate",
+            "--json",
+            "--data",
+            str(tiny_folder),
+            "--seeds",
+            "1",
+            "--k",
+            "2",
+            "--replay",
+            "1",
+            "--n-robust",
+            "4",
+            "--n-corrupt",
+            "4",
+            "--pgd-steps",
+            "2",
+            "--methods",
+            "last_layer,rewrite",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     doc = json.loads(out)
@@ -57,9 +104,19 @@ def test_evaluate_json_schema(tiny_folder, capsys):
 
 def test_edit_from_a_config_and_train(tiny_folder, tmp_path, capsys):
     cfg = tmp_path / "edit.json"
-    cfg.write_text(json.dumps({"method": "lowrank", "settings": {"layer": "layer2.conv1", "rank": 2, "steps": 3},
-                               "data": str(tiny_folder), "k": 2, "replay": 0, "evaluate": False,
-                               "out": str(tmp_path / "edit-out")}))
+    cfg.write_text(
+        json.dumps(
+            {
+                "method": "lowrank",
+                "settings": {"layer": "layer2.conv1", "rank": 2, "steps": 3},
+                "data": str(tiny_folder),
+                "k": 2,
+                "replay": 0,
+                "evaluate": False,
+                "out": str(tmp_path / "edit-out"),
+            }
+        )
+    )
     assert _cli(["edit", "--config", str(cfg), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["changed"] == ["layer2.conv1.weight"] and doc["details"]["delta_rank"] == 2

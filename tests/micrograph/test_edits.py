@@ -133,8 +133,13 @@ def test_one_li_endpoints_and_fast_interpolation(setup):
         with torch.no_grad():
             torch.testing.assert_close(fast.logits("test", a), slow(x), rtol=1e-5, atol=1e-5)
     small = LayerInterpolation(model, base.model, "layer2.conv2", {"test": data.test}, limit=6)
-    assert len(small.labels["test"]) == 6 and sorted(np.bincount(small.labels["test"].numpy(), minlength=5)) == \
-        [1, 1, 1, 1, 2]
+    assert len(small.labels["test"]) == 6 and sorted(np.bincount(small.labels["test"].numpy(), minlength=5)) == [
+        1,
+        1,
+        1,
+        1,
+        2,
+    ]
     li = apply_edit(model, OneLI(base=LowRank(layer="layer2.conv2", rank=2, steps=5), alpha=0.5), edit)
     assert li.changed == ("layer2.conv2.weight",) and li.details["alpha"] == 0.5
     auto = apply_edit(model, OneLI(base=LowRank(layer="layer2.conv2", rank=2, steps=5)), edit)

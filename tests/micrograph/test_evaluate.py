@@ -29,8 +29,9 @@ from workbench_micrograph.core.evaluate import (
 from workbench_micrograph.jobs import CompareSpec, run_compare
 
 TINY = DefaultData(seed=3, train=4, val=2, test=3, shifted_test=3, pool=4)
-SMALL_ROBUST = RobustnessConfig(steps=3, n_robust=6, n_corrupt=6, severities=(1, 5),
-                                corruptions=("gaussian_noise", "jpeg"))
+SMALL_ROBUST = RobustnessConfig(
+    steps=3, n_robust=6, n_corrupt=6, severities=(1, 5), corruptions=("gaussian_noise", "jpeg")
+)
 
 
 class Linear2(nn.Module):
@@ -106,8 +107,18 @@ def test_measure_gives_every_metric():
 
 
 def test_table_formats():
-    mu = [{"source_acc": 1.0, "aged_acc": 0.7, "edit_acc": 0.6, "robust_acc": 0.5, "robust_l2": 0.4,
-           "corruption_acc": 0.8, "mce": 1.0, "shift_mean": 0.7}]
+    mu = [
+        {
+            "source_acc": 1.0,
+            "aged_acc": 0.7,
+            "edit_acc": 0.6,
+            "robust_acc": 0.5,
+            "robust_l2": 0.4,
+            "corruption_acc": 0.8,
+            "mce": 1.0,
+            "shift_mean": 0.7,
+        }
+    ]
     sd = [{k: 0.01 for k in mu[0]}]
     md = format_table(["unedited"], mu, sd, ["aged"], "markdown", seeds=3)
     assert "| unedited | 1.000 ± 0.010 | 0.700 ± 0.010 |" in md
@@ -116,13 +127,18 @@ def test_table_formats():
 
 
 def _methods():
-    return (SurgicalFinetune(layer="fc", steps=2), LastLayer(steps=3), LowRank(layer="layer3.conv2", rank=2, steps=2),
-            OneLI(base=LowRank(layer="layer3.conv2", rank=2, steps=2), alpha=0.5))
+    return (
+        SurgicalFinetune(layer="fc", steps=2),
+        LastLayer(steps=3),
+        LowRank(layer="layer3.conv2", rank=2, steps=2),
+        OneLI(base=LowRank(layer="layer3.conv2", rank=2, steps=2), alpha=0.5),
+    )
 
 
 def test_compare_rows_seeds_and_reuse():
-    spec = CompareSpec(data=DataRef(default=TINY), methods=_methods(), seeds=2, k=2, replay=1, robustness=SMALL_ROBUST,
-                       device="cpu")
+    spec = CompareSpec(
+        data=DataRef(default=TINY), methods=_methods(), seeds=2, k=2, replay=1, robustness=SMALL_ROBUST, device="cpu"
+    )
     partials = []
     res = run_compare(spec, JobContext(device="cpu", on_partial=lambda r: partials.append(r.done)))
     assert res.methods == ["unedited", "surgical", "last_layer", "lowrank", "one_li"]

@@ -114,10 +114,12 @@ def test_aging_coarsens_and_roughens_the_same_scenes():
     assert np.array_equal(aged["x_source"], src["x"])  # the pairs are the source renderings of the same scenes
     # particles grow: more of the image is powder
     assert _powder_fraction(aged["x"]).mean() > _powder_fraction(src["x"]).mean() + 0.02
+
     # needles, roughening and cracks: more fine structure on the powder (gradient energy)
     def grad_energy(x):
         gy, gx = np.gradient(x[:, 0], axis=(1, 2))
-        return (gx ** 2 + gy ** 2).mean(axis=(1, 2))
+        return (gx**2 + gy**2).mean(axis=(1, 2))
+
     assert grad_energy(aged["x"]).mean() > grad_energy(src["x"]).mean() * 1.1
 
 
@@ -142,10 +144,12 @@ def test_detector_shift_changes_contrast_noise_and_scan_lines():
     src, shifted = det["x_source"][:, 0], det["x"][:, 0]
     # steeper response curve: more spread of the grey levels
     assert shifted.std(axis=(1, 2)).mean() > src.std(axis=(1, 2)).mean()
+
     # per-line gain: the line means vary more around the column-smoothed image
     def line_var(x):
         rows = x.mean(axis=2)
         return np.var(np.diff(rows, axis=1), axis=1).mean()
+
     assert line_var(shifted) > 1.5 * line_var(src)
 
 

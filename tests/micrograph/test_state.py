@@ -29,9 +29,21 @@ def test_defaults_are_the_cores():
 
 def test_specs_follow_the_state():
     st = MicrographState()
-    st.update({"method": "one_li", "one_li_base": "surgical", "surgical_block": "layer2", "alpha_auto": False,
-               "alpha": 0.25, "k": 5, "domains": "aged", "data_source": "folder", "folder": "/data/uoc",
-               "banner": "auto", "tile": 128})
+    st.update(
+        {
+            "method": "one_li",
+            "one_li_base": "surgical",
+            "surgical_block": "layer2",
+            "alpha_auto": False,
+            "alpha": 0.25,
+            "k": 5,
+            "domains": "aged",
+            "data_source": "folder",
+            "folder": "/data/uoc",
+            "banner": "auto",
+            "tile": 128,
+        }
+    )
     spec = st.edit_spec()
     assert isinstance(spec.method, OneLI) and spec.method.alpha == 0.25 and spec.method.base.layer == "layer2"
     assert spec.k == 5 and spec.domains == ("aged",)

@@ -65,19 +65,21 @@ def test_identify_convert_tikz_and_errors(tmp_path, capsys):
 
 
 def test_core_and_cli_import_without_qt():
-    code = ("import sys\n"
-            "class Block:\n"
-            "    def find_module(self, name, path=None):\n"
-            "        return None\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name.startswith('PySide6') or name.startswith('PyQt'):\n"
-            "            raise ImportError('Qt blocked')\n"
-            "        return None\n"
-            "sys.meta_path.insert(0, Block())\n"
-            "import workbench_quiver.cli, workbench_quiver.jobs\n"
-            "from workbench_quiver.core import canonical, class_size, enumerate, equivalence, formats, identify, info\n"
-            "from workbench_quiver.core import mutation, quiver, standard, structure, tables, blocks\n"
-            "print(identify.identify([[0, 1], [-1, 0]]).label)\n")
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_module(self, name, path=None):\n"
+        "        return None\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.startswith('PySide6') or name.startswith('PyQt'):\n"
+        "            raise ImportError('Qt blocked')\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import workbench_quiver.cli, workbench_quiver.jobs\n"
+        "from workbench_quiver.core import canonical, class_size, enumerate, equivalence, formats, identify, info\n"
+        "from workbench_quiver.core import mutation, quiver, standard, structure, tables, blocks\n"
+        "print(identify.identify([[0, 1], [-1, 0]]).label)\n"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "A2"

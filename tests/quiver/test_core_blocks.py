@@ -82,7 +82,7 @@ def test_block_features_count_blocks_by_kind():
     for i, j in [(0, 1), (1, 2), (2, 0), (2, 3), (3, 4), (2, 5), (5, 4), (5, 6)]:
         s[i, j], s[j, i] = 1, -1
     f = block_features(s)
-    assert f[:, 1].tolist() == [0, 0, 0, 0, 0, 1, 1]        # bridges
-    assert f[:, 2].tolist() == [1, 1, 1, 0, 0, 0, 0]        # oriented triangles
-    assert f[:, 5].tolist() == [0, 0, 1, 1, 1, 1, 0]        # non-oriented long cycles
+    assert f[:, 1].tolist() == [0, 0, 0, 0, 0, 1, 1]  # bridges
+    assert f[:, 2].tolist() == [1, 1, 1, 0, 0, 0, 0]  # oriented triangles
+    assert f[:, 5].tolist() == [0, 0, 1, 1, 1, 1, 0]  # non-oriented long cycles
     assert f[:, [3, 4, 6]].sum() == 0

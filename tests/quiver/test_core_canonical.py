@@ -78,8 +78,13 @@ def test_canonical_form_agrees_with_networkx_isomorphism():
 
 def test_symmetric_quivers_are_invariant_under_relabelling():
     rng = np.random.default_rng(3)
-    cases = [standard_quiver("D~4"), standard_quiver("A~4,4"), standard_quiver("X7"), standard_quiver("E~6"),
-             np.zeros((6, 6), dtype=np.int64)]
+    cases = [
+        standard_quiver("D~4"),
+        standard_quiver("A~4,4"),
+        standard_quiver("X7"),
+        standard_quiver("E~6"),
+        np.zeros((6, 6), dtype=np.int64),
+    ]
     cyc = np.zeros((8, 8), dtype=np.int64)
     for i in range(8):
         cyc[i, (i + 1) % 8], cyc[(i + 1) % 8, i] = 1, -1

@@ -26,9 +26,25 @@ def test_affine_a_formula_matches_enumeration():
 
 
 def test_exceptional_and_dtilde_sizes():
-    published = {"E6": 67, "E7": 416, "E8": 1574, "E~6": 132, "E~7": 1080, "E~8": 7560,
-                 "E6^(1,1)": 49, "E7^(1,1)": 506, "E8^(1,1)": 5739, "X6": 5, "X7": 2,
-                 "D~5": 40, "D~6": 146, "D~7": 504, "D~8": 1868, "D~9": 6864, "D~10": 25810}
+    published = {
+        "E6": 67,
+        "E7": 416,
+        "E8": 1574,
+        "E~6": 132,
+        "E~7": 1080,
+        "E~8": 7560,
+        "E6^(1,1)": 49,
+        "E7^(1,1)": 506,
+        "E8^(1,1)": 5739,
+        "X6": 5,
+        "X7": 2,
+        "D~5": 40,
+        "D~6": 146,
+        "D~7": 504,
+        "D~8": 1868,
+        "D~9": 6864,
+        "D~10": 25810,
+    }
     for label, size in published.items():
         assert class_size(label) == size, label
 
@@ -73,8 +89,8 @@ def _naive_class_size(label: str, limit: int = 200) -> int:
 
 
 def test_naive_networkx_bfs_reproduces_published_sizes():
-    assert _naive_class_size("D4") == 6    # Buan-Torkildsen
-    assert _naive_class_size("A5") == 19   # Torkildsen
+    assert _naive_class_size("D4") == 6  # Buan-Torkildsen
+    assert _naive_class_size("A5") == 19  # Torkildsen
 
 
 def test_dtilde4_size_is_our_enumeration_cross_checked_by_networkx():

@@ -11,10 +11,26 @@ from workbench_quiver.core.mutation import mutate, mutate_sequence
 from workbench_quiver.core.standard import standard_quiver
 
 PUBLISHED = {
-    "A3": 4, "A4": 6, "A5": 19, "A6": 49, "A7": 150, "A8": 442,
-    "D4": 6, "D5": 26, "D6": 80, "D7": 246, "D8": 810,
-    "D~5": 40, "D~6": 146, "D~7": 504,
-    "E6": 67, "E7": 416, "E6^(1,1)": 49, "E~6": 132, "X6": 5, "X7": 2,
+    "A3": 4,
+    "A4": 6,
+    "A5": 19,
+    "A6": 49,
+    "A7": 150,
+    "A8": 442,
+    "D4": 6,
+    "D5": 26,
+    "D6": 80,
+    "D7": 246,
+    "D8": 810,
+    "D~5": 40,
+    "D~6": 146,
+    "D~7": 504,
+    "E6": 67,
+    "E7": 416,
+    "E6^(1,1)": 49,
+    "E~6": 132,
+    "X6": 5,
+    "X7": 2,
 }
 
 
@@ -73,8 +89,9 @@ def test_depth_limit_cancel_partial_and_frozen():
     mc = mutation_class(b, max_depth=2)
     assert not mc.complete and max(mc.depth) == 2
     calls = []
-    mc2 = mutation_class(standard_quiver("D~7"), cancelled=lambda: len(calls) > 0,
-                         progress=lambda f, m: calls.append(f))
+    mc2 = mutation_class(
+        standard_quiver("D~7"), cancelled=lambda: len(calls) > 0, progress=lambda f, m: calls.append(f)
+    )
     assert mc2.stopped in ("cancelled", "") and len(mc2) >= 1
     layers = []
     mutation_class(standard_quiver("A5"), partial=lambda m: layers.append(len(m)))

@@ -19,6 +19,7 @@ def test_equivalence_by_type_and_by_search():
     path = find_path(a, b)
     assert path is not None
     from workbench_quiver.core.canonical import canonical_form
+
     assert canonical_form(mutate_sequence(a, path)) == canonical_form(b)
 
 

@@ -23,8 +23,10 @@ def test_qmu_round_trip_keeps_positions_and_frozen():
 
 
 def test_qmu_reader_sage_style_and_errors():
-    text = ("//Number of points\n3\n//Vertex radius\n9\n//Labels shown\n1\n//Matrix\n3 3\n0 1 0 \n-1 0 -1 \n"
-            "0 1 0 \n//Points\n9 10 20\n9 30 40\n9 50 60 1\n//Historycounter\n-1\n//History\n\n//Cluster is null")
+    text = (
+        "//Number of points\n3\n//Vertex radius\n9\n//Labels shown\n1\n//Matrix\n3 3\n0 1 0 \n-1 0 -1 \n"
+        "0 1 0 \n//Points\n9 10 20\n9 30 40\n9 50 60 1\n//Historycounter\n-1\n//History\n\n//Cluster is null"
+    )
     q = formats.read_qmu(text)
     assert q.n_mutable == 2 and q.n_frozen == 1 and q.b.tolist() == [[0, 1], [-1, 0], [0, 1]]
     assert q.positions.tolist() == [[10, 20], [30, 40], [50, 60]]

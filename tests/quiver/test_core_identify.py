@@ -15,7 +15,8 @@ from workbench_quiver.core.standard import standard_quiver
 from workbench_quiver.core.structure import analyse
 
 CLASSES_UP_TO_9 = (
-    [f"A{n}" for n in range(1, 10)] + [f"D{n}" for n in range(4, 10)]
+    [f"A{n}" for n in range(1, 10)]
+    + [f"D{n}" for n in range(4, 10)]
     + ["E6", "E7", "E8", "E~6", "E~7", "E~8", "E6^(1,1)", "E7^(1,1)", "X6", "X7"]
     + [f"D~{n}" for n in range(4, 9)]
     + [f"A~{p},{q}" for n in range(2, 10) for q in range(1, n // 2 + 1) for p in [n - q]]
@@ -111,9 +112,28 @@ def test_two_vertices_and_products():
 def test_structural_labels_are_sound_on_random_sparse_quivers():
     """Whenever the structural criterion answers, the quiver is in the enumerated class."""
     rng = np.random.default_rng(11)
-    keys = {lab: set(_members(lab).keys) for lab in ["A5", "A6", "A7", "D5", "D6", "D7", "D~4", "D~5", "D~6",
-                                                      "A~3,2", "A~4,1", "A~3,3", "A~4,2", "A~5,1", "A~4,3",
-                                                      "A~5,2", "A~6,1"]}
+    keys = {
+        lab: set(_members(lab).keys)
+        for lab in [
+            "A5",
+            "A6",
+            "A7",
+            "D5",
+            "D6",
+            "D7",
+            "D~4",
+            "D~5",
+            "D~6",
+            "A~3,2",
+            "A~4,1",
+            "A~3,3",
+            "A~4,2",
+            "A~5,1",
+            "A~4,3",
+            "A~5,2",
+            "A~6,1",
+        ]
+    }
     checked = 0
     for _ in range(4000):
         n = int(rng.integers(5, 8))
@@ -133,8 +153,10 @@ def test_structural_labels_are_sound_on_random_sparse_quivers():
     assert checked > 500
 
 
-@pytest.mark.parametrize("label,expected", [("A200", "A200"), ("D200", "D200"), ("D~199", "D~199"),
-                                            ("A~120,80", "A~120,80"), ("D~29", "D~29")])
+@pytest.mark.parametrize(
+    "label,expected",
+    [("A200", "A200"), ("D200", "D200"), ("D~199", "D~199"), ("A~120,80", "A~120,80"), ("D~29", "D~29")],
+)
 def test_big_random_mutants(label, expected):
     rng = np.random.default_rng(3)
     b = standard_quiver(label)

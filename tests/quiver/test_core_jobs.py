@@ -48,8 +48,9 @@ def test_identify_walk_equivalence_and_bad_input(tmp_path):
     assert r.label == "E~7" and r.class_size == 1080 and r.info["acyclic"]
     w = run_random_walk(RandomWalkSpec(as_spec_matrix(standard_quiver("A5")), steps=10, seed=3), ctx)
     assert len(w.sequence) == 10 and all(a != b for a, b in pairwise(w.sequence))
-    ok, _ = run_equivalence(EquivalenceSpec(as_spec_matrix(standard_quiver("D5")),
-                                            as_spec_matrix(standard_quiver("A5"))), ctx)
+    ok, _ = run_equivalence(
+        EquivalenceSpec(as_spec_matrix(standard_quiver("D5")), as_spec_matrix(standard_quiver("A5"))), ctx
+    )
     assert ok is False
     assert len(run_class_by_type(ClassByTypeSpec("X6"), ctx)) == 5
     with pytest.raises(JobError, match="not skew-symmetric"):

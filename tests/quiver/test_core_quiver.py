@@ -80,8 +80,22 @@ def test_mutation_never_overflows_silently():
 
 
 def test_standard_quivers_have_the_right_sizes():
-    sizes = {"A7": 7, "D6": 6, "E8": 8, "A~3,2": 5, "D~7": 8, "E~6": 7, "E~7": 8, "E~8": 9,
-             "E6^(1,1)": 8, "E7^(1,1)": 9, "E8^(1,1)": 10, "X6": 6, "X7": 7, "A~1,1": 2}
+    sizes = {
+        "A7": 7,
+        "D6": 6,
+        "E8": 8,
+        "A~3,2": 5,
+        "D~7": 8,
+        "E~6": 7,
+        "E~7": 8,
+        "E~8": 9,
+        "E6^(1,1)": 8,
+        "E7^(1,1)": 9,
+        "E8^(1,1)": 10,
+        "X6": 6,
+        "X7": 7,
+        "A~1,1": 2,
+    }
     for label, n in sizes.items():
         b = standard_quiver(label)
         assert b.shape == (n, n), label

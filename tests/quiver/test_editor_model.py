@@ -32,14 +32,14 @@ def a3_doc() -> tuple[QuiverDocument, CommandStack]:
 
 def test_keller_arrow_rules():
     doc, st = a3_doc()
-    st.push(AddArrows(0, 2))          # new arrow 0 -> 2
+    st.push(AddArrows(0, 2))  # new arrow 0 -> 2
     assert doc.matrix[0, 2] == 1 and doc.matrix[2, 0] == -1
-    st.push(AddArrows(0, 2))          # again: multiplicity 2
+    st.push(AddArrows(0, 2))  # again: multiplicity 2
     assert doc.matrix[0, 2] == 2
-    st.push(AddArrows(2, 0))          # against the arrow: multiplicity - 1
+    st.push(AddArrows(2, 0))  # against the arrow: multiplicity - 1
     assert doc.matrix[0, 2] == 1
     st.push(AddArrows(2, 0))
-    st.push(AddArrows(2, 0))          # past zero: the arrow turns around
+    st.push(AddArrows(2, 0))  # past zero: the arrow turns around
     assert doc.matrix[2, 0] == 1 and doc.matrix[0, 2] == -1
     assert np.array_equal(doc.matrix, -doc.matrix.T)
     for _ in range(5):
@@ -52,8 +52,17 @@ def test_keller_arrow_rules():
 def test_every_edit_undoes_and_redoes():
     doc, st = a3_doc()
     original = doc.snapshot()
-    cmds = [AddVertex((50, 80)), AddArrows(3, 1), AddArrows(3, 1), SetFrozen([3]), Relabel(3, "f"),
-            MoveVertices({0: (0, 0)}, {0: (-30, 40)}), Mutate(1), ClearArrows(0, 1), RemoveVertex(2)]
+    cmds = [
+        AddVertex((50, 80)),
+        AddArrows(3, 1),
+        AddArrows(3, 1),
+        SetFrozen([3]),
+        Relabel(3, "f"),
+        MoveVertices({0: (0, 0)}, {0: (-30, 40)}),
+        Mutate(1),
+        ClearArrows(0, 1),
+        RemoveVertex(2),
+    ]
     states = [doc.snapshot()]
     for c in cmds:
         st.push(c)
@@ -98,7 +107,7 @@ def test_mutation_matches_core_and_frozen_rows():
     # document indices of mutable vertices coincide with B's columns here (0..4 mutable)
     assert np.array_equal(doc.b_matrix(), mutate_sequence(b, seq))
     with pytest.raises(ValueError):
-        st.push(Mutate(5))   # frozen
+        st.push(Mutate(5))  # frozen
     assert np.array_equal(doc.b_matrix(), mutate_sequence(b, seq))
 
 
@@ -116,7 +125,7 @@ def _fz_mutate(m: list[list[int]], k: int) -> list[list[int]]:
 
 
 def test_mutation_is_exact_for_growing_entries():
-    m = np.array([[0, 3, 0], [-3, 0, 3], [0, -3, 0]])   # mutation-infinite: entries grow doubly exponentially
+    m = np.array([[0, 3, 0], [-3, 0, 3], [0, -3, 0]])  # mutation-infinite: entries grow doubly exponentially
     doc = QuiverDocument(m, positions=[(0, 0), (1, 0), (2, 0)])
     st = CommandStack(doc)
     ref = m.tolist()
@@ -144,7 +153,7 @@ def test_history_go_back_and_forward_and_branch():
     st.undo()
     assert np.array_equal(doc.matrix, m3) and doc.history.pointer == 3
     st.push(GoToHistory(1))
-    st.push(Mutate(2))                       # branch: steps after 1 are dropped
+    st.push(Mutate(2))  # branch: steps after 1 are dropped
     assert doc.history.sequence == [0, 2] and doc.history.pointer == 2
     st.undo()
     assert doc.history.sequence == [0, 1, 2] and doc.history.pointer == 1

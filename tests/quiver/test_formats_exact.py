@@ -38,13 +38,16 @@ def test_lists_of_python_ints_beyond_int64_stay_exact():
     assert int(b[1, 0]) == 2**63
 
 
-@pytest.mark.parametrize("text,message", [
-    ("0,inf,-inf,0\n", "not finite"),
-    ("0,nan,nan,0\n", "not finite"),
-    ("0,1e300,-1e300,0\n", "beyond 2\\*\\*53"),
-    ("0,1.18e21,-1.18e21,0\n", "beyond 2\\*\\*53"),
-    ("0,1.5,-1.5,0\n", "not an integer"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("0,inf,-inf,0\n", "not finite"),
+        ("0,nan,nan,0\n", "not finite"),
+        ("0,1e300,-1e300,0\n", "beyond 2\\*\\*53"),
+        ("0,1.18e21,-1.18e21,0\n", "beyond 2\\*\\*53"),
+        ("0,1.5,-1.5,0\n", "not an integer"),
+    ],
+)
 def test_csv_refuses_what_is_not_an_exact_integer(tmp_path, text, message):
     p = tmp_path / "bad.csv"
     p.write_text(text)
@@ -59,13 +62,16 @@ def test_csv_reads_float_notation_of_small_integers_and_big_digits():
     assert int(bs[1][0, 1]) == BIG
 
 
-@pytest.mark.parametrize("text,message", [
-    ("//Matrix\n2 2\n0 1.5\n-1 0\n", "line 3, column 2: '1.5' is not an integer"),
-    ("//Matrix\n2 2\n0 inf\n-1 0\n", "not finite"),
-    ("//Matrix\n2 2\n0 1e300\n-1 0\n", "beyond 2\\*\\*53"),
-    ("//Matrix\nx 2\n", "matrix size"),
-    ("//Matrix\n2 2\n0 1\n-1 0\n//Points\n9 nan 0\n9 1 1\n", "not finite"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("//Matrix\n2 2\n0 1.5\n-1 0\n", "line 3, column 2: '1.5' is not an integer"),
+        ("//Matrix\n2 2\n0 inf\n-1 0\n", "not finite"),
+        ("//Matrix\n2 2\n0 1e300\n-1 0\n", "beyond 2\\*\\*53"),
+        ("//Matrix\nx 2\n", "matrix size"),
+        ("//Matrix\n2 2\n0 1\n-1 0\n//Points\n9 nan 0\n9 1 1\n", "not finite"),
+    ],
+)
 def test_qmu_refuses_bad_entries(tmp_path, text, message):
     p = tmp_path / "bad.qmu"
     p.write_text(text)
@@ -79,15 +85,18 @@ def test_qmu_with_entries_beyond_int64_is_exact():
     assert int(formats.read_qmu(text).b[0, 1]) == BIG
 
 
-@pytest.mark.parametrize("text,message", [
-    ('{"b": 7}', "list of rows"),
-    ('{"b": [[0, 1.18e21], [-1.18e21, 0]]}', "beyond 2\\*\\*53"),
-    ('{"b": [[0, 1.5], [-1.5, 0]]}', "not an integer"),
-    ('{"b": [[0, Infinity], [0, 0]]}', "Infinity"),
-    ("[" * 100_000, "nested"),
-    ('{"b": [[0, 1], [-1, 0]], "positions": [[0, 0], [1, NaN]]}', "NaN"),
-    ('{"b": [[0, 1], [-1, 0]], "labels": 5}', "labels"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ('{"b": 7}', "list of rows"),
+        ('{"b": [[0, 1.18e21], [-1.18e21, 0]]}', "beyond 2\\*\\*53"),
+        ('{"b": [[0, 1.5], [-1.5, 0]]}', "not an integer"),
+        ('{"b": [[0, Infinity], [0, 0]]}', "Infinity"),
+        ("[" * 100_000, "nested"),
+        ('{"b": [[0, 1], [-1, 0]], "positions": [[0, 0], [1, NaN]]}', "NaN"),
+        ('{"b": [[0, 1], [-1, 0]], "labels": 5}', "labels"),
+    ],
+)
 def test_json_refuses_structurally_wrong_files(tmp_path, text, message):
     p = tmp_path / "bad.json"
     p.write_text(text)
@@ -101,7 +110,7 @@ def test_json_lines_and_b_text_keep_exact_integers_and_refuse_floats():
     assert int(bs[0][0, 1]) == BIG and bs[1].tolist() == [[0, 2], [-2, 0]]
     with pytest.raises(InputError, match="line 1: 'b' must be"):
         formats.read_json_lines('{"b": "x"}\n')
-    assert int(formats.read_b_text(f"[0 {2**63}]\n[{-2**63} 0]\n")[0, 1]) == 2**63
+    assert int(formats.read_b_text(f"[0 {2**63}]\n[{-(2**63)} 0]\n")[0, 1]) == 2**63
     with pytest.raises(InputError, match="line 1, column 2: '2.5' is not an integer"):
         formats.read_b_text("[0 2.5]\n[-2.5 0]\n")
     with pytest.raises(InputError, match="beyond 2\\*\\*53"):

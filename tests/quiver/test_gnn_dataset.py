@@ -86,7 +86,7 @@ def test_pack_batches_agree_with_per_graph_conversion(small):
     for g, i in enumerate(idx):
         d = to_data(small.b(int(i)))
         n = d.num_nodes
-        assert np.allclose(x[off:off + n].numpy(), d.x.numpy())
+        assert np.allclose(x[off : off + n].numpy(), d.x.numpy())
         mine = {(a - off, c - off) for a, c in ei.t().tolist() if off <= a < off + n}
         assert mine == {tuple(e) for e in d.edge_index.t().tolist()}
         assert int(y[g]) == int(small.label[i])
@@ -95,13 +95,13 @@ def test_pack_batches_agree_with_per_graph_conversion(small):
 
 
 def test_block_features_of_known_quivers():
-    tri = np.array([[0, 1, -1], [-1, 0, 1], [1, -1, 0]])          # oriented 3-cycle
+    tri = np.array([[0, 1, -1], [-1, 0, 1], [1, -1, 0]])  # oriented 3-cycle
     assert block_features(tri)[:, 2].tolist() == [1, 1, 1]
-    sq = np.zeros((4, 4), int)                                      # oriented 4-cycle: Vatne IV core
+    sq = np.zeros((4, 4), int)  # oriented 4-cycle: Vatne IV core
     for i in range(4):
         sq[i, (i + 1) % 4], sq[(i + 1) % 4, i] = 1, -1
     assert block_features(sq)[:, 4].tolist() == [1, 1, 1, 1]
-    sq[0, 1], sq[1, 0] = -1, 1                                      # reverse one arrow: non-oriented (A~3,1)
+    sq[0, 1], sq[1, 0] = -1, 1  # reverse one arrow: non-oriented (A~3,1)
     assert block_features(sq)[:, 5].tolist() == [1, 1, 1, 1]
     path = np.array([[0, 1, 0], [-1, 0, 1], [0, -1, 0]])
     assert block_features(path)[:, 1].tolist() == [1, 2, 1]

@@ -35,7 +35,7 @@ def test_overlay_shapes_for_every_method(model, quivers):
         assert vals.min() >= 0 and vals.max() == pytest.approx(1.0)
         assert ov.method == method and ov.predicted in ("A", "D", "E", "A~", "D~", "E~")
     with pytest.raises(ValueError):
-        explain(model, b, "PGExplainer")      # needs a trained explainer
+        explain(model, b, "PGExplainer")  # needs a trained explainer
 
 
 def test_integrated_gradients_top_arrow_beats_random_arrows(model, quivers):
@@ -70,13 +70,14 @@ def test_integrated_gradients_completeness(model, quivers):
 
     x1, m1 = d.x[None].clone(), torch.ones(1, E)
     ig = IntegratedGradients(f)
-    ax, am = ig.attribute((x1, m1), baselines=(torch.zeros_like(x1), torch.zeros_like(m1)), n_steps=64,
-                          internal_batch_size=16)
+    ax, am = ig.attribute(
+        (x1, m1), baselines=(torch.zeros_like(x1), torch.zeros_like(m1)), n_steps=64, internal_batch_size=16
+    )
     with torch.no_grad():
         gap = float(f(x1, m1) - f(torch.zeros_like(x1), torch.zeros_like(m1)))
     total = float(ax.sum() + am.sum())
     assert total == pytest.approx(gap, rel=0.05, abs=0.05)
-    assert float(am.abs().sum()) > 0.01 * abs(gap)   # the edge mask really reaches the messages
+    assert float(am.abs().sum()) > 0.01 * abs(gap)  # the edge mask really reaches the messages
 
 
 def test_pca_matches_scikit_learn():
@@ -93,7 +94,7 @@ def test_pca_matches_scikit_learn():
 
 
 def test_vatne_probe_on_hidden_representation(model):
-    ds = build_dataset(DatasetRecipe(sizes=(), families=(), extra_types=("D7",)))   # 246 quivers
+    ds = build_dataset(DatasetRecipe(sizes=(), families=(), extra_types=("D7",)))  # 246 quivers
     bs = [ds.b(i) for i in range(len(ds))]
     vt = vatne_types(bs)
     assert set(vt) == {"I", "II", "III", "IV"}

@@ -21,8 +21,8 @@ def test_layer_distinguishes_in_from_out_arrows():
     conv = DirGINEConv(8, 4)
     x = torch.ones(2, 8)
     ea = torch.tensor([[1.0, 0, 0, 0]])
-    fwd = conv(x, torch.tensor([[0], [1]]), ea)    # 0 -> 1
-    bwd = conv(x, torch.tensor([[1], [0]]), ea)    # 1 -> 0
+    fwd = conv(x, torch.tensor([[0], [1]]), ea)  # 0 -> 1
+    bwd = conv(x, torch.tensor([[1], [0]]), ea)  # 1 -> 0
     # vertex 0 is the source in one and the sink in the other: its new state must differ
     assert not torch.allclose(fwd[0], bwd[0], atol=1e-4)
     # and the source of one equals the source of the other (relabelling)
@@ -90,6 +90,7 @@ def test_corrupt_or_missing_checkpoints_give_clear_errors(tiny_trained, tmp_path
         load_checkpoint(w)
     # a pickle in disguise is refused, never unpickled
     import pickle
+
     w.write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
     with pytest.raises(CheckpointError, match="corrupt"):
         load_checkpoint(w)
@@ -100,11 +101,14 @@ def test_corrupt_or_missing_checkpoints_give_clear_errors(tiny_trained, tmp_path
     save_checkpoint(_model(hidden=16), w, {})
     cfg = j.read_text().replace('"hidden": 16', '"hidden": 32')
     j.write_text(cfg)
-    with pytest.raises(CheckpointError, match=r"m.safetensors: weights do not match the DirGINE architecture: "
-                                              r"wrong shapes inp.weight: file \(16, 7\) vs model \(32, 7\)"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"m.safetensors: weights do not match the DirGINE architecture: "
+        r"wrong shapes inp.weight: file \(16, 7\) vs model \(32, 7\)",
+    ):
         load_checkpoint(w)
 
 
 def test_to_data_ignores_frozen_rows():
-    b = np.array([[0, 1], [-1, 0], [1, -1]])   # one frozen vertex
+    b = np.array([[0, 1], [-1, 0], [1, -1]])  # one frozen vertex
     assert to_data(b).num_nodes == 2

@@ -63,14 +63,16 @@ def test_dataset_and_train_commands(tmp_path, capsys):
     sub = ap.add_subparsers()
     register_gnn(sub)
     out = tmp_path / "d.npz"
-    args = ap.parse_args(["dataset", "--split", "custom", "--sizes", "4-5", "--families", "A,D", "--extra", "",
-                          "--out", str(out)])
+    args = ap.parse_args(
+        ["dataset", "--split", "custom", "--sizes", "4-5", "--families", "A,D", "--extra", "", "--out", str(out)]
+    )
     assert args.func(args) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["counts"] == {"A4": 6, "D4": 6, "A5": 19, "D5": 26}
     ck = tmp_path / "m.safetensors"
-    args = ap.parse_args(["train", "--data", str(out), "--test", str(out), "--out", str(ck), "--epochs", "2",
-                          "--device", "cpu"])
+    args = ap.parse_args(
+        ["train", "--data", str(out), "--test", str(out), "--out", str(ck), "--epochs", "2", "--device", "cpu"]
+    )
     assert args.func(args) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["epochs"] == 2 and 0 <= res["test_accuracy"] <= 1

@@ -75,7 +75,7 @@ def test_explanation_emits_overlay_and_masking(host, qtbot):
     p.explain.show_box.setChecked(False)
     assert got[-1] is None
     p.explain.show_box.setChecked(True)
-    p.set_b(standard_quiver("A5"))      # an edit invalidates the explanation
+    p.set_b(standard_quiver("A5"))  # an edit invalidates the explanation
     assert got[-1] is None
     data = p.figures()[-1].data()
     assert "family" in data

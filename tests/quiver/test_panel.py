@@ -46,7 +46,7 @@ def panel(make_panel, qtbot):
 
 def test_startup_shows_dtilde_with_evidence(panel, standalone_shell):
     assert panel.summary.label == "D~6" and panel.summary.family == "D~"
-    assert panel.summary.class_size == 146          # published size of the D~ class on 7 vertices
+    assert panel.summary.class_size == 146  # published size of the D~ class on 7 vertices
     assert panel.info.type_label.text() == "D\u0303\u2086"
     assert panel.canvas.highlight_vertices and panel.canvas.highlight_arrows
     assert any(it.evidence for it in panel.canvas.vertex_items)
@@ -60,16 +60,16 @@ def test_draw_with_clicks_and_drags_keller_rules(panel, qtbot):
     click(c, 120, 0)
     click(c, 60, 100)
     assert panel.doc.size == 3 and panel.doc.labels == ["0", "1", "2"]
-    drag(c, (0, 0), (120, 0))                 # new arrow 0 -> 1
+    drag(c, (0, 0), (120, 0))  # new arrow 0 -> 1
     assert panel.doc.matrix[0, 1] == 1
-    drag(c, (0, 0), (120, 0))                 # again: multiplicity 2
+    drag(c, (0, 0), (120, 0))  # again: multiplicity 2
     assert panel.doc.matrix[0, 1] == 2 and c.arrow_items[(0, 1)].mult == 2
-    drag(c, (120, 0), (0, 0))                 # against it: multiplicity - 1
+    drag(c, (120, 0), (0, 0))  # against it: multiplicity - 1
     assert panel.doc.matrix[0, 1] == 1
     drag(c, (120, 0), (60, 100))
     drag(c, (60, 100), (0, 0))
     assert len(panel.doc.arrows()) == 3
-    drag(c, (0, 0), (300, 300))               # released on empty space: nothing
+    drag(c, (0, 0), (300, 300))  # released on empty space: nothing
     assert len(panel.doc.arrows()) == 3
     qtbot.waitUntil(lambda: identified(panel), timeout=10_000)
     assert panel.summary.label == "A3" and not panel.summary.acyclic
@@ -98,7 +98,7 @@ def test_real_mouse_events_on_the_viewport(panel, qtbot):
     qtbot.mouseMove(vp, pos=p1)
     qtbot.mouseRelease(vp, L, pos=p1)
     assert panel.doc.matrix[0, 1] == 1
-    qtbot.mouseClick(vp, L, Qt.KeyboardModifier.ShiftModifier, pos=p0)   # Shift-click mutates
+    qtbot.mouseClick(vp, L, Qt.KeyboardModifier.ShiftModifier, pos=p0)  # Shift-click mutates
     assert panel.doc.matrix[0, 1] == -1
 
 
@@ -113,12 +113,12 @@ def test_mutation_matches_core_and_reuses_items(panel):
         x, y = panel.doc.positions[k]
         click(c, x, y)
     assert np.array_equal(panel.doc.matrix, mutate_sequence(b0, seq))
-    assert c.vertex_items == vitems               # vertices reused, not rebuilt
-    for (a, b), item in c.arrow_items.items():    # every arrow item matches the matrix
+    assert c.vertex_items == vitems  # vertices reused, not rebuilt
+    for (a, b), item in c.arrow_items.items():  # every arrow item matches the matrix
         v = panel.doc.matrix[a, b]
         assert v != 0 and item.mult == abs(v) and (item.i, item.j) == ((a, b) if v > 0 else (b, a))
     assert len(c.arrow_items) == int(np.count_nonzero(np.triu(panel.doc.matrix, 1)))
-    c.set_mode("edit")                            # Ctrl-click in edit mode mutates too
+    c.set_mode("edit")  # Ctrl-click in edit mode mutates too
     x, y = panel.doc.positions[2]
     click(c, x, y, mods=Qt.KeyboardModifier.ControlModifier)
     assert np.array_equal(panel.doc.matrix, mutate(mutate_sequence(b0, seq), 2))
@@ -131,20 +131,20 @@ def test_remove_and_freeze(panel, qtbot):
     panel.load_standard("A4")
     c = panel.canvas
     x, y = panel.doc.positions[3]
-    click(c, x, y, R)                             # right-click removes the vertex
+    click(c, x, y, R)  # right-click removes the vertex
     assert panel.doc.size == 3
     x, y = panel.doc.positions[0]
-    click(c, x, y)                                # select, then Delete
+    click(c, x, y)  # select, then Delete
     assert c.selected_vertices == {0}
     c.setFocus()
     qtbot.keyClick(c, Qt.Key.Key_Delete)
     assert panel.doc.size == 2
     x, y = panel.doc.positions[1]
-    click(c, x, y, mods=Qt.KeyboardModifier.AltModifier)   # Alt-click freezes
+    click(c, x, y, mods=Qt.KeyboardModifier.AltModifier)  # Alt-click freezes
     assert panel.doc.frozen == [False, True] and c.vertex_items[1].frozen
     assert panel.doc.b_matrix().shape == (2, 1)
     before = panel.doc.matrix.copy()
-    assert not c.mutate_at(1)                     # a frozen vertex cannot be mutated
+    assert not c.mutate_at(1)  # a frozen vertex cannot be mutated
     assert np.array_equal(panel.doc.matrix, before)
     assert "frozen" in panel.status_label.text()
     qtbot.waitUntil(lambda: identified(panel), timeout=10_000)
@@ -187,7 +187,7 @@ def test_shortcuts_random_mutation_and_layout(panel, qtbot):
     qtbot.keyClick(c, Qt.Key.Key_L)
     assert panel.doc.positions != old
     r = [np.hypot(x, y) for x, y in panel.doc.positions]
-    assert max(r) - min(r) < 1e-6 * max(r) + 0.05     # all on one circle
+    assert max(r) - min(r) < 1e-6 * max(r) + 0.05  # all on one circle
     panel.undo()
     assert panel.doc.positions == old
 
@@ -208,9 +208,10 @@ def test_enumerate_class_and_load_member(panel, qtbot):
     panel.load_standard("A4")
     b0 = panel.doc.matrix.copy()
     panel.enumerate_class()
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.mutation_class is not None and panel.mutation_class.complete,
-                    timeout=30_000)
-    assert panel.class_browser.model.rowCount() == 6      # A4: 6 quivers up to isomorphism
+    qtbot.waitUntil(
+        lambda: panel.is_idle() and panel.mutation_class is not None and panel.mutation_class.complete, timeout=30_000
+    )
+    assert panel.class_browser.model.rowCount() == 6  # A4: 6 quivers up to isomorphism
     icon = panel.class_browser.model.data(panel.class_browser.model.index(3), Qt.ItemDataRole.DecorationRole)
     assert not icon.isNull()
     path = panel.mutation_class.paths[5]
@@ -222,14 +223,14 @@ def test_enumerate_class_and_load_member(panel, qtbot):
 
 
 def test_enumeration_can_be_cancelled(panel, qtbot, standalone_shell):
-    panel.load_standard("D~12")                    # its class outgrows max_size: > 10 s to enumerate
+    panel.load_standard("D~12")  # its class outgrows max_size: > 10 s to enumerate
     qtbot.waitUntil(lambda: identified(panel), timeout=10_000)
     panel.enumerate_class()
     handle = panel._enum_handle
     qtbot.waitUntil(lambda: handle.state == "running" and handle.fraction > 0, timeout=10_000)
     panel.info.cancel_button.click()
     qtbot.waitUntil(panel.is_idle, timeout=10_000)
-    assert handle.state == "cancelled"             # stopped, not run to the end
+    assert handle.state == "cancelled"  # stopped, not run to the end
     assert handle.result is None
     assert not standalone_shell.errors
     assert panel.info.progress.format() == "cancelled"
@@ -248,7 +249,7 @@ def test_figure_export_png_svg_pdf(panel, tmp_path):
     svg = export_figure(fig, tmp_path / "q.svg", ExportOptions(fmt="svg", write_data=False))[0]
     root = ET.parse(svg).getroot()
     tags = {el.tag.split("}")[-1] for el in root.iter()}
-    assert "path" in tags or "polygon" in tags or "ellipse" in tags   # vector drawing, not an image
+    assert "path" in tags or "polygon" in tags or "ellipse" in tags  # vector drawing, not an image
     assert "image" not in tags
     pdf = export_figure(fig, tmp_path / "q.pdf", ExportOptions(fmt="pdf", write_data=False))[0]
     assert pdf.read_bytes().startswith(b"%PDF-")
@@ -290,7 +291,7 @@ def test_save_and_load_files(panel, tmp_path, suffix, standalone_shell):
     panel.load_standard("A2")
     assert panel.load_file(path), standalone_shell.errors
     assert np.array_equal(panel.doc.b_matrix(), b)
-    if suffix == ".qmu":   # positions survive
+    if suffix == ".qmu":  # positions survive
         assert panel.doc.frozen[-1] and panel.doc.size == 6
 
 
@@ -328,12 +329,15 @@ def test_tikz_export(panel, tmp_path):
     assert text.startswith("\\begin{tikzpicture}") and text.count("\\draw[->]") == len(panel.doc.arrows())
 
 
-@pytest.mark.parametrize("content,expect", [
-    ("[[0, 1], [1, 0]]", "skew"),
-    ("//Matrix\n2 2\n0 1\n", "rows"),
-    ("0,1,2\n", "square"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "content,expect",
+    [
+        ("[[0, 1], [1, 0]]", "skew"),
+        ("//Matrix\n2 2\n0 1\n", "rows"),
+        ("0,1,2\n", "square"),
+        ("", "empty"),
+    ],
+)
 def test_bad_files_give_an_error_and_keep_the_quiver(panel, tmp_path, standalone_shell, content, expect):
     suffix = ".qmu" if content.startswith("//") else (".csv" if "," in content and "[" not in content else ".txt")
     path = tmp_path / f"bad{suffix}"
@@ -353,27 +357,27 @@ def test_random_walk_runs_and_stops(panel, qtbot):
     panel.walk_action.setChecked(True)
     qtbot.waitUntil(lambda: not panel.walk_action.isChecked(), timeout=10_000)
     seq = panel.doc.history.sequence
-    assert len(seq) == 4 and all(a != b for a, b in itertools.pairwise(seq))   # never undoes the last step
+    assert len(seq) == 4 and all(a != b for a, b in itertools.pairwise(seq))  # never undoes the last step
     assert np.array_equal(panel.doc.matrix, mutate_sequence(b0, seq))
     assert panel.history.list.count() == 5
     qtbot.waitUntil(lambda: identified(panel), timeout=10_000)
-    assert panel.summary.label == "D~6"                                     # mutation keeps the type
+    assert panel.summary.label == "D~6"  # mutation keeps the type
 
 
 def test_infinite_quiver_certificate_and_rename(panel, qtbot):
     from workbench_quiver.ui.model import QuiverSnapshot, SetQuiver
 
-    m = np.array([[0, 2, 2], [-2, 0, 2], [-2, -2, 0]])     # acyclic, multiplicities 2: mutation-infinite
+    m = np.array([[0, 2, 2], [-2, 0, 2], [-2, -2, 0]])  # acyclic, multiplicities 2: mutation-infinite
     panel.stack.push(SetQuiver(QuiverSnapshot(m, [(0, 0), (120, 0), (60, 100)], [False] * 3, ["a", "b", "c"])))
     qtbot.waitUntil(lambda: identified(panel), timeout=10_000)
     s = panel.summary
     assert s.label == "infinite" and s.finite_mutation is False and s.certificate
     assert not panel.info.certificate_button.isHidden()
     panel.info.certificate_button.click()
-    assert np.abs(panel.doc.matrix).max() >= 3                    # the certificate reaches multiplicity >= 3
+    assert np.abs(panel.doc.matrix).max() >= 3  # the certificate reaches multiplicity >= 3
     assert np.array_equal(panel.doc.matrix, mutate_sequence(m, s.certificate))
     assert panel.rename_vertex(0, "x") and panel.doc.labels[0] == "x" and panel.canvas.vertex_items[0].label == "x"
-    assert not panel.rename_vertex(1, "x")                        # labels stay unique
+    assert not panel.rename_vertex(1, "x")  # labels stay unique
     panel.undo()
     assert panel.doc.labels[0] == "a"
 
@@ -402,14 +406,15 @@ def test_enumerate_with_a_frozen_vertex_keeps_vertex_identities(panel, qtbot):
     panel.stack.push(SetFrozen([3]))
     full0 = panel.doc.matrix.copy()
     panel.enumerate_class()
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.mutation_class is not None and panel.mutation_class.complete,
-                    timeout=30_000)
+    qtbot.waitUntil(
+        lambda: panel.is_idle() and panel.mutation_class is not None and panel.mutation_class.complete, timeout=30_000
+    )
     mc = panel.mutation_class
-    assert len(mc.members) >= 4                   # at least the A3 class (frozen vertices only refine it)
+    assert len(mc.members) >= 4  # at least the A3 class (frozen vertices only refine it)
     i = max(range(len(mc.members)), key=lambda r: len(mc.paths[r]))
     panel.class_browser.member_clicked.emit(i)
     path = list(mc.paths[i])
-    assert np.array_equal(panel.doc.matrix, mutate_sequence(full0, path))   # mutable vertices 0..2 keep their index
+    assert np.array_equal(panel.doc.matrix, mutate_sequence(full0, path))  # mutable vertices 0..2 keep their index
     assert np.array_equal(panel.doc.b_matrix(), np.asarray(mc.members[i]))
     assert panel.doc.frozen == [False, False, False, True]
 
@@ -422,14 +427,15 @@ def test_load_matrix_and_gnn_overlay_drawing(panel, standalone_shell):
     assert np.array_equal(panel.doc.b_matrix(), b)
     assert not panel.load_matrix([[0, 1], [1, 0]]) and "skew" in standalone_shell.errors[-1][1]
     arrows = [(i, j) for i, j, _ in panel.quiver().arrows()]
-    ov = ExplanationOverlay({a: (k + 1) / len(arrows) for k, a in enumerate(arrows)}, [0.1] * 6, "IntegratedGradients",
-                            masked=[arrows[0]])
+    ov = ExplanationOverlay(
+        {a: (k + 1) / len(arrows) for k, a in enumerate(arrows)}, [0.1] * 6, "IntegratedGradients", masked=[arrows[0]]
+    )
     panel.canvas.set_gnn_overlay(ov)
     items = {(it.i, it.j): it for it in panel.canvas.arrow_items.values()}
     assert items[arrows[-1]].overlay == (1.0, False) and items[arrows[0]].overlay[1] is True
     assert items[arrows[-1]]._pen.widthF() > items[arrows[0]]._pen.widthF()
     assert all(it.halo == 0.1 for it in panel.canvas.vertex_items)
-    panel.mutate(0)                                    # the explanation is stale after an edit
+    panel.mutate(0)  # the explanation is stale after an edit
     assert panel.canvas.gnn_overlay is None and all(it.halo is None for it in panel.canvas.vertex_items)
 
 
@@ -449,13 +455,13 @@ def test_arrow_selection_delete_and_right_click(panel, qtbot):
     panel.load_standard("A4")
     c = panel.canvas
     m = c.arrow_items[(0, 1)].midpoint()
-    click(c, m.x(), m.y())                           # click on an arrow selects it
+    click(c, m.x(), m.y())  # click on an arrow selects it
     assert c.selected_arrow == (0, 1) and c.arrow_items[(0, 1)].selected_
     c.setFocus()
     qtbot.keyClick(c, Qt.Key.Key_Delete)
     assert panel.doc.matrix[0, 1] == 0 and (0, 1) not in c.arrow_items and panel.doc.size == 4
     m = c.arrow_items[(2, 3)].midpoint()
-    click(c, m.x(), m.y(), R)                        # right-click on an arrow removes it
+    click(c, m.x(), m.y(), R)  # right-click on an arrow removes it
     assert panel.doc.matrix[2, 3] == 0
     panel.undo()
     panel.undo()
@@ -465,7 +471,7 @@ def test_arrow_selection_delete_and_right_click(panel, qtbot):
 def test_identification_during_enumeration_does_not_wait(panel, qtbot):
     """Identification is always a job (never run on the GUI thread), in a lane of its own: it
     answers while a long enumeration occupies the panel's main job thread."""
-    panel.load_standard("D~12")                    # its class outgrows max_size: > 10 s to enumerate
+    panel.load_standard("D~12")  # its class outgrows max_size: > 10 s to enumerate
     qtbot.waitUntil(lambda: identified(panel), timeout=10_000)
     panel.enumerate_class()
     qtbot.waitUntil(lambda: panel._enum_handle.state == "running", timeout=10_000)
@@ -473,7 +479,7 @@ def test_identification_during_enumeration_does_not_wait(panel, qtbot):
     panel.mutate(2)
     qtbot.waitUntil(lambda: panel.summary is not None, timeout=10_000)
     assert panel.summary.label == "A5"
-    assert panel._enum_handle.state == "running"   # answered while the enumeration still ran
+    assert panel._enum_handle.state == "running"  # answered while the enumeration still ran
     job = panel._identify_handle
     assert job.state == "finished" and job.spec == summary_spec(panel.doc.matrix, panel.doc.frozen)
     panel.cancel_enumeration()

@@ -20,15 +20,19 @@ def test_live_prediction_follows_edits(panel, qtbot):
     assert res.exact_family == "D~" and res.predicted == "D~" and res.agrees
     assert abs(sum(res.probabilities.values()) - 1) < 1e-5
     panel.load_standard("E7")
-    qtbot.waitUntil(lambda: panel.gnn_pred.result is not None and panel.gnn_pred.result.exact_label == "E7",
-                    timeout=60_000)
+    qtbot.waitUntil(
+        lambda: panel.gnn_pred.result is not None and panel.gnn_pred.result.exact_label == "E7", timeout=60_000
+    )
     assert panel.gnn_pred.result.predicted == "E"
     assert "agrees" in panel.gnn_pred.verdict.text()
 
 
 def test_explanation_overlay_is_drawn_and_cleared(panel, qtbot):
-    panel.gnn_explain.method.setCurrentIndex(panel.gnn_explain.method.findText("Integrated Gradients")
-                                            if panel.gnn_explain.method.findText("Integrated Gradients") >= 0 else 0)
+    panel.gnn_explain.method.setCurrentIndex(
+        panel.gnn_explain.method.findText("Integrated Gradients")
+        if panel.gnn_explain.method.findText("Integrated Gradients") >= 0
+        else 0
+    )
     panel.gnn_explain.explain()
     qtbot.waitUntil(lambda: panel.canvas.gnn_overlay is not None, timeout=120_000)
     overlay = panel.canvas.gnn_overlay

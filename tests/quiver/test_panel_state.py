@@ -18,11 +18,16 @@ from workbench_quiver.state import QuiverState, document_from_dict
 #: mutated at vertex 1, with a truthy non-bool show_evidence (version 1 restored bool(value))
 #: and a tab index version 1 ignored
 V1_STATE = {
-    "version": 1, "matrix": [[0, -1, 1], [1, 0, -1], [-1, 1, 0]],
-    "positions": [[0.0, 0.0], [120.0, 0.0], [60.0, 100.0]], "frozen": [False, False, False],
-    "labels": ["0", "1", "2"], "mode": "mutate",
+    "version": 1,
+    "matrix": [[0, -1, 1], [1, 0, -1], [-1, 1, 0]],
+    "positions": [[0.0, 0.0], [120.0, 0.0], [60.0, 100.0]],
+    "frozen": [False, False, False],
+    "labels": ["0", "1", "2"],
+    "mode": "mutate",
     "history": {"start": [[0, 1, 0], [-1, 0, 1], [0, -1, 0]], "sequence": [1], "pointer": 1, "start_label": "A3"},
-    "layout": "circular", "show_evidence": 0, "tab": 9,
+    "layout": "circular",
+    "show_evidence": 0,
+    "tab": 9,
 }
 
 
@@ -34,7 +39,12 @@ def test_version_1_state_migrates_as_version_1_restored_it():
     assert d["version"] == 2
     assert (d["mode"], d["layout"], d["show_evidence"], d["tab"]) == ("mutate", "circular", False, 0)
     assert {k: d[k] for k in ("walk_steps", "seed", "enum_depth", "enum_max_size", "explain_method")} == {
-        "walk_steps": 25, "seed": 0, "enum_depth": 0, "enum_max_size": 200_000, "explain_method": "GNNExplainer"}
+        "walk_steps": 25,
+        "seed": 0,
+        "enum_depth": 0,
+        "enum_max_size": 200_000,
+        "explain_method": "GNNExplainer",
+    }
     snap, history = document_from_dict(V1_STATE)
     assert snap.matrix.tolist() == V1_STATE["matrix"] and snap.labels == ["0", "1", "2"]
     assert history.sequence == [1] and history.pointer == 1 and history.start_label == "A3"
@@ -48,20 +58,23 @@ def test_newer_version_refused_and_nothing_changes():
     assert st.to_dict() == before
 
 
-@pytest.mark.parametrize(("bad", "message"), [
-    ({"walk_steps": 0}, r"walk steps \(walk_steps\) must be an integer in \[1, 10000\], got 0"),
-    ({"seed": -1}, r"random seed \(seed\) must be an integer in \[0, 2147483647\]"),
-    ({"enum_max_size": 0}, r"max size \(enum_max_size\) must be an integer in \[1, 5000000\]"),
-    ({"enum_depth": 201}, r"max depth \(enum_depth\) must be an integer in \[0, 200\]"),
-    ({"mode": "draw"}, r"mode \(mode\) must be one of edit, mutate, move"),
-    ({"layout": "grid"}, r"layout \(layout\) must be one of spring, circular, kamada-kawai, keep"),
-    ({"tab": 6}, r"tab \(tab\) must be an integer in \[0, 5\]"),
-    ({"explain_method": "LIME"}, r"Method \(explain_method\) must be one of GNNExplainer, PGExplainer"),
-    ({"explain_k": 21}, r"Mask top-k arrows \(explain_k\) must be an integer in \[0, 20\]"),
-    ({"explorer_layer": "5"}, r"Embedding \(explorer_layer\) must be one of 1, 2, 3, 4, head"),
-    ({"explorer_seed": 2 ** 31}, r"Seed \(explorer_seed\) must be an integer"),
-    ({"show_evidence": "yes"}, r"Highlight evidence on the canvas \(show_evidence\) must be true or false"),
-])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"walk_steps": 0}, r"walk steps \(walk_steps\) must be an integer in \[1, 10000\], got 0"),
+        ({"seed": -1}, r"random seed \(seed\) must be an integer in \[0, 2147483647\]"),
+        ({"enum_max_size": 0}, r"max size \(enum_max_size\) must be an integer in \[1, 5000000\]"),
+        ({"enum_depth": 201}, r"max depth \(enum_depth\) must be an integer in \[0, 200\]"),
+        ({"mode": "draw"}, r"mode \(mode\) must be one of edit, mutate, move"),
+        ({"layout": "grid"}, r"layout \(layout\) must be one of spring, circular, kamada-kawai, keep"),
+        ({"tab": 6}, r"tab \(tab\) must be an integer in \[0, 5\]"),
+        ({"explain_method": "LIME"}, r"Method \(explain_method\) must be one of GNNExplainer, PGExplainer"),
+        ({"explain_k": 21}, r"Mask top-k arrows \(explain_k\) must be an integer in \[0, 20\]"),
+        ({"explorer_layer": "5"}, r"Embedding \(explorer_layer\) must be one of 1, 2, 3, 4, head"),
+        ({"explorer_seed": 2**31}, r"Seed \(explorer_seed\) must be an integer"),
+        ({"show_evidence": "yes"}, r"Highlight evidence on the canvas \(show_evidence\) must be true or false"),
+    ],
+)
 def test_bad_value_refused_with_the_field_named_and_nothing_changes(bad, message):
     st = QuiverState()
     before = st.to_dict()
@@ -72,9 +85,18 @@ def test_bad_value_refused_with_the_field_named_and_nothing_changes(bad, message
 
 def test_specs_are_built_from_the_state_with_its_seeds():
     b = np.array([[0, 1], [-1, 0]])
-    st = QuiverState(explain_method="IntegratedGradients", explain_k=3, explain_seed=5, checkpoint="/c.safetensors",
-                     explorer_layer="2", explorer_points=500, explorer_seed=8, explorer_data="D10",
-                     enum_depth=0, enum_max_size=77)
+    st = QuiverState(
+        explain_method="IntegratedGradients",
+        explain_k=3,
+        explain_seed=5,
+        checkpoint="/c.safetensors",
+        explorer_layer="2",
+        explorer_points=500,
+        explorer_seed=8,
+        explorer_data="D10",
+        enum_depth=0,
+        enum_max_size=77,
+    )
     e = st.explain_spec(b)
     assert (e.b, e.method, e.k, e.seed) == (((0, 1), (-1, 0)), "IntegratedGradients", 3, 5)
     assert e.checkpoint == "/c.safetensors"
@@ -96,15 +118,26 @@ def test_explain_methods_are_those_of_the_explainer():
     assert EXPLAIN_METHODS == METHODS
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"matrix": [[0, 1], [1, 0]], "positions": [[0, 0], [1, 1]], "frozen": [False] * 2, "labels": ["a", "b"],
-      "history": {}}, "skew-symmetric"),
-    ({"positions": [[0, 0], [1, float("nan")], [2, 2]]}, "pairs of finite numbers"),
-    ({"frozen": [0, 0, 0]}, "'frozen' must be booleans"),
-    ({"history": {"start": [[0]], "sequence": [], "pointer": 0}}, "different number of vertices"),
-    ({"history": {**V1_STATE["history"], "pointer": 2}}, "pointer out of range"),
-    ({"matrix": [[0, True, 0], [-1, 0, 1], [0, -1, 0]]}, "square list of integer rows"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {
+                "matrix": [[0, 1], [1, 0]],
+                "positions": [[0, 0], [1, 1]],
+                "frozen": [False] * 2,
+                "labels": ["a", "b"],
+                "history": {},
+            },
+            "skew-symmetric",
+        ),
+        ({"positions": [[0, 0], [1, float("nan")], [2, 2]]}, "pairs of finite numbers"),
+        ({"frozen": [0, 0, 0]}, "'frozen' must be booleans"),
+        ({"history": {"start": [[0]], "sequence": [], "pointer": 0}}, "different number of vertices"),
+        ({"history": {**V1_STATE["history"], "pointer": 2}}, "pointer out of range"),
+        ({"matrix": [[0, True, 0], [-1, 0, 1], [0, -1, 0]]}, "square list of integer rows"),
+    ],
+)
 def test_bad_documents_are_refused_by_name(change, message):
     with pytest.raises(ValueError, match=message):
         document_from_dict({**V1_STATE, **change})
@@ -118,7 +151,7 @@ def test_enumerated_class_is_plain_data_even_beyond_64_bits():
     m = np.array([[0, 3, 0], [-3, 0, 3], [0, -3, 0]], dtype=object)
     for step in range(8):
         m = mutate(m, (1, 0, 2)[step % 3])
-    assert max(abs(int(x)) for x in m.flat) > 2 ** 63
+    assert max(abs(int(x)) for x in m.flat) > 2**63
     for b, depth in ((m, 1), (np.array([[0, 1, 0], [-1, 0, 1], [0, -1, 0]]), None)):
         res = run_enumerate(EnumerateSpec(as_spec_matrix(b), max_depth=depth), JobContext())
         back = plaindata.decode(*plaindata.encode(res))
@@ -161,19 +194,33 @@ def computed(make_panel, qtbot, small_dataset):
     panel.load_standard("A4")
     qtbot.waitUntil(lambda: _identified(panel), timeout=120_000)
     panel.enumerate_class()
-    panel.state_model.update({"explain_method": "IntegratedGradients", "explain_k": 1, "explorer_data": "file",
-                              "explorer_file": small_dataset, "explorer_points": 100, "explorer_layer": "2"})
+    panel.state_model.update(
+        {
+            "explain_method": "IntegratedGradients",
+            "explain_k": 1,
+            "explorer_data": "file",
+            "explorer_file": small_dataset,
+            "explorer_points": 100,
+            "explorer_layer": "2",
+        }
+    )
     panel.gnn_explain.explain()
     panel.gnn_explorer.compute()
-    qtbot.waitUntil(lambda: panel.is_idle() and panel.gnn_explain.result is not None
-                    and panel.gnn_explorer.result is not None and panel.mutation_class is not None
-                    and panel.mutation_class.complete, timeout=240_000)
+    qtbot.waitUntil(
+        lambda: (
+            panel.is_idle()
+            and panel.gnn_explain.result is not None
+            and panel.gnn_explorer.result is not None
+            and panel.mutation_class is not None
+            and panel.mutation_class.complete
+        ),
+        timeout=240_000,
+    )
     assert panel.stale == {"class": False, "explanation": False, "embedding": False}
     return panel
 
 
-def test_results_survive_a_fresh_panel_without_recomputing(computed, make_panel, qtbot, monkeypatch,
-                                                           standalone_shell):
+def test_results_survive_a_fresh_panel_without_recomputing(computed, make_panel, qtbot, monkeypatch, standalone_shell):
     panel = computed
     assert standalone_shell.errors == []
     assert sorted(panel.results()) == ["class", "embedding", "explanation", "prediction", "summary"]
@@ -219,7 +266,8 @@ def test_results_are_marked_stale_when_the_quiver_or_the_settings_change(compute
     assert not panel.stale["explanation"] and panel.canvas.gnn_overlay is overlay
     panel.stack.push(AddVertex((300.0, 300.0)))  # an edit leaves the class
     assert panel.stale["class"] and panel.class_browser.header.text().startswith(
-        "<b>stale: the quiver was edited since this class was enumerated</b>")
+        "<b>stale: the quiver was edited since this class was enumerated</b>"
+    )
     assert "(stale)" in panel.info.progress.format()
     panel.undo()
     assert not panel.stale["class"] and "stale" not in panel.class_browser.header.text()
@@ -241,8 +289,12 @@ def test_panel_restore_refuses_bad_state_and_changes_nothing(make_panel, qtbot):
     panel.walk_steps.setValue(9)
     panel.mutate(2)
     before, matrix = panel.state(), panel.doc.matrix.copy()
-    for bad, message in (({"walk_steps": 0}, r"walk steps \(walk_steps\)"), ({"version": 3}, "newer workbench"),
-                         ({"frozen": [1] * 7}, "'frozen' must be booleans"), ({"explorer_data": "x"}, "Quivers")):
+    for bad, message in (
+        ({"walk_steps": 0}, r"walk steps \(walk_steps\)"),
+        ({"version": 3}, "newer workbench"),
+        ({"frozen": [1] * 7}, "'frozen' must be booleans"),
+        ({"explorer_data": "x"}, "Quivers"),
+    ):
         with pytest.raises(ValueError, match=message):
             panel.restore({**before, "layout": "circular", "tab": 2, **bad})
     assert panel.state() == before and np.array_equal(panel.doc.matrix, matrix)
@@ -255,7 +307,8 @@ def test_widgets_take_their_ranges_from_the_state_and_follow_it(make_panel):
     assert (panel.walk_steps.minimum(), panel.walk_steps.maximum()) == (1, 10_000)
     assert (panel.info.max_size.minimum(), panel.info.max_size.maximum()) == (1, 5_000_000)
     assert [panel.gnn_explain.method.itemData(i) for i in range(panel.gnn_explain.method.count())] == list(
-        st.field("explain_method").choices())
+        st.field("explain_method").choices()
+    )
     st.update({"mode": "move", "layout": "circular", "tab": 4, "show_evidence": False, "explain_k": 5})
     assert panel.canvas.mode == "move" and panel.mode_actions["move"].isChecked()
     assert (panel.layout_combo.currentText(), panel.tabs.currentIndex()) == ("circular", 4)
@@ -295,8 +348,10 @@ def test_session_keeps_the_class_without_recomputing(window, qtbot, tmp_path, mo
     panel = window.open_panel("quiver")
     panel.load_standard("A4")
     panel.enumerate_class()
-    qtbot.waitUntil(lambda: _identified(panel) and panel.mutation_class is not None
-                    and panel.mutation_class.complete, timeout=120_000)
+    qtbot.waitUntil(
+        lambda: _identified(panel) and panel.mutation_class is not None and panel.mutation_class.complete,
+        timeout=120_000,
+    )
     cls = panel.mutation_class
     path = tmp_path / "q.wbsession"
     window.save_session(path)
@@ -327,8 +382,17 @@ def test_version_1_session_of_the_first_release_opens(window, qtbot, tmp_path):
     from workbench.session import FORMAT
 
     path = tmp_path / "old.wbsession"
-    path.write_text(json.dumps({"format": FORMAT, "version": 1, "app_version": "0.1.0",
-                                "layout": {"open_panels": ["quiver"]}, "panels": {"quiver": V1_STATE}}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "version": 1,
+                "app_version": "0.1.0",
+                "layout": {"open_panels": ["quiver"]},
+                "panels": {"quiver": V1_STATE},
+            }
+        )
+    )
     assert window.load_session(path), window.errors_shown
     panel = window.panels["quiver"]
     qtbot.waitUntil(lambda: _identified(panel), timeout=120_000)  # no results in it: start() identifies

@@ -116,24 +116,78 @@ def _sweep_config(p: Path):
 
 
 LOADERS: list[tuple[Callable[[Path], object], list[str]]] = [
-    (_quiver_file, _files("quiver", ".qmu", ".json", ".csv", ".txt")
-     + ["quiver/binary.qmu", "quiver/deep.json", "quiver/deep_object.json"]),
+    (
+        _quiver_file,
+        _files("quiver", ".qmu", ".json", ".csv", ".txt")
+        + ["quiver/binary.qmu", "quiver/deep.json", "quiver/deep_object.json"],
+    ),
     (_quiver_list, _files("quiver", ".csv", ".jsonl") + ["quiver/deep.jsonl", "quiver/binary.qmu"]),
-    (_npy, ["arrays/object.npy", "arrays/truncated.npy", "arrays/text.npy", "arrays/huge_header.npy",
-            "arrays/layers_good.npz"]),
-    (_npz_layers, ["arrays/layers_object.npz", "arrays/truncated.npz", "arrays/npy_as.npz",
-                   "arrays/layers_complex.npz", "arrays/text.npy"]),
-    (_bundle_dataset, ["bundle/nan_dataset.npz", "bundle/missing_arrays.npz", "bundle/truncated.npz",
-                       "arrays/npy_as.npz", "arrays/layers_object.npz"]),
-    (_sampled, ["bundle/zero_states.npz", "bundle/nan_hamiltonians.npz", "bundle/not_hermitian.npz",
-                "bundle/neither.npz", "bundle/truncated.npz", "arrays/text.npy"]),
+    (
+        _npy,
+        [
+            "arrays/object.npy",
+            "arrays/truncated.npy",
+            "arrays/text.npy",
+            "arrays/huge_header.npy",
+            "arrays/layers_good.npz",
+        ],
+    ),
+    (
+        _npz_layers,
+        [
+            "arrays/layers_object.npz",
+            "arrays/truncated.npz",
+            "arrays/npy_as.npz",
+            "arrays/layers_complex.npz",
+            "arrays/text.npy",
+        ],
+    ),
+    (
+        _bundle_dataset,
+        [
+            "bundle/nan_dataset.npz",
+            "bundle/missing_arrays.npz",
+            "bundle/truncated.npz",
+            "arrays/npy_as.npz",
+            "arrays/layers_object.npz",
+        ],
+    ),
+    (
+        _sampled,
+        [
+            "bundle/zero_states.npz",
+            "bundle/nan_hamiltonians.npz",
+            "bundle/not_hermitian.npz",
+            "bundle/neither.npz",
+            "bundle/truncated.npz",
+            "arrays/text.npy",
+        ],
+    ),
     (_image_folder, ["images/bomb", "images/truncated", "images/fake"]),
-    (_state_dict, ["models/pickled.pt", "models/garbage.pt", "models/empty.pt", "models/nan_weights.pt",
-                   "models/nan_weights.safetensors", "models/text.safetensors"]),
-    (_gnn, ["models/gnn_hidden_200000.safetensors", "models/gnn_layers_-3.safetensors",
-            "models/no_sidecar.safetensors", "models/text.safetensors"]),
-    (_bundle_classifier, ["models/bundle_grid_1e6.safetensors", "models/bundle_grid_1024.safetensors",
-                          "models/no_sidecar.safetensors"]),
+    (
+        _state_dict,
+        [
+            "models/pickled.pt",
+            "models/garbage.pt",
+            "models/empty.pt",
+            "models/nan_weights.pt",
+            "models/nan_weights.safetensors",
+            "models/text.safetensors",
+        ],
+    ),
+    (
+        _gnn,
+        [
+            "models/gnn_hidden_200000.safetensors",
+            "models/gnn_layers_-3.safetensors",
+            "models/no_sidecar.safetensors",
+            "models/text.safetensors",
+        ],
+    ),
+    (
+        _bundle_classifier,
+        ["models/bundle_grid_1e6.safetensors", "models/bundle_grid_1024.safetensors", "models/no_sidecar.safetensors"],
+    ),
     (_repsim_model, ["models/repsim_width_200000.safetensors", "models/text.safetensors"]),
     (_checkpoint, ["models/no_sidecar.safetensors", "models/text.safetensors"]),
     (_sweep_config, _files("config", ".json", ".toml")),
@@ -145,14 +199,14 @@ CASES = [pytest.param(fn, name, id=f"{fn.__name__.strip('_')}:{name}") for fn, n
 def test_every_loader_refuses_bad_files_naming_them(bad, loader, name):
     path = bad / name
     assert path.exists(), name
-    with pytest.raises(Exception) as info:   # the type is checked next
+    with pytest.raises(Exception) as info:  # the type is checked next
         loader(path)
     exc = info.value
     # loaders raise InputError; a job reading a file raises JobError with the same message
     assert isinstance(exc, (InputError, JobError)), f"{type(exc).__name__}: {exc}"
     # a checkpoint may be named by its weights or by its sidecar (X.safetensors / X.json)
     assert path.is_dir() or path.stem in str(exc), str(exc)
-    if path.is_dir():   # a folder: the offending file inside it is named
+    if path.is_dir():  # a folder: the offending file inside it is named
         assert any(f.name in str(exc) for f in path.iterdir() if f.name != "ok.png"), str(exc)
     assert "weights_only=False" not in str(exc) and "Traceback" not in str(exc)
 
@@ -163,34 +217,65 @@ def _cli(capsys, *argv: str) -> tuple[int, str]:
 
     try:
         rc = main(list(argv))
-    except SystemExit as exc:   # argparse
+    except SystemExit as exc:  # argparse
         rc = exc.code if isinstance(exc.code, int) else 2
     err = capsys.readouterr().err
     return rc, err
 
 
 COMMANDS: list[tuple[tuple[str, ...], list[str]]] = [
-    (("quiver", "identify", "{}"), _files("quiver", ".qmu", ".json", ".csv", ".txt") + ["quiver/binary.qmu",
-                                                                                          "quiver/deep.json"]),
+    (
+        ("quiver", "identify", "{}"),
+        _files("quiver", ".qmu", ".json", ".csv", ".txt") + ["quiver/binary.qmu", "quiver/deep.json"],
+    ),
     (("quiver", "tikz", "{}"), ["quiver/non_integer.qmu", "quiver/deep.json"]),
     (("quiver", "convert", "{}", "{out}/x.json"), ["quiver/huge_float.csv", "quiver/binary.qmu"]),
     (("quiver", "classify", "{}"), _files("quiver", ".csv", ".jsonl") + ["quiver/deep.jsonl"]),
-    (("quiver", "classify", "{bad}/good.csv", "--gnn", "--checkpoint", "{}"),
-     ["models/gnn_hidden_200000.safetensors", "models/text.safetensors"]),
-    (("repsim", "compare", "--a", "{}", "--b", "{bad}/arrays/good.npy"),
-     ["arrays/object.npy", "arrays/truncated.npy", "arrays/text.npy", "arrays/complex.npy", "arrays/nan.npy",
-      "arrays/huge_header.npy", "arrays/layers_good.npz"]),
-    (("repsim", "heatmap", "--a", "{}", "--out", "{out}/m.npy"),
-     ["arrays/layers_object.npz", "arrays/truncated.npz", "arrays/layers_complex.npz"]),
-    (("bundle", "chern", "--model", "sampled", "--file", "{}"),
-     ["bundle/zero_states.npz", "bundle/nan_hamiltonians.npz", "bundle/not_hermitian.npz", "bundle/truncated.npz"]),
+    (
+        ("quiver", "classify", "{bad}/good.csv", "--gnn", "--checkpoint", "{}"),
+        ["models/gnn_hidden_200000.safetensors", "models/text.safetensors"],
+    ),
+    (
+        ("repsim", "compare", "--a", "{}", "--b", "{bad}/arrays/good.npy"),
+        [
+            "arrays/object.npy",
+            "arrays/truncated.npy",
+            "arrays/text.npy",
+            "arrays/complex.npy",
+            "arrays/nan.npy",
+            "arrays/huge_header.npy",
+            "arrays/layers_good.npz",
+        ],
+    ),
+    (
+        ("repsim", "heatmap", "--a", "{}", "--out", "{out}/m.npy"),
+        ["arrays/layers_object.npz", "arrays/truncated.npz", "arrays/layers_complex.npz"],
+    ),
+    (
+        ("bundle", "chern", "--model", "sampled", "--file", "{}"),
+        ["bundle/zero_states.npz", "bundle/nan_hamiltonians.npz", "bundle/not_hermitian.npz", "bundle/truncated.npz"],
+    ),
     (("bundle", "train", "--data", "{}", "--epochs", "1"), ["bundle/nan_dataset.npz", "bundle/missing_arrays.npz"]),
-    (("adversarial", "attack", "--model-file", "{}", "--arch", "mlp", "--dataset", "digits", "--eps", "0.5",
-      "--n", "4"), ["models/pickled.pt", "models/garbage.pt", "models/nan_weights.pt", "models/empty.pt"]),
+    (
+        (
+            "adversarial",
+            "attack",
+            "--model-file",
+            "{}",
+            "--arch",
+            "mlp",
+            "--dataset",
+            "digits",
+            "--eps",
+            "0.5",
+            "--n",
+            "4",
+        ),
+        ["models/pickled.pt", "models/garbage.pt", "models/nan_weights.pt", "models/empty.pt"],
+    ),
     (("adversarial", "sweep", "--config", "{}", "--out", "{out}/sweep"), _files("config", ".json", ".toml")),
 ]
-CLI_CASES = [pytest.param(argv, name, id=f"{' '.join(argv[:2])}:{name}") for argv, names in COMMANDS
-             for name in names]
+CLI_CASES = [pytest.param(argv, name, id=f"{' '.join(argv[:2])}:{name}") for argv, names in COMMANDS for name in names]
 
 
 @pytest.mark.parametrize("argv,name", CLI_CASES)

@@ -18,10 +18,12 @@ from workbench_quiver.core import formats
 from workbench_quiver.core.mutation import mutate
 from workbench_quiver.core.quiver import Quiver, validate_b
 
-FAST = settings(max_examples=40, deadline=None, database=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=12, deadline=None, database=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=40, deadline=None, database=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+SLOW = settings(
+    max_examples=12, deadline=None, database=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 BIG = st.one_of(st.integers(-4, 4), st.integers(-(2**80), 2**80))
 
@@ -53,21 +55,31 @@ def test_every_writer_is_read_back_exactly(b):
     q = Quiver(b)
     for suffix in (".qmu", ".json", ".txt") + ((".csv",) if q.n_frozen == 0 else ()):
         text = formats.quiver_text(q, suffix)
-        back = {".qmu": lambda t: formats.read_qmu(t).b, ".json": lambda t: formats.from_json(t).b,
-                ".txt": formats.read_b_text, ".csv": lambda t: formats.read_benchmark_csv(t)[0]}[suffix](text)
+        back = {
+            ".qmu": lambda t: formats.read_qmu(t).b,
+            ".json": lambda t: formats.from_json(t).b,
+            ".txt": formats.read_b_text,
+            ".csv": lambda t: formats.read_benchmark_csv(t)[0],
+        }[suffix](text)
         assert _ints(back) == _ints(b), suffix
     lines = formats.read_json_lines(json.dumps({"b": _ints(b)}) + "\n")
     assert _ints(lines[0]) == _ints(b)
 
 
-TOKENS = st.one_of(st.integers(-(2**70), 2**70).map(str), st.floats(allow_nan=True, allow_infinity=True).map(repr),
-                   st.sampled_from(["1.5", "inf", "-inf", "nan", "1e300", "1.18e21", "3.0", "1e3", "x", "", "0x10",
-                                    "١", "1_000", "--1", "+2"]))
+TOKENS = st.one_of(
+    st.integers(-(2**70), 2**70).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(
+        ["1.5", "inf", "-inf", "nan", "1e300", "1.18e21", "3.0", "1e3", "x", "", "0x10", "١", "1_000", "--1", "+2"]
+    ),
+)
 
 
 @FAST
-@given(st.lists(st.lists(TOKENS, min_size=1, max_size=4), min_size=1, max_size=4),
-       st.sampled_from(["csv", "txt", "qmu", "json"]))
+@given(
+    st.lists(st.lists(TOKENS, min_size=1, max_size=4), min_size=1, max_size=4),
+    st.sampled_from(["csv", "txt", "qmu", "json"]),
+)
 def test_parsers_accept_exact_integers_or_raise_input_error(rows, kind):
     if kind == "csv":
         text = "\n".join(",".join(r) for r in rows)
@@ -88,7 +100,7 @@ def test_parsers_accept_exact_integers_or_raise_input_error(rows, kind):
     mats = out if isinstance(out, list) else [out.b if isinstance(out, Quiver) else out]
     for m in mats:
         for v in np.asarray(m, dtype=object).flat:
-            assert isinstance(v, (int, np.integer))   # never a float, never wrapped
+            assert isinstance(v, (int, np.integer))  # never a float, never wrapped
 
 
 @FAST
@@ -101,13 +113,19 @@ def test_json_boundary_raises_only_input_error(text):
 
 
 @FAST
-@given(st.recursive(st.sampled_from(["kx", "ky", "pi", "1", "2.5", "e", "u"]),
-                    lambda inner: st.one_of(
-                        st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**"]), inner).map(" ".join),
-                        st.tuples(st.sampled_from(["sin", "cos", "exp", "sqrt", "arctan2", "abs", "log", "open",
-                                                   "__import__"]),
-                                  st.lists(inner, max_size=3)).map(lambda t: f"{t[0]}({', '.join(t[1])})")),
-                    max_leaves=8))
+@given(
+    st.recursive(
+        st.sampled_from(["kx", "ky", "pi", "1", "2.5", "e", "u"]),
+        lambda inner: st.one_of(
+            st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**"]), inner).map(" ".join),
+            st.tuples(
+                st.sampled_from(["sin", "cos", "exp", "sqrt", "arctan2", "abs", "log", "open", "__import__"]),
+                st.lists(inner, max_size=3),
+            ).map(lambda t: f"{t[0]}({', '.join(t[1])})"),
+        ),
+        max_leaves=8,
+    )
+)
 def test_expressions_evaluate_or_raise_expression_error_and_never_touch_the_grid(source):
     from workbench_bundle.core.expressions import ExpressionError, parse_expression
 
@@ -130,8 +148,11 @@ def test_mutation_is_an_involution(b, data):
 
 
 @SLOW
-@given(st.sampled_from(["A4", "A5", "D4", "D5", "E6", "A~3,1", "D~4"]), st.lists(st.integers(0, 5), max_size=6),
-       st.randoms(use_true_random=False))
+@given(
+    st.sampled_from(["A4", "A5", "D4", "D5", "E6", "A~3,1", "D~4"]),
+    st.lists(st.integers(0, 5), max_size=6),
+    st.randoms(use_true_random=False),
+)
 def test_identify_is_invariant_under_relabelling(label, walk, rnd):
     from workbench_quiver.core.identify import identify
     from workbench_quiver.core.mutation import mutate_sequence
@@ -163,8 +184,10 @@ def test_cka_is_invariant_under_scaling_and_rotation(seed, scale, debiased):
 
 
 @FAST
-@given(st.sampled_from([("qwz", {"u": 1.0}), ("qwz", {"u": -1.0}), ("qwz", {"u": 3.0}), ("haldane", {})]),
-       st.integers(0, 2**31 - 1))
+@given(
+    st.sampled_from([("qwz", {"u": 1.0}), ("qwz", {"u": -1.0}), ("qwz", {"u": 3.0}), ("haldane", {})]),
+    st.integers(0, 2**31 - 1),
+)
 def test_chern_number_is_gauge_invariant(model, seed):
     from workbench_bundle.core import fhs
     from workbench_bundle.core.models import ModelSpec, band_data

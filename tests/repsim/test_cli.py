@@ -45,7 +45,7 @@ def files(tmp_path_factory):
     np.save(d / "short.npy", y[:60])
     np.save(d / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     rng = np.random.default_rng(0)
-    la = [x, np.tanh(x @ rng.standard_normal((10, 20))), x ** 2]
+    la = [x, np.tanh(x @ rng.standard_normal((10, 20))), x**2]
     lb = [y, np.maximum(y, 0)]
     np.savez(d / "la.npz", *la)
     np.savez(d / "lb.npz", *lb)
@@ -127,9 +127,11 @@ def test_cli_module_imports_cheaply():
 
 
 def test_core_is_qt_free():
-    code = ("import sys; sys.modules['PySide6'] = None\n"
-            "import importlib, pkgutil, workbench_repsim.core as c\n"
-            "[importlib.import_module('workbench_repsim.core.' + m.name) for m in pkgutil.iter_modules(c.__path__)]\n"
-            "import workbench_repsim.jobs, workbench_repsim.train_defaults\nprint('ok')")
+    code = (
+        "import sys; sys.modules['PySide6'] = None\n"
+        "import importlib, pkgutil, workbench_repsim.core as c\n"
+        "[importlib.import_module('workbench_repsim.core.' + m.name) for m in pkgutil.iter_modules(c.__path__)]\n"
+        "import workbench_repsim.jobs, workbench_repsim.train_defaults\nprint('ok')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr

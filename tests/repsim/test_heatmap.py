@@ -19,9 +19,17 @@ def _layers(rng, n=300, dims=(20, 35, 20, 50), dtype=np.float64):
 
 
 # Procrustes has the feature form only (its nuclear norm needs the p x q cross-covariance)
-@pytest.mark.parametrize("measure,form", [("cka", "feature"), ("cka", "gram"), ("cka-debiased", "feature"),
-                                          ("cka-debiased", "gram"), ("procrustes", "feature"),
-                                          ("procrustes-angular", "feature")])
+@pytest.mark.parametrize(
+    "measure,form",
+    [
+        ("cka", "feature"),
+        ("cka", "gram"),
+        ("cka-debiased", "feature"),
+        ("cka-debiased", "gram"),
+        ("procrustes", "feature"),
+        ("procrustes-angular", "feature"),
+    ],
+)
 def test_shared_equals_pairwise(measure, form):
     rng = np.random.default_rng(0)
     a, b = _layers(rng), _layers(rng, dims=(10, 60, 30))
@@ -131,7 +139,7 @@ def test_streamed_minibatch_equals_accumulator(tmp_path):
     res = streamed_minibatch_cka(str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), batch_size=200)
     acc = MinibatchCKA()
     for s in range(0, 600, 200):
-        acc.update([x[s:s + 200] for x in a], [y[s:s + 200] for y in b])
+        acc.update([x[s : s + 200] for x in a], [y[s : s + 200] for y in b])
     assert res.batches == 3 and res.n == 600
     assert np.allclose(res.matrices["AB"], acc.value(), atol=1e-12)
     one = streamed_minibatch_cka(str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), batch_size=600)

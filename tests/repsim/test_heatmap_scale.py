@@ -81,8 +81,7 @@ def test_cell_text():
 
 # ------------------------------------------------------------------ notes -----------------------
 def test_permutation_align_on_language_models_is_said_not_to_apply():
-    assert ALIGN_NOT_APPLIED in lmc_setting_notes(LMCSpec("lm-gelu-d32-s0", "lm-gelu-d32-s1", align=True),
-                                                  ("lm", "lm"))
+    assert ALIGN_NOT_APPLIED in lmc_setting_notes(LMCSpec("lm-gelu-d32-s0", "lm-gelu-d32-s1", align=True), ("lm", "lm"))
     assert lmc_setting_notes(LMCSpec("lm-gelu-d32-s0", "lm-gelu-d32-s1", align=False), ("lm", "lm")) == []
     assert lmc_setting_notes(LMCSpec("mlp-w16-s0", "mlp-w16-s1", align=True), ("mlp", "mlp")) == []
 

@@ -25,8 +25,15 @@ def _tokenizer(texts, extra: tuple[str, ...] = ()):
 def _save_lm(folder, fast, seed: int, layers: int = 3, width: int = 32) -> str:
     fast.save_pretrained(folder)
     torch.manual_seed(seed)
-    cfg = transformers.GPT2Config(vocab_size=fast.vocab_size, n_positions=64, n_embd=width, n_layer=layers, n_head=2,
-                                  bos_token_id=None, eos_token_id=None)
+    cfg = transformers.GPT2Config(
+        vocab_size=fast.vocab_size,
+        n_positions=64,
+        n_embd=width,
+        n_layer=layers,
+        n_head=2,
+        bos_token_id=None,
+        eos_token_id=None,
+    )
     transformers.GPT2LMHeadModel(cfg).save_pretrained(folder)
     return str(folder)
 
@@ -77,8 +84,12 @@ def test_stitching_job_between_hf_folders(lm_folders):
     from workbench_repsim.jobs import StitchSpec, run_stitching
 
     table = run_stitching(StitchSpec(lm_folders[0], lm_folders[1], steps=10), JobContext())
-    assert [(r["point_from"], r["point_to"]) for r in table.rows] == [("layer1", "layer1"), ("layer1", "layer1"),
-                                                                      ("layer2", "layer2"), ("layer2", "layer2")]
+    assert [(r["point_from"], r["point_to"]) for r in table.rows] == [
+        ("layer1", "layer1"),
+        ("layer1", "layer1"),
+        ("layer2", "layer2"),
+        ("layer2", "layer2"),
+    ]
     assert [r["sender"] for r in table.rows[:2]] == lm_folders
     for r in table.rows:
         assert np.isfinite(r["loss"]) and np.isfinite(r["penalty"]) and 0.0 <= r["accuracy"] <= 1.0
@@ -151,5 +162,5 @@ def test_panel_stitches_hf_folders(lm_folders, make_panel, qtbot, standalone_she
     assert panel.stitch_table.item(0, 0).text() == f"{Path(lm_folders[0]).name}:layer1"
     assert panel.lmc is not None and panel.lmc.metric == "test loss (nats/token)" and len(panel.lmc.loss) == 11
     panel.tabs.setCurrentIndex(1)
-    if (out := __import__("os").environ.get("WORKBENCH_TEST_SHOTS")):
+    if out := __import__("os").environ.get("WORKBENCH_TEST_SHOTS"):
         panel.grab().save(str(Path(out) / "repsim_hf_stitching.png"))

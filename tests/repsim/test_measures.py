@@ -63,8 +63,9 @@ def test_unbiased_hsic_matches_song_formula():
     assert centred == pytest.approx(explicit, rel=1e-10)
 
 
-@pytest.mark.parametrize("name", ["cka", "cka-debiased", "cka-rbf", "procrustes", "procrustes-angular",
-                                  "cca", "svcca", "pwcca", "rsa"])
+@pytest.mark.parametrize(
+    "name", ["cka", "cka-debiased", "cka-rbf", "procrustes", "procrustes-angular", "cca", "svcca", "pwcca", "rsa"]
+)
 def test_invariance_to_rotation_and_scale(name):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((80, 6))
@@ -139,6 +140,7 @@ def test_rsa_matches_definition():
     rng = np.random.default_rng(4)
     x, y = rng.standard_normal((30, 5)), rng.standard_normal((30, 7))
     from scipy.stats import spearmanr
+
     rx, ry = 1 - np.corrcoef(x), 1 - np.corrcoef(y)
     iu = np.triu_indices(30, 1)
     assert rsa(x, y) == pytest.approx(spearmanr(rx[iu], ry[iu]).statistic, abs=1e-12)
@@ -172,7 +174,7 @@ def test_minibatch_converges_and_streams():
     full = linear_cka(x, y, debiased=True)
     acc = MinibatchCKA()
     for s in range(0, 4000, 500):
-        acc.update([x[s:s + 500], y[s:s + 500]], [y[s:s + 500]])
+        acc.update([x[s : s + 500], y[s : s + 500]], [y[s : s + 500]])
     v = acc.value()
     assert v.shape == (2, 1)
     assert v[0, 0] == pytest.approx(full, abs=0.02)
@@ -253,7 +255,7 @@ def test_minibatch_gram_and_feature_forms_agree():
     g, f = MinibatchCKA(), MinibatchCKA()
     for _ in range(2):
         g.update(xs, ys, unbiased_grams(xs), unbiased_grams(ys))  # given Grams: the Gram form
-        f.update(xs, ys)                                          # by cost: the feature form
+        f.update(xs, ys)  # by cost: the feature form
     from workbench_repsim.core.cka import hsic1_linear_terms
 
     ref = hsic1_linear_terms(xs, ys) / np.sqrt(

@@ -163,5 +163,7 @@ def test_local_checkpoints_need_their_sidecar_and_kind(tmp_path):
     from workbench_resources import resource_path
 
     other = resource_path("adversarial", "digits-mlp.safetensors")
-    with pytest.raises(DegenerateInputError, match="holds a 'adversarial-classifier' checkpoint, expected a 'repsim-model'"):
+    with pytest.raises(
+        DegenerateInputError, match="holds a 'adversarial-classifier' checkpoint, expected a 'repsim-model'"
+    ):
         load_model_source(str(other))

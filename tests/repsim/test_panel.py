@@ -43,8 +43,15 @@ def test_figures_export_with_data(make_panel, qtbot, tmp_path):
     panel._cell_clicked("AA", 0, 2)
     qtbot.waitUntil(panel.is_idle, timeout=60000)
     figs = {f.name: f for f in panel.figures()}
-    assert {"repsim_heatmap_AA", "repsim_heatmap_AB", "repsim_heatmap_BB", "repsim_cell_pcs", "repsim_cell_matching",
-            "repsim_stitching", "repsim_lmc"} <= set(figs)
+    assert {
+        "repsim_heatmap_AA",
+        "repsim_heatmap_AB",
+        "repsim_heatmap_BB",
+        "repsim_cell_pcs",
+        "repsim_cell_matching",
+        "repsim_stitching",
+        "repsim_lmc",
+    } <= set(figs)
     written = export_figure(figs["repsim_heatmap_AB"], tmp_path / "ab.png", ExportOptions(fmt="png", dpi=96))
     assert written[0].stat().st_size > 2000
     data = np.load(tmp_path / "ab.data.npz")
@@ -99,6 +106,7 @@ def test_stitching_lmc_rotation(make_panel, qtbot, standalone_shell, tmp_path):
     assert panel.stitch_table.rowCount() == 6  # 3 points x 2 directions
     # the table exports through the shell's widget painter: its cells are vector text
     import xml.etree.ElementTree as ET
+
     fig = {f.name: f for f in panel.figures()}["repsim_stitching"]
     svg = export_figure(fig, tmp_path / "stitch.svg", ExportOptions(fmt="svg"))[0]
     texts = {el.text.strip() for el in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}text") if el.text}
@@ -110,6 +118,7 @@ def test_stitching_lmc_rotation(make_panel, qtbot, standalone_shell, tmp_path):
     assert panel.lmc.loss[0] < 0.5 and panel.lmc.loss[-1] < 0.5
     panel.rotation = None
     from workbench_repsim.jobs import RotationSpec, run_rotation
+
     panel.submit(run_rotation, RotationSpec("mlp-w16-s0", 1, epochs=2), title="rot", on_result=panel._rotation_done)
     qtbot.waitUntil(panel.is_idle, timeout=60000)
     assert "undo error" in panel.rot_label.text().lower()
@@ -132,7 +141,7 @@ def test_cancel(make_panel, qtbot, standalone_shell):
     assert handle.state == "cancelled"
     assert handle.result is None
     assert not standalone_shell.errors
-    assert panel.result is before                            # the previous heatmaps stay
+    assert panel.result is before  # the previous heatmaps stay
     assert panel.result.measure == "cka"
     for k, view in panel.views.items():
         assert np.array_equal(view.matrix, shown[k]), k

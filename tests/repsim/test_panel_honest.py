@@ -16,8 +16,10 @@ from workbench_repsim.jobs import ALIGN_NOT_APPLIED  # noqa: E402
 def _layers(path, n, widths, seed):
     rng = np.random.default_rng(seed)
     base = rng.standard_normal((n, 6))
-    arrays = {f"l{k}": np.tanh(base @ rng.standard_normal((6, d)) + 0.3 * rng.standard_normal((n, d)))
-              for k, d in enumerate(widths)}
+    arrays = {
+        f"l{k}": np.tanh(base @ rng.standard_normal((6, d)) + 0.3 * rng.standard_normal((n, d)))
+        for k, d in enumerate(widths)
+    }
     np.savez(path, **arrays)
     return str(path)
 
@@ -38,8 +40,10 @@ def _computed(make_panel, qtbot, a, b, measure="cka"):
 
 def _shows(panel, res) -> bool:
     """Every view draws ``res``'s matrix (values and measure)."""
-    return all(v.matrix is not None and np.array_equal(v.matrix, res.matrices[k]) and v.measure == res.measure
-               for k, v in panel.views.items())
+    return all(
+        v.matrix is not None and np.array_equal(v.matrix, res.matrices[k]) and v.measure == res.measure
+        for k, v in panel.views.items()
+    )
 
 
 def test_cancel_after_a_partial_result_redraws_the_last_complete_one(make_panel, qtbot, standalone_shell, tmp_path):
@@ -58,8 +62,13 @@ def test_cancel_after_a_partial_result_redraws_the_last_complete_one(make_panel,
         draw_partial(handle, part)
         if not seen:
             view = panel.views[part[0]]
-            seen.update(key=part[0], shown=np.array_equal(view.matrix, part[1]), mark=view.mark,
-                        measure=view.measure, others=[v.mark for v in panel.views.values()])
+            seen.update(
+                key=part[0],
+                shown=np.array_equal(view.matrix, part[1]),
+                mark=view.mark,
+                measure=view.measure,
+                others=[v.mark for v in panel.views.values()],
+            )
             panel.cancel_jobs()
 
     panel._heatmap_partial = on_partial  # before compute(), which hands it to the job
@@ -80,8 +89,9 @@ def test_cancel_after_a_partial_result_redraws_the_last_complete_one(make_panel,
     assert panel.figures()[0].data()["status"].startswith("last complete result")
 
 
-def test_failed_measure_keeps_the_previous_heatmaps_marked_not_under_the_new_name(make_panel, qtbot,
-                                                                                  standalone_shell, tmp_path):
+def test_failed_measure_keeps_the_previous_heatmaps_marked_not_under_the_new_name(
+    make_panel, qtbot, standalone_shell, tmp_path
+):
     # CCA needs more samples than features: B's 80-wide layer on 60 inputs fails, after A vs A
     a = _layers(tmp_path / "a.npz", 60, [4, 4], 2)
     b = _layers(tmp_path / "b.npz", 60, [4, 80], 3)
@@ -147,8 +157,7 @@ def test_an_input_change_marks_every_dependent_output(make_panel, qtbot, standal
 
 def test_clamped_samples_and_unused_settings_are_said(make_panel, qtbot, standalone_shell, tmp_path):
     panel = make_panel("repsim", start=False)
-    panel.state_model.update({"model_a": "mlp-w16-s0", "model_b": "mlp-w16-s1", "max_samples": 4000,
-                              "pooling": "last"})
+    panel.state_model.update({"model_a": "mlp-w16-s0", "model_b": "mlp-w16-s1", "max_samples": 4000, "pooling": "last"})
     assert "pooling 'last' does not apply" in panel.notes.text()  # known before computing
     panel.minibatch.setValue(100)
     panel.measure.setCurrentText("rsa")
@@ -183,8 +192,9 @@ def test_permutation_align_on_language_models_says_it_is_not_applied(make_panel,
     assert ALIGN_NOT_APPLIED in lmc.data()["notes"] and lmc.data()["model_a"] == "lm-gelu-d32-s0"
 
 
-def test_a_failed_stitching_keeps_the_heatmap_status_and_says_where_it_failed(make_panel, qtbot,
-                                                                               standalone_shell, tmp_path):
+def test_a_failed_stitching_keeps_the_heatmap_status_and_says_where_it_failed(
+    make_panel, qtbot, standalone_shell, tmp_path
+):
     a = _layers(tmp_path / "a.npz", 50, [4], 6)
     panel = _computed(make_panel, qtbot, a, _layers(tmp_path / "b.npz", 50, [4], 7))
     status = panel.status.text()

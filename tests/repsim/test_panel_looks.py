@@ -95,8 +95,13 @@ def test_values_are_printed_in_cells_up_to_12_by_12(qtbot, tmp_path):
     svg = export_figure(fig, tmp_path / "hm.svg", ExportOptions(fmt="svg", write_data=False))[0]
     drawn = {el.text.strip() for el in ET.parse(svg).getroot().iter(f"{SVG}text") if el.text}
     assert {cell_text(v) for v in m.ravel()} <= drawn
-    view.set_matrix(np.random.default_rng(1).random((13, 13)), [f"h{i}" for i in range(13)],
-                    [f"h{i}" for i in range(13)], "cka", (0.0, 1.0))
+    view.set_matrix(
+        np.random.default_rng(1).random((13, 13)),
+        [f"h{i}" for i in range(13)],
+        [f"h{i}" for i in range(13)],
+        "cka",
+        (0.0, 1.0),
+    )
     assert view.cells.value_texts() == [] and view.cells.value_font_px() == 0
 
 
@@ -115,7 +120,7 @@ def test_tick_labels_never_run_together(qtbot, n, size):
         assert len(rects) >= min(n, 3), [t for _, t in rects]
         for k, (r, t) in enumerate(rects):
             assert len(t) <= 14
-            for r2, t2 in rects[k + 1:]:
+            for r2, t2 in rects[k + 1 :]:
                 assert not r.intersects(r2), (axis.orientation, t, t2)
     # every layer keeps its full name in the hover line
     assert names[n - 1] in view.hover_text(n - 1, 0)
@@ -168,13 +173,15 @@ def test_every_exported_figure_carries_its_context(make_panel, qtbot, standalone
     assert meta["n"] == 200 and meta["pooling"].startswith("none") and meta["status"] == "current"
     arrays = np.load(tmp_path / "ab.data.npz")
     assert np.allclose(arrays["matrix"], panel.result.matrices["AB"])
-    assert np.allclose(arrays["colour_scale"], [0.0, 2 ** 0.5])
+    assert np.allclose(arrays["colour_scale"], [0.0, 2**0.5])
     png = export_figure(figs["repsim_heatmap_AB"], tmp_path / "ab.png", ExportOptions(fmt="png", dpi=96))[0]
     assert QImage(str(png)).height() > panel.views["AB"].graphics.height()  # the caption band on top
     pdf = export_figure(figs["repsim_heatmap_AB"], tmp_path / "ab.pdf", ExportOptions(fmt="pdf"))[0]
     assert pdf.stat().st_size > 2000
-    for name, words in (("repsim_cell_pcs", ("A:h2", "B:h3", "mlp-w16-s0", "procrustes")),
-                        ("repsim_lmc", ("linear mode connectivity", "mlp-w16-s0", "barrier"))):
+    for name, words in (
+        ("repsim_cell_pcs", ("A:h2", "B:h3", "mlp-w16-s0", "procrustes")),
+        ("repsim_lmc", ("linear mode connectivity", "mlp-w16-s0", "barrier")),
+    ):
         caption = figs[name].caption_text()
         assert all(w in caption for w in words), (name, caption)
     cell_meta = figs["repsim_cell_pcs"].data()
@@ -245,7 +252,7 @@ def test_usable_at_1024_by_700(window, qtbot):
         assert v.graphics.width() >= 180 and v.graphics.height() >= 150, (v.title, v.graphics.size())
         for axis in (v.left_axis, v.bottom_axis):
             rects = _text_rects(axis)
-            assert all(not a.intersects(b) for k, (a, _) in enumerate(rects) for b, _ in rects[k + 1:])
+            assert all(not a.intersects(b) for k, (a, _) in enumerate(rects) for b, _ in rects[k + 1 :])
     # every control of the form can be reached (scrolled to) and the buttons are whole
     panel.form_scroll.ensureWidgetVisible(panel.compute_btn)
     assert panel.compute_btn.visibleRegion().boundingRect().width() == panel.compute_btn.width()

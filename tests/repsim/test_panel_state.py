@@ -12,9 +12,20 @@ from workbench import plaindata
 from workbench_repsim.state import POOLINGS, RepsimState
 
 #: what the hand-written ``state()`` of the version-1 panel wrote
-V1_STATE = {"version": 1, "model_a": "mlp-w16-s0", "model_b": "mlp-w16-s1", "data": "", "pooling": "last",
-            "measure": "procrustes", "max_samples": 300, "minibatch": 0, "tab": 1, "selected": ["AB", 1, 2],
-            "stitch_steps": 40, "lmc_align": False}
+V1_STATE = {
+    "version": 1,
+    "model_a": "mlp-w16-s0",
+    "model_b": "mlp-w16-s1",
+    "data": "",
+    "pooling": "last",
+    "measure": "procrustes",
+    "max_samples": 300,
+    "minibatch": 0,
+    "tab": 1,
+    "selected": ["AB", 1, 2],
+    "stitch_steps": 40,
+    "lmc_align": False,
+}
 
 SMALL = {"model_a": "mlp-w16-s0", "model_b": "mlp-w16-s1", "max_samples": 200, "stitch_steps": 10}
 
@@ -58,10 +69,18 @@ def test_v1_state_restores_into_the_panel_without_starting_a_job(make_panel):
     assert st["version"] == 3 and st["seed"] == 0 and st["colour_scale"] == "data" and st["selected"] == ["AB", 1, 2]
 
 
-@pytest.mark.parametrize("bad, field", [({"max_samples": 5}, "max_samples"), ({"pooling": "median"}, "pooling"),
-                                        ({"model_a": 3}, "model_a"), ({"stitch_seed": -1}, "stitch_seed"),
-                                        ({"tab": 7}, "tab"), ({"lmc_align": "yes"}, "lmc_align"),
-                                        ({"selected": ["AB", -1, 0]}, "selected")])
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ({"max_samples": 5}, "max_samples"),
+        ({"pooling": "median"}, "pooling"),
+        ({"model_a": 3}, "model_a"),
+        ({"stitch_seed": -1}, "stitch_seed"),
+        ({"tab": 7}, "tab"),
+        ({"lmc_align": "yes"}, "lmc_align"),
+        ({"selected": ["AB", -1, 0]}, "selected"),
+    ],
+)
 def test_bad_value_is_refused_naming_the_field_and_nothing_changes(make_panel, bad, field):
     panel = make_panel("repsim", start=False)
     panel.state_model.update({**SMALL, "measure": "cca", "seed": 3})
@@ -189,8 +208,17 @@ def test_version_1_session_loads(window, qtbot, tmp_path):
     from workbench.session import FORMAT
 
     path = tmp_path / "old.wbsession"
-    path.write_text(json.dumps({"format": FORMAT, "version": 1, "app_version": "0.1.0",
-                                "layout": {"open_panels": ["repsim"]}, "panels": {"repsim": V1_STATE}}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "version": 1,
+                "app_version": "0.1.0",
+                "layout": {"open_panels": ["repsim"]},
+                "panels": {"repsim": V1_STATE},
+            }
+        )
+    )
     assert window.load_session(path), window.errors_shown
     panel = window.panels["repsim"]
     qtbot.waitUntil(panel.is_idle, timeout=120000)  # start() computes the restored settings' heatmaps

@@ -27,8 +27,9 @@ def test_linear_cka_of_x_and_scaled_x_is_one(x32, scale):
 @pytest.mark.parametrize("name", sorted(MEASURES))
 def test_every_measure_is_scale_invariant_at_the_float32_extremes(x32, name):
     rng = np.random.default_rng(1)
-    other = (x32 @ np.linalg.qr(rng.normal(size=(16, 16)))[0].astype(np.float32)
-             + 0.3 * rng.normal(size=x32.shape).astype(np.float32))
+    other = x32 @ np.linalg.qr(rng.normal(size=(16, 16)))[0].astype(np.float32) + 0.3 * rng.normal(
+        size=x32.shape
+    ).astype(np.float32)
     ref = MEASURES[name](x32, other)
     for scale in (1e-30, 1e30):
         got = MEASURES[name](x32 * np.float32(scale), other * np.float32(1 / scale))

@@ -42,10 +42,10 @@ def test_frozen_early_layers_raise_basis_correlation(table):
 
 def test_rotation_is_not_undone(table):
     for r in table["rotation"]:
-        assert r["acc_retrained"] > r["acc_rotated"] + 0.3       # retraining recovers the task
-        assert r["undo_error"] > 3 * r["undo_error_control"]      # but not by inverting the rotation
-        assert r["basis_corr"] < r["basis_corr_control"] - 0.1    # and the next basis is a new one
-        assert r["cka"] > 0.8                                      # while the representation is similar
+        assert r["acc_retrained"] > r["acc_rotated"] + 0.3  # retraining recovers the task
+        assert r["undo_error"] > 3 * r["undo_error_control"]  # but not by inverting the rotation
+        assert r["basis_corr"] < r["basis_corr_control"] - 0.1  # and the next basis is a new one
+        assert r["cka"] > 0.8  # while the representation is similar
 
 
 def test_alignment_lowers_lmc_barrier(table):

@@ -19,7 +19,8 @@ def sample_plugins(tmp_path, monkeypatch):
     dist.mkdir(parents=True)
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: wbtest-plugins\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text(
-        "[workbench.plugins]\nsample = wbtest_sample.manifest:MANIFEST\nbroken = wbtest_broken.manifest:MANIFEST\n")
+        "[workbench.plugins]\nsample = wbtest_sample.manifest:MANIFEST\nbroken = wbtest_broken.manifest:MANIFEST\n"
+    )
     monkeypatch.syspath_prepend(str(SAMPLES))
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     importlib.invalidate_caches()
@@ -48,6 +49,7 @@ def slow_plugins(sample_plugins):
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: wbtest-slow\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text(
-        "[workbench.plugins]\nslow = wbtest_slow.manifest:SLOW\nslowbroken = wbtest_slow.manifest:SLOW_BROKEN\n")
+        "[workbench.plugins]\nslow = wbtest_slow.manifest:SLOW\nslowbroken = wbtest_slow.manifest:SLOW_BROKEN\n"
+    )
     importlib.invalidate_caches()
     yield sample_plugins

@@ -23,8 +23,13 @@ def test_npy_messages_say_what_is_wrong(tmp_path):
     (tmp_path / "text.npy").write_bytes(b"hello, not numpy")
     np.savez(tmp_path / "arch.npz", a=np.ones(2))
     (tmp_path / "arch.npy").write_bytes((tmp_path / "arch.npz").read_bytes())
-    cases = {"obj.npy": "Python objects", "cut.npy": "truncated", "text.npy": "not an .npy file",
-             "arch.npy": "is an .npz archive", "nope.npy": "no such file"}
+    cases = {
+        "obj.npy": "Python objects",
+        "cut.npy": "truncated",
+        "text.npy": "not an .npy file",
+        "arch.npy": "is an .npz archive",
+        "nope.npy": "no such file",
+    }
     for name, message in cases.items():
         with pytest.raises(InputError, match=message) as info:
             load_npy(tmp_path / name)

@@ -27,8 +27,15 @@ class S(PanelState):
 @pytest.fixture
 def bound(qtbot):
     s, b = S(), Binder()
-    w = {"n": QSpinBox(), "eps": QDoubleSpinBox(), "m": QSlider(), "kind": QComboBox(), "on": QCheckBox(),
-         "dims": QLineEdit(), "p": QLineEdit()}
+    w = {
+        "n": QSpinBox(),
+        "eps": QDoubleSpinBox(),
+        "m": QSlider(),
+        "kind": QComboBox(),
+        "on": QCheckBox(),
+        "dims": QLineEdit(),
+        "p": QLineEdit(),
+    }
     for widget in w.values():
         qtbot.addWidget(widget)
     b.bind_all(s, w)

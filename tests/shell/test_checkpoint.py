@@ -29,8 +29,12 @@ from workbench.checkpoint import (
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 SHIPPED = sorted(RESOURCES.rglob("*.safetensors"))
-KINDS = {"bundle": "bundle-classifier", "repsim": "repsim-model", "adversarial": "adversarial-classifier",
-         "quiver": "quiver-gnn-classifier"}
+KINDS = {
+    "bundle": "bundle-classifier",
+    "repsim": "repsim-model",
+    "adversarial": "adversarial-classifier",
+    "quiver": "quiver-gnn-classifier",
+}
 
 
 class Net(nn.Module):
@@ -44,8 +48,9 @@ class Net(nn.Module):
 def _save(tmp_path: Path, model: nn.Module | None = None, **kw) -> tuple[Path, Path]:
     torch.manual_seed(0)
     model = model or Net()
-    args = dict(architecture={"hidden": 8, "layers": (4, 8, 3)}, provenance={"seed": 0, "acc": float("nan")},
-                kind="test-net")
+    args = dict(
+        architecture={"hidden": 8, "layers": (4, 8, 3)}, provenance={"seed": 0, "acc": float("nan")}, kind="test-net"
+    )
     args.update(kw)
     return save_checkpoint(tmp_path / "net", model.state_dict(), **args)
 
@@ -58,8 +63,8 @@ def test_round_trip_keeps_tensors_and_records_the_sidecar(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))
     umask = os.umask(0)
     os.umask(umask)
-    assert w.stat().st_mode & 0o777 == j.stat().st_mode & 0o777 == 0o666 & ~umask   # not mkstemp's 0o600
-    doc = json.loads(j.read_text())   # strict JSON: NaN was written as null
+    assert w.stat().st_mode & 0o777 == j.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0o600
+    doc = json.loads(j.read_text())  # strict JSON: NaN was written as null
     assert doc["format"] == FORMAT and doc["format_version"] == VERSION and doc["kind"] == "test-net"
     assert doc["architecture"] == {"hidden": 8, "layers": [4, 8, 3]}
     assert doc["provenance"] == {"command": "python -m x", "seed": 3, "acc": None}
@@ -67,7 +72,7 @@ def test_round_trip_keeps_tensors_and_records_the_sidecar(tmp_path):
     assert doc["weights"]["tensors"]["fc1.weight"] == {"shape": [8, 4], "dtype": "float32"}
     assert doc["weights"]["tensors"]["scale"]["dtype"] == "float64"
     assert doc["versions"]["torch"] == torch.__version__ and "workbench" in doc["versions"]
-    for name in (w, j, tmp_path / "net"):   # any of the three names finds the checkpoint
+    for name in (w, j, tmp_path / "net"):  # any of the three names finds the checkpoint
         ck = load_checkpoint(name, kind="test-net", expected_architecture={"hidden": 8, "layers": [4, 8, 3]})
         assert ck.kind == "test-net" and ck.provenance["seed"] == 3 and ck.path == w and ck.sidecar == j
     fresh = load_into(Net(), ck)
@@ -79,7 +84,7 @@ def test_tied_weights_are_saved(tmp_path):
     m = Net(hidden=4)
     m.fc2.weight = nn.Parameter(torch.zeros(3, 4))
     sd = dict(m.state_dict())
-    sd["tied"] = sd["fc2.weight"]            # the same storage twice: safetensors alone refuses it
+    sd["tied"] = sd["fc2.weight"]  # the same storage twice: safetensors alone refuses it
     w, _ = save_checkpoint(tmp_path / "t.safetensors", sd, architecture={}, provenance={}, kind="k")
     assert set(load_checkpoint(w).tensors) == set(sd)
 
@@ -97,7 +102,7 @@ def test_missing_weights_or_sidecar_say_which_file(tmp_path):
 def test_hash_mismatch_after_one_byte_changes(tmp_path):
     w, _ = _save(tmp_path)
     data = bytearray(w.read_bytes())
-    data[-1] ^= 0x01          # a bit of the last tensor: still valid safetensors, different weights
+    data[-1] ^= 0x01  # a bit of the last tensor: still valid safetensors, different weights
     w.write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match="hash mismatch") as err:
         load_checkpoint(w)
@@ -127,15 +132,19 @@ def test_not_safetensors_even_with_a_matching_hash(tmp_path):
 
 def test_wrong_kind(tmp_path):
     w, _ = _save(tmp_path)
-    with pytest.raises(CheckpointError, match="net.safetensors is a checkpoint of kind 'test-net', "
-                                              "expected kind 'bundle-classifier'"):
+    with pytest.raises(
+        CheckpointError, match="net.safetensors is a checkpoint of kind 'test-net', expected kind 'bundle-classifier'"
+    ):
         load_checkpoint(w, kind="bundle-classifier")
 
 
 def test_wrong_architecture_in_the_sidecar(tmp_path):
     w, _ = _save(tmp_path)
-    with pytest.raises(CheckpointError, match=r"net.safetensors: architecture mismatch: expected hidden=16 "
-                                              r"\(the checkpoint has 8\)"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"net.safetensors: architecture mismatch: expected hidden=16 "
+        r"\(the checkpoint has 8\)",
+    ):
         load_checkpoint(w, expected_architecture={"hidden": 16})
     with pytest.raises(CheckpointError, match="has no 'grid'"):
         load_checkpoint(w, expected_architecture={"grid": 32})
@@ -144,8 +153,11 @@ def test_wrong_architecture_in_the_sidecar(tmp_path):
 def test_wrong_shapes_and_keys_into_a_module(tmp_path):
     w, _ = _save(tmp_path)
     ck = load_checkpoint(w)
-    with pytest.raises(CheckpointError, match=r"net.safetensors: weights do not match the Net architecture: "
-                                              r"wrong shapes fc1.weight: file \(8, 4\) vs model \(16, 4\)"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"net.safetensors: weights do not match the Net architecture: "
+        r"wrong shapes fc1.weight: file \(8, 4\) vs model \(16, 4\)",
+    ):
         load_into(Net(hidden=16), ck)
 
     class Other(Net):
@@ -154,8 +166,11 @@ def test_wrong_shapes_and_keys_into_a_module(tmp_path):
             self.fc3 = nn.Linear(3, 2)
             del self.fc2
 
-    with pytest.raises(CheckpointError, match=r"missing keys fc3.bias, fc3.weight; "
-                                              r"unexpected keys fc2.bias, fc2.weight"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"missing keys fc3.bias, fc3.weight; "
+        r"unexpected keys fc2.bias, fc2.weight",
+    ):
         load_into(Other(), ck)
 
 
@@ -165,8 +180,11 @@ def test_sidecar_edited_to_other_shapes(tmp_path):
     doc["weights"]["tensors"]["fc1.weight"]["shape"] = [9, 4]
     del doc["weights"]["tensors"]["scale"]
     j.write_text(json.dumps(doc))
-    with pytest.raises(CheckpointError, match=r"do not match those recorded in net.json: present but not listed: "
-                                              r"scale; fc1.weight: sidecar \(9, 4\) vs file \(8, 4\)"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"do not match those recorded in net.json: present but not listed: "
+        r"scale; fc1.weight: sidecar \(9, 4\) vs file \(8, 4\)",
+    ):
         load_checkpoint(w)
 
 
@@ -176,8 +194,11 @@ def test_newer_format_version_is_refused(tmp_path):
     doc["format_version"] = VERSION + 1
     doc["versions"]["workbench"] = "9.0"
     j.write_text(json.dumps(doc))
-    with pytest.raises(CheckpointError, match=rf"net.json was written by a newer workbench \(checkpoint format "
-                                              rf"version {VERSION + 1}, workbench 9.0\)"):
+    with pytest.raises(
+        CheckpointError,
+        match=rf"net.json was written by a newer workbench \(checkpoint format "
+        rf"version {VERSION + 1}, workbench 9.0\)",
+    ):
         load_checkpoint(w)
 
 
@@ -189,8 +210,18 @@ def test_bad_sidecars(tmp_path):
     j.write_text(json.dumps({"arch": "cnn", "grid": 32, "command": "python -m x"}))
     with pytest.raises(CheckpointError, match="not a workbench checkpoint sidecar.*older workbench.*convert"):
         load_checkpoint(w)
-    j.write_text(json.dumps({"format": FORMAT, "format_version": 1, "kind": "k", "architecture": {},
-                             "provenance": {}, "weights": {"sha256": "abc"}}))
+    j.write_text(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "format_version": 1,
+                "kind": "k",
+                "architecture": {},
+                "provenance": {},
+                "weights": {"sha256": "abc"},
+            }
+        )
+    )
     with pytest.raises(CheckpointError, match="64-digit hex sha256"):
         read_sidecar(w)
 
@@ -226,6 +257,7 @@ def test_checkpoint_paths():
 
 # ---------------------------------------------------------------------------------------------
 # the shipped checkpoints
+
 
 def test_resources_hold_checkpoints_of_every_plugin():
     found = {p.relative_to(RESOURCES).parts[0] for p in SHIPPED}

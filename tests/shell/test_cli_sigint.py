@@ -23,8 +23,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _spawn(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", *args], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=slave, env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=env,
+        cwd=ROOT,
+    )
     os.close(slave)
     return proc, master
 
@@ -37,7 +43,7 @@ def _read_until(master: int, needle: str, timeout: float) -> str:
         if ready:
             try:
                 chunk = os.read(master, 4096)
-            except OSError:       # EIO: the child closed its end
+            except OSError:  # EIO: the child closed its end
                 break
             if not chunk:
                 break
@@ -69,8 +75,9 @@ def _sample_env(sample_plugins: Path) -> dict[str, str]:
 
 def test_first_ctrl_c_cancels_the_cli_job_cooperatively(sample_plugins):
     # 600 steps of 0.05 s: 30 s if nothing stops it
-    proc, master = _spawn(["sample", "harmonic", "--n", "600", "--delay", "0.05", "--progress"],
-                          _sample_env(sample_plugins))
+    proc, master = _spawn(
+        ["sample", "harmonic", "--n", "600", "--delay", "0.05", "--progress"], _sample_env(sample_plugins)
+    )
     try:
         seen = _read_until(master, "step 3/600", timeout=120)
         assert "step 3/600" in seen, seen
@@ -85,18 +92,19 @@ def test_first_ctrl_c_cancels_the_cli_job_cooperatively(sample_plugins):
             proc.kill()
         os.close(master)
     assert rc == 130
-    assert elapsed < 5                                   # stopped at the next check, not after 30 s
+    assert elapsed < 5  # stopped at the next check, not after 30 s
     assert "workbench: cancelled" in err
     assert "Traceback" not in err
     assert "KeyboardInterrupt" not in err
-    assert out == ""                                     # no result printed for a cancelled job
+    assert out == ""  # no result printed for a cancelled job
 
 
 def test_first_ctrl_c_cancels_a_plugin_job(tmp_path):
     """A real plugin command (a large Haldane-bundle dataset): cancelled, nothing saved."""
     target = tmp_path / "d.npz"
-    proc, master = _spawn(["bundle", "dataset", "--size", "1000000", "--grid", "32", "--out", str(target)],
-                          dict(os.environ))
+    proc, master = _spawn(
+        ["bundle", "dataset", "--size", "1000000", "--grid", "32", "--out", str(target)], dict(os.environ)
+    )
     try:
         seen = _read_until(master, "samples from", timeout=120)
         assert "samples from" in seen, seen
@@ -122,6 +130,7 @@ def _job_raising_sigint(times: int, checks: bool):
         if checks:
             ctx.check_cancelled()
         return flags
+
     return job
 
 
@@ -130,7 +139,7 @@ def test_first_sigint_sets_the_cancel_flag_only():
     seen = []
 
     def job(spec, ctx):
-        signal.raise_signal(signal.SIGINT)      # no KeyboardInterrupt here: only the flag is set
+        signal.raise_signal(signal.SIGINT)  # no KeyboardInterrupt here: only the flag is set
         seen.append(ctx.cancelled())
         ctx.check_cancelled()
         seen.append("not reached")
@@ -138,7 +147,7 @@ def test_first_sigint_sets_the_cancel_flag_only():
     with pytest.raises(JobCancelled):
         run_in_terminal(job, None, quiet=True)
     assert seen == [True]
-    assert signal.getsignal(signal.SIGINT) is before    # the previous handler is back
+    assert signal.getsignal(signal.SIGINT) is before  # the previous handler is back
 
 
 def test_a_job_that_ignores_the_flag_is_still_reported_cancelled():
@@ -153,7 +162,7 @@ def test_second_sigint_raises_keyboard_interrupt():
     def job(spec, ctx):
         signal.raise_signal(signal.SIGINT)
         seen.append(ctx.cancelled())
-        signal.raise_signal(signal.SIGINT)      # the job did not stop: the second Ctrl-C interrupts
+        signal.raise_signal(signal.SIGINT)  # the job did not stop: the second Ctrl-C interrupts
         seen.append("not reached")
 
     with pytest.raises(KeyboardInterrupt):

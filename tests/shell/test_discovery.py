@@ -72,9 +72,11 @@ def test_menus_do_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys; from workbench.plugin_api import discover_plugins; discover_plugins(); "
-            "from workbench.cli import build_parser; build_parser(); "
-            "import workbench.gui.main_window; print('torch' in sys.modules)")
+    code = (
+        "import sys; from workbench.plugin_api import discover_plugins; discover_plugins(); "
+        "from workbench.cli import build_parser; build_parser(); "
+        "import workbench.gui.main_window; print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"

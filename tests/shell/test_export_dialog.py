@@ -15,6 +15,7 @@ from workbench.settings import Preferences
 
 def drive_dialog(path, fmt: str = "png", accept: bool = True, seen: list | None = None) -> None:
     """Once the export dialog is up: choose ``fmt`` and ``path`` and press Save (or Cancel)."""
+
     def act():
         dlg = QApplication.activeModalWidget()
         if not isinstance(dlg, ExportDialog):
@@ -25,6 +26,7 @@ def drive_dialog(path, fmt: str = "png", accept: bool = True, seen: list | None 
         dlg.fmt.setCurrentText(fmt)
         dlg.path.setText(str(path))
         dlg.accept() if accept else dlg.reject()
+
     QTimer.singleShot(0, act)
 
 

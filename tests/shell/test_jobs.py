@@ -149,9 +149,11 @@ def test_device_is_resolved_only_when_used(sample_plugins):
     import subprocess
     import sys
 
-    code = (f"import sys; sys.path[:0] = {sys.path[:3]!r}; from workbench.jobs import run_in_terminal; "
-            "from wbtest_sample.jobs import HarmonicSpec, run_harmonic; "
-            "run_in_terminal(run_harmonic, HarmonicSpec(n=3), quiet=True); print('torch' in sys.modules)")
+    code = (
+        f"import sys; sys.path[:0] = {sys.path[:3]!r}; from workbench.jobs import run_in_terminal; "
+        "from wbtest_sample.jobs import HarmonicSpec, run_harmonic; "
+        "run_in_terminal(run_harmonic, HarmonicSpec(n=3), quiet=True); print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"

@@ -84,5 +84,6 @@ def test_private_import_check_sees_a_cross_package_import(tmp_path, monkeypatch)
     inner.write_text("from .maths import _helper\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", fake_root)
     assert _private_imports_across_packages(jobs) == [
-        "plugins/workbench_fake/jobs.py:1: _helper from workbench_fake.core.maths"]
+        "plugins/workbench_fake/jobs.py:1: _helper from workbench_fake.core.maths"
+    ]
     assert _private_imports_across_packages(inner) == []

@@ -59,4 +59,4 @@ def test_spec_lists_no_plugin_by_hand():
         assert plugin not in code, plugin
     assert "ENTRY_POINT_GROUP" in code and "entry_points(group=" in code
     assert ".svg" not in code.replace("workbench.svg", "")  # only ever the icon source, never the icon
-    assert 'Path(SPECPATH)' in code
+    assert "Path(SPECPATH)" in code

@@ -57,6 +57,7 @@ def test_menu_opens_a_slow_panel_without_freezing(window, qtbot):
 
     assert "wbtest_slow.panel" not in sys.modules
     import wbtest_slow.lazy_dep  # noqa: F401 - the constructor's own lazy import is not what this measures
+
     opened = []
     window.panel_opened.connect(opened.append)
     beat = Heartbeat().start()

@@ -50,8 +50,13 @@ def _round_trip(value):
 
 
 def test_nested_dataclasses_arrays_tuples_and_special_floats_round_trip():
-    value = Outer(items=[1, "a", None, True], pair=(1, (2.5, "b")), table={"k": np.arange(3), 2: "int key"},
-                  x=math.inf, inner=Inner("i", np.eye(2, dtype=np.float32)))
+    value = Outer(
+        items=[1, "a", None, True],
+        pair=(1, (2.5, "b")),
+        table={"k": np.arange(3), 2: "int key"},
+        x=math.inf,
+        inner=Inner("i", np.eye(2, dtype=np.float32)),
+    )
     back = _round_trip(value)
     assert isinstance(back, Outer) and isinstance(back.inner, Inner)
     assert back.pair == (1, (2.5, "b")) and math.isinf(back.x)

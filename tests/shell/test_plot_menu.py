@@ -108,8 +108,9 @@ def test_a_list_gets_a_menu_of_its_own(qtbot):
     assert install_plot_context_menu(lst, fig)
     assert lst.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
     pos = QPoint(10, 10)
-    QApplication.sendEvent(lst.viewport(), QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos,
-                                                              lst.viewport().mapToGlobal(pos)))
+    QApplication.sendEvent(
+        lst.viewport(), QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, lst.viewport().mapToGlobal(pos))
+    )
     menu = _popup(qtbot)
     assert [a.text() for a in menu.actions()] == ["Copy image", "Copy data (CSV)"]  # no export callback given
     _choose(menu, "Copy data (CSV)")
@@ -131,8 +132,9 @@ def test_a_widget_that_handles_the_mouse_is_left_alone(qtbot):
 
 
 def test_figure_data_csv_columns_blocks_and_values():
-    text = figure_data_csv({"title": "A vs B", "x": np.array([1, 2]), "y": [0.5, 0.25],
-                            "m": np.eye(2), "info": {"n": 3}})
+    text = figure_data_csv(
+        {"title": "A vs B", "x": np.array([1, 2]), "y": [0.5, 0.25], "m": np.eye(2), "info": {"n": 3}}
+    )
     lines = text.splitlines()
     assert lines[:2] == ['# title: "A vs B"', '# info: {"n": 3}']
     assert lines[2:5] == ["x,y", "1,0.5", "2,0.25"]

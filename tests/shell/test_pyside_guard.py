@@ -14,8 +14,8 @@ def test_void_calls_no_longer_threaten_none(qtbot):
     leak = none_leaks_per_void_call()
     assert leak in (0, 1)
     if leak and sys.version_info < (3, 12):
-        assert sys.getrefcount(None) > 2**39      # far more references than a session can lose
+        assert sys.getrefcount(None) > 2**39  # far more references than a session can lose
     obj = QObject()
-    for _ in range(20_000):                        # would abort the interpreter without the guard
+    for _ in range(20_000):  # would abort the interpreter without the guard
         obj.setObjectName("x")
     assert obj.objectName() == "x"

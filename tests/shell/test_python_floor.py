@@ -17,13 +17,14 @@ NEW_STDLIB = {"tomllib": (3, 11), "wsgiref.types": (3, 11)}
 def declared_floor() -> tuple[int, int]:
     text = (ROOT / "pyproject.toml").read_text()
     m = re.search(r'^requires-python\s*=\s*">=\s*(\d+)\.(\d+)"', text, re.M)
-    assert m, "pyproject.toml has no requires-python = \">=X.Y\""
+    assert m, 'pyproject.toml has no requires-python = ">=X.Y"'
     return int(m.group(1)), int(m.group(2))
 
 
 def sources() -> list[Path]:
-    return sorted(p for d in ("workbench", "plugins", "resources", "scripts", "benchmarks")
-                  for p in (ROOT / d).rglob("*.py"))
+    return sorted(
+        p for d in ("workbench", "plugins", "resources", "scripts", "benchmarks") for p in (ROOT / d).rglob("*.py")
+    )
 
 
 def imported_modules(tree: ast.AST) -> set[str]:

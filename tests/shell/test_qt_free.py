@@ -12,8 +12,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _modules() -> list[str]:
-    mods = ["workbench", "workbench.cli", "workbench.jobs", "workbench.plugin_api", "workbench.session",
-            "workbench.settings", "workbench.figure_data"]
+    mods = [
+        "workbench",
+        "workbench.cli",
+        "workbench.jobs",
+        "workbench.plugin_api",
+        "workbench.session",
+        "workbench.settings",
+        "workbench.figure_data",
+    ]
     for plugin_dir in sorted((ROOT / "plugins").glob("workbench_*")):
         name = plugin_dir.name
         mods += [name, f"{name}.manifest"]

@@ -71,6 +71,7 @@ def _run_on_panel_threads(qtbot, jobs: list[tuple], noise=None, timeout_ms: int 
         def run(spec, ctx):
             barrier.wait(timeout=60)
             return fn(spec, ctx)
+
         return run
 
     threads = [PanelThread(f"repro{i}") for i in range(len(jobs) + int(noise is not None))]
@@ -80,8 +81,10 @@ def _run_on_panel_threads(qtbot, jobs: list[tuple], noise=None, timeout_ms: int 
         noisy = None
         if noise is not None:
             noisy = threads[-1].submit(JobHandle("noise", noise, None, None, "test"))
-        handles = [t.submit(JobHandle(f"job{i}", released(fn), spec, None, "test"))
-                   for i, (t, (fn, spec)) in enumerate(zip(threads, jobs, strict=False))]  # + the noise thread
+        handles = [
+            t.submit(JobHandle(f"job{i}", released(fn), spec, None, "test"))
+            for i, (t, (fn, spec)) in enumerate(zip(threads, jobs, strict=False))
+        ]  # + the noise thread
         qtbot.waitUntil(lambda: all(h.is_done for h in handles), timeout=timeout_ms)
         if noisy is not None:
             noisy.cancel()
@@ -135,8 +138,15 @@ def run_adversarial_training(spec: AdversarialTrainSpec, ctx: JobContext) -> dic
     split = load_dataset("digits")
     model = build_model(spec.arch, split.shape, split.num_classes, generator=torch_generator(spec.seed))
     n = spec.n_train
-    train_classifier(model, split.x_train[:n], split.y_train[:n], split.x_test[:50], split.y_test[:50],
-                     epochs=spec.epochs, seed=spec.seed)
+    train_classifier(
+        model,
+        split.x_train[:n],
+        split.y_train[:n],
+        split.x_test[:50],
+        split.y_test[:50],
+        epochs=spec.epochs,
+        seed=spec.seed,
+    )
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
@@ -167,14 +177,20 @@ def test_training_jobs_on_two_panel_threads_at_once_equal_the_job_alone(qtbot, b
 
     alone = run_train(_bundle_spec(bundle_data, 0), _ctx())
     adv_alone = run_adversarial_training(AdversarialTrainSpec(seed=0), _ctx())
-    r = _run_on_panel_threads(qtbot, [(run_train, _bundle_spec(bundle_data, 0)),
-                                      (run_train, _bundle_spec(bundle_data, 0)),
-                                      (run_train, _bundle_spec(bundle_data, 1)),
-                                      (run_adversarial_training, AdversarialTrainSpec(seed=0)),
-                                      (run_adversarial_training, AdversarialTrainSpec(seed=0))], noise=_foreign_rng_job)
+    r = _run_on_panel_threads(
+        qtbot,
+        [
+            (run_train, _bundle_spec(bundle_data, 0)),
+            (run_train, _bundle_spec(bundle_data, 0)),
+            (run_train, _bundle_spec(bundle_data, 1)),
+            (run_adversarial_training, AdversarialTrainSpec(seed=0)),
+            (run_adversarial_training, AdversarialTrainSpec(seed=0)),
+        ],
+        noise=_foreign_rng_job,
+    )
     assert _bundle_key(r[0]) == _bundle_key(alone)
     assert _bundle_key(r[1]) == _bundle_key(alone)
-    assert _bundle_key(r[2]) != _bundle_key(alone)   # the seed does matter
+    assert _bundle_key(r[2]) != _bundle_key(alone)  # the seed does matter
     assert _same_tensors(r[3], adv_alone) and _same_tensors(r[4], adv_alone)
 
 
@@ -187,11 +203,16 @@ def test_gnn_explanations_on_two_panel_threads_at_once_equal_the_job_alone(qtbot
     from workbench_quiver.gnn.jobs import run_explain
 
     alone = run_explain(_explain_spec(quiver_b, 0), _ctx())
-    r = _run_on_panel_threads(qtbot, [(run_explain, _explain_spec(quiver_b, 0)),
-                                      (run_explain, _explain_spec(quiver_b, 0)),
-                                      (run_explain, _explain_spec(quiver_b, 1)),
-                                      (run_train, _bundle_spec(bundle_data, 2, arch="mlp"))],
-                              noise=_seeding_rng_job)
+    r = _run_on_panel_threads(
+        qtbot,
+        [
+            (run_explain, _explain_spec(quiver_b, 0)),
+            (run_explain, _explain_spec(quiver_b, 0)),
+            (run_explain, _explain_spec(quiver_b, 1)),
+            (run_train, _bundle_spec(bundle_data, 2, arch="mlp")),
+        ],
+        noise=_seeding_rng_job,
+    )
     assert _explain_key(r[0]) == _explain_key(alone)
     assert _explain_key(r[1]) == _explain_key(alone)
     assert _explain_key(r[2]) != _explain_key(alone)
@@ -208,23 +229,27 @@ def test_sequential_runs_same_seed_equal_other_seed_differs(quiver_b):
     ds = sample_size(7, 12, seed=1, families=("A", "D"))
 
     def gnn(seed: int) -> dict[str, torch.Tensor]:
-        model, _ = train_model(ds, ModelConfig(hidden=8, layers=2), TrainConfig(epochs=2, batch_size=16, seed=seed,
-                                                                                threads=0))
+        model, _ = train_model(
+            ds, ModelConfig(hidden=8, layers=2), TrainConfig(epochs=2, batch_size=16, seed=seed, threads=0)
+        )
         return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
     a, b, c = gnn(4), gnn(4), gnn(5)
     assert _same_tensors(a, b) and not _same_tensors(a, c)
 
     # adversarial training
-    a, b = run_adversarial_training(AdversarialTrainSpec(seed=3), _ctx()), run_adversarial_training(
-        AdversarialTrainSpec(seed=3), _ctx())
+    a, b = (
+        run_adversarial_training(AdversarialTrainSpec(seed=3), _ctx()),
+        run_adversarial_training(AdversarialTrainSpec(seed=3), _ctx()),
+    )
     c = run_adversarial_training(AdversarialTrainSpec(seed=4), _ctx())
     assert _same_tensors(a, b) and not _same_tensors(a, c)
 
     # representation similarity: stitching layers trained on seeded minibatches
     def stitch(seed: int) -> list:
-        table = run_stitching(StitchSpec("mlp-w16-s0", "mlp-w16-s1", points=(("h1", "h1"),), steps=10, seed=seed),
-                              _ctx())
+        table = run_stitching(
+            StitchSpec("mlp-w16-s0", "mlp-w16-s1", points=(("h1", "h1"),), steps=10, seed=seed), _ctx()
+        )
         return [(row["loss"], row["accuracy"]) for row in table.rows]
 
     s1, s2, s3 = stitch(0), stitch(0), stitch(1)
@@ -268,13 +293,17 @@ def _project_models() -> dict:
     lm = dict(kind="lm", vocab=20, d=16, layers=2, heads=2, d_mlp=32, ctx=10)
     return {
         **{f"bundle-{a}": (lambda g, a=a: bc.build_model(a, 8, generator=g)) for a in bc.ARCHITECTURES},
-        **{f"adversarial-{a}": (lambda g, a=a: am.build_model(a, (1, 8, 8), 10, generator=g))
-           for a in am.ARCHITECTURES},
+        **{
+            f"adversarial-{a}": (lambda g, a=a: am.build_model(a, (1, 8, 8), 10, generator=g)) for a in am.ARCHITECTURES
+        },
         "repsim-lm-solu": lambda g: rm.build_model({**lm, "act": "solu"}, generator=g),
         "repsim-lm-gelu": lambda g: rm.build_model({**lm, "act": "gelu"}, generator=g),
         "repsim-mlp": lambda g: rm.build_model(dict(kind="mlp", widths=[16, 12]), generator=g),
-        "quiver-dirgine": lambda g: (DirGINE(ModelConfig(hidden=8, layers=2)) if g is None
-                                     else init_module_(DirGINE(ModelConfig(hidden=8, layers=2)), g)),
+        "quiver-dirgine": lambda g: (
+            DirGINE(ModelConfig(hidden=8, layers=2))
+            if g is None
+            else init_module_(DirGINE(ModelConfig(hidden=8, layers=2)), g)
+        ),
     }
 
 
@@ -283,7 +312,7 @@ def test_explicit_init_equals_the_old_manual_seed_init(name):
     # the shipped checkpoints were trained after torch.manual_seed(seed); Model(): the explicit
     # generator must give the same initial weights, so their retrain commands still hold
     build = _project_models()[name]
-    with seeded_global_rng(7):   # the pre-#12 recipe, without disturbing other tests
+    with seeded_global_rng(7):  # the pre-#12 recipe, without disturbing other tests
         old = build(None).state_dict()
     new = build(torch_generator(7)).state_dict()
     assert _same_tensors(old, new)
@@ -292,12 +321,18 @@ def test_explicit_init_equals_the_old_manual_seed_init(name):
 
 
 _TORCH_LAYERS = {
-    "Linear": lambda: torch.nn.Linear(7, 5), "Linear-no-bias": lambda: torch.nn.Linear(7, 5, bias=False),
-    "Conv1d": lambda: torch.nn.Conv1d(3, 4, 3), "Conv2d-groups": lambda: torch.nn.Conv2d(3, 6, 3, groups=3),
-    "Conv3d": lambda: torch.nn.Conv3d(2, 3, 2), "ConvTranspose2d": lambda: torch.nn.ConvTranspose2d(4, 6, 3, groups=2),
-    "Bilinear": lambda: torch.nn.Bilinear(3, 4, 5), "Embedding": lambda: torch.nn.Embedding(10, 4, padding_idx=2),
-    "BatchNorm2d": lambda: torch.nn.BatchNorm2d(3), "LayerNorm": lambda: torch.nn.LayerNorm(4),
-    "GroupNorm": lambda: torch.nn.GroupNorm(2, 4), "RMSNorm": lambda: torch.nn.RMSNorm(4),
+    "Linear": lambda: torch.nn.Linear(7, 5),
+    "Linear-no-bias": lambda: torch.nn.Linear(7, 5, bias=False),
+    "Conv1d": lambda: torch.nn.Conv1d(3, 4, 3),
+    "Conv2d-groups": lambda: torch.nn.Conv2d(3, 6, 3, groups=3),
+    "Conv3d": lambda: torch.nn.Conv3d(2, 3, 2),
+    "ConvTranspose2d": lambda: torch.nn.ConvTranspose2d(4, 6, 3, groups=2),
+    "Bilinear": lambda: torch.nn.Bilinear(3, 4, 5),
+    "Embedding": lambda: torch.nn.Embedding(10, 4, padding_idx=2),
+    "BatchNorm2d": lambda: torch.nn.BatchNorm2d(3),
+    "LayerNorm": lambda: torch.nn.LayerNorm(4),
+    "GroupNorm": lambda: torch.nn.GroupNorm(2, 4),
+    "RMSNorm": lambda: torch.nn.RMSNorm(4),
 }
 
 
@@ -335,7 +370,7 @@ def test_init_module_distributions():
     bound = 1 / math.sqrt(fan_in)
     w = lin.weight.detach()
     assert float(w.abs().max()) <= bound and float(w.abs().max()) > 0.99 * bound
-    assert float(w.var()) == pytest.approx(bound ** 2 / 3, rel=0.02)   # variance of U(-b, b)
+    assert float(w.var()) == pytest.approx(bound**2 / 3, rel=0.02)  # variance of U(-b, b)
     assert float(lin.bias.detach().abs().max()) <= bound
     emb = init_module_(torch.nn.Embedding(200, 300), torch_generator(0)).weight.detach()
     assert float(emb.mean()) == pytest.approx(0, abs=0.01) and float(emb.std()) == pytest.approx(1, abs=0.01)
@@ -381,6 +416,6 @@ def test_seeded_sections_take_turns():
 
 def test_check_seed():
     assert check_seed(3) == 3 and check_seed(np.int64(4)) == 4
-    for bad in (None, -1, 1.0, "1", True, 2 ** 64):
+    for bad in (None, -1, 1.0, "1", True, 2**64):
         with pytest.raises(ValueError, match="seed"):
             check_seed(bad)

@@ -16,10 +16,29 @@ def test_light_and_dark_screenshots_with_the_jobs_dock(tmp_path, qtbot, sample_p
     from workbench.cli import main
 
     light, dark = tmp_path / "light.png", tmp_path / "dark.png"
-    assert main(["--screenshot", str(light), "--panels", "sample", "--size", "900x600", "--theme", "light",
-                 "--docks", "jobs"]) == 0
-    assert main(["--screenshot", str(dark), "--panels", "sample", "--size", "900x600", "--theme", "dark",
-                 "--docks", "jobs"]) == 0
+    assert (
+        main(
+            [
+                "--screenshot",
+                str(light),
+                "--panels",
+                "sample",
+                "--size",
+                "900x600",
+                "--theme",
+                "light",
+                "--docks",
+                "jobs",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            ["--screenshot", str(dark), "--panels", "sample", "--size", "900x600", "--theme", "dark", "--docks", "jobs"]
+        )
+        == 0
+    )
     assert _mean_lightness(light) > 0.6 > 0.4 > _mean_lightness(dark)
 
 

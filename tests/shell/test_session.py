@@ -102,9 +102,15 @@ def test_layout_saved_and_restored(qtbot, sample_plugins):
     w2.shutdown()
 
 
-@pytest.mark.parametrize("content", ["not json", json.dumps({"version": 1, "state": "!!!notbase64", "open_panels": []}),
-                                     json.dumps({"version": 1, "state": "AAAA", "open_panels": []}),
-                                     json.dumps({"version": 999, "state": "", "open_panels": []})])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        json.dumps({"version": 1, "state": "!!!notbase64", "open_panels": []}),
+        json.dumps({"version": 1, "state": "AAAA", "open_panels": []}),
+        json.dumps({"version": 999, "state": "", "open_panels": []}),
+    ],
+)
 def test_layout_restore_falls_back_to_default(qtbot, sample_plugins, content):
     from workbench.gui.main_window import MainWindow
     from workbench.settings import config_dir
@@ -201,9 +207,17 @@ def test_results_file_with_pickled_objects_is_refused(main_window, qtbot, tmp_pa
 def test_version_1_session_and_panel_state_are_upgraded(main_window, qtbot, tmp_path):
     panel = _open(main_window, qtbot)
     path = tmp_path / "old.wbsession"
-    path.write_text(json.dumps({"format": FORMAT, "version": 1, "app_version": "0.1.0",
-                                "layout": {"open_panels": ["sample"]},
-                                "panels": {"sample": {"version": 1, "terms": 33}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "version": 1,
+                "app_version": "0.1.0",
+                "layout": {"open_panels": ["sample"]},
+                "panels": {"sample": {"version": 1, "terms": 33}},
+            }
+        )
+    )
     assert main_window.load_session(path)
     assert panel.n.value() == 33
 
@@ -211,8 +225,16 @@ def test_version_1_session_and_panel_state_are_upgraded(main_window, qtbot, tmp_
 def test_newer_panel_state_version_refused(main_window, qtbot, tmp_path):
     panel = _open(main_window, qtbot)
     path = tmp_path / "new.wbsession"
-    path.write_text(json.dumps({"format": FORMAT, "version": VERSION, "layout": {"open_panels": ["sample"]},
-                                "panels": {"sample": {"version": 3, "n": 33}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "version": VERSION,
+                "layout": {"open_panels": ["sample"]},
+                "panels": {"sample": {"version": 3, "n": 33}},
+            }
+        )
+    )
     assert not main_window.load_session(path)
     assert "newer workbench" in main_window.errors_shown[-1][1]
     assert panel.n.value() == 20
@@ -226,13 +248,16 @@ def test_invalid_version_numbers_refused(tmp_path, version):
         read_session(path)
 
 
-@pytest.mark.parametrize("content, message", [
-    (b'{"format": "mlsci-workbench-session", "version": 2, "panels": {"sample": {"n": NaN}}}', "not a number"),
-    (b'{"format": "mlsci-workbench-session", "version": 2, "x": Infinity}', "not a number"),
-    (b"\xff\xfe\x00garbage\x80", "not UTF-8"),
-    (b"[" * 100_000 + b"]" * 100_000, "nested"),
-    (b'{"a":' * 100 + b"1" + b"}" * 100, "nested more than"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'{"format": "mlsci-workbench-session", "version": 2, "panels": {"sample": {"n": NaN}}}', "not a number"),
+        (b'{"format": "mlsci-workbench-session", "version": 2, "x": Infinity}', "not a number"),
+        (b"\xff\xfe\x00garbage\x80", "not UTF-8"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested"),
+        (b'{"a":' * 100 + b"1" + b"}" * 100, "nested more than"),
+    ],
+)
 def test_garbage_session_files_give_a_session_error(tmp_path, content, message):
     path = tmp_path / "g.wbsession"
     path.write_bytes(content)

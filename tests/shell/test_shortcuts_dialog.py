@@ -39,8 +39,10 @@ def test_menus_and_panel_shortcuts_are_listed(main_window, qtbot):
     assert [(e.where, e.action) for e in by_keys[_native("Ctrl+K")]] == [("Sample (tests)", "Recompute the sums")]
     assert [e.action for e in by_keys[_native("Alt+R")]] == ["Reset view"]
     assert [e.action for e in by_keys[_native("R")]] == ["(no description)"]
-    open_entries = {e.action: e for e in by_keys[QKeySequence(QKeySequence.StandardKey.Open).toString(
-        QKeySequence.SequenceFormat.NativeText)]}
+    open_entries = {
+        e.action: e
+        for e in by_keys[QKeySequence(QKeySequence.StandardKey.Open).toString(QKeySequence.SequenceFormat.NativeText)]
+    }
     assert not open_entries["Open session…"].ambiguous and not open_entries["Open something of the panel"].ambiguous
 
 
@@ -84,7 +86,10 @@ def test_every_shortcut_of_a_first_party_panel_is_listed(main_window, qtbot, pid
     assert panel is not None, main_window.errors_shown
     title = main_window.record(pid).title
     listed = {e.keys for e in main_window.shortcuts() if e.where == title}
-    keys = {s.key().toString(QKeySequence.SequenceFormat.NativeText) for s in panel.findChildren(QShortcut)
-            if s.isEnabled() and not s.key().isEmpty()}
+    keys = {
+        s.key().toString(QKeySequence.SequenceFormat.NativeText)
+        for s in panel.findChildren(QShortcut)
+        if s.isEnabled() and not s.key().isEmpty()
+    }
     assert keys <= listed, keys - listed
     qtbot.waitUntil(panel.is_idle, timeout=120000)

@@ -41,10 +41,25 @@ def test_defaults_and_types():
     assert Demo.field("n").label == "test images"
 
 
-@pytest.mark.parametrize("name, bad", [("n", 0), ("n", 1001), ("n", 2.5), ("n", True), ("n", "3"),
-                                       ("eps", -0.1), ("eps", math.nan), ("eps", math.inf), ("eps", "x"),
-                                       ("kind", "haar"), ("fast", 1), ("dims", "4, x"), ("seed", -1),
-                                       ("seed", 2 ** 31)])
+@pytest.mark.parametrize(
+    "name, bad",
+    [
+        ("n", 0),
+        ("n", 1001),
+        ("n", 2.5),
+        ("n", True),
+        ("n", "3"),
+        ("eps", -0.1),
+        ("eps", math.nan),
+        ("eps", math.inf),
+        ("eps", "x"),
+        ("kind", "haar"),
+        ("fast", 1),
+        ("dims", "4, x"),
+        ("seed", -1),
+        ("seed", 2**31),
+    ],
+)
 def test_assignment_validates_and_names_the_field(name, bad):
     s = Demo()
     before = s.values()

@@ -21,8 +21,12 @@ def rgb(colour) -> tuple[int, int, int]:
 def _look(plot: pg.PlotWidget) -> dict:
     item = plot.getPlotItem()
     axis = item.getAxis("left")
-    return {"background": rgb(plot.backgroundBrush().color()), "axis": rgb(axis.pen().color()),
-            "ticks": rgb(axis.textPen().color()), "title": rgb(item.titleLabel.opts["color"])}
+    return {
+        "background": rgb(plot.backgroundBrush().color()),
+        "axis": rgb(axis.pen().color()),
+        "ticks": rgb(axis.textPen().color()),
+        "title": rgb(item.titleLabel.opts["color"]),
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -45,8 +49,12 @@ def test_switching_theme_repaints_an_open_panels_plot(main_window, qtbot):
     assert changed == ["dark"] and current_theme() == "dark"
     dark = _look(panel.plot)
     colours = plot_theme()
-    assert dark == {"background": rgb(colours.background), "axis": rgb(colours.foreground),
-                    "ticks": rgb(colours.foreground), "title": rgb(colours.foreground)}
+    assert dark == {
+        "background": rgb(colours.background),
+        "axis": rgb(colours.foreground),
+        "ticks": rgb(colours.foreground),
+        "title": rgb(colours.foreground),
+    }
     assert colours.dark and dark != light
     axis = panel.plot.getPlotItem().getAxis("left")
     assert axis.labelStyle["color"] == colours.foreground.name()

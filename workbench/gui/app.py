@@ -92,9 +92,15 @@ def arrange_grid(window, ids: list[str]) -> None:
         window.splitDockWidget(cols[i % 2], d, Qt.Orientation.Vertical)
 
 
-def take_screenshot(path: str | Path, panels: str = "all", size: tuple[int, int] = (1600, 1000),
-                    arrange: str = "tabs", timeout: float = 300.0, theme: str = "",
-                    docks: tuple[str, ...] = ()) -> int:
+def take_screenshot(
+    path: str | Path,
+    panels: str = "all",
+    size: tuple[int, int] = (1600, 1000),
+    arrange: str = "tabs",
+    timeout: float = 300.0,
+    theme: str = "",
+    docks: tuple[str, ...] = (),
+) -> int:
     """Open the window with ``panels`` on their embedded defaults, wait until their start-up
     jobs are done, write a PNG of the whole window and return 0 (1 when a panel failed).
 

@@ -44,8 +44,15 @@ from workbench.state import Bool, Choice, Field, Float, Int, PanelState, StateEr
 class _Link:
     """One field <-> one widget."""
 
-    def __init__(self, state: PanelState, name: str, widget: QWidget, *, steps: int = 400,
-                 on_error: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        state: PanelState,
+        name: str,
+        widget: QWidget,
+        *,
+        steps: int = 400,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
         self.state, self.name, self.widget = state, name, widget
         self.field: Field = state.field(name)
         self.steps = steps

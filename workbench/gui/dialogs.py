@@ -71,15 +71,25 @@ class PreferencesDialog(QDialog):
         form.addRow(buttons)
 
     def preferences(self) -> Preferences:
-        return Preferences(device=self.device.currentText(), threads=self.threads.value(),
-                           export_format=self.export_format.currentText(), export_dpi=self.export_dpi.value(),
-                           theme=self.theme.currentText(), autosave_seconds=self.autosave.value())
+        return Preferences(
+            device=self.device.currentText(),
+            threads=self.threads.value(),
+            export_format=self.export_format.currentText(),
+            export_dpi=self.export_dpi.value(),
+            theme=self.theme.currentText(),
+            autosave_seconds=self.autosave.value(),
+        )
 
 
 def version_report(active_device: str) -> dict[str, str]:
     """Versions shown by Help > About (imports torch: call it when the user asks)."""
-    info = {"Workbench": f"{__version__} ({DISTRIBUTION})", "Python": sys.version.split()[0],
-            "Platform": platform.platform(), "Qt": qVersion(), "PySide6": PySide6.__version__}
+    info = {
+        "Workbench": f"{__version__} ({DISTRIBUTION})",
+        "Python": sys.version.split()[0],
+        "Platform": platform.platform(),
+        "Qt": qVersion(),
+        "PySide6": PySide6.__version__,
+    }
     try:
         import torch
 
@@ -107,8 +117,10 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("About the workbench")
         layout = QVBoxLayout(self)
-        title = QLabel(f"<h3>ML research workbench {__version__}</h3>"
-                       "<p>Analysis workbench for machine-learning research on mathematical and scientific data.</p>")
+        title = QLabel(
+            f"<h3>ML research workbench {__version__}</h3>"
+            "<p>Analysis workbench for machine-learning research on mathematical and scientific data.</p>"
+        )
         title.setWordWrap(True)
         layout.addWidget(title)
         form = QFormLayout()
@@ -128,7 +140,11 @@ class ExportDialog(QDialog):
     """Chooses figure, file, format, DPI or pixel size, transparency and whether to write the data."""
 
     def __init__(
-        self, figures: list[FigureSource], prefs: Preferences, directory: str, parent: QWidget | None = None,
+        self,
+        figures: list[FigureSource],
+        prefs: Preferences,
+        directory: str,
+        parent: QWidget | None = None,
         caption: str = "",
     ) -> None:
         super().__init__(parent)
@@ -195,15 +211,25 @@ class ExportDialog(QDialog):
             self.path.setText(path)
 
     def result_options(self) -> tuple[FigureSource, Path, ExportOptions]:
-        opts = ExportOptions(fmt=self.fmt.currentText(), dpi=self.dpi.value(), width=self.width_px.value(),
-                             height=self.height_px.value(), transparent=self.transparent.isChecked(),
-                             write_data=self.write_data.isChecked())
+        opts = ExportOptions(
+            fmt=self.fmt.currentText(),
+            dpi=self.dpi.value(),
+            width=self.width_px.value(),
+            height=self.height_px.value(),
+            transparent=self.transparent.isChecked(),
+            write_data=self.write_data.isChecked(),
+        )
         return self.figures_list[self.figure.currentIndex()], Path(self.path.text()), opts
 
 
-def export_with_dialog(figures: list[FigureSource], prefs: Preferences, parent: QWidget | None,
-                       show_error: Callable[[str, str], None], directory: str | Path | None = None,
-                       caption: str = "") -> list[Path]:
+def export_with_dialog(
+    figures: list[FigureSource],
+    prefs: Preferences,
+    parent: QWidget | None,
+    show_error: Callable[[str, str], None],
+    directory: str | Path | None = None,
+    caption: str = "",
+) -> list[Path]:
     """File > Export figure for any host (the main window, a panel's own button): the
     :class:`ExportDialog` on ``figures``, then :func:`workbench.gui.figures.export_figure` of
     the chosen one.  Returns the files written; ``[]`` when there is nothing to export, when

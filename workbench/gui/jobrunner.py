@@ -89,8 +89,11 @@ class JobHandle(QObject):
 
     def waited(self) -> float:
         """Seconds it waited in its queue before it started (or until now / until dropped)."""
-        end = self.started_at if self.started_at is not None else (
-            self.finished_at if self.finished_at is not None else time.monotonic())
+        end = (
+            self.started_at
+            if self.started_at is not None
+            else (self.finished_at if self.finished_at is not None else time.monotonic())
+        )
         return end - self.submitted_at
 
 

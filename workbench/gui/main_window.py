@@ -36,8 +36,9 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
     #: a job that ran longer than this (s) and ended while its panel was out of sight is announced
     long_job_s = 5.0
 
-    def __init__(self, records: list[PluginRecord] | None = None, *, interactive: bool = True,
-                 restore_layout: bool = True) -> None:
+    def __init__(
+        self, records: list[PluginRecord] | None = None, *, interactive: bool = True, restore_layout: bool = True
+    ) -> None:
         super().__init__()
         self.setWindowTitle("ML research workbench")
         self.setObjectName("workbench-main")
@@ -55,8 +56,11 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         self._closing = False
         self._init_panel_host()
         self.setDockNestingEnabled(True)
-        self.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks | QMainWindow.DockOption.AllowNestedDocks
-                            | QMainWindow.DockOption.AnimatedDocks)
+        self.setDockOptions(
+            QMainWindow.DockOption.AllowTabbedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+            | QMainWindow.DockOption.AnimatedDocks
+        )
         self.welcome = WelcomePage(self)
         self.setCentralWidget(self.welcome)
         self.log_dock = LogDock(self)
@@ -225,8 +229,9 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         jobs = self.running_jobs()
         if jobs and self.interactive:
             names = "\n".join(f"• {h.title}" for h in jobs[:10])
-            answer = QMessageBox.question(self, "Jobs are running",
-                                          f"{len(jobs)} job(s) are still running:\n{names}\n\nCancel them and quit?")
+            answer = QMessageBox.question(
+                self, "Jobs are running", f"{len(jobs)} job(s) are still running:\n{names}\n\nCancel them and quit?"
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return

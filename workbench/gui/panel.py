@@ -160,12 +160,20 @@ class Panel(QWidget):
             self._threads[lane] = PanelThread(f"{self.plugin_id}-{lane}" if lane else self.plugin_id)
         return self._threads[lane]
 
-    def submit(self, fn: Callable[[Any, Any], Any], spec: Any, *, title: str,
-               on_result: Callable[[Any], None] | None = None,
-               on_partial: Callable[[Any], None] | None = None,
-               on_error: Callable[[str, str], None] | None = None,
-               on_progress: Callable[[float, str], None] | None = None,
-               key: str | None = None, quiet: bool = False, lane: str = "") -> JobHandle:
+    def submit(
+        self,
+        fn: Callable[[Any, Any], Any],
+        spec: Any,
+        *,
+        title: str,
+        on_result: Callable[[Any], None] | None = None,
+        on_partial: Callable[[Any], None] | None = None,
+        on_error: Callable[[str, str], None] | None = None,
+        on_progress: Callable[[float, str], None] | None = None,
+        key: str | None = None,
+        quiet: bool = False,
+        lane: str = "",
+    ) -> JobHandle:
         """Run ``fn(spec, ctx)`` on one of this panel's QThreads (the one of ``lane``).
 
         ``key``: a newer job with the same key cancels older ones (use it for live updates).

@@ -183,5 +183,7 @@ class LoadingPlaceholder(QWidget):
         last = error.strip().splitlines()[-1] if error.strip() else "unknown error"
         self.failed = True
         self.bar.hide()
-        self.label.setText(f"<b>{html.escape(title)} could not be opened.</b><br><br>{html.escape(last)}<br><br>"
-                           "The full traceback is in the log (View > Log).")
+        self.label.setText(
+            f"<b>{html.escape(title)} could not be opened.</b><br><br>{html.escape(last)}<br><br>"
+            "The full traceback is in the log (View > Log)."
+        )

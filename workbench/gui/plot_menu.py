@@ -65,8 +65,9 @@ def copy_data(fig: FigureSource) -> str:
     return text
 
 
-def plot_menu_actions(widget: QWidget, source: Callable[[], FigureSource | None],
-                      export: Callable[[FigureSource], Any] | None) -> list[QAction]:
+def plot_menu_actions(
+    widget: QWidget, source: Callable[[], FigureSource | None], export: Callable[[FigureSource], Any] | None
+) -> list[QAction]:
     """The three actions (parented to ``widget``), each asking ``source`` for the current figure."""
 
     def run(what: Callable[[FigureSource], Any]) -> None:
@@ -89,8 +90,11 @@ def plot_menu_actions(widget: QWidget, source: Callable[[], FigureSource | None]
     return actions
 
 
-def install_plot_context_menu(widget: QWidget, figure_source: FigureSource | Callable[[], FigureSource | None],
-                              export: Callable[[FigureSource], Any] | None = None) -> bool:
+def install_plot_context_menu(
+    widget: QWidget,
+    figure_source: FigureSource | Callable[[], FigureSource | None],
+    export: Callable[[FigureSource], Any] | None = None,
+) -> bool:
     """Give ``widget`` the Copy image / Copy data (CSV) / Export… menu of ``figure_source``
     (a figure, or a callable returning the current one).  ``export(fig)`` runs the export
     dialog (omit it for no Export entry).  True when the menu is there (now or before); False
@@ -98,7 +102,8 @@ def install_plot_context_menu(widget: QWidget, figure_source: FigureSource | Cal
     if widget.property(INSTALLED):
         return True
     source: Callable[[], FigureSource | None] = (
-        (lambda: figure_source) if isinstance(figure_source, FigureSource) else figure_source)
+        (lambda: figure_source) if isinstance(figure_source, FigureSource) else figure_source
+    )
     if _is_pyqtgraph_view(widget):
         scene: Any = widget.scene()  # type: ignore[attr-defined]  # a pyqtgraph GraphicsView
         actions = plot_menu_actions(widget, source, export)

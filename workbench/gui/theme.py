@@ -107,8 +107,12 @@ def _default_colours() -> set[tuple[int, int, int]]:
     app = QApplication.instance()
     palettes = [dark_palette()] + ([light_palette(app)] if isinstance(app, QApplication) else [])
     for pal in palettes:
-        for role in (QPalette.ColorRole.Base, QPalette.ColorRole.Text, QPalette.ColorRole.Window,
-                     QPalette.ColorRole.WindowText):
+        for role in (
+            QPalette.ColorRole.Base,
+            QPalette.ColorRole.Text,
+            QPalette.ColorRole.Window,
+            QPalette.ColorRole.WindowText,
+        ):
             c = pal.color(role)
             colours.add((c.red(), c.green(), c.blue()))
     for name in ("background", "foreground"):

@@ -24,8 +24,10 @@ class Toast(QLabel):
         self.setWordWrap(True)
         self.setMaximumWidth(420)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setStyleSheet("QLabel#toast { background: rgba(40, 44, 52, 235); color: white; border-radius: 6px;"
-                           " padding: 10px 14px; font-size: 10pt; }")
+        self.setStyleSheet(
+            "QLabel#toast { background: rgba(40, 44, 52, 235); color: white; border-radius: 6px;"
+            " padding: 10px 14px; font-size: 10pt; }"
+        )
         self.hide()
         self._action: Callable[[], Any] | None = None
         self._timer = QTimer(self)

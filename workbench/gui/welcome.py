@@ -22,8 +22,10 @@ class WelcomePage(QWidget):
         self.setObjectName("welcome")
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        title = QLabel(f"<h2>ML research workbench {__version__}</h2>"
-                       "<p>Open a panel to start. Panels dock, tab and float; the View menu lists them all.</p>")
+        title = QLabel(
+            f"<h2>ML research workbench {__version__}</h2>"
+            "<p>Open a panel to start. Panels dock, tab and float; the View menu lists them all.</p>"
+        )
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(title)
         for rec in window.records:

@@ -19,8 +19,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: bump when the dock layout changes incompatibly; a saved layout of another version is ignored
 LAYOUT_VERSION = 1
-AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea, "right": Qt.DockWidgetArea.RightDockWidgetArea,
-         "top": Qt.DockWidgetArea.TopDockWidgetArea, "bottom": Qt.DockWidgetArea.BottomDockWidgetArea}
+AREAS = {
+    "left": Qt.DockWidgetArea.LeftDockWidgetArea,
+    "right": Qt.DockWidgetArea.RightDockWidgetArea,
+    "top": Qt.DockWidgetArea.TopDockWidgetArea,
+    "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
+}
 
 
 def _b64(data: QByteArray) -> str:
@@ -49,9 +53,12 @@ class LayoutMixin(QMainWindow):
         def log(self, message: str, level: str = "info", source: str = "") -> None: ...
 
     def layout_state(self) -> dict[str, Any]:
-        return {"version": LAYOUT_VERSION, "state": _b64(self.saveState(LAYOUT_VERSION)),
-                "geometry": _b64(self.saveGeometry()),
-                "open_panels": [pid for pid, d in self.docks.items() if not d.isHidden()]}
+        return {
+            "version": LAYOUT_VERSION,
+            "state": _b64(self.saveState(LAYOUT_VERSION)),
+            "geometry": _b64(self.saveGeometry()),
+            "open_panels": [pid for pid, d in self.docks.items() if not d.isHidden()],
+        }
 
     def apply_layout(self, layout: dict[str, Any], wait: bool = True) -> bool:
         """Open the layout's panels and restore docks and geometry.  False (and the default

@@ -249,11 +249,16 @@ class PanelHostMixin(QMainWindow):
             old.deleteLater()
         self.panels[plugin_id] = panel
         took = time.perf_counter() - self._load_started.pop(plugin_id, t_build)
-        self.log(f"opened panel {rec.title} in {took:.2f} s (constructor {built:.2f} s on the GUI thread)",
-                 "info", "shell")
+        self.log(
+            f"opened panel {rec.title} in {took:.2f} s (constructor {built:.2f} s on the GUI thread)", "info", "shell"
+        )
         if built > 0.1:
-            self.log(f"the constructor of {rec.loaded.panel} took {built:.2f} s on the GUI thread "
-                     "(it should be cheap; defer heavy set-up to start() or a job)", "debug", "shell")
+            self.log(
+                f"the constructor of {rec.loaded.panel} took {built:.2f} s on the GUI thread "
+                "(it should be cheap; defer heavy set-up to start() or a job)",
+                "debug",
+                "shell",
+            )
         from workbench.gui.theme import theme_all_plots
 
         theme_all_plots([panel])  # its pyqtgraph plots in the current theme's colours
@@ -342,8 +347,7 @@ class PanelHostMixin(QMainWindow):
     def _in_front(self, plugin_id: str) -> bool:
         """Whether the panel's dock is shown and not behind another tab of its tab group."""
         dock = self.docks.get(plugin_id)
-        return (dock is not None and plugin_id in self.panels and dock.isVisible()
-                and not dock.visibleRegion().isEmpty())
+        return dock is not None and plugin_id in self.panels and dock.isVisible() and not dock.visibleRegion().isEmpty()
 
     def current_panel(self) -> Panel | None:
         """The panel the user is looking at: the one holding the keyboard focus, else the one
@@ -359,6 +363,7 @@ class PanelHostMixin(QMainWindow):
             return self.panels[self._last_panel]
         in_front = [pid for pid in self.panels if self._in_front(pid)]
         if in_front:
+
             def area(pid: str) -> int:
                 rect = self.docks[pid].visibleRegion().boundingRect()
                 return rect.width() * rect.height()

@@ -101,8 +101,9 @@ class SessionMixin(QMainWindow):
             raise SessionError(f"the session has results for panels it does not open: {', '.join(stray)}")
         missing = [pid for pid in panels_state if (rec := self.record(pid)) is None or not rec.ok]
         if missing:
-            raise SessionError("the session needs panels that are not installed or failed to load: "
-                               + ", ".join(missing))
+            raise SessionError(
+                "the session needs panels that are not installed or failed to load: " + ", ".join(missing)
+            )
         # a panel still loading in the background (a menu click) is finished now; only docks
         # this session adds are closed again when it fails
         newly_opened = [pid for pid in panels_state if pid not in self.docks]
@@ -153,8 +154,9 @@ class SessionMixin(QMainWindow):
         clear.triggered.connect(lambda _=False: clear_recent_sessions())
 
     def open_session_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open session", str(Path.home()),
-                                              "Workbench session (*.wbsession *.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open session", str(Path.home()), "Workbench session (*.wbsession *.json)"
+        )
         if path:
             self.load_session(path)
 
@@ -165,8 +167,9 @@ class SessionMixin(QMainWindow):
             self._save_session_guarded(self.session_path)
 
     def save_session_as(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save session", str(Path.home() / "analysis.wbsession"),
-                                              "Workbench session (*.wbsession *.json)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save session", str(Path.home() / "analysis.wbsession"), "Workbench session (*.wbsession *.json)"
+        )
         if path:
             self._save_session_guarded(Path(path))
 
@@ -206,9 +209,11 @@ class SessionMixin(QMainWindow):
         if not path.exists():
             return
         if self.interactive:
-            answer = QMessageBox.question(self, "Recover session",
-                                          "The workbench did not close normally last time. "
-                                          "Restore the autosaved session?")
+            answer = QMessageBox.question(
+                self,
+                "Recover session",
+                "The workbench did not close normally last time. Restore the autosaved session?",
+            )
             if answer == QMessageBox.StandardButton.Yes:
                 self.load_session(path)
         path.unlink(missing_ok=True)

@@ -81,8 +81,15 @@ def load_digits_split() -> DatasetSplit:
     x = (d.images / 16.0).astype(np.float32)[:, None, :, :]
     y = d.target.astype(np.int64)
     xtr, ytr, xte, yte = _stratified_split(x, y, 0.3, seed=0)
-    return DatasetSplit("digits", xtr, ytr, xte, yte, [str(i) for i in range(10)],
-                        "scikit-learn 8x8 digits (UCI), /16, stratified 70/30 split seed 0")
+    return DatasetSplit(
+        "digits",
+        xtr,
+        ytr,
+        xte,
+        yte,
+        [str(i) for i in range(10)],
+        "scikit-learn 8x8 digits (UCI), /16, stratified 70/30 split seed 0",
+    )
 
 
 SHAPE_CLASSES = ["horizontal bar", "vertical bar", "diagonal bar", "square outline"]
@@ -101,16 +108,16 @@ def make_shapes(n: int, seed: int, size: int = 12) -> tuple[np.ndarray, np.ndarr
         canvas = np.zeros((size, size), dtype=np.float32)
         r, c = rng.integers(0, size - L + 1, size=2)
         if y[i] == 0:
-            canvas[r, c:c + L] = 1
+            canvas[r, c : c + L] = 1
         elif y[i] == 1:
-            canvas[r:r + L, c] = 1
+            canvas[r : r + L, c] = 1
         elif y[i] == 2:
             k = np.arange(L)
             canvas[r + k, c + k] = 1
         else:
             s = max(4, L - 2)
-            canvas[r, c:c + s] = canvas[r + s - 1, c:c + s] = 1
-            canvas[r:r + s, c] = canvas[r:r + s, c + s - 1] = 1
+            canvas[r, c : c + s] = canvas[r + s - 1, c : c + s] = 1
+            canvas[r : r + s, c] = canvas[r : r + s, c + s - 1] = 1
         x[i] = np.maximum(x[i], canvas[None] * colour[:, None, None].astype(np.float32))
     return x, y.astype(np.int64)
 
@@ -119,8 +126,15 @@ def load_shapes_split() -> DatasetSplit:
     """The synthetic ``shapes`` dataset: 1800 training and 600 test images, seeds 1 and 2."""
     xtr, ytr = make_shapes(1800, seed=1)
     xte, yte = make_shapes(600, seed=2)
-    return DatasetSplit("shapes", xtr, ytr, xte, yte, list(SHAPE_CLASSES),
-                        "synthetic 3x12x12 bars/squares (workbench_adversarial.core.data.make_shapes), seeds 1/2")
+    return DatasetSplit(
+        "shapes",
+        xtr,
+        ytr,
+        xte,
+        yte,
+        list(SHAPE_CLASSES),
+        "synthetic 3x12x12 bars/squares (workbench_adversarial.core.data.make_shapes), seeds 1/2",
+    )
 
 
 register_dataset("digits", load_digits_split)

@@ -55,7 +55,7 @@ def margin_gradients(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -
         z = model(x)
         C = z.shape[1]
         zy = z.gather(1, y.unsqueeze(1))
-        diffs = z - zy                                    # z_j - z_y
+        diffs = z - zy  # z_j - z_y
         grads = []
         for j in range(C):
             (g,) = torch.autograd.grad(diffs[:, j].sum(), x, retain_graph=j < C - 1)
@@ -63,8 +63,9 @@ def margin_gradients(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -
     return (-diffs).detach(), torch.stack(grads, dim=1).detach()
 
 
-def critical_eps(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, p: float,
-                 sub: Subspace | None = None) -> torch.Tensor:
+def critical_eps(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, p: float, sub: Subspace | None = None
+) -> torch.Tensor:
     """Linearised smallest eps breaking each sample: min_{j != y} m_j / ||(grad m_j)_V||_q.
 
     0 for samples already misclassified; inf where no class can be reached (zero gradient in V).

@@ -33,8 +33,14 @@ class MLP(nn.Module):
     def __init__(self, in_shape: tuple[int, int, int], num_classes: int, hidden: tuple[int, int] = (128, 64)) -> None:
         super().__init__()
         C, H, W = in_shape
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(C * H * W, hidden[0]), nn.ReLU(),
-                                 nn.Linear(hidden[0], hidden[1]), nn.ReLU(), nn.Linear(hidden[1], num_classes))
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(C * H * W, hidden[0]),
+            nn.ReLU(),
+            nn.Linear(hidden[0], hidden[1]),
+            nn.ReLU(),
+            nn.Linear(hidden[1], num_classes),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -45,17 +51,20 @@ class SmallCNN(nn.Module):
     def __init__(self, in_shape: tuple[int, int, int], num_classes: int) -> None:
         super().__init__()
         C, H, W = in_shape
-        self.features = nn.Sequential(nn.Conv2d(C, 16, 3, padding=1), nn.ReLU(),
-                                      nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(32 * (H // 2) * (W // 2), 64), nn.ReLU(),
-                                  nn.Linear(64, num_classes))
+        self.features = nn.Sequential(
+            nn.Conv2d(C, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)
+        )
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Linear(32 * (H // 2) * (W // 2), 64), nn.ReLU(), nn.Linear(64, num_classes)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
 
 
-def build_model(arch: str, in_shape: tuple[int, int, int], num_classes: int,
-                generator: torch.Generator | None = None) -> nn.Module:
+def build_model(
+    arch: str, in_shape: tuple[int, int, int], num_classes: int, generator: torch.Generator | None = None
+) -> nn.Module:
     """A fresh (untrained) model of the named architecture.
 
     generator: the initial weights are drawn from it (:func:`workbench.seeding.init_module_`;

@@ -45,8 +45,15 @@ SNAP_TOL = 1e-4
 CHECK_EVERY = 5  # ADMM rounds between residual checks
 
 
-def feasible_in_subspace(delta: torch.Tensor, p: float, eps: float, lo: torch.Tensor, hi: torch.Tensor,
-                         start: torch.Tensor | None = None, tol: float = SNAP_TOL) -> torch.Tensor:
+def feasible_in_subspace(
+    delta: torch.Tensor,
+    p: float,
+    eps: float,
+    lo: torch.Tensor,
+    hi: torch.Tensor,
+    start: torch.Tensor | None = None,
+    tol: float = SNAP_TOL,
+) -> torch.Tensor:
     """A feasible point on the segment from ``start`` (feasible; None: 0) toward ``delta``.
 
     ``delta`` is first rescaled into the l_p ball; then the largest t in [0, 1] is taken such
@@ -80,8 +87,19 @@ class SubspaceProjector:
     early stop).  ``total_rounds`` / ``calls`` are kept for diagnostics and tests.
     """
 
-    def __init__(self, basis: torch.Tensor, p: float, eps: float, lo: torch.Tensor, hi: torch.Tensor, *,
-                 rho: float = 2.0, relax: float = 1.8, tol: float = SNAP_TOL, rounds: int = 6) -> None:
+    def __init__(
+        self,
+        basis: torch.Tensor,
+        p: float,
+        eps: float,
+        lo: torch.Tensor,
+        hi: torch.Tensor,
+        *,
+        rho: float = 2.0,
+        relax: float = 1.8,
+        tol: float = SNAP_TOL,
+        rounds: int = 6,
+    ) -> None:
         if not 0.0 < relax < 2.0:
             raise ValueError(f"ADMM over-relaxation must lie in (0, 2), got {relax}")
         self.basis, self.p, self.eps = basis, float(p), float(eps)

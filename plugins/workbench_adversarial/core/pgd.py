@@ -92,9 +92,19 @@ class PGDConfig:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if self.box not in BOX_MODES:
             raise ValueError(f"box must be one of {BOX_MODES}, got {self.box!r}")
-        return PGDConfig(p, float(self.eps), int(self.steps), self.alpha, bool(self.random_start),
-                         int(self.restarts), bool(self.targeted), bool(self.early_stop), int(self.l1_k), self.loss,
-                         self.box)
+        return PGDConfig(
+            p,
+            float(self.eps),
+            int(self.steps),
+            self.alpha,
+            bool(self.random_start),
+            int(self.restarts),
+            bool(self.targeted),
+            bool(self.early_stop),
+            int(self.l1_k),
+            self.loss,
+            self.box,
+        )
 
     @property
     def alpha(self) -> float:
@@ -148,7 +158,7 @@ def random_start(x: torch.Tensor, p: float, eps: float, sub: Subspace | None, rn
         else:
             g = _gen_gauss(rng, (B, k), 2.0)  # uniform in the Euclidean k-ball (Barthe et al.)
             e = rng.exponential(1.0, size=(B, 1))
-            z = g / (np.sum(g ** 2, axis=1, keepdims=True) + e) ** 0.5
+            z = g / (np.sum(g**2, axis=1, keepdims=True) + e) ** 0.5
         zt = torch.as_tensor(z, dtype=x.dtype, device=x.device)
         d = zt @ sub.basis.T
         if p != 2.0:
@@ -182,9 +192,17 @@ def _loss(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None, ki
     return other - z_lab if target is None else z_lab - other
 
 
-def pgd_attack(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: PGDConfig,
-               subspace: Subspace | None = None, target: torch.Tensor | None = None, seed: int = 0,
-               check: Callable[[], None] | None = None, ortho_rounds: int = 6) -> AttackOutcome:
+def pgd_attack(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    cfg: PGDConfig,
+    subspace: Subspace | None = None,
+    target: torch.Tensor | None = None,
+    seed: int = 0,
+    check: Callable[[], None] | None = None,
+    ortho_rounds: int = 6,
+) -> AttackOutcome:
     """Run PGD on a batch ``x`` (B, ...) in [0, 1] with labels ``y`` (B,).
 
     ``target`` (targeted attacks) gives the target labels.  ``check`` is called once per step

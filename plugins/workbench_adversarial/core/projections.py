@@ -69,16 +69,22 @@ def _polish(d: torch.Tensor, p: float, eps: torch.Tensor, lo: torch.Tensor, hi: 
     return d * scale
 
 
-def project_linf(y: torch.Tensor, eps: float | torch.Tensor, lo: torch.Tensor | None = None,
-                 hi: torch.Tensor | None = None) -> torch.Tensor:
+def project_linf(
+    y: torch.Tensor, eps: float | torch.Tensor, lo: torch.Tensor | None = None, hi: torch.Tensor | None = None
+) -> torch.Tensor:
     """Projection onto {||d||_inf <= eps} intersected with [lo, hi] (a box: exact by clipping)."""
     e = _as_col(eps, y)
     lo_, hi_ = _bounds(y, lo, hi)
     return torch.minimum(torch.maximum(y, torch.maximum(lo_, -e)), torch.minimum(hi_, e))
 
 
-def project_l2(y: torch.Tensor, eps: float | torch.Tensor, lo: torch.Tensor | None = None,
-               hi: torch.Tensor | None = None, max_iter: int = 100) -> torch.Tensor:
+def project_l2(
+    y: torch.Tensor,
+    eps: float | torch.Tensor,
+    lo: torch.Tensor | None = None,
+    hi: torch.Tensor | None = None,
+    max_iter: int = 100,
+) -> torch.Tensor:
     """Exact projection onto {||d||_2 <= eps} intersected with [lo, hi] (lo <= 0 <= hi).
 
     d = clip(mu y) with mu in (0, 1].  Starting from mu_0 = eps/||y||, the active-set iteration
@@ -141,8 +147,9 @@ def project_l1_ball(y: torch.Tensor, eps: float | torch.Tensor) -> torch.Tensor:
     return (y.sign() * (a - theta).clamp_min(0.0)).to(dtype)
 
 
-def project_l1(y: torch.Tensor, eps: float | torch.Tensor, lo: torch.Tensor | None = None,
-               hi: torch.Tensor | None = None) -> torch.Tensor:
+def project_l1(
+    y: torch.Tensor, eps: float | torch.Tensor, lo: torch.Tensor | None = None, hi: torch.Tensor | None = None
+) -> torch.Tensor:
     """Exact projection onto {||d||_1 <= eps} intersected with [lo, hi] (lo <= 0 <= hi).
 
     d_i = sign(y_i) min(max(|y_i| - lambda, 0), b_i); N(lambda) = ||d||_1 is piecewise linear,
@@ -170,8 +177,8 @@ def project_l1(y: torch.Tensor, eps: float | torch.Tensor, lo: torch.Tensor | No
     C = b.sum(dim=1, keepdim=True) + dC.gather(1, order).cumsum(dim=1)
     A = (a * unc).sum(dim=1, keepdim=True) + dA.gather(1, order).cumsum(dim=1)
     K = unc.sum(dim=1, keepdim=True).to(a.dtype) + dK.gather(1, order).cumsum(dim=1)
-    N = C + A - K * t_s                                      # ||d(t_j)||_1, non-increasing in j
-    m = (N > e).sum(dim=1, keepdim=True).clamp(1, 2 * n)     # last event above the solution
+    N = C + A - K * t_s  # ||d(t_j)||_1, non-increasing in j
+    m = (N > e).sum(dim=1, keepdim=True).clamp(1, 2 * n)  # last event above the solution
     idx = m - 1
     Cm, Am, Km = C.gather(1, idx), A.gather(1, idx), K.gather(1, idx)
     lam = ((Cm + Am - e) / Km.clamp_min(1.0)).clamp_min(0.0)
@@ -213,8 +220,14 @@ def _prox_abs_power(a: torch.Tensor, lam: torch.Tensor, p: float, iters: int = 3
     return v.pow(r)
 
 
-def project_lp(y: torch.Tensor, p: float, eps: float | torch.Tensor, lo: torch.Tensor | None = None,
-               hi: torch.Tensor | None = None, outer_iters: int = 50) -> torch.Tensor:
+def project_lp(
+    y: torch.Tensor,
+    p: float,
+    eps: float | torch.Tensor,
+    lo: torch.Tensor | None = None,
+    hi: torch.Tensor | None = None,
+    outer_iters: int = 50,
+) -> torch.Tensor:
     """Projection onto {||d||_p <= eps} intersected with [lo, hi] for any 1 < p < inf.
 
     Bisection on the Lagrange multiplier lambda in [0, ||y||_q / eps^(p-1)] (at the upper end
@@ -246,8 +259,9 @@ def project_lp(y: torch.Tensor, p: float, eps: float | torch.Tensor, lo: torch.T
     return _polish(d, p, e, lo_, hi_).to(dtype)
 
 
-def project(y: torch.Tensor, p: float, eps: float | torch.Tensor, lo: torch.Tensor | None = None,
-            hi: torch.Tensor | None = None) -> torch.Tensor:
+def project(
+    y: torch.Tensor, p: float, eps: float | torch.Tensor, lo: torch.Tensor | None = None, hi: torch.Tensor | None = None
+) -> torch.Tensor:
     """Exact projection onto the l_p ball of radius ``eps`` intersected with [lo, hi].
 
     ``y``, ``lo``, ``hi`` have shape (B, ...) (flattened internally); lo <= 0 <= hi.

@@ -102,9 +102,15 @@ def _patch_offsets(m: int, H: int, W: int) -> tuple[int, int, list[tuple[int, in
     return h, w, cells
 
 
-def build_subspace(kind: str, shape: tuple[int, int, int], k: int, batch: int,
-                   generator: torch.Generator, device: str | torch.device = "cpu",
-                   dtype: torch.dtype = torch.float32) -> Subspace:
+def build_subspace(
+    kind: str,
+    shape: tuple[int, int, int],
+    k: int,
+    batch: int,
+    generator: torch.Generator,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> Subspace:
     """Draw a subspace of the requested kind and dimension for a batch (seeded by ``generator``,
     a CPU generator).  Raises ValueError for unknown kinds or k < 1."""
     if kind not in KINDS:

@@ -87,8 +87,10 @@ class SweepTable:
 
     def curve(self, dim: int) -> dict[str, np.ndarray]:
         cs = sorted((c for c in self.cells if c.dim == dim), key=lambda c: c.eps)
-        return {k: np.array([getattr(c, k) for c in cs], dtype=float)
-                for k in ("eps", "rate", "ci_low", "ci_high", "collapse_x", "predicted")}
+        return {
+            k: np.array([getattr(c, k) for c in cs], dtype=float)
+            for k in ("eps", "rate", "ci_low", "ci_high", "collapse_x", "predicted")
+        }
 
     def rows(self) -> list[dict]:
         return [asdict(c) for c in self.cells]
@@ -147,12 +149,17 @@ def collapse_quality(table: SweepTable) -> CollapseQuality:
         i = int(np.nanargmin(spreads))
         a_best, s_best = float(exps[i]), float(spreads[i])
     ratio = s_theory / s_raw if s_raw and s_raw > 0 else math.nan
-    return CollapseQuality(a_theory, s_theory, s_raw, ratio, a_best, s_best, exps.tolist(),
-                           [float(s) for s in spreads])
+    return CollapseQuality(a_theory, s_theory, s_raw, ratio, a_best, s_best, exps.tolist(), [float(s) for s in spreads])
 
 
-def _cell_beat(check: Callable[[], None] | None, progress: Callable[[float, str], None] | None, done: int,
-               total: int, steps: int, label: str) -> Callable[[], None]:
+def _cell_beat(
+    check: Callable[[], None] | None,
+    progress: Callable[[float, str], None] | None,
+    done: int,
+    total: int,
+    steps: int,
+    label: str,
+) -> Callable[[], None]:
     """The per-step check of one cell: ``check()``, then progress within the cell every 5 steps."""
     count = [0]
 
@@ -162,16 +169,33 @@ def _cell_beat(check: Callable[[], None] | None, progress: Callable[[float, str]
         count[0] += 1
         if progress is not None and count[0] % 5 == 0:
             progress((done + min(1.0, count[0] / max(1, steps))) / total, f"{label}: step {count[0]}/{steps}")
+
     return beat
 
 
-def run_sweep(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, model_name: str, p: float, kind: str,
-              dims: list[int], eps_values: list[float], steps: int = 20, step_factor: float = 2.5,
-              restarts: int = 1, random_start: bool = True, seed: int = 0, ci_method: str = "wilson",
-              l1_k: int = 1, predict: bool = True, batch_size: int = 1024,
-              on_cell: Callable[[SweepTable, float], None] | None = None,
-              check: Callable[[], None] | None = None,
-              progress: Callable[[float, str], None] | None = None) -> SweepTable:
+def run_sweep(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    model_name: str,
+    p: float,
+    kind: str,
+    dims: list[int],
+    eps_values: list[float],
+    steps: int = 20,
+    step_factor: float = 2.5,
+    restarts: int = 1,
+    random_start: bool = True,
+    seed: int = 0,
+    ci_method: str = "wilson",
+    l1_k: int = 1,
+    predict: bool = True,
+    batch_size: int = 1024,
+    on_cell: Callable[[SweepTable, float], None] | None = None,
+    check: Callable[[], None] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> SweepTable:
     """Attack (x, y) for every dim V in ``dims`` and eps in ``eps_values``.
 
     The step size is step_factor * eps / steps.  Success rates are over the correctly
@@ -187,10 +211,11 @@ def run_sweep(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, model
     n = int(np.prod(shape))
     q = dual_exponent(p)
     with torch.no_grad():
-        correct = torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(y), batch_size)]) == y
+        correct = torch.cat([model(x[i : i + batch_size]).argmax(1) for i in range(0, len(y), batch_size)]) == y
     n_correct = int(correct.sum())
-    table = SweepTable(model_name, p, q, kind, n, int(len(y)), n_correct, n_correct / max(len(y), 1),
-                       steps, step_factor, ci_method)
+    table = SweepTable(
+        model_name, p, q, kind, n, int(len(y)), n_correct, n_correct / max(len(y), 1), steps, step_factor, ci_method
+    )
     xc, yc = x[correct], y[correct]
     eps_sorted = sorted(float(e) for e in eps_values)
     total = len(dims) * len(eps_sorted)
@@ -205,26 +230,56 @@ def run_sweep(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, model
         sub = build_subspace(kind, shape, int(k), len(yc), gen, device=x.device, dtype=x.dtype)
         pred = [math.nan] * len(eps_sorted)
         if predict and n_correct > 0:
-            crit = torch.cat([critical_eps(model, xc[i:i + batch_size], yc[i:i + batch_size], p,
-                                           sub.select(torch.arange(i, min(i + batch_size, len(yc)), device=x.device)))
-                              for i in range(0, len(yc), batch_size)])
+            crit = torch.cat(
+                [
+                    critical_eps(
+                        model,
+                        xc[i : i + batch_size],
+                        yc[i : i + batch_size],
+                        p,
+                        sub.select(torch.arange(i, min(i + batch_size, len(yc)), device=x.device)),
+                    )
+                    for i in range(0, len(yc), batch_size)
+                ]
+            )
             pred = predicted_success(crit, eps_sorted, torch.ones_like(yc, dtype=torch.bool))
         for ei, eps in enumerate(eps_sorted):
             t0 = time.perf_counter()
-            step_check = _cell_beat(check, progress, done, total, steps * -(-len(yc) // batch_size),
-                                    f"dim {k}, eps {eps:g}")
-            cfg = PGDConfig(p=p, eps=eps, steps=steps, step_size=step_factor * eps / max(steps, 1),
-                            random_start=random_start, restarts=restarts, l1_k=l1_k)
+            step_check = _cell_beat(
+                check, progress, done, total, steps * -(-len(yc) // batch_size), f"dim {k}, eps {eps:g}"
+            )
+            cfg = PGDConfig(
+                p=p,
+                eps=eps,
+                steps=steps,
+                step_size=step_factor * eps / max(steps, 1),
+                random_start=random_start,
+                restarts=restarts,
+                l1_k=l1_k,
+            )
             succ = 0
             for i in range(0, len(yc), batch_size):
                 rows = torch.arange(i, min(i + batch_size, len(yc)), device=x.device)
-                out = pgd_attack(model, xc[rows], yc[rows], cfg, sub.select(rows), seed=seed + 31 * ei + i,
-                                 check=step_check)
+                out = pgd_attack(
+                    model, xc[rows], yc[rows], cfg, sub.select(rows), seed=seed + 31 * ei + i, check=step_check
+                )
                 succ += int(out.success.sum())
             lo, hi = interval(succ, n_correct, ci_method)
-            table.cells.append(SweepCell(int(k), dim, eps, succ, n_correct, succ / n_correct if n_correct else math.nan,
-                                         lo, hi, float(collapse_coordinate(eps, dim, n, q)), pred[ei],
-                                         time.perf_counter() - t0))
+            table.cells.append(
+                SweepCell(
+                    int(k),
+                    dim,
+                    eps,
+                    succ,
+                    n_correct,
+                    succ / n_correct if n_correct else math.nan,
+                    lo,
+                    hi,
+                    float(collapse_coordinate(eps, dim, n, q)),
+                    pred[ei],
+                    time.perf_counter() - t0,
+                )
+            )
             done += 1
             if on_cell is not None:
                 on_cell(table, done / total)

@@ -26,14 +26,24 @@ def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray, device: str = "cpu"
     correct = 0
     with torch.no_grad():
         for i in range(0, len(y), batch):
-            xb = torch.as_tensor(x[i:i + batch], device=device)
-            correct += int((model(xb).argmax(1).cpu().numpy() == y[i:i + batch]).sum())
+            xb = torch.as_tensor(x[i : i + batch], device=device)
+            correct += int((model(xb).argmax(1).cpu().numpy() == y[i : i + batch]).sum())
     return correct / max(len(y), 1)
 
 
-def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
-                     y_test: np.ndarray, epochs: int = 30, lr: float = 3e-3, batch: int = 64,
-                     weight_decay: float = 1e-4, seed: int = 0, device: str = "cpu") -> TrainReport:
+def train_classifier(
+    model: nn.Module,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    epochs: int = 30,
+    lr: float = 3e-3,
+    batch: int = 64,
+    weight_decay: float = 1e-4,
+    seed: int = 0,
+    device: str = "cpu",
+) -> TrainReport:
     """Train with Adam (lr, weight decay) on shuffled mini-batches; returns accuracies.
 
     ``seed`` orders the mini-batches (an explicit generator; torch's process-wide one is not
@@ -49,7 +59,7 @@ def train_classifier(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray,
         model.train()
         perm = torch.randperm(len(yt), generator=g)
         for i in range(0, len(yt), batch):
-            idx = perm[i:i + batch]
+            idx = perm[i : i + batch]
             xb, yb = xt[idx].to(device), yt[idx].to(device)
             loss = F.cross_entropy(model(xb), yb)
             opt.zero_grad()

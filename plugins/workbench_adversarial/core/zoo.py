@@ -150,8 +150,16 @@ def _register_defaults() -> None:
     for dataset, label in (("digits", "scikit-learn 8x8 digits"), ("shapes", "synthetic 3x12x12 shapes")):
         for arch in ARCHITECTURES:
             name = f"{dataset}-{arch}"
-            register_model(ZooEntry(name, dataset, arch, folder / f"{name}.safetensors",
-                                    description=f"{arch} trained on {label}", provenance=folder / f"{name}.json"))
+            register_model(
+                ZooEntry(
+                    name,
+                    dataset,
+                    arch,
+                    folder / f"{name}.safetensors",
+                    description=f"{arch} trained on {label}",
+                    provenance=folder / f"{name}.json",
+                )
+            )
 
 
 _register_defaults()
@@ -164,8 +172,10 @@ def _check_outputs(model: nn.Module, dataset: str, origin: str, device: str) -> 
         with torch.no_grad():
             out = model(x)
     except Exception as exc:  # noqa: BLE001 - any failure of a user's model is reported
-        raise ModelLoadError(f"{origin}: the model fails on {dataset} images of shape "
-                             f"{tuple(x.shape)} in [0, 1]: {type(exc).__name__}: {exc}") from None
+        raise ModelLoadError(
+            f"{origin}: the model fails on {dataset} images of shape "
+            f"{tuple(x.shape)} in [0, 1]: {type(exc).__name__}: {exc}"
+        ) from None
     if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape != (x.shape[0], split.num_classes):
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise ModelLoadError(
@@ -181,8 +191,9 @@ def checkpoint_architecture(arch: str, dataset: str) -> dict[str, Any]:
     return {"arch": arch, "dataset": dataset, "input_shape": list(split.shape), "num_classes": int(split.num_classes)}
 
 
-def read_state_dict(path: str | Path, expected_architecture: dict[str, Any] | None = None,
-                    require_checkpoint: bool = False) -> dict[str, torch.Tensor]:
+def read_state_dict(
+    path: str | Path, expected_architecture: dict[str, Any] | None = None, require_checkpoint: bool = False
+) -> dict[str, torch.Tensor]:
     """Tensors of a checkpoint (its sidecar verified: kind, ``expected_architecture``, sha256), a
     bare safetensors file, or a ``torch.save``d state dict (``weights_only=True``).
     require_checkpoint: refuse anything but a checkpoint with its sidecar (the zoo's weights)."""
@@ -222,27 +233,36 @@ def read_state_dict(path: str | Path, expected_architecture: dict[str, Any] | No
     return obj
 
 
-def load_state_dict_model(arch: str, dataset: str, path: str | Path, device: str = "cpu",
-                          require_checkpoint: bool = False) -> nn.Module:
+def load_state_dict_model(
+    arch: str, dataset: str, path: str | Path, device: str = "cpu", require_checkpoint: bool = False
+) -> nn.Module:
     """A zoo architecture for ``dataset`` with the weights of ``path`` (strict key/shape match);
     require_checkpoint: see :func:`read_state_dict`."""
     if arch not in ARCHITECTURES:
         raise ModelLoadError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHITECTURES)}")
     split = load_dataset(dataset)
     model = build_model(arch, split.shape, split.num_classes)
-    state = read_state_dict(path, expected_architecture=checkpoint_architecture(arch, dataset),
-                            require_checkpoint=require_checkpoint)
+    state = read_state_dict(
+        path, expected_architecture=checkpoint_architecture(arch, dataset), require_checkpoint=require_checkpoint
+    )
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     if missing or unexpected:
-        raise ModelLoadError(f"{path}: does not fit architecture {arch!r} for {dataset}: "
-                             f"missing keys {missing[:5]}, unexpected keys {unexpected[:5]}")
-    wrong = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}" for k, v in own.items()
-             if tuple(state[k].shape) != tuple(v.shape)]
+        raise ModelLoadError(
+            f"{path}: does not fit architecture {arch!r} for {dataset}: "
+            f"missing keys {missing[:5]}, unexpected keys {unexpected[:5]}"
+        )
+    wrong = [
+        f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+        for k, v in own.items()
+        if tuple(state[k].shape) != tuple(v.shape)
+    ]
     if wrong:
-        raise ModelLoadError(f"{path}: tensor shapes do not fit {arch!r} for {dataset} "
-                             f"(input {split.shape}, {split.num_classes} classes): " + "; ".join(wrong[:4]))
+        raise ModelLoadError(
+            f"{path}: tensor shapes do not fit {arch!r} for {dataset} "
+            f"(input {split.shape}, {split.num_classes} classes): " + "; ".join(wrong[:4])
+        )
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
     return model.to(device).eval()
 
@@ -285,8 +305,10 @@ def load_model_ref(ref: ModelRef, device: str = "cpu") -> LoadedModel:
             model = entry.loader(device)
         else:
             if entry.weights is None or not entry.weights.is_file():
-                raise ModelLoadError(f"weights of {entry.name} missing ({entry.weights}); retrain them with "
-                                     "`python -m workbench_adversarial.train_defaults`")
+                raise ModelLoadError(
+                    f"weights of {entry.name} missing ({entry.weights}); retrain them with "
+                    "`python -m workbench_adversarial.train_defaults`"
+                )
             model = load_state_dict_model(entry.arch, entry.dataset, entry.weights, device, require_checkpoint=True)
         info: dict[str, Any] = {"description": entry.description}
         if entry.provenance is not None and entry.provenance.is_file():

@@ -73,9 +73,12 @@ class AttackGrid(pg.GraphicsLayoutWidget):
                 f"{int((np.abs(ex['delta']) > 1e-7).sum())} of {int(ex['support'].sum())} used",
                 f"pred {names[int(ex['adv_pred'])]} ({ex['adv_conf']:.2f}) {mode}",
             )
-            images = (_to_display(ex["clean"]), _diverging(ex["delta"]),
-                      _to_display(np.clip(ex["support"] * 0.35 + (np.abs(ex["delta"]) > 1e-7) * 0.65, 0, 1)),
-                      _to_display(ex["adversarial"]))
+            images = (
+                _to_display(ex["clean"]),
+                _diverging(ex["delta"]),
+                _to_display(np.clip(ex["support"] * 0.35 + (np.abs(ex["delta"]) > 1e-7) * 0.65, 0, 1)),
+                _to_display(ex["adversarial"]),
+            )
             for c, (img, title) in enumerate(zip(images, titles, strict=True)):
                 vb = self.addViewBox(row=1 + 2 * r, col=c, lockAspect=True, enableMouse=False)
                 vb.invertY(True)

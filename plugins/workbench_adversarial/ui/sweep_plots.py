@@ -35,11 +35,16 @@ class SweepPlots:
     """Three PlotWidgets fed with a :class:`workbench_adversarial.core.sweep.SweepTable`."""
 
     def __init__(self) -> None:
-        self.curves = _plot("success rate vs eps (dashed: linear prediction eps ||w_V||_q)", "eps",
-                            "success (correctly classified)")
+        self.curves = _plot(
+            "success rate vs eps (dashed: linear prediction eps ||w_V||_q)", "eps", "success (correctly classified)"
+        )
         self.collapse = _plot("collapse", "eps (dim V / dim X)^(1/q)", "success (correctly classified)")
-        self.spread = _plot("collapse spread vs exponent a", "exponent a in eps (dim V/dim X)^a",
-                            "mean spread of the curves", logx=False)
+        self.spread = _plot(
+            "collapse spread vs exponent a",
+            "exponent a in eps (dim V/dim X)^a",
+            "mean spread of the curves",
+            logx=False,
+        )
         self.table = None
 
     def reset(self) -> None:
@@ -61,10 +66,15 @@ class SweepPlots:
             ok = c["eps"] > 0
             for w, xs in ((self.curves, c["eps"]), (self.collapse, c["collapse_x"])):
                 x = np.log10(xs[ok])
-                w.plot(xs[ok], c["rate"][ok], pen=pen, symbol="o", symbolSize=6, symbolBrush=col,
-                       name=f"dim V = {d}")
-                err = pg.ErrorBarItem(x=x, y=c["rate"][ok], top=c["ci_high"][ok] - c["rate"][ok],
-                                      bottom=c["rate"][ok] - c["ci_low"][ok], pen=pg.mkPen(col, width=1), beam=0.02)
+                w.plot(xs[ok], c["rate"][ok], pen=pen, symbol="o", symbolSize=6, symbolBrush=col, name=f"dim V = {d}")
+                err = pg.ErrorBarItem(
+                    x=x,
+                    y=c["rate"][ok],
+                    top=c["ci_high"][ok] - c["rate"][ok],
+                    bottom=c["rate"][ok] - c["ci_low"][ok],
+                    pen=pg.mkPen(col, width=1),
+                    beam=0.02,
+                )
                 w.addItem(err)
             if np.isfinite(c["predicted"]).any():
                 self.curves.plot(
@@ -73,9 +83,12 @@ class SweepPlots:
         cq = table.collapse
         inv_q = 0.0 if math.isinf(table.q) else 1.0 / table.q
         if cq is not None:
-            self.collapse.setTitle(f"collapse: spread {cq.spread_theory:.3f} at 1/q = {inv_q:.3g} "
-                                   f"(raw eps: {cq.spread_raw:.3f}); best a = {cq.exponent_best:.3g}",
-                                   color="#222", size="10pt")
+            self.collapse.setTitle(
+                f"collapse: spread {cq.spread_theory:.3f} at 1/q = {inv_q:.3g} "
+                f"(raw eps: {cq.spread_raw:.3f}); best a = {cq.exponent_best:.3g}",
+                color="#222",
+                size="10pt",
+            )
             ex = np.asarray(cq.exponents)
             sp = np.asarray(cq.spreads, dtype=float)
             good = np.isfinite(sp)
@@ -96,16 +109,31 @@ class SweepPlots:
         t = self.table
         if t is None:
             return {}
-        return {"columns": ["dim", "eps", "rate", "ci_low", "ci_high", "predicted", "collapse_x", "successes", "n"],
-                "table": np.array([[c.dim, c.eps, c.rate, c.ci_low, c.ci_high, c.predicted, c.collapse_x,
-                                    c.successes, c.n] for c in t.cells], dtype=float),
-                "model": t.model, "p": t.p if math.isfinite(t.p) else "inf", "kind": t.kind, "n_input": t.n_input}
+        return {
+            "columns": ["dim", "eps", "rate", "ci_low", "ci_high", "predicted", "collapse_x", "successes", "n"],
+            "table": np.array(
+                [
+                    [c.dim, c.eps, c.rate, c.ci_low, c.ci_high, c.predicted, c.collapse_x, c.successes, c.n]
+                    for c in t.cells
+                ],
+                dtype=float,
+            ),
+            "model": t.model,
+            "p": t.p if math.isfinite(t.p) else "inf",
+            "kind": t.kind,
+            "n_input": t.n_input,
+        }
 
     def data_spread(self) -> dict[str, Any]:
         t = self.table
         if t is None or t.collapse is None:
             return {}
         cq = t.collapse
-        return {"exponent": np.asarray(cq.exponents), "spread": np.asarray(cq.spreads, dtype=float),
-                "exponent_theory": cq.exponent_theory, "exponent_best": cq.exponent_best,
-                "spread_theory": cq.spread_theory, "spread_raw": cq.spread_raw}
+        return {
+            "exponent": np.asarray(cq.exponents),
+            "spread": np.asarray(cq.spreads, dtype=float),
+            "exponent_theory": cq.exponent_theory,
+            "exponent_best": cq.exponent_best,
+            "spread_theory": cq.spread_theory,
+            "spread_raw": cq.spread_raw,
+        }

@@ -51,8 +51,14 @@ class MLPClassifier(nn.Module):
     def __init__(self, grid: int = 32, hidden: int = 256) -> None:
         super().__init__()
         self.grid = grid
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(4 * grid * grid, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, len(CLASSES)))
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(4 * grid * grid, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, len(CLASSES)),
+        )
 
     def forward(self, psi: torch.Tensor) -> torch.Tensor:
         return self.net(as_channels(psi))
@@ -67,12 +73,19 @@ class CNNClassifier(nn.Module):
         self.grid = grid
 
         def block(cin: int, cout: int) -> nn.Sequential:
-            return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, padding_mode="circular"), nn.BatchNorm2d(cout),
-                                 nn.ReLU())
+            return nn.Sequential(
+                nn.Conv2d(cin, cout, 3, padding=1, padding_mode="circular"), nn.BatchNorm2d(cout), nn.ReLU()
+            )
 
-        self.features = nn.Sequential(block(4, width), block(width, width), nn.MaxPool2d(2),
-                                      block(width, 2 * width), block(2 * width, 2 * width), nn.MaxPool2d(2),
-                                      block(2 * width, 2 * width))
+        self.features = nn.Sequential(
+            block(4, width),
+            block(width, width),
+            nn.MaxPool2d(2),
+            block(width, 2 * width),
+            block(2 * width, 2 * width),
+            nn.MaxPool2d(2),
+            block(2 * width, 2 * width),
+        )
         self.head = nn.Linear(2 * width, len(CLASSES))
 
     def forward(self, psi: torch.Tensor) -> torch.Tensor:

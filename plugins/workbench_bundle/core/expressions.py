@@ -26,9 +26,22 @@ import numpy as np
 from workbench.errors import InputError
 
 FUNCTIONS: dict[str, Any] = {
-    "sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs,
-    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "arctan": np.arctan, "arctan2": np.arctan2,
-    "log": np.log, "sign": np.sign, "real": np.real, "imag": np.imag, "conj": np.conj,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "exp": np.exp,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "arctan": np.arctan,
+    "arctan2": np.arctan2,
+    "log": np.log,
+    "sign": np.sign,
+    "real": np.real,
+    "imag": np.imag,
+    "conj": np.conj,
 }
 #: how many positional arguments each function takes: exactly these, checked when parsing (a
 #: numpy ufunc's extra positional argument is ``out``, which would write into its array)
@@ -108,8 +121,10 @@ def _check(node: ast.AST, allowed: set[str], source: str) -> None:
         return
     if isinstance(node, ast.Name):
         if node.id not in allowed and node.id not in FUNCTIONS:
-            raise ExpressionError(f"unknown name {node.id!r}{where}; allowed: {', '.join(sorted(allowed))} "
-                                  f"and functions {', '.join(sorted(FUNCTIONS))}")
+            raise ExpressionError(
+                f"unknown name {node.id!r}{where}; allowed: {', '.join(sorted(allowed))} "
+                f"and functions {', '.join(sorted(FUNCTIONS))}"
+            )
         return
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINOPS:
@@ -130,8 +145,10 @@ def _check(node: ast.AST, allowed: set[str], source: str) -> None:
         want = ARITY[node.func.id]
         if len(node.args) != want:
             args = ", ".join(("y", "x") if want == 2 else ("x",))
-            raise ExpressionError(f"{node.func.id}() takes {want} argument{'s' if want > 1 else ''} "
-                                  f"({node.func.id}({args})), got {len(node.args)}{where}")
+            raise ExpressionError(
+                f"{node.func.id}() takes {want} argument{'s' if want > 1 else ''} "
+                f"({node.func.id}({args})), got {len(node.args)}{where}"
+            )
         return
     if isinstance(node, (ast.operator, ast.unaryop)):
         return

@@ -141,18 +141,24 @@ def check_states(u: np.ndarray) -> np.ndarray:
     number would come out 0 looking reliable).  Returns the norms."""
     if not np.isfinite(u).all():
         bad = np.argwhere(~np.isfinite(u))[0]
-        raise ValueError(f"states contain NaN or infinite values ({int((~np.isfinite(u)).sum())} entries, "
-                         f"first at grid point ({int(bad[0])}, {int(bad[1])}))")
+        raise ValueError(
+            f"states contain NaN or infinite values ({int((~np.isfinite(u)).sum())} entries, "
+            f"first at grid point ({int(bad[0])}, {int(bad[1])}))"
+        )
     norms = _state_norms(u)
     top = float(norms.max()) if norms.size else 0.0
     zero = norms <= 1e-12 * top if top > 0 else np.ones_like(norms, dtype=bool)
     if zero.any():
         first = np.argwhere(zero)[0]
-        where = "every grid point" if zero.all() else \
-            f"{int(zero.reshape(zero.shape[0], zero.shape[1], -1).any(axis=2).sum())} grid point(s), " \
+        where = (
+            "every grid point"
+            if zero.all()
+            else f"{int(zero.reshape(zero.shape[0], zero.shape[1], -1).any(axis=2).sum())} grid point(s), "
             f"first ({int(first[0])}, {int(first[1])})"
-        raise ValueError(f"states are zero at {where}: a Bloch state must be a non-zero (unit) vector; "
-                         "check the sampled array")
+        )
+        raise ValueError(
+            f"states are zero at {where}: a Bloch state must be a non-zero (unit) vector; check the sampled array"
+        )
     return norms
 
 
@@ -169,8 +175,14 @@ def _min_overlap(u: np.ndarray, norms: np.ndarray) -> float:
     return float(min((np.abs(l1) / d1).min(), (np.abs(l2) / d2).min()))
 
 
-def chern_number(states: np.ndarray, convention: str = DEFAULT_CONVENTION, gaps: np.ndarray | None = None,
-                 flux_tol: float = FLUX_TOL, gap_tol: float = GAP_TOL, overlap_tol: float = OVERLAP_TOL) -> ChernResult:
+def chern_number(
+    states: np.ndarray,
+    convention: str = DEFAULT_CONVENTION,
+    gaps: np.ndarray | None = None,
+    flux_tol: float = FLUX_TOL,
+    gap_tol: float = GAP_TOL,
+    overlap_tol: float = OVERLAP_TOL,
+) -> ChernResult:
     """FHS Chern number of one band ((N1, N2, dim)) or several ((N1, N2, dim, nb), via det).
 
     gaps: optional (N1, N2) direct gaps to the neighbouring band(s), for the reliability signal.
@@ -190,14 +202,28 @@ def chern_number(states: np.ndarray, convention: str = DEFAULT_CONVENTION, gaps:
     min_gap = float(np.min(gaps)) if gaps is not None else float("nan")
     overlap = _min_overlap(u, norms)
     reliable = max_flux < flux_tol and (not np.isfinite(min_gap) or min_gap > gap_tol) and overlap > overlap_tol
-    return ChernResult(chern=c, flux=flux, max_flux=max_flux, integer_residual=abs(total - c), min_gap=min_gap,
-                       reliable=bool(reliable), grid=(u.shape[0], u.shape[1]), convention=convention,
-                       min_overlap=overlap)
+    return ChernResult(
+        chern=c,
+        flux=flux,
+        max_flux=max_flux,
+        integer_residual=abs(total - c),
+        min_gap=min_gap,
+        reliable=bool(reliable),
+        grid=(u.shape[0], u.shape[1]),
+        convention=convention,
+        min_overlap=overlap,
+    )
 
 
-def chern_refined(sampler: Callable[[int], tuple[np.ndarray, np.ndarray | None]], grid: int,
-                  convention: str = DEFAULT_CONVENTION, refine: bool = True, max_grid: int = 1024,
-                  flux_tol: float = FLUX_TOL, gap_tol: float = GAP_TOL) -> ChernResult:
+def chern_refined(
+    sampler: Callable[[int], tuple[np.ndarray, np.ndarray | None]],
+    grid: int,
+    convention: str = DEFAULT_CONVENTION,
+    refine: bool = True,
+    max_grid: int = 1024,
+    flux_tol: float = FLUX_TOL,
+    gap_tol: float = GAP_TOL,
+) -> ChernResult:
     """FHS with automatic refinement: double the grid while the result is flagged unreliable.
 
     sampler(n) returns (states on an n x n grid, gaps or None).  Stops at ``max_grid``; the

@@ -27,16 +27,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from workbench.seeding import check_seed
 
-DEG = 4                      # frequencies -DEG..DEG
-D = 2 * DEG + 1              # coefficient array side
+DEG = 4  # frequencies -DEG..DEG
+D = 2 * DEG + 1  # coefficient array side
 CLASSES = (-2, -1, 0, 1, 2)
 VARIANTS = ("random", "simple", "intermediate")
 FORMAT_VERSION = 1
@@ -44,6 +44,7 @@ FORMAT_VERSION = 1
 
 # ---------------------------------------------------------------------------------------------
 # evaluation
+
 
 def _exp_table(n: int, dtype=np.complex128) -> np.ndarray:
     """E[i, a] = exp(2 pi i (a - 4) i / n), shape (n, 9)."""
@@ -66,7 +67,7 @@ def evaluate_fg(coef_f: np.ndarray, coef_g: np.ndarray, n: int) -> tuple[np.ndar
     """
     coef_f = np.asarray(coef_f, dtype=np.complex128).reshape(-1, D, D)
     coef_g = np.asarray(coef_g, dtype=np.float64).reshape(-1, 2, D, D)
-    h = coef_g[:, 0] - 1j * coef_g[:, 1]          # G = Re sum h_ab e^{2 pi i (a x + b y)}
+    h = coef_g[:, 0] - 1j * coef_g[:, 1]  # G = Re sum h_ab e^{2 pi i (a x + b y)}
     return evaluate_f(coef_f, n), evaluate_f(h, n).real
 
 
@@ -76,7 +77,7 @@ def section(f: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     R is computed as |F|^2 / (sqrt(G^2 + |F|^2) - G) where G < 0 to avoid cancellation.
     Returns (psi (..., 2) complex, norm (...) real); where norm is 0 psi is set to nan.
     """
-    f2 = f.real ** 2 + f.imag ** 2
+    f2 = f.real**2 + f.imag**2
     s = np.sqrt(g * g + f2)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(g >= 0, g + s, f2 / (s - g))
@@ -92,6 +93,7 @@ def section(f: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 # ---------------------------------------------------------------------------------------------
 # exact labels
+
 
 @dataclass
 class LabelResult:
@@ -120,11 +122,11 @@ def cell_windings(f: np.ndarray) -> np.ndarray:
     steps along the four edges, each wrapped into [-pi, pi), divided by 2 pi."""
     ph = np.angle(f)
     ph = np.concatenate([ph, ph[:, :1]], axis=1)
-    ph = np.concatenate([ph, ph[:, :, :1]], axis=2)          # periodic padding, (B, n+1, n+1)
+    ph = np.concatenate([ph, ph[:, :, :1]], axis=2)  # periodic padding, (B, n+1, n+1)
     two_pi = np.float32(2 * np.pi) if ph.dtype == np.float32 else 2 * np.pi
-    d1 = np.diff(ph, axis=1)                                 # edge (i, j) -> (i + 1, j)
+    d1 = np.diff(ph, axis=1)  # edge (i, j) -> (i + 1, j)
     d1 -= two_pi * np.rint(d1 / two_pi)
-    d2 = np.diff(ph, axis=2)                                 # edge (i, j) -> (i, j + 1)
+    d2 = np.diff(ph, axis=2)  # edge (i, j) -> (i, j + 1)
     d2 -= two_pi * np.rint(d2 / two_pi)
     w = d1[:, :, :-1] + d2[:, 1:, :] - d1[:, :, 1:] - d2[:, :-1, :]
     return np.rint(w / two_pi).astype(np.int8)
@@ -148,7 +150,7 @@ def _eval_at(coef: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray
     w = 2j * np.pi * freq
     ex = _fourier_powers(x)
     ey = _fourier_powers(y)
-    t = np.matmul(coef, np.stack([ey, ey * w], axis=-1))   # (P, 9, 2): sum_b c_ab e_b(y), its y derivative
+    t = np.matmul(coef, np.stack([ey, ey * w], axis=-1))  # (P, 9, 2): sum_b c_ab e_b(y), its y derivative
     v = (ex * t[..., 0]).sum(-1)
     vx = (ex * w * t[..., 0]).sum(-1)
     vy = (ex * t[..., 1]).sum(-1)
@@ -160,7 +162,7 @@ def _newton_zeros(coef: np.ndarray, x: np.ndarray, y: np.ndarray, iters: int = 6
     by damped Newton steps (at most 0.02 per step, so each stays with its own zero)."""
     for _ in range(iters):
         f, fx, fy = _eval_at(coef, x, y)
-        a, b, c, d = fx.real, fy.real, fx.imag, fy.imag        # J = [[a, b], [c, d]]
+        a, b, c, d = fx.real, fy.real, fx.imag, fy.imag  # J = [[a, b], [c, d]]
         det = a * d - b * c
         det = np.where(np.abs(det) < 1e-300, 1e-300, det)
         dx = -(d * f.real - b * f.imag) / det
@@ -198,8 +200,13 @@ def _offset_table(n: int, dtype) -> np.ndarray:
     return np.exp(2j * np.pi * np.outer(x, np.arange(-DEG, DEG + 1))).astype(dtype)
 
 
-def _signed_preimages(coef_p: np.ndarray, coef_s: np.ndarray, n: int, scale: np.ndarray, s_tol: float,
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def _signed_preimages(
+    coef_p: np.ndarray,
+    coef_s: np.ndarray,
+    n: int,
+    scale: np.ndarray,
+    s_tol: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """For each sample: the sum of windings of P at its zeros where S < 0, on an offset n x n grid.
 
     coef_p: (B, 9, 9) coefficients of P; coef_s: (B, 9, 9) coefficients of the real S (as a full
@@ -216,7 +223,7 @@ def _signed_preimages(coef_p: np.ndarray, coef_s: np.ndarray, n: int, scale: np.
     del pv
     counts = np.count_nonzero(w.reshape(b, -1), axis=1)
     status = np.zeros(b, dtype=np.int64)
-    status[counts > MAX_ZEROS] = 1        # more than Bernstein's bound: non-isolated zeros
+    status[counts > MAX_ZEROS] = 1  # more than Bernstein's bound: non-isolated zeros
     w[counts > MAX_ZEROS] = 0
     loc, ci, cj = np.nonzero(w)
     wins = w[loc, ci, cj].astype(np.int64)
@@ -260,8 +267,15 @@ def locate_zeros(coef_f: np.ndarray, coef_g: np.ndarray, n: int = 128) -> np.nda
     return np.column_stack([x % 1.0, y % 1.0, w[ci, cj], g])
 
 
-def chern_labels(coef_f: np.ndarray, coef_g: np.ndarray, grid: int = 64, max_grid: int = 128,
-                 g_tol: float = 1e-6, chunk: int = 512, cross_check: bool = False) -> LabelResult:
+def chern_labels(
+    coef_f: np.ndarray,
+    coef_g: np.ndarray,
+    grid: int = 64,
+    max_grid: int = 128,
+    g_tol: float = 1e-6,
+    chunk: int = 512,
+    cross_check: bool = False,
+) -> LabelResult:
     """Exact Chern labels from the coefficients: c1(L) = sum of windings of F at zeros where G < 0.
 
     c1(L) is minus the degree of d / |d|, d = (Re F, Im F, G), and a degree can be counted at any
@@ -281,8 +295,8 @@ def chern_labels(coef_f: np.ndarray, coef_g: np.ndarray, grid: int = 64, max_gri
     coef_f = np.asarray(coef_f, dtype=np.complex128).reshape(-1, D, D)
     coef_g = np.asarray(coef_g, dtype=np.float64).reshape(-1, 2, D, D)
     b = coef_f.shape[0]
-    h = coef_g[:, 0] - 1j * coef_g[:, 1]                 # G = Re sum h e
-    g_full = _real_part_coefs(h)                         # G as a full trig polynomial
+    h = coef_g[:, 0] - 1j * coef_g[:, 1]  # G = Re sum h e
+    g_full = _real_part_coefs(h)  # G as a full trig polynomial
     sf = np.abs(coef_f).reshape(b, -1).sum(1)
     sg = np.abs(g_full).reshape(b, -1).sum(1)
     labels = np.zeros(b, dtype=np.int64)
@@ -299,7 +313,7 @@ def chern_labels(coef_f: np.ndarray, coef_g: np.ndarray, grid: int = 64, max_gri
     while todo.size:
         retry: list[np.ndarray] = []
         for start in range(0, todo.size, chunk):
-            part = todo[start:start + chunk]
+            part = todo[start : start + chunk]
             v1, st1 = _signed_preimages(coef_f[part], g_full[part], n, sg[part], g_tol)
             agree = np.ones(part.size, dtype=bool)
             st2 = np.zeros(part.size, dtype=np.int64)
@@ -332,11 +346,13 @@ def label_by_integration(coef_f: np.ndarray, coef_g: np.ndarray, n: int = 400) -
     f, g = evaluate_fg(coef_f[None], coef_g[None], n)
     psi, _ = section(f[0], g[0])
     h = 1.0 / n
+
     # central differences of u with a smooth local gauge: fix the phase of each neighbour to u
     def fixed(shift: int, axis: int) -> np.ndarray:
         v = np.roll(psi, shift, axis=axis)
         ov = (psi.conj() * v).sum(-1, keepdims=True)
         return v * np.exp(-1j * np.angle(ov))
+
     dux = (fixed(-1, 0) - fixed(1, 0)) / (2 * h)
     duy = (fixed(-1, 1) - fixed(1, 1)) / (2 * h)
     curv = -2 * np.imag((dux.conj() * duy).sum(-1))
@@ -345,6 +361,7 @@ def label_by_integration(coef_f: np.ndarray, coef_g: np.ndarray, n: int = 400) -
 
 # ---------------------------------------------------------------------------------------------
 # random pairs and the fixed families of the paper
+
 
 def random_coefficients(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
     """The paper's random pairs: F with N ~ U{2..6} integer coefficients in -8..8 at uniformly
@@ -377,21 +394,33 @@ def _sparse_f(entries: list[tuple[int, int, float]]) -> np.ndarray:
 # the swept parameter name t1/t2/t3); step 6/10 over [-3, 3) for three sweeps, 6/32 for two.
 _INTERMEDIATE = [
     ([(0, 6, -4), (4, 7, 8), (4, 8, 4), (6, 2, -2)], [(1, 6, 2, "t1"), (1, 6, 6, "t2"), (1, 7, 4, "t3")]),
-    ([(1, 3, 5), (1, 6, -5), (1, 7, -2), (3, 5, -1), (8, 3, 5)],
-     [(1, 2, 5, 8), (1, 3, 8, -8), (0, 4, 6, "t1"), (1, 7, 2, "t2"), (0, 8, 7, "t3")]),
-    ([(4, 0, 5), (4, 3, 8), (4, 5, 8), (6, 2, -6), (8, 1, -8), (8, 2, -6)],
-     [(1, 1, 3, "t1"), (0, 4, 2, "t2"), (1, 5, 5, 5), (0, 5, 7, "t3"), (1, 5, 8, 6), (1, 6, 7, -6)]),
+    (
+        [(1, 3, 5), (1, 6, -5), (1, 7, -2), (3, 5, -1), (8, 3, 5)],
+        [(1, 2, 5, 8), (1, 3, 8, -8), (0, 4, 6, "t1"), (1, 7, 2, "t2"), (0, 8, 7, "t3")],
+    ),
+    (
+        [(4, 0, 5), (4, 3, 8), (4, 5, 8), (6, 2, -6), (8, 1, -8), (8, 2, -6)],
+        [(1, 1, 3, "t1"), (0, 4, 2, "t2"), (1, 5, 5, 5), (0, 5, 7, "t3"), (1, 5, 8, 6), (1, 6, 7, -6)],
+    ),
     ([(3, 8, 6), (6, 5, -4)], [(0, 0, 5, "t1"), (0, 5, 1, "t2"), (1, 0, 8, "t3")]),
-    ([(0, 4, 4), (0, 8, -6), (2, 0, -6), (2, 8, -1), (3, 4, -2)],
-     [(1, 1, 3, "t1"), (1, 2, 5, "t2"), (0, 3, 5, "t3"), (1, 6, 5, -5), (1, 6, 7, 8), (0, 7, 8, 6)]),
+    (
+        [(0, 4, 4), (0, 8, -6), (2, 0, -6), (2, 8, -1), (3, 4, -2)],
+        [(1, 1, 3, "t1"), (1, 2, 5, "t2"), (0, 3, 5, "t3"), (1, 6, 5, -5), (1, 6, 7, 8), (0, 7, 8, 6)],
+    ),
     ([(0, 6, -4), (4, 7, 8), (4, 8, 4), (6, 2, -2)], [(1, 6, 2, "t1"), (1, 6, 6, "t2"), (1, 7, 4, "t3")]),
     ([(0, 4, 1), (3, 7, -6), (6, 3, -6), (6, 4, -1), (8, 0, 6)], [(0, 7, 4, "t1"), (1, 8, 6, "t2")]),
-    ([(1, 2, -4), (2, 1, 4), (2, 8, -1), (5, 2, -7), (6, 5, 3), (7, 3, 4)],
-     [(1, 1, 7, "t1"), (0, 4, 1, "t2"), (1, 4, 8, 7), (0, 5, 8, -7), (1, 8, 0, "t3")]),
-    ([(0, 5, 1), (2, 8, -4), (6, 3, 7), (7, 3, 7), (8, 4, 2)],
-     [(0, 3, 3, -4), (1, 4, 0, -4), (0, 5, 3, "t1"), (0, 7, 2, "t2"), (1, 8, 1, "t3")]),
-    ([(1, 0, -6), (2, 4, -6), (6, 6, -4), (7, 7, -3)],
-     [(1, 0, 0, "t1"), (1, 1, 1, "t2"), (1, 6, 4, "t3"), (0, 7, 5, -7)]),
+    (
+        [(1, 2, -4), (2, 1, 4), (2, 8, -1), (5, 2, -7), (6, 5, 3), (7, 3, 4)],
+        [(1, 1, 7, "t1"), (0, 4, 1, "t2"), (1, 4, 8, 7), (0, 5, 8, -7), (1, 8, 0, "t3")],
+    ),
+    (
+        [(0, 5, 1), (2, 8, -4), (6, 3, 7), (7, 3, 7), (8, 4, 2)],
+        [(0, 3, 3, -4), (1, 4, 0, -4), (0, 5, 3, "t1"), (0, 7, 2, "t2"), (1, 8, 1, "t3")],
+    ),
+    (
+        [(1, 0, -6), (2, 4, -6), (6, 6, -4), (7, 7, -3)],
+        [(1, 0, 0, "t1"), (1, 1, 1, "t2"), (1, 6, 4, "t3"), (0, 7, 5, -7)],
+    ),
 ]
 
 
@@ -411,8 +440,11 @@ def family_coefficients(variant: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
     t2 sin(2pi(x-y)) + t3 sin(2pi x), t in arange(-3, 3, 6/22)) or ``intermediate`` (10 pairs
     with 2-3 swept coefficients).  Returns (coef_f, coef_g, pair index)."""
     if variant == "simple":
-        cf, cg, _ = _family([(2, 6, -3), (3, 2, -3), (4, 3, -4)],
-                            [(1, 2, 3, "t1"), (1, 5, 3, "t2"), (1, 5, 4, "t3")], np.arange(-3, 3, 6 / 22))
+        cf, cg, _ = _family(
+            [(2, 6, -3), (3, 2, -3), (4, 3, -4)],
+            [(1, 2, 3, "t1"), (1, 5, 3, "t2"), (1, 5, 4, "t3")],
+            np.arange(-3, 3, 6 / 22),
+        )
         return cf, cg, np.zeros(len(cf), dtype=np.int64)
     if variant == "intermediate":
         parts = []
@@ -420,13 +452,17 @@ def family_coefficients(variant: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
             step = 6 / 32 if k == 6 else 6 / 10
             cf, cg, _ = _family(fe, ge, np.arange(-3, 3, step))
             parts.append((cf, cg, np.full(len(cf), k)))
-        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-                np.concatenate([p[2] for p in parts]))
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+        )
     raise ValueError(f"unknown family {variant!r}; use simple or intermediate")
 
 
 # ---------------------------------------------------------------------------------------------
 # dataset
+
 
 @dataclass
 class HaldaneDataset:
@@ -466,9 +502,10 @@ class HaldaneDataset:
             h.update(np.ascontiguousarray(a).tobytes())
         return h.hexdigest()[:16]
 
-    def subset(self, idx: np.ndarray) -> "HaldaneDataset":
-        return HaldaneDataset(self.psi[idx], self.labels[idx], self.coef_f[idx], self.coef_g[idx], self.pair[idx],
-                              dict(self.provenance))
+    def subset(self, idx: np.ndarray) -> HaldaneDataset:
+        return HaldaneDataset(
+            self.psi[idx], self.labels[idx], self.coef_f[idx], self.coef_g[idx], self.pair[idx], dict(self.provenance)
+        )
 
     def class_counts(self) -> dict[int, int]:
         vals, counts = np.unique(self.labels, return_counts=True)
@@ -494,10 +531,18 @@ def vanishes_on_grid(coef_f: np.ndarray, coef_g: np.ndarray, n: int, tol: float 
     return small.any(axis=(1, 2))
 
 
-def generate_dataset(size: int, grid: int = 32, seed: int = 0, variant: str = "random", balance: bool = True,
-                     classes: tuple[int, ...] = CLASSES, batch: int = 250, max_candidates: int | None = None,
-                     progress: Callable[[float, str], None] | None = None,
-                     check_cancelled: Callable[[], None] | None = None) -> HaldaneDataset:
+def generate_dataset(
+    size: int,
+    grid: int = 32,
+    seed: int = 0,
+    variant: str = "random",
+    balance: bool = True,
+    classes: tuple[int, ...] = CLASSES,
+    batch: int = 250,
+    max_candidates: int | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    check_cancelled: Callable[[], None] | None = None,
+) -> HaldaneDataset:
     """Generate a labelled dataset.
 
     variant "random": the paper's random pairs; with ``balance`` every class of ``classes`` gets
@@ -525,7 +570,7 @@ def generate_dataset(size: int, grid: int = 32, seed: int = 0, variant: str = "r
     outside: dict[str, int] = {}
     candidates = 0
     max_candidates = max_candidates or max(200 * size, 100_000)
-    sub = max(8, min(batch, batch * 64 * 64 // (grid * grid)))   # labelling sub-batch
+    sub = max(8, min(batch, batch * 64 * 64 // (grid * grid)))  # labelling sub-batch
 
     def consume(cf: np.ndarray, cg: np.ndarray, pair: np.ndarray) -> None:
         nonlocal total_kept, candidates
@@ -547,22 +592,27 @@ def generate_dataset(size: int, grid: int = 32, seed: int = 0, variant: str = "r
                 continue
             filled[c] += 1
             total_kept += 1
-            kept_f.append(cf[i]); kept_g.append(cg[i]); kept_l.append(c); kept_p.append(int(pair[i]))
+            kept_f.append(cf[i])
+            kept_g.append(cg[i])
+            kept_l.append(c)
+            kept_p.append(int(pair[i]))
 
     if variant == "random":
         while total_kept < size:
             if check_cancelled is not None:
                 check_cancelled()
             if candidates >= max_candidates:
-                raise RuntimeError(f"only {dict(filled)} of the quotas {quota} after {candidates} candidates; "
-                                   "lower the size or disable balancing")
+                raise RuntimeError(
+                    f"only {dict(filled)} of the quotas {quota} after {candidates} candidates; "
+                    "lower the size or disable balancing"
+                )
             cf, cg = random_coefficients(rng, batch)
             # labelled in sub-batches (the grid check costs grid^2 per sample): the same samples
             # in the same order, with Cancel and progress between them
             for s in range(0, batch, sub):
                 if check_cancelled is not None:
                     check_cancelled()
-                consume(cf[s:s + sub], cg[s:s + sub], np.full(len(cf[s:s + sub]), -1))
+                consume(cf[s : s + sub], cg[s : s + sub], np.full(len(cf[s : s + sub]), -1))
                 if progress is not None:
                     progress(0.9 * total_kept / size, f"{total_kept}/{size} samples from {candidates} candidates")
     else:
@@ -572,7 +622,7 @@ def generate_dataset(size: int, grid: int = 32, seed: int = 0, variant: str = "r
         for s in range(0, len(cf), sub):
             if check_cancelled is not None:
                 check_cancelled()
-            consume(cf[s:s + sub], cg[s:s + sub], pair[s:s + sub])
+            consume(cf[s : s + sub], cg[s : s + sub], pair[s : s + sub])
             if progress is not None:
                 progress(0.9 * min(1.0, s / len(cf)), f"{total_kept} samples from {candidates} candidates")
     coef_f = np.array(kept_f, dtype=np.complex128).reshape(-1, D, D)
@@ -588,19 +638,28 @@ def generate_dataset(size: int, grid: int = 32, seed: int = 0, variant: str = "r
     for s in range(0, len(labels), sbatch):
         if check_cancelled is not None:
             check_cancelled()
-        psi[s:s + sbatch], _ = sample_sections(coef_f[s:s + sbatch], coef_g[s:s + sbatch], grid)
+        psi[s : s + sbatch], _ = sample_sections(coef_f[s : s + sbatch], coef_g[s : s + sbatch], grid)
         if progress is not None:
             progress(0.9 + 0.1 * (s + sbatch) / max(1, len(labels)), f"sections on the {grid} x {grid} grid")
     if progress is not None:
         progress(1.0, f"{len(labels)} samples")
     prov = {
-        "dataset": "Haldane bundles (arXiv:2312.04600)", "variant": variant, "size_requested": int(size),
-        "size": int(len(labels)), "grid": int(grid), "seed": int(seed), "balanced": bool(balance),
-        "classes": list(classes), "class_counts": {str(k): int(v) for k, v in filled.items()},
-        "candidates": int(candidates), "rejected": rejected,
-        "labels_outside_classes": dict(sorted(outside.items(), key=lambda kv: int(kv[0]))), "seconds": round(time.perf_counter() - t0, 3),
+        "dataset": "Haldane bundles (arXiv:2312.04600)",
+        "variant": variant,
+        "size_requested": int(size),
+        "size": int(len(labels)),
+        "grid": int(grid),
+        "seed": int(seed),
+        "balanced": bool(balance),
+        "classes": list(classes),
+        "class_counts": {str(k): int(v) for k, v in filled.items()},
+        "candidates": int(candidates),
+        "rejected": rejected,
+        "labels_outside_classes": dict(sorted(outside.items(), key=lambda kv: int(kv[0]))),
+        "seconds": round(time.perf_counter() - t0, 3),
         "label_method": "sum of windings of F at its zeros with G < 0 (exact, from coefficients)",
-        "convention": "pythtb (A = i<u|grad u>)", "format_version": FORMAT_VERSION,
+        "convention": "pythtb (A = i<u|grad u>)",
+        "format_version": FORMAT_VERSION,
     }
     return HaldaneDataset(psi, labels, coef_f, coef_g, pair, prov)
 
@@ -611,8 +670,15 @@ def save_dataset(ds: HaldaneDataset, path: str | Path) -> Path:
     if path.suffix != ".npz":
         path = path.with_suffix(".npz")
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, psi=ds.psi, labels=ds.labels, coef_f=ds.coef_f, coef_g=ds.coef_g, pair=ds.pair,
-                        provenance=np.array(json.dumps(ds.provenance)))
+    np.savez_compressed(
+        path,
+        psi=ds.psi,
+        labels=ds.labels,
+        coef_f=ds.coef_f,
+        coef_g=ds.coef_g,
+        pair=ds.pair,
+        provenance=np.array(json.dumps(ds.provenance)),
+    )
     return path
 
 
@@ -634,17 +700,32 @@ def load_dataset(path: str | Path) -> HaldaneDataset:
         prov = parse_json(str(arrays["provenance"]), "provenance") if "provenance" in arrays else {}
     except InputError:
         prov = {"warning": "unreadable provenance"}
-    for name, a, kinds in (("psi", psi, "fc"), ("labels", labels, "iu"), ("coef_f", cf, "fc"), ("coef_g", cg, "f"),
-                           ("pair", pair, "iu")):
+    for name, a, kinds in (
+        ("psi", psi, "fc"),
+        ("labels", labels, "iu"),
+        ("coef_f", cf, "fc"),
+        ("coef_g", cg, "f"),
+        ("pair", pair, "iu"),
+    ):
         if a.dtype.kind not in kinds or a.ndim == 0:
-            raise InputError(f"{path.name}: {name} has dtype {a.dtype} and shape {a.shape}, expected an array of "
-                             + ("integers" if kinds == "iu" else "real" if kinds == "f" else "complex numbers"))
+            raise InputError(
+                f"{path.name}: {name} has dtype {a.dtype} and shape {a.shape}, expected an array of "
+                + ("integers" if kinds == "iu" else "real" if kinds == "f" else "complex numbers")
+            )
         if kinds != "iu" and not np.isfinite(a).all():
             raise InputError(f"{path.name}: {name} contains {int((~np.isfinite(a)).sum())} NaN or infinite values")
     s = len(labels)
     if psi.ndim != 4 or psi.shape[0] != s or psi.shape[1] != 2 or psi.shape[2] != psi.shape[3]:
         raise ValueError(f"{path.name}: psi must have shape (S, 2, N, N) with S = {s} labels; got {psi.shape}")
     if cf.shape != (s, D, D) or cg.shape != (s, 2, D, D):
-        raise ValueError(f"{path.name}: coefficient arrays must be (S, 9, 9) and (S, 2, 9, 9); got {cf.shape}, {cg.shape}")
-    return HaldaneDataset(psi.astype(np.complex64), labels.astype(np.int64), cf.astype(np.complex128),
-                          cg.astype(np.float64), pair.astype(np.int64), prov)
+        raise ValueError(
+            f"{path.name}: coefficient arrays must be (S, 9, 9) and (S, 2, 9, 9); got {cf.shape}, {cg.shape}"
+        )
+    return HaldaneDataset(
+        psi.astype(np.complex64),
+        labels.astype(np.int64),
+        cf.astype(np.complex128),
+        cg.astype(np.float64),
+        pair.astype(np.int64),
+        prov,
+    )

@@ -99,7 +99,7 @@ def lower_band_states(dx: np.ndarray, dy: np.ndarray, dz: np.ndarray) -> np.ndar
     b = np.stack([-(dx - 1j * dy), dz + r + 0j], axis=-1)
     use_a = (dz <= 0)[..., None]
     u = np.where(use_a, a, b)
-    norm = np.sqrt((u.real ** 2 + u.imag ** 2).sum(axis=-1, keepdims=True))
+    norm = np.sqrt((u.real**2 + u.imag**2).sum(axis=-1, keepdims=True))
     bad = norm[..., 0] < 1e-300
     norm[bad] = 1.0
     u = u / norm
@@ -122,8 +122,9 @@ class ModelSpec:
     expressions: tuple[tuple[str, str], ...] = ()
 
     @staticmethod
-    def make(name: str, params: dict[str, float] | None = None, spin: str = "up",
-             expressions: dict[str, str] | None = None) -> ModelSpec:
+    def make(
+        name: str, params: dict[str, float] | None = None, spin: str = "up", expressions: dict[str, str] | None = None
+    ) -> ModelSpec:
         if name not in MODELS:
             raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
         p = dict(DEFAULT_PARAMS[name])
@@ -142,10 +143,10 @@ class ModelSpec:
 class BandData:
     """Lower-band states and spectrum of a two-band model on an n x n grid."""
 
-    states: np.ndarray          # (n, n, 2) complex, lower band
-    d: np.ndarray               # (n, n, 3) d-vector
-    h0: np.ndarray              # (n, n)
-    gap: np.ndarray             # (n, n) direct gap 2 |d|
+    states: np.ndarray  # (n, n, 2) complex, lower band
+    d: np.ndarray  # (n, n, 3) d-vector
+    h0: np.ndarray  # (n, n)
+    gap: np.ndarray  # (n, n) direct gap 2 |d|
     meta: dict = field(default_factory=dict)
 
 
@@ -215,12 +216,16 @@ def states_from_hamiltonians(h: np.ndarray, bands: list[int] | None = None) -> t
         kinds = "NaN" if np.isnan(h).any() else "infinite"
         if np.isnan(h).any() and np.isinf(h).any():
             kinds = "NaN and infinite"
-        raise ValueError(f"sampled Hamiltonians contain {kinds} entries ({int((~finite).sum())}, first at grid "
-                         f"point ({int(bad[0])}, {int(bad[1])}), entry ({int(bad[2])}, {int(bad[3])}))")
+        raise ValueError(
+            f"sampled Hamiltonians contain {kinds} entries ({int((~finite).sum())}, first at grid "
+            f"point ({int(bad[0])}, {int(bad[1])}), entry ({int(bad[2])}, {int(bad[3])}))"
+        )
     if not np.allclose(h, np.conj(np.swapaxes(h, -1, -2)), atol=1e-9):
         worst = np.unravel_index(np.argmax(np.abs(h - np.conj(np.swapaxes(h, -1, -2)))), h.shape)
-        raise ValueError(f"sampled Hamiltonians are not Hermitian (largest H - H^dagger at grid point "
-                         f"({int(worst[0])}, {int(worst[1])}), entry ({int(worst[2])}, {int(worst[3])}))")
+        raise ValueError(
+            f"sampled Hamiltonians are not Hermitian (largest H - H^dagger at grid point "
+            f"({int(worst[0])}, {int(worst[1])}), entry ({int(worst[2])}, {int(worst[3])}))"
+        )
     w, v = np.linalg.eigh(h)
     dim = h.shape[2]
     bands = list(range(dim // 2)) if bands is None else list(bands)

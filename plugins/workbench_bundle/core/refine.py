@@ -86,12 +86,20 @@ class Refinement:
 
     def summary(self) -> dict:
         """JSON-ready summary."""
-        return {"chern": int(self.chern), "coarse_chern": int(self.coarse_chern), "corrections": int(self.corrections),
-                "patches": int(self.patches), "depth": int(self.depth), "effective_grid": self.effective_grid,
-                "max_plaquette_flux_over_pi": float(self.max_flux / np.pi),
-                "max_residual_over_pi": float(self.max_residual / np.pi),
-                "min_gap": None if not np.isfinite(self.min_gap) else float(self.min_gap),
-                "points": int(self.points), "reliable": bool(self.reliable), "reason": self.reason}
+        return {
+            "chern": int(self.chern),
+            "coarse_chern": int(self.coarse_chern),
+            "corrections": int(self.corrections),
+            "patches": int(self.patches),
+            "depth": int(self.depth),
+            "effective_grid": self.effective_grid,
+            "max_plaquette_flux_over_pi": float(self.max_flux / np.pi),
+            "max_residual_over_pi": float(self.max_residual / np.pi),
+            "min_gap": None if not np.isfinite(self.min_gap) else float(self.min_gap),
+            "points": int(self.points),
+            "reliable": bool(self.reliable),
+            "reason": self.reason,
+        }
 
 
 class _Budget:
@@ -160,8 +168,8 @@ def _boxes(flagged: np.ndarray, periodic: bool) -> list[tuple[int, int, int, int
             if periodic:
                 grown |= np.roll(np.roll(flagged, di, 0), dj, 1)
             else:
-                src = flagged[max(0, -di):shape[0] - max(0, di), max(0, -dj):shape[1] - max(0, dj)]
-                grown[max(0, di):shape[0] - max(0, -di), max(0, dj):shape[1] - max(0, -dj)] |= src
+                src = flagged[max(0, -di) : shape[0] - max(0, di), max(0, -dj) : shape[1] - max(0, dj)]
+                grown[max(0, di) : shape[0] - max(0, -di), max(0, dj) : shape[1] - max(0, -dj)] |= src
     mask = grown
     for _ in range(16):  # merging boxes can join groups; a handful of rounds settle it
         cells = {(int(i), int(j)) for i, j in zip(*np.nonzero(mask), strict=True)}
@@ -182,15 +190,24 @@ def _boxes(flagged: np.ndarray, periodic: bool) -> list[tuple[int, int, int, int
 
 
 class _Refiner:
-    def __init__(self, states_at: StatesAt, convention: str, flux_tol: float, factor: int, max_depth: int,
-                 residual_tol: float, budget: int) -> None:
+    def __init__(
+        self,
+        states_at: StatesAt,
+        convention: str,
+        flux_tol: float,
+        factor: int,
+        max_depth: int,
+        residual_tol: float,
+        budget: int,
+    ) -> None:
         self.states_at, self.sign = states_at, _sign(convention)
         self.flux_tol, self.factor, self.max_depth, self.residual_tol = flux_tol, factor, max_depth, residual_tol
         self.budget = _Budget(budget)
         self.out = Refinement(chern=0, coarse_chern=0)
 
-    def corrections(self, flux: np.ndarray, k1_0: float, k2_0: float, h: float, depth: int,
-                    periodic: bool) -> tuple[int, int]:
+    def corrections(
+        self, flux: np.ndarray, k1_0: float, k2_0: float, h: float, depth: int, periodic: bool
+    ) -> tuple[int, int]:
         """Sum of W over the patches of ``flux`` (plaquettes of side h from corner (k1_0, k2_0))
         that need refining; returns (W, patches)."""
         flagged = np.abs(flux) > self.flux_tol
@@ -224,8 +241,9 @@ class _Refiner:
         k2 = k2_0 + hs * np.arange(b * s + 1)[None, :]
         shape = (a * s + 1, b * s + 1)
         # reduced coordinates taken modulo 2 pi: the patch sees what the periodic grid sees
-        states, gaps = self.states_at(np.broadcast_to(np.mod(k1, 2 * np.pi), shape),
-                                      np.broadcast_to(np.mod(k2, 2 * np.pi), shape))
+        states, gaps = self.states_at(
+            np.broadcast_to(np.mod(k1, 2 * np.pi), shape), np.broadcast_to(np.mod(k2, 2 * np.pi), shape)
+        )
         self.out.points += states.shape[0] * states.shape[1]
         self.out.min_gap = min(self.out.min_gap, float(np.min(gaps)))
         self.out.depth = max(self.out.depth, depth)
@@ -242,10 +260,19 @@ class _Refiner:
         return float(fine.sum()) + 2 * np.pi * w
 
 
-def refine_chern(states_at: StatesAt, flux: np.ndarray, convention: str, *, flux_tol: float = FLUX_TOL,
-                 gap_tol: float = GAP_TOL, factor: int = FACTOR, max_depth: int = MAX_DEPTH,
-                 residual_tol: float = RESIDUAL_TOL, budget: int = POINT_BUDGET,
-                 coarse_gap: float = float("inf")) -> Refinement:
+def refine_chern(
+    states_at: StatesAt,
+    flux: np.ndarray,
+    convention: str,
+    *,
+    flux_tol: float = FLUX_TOL,
+    gap_tol: float = GAP_TOL,
+    factor: int = FACTOR,
+    max_depth: int = MAX_DEPTH,
+    residual_tol: float = RESIDUAL_TOL,
+    budget: int = POINT_BUDGET,
+    coarse_gap: float = float("inf"),
+) -> Refinement:
     """Refine the FHS Chern number of the n x n grid whose plaquette fluxes are ``flux``
     (computed with ``convention``) where |flux| > ``flux_tol`` (see the module docstring).
 
@@ -265,8 +292,10 @@ def refine_chern(states_at: StatesAt, flux: np.ndarray, convention: str, *, flux
     if fraction > MAX_FLAGGED_FRACTION:
         r.out.max_flux = float(np.abs(flux).max())
         r.out.reliable = False
-        r.out.reason = (f"{fraction:.0%} of the plaquettes have a flux above {flux_tol / np.pi:.2g} pi: the grid is "
-                        "too coarse everywhere, not near one spot (use a finer view grid)")
+        r.out.reason = (
+            f"{fraction:.0%} of the plaquettes have a flux above {flux_tol / np.pi:.2g} pi: the grid is "
+            "too coarse everywhere, not near one spot (use a finer view grid)"
+        )
         return r.out
     r.out.finest_spacing = 0.0
     w, patches = r.corrections(flux, 0.0, 0.0, 2 * np.pi / n1, 0, periodic=True)

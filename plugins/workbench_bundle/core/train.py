@@ -61,7 +61,7 @@ def predict(model: torch.nn.Module, psi: np.ndarray, batch_size: int = 512, devi
     out = []
     with torch.no_grad():
         for s in range(0, len(psi), batch_size):
-            x = _to_tensor(psi[s:s + batch_size]).to(device)
+            x = _to_tensor(psi[s : s + batch_size]).to(device)
             out.append(index_to_labels(model(x).argmax(1)).cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
@@ -75,9 +75,15 @@ def confusion_matrix(true: np.ndarray, pred: np.ndarray) -> list[list[int]]:
     return m.tolist()
 
 
-def train_classifier(psi_train: np.ndarray, y_train: np.ndarray, psi_test: np.ndarray, y_test: np.ndarray,
-                     cfg: TrainConfig, progress: Callable[[float, str], None] | None = None,
-                     check_cancelled: Callable[[], None] | None = None) -> TrainResult:
+def train_classifier(
+    psi_train: np.ndarray,
+    y_train: np.ndarray,
+    psi_test: np.ndarray,
+    y_test: np.ndarray,
+    cfg: TrainConfig,
+    progress: Callable[[float, str], None] | None = None,
+    check_cancelled: Callable[[], None] | None = None,
+) -> TrainResult:
     """Train ``cfg.arch`` with cross-entropy and Adam; evaluates on the test split every epoch."""
     if cfg.arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {cfg.arch!r}")
@@ -107,7 +113,7 @@ def train_classifier(psi_train: np.ndarray, y_train: np.ndarray, psi_test: np.nd
         for s in range(0, n, cfg.batch_size):
             if check_cancelled is not None:
                 check_cancelled()
-            idx = perm[s:s + cfg.batch_size]
+            idx = perm[s : s + cfg.batch_size]
             x, y = x_all[idx].to(cfg.device), y_all[idx].to(cfg.device)
             logits = model(x)
             loss = torch.nn.functional.cross_entropy(logits, y)
@@ -127,8 +133,15 @@ def train_classifier(psi_train: np.ndarray, y_train: np.ndarray, psi_test: np.nd
         )
     pred = predict(model, psi_test, device=cfg.device) if len(y_test) else np.zeros(0, dtype=np.int64)
     acc = float(np.mean(pred == y_test)) if len(y_test) else float("nan")
-    return TrainResult(model=model.cpu(), arch=cfg.arch, grid=grid, history=history, test_accuracy=acc,
-                       confusion=confusion_matrix(y_test, pred), seconds=time.perf_counter() - t0)
+    return TrainResult(
+        model=model.cpu(),
+        arch=cfg.arch,
+        grid=grid,
+        history=history,
+        test_accuracy=acc,
+        confusion=confusion_matrix(y_test, pred),
+        seconds=time.perf_counter() - t0,
+    )
 
 
 #: the largest torus grid a classifier checkpoint may declare (the panel's view grid is at most 1024)
@@ -140,11 +153,20 @@ def save_checkpoint(result: TrainResult, path: str | Path, provenance: dict) -> 
     test accuracy, confusion matrix, history, training time and ``provenance`` (data, seed, command)."""
     from workbench.checkpoint import save_checkpoint as save
 
-    prov = {"test_accuracy": result.test_accuracy,
-            "confusion_true_rows_pred_cols_classes_-2..2": result.confusion, "history": result.history,
-            "train_seconds": round(result.seconds, 2), **provenance}
-    return save(path, result.model.state_dict(), architecture={"arch": result.arch, "grid": int(result.grid)},
-                provenance=prov, kind=CHECKPOINT_KIND)
+    prov = {
+        "test_accuracy": result.test_accuracy,
+        "confusion_true_rows_pred_cols_classes_-2..2": result.confusion,
+        "history": result.history,
+        "train_seconds": round(result.seconds, 2),
+        **provenance,
+    }
+    return save(
+        path,
+        result.model.state_dict(),
+        architecture={"arch": result.arch, "grid": int(result.grid)},
+        provenance=prov,
+        kind=CHECKPOINT_KIND,
+    )
 
 
 def load_checkpoint(path: str | Path) -> tuple[torch.nn.Module, dict]:
@@ -157,7 +179,9 @@ def load_checkpoint(path: str | Path) -> tuple[torch.nn.Module, dict]:
     ck = load(path, kind=CHECKPOINT_KIND)
     arch, grid = ck.architecture.get("arch"), ck.architecture.get("grid")
     if arch not in ARCHITECTURES or isinstance(grid, bool) or not isinstance(grid, int) or not 4 <= grid <= MAX_GRID:
-        raise CheckpointError(f"{ck.sidecar}: unknown architecture {arch!r} or grid {grid!r} "
-                              f"(expected one of {', '.join(ARCHITECTURES)} and a grid of 4..{MAX_GRID})")
+        raise CheckpointError(
+            f"{ck.sidecar}: unknown architecture {arch!r} or grid {grid!r} "
+            f"(expected one of {', '.join(ARCHITECTURES)} and a grid of 4..{MAX_GRID})"
+        )
     model = build_checked(ck, lambda: build_model(arch, grid))
     return model, {**ck.provenance, "arch": arch, "grid": grid}

@@ -9,8 +9,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 COLOR_MODES = ("curvature", "phase1", "phase2", "sign_g")
-MODE_TITLES = {"curvature": "Berry curvature", "phase1": "phase of psi_1", "phase2": "phase of psi_2",
-               "sign_g": "sign of G (charts)"}
+MODE_TITLES = {
+    "curvature": "Berry curvature",
+    "phase1": "phase of psi_1",
+    "phase2": "phase of psi_2",
+    "sign_g": "sign of G (charts)",
+}
 
 
 def diverging(values: np.ndarray, vmax: float) -> np.ndarray:
@@ -38,7 +42,7 @@ def hue(phase: np.ndarray, modulus: np.ndarray | None = None) -> np.ndarray:
     if modulus is not None:
         lm = np.log2(np.maximum(modulus, 1e-12))
         frac = lm - np.floor(lm)
-        v = 0.72 + 0.28 * frac                        # sawtooth bands: contours of |psi|
+        v = 0.72 + 0.28 * frac  # sawtooth bands: contours of |psi|
         v = v * np.clip(modulus / (np.median(modulus) + 1e-12) * 4, 0.25, 1)
     rgb = np.stack([r, g, b], axis=-1) * v[..., None] * 0.9 + 0.05
     return np.concatenate([rgb, np.ones(h.shape + (1,))], axis=-1).astype(np.float32)
@@ -89,13 +93,19 @@ def colour_key(view, mode: str) -> ColourKey:
         vmax = curvature_vmax(view.curvature) if view is not None else 1.0
         values = np.linspace(-vmax, vmax, 256)
         ticks = [(0.0, f"-{vmax:.3g}"), (0.5, "0"), (1.0, f"+{vmax:.3g}")] if view is not None else []
-        return ColourKey("Berry flux per plaquette (rad); saturates at the 99.5th percentile of |flux|",
-                         diverging(values, vmax), ticks)
+        return ColourKey(
+            "Berry flux per plaquette (rad); saturates at the 99.5th percentile of |flux|",
+            diverging(values, vmax),
+            ticks,
+        )
     if mode in ("phase1", "phase2"):
         c = 1 if mode == "phase1" else 2
         ticks = [(0.0, "-pi"), (0.25, "-pi/2"), (0.5, "0"), (0.75, "pi/2"), (1.0, "pi")]
-        return ColourKey(f"phase of psi_{c} (rad); brightness bands: contours of log2 |psi_{c}|, dark where "
-                         f"psi_{c} -> 0", hue(np.linspace(-np.pi, np.pi, 256)), ticks)
+        return ColourKey(
+            f"phase of psi_{c} (rad); brightness bands: contours of log2 |psi_{c}|, dark where psi_{c} -> 0",
+            hue(np.linspace(-np.pi, np.pi, 256)),
+            ticks,
+        )
     if mode == "sign_g":
         sw = [((0.95, 0.6, 0.2, 1.0), "G > 0"), ((0.2, 0.6, 0.65, 1.0), "G < 0"), ((0.6, 0.6, 0.6, 1.0), "G = 0")]
         return ColourKey("sign of G = d_z (the two charts of the bundle)", swatches=sw)
@@ -103,6 +113,8 @@ def colour_key(view, mode: str) -> ColourKey:
 
 
 #: the vortex markers on the torus
-VORTEX_KEY = ("vortices: zeros of F (of a model: d_x + i d_y), labelled with their winding (red +1, blue -1); "
-              "filled where G < 0 at the zero, ring where G >= 0 (for a dataset sample the windings of the filled "
-              "ones add up to C)")
+VORTEX_KEY = (
+    "vortices: zeros of F (of a model: d_x + i d_y), labelled with their winding (red +1, blue -1); "
+    "filled where G < 0 at the zero, ring where G >= 0 (for a dataset sample the windings of the filled "
+    "ones add up to C)"
+)

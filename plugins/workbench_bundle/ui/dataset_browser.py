@@ -67,8 +67,11 @@ class DatasetBrowser(QWidget):
         boxes = QWidget()
         row = QHBoxLayout(boxes)
         row.setContentsMargins(0, 0, 0, 0)
-        for title, build in (("Dataset", self._dataset_row), ("Classifier", self._classifier_row),
-                             ("Training", self._train_row)):
+        for title, build in (
+            ("Dataset", self._dataset_row),
+            ("Classifier", self._classifier_row),
+            ("Training", self._train_row),
+        ):
             box = QGroupBox(title)
             box.setLayout(build())
             row.addWidget(box, 1)
@@ -127,8 +130,9 @@ class DatasetBrowser(QWidget):
         self.variant_combo = self._labelled(form, "dataset_variant", QComboBox())
         self.seed_spin = self._labelled(form, "dataset_seed", QSpinBox())
         row = QHBoxLayout()
-        self.generate_button = self._button(row, "Generate", self.generate_requested,
-                                            "generate a dataset with these settings (a job)")
+        self.generate_button = self._button(
+            row, "Generate", self.generate_requested, "generate a dataset with these settings (a job)"
+        )
         self._button(row, "Load…", self._load_dialog, "load a dataset .npz")
         self._button(row, "Save…", self._save_dialog, "save the dataset as .npz (a job)")
         form.addRow(row)
@@ -141,11 +145,13 @@ class DatasetBrowser(QWidget):
         self.checkpoint_browse = QPushButton("…")
         self.checkpoint_browse.setToolTip("choose a checkpoint file")
         self.checkpoint_browse.clicked.connect(self.browse_checkpoint)
-        form.addRow(self.state.field("checkpoint_file").label, self._with_browse(self.checkpoint_edit,
-                                                                               self.checkpoint_browse))
+        form.addRow(
+            self.state.field("checkpoint_file").label, self._with_browse(self.checkpoint_edit, self.checkpoint_browse)
+        )
         row = QHBoxLayout()
-        self.predict_button = self._button(row, "Predict", self.predict_requested,
-                                           "predict the Chern numbers of the dataset (a job)")
+        self.predict_button = self._button(
+            row, "Predict", self.predict_requested, "predict the Chern numbers of the dataset (a job)"
+        )
         form.addRow(row)
         return form
 
@@ -160,8 +166,9 @@ class DatasetBrowser(QWidget):
         browse.clicked.connect(self._browse_train_out)
         form.addRow(self.state.field("train_out").label, self._with_browse(self.train_out_edit, browse))
         row = QHBoxLayout()
-        self.train_button = self._button(row, "Train on dataset", self.train_requested,
-                                         "train the classifier on the dataset (a job)")
+        self.train_button = self._button(
+            row, "Train on dataset", self.train_requested, "train the classifier on the dataset (a job)"
+        )
         form.addRow(row)
         return form
 
@@ -210,8 +217,12 @@ class DatasetBrowser(QWidget):
         return bool(path)
 
     def _browse_train_out(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the trained classifier to", f"{self.state.train_arch}"
-                                              ".safetensors", "safetensors (*.safetensors)")
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save the trained classifier to",
+            f"{self.state.train_arch}.safetensors",
+            "safetensors (*.safetensors)",
+        )
         if path:
             self.state.train_out = path
 
@@ -229,8 +240,10 @@ class DatasetBrowser(QWidget):
         elif predicted is None:
             self.coloured_by.setText("No predictions: the browser shows the exact labels only (Predict or Train).")
         else:
-            self.coloured_by.setText(f"<b>Predictions of {coloured_by}</b>: each sample shows its label and the "
-                                     "prediction; red background = misclassified.")
+            self.coloured_by.setText(
+                f"<b>Predictions of {coloured_by}</b>: each sample shows its label and the "
+                "prediction; red background = misclassified."
+            )
         if ds is None:
             self.info.setText("no dataset" + note)
             return
@@ -241,9 +254,13 @@ class DatasetBrowser(QWidget):
         if predicted is not None:
             wrong = int(np.sum(predicted != ds.labels))
             acc = f"; accuracy {np.mean(predicted == ds.labels):.3f} ({wrong} misclassified, red)"
-        self.info.setText(f"{len(ds)} samples ({ds.provenance.get('variant', '?')}, grid {ds.grid}, seed "
-                          f"{ds.provenance.get('seed', '?')}), classes {ds.class_counts()}" + acc
-                          + (f"; showing first {n}" if n < len(ds) else "") + note)
+        self.info.setText(
+            f"{len(ds)} samples ({ds.provenance.get('variant', '?')}, grid {ds.grid}, seed "
+            f"{ds.provenance.get('seed', '?')}), classes {ds.class_counts()}"
+            + acc
+            + (f"; showing first {n}" if n < len(ds) else "")
+            + note
+        )
 
     @staticmethod
     def _item(ds: Any, i: int, predicted: np.ndarray | None) -> QListWidgetItem:

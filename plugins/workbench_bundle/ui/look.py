@@ -23,8 +23,10 @@ _BADGES = {
     True: {1: ("#8e3030", "#ffffff"), -1: ("#30508e", "#ffffff"), 0: ("#55555a", "#f2f2f2")},
 }
 _STALE_BADGE = {False: ("#dcdcdc", "#6a6a6a"), True: ("#3a3a3e", "#9a9a9e")}
-BADGE_STYLE = ("font-size: 20pt; font-weight: bold; padding: 6px; border-radius: 6px; background: {bg}; "
-               "color: {fg}; border: 2px {border} {edge};")
+BADGE_STYLE = (
+    "font-size: 20pt; font-weight: bold; padding: 6px; border-radius: 6px; background: {bg}; "
+    "color: {fg}; border: 2px {border} {edge};"
+)
 
 
 def theme() -> PlotTheme:
@@ -57,10 +59,20 @@ def gl_colours(dark: bool | None = None) -> dict[str, tuple[float, float, float,
     bg = t.background
     rgba = (bg.redF(), bg.greenF(), bg.blueF(), 1.0)
     if dark:
-        return {"background": rgba, "text": (0.92, 0.92, 0.92, 1.0), "arrows": (0.9, 0.9, 0.9, 1.0),
-                "sphere": (0.32, 0.32, 0.35, 1.0), "sphere_edges": (0.45, 0.45, 0.5, 1.0)}
-    return {"background": rgba, "text": (0.0, 0.0, 0.0, 1.0), "arrows": (0.1, 0.1, 0.1, 1.0),
-            "sphere": (0.92, 0.92, 0.92, 1.0), "sphere_edges": (0.75, 0.75, 0.75, 1.0)}
+        return {
+            "background": rgba,
+            "text": (0.92, 0.92, 0.92, 1.0),
+            "arrows": (0.9, 0.9, 0.9, 1.0),
+            "sphere": (0.32, 0.32, 0.35, 1.0),
+            "sphere_edges": (0.45, 0.45, 0.5, 1.0),
+        }
+    return {
+        "background": rgba,
+        "text": (0.0, 0.0, 0.0, 1.0),
+        "arrows": (0.1, 0.1, 0.1, 1.0),
+        "sphere": (0.92, 0.92, 0.92, 1.0),
+        "sphere_edges": (0.75, 0.75, 0.75, 1.0),
+    }
 
 
 def _qcolor(rgba: tuple[float, ...]) -> QColor:
@@ -142,13 +154,21 @@ class ColourKeyWidget(QWidget):
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        paint_key(painter, QRectF(self.rect()).adjusted(2, 0, -2, 0), self.key,
-                  self.palette().color(self.foregroundRole()))
+        paint_key(
+            painter, QRectF(self.rect()).adjusted(2, 0, -2, 0), self.key, self.palette().color(self.foregroundRole())
+        )
         painter.end()
 
 
-def paint_titled(painter: QPainter, rect: QRectF, title: str, body: Callable[[QPainter, QRectF], None],
-                 key: ColourKey | None = None, footer: str = "", background: bool = True) -> None:
+def paint_titled(
+    painter: QPainter,
+    rect: QRectF,
+    title: str,
+    body: Callable[[QPainter, QRectF], None],
+    key: ColourKey | None = None,
+    footer: str = "",
+    background: bool = True,
+) -> None:
     """A figure that stands alone: the theme's background (unless not ``background``),
     ``title`` (wrapped, bold) at the top, ``body(painter, rect)`` in the middle, ``key`` and
     ``footer`` (wrapped) at the bottom; text in the theme's colour.  Images are drawn
@@ -177,8 +197,12 @@ def paint_titled(painter: QPainter, rect: QRectF, title: str, body: Callable[[QP
         painter.setFont(bold)
         painter.drawText(QRectF(inner.left(), inner.top(), inner.width(), th), flags, title)
         painter.setFont(font)
-    body_rect = QRectF(inner.left(), inner.top() + th + (pad if title else 0), inner.width(),
-                       max(10.0, inner.height() - th - kh - fh - (pad if title else 0) - (pad if kh or fh else 0)))
+    body_rect = QRectF(
+        inner.left(),
+        inner.top() + th + (pad if title else 0),
+        inner.width(),
+        max(10.0, inner.height() - th - kh - fh - (pad if title else 0) - (pad if kh or fh else 0)),
+    )
     body(painter, body_rect)
     y = body_rect.bottom() + pad
     if key is not None:

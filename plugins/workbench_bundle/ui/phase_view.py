@@ -20,10 +20,15 @@ from .colors import ColourKey
 #: colours of C = -1, 0, +1
 LUT = np.array([[60, 60, 200], [235, 235, 235], [200, 60, 60]], dtype=np.ubyte)
 #: the key of the diagram's colours
-KEY = ColourKey("C of the lower band (FHS on a 20 x 20 grid per point); lines: gap closings "
-                "m = +-3 sqrt(3) t2 sin(phi); yellow: the current (phi, m)",
-                swatches=[(tuple(LUT[0] / 255) + (1.0,), "C = -1"), (tuple(LUT[1] / 255) + (1.0,), "C = 0"),
-                          (tuple(LUT[2] / 255) + (1.0,), "C = +1 (|C| > 1 drawn as +-1)")])
+KEY = ColourKey(
+    "C of the lower band (FHS on a 20 x 20 grid per point); lines: gap closings "
+    "m = +-3 sqrt(3) t2 sin(phi); yellow: the current (phi, m)",
+    swatches=[
+        (tuple(LUT[0] / 255) + (1.0,), "C = -1"),
+        (tuple(LUT[1] / 255) + (1.0,), "C = 0"),
+        (tuple(LUT[2] / 255) + (1.0,), "C = +1 (|C| > 1 drawn as +-1)"),
+    ],
+)
 
 
 class PhaseDiagramView(QWidget):
@@ -75,7 +80,8 @@ class PhaseDiagramView(QWidget):
         if self.result is None:
             return "Haldane phase diagram (not computed)"
         return f"Haldane phase diagram at t2 / t1 = {self.result.t2:.3g}" + (
-            f"; marker {self.marker_text}" if self.marker_text else "")
+            f"; marker {self.marker_text}" if self.marker_text else ""
+        )
 
     def show_result(self, res: Any) -> None:
         """Draw ``res`` (or clear the plot for None)."""

@@ -23,8 +23,8 @@ SPHERE_MAX = 64
 #: at r = 0.985: the map vanished from renders and exports)
 DEPTH_RANGE = 100.0
 SPHERE_DISTANCE = 5.6
-GEOMETRY = (96, 48)            # quads of the drawn torus surface (colours come from the texture; more
-                               # quads cost GUI time in software GL: 160 x 80 painted in 45-75 ms, 96 x 48 in 25)
+GEOMETRY = (96, 48)  # quads of the drawn torus surface (colours come from the texture; more
+# quads cost GUI time in software GL: 160 x 80 painted in 45-75 ms, 96 x 48 in 25)
 
 
 def torus_xyz(x: np.ndarray, y: np.ndarray, lift: float = 0.0) -> np.ndarray:
@@ -62,8 +62,9 @@ class TorusCanvas:
         self.markers.set_gl_state("translucent", depth_test=True)
         self.labels = scene.visuals.Text("", parent=self.view.scene, color="black", font_size=9)
         self.labels.set_gl_state("translucent", depth_test=True)
-        self.arrows = scene.visuals.Line(parent=self.view.scene, connect="segments", color=(0.1, 0.1, 0.1, 1.0),
-                                         width=1.5)
+        self.arrows = scene.visuals.Line(
+            parent=self.view.scene, connect="segments", color=(0.1, 0.1, 0.1, 1.0), width=1.5
+        )
         self.arrows.visible = False
         self.n = 0
         self.set_grid(n)
@@ -100,7 +101,7 @@ class TorusCanvas:
         y = j/n..(j+1)/n)."""
         n = rgba.shape[0]
         self.set_grid(n)
-        tex = (np.clip(rgba, 0, 1) * 255).astype(np.uint8).transpose(1, 0, 2)   # texel [row = y, col = x]
+        tex = (np.clip(rgba, 0, 1) * 255).astype(np.uint8).transpose(1, 0, 2)  # texel [row = y, col = x]
         self.texture.set_data(np.ascontiguousarray(tex))
         self.mesh.update()
 
@@ -186,23 +187,33 @@ class SphereCanvas:
         self.view = self.canvas.central_widget.add_view()
         self.view.camera = scene.TurntableCamera(fov=35, elevation=20, azimuth=30, distance=SPHERE_DISTANCE)
         self.view.camera.depth_value = DEPTH_RANGE
-        self.sphere = scene.visuals.Sphere(radius=0.985, rows=18, cols=36, method="latitude",
-                                           parent=self.view.scene, color=(0.92, 0.92, 0.92, 1.0),
-                                           edge_color=(0.75, 0.75, 0.75, 1.0))
+        self.sphere = scene.visuals.Sphere(
+            radius=0.985,
+            rows=18,
+            cols=36,
+            method="latitude",
+            parent=self.view.scene,
+            color=(0.92, 0.92, 0.92, 1.0),
+            edge_color=(0.75, 0.75, 0.75, 1.0),
+        )
         self.sphere.mesh.set_gl_state("opaque", depth_test=True)
         self.mesh = scene.visuals.Mesh(parent=self.view.scene, shading=None)
         self.mesh.set_gl_state("translucent", depth_test=True, cull_face=False)
         self.axes = scene.visuals.XYZAxis(parent=self.view.scene)
         self.axes.transform = scene.transforms.STTransform(scale=(1.3, 1.3, 1.3))
         # the axes are those of d / |d|: x red, y green, z blue (XYZAxis's colours), labelled
-        self.axis_labels = scene.visuals.Text(["d_x", "d_y", "d_z"], parent=self.view.scene, font_size=10,
-                                              pos=np.array([[1.5, 0, 0], [0, 1.5, 0], [0, 0, 1.5]], np.float32),
-                                              color=[(0.85, 0.1, 0.1, 1), (0.1, 0.65, 0.1, 1), (0.2, 0.3, 0.95, 1)])
+        self.axis_labels = scene.visuals.Text(
+            ["d_x", "d_y", "d_z"],
+            parent=self.view.scene,
+            font_size=10,
+            pos=np.array([[1.5, 0, 0], [0, 1.5, 0], [0, 0, 1.5]], np.float32),
+            color=[(0.85, 0.1, 0.1, 1), (0.1, 0.65, 0.1, 1), (0.2, 0.3, 0.95, 1)],
+        )
         _keep_fitted(self.canvas, self.view.camera)
 
     def set_map(self, dhat: np.ndarray, rgba: np.ndarray) -> None:
         """dhat: (n, n, 3) at the grid vertices (periodic), rgba: (n, n, 4) per face."""
-        step = max(1, dhat.shape[0] // SPHERE_MAX)      # the wrapping shows at 64 x 64 already
+        step = max(1, dhat.shape[0] // SPHERE_MAX)  # the wrapping shows at 64 x 64 already
         dhat, rgba = dhat[::step, ::step], rgba[::step, ::step]
         n = dhat.shape[0]
         ext = np.concatenate([dhat, dhat[:1]], axis=0)
@@ -220,8 +231,11 @@ class SphereCanvas:
     def set_theme(self, colours: dict[str, tuple[float, float, float, float]]) -> None:
         """Background and bare-sphere colours (:func:`workbench_bundle.ui.look.gl_colours`)."""
         self.canvas.bgcolor = colours["background"]
-        self.sphere.mesh.set_data(vertices=self.sphere.mesh.mesh_data.get_vertices(),
-                                  faces=self.sphere.mesh.mesh_data.get_faces(), color=colours["sphere"])
+        self.sphere.mesh.set_data(
+            vertices=self.sphere.mesh.mesh_data.get_vertices(),
+            faces=self.sphere.mesh.mesh_data.get_faces(),
+            color=colours["sphere"],
+        )
         self.sphere.border.set_data(color=colours["sphere_edges"])
         self.canvas.update()
 
@@ -256,8 +270,9 @@ def _keep_fitted(canvas: scene.SceneCanvas, camera: scene.TurntableCamera) -> No
     canvas.events.resize.connect(resized)
 
 
-def _render(canvas: scene.SceneCanvas, camera: scene.TurntableCamera, width: int, height: int,
-            transparent: bool) -> np.ndarray:
+def _render(
+    canvas: scene.SceneCanvas, camera: scene.TurntableCamera, width: int, height: int, transparent: bool
+) -> np.ndarray:
     """Render off the screen into (height, width, 4) uint8: the canvas as framed on screen, at
     the largest size of the canvas's shape that fits, centred on the background (vispy renders
     the canvas region at any output size, so another shape would stretch the scene)."""
@@ -278,5 +293,5 @@ def _render(canvas: scene.SceneCanvas, camera: scene.TurntableCamera, width: int
     if transparent:
         out[..., 3] = 0
     y0, x0 = (height - img.shape[0]) // 2, (width - img.shape[1]) // 2
-    out[y0:y0 + img.shape[0], x0:x0 + img.shape[1]] = img[:height, :width]
+    out[y0 : y0 + img.shape[0], x0 : x0 + img.shape[1]] = img[:height, :width]
     return out

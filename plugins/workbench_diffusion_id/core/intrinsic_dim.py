@@ -80,35 +80,114 @@ class EstimatorInfo:
     skdim_class: str = ""
 
 
-ESTIMATORS: dict[str, EstimatorInfo] = {e.name: e for e in (
-    EstimatorInfo("twonn", "TwoNN", "Facco, d'Errico, Rodriguez & Laio 2017, Sci. Rep. 7:12140", True, None,
-                  {"discard_fraction": 0.1, "method": "linear"}, True, "TwoNN"),
-    EstimatorInfo("mle", "MLE (Levina-Bickel)", "Levina & Bickel 2004, NeurIPS; Haro et al. 2008", True, "n_neighbors",
-                  {"n_neighbors": 20, "comb": "mle", "unbiased": False}, True, "MLE"),
-    EstimatorInfo("gride", "Gride", "Denti, Doimo, Laio & Mira 2022, Sci. Rep. 12:20005", True, "n1",
-                  {"n1": 1, "n2": None, "multiscale": False, "range_max": 64}, True, "GRIDE"),
-    EstimatorInfo("mada", "MADA", "Farahmand, Szepesvari & Audibert 2007, ICML", True, "n_neighbors",
-                  {"n_neighbors": 20, "comb": "mean"}, True, "MADA"),
-    EstimatorInfo("tle", "TLE", "Amsaleg et al. 2019, SIAM SDM", True, "n_neighbors",
-                  {"n_neighbors": 20, "comb": "mean", "epsilon": 1e-4}, True, "TLE"),
-    EstimatorInfo("mom", "Method of moments", "Amsaleg et al. 2018, ACM TKDD", True, "n_neighbors",
-                  {"n_neighbors": 100, "comb": "mean"}, True, "MOM"),
-    EstimatorInfo("corrint", "Correlation dimension", "Grassberger & Procaccia 1983, Physica D 9:189", True, "k2",
-                  {"k1": 10, "k2": 20}, False, "CorrInt"),
-    EstimatorInfo("ess", "ESS", "Johnsson, Soneson & Fontes 2015, IEEE TPAMI 37:196", True, "n_neighbors",
-                  {"n_neighbors": 100, "comb": "mean", "ver": "a", "d": 1}, True, "ESS"),
-    EstimatorInfo("lpca", "Local PCA", "Fukunaga & Olsen 1971; Johnsson's intrinsicDimension", False, None,
-                  {}, False, "lPCA"),
-    EstimatorInfo("danco", "DANCo", "Ceruti et al. 2014, Pattern Recognit. 47:2569", False, "k", {"k": 10}, False,
-                  "DANCo"),
-    EstimatorInfo("knn", "kNN graph length", "Carter, Raich & Hero 2010, IEEE TSP 58:650", False, "k", {}, False,
-                  "KNN"),
-    EstimatorInfo("fishers", "Fisher separability", "Albergante, Bac & Zinovyev 2019, IJCNN", False, None, {},
-                  False, "FisherS"),
-    EstimatorInfo("mind_ml", "MiND-ML", "Rozza et al. 2012, Mach. Learn. 89:37", False, "k", {"k": 20}, False,
-                  "MiND_ML"),
-    EstimatorInfo("ph", "PH dimension", "Schweinhart 2021; Adams et al. 2020", False, None, {}, False, "PH"),
-)}
+ESTIMATORS: dict[str, EstimatorInfo] = {
+    e.name: e
+    for e in (
+        EstimatorInfo(
+            "twonn",
+            "TwoNN",
+            "Facco, d'Errico, Rodriguez & Laio 2017, Sci. Rep. 7:12140",
+            True,
+            None,
+            {"discard_fraction": 0.1, "method": "linear"},
+            True,
+            "TwoNN",
+        ),
+        EstimatorInfo(
+            "mle",
+            "MLE (Levina-Bickel)",
+            "Levina & Bickel 2004, NeurIPS; Haro et al. 2008",
+            True,
+            "n_neighbors",
+            {"n_neighbors": 20, "comb": "mle", "unbiased": False},
+            True,
+            "MLE",
+        ),
+        EstimatorInfo(
+            "gride",
+            "Gride",
+            "Denti, Doimo, Laio & Mira 2022, Sci. Rep. 12:20005",
+            True,
+            "n1",
+            {"n1": 1, "n2": None, "multiscale": False, "range_max": 64},
+            True,
+            "GRIDE",
+        ),
+        EstimatorInfo(
+            "mada",
+            "MADA",
+            "Farahmand, Szepesvari & Audibert 2007, ICML",
+            True,
+            "n_neighbors",
+            {"n_neighbors": 20, "comb": "mean"},
+            True,
+            "MADA",
+        ),
+        EstimatorInfo(
+            "tle",
+            "TLE",
+            "Amsaleg et al. 2019, SIAM SDM",
+            True,
+            "n_neighbors",
+            {"n_neighbors": 20, "comb": "mean", "epsilon": 1e-4},
+            True,
+            "TLE",
+        ),
+        EstimatorInfo(
+            "mom",
+            "Method of moments",
+            "Amsaleg et al. 2018, ACM TKDD",
+            True,
+            "n_neighbors",
+            {"n_neighbors": 100, "comb": "mean"},
+            True,
+            "MOM",
+        ),
+        EstimatorInfo(
+            "corrint",
+            "Correlation dimension",
+            "Grassberger & Procaccia 1983, Physica D 9:189",
+            True,
+            "k2",
+            {"k1": 10, "k2": 20},
+            False,
+            "CorrInt",
+        ),
+        EstimatorInfo(
+            "ess",
+            "ESS",
+            "Johnsson, Soneson & Fontes 2015, IEEE TPAMI 37:196",
+            True,
+            "n_neighbors",
+            {"n_neighbors": 100, "comb": "mean", "ver": "a", "d": 1},
+            True,
+            "ESS",
+        ),
+        EstimatorInfo(
+            "lpca", "Local PCA", "Fukunaga & Olsen 1971; Johnsson's intrinsicDimension", False, None, {}, False, "lPCA"
+        ),
+        EstimatorInfo(
+            "danco", "DANCo", "Ceruti et al. 2014, Pattern Recognit. 47:2569", False, "k", {"k": 10}, False, "DANCo"
+        ),
+        EstimatorInfo(
+            "knn", "kNN graph length", "Carter, Raich & Hero 2010, IEEE TSP 58:650", False, "k", {}, False, "KNN"
+        ),
+        EstimatorInfo(
+            "fishers",
+            "Fisher separability",
+            "Albergante, Bac & Zinovyev 2019, IJCNN",
+            False,
+            None,
+            {},
+            False,
+            "FisherS",
+        ),
+        EstimatorInfo(
+            "mind_ml", "MiND-ML", "Rozza et al. 2012, Mach. Learn. 89:37", False, "k", {"k": 20}, False, "MiND_ML"
+        ),
+        EstimatorInfo("ph", "PH dimension", "Schweinhart 2021; Adams et al. 2020", False, None, {}, False, "PH"),
+    )
+}
 ESTIMATOR_NAMES: tuple[str, ...] = tuple(ESTIMATORS)
 #: the estimators a diffusion run computes unless told otherwise (all on one kNN graph)
 DEFAULT_ESTIMATORS: tuple[str, ...] = ("mle", "twonn", "gride")
@@ -210,8 +289,16 @@ class PreparedData:
     of those rows in the input, ``n_removed`` the number of duplicates dropped.
     """
 
-    def __init__(self, X: np.ndarray, kept: np.ndarray, n_input: int, *, device: str = "cpu",
-                 precision: str = "auto", graph: KnnGraph | None = None) -> None:
+    def __init__(
+        self,
+        X: np.ndarray,
+        kept: np.ndarray,
+        n_input: int,
+        *,
+        device: str = "cpu",
+        precision: str = "auto",
+        graph: KnnGraph | None = None,
+    ) -> None:
         self.X = X
         self.kept = kept
         self.n_input = n_input
@@ -237,8 +324,16 @@ class PreparedData:
         return self.graph.first(k)
 
 
-def prepare(X: Any, *, k: int = 0, device: str = "cpu", precision: str = "auto", dedup_rtol: float = 1e-6,
-            min_points: int = 3, cancel: Cancel = None) -> PreparedData:
+def prepare(
+    X: Any,
+    *,
+    k: int = 0,
+    device: str = "cpu",
+    precision: str = "auto",
+    dedup_rtol: float = 1e-6,
+    min_points: int = 3,
+    cancel: Cancel = None,
+) -> PreparedData:
     """Check ``X`` (n x D), remove duplicate rows (with a warning) and, if ``k > 0``, build the
     neighbour graph for ``k`` neighbours.  Raises :class:`.knn.DataError` on bad input.
 
@@ -253,8 +348,10 @@ def prepare(X: Any, *, k: int = 0, device: str = "cpu", precision: str = "auto",
             return PreparedData(X, np.arange(n_input), n_input, device=device, precision=precision, graph=graph)
     Xu, kept = unique_rows(X, rtol=dedup_rtol, device=device, cancel=cancel)
     if Xu.shape[0] < min_points:
-        raise DataError(f"data: only {Xu.shape[0]} distinct point(s) remain after removing duplicates; "
-                        f"at least {min_points} are needed")
+        raise DataError(
+            f"data: only {Xu.shape[0]} distinct point(s) remain after removing duplicates; "
+            f"at least {min_points} are needed"
+        )
     prep = PreparedData(Xu, kept, n_input, device=device, precision=precision)
     if k > 0:
         prep.neighbours(min(k, prep.n - 1), cancel)
@@ -275,8 +372,9 @@ def resolve_params(name: str, params: dict[str, Any] | None, n: int) -> dict[str
         allowed = set(info.defaults) | (_skdim_param_names(info) if info.name in ("mle", "ess") else set())
         unknown = set(params) - allowed
         if unknown:
-            raise ValueError(f"{info.name}: unknown parameter(s) {', '.join(sorted(unknown))}; "
-                             f"known: {', '.join(sorted(allowed))}")
+            raise ValueError(
+                f"{info.name}: unknown parameter(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(allowed))}"
+            )
     out = {**info.defaults, **params}
     for key in ("n_neighbors",):
         if key in out:
@@ -399,8 +497,11 @@ def _gride_logmu(dists: np.ndarray, n1: int, n2: int) -> np.ndarray:
         log_mu = np.log(dists[:, n2 - 1] / dists[:, n1 - 1])
     ok = np.isfinite(log_mu) & (log_mu > 0)
     if not np.all(ok):
-        warnings.warn(f"Gride (n1={n1}, n2={n2}): dropping {int(np.sum(~ok))} points with zero or tied "
-                      "neighbour distances (duplicate points).", stacklevel=3)
+        warnings.warn(
+            f"Gride (n1={n1}, n2={n2}): dropping {int(np.sum(~ok))} points with zero or tied "
+            "neighbour distances (duplicate points).",
+            stacklevel=3,
+        )
         log_mu = log_mu[ok]
     return log_mu
 
@@ -424,7 +525,7 @@ def _gride_combine(log_mu: np.ndarray, n1: int, n2: int) -> tuple[float, float]:
     while score(hi) > 0:
         hi *= 2
     d = brentq(score, 1e-8, hi, xtol=1e-12, rtol=1e-12)
-    info = N / d ** 2 + (n2 - n1 - 1) * float(np.sum((log_mu / (2 * np.sinh(d * log_mu / 2))) ** 2))
+    info = N / d**2 + (n2 - n1 - 1) * float(np.sum((log_mu / (2 * np.sinh(d * log_mu / 2))) ** 2))
     return float(d), float(1 / np.sqrt(info))
 
 
@@ -442,8 +543,9 @@ def _mom_pointwise(dists: np.ndarray) -> np.ndarray:
     return -m1 / (m1 - w)
 
 
-def _tle_pointwise(X: np.ndarray, dists: np.ndarray, idx: np.ndarray, epsilon: float,
-                   cancel: Cancel = None) -> np.ndarray:
+def _tle_pointwise(
+    X: np.ndarray, dists: np.ndarray, idx: np.ndarray, epsilon: float, cancel: Cancel = None
+) -> np.ndarray:
     """TLE local estimates (Amsaleg et al. 2019, ``idtlec.m`` with central measurements and
     reflections), vectorised over points: every array of skdim's ``TLE._idtle`` gains a leading
     batch axis, the boundary cases are applied with masks in the same order."""
@@ -455,8 +557,8 @@ def _tle_pointwise(X: np.ndarray, dists: np.ndarray, idx: np.ndarray, epsilon: f
         if cancel is not None:
             cancel()
         e = min(n, s + step)
-        nn = X[idx[s:e]]                                         # (b, k, D)
-        dd = dists[s:e]                                          # (b, k)
+        nn = X[idx[s:e]]  # (b, k, D)
+        dd = dists[s:e]  # (b, k)
         b = e - s
         # pairwise distances between each point's neighbours (skdim: pdist), from the centred
         # neighbourhood with the Gram identity in float64
@@ -464,20 +566,26 @@ def _tle_pointwise(X: np.ndarray, dists: np.ndarray, idx: np.ndarray, epsilon: f
         sq = np.sum(G * G, axis=2)
         V = np.sqrt(np.maximum(sq[:, :, None] + sq[:, None, :] - 2 * np.matmul(G, G.transpose(0, 2, 1)), 0.0))
         V[:, np.arange(k), np.arange(k)] = 0.0
-        r = dd[:, -1][:, None, None]                             # (b, 1, 1)
+        r = dd[:, -1][:, None, None]  # (b, 1, 1)
         if np.any(r == 0):
             raise DataError("tle: all k-NN distances are zero for some point (duplicates)")
         Di = np.broadcast_to(dd[:, :, None], (b, k, k))
         Dj = np.broadcast_to(dd[:, None, :], (b, k, k))
-        Z2 = 2 * Di ** 2 + 2 * Dj ** 2 - V ** 2
+        Z2 = 2 * Di**2 + 2 * Dj**2 - V**2
         with np.errstate(divide="ignore", invalid="ignore"):
-            S = r * (np.sqrt((Di ** 2 + V ** 2 - Dj ** 2) ** 2 + 4 * V ** 2 * (r ** 2 - Di ** 2))
-                     - (Di ** 2 + V ** 2 - Dj ** 2)) / (2 * (r ** 2 - Di ** 2))
-            T = r * (np.sqrt((Di ** 2 + Z2 - Dj ** 2) ** 2 + 4 * Z2 * (r ** 2 - Di ** 2))
-                     - (Di ** 2 + Z2 - Dj ** 2)) / (2 * (r ** 2 - Di ** 2))
+            S = (
+                r
+                * (np.sqrt((Di**2 + V**2 - Dj**2) ** 2 + 4 * V**2 * (r**2 - Di**2)) - (Di**2 + V**2 - Dj**2))
+                / (2 * (r**2 - Di**2))
+            )
+            T = (
+                r
+                * (np.sqrt((Di**2 + Z2 - Dj**2) ** 2 + 4 * Z2 * (r**2 - Di**2)) - (Di**2 + Z2 - Dj**2))
+                / (2 * (r**2 - Di**2))
+            )
             Dr = np.broadcast_to((dd == dd[:, -1:])[:, :, None], (b, k, k))
-            S = np.where(Dr, r * V ** 2 / (r ** 2 + V ** 2 - Dj ** 2), S)
-            T = np.where(Dr, r * Z2 / (r ** 2 + Z2 - Dj ** 2), T)
+            S = np.where(Dr, r * V**2 / (r**2 + V**2 - Dj**2), S)
+            T = np.where(Dr, r * Z2 / (r**2 + Z2 - Dj**2), T)
             Di0 = Di == 0
             T = np.where(Di0, Dj, T)
             S = np.where(Di0, Dj, S)
@@ -503,7 +611,7 @@ def _tle_pointwise(X: np.ndarray, dists: np.ndarray, idx: np.ndarray, epsilon: f
         # skdim drops the first nDeps distances (those below epsilon; the row is sorted)
         keep = np.arange(k)[None, :] >= nDeps[:, None]
         s2 = np.where(keep, logs, 0.0).sum(axis=1)
-        ids = -2 * (k ** 2 - nTSeps - nDeps - nV0) / (s1t + s1s + 2 * s2)
+        ids = -2 * (k**2 - nTSeps - nDeps - nV0) / (s1t + s1s + 2 * s2)
         out[s:e] = np.where(s1t + s1s > -epsilon, 0.0, ids)
     return out
 
@@ -517,7 +625,7 @@ def _corrint_value(prep: PreparedData, k1: int, k2: int, cancel: Cancel) -> floa
     r2 = float(np.median(dists[:, k2 - 1]))
     c1, c2 = count_pairs_within(prep.X, [r1, r2], device=prep.device, cancel=cancel)
     n = prep.n
-    Cr = np.array([c1 / n ** 2, c2 / n ** 2])
+    Cr = np.array([c1 / n**2, c2 / n**2])
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(np.diff(np.log(Cr))[0] / np.log(r2 / r1))
 
@@ -541,8 +649,10 @@ def _split_skdim_params(info: EstimatorInfo, params: dict[str, Any]) -> tuple[di
     fit = set(inspect.signature(cls.fit).parameters) - {"self", "X", "y", "precomputed_knn_arrays"}
     unknown = set(params) - init - fit
     if unknown:
-        raise ValueError(f"{info.name}: unknown parameter(s) {', '.join(sorted(unknown))}; "
-                         f"scikit-dimension's {info.skdim_class} takes {', '.join(sorted(init | fit))}")
+        raise ValueError(
+            f"{info.name}: unknown parameter(s) {', '.join(sorted(unknown))}; "
+            f"scikit-dimension's {info.skdim_class} takes {', '.join(sorted(init | fit))}"
+        )
     return {k: v for k, v in params.items() if k in init}, {k: v for k, v in params.items() if k in fit}
 
 
@@ -573,8 +683,7 @@ def _pointwise_stats(prep: PreparedData, name: str, p: dict[str, Any], cancel: C
     if name == "ess":
         d, i = prep.neighbours(p["n_neighbors"], cancel)
         sk = {k: v for k, v in p.items() if k not in ("n_neighbors",)}
-        est = _run_skdim(ESTIMATORS["ess"], prep.X, sk, precomputed_knn_arrays=(d, i),
-                         n_neighbors=p["n_neighbors"])
+        est = _run_skdim(ESTIMATORS["ess"], prep.X, sk, precomputed_knn_arrays=(d, i), n_neighbors=p["n_neighbors"])
         return np.asarray(est.dimension_pw_, dtype=float)
     raise ValueError(f"{name} is not a pointwise estimator")
 
@@ -589,12 +698,22 @@ def _combine_stats(name: str, stats: np.ndarray, p: dict[str, Any]) -> float:
 
 def _mle_fast(p: dict[str, Any]) -> bool:
     """Whether skdim's MLE with these parameters is the closed form computed here."""
-    return (p.get("dnoise") is None and not p.get("smooth", False) and p.get("neighborhood_based", True)
-            and p.get("integral_approximation", "Haro") == "Haro")
+    return (
+        p.get("dnoise") is None
+        and not p.get("smooth", False)
+        and p.get("neighborhood_based", True)
+        and p.get("integral_approximation", "Haro") == "Haro"
+    )
 
 
-def estimate(data: Any, estimator: str = "mle", *, params: dict[str, Any] | None = None, device: str = "cpu",
-             cancel: Cancel = None) -> IDEstimate:
+def estimate(
+    data: Any,
+    estimator: str = "mle",
+    *,
+    params: dict[str, Any] | None = None,
+    device: str = "cpu",
+    cancel: Cancel = None,
+) -> IDEstimate:
     """The intrinsic dimension of ``data`` (an n x D array, or :class:`PreparedData` to share
     its neighbour graph) by ``estimator`` with scikit-dimension's parameters ``params``
     (defaults: scikit-dimension's).  Raises :class:`.knn.DataError` / ``ValueError`` with a
@@ -620,30 +739,40 @@ def estimate(data: Any, estimator: str = "mle", *, params: dict[str, Any] | None
         return IDEstimate("corrint", _corrint_value(prep, p["k1"], p["k2"], cancel), params=p, **common)
     stats = _pointwise_stats(prep, info.name, p, cancel)
     if info.name == "twonn":
-        return IDEstimate("twonn", _twonn_combine(stats, float(p["discard_fraction"]), p["method"]), params=p,
-                          **common)
+        return IDEstimate("twonn", _twonn_combine(stats, float(p["discard_fraction"]), p["method"]), params=p, **common)
     if info.name == "gride":
         d, err = _gride_combine(stats, p["n1"], p["n2"])
         extra: dict[str, Any] = {}
         if p["multiscale"]:
             dists, _ = prep.neighbours(p["range_max"], cancel)
             scales = 2 ** np.arange(int(np.log2(p["range_max"])))
-            res = np.array([_gride_combine(_gride_logmu(dists, int(s), int(2 * s)), int(s), int(2 * s))
-                            for s in scales])
-            extra = {"scales": scales, "scale_ids": res[:, 0], "scale_errors": res[:, 1],
-                     "scale_radii": dists[:, 2 * scales - 1].mean(axis=0)}
+            res = np.array(
+                [_gride_combine(_gride_logmu(dists, int(s), int(2 * s)), int(s), int(2 * s)) for s in scales]
+            )
+            extra = {
+                "scales": scales,
+                "scale_ids": res[:, 0],
+                "scale_errors": res[:, 1],
+                "scale_radii": dists[:, 2 * scales - 1].mean(axis=0),
+            }
         return IDEstimate("gride", d, params=p, error=err, **common, **extra)
     return IDEstimate(info.name, _combine(stats, p["comb"], info.name), params=p, pointwise=stats, **common)
 
 
-def estimate_many(data: Any, estimators: Sequence[str | tuple[str, dict[str, Any]]] = DEFAULT_ESTIMATORS, *,
-                  device: str = "cpu", cancel: Cancel = None) -> list[IDEstimate]:
+def estimate_many(
+    data: Any,
+    estimators: Sequence[str | tuple[str, dict[str, Any]]] = DEFAULT_ESTIMATORS,
+    *,
+    device: str = "cpu",
+    cancel: Cancel = None,
+) -> list[IDEstimate]:
     """Several estimates on one neighbour graph, built once for the largest ``k`` they need."""
     specs = [(e, {}) if isinstance(e, str) else (e[0], dict(e[1])) for e in estimators]
     if not isinstance(data, PreparedData):
         n0 = check_data(data).shape[0]
-        data = prepare(data, k=max([neighbours_needed(nm, p, n0) for nm, p in specs] + [0]), device=device,
-                       cancel=cancel)
+        data = prepare(
+            data, k=max([neighbours_needed(nm, p, n0) for nm, p in specs] + [0]), device=device, cancel=cancel
+        )
     prep = data
     kmax = max([neighbours_needed(name, p, prep.n) for name, p in specs] + [0])
     if kmax:
@@ -666,12 +795,28 @@ def twonn_fit(data: Any, *, discard_fraction: float = 0.1, device: str = "cpu", 
         y_all = -np.log(1 - F)
     x_all = np.log(mu)
     x, y = x_all[:n_keep], y_all[:n_keep]
-    return TwoNNFit(x=x, y=y, slope=float(np.dot(x, y) / np.dot(x, x)), x_discarded=x_all[n_keep:],
-                    y_discarded=y_all[n_keep:], n_total=N, discard_fraction=float(discard_fraction))
+    return TwoNNFit(
+        x=x,
+        y=y,
+        slope=float(np.dot(x, y) / np.dot(x, x)),
+        x_discarded=x_all[n_keep:],
+        y_discarded=y_all[n_keep:],
+        n_total=N,
+        discard_fraction=float(discard_fraction),
+    )
 
 
-def bootstrap_ci(data: Any, estimator: str = "mle", *, params: dict[str, Any] | None = None, n_boot: int = 200,
-                 level: float = 0.95, seed: int = 0, device: str = "cpu", cancel: Cancel = None) -> BootstrapCI:
+def bootstrap_ci(
+    data: Any,
+    estimator: str = "mle",
+    *,
+    params: dict[str, Any] | None = None,
+    n_boot: int = 200,
+    level: float = 0.95,
+    seed: int = 0,
+    device: str = "cpu",
+    cancel: Cancel = None,
+) -> BootstrapCI:
     """A percentile confidence interval of ``estimate(data, estimator)``.
 
     Pointwise estimators (TwoNN, MLE, Gride, MADA, TLE, MOM, ESS): the per-point statistics
@@ -708,15 +853,23 @@ def bootstrap_ci(data: Any, estimator: str = "mle", *, params: dict[str, Any] | 
         sub = prep.X[np.sort(rng.choice(n, m, replace=False))]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            samples[b] = estimate(PreparedData(sub, np.arange(m), m, device=prep.device), info.name,
-                                  params=params, cancel=cancel).id
+            samples[b] = estimate(
+                PreparedData(sub, np.arange(m), m, device=prep.device), info.name, params=params, cancel=cancel
+            ).id
     dev = np.sqrt(m / n) * (samples - theta)
     q_lo, q_hi = np.quantile(dev, [alpha, 1 - alpha])
     return BootstrapCI(theta, float(theta - q_hi), float(theta - q_lo), level, samples, "subsample")
 
 
-def id_vs_scale(data: Any, estimator: str = "gride", scales: Sequence[int] | None = None, *,
-                params: dict[str, Any] | None = None, device: str = "cpu", cancel: Cancel = None) -> ScaleCurve:
+def id_vs_scale(
+    data: Any,
+    estimator: str = "gride",
+    scales: Sequence[int] | None = None,
+    *,
+    params: dict[str, Any] | None = None,
+    device: str = "cpu",
+    cancel: Cancel = None,
+) -> ScaleCurve:
     """ID against neighbourhood scale on one neighbour graph.  Gride: ``scales`` are n1 with
     n2 = 2 n1 (default 1, 2, 4, ... up to n2 <= min(64, n - 1)); the k-NN local estimators
     (MLE, MADA, TLE, MOM): ``scales`` are k (default 5, 10, 20, 40, 80 up to n - 1)."""
@@ -737,13 +890,22 @@ def id_vs_scale(data: Any, estimator: str = "gride", scales: Sequence[int] | Non
         raise ValueError(f"{info.name} scales need 2 <= k <= n - 1 = {n - 1}")
     dists, _ = prep.neighbours(max(ks), cancel)
     ids = [estimate(prep, info.name, params={**(params or {}), "n_neighbors": k}, cancel=cancel).id for k in ks]
-    return ScaleCurve(info.name, np.array(ks), np.array(ids), np.full(len(ks), np.nan),
-                      dists[:, [k - 1 for k in ks]].mean(axis=0))
+    return ScaleCurve(
+        info.name, np.array(ks), np.array(ids), np.full(len(ks), np.nan), dists[:, [k - 1 for k in ks]].mean(axis=0)
+    )
 
 
-def id_vs_n(X: Any, estimator: str = "mle", sizes: Sequence[int] | None = None, *, repeats: int = 5,
-            params: dict[str, Any] | None = None, seed: int = 0, device: str = "cpu",
-            cancel: Cancel = None) -> SizeCurve:
+def id_vs_n(
+    X: Any,
+    estimator: str = "mle",
+    sizes: Sequence[int] | None = None,
+    *,
+    repeats: int = 5,
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    cancel: Cancel = None,
+) -> SizeCurve:
     """ID against the number of points: ``repeats`` random subsets (without replacement) of
     each size in ``sizes`` (default: 8 sizes from n / 16 to n, geometrically)."""
     prep = _as_prepared(X, device, cancel)
@@ -762,7 +924,13 @@ def id_vs_n(X: Any, estimator: str = "mle", sizes: Sequence[int] | None = None, 
             if cancel is not None:
                 cancel()
             sub = prep.X[np.sort(rng.choice(n, m, replace=False))]
-            ids[r, j] = estimate(PreparedData(sub, np.arange(m), m, device=prep.device), info.name,
-                                 params=params, cancel=cancel).id
-    return SizeCurve(info.name, np.array(sizes), ids, ids.mean(axis=0), ids.std(axis=0, ddof=1) if repeats > 1
-                     else np.zeros(len(sizes)))
+            ids[r, j] = estimate(
+                PreparedData(sub, np.arange(m), m, device=prep.device), info.name, params=params, cancel=cancel
+            ).id
+    return SizeCurve(
+        info.name,
+        np.array(sizes),
+        ids,
+        ids.mean(axis=0),
+        ids.std(axis=0, ddof=1) if repeats > 1 else np.zeros(len(sizes)),
+    )

@@ -35,7 +35,7 @@ import numpy as np
 from workbench.errors import InputError
 
 #: floating-point unit roundoff of float32 and float64 (half the machine epsilon)
-_UNIT_ROUNDOFF = {"float32": 2.0 ** -24, "float64": 2.0 ** -53}
+_UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
 #: extra float32 candidates kept per row beyond k before the exact float64 check
 FLOAT32_MARGIN = 8
 
@@ -101,8 +101,10 @@ def check_data(X: object, *, min_points: int = 3, name: str = "data") -> np.ndar
     if bad.any():
         rows = np.unique(np.nonzero(bad)[0])
         shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
-        raise DataError(f"{name}: {int(bad.sum())} NaN or infinite value(s) in {len(rows)} row(s) (rows {shown}); "
-                        "remove or impute them first")
+        raise DataError(
+            f"{name}: {int(bad.sum())} NaN or infinite value(s) in {len(rows)} row(s) (rows {shown}); "
+            "remove or impute them first"
+        )
     return np.ascontiguousarray(arr)
 
 
@@ -167,13 +169,13 @@ def _candidates(Xc, kc: int, cancel: Callable[[], None] | None):
                 block.fill_diagonal_(math.inf)
             kr = min(kb[ci], c1 - c0)
             v, i = torch.topk(block, kr, dim=1, largest=False, sorted=False)
-            cand_v[a0:a1, offs[ci]:offs[ci] + kr] = v
-            cand_i[a0:a1, offs[ci]:offs[ci] + kr] = i + c0
+            cand_v[a0:a1, offs[ci] : offs[ci] + kr] = v
+            cand_i[a0:a1, offs[ci] : offs[ci] + kr] = i + c0
             if ci != ai:
                 kr = min(kb[ai], a1 - a0)
                 v, i = torch.topk(block, kr, dim=0, largest=False, sorted=False)
-                cand_v[c0:c1, offs[ai]:offs[ai] + kr] = v.T
-                cand_i[c0:c1, offs[ai]:offs[ai] + kr] = i.T + a0
+                cand_v[c0:c1, offs[ai] : offs[ai] + kr] = v.T
+                cand_i[c0:c1, offs[ai] : offs[ai] + kr] = i.T + a0
     v, pos = torch.topk(cand_v, kc, dim=1, largest=False, sorted=True)
     return v.clamp_(min=0.0), torch.gather(cand_i, 1, pos), sq
 
@@ -219,8 +221,9 @@ def _full_row_exact(X64, r: int, k: int):
     return v, i
 
 
-def knn_graph(X: np.ndarray, k: int, *, device: str = "cpu", precision: str = "auto",
-              cancel: Callable[[], None] | None = None) -> KnnGraph:
+def knn_graph(
+    X: np.ndarray, k: int, *, device: str = "cpu", precision: str = "auto", cancel: Callable[[], None] | None = None
+) -> KnnGraph:
     """The exact ``k`` nearest neighbours of every row of ``X`` (itself excluded), see the module
     docstring for the method.  ``device``: a torch device string; ``precision``: ``"auto"``
     (float64 on the CPU, float32 with exact float64 refinement elsewhere), ``"float32"`` or
@@ -259,12 +262,15 @@ def knn_graph(X: np.ndarray, k: int, *, device: str = "cpu", precision: str = "a
                 v, i = _full_row_exact(X64, int(r), k)
                 exact[r, :k], idx[r, :k] = v * v, i
         dist, idx = torch.sqrt(exact[:, :k]), idx[:, :k]
-    return KnnGraph(distances=np.ascontiguousarray(dist.cpu().numpy(), dtype=np.float64),
-                    indices=np.ascontiguousarray(idx.cpu().numpy(), dtype=np.int64))
+    return KnnGraph(
+        distances=np.ascontiguousarray(dist.cpu().numpy(), dtype=np.float64),
+        indices=np.ascontiguousarray(idx.cpu().numpy(), dtype=np.int64),
+    )
 
 
-def count_pairs_within(X: np.ndarray, radii: list[float], *, device: str = "cpu",
-                       cancel: Callable[[], None] | None = None) -> list[int]:
+def count_pairs_within(
+    X: np.ndarray, radii: list[float], *, device: str = "cpu", cancel: Callable[[], None] | None = None
+) -> list[int]:
     """For each radius r, the number of ordered pairs (i, j), i != j, with ``|x_i - x_j| < r``
     (float64, the same block products as :func:`knn_graph`'s float64 pass, so a distance
     counted here is bit-identical to the one in the graph)."""
@@ -303,8 +309,9 @@ def duplicate_tolerance(X: np.ndarray, rtol: float) -> float:
     return rtol * scale
 
 
-def unique_rows(X: np.ndarray, *, rtol: float = 1e-6, device: str = "cpu",
-                cancel: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def unique_rows(
+    X: np.ndarray, *, rtol: float = 1e-6, device: str = "cpu", cancel: Callable[[], None] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``(X_unique, kept)``: ``X`` without duplicate and near-duplicate rows, and the indices of
     the rows kept (in their original order).
 
@@ -338,7 +345,7 @@ def unique_rows(X: np.ndarray, *, rtol: float = 1e-6, device: str = "cpu",
                 continue
             for j in g.indices[a][near[a]]:
                 if j > a:
-                    alive[j] = False          # of a close pair the later row goes
+                    alive[j] = False  # of a close pair the later row goes
                 elif alive[j]:
                     alive[a] = False
                     break
@@ -346,7 +353,11 @@ def unique_rows(X: np.ndarray, *, rtol: float = 1e-6, device: str = "cpu",
     kept = np.nonzero(keep)[0]
     removed = n - len(kept)
     if removed:
-        warnings.warn(DuplicatePointsWarning(
-            f"{removed} duplicate or near-duplicate row(s) (distance <= {tol:.3g}) removed before "
-            f"estimating the dimension; {len(kept)} of {n} points remain"), stacklevel=2)
+        warnings.warn(
+            DuplicatePointsWarning(
+                f"{removed} duplicate or near-duplicate row(s) (distance <= {tol:.3g}) removed before "
+                f"estimating the dimension; {len(kept)} of {n} points remain"
+            ),
+            stacklevel=2,
+        )
     return X[kept], kept

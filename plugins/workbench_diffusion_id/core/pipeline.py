@@ -86,14 +86,18 @@ def inspect_pipeline_folder(path: str | Path) -> PipelineInfo:
         raise PipelineError(f"{index}: expected a JSON object")
     cls = str(doc.get("_class_name", ""))
     if cls not in SD_PIPELINE_CLASSES:
-        raise PipelineError(f"{root}: a {cls or 'pipeline of unknown class'}; only Stable Diffusion 1.x/2.x "
-                            f"text-to-image pipelines ({', '.join(SD_PIPELINE_CLASSES)}) are supported")
+        raise PipelineError(
+            f"{root}: a {cls or 'pipeline of unknown class'}; only Stable Diffusion 1.x/2.x "
+            f"text-to-image pipelines ({', '.join(SD_PIPELINE_CLASSES)}) are supported"
+        )
     components: dict[str, tuple[str, str]] = {}
     for name in REQUIRED_COMPONENTS:
         entry = doc.get(name)
         if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(e, str) for e in entry)):
-            raise PipelineError(f"{index}: component {name!r} is missing (a Stable Diffusion pipeline needs "
-                                f"{', '.join(REQUIRED_COMPONENTS)})")
+            raise PipelineError(
+                f"{index}: component {name!r} is missing (a Stable Diffusion pipeline needs "
+                f"{', '.join(REQUIRED_COMPONENTS)})"
+            )
         folder = root / name
         if not folder.is_dir():
             raise PipelineError(f"{root}: the {name}/ folder is missing")
@@ -105,8 +109,11 @@ def inspect_pipeline_folder(path: str | Path) -> PipelineInfo:
             raise PipelineError(f"{folder}: config.json is missing")
         safe, pickled = _weights_in(folder)
         if not safe:
-            extra = (f" (it has {', '.join(pickled)}: pickled weights are not loaded; convert them to safetensors)"
-                     if pickled else "")
+            extra = (
+                f" (it has {', '.join(pickled)}: pickled weights are not loaded; convert them to safetensors)"
+                if pickled
+                else ""
+            )
             raise PipelineError(f"{folder}: no .safetensors weights{extra}")
         weights[name] = tuple(safe)
     if not any((root / "tokenizer" / f).is_file() for f in ("vocab.json", "tokenizer.json")):
@@ -154,8 +161,14 @@ def load_pipeline(path: str | Path, *, device: str = "cpu", dtype: str = "auto")
 
         try:
             pipe = StableDiffusionPipeline.from_pretrained(
-                info.path, local_files_only=True, use_safetensors=True, torch_dtype=resolve_dtype(dtype, device),
-                safety_checker=None, requires_safety_checker=False, feature_extractor=None)
+                info.path,
+                local_files_only=True,
+                use_safetensors=True,
+                torch_dtype=resolve_dtype(dtype, device),
+                safety_checker=None,
+                requires_safety_checker=False,
+                feature_extractor=None,
+            )
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise PipelineError(f"{info.path}: diffusers could not load the pipeline: {exc}") from None
     pipe.set_progress_bar_config(disable=True)
@@ -205,7 +218,8 @@ class _Capture:
     def _hook(self, name: str) -> Callable[..., None]:
         def hook(_mod: Any, _inp: Any, output: Any) -> None:
             t = _first_tensor(output)
-            self.last[name] = t[self.keep_from:].detach().float().reshape(t.shape[0] - self.keep_from, -1).cpu()
+            self.last[name] = t[self.keep_from :].detach().float().reshape(t.shape[0] - self.keep_from, -1).cpu()
+
         return hook
 
     def take(self, name: str) -> Any:
@@ -245,17 +259,30 @@ def encode_prompt(pipe: Any, prompts: Sequence[str]) -> Any:
 
     tok = pipe.tokenizer
     max_len = int(min(tok.model_max_length, pipe.text_encoder.config.max_position_embeddings))
-    ids = tok(list(prompts), padding="max_length", max_length=max_len, truncation=True,
-              return_tensors="pt").input_ids.to(pipe.text_encoder.device)
+    ids = tok(
+        list(prompts), padding="max_length", max_length=max_len, truncation=True, return_tensors="pt"
+    ).input_ids.to(pipe.text_encoder.device)
     with torch.no_grad():
         return pipe.text_encoder(ids)[0]
 
 
-def generate(pipe: Any, prompt: str, *, n_images: int, steps: int, guidance: float = 7.5, seed: int = 0,
-             layers: Sequence[str] = BUILTIN_LAYERS, batch_size: int = 16, height: int | None = None,
-             width: int | None = None, decode: bool = True,
-             progress: Callable[[int, int], None] | None = None, cancel: Callable[[], None] | None = None,
-             seeds: Sequence[int] | None = None) -> Generation:
+def generate(
+    pipe: Any,
+    prompt: str,
+    *,
+    n_images: int,
+    steps: int,
+    guidance: float = 7.5,
+    seed: int = 0,
+    layers: Sequence[str] = BUILTIN_LAYERS,
+    batch_size: int = 16,
+    height: int | None = None,
+    width: int | None = None,
+    decode: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], None] | None = None,
+    seeds: Sequence[int] | None = None,
+) -> Generation:
     """Generate ``n_images`` images of ``prompt`` with ``steps`` denoising steps and capture
     ``layers`` (``"latents"``, ``"mid_block"`` or UNet module names) at every step; see the
     module docstring.  ``progress(done, total)`` is called after each UNet evaluation (total =
@@ -293,17 +320,25 @@ def generate(pipe: Any, prompt: str, *, n_images: int, steps: int, guidance: flo
     cap = _Capture(unet, modules)
     shape_hooks = []
     for name in modules:
+
         def shape_hook(_m: Any, _i: Any, o: Any, _name: str = name) -> None:
             shapes.setdefault(_name, tuple(_first_tensor(o).shape[1:]))
+
         shape_hooks.append(unet.get_submodule(name).register_forward_hook(shape_hook))
     try:
         for b0 in batches:
-            bseeds = seed_list[b0:b0 + batch_size]
+            bseeds = seed_list[b0 : b0 + batch_size]
             nb = len(bseeds)
-            noise = torch.stack([
-                torch.randn((unet.config.in_channels, h // scale, w // scale),
-                            generator=torch.Generator("cpu").manual_seed(int(s)), dtype=torch.float32)
-                for s in bseeds]).to(dev, dtype)
+            noise = torch.stack(
+                [
+                    torch.randn(
+                        (unet.config.in_channels, h // scale, w // scale),
+                        generator=torch.Generator("cpu").manual_seed(int(s)),
+                        dtype=torch.float32,
+                    )
+                    for s in bseeds
+                ]
+            ).to(dev, dtype)
             sched.set_timesteps(steps, device=dev)
             timesteps = sched.timesteps.detach().cpu().numpy()
             latents = noise * sched.init_noise_sigma
@@ -345,5 +380,13 @@ def generate(pipe: Any, prompt: str, *, n_images: int, steps: int, guidance: flo
             hnd.remove()
     out = {name: np.concatenate([np.stack(b) for b in acts[name]], axis=1).astype(np.float32) for name in layers}
     imgs = np.concatenate(images) if images else np.zeros((0, h, w, 3), dtype=np.uint8)
-    return Generation(prompt=prompt, images=imgs, activations=out, shapes=shapes,
-                      timesteps=np.asarray(timesteps), guidance=float(guidance), seed=int(seed), layers=layers)
+    return Generation(
+        prompt=prompt,
+        images=imgs,
+        activations=out,
+        shapes=shapes,
+        timesteps=np.asarray(timesteps),
+        guidance=float(guidance),
+        seed=int(seed),
+        layers=layers,
+    )

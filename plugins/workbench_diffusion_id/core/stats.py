@@ -87,8 +87,15 @@ def _clean(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> 
     return xa[ok], ya[ok]
 
 
-def correlate(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, method: str = "pearson", *,
-              level: float = 0.95, n_boot: int = 0, seed: int = 0) -> Correlation:
+def correlate(
+    x: Sequence[float] | np.ndarray,
+    y: Sequence[float] | np.ndarray,
+    method: str = "pearson",
+    *,
+    level: float = 0.95,
+    n_boot: int = 0,
+    seed: int = 0,
+) -> Correlation:
     """The correlation of ``x`` (e.g. ID per prompt) with ``y`` (perplexity per prompt); pairs
     with a non-finite member are left out.  See the module docstring for the formulas."""
     if method not in METHODS:
@@ -120,8 +127,9 @@ def correlate(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, 
             i = rng.integers(0, n, n)
             if np.ptp(xa[i]) == 0 or np.ptp(ya[i]) == 0:
                 continue
-            reps.append(np.corrcoef(xa[i], ya[i])[0, 1] if method == "pearson"
-                        else sps.spearmanr(xa[i], ya[i]).statistic)
+            reps.append(
+                np.corrcoef(xa[i], ya[i])[0, 1] if method == "pearson" else sps.spearmanr(xa[i], ya[i]).statistic
+            )
         if len(reps) >= 10:
             lo, hi = (float(v) for v in np.quantile(reps, [0.5 - level / 2, 0.5 + level / 2]))
         else:
@@ -135,8 +143,9 @@ def linear_fit(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray)
     if xa.size < 2 or np.ptp(xa) == 0:
         return LinearFit(math.nan, math.nan, math.nan, math.nan, math.nan)
     res = sps.linregress(xa, ya)
-    return LinearFit(float(res.slope), float(res.intercept), float(res.stderr), float(res.intercept_stderr),
-                     float(res.rvalue))
+    return LinearFit(
+        float(res.slope), float(res.intercept), float(res.stderr), float(res.intercept_stderr), float(res.rvalue)
+    )
 
 
 def adjust_table(rows: Sequence[CorrelationRow]) -> list[CorrelationRow]:
@@ -153,9 +162,17 @@ def adjust_table(rows: Sequence[CorrelationRow]) -> list[CorrelationRow]:
     return out
 
 
-def correlation_table(ids: np.ndarray, perplexity: Sequence[float], *, layers: Sequence[str],
-                      estimator: str, steps: Sequence[int] | None = None, methods: Sequence[str] = METHODS,
-                      level: float = 0.95, include_mean: bool = True) -> list[CorrelationRow]:
+def correlation_table(
+    ids: np.ndarray,
+    perplexity: Sequence[float],
+    *,
+    layers: Sequence[str],
+    estimator: str,
+    steps: Sequence[int] | None = None,
+    methods: Sequence[str] = METHODS,
+    level: float = 0.95,
+    include_mean: bool = True,
+) -> list[CorrelationRow]:
     """Correlations of ``ids[prompt, layer, step]`` (one estimator) with ``perplexity[prompt]``
     for every layer and step, plus (``include_mean``) the ID averaged over steps (``step -1``);
     p-values adjusted across the table (Benjamini-Hochberg)."""

@@ -66,8 +66,9 @@ class ImageSet:
     def take(self, idx: np.ndarray | Sequence[int]) -> ImageSet:
         """The images at ``idx`` (in that order)."""
         idx = np.asarray(idx, dtype=np.int64)
-        return ImageSet(self.x[idx], self.y[idx], tuple(self.names[i] for i in idx),
-                        None if self.pair is None else self.pair[idx])
+        return ImageSet(
+            self.x[idx], self.y[idx], tuple(self.names[i] for i in idx), None if self.pair is None else self.pair[idx]
+        )
 
     @staticmethod
     def concat(sets: Sequence[ImageSet]) -> ImageSet:
@@ -76,8 +77,12 @@ class ImageSet:
             raise ValueError("nothing to concatenate")
         pairs = [s.pair for s in sets if s.pair is not None]
         pair = np.concatenate(pairs) if len(pairs) == len(sets) else None
-        return ImageSet(np.concatenate([s.x for s in sets]), np.concatenate([s.y for s in sets]),
-                        tuple(n for s in sets for n in s.names), pair)
+        return ImageSet(
+            np.concatenate([s.x for s in sets]),
+            np.concatenate([s.y for s in sets]),
+            tuple(n for s in sets for n in s.names),
+            pair,
+        )
 
     def counts(self, num_classes: int) -> np.ndarray:
         return np.bincount(self.y, minlength=num_classes)
@@ -120,8 +125,10 @@ class MicrographData:
         (default: every shifted domain), drawn with ``seed``; never an image of a test set."""
         doms = tuple(self.pools) if not domains else tuple(domains)
         if not doms:
-            raise DataError("this data set has no shifted domain: an edit set needs images of a shifted domain "
-                            "(add e.g. an aged/ folder beside source/)")
+            raise DataError(
+                "this data set has no shifted domain: an edit set needs images of a shifted domain "
+                "(add e.g. an aged/ folder beside source/)"
+            )
         unknown = [d for d in doms if d not in self.pools]
         if unknown:
             raise DataError(f"unknown shifted domain(s) {unknown}; this data set has {list(self.pools)}")
@@ -134,8 +141,10 @@ class MicrographData:
             for c in range(self.num_classes):
                 idx = np.flatnonzero(pool.y == c)
                 if len(idx) < k:
-                    raise DataError(f"domain {d}: the edit pool has {len(idx)} image(s) of class "
-                                    f"{self.class_names[c]}, fewer than k = {k}")
+                    raise DataError(
+                        f"domain {d}: the edit pool has {len(idx)} image(s) of class "
+                        f"{self.class_names[c]}, fewer than k = {k}"
+                    )
                 parts.append(pool.take(np.sort(rng.choice(idx, size=k, replace=False))))
         return ImageSet.concat(parts)
 
@@ -163,18 +172,29 @@ def default_data(spec: DefaultData = DefaultData()) -> MicrographData:
 
     def one(domain: str, split: str, n: int, pairs: bool = False) -> ImageSet:
         g = generate(p, domain, split, n, spec.seed, with_source_pair=pairs)
-        names = tuple(f"{domain}/{split}/{p.class_names[int(c)]}/{int(i):04d}"
-                      for c, i in zip(g["y"], g["scene"], strict=True))
+        names = tuple(
+            f"{domain}/{split}/{p.class_names[int(c)]}/{int(i):04d}" for c, i in zip(g["y"], g["scene"], strict=True)
+        )
         return ImageSet(g["x"], g["y"], names, g.get("x_source"))
 
     shifted = {d: one(d, "test", spec.shifted_test) for d in (AGED, DETECTOR)}
     pools = {d: one(d, "edit", spec.pool, pairs=True) for d in (AGED, DETECTOR)}
-    desc = (f"generated SEM-like micrographs ({len(p.routes)} routes, {p.image_size}x{p.image_size}, seed {spec.seed}; "
-            f"per class: {spec.train} train / {spec.val} val / {spec.test} test source, {spec.shifted_test} test + "
-            f"{spec.pool} edit pool per shifted domain; aging strength {p.aging.strength:g}, detector strength "
-            f"{p.detector_strength:g})")
-    return MicrographData(p.class_names, one(SOURCE, "train", spec.train), one(SOURCE, "val", spec.val),
-                          one(SOURCE, "test", spec.test), shifted, pools, desc, "generator")
+    desc = (
+        f"generated SEM-like micrographs ({len(p.routes)} routes, {p.image_size}x{p.image_size}, seed {spec.seed}; "
+        f"per class: {spec.train} train / {spec.val} val / {spec.test} test source, {spec.shifted_test} test + "
+        f"{spec.pool} edit pool per shifted domain; aging strength {p.aging.strength:g}, detector strength "
+        f"{p.detector_strength:g})"
+    )
+    return MicrographData(
+        p.class_names,
+        one(SOURCE, "train", spec.train),
+        one(SOURCE, "val", spec.val),
+        one(SOURCE, "test", spec.test),
+        shifted,
+        pools,
+        desc,
+        "generator",
+    )
 
 
 def write_folder(data: MicrographData, out: str | Path) -> list[Path]:
@@ -262,13 +282,18 @@ def read_image(path: str | Path) -> np.ndarray:
                 if mode.startswith("I;16"):
                     arr = arr.astype(np.uint16)
                 elif mode == "I":  # 32-bit integer PNG: 16-bit data stored wide
-                    arr = arr.astype(np.uint16) if 0 <= int(arr.min()) and int(arr.max()) <= 65535 \
+                    arr = (
+                        arr.astype(np.uint16)
+                        if 0 <= int(arr.min()) and int(arr.max()) <= 65535
                         else arr.astype(np.float64)
+                    )
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - any decoder failure is the file's problem
-        raise DataError(f"{path}: cannot be read as an image ({type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0][:160] if str(exc) else 'no detail'})") from None
+        raise DataError(
+            f"{path}: cannot be read as an image ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:160] if str(exc) else 'no detail'})"
+        ) from None
     return _to_grey(arr, path)
 
 
@@ -353,17 +378,21 @@ def _scan(root: Path) -> list[_Entry]:
     subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     loose = sorted(p for p in root.iterdir() if _is_image(p))
     if loose:
-        raise DataError(f"{root}: images lie directly in the folder ({loose[0].name}, ...); put them in one "
-                        "sub-folder per class (ROOT/<class>/*.png), or per domain and class "
-                        "(ROOT/source/<class>/*.png, ROOT/aged/<class>/...)")
+        raise DataError(
+            f"{root}: images lie directly in the folder ({loose[0].name}, ...); put them in one "
+            "sub-folder per class (ROOT/<class>/*.png), or per domain and class "
+            "(ROOT/source/<class>/*.png, ROOT/aged/<class>/...)"
+        )
     entries: list[_Entry] = []
     if any(p.name == SOURCE for p in subdirs):
         for dom in subdirs:
             classes = sorted(p for p in dom.iterdir() if p.is_dir() and not p.name.startswith("."))
             stray = sorted(p for p in dom.iterdir() if _is_image(p))
             if stray:
-                raise DataError(f"{dom}: images lie directly in the domain folder ({stray[0].name}, ...); "
-                                f"put them in one sub-folder per class ({dom}/<class>/)")
+                raise DataError(
+                    f"{dom}: images lie directly in the domain folder ({stray[0].name}, ...); "
+                    f"put them in one sub-folder per class ({dom}/<class>/)"
+                )
             for c in classes:
                 entries += [_Entry(f, dom.name, c.name) for f in sorted(c.rglob("*")) if _is_image(f)]
     else:
@@ -386,7 +415,7 @@ def _scan_csv(root: Path, csv_path: Path) -> list[_Entry]:
         dom = (row.get("domain") or "").strip()
         if not rel or not dom:
             raise DataError(f"{csv_path}, line {i}: path and domain must not be empty")
-        f = (root / rel)
+        f = root / rel
         if not f.is_file():
             raise DataError(f"{csv_path}, line {i}: {rel} does not exist under {root}")
         cls = (row.get("class") or "").strip() or f.parent.name
@@ -403,8 +432,10 @@ def _split_files(files: list[_Entry], fractions: dict[str, float], rng: np.rando
     their fixed ``split``."""
     fixed = [e for e in files if e.split]
     if fixed and len(fixed) != len(files):
-        raise DataError(f"{files[0].path.parent}: some files of class {files[0].cls} in domain {files[0].domain} "
-                        "have a split in domains.csv and some do not; give all or none")
+        raise DataError(
+            f"{files[0].path.parent}: some files of class {files[0].cls} in domain {files[0].domain} "
+            "have a split in domains.csv and some do not; give all or none"
+        )
     if fixed:
         return {name: [e for e in files if e.split == name] for name in fractions}
     order = rng.permutation(len(files))
@@ -416,14 +447,17 @@ def _split_files(files: list[_Entry], fractions: dict[str, float], rng: np.rando
             n = len(files) - start
         else:
             n = max(1, int(round(fractions[name] * len(files)))) if fractions[name] > 0 else 0
-        out[name] = [files[i] for i in order[start:start + n]]
+        out[name] = [files[i] for i in order[start : start + n]]
         start += n
     return out
 
 
-def load_folder(root: str | Path, options: FolderOptions = FolderOptions(),
-                check: Callable[[], None] | None = None,
-                progress: Callable[[float, str], None] | None = None) -> MicrographData:
+def load_folder(
+    root: str | Path,
+    options: FolderOptions = FolderOptions(),
+    check: Callable[[], None] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> MicrographData:
     """A :class:`MicrographData` from a user's folder (see the module docstring).  ``check`` is
     called between files (cancellation), ``progress(fraction, message)`` reports reading."""
     opts = options.check()
@@ -434,29 +468,38 @@ def load_folder(root: str | Path, options: FolderOptions = FolderOptions(),
         raise DataError(f"{root}: not a folder (give the folder holding the class or domain folders)")
     entries = _scan(root)
     if not entries:
-        raise DataError(f"{root}: no PNG, TIFF or JPEG images found (expected ROOT/<class>/*.png, or "
-                        "ROOT/source/<class>/*.png with shifted domains beside source/)")
+        raise DataError(
+            f"{root}: no PNG, TIFF or JPEG images found (expected ROOT/<class>/*.png, or "
+            "ROOT/source/<class>/*.png with shifted domains beside source/)"
+        )
     by_domain: dict[str, dict[str, list[_Entry]]] = {}
     for e in entries:
         by_domain.setdefault(e.domain, {}).setdefault(e.cls, []).append(e)
     if SOURCE not in by_domain:
-        raise DataError(f"{root}: no '{SOURCE}' domain (the domain the classifier is trained on); found "
-                        f"{sorted(by_domain)}")
+        raise DataError(
+            f"{root}: no '{SOURCE}' domain (the domain the classifier is trained on); found {sorted(by_domain)}"
+        )
     classes = tuple(sorted(by_domain[SOURCE]))
     if len(classes) < 2:
-        raise DataError(f"{root}: only one class ({classes[0]}) in the source domain; a classifier needs at "
-                        "least two class folders")
+        raise DataError(
+            f"{root}: only one class ({classes[0]}) in the source domain; a classifier needs at least two class folders"
+        )
     for dom, cls_map in by_domain.items():
         missing = [c for c in classes if c not in cls_map]
         if missing:
             where = root / dom / missing[0] if (root / dom).is_dir() else root / missing[0]
-            raise DataError(f"{root}: class {missing[0]} has no images in domain {dom} (expected them in {where}"
-                            + (" or in domains.csv" if (root / DOMAINS_CSV).is_file() else "") + ")"
-                            + (f"; also missing: {missing[1:]}" if len(missing) > 1 else ""))
+            raise DataError(
+                f"{root}: class {missing[0]} has no images in domain {dom} (expected them in {where}"
+                + (" or in domains.csv" if (root / DOMAINS_CSV).is_file() else "")
+                + ")"
+                + (f"; also missing: {missing[1:]}" if len(missing) > 1 else "")
+            )
         extra = sorted(set(cls_map) - set(classes))
         if extra:
-            raise DataError(f"{root}: domain {dom} has class(es) {extra} that the source domain lacks; every "
-                            f"domain must use the source's classes {list(classes)}")
+            raise DataError(
+                f"{root}: domain {dom} has class(es) {extra} that the source domain lacks; every "
+                f"domain must use the source's classes {list(classes)}"
+            )
 
     # read everything (crop, check sizes) before splitting, so that errors name files early
     images: dict[Path, np.ndarray] = {}
@@ -481,8 +524,12 @@ def load_folder(root: str | Path, options: FolderOptions = FolderOptions(),
     if bad:
         if not opts.skip_unreadable:
             more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
-            raise DataError(f"{len(bad)} file(s) cannot be used: " + "; ".join(bad[:3]) + more +
-                            ". Fix or remove them, or skip unreadable files")
+            raise DataError(
+                f"{len(bad)} file(s) cannot be used: "
+                + "; ".join(bad[:3])
+                + more
+                + ". Fix or remove them, or skip unreadable files"
+            )
         warnings += [f"skipped: {b}" for b in bad]
         entries = [e for e in entries if e.path in images]
     shapes = {p: im.shape for p, im in images.items()}
@@ -492,14 +539,17 @@ def load_folder(root: str | Path, options: FolderOptions = FolderOptions(),
         if len(distinct) > 1:
             first = {s: next(p for p, v in shapes.items() if v == s) for s in distinct[:2]}
             a, b = distinct[:2]
-            raise DataError(f"images have different sizes: {first[a]} is {a[1]}x{a[0]}, {first[b]} is "
-                            f"{b[1]}x{b[0]} (after the banner crop); choose a tile size to cut them into patches")
+            raise DataError(
+                f"images have different sizes: {first[a]} is {a[1]}x{a[0]}, {first[b]} is "
+                f"{b[1]}x{b[0]} (after the banner crop); choose a tile size to cut them into patches"
+            )
     else:
         small = [p for p, s in shapes.items() if s[0] < opts.tile or s[1] < opts.tile]
         if small:
             s = shapes[small[0]]
-            raise DataError(f"{small[0]} is {s[1]}x{s[0]} px, smaller than the tile size {opts.tile}; "
-                            "choose a smaller tile")
+            raise DataError(
+                f"{small[0]} is {s[1]}x{s[0]} px, smaller than the tile size {opts.tile}; choose a smaller tile"
+            )
         for p, s in shapes.items():
             rows, cols = tile_grid(s[0], s[1], opts.tile)
             tiles[str(p)] = (rows, cols, opts.tile)
@@ -533,8 +583,10 @@ def load_folder(root: str | Path, options: FolderOptions = FolderOptions(),
         files = by_domain[SOURCE].get(c, [])
         need = 3 if opts.val > 0 else 2
         if len(files) < need and not any(e.split for e in files):
-            raise DataError(f"{root}: class {c} has {len(files)} usable source image(s); the train/val/test split "
-                            f"needs at least {need}")
+            raise DataError(
+                f"{root}: class {c} has {len(files)} usable source image(s); the train/val/test split "
+                f"needs at least {need}"
+            )
         parts = _split_files(files, {"test": opts.test, "val": opts.val, "train": 1.0}, rng)
         for k in src:
             src[k] += parts[k]
@@ -549,14 +601,16 @@ def load_folder(root: str | Path, options: FolderOptions = FolderOptions(),
                 parts = _split_files(files, {"edit": 0.0, "test": 1.0}, rng)
             else:
                 if len(files) < opts.pool + 1:
-                    raise DataError(f"{root}: class {c} has {len(files)} usable image(s) in domain {dom}; the edit "
-                                    f"pool ({opts.pool} per class) and a test set need at least {opts.pool + 1}")
+                    raise DataError(
+                        f"{root}: class {c} has {len(files)} usable image(s) in domain {dom}; the edit "
+                        f"pool ({opts.pool} per class) and a test set need at least {opts.pool + 1}"
+                    )
                 order = rng.permutation(len(files))
-                parts = {"edit": [files[i] for i in order[: opts.pool]],
-                         "test": [files[i] for i in order[opts.pool:]]}
+                parts = {"edit": [files[i] for i in order[: opts.pool]], "test": [files[i] for i in order[opts.pool :]]}
             if not parts["edit"] or not parts["test"]:
-                raise DataError(f"{root}: domain {dom}, class {c}: the edit pool and the test set must both be "
-                                "non-empty")
+                raise DataError(
+                    f"{root}: domain {dom}, class {c}: the edit pool and the test set must both be non-empty"
+                )
             edit_files += parts["edit"]
             test_files += parts["test"]
         pools[dom] = as_set(edit_files)
@@ -564,10 +618,19 @@ def load_folder(root: str | Path, options: FolderOptions = FolderOptions(),
     for k in ("train", "test"):
         if not src[k]:
             raise DataError(f"{root}: the source {k} split is empty")
-    data = MicrographData(classes, as_set(src["train"]), as_set(src["val"]), as_set(src["test"]), shifted, pools,
-                          f"image folder {root} ({len(entries)} files, {len(classes)} classes, shifted domains "
-                          f"{sorted(shifted) or 'none'}" + (f", tiles {opts.tile} px" if opts.tile else "") + ")",
-                          str(root), tiles, tuple(warnings))
+    data = MicrographData(
+        classes,
+        as_set(src["train"]),
+        as_set(src["val"]),
+        as_set(src["test"]),
+        shifted,
+        pools,
+        f"image folder {root} ({len(entries)} files, {len(classes)} classes, shifted domains "
+        f"{sorted(shifted) or 'none'}" + (f", tiles {opts.tile} px" if opts.tile else "") + ")",
+        str(root),
+        tiles,
+        tuple(warnings),
+    )
     if progress is not None:
         progress(1.0, "loaded")
     return data
@@ -587,8 +650,9 @@ class DataRef:
         return "embedded default" if self.kind == "default" else str(self.path)
 
 
-def load_data(ref: DataRef, check: Callable[[], None] | None = None,
-              progress: Callable[[float, str], None] | None = None) -> MicrographData:
+def load_data(
+    ref: DataRef, check: Callable[[], None] | None = None, progress: Callable[[float, str], None] | None = None
+) -> MicrographData:
     """The data set ``ref`` names (the default is cached per process)."""
     if ref.kind == "default":
         return default_data(ref.default)

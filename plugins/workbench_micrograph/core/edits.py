@@ -178,9 +178,20 @@ def _edit_tensors(edit: ImageSet, device: str) -> tuple[torch.Tensor, torch.Tens
     return torch.as_tensor(edit.x, device=device), torch.as_tensor(edit.y, device=device)
 
 
-def _finetune(model: MicrographResNet, names: Sequence[str], edit: ImageSet, steps: int, lr: float, wd: float,
-              seed: int, check: Check, progress: Progress, device: str, lo: float = 0.0,
-              hi: float = 1.0) -> list[float]:
+def _finetune(
+    model: MicrographResNet,
+    names: Sequence[str],
+    edit: ImageSet,
+    steps: int,
+    lr: float,
+    wd: float,
+    seed: int,
+    check: Check,
+    progress: Progress,
+    device: str,
+    lo: float = 0.0,
+    hi: float = 1.0,
+) -> list[float]:
     """Adam on the parameters ``names`` of ``model`` (in place) for the cross-entropy of the
     edit set (with the replayed source images appended by :func:`apply_edit`); BN in eval
     mode, D4 augmentation.  Returns the loss per step."""
@@ -228,23 +239,37 @@ def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 # --------------------------------------------------------------------------- methods
-def _full(model: MicrographResNet, cfg: FullFinetune, edit: ImageSet, seed: int, check: Check, progress: Progress,
-          device: str) -> EditOutcome:
+def _full(
+    model: MicrographResNet, cfg: FullFinetune, edit: ImageSet, seed: int, check: Check, progress: Progress, device: str
+) -> EditOutcome:
     names = [n for n, _ in model.named_parameters()]
     losses = _finetune(model, names, edit, cfg.steps, cfg.lr, cfg.weight_decay, seed, check, progress, device)
     return EditOutcome(model, (), "", losses)
 
 
-def _surgical(model: MicrographResNet, cfg: SurgicalFinetune, edit: ImageSet, seed: int, check: Check,
-              progress: Progress, device: str) -> EditOutcome:
+def _surgical(
+    model: MicrographResNet,
+    cfg: SurgicalFinetune,
+    edit: ImageSet,
+    seed: int,
+    check: Check,
+    progress: Progress,
+    device: str,
+) -> EditOutcome:
     names = block_parameters(model, cfg.layer)
     losses = _finetune(model, names, edit, cfg.steps, cfg.lr, cfg.weight_decay, seed, check, progress, device)
-    return EditOutcome(model, (), cfg.layer if cfg.layer in EDITABLE_LAYERS else "", losses,
-                       {"block": cfg.layer, "parameters": list(names)})
+    return EditOutcome(
+        model,
+        (),
+        cfg.layer if cfg.layer in EDITABLE_LAYERS else "",
+        losses,
+        {"block": cfg.layer, "parameters": list(names)},
+    )
 
 
-def _surgical_best(model: MicrographResNet, cfg: SurgicalBest, edit: ImageSet, seed: int, check: Check,
-                   progress: Progress, device: str) -> EditOutcome:
+def _surgical_best(
+    model: MicrographResNet, cfg: SurgicalBest, edit: ImageSet, seed: int, check: Check, progress: Progress, device: str
+) -> EditOutcome:
     if cfg.folds < 2 or not cfg.candidates:
         raise ValueError("the validation sweep needs at least 2 folds and one candidate block")
     for b in cfg.candidates:
@@ -263,19 +288,44 @@ def _surgical_best(model: MicrographResNet, cfg: SurgicalBest, edit: ImageSet, s
             trial = copy.deepcopy(model)
             part = edit.take(np.flatnonzero(fold_of != f))
             held = edit.take(np.flatnonzero(fold_of == f))
-            _finetune(trial, block_parameters(trial, b), part, cfg.sweep_steps, cfg.lr, 0.0, seed + 1 + f, check,
-                      progress, device, run / n_runs, (run + 1) / n_runs)
+            _finetune(
+                trial,
+                block_parameters(trial, b),
+                part,
+                cfg.sweep_steps,
+                cfg.lr,
+                0.0,
+                seed + 1 + f,
+                check,
+                progress,
+                device,
+                run / n_runs,
+                (run + 1) / n_runs,
+            )
             run += 1
             accs.append(_accuracy(trial, *_edit_tensors(held, device)))
         scores[b] = float(np.mean(accs))
     best = max(cfg.candidates, key=lambda b: (scores[b], -cfg.candidates.index(b)))
-    losses = _finetune(model, block_parameters(model, best), edit, cfg.steps, cfg.lr, 0.0, seed, check, progress,
-                       device, run / n_runs, 1.0)
+    losses = _finetune(
+        model,
+        block_parameters(model, best),
+        edit,
+        cfg.steps,
+        cfg.lr,
+        0.0,
+        seed,
+        check,
+        progress,
+        device,
+        run / n_runs,
+        1.0,
+    )
     return EditOutcome(model, (), "", losses, {"block": best, "sweep": scores})
 
 
-def _last_layer(model: MicrographResNet, cfg: LastLayer, edit: ImageSet, seed: int, check: Check, progress: Progress,
-                device: str) -> EditOutcome:
+def _last_layer(
+    model: MicrographResNet, cfg: LastLayer, edit: ImageSet, seed: int, check: Check, progress: Progress, device: str
+) -> EditOutcome:
     if cfg.reinit:
         from workbench.seeding import init_module_
 
@@ -311,16 +361,18 @@ def _last_layer(model: MicrographResNet, cfg: LastLayer, edit: ImageSet, seed: i
     return EditOutcome(model, (), "fc", losses, {"reinit": cfg.reinit})
 
 
-def _lowrank(model: MicrographResNet, cfg: LowRank, edit: ImageSet, seed: int, check: Check, progress: Progress,
-             device: str) -> EditOutcome:
+def _lowrank(
+    model: MicrographResNet, cfg: LowRank, edit: ImageSet, seed: int, check: Check, progress: Progress, device: str
+) -> EditOutcome:
     _check_layer(cfg.layer)
     layer = model.layer(cfg.layer)
     W = layer.weight.detach()
     M = _as_matrix(W)
     out_dim, in_dim = M.shape
     if not 1 <= cfg.rank <= min(out_dim, in_dim):
-        raise ValueError(f"rank must be in [1, {min(out_dim, in_dim)}] for {cfg.layer} ({out_dim} x {in_dim}), "
-                         f"got {cfg.rank}")
+        raise ValueError(
+            f"rank must be in [1, {min(out_dim, in_dim)}] for {cfg.layer} ({out_dim} x {in_dim}), got {cfg.rank}"
+        )
     if cfg.steps < 1 or not cfg.lr > 0:
         raise ValueError(f"steps must be >= 1 and lr > 0, got {cfg.steps} and {cfg.lr}")
     g = torch_generator(seed)
@@ -348,9 +400,18 @@ def _lowrank(model: MicrographResNet, cfg: LowRank, edit: ImageSet, seed: int, c
     with torch.no_grad():
         delta = (U @ V.T).detach()
         layer.weight.add_(delta.reshape(W.shape))
-    return EditOutcome(model, (), cfg.layer, losses,
-                       {"rank": cfg.rank, "delta_rank": int(torch.linalg.matrix_rank(delta)),
-                        "delta_norm": float(delta.norm()), "weight_norm": float(M.norm())})
+    return EditOutcome(
+        model,
+        (),
+        cfg.layer,
+        losses,
+        {
+            "rank": cfg.rank,
+            "delta_rank": int(torch.linalg.matrix_rank(delta)),
+            "delta_norm": float(delta.norm()),
+            "weight_norm": float(M.norm()),
+        },
+    )
 
 
 def _conv_keys(layer: nn.Conv2d, inputs: torch.Tensor) -> torch.Tensor:
@@ -363,8 +424,9 @@ def _conv_keys(layer: nn.Conv2d, inputs: torch.Tensor) -> torch.Tensor:
     return cols.transpose(1, 2)
 
 
-def _mask_positions(mask: tuple[tuple[bool, ...], ...] | None, image_hw: tuple[int, int], out_hw: tuple[int, int],
-                    device: str) -> torch.Tensor:
+def _mask_positions(
+    mask: tuple[tuple[bool, ...], ...] | None, image_hw: tuple[int, int], out_hw: tuple[int, int], device: str
+) -> torch.Tensor:
     """Which output positions (flattened, (L,) bool) a pixel mask covers: a position is in when
     any pixel of its cell of the image is (area pooling of the mask to the output grid)."""
     if mask is None:
@@ -378,8 +440,9 @@ def _mask_positions(mask: tuple[tuple[bool, ...], ...] | None, image_hw: tuple[i
     return (pooled > 0).flatten()
 
 
-def rewrite_update(W: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, C: torch.Tensor,
-                   ridge: float = 1e-2) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def rewrite_update(
+    W: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, C: torch.Tensor, ridge: float = 1e-2
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The rank-one rewrite Delta W = Lambda d^T of the matrix W (out, d) for keys (n, d) and
     values (n, out) with the keys' second-moment matrix C (d, d): d = (C + ridge tr(C)/d I)^{-1} u
     with u the top right singular vector of the keys, Lambda the least-squares solution for d.
@@ -396,8 +459,16 @@ def rewrite_update(W: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, C:
     return torch.outer(lam, direction), lam, direction
 
 
-def _rewrite(model: MicrographResNet, cfg: Rewrite, edit: ImageSet, source: ImageSet, seed: int, check: Check,
-             progress: Progress, device: str) -> EditOutcome:
+def _rewrite(
+    model: MicrographResNet,
+    cfg: Rewrite,
+    edit: ImageSet,
+    source: ImageSet,
+    seed: int,
+    check: Check,
+    progress: Progress,
+    device: str,
+) -> EditOutcome:
     _check_layer(cfg.layer)
     layer = model.layer(cfg.layer)
     if not isinstance(layer, nn.Conv2d):
@@ -415,8 +486,9 @@ def _rewrite(model: MicrographResNet, cfg: Rewrite, edit: ImageSet, source: Imag
         keys = _conv_keys(layer, sp.inputs)  # (B, L, d)
         L = keys.shape[1]
         out_hw = apply_layer(layer, sp.inputs[:1], layer.weight, None).shape[2:]
-        pos = _mask_positions(cfg.mask, (int(edit.x.shape[2]), int(edit.x.shape[3])), (int(out_hw[0]), int(out_hw[1])),
-                              device)
+        pos = _mask_positions(
+            cfg.mask, (int(edit.x.shape[2]), int(edit.x.shape[3])), (int(out_hw[0]), int(out_hw[1])), device
+        )
         if check is not None:
             check()
         if edit.pair is not None:
@@ -430,8 +502,12 @@ def _rewrite(model: MicrographResNet, cfg: Rewrite, edit: ImageSet, source: Imag
             sy = torch.as_tensor(source.y, device=device)
             sk = _conv_keys(layer, model.split(cfg.layer, sx).inputs)
             mean_out = (sk @ W.T).mean(dim=1)  # (Bs, out)
-            means = torch.stack([mean_out[sy == c].mean(0) if bool((sy == c).any()) else mean_out.mean(0)
-                                 for c in range(int(model.num_classes))])
+            means = torch.stack(
+                [
+                    mean_out[sy == c].mean(0) if bool((sy == c).any()) else mean_out.mean(0)
+                    for c in range(int(model.num_classes))
+                ]
+            )
             values = means[torch.as_tensor(edit.y, device=device)][:, None, :].expand(-1, int(pos.sum()), -1)
             value_kind = "class means of source training images"
         K = keys[:, pos].reshape(-1, keys.shape[2])
@@ -452,10 +528,22 @@ def _rewrite(model: MicrographResNet, cfg: Rewrite, edit: ImageSet, source: Imag
         layer.weight.add_(dW.to(layer.weight.dtype).reshape(layer.weight.shape))
     if progress is not None:
         progress(1.0, "rewritten")
-    return EditOutcome(model, (), cfg.layer, [], {
-        "keys": int(K.shape[0]), "positions_per_image": int(pos.sum()), "positions": int(L), "values": value_kind,
-        "residual_before": before, "residual_after": after, "lambda_norm": float(lam.norm()),
-        "delta_rank": int(torch.linalg.matrix_rank(dW))})
+    return EditOutcome(
+        model,
+        (),
+        cfg.layer,
+        [],
+        {
+            "keys": int(K.shape[0]),
+            "positions_per_image": int(pos.sum()),
+            "positions": int(L),
+            "values": value_kind,
+            "residual_before": before,
+            "residual_after": after,
+            "lambda_norm": float(lam.norm()),
+            "delta_rank": int(torch.linalg.matrix_rank(dW)),
+        },
+    )
 
 
 def interpolate_layer(original: MicrographResNet, edited: nn.Module, layer: str, alpha: float) -> MicrographResNet:
@@ -476,8 +564,10 @@ def interpolate_layer(original: MicrographResNet, edited: nn.Module, layer: str,
 def most_changed_layer(original: nn.Module, edited: nn.Module) -> str:
     """The editable layer whose weight moved most relative to its norm."""
     po, pe = dict(original.named_parameters()), dict(edited.named_parameters())
-    rel = {n: float((pe[f"{n}.weight"] - po[f"{n}.weight"]).norm() / po[f"{n}.weight"].norm().clamp_min(1e-12))
-           for n in EDITABLE_LAYERS}
+    rel = {
+        n: float((pe[f"{n}.weight"] - po[f"{n}.weight"]).norm() / po[f"{n}.weight"].norm().clamp_min(1e-12))
+        for n in EDITABLE_LAYERS
+    }
     return max(rel, key=lambda n: rel[n])
 
 
@@ -511,8 +601,16 @@ class LayerInterpolation:
     layer is early and the full sets take longer than a frame.  :meth:`logits` and
     :meth:`accuracies` at any alpha in [0, 1]."""
 
-    def __init__(self, original: MicrographResNet, edited: nn.Module, layer: str, sets: dict[str, ImageSet],
-                 device: str = "cpu", check: Check = None, limit: int = 0) -> None:
+    def __init__(
+        self,
+        original: MicrographResNet,
+        edited: nn.Module,
+        layer: str,
+        sets: dict[str, ImageSet],
+        device: str = "cpu",
+        check: Check = None,
+        limit: int = 0,
+    ) -> None:
         _check_layer(layer)
         if limit > 0:
             sets = {n: _stratified(s, limit) for n, s in sets.items()}
@@ -532,7 +630,7 @@ class LayerInterpolation:
                 for i in range(0, len(s), 512):
                     if check is not None:
                         check()
-                    sp = self.model.split(layer, xt[i:i + 512].to(device))
+                    sp = self.model.split(layer, xt[i : i + 512].to(device))
                     y0 = apply_layer(lay, sp.inputs, lay.weight, lay.bias)
                     y1 = apply_layer(lay, sp.inputs, w1, b1)
                     chunks.append((y0, y1, sp.aux))
@@ -544,16 +642,29 @@ class LayerInterpolation:
         """Logits of set ``name`` at ``alpha``."""
         a = float(alpha)
         with torch.no_grad():
-            return torch.cat([after((1.0 - a) * y0 + a * y1, aux)
-                              for (y0, y1, aux), after in zip(self._cache[name], self._after[name], strict=True)])
+            return torch.cat(
+                [
+                    after((1.0 - a) * y0 + a * y1, aux)
+                    for (y0, y1, aux), after in zip(self._cache[name], self._after[name], strict=True)
+                ]
+            )
 
     def accuracies(self, alpha: float) -> dict[str, float]:
         """Accuracy of every set at ``alpha``."""
         return {n: float((self.logits(n, alpha).argmax(1) == self.labels[n]).float().mean()) for n in self._cache}
 
 
-def _one_li(model: MicrographResNet, cfg: OneLI, edit: ImageSet, source: ImageSet, seed: int, check: Check,
-            progress: Progress, device: str, anchors: ImageSet | None = None) -> EditOutcome:
+def _one_li(
+    model: MicrographResNet,
+    cfg: OneLI,
+    edit: ImageSet,
+    source: ImageSet,
+    seed: int,
+    check: Check,
+    progress: Progress,
+    device: str,
+    anchors: ImageSet | None = None,
+) -> EditOutcome:
     if isinstance(cfg.base, OneLI):
         raise ValueError("1-LI needs a base edit other than 1-LI")
     if cfg.alpha is not None and not 0.0 <= cfg.alpha <= 1.0:
@@ -565,8 +676,15 @@ def _one_li(model: MicrographResNet, cfg: OneLI, edit: ImageSet, source: ImageSe
     return one_li_from_base(original, base, cfg, edit, device, check, progress)
 
 
-def one_li_from_base(original: MicrographResNet, base: EditOutcome, cfg: OneLI, edit: ImageSet, device: str = "cpu",
-                     check: Check = None, progress: Progress = None) -> EditOutcome:
+def one_li_from_base(
+    original: MicrographResNet,
+    base: EditOutcome,
+    cfg: OneLI,
+    edit: ImageSet,
+    device: str = "cpu",
+    check: Check = None,
+    progress: Progress = None,
+) -> EditOutcome:
     """1-LI toward an edit already made (``base``, an outcome of ``cfg.base`` on ``original``):
     the layer and alpha chosen as in :class:`OneLI`.  ``changed`` of the result is filled."""
     if cfg.alpha is not None and not 0.0 <= cfg.alpha <= 1.0:
@@ -581,18 +699,36 @@ def one_li_from_base(original: MicrographResNet, base: EditOutcome, cfg: OneLI, 
     else:
         lo, hi = curve[0], curve[-1]
         goal = lo + cfg.target * (hi - lo)
-        alpha = float(next((a for a, v in zip(grid, curve, strict=True) if v >= goal - 1e-12), 1.0)) if hi > lo \
-            else 1.0
+        alpha = float(next((a for a, v in zip(grid, curve, strict=True) if v >= goal - 1e-12), 1.0)) if hi > lo else 1.0
     edited = interpolate_layer(original, base.model, layer, alpha)
     if progress is not None:
         progress(1.0, f"1-LI at alpha {alpha:.2f}")
-    return EditOutcome(edited, changed_parameters(original, edited), layer, base.losses,
-                       {"alpha": alpha, "alpha_grid": grid.tolist(), "edit_curve": curve, "base": cfg.base.name,
-                        "base_details": base.details})
+    return EditOutcome(
+        edited,
+        changed_parameters(original, edited),
+        layer,
+        base.losses,
+        {
+            "alpha": alpha,
+            "alpha_grid": grid.tolist(),
+            "edit_curve": curve,
+            "base": cfg.base.name,
+            "base_details": base.details,
+        },
+    )
 
 
-def _dispatch(model: MicrographResNet, cfg: EditConfig, edit: ImageSet, source: ImageSet, seed: int, check: Check,
-              progress: Progress, device: str, anchors: ImageSet | None = None) -> EditOutcome:
+def _dispatch(
+    model: MicrographResNet,
+    cfg: EditConfig,
+    edit: ImageSet,
+    source: ImageSet,
+    seed: int,
+    check: Check,
+    progress: Progress,
+    device: str,
+    anchors: ImageSet | None = None,
+) -> EditOutcome:
     if isinstance(cfg, Rewrite):
         return _rewrite(model, cfg, edit, source, seed, check, progress, device)
     if isinstance(cfg, OneLI):
@@ -622,16 +758,27 @@ def replay_set(source: ImageSet, per_class: int, seed: int, num_classes: int) ->
     return source.take(idx)
 
 
-def apply_edit(model: nn.Module, cfg: EditConfig, edit: ImageSet, source: ImageSet | None = None, seed: int = 0,
-               device: str = "cpu", check: Check = None, progress: Progress = None, replay: int = 0) -> EditOutcome:
+def apply_edit(
+    model: nn.Module,
+    cfg: EditConfig,
+    edit: ImageSet,
+    source: ImageSet | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    check: Check = None,
+    progress: Progress = None,
+    replay: int = 0,
+) -> EditOutcome:
     """Run the edit ``cfg`` on a copy of ``model`` (a :class:`MicrographResNet`) with the edit
     set ``edit``; ``source``: source training images (the rewrite's keys and values, replay).
     ``replay``: source training images per class appended to the edit set of the gradient-based
     methods (anchors that keep the source classes in place; the rewrite, closed form, ignores
     them).  The original model is not changed.  ValueError for settings out of range."""
     if not isinstance(model, MicrographResNet):
-        raise ValueError(f"edits need a MicrographResNet (a checkpoint or state dict of this plugin); a "
-                         f"{type(model).__name__} (e.g. TorchScript) can only be evaluated")
+        raise ValueError(
+            f"edits need a MicrographResNet (a checkpoint or state dict of this plugin); a "
+            f"{type(model).__name__} (e.g. TorchScript) can only be evaluated"
+        )
     if len(edit) == 0:
         raise ValueError("the edit set is empty")
     if replay < 0:
@@ -640,8 +787,17 @@ def apply_edit(model: nn.Module, cfg: EditConfig, edit: ImageSet, source: ImageS
     src = source if source is not None else ImageSet(edit.x[:0], edit.y[:0], ())
     if replay and len(src) == 0:
         raise ValueError("replay needs the source training images")
-    out = _dispatch(work, cfg, edit, src, seed, check, progress, device, replay_set(src, replay, seed, work.num_classes)
-                    if replay else None)
+    out = _dispatch(
+        work,
+        cfg,
+        edit,
+        src,
+        seed,
+        check,
+        progress,
+        device,
+        replay_set(src, replay, seed, work.num_classes) if replay else None,
+    )
     out.model.eval()
     for p in out.model.parameters():
         p.requires_grad_(False)
@@ -650,8 +806,13 @@ def apply_edit(model: nn.Module, cfg: EditConfig, edit: ImageSet, source: ImageS
 
 
 METHODS: dict[str, Callable[[], EditConfig]] = {
-    "full_ft": FullFinetune, "surgical": SurgicalFinetune, "surgical_best": SurgicalBest,
-    "last_layer": LastLayer, "lowrank": LowRank, "rewrite": Rewrite, "one_li": OneLI,
+    "full_ft": FullFinetune,
+    "surgical": SurgicalFinetune,
+    "surgical_best": SurgicalBest,
+    "last_layer": LastLayer,
+    "lowrank": LowRank,
+    "rewrite": Rewrite,
+    "one_li": OneLI,
 }
 
 

@@ -38,13 +38,13 @@ Check = Callable[[], None] | None
 
 #: corruption -> its five severities (parameter values, mildest first)
 CORRUPTIONS: dict[str, tuple[float, ...]] = {
-    "gaussian_noise": (0.02, 0.04, 0.06, 0.09, 0.12),     # sd of additive noise
-    "poisson_noise": (200.0, 100.0, 50.0, 25.0, 12.0),    # electrons per pixel at full signal
-    "blur": (0.5, 0.75, 1.0, 1.5, 2.0),                   # Gaussian sd, px
-    "contrast": (0.75, 0.6, 0.45, 0.3, 0.2),              # factor on the deviation from the mean
-    "brightness": (0.05, 0.1, 0.15, 0.2, 0.3),            # added to every pixel
-    "jpeg": (60.0, 40.0, 25.0, 15.0, 8.0),                # JPEG quality
-    "charging": (0.5, 1.0, 1.5, 2.0, 3.0),                # strength of streaks and line jitter
+    "gaussian_noise": (0.02, 0.04, 0.06, 0.09, 0.12),  # sd of additive noise
+    "poisson_noise": (200.0, 100.0, 50.0, 25.0, 12.0),  # electrons per pixel at full signal
+    "blur": (0.5, 0.75, 1.0, 1.5, 2.0),  # Gaussian sd, px
+    "contrast": (0.75, 0.6, 0.45, 0.3, 0.2),  # factor on the deviation from the mean
+    "brightness": (0.05, 0.1, 0.15, 0.2, 0.3),  # added to every pixel
+    "jpeg": (60.0, 40.0, 25.0, 15.0, 8.0),  # JPEG quality
+    "charging": (0.5, 1.0, 1.5, 2.0, 3.0),  # strength of streaks and line jitter
 }
 
 
@@ -75,7 +75,8 @@ def corrupt(x: np.ndarray, name: str, severity: int, seed: int = 0) -> np.ndarra
         for i in range(x.shape[0]):
             buf = io.BytesIO()
             Image.fromarray(np.round(np.clip(x[i, 0], 0, 1) * 255).astype(np.uint8), mode="L").save(
-                buf, format="JPEG", quality=int(v))
+                buf, format="JPEG", quality=int(v)
+            )
             buf.seek(0)
             out[i, 0] = np.asarray(Image.open(buf), dtype=np.float32) / 255.0
     else:  # charging: bright streaks trailing to the right of bright features on some lines, line jitter
@@ -111,8 +112,9 @@ class RobustnessConfig:
     def check(self) -> RobustnessConfig:
         if self.eps_inf < 0 or self.eps_2 < 0 or self.steps < 1 or self.n_robust < 0 or self.n_corrupt < 0:
             raise ValueError(f"robustness settings out of range: {self}")
-        bad = [c for c in self.corruptions if c not in CORRUPTIONS] + \
-            [str(s) for s in self.severities if not 1 <= s <= 5]
+        bad = [c for c in self.corruptions if c not in CORRUPTIONS] + [
+            str(s) for s in self.severities if not 1 <= s <= 5
+        ]
         if bad:
             raise ValueError(f"unknown corruptions or severities: {bad}")
         return self
@@ -125,8 +127,17 @@ def _subset(images: ImageSet, n: int, seed: int) -> ImageSet:
     return images.take(idx)
 
 
-def robust_accuracy(model: nn.Module, images: ImageSet, p: float, eps: float, steps: int = 10, seed: int = 0,
-                    device: str = "cpu", check: Check = None, batch: int = 200) -> float:
+def robust_accuracy(
+    model: nn.Module,
+    images: ImageSet,
+    p: float,
+    eps: float,
+    steps: int = 10,
+    seed: int = 0,
+    device: str = "cpu",
+    check: Check = None,
+    batch: int = 200,
+) -> float:
     """PGD robust accuracy (see the module docstring) through the adversarial plugin's core."""
     from workbench_adversarial.core.pgd import PGDConfig, pgd_attack
 
@@ -140,8 +151,8 @@ def robust_accuracy(model: nn.Module, images: ImageSet, p: float, eps: float, st
         cfg = PGDConfig(p=p, eps=float(eps), steps=int(steps))
         kept = 0
         for i in range(0, len(images), batch):
-            x = torch.as_tensor(images.x[i:i + batch], device=device)
-            y = torch.as_tensor(images.y[i:i + batch], device=device)
+            x = torch.as_tensor(images.x[i : i + batch], device=device)
+            y = torch.as_tensor(images.y[i : i + batch], device=device)
             out = pgd_attack(model, x, y, cfg, seed=seed + i, check=check)
             kept += int((~out.success).sum())
     finally:
@@ -159,9 +170,14 @@ class CorruptionScores:
     mean: float
 
 
-def corruption_accuracy(model: nn.Module, images: ImageSet, cfg: RobustnessConfig, device: str = "cpu",
-                        check: Check = None, corrupted: dict[tuple[str, int], np.ndarray] | None = None
-                        ) -> CorruptionScores:
+def corruption_accuracy(
+    model: nn.Module,
+    images: ImageSet,
+    cfg: RobustnessConfig,
+    device: str = "cpu",
+    check: Check = None,
+    corrupted: dict[tuple[str, int], np.ndarray] | None = None,
+) -> CorruptionScores:
     """Accuracy under every corruption and severity of ``cfg`` (``corrupted``: a cache of the
     corrupted images, filled on first use, shared between models)."""
     acc: dict[str, list[float]] = {}
@@ -221,19 +237,32 @@ class EvalSets:
 
 def eval_sets(source_test: ImageSet, shifted: dict[str, ImageSet], cfg: RobustnessConfig) -> EvalSets:
     cfg = cfg.check()
-    return EvalSets({"source": source_test, **shifted}, _subset(source_test, cfg.n_robust, cfg.seed),
-                    _subset(source_test, cfg.n_corrupt, cfg.seed + 1), cfg)
+    return EvalSets(
+        {"source": source_test, **shifted},
+        _subset(source_test, cfg.n_robust, cfg.seed),
+        _subset(source_test, cfg.n_corrupt, cfg.seed + 1),
+        cfg,
+    )
 
 
-def measure(model: nn.Module, sets: EvalSets, edit: ImageSet | None = None, device: str = "cpu",
-            check: Check = None, base: CorruptionScores | None = None, robustness: bool = True,
-            seed: int = 0) -> Metrics:
+def measure(
+    model: nn.Module,
+    sets: EvalSets,
+    edit: ImageSet | None = None,
+    device: str = "cpu",
+    check: Check = None,
+    base: CorruptionScores | None = None,
+    robustness: bool = True,
+    seed: int = 0,
+) -> Metrics:
     """Every metric of ``model`` on ``sets`` (and the edit set); ``base``: the unedited model's
     corruption scores for the mCE (None: this is the base, mCE 1); ``robustness=False`` skips
     PGD and corruptions (nan)."""
     model = model.to(device).eval()
-    acc = {n: float((predict(model, s.x, device, check=check).argmax(1) == s.y).mean()) if len(s) else float("nan")
-           for n, s in sets.tests.items()}
+    acc = {
+        n: float((predict(model, s.x, device, check=check).argmax(1) == s.y).mean()) if len(s) else float("nan")
+        for n, s in sets.tests.items()
+    }
     if edit is not None:
         acc["edit"] = float((predict(model, edit.x, device, check=check).argmax(1) == edit.y).mean())
     if not robustness:
@@ -262,10 +291,18 @@ class AlphaCurve:
     corruption: list[float]
 
 
-def alpha_curve(original: MicrographResNet, edited: nn.Module, layer: str, sets: EvalSets,
-                edit: ImageSet | None = None, alphas: Sequence[float] | None = None,
-                robust_alphas: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0), device: str = "cpu",
-                check: Check = None, progress: Callable[[float, str], None] | None = None) -> AlphaCurve:
+def alpha_curve(
+    original: MicrographResNet,
+    edited: nn.Module,
+    layer: str,
+    sets: EvalSets,
+    edit: ImageSet | None = None,
+    alphas: Sequence[float] | None = None,
+    robust_alphas: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0),
+    device: str = "cpu",
+    check: Check = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> AlphaCurve:
     """Every metric against alpha (see :class:`AlphaCurve`); accuracies through the fast
     :class:`~.edits.LayerInterpolation`, robustness on interpolated copies of the model."""
     grid = [float(a) for a in (np.linspace(0, 1, 21) if alphas is None else alphas)]
@@ -291,9 +328,15 @@ def alpha_curve(original: MicrographResNet, edited: nn.Module, layer: str, sets:
 
 # --------------------------------------------------------------------------- the table
 #: columns of the comparison table: (key, header)
-COLUMNS = (("source_acc", "source"), ("shift_mean", "shifted (mean)"), ("edit_acc", "edit set"),
-           ("robust_acc", "PGD l_inf"), ("robust_l2", "PGD l_2"), ("corruption_acc", "corruptions"),
-           ("mce", "mCE"))
+COLUMNS = (
+    ("source_acc", "source"),
+    ("shift_mean", "shifted (mean)"),
+    ("edit_acc", "edit set"),
+    ("robust_acc", "PGD l_inf"),
+    ("robust_l2", "PGD l_2"),
+    ("corruption_acc", "corruptions"),
+    ("mce", "mCE"),
+)
 
 
 def metric_row(m: Metrics, shifted: Sequence[str]) -> dict[str, float]:
@@ -303,8 +346,15 @@ def metric_row(m: Metrics, shifted: Sequence[str]) -> dict[str, float]:
     for d in shifted:
         row[f"{domain_key(d)}_acc"] = m.acc.get(d, float("nan"))
     row["shift_mean"] = float(np.mean([m.acc[d] for d in shifted])) if shifted else float("nan")
-    row.update({"edit_acc": m.acc.get("edit", float("nan")), "robust_acc": m.robust_inf, "robust_l2": m.robust_2,
-                "corruption_acc": m.corruption.mean, "mce": m.mce})
+    row.update(
+        {
+            "edit_acc": m.acc.get("edit", float("nan")),
+            "robust_acc": m.robust_inf,
+            "robust_l2": m.robust_2,
+            "corruption_acc": m.corruption.mean,
+            "mce": m.mce,
+        }
+    )
     return row
 
 
@@ -316,17 +366,28 @@ def domain_key(domain: str) -> str:
 def summarise(rows: Sequence[dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
     """Mean and sample standard deviation (ddof 1; 0 for one seed) of each key over ``rows``."""
     keys = list(rows[0]) if rows else []
-    mean = {k: float(np.nanmean([r[k] for r in rows])) if any(not math.isnan(r[k]) for r in rows) else float("nan")
-            for k in keys}
+    mean = {
+        k: float(np.nanmean([r[k] for r in rows])) if any(not math.isnan(r[k]) for r in rows) else float("nan")
+        for k in keys
+    }
     std = {k: float(np.nanstd([r[k] for r in rows], ddof=1)) if len(rows) > 1 else 0.0 for k in keys}
     return mean, std
 
 
-def format_table(methods: Sequence[str], means: Sequence[dict[str, float]], stds: Sequence[dict[str, float]],
-                 shifted: Sequence[str], fmt: str = "markdown", seeds: int = 1) -> str:
+def format_table(
+    methods: Sequence[str],
+    means: Sequence[dict[str, float]],
+    stds: Sequence[dict[str, float]],
+    shifted: Sequence[str],
+    fmt: str = "markdown",
+    seeds: int = 1,
+) -> str:
     """The comparison table (methods x metrics, mean +- sd over seeds) as Markdown, CSV or LaTeX."""
-    cols = [("source_acc", "source")] + [(f"{domain_key(d)}_acc", d) for d in shifted] + \
-        [c for c in COLUMNS if c[0] not in ("source_acc", "shift_mean")]
+    cols = (
+        [("source_acc", "source")]
+        + [(f"{domain_key(d)}_acc", d) for d in shifted]
+        + [c for c in COLUMNS if c[0] not in ("source_acc", "shift_mean")]
+    )
     if fmt not in ("markdown", "csv", "latex"):
         raise ValueError(f"table format must be markdown, csv or latex, got {fmt!r}")
 
@@ -342,8 +403,12 @@ def format_table(methods: Sequence[str], means: Sequence[dict[str, float]], stds
             lines.append(",".join([name] + [f"{mu[k]:.6g},{sd.get(k, 0.0):.6g}" for k, _ in cols]))
         return "\n".join(lines) + "\n"
     if fmt == "latex":
-        lines = [r"\begin{tabular}{l" + "r" * len(cols) + "}", r"\hline",
-                 "method & " + " & ".join(h.replace("_", r"\_") for _, h in cols) + r" \\", r"\hline"]
+        lines = [
+            r"\begin{tabular}{l" + "r" * len(cols) + "}",
+            r"\hline",
+            "method & " + " & ".join(h.replace("_", r"\_") for _, h in cols) + r" \\",
+            r"\hline",
+        ]
         for name, mu, sd in zip(methods, means, stds, strict=True):
             cells = [cell(mu[k], sd.get(k, 0.0)).replace("±", r"$\pm$") for k, _ in cols]
             lines.append(name.replace("_", r"\_") + " & " + " & ".join(cells) + r" \\")

@@ -167,13 +167,29 @@ class DetectorParams:
 DETECTOR_SOURCE = DetectorParams()
 #: the shifted detector: in-lens-like shading, steeper curve, noisier, blurrier, coarser, scan lines
 DETECTOR_B = DetectorParams(
-    material=(0.5, 1.0), tilt_exponent=0.8, edge=1.8, edge_sigma=0.9, shadow=0.2, directional=-0.1,
-    offset=0.0, gain=0.7, blur=0.7, resolution=0.8, dose=35.0, gaussian_noise=0.03,
-    contrast=1.35, brightness=-0.05, gamma=0.85, scan_jitter=0.25, scan_gain=0.04)
+    material=(0.5, 1.0),
+    tilt_exponent=0.8,
+    edge=1.8,
+    edge_sigma=0.9,
+    shadow=0.2,
+    directional=-0.1,
+    offset=0.0,
+    gain=0.7,
+    blur=0.7,
+    resolution=0.8,
+    dose=35.0,
+    gaussian_noise=0.03,
+    contrast=1.35,
+    brightness=-0.05,
+    gamma=0.85,
+    scan_jitter=0.25,
+    scan_gain=0.04,
+)
 
 
-def detector_at(strength: float, source: DetectorParams = DETECTOR_SOURCE,
-                shifted: DetectorParams = DETECTOR_B) -> DetectorParams:
+def detector_at(
+    strength: float, source: DetectorParams = DETECTOR_SOURCE, shifted: DetectorParams = DETECTOR_B
+) -> DetectorParams:
     """The detector ``strength`` of the way from ``source`` to ``shifted`` (0: source, 1:
     shifted; every numeric parameter interpolated linearly, the dose harmonically so that the
     noise variance 1/dose is linear)."""
@@ -194,20 +210,83 @@ def detector_at(strength: float, source: DetectorParams = DETECTOR_SOURCE,
 
 
 DEFAULT_ROUTES = (
-    RouteParams("route-A", "rounded", radius_median=2.3, radius_sigma=0.22, aspect=(0.8, 1.0), height=0.9,
-                coverage=0.5, agglomeration=0.85, cluster_size=4.5, per_cluster=14, roughness=0.05,
-                texture_scale=0.8, porosity=0.0, fines=0.6),
-    RouteParams("route-B", "rounded", radius_median=4.6, radius_sigma=0.25, aspect=(0.75, 1.0), height=0.75,
-                coverage=0.5, agglomeration=0.25, cluster_size=6.0, per_cluster=4, roughness=0.25,
-                texture_scale=0.9, porosity=0.02, fines=0.4),
-    RouteParams("route-C", "angular", radius_median=4.2, radius_sigma=0.3, aspect=(0.6, 1.0), sides=(4, 6),
-                height=0.7, coverage=0.45, agglomeration=0.1, roughness=0.03, texture_scale=1.0, fines=1.0),
-    RouteParams("route-D", "platelet", radius_median=6.0, radius_sigma=0.28, aspect=(0.8, 1.0), sides=(6, 7),
-                height=0.14, coverage=0.55, agglomeration=0.5, cluster_size=5.0, per_cluster=4, roughness=0.02,
-                texture_scale=1.2, fines=0.5),
-    RouteParams("route-E", "rod", radius_median=5.5, radius_sigma=0.3, aspect=(0.2, 0.32), height=0.9,
-                coverage=0.35, agglomeration=0.55, cluster_size=3.5, per_cluster=6, roughness=0.04,
-                texture_scale=0.8, fines=0.5),
+    RouteParams(
+        "route-A",
+        "rounded",
+        radius_median=2.3,
+        radius_sigma=0.22,
+        aspect=(0.8, 1.0),
+        height=0.9,
+        coverage=0.5,
+        agglomeration=0.85,
+        cluster_size=4.5,
+        per_cluster=14,
+        roughness=0.05,
+        texture_scale=0.8,
+        porosity=0.0,
+        fines=0.6,
+    ),
+    RouteParams(
+        "route-B",
+        "rounded",
+        radius_median=4.6,
+        radius_sigma=0.25,
+        aspect=(0.75, 1.0),
+        height=0.75,
+        coverage=0.5,
+        agglomeration=0.25,
+        cluster_size=6.0,
+        per_cluster=4,
+        roughness=0.25,
+        texture_scale=0.9,
+        porosity=0.02,
+        fines=0.4,
+    ),
+    RouteParams(
+        "route-C",
+        "angular",
+        radius_median=4.2,
+        radius_sigma=0.3,
+        aspect=(0.6, 1.0),
+        sides=(4, 6),
+        height=0.7,
+        coverage=0.45,
+        agglomeration=0.1,
+        roughness=0.03,
+        texture_scale=1.0,
+        fines=1.0,
+    ),
+    RouteParams(
+        "route-D",
+        "platelet",
+        radius_median=6.0,
+        radius_sigma=0.28,
+        aspect=(0.8, 1.0),
+        sides=(6, 7),
+        height=0.14,
+        coverage=0.55,
+        agglomeration=0.5,
+        cluster_size=5.0,
+        per_cluster=4,
+        roughness=0.02,
+        texture_scale=1.2,
+        fines=0.5,
+    ),
+    RouteParams(
+        "route-E",
+        "rod",
+        radius_median=5.5,
+        radius_sigma=0.3,
+        aspect=(0.2, 0.32),
+        height=0.9,
+        coverage=0.35,
+        agglomeration=0.55,
+        cluster_size=3.5,
+        per_cluster=6,
+        roughness=0.04,
+        texture_scale=0.8,
+        fines=0.5,
+    ),
 )
 
 
@@ -253,8 +332,9 @@ class GeneratorParams:
             if r.shape not in SHAPES:
                 raise ValueError(f"route {r.name}: shape must be one of {SHAPES}, got {r.shape!r}")
             if r.radius_median <= 0 or not 0 < r.coverage < 1 or not 0 <= r.agglomeration <= 1:
-                raise ValueError(f"route {r.name}: radius_median > 0, coverage in (0, 1) and agglomeration "
-                                 "in [0, 1] are required")
+                raise ValueError(
+                    f"route {r.name}: radius_median > 0, coverage in (0, 1) and agglomeration in [0, 1] are required"
+                )
             if not 0 < r.aspect[0] <= r.aspect[1] <= 1 or not 3 <= r.sides[0] <= r.sides[1]:
                 raise ValueError(f"route {r.name}: aspect must satisfy 0 < lo <= hi <= 1 and sides 3 <= lo <= hi")
         if not 0 < self.detector.resolution <= 1 or not 0 < self.detector_b.resolution <= 1:
@@ -298,8 +378,16 @@ def _rng(seed: int, *keys: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, *[int(k) for k in keys]]))
 
 
-def _rsa_positions(rng: np.random.Generator, r_eff: np.ndarray, disp: np.ndarray, fixed_x: np.ndarray,
-                   fixed_y: np.ndarray, size: float, packing: float, tries: int) -> tuple[np.ndarray, ...]:
+def _rsa_positions(
+    rng: np.random.Generator,
+    r_eff: np.ndarray,
+    disp: np.ndarray,
+    fixed_x: np.ndarray,
+    fixed_y: np.ndarray,
+    size: float,
+    packing: float,
+    tries: int,
+) -> tuple[np.ndarray, ...]:
     """Random sequential adsorption of the slots marked ``disp`` (B, J), in slot order, all B
     images at once; other slots keep (fixed_x, fixed_y) and count as obstacles too.  Returns
     x, y and whether each dispersed slot found a place."""
@@ -334,7 +422,7 @@ def sample_scenes(params: GeneratorParams, route: int, n: int, rng: np.random.Ge
     size = float(params.image_size)
     area = size * size
     sides_mid = 0.5 * (rp.sides[0] + rp.sides[1])
-    mean_area = math.pi * rp.radius_median ** 2 * math.exp(2 * rp.radius_sigma ** 2) * 0.5 * sum(rp.aspect)
+    mean_area = math.pi * rp.radius_median**2 * math.exp(2 * rp.radius_sigma**2) * 0.5 * sum(rp.aspect)
     if rp.shape == "angular":
         mean_area *= sides_mid * math.sin(2 * math.pi / sides_mid) / (2 * math.pi)
     J = int(min(params.max_particles, max(4, round(rp.coverage * area / mean_area))))
@@ -367,8 +455,9 @@ def sample_scenes(params: GeneratorParams, route: int, n: int, rng: np.random.Ge
     fines_r = rng.uniform(0.5, 1.1, size=(n, F))
     fines_active = np.arange(F)[None, :] < n_f
     fines_active = np.broadcast_to(fines_active, (n, F)).copy()
-    return Scenes(route, x, y, a, b, theta, sides, z0, tilt, ok, fines_x, fines_y, fines_r, fines_active,
-                  int(rng.integers(2 ** 31)))
+    return Scenes(
+        route, x, y, a, b, theta, sides, z0, tilt, ok, fines_x, fines_y, fines_r, fines_active, int(rng.integers(2**31))
+    )
 
 
 def age_scenes(scenes: Scenes, params: GeneratorParams) -> Scenes:
@@ -381,14 +470,28 @@ def age_scenes(scenes: Scenes, params: GeneratorParams) -> Scenes:
     rel = np.clip(np.log(scenes.a / rp.radius_median), -1.0, 1.0)
     factor = np.exp(ag.coarsen * s * rel) * (1.0 + ag.growth * s)
     alive = scenes.active & (scenes.a * factor >= ag.dissolve * s * rp.radius_median * 0.9)
-    return replace(scenes, a=scenes.a * factor, b=scenes.b * factor, active=alive,
-                   fines_active=scenes.fines_active & (np.arange(scenes.fines_x.shape[1]) % 2 == 0)[None, :]
-                   if s >= 0.5 else scenes.fines_active)
+    return replace(
+        scenes,
+        a=scenes.a * factor,
+        b=scenes.b * factor,
+        active=alive,
+        fines_active=scenes.fines_active & (np.arange(scenes.fines_x.shape[1]) % 2 == 0)[None, :]
+        if s >= 0.5
+        else scenes.fines_active,
+    )
 
 
 # --------------------------------------------------------------------------- rendering
-def _profile(shape: str, u: np.ndarray, v: np.ndarray, a: np.ndarray, b: np.ndarray, sides: np.ndarray,
-             height: float, tilt: np.ndarray | None) -> np.ndarray:
+def _profile(
+    shape: str,
+    u: np.ndarray,
+    v: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    sides: np.ndarray,
+    height: float,
+    tilt: np.ndarray | None,
+) -> np.ndarray:
     """Height (render px) of particles in their own frame (u along the major axis), -inf outside.
     a, b, sides, tilt broadcast against u (shape (B, 1, 1) and (B, 1, 1, 2))."""
     if shape == "rounded":
@@ -412,15 +515,28 @@ def _profile(shape: str, u: np.ndarray, v: np.ndarray, a: np.ndarray, b: np.ndar
         return np.where(d < 1.0, h, -np.inf)
     if shape == "rod":
         seg = np.clip(a - b, 0.0, None)
-        q = np.sqrt(np.clip(np.abs(u) - seg, 0.0, None) ** 2 + v ** 2) / b
+        q = np.sqrt(np.clip(np.abs(u) - seg, 0.0, None) ** 2 + v**2) / b
         h = height * b * np.sqrt(np.clip(1.0 - q * q, 0.0, None))
         return np.where(q < 1.0, h, -np.inf)
     raise ValueError(f"unknown particle shape {shape!r}")
 
 
-def _draw(H: np.ndarray, shape: str, x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray,
-          theta: np.ndarray, sides: np.ndarray, z0: np.ndarray, tilt: np.ndarray | None, active: np.ndarray,
-          height: float, scale: int, pad: int) -> None:
+def _draw(
+    H: np.ndarray,
+    shape: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    theta: np.ndarray,
+    sides: np.ndarray,
+    z0: np.ndarray,
+    tilt: np.ndarray | None,
+    active: np.ndarray,
+    height: float,
+    scale: int,
+    pad: int,
+) -> None:
     """z-buffer one particle per image (arrays (B,)) into the padded height field H (B, S, S)
     (render px, float32, C-contiguous).  Coordinates in output px."""
     B, Sy, Sx = H.shape
@@ -441,8 +557,9 @@ def _draw(H: np.ndarray, shape: str, x: np.ndarray, y: np.ndarray, a: np.ndarray
     v = Y * c - X * s
     t = None if tilt is None else tilt.astype(np.float32)[:, None, None, :]
     f32 = np.float32
-    h = _profile(shape, u, v, a.astype(f32)[:, None, None], b.astype(f32)[:, None, None], sides[:, None, None],
-                 height, t)
+    h = _profile(
+        shape, u, v, a.astype(f32)[:, None, None], b.astype(f32)[:, None, None], sides[:, None, None], height, t
+    )
     h = h * f32(scale) + (z0.astype(f32) * f32(scale))[:, None, None]
     h[~active] = -np.inf
     iy = np.clip(gy + pad, 0, Sy - 1)
@@ -461,8 +578,9 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int, int], sigma: 
     return z
 
 
-def height_field(scenes: Scenes, params: GeneratorParams, rng: np.random.Generator,
-                 aged: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def height_field(
+    scenes: Scenes, params: GeneratorParams, rng: np.random.Generator, aged: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Height field (B, S, S) at render resolution (render px) and the powder mask (1 on
     particles).  ``aged``: add aging's surface effects (needles, roughening, cracks); the
     scenes' sizes must already be aged (:func:`age_scenes`)."""
@@ -475,10 +593,23 @@ def height_field(scenes: Scenes, params: GeneratorParams, rng: np.random.Generat
     H = np.zeros((B, S + 2 * pad, S + 2 * pad), dtype=np.float32)
     J = scenes.x.shape[1]
     for j in range(J):
-        _draw(H, rp.shape, scenes.x[:, j], scenes.y[:, j], scenes.a[:, j], scenes.b[:, j],
-              scenes.theta[:, j], scenes.sides[:, j], scenes.z0[:, j], scenes.tilt[:, j],
-              scenes.active[:, j], rp.height, scale, pad)
-    H = H[:, pad:pad + S, pad:pad + S].copy()
+        _draw(
+            H,
+            rp.shape,
+            scenes.x[:, j],
+            scenes.y[:, j],
+            scenes.a[:, j],
+            scenes.b[:, j],
+            scenes.theta[:, j],
+            scenes.sides[:, j],
+            scenes.z0[:, j],
+            scenes.tilt[:, j],
+            scenes.active[:, j],
+            rp.height,
+            scale,
+            pad,
+        )
+    H = H[:, pad : pad + S, pad : pad + S].copy()
     mask = H > 0  # the substrate is at height 0, every particle above it (z0 > 0)
     tex_rng = _rng(scenes.texture_seed, 11)
     rough = rp.roughness * scale
@@ -496,17 +627,32 @@ def height_field(scenes: Scenes, params: GeneratorParams, rng: np.random.Generat
         ix = np.clip((fx[:, j] * scale).astype(int) + fin_pad, 0, Hp.shape[2] - 1)
         base = Hp[np.arange(B), iy, ix] / scale
         r = scenes.fines_r[:, j]
-        _draw(Hp, "rounded", fx[:, j], fy[:, j], r, r * 0.9, np.zeros(B), np.full(B, 6), base, None,
-              scenes.fines_active[:, j], 0.9, scale, fin_pad)
-    H = Hp[:, fin_pad:fin_pad + S, fin_pad:fin_pad + S].copy()
+        _draw(
+            Hp,
+            "rounded",
+            fx[:, j],
+            fy[:, j],
+            r,
+            r * 0.9,
+            np.zeros(B),
+            np.full(B, 6),
+            base,
+            None,
+            scenes.fines_active[:, j],
+            0.9,
+            scale,
+            fin_pad,
+        )
+    H = Hp[:, fin_pad : fin_pad + S, fin_pad : fin_pad + S].copy()
     mask = mask | (H > 0.5 * scale)
     if aged:
-        H, mask = _age_surface(H, mask, params, _rng(int(rng.integers(2 ** 31)), 12))
+        H, mask = _age_surface(H, mask, params, _rng(int(rng.integers(2**31)), 12))
     return H, mask
 
 
-def _age_surface(H: np.ndarray, mask: np.ndarray, params: GeneratorParams,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _age_surface(
+    H: np.ndarray, mask: np.ndarray, params: GeneratorParams, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Aging's surface effects on a height field (render px): needle crystallites grown on the
     particles, roughening, cracks."""
     ag = params.aging
@@ -536,9 +682,8 @@ def _age_surface(H: np.ndarray, mask: np.ndarray, params: GeneratorParams,
             half = np.asarray(rng.uniform(ag.needle_length[0], ag.needle_length[1], size=B))
             width = np.full(B, ag.needle_width) * rng.uniform(0.8, 1.2, size=B)
             turn = np.asarray(rng.uniform(0, math.pi, size=B))
-            _draw(Hp, "rod", x, y, half, width, turn, np.full(B, 6), base, None,
-                  active, 1.5, scale, pad)
-        H = Hp[:, pad:pad + S, pad:pad + S].copy()
+            _draw(Hp, "rod", x, y, half, width, turn, np.full(B, 6), base, None, active, 1.5, scale, pad)
+        H = Hp[:, pad : pad + S, pad : pad + S].copy()
     if ag.roughen > 0:
         H = H + ag.roughen * s * scale * _smooth_noise(rng, H.shape, ag.roughen_scale * scale) * mask
     # cracks: persistent random walks, grooves only where there is powder
@@ -554,8 +699,9 @@ def _age_surface(H: np.ndarray, mask: np.ndarray, params: GeneratorParams,
         ang = heading[:, :, None] + turn
         steps = 0.5 * np.stack([np.cos(ang), np.sin(ang)], axis=-1)
         pts = start[:, :, None, :] + np.cumsum(steps, axis=2)  # (B, C, L, 2)
-        on = (np.arange(L)[None, None, :] < length[:, :, None]) & \
-            (np.arange(C)[None, :, None] < n_cracks[:, None, None])
+        on = (np.arange(L)[None, None, :] < length[:, :, None]) & (
+            np.arange(C)[None, :, None] < n_cracks[:, None, None]
+        )
         bi = np.broadcast_to(np.arange(B)[:, None, None], on.shape)[on]
         iy = np.clip((pts[..., 1][on] * scale).astype(int), 0, S - 1)
         ix = np.clip((pts[..., 0][on] * scale).astype(int), 0, S - 1)
@@ -642,8 +788,11 @@ def render(scenes: Scenes, params: GeneratorParams, domain: str, rng: np.random.
     aged = domain == AGED
     sc = age_scenes(scenes, params) if aged else scenes
     H, mask = height_field(sc, params, rng, aged=aged)
-    det = detector_at(params.detector_strength, params.detector, params.detector_b) if domain == DETECTOR \
+    det = (
+        detector_at(params.detector_strength, params.detector, params.detector_b)
+        if domain == DETECTOR
         else params.detector
+    )
     sig = shade(H, mask, det, params.supersample)
     return detect(sig, det, params.supersample, rng)[:, None]
 
@@ -652,8 +801,15 @@ def render(scenes: Scenes, params: GeneratorParams, domain: str, rng: np.random.
 SPLIT_CODES = {"train": 1, "val": 2, "test": 3, "edit": 4}
 
 
-def generate(params: GeneratorParams, domain: str, split: str, per_class: int, seed: int,
-             with_source_pair: bool = False, batch: int = 64) -> dict[str, np.ndarray]:
+def generate(
+    params: GeneratorParams,
+    domain: str,
+    split: str,
+    per_class: int,
+    seed: int,
+    with_source_pair: bool = False,
+    batch: int = 64,
+) -> dict[str, np.ndarray]:
     """``per_class`` images of every route in ``domain``, from the scenes of ``split`` (train,
     val, test, edit) and ``seed``.  Returns ``x`` (N, 1, S, S) float32 in [0, 1], ``y`` (N,)
     int64 and ``scene`` (N,) int64 (the scene index within its class); with
@@ -679,14 +835,17 @@ def generate(params: GeneratorParams, domain: str, split: str, per_class: int, s
             scenes = sample_scenes(params, c, n, scene_rng)
             xs.append(render(scenes, params, domain, _rng(seed, code, c, start, 1 + dom_code)))
             if with_source_pair:
-                pairs.append(xs[-1] if domain == SOURCE else
-                             render(scenes, params, SOURCE, _rng(seed, code, c, start, 1)))
+                pairs.append(
+                    xs[-1] if domain == SOURCE else render(scenes, params, SOURCE, _rng(seed, code, c, start, 1))
+                )
             ys.append(np.full(n, c, dtype=np.int64))
             ids.append(np.arange(start, start + n, dtype=np.int64))
     size = params.image_size
-    out = {"x": np.concatenate(xs) if xs else np.zeros((0, 1, size, size), np.float32),
-           "y": np.concatenate(ys) if ys else np.zeros(0, np.int64),
-           "scene": np.concatenate(ids) if ids else np.zeros(0, np.int64)}
+    out = {
+        "x": np.concatenate(xs) if xs else np.zeros((0, 1, size, size), np.float32),
+        "y": np.concatenate(ys) if ys else np.zeros(0, np.int64),
+        "scene": np.concatenate(ids) if ids else np.zeros(0, np.int64),
+    }
     if with_source_pair:
         out["x_source"] = np.concatenate(pairs) if pairs else np.zeros((0, 1, size, size), np.float32)
     return out

@@ -35,8 +35,16 @@ from workbench.seeding import init_module_, preserve_global_rng
 ARCH = "micrograph-resnet"
 #: the kind recorded in this plugin's checkpoint sidecars (workbench.checkpoint)
 CHECKPOINT_KIND = "micrograph-classifier"
-EDITABLE_LAYERS = ("stem.conv", "layer1.conv1", "layer1.conv2", "layer2.conv1", "layer2.conv2",
-                   "layer3.conv1", "layer3.conv2", "fc")
+EDITABLE_LAYERS = (
+    "stem.conv",
+    "layer1.conv1",
+    "layer1.conv2",
+    "layer2.conv1",
+    "layer2.conv2",
+    "layer3.conv1",
+    "layer3.conv2",
+    "fc",
+)
 #: blocks for surgical finetuning: every parameter under the prefix (BN affine included)
 BLOCKS = ("stem", "layer1", "layer2", "layer3", "fc")
 
@@ -117,12 +125,13 @@ class MicrographResNet(nn.Module):
 
     def _stages_after(self, stage: str) -> Callable[[torch.Tensor], torch.Tensor]:
         order = ["layer1", "layer2", "layer3"]
-        rest = order[order.index(stage) + 1:] if stage in order else order
+        rest = order[order.index(stage) + 1 :] if stage in order else order
 
         def run(h: torch.Tensor) -> torch.Tensor:
             for s in rest:
                 h = getattr(self, s)(h)
             return self.fc(h.mean(dim=(2, 3)))
+
         return run
 
     def split(self, name: str, x: torch.Tensor) -> Split:
@@ -145,8 +154,12 @@ class MicrographResNet(nn.Module):
             rest = self._stages_after(stage)
             sc = block.shortcut(h)
             if conv == "conv1":
-                return Split(name, h, {"sc": sc}, lambda y, aux: rest(
-                    F.relu(block.bn2(block.conv2(F.relu(block.bn1(y)))) + aux["sc"])))
+                return Split(
+                    name,
+                    h,
+                    {"sc": sc},
+                    lambda y, aux: rest(F.relu(block.bn2(block.conv2(F.relu(block.bn1(y)))) + aux["sc"])),
+                )
             h1 = F.relu(block.bn1(block.conv1(h)))
             return Split(name, h1, {"sc": sc}, lambda y, aux: rest(F.relu(block.bn2(y) + aux["sc"])))
 
@@ -154,8 +167,9 @@ class MicrographResNet(nn.Module):
 def apply_layer(layer: nn.Module, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     """``layer`` (a Conv2d or Linear) applied to ``x`` with the given weight and bias."""
     if isinstance(layer, nn.Conv2d):
-        return F.conv2d(x, weight, bias, stride=layer.stride, padding=layer.padding, dilation=layer.dilation,
-                        groups=layer.groups)
+        return F.conv2d(
+            x, weight, bias, stride=layer.stride, padding=layer.padding, dilation=layer.dilation, groups=layer.groups
+        )
     if isinstance(layer, nn.Linear):
         return F.linear(x, weight, bias)
     raise TypeError(f"cannot apply a {type(layer).__name__}")
@@ -179,6 +193,7 @@ def model_from_architecture(arch: dict[str, Any]) -> MicrographResNet:
 def block_parameters(model: nn.Module, block: str) -> list[str]:
     """Names of the parameters of ``block`` (one of :data:`BLOCKS`) or of one editable layer."""
     if block not in BLOCKS and block not in EDITABLE_LAYERS:
-        raise ValueError(f"unknown block or layer {block!r}; blocks: {', '.join(BLOCKS)}; "
-                         f"layers: {', '.join(EDITABLE_LAYERS)}")
+        raise ValueError(
+            f"unknown block or layer {block!r}; blocks: {', '.join(BLOCKS)}; layers: {', '.join(EDITABLE_LAYERS)}"
+        )
     return [n for n, _ in model.named_parameters() if n == block or n.startswith(block + ".")]

@@ -61,4 +61,5 @@ class ModelRef:
 
     def label(self) -> str:
         return {"default": DEFAULT_MODEL, "file": Path(self.path).name, "state": "trained in this session"}.get(
-            self.kind, self.kind)
+            self.kind, self.kind
+        )

@@ -31,10 +31,23 @@ from .data import ImageSet
 from .models import CHECKPOINT_KIND, MicrographResNet, build_model, model_from_architecture
 from .specs import DEFAULT_MODEL, ModelRef, TrainConfig, TrainProgress
 
-__all__ = ["DEFAULT_MODEL", "ModelFileError", "ModelRef", "TrainConfig", "TrainOutcome", "TrainProgress", "accuracy",
-           "d4", "default_model_path", "load_classifier", "load_model", "load_user_model", "predict",
-           "save_classifier", "train_classifier"]
-
+__all__ = [
+    "DEFAULT_MODEL",
+    "ModelFileError",
+    "ModelRef",
+    "TrainConfig",
+    "TrainOutcome",
+    "TrainProgress",
+    "accuracy",
+    "d4",
+    "default_model_path",
+    "load_classifier",
+    "load_model",
+    "load_user_model",
+    "predict",
+    "save_classifier",
+    "train_classifier",
+]
 
 
 class ModelFileError(ValueError):
@@ -60,8 +73,13 @@ def d4(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def predict(model: nn.Module, x: np.ndarray | torch.Tensor, device: str = "cpu", batch: int = 512,
-            check: Callable[[], None] | None = None) -> np.ndarray:
+def predict(
+    model: nn.Module,
+    x: np.ndarray | torch.Tensor,
+    device: str = "cpu",
+    batch: int = 512,
+    check: Callable[[], None] | None = None,
+) -> np.ndarray:
     """Logits (N, classes) of ``model`` (set to eval mode) on images x (N, 1, H, W) in [0, 1]."""
     model.eval()
     xt = torch.as_tensor(x)
@@ -70,22 +88,27 @@ def predict(model: nn.Module, x: np.ndarray | torch.Tensor, device: str = "cpu",
         for i in range(0, xt.shape[0], batch):
             if check is not None:
                 check()
-            outs.append(model(xt[i:i + batch].to(device)).cpu())
+            outs.append(model(xt[i : i + batch].to(device)).cpu())
     return torch.cat(outs).numpy() if outs else np.zeros((0, 0), np.float32)
 
 
-def accuracy(model: nn.Module, images: ImageSet, device: str = "cpu",
-             check: Callable[[], None] | None = None) -> float:
+def accuracy(model: nn.Module, images: ImageSet, device: str = "cpu", check: Callable[[], None] | None = None) -> float:
     """Fraction of ``images`` that ``model`` classifies correctly (nan for an empty set)."""
     if len(images) == 0:
         return float("nan")
     return float((predict(model, images.x, device, check=check).argmax(1) == images.y).mean())
 
 
-def train_classifier(train: ImageSet, val: ImageSet, num_classes: int, cfg: TrainConfig | None = None,
-                     device: str = "cpu", check: Callable[[], None] | None = None,
-                     progress: Callable[[float, str], None] | None = None,
-                     partial: Callable[[TrainProgress], None] | None = None) -> TrainOutcome:
+def train_classifier(
+    train: ImageSet,
+    val: ImageSet,
+    num_classes: int,
+    cfg: TrainConfig | None = None,
+    device: str = "cpu",
+    check: Callable[[], None] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    partial: Callable[[TrainProgress], None] | None = None,
+) -> TrainOutcome:
     """Train a fresh :class:`MicrographResNet` on ``train`` (reporting accuracy on ``val``);
     ``cfg`` None: :class:`TrainConfig`'s defaults."""
     cfg = (cfg or TrainConfig()).check()
@@ -110,7 +133,7 @@ def train_classifier(train: ImageSet, val: ImageSet, num_classes: int, cfg: Trai
         for b in range(steps_per_epoch):
             if check is not None:
                 check()
-            idx = order[b * cfg.batch:(b + 1) * cfg.batch]
+            idx = order[b * cfg.batch : (b + 1) * cfg.batch]
             xb = x[idx]
             if cfg.augment:
                 xb = d4(xb, torch.randint(0, 8, (len(idx),), generator=g))
@@ -146,8 +169,9 @@ def save_classifier(path: str | Path, model: MicrographResNet, provenance: dict[
     """Write the checkpoint (safetensors + JSON sidecar) of ``model``."""
     from workbench.checkpoint import save_checkpoint
 
-    return save_checkpoint(path, model.state_dict(), architecture=model.architecture(), provenance=provenance,
-                           kind=CHECKPOINT_KIND)
+    return save_checkpoint(
+        path, model.state_dict(), architecture=model.architecture(), provenance=provenance, kind=CHECKPOINT_KIND
+    )
 
 
 def load_classifier(path: str | Path, device: str = "cpu") -> tuple[MicrographResNet, dict[str, Any]]:
@@ -189,8 +213,10 @@ def load_user_model(path: str | Path, num_classes: int, width: int = 8, device: 
     try:
         obj = torch.load(str(p), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001
-        raise ModelFileError(f"{p}: neither TorchScript nor a state dict readable with weights_only=True "
-                             f"({str(exc).splitlines()[0][:160]})") from None
+        raise ModelFileError(
+            f"{p}: neither TorchScript nor a state dict readable with weights_only=True "
+            f"({str(exc).splitlines()[0][:160]})"
+        ) from None
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
@@ -207,8 +233,10 @@ def load_model(ref: ModelRef, num_classes: int, device: str = "cpu") -> nn.Modul
     if ref.kind == "default":
         path = default_model_path()
         if not path.is_file():
-            raise ModelFileError(f"the shipped classifier is missing ({path}); retrain it with "
-                                 "`python -m workbench_micrograph.train_defaults`")
+            raise ModelFileError(
+                f"the shipped classifier is missing ({path}); retrain it with "
+                "`python -m workbench_micrograph.train_defaults`"
+            )
         model: nn.Module = load_classifier(path, device)[0]
     elif ref.kind == "file":
         model = load_user_model(ref.path, num_classes, ref.width, device)
@@ -228,10 +256,13 @@ def load_model(ref: ModelRef, num_classes: int, device: str = "cpu") -> nn.Modul
         try:
             out = model(torch.full((2, 1, 32, 32), 0.5, device=device))
         except Exception as exc:  # noqa: BLE001 - a user's model may fail in any way
-            raise ModelFileError(f"{ref.label()}: the model fails on (2, 1, 32, 32) images: "
-                                 f"{type(exc).__name__}: {exc}") from None
+            raise ModelFileError(
+                f"{ref.label()}: the model fails on (2, 1, 32, 32) images: {type(exc).__name__}: {exc}"
+            ) from None
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, num_classes):
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ModelFileError(f"{ref.label()}: expected logits of shape (batch, {num_classes}) for the "
-                             f"{num_classes} classes of the data, got {shape}")
+        raise ModelFileError(
+            f"{ref.label()}: expected logits of shape (batch, {num_classes}) for the "
+            f"{num_classes} classes of the data, got {shape}"
+        )
     return model

@@ -22,8 +22,15 @@ def _source_split() -> Any:
     from .data import default_data
 
     d = default_data()
-    return DatasetSplit(DATASET, d.train.x, d.train.y, d.test.x, d.test.y, list(d.class_names),
-                        "embedded SEM-like micrographs, source domain (workbench_micrograph.core.data.default_data)")
+    return DatasetSplit(
+        DATASET,
+        d.train.x,
+        d.train.y,
+        d.test.x,
+        d.test.y,
+        list(d.class_names),
+        "embedded SEM-like micrographs, source domain (workbench_micrograph.core.data.default_data)",
+    )
 
 
 def register_with_adversarial_zoo() -> None:
@@ -34,9 +41,15 @@ def register_with_adversarial_zoo() -> None:
     if DATASET not in dataset_names():
         register_dataset(DATASET, _source_split)
     path = default_model_path()
-    register_model(ZooEntry(DEFAULT_MODEL, DATASET, loader=lambda device: load_classifier(path, device)[0],
-                            description="micrograph classifier (ResNet, width 8) trained on the source domain",
-                            provenance=path.with_suffix(".json")))
+    register_model(
+        ZooEntry(
+            DEFAULT_MODEL,
+            DATASET,
+            loader=lambda device: load_classifier(path, device)[0],
+            description="micrograph classifier (ResNet, width 8) trained on the source domain",
+            provenance=path.with_suffix(".json"),
+        )
+    )
 
 
 def register_edited_model(name: str, ref: ModelRef, num_classes: int, description: str = "") -> None:
@@ -47,5 +60,11 @@ def register_edited_model(name: str, ref: ModelRef, num_classes: int, descriptio
 
     if DATASET not in dataset_names():
         register_dataset(DATASET, _source_split)
-    register_model(ZooEntry(name, DATASET, loader=lambda device: load_model(ref, num_classes, device),
-                            description=description or f"micrograph classifier {name}"))
+    register_model(
+        ZooEntry(
+            name,
+            DATASET,
+            loader=lambda device: load_model(ref, num_classes, device),
+            description=description or f"micrograph classifier {name}",
+        )
+    )

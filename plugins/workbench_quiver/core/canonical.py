@@ -119,8 +119,9 @@ def _twin_free_ties(sorted_mat: np.ndarray, sorted_col: np.ndarray) -> np.ndarra
     return ~np.any(ties & ~same, axis=1)
 
 
-def canonical_batch(x: np.ndarray, n_mutable: int, rounds: int = 3,
-                    cache: dict | None = None) -> tuple[list[bytes], np.ndarray]:
+def canonical_batch(
+    x: np.ndarray, n_mutable: int, rounds: int = 3, cache: dict | None = None
+) -> tuple[list[bytes], np.ndarray]:
     """Canonical forms of a batch of square skew-symmetric matrices (L, N, N).
 
     Returns (list of canonical bytes, array (L, N) of canonical orderings: position p of the
@@ -316,7 +317,7 @@ def _canonical_disconnected(s: np.ndarray, n: int, comps: list[list[int]]) -> tu
         parts.append((len(mut), len(fro), sub_keys[0], order[sub_perms[0]], len(mut)))
     parts.sort(key=lambda t: (t[0], t[1], t[2]))
     mut_order = np.concatenate([p[3][: p[4]] for p in parts]).astype(np.int64)
-    fro_order = np.concatenate([p[3][p[4]:] for p in parts]).astype(np.int64)
+    fro_order = np.concatenate([p[3][p[4] :] for p in parts]).astype(np.int64)
     perm = np.concatenate([mut_order, fro_order])
     key = b"|".join(p[2] for p in parts)
     return f"{n},{s.shape[0] - n}:D".encode() + key, perm

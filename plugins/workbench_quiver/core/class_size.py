@@ -82,8 +82,16 @@ def size_affine_a(p: int, q: int) -> int:
         )
         total /= 2
     else:
-        total = sum((Fraction(_phi(k) * comb(2 * p // k, p // k) * comb(2 * q // k, q // k), p + q)
-                     for k in _divisors(gcd(p, q))), Fraction(0)) / 2
+        total = (
+            sum(
+                (
+                    Fraction(_phi(k) * comb(2 * p // k, p // k) * comb(2 * q // k, q // k), p + q)
+                    for k in _divisors(gcd(p, q))
+                ),
+                Fraction(0),
+            )
+            / 2
+        )
     assert total.denominator == 1
     return int(total)
 

@@ -80,12 +80,15 @@ def _keys_for(y: np.ndarray, n: int, connected: bool, cache: dict | None = None)
     return [canonical_form(m[:, :n]) for m in y]
 
 
-def mutation_class(b: np.ndarray, max_depth: int | None = None,
-                   progress: Callable[[float, str], None] | None = None,
-                   cancelled: Callable[[], bool] | None = None,
-                   max_size: int | None = None,
-                   partial: Callable[[MutationClass], None] | None = None,
-                   stop_abs: int | None = None) -> MutationClass:
+def mutation_class(
+    b: np.ndarray,
+    max_depth: int | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    max_size: int | None = None,
+    partial: Callable[[MutationClass], None] | None = None,
+    stop_abs: int | None = None,
+) -> MutationClass:
     """Breadth-first enumeration of the mutation class of ``b`` up to isomorphism.
 
     max_depth: stop after this many mutation steps from the start; max_size: stop once this
@@ -144,7 +147,7 @@ def mutation_class(b: np.ndarray, max_depth: int | None = None,
                     mc.seconds = time.perf_counter() - t0
                     return mc
                 started = time.perf_counter()
-                sel = idx[c0:c0 + chunk]
+                sel = idx[c0 : c0 + chunk]
                 c0 += len(sel)
                 y = mutate_batch(x[sel], k, n)
                 keys = _keys_for(y, n, connected, slow_cache)

@@ -40,6 +40,7 @@ def _row(tokens: list[str], no: int) -> list[int]:
     """Exact ints of one line's tokens (errors name the line and column)."""
     return [parse_entry(t, f"line {no}, column {c}") for c, t in enumerate(tokens, start=1)]
 
+
 # --------------------------------------------------------------------------- Keller .qmu
 
 
@@ -90,7 +91,7 @@ def read_qmu(text: str) -> Quiver:
     if r != c:
         raise InputError(f"line {no}: the .qmu matrix must be square, got {r} x {c}")
     rows = []
-    for no, ln in mat_lines[1:1 + r]:
+    for no, ln in mat_lines[1 : 1 + r]:
         try:
             vals = _row(ln.split(), no)
         except NotANumberError as exc:
@@ -125,11 +126,15 @@ def read_qmu(text: str) -> Quiver:
     bad = np.argwhere(sq != -sq.T)
     if len(bad):
         i, j = (int(order[x]) for x in bad[0])
-        raise InputError(f".qmu matrix not skew-symmetric at ({i},{j}): {m[bad[0][0], bad[0][1]]} and "
-                         f"{m[bad[0][1], bad[0][0]]}")
+        raise InputError(
+            f".qmu matrix not skew-symmetric at ({i},{j}): {m[bad[0][0], bad[0][1]]} and {m[bad[0][1], bad[0][0]]}"
+        )
     b = m[:, :n]
-    return Quiver(b, labels=[str(int(i)) for i in order] if frozen.any() else None,
-                  positions=pos[order] if pos is not None else None)
+    return Quiver(
+        b,
+        labels=[str(int(i)) for i in order] if frozen.any() else None,
+        positions=pos[order] if pos is not None else None,
+    )
 
 
 # --------------------------------------------------------------------------- Sage-style text
@@ -191,7 +196,7 @@ def read_benchmark_csv(text: str) -> list[np.ndarray]:
         if n * n != len(vals) or n == 0:
             raise InputError(f"line {no}: {len(vals)} numbers is not a square n*n (a flattened n x n B-matrix)")
         try:
-            out.append(validate_b(_int_matrix([vals[i * n:(i + 1) * n] for i in range(n)])))
+            out.append(validate_b(_int_matrix([vals[i * n : (i + 1) * n] for i in range(n)])))
         except ValueError as exc:
             raise InputError(f"line {no}: {exc}") from None
     if not out:
@@ -343,10 +348,12 @@ def to_tikz(q: Quiver, scale: float = 0.02, highlight: Iterable[int] = ()) -> st
     pos = q.positions if q.positions is not None else default_positions(q.b)
     labels = q.vertex_labels()
     hl = set(int(v) for v in highlight)
-    out = ["\\begin{tikzpicture}[>=stealth, every node/.style={inner sep=1.5pt}]",
-           "  \\tikzset{mut/.style={circle, draw, fill=white, minimum size=14pt},"
-           " fro/.style={rectangle, draw, fill=gray!25, minimum size=13pt},"
-           " hl/.style={draw=red, very thick}}"]
+    out = [
+        "\\begin{tikzpicture}[>=stealth, every node/.style={inner sep=1.5pt}]",
+        "  \\tikzset{mut/.style={circle, draw, fill=white, minimum size=14pt},"
+        " fro/.style={rectangle, draw, fill=gray!25, minimum size=13pt},"
+        " hl/.style={draw=red, very thick}}",
+    ]
     for v in range(q.n_vertices):
         style = "fro" if v >= q.n_mutable else "mut"
         if v in hl:
@@ -390,8 +397,10 @@ def quiver_text(q: Quiver, suffix: str, highlight: Iterable[int] = ()) -> str:
         return write_b_text(q.b)
     if suffix == ".csv":
         if q.n_frozen:
-            raise ValueError(f"the benchmark CSV holds square B-matrices only and this quiver has {q.n_frozen} "
-                             f"frozen vertex{'es' if q.n_frozen > 1 else ''}; save it as .qmu or .json to keep them")
+            raise ValueError(
+                f"the benchmark CSV holds square B-matrices only and this quiver has {q.n_frozen} "
+                f"frozen vertex{'es' if q.n_frozen > 1 else ''}; save it as .qmu or .json to keep them"
+            )
         return write_benchmark_csv([q.b])
     if suffix == ".tex":
         return to_tikz(q, highlight=highlight)

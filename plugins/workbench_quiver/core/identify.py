@@ -38,8 +38,19 @@ from .mutation import mutate, mutate_batch
 from .quiver import validate_b
 from .structure import Structure, analyse
 
-FAMILY_OF_TABLE = {"E6": "E", "E7": "E", "E8": "E", "E~6": "E~", "E~7": "E~", "E~8": "E~",
-                   "E6^(1,1)": "E^(1,1)", "E7^(1,1)": "E^(1,1)", "E8^(1,1)": "E^(1,1)", "X6": "X", "X7": "X"}
+FAMILY_OF_TABLE = {
+    "E6": "E",
+    "E7": "E",
+    "E8": "E",
+    "E~6": "E~",
+    "E~7": "E~",
+    "E~8": "E~",
+    "E6^(1,1)": "E^(1,1)",
+    "E7^(1,1)": "E^(1,1)",
+    "E8^(1,1)": "E^(1,1)",
+    "X6": "X",
+    "X7": "X",
+}
 
 
 @dataclass
@@ -64,8 +75,14 @@ class TypeResult:
     components: list[TypeResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"type": self.label, "family": self.family, "finite_mutation": self.finite_mutation,
-             "method": self.method, "n": self.n, "description": self.evidence.get("description", "")}
+        d = {
+            "type": self.label,
+            "family": self.family,
+            "finite_mutation": self.finite_mutation,
+            "method": self.method,
+            "n": self.n,
+            "description": self.evidence.get("description", ""),
+        }
         if self.certificate is not None:
             d["certificate"] = list(self.certificate)
         if self.components:
@@ -74,8 +91,11 @@ class TypeResult:
 
 
 def _evidence(description: str, vertices=(), arrows=(), **detail) -> dict[str, Any]:
-    ev = {"description": description, "highlight_vertices": sorted({int(v) for v in vertices}),
-          "highlight_arrows": [(int(i), int(j)) for i, j in arrows]}
+    ev = {
+        "description": description,
+        "highlight_vertices": sorted({int(v) for v in vertices}),
+        "highlight_arrows": [(int(i), int(j)) for i, j in arrows],
+    }
     ev.update(detail)
     return ev
 
@@ -99,9 +119,15 @@ def _from_structure(
             else:
                 verts += [g(v) for v in c.vertices]
                 arrows += [(g(i), g(j)) for i, j in c.arrows]
-            cores.append({"kind": c.kind, "vatne_type": {"fork": "I"}.get(c.kind, c.kind),
-                          "vertices": [g(v) for v in c.vertices], "outlets": [g(v) for v in c.outlets],
-                          "detail": _globalise(c.detail, g)})
+            cores.append(
+                {
+                    "kind": c.kind,
+                    "vatne_type": {"fork": "I"}.get(c.kind, c.kind),
+                    "vertices": [g(v) for v in c.vertices],
+                    "outlets": [g(v) for v in c.outlets],
+                    "detail": _globalise(c.detail, g),
+                }
+            )
         pieces = [{"kind": p["kind"], "vertices": [g(v) for v in p["vertices"]]} for p in st.pieces]
         extra: dict[str, Any] = {"cores": cores, "pieces": pieces}
         if st.family == "D":
@@ -128,8 +154,11 @@ def _globalise(obj: Any, g) -> Any:
         out = {}
         for k, v in obj.items():
             if k in _NOT_VERTICES:
-                out[k] = {g(kk): int(vv) for kk, vv in v.items()} if k == "spike_arrow_index" else \
-                    ([bool(x) for x in v] if isinstance(v, list) else (v if isinstance(v, bool) else int(v)))
+                out[k] = (
+                    {g(kk): int(vv) for kk, vv in v.items()}
+                    if k == "spike_arrow_index"
+                    else ([bool(x) for x in v] if isinstance(v, list) else (v if isinstance(v, bool) else int(v)))
+                )
             else:
                 out[g(k) if isinstance(k, (int, np.integer)) else k] = _globalise(v, g)
         return out
@@ -142,8 +171,9 @@ def _globalise(obj: Any, g) -> Any:
     return obj
 
 
-def find_infinite_certificate(s: np.ndarray, rng: np.random.Generator, steps: int | None = None,
-                              restarts: int = 3) -> list[int] | None:
+def find_infinite_certificate(
+    s: np.ndarray, rng: np.random.Generator, steps: int | None = None, restarts: int = 3
+) -> list[int] | None:
     """Look for a mutation sequence creating an arrow of multiplicity >= 3.
 
     First a greedy walk (each step takes, among all n mutations computed at once, the one with
@@ -202,7 +232,7 @@ def _shallow_certificate(s: np.ndarray, budget: int = 40_000) -> list[int] | Non
     n = s.shape[0]
     level = s.astype(np.int64)[None]
     paths: list[list[int]] = [[]]
-    max_depth = 3 if n ** 3 <= budget else 2
+    max_depth = 3 if n**3 <= budget else 2
     for _ in range(max_depth):
         if len(level) * n > budget:
             return None
@@ -227,7 +257,7 @@ def _all_mutations(cur: np.ndarray) -> np.ndarray:
     x = np.broadcast_to(cur, (n, n, n))
     idx = np.arange(n)
     col = cur.T  # col[k] = cur[:, k]
-    row = cur    # row[k] = cur[k, :]
+    row = cur  # row[k] = cur[k, :]
     out = x + (np.abs(col)[:, :, None] * row[:, None, :] + col[:, :, None] * np.abs(row)[:, None, :]) // 2
     out[idx, :, idx] = -col
     out[idx, idx, :] = -row
@@ -286,8 +316,9 @@ def _bounded_enumeration(s: np.ndarray, limit: int) -> tuple[str, list[int] | No
     return "undecided", None
 
 
-def identify_connected(s: np.ndarray, glob: list[int] | None = None, seed: int = 0,
-                       enumeration_limit: int = 5000) -> TypeResult:
+def identify_connected(
+    s: np.ndarray, glob: list[int] | None = None, seed: int = 0, enumeration_limit: int = 5000
+) -> TypeResult:
     """Identify a connected quiver given by its square skew-symmetric matrix (no frozen)."""
     n = s.shape[0]
     glob = list(range(n)) if glob is None else list(glob)
@@ -300,21 +331,52 @@ def identify_connected(s: np.ndarray, glob: list[int] | None = None, seed: int =
         if m == 1:
             return TypeResult("A2", "A", True, _evidence("one arrow: type A2", [g(0), g(1)], arrow), None, "trivial", 2)
         if m == 2:
-            return TypeResult("A~1,1", "A~", True, _evidence("double arrow: the Kronecker quiver, type A~1,1 (affine)",
-                                                             [g(0), g(1)], arrow, cycle=[g(0), g(1)], p=1, q=1),
-                              None, "trivial", 2)
-        return TypeResult("infinite", "infinite", True,
-                          _evidence(f"{m} arrows between two vertices: rank-2 cluster algebra of infinite type "
-                                    "(the mutation class is this quiver alone)", [g(0), g(1)], arrow),
-                          [], "trivial", 2)
+            return TypeResult(
+                "A~1,1",
+                "A~",
+                True,
+                _evidence(
+                    "double arrow: the Kronecker quiver, type A~1,1 (affine)",
+                    [g(0), g(1)],
+                    arrow,
+                    cycle=[g(0), g(1)],
+                    p=1,
+                    q=1,
+                ),
+                None,
+                "trivial",
+                2,
+            )
+        return TypeResult(
+            "infinite",
+            "infinite",
+            True,
+            _evidence(
+                f"{m} arrows between two vertices: rank-2 cluster algebra of infinite type "
+                "(the mutation class is this quiver alone)",
+                [g(0), g(1)],
+                arrow,
+            ),
+            [],
+            "trivial",
+            2,
+        )
     mx = int(np.abs(s).max())
     if mx >= 3:
         i, j = (int(x) for x in np.argwhere(np.abs(s) == mx)[0])
         if s[i, j] < 0:
             i, j = j, i
-        return TypeResult("infinite", "infinite", False,
-                          _evidence(f"arrow {g(i)} -> {g(j)} of multiplicity {mx} >= 3 already present", [g(i), g(j)],
-                                    [(g(i), g(j))]), [], "certificate", n)
+        return TypeResult(
+            "infinite",
+            "infinite",
+            False,
+            _evidence(
+                f"arrow {g(i)} -> {g(j)} of multiplicity {mx} >= 3 already present", [g(i), g(j)], [(g(i), g(j))]
+            ),
+            [],
+            "certificate",
+            n,
+        )
     st = analyse(s)
     if st is not None:
         return _from_structure(st, glob)
@@ -325,8 +387,9 @@ def identify_connected(s: np.ndarray, glob: list[int] | None = None, seed: int =
         label = lookup(keys[0])
         if label is not None:
             family = FAMILY_OF_TABLE.get(label, "D~")
-            desc = (f"found in the precomputed canonical-form table of the {label} class"
-                    + (" (a member whose two punctures interact)" if family == "D~" else ""))
+            desc = f"found in the precomputed canonical-form table of the {label} class" + (
+                " (a member whose two punctures interact)" if family == "D~" else ""
+            )
             return TypeResult(label, family, True, _evidence(desc, [], [], table=label), None, "table", n)
     rng = np.random.default_rng(seed)
     if n > 11:
@@ -342,13 +405,30 @@ def identify_connected(s: np.ndarray, glob: list[int] | None = None, seed: int =
         if verdict == "infinite":
             return _infinite(s, path or [], glob)
         if verdict == "finite":
-            return TypeResult("unknown", "unknown", True,
-                              _evidence("mutation-finite (the whole class was enumerated, every arrow multiplicity "
-                                        "<= 2) but not of a type listed here (e.g. another surface type)"),
-                              None, "enumeration", n)
-    return TypeResult("unknown", "unknown", None,
-                      _evidence("no structural criterion applies, not in the tables, and the bounded searches found "
-                                "no arrow of multiplicity >= 3: not decided"), None, "search", n)
+            return TypeResult(
+                "unknown",
+                "unknown",
+                True,
+                _evidence(
+                    "mutation-finite (the whole class was enumerated, every arrow multiplicity "
+                    "<= 2) but not of a type listed here (e.g. another surface type)"
+                ),
+                None,
+                "enumeration",
+                n,
+            )
+    return TypeResult(
+        "unknown",
+        "unknown",
+        None,
+        _evidence(
+            "no structural criterion applies, not in the tables, and the bounded searches found "
+            "no arrow of multiplicity >= 3: not decided"
+        ),
+        None,
+        "search",
+        n,
+    )
 
 
 def _infinite(s: np.ndarray, cert: list[int], glob: list[int]) -> TypeResult:
@@ -360,10 +440,20 @@ def _infinite(s: np.ndarray, cert: list[int], glob: list[int]) -> TypeResult:
     if end[i, j] < 0:
         i, j = j, i
     seq = [int(glob[k]) for k in cert]
-    return TypeResult("infinite", "infinite", False,
-                      _evidence(f"mutating at {seq} gives {mx} arrows {glob[i]} -> {glob[j]} (>= 3): mutation-infinite",
-                                [glob[i], glob[j]], [(glob[i], glob[j])], certificate_multiplicity=mx),
-                      seq, "certificate", len(glob))
+    return TypeResult(
+        "infinite",
+        "infinite",
+        False,
+        _evidence(
+            f"mutating at {seq} gives {mx} arrows {glob[i]} -> {glob[j]} (>= 3): mutation-infinite",
+            [glob[i], glob[j]],
+            [(glob[i], glob[j])],
+            certificate_multiplicity=mx,
+        ),
+        seq,
+        "certificate",
+        len(glob),
+    )
 
 
 def identify(b: Any, seed: int = 0, enumeration_limit: int = 5000) -> TypeResult:
@@ -388,12 +478,27 @@ def identify(b: Any, seed: int = 0, enumeration_limit: int = 5000) -> TypeResult
         return TypeResult("infinite", "infinite", fm, dict(r.evidence), r.certificate, r.method, n, results)
     if any(r.label == "unknown" for r in results):
         fm = None if any(r.finite_mutation is None for r in results) else all(r.finite_mutation for r in results)
-        return TypeResult("unknown", "unknown", fm, _evidence("disconnected; a component's type is unknown"), None,
-                          "product", n, results)
+        return TypeResult(
+            "unknown",
+            "unknown",
+            fm,
+            _evidence("disconnected; a component's type is unknown"),
+            None,
+            "product",
+            n,
+            results,
+        )
     label = " x ".join(r.label for r in results)
     verts = [v for r in results for v in r.evidence.get("highlight_vertices", [])]
     arrows = [a for r in results for a in r.evidence.get("highlight_arrows", [])]
     fm = all(r.finite_mutation for r in results)
-    return TypeResult(label, "product", fm,
-                      _evidence(f"disconnected: {len(results)} components, " + "; ".join(r.label for r in results),
-                                verts, arrows), None, "product", n, results)
+    return TypeResult(
+        label,
+        "product",
+        fm,
+        _evidence(f"disconnected: {len(results)} components, " + "; ".join(r.label for r in results), verts, arrows),
+        None,
+        "product",
+        n,
+        results,
+    )

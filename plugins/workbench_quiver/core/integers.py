@@ -53,8 +53,10 @@ def parse_entry(token: str, where: str = "") -> int:
     if d != d.to_integral_value():
         raise InputError(f"{at}{t!r} is not an integer; entries are arrow multiplicities (integers)")
     if d.adjusted() >= 16 or abs(int(d)) >= FLOAT_EXACT:
-        raise InputError(f"{at}{t!r} is an integer in float notation beyond 2**53, where floats are not exact; "
-                         "write it with all its digits")
+        raise InputError(
+            f"{at}{t!r} is an integer in float notation beyond 2**53, where floats are not exact; "
+            "write it with all its digits"
+        )
     return int(d)
 
 
@@ -68,6 +70,8 @@ def exact_float(v: Any, where: str = "") -> int:
     if not f.is_integer():
         raise InputError(f"{at}{v!r} is not an integer; entries are arrow multiplicities (integers)")
     if abs(f) >= FLOAT_EXACT:
-        raise InputError(f"{at}{v!r} is a float beyond 2**53, where floats are not exact integers; "
-                         "write it as an integer (all its digits)")
+        raise InputError(
+            f"{at}{v!r} is a float beyond 2**53, where floats are not exact integers; "
+            "write it as an integer (all its digits)"
+        )
     return int(f)

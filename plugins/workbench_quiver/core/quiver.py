@@ -39,11 +39,14 @@ def _as_integer_array(b: Any) -> np.ndarray:
         for idx, v in np.ndenumerate(arr):
             if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, float, np.floating)):
                 if isinstance(v, (list, tuple)):
-                    raise InputError(f"exchange matrix is not a rectangular array of numbers: the entry at {idx} "
-                                     "is a list (rows of different lengths or depths)")
+                    raise InputError(
+                        f"exchange matrix is not a rectangular array of numbers: the entry at {idx} "
+                        "is a list (rows of different lengths or depths)"
+                    )
                 raise InputError(f"exchange matrix entry at {idx} is {v!r:.40}, not an integer")
-            out[idx] = exact_float(v, f"exchange matrix entry at {idx}") if isinstance(v, (float, np.floating)) \
-                else int(v)
+            out[idx] = (
+                exact_float(v, f"exchange matrix entry at {idx}") if isinstance(v, (float, np.floating)) else int(v)
+            )
         if not out.size or max(abs(int(x)) for x in out.flat) < 2**62:
             return out.astype(np.int64)
         return out

@@ -136,8 +136,10 @@ def parse_label(label: str) -> tuple[str, tuple[int, ...]]:
     s = label.strip().replace(" ", "")
     m = _LABEL.match(s)
     if not m:
-        raise ValueError(f"unknown quiver type label {label!r}: use A{{n}}, D{{n}}, E6..E8, A~{{p}},{{q}}, D~{{n}}, "
-                         "E~6..E~8, E6^(1,1)..E8^(1,1), X6, X7")
+        raise ValueError(
+            f"unknown quiver type label {label!r}: use A{{n}}, D{{n}}, E6..E8, A~{{p}},{{q}}, D~{{n}}, "
+            "E~6..E~8, E6^(1,1)..E8^(1,1), X6, X7"
+        )
     letter, a, b2, ell = m.groups()
     if ell:
         if letter != "E" or b2 is not None:

@@ -103,10 +103,14 @@ def _type_ii(s: np.ndarray, vs: list[int], nb: list[int]) -> Core | None:
             if c2 == c or s[c2, c] != 1:
                 continue
             ab = [v for v in vs if v not in (c, c2)]
-            if (all(s[c, x] == 1 and s[x, c2] == 1 for x in ab) and s[ab[0], ab[1]] == 0
-                    and all(nb[x] == 1 for x in ab)):
-                return Core("II", list(vs), _block_arrows(s, vs), outlets=[c, c2],
-                            detail={"c": c, "c_prime": c2, "a": ab[0], "b": ab[1]})
+            if all(s[c, x] == 1 and s[x, c2] == 1 for x in ab) and s[ab[0], ab[1]] == 0 and all(nb[x] == 1 for x in ab):
+                return Core(
+                    "II",
+                    list(vs),
+                    _block_arrows(s, vs),
+                    outlets=[c, c2],
+                    detail={"c": c, "c_prime": c2, "a": ab[0], "b": ab[1]},
+                )
     return None
 
 
@@ -121,8 +125,13 @@ def _type_iii(s: np.ndarray, vs: list[int], nbrs: dict[int, list[int]], nb: list
         a, b = order[start], order[start + 2]
         c, c2 = order[start + 1], order[(start + 3) % 4]
         if nb[a] == 1 and nb[b] == 1:
-            return Core("III", list(vs), _block_arrows(s, vs), outlets=[c, c2],
-                        detail={"cycle": order, "c": c, "c_prime": c2, "a": a, "b": b})
+            return Core(
+                "III",
+                list(vs),
+                _block_arrows(s, vs),
+                outlets=[c, c2],
+                detail={"cycle": order, "c": c, "c_prime": c2, "a": a, "b": b},
+            )
     return None
 
 
@@ -133,22 +142,32 @@ def _spike_candidates(s: np.ndarray, vs: list[int], nbrs: dict[int, list[int]]) 
     for w in vs:
         if len(nbrs[w]) == 2:
             u, v = nbrs[w]
-            if (abs(s[w, u]) == 1 and abs(s[w, v]) == 1 and s[u, v] != 0
-                    and np.sign(s[u, v]) == np.sign(s[v, w]) == np.sign(s[w, u])):
+            if (
+                abs(s[w, u]) == 1
+                and abs(s[w, v]) == 1
+                and s[u, v] != 0
+                and np.sign(s[u, v]) == np.sign(s[v, w]) == np.sign(s[w, u])
+            ):
                 spikes.append(w)
     return spikes
 
 
-def _double_arrow_cycle(s: np.ndarray, vs: list[int], nbrs: dict[int, list[int]], rest: list[int],
-                        spikes: list[int], nb: list[int]) -> Core | None:
+def _double_arrow_cycle(
+    s: np.ndarray, vs: list[int], nbrs: dict[int, list[int]], rest: list[int], spikes: list[int], nb: list[int]
+) -> Core | None:
     """The A~ core of length 2: a double arrow u => v with one or two spikes."""
     u, v = rest
     if abs(s[u, v]) != 2 or not spikes or len(spikes) > 2:
         return None
     if any(set(nbrs[w]) != {u, v} for w in spikes) or nb[u] != 1 or nb[v] != 1:
         return None
-    return Core("cycle", list(vs), _block_arrows(s, vs), outlets=list(spikes),
-                detail={"cycle": [u, v], "spikes": {int(w): [u, v] for w in spikes}, "oriented": False})
+    return Core(
+        "cycle",
+        list(vs),
+        _block_arrows(s, vs),
+        outlets=list(spikes),
+        detail={"cycle": [u, v], "spikes": {int(w): [u, v] for w in spikes}, "oriented": False},
+    )
 
 
 def _spike_positions(order: list[int], spikes: list[int], nbrs: dict[int, list[int]]) -> dict[int, int] | None:
@@ -207,11 +226,16 @@ def _analyse_core(s: np.ndarray, vs: list[int], nb: list[int]) -> Core | None:
     if all(fwd) or not any(fwd):  # oriented: Vatne Type IV
         if L < 3 or (L == 3 and not spikes):
             return None
-        return Core("IV", list(vs), _block_arrows(s, vs), outlets=list(spikes),
-                    detail={"cycle": order, "spikes": on_arrows})
-    return Core("cycle", list(vs), _block_arrows(s, vs), outlets=list(spikes),
-                detail={"cycle": order, "spikes": on_arrows, "forward": fwd, "spike_arrow_index": spike_on,
-                        "oriented": False})
+        return Core(
+            "IV", list(vs), _block_arrows(s, vs), outlets=list(spikes), detail={"cycle": order, "spikes": on_arrows}
+        )
+    return Core(
+        "cycle",
+        list(vs),
+        _block_arrows(s, vs),
+        outlets=list(spikes),
+        detail={"cycle": order, "spikes": on_arrows, "forward": fwd, "spike_arrow_index": spike_on, "oriented": False},
+    )
 
 
 def _hanging_size(adj: list[list[int]], w: int, blocked: set[int]) -> int:
@@ -260,8 +284,9 @@ def _block_cores(s: np.ndarray, blocks: list[list[int]], nb: list[int]) -> list[
     return cores
 
 
-def _forks(s: np.ndarray, adj: list[list[int]], nb: list[int], deg: list[int],
-           leaf_blocks: list[int]) -> list[Core] | None:
+def _forks(
+    s: np.ndarray, adj: list[list[int]], nb: list[int], deg: list[int], leaf_blocks: list[int]
+) -> list[Core] | None:
     """Vatne Type I punctures: a vertex in three blocks, two of them arrows to leaves (a vertex
     in four blocks, all arrows to leaves, is the star D~4: two forks).  None when a vertex lies
     in more than two blocks without being such a fork."""
@@ -278,8 +303,11 @@ def _forks(s: np.ndarray, adj: list[list[int]], nb: list[int], deg: list[int],
         else:
             return None
         for a, b in pairs:
-            forks.append(Core("fork", [v, a, b], [_arrow(s, v, a), _arrow(s, v, b)], outlets=[v],
-                              detail={"c": v, "a": a, "b": b}))
+            forks.append(
+                Core(
+                    "fork", [v, a, b], [_arrow(s, v, a), _arrow(s, v, b)], outlets=[v], detail={"c": v, "a": a, "b": b}
+                )
+            )
     return forks
 
 
@@ -305,9 +333,14 @@ def _affine_a(cyc: Core, adj: list[list[int]], pieces: list[dict], n: int) -> St
     if p + q != n:
         return None
     cyc.detail["p"], cyc.detail["q"] = p, q
-    return Structure("A~", f"A~{p},{q}", [cyc], pieces,
-                     f"type A~({p},{q}) (Bastian): non-oriented cycle of length {len(order)} with "
-                     f"{len(cyc.detail['spikes'])} spike(s); type-A pieces glued at the spikes")
+    return Structure(
+        "A~",
+        f"A~{p},{q}",
+        [cyc],
+        pieces,
+        f"type A~({p},{q}) (Bastian): non-oriented cycle of length {len(order)} with "
+        f"{len(cyc.detail['spikes'])} spike(s); type-A pieces glued at the spikes",
+    )
 
 
 def analyse(s: np.ndarray) -> Structure | None:
@@ -344,14 +377,25 @@ def analyse(s: np.ndarray) -> Structure | None:
             return None
         return _affine_a(cycles[0], adj, pieces, n)
     if not defects:
-        return Structure("A", f"A{n}", [], pieces,
-                         f"type A{n} (Buan-Vatne): {len(pieces)} blocks (simple arrows and oriented 3-cycles), "
-                         "every vertex in at most two")
+        return Structure(
+            "A",
+            f"A{n}",
+            [],
+            pieces,
+            f"type A{n} (Buan-Vatne): {len(pieces)} blocks (simple arrows and oriented 3-cycles), "
+            "every vertex in at most two",
+        )
     if len(defects) == 1 and n >= 4:
         d = defects[0]
-        return Structure("D", f"D{n}", defects, pieces,
-                         f"type D{n}, Vatne Type {'I' if d.kind == 'fork' else d.kind}: "
-                         + _core_text(d) + "; the rest are type-A pieces")
+        return Structure(
+            "D",
+            f"D{n}",
+            defects,
+            pieces,
+            f"type D{n}, Vatne Type {'I' if d.kind == 'fork' else d.kind}: "
+            + _core_text(d)
+            + "; the rest are type-A pieces",
+        )
     if len(defects) == 2 and n >= 5:
         return Structure(
             "D~",
@@ -369,8 +413,10 @@ def _core_text(d: Core) -> str:
     if d.kind == "fork":
         return f"fork at vertex {d.detail['c']} with leaves {d.detail['a']}, {d.detail['b']}"
     if d.kind == "II":
-        return (f"twins {d.detail['a']}, {d.detail['b']} in two triangles over the arrow "
-                f"{d.detail['c_prime']} -> {d.detail['c']}")
+        return (
+            f"twins {d.detail['a']}, {d.detail['b']} in two triangles over the arrow "
+            f"{d.detail['c_prime']} -> {d.detail['c']}"
+        )
     if d.kind == "III":
         return f"oriented 4-cycle {d.detail['cycle']}"
     if d.kind == "IV":

@@ -32,6 +32,7 @@ TABLE_FILE = "type_tables.npz"
 def _resource_dir() -> Path:
     try:
         from workbench_resources import resource_path
+
         return Path(resource_path("quiver", TABLE_FILE)).parent
     except ImportError:  # pragma: no cover - fallback for a source checkout
         return Path(__file__).resolve().parents[3] / "resources" / "quiver"
@@ -79,8 +80,10 @@ def load_tables() -> dict[tuple[int, bytes], str]:
     with np.load(path, allow_pickle=False) as z:
         stored = str(z["fingerprint"]) if "fingerprint" in z.files else ""
         if stored != canonical_fingerprint():
-            raise RuntimeError(f"{path} was built with a different canonical form; rebuild it with "
-                               "'python -m workbench_quiver.core.tables'")
+            raise RuntimeError(
+                f"{path} was built with a different canonical form; rebuild it with "
+                "'python -m workbench_quiver.core.tables'"
+            )
         for name in z.files:
             if name == "fingerprint":
                 continue
@@ -129,8 +132,12 @@ def build_tables(out_dir: Path | None = None, verbose: bool = True) -> dict:
             rows.append(np.frombuffer(up[1], dtype=np.uint8))
         n = mc.members[0].shape[0]
         arrays[_encode_name(label)] = np.array(rows, dtype=np.uint8).reshape(len(rows), n * (n - 1) // 2)
-        classes[label] = {"vertices": n, "class_size": len(mc), "stored": len(rows),
-                                  "seconds": round(time.perf_counter() - t0, 2)}
+        classes[label] = {
+            "vertices": n,
+            "class_size": len(mc),
+            "stored": len(rows),
+            "seconds": round(time.perf_counter() - t0, 2),
+        }
         if verbose:
             print(label, len(mc), "stored", len(rows), flush=True)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -22,8 +22,14 @@ from .model import DirGINE, ModelConfig
 #: the kind recorded in these checkpoints' sidecars
 CHECKPOINT_KIND = "quiver-gnn-classifier"
 
-__all__ = ["CHECKPOINT_KIND", "Checkpoint", "CheckpointError", "default_checkpoint_path", "load_checkpoint",
-           "save_checkpoint"]
+__all__ = [
+    "CHECKPOINT_KIND",
+    "Checkpoint",
+    "CheckpointError",
+    "default_checkpoint_path",
+    "load_checkpoint",
+    "save_checkpoint",
+]
 
 
 @dataclass

@@ -51,14 +51,30 @@ def cmd_dataset(args: argparse.Namespace) -> int:
     from .jobs import DatasetSpec, run_dataset
 
     try:
-        spec = DatasetSpec(out=args.out, split=args.split, sizes=_parse_sizes(args.sizes),
-                           families=_csv(args.families), extra_types=_csv(args.extra), depth=args.depth, seed=args.seed)
+        spec = DatasetSpec(
+            out=args.out,
+            split=args.split,
+            sizes=_parse_sizes(args.sizes),
+            families=_csv(args.families),
+            extra_types=_csv(args.extra),
+            depth=args.depth,
+            seed=args.seed,
+        )
         res = run_in_terminal(run_dataset, spec, title=f"dataset {args.split}")
     except (JobError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps({"path": res.path, "provenance": res.meta_path, "total": res.total, "counts": res.counts,
-                      "seconds": res.seconds}))
+    print(
+        json.dumps(
+            {
+                "path": res.path,
+                "provenance": res.meta_path,
+                "total": res.total,
+                "counts": res.counts,
+                "seconds": res.seconds,
+            }
+        )
+    )
     return 0
 
 
@@ -67,17 +83,34 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from .jobs import TrainSpec, run_train
 
-    spec = TrainSpec(out=args.out, data=args.data or "", test_data=args.test or "", epochs=args.epochs,
-                     time_budget_s=args.time_budget, seed=args.seed, feature_set=args.features, pooling=args.pooling,
-                     threads=args.threads, device=args.device)
+    spec = TrainSpec(
+        out=args.out,
+        data=args.data or "",
+        test_data=args.test or "",
+        epochs=args.epochs,
+        time_budget_s=args.time_budget,
+        seed=args.seed,
+        feature_set=args.features,
+        pooling=args.pooling,
+        threads=args.threads,
+        device=args.device,
+    )
     try:
         res = run_in_terminal(run_train, spec, title="train")
     except JobError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps({"checkpoint": res.checkpoint, "test_accuracy": res.test_accuracy,
-                      "epochs": len(res.history["train_loss"]), "stopped": res.history["stopped"],
-                      "val_acc": res.history["val_acc"]}))
+    print(
+        json.dumps(
+            {
+                "checkpoint": res.checkpoint,
+                "test_accuracy": res.test_accuracy,
+                "epochs": len(res.history["train_loss"]),
+                "stopped": res.history["stopped"],
+                "val_acc": res.history["val_acc"],
+            }
+        )
+    )
     return 0
 
 
@@ -100,9 +133,12 @@ def register_gnn(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_dataset)
 
-    p = subparsers.add_parser("train", help="train the DirGINE mutation-class classifier",
-                              description="Trains on --data (or builds the paper's training set), evaluates --test, "
-                                          "writes a safetensors checkpoint and its JSON.")
+    p = subparsers.add_parser(
+        "train",
+        help="train the DirGINE mutation-class classifier",
+        description="Trains on --data (or builds the paper's training set), evaluates --test, "
+        "writes a safetensors checkpoint and its JSON.",
+    )
     p.add_argument("--data", default="", help="training .npz from 'workbench quiver dataset'")
     p.add_argument("--test", default="", help="test .npz (optional)")
     p.add_argument("--out", required=True, help="checkpoint path (.safetensors)")

@@ -148,8 +148,12 @@ class QuiverDataset:
 
     def subset(self, idx: Sequence[int] | np.ndarray) -> QuiverDataset:
         idx = np.asarray(idx, dtype=np.int64)
-        return from_matrices([self.b(int(i)) for i in idx], [self.type_of(int(i)) for i in idx],
-                             depth=self.depth[idx], provenance=dict(self.provenance, subset=len(idx)))
+        return from_matrices(
+            [self.b(int(i)) for i in idx],
+            [self.type_of(int(i)) for i in idx],
+            depth=self.depth[idx],
+            provenance=dict(self.provenance, subset=len(idx)),
+        )
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -158,8 +162,12 @@ class QuiverDataset:
         return out
 
 
-def from_matrices(bs: Sequence[np.ndarray], type_labels: Sequence[str], depth: Iterable[int] | None = None,
-                  provenance: dict | None = None) -> QuiverDataset:
+def from_matrices(
+    bs: Sequence[np.ndarray],
+    type_labels: Sequence[str],
+    depth: Iterable[int] | None = None,
+    provenance: dict | None = None,
+) -> QuiverDataset:
     """Build a dataset from square exchange matrices and their type labels."""
     if len(bs) != len(type_labels):
         raise ValueError(f"{len(bs)} matrices but {len(type_labels)} labels")
@@ -190,8 +198,12 @@ def from_matrices(bs: Sequence[np.ndarray], type_labels: Sequence[str], depth: I
     return QuiverDataset(n_nodes, ptr, edges, mult, lab, tix, d, types, dict(provenance or {}))
 
 
-def build_dataset(recipe: DatasetRecipe, progress: Callable[[float, str], None] | None = None,
-                  cancelled: Callable[[], bool] | None = None, seed: int = 0) -> QuiverDataset:
+def build_dataset(
+    recipe: DatasetRecipe,
+    progress: Callable[[float, str], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    seed: int = 0,
+) -> QuiverDataset:
     """Enumerate every class of ``recipe`` with the exact core (breadth-first over canonical
     forms) and collect the members.  Deterministic; ``seed`` is recorded only (enumeration
     uses no randomness)."""
@@ -229,10 +241,16 @@ def build_dataset(recipe: DatasetRecipe, progress: Callable[[float, str], None] 
         done += w
     ds = from_matrices(bs, labels, depths)
     ds.provenance = {
-        "code_version": CODE_VERSION, "seed": seed, "recipe": asdict(recipe), "types": types, "sizes": sizes,
-        "total": len(ds), "families": list(FAMILIES), "seconds": round(time.perf_counter() - t0, 2),
+        "code_version": CODE_VERSION,
+        "seed": seed,
+        "recipe": asdict(recipe),
+        "types": types,
+        "sizes": sizes,
+        "total": len(ds),
+        "families": list(FAMILIES),
+        "seconds": round(time.perf_counter() - t0, 2),
         "method": "exact breadth-first enumeration over canonical forms (workbench_quiver.core.enumerate); "
-                  "mutation-infinite classes (E_n, n >= 10) to the recipe's depth",
+        "mutation-infinite classes (E_n, n >= 10) to the recipe's depth",
     }
     if progress is not None:
         progress(1.0, f"{len(ds)} quivers")
@@ -248,8 +266,14 @@ def _cost_guess(t: str) -> float:
 # random samples for sizes beyond full enumeration
 
 
-def sample_by_walks(label: str, count: int, rng: np.random.Generator, walk_length: int | None = None,
-                    max_depth: int | None = None, max_tries: int | None = None) -> tuple[list[np.ndarray], list[int]]:
+def sample_by_walks(
+    label: str,
+    count: int,
+    rng: np.random.Generator,
+    walk_length: int | None = None,
+    max_depth: int | None = None,
+    max_tries: int | None = None,
+) -> tuple[list[np.ndarray], list[int]]:
     """Up to ``count`` pairwise non-isomorphic members of the class of ``label`` reached by random
     mutation walks from its standard quiver (no immediate repeats).
 
@@ -288,8 +312,13 @@ def sample_by_walks(label: str, count: int, rng: np.random.Generator, walk_lengt
     return out, lens
 
 
-def sample_size(n: int, per_family: int, seed: int, families: Sequence[str] = ("A", "D", "E", "A~", "D~"),
-                cancelled: Callable[[], bool] | None = None) -> QuiverDataset:
+def sample_size(
+    n: int,
+    per_family: int,
+    seed: int,
+    families: Sequence[str] = ("A", "D", "E", "A~", "D~"),
+    cancelled: Callable[[], bool] | None = None,
+) -> QuiverDataset:
     """Size-generalisation set on ``n`` vertices: ``per_family`` random members of each family
     (A~ split evenly over its orientations p + q = n) by :func:`sample_by_walks`."""
     rng = np.random.default_rng(seed)
@@ -309,10 +338,16 @@ def sample_size(n: int, per_family: int, seed: int, families: Sequence[str] = ("
             labels += [t] * len(m)
             depths += lens
     ds = from_matrices(bs, labels, depths)
-    ds.provenance = {"code_version": CODE_VERSION, "seed": seed, "n": n, "per_family": per_family,
-                     "families": list(families), "sizes": ds.counts(),
-                     "method": "random mutation walks from the standard quiver, deduplicated up to isomorphism; "
-                               "finite types: 4n steps; E_n (n >= 10): 1..8 steps"}
+    ds.provenance = {
+        "code_version": CODE_VERSION,
+        "seed": seed,
+        "n": n,
+        "per_family": per_family,
+        "families": list(families),
+        "sizes": ds.counts(),
+        "method": "random mutation walks from the standard quiver, deduplicated up to isomorphism; "
+        "finite types: 4n steps; E_n (n >= 10): 1..8 steps",
+    }
     return ds
 
 
@@ -328,8 +363,12 @@ def save_dataset(ds: QuiverDataset, path: str | Path) -> tuple[Path, Path]:
     if path.suffix != ".npz":
         path = path.with_suffix(".npz")
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **{k: getattr(ds, k) for k in _ARRAYS}, types=np.array(ds.types, dtype=str),
-                        families=np.array(FAMILIES, dtype=str))
+    np.savez_compressed(
+        path,
+        **{k: getattr(ds, k) for k in _ARRAYS},
+        types=np.array(ds.types, dtype=str),
+        families=np.array(FAMILIES, dtype=str),
+    )
     meta = path.with_suffix(".json")
     meta.write_text(json.dumps(ds.provenance, indent=2))
     return path, meta
@@ -419,9 +458,12 @@ def to_data(b: np.ndarray, feature_set: str = "blocks", y: int | None = None):
     s = b[:n, :n]
     i, j = np.nonzero(s > 0)
     mult = np.asarray(s[i, j], dtype=np.float64)
-    d = Data(x=torch.from_numpy(node_features(s, feature_set)),
-             edge_index=torch.from_numpy(np.stack([i, j]).astype(np.int64)),
-             edge_attr=torch.from_numpy(edge_features(mult)), num_nodes=n)
+    d = Data(
+        x=torch.from_numpy(node_features(s, feature_set)),
+        edge_index=torch.from_numpy(np.stack([i, j]).astype(np.int64)),
+        edge_attr=torch.from_numpy(edge_features(mult)),
+        num_nodes=n,
+    )
     if y is not None:
         d.y = torch.tensor([int(y)], dtype=torch.long)
     return d
@@ -463,8 +505,13 @@ class PackedGraphs:
         ei = (self.edges[edge_sel].astype(np.int64) + offsets[:, None]).T
         bvec = np.repeat(np.arange(len(idx)), nn_)
         t = lambda a, dt: torch.as_tensor(np.ascontiguousarray(a), dtype=dt, device=device)  # noqa: E731
-        return (t(self.x[node_sel], torch.float32), t(ei, torch.long), t(self.edge_attr[edge_sel], torch.float32),
-                t(bvec, torch.long), t(self.y[idx], torch.long))
+        return (
+            t(self.x[node_sel], torch.float32),
+            t(ei, torch.long),
+            t(self.edge_attr[edge_sel], torch.float32),
+            t(bvec, torch.long),
+            t(self.y[idx], torch.long),
+        )
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -488,6 +535,12 @@ def pack(ds: QuiverDataset, feature_set: str = "blocks", cancelled: Callable[[],
         for g in range(G):
             if cancelled is not None and g % 2000 == 0 and cancelled():
                 raise InterruptedError("feature computation cancelled")
-            x[node_ptr[g]:node_ptr[g + 1]] = node_features(ds.b(g), feature_set)
-    return PackedGraphs(x=x, node_ptr=node_ptr, edges=np.asarray(ds.edges), edge_attr=edge_features(ds.mult),
-                        edge_ptr=np.asarray(ds.edge_ptr, dtype=np.int64), y=np.asarray(ds.label, dtype=np.int64))
+            x[node_ptr[g] : node_ptr[g + 1]] = node_features(ds.b(g), feature_set)
+    return PackedGraphs(
+        x=x,
+        node_ptr=node_ptr,
+        edges=np.asarray(ds.edges),
+        edge_attr=edge_features(ds.mult),
+        edge_ptr=np.asarray(ds.edge_ptr, dtype=np.int64),
+        y=np.asarray(ds.label, dtype=np.int64),
+    )

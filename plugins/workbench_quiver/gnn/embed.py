@@ -26,8 +26,14 @@ VATNE_TYPES = ("I", "II", "III", "IV")
 
 
 @torch.no_grad()
-def graph_embeddings(model: DirGINE, ds: QuiverDataset, layer: int = -1, device: str = "cpu",
-                     batch_size: int = 2048, cancelled: Callable[[], bool] | None = None) -> np.ndarray:
+def graph_embeddings(
+    model: DirGINE,
+    ds: QuiverDataset,
+    layer: int = -1,
+    device: str = "cpu",
+    batch_size: int = 2048,
+    cancelled: Callable[[], bool] | None = None,
+) -> np.ndarray:
     """(G, d) pooled embeddings after message-passing layer ``layer`` (0-based; -1 = the
     head's hidden layer, the representation the classifier reads)."""
     n_layers = model.config.layers
@@ -47,10 +53,10 @@ def graph_embeddings(model: DirGINE, ds: QuiverDataset, layer: int = -1, device:
 
 @dataclass
 class PCAResult:
-    coords: np.ndarray          # (G, 2)
-    explained: np.ndarray       # fraction of variance of PC1, PC2
+    coords: np.ndarray  # (G, 2)
+    explained: np.ndarray  # fraction of variance of PC1, PC2
     mean: np.ndarray
-    components: np.ndarray      # (2, d)
+    components: np.ndarray  # (2, d)
 
 
 def pca_2d(z: np.ndarray) -> PCAResult:
@@ -62,7 +68,7 @@ def pca_2d(z: np.ndarray) -> PCAResult:
     comps = vt[:2]
     if comps.shape[0] < 2:
         comps = np.vstack([comps, np.zeros((2 - comps.shape[0], z.shape[1]))])
-    var = s ** 2
+    var = s**2
     expl = var[:2] / var.sum() if var.sum() > 0 else np.zeros(2)
     return PCAResult(c @ comps.T, np.pad(expl, (0, 2 - len(expl))), mean, comps)
 

@@ -76,8 +76,15 @@ def reset_explain_state(model: torch.nn.Module) -> None:
             module._edge_mask = None
 
 
-def train_pgexplainer(model: DirGINE, bs: Sequence[np.ndarray], epochs: int = 20, lr: float = 3e-3, seed: int = 0,
-                      device: str = "cpu", cancelled=None):
+def train_pgexplainer(
+    model: DirGINE,
+    bs: Sequence[np.ndarray],
+    epochs: int = 20,
+    lr: float = 3e-3,
+    seed: int = 0,
+    device: str = "cpu",
+    cancelled=None,
+):
     """Train a PGExplainer on the quivers ``bs`` (explaining the model's own predictions);
     returns the trained ``Explainer``.
 
@@ -96,8 +103,13 @@ def train_pgexplainer(model: DirGINE, bs: Sequence[np.ndarray], epochs: int = 20
         targets = [model(d.x, d.edge_index, d.edge_attr).argmax(-1) for d in data]
     with seeded_global_rng(seed, device):
         algo = PGExplainer(epochs=epochs, lr=lr).to(device)
-        explainer = Explainer(model=model, algorithm=algo, explanation_type="phenomenon", edge_mask_type="object",
-                              model_config=_MODEL_CONFIG)
+        explainer = Explainer(
+            model=model,
+            algorithm=algo,
+            explanation_type="phenomenon",
+            edge_mask_type="object",
+            model_config=_MODEL_CONFIG,
+        )
         try:
             for epoch in range(epochs):
                 for d, t in zip(data, targets, strict=True):
@@ -145,8 +157,13 @@ def explain(
     finally:
         reset_explain_state(model)
     ew, nw = _normalise(ew), _normalise(nw)
-    return ExplanationOverlay({a: float(w) for a, w in zip(arrows, ew, strict=True)}, [float(x) for x in nw], method,
-                              FAMILIES[pred], float(probs[pred]))
+    return ExplanationOverlay(
+        {a: float(w) for a, w in zip(arrows, ew, strict=True)},
+        [float(x) for x in nw],
+        method,
+        FAMILIES[pred],
+        float(probs[pred]),
+    )
 
 
 def _run_method(model, d, n, arrows, method, tgt, epochs, pg_explainer, ig_steps):
@@ -154,8 +171,14 @@ def _run_method(model, d, n, arrows, method, tgt, epochs, pg_explainer, ig_steps
     from torch_geometric.explain.algorithm import CaptumExplainer, GNNExplainer
 
     if method == "GNNExplainer":
-        explainer = Explainer(model=model, algorithm=GNNExplainer(epochs=epochs), explanation_type="phenomenon",
-                              node_mask_type="object", edge_mask_type="object", model_config=_MODEL_CONFIG)
+        explainer = Explainer(
+            model=model,
+            algorithm=GNNExplainer(epochs=epochs),
+            explanation_type="phenomenon",
+            node_mask_type="object",
+            edge_mask_type="object",
+            model_config=_MODEL_CONFIG,
+        )
         ex = explainer(d.x, d.edge_index, target=tgt, edge_attr=d.edge_attr)
         ew = ex.edge_mask.detach().cpu().numpy()
         nw = ex.node_mask.detach().cpu().numpy().reshape(n, -1).sum(1)
@@ -166,9 +189,14 @@ def _run_method(model, d, n, arrows, method, tgt, epochs, pg_explainer, ig_steps
         ew = ex.edge_mask.detach().cpu().numpy()
         nw = _node_from_edges(n, arrows, ew)
     else:
-        explainer = Explainer(model=model, algorithm=CaptumExplainer("IntegratedGradients", n_steps=ig_steps),
-                              explanation_type="phenomenon", node_mask_type="attributes", edge_mask_type="object",
-                              model_config=_MODEL_CONFIG)
+        explainer = Explainer(
+            model=model,
+            algorithm=CaptumExplainer("IntegratedGradients", n_steps=ig_steps),
+            explanation_type="phenomenon",
+            node_mask_type="attributes",
+            edge_mask_type="object",
+            model_config=_MODEL_CONFIG,
+        )
         ex = explainer(d.x, d.edge_index, target=tgt, edge_attr=d.edge_attr)
         ew = ex.edge_mask.detach().cpu().numpy()
         nw = np.abs(ex.node_mask.detach().cpu().numpy()).sum(1)
@@ -202,8 +230,9 @@ class MaskingResult:
 
 
 @torch.no_grad()
-def _logits(model: DirGINE, b: np.ndarray, device: str, drop: Sequence[tuple[int, int]] = (),
-            mode: str = "messages") -> np.ndarray:
+def _logits(
+    model: DirGINE, b: np.ndarray, device: str, drop: Sequence[tuple[int, int]] = (), mode: str = "messages"
+) -> np.ndarray:
     """Logits of ``b`` with the arrows ``drop`` masked.
 
     mode "messages": the arrows' messages are switched off inside every layer through PyG's
@@ -235,8 +264,16 @@ def _softmax(v: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
-def mask_top_k(model: DirGINE, b: np.ndarray, overlay: ExplanationOverlay, k: int, n_random: int = 20,
-               seed: int = 0, device: str = "cpu", mode: str = "messages") -> MaskingResult:
+def mask_top_k(
+    model: DirGINE,
+    b: np.ndarray,
+    overlay: ExplanationOverlay,
+    k: int,
+    n_random: int = 20,
+    seed: int = 0,
+    device: str = "cpu",
+    mode: str = "messages",
+) -> MaskingResult:
     """Mask the top-``k`` arrows of ``overlay`` and ``n_random`` random k-sets of arrows; the
     drops are of the originally predicted family's probability
     ``prob_drop``: P(predicted) before minus after; logits saturate once a quiver is broken)."""

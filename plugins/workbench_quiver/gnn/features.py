@@ -30,8 +30,15 @@ import numpy as np
 from ..core.blocks import adjacency_lists, biconnected_component_edges
 
 N_BLOCK_FEATURES = 7
-FEATURE_NAMES = ("one", "bridges", "oriented triangles", "non-oriented triangles",
-                 "oriented long cycles", "non-oriented long cycles", "other blocks")
+FEATURE_NAMES = (
+    "one",
+    "bridges",
+    "oriented triangles",
+    "non-oriented triangles",
+    "oriented long cycles",
+    "non-oriented long cycles",
+    "other blocks",
+)
 
 
 def block_features(b: np.ndarray) -> np.ndarray:

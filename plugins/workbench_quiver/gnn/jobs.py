@@ -88,8 +88,9 @@ def recipe_of(spec: DatasetSpec):
     for f in spec.families:
         if f not in FAMILIES:
             raise JobError(f"unknown family {f!r}: choose from {', '.join(FAMILIES)}")
-    r = DatasetRecipe(sizes=tuple(spec.sizes), families=tuple(spec.families), extra_types=tuple(spec.extra_types),
-                      depth=spec.depth)
+    r = DatasetRecipe(
+        sizes=tuple(spec.sizes), families=tuple(spec.families), extra_types=tuple(spec.extra_types), depth=spec.depth
+    )
     if not any(types_on(n, r.families) for n in r.sizes) and not r.extra_types:
         raise JobError("the dataset recipe selects no mutation type")
     return r
@@ -100,8 +101,9 @@ def run_dataset(spec: DatasetSpec, ctx: JobContext) -> DatasetResult:
 
     recipe = recipe_of(spec)
     try:
-        ds = build_dataset(recipe, progress=lambda f, m: ctx.progress(0.98 * f, m), cancelled=ctx.cancelled,
-                           seed=spec.seed)
+        ds = build_dataset(
+            recipe, progress=lambda f, m: ctx.progress(0.98 * f, m), cancelled=ctx.cancelled, seed=spec.seed
+        )
     except InterruptedError as exc:
         _reraise_cancel(exc)
     except ValueError as exc:
@@ -177,32 +179,61 @@ def run_train(spec: TrainSpec, ctx: JobContext) -> TrainResult:
         if spec.data:
             ds = _load_data(spec.data)
         else:
-            ds = build_dataset(TRAIN_RECIPE, progress=lambda f, m: ctx.progress(0.1 * f, m), cancelled=ctx.cancelled,
-                               seed=spec.seed)
+            ds = build_dataset(
+                TRAIN_RECIPE, progress=lambda f, m: ctx.progress(0.1 * f, m), cancelled=ctx.cancelled, seed=spec.seed
+            )
         test = _load_data(spec.test_data) if spec.test_data else None
-        mc = ModelConfig(in_dim=n_node_features(spec.feature_set), hidden=spec.hidden, layers=spec.layers,
-                         pooling=spec.pooling, feature_set=spec.feature_set)
-        tc = TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, patience=spec.patience,
-                         seed=spec.seed, time_budget_s=spec.time_budget_s, threads=spec.threads)
+        mc = ModelConfig(
+            in_dim=n_node_features(spec.feature_set),
+            hidden=spec.hidden,
+            layers=spec.layers,
+            pooling=spec.pooling,
+            feature_set=spec.feature_set,
+        )
+        tc = TrainConfig(
+            epochs=spec.epochs,
+            batch_size=spec.batch_size,
+            lr=spec.lr,
+            patience=spec.patience,
+            seed=spec.seed,
+            time_budget_s=spec.time_budget_s,
+            threads=spec.threads,
+        )
 
         def on_epoch(h):
             ctx.partial(EpochUpdate(len(h.train_loss), list(h.train_loss), list(h.val_loss), list(h.val_acc)))
-            ctx.log(f"epoch {len(h.train_loss)}: train loss {h.train_loss[-1]:.4f}, val loss {h.val_loss[-1]:.4f}, "
-                    f"val acc {h.val_acc[-1]:.4f}")
+            ctx.log(
+                f"epoch {len(h.train_loss)}: train loss {h.train_loss[-1]:.4f}, val loss {h.val_loss[-1]:.4f}, "
+                f"val acc {h.val_acc[-1]:.4f}"
+            )
 
-        model, hist = train_model(ds, mc, tc, ctx.device, progress=lambda f, m: ctx.progress(0.1 + 0.8 * f, m),
-                                  cancelled=ctx.cancelled, on_epoch=on_epoch)
+        model, hist = train_model(
+            ds,
+            mc,
+            tc,
+            ctx.device,
+            progress=lambda f, m: ctx.progress(0.1 + 0.8 * f, m),
+            cancelled=ctx.cancelled,
+            on_epoch=on_epoch,
+        )
         ev = evaluate(model, test, ctx.device, cancelled=ctx.cancelled) if test is not None else None
     except InterruptedError as exc:
         _reraise_cancel(exc)
     except ValueError as exc:
         raise JobError(str(exc)) from None
-    meta = {"data": {"train": ds.provenance, "test": test.provenance if test is not None else None},
-            "seed": spec.seed, "train_config": tc.to_dict(), "history": hist.to_dict(),
-            "metrics": {"test_accuracy": ev.accuracy if ev else None, "test_per_type": ev.per_type if ev else {},
-                        "test_confusion": ev.confusion if ev else None},
-            "command": f"workbench quiver train --data {spec.data or '(built)'} --test {spec.test_data or '-'} "
-                       f"--out {spec.out} --epochs {spec.epochs} --seed {spec.seed}"}
+    meta = {
+        "data": {"train": ds.provenance, "test": test.provenance if test is not None else None},
+        "seed": spec.seed,
+        "train_config": tc.to_dict(),
+        "history": hist.to_dict(),
+        "metrics": {
+            "test_accuracy": ev.accuracy if ev else None,
+            "test_per_type": ev.per_type if ev else {},
+            "test_confusion": ev.confusion if ev else None,
+        },
+        "command": f"workbench quiver train --data {spec.data or '(built)'} --test {spec.test_data or '-'} "
+        f"--out {spec.out} --epochs {spec.epochs} --seed {spec.seed}",
+    }
     try:
         w, _ = save_checkpoint(model, spec.out, meta)
     except OSError as exc:
@@ -231,7 +262,7 @@ class PredictResult:
     predicted: str
     exact_label: str = ""
     exact_family: str = ""
-    agrees: bool | None = None   # None: the exact family is outside the classifier's six
+    agrees: bool | None = None  # None: the exact family is outside the classifier's six
     seconds: float = 0.0
 
 
@@ -286,8 +317,8 @@ class ExplainSpec:
 
 @dataclass
 class ExplainResult:
-    overlay: Any            # overlay.ExplanationOverlay
-    masking: Any | None     # explain.MaskingResult
+    overlay: Any  # overlay.ExplanationOverlay
+    masking: Any | None  # explain.MaskingResult
     seconds: float
 
 
@@ -305,7 +336,7 @@ def run_explain(spec: ExplainSpec, ctx: JobContext) -> ExplainResult:
     import copy
 
     ck = _checkpoint(spec.checkpoint)
-    model = copy.deepcopy(ck.model)   # explainers set masks on the layers: keep the shared model clean
+    model = copy.deepcopy(ck.model)  # explainers set masks on the layers: keep the shared model clean
     pg = None
     ctx.progress(0.05, spec.method)
     if spec.method == "PGExplainer":
@@ -363,15 +394,15 @@ class EmbedSpec:
 
 @dataclass
 class EmbedResult:
-    coords: np.ndarray               # (G, 2)
-    explained: np.ndarray            # PC1, PC2 variance fractions
+    coords: np.ndarray  # (G, 2)
+    explained: np.ndarray  # PC1, PC2 variance fractions
     families: list[str]
     types: list[str]
-    vatne: list[str]                 # "" where not D
+    vatne: list[str]  # "" where not D
     colour: str
     layer: int
-    probe: Any | None                # embed.ProbeResult (Vatne types) or None
-    dataset: Any                     # dataset.QuiverDataset of the points (to open a quiver)
+    probe: Any | None  # embed.ProbeResult (Vatne types) or None
+    dataset: Any  # dataset.QuiverDataset of the points (to open a quiver)
     seconds: float = 0.0
 
 
@@ -387,8 +418,11 @@ def run_embed(spec: EmbedSpec, ctx: JobContext) -> EmbedResult:
         if spec.data:
             ds = _load_data(spec.data)
         else:
-            ds = build_dataset(DatasetRecipe(sizes=(), families=(), extra_types=tuple(spec.probe_types)),
-                               progress=lambda f, m: ctx.progress(0.3 * f, m), cancelled=ctx.cancelled)
+            ds = build_dataset(
+                DatasetRecipe(sizes=(), families=(), extra_types=tuple(spec.probe_types)),
+                progress=lambda f, m: ctx.progress(0.3 * f, m),
+                cancelled=ctx.cancelled,
+            )
         if len(ds) > spec.max_points:
             rng = np.random.default_rng(spec.seed)
             ds = ds.subset(np.sort(rng.choice(len(ds), spec.max_points, replace=False)))
@@ -412,6 +446,15 @@ def run_embed(spec: EmbedSpec, ctx: JobContext) -> EmbedResult:
     if len({vat[i] for i in lab_idx}) >= 2:
         probe = linear_probe(z[lab_idx], [vat[i] for i in lab_idx], seed=spec.seed)
     ctx.progress(1.0, "done")
-    return EmbedResult(pca.coords, pca.explained, [FAMILIES[int(x)] for x in ds.label],
-                       [ds.type_of(i) for i in range(len(ds))], vat, spec.colour, spec.layer, probe, ds,
-                       time.perf_counter() - t0)
+    return EmbedResult(
+        pca.coords,
+        pca.explained,
+        [FAMILIES[int(x)] for x in ds.label],
+        [ds.type_of(i) for i in range(len(ds))],
+        vat,
+        spec.colour,
+        spec.layer,
+        probe,
+        ds,
+        time.perf_counter() - t0,
+    )

@@ -79,7 +79,7 @@ class ModelConfig:
     edge_dim: int = 4
     hidden: int = 32
     layers: int = 4
-    pooling: str = "meanmax"   # "meanmax" | "meanmaxsum" | "sum" | "mean"
+    pooling: str = "meanmax"  # "meanmax" | "meanmaxsum" | "sum" | "mean"
     n_classes: int = len(FAMILIES)
     feature_set: str = "blocks"
 
@@ -143,8 +143,9 @@ class DirGINE(nn.Module):
         pooled.append(self.head[1](self.head[0](z)))
         return pooled
 
-    def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor,
-                batch: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor, batch: torch.Tensor | None = None
+    ) -> torch.Tensor:
         if batch is None:
             batch = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
         states = self.node_states(x, edge_index, edge_attr)

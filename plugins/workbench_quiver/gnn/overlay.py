@@ -29,13 +29,22 @@ class ExplanationOverlay:
         return [e for e, _ in sorted(self.edge_importance.items(), key=lambda t: (-t[1], t[0]))[:k]]
 
     def to_dict(self) -> dict:
-        return {"edge_importance": [[i, j, float(w)] for (i, j), w in sorted(self.edge_importance.items())],
-                "node_importance": [float(w) for w in self.node_importance], "method": self.method,
-                "predicted": self.predicted, "probability": float(self.probability),
-                "masked": [list(e) for e in self.masked]}
+        return {
+            "edge_importance": [[i, j, float(w)] for (i, j), w in sorted(self.edge_importance.items())],
+            "node_importance": [float(w) for w in self.node_importance],
+            "method": self.method,
+            "predicted": self.predicted,
+            "probability": float(self.probability),
+            "masked": [list(e) for e in self.masked],
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> ExplanationOverlay:
-        return cls({(int(i), int(j)): float(w) for i, j, w in d["edge_importance"]},
-                   [float(w) for w in d["node_importance"]], str(d["method"]), str(d.get("predicted", "")),
-                   float(d.get("probability", float("nan"))), [tuple(e) for e in d.get("masked", [])])
+        return cls(
+            {(int(i), int(j)): float(w) for i, j, w in d["edge_importance"]},
+            [float(w) for w in d["node_importance"]],
+            str(d["method"]),
+            str(d.get("predicted", "")),
+            float(d.get("probability", float("nan"))),
+            [tuple(e) for e in d.get("masked", [])],
+        )

@@ -32,7 +32,7 @@ class TrainConfig:
     patience: int = 6
     val_fraction: float = 0.1
     seed: int = 0
-    time_budget_s: float | None = None   # CPU seconds of this process (time.process_time)
+    time_budget_s: float | None = None  # CPU seconds of this process (time.process_time)
     threads: int = 1
 
     def to_dict(self) -> dict:
@@ -67,8 +67,14 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
 
 
 @torch.no_grad()
-def logits_of(model: DirGINE, packed: PackedGraphs, device: str = "cpu", batch_size: int = 2048,
-              idx: np.ndarray | None = None, cancelled: Callable[[], bool] | None = None) -> torch.Tensor:
+def logits_of(
+    model: DirGINE,
+    packed: PackedGraphs,
+    device: str = "cpu",
+    batch_size: int = 2048,
+    idx: np.ndarray | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> torch.Tensor:
     """Stacked logits (G, 6) of the graphs ``idx`` (default all) of ``packed``."""
     model.eval()
     idx = np.arange(len(packed)) if idx is None else np.asarray(idx)
@@ -76,16 +82,21 @@ def logits_of(model: DirGINE, packed: PackedGraphs, device: str = "cpu", batch_s
     for s in range(0, len(idx), batch_size):
         if cancelled is not None and cancelled():
             raise InterruptedError("evaluation cancelled")
-        x, ei, ea, b, _y = packed.batch(idx[s:s + batch_size], device)
+        x, ei, ea, b, _y = packed.batch(idx[s : s + batch_size], device)
         out.append(model(x, ei, ea, b).cpu())
     return torch.cat(out) if out else torch.zeros((0, len(FAMILIES)))
 
 
-def train_model(train_ds: QuiverDataset, model_config: ModelConfig, config: TrainConfig, device: str = "cpu",
-                progress: Callable[[float, str], None] | None = None,
-                cancelled: Callable[[], bool] | None = None,
-                on_epoch: Callable[[TrainHistory], None] | None = None,
-                packed: PackedGraphs | None = None) -> tuple[DirGINE, TrainHistory]:
+def train_model(
+    train_ds: QuiverDataset,
+    model_config: ModelConfig,
+    config: TrainConfig,
+    device: str = "cpu",
+    progress: Callable[[float, str], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    on_epoch: Callable[[TrainHistory], None] | None = None,
+    packed: PackedGraphs | None = None,
+) -> tuple[DirGINE, TrainHistory]:
     """Train a fresh :class:`DirGINE` on ``train_ds``; returns the best-validation model."""
     # explicit generators only (jobs on other panel threads share torch's process-wide one):
     # initial weights from torch_generator(seed) - the weights torch.manual_seed(seed) gave
@@ -117,7 +128,7 @@ def train_model(train_ds: QuiverDataset, model_config: ModelConfig, config: Trai
         for s in range(0, len(order), config.batch_size):
             if cancelled is not None and cancelled():
                 raise InterruptedError("training cancelled")
-            x, ei, ea, b, y = packed.batch(order[s:s + config.batch_size], device)
+            x, ei, ea, b, y = packed.batch(order[s : s + config.batch_size], device)
             opt.zero_grad()
             loss = torch.nn.functional.cross_entropy(model(x, ei, ea, b), y, weight=wt)
             loss.backward()
@@ -174,8 +185,13 @@ class Evaluation:
         return asdict(self)
 
 
-def evaluate(model: DirGINE, ds: QuiverDataset, device: str = "cpu", packed: PackedGraphs | None = None,
-             cancelled: Callable[[], bool] | None = None) -> Evaluation:
+def evaluate(
+    model: DirGINE,
+    ds: QuiverDataset,
+    device: str = "cpu",
+    packed: PackedGraphs | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> Evaluation:
     """Accuracy of ``model`` on ``ds`` overall, per type label and per family, and the confusion matrix."""
     if packed is None:
         packed = pack(ds, model.config.feature_set, cancelled)

@@ -42,8 +42,11 @@ def _log(msg: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m workbench_quiver.gnn.train_default", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m workbench_quiver.gnn.train_default",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--out", default=str(default_checkpoint_path()), help="checkpoint path (.safetensors)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--epochs", type=int, default=25)
@@ -94,8 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     for n in range(lo, hi + 1):
         ds = sample_size(n, args.per_family, seed=1000 + n)
         ev = evaluate(model, ds)
-        sizes[str(n)] = {"accuracy": ev.accuracy, "n": ev.n, "per_family": ev.per_family,
-                         "paper": PAPER_SIZE_GENERALISATION.get(n)}
+        sizes[str(n)] = {
+            "accuracy": ev.accuracy,
+            "n": ev.n,
+            "per_family": ev.per_family,
+            "paper": PAPER_SIZE_GENERALISATION.get(n),
+        }
         _log(f"n={n}: {ev.accuracy * 100:.2f}% ({ev.n}) {ev.per_family}")
     meta = {
         "data": {

@@ -70,9 +70,9 @@ class QuiverCanvas(QGraphicsView):
         self.highlight_vertices: set[int] = set()
         self.highlight_arrows: set[tuple[int, int]] = set()
         self.show_evidence = True
-        self.gnn_overlay = None   # a GNN explanation drawn over the quiver (set_gnn_overlay)
+        self.gnn_overlay = None  # a GNN explanation drawn over the quiver (set_gnn_overlay)
         self._press: dict | None = None
-        self._pts: np.ndarray | None = None   # positions as an array while a batch of arrows is routed
+        self._pts: np.ndarray | None = None  # positions as an array while a batch of arrows is routed
         self._pan: QPointF | None = None
         self._preview = QGraphicsLineItem()
         pen = QPen(style.SELECT, 1.6, Qt.PenStyle.DashLine)
@@ -97,8 +97,10 @@ class QuiverCanvas(QGraphicsView):
 
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
-        self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState
-                                  | QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing)
+        self.setOptimizationFlags(
+            QGraphicsView.OptimizationFlag.DontSavePainterState
+            | QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing
+        )
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setBackgroundBrush(style.BACKGROUND)
         self.setMouseTracking(True)
@@ -136,7 +138,7 @@ class QuiverCanvas(QGraphicsView):
         near[i] = near[j] = False
         if not near.any():
             return None
-        a, b = (i, j) if i < j else (j, i)        # the same side for both directions of the pair
+        a, b = (i, j) if i < j else (j, i)  # the same side for both directions of the pair
         da = pts[b] - pts[a]
         normal = np.array([-da[1], da[0]]) / np.sqrt(L2)
         blockers = pts[near]
@@ -231,7 +233,7 @@ class QuiverCanvas(QGraphicsView):
             for v in moved:
                 self.vertex_items[v].setPos(self._pos(v))
             self._pts = np.asarray(self.doc.positions, dtype=float).reshape(-1, 2)
-            try:   # a moved vertex may now block (or free) any arrow: route them all again
+            try:  # a moved vertex may now block (or free) any arrow: route them all again
                 for (a, b), item in self.arrow_items.items():
                     ctrl = self._control_point(item.i, item.j)
                     if a in moved or b in moved or ctrl != item.ctrl:
@@ -316,8 +318,11 @@ class QuiverCanvas(QGraphicsView):
             for (i, j), w in getattr(overlay, "edge_importance", {}).items()
             if int(i) < len(order) and int(j) < len(order)
         }
-        masked = {(order[int(i)], order[int(j)]) for i, j in getattr(overlay, "masked", []) if
-                  int(i) < len(order) and int(j) < len(order)}
+        masked = {
+            (order[int(i)], order[int(j)])
+            for i, j in getattr(overlay, "masked", [])
+            if int(i) < len(order) and int(j) < len(order)
+        }
         for it in self.arrow_items.values():
             key = (it.i, it.j)
             it.set_overlay((edges[key], key in masked) if key in edges else None)
@@ -361,8 +366,11 @@ class QuiverCanvas(QGraphicsView):
             raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         if mode != self.mode:
             self.mode = mode
-            self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if mode == "mutate" else
-                                      (Qt.CursorShape.OpenHandCursor if mode == "move" else Qt.CursorShape.CrossCursor))
+            self.viewport().setCursor(
+                Qt.CursorShape.PointingHandCursor
+                if mode == "mutate"
+                else (Qt.CursorShape.OpenHandCursor if mode == "move" else Qt.CursorShape.CrossCursor)
+            )
             self.mode_changed.emit(mode)
 
     def _push(self, cmd) -> bool:
@@ -398,11 +406,21 @@ class QuiverCanvas(QGraphicsView):
         self._push(SetFrozen(vs))
 
     # ---- pointer handling in scene coordinates (also used by tests) -----------------
-    def press(self, pos: QPointF, button: Qt.MouseButton = Qt.MouseButton.LeftButton,
-              modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    def press(
+        self,
+        pos: QPointF,
+        button: Qt.MouseButton = Qt.MouseButton.LeftButton,
+        modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+    ) -> None:
         v = self.vertex_at(pos)
-        self._press = {"pos": QPointF(pos), "vertex": v, "button": button, "modifiers": modifiers,
-                       "moved": False, "origin": self.doc.positions[v] if v is not None else None}
+        self._press = {
+            "pos": QPointF(pos),
+            "vertex": v,
+            "button": button,
+            "modifiers": modifiers,
+            "moved": False,
+            "origin": self.doc.positions[v] if v is not None else None,
+        }
         mods = modifiers
         if button == Qt.MouseButton.LeftButton and v is not None:
             if self.mode == "mutate" or mods & (
@@ -418,9 +436,14 @@ class QuiverCanvas(QGraphicsView):
 
     def _dragging_move(self) -> bool:
         p = self._press
-        return p is not None and p["vertex"] is not None and (
-            p["button"] in (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton)
-            or (p["button"] == Qt.MouseButton.LeftButton and self.mode == "move"))
+        return (
+            p is not None
+            and p["vertex"] is not None
+            and (
+                p["button"] in (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton)
+                or (p["button"] == Qt.MouseButton.LeftButton and self.mode == "move")
+            )
+        )
 
     def drag_to(self, pos: QPointF) -> None:
         p = self._press
@@ -489,8 +512,10 @@ class QuiverCanvas(QGraphicsView):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.setFocus()
         scene_pos = self.mapToScene(event.position().toPoint())
-        if self.vertex_at(scene_pos) is None and (event.button() == Qt.MouseButton.MiddleButton or (
-                event.button() == Qt.MouseButton.LeftButton and self.mode in ("mutate", "move"))):
+        if self.vertex_at(scene_pos) is None and (
+            event.button() == Qt.MouseButton.MiddleButton
+            or (event.button() == Qt.MouseButton.LeftButton and self.mode in ("mutate", "move"))
+        ):
             self._pan = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
@@ -524,8 +549,12 @@ class QuiverCanvas(QGraphicsView):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         v = self.vertex_at(self.mapToScene(event.position().toPoint()))
-        if (v is not None and self.mode == "edit" and event.button() == Qt.MouseButton.LeftButton
-                and not event.modifiers()):
+        if (
+            v is not None
+            and self.mode == "edit"
+            and event.button() == Qt.MouseButton.LeftButton
+            and not event.modifiers()
+        ):
             self._press = None
             self.rename_requested.emit(v)
             event.accept()
@@ -573,7 +602,7 @@ class QuiverCanvas(QGraphicsView):
         self._finish_animation()
         was = self._preview.isVisible()
         self._preview.hide()
-        for it in self.vertex_items:     # vector output: draw the items, not their cached pixmaps
+        for it in self.vertex_items:  # vector output: draw the items, not their cached pixmaps
             it.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
@@ -585,6 +614,11 @@ class QuiverCanvas(QGraphicsView):
             self._preview.setVisible(was)
 
     def data_for_export(self) -> dict:
-        return {"exchange_matrix_full": self.doc.matrix.astype(float) if self.doc.matrix.dtype == object
-                else self.doc.matrix, "positions": np.asarray(self.doc.positions, dtype=float).reshape(-1, 2),
-                "frozen": np.asarray(self.doc.frozen, dtype=bool), "labels": list(self.doc.labels)}
+        return {
+            "exchange_matrix_full": self.doc.matrix.astype(float)
+            if self.doc.matrix.dtype == object
+            else self.doc.matrix,
+            "positions": np.asarray(self.doc.positions, dtype=float).reshape(-1, 2),
+            "frozen": np.asarray(self.doc.frozen, dtype=bool),
+            "labels": list(self.doc.labels),
+        }

@@ -18,6 +18,7 @@ MemberSource = Callable[[int], tuple[np.ndarray, list[tuple[float, float]], list
 #: the invalid index: the parent of top-level rows (Qt's default argument of rowCount)
 _ROOT = QModelIndex()
 
+
 class ClassListModel(QAbstractListModel):
     """Rows: members of a class; the thumbnail of a row is drawn the first time it is shown."""
 

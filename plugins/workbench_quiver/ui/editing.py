@@ -22,11 +22,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import CommandStack, QuiverDocument
     from .toolbar import QuiverToolbar
 
-HINT = ("click: vertex \u00b7 drag vertex\u2192vertex: arrow (against an arrow: \u22121) \u00b7 "
-        "right-drag: move \u00b7 right-click / Del: remove \u00b7 Shift/Ctrl-click: mutate \u00b7 "
-        "Alt-click: freeze \u00b7 double-click: rename")
-MODE_HINTS = {"edit": HINT, "mutate": "mutate mode: click a vertex to mutate at it (E: back to editing)",
-              "move": "move mode: drag vertices (E: back to editing)"}
+HINT = (
+    "click: vertex \u00b7 drag vertex\u2192vertex: arrow (against an arrow: \u22121) \u00b7 "
+    "right-drag: move \u00b7 right-click / Del: remove \u00b7 Shift/Ctrl-click: mutate \u00b7 "
+    "Alt-click: freeze \u00b7 double-click: rename"
+)
+MODE_HINTS = {
+    "edit": HINT,
+    "mutate": "mutate mode: click a vertex to mutate at it (E: back to editing)",
+    "move": "move mode: drag vertices (E: back to editing)",
+}
 
 
 class EditingMixin:

@@ -73,9 +73,16 @@ class EnumerationController(QObject):
             p.info.set_progress(0.0, "failed")
             p.shell.show_error("Enumerate class failed", message)
 
-        handle = p.submit(run_enumerate, spec, title="Enumerate mutation class", on_result=finished,
-                          on_partial=lambda r: self.show(start.with_result(r), spec, partial=True),
-                          on_progress=p.info.set_progress, on_error=failed, key="enumerate")
+        handle = p.submit(
+            run_enumerate,
+            spec,
+            title="Enumerate mutation class",
+            on_result=finished,
+            on_partial=lambda r: self.show(start.with_result(r), spec, partial=True),
+            on_progress=p.info.set_progress,
+            on_error=failed,
+            key="enumerate",
+        )
         handle.cancelled.connect(self._cancelled)
         self.handle = handle
 
@@ -108,8 +115,7 @@ class EnumerationController(QObject):
             state = "so far (enumerating\u2026)"
         else:
             state = "complete" if result.complete else f"partial ({result.stopped or 'stopped'})"
-        self._header = (f"<b>{count:,}</b> quivers up to isomorphism, {state}, in {result.seconds:.2f} s. "
-                        + CLICK_HINT)
+        self._header = f"<b>{count:,}</b> quivers up to isomorphism, {state}, in {result.seconds:.2f} s. " + CLICK_HINT
         self._progress = "" if partial else f"{count:,} quivers" + ("" if result.complete else " (partial)")
         self.panel.class_browser.set_class(self._header, count, source, captions)
         self.update_stale()

@@ -96,8 +96,11 @@ class QuiverFilesMixin:
     def quiver(self) -> Quiver:
         """The document as a core :class:`Quiver` (mutable vertices first; frozen-frozen arrows dropped)."""
         order = self.doc.vertex_order()
-        return Quiver(self.doc.b_matrix(), labels=[self.doc.labels[i] for i in order],
-                      positions=np.asarray([self.doc.positions[i] for i in order], dtype=float).reshape(-1, 2))
+        return Quiver(
+            self.doc.b_matrix(),
+            labels=[self.doc.labels[i] for i in order],
+            positions=np.asarray([self.doc.positions[i] for i in order], dtype=float).reshape(-1, 2),
+        )
 
     def snapshot_from_quiver(self, q: Quiver) -> QuiverSnapshot:
         m = square_matrix(q.b)
@@ -148,8 +151,12 @@ class QuiverFilesMixin:
 
     # ---- dialogs ---------------------------------------------------------------------------
     def _open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open quiver", "",  # type: ignore[arg-type]
-                                              "Quivers (*.qmu *.json *.txt *.csv);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Open quiver",
+            "",  # type: ignore[arg-type]
+            "Quivers (*.qmu *.json *.txt *.csv);;All files (*)",
+        )
         if path:
             self.load_file(path)
 
@@ -170,7 +177,11 @@ class QuiverFilesMixin:
     def _export_dialog(self) -> None:
         from workbench.gui.dialogs import export_with_dialog
 
-        written = export_with_dialog(self.figures(), self.shell.preferences(), self,  # type: ignore[attr-defined,arg-type]
-                                     self.shell.show_error)
+        written = export_with_dialog(
+            self.figures(),
+            self.shell.preferences(),
+            self,  # type: ignore[attr-defined,arg-type]
+            self.shell.show_error,
+        )
         if written:
             self._set_status("exported " + ", ".join(p.name for p in written))

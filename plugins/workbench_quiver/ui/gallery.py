@@ -29,7 +29,7 @@ class Family:
 
     name: str
     template: str
-    n_min: int = 0        # 0: no parameter
+    n_min: int = 0  # 0: no parameter
     n_default: int = 0
     q_min: int = 0
     q_default: int = 0
@@ -40,13 +40,19 @@ class Family:
 FAMILIES: tuple[Family, ...] = (
     Family("A\u2099", "A{n}", 1, 5, note="n vertices, linear"),
     Family("D\u2099", "D{n}", 4, 6, note="n vertices"),
-    Family("E\u2086", "E6"), Family("E\u2087", "E7"), Family("E\u2088", "E8"),
+    Family("E\u2086", "E6"),
+    Family("E\u2087", "E7"),
+    Family("E\u2088", "E8"),
     Family("\u00c3(p,q)", "A~{n},{q}", 1, 3, 1, 2, note="p + q vertices, p \u2265 q, non-oriented cycle"),
     Family("D\u0303\u2099", "D~{n}", 4, 6, note="n + 1 vertices"),
-    Family("\u1ebc\u2086", "E~6"), Family("\u1ebc\u2087", "E~7"), Family("\u1ebc\u2088", "E~8"),
-    Family("E\u2086^(1,1)", "E6^(1,1)", note="elliptic"), Family("E\u2087^(1,1)", "E7^(1,1)", note="elliptic"),
+    Family("\u1ebc\u2086", "E~6"),
+    Family("\u1ebc\u2087", "E~7"),
+    Family("\u1ebc\u2088", "E~8"),
+    Family("E\u2086^(1,1)", "E6^(1,1)", note="elliptic"),
+    Family("E\u2087^(1,1)", "E7^(1,1)", note="elliptic"),
     Family("E\u2088^(1,1)", "E8^(1,1)", note="elliptic"),
-    Family("X\u2086", "X6", note="Derksen-Owen exceptional"), Family("X\u2087", "X7", note="Derksen-Owen exceptional"),
+    Family("X\u2086", "X6", note="Derksen-Owen exceptional"),
+    Family("X\u2087", "X7", note="Derksen-Owen exceptional"),
 )
 
 

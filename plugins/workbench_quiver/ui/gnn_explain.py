@@ -53,8 +53,14 @@ class GnnExplainWidget(QWidget):
     overlay_changed = Signal(object)
     explained = Signal(object, object)
 
-    def __init__(self, current_b: Callable[[], Any], submit: Callable[..., Any], settings: GnnSettings,
-                 binder: Binder, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        current_b: Callable[[], Any],
+        submit: Callable[..., Any],
+        settings: GnnSettings,
+        binder: Binder,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.current_b = current_b
         self.submit = submit
@@ -129,8 +135,14 @@ class GnnExplainWidget(QWidget):
             return
         title = METHOD_TITLES[spec.method]
         self.summary.setText(f"Explaining with {title} ...")
-        self.submit(run_explain, spec, title=f"GNN explanation ({title})",
-                    on_result=lambda res: self._explained(res, spec), on_error=self._on_error, key="gnn-explain")
+        self.submit(
+            run_explain,
+            spec,
+            title=f"GNN explanation ({title})",
+            on_result=lambda res: self._explained(res, spec),
+            on_error=self._on_error,
+            key="gnn-explain",
+        )
 
     def quiver_changed(self) -> None:
         """The quiver was edited: an explanation of another quiver is stale and not drawn (one
@@ -200,9 +212,11 @@ class GnnExplainWidget(QWidget):
             pb, pa = m.probs_before, m.probs_after
             self.before.setOpts(height=[pb[f] for f in FAMILIES])
             self.after.setOpts(height=[pa[f] for f in FAMILIES])
-            text += (f"<br>Masking the top {m.k} arrows: {m.predicted_before} {pb[m.predicted_before] * 100:.0f}% → "
-                     f"{m.predicted_after} {pa[m.predicted_after] * 100:.0f}%; P({m.predicted_before}) drops by "
-                     f"{m.prob_drop:.2f} (random {m.k} arrows: {m.random_prob_drop:.2f} on average).")
+            text += (
+                f"<br>Masking the top {m.k} arrows: {m.predicted_before} {pb[m.predicted_before] * 100:.0f}% → "
+                f"{m.predicted_after} {pa[m.predicted_after] * 100:.0f}%; P({m.predicted_before}) drops by "
+                f"{m.prob_drop:.2f} (random {m.k} arrows: {m.random_prob_drop:.2f} on average)."
+            )
         else:
             self.before.setOpts(height=np.zeros(len(FAMILIES)))
             self.after.setOpts(height=np.zeros(len(FAMILIES)))
@@ -218,11 +232,15 @@ class GnnExplainWidget(QWidget):
             if r is None:
                 return {"family": list(FAMILIES)}
             ov = r.overlay
-            d: dict[str, Any] = {"method": ov.method, "predicted": ov.predicted,
-                                 "arrow_from": [i for (i, _j) in ov.edge_importance],
-                                 "arrow_to": [j for (_i, j) in ov.edge_importance],
-                                 "arrow_importance": list(ov.edge_importance.values()),
-                                 "vertex_importance": list(ov.node_importance), "family": list(FAMILIES)}
+            d: dict[str, Any] = {
+                "method": ov.method,
+                "predicted": ov.predicted,
+                "arrow_from": [i for (i, _j) in ov.edge_importance],
+                "arrow_to": [j for (_i, j) in ov.edge_importance],
+                "arrow_importance": list(ov.edge_importance.values()),
+                "vertex_importance": list(ov.node_importance),
+                "family": list(FAMILIES),
+            }
             if r.masking is not None:
                 d["prob_before"] = [r.masking.probs_before[f] for f in FAMILIES]
                 d["prob_after"] = [r.masking.probs_after[f] for f in FAMILIES]
@@ -230,4 +248,5 @@ class GnnExplainWidget(QWidget):
                 d["prob_drop"] = r.masking.prob_drop
                 d["random_prob_drop"] = r.masking.random_prob_drop
             return d
+
         return [FigureSource("gnn_masking", widget=self.plot, data=data, title="GNN top-k masking")]

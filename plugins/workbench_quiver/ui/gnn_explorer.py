@@ -50,8 +50,9 @@ class GnnExplorerWidget(QWidget):
     open_quiver = Signal(object)
     embedded = Signal(object, object)
 
-    def __init__(self, submit: Callable[..., Any], settings: GnnSettings, binder: Binder,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, submit: Callable[..., Any], settings: GnnSettings, binder: Binder, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.submit = submit
         self.settings = settings
@@ -79,8 +80,14 @@ class GnnExplorerWidget(QWidget):
         lay.addWidget(self.plot, 1)
         self._items: list[pg.ScatterPlotItem] = []
         settings.add_callback("explorer_colour", lambda _new, _old: self._draw())
-        for name in ("explorer_data", "explorer_file", "explorer_layer", "explorer_points", "explorer_seed",
-                     "checkpoint"):
+        for name in (
+            "explorer_data",
+            "explorer_file",
+            "explorer_layer",
+            "explorer_points",
+            "explorer_seed",
+            "checkpoint",
+        ):
             settings.add_callback(name, lambda _new, _old: self.update_stale())
 
     def _build_form(self, binder: Binder) -> QFormLayout:
@@ -93,17 +100,20 @@ class GnnExplorerWidget(QWidget):
         self.points = binder.bind(st, "explorer_points", QSpinBox())
         self.seed = binder.bind(st, "explorer_seed", QSpinBox())
         form = QFormLayout()
-        for name, widget in (("explorer_data", self.dataset), ("explorer_layer", self.layer),
-                             ("explorer_colour", self.colour), ("explorer_points", self.points),
-                             ("explorer_seed", self.seed)):
+        for name, widget in (
+            ("explorer_data", self.dataset),
+            ("explorer_layer", self.layer),
+            ("explorer_colour", self.colour),
+            ("explorer_points", self.points),
+            ("explorer_seed", self.seed),
+        ):
             form.addRow(st.field(name).label, widget)
         return form
 
     # ---- actions ---------------------------------------------------------------------------------
     def _dataset_chosen(self, index: int) -> None:
         if self.dataset.itemData(index) == "file":
-            path, _ = QFileDialog.getOpenFileName(self, "Dataset", self.settings.explorer_file,
-                                                  "GNN dataset (*.npz)")
+            path, _ = QFileDialog.getOpenFileName(self, "Dataset", self.settings.explorer_file, "GNN dataset (*.npz)")
             if path:
                 self.settings.explorer_file = path
 
@@ -118,9 +128,14 @@ class GnnExplorerWidget(QWidget):
             self.info.setText(str(exc))
             return
         self.info.setText("Computing embeddings ...")
-        self.submit(run_embed, spec, title="GNN hidden representations",
-                    on_result=lambda res: self._computed(res, spec),
-                    on_error=lambda m, _tb="": self.info.setText(f"Failed: {m}"), key="gnn-embed")
+        self.submit(
+            run_embed,
+            spec,
+            title="GNN hidden representations",
+            on_result=lambda res: self._computed(res, spec),
+            on_error=lambda m, _tb="": self.info.setText(f"Failed: {m}"),
+            key="gnn-embed",
+        )
 
     def _computed(self, res: EmbedResult, spec: EmbedSpec) -> None:
         self.show_result(res, spec)
@@ -129,11 +144,15 @@ class GnnExplorerWidget(QWidget):
     def show_result(self, res: EmbedResult, spec: EmbedSpec) -> None:
         """Draw ``res``, the embeddings of ``spec`` (also ones restored from a session)."""
         self.result, self.result_spec = res, spec
-        txt = (f"{len(res.types)} quivers; PC1 {res.explained[0] * 100:.0f}%, "
-               f"PC2 {res.explained[1] * 100:.0f}% of variance.")
+        txt = (
+            f"{len(res.types)} quivers; PC1 {res.explained[0] * 100:.0f}%, "
+            f"PC2 {res.explained[1] * 100:.0f}% of variance."
+        )
         if res.probe is not None:
-            txt += (f" Linear probe for Vatne types: <b>{res.probe.test_accuracy * 100:.1f}%</b> held-out accuracy "
-                    f"({res.probe.n_test} quivers; the paper: 99.7%).")
+            txt += (
+                f" Linear probe for Vatne types: <b>{res.probe.test_accuracy * 100:.1f}%</b> held-out accuracy "
+                f"({res.probe.n_test} quivers; the paper: 99.7%)."
+            )
         self._text = txt
         self.update_stale()
         self._draw()
@@ -178,8 +197,15 @@ class GnnExplorerWidget(QWidget):
         labels = np.array(self._labels())
         for k, lab in enumerate(sorted(set(labels.tolist()))):
             idx = np.nonzero(labels == lab)[0]
-            it = pg.ScatterPlotItem(x=r.coords[idx, 0], y=r.coords[idx, 1], data=idx, size=6, pen=None,
-                                    brush=pg.mkBrush(PALETTE[k % len(PALETTE)] + "b0"), name=lab)
+            it = pg.ScatterPlotItem(
+                x=r.coords[idx, 0],
+                y=r.coords[idx, 1],
+                data=idx,
+                size=6,
+                pen=None,
+                brush=pg.mkBrush(PALETTE[k % len(PALETTE)] + "b0"),
+                name=lab,
+            )
             it.sigClicked.connect(self._clicked)
             self.plot.addItem(it)
             self._items.append(it)
@@ -195,8 +221,10 @@ class GnnExplorerWidget(QWidget):
         if self.result is None:
             return
         b = self.result.dataset.b(i)
-        self.info.setText(f"Opened point {i}: {self.result.types[i]}"
-                          + (f", Vatne type {self.result.vatne[i]}" if self.result.vatne[i] else ""))
+        self.info.setText(
+            f"Opened point {i}: {self.result.types[i]}"
+            + (f", Vatne type {self.result.vatne[i]}" if self.result.vatne[i] else "")
+        )
         self.open_quiver.emit(b)
 
     # ---- host services ------------------------------------------------------------------------
@@ -205,9 +233,16 @@ class GnnExplorerWidget(QWidget):
             r = self.result
             if r is None:
                 return {}
-            d = {"pc1": r.coords[:, 0], "pc2": r.coords[:, 1], "type": list(r.types), "family": list(r.families),
-                 "vatne_type": list(r.vatne), "layer": r.layer}
+            d = {
+                "pc1": r.coords[:, 0],
+                "pc2": r.coords[:, 1],
+                "type": list(r.types),
+                "family": list(r.families),
+                "vatne_type": list(r.vatne),
+                "layer": r.layer,
+            }
             if r.probe is not None:
                 d["probe_test_accuracy"] = r.probe.test_accuracy
             return d
+
         return [FigureSource("gnn_embedding_pca", widget=self.plot, data=data, title="GNN hidden representation (PCA)")]

@@ -69,6 +69,16 @@ class GnnDemoPanel(Panel):
             self.prediction.refresh()
 
     def figures(self) -> list[FigureSource]:
-        return (self.prediction.figures() + self.explain.figures() + self.explorer.figures()
-                + [FigureSource("gnn_overlay", widget=self.view, paint=self.view.paint_into,
-                                data=lambda: self.explain.figures()[0].data())])
+        return (
+            self.prediction.figures()
+            + self.explain.figures()
+            + self.explorer.figures()
+            + [
+                FigureSource(
+                    "gnn_overlay",
+                    widget=self.view,
+                    paint=self.view.paint_into,
+                    data=lambda: self.explain.figures()[0].data(),
+                )
+            ]
+        )

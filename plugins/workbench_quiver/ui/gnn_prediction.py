@@ -39,8 +39,13 @@ class GnnPredictionWidget(QWidget):
     #: emitted with a message when the classifier is unavailable (missing/corrupt checkpoint)
     unavailable = Signal(str)
 
-    def __init__(self, current_b: Callable[[], Any], submit: Callable[..., Any], settings: GnnSettings,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        current_b: Callable[[], Any],
+        submit: Callable[..., Any],
+        settings: GnnSettings,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.current_b = current_b
         self.submit = submit
@@ -82,8 +87,15 @@ class GnnPredictionWidget(QWidget):
         if self.is_current(spec):
             return  # shown already (e.g. restored from a session); a pending older job is ignored
         self._t_request = time.perf_counter()
-        self.submit(run_predict, spec, title="GNN prediction", on_result=lambda res: self._on_result(res, spec),
-                    on_error=self._on_error, key="gnn-predict", quiet=True)
+        self.submit(
+            run_predict,
+            spec,
+            title="GNN prediction",
+            on_result=lambda res: self._on_result(res, spec),
+            on_error=self._on_error,
+            key="gnn-predict",
+            quiet=True,
+        )
 
     def is_current(self, spec: PredictSpec) -> bool:
         """Whether the shown prediction is the one of ``spec``."""
@@ -138,8 +150,12 @@ class GnnPredictionWidget(QWidget):
     def figures(self) -> list[FigureSource]:
         def data() -> dict[str, Any]:
             r = self.result
-            return {"family": list(FAMILIES),
-                    "probability": [r.probabilities[f] if r else float("nan") for f in FAMILIES],
-                    "predicted": r.predicted if r else "", "exact_type": r.exact_label if r else "",
-                    "agrees": "" if r is None or r.agrees is None else str(r.agrees)}
+            return {
+                "family": list(FAMILIES),
+                "probability": [r.probabilities[f] if r else float("nan") for f in FAMILIES],
+                "predicted": r.predicted if r else "",
+                "exact_type": r.exact_label if r else "",
+                "agrees": "" if r is None or r.agrees is None else str(r.agrees),
+            }
+
         return [FigureSource("gnn_probabilities", widget=self.plot, data=data, title="GNN family probabilities")]

@@ -61,8 +61,13 @@ class HistoryView(QWidget):
         names = self.labels_of_sequence()
         shown = self._shown if hasattr(self, "_shown") else None
         self.list.blockSignals(True)
-        if (shown is not None and shown[0] == h.start_label and len(names) == len(shown[1]) + 1
-                and names[:-1] == shown[1] and h.pointer == len(names)):
+        if (
+            shown is not None
+            and shown[0] == h.start_label
+            and len(names) == len(shown[1]) + 1
+            and names[:-1] == shown[1]
+            and h.pointer == len(names)
+        ):
             self.list.addItem(QListWidgetItem(f"{len(names)}   \u03bc{names[-1]}"))
             self._style_row(shown[2], h.pointer)
             self._style_row(len(names), h.pointer)

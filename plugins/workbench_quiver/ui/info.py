@@ -36,10 +36,16 @@ def pretty_label(label: str) -> str:
 
 
 FAMILY_TEXT = {
-    "A": "Dynkin type A (mutation class: Buan-Vatne)", "D": "Dynkin type D (Vatne's Types I-IV)",
-    "E": "Dynkin type E", "A~": "affine type \u00c3 (Bastian)", "D~": "affine type D\u0303",
-    "E~": "affine type \u1ebc", "E^(1,1)": "elliptic type", "X": "exceptional (Derksen-Owen), mutation-finite",
-    "product": "disconnected: product of the components' types", "infinite": "mutation-infinite",
+    "A": "Dynkin type A (mutation class: Buan-Vatne)",
+    "D": "Dynkin type D (Vatne's Types I-IV)",
+    "E": "Dynkin type E",
+    "A~": "affine type \u00c3 (Bastian)",
+    "D~": "affine type D\u0303",
+    "E~": "affine type \u1ebc",
+    "E^(1,1)": "elliptic type",
+    "X": "exceptional (Derksen-Owen), mutation-finite",
+    "product": "disconnected: product of the components' types",
+    "infinite": "mutation-infinite",
     "unknown": "type not determined",
 }
 
@@ -55,10 +61,10 @@ def _vertex_list(labels: list[str], idx: list[int], limit: int = 12) -> str:
 class InfoView(QWidget):
     """Type, evidence, class size, sinks/sources...; buttons to enumerate the class."""
 
-    enumerate_requested = Signal(object)   # max depth (int) or None
+    enumerate_requested = Signal(object)  # max depth (int) or None
     cancel_requested = Signal()
     evidence_toggled = Signal(bool)
-    certificate_requested = Signal(object)   # list of document vertices to mutate at
+    certificate_requested = Signal(object)  # list of document vertices to mutate at
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,8 +84,10 @@ class InfoView(QWidget):
         self.show_evidence.setChecked(True)
         self.show_evidence.toggled.connect(self.evidence_toggled)
         self.certificate_button = QPushButton("Apply certificate")
-        self.certificate_button.setToolTip("Mutate along the certificate: it reaches an arrow of multiplicity \u2265 3, "
-                                           "which proves the class mutation-infinite (undo goes back)")
+        self.certificate_button.setToolTip(
+            "Mutate along the certificate: it reaches an arrow of multiplicity \u2265 3, "
+            "which proves the class mutation-infinite (undo goes back)"
+        )
         self.certificate_button.hide()
         self.certificate_button.clicked.connect(lambda: self.certificate_requested.emit(list(self._certificate)))
         self._certificate: list[int] = []
@@ -87,9 +95,16 @@ class InfoView(QWidget):
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setHorizontalSpacing(10)
-        for key, title in (("vertices", "Vertices"), ("arrows", "Arrows"), ("finite", "Mutation-finite"),
-                           ("class_size", "Class size"), ("acyclic", "Acyclic"), ("sinks", "Sinks"),
-                           ("sources", "Sources"), ("timing", "Identified in")):
+        for key, title in (
+            ("vertices", "Vertices"),
+            ("arrows", "Arrows"),
+            ("finite", "Mutation-finite"),
+            ("class_size", "Class size"),
+            ("acyclic", "Acyclic"),
+            ("sinks", "Sinks"),
+            ("sources", "Sources"),
+            ("timing", "Identified in"),
+        ):
             lab = QLabel("\u2013")
             lab.setWordWrap(True)
             lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -150,11 +165,16 @@ class InfoView(QWidget):
         self.evidence.setText(s.description)
         f = self.fields
         f["vertices"].setText(f"{s.n_mutable} mutable" + (f" + {s.n_frozen} frozen" if s.n_frozen else ""))
-        f["arrows"].setText(f"{s.n_arrows}" + (f" (largest multiplicity {s.max_multiplicity})" if s.max_multiplicity > 1 else ""))
+        f["arrows"].setText(
+            f"{s.n_arrows}" + (f" (largest multiplicity {s.max_multiplicity})" if s.max_multiplicity > 1 else "")
+        )
         fin = {True: "yes", False: "no (mutation-infinite)", None: "not decided"}[s.finite_mutation]
         f["finite"].setText(fin)
-        f["class_size"].setText(f"{s.class_size:,} quivers up to isomorphism" if s.class_size is not None
-                                else ("infinite" if s.finite_mutation is False else "no formula or table (Enumerate class counts it)"))
+        f["class_size"].setText(
+            f"{s.class_size:,} quivers up to isomorphism"
+            if s.class_size is not None
+            else ("infinite" if s.finite_mutation is False else "no formula or table (Enumerate class counts it)")
+        )
         f["acyclic"].setText("yes" if s.acyclic else "no (has an oriented cycle)")
         f["sinks"].setText(_vertex_list(labels, s.sinks))
         f["sources"].setText(_vertex_list(labels, s.sources))

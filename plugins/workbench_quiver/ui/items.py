@@ -34,7 +34,7 @@ class VertexItem(QGraphicsItem):
         self.frozen = frozen
         self.selected_ = False
         self.evidence = False
-        self.halo: float | None = None       # GNN explanation importance in [0, 1], drawn as a halo
+        self.halo: float | None = None  # GNN explanation importance in [0, 1], drawn as a halo
         self.setZValue(10)
         self.setAcceptHoverEvents(False)
         # drawn once into a pixmap and blitted afterwards (vector export switches this off)
@@ -58,8 +58,13 @@ class VertexItem(QGraphicsItem):
         p.addEllipse(QPointF(0, 0), r, r)
         return p
 
-    def set_state(self, label: str | None = None, frozen: bool | None = None, selected: bool | None = None,
-                  evidence: bool | None = None) -> None:
+    def set_state(
+        self,
+        label: str | None = None,
+        frozen: bool | None = None,
+        selected: bool | None = None,
+        evidence: bool | None = None,
+    ) -> None:
         """Change what the vertex shows; repaints (and re-caches) only when something changed."""
         changed = False
         if label is not None and label != self.label:
@@ -74,7 +79,7 @@ class VertexItem(QGraphicsItem):
             self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)   # also inside the item cache
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)  # also inside the item cache
         r = style.VERTEX_RADIUS
         if self.halo is not None:
             from workbench_quiver.ui.gnn_overlay_style import halo_colour, halo_radius
@@ -127,8 +132,17 @@ class ArrowItem(QGraphicsItem):
     painted, so a repaint of an unchanged arrow is a few draw calls.
     """
 
-    def __init__(self, i: int, j: int, mult: int, p: QPointF, q: QPointF, frozen_i: bool = False,
-                 frozen_j: bool = False, ctrl: QPointF | None = None) -> None:
+    def __init__(
+        self,
+        i: int,
+        j: int,
+        mult: int,
+        p: QPointF,
+        q: QPointF,
+        frozen_i: bool = False,
+        frozen_j: bool = False,
+        ctrl: QPointF | None = None,
+    ) -> None:
         super().__init__()
         self.setZValue(5)
         self.i, self.j, self.mult = i, j, mult
@@ -137,7 +151,7 @@ class ArrowItem(QGraphicsItem):
         self.frozen_i, self.frozen_j = frozen_i, frozen_j
         self.selected_ = False
         self.evidence = False
-        self.overlay: tuple[float, bool] | None = None   # (GNN importance in [0, 1], masked)
+        self.overlay: tuple[float, bool] | None = None  # (GNN importance in [0, 1], masked)
         self._rect = QRectF()
         self._shafts: list[QPainterPath] = []
         self._heads: list[QPolygonF] = []
@@ -182,7 +196,7 @@ class ArrowItem(QGraphicsItem):
         if overlay != self.overlay:
             self.overlay = overlay
             self._style()
-            self._recompute()   # heads grow with the pen
+            self._recompute()  # heads grow with the pen
 
     def _style(self) -> None:
         if getattr(self, "overlay", None) is not None and not (self.evidence or self.selected_):
@@ -240,12 +254,19 @@ class ArrowItem(QGraphicsItem):
             nx, ny = -ue.y(), ue.x()
             grow = 1.0 if self.overlay is None else 1.0 + 0.5 * float(min(max(self.overlay[0], 0.0), 1.0))
             hl, hh = style.ARROW_HEAD_LEN * grow, style.ARROW_HEAD_HALF * grow
-            for off in ([0.0] if self.mult != 2 else [-style.PARALLEL_GAP, style.PARALLEL_GAP]):
+            for off in [0.0] if self.mult != 2 else [-style.PARALLEL_GAP, style.PARALLEL_GAP]:
                 tip = QPointF(b.x() + nx * off, b.y() + ny * off)
                 base = QPointF(tip.x() - ue.x() * hl, tip.y() - ue.y() * hl)
                 self._shafts.append(self._path(a, b - ue * (hl - 1.0), c, off, ue, us))
-                self._heads.append(QPolygonF([tip, QPointF(base.x() + nx * hh, base.y() + ny * hh),
-                                              QPointF(base.x() - nx * hh, base.y() - ny * hh)]))
+                self._heads.append(
+                    QPolygonF(
+                        [
+                            tip,
+                            QPointF(base.x() + nx * hh, base.y() + ny * hh),
+                            QPointF(base.x() - nx * hh, base.y() - ny * hh),
+                        ]
+                    )
+                )
             if self.mult >= 3:
                 text = str(self.mult)
                 if len(text) > 8:

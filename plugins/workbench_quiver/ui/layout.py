@@ -32,15 +32,23 @@ def _scaled(raw: dict[int, np.ndarray], g: nx.Graph, edge: float) -> list[tuple[
     if n == 1:
         return [(0.0, 0.0)]
     lengths = [float(np.linalg.norm(pts[a] - pts[b])) for a, b in g.edges()]
-    ref = float(np.median(lengths)) if lengths else float(np.median(
-        [np.linalg.norm(pts[a] - pts[b]) for a in range(n) for b in range(a + 1, n)]))
+    ref = (
+        float(np.median(lengths))
+        if lengths
+        else float(np.median([np.linalg.norm(pts[a] - pts[b]) for a in range(n) for b in range(a + 1, n)]))
+    )
     scale = edge / ref if ref > 1e-9 else 1.0
     pts = (pts - pts.mean(axis=0)) * scale
     return [(round(float(x), 2), round(float(y), 2)) for x, y in pts]
 
 
-def layout_positions(matrix: np.ndarray, kind: str = "spring", seed: int = 0, edge: float = 95.0,
-                     current: list[tuple[float, float]] | None = None) -> list[tuple[float, float]]:
+def layout_positions(
+    matrix: np.ndarray,
+    kind: str = "spring",
+    seed: int = 0,
+    edge: float = 95.0,
+    current: list[tuple[float, float]] | None = None,
+) -> list[tuple[float, float]]:
     """Positions for the vertices of a quiver (its underlying undirected graph).
 
     ``kind``: ``"spring"`` (Fruchterman-Reingold, seeded), ``"circular"``, ``"kamada-kawai"``
@@ -57,8 +65,13 @@ def layout_positions(matrix: np.ndarray, kind: str = "spring", seed: int = 0, ed
         return []
     if kind == "circular":
         r = edge / (2 * math.sin(math.pi / n)) if n > 2 else edge / 2
-        return [(round(r * math.cos(2 * math.pi * i / n - math.pi / 2), 2),
-                 round(r * math.sin(2 * math.pi * i / n - math.pi / 2), 2)) for i in range(n)]
+        return [
+            (
+                round(r * math.cos(2 * math.pi * i / n - math.pi / 2), 2),
+                round(r * math.sin(2 * math.pi * i / n - math.pi / 2), 2),
+            )
+            for i in range(n)
+        ]
     if kind == "spring":
         raw = nx.spring_layout(g, seed=seed, iterations=200)
     elif kind == "kamada-kawai":

@@ -65,9 +65,16 @@ class LiveIdentification(QObject):
             return
         spec = self.current_spec()
         # a lane of its own: identification answers while an enumeration occupies the main lane
-        self.handle = p.submit(run_summary, spec, title="Identify mutation type",
-                               on_result=lambda result: self._identified(result, spec), key="identify", quiet=True,
-                               lane=IDENTIFY_LANE, on_error=lambda msg, _tb: p.info.show_error(msg))
+        self.handle = p.submit(
+            run_summary,
+            spec,
+            title="Identify mutation type",
+            on_result=lambda result: self._identified(result, spec),
+            key="identify",
+            quiet=True,
+            lane=IDENTIFY_LANE,
+            on_error=lambda msg, _tb: p.info.show_error(msg),
+        )
 
     def _identified(self, result: QuiverSummary, spec: SummarySpec) -> None:
         if spec != self.current_spec():

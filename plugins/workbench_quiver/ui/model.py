@@ -83,13 +83,19 @@ class MutationHistory:
 class QuiverDocument:
     """An editable quiver: full skew-symmetric matrix, positions, frozen flags, labels."""
 
-    def __init__(self, matrix: Any | None = None, positions: Sequence[tuple[float, float]] | None = None,
-                 frozen: Sequence[bool] | None = None, labels: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        matrix: Any | None = None,
+        positions: Sequence[tuple[float, float]] | None = None,
+        frozen: Sequence[bool] | None = None,
+        labels: Sequence[str] | None = None,
+    ) -> None:
         m = _as_matrix(np.zeros((0, 0), dtype=np.int64) if matrix is None else matrix)
         n = m.shape[0]
         self.matrix: np.ndarray = m
-        self.positions: list[tuple[float, float]] = [tuple(map(float, p)) for p in positions] if positions is not None \
-            else [(0.0, 0.0)] * n
+        self.positions: list[tuple[float, float]] = (
+            [tuple(map(float, p)) for p in positions] if positions is not None else [(0.0, 0.0)] * n
+        )
         self.frozen: list[bool] = [bool(f) for f in frozen] if frozen is not None else [False] * n
         self.labels: list[str] = [str(s) for s in labels] if labels is not None else [str(i) for i in range(n)]
         check_document(self.matrix, self.positions, self.frozen, self.labels)
@@ -165,8 +171,9 @@ class QuiverDocument:
         self.matrix = m
         self.emit("arrows", pairs=[(min(i, j), max(i, j))])
 
-    def _insert_vertex(self, index: int, pos: tuple[float, float], frozen: bool, label: str,
-                       row: np.ndarray | None = None) -> None:
+    def _insert_vertex(
+        self, index: int, pos: tuple[float, float], frozen: bool, label: str, row: np.ndarray | None = None
+    ) -> None:
         n = self.size
         m = np.zeros((n + 1, n + 1), dtype=self.matrix.dtype)
         keep = [k for k in range(n + 1) if k != index]
@@ -260,8 +267,9 @@ class Command:
 
 
 class AddVertex(Command):
-    def __init__(self, pos: tuple[float, float], frozen: bool = False, label: str | None = None,
-                 index: int | None = None) -> None:
+    def __init__(
+        self, pos: tuple[float, float], frozen: bool = False, label: str | None = None, index: int | None = None
+    ) -> None:
         self.pos, self.frozen, self.label, self.index = pos, frozen, label, index
         self.text = "add vertex"
 
@@ -394,7 +402,7 @@ class Mutate(Command):
         self._history = doc.history.copy()
         doc._mutate(self.k)
         h = doc.history.copy()
-        del h.sequence[h.pointer:]
+        del h.sequence[h.pointer :]
         h.sequence.append(self.k)
         h.pointer = len(h.sequence)
         doc._set_history(h)
@@ -443,8 +451,14 @@ class GoToHistory(Command):
 class SetQuiver(Command):
     """Replace the whole quiver (load, gallery, class member, layout): undoable."""
 
-    def __init__(self, snapshot: QuiverSnapshot, text: str = "load quiver", start_label: str = "start",
-                 keep_history: bool = False, history: MutationHistory | None = None) -> None:
+    def __init__(
+        self,
+        snapshot: QuiverSnapshot,
+        text: str = "load quiver",
+        start_label: str = "start",
+        keep_history: bool = False,
+        history: MutationHistory | None = None,
+    ) -> None:
         check_document(snapshot.matrix, snapshot.positions, snapshot.frozen, snapshot.labels)
         self.new = snapshot.copy()
         self.history = history.copy() if history is not None else None
@@ -502,7 +516,7 @@ class CommandStack:
         """Apply ``cmd`` and record it.  Raises (changing nothing) if the command is invalid."""
         before = self._apply(cmd)
         self._undo.append((cmd, before))
-        del self._undo[:-self.limit]
+        del self._undo[: -self.limit]
         self._redo.clear()
         self._changed()
         return cmd

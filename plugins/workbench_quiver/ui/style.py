@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
-VERTEX_RADIUS = 15.0          # scene units (pixels at zoom 1)
-FROZEN_HALF = 13.0            # half side of the square of a frozen vertex
+VERTEX_RADIUS = 15.0  # scene units (pixels at zoom 1)
+FROZEN_HALF = 13.0  # half side of the square of a frozen vertex
 ARROW_WIDTH = 1.7
 ARROW_HEAD_LEN = 11.0
 ARROW_HEAD_HALF = 4.6
-PARALLEL_GAP = 3.4            # distance between the two strokes of a double arrow
+PARALLEL_GAP = 3.4  # distance between the two strokes of a double arrow
 
 INK = QColor("#1f2933")
 VERTEX_FILL = QColor("#ffffff")

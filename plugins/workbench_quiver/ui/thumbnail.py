@@ -12,8 +12,14 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QPolygonF
 from workbench_quiver.ui import style
 
 
-def paint_quiver(painter: QPainter, rect: QRectF, matrix: np.ndarray, positions: Sequence[tuple[float, float]],
-                 frozen: Sequence[bool] | None = None, highlight: set[int] | None = None) -> None:
+def paint_quiver(
+    painter: QPainter,
+    rect: QRectF,
+    matrix: np.ndarray,
+    positions: Sequence[tuple[float, float]],
+    frozen: Sequence[bool] | None = None,
+    highlight: set[int] | None = None,
+) -> None:
     """Draw a quiver fitted into ``rect``: discs for vertices (squares when frozen), arrows
     with heads, a double stroke for multiplicity 2 and a thick red stroke for 3 or more."""
     n = len(positions)
@@ -68,8 +74,14 @@ def paint_quiver(painter: QPainter, rect: QRectF, matrix: np.ndarray, positions:
             painter.drawEllipse(p, r, r)
 
 
-def quiver_pixmap(matrix: np.ndarray, positions: Sequence[tuple[float, float]], frozen: Sequence[bool] | None = None,
-                  width: int = 120, height: int = 90, background: QColor | None = None) -> QPixmap:
+def quiver_pixmap(
+    matrix: np.ndarray,
+    positions: Sequence[tuple[float, float]],
+    frozen: Sequence[bool] | None = None,
+    width: int = 120,
+    height: int = 90,
+    background: QColor | None = None,
+) -> QPixmap:
     img = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
     img.fill(background or QColor("white"))
     painter = QPainter(img)

@@ -18,9 +18,11 @@ from .model import CommandStack
 if TYPE_CHECKING:  # pragma: no cover
     from .host import QuiverHost
 
-MODE_ACTIONS = (("edit", "Edit", "E", "add vertices and arrows"),
-                ("mutate", "Mutate", "M", "click a vertex to mutate at it"),
-                ("move", "Move", "V", "drag vertices"))
+MODE_ACTIONS = (
+    ("edit", "Edit", "E", "add vertices and arrows"),
+    ("mutate", "Mutate", "M", "click a vertex to mutate at it"),
+    ("move", "Move", "V", "drag vertices"),
+)
 
 
 class QuiverToolbar(QToolBar):

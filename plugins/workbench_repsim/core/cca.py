@@ -45,7 +45,8 @@ def _orth(a: np.ndarray, name: str, rtol: float = 1e-10) -> np.ndarray:
     if rank < a.shape[1]:
         raise DegenerateInputError(
             f"{name}: its {a.shape[1]} features span only {rank} dimensions (linearly dependent "
-            "features); CCA is ill-posed — use SVCCA, which reduces the dimension first, or CKA")
+            "features); CCA is ill-posed — use SVCCA, which reduces the dimension first, or CKA"
+        )
     return u
 
 
@@ -63,7 +64,8 @@ def cca(x: Any, y: Any, center: bool = True) -> CCAResult:
     if n < need:
         raise DegenerateInputError(
             f"CCA: {n} samples for {a.shape[1]} and {b.shape[1]} features; CCA needs more samples than "
-            f"features on each side (at least {need}), else every correlation is 1 — use more inputs, SVCCA or CKA")
+            f"features on each side (at least {need}), else every correlation is 1 — use more inputs, SVCCA or CKA"
+        )
     qx, qy = _orth(a, "X"), _orth(b, "Y")
     u, rho, vt = np.linalg.svd(qx.T @ qy, full_matrices=False)
     heartbeat()
@@ -81,7 +83,7 @@ def svd_reduce(a: np.ndarray, keep: float = 0.99, max_dims: int | None = None) -
     heartbeat()
     u, s, _ = np.linalg.svd(a, full_matrices=False)
     heartbeat()
-    var = s ** 2
+    var = s**2
     if var.sum() == 0:
         raise DegenerateInputError("SVCCA: a representation is constant over samples")
     k = int(np.searchsorted(np.cumsum(var) / var.sum(), keep) + 1)

@@ -64,9 +64,11 @@ def gram_rbf(x: np.ndarray, threshold: float = 1.0) -> np.ndarray:
     heartbeat()
     med = float(np.median(d2))
     if med <= 0.0:
-        raise DegenerateInputError("RBF CKA: the median squared distance between samples is zero "
-                                   "(most samples are identical); the kernel bandwidth is undefined")
-    scale = -1.0 / (2.0 * threshold ** 2 * med)
+        raise DegenerateInputError(
+            "RBF CKA: the median squared distance between samples is zero "
+            "(most samples are identical); the kernel bandwidth is undefined"
+        )
+    scale = -1.0 / (2.0 * threshold**2 * med)
     for s, e in _row_blocks(n, n):
         heartbeat()
         d2[s:e] *= scale
@@ -127,9 +129,9 @@ def _debiased_dot(xty2: float, rx: np.ndarray, ry: np.ndarray, sx: float, sy: fl
 class LinearStats:
     """Sufficient statistics of one centred representation for linear (debiased) CKA."""
 
-    xtx2: float            # ||X^T X||_F^2
-    rows: np.ndarray       # squared row norms, length n
-    total: float           # ||X||_F^2
+    xtx2: float  # ||X^T X||_F^2
+    rows: np.ndarray  # squared row norms, length n
+    total: float  # ||X||_F^2
     n: int
 
     def norm(self, debiased: bool) -> float:
@@ -237,7 +239,7 @@ def unbiased_grams(xs: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def minibatch_form(b: int, dims_x: list[int], dims_y: list[int]) -> str:
-    """"gram" when b x b Gram matrices per layer cost less than the p x q products per pair."""
+    """ "gram" when b x b Gram matrices per layer cost less than the p x q products per pair."""
     feature = sum(b * p * q for p in dims_x for q in dims_y) + sum(b * d * d for d in dims_x + dims_y)
     gram = sum(b * b * d for d in dims_x + dims_y) + (len(dims_x) * len(dims_y) + len(dims_x) + len(dims_y)) * b * b
     return "gram" if gram < feature and b <= 8192 else "feature"
@@ -277,8 +279,13 @@ class MinibatchCKA:
             if not np.isfinite(a).all():
                 raise DegenerateInputError(f"minibatch CKA: NaN/inf in layer {k} of batch {batch}")
 
-    def update(self, xs: list[np.ndarray] | np.ndarray, ys: list[np.ndarray] | np.ndarray,
-               grams_x: list[np.ndarray] | None = None, grams_y: list[np.ndarray] | None = None) -> None:
+    def update(
+        self,
+        xs: list[np.ndarray] | np.ndarray,
+        ys: list[np.ndarray] | np.ndarray,
+        grams_x: list[np.ndarray] | None = None,
+        grams_y: list[np.ndarray] | None = None,
+    ) -> None:
         """Fold in one batch.  ``grams_x``/``grams_y``: :func:`unbiased_grams` already computed
         for this batch (lets several accumulators share them)."""
         same = ys is xs
@@ -328,6 +335,6 @@ def minibatch_cka(x: Any, y: Any, batch_size: int) -> float:
     a, b = check_pair(x, y, min_samples=4)
     acc = MinibatchCKA()
     for s in range(0, a.shape[0], batch_size):
-        if a[s:s + batch_size].shape[0] >= 4:
-            acc.update([a[s:s + batch_size]], [b[s:s + batch_size]])
+        if a[s : s + batch_size].shape[0] >= 4:
+            acc.update([a[s : s + batch_size]], [b[s : s + batch_size]])
     return float(acc.value()[0, 0])

@@ -15,10 +15,24 @@ STOI = {c: i for i, c in enumerate(VOCAB)}
 
 _DET = ["the", "a", "every", "no", "some"]
 _ADJ = ["small", "red", "old", "quick", "quiet", "bright", "heavy", "green"]
-_NOUN = [("cat", "cats"), ("dog", "dogs"), ("bird", "birds"), ("child", "children"), ("robot", "robots"),
-         ("teacher", "teachers"), ("river", "rivers"), ("tree", "trees")]
-_VERB = [("sees", "see"), ("likes", "like"), ("follows", "follow"), ("helps", "help"), ("finds", "find"),
-         ("watches", "watch")]
+_NOUN = [
+    ("cat", "cats"),
+    ("dog", "dogs"),
+    ("bird", "birds"),
+    ("child", "children"),
+    ("robot", "robots"),
+    ("teacher", "teachers"),
+    ("river", "rivers"),
+    ("tree", "trees"),
+]
+_VERB = [
+    ("sees", "see"),
+    ("likes", "like"),
+    ("follows", "follow"),
+    ("helps", "help"),
+    ("finds", "find"),
+    ("watches", "watch"),
+]
 _INTR = [("sleeps", "sleep"), ("runs", "run"), ("sings", "sing"), ("waits", "wait")]
 
 
@@ -80,7 +94,7 @@ def windows(ids: np.ndarray, ctx: int, n: int, seed: int) -> np.ndarray:
         raise ValueError(f"text of {len(ids)} characters is shorter than the context of {ctx + 1}")
     rng = np.random.default_rng(seed)
     starts = rng.integers(0, len(ids) - ctx - 1, size=n)
-    return np.stack([ids[s:s + ctx + 1] for s in starts])
+    return np.stack([ids[s : s + ctx + 1] for s in starts])
 
 
 def text_windows(text: str, ctx: int, max_windows: int) -> np.ndarray:

@@ -84,7 +84,7 @@ def load_image_folder(path: str | Path, size: int = 8, max_images: int = 2000) -
         raise InputError(f"{p} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
     out = []
     for f in files:
-        im = open_image(f, "L")   # InputError naming the file: bombs, corrupt, truncated
+        im = open_image(f, "L")  # InputError naming the file: bombs, corrupt, truncated
         g = np.asarray(im.resize((size, size), Image.Resampling.BILINEAR), np.float32) / 255.0
         if g.mean() > 0.5:
             g = 1.0 - g

@@ -67,10 +67,17 @@ def _first_tensor(out: Any) -> torch.Tensor:
 
 
 @torch.no_grad()
-def extract_with_hooks(model: torch.nn.Module, inputs: torch.Tensor | Sequence[Any], module_names: Sequence[str], *,
-                       pooling: str = "mean", batch_size: int = 256, device: str = "cpu",
-                       check: Callable[[], None] | None = None,
-                       progress: Callable[[float, str], None] | None = None) -> dict[str, np.ndarray]:
+def extract_with_hooks(
+    model: torch.nn.Module,
+    inputs: torch.Tensor | Sequence[Any],
+    module_names: Sequence[str],
+    *,
+    pooling: str = "mean",
+    batch_size: int = 256,
+    device: str = "cpu",
+    check: Callable[[], None] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> dict[str, np.ndarray]:
     """Outputs of the named submodules of ``model`` on ``inputs`` (float32 numpy, rows per :func:`pool`)."""
     modules = dict(model.named_modules())
     missing = [n for n in module_names if n not in modules]
@@ -78,15 +85,17 @@ def extract_with_hooks(model: torch.nn.Module, inputs: torch.Tensor | Sequence[A
         raise DegenerateInputError(f"model has no submodule(s) {missing}; available: {list(modules)[:20]} ...")
     store: dict[str, list[np.ndarray]] = {n: [] for n in module_names}
     current: dict[str, torch.Tensor] = {}
-    hooks = [modules[n].register_forward_hook(lambda m, i, o, k=n: current.__setitem__(k, _first_tensor(o)))
-             for n in module_names]
+    hooks = [
+        modules[n].register_forward_hook(lambda m, i, o, k=n: current.__setitem__(k, _first_tensor(o)))
+        for n in module_names
+    ]
     model.eval().to(device)
     try:
         total = len(inputs)
         for s in range(0, total, batch_size):
             if check:
                 check()
-            batch = inputs[s:s + batch_size]
+            batch = inputs[s : s + batch_size]
             batch = batch.to(device) if isinstance(batch, torch.Tensor) else batch
             current.clear()
             model(batch)
@@ -103,9 +112,17 @@ def extract_with_hooks(model: torch.nn.Module, inputs: torch.Tensor | Sequence[A
 
 
 @torch.no_grad()
-def extract_zoo(model: TinyLM | DigitsMLP, inputs: np.ndarray, *, pooling: str = "mean", batch_size: int = 256,
-                device: str = "cpu", layers: Sequence[str] | None = None, check: Callable[[], None] | None = None,
-                progress: Callable[[float, str], None] | None = None) -> dict[str, np.ndarray]:
+def extract_zoo(
+    model: TinyLM | DigitsMLP,
+    inputs: np.ndarray,
+    *,
+    pooling: str = "mean",
+    batch_size: int = 256,
+    device: str = "cpu",
+    layers: Sequence[str] | None = None,
+    check: Callable[[], None] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> dict[str, np.ndarray]:
     """All representation points of a zoo model (:mod:`.models`), pooled, in layer order."""
     names = list(layers) if layers else model.layer_names()
     x = torch.from_numpy(inputs)
@@ -114,7 +131,7 @@ def extract_zoo(model: TinyLM | DigitsMLP, inputs: np.ndarray, *, pooling: str =
     for s in range(0, len(x), batch_size):
         if check:
             check()
-        feats = model.features(x[s:s + batch_size].to(device))
+        feats = model.features(x[s : s + batch_size].to(device))
         for n in names:
             store[n].append(pool(feats[n].float(), pooling).cpu().numpy())
         if progress:
@@ -128,14 +145,23 @@ def _transformers() -> Any:
     except ImportError:
         raise DegenerateInputError(
             "comparing Hugging Face models needs the optional package 'transformers' "
-            "(pip install transformers); the default zoo works without it") from None
+            "(pip install transformers); the default zoo works without it"
+        ) from None
     return transformers
 
 
 @torch.no_grad()
-def extract_hf(folder: str | Path, texts: Sequence[str], *, pooling: str = "mean", max_length: int = 128,
-               batch_size: int = 16, device: str = "cpu", check: Callable[[], None] | None = None,
-               progress: Callable[[float, str], None] | None = None) -> dict[str, np.ndarray]:
+def extract_hf(
+    folder: str | Path,
+    texts: Sequence[str],
+    *,
+    pooling: str = "mean",
+    max_length: int = 128,
+    batch_size: int = 16,
+    device: str = "cpu",
+    check: Callable[[], None] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> dict[str, np.ndarray]:
     """Hidden states of a local Hugging Face model on ``texts`` (never downloads, never runs remote code).
 
     Returns ``{"embeddings": ..., "layer1": ..., ...}`` in order.
@@ -147,8 +173,9 @@ def extract_hf(folder: str | Path, texts: Sequence[str], *, pooling: str = "mean
     try:
         tok = tf.AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False, local_files_only=True)
         with preserve_global_rng():  # weights it initialises before loading must not advance other jobs' streams
-            model = tf.AutoModel.from_pretrained(str(folder), trust_remote_code=False, local_files_only=True,
-                                                 use_safetensors=None)
+            model = tf.AutoModel.from_pretrained(
+                str(folder), trust_remote_code=False, local_files_only=True, use_safetensors=None
+            )
     except Exception as exc:  # noqa: BLE001 - transformers raises many types
         raise DegenerateInputError(f"cannot load the Hugging Face model in {folder}: {exc}") from None
     if tok.pad_token is None:
@@ -161,7 +188,7 @@ def extract_hf(folder: str | Path, texts: Sequence[str], *, pooling: str = "mean
     for s in range(0, len(texts), batch_size):
         if check:
             check()
-        enc = tok(texts[s:s + batch_size], return_tensors="pt", padding=True, truncation=True, max_length=max_length)
+        enc = tok(texts[s : s + batch_size], return_tensors="pt", padding=True, truncation=True, max_length=max_length)
         enc = {k: v.to(device) for k, v in enc.items()}
         out = model(**enc, output_hidden_states=True)
         mask = enc.get("attention_mask")

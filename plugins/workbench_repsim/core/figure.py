@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 
 
-def save_heatmap_figure(matrix: np.ndarray, names_a: Sequence[str], names_b: Sequence[str], measure: str,
-                        path: str | Path, title: str = "") -> Path:
+def save_heatmap_figure(
+    matrix: np.ndarray, names_a: Sequence[str], names_b: Sequence[str], measure: str, path: str | Path, title: str = ""
+) -> Path:
     """Write the L_A x L_B matrix as an annotated heatmap (.png, .svg or .pdf) with a colour bar."""
     try:
         import matplotlib
+
         matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
     except ImportError:

@@ -36,9 +36,9 @@ from .validate import DegenerateInputError, as_matrix, check_finite, check_not_c
 
 SHARED = ("cka", "cka-debiased", "procrustes", "procrustes-angular")
 #: bytes of B-layers concatenated into one block for a batched product
-BATCH_BYTES = 192 * 2 ** 20
+BATCH_BYTES = 192 * 2**20
 #: largest total size of cached Gram matrices
-GRAM_BYTES = 1536 * 2 ** 20
+GRAM_BYTES = 1536 * 2**20
 
 
 @dataclass
@@ -80,7 +80,7 @@ def prepare_layers(layers: Sequence[Any], side: str = "A", names: Sequence[str] 
     dtype = np.float32 if all(a.dtype == np.float32 for a in mats) else np.float64
     offs = np.cumsum([0] + [a.shape[1] for a in mats])
     buf = _empty_no_hugepages((mats[0].shape[0], int(offs[-1])), dtype)
-    views = [buf[:, offs[i]:offs[i + 1]] for i in range(len(mats))]
+    views = [buf[:, offs[i] : offs[i + 1]] for i in range(len(mats))]
 
     def centre_into(i: int) -> None:
         label = f"{side} layer {names[i] if names else i}"
@@ -109,7 +109,7 @@ def prepare_layers(layers: Sequence[Any], side: str = "A", names: Sequence[str] 
     # one core, 0.17 s on two for 12 layers of 10,000 x 768)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     workers = min(len(mats), cores, 8)
-    if workers > 1 and buf.nbytes >= 2 ** 24:
+    if workers > 1 and buf.nbytes >= 2**24:
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(centre_into, range(len(mats))))  # re-raises the first layer's error
     else:
@@ -184,7 +184,7 @@ def _batched_cross(a: np.ndarray, bs: list[np.ndarray], cancelled: Callable[[], 
                 cancelled()
                 prod += a[s:e].T @ block[s:e]
         offs = np.cumsum([0] + [b.shape[1] for b in bs[i:j]])
-        out += [prod[:, offs[k]:offs[k + 1]] for k in range(j - i)]
+        out += [prod[:, offs[k] : offs[k + 1]] for k in range(j - i)]
         i = j
     return out
 
@@ -201,11 +201,18 @@ def _span(first: np.ndarray, cols: int) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(first, shape=(first.shape[0], cols), strides=first.strides, writeable=False)
 
 
-def similarity_heatmap(layers_a: Sequence[Any], layers_b: Sequence[Any] | None = None, measure: str = "cka", *,
-                       names_a: Sequence[str] | None = None, names_b: Sequence[str] | None = None,
-                       progress: Callable[[float, str], None] | None = None,
-                       check_cancelled: Callable[[], None] | None = None,
-                       form: str = "auto", device: str = "cpu") -> Heatmap:
+def similarity_heatmap(
+    layers_a: Sequence[Any],
+    layers_b: Sequence[Any] | None = None,
+    measure: str = "cka",
+    *,
+    names_a: Sequence[str] | None = None,
+    names_b: Sequence[str] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    check_cancelled: Callable[[], None] | None = None,
+    form: str = "auto",
+    device: str = "cpu",
+) -> Heatmap:
     """The L_A x L_B matrix of ``measure`` between every layer of A and every layer of B.
 
     ``layers_b=None`` compares A with itself (only the upper triangle is computed).
@@ -219,8 +226,10 @@ def similarity_heatmap(layers_a: Sequence[Any], layers_b: Sequence[Any] | None =
     if form not in ("auto", "feature", "gram"):
         raise ValueError(f"form must be 'auto', 'feature' or 'gram', got {form!r}")
     if form == "gram" and measure.startswith("procrustes"):
-        raise ValueError(f"{measure} has no Gram form (its nuclear norm needs the p x q cross-covariance); "
-                         "use form='feature' or 'auto'")
+        raise ValueError(
+            f"{measure} has no Gram form (its nuclear norm needs the p x q cross-covariance); "
+            "use form='feature' or 'auto'"
+        )
     progress = progress or _noop
     cancelled = check_cancelled or _noop
     symmetric = layers_b is None
@@ -337,16 +346,22 @@ def _torch_cross(xs: list[np.ndarray], ys: list[np.ndarray], symmetric: bool, de
         prod = torch.zeros((ta.shape[1], tb.shape[1]), dtype=torch.float64, device=dev)
         for s in range(0, n, rows):
             cancelled()
-            prod += (ta[s:s + rows].T @ tb[s:s + rows]).double()
+            prod += (ta[s : s + rows].T @ tb[s : s + rows]).double()
         host = prod.cpu().numpy()
         offs = np.cumsum([0] + [b.shape[1] for b in bs])
-        return [host[:, offs[k]:offs[k + 1]] for k in range(len(bs))]
+        return [host[:, offs[k] : offs[k + 1]] for k in range(len(bs))]
 
     return cross
 
 
-def _gram_cka(xs: list[np.ndarray], ys: list[np.ndarray], symmetric: bool, debiased: bool,
-              progress: Callable[[float, str], None], cancelled: Callable[[], None]) -> np.ndarray:
+def _gram_cka(
+    xs: list[np.ndarray],
+    ys: list[np.ndarray],
+    symmetric: bool,
+    debiased: bool,
+    progress: Callable[[float, str], None],
+    cancelled: Callable[[], None],
+) -> np.ndarray:
     """Linear (debiased) CKA through n x n Gram matrices built once per layer."""
     from .cka import center_gram
 
@@ -378,8 +393,15 @@ def _gram_cka(xs: list[np.ndarray], ys: list[np.ndarray], symmetric: bool, debia
     return m
 
 
-def _pairwise(layers_a: Sequence[Any], layers_b: Sequence[Any] | None, measure: str, na: list[str], nb: list[str],
-              progress: Callable[[float, str], None], cancelled: Callable[[], None]) -> Heatmap:
+def _pairwise(
+    layers_a: Sequence[Any],
+    layers_b: Sequence[Any] | None,
+    measure: str,
+    na: list[str],
+    nb: list[str],
+    progress: Callable[[float, str], None],
+    cancelled: Callable[[], None],
+) -> Heatmap:
     """One call of the measure per pair (used for measures without shared work)."""
     fn = get_measure(measure)
     symmetric = layers_b is None
@@ -390,9 +412,10 @@ def _pairwise(layers_a: Sequence[Any], layers_b: Sequence[Any] | None, measure: 
     for k, (i, j) in enumerate(pairs):
         cancelled()
 
-        def beat(k: int = k) -> None:   # the measure's inner loops call heartbeat()
+        def beat(k: int = k) -> None:  # the measure's inner loops call heartbeat()
             cancelled()
             progress(k / len(pairs), f"{measure}: pair {k + 1}/{len(pairs)}")
+
         try:
             with checking(beat):
                 m[i, j] = fn(layers_a[i], lb_layers[j])

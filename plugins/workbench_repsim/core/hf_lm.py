@@ -43,15 +43,18 @@ def load_causal_lm(folder: str | Path, device: str = "cpu") -> tuple[nn.Module, 
     try:
         tok = tf.AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False, local_files_only=True)
         with preserve_global_rng():  # weights it initialises before loading must not advance other jobs' streams
-            model, info = tf.AutoModelForCausalLM.from_pretrained(str(folder), trust_remote_code=False,
-                                                                  local_files_only=True, output_loading_info=True)
+            model, info = tf.AutoModelForCausalLM.from_pretrained(
+                str(folder), trust_remote_code=False, local_files_only=True, output_loading_info=True
+            )
     except Exception as exc:  # noqa: BLE001 - transformers raises many types
         raise DegenerateInputError(f"cannot load a causal language model from {folder}: {exc}") from None
     missing = sorted(info.get("missing_keys", ()))
     if missing:
-        raise DegenerateInputError(f"{folder}: the checkpoint lacks weights of the language-model head "
-                                   f"({', '.join(missing[:3])}{'...' if len(missing) > 3 else ''}); stitching and "
-                                   "linear mode connectivity need a causal LM saved with its head")
+        raise DegenerateInputError(
+            f"{folder}: the checkpoint lacks weights of the language-model head "
+            f"({', '.join(missing[:3])}{'...' if len(missing) > 3 else ''}); stitching and "
+            "linear mode connectivity need a causal LM saved with its head"
+        )
     return model.eval().to(device), tok
 
 
@@ -91,7 +94,7 @@ class HFStitchable(nn.Module):
         """``fn(x)`` in chunks of ``self.chunk`` rows when no gradient is taken (bounded memory)."""
         if torch.is_grad_enabled() or len(x) <= self.chunk:
             return fn(x)
-        parts = [fn(x[s:s + self.chunk]) for s in range(0, len(x), self.chunk)]
+        parts = [fn(x[s : s + self.chunk]) for s in range(0, len(x), self.chunk)]
         if isinstance(parts[0], dict):
             return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
         return torch.cat(parts)
@@ -116,8 +119,10 @@ class HFStitchable(nn.Module):
         store: dict[str, torch.Tensor] = {}
         handles = []
         for name, block in zip(self.stitch_points(), self.blocks, strict=True):
+
             def grab(_mod, args, kwargs, name=name):
                 store[name] = (args[0] if args else kwargs["hidden_states"]).detach()
+
             handles.append(block.register_forward_pre_hook(grab, with_kwargs=True))
         try:
             self.model(input_ids=ids, use_cache=False)
@@ -153,7 +158,7 @@ def token_windows(tokenizer: Any, texts: Sequence[str], ctx: int, max_windows: i
         raise DegenerateInputError(
             f"the text gives {len(stream)} tokens, fewer than two windows of {ctx + 1}: give more text"
         )
-    w = np.asarray(stream[:n * (ctx + 1)], dtype=np.int64).reshape(n, ctx + 1)
+    w = np.asarray(stream[: n * (ctx + 1)], dtype=np.int64).reshape(n, ctx + 1)
     if n > max_windows:
         w = w[np.sort(np.random.default_rng(seed).choice(n, max_windows, replace=False))]
     return w

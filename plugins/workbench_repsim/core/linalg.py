@@ -31,7 +31,7 @@ def cross(a: np.ndarray, b: np.ndarray, chunk: int = CHUNK_ROWS) -> np.ndarray:
     if a.dtype == np.float64 or b.dtype == np.float64:
         return np.asarray(a, np.float64).T @ np.asarray(b, np.float64)
     chunks = row_chunks(a.shape[0], chunk)
-    out = (a[:chunks[0][1]].T @ b[:chunks[0][1]]).astype(np.float64)
+    out = (a[: chunks[0][1]].T @ b[: chunks[0][1]]).astype(np.float64)
     for s, e in chunks[1:]:
         out += a[s:e].T @ b[s:e]
     return out

@@ -25,17 +25,17 @@ from .training import eval_classifier
 @dataclass
 class LMCResult:
     alphas: np.ndarray
-    loss: np.ndarray        # nats
+    loss: np.ndarray  # nats
     accuracy: np.ndarray
-    barrier: float          # nats
+    barrier: float  # nats
     aligned: bool
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = a - a.mean(0)
     b = b - b.mean(0)
-    sa = np.sqrt((a ** 2).sum(0)) + 1e-12
-    sb = np.sqrt((b ** 2).sum(0)) + 1e-12
+    sa = np.sqrt((a**2).sum(0)) + 1e-12
+    sb = np.sqrt((b**2).sum(0)) + 1e-12
     return (a.T @ b) / np.outer(sa, sb)
 
 
@@ -78,8 +78,16 @@ def path_barrier(alphas: np.ndarray, losses: np.ndarray) -> float:
     return float(np.max(losses - ((1 - alphas) * losses[0] + alphas * losses[-1])))
 
 
-def lmc_curve(model_a: DigitsMLP, model_b: DigitsMLP, x: np.ndarray, y: np.ndarray, *, align: bool = False,
-              x_align: np.ndarray | None = None, n_alphas: int = 11) -> LMCResult:
+def lmc_curve(
+    model_a: DigitsMLP,
+    model_b: DigitsMLP,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    align: bool = False,
+    x_align: np.ndarray | None = None,
+    n_alphas: int = 11,
+) -> LMCResult:
     """Loss and accuracy on (x, y) along the interpolation path, with optional alignment of B on ``x_align``."""
     b = align_mlp(model_a, model_b, x if x_align is None else x_align) if align else model_b
     alphas = np.linspace(0, 1, n_alphas)

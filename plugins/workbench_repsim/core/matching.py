@@ -27,11 +27,11 @@ from .validate import centre, check_not_constant, check_pair
 class Matching:
     """Result of neuron matching."""
 
-    corr: np.ndarray         # p x q correlation matrix
-    best: np.ndarray         # per-neuron best correlation of each X neuron (length p)
-    rows: np.ndarray         # Hungarian assignment: X neuron rows[k] <-> Y neuron cols[k]
+    corr: np.ndarray  # p x q correlation matrix
+    best: np.ndarray  # per-neuron best correlation of each X neuron (length p)
+    rows: np.ndarray  # Hungarian assignment: X neuron rows[k] <-> Y neuron cols[k]
     cols: np.ndarray
-    matched: np.ndarray      # correlation of each matched pair
+    matched: np.ndarray  # correlation of each matched pair
 
     @property
     def basis_correlation(self) -> float:

@@ -30,12 +30,12 @@ from .training import eval_classifier, train_mlp
 class RotationResult:
     layer: int
     acc_original: float
-    acc_rotated: float          # rotated, before retraining
-    acc_retrained: float        # rotated, after retraining what follows
-    acc_control: float          # retrained the same way without rotation
-    undo_error: float           # ||W' R - W|| / ||W|| after rotation
-    undo_error_control: float   # ||W'_control - W|| / ||W||
-    basis_corr: float           # original vs rotated-retrained h_{k+1}
+    acc_rotated: float  # rotated, before retraining
+    acc_retrained: float  # rotated, after retraining what follows
+    acc_control: float  # retrained the same way without rotation
+    undo_error: float  # ||W' R - W|| / ||W|| after rotation
+    undo_error_control: float  # ||W'_control - W|| / ||W||
+    basis_corr: float  # original vs rotated-retrained h_{k+1}
     basis_corr_control: float
     cka: float
     cka_control: float
@@ -56,6 +56,7 @@ def _rotated_forward(model: DigitsMLP, k: int, rot: torch.Tensor | None) -> Call
             if i + 1 == k and rot is not None:
                 h = h @ rot.T
         return model.out(h)
+
     return fwd
 
 
@@ -82,8 +83,18 @@ def _hidden(model: DigitsMLP, k: int, rot: torch.Tensor | None, x: np.ndarray) -
     raise ValueError("no hidden layer after the rotated one")
 
 
-def rotation_test(model: DigitsMLP, k: int, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
-                  y_test: np.ndarray, *, epochs: int = 20, lr: float = 1e-3, seed: int = 0) -> RotationResult:
+def rotation_test(
+    model: DigitsMLP,
+    k: int,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    epochs: int = 20,
+    lr: float = 1e-3,
+    seed: int = 0,
+) -> RotationResult:
     """Rotate after hidden layer ``k`` (1-based, with a hidden layer after it), retrain the rest."""
     if not 1 <= k < len(model.hidden):
         raise ValueError(f"k must be between 1 and {len(model.hidden) - 1} (a hidden layer must follow the rotation)")
@@ -108,6 +119,16 @@ def rotation_test(model: DigitsMLP, k: int, x_train: np.ndarray, y_train: np.nda
     hr = _hidden(rotated, k, rot, x_test)
     hc = _hidden(control, k, None, x_test)
     keep = (h0.std(0) > 1e-8) & (hr.std(0) > 1e-8) & (hc.std(0) > 1e-8)
-    return RotationResult(k, acc0, acc_rot, acc_re, acc_ctl, undo, undo_c,
-                          basis_correlation(h0[:, keep], hr[:, keep]), basis_correlation(h0[:, keep], hc[:, keep]),
-                          linear_cka(h0, hr), linear_cka(h0, hc))
+    return RotationResult(
+        k,
+        acc0,
+        acc_rot,
+        acc_re,
+        acc_ctl,
+        undo,
+        undo_c,
+        basis_correlation(h0[:, keep], hr[:, keep]),
+        basis_correlation(h0[:, keep], hc[:, keep]),
+        linear_cka(h0, hr),
+        linear_cka(h0, hc),
+    )

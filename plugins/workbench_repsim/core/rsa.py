@@ -29,7 +29,8 @@ def rdm(x: np.ndarray, metric: str = "correlation") -> np.ndarray:
             i = int(np.nonzero(sd <= 1e-12 * max(1.0, float(np.abs(a).max())))[0][0])
             raise DegenerateInputError(
                 f"RSA: input {i} has the same activation on every feature, so its correlation "
-                "distance is undefined; use metric='euclidean' or drop that input")
+                "distance is undefined; use metric='euclidean' or drop that input"
+            )
     return pdist(a, metric=metric)
 
 

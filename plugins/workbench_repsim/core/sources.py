@@ -27,7 +27,7 @@ class Layers:
     source: str
     names: list[str]
     arrays: list[np.ndarray]
-    family: str            # "lm", "mlp", "hf" or "npz"
+    family: str  # "lm", "mlp", "hf" or "npz"
     n_inputs: int = 0
     rows_total: int = 0
 
@@ -60,8 +60,10 @@ def load_npz_layers(path: str | Path) -> Layers:
         if a.ndim < 2:
             raise DegenerateInputError(f"{p.name}: layer {name!r} has shape {a.shape}; each layer must be n x d")
         if np.iscomplexobj(a) or a.dtype.kind not in "biuf":
-            raise DegenerateInputError(f"{p.name}: layer {name!r} has dtype {a.dtype}; activations must be real "
-                                       "numbers (split complex ones into real and imaginary features)")
+            raise DegenerateInputError(
+                f"{p.name}: layer {name!r} has dtype {a.dtype}; activations must be real "
+                "numbers (split complex ones into real and imaginary features)"
+            )
         a = a.reshape(a.shape[0], -1)
         if n is not None and a.shape[0] != n:
             raise DegenerateInputError(f"{p.name}: layer {name!r} has {a.shape[0]} rows but the first layer has {n}")
@@ -117,6 +119,7 @@ def hf_text_inputs(data: str, max_samples: int) -> list[str]:
     if data in ("", "default"):
         from .corpus import generate_text
         from .data import EVAL_TEXT_SEED
+
         return generate_text(max_samples, EVAL_TEXT_SEED).splitlines()[:max_samples]
     p = Path(data)
     if not p.is_file():
@@ -127,10 +130,18 @@ def hf_text_inputs(data: str, max_samples: int) -> list[str]:
     return lines[:max_samples]
 
 
-def activations(source: str, data: str = "default", pooling: str = "mean", max_samples: int = 1000, *,
-                max_rows: int = 5000, seed: int = 0, device: str = "cpu",
-                check: Callable[[], None] | None = None,
-                progress: Callable[[float, str], None] | None = None) -> Layers:
+def activations(
+    source: str,
+    data: str = "default",
+    pooling: str = "mean",
+    max_samples: int = 1000,
+    *,
+    max_rows: int = 5000,
+    seed: int = 0,
+    device: str = "cpu",
+    check: Callable[[], None] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> Layers:
     """Per-layer activations of ``source`` on ``data``.  Token pooling keeps at most
     ``max_rows`` token rows, chosen with ``seed`` (the same rows for the same data and seed)."""
     if classify_source(source) == "npz":
@@ -182,7 +193,7 @@ def source_family(source: str) -> str:
 
 
 def input_kind(source: str) -> str:
-    """"text", "image" or "npz": what inputs a source takes (for checking that A and B can share data)."""
+    """ "text", "image" or "npz": what inputs a source takes (for checking that A and B can share data)."""
     kind = classify_source(source)
     if kind == "npz":
         return "npz"

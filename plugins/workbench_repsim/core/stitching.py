@@ -46,11 +46,11 @@ class StitchResult:
     receiver: str
     point_from: str
     point_to: str
-    loss: float               # stitched cross-entropy, nats
+    loss: float  # stitched cross-entropy, nats
     accuracy: float
-    receiver_loss: float      # the receiving model alone
+    receiver_loss: float  # the receiving model alone
     receiver_accuracy: float
-    ls_loss: float            # with the least-squares initialisation only
+    ls_loss: float  # with the least-squares initialisation only
 
     @property
     def penalty(self) -> float:
@@ -88,9 +88,20 @@ def _evaluate(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: to
     return float(_ce(logits, y)), float((logits.argmax(-1) == y).float().mean())
 
 
-def stitch(model_a: Stitchable, point_a: str, model_b: Stitchable, point_b: str, task: Task, *, steps: int = 200,
-           lr: float = 3e-3, batch: int = 128, seed: int = 0, names: tuple[str, str] = ("A", "B"),
-           check: Callable[[], None] | None = None) -> StitchResult:
+def stitch(
+    model_a: Stitchable,
+    point_a: str,
+    model_b: Stitchable,
+    point_b: str,
+    task: Task,
+    *,
+    steps: int = 200,
+    lr: float = 3e-3,
+    batch: int = 128,
+    seed: int = 0,
+    names: tuple[str, str] = ("A", "B"),
+    check: Callable[[], None] | None = None,
+) -> StitchResult:
     """Train the affine stitching layer from ``point_a`` of A into ``point_b`` of B."""
     model_a.eval(), model_b.eval()
     with torch.no_grad():
@@ -136,10 +147,18 @@ def stitch(model_a: Stitchable, point_a: str, model_b: Stitchable, point_b: str,
     return StitchResult(names[0], names[1], point_a, point_b, loss, acc, rl, ra, ls_loss)
 
 
-def stitch_both(model_a: Stitchable, model_b: Stitchable, points: list[tuple[str, str]], task: Task, *,
-                names: tuple[str, str] = ("A", "B"), steps: int = 200, seed: int = 0,
-                check: Callable[[], None] | None = None,
-                progress: Callable[[float, str], None] | None = None) -> list[StitchResult]:
+def stitch_both(
+    model_a: Stitchable,
+    model_b: Stitchable,
+    points: list[tuple[str, str]],
+    task: Task,
+    *,
+    names: tuple[str, str] = ("A", "B"),
+    steps: int = 200,
+    seed: int = 0,
+    check: Callable[[], None] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> list[StitchResult]:
     """Stitch A->B at each ``(point_a, point_b)`` and B->A at ``(point_b, point_a)``."""
     out = []
     total = 2 * len(points)
@@ -154,16 +173,37 @@ def stitch_both(model_a: Stitchable, model_b: Stitchable, points: list[tuple[str
             count[0] += 1
             if progress and count[0] % 25 == 0:
                 progress((done + min(1.0, count[0] / max(1, steps))) / total, f"stitching {what}")
+
         return step
 
     for k, (pa, pb) in enumerate(points):
-        out.append(stitch(model_a, pa, model_b, pb, task, steps=steps, seed=seed, names=names,
-                          check=stepper(2 * k, f"{names[0]}:{pa} -> {names[1]}:{pb}")))
+        out.append(
+            stitch(
+                model_a,
+                pa,
+                model_b,
+                pb,
+                task,
+                steps=steps,
+                seed=seed,
+                names=names,
+                check=stepper(2 * k, f"{names[0]}:{pa} -> {names[1]}:{pb}"),
+            )
+        )
         if progress:
             progress((2 * k + 1) / total, f"stitched {names[0]}:{pa} -> {names[1]}:{pb}")
         out.append(
-            stitch(model_b, pb, model_a, pa, task, steps=steps, seed=seed, names=(names[1], names[0]),
-                   check=stepper(2 * k + 1, f"{names[1]}:{pb} -> {names[0]}:{pa}"))
+            stitch(
+                model_b,
+                pb,
+                model_a,
+                pa,
+                task,
+                steps=steps,
+                seed=seed,
+                names=(names[1], names[0]),
+                check=stepper(2 * k + 1, f"{names[1]}:{pb} -> {names[0]}:{pa}"),
+            )
         )
         if progress:
             progress((2 * k + 2) / total, f"stitched {names[1]}:{pb} -> {names[0]}:{pa}")

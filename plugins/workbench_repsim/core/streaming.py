@@ -30,8 +30,15 @@ class StreamedHeatmaps:
     batches: int
 
 
-def _batches(source: str, data: str, pooling: str, max_samples: int, batch_size: int, device: str,
-             check: Callable[[], None] | None):
+def _batches(
+    source: str,
+    data: str,
+    pooling: str,
+    max_samples: int,
+    batch_size: int,
+    device: str,
+    check: Callable[[], None] | None,
+):
     """Yield (names, list of per-layer arrays) for consecutive input batches of ``source``."""
     from .extract import extract_zoo
     from .sources import load_model_source, load_npz_layers, model_inputs
@@ -42,28 +49,38 @@ def _batches(source: str, data: str, pooling: str, max_samples: int, batch_size:
         n = min(layers.n, max_samples)
         for s in range(0, n, batch_size):
             heartbeat()
-            yield layers.names, [a[s:min(s + batch_size, n)] for a in layers.arrays]
+            yield layers.names, [a[s : min(s + batch_size, n)] for a in layers.arrays]
         return
     if kind == "hf":
-        raise DegenerateInputError("streamed minibatch CKA supports the plugin's own models and .npz files; "
-                                   "for Hugging Face folders use the in-memory heatmap")
+        raise DegenerateInputError(
+            "streamed minibatch CKA supports the plugin's own models and .npz files; "
+            "for Hugging Face folders use the in-memory heatmap"
+        )
     model, family = load_model_source(source)
     inputs = model_inputs(family, data, max_samples, model.config.get("ctx", 48))
     for s in range(0, len(inputs), batch_size):
-        feats = extract_zoo(model, inputs[s:s + batch_size], pooling=pooling, device=device, check=check)
+        feats = extract_zoo(model, inputs[s : s + batch_size], pooling=pooling, device=device, check=check)
         yield list(feats), list(feats.values())
 
 
-def streamed_minibatch_cka(source_a: str, source_b: str = "", *, data: str = "default", pooling: str = "mean",
-                           max_samples: int = 100000, batch_size: int = 256, device: str = "cpu",
-                           check: Callable[[], None] | None = None,
-                           progress: Callable[[float, str], None] | None = None) -> StreamedHeatmaps:
+def streamed_minibatch_cka(
+    source_a: str,
+    source_b: str = "",
+    *,
+    data: str = "default",
+    pooling: str = "mean",
+    max_samples: int = 100000,
+    batch_size: int = 256,
+    device: str = "cpu",
+    check: Callable[[], None] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> StreamedHeatmaps:
     """Minibatch-CKA heatmaps of A (and B) over batches of ``batch_size`` inputs."""
     if batch_size < 4:
         raise DegenerateInputError("minibatch CKA needs batches of at least 4 inputs")
     state: dict[str, Any] = {"fraction": 0.0, "message": "loading activations"}
 
-    def beat() -> None:   # called by heartbeat() inside loading and the accumulators
+    def beat() -> None:  # called by heartbeat() inside loading and the accumulators
         if check:
             check()
         if progress:
@@ -73,9 +90,18 @@ def streamed_minibatch_cka(source_a: str, source_b: str = "", *, data: str = "de
         return _streamed(source_a, source_b, data, pooling, max_samples, batch_size, device, check, progress, state)
 
 
-def _streamed(source_a: str, source_b: str, data: str, pooling: str, max_samples: int, batch_size: int, device: str,
-              check: Callable[[], None] | None, progress: Callable[[float, str], None] | None,
-              state: dict[str, Any]) -> StreamedHeatmaps:
+def _streamed(
+    source_a: str,
+    source_b: str,
+    data: str,
+    pooling: str,
+    max_samples: int,
+    batch_size: int,
+    device: str,
+    check: Callable[[], None] | None,
+    progress: Callable[[float, str], None] | None,
+    state: dict[str, Any],
+) -> StreamedHeatmaps:
     accs = {"AA": MinibatchCKA()}
     if source_b:
         accs.update(AB=MinibatchCKA(), BB=MinibatchCKA())

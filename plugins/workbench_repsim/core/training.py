@@ -11,8 +11,15 @@ from torch.nn import functional as F
 from .models import DigitsMLP, TinyLM, lm_loss
 
 
-def train_lm(model: TinyLM, train: np.ndarray, steps: int, batch: int, lr: float, seed: int,
-             check: Callable[[], None] | None = None) -> None:
+def train_lm(
+    model: TinyLM,
+    train: np.ndarray,
+    steps: int,
+    batch: int,
+    lr: float,
+    seed: int,
+    check: Callable[[], None] | None = None,
+) -> None:
     """AdamW on random windows (``train``: ``[N, ctx + 1]`` token ids), cosine learning rate."""
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
@@ -39,7 +46,7 @@ def eval_lm(model: TinyLM, data: np.ndarray, batch: int = 256) -> tuple[float, f
     tot, acc, cnt = 0.0, 0.0, 0
     t = torch.from_numpy(data)
     for s in range(0, len(t), batch):
-        b = t[s:s + batch]
+        b = t[s : s + batch]
         logits = model(b[:, :-1])
         tot += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b[:, 1:].reshape(-1), reduction="sum"))
         acc += float((logits.argmax(-1) == b[:, 1:]).sum())
@@ -47,9 +54,17 @@ def eval_lm(model: TinyLM, data: np.ndarray, batch: int = 256) -> tuple[float, f
     return tot / cnt, acc / cnt
 
 
-def train_mlp(model: DigitsMLP, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, seed: int,
-              batch: int = 64, params: list[torch.nn.Parameter] | None = None,
-              forward: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
+def train_mlp(
+    model: DigitsMLP,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    lr: float,
+    seed: int,
+    batch: int = 64,
+    params: list[torch.nn.Parameter] | None = None,
+    forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> None:
     """Adam with minibatches over shuffled epochs; ``params`` restricts what is trained and
     ``forward`` replaces ``model`` (used by stitching and the rotation test)."""
     g = torch.Generator().manual_seed(seed)
@@ -60,7 +75,7 @@ def train_mlp(model: DigitsMLP, x: np.ndarray, y: np.ndarray, epochs: int, lr: f
     for _ in range(epochs):
         perm = torch.randperm(len(xt), generator=g)
         for s in range(0, len(xt), batch):
-            idx = perm[s:s + batch]
+            idx = perm[s : s + batch]
             loss = F.cross_entropy(fwd(xt[idx]), yt[idx])
             opt.zero_grad()
             loss.backward()

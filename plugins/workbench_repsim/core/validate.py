@@ -36,7 +36,8 @@ def as_matrix(x: Any, name: str = "X") -> np.ndarray:
         raise DegenerateInputError(
             f"{name}: complex activations ({a.dtype}); the measures compare real features and would drop the "
             "imaginary part: pass the real and imaginary parts as separate features "
-            "(np.concatenate([x.real, x.imag], axis=1))")
+            "(np.concatenate([x.real, x.imag], axis=1))"
+        )
     if a.ndim == 0:
         raise DegenerateInputError(f"{name}: expected an n x d matrix, got a scalar")
     if a.ndim == 1:
@@ -55,7 +56,8 @@ def check_finite(a: np.ndarray, name: str = "X") -> None:
         rows = np.nonzero(bad.any(axis=1))[0]
         raise DegenerateInputError(
             f"{name}: {int(bad.sum())} NaN/inf value(s) (first in row {int(rows[0])}); "
-            "remove those samples or fix the activations before comparing")
+            "remove those samples or fix the activations before comparing"
+        )
 
 
 def rescale(a: np.ndarray) -> np.ndarray:
@@ -84,7 +86,8 @@ def check_pair(
     if a.shape[0] != b.shape[0]:
         raise DegenerateInputError(
             f"{names[0]} has {a.shape[0]} samples (rows) but {names[1]} has {b.shape[0]}: "
-            "both must hold activations of the same n inputs, in the same order")
+            "both must hold activations of the same n inputs, in the same order"
+        )
     check_samples(a, min_samples, names[0])
     if a.shape[1] == 0 or b.shape[1] == 0:
         raise DegenerateInputError(f"{names[0] if a.shape[1] == 0 else names[1]}: has no features (0 columns)")
@@ -98,7 +101,8 @@ def check_samples(a: np.ndarray, min_samples: int, name: str = "X", why: str = "
     if a.shape[0] < min_samples:
         reason = f" ({why})" if why else ""
         raise DegenerateInputError(
-            f"{name}: {a.shape[0]} sample(s), but this estimator needs at least {min_samples}{reason}")
+            f"{name}: {a.shape[0]} sample(s), but this estimator needs at least {min_samples}{reason}"
+        )
 
 
 def centre(a: np.ndarray) -> np.ndarray:
@@ -131,7 +135,8 @@ def check_not_constant(a: np.ndarray, name: str = "X", *, each_column: bool = Fa
     if top == 0.0 or not np.isfinite(top):
         raise DegenerateInputError(
             f"{name}: every feature is constant over the samples (zero variance); "
-            "the similarity is undefined — check that the layer is not dead or the inputs are not identical")
+            "the similarity is undefined — check that the layer is not dead or the inputs are not identical"
+        )
     if each_column:
         const = np.nonzero(norms <= rtol * top)[0]
         if const.size:
@@ -139,4 +144,5 @@ def check_not_constant(a: np.ndarray, name: str = "X", *, each_column: bool = Fa
             raise DegenerateInputError(
                 f"{name}: {const.size} constant feature(s) (zero variance), columns {shown}; "
                 "this measure divides by each feature's standard deviation — drop those columns "
-                "(e.g. dead units) or use CKA / Procrustes, which allow them")
+                "(e.g. dead units) or use CKA / Procrustes, which allow them"
+            )

@@ -31,11 +31,11 @@ CHECKPOINT_KIND = "repsim-model"
 @dataclass(frozen=True)
 class ZooEntry:
     name: str
-    family: str               # "lm" or "mlp"
+    family: str  # "lm" or "mlp"
     config: dict[str, Any] = field(hash=False, compare=False)
     seed: int = 0
     group: str = ""
-    frozen_from: str = ""     # name of the network whose first layer is copied and frozen
+    frozen_from: str = ""  # name of the network whose first layer is copied and frozen
 
 
 def _entries() -> list[ZooEntry]:
@@ -147,5 +147,7 @@ def classify_source(source: str) -> str:
         if (p / "model.safetensors").is_file():
             return "safetensors"
         raise DegenerateInputError(f"folder {p} holds neither a Hugging Face model (config.json) nor model.safetensors")
-    raise DegenerateInputError(f"{source!r} is not a zoo model ({', '.join(list(ZOO)[:3])}, ...), an .npz of layers, "
-                               "a .safetensors file or a model folder")
+    raise DegenerateInputError(
+        f"{source!r} is not a zoo model ({', '.join(list(ZOO)[:3])}, ...), an .npz of layers, "
+        "a .safetensors file or a model folder"
+    )

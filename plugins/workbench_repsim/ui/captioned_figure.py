@@ -105,5 +105,6 @@ class CaptionedFigure(FigureSource):
             painter.drawText(QRectF(_PAD, y, total.width() - 2 * _PAD, h), int(_FLAGS), line)
             y += h
         painter.restore()
-        FigureSource._paint(self, painter, QRectF(rect.x(), band.bottom(), rect.width(), rect.height() - band.height()),
-                            transparent)
+        FigureSource._paint(
+            self, painter, QRectF(rect.x(), band.bottom(), rect.width(), rect.height() - band.height()), transparent
+        )

@@ -54,15 +54,33 @@ class CellDetailView(QWidget):
     def show_result(self, res) -> None:
         self.result = res
         self.scatter.clear()
-        self.scatter.plot(res.pcs_x[:, 0], res.pcs_x[:, 1], pen=None, symbol="o", symbolSize=4,
-                          symbolBrush=pg.mkBrush(31, 119, 180, 140), symbolPen=None, name=res.label_x)
+        self.scatter.plot(
+            res.pcs_x[:, 0],
+            res.pcs_x[:, 1],
+            pen=None,
+            symbol="o",
+            symbolSize=4,
+            symbolBrush=pg.mkBrush(31, 119, 180, 140),
+            symbolPen=None,
+            name=res.label_x,
+        )
         if res.pcs_y.shape[1] >= 2:
-            self.scatter.plot(res.pcs_y[:, 0], res.pcs_y[:, 1], pen=None, symbol="t", symbolSize=4,
-                              symbolBrush=pg.mkBrush(255, 127, 14, 140), symbolPen=None, name=res.label_y)
+            self.scatter.plot(
+                res.pcs_y[:, 0],
+                res.pcs_y[:, 1],
+                pen=None,
+                symbol="t",
+                symbolSize=4,
+                symbolBrush=pg.mkBrush(255, 127, 14, 140),
+                symbolPen=None,
+                name=res.label_y,
+            )
         self.hist.clear()
         bins = np.linspace(-1, 1, 41)
-        for vals, colour, name in ((res.matched_corr, (44, 160, 44, 150), "Hungarian"),
-                                   (res.best_corr, (148, 103, 189, 110), "best per neuron")):
+        for vals, colour, name in (
+            (res.matched_corr, (44, 160, 44, 150), "Hungarian"),
+            (res.best_corr, (148, 103, 189, 110), "best per neuron"),
+        ):
             y, x = np.histogram(vals, bins=bins)
             self.hist.plot(
                 x, y, stepMode="center", fillLevel=0, brush=pg.mkBrush(*colour), pen=pg.mkPen(colour[:3]), name=name
@@ -92,5 +110,8 @@ class CellDetailView(QWidget):
         r = self.result
         if r is None:
             return {}
-        return {"matched_correlation": r.matched_corr, "best_correlation": r.best_corr,
-                **{f"value_{k}": v for k, v in r.values.items()}}
+        return {
+            "matched_correlation": r.matched_corr,
+            "best_correlation": r.best_corr,
+            **{f"value_{k}": v for k, v in r.values.items()},
+        }

@@ -139,9 +139,11 @@ class StitchPage(QWidget):
         self.seed = bind(sm, "stitch_seed", QSpinBox())
         self.button = QPushButton("Stitch A ↔ B")
         self.label = note_label("stitch-status")
-        explain = QLabel("Affine stitching layer from a point of one model into the same-depth point of the other, "
-                         "trained on the task with both models frozen; penalty = stitched loss − receiver's own "
-                         "loss (nats).")
+        explain = QLabel(
+            "Affine stitching layer from a point of one model into the same-depth point of the other, "
+            "trained on the task with both models frozen; penalty = stitched loss − receiver's own "
+            "loss (nats)."
+        )
         explain.setWordWrap(True)
         lay = QVBoxLayout(self)
         row = QHBoxLayout()

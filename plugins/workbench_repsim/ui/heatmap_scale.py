@@ -76,15 +76,22 @@ def common_affixes(names: Sequence[str]) -> tuple[str, str]:
         q += 1
     while q > 0 and first[len(first) - q] not in _SEPARATORS:
         q -= 1
-    prefix, suffix = first[:p], first[len(first) - q:] if q else ""
-    cores = [n[len(prefix):len(n) - len(suffix)] for n in names]
+    prefix, suffix = first[:p], first[len(first) - q :] if q else ""
+    cores = [n[len(prefix) : len(n) - len(suffix)] for n in names]
     if not all(cores) or len(set(cores)) != len(cores):
         return "", ""
     return prefix, suffix
 
 
-def fit_labels(names: Sequence[str], cell_px: float, width_of: Callable[[str], float], *, gap_px: float = 6.0,
-               max_chars: int = 14, min_chars: int = 6) -> tuple[int, list[str]]:
+def fit_labels(
+    names: Sequence[str],
+    cell_px: float,
+    width_of: Callable[[str], float],
+    *,
+    gap_px: float = 6.0,
+    max_chars: int = 14,
+    min_chars: int = 6,
+) -> tuple[int, list[str]]:
     """(k, labels) for a row of ``names`` under cells of ``cell_px`` pixels: every name elided
     (in the middle) to at most ``max_chars``; if they do not fit one cell each, shorter (down
     to ``min_chars``) until they do; if even those do not fit, labels of ``min_chars + 4``
@@ -107,7 +114,7 @@ def elide_middle(text: str, max_chars: int) -> str:
         return text
     keep = max(2, max_chars - 1)
     head = (keep + 1) // 2
-    return text[:head] + "…" + text[len(text) - (keep - head):]
+    return text[:head] + "…" + text[len(text) - (keep - head) :]
 
 
 def cell_text(value: float) -> str:

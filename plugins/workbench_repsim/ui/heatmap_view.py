@@ -61,8 +61,11 @@ class CellGrid(pg.GraphicsObject):
         self._image = QImage(self._rgba.data, cols, rows, 4 * cols, QImage.Format.Format_RGBA8888)
         if rows <= MAX_CELL_TEXT and cols <= MAX_CELL_TEXT:
             luma = self._rgba[..., :3].astype(float) @ np.array([0.299, 0.587, 0.114]) / 255  # Rec. 601
-            self._texts = [(cell_text(matrix[i, j]), _DARK_TEXT if luma[i, j] > 0.5 else _LIGHT_TEXT)
-                           for i in range(rows) for j in range(cols)]
+            self._texts = [
+                (cell_text(matrix[i, j]), _DARK_TEXT if luma[i, j] > 0.5 else _LIGHT_TEXT)
+                for i in range(rows)
+                for j in range(cols)
+            ]
         self.update()
 
     def cell_colour(self, i: int, j: int) -> QColor:
@@ -221,8 +224,14 @@ class HeatmapView(QWidget):
         self.apply_colours(self.colours)
 
     # ------------------------------------------------------------------ content ------------------
-    def set_matrix(self, matrix: np.ndarray, rows: list[str], cols: list[str], measure: str,
-                   levels: tuple[float, float] | None = None) -> None:
+    def set_matrix(
+        self,
+        matrix: np.ndarray,
+        rows: list[str],
+        cols: list[str],
+        measure: str,
+        levels: tuple[float, float] | None = None,
+    ) -> None:
         """Show ``matrix`` (rows x cols) of ``measure``, coloured on ``levels`` (default: its own
         finite range)."""
         self.matrix = np.asarray(matrix, float)
@@ -249,7 +258,7 @@ class HeatmapView(QWidget):
         titles = []
         for names, side, attr in ((self.rows, left, "_row_labels"), (self.cols, bottom, "_col_labels")):
             prefix, suffix = common_affixes(names)
-            setattr(self, attr, [n[len(prefix):len(n) - len(suffix)] for n in names])
+            setattr(self, attr, [n[len(prefix) : len(n) - len(suffix)] for n in names])
             titles.append(f"layers of {side}" + (f": {prefix}*{suffix}" if prefix or suffix else ""))
         if tuple(titles) != self._axis_titles:  # setLabel re-lays out the plot: only on a change
             self._axis_titles = (titles[0], titles[1])
@@ -336,8 +345,10 @@ class HeatmapView(QWidget):
         kx, short_cols = fit_labels(self._col_labels, cell_w, fm.horizontalAdvance, gap_px=8, max_chars=TICK_CHARS)
         short_rows = [elide_middle(r, TICK_CHARS) for r in self._row_labels]
         ky = tick_step(rows, cell_h, fm.height() * 0.9, gap_px=3)
-        self.shown_ticks = {"bottom": [(j + 0.5, short_cols[j]) for j in range(0, cols, kx)],
-                            "left": [(i + 0.5, short_rows[i]) for i in range(0, rows, ky)]}
+        self.shown_ticks = {
+            "bottom": [(j + 0.5, short_cols[j]) for j in range(0, cols, kx)],
+            "left": [(i + 0.5, short_rows[i]) for i in range(0, rows, ky)],
+        }
         unlabelled_x = [(j + 0.5, "") for j in range(cols) if j % kx]
         unlabelled_y = [(i + 0.5, "") for i in range(rows) if i % ky]
         ticks = (self.shown_ticks["bottom"], unlabelled_x, self.shown_ticks["left"], unlabelled_y)
@@ -377,6 +388,11 @@ class HeatmapView(QWidget):
 
     def data(self) -> dict:
         """The matrix shown, its layer names, measure, colour scale and mark."""
-        return {"matrix": self.matrix if self.matrix is not None else np.zeros((0, 0)), "rows": self.rows,
-                "cols": self.cols, "measure": self.measure, "colour_scale": list(self.levels),
-                "mark": MARKS[self.mark] or "current"}
+        return {
+            "matrix": self.matrix if self.matrix is not None else np.zeros((0, 0)),
+            "rows": self.rows,
+            "cols": self.cols,
+            "measure": self.measure,
+            "colour_scale": list(self.levels),
+            "mark": MARKS[self.mark] or "current",
+        }

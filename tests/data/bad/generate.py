@@ -26,8 +26,10 @@ RESOURCES = ROOT / "resources"
 
 def _png(width: int, height: int, body: bytes = b"\x00") -> bytes:
     """A PNG whose header declares width x height grey pixels (the data are not that size)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(body)) + chunk(b"IEND", b"")
 
@@ -63,7 +65,7 @@ def write_all(out: str | Path) -> Path:
     (out / "arrays/text.npy").write_text("this is not an array\n")
     np.save(out / "arrays/complex.npy", good + 1j * good)
     np.save(out / "arrays/nan.npy", np.where(good > 1.5, np.nan, good))
-    with open(out / "arrays/huge_header.npy", "wb") as fh:   # declares 8e16 bytes, holds 16
+    with open(out / "arrays/huge_header.npy", "wb") as fh:  # declares 8e16 bytes, holds 16
         np.lib.format.write_array_header_1_0(fh, {"descr": "<f8", "fortran_order": False, "shape": (10**10, 10**6)})
         fh.write(b"\x00" * 16)
     np.savez(out / "arrays/layers_object.npz", a=np.array([None, 1], dtype=object))
@@ -82,8 +84,12 @@ def write_all(out: str | Path) -> Path:
     h[2, 3, 0, 1] = 0.7
     np.savez(out / "bundle/not_hermitian.npz", hamiltonians=h)
     np.savez(out / "bundle/neither.npz", other=np.zeros(3))
-    ds = {"psi": np.zeros((2, 2, 4, 4), np.complex64), "labels": np.zeros(2, np.int64),
-          "coef_f": np.zeros((2, 9, 9), complex), "coef_g": np.zeros((2, 2, 9, 9))}
+    ds = {
+        "psi": np.zeros((2, 2, 4, 4), np.complex64),
+        "labels": np.zeros(2, np.int64),
+        "coef_f": np.zeros((2, 9, 9), complex),
+        "coef_g": np.zeros((2, 2, 9, 9)),
+    }
     ds["psi"][1, 0, 2, 2] = np.nan
     np.savez(out / "bundle/nan_dataset.npz", **ds)
     np.savez(out / "bundle/missing_arrays.npz", psi=ds["psi"])
@@ -99,8 +105,9 @@ def write_all(out: str | Path) -> Path:
     (out / "images/fake/fake.png").write_bytes(b"GIF89a but not really")
     # models: state dicts for the adversarial loader, checkpoints with absurd sidecars
     # a pickled object beyond tensors (torch.load with weights_only=True refuses its class)
-    torch.save({"w": torch.zeros(2), "extra": collections.OrderedDict(a=argparse.Namespace(x=1))},
-               out / "models/pickled.pt")
+    torch.save(
+        {"w": torch.zeros(2), "extra": collections.OrderedDict(a=argparse.Namespace(x=1))}, out / "models/pickled.pt"
+    )
     (out / "models/garbage.pt").write_bytes(b"\x80\x05garbage" * 20)
     (out / "models/empty.pt").write_bytes(b"")
     from workbench_adversarial.core.data import load_dataset as adv_data
@@ -118,15 +125,20 @@ def write_all(out: str | Path) -> Path:
     gnn = RESOURCES / "quiver/gnn/dirgine_default.safetensors"
     _edited_checkpoint(gnn, out / "models/gnn_hidden_200000.safetensors", lambda a: a["config"].update(hidden=200000))
     _edited_checkpoint(gnn, out / "models/gnn_layers_-3.safetensors", lambda a: a["config"].update(layers=-3))
-    _edited_checkpoint(RESOURCES / "bundle/mlp.safetensors", out / "models/bundle_grid_1e6.safetensors",
-                       lambda a: a.update(grid=10**6))
-    _edited_checkpoint(RESOURCES / "bundle/mlp.safetensors", out / "models/bundle_grid_1024.safetensors",
-                       lambda a: a.update(grid=1024))
-    _edited_checkpoint(RESOURCES / "repsim/mlp-w16-s0.safetensors", out / "models/repsim_width_200000.safetensors",
-                       lambda a: a.update(widths=[200000, 16, 16]))
+    _edited_checkpoint(
+        RESOURCES / "bundle/mlp.safetensors", out / "models/bundle_grid_1e6.safetensors", lambda a: a.update(grid=10**6)
+    )
+    _edited_checkpoint(
+        RESOURCES / "bundle/mlp.safetensors", out / "models/bundle_grid_1024.safetensors", lambda a: a.update(grid=1024)
+    )
+    _edited_checkpoint(
+        RESOURCES / "repsim/mlp-w16-s0.safetensors",
+        out / "models/repsim_width_200000.safetensors",
+        lambda a: a.update(widths=[200000, 16, 16]),
+    )
     shutil.copy(RESOURCES / "bundle/flux.safetensors", out / "models/no_sidecar.safetensors")
     (out / "models/text.safetensors").write_text("not safetensors at all")
-    shutil.copy(RESOURCES / "bundle/flux.json", out / "models/text.json")   # a sidecar whose hash cannot match
+    shutil.copy(RESOURCES / "bundle/flux.json", out / "models/text.json")  # a sidecar whose hash cannot match
     return out
 
 

@@ -7,6 +7,7 @@ from workbench.jobs import JobContext, JobError
 @dataclass(frozen=True)
 class HarmonicSpec:
     """Partial sums H_k = sum_{i<=k} 1/i for k = 1..n, one step every ``delay`` seconds."""
+
     n: int = 10
     delay: float = 0.0
     fail_at: int = -1

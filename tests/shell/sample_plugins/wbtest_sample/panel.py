@@ -43,8 +43,13 @@ class SamplePanel(Panel):
 
     def compute(self, delay=0.0, fail_at=-1):
         spec = self.spec(delay, fail_at)
-        return self.submit(run_harmonic, spec, title="harmonic sums",
-                           on_result=lambda sums: self._computed(sums, spec), on_partial=self._partial)
+        return self.submit(
+            run_harmonic,
+            spec,
+            title="harmonic sums",
+            on_result=lambda sums: self._computed(sums, spec),
+            on_partial=self._partial,
+        )
 
     def _partial(self, sums):
         self.partials += 1

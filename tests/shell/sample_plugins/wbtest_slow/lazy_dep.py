@@ -1,5 +1,6 @@
 """Imported lazily by SlowPanel's constructor (as a panel imports scipy for a layout); records
 the thread that imported it and takes 0.3 s."""
+
 import threading
 import time
 

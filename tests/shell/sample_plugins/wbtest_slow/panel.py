@@ -1,5 +1,6 @@
 """Sleeps at import (``WBTEST_SLOW_IMPORT_S`` seconds, default 1.5; sleeping releases the GIL,
 like most of a real import's file and library loading)."""
+
 import os
 import time
 
