@@ -226,14 +226,17 @@ def all_idle(window: Any, ids: list[str]) -> bool:
     return all(pid in window.panels and window.panels[pid].is_idle() for pid in ids) and not window.is_loading()
 
 
-def child_open(ids: list[str]) -> list[dict[str, Any]]:
+def child_open(ids: list[str], sync: bool = False) -> list[dict[str, Any]]:
     window = make_window()
     anchor = idle_anchor()
     name = ("open all four panels" if len(ids) > 1 else f"open {ids[0]}") + os.environ.get("BENCH_GUI_LABEL", "")
 
     def click() -> None:
         for pid in ids:
-            window.view_actions[pid].trigger()  # View > <panel>
+            if sync:  # the synchronous path (sessions, scripts): imports on the GUI thread
+                window.open_panel(pid, wait=True)
+            else:
+                window.view_actions[pid].trigger()  # View > <panel>
 
     row = measure(name, TARGET_MS, click, lambda: all_idle(window, ids))
     errors = [f"{t}: {m}" for t, m in window.errors_shown]
@@ -296,9 +299,9 @@ def child_interact() -> list[dict[str, Any]]:
 
 
 def child(flow: str) -> None:
-    if flow.startswith("open:"):
+    if flow.startswith(("open:", "open-sync:")):
         what = flow.split(":", 1)[1]
-        rows = child_open(list(PANELS) if what == "all" else [what])
+        rows = child_open(list(PANELS) if what == "all" else [what], sync=flow.startswith("open-sync:"))
     elif flow == "interact":
         rows = child_interact()
     else:
@@ -371,7 +374,9 @@ def main() -> int:
     parser.add_argument(
         "--flows",
         default=",".join([f"open:{p}" for p in PANELS] + ["open:all", "interact"]),
-        help="comma-separated: open:<panel>, open:all, interact",
+        help="comma-separated: open:<panel>, open:all, interact; open-sync:<panel> opens with "
+        "open_panel(wait=True), importing on the GUI thread (the path before the background "
+        "import, for comparison)",
     )
     parser.add_argument("--json", help="also write the rows to this JSON file")
     parser.add_argument("--diagnose", action="store_true", help="print (stderr) where the GUI thread was during stalls")
@@ -390,11 +395,12 @@ def main() -> int:
     rows: list[dict[str, Any]] = []
     for flow in args.flows.split(","):
         flow = flow.strip()
-        if flow.startswith("open:"):
+        if flow.startswith(("open:", "open-sync:")):
             # the first opening ever (an empty configuration folder), then a later start: the
             # modules the constructors imported on the GUI thread are imported ahead by then
             config = tempfile.mkdtemp(prefix="bench-gui-")
-            got = run_child(flow, config, " (first time)") + run_child(flow, config, " (later starts)")
+            sync = ", synchronous" if flow.startswith("open-sync:") else ""
+            got = run_child(flow, config, f" (first time{sync})") + run_child(flow, config, f" (later starts{sync})")
         else:
             got = run_child(flow)
         rows += got
