@@ -74,9 +74,23 @@ def pooling_applies(family: str) -> bool:
     return family in ("lm", "hf")
 
 
+def _sides(sides: list[str], total: int) -> str:
+    """ "A", "B" or "A and B"; "" when the note concerns every side there is."""
+    return "" if len(sides) == total else " and ".join(sides)
+
+
+def _grouped(per_side: dict[str, Any]) -> dict[Any, list[str]]:
+    """Sides grouped by a value each has (A and B with the same count are told once)."""
+    groups: dict[Any, list[str]] = {}
+    for side, value in per_side.items():
+        groups.setdefault(value, []).append(side)
+    return groups
+
+
 def heatmap_setting_notes(spec: HeatmapSpec, families: dict[str, str]) -> list[str]:
     """Settings of ``spec`` that cannot apply to sources of ``families`` ({"A": family, "B": ...};
-    "" = unknown), known before anything is computed."""
+    "" = unknown), known before anything is computed; one note per setting, naming the sides
+    only when they differ."""
     notes: list[str] = []
     if spec.minibatch > 0 and spec.measure != "cka":
         notes.append(
@@ -84,24 +98,18 @@ def heatmap_setting_notes(spec: HeatmapSpec, families: dict[str, str]) -> list[s
             "(set minibatch to off for it)"
         )
     known = {side: fam for side, fam in families.items() if fam}
-    if (
-        spec.pooling != "mean"
-        and known
-        and len(known) == len(families)
-        and not any(pooling_applies(f) for f in known.values())
-    ):
-        what = " and ".join(sorted({_FAMILY_WORDS[f] for f in known.values()}))
-        notes.append(f"pooling '{spec.pooling}' does not apply: {what} has no token sequence to pool")
-    for side, fam in known.items():
-        if fam != "npz":
-            continue
-        unused = [
-            name
-            for name, used in (("data", spec.data in ("", "default")), ("pooling", spec.pooling == "mean"))
-            if not used
-        ]
-        if unused:
-            notes.append(f"{side} is an .npz of activations: {' and '.join(unused)} do not apply to it")
+    npz = [side for side, fam in known.items() if fam == "npz"]
+    if spec.pooling != "mean":
+        unpooled = [side for side, fam in known.items() if not pooling_applies(fam)]
+        if unpooled and len(known) == len(families):
+            what = " and ".join(sorted({_FAMILY_WORDS[known[side]] for side in unpooled}))
+            where = _sides(unpooled, len(families))
+            notes.append(
+                f"pooling '{spec.pooling}' does not apply{' to ' + where if where else ''}: "
+                f"{what} has no token sequence to pool"
+            )
+    if npz and spec.data not in ("", "default"):
+        notes.append(f"data does not apply to {' and '.join(npz)}: an .npz holds its own activations")
     return notes
 
 
@@ -109,23 +117,28 @@ def _heatmap_notes(spec: HeatmapSpec, sides: dict[str, Any], max_rows: int) -> l
     """:func:`heatmap_setting_notes` with what the activations showed: fewer inputs than asked,
     token rows dropped by the cap, an .npz whose row count is not the samples setting."""
     notes = heatmap_setting_notes(spec, {side: layers.family for side, layers in sides.items()})
-    for side, layers in sides.items():
-        if layers.family == "npz":
-            if layers.n != spec.max_samples:
-                notes.append(
-                    f"{side} is an .npz of activations: its {layers.n} rows are compared "
-                    f"(samples = {spec.max_samples} does not apply to it)"
-                )
-        elif layers.n_inputs < spec.max_samples:
-            notes.append(
-                f"samples clamped: the data give {side} {layers.n_inputs} inputs, not the {spec.max_samples} asked"
-            )
-        if layers.rows_total > layers.n:
-            notes.append(
-                f"token pooling: {layers.n} of {layers.rows_total} token rows of {side} kept "
-                f"(at most {max_rows}, drawn with seed {spec.seed})"
-            )
-    return list(dict.fromkeys(notes))  # A and B often say the same
+    total = len(sides)
+    npz_rows = {s: la.n for s, la in sides.items() if la.family == "npz" and la.n != spec.max_samples}
+    for rows, names in _grouped(npz_rows).items():
+        notes.append(
+            f"samples = {spec.max_samples} does not apply to {' and '.join(names)}: an .npz is compared "
+            f"on all its {rows} rows"
+        )
+    clamped = {s: la.n_inputs for s, la in sides.items() if la.family != "npz" and la.n_inputs < spec.max_samples}
+    for count, names in _grouped(clamped).items():
+        where = _sides(names, total)
+        notes.append(
+            f"samples clamped: the data give {where + ' ' if where else ''}{count} inputs, "
+            f"not the {spec.max_samples} asked"
+        )
+    capped = {s: (la.n, la.rows_total) for s, la in sides.items() if la.rows_total > la.n}
+    for (kept, rows), names in _grouped(capped).items():
+        where = _sides(names, total)
+        notes.append(
+            f"token pooling: {kept} of {rows} token rows{' of ' + where if where else ''} kept "
+            f"(at most {max_rows}, drawn with seed {spec.seed})"
+        )
+    return notes
 
 
 #: token rows kept with token pooling (drawn with the spec's seed)

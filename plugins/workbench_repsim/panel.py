@@ -192,7 +192,8 @@ class RepSimPanel(Panel):
         need_bar = self.form_scroll.viewport().width() < self.form.minimumSizeHint().width()
         hint = self.form.sizeHint().height() + (bar if need_bar else 0) + 2
         self.form_scroll.setMaximumHeight(hint)
-        self.form_scroll.setMinimumHeight(min(hint, 60))
+        # whole while the panel has room (a tall page in another tab must not squeeze it)
+        self.form_scroll.setMinimumHeight(min(hint, max(60, self.height() - 320)))
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -490,7 +491,7 @@ class RepSimPanel(Panel):
             return
         lines = [self._cell_text] if self.kept("cell") is not None else []
         if self.stale["cell"] and lines:
-            lines.append("<i>stale: the settings or the selected cell have changed since</i>")
+            lines.append("<i>stale: other settings or another cell since</i>")
         if job:
             lines.insert(0, f"<i>{job}</i>")
         self.details.values.setText("<br>".join(lines))
@@ -779,6 +780,7 @@ class RepSimPanel(Panel):
             )
         if self.result is not None:
             c["n"] = self.result.n
+            c["pooling"] = self.result.pooling or "none (no token sequences)"
         return c
 
     def _cell_caption(self, what: str) -> str:

@@ -91,12 +91,26 @@ def test_heatmap_setting_notes():
     notes = heatmap_setting_notes(spec, {"A": "mlp", "B": "mlp"})
     assert any("measure 'rsa' is not used" in n for n in notes)
     assert any("pooling 'last' does not apply" in n for n in notes)
-    # a language model on either side uses the pooling
-    assert not any("pooling" in n for n in heatmap_setting_notes(spec, {"A": "mlp", "B": "lm"}))
+    # a language model uses the pooling: only the MLP's side is named
+    assert [n for n in heatmap_setting_notes(spec, {"A": "mlp", "B": "lm"}) if "pooling" in n] == [
+        "pooling 'last' does not apply to A: a digit MLP (one image per input) has no token sequence to pool"
+    ]
+    assert not any("pooling" in n for n in heatmap_setting_notes(spec, {"A": "lm", "B": "hf"}))
     # nothing is said about families that are not known yet
     assert heatmap_setting_notes(HeatmapSpec("x", "y", pooling="last"), {"A": "", "B": "mlp"}) == []
-    npz = heatmap_setting_notes(HeatmapSpec("a.npz", "", data="/some/folder"), {"A": "npz"})
-    assert any("A is an .npz" in n and "data" in n for n in npz)
+    npz = heatmap_setting_notes(
+        HeatmapSpec("a.npz", "b.npz", data="/some/folder", pooling="last"), {"A": "npz", "B": "npz"}
+    )
+    # one note per setting, not one per side
+    assert npz == [
+        "pooling 'last' does not apply: an .npz of activations has no token sequence to pool",
+        "data does not apply to A and B: an .npz holds its own activations",
+    ]
+    mixed = heatmap_setting_notes(HeatmapSpec("a.npz", "m", pooling="first"), {"A": "npz", "B": "mlp"})
+    assert mixed == [
+        "pooling 'first' does not apply: a digit MLP (one image per input) and an .npz of "
+        "activations has no token sequence to pool"
+    ]
 
 
 def test_state_notes_from_names_alone(tmp_path):

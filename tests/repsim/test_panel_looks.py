@@ -205,7 +205,11 @@ def test_theme_switch_repaints_every_plot(make_panel, qtbot, standalone_shell):
         return [p.backgroundBrush().color().lightnessF() for p in plots]
 
     def text_lightness():
-        return [v.left_axis.textPen().color().lightnessF() for v in panel.views.values()]
+        values = panel.details.values  # the cell values' text follows the theme too
+        return [v.left_axis.textPen().color().lightnessF() for v in panel.views.values()] + [
+            values.palette().color(values.foregroundRole()).lightnessF(),
+            panel.status.palette().text().color().lightnessF(),
+        ]
 
     assert min(lightness_of_plots()) > 0.5 and max(text_lightness()) < 0.5
     try:
@@ -218,6 +222,7 @@ def test_theme_switch_repaints_every_plot(make_panel, qtbot, standalone_shell):
         assert panel.views["AB"].plot.titleLabel.opts["color"] == stale.name()
     finally:
         apply_theme(app, "light")
+    qtbot.wait(20)  # widgets' palettes follow the application's through posted events
     assert min(lightness_of_plots()) > 0.5 and max(text_lightness()) < 0.5
     light_stale = panel.views["AB"].colours.alert
     assert light_stale.lightnessF() < 0.5 and panel.views["AB"].plot.titleLabel.opts["color"] == light_stale.name()

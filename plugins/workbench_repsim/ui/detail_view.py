@@ -6,12 +6,37 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QTextBrowser, QWidget
 
 from .plot_style import PlotColours, legend_below, plot_colours, style_legend, style_plot_item
 
 #: the plots' titles when nothing is shown / when a cell is shown
-_TITLES = {"scatter": "top-2 principal components (B rotated onto A)", "hist": "matched-neuron correlation"}
+_TITLES = {"scatter": "top-2 PCs (B rotated onto A)", "hist": "matched-neuron correlation"}
+
+
+class ValuesText(QTextBrowser):
+    """The cell's values: rich text that wraps and scrolls when the details are short (a small
+    window), so no line is cut off; ``text()`` / ``setText()`` as a label's."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self._text = ""
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setOpenLinks(False)
+        # only the background role is set (transparent, the panel's own shows): the text colour
+        # keeps following the application palette, i.e. the theme (a style sheet would freeze it)
+        pal = self.palette()
+        pal.setColor(QPalette.ColorRole.Base, QColor(0, 0, 0, 0))
+        self.setPalette(pal)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - QLabel's API
+        self._text = text
+        self.setHtml(text.replace("\n", "<br>"))
+
+    def text(self) -> str:
+        return self._text
 
 
 class CellDetailView(QWidget):
@@ -26,18 +51,14 @@ class CellDetailView(QWidget):
         self.hist.setLabel("bottom", "correlation")
         self.hist.setLabel("left", "neurons")
         self.hist_legend = legend_below(self.hist.getPlotItem())
-        self.values = QLabel("click a heatmap cell")
-        self.values.setWordWrap(True)
+        self.values = ValuesText("click a heatmap cell")
         self.values.setMinimumWidth(180)
         self.values.setObjectName("cell-values")
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.scatter, 2)
         lay.addWidget(self.hist, 2)
-        side = QVBoxLayout()
-        side.addWidget(self.values)
-        side.addStretch(1)
-        lay.addLayout(side, 1)
+        lay.addWidget(self.values, 1)
         self.scatter_legend.setVisible(False)
         self.hist_legend.setVisible(False)
         self.apply_colours(plot_colours())

@@ -166,7 +166,7 @@ class LmcPage(QWidget):
     def __init__(self, sm: Any, bind: Bind) -> None:
         super().__init__()
         self.plot = pg.PlotWidget(title="linear mode connectivity")
-        self.plot.setLabel("bottom", "α  (θ = (1−α) θ_A + α θ_B)")
+        self.plot.setLabel("bottom", "α  (θ = (1−α) θ<sub>A</sub> + α θ<sub>B</sub>)")
         self.plot.setLabel("left", "test loss (nats)")
         self.legend = legend_below(self.plot.getPlotItem())
         self.align = bind(sm, "lmc_align", QCheckBox(sm.field("lmc_align").label))

@@ -206,6 +206,7 @@ class HeatmapView(QWidget):
         self._row_labels: list[str] = []
         self._col_labels: list[str] = []
         self._axis_titles: tuple[str, str] | None = None
+        self._full_titles = ("layers", "layers")
         self.shown_ticks: dict[str, list[tuple[float, str]]] = {"bottom": [], "left": []}
         self.selection = pg.QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
         self.selection.setPen(pg.mkPen((230, 30, 30), width=2))
@@ -260,10 +261,14 @@ class HeatmapView(QWidget):
             prefix, suffix = common_affixes(names)
             setattr(self, attr, [n[len(prefix) : len(n) - len(suffix)] for n in names])
             titles.append(f"layers of {side}" + (f": {prefix}*{suffix}" if prefix or suffix else ""))
-        if tuple(titles) != self._axis_titles:  # setLabel re-lays out the plot: only on a change
-            self._axis_titles = (titles[0], titles[1])
-            self.plot.setLabel("left", titles[0])
-            self.plot.setLabel("bottom", titles[1])
+        self._full_titles = (titles[0], titles[1])
+        self._set_axis_titles(*titles)
+
+    def _set_axis_titles(self, left: str, bottom: str) -> None:
+        if (left, bottom) != self._axis_titles:  # setLabel re-lays out the plot: only on a change
+            self._axis_titles = (left, bottom)
+            self.plot.setLabel("left", left)
+            self.plot.setLabel("bottom", bottom)
             style_plot_item(self.plot, self.colours)
 
     def set_levels(self, levels: tuple[float, float], force: bool = False) -> None:
@@ -342,6 +347,11 @@ class HeatmapView(QWidget):
             return
         font = self.bottom_axis.style.get("tickFont") or QFont()
         fm = QFontMetricsF(font)
+        left, bottom = self._full_titles  # an axis title longer than its axis keeps only "layers of X"
+        self._set_axis_titles(
+            left if fm.horizontalAdvance(left) <= vb.height() else left.split(":")[0],
+            bottom if fm.horizontalAdvance(bottom) <= vb.width() + 40 else bottom.split(":")[0],
+        )
         kx, short_cols = fit_labels(self._col_labels, cell_w, fm.horizontalAdvance, gap_px=8, max_chars=TICK_CHARS)
         short_rows = [elide_middle(r, TICK_CHARS) for r in self._row_labels]
         ky = tick_step(rows, cell_h, fm.height() * 0.9, gap_px=3)

@@ -55,8 +55,10 @@ def style_plot_item(plot: pg.PlotItem, colours: PlotColours) -> None:
 def legend_below(plot: pg.PlotItem, columns: int = 2) -> pg.LegendItem:
     """A legend in its own row under ``plot``'s bottom axis, outside the data area, so it never
     covers points or curves; items plotted with ``name=`` join it."""
-    legend = pg.LegendItem(colCount=columns)
+    legend = pg.LegendItem(colCount=columns, verticalSpacing=-4, horSpacing=18)
+    legend.layout.setContentsMargins(4, 0, 4, 0)
     plot.layout.addItem(legend, 5, 1)
+    plot.layout.setRowMaximumHeight(5, 26)
     plot.legend = legend
     return legend
 
