@@ -148,7 +148,7 @@ def main() -> int:
         for name, fn, spec in cases(Path(tmp), args.quick):
             if args.names and not any(s in name for s in args.names):
                 continue
-            probe(name, fn, spec, 0.3)   # warm-up: the job's lazy imports (an import cannot be cancelled)
+            probe(name, fn, spec, 0.3)  # warm-up: the job's lazy imports (an import cannot be cancelled)
             r = probe(name, fn, spec, window)
             rows.append(r)
             lat = "ended before Cancel" if r.latency is None else f"{r.latency:6.3f} s"

@@ -23,8 +23,12 @@ def test_blocked_median_is_numpys_median():
     from workbench_repsim.core.cka import blocked_median
 
     rng = np.random.default_rng(0)
-    for a in (rng.normal(size=(300, 301)), rng.integers(0, 4, size=(40, 40)).astype(float), np.ones((3, 3)),
-              rng.normal(size=(1, 7))):
+    for a in (
+        rng.normal(size=(300, 301)),
+        rng.integers(0, 4, size=(40, 40)).astype(float),
+        np.ones((3, 3)),
+        rng.normal(size=(1, 7)),
+    ):
         assert blocked_median(a) == np.median(a)
 
 
@@ -58,7 +62,7 @@ def test_pairwise_heatmap_wires_the_measures_heartbeat_to_cancel():
     seen = Counter(stop_after=4)
     with pytest.raises(JobCancelled):
         similarity_heatmap(layers, None, "cka-rbf", check_cancelled=seen)
-    assert seen.calls == 4   # the 4th check came from inside the first pair's measure
+    assert seen.calls == 4  # the 4th check came from inside the first pair's measure
 
 
 def test_bundle_dataset_checks_per_labelling_sub_batch():
@@ -66,7 +70,7 @@ def test_bundle_dataset_checks_per_labelling_sub_batch():
 
     count = Counter()
     generate_dataset(5, 96, seed=0, check_cancelled=count)
-    assert count.calls >= 3   # the 250 candidates of a batch are labelled in sub-batches of 111
+    assert count.calls >= 3  # the 250 candidates of a batch are labelled in sub-batches of 111
 
 
 def test_stitching_reports_progress_within_a_pair():
@@ -76,14 +80,17 @@ def test_stitching_reports_progress_within_a_pair():
     from workbench_repsim.core.zoo import load_zoo_model
 
     rng = np.random.default_rng(4)
-    task = classifier_task(rng.random((200, 64), dtype=np.float32), rng.integers(0, 10, 200),
-                           rng.random((50, 64), dtype=np.float32), rng.integers(0, 10, 50))
+    task = classifier_task(
+        rng.random((200, 64), dtype=np.float32),
+        rng.integers(0, 10, 200),
+        rng.random((50, 64), dtype=np.float32),
+        rng.integers(0, 10, 50),
+    )
     a, b = load_zoo_model("mlp-w16-s0"), load_zoo_model("mlp-w16-s1")
     seen: list[float] = []
-    stitch_both(a, b, [("h1", "h1")], task, steps=100, check=Counter(),
-                progress=lambda f, m: seen.append(f))
-    assert any(0 < f < 0.5 for f in seen)   # before the first of the two stitchings ended
+    stitch_both(a, b, [("h1", "h1")], task, steps=100, check=Counter(), progress=lambda f, m: seen.append(f))
+    assert any(0 < f < 0.5 for f in seen)  # before the first of the two stitchings ended
     with pytest.raises(JobCancelled):
         stitch_both(a, b, [("h1", "h1")], task, steps=100, check=Counter(stop_after=10))
-    assert all(p.requires_grad for p in a.parameters())   # given back after Cancel
+    assert all(p.requires_grad for p in a.parameters())  # given back after Cancel
     assert torch.is_grad_enabled()

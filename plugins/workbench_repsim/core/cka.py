@@ -270,7 +270,7 @@ def unbiased_grams(xs: list[np.ndarray]) -> list[np.ndarray]:
         n = xc.shape[0]
         if n <= 2048:
             g = (xc @ xc.T).astype(np.float64)
-        else:   # large batches: the product in blocks of rows, with a heartbeat between them
+        else:  # large batches: the product in blocks of rows, with a heartbeat between them
             g = np.empty((n, n))
             for s, e in _row_blocks(n, max(n, 4 * xc.shape[1])):
                 heartbeat()
