@@ -84,9 +84,14 @@ def train_pgexplainer(
     seed: int = 0,
     device: str = "cpu",
     cancelled=None,
+    progress=None,
 ):
     """Train a PGExplainer on the quivers ``bs`` (explaining the model's own predictions);
     returns the trained ``Explainer``.
+
+    The work is bounded: ``epochs * len(bs)`` optimisation steps of PyG's PGExplainer (one
+    quiver each), nothing else.  ``progress(fraction, message)`` is called after every step,
+    ``cancelled()`` polled before every step (``InterruptedError`` when it returns True).
 
     PyG's PGExplainer draws its MLP's initial weights and its concrete-distribution noise from
     torch's process-wide generator only, so construction and training run inside
@@ -110,12 +115,16 @@ def train_pgexplainer(
             edge_mask_type="object",
             model_config=_MODEL_CONFIG,
         )
+        total = max(epochs * len(data), 1)
         try:
             for epoch in range(epochs):
-                for d, t in zip(data, targets, strict=True):
+                for step, (d, t) in enumerate(zip(data, targets, strict=True)):
                     if cancelled is not None and cancelled():
                         raise InterruptedError("PGExplainer training cancelled")
                     algo.train(epoch, model, d.x, d.edge_index, target=t, edge_attr=d.edge_attr)
+                    if progress is not None:
+                        done = epoch * len(data) + step + 1
+                        progress(done / total, f"training PGExplainer: epoch {epoch + 1}/{epochs}, step {done}/{total}")
         finally:
             reset_explain_state(model)
     return explainer

@@ -6,7 +6,9 @@ The panel's GNN widgets submit these with ``Panel.submit``; the CLI runs them wi
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +49,34 @@ def _checkpoint(path: str, device: str = "cpu"):
 
 def _reraise_cancel(exc: InterruptedError) -> None:
     raise JobCancelled() from exc
+
+
+#: torch intra-op threads of the prediction, explanation and embedding jobs (see one_thread)
+GNN_JOB_THREADS = 1
+
+
+@contextlib.contextmanager
+def one_thread(n: int = GNN_JOB_THREADS) -> Iterator[None]:
+    """Run torch with ``n`` intra-op threads inside the block (the previous number after it).
+
+    The classifier's graphs have a few dozen vertices: each op is microseconds of work, and
+    splitting it over OpenMP threads costs more in hand-offs than it gives.  Where cores are
+    busy (the GUI thread, other panels' jobs, other programs) a descheduled OpenMP worker
+    makes every op wait at its barrier while the others spin: measured on 2 cores at load 7,
+    GNNExplainer on D~6 took 60.7 s with torch's default 2 threads and 3.0 s with one,
+    Integrated Gradients 12.9 s and 0.8 s (the "23 s in the app against 6.7 s headless" of
+    issue 13; in the app the GUI thread is one more busy core)."""
+    import torch
+
+    old = torch.get_num_threads()
+    if old == n:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,7 +321,8 @@ def predict_one(b: np.ndarray, checkpoint: str = "", exact: bool = True, device:
 
 
 def run_predict(spec: PredictSpec, ctx: JobContext) -> PredictResult:
-    return predict_one(_square(spec.b), spec.checkpoint, spec.exact, "cpu" if spec.device == "cpu" else ctx.device)
+    with one_thread():
+        return predict_one(_square(spec.b), spec.checkpoint, spec.exact, "cpu" if spec.device == "cpu" else ctx.device)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,7 +332,15 @@ def run_predict(spec: PredictSpec, ctx: JobContext) -> PredictResult:
 @dataclass(frozen=True)
 class ExplainSpec:
     """Explain the prediction of one quiver with ``method`` and run the top-``k`` masking
-    experiment (``k = 0``: no masking)."""
+    experiment (``k = 0``: no masking).
+
+    Budgets (each bounded, none open-ended): GNNExplainer ``epochs`` optimisation steps;
+    Integrated Gradients 25 path steps; PGExplainer first trains its mask predictor for
+    ``pg_epochs`` epochs over ``b`` and at most ``pg_train_quivers - 1`` random mutants of it
+    (mutants with an entry of 1000 or more are left out), i.e. at most ``pg_epochs *
+    pg_train_quivers`` = 480 training steps by default, with progress after every step
+    (measured: about 65 ms a step for a 6-vertex quiver on one thread of a loaded 2-core
+    machine, 31 s in all); the masking experiment ``1 + n_random`` forward passes."""
 
     b: Matrix
     method: str = "GNNExplainer"
@@ -323,7 +362,7 @@ class ExplainResult:
 
 
 def run_explain(spec: ExplainSpec, ctx: JobContext) -> ExplainResult:
-    from .explain import METHODS, explain, mask_top_k, train_pgexplainer
+    from .explain import METHODS
 
     t0 = time.perf_counter()
     if spec.method not in METHODS:
@@ -337,8 +376,18 @@ def run_explain(spec: ExplainSpec, ctx: JobContext) -> ExplainResult:
 
     ck = _checkpoint(spec.checkpoint)
     model = copy.deepcopy(ck.model)  # explainers set masks on the layers: keep the shared model clean
-    pg = None
     ctx.progress(0.05, spec.method)
+    with one_thread():
+        overlay, masking = _explain(spec, b, model, ctx)
+    ctx.progress(1.0, "explained")
+    return ExplainResult(overlay, masking, time.perf_counter() - t0)
+
+
+def _explain(spec: ExplainSpec, b: np.ndarray, model: Any, ctx: JobContext) -> tuple[Any, Any]:
+    """The explanation and the masking experiment of :func:`run_explain` (see ExplainSpec)."""
+    from .explain import explain, mask_top_k, train_pgexplainer
+
+    pg = None
     if spec.method == "PGExplainer":
         # PGExplainer learns one mask predictor from a set of quivers: random mutants of this one
         from ..core.mutation import mutate
@@ -352,21 +401,28 @@ def run_explain(spec: ExplainSpec, ctx: JobContext) -> ExplainResult:
                 c = mutate(c, int(rng.integers(0, n)))
             if int(np.abs(c).max()) < 1000:
                 train_bs.append(c)
-        ctx.progress(0.1, "training PGExplainer")
+        ctx.progress(0.1, f"training PGExplainer on {len(train_bs)} quivers, {spec.pg_epochs} epochs")
         try:
-            pg = train_pgexplainer(model, train_bs, epochs=spec.pg_epochs, seed=spec.seed, cancelled=ctx.cancelled)
+            pg = train_pgexplainer(
+                model,
+                train_bs,
+                epochs=spec.pg_epochs,
+                seed=spec.seed,
+                cancelled=ctx.cancelled,
+                progress=lambda f, m: ctx.progress(0.1 + 0.8 * f, m),
+            )
         except InterruptedError as exc:
             _reraise_cancel(exc)
     ctx.check_cancelled()
-    ctx.progress(0.6, "explaining")
+    ctx.progress(0.9 if pg is not None else 0.6, "explaining")
     overlay = explain(model, b, spec.method, seed=spec.seed, epochs=spec.epochs, pg_explainer=pg)
     masking = None
     if spec.k > 0:
         ctx.check_cancelled()
+        ctx.progress(0.95 if pg is not None else 0.8, f"masking the top {spec.k} arrows")
         masking = mask_top_k(model, b, overlay, spec.k, spec.n_random, spec.seed)
         overlay.masked = list(masking.masked)
-    ctx.progress(1.0, "explained")
-    return ExplainResult(overlay, masking, time.perf_counter() - t0)
+    return overlay, masking
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,6 +460,8 @@ class EmbedResult:
     probe: Any | None  # embed.ProbeResult (Vatne types) or None
     dataset: Any  # dataset.QuiverDataset of the points (to open a quiver)
     seconds: float = 0.0
+    pca_mean: np.ndarray | None = None  # (d,): the PCA's centre (None: embeddings of an older release)
+    pca_components: np.ndarray | None = None  # (2, d): PC1, PC2 (coords = (z - mean) @ components.T)
 
 
 def run_embed(spec: EmbedSpec, ctx: JobContext) -> EmbedResult:
@@ -427,7 +485,8 @@ def run_embed(spec: EmbedSpec, ctx: JobContext) -> EmbedResult:
             rng = np.random.default_rng(spec.seed)
             ds = ds.subset(np.sort(rng.choice(len(ds), spec.max_points, replace=False)))
         ctx.progress(0.35, "embedding")
-        z = graph_embeddings(ck.model, ds, spec.layer, cancelled=ctx.cancelled)
+        with one_thread():
+            z = graph_embeddings(ck.model, ds, spec.layer, cancelled=ctx.cancelled)
         ctx.progress(0.5, "Vatne types")
         bs = [ds.b(i) for i in range(len(ds))]
         is_d = [FAMILIES[int(lab)] == "D" for lab in ds.label]
@@ -457,4 +516,58 @@ def run_embed(spec: EmbedSpec, ctx: JobContext) -> EmbedResult:
         probe,
         ds,
         time.perf_counter() - t0,
+        np.asarray(pca.mean, dtype=np.float64),
+        np.asarray(pca.components, dtype=np.float64),
     )
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    """Where one quiver ``b`` lies in an explorer's PCA plane: its embedding after ``layer``
+    (as :class:`EmbedSpec`) projected on the PCA of those embeddings (``mean``, ``components``
+    from an :class:`EmbedResult`)."""
+
+    b: Matrix
+    layer: int
+    mean: tuple[float, ...]
+    components: tuple[tuple[float, ...], ...]
+    checkpoint: str = ""
+    device: str = "cpu"
+
+
+def project_spec(b: Any, embedded: EmbedResult, checkpoint: str = "") -> ProjectSpec | None:
+    """The projection of ``b`` on the PCA of ``embedded`` (None when it has no PCA axes)."""
+    if embedded.pca_mean is None or embedded.pca_components is None:
+        return None
+    return ProjectSpec(
+        as_matrix(b),
+        int(embedded.layer),
+        tuple(float(x) for x in embedded.pca_mean),
+        tuple(tuple(float(x) for x in row) for row in embedded.pca_components),
+        checkpoint,
+    )
+
+
+def run_project(spec: ProjectSpec, ctx: JobContext) -> tuple[float, float]:
+    """(PC1, PC2) of the quiver: ``(z - mean) @ components.T`` with ``z`` its pooled embedding."""
+    import torch
+
+    from .dataset import to_data
+
+    b = _square(spec.b)
+    if b.shape[1] == 0:
+        raise JobError("the quiver has no mutable vertices")
+    ck = _checkpoint(spec.checkpoint)
+    n_layers = ck.model.config.layers
+    if not -1 <= spec.layer < n_layers:
+        raise JobError(f"the embedding layer must be -1 (head) or 0..{n_layers - 1}, got {spec.layer}")
+    d = to_data(b, ck.model.config.feature_set)
+    ck.model.eval()
+    with one_thread(), torch.no_grad():
+        embs = ck.model.graph_embeddings(d.x, d.edge_index, d.edge_attr)
+    z = embs[spec.layer if spec.layer >= 0 else len(embs) - 1][0].cpu().numpy().astype(np.float64)
+    mean, comps = np.asarray(spec.mean), np.asarray(spec.components)
+    if comps.shape != (2, z.shape[0]) or mean.shape != z.shape:
+        raise JobError("these embeddings come from another classifier (their PCA does not fit): Compute again")
+    xy = (z - mean) @ comps.T
+    return float(xy[0]), float(xy[1])
