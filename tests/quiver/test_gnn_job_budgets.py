@@ -30,11 +30,10 @@ from workbench_quiver.gnn.jobs import (
 def test_pgexplainer_training_is_bounded_and_reports_every_step():
     seen: list[tuple[float, str]] = []
     ctx = JobContext(device="cpu", min_interval=0.0, on_progress=lambda f, m: seen.append((f, m)))
-    spec = ExplainSpec(as_matrix(standard_quiver("D~5")), method="PGExplainer", k=0, pg_train_quivers=4,
-                       pg_epochs=2)
+    spec = ExplainSpec(as_matrix(standard_quiver("D~5")), method="PGExplainer", k=0, pg_train_quivers=4, pg_epochs=2)
     res = run_explain(spec, ctx)
     steps = [tuple(map(int, m.groups())) for _f, msg in seen if (m := re.search(r"step (\d+)/(\d+)", msg))]
-    assert steps == [(s, 8) for s in range(1, 9)]       # 2 epochs x 4 quivers, each step reported
+    assert steps == [(s, 8) for s in range(1, 9)]  # 2 epochs x 4 quivers, each step reported
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert res.overlay.method == "PGExplainer" and res.overlay.edge_importance
@@ -54,8 +53,16 @@ def test_the_jobs_run_torch_on_one_thread_and_restore_the_callers():
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory):
-    path = run_dataset(DatasetSpec(out=str(tmp_path_factory.mktemp("ds") / "d5a5.npz"), split="custom", sizes=(),
-                                   families=(), extra_types=("D5", "A5")), JobContext()).path
+    path = run_dataset(
+        DatasetSpec(
+            out=str(tmp_path_factory.mktemp("ds") / "d5a5.npz"),
+            split="custom",
+            sizes=(),
+            families=(),
+            extra_types=("D5", "A5"),
+        ),
+        JobContext(),
+    ).path
     return run_embed(EmbedSpec(data=path, layer=1, max_points=60, seed=2), JobContext(device="cpu"))
 
 
