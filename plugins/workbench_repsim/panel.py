@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from workbench import plaindata
 from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
@@ -425,6 +426,9 @@ class RepSimPanel(Panel):
     def _heatmap_status(self) -> None:
         """The heatmaps' status line (job, what is shown, stale) and notes; touches no plot."""
         lines = [self._job_line["heatmap"]] if self._job_line["heatmap"] else []
+        job = self._jobs["heatmap"]
+        if lines and job is not None and not plaindata.same(job.spec, self.heatmap_spec()):
+            lines[0] += " — with the settings it started with, not the current ones"
         summary = self._heatmap_summary()
         if summary:
             lines.append(

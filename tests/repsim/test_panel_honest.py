@@ -69,6 +69,9 @@ def test_cancel_after_a_partial_result_redraws_the_last_complete_one(make_panel,
                 measure=view.measure,
                 others=[v.mark for v in panel.views.values()],
             )
+            panel.seed.setValue(5)  # the running job no longer stands for the settings: the status says so
+            seen["status"] = panel.status.text()
+            panel.seed.setValue(0)
             panel.cancel_jobs()
 
     panel._heatmap_partial = on_partial  # before compute(), which hands it to the job
@@ -78,6 +81,7 @@ def test_cancel_after_a_partial_result_redraws_the_last_complete_one(make_panel,
     assert handle.state == "cancelled", handle.state
     assert seen["key"] == "AA" and seen["shown"] and seen["mark"] == "computing" and seen["measure"] == "procrustes"
     assert seen["others"] == ["computing"] * 3  # the panels still to come did not show the old cka matrices
+    assert "not the current ones" in seen["status"]
     assert panel.result is before and panel.kept("heatmap").result is before
     assert _shows(panel, before)  # not the partial Procrustes matrix
     assert all("stale" in _title(v) and "cka" in _title(v) for v in panel.views.values())
