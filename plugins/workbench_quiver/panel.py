@@ -28,14 +28,19 @@ from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
 from workbench.gui.pyside_guard import make_none_immortal
+from workbench.gui.theme import theme_signals
+from workbench_quiver.gnn.jobs import project_spec
 from workbench_quiver.jobs import EnumerateResult, QuiverSummary
 from workbench_quiver.state import QuiverState, document_from_dict, document_to_dict
 from workbench_quiver.ui.canvas import QuiverCanvas
+from workbench_quiver.ui.captioned import captioned
 from workbench_quiver.ui.editing import HINT, EditingMixin
 from workbench_quiver.ui.enumeration_tab import EnumerationController
 from workbench_quiver.ui.files import QuiverFilesMixin
 from workbench_quiver.ui.live import LiveIdentification
+from workbench_quiver.ui.matrix_editor import BMatrixView
 from workbench_quiver.ui.model import CommandStack, QuiverDocument
+from workbench_quiver.ui.sequence_player import SequencePlayer
 from workbench_quiver.ui.shortcuts import KeyMap, editor_keys
 from workbench_quiver.ui.side_tabs import SideTabs
 from workbench_quiver.ui.toolbar import QuiverToolbar
@@ -63,6 +68,17 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         self._connect()
         self.load_standard(DEFAULT_LABEL, undoable=False)
         self.toolbar.update_undo(self.stack)
+        theme_signals().theme_changed.connect(self._theme_changed)
+        self._theme_changed()
+
+    def _theme_changed(self, _theme: str = "") -> None:
+        """Repaint what the palette does not reach: the canvas (background, vertices, arrows,
+        labels, evidence), the thumbnails, the verdict and the importance key."""
+        self.canvas.apply_theme()
+        self.class_browser.model.restyle()
+        self.gallery.restyle()
+        self.gnn_pred.restyle()
+        self.gnn_explain.legend.update()
 
     # ---- composition -----------------------------------------------------------------------
     def _build(self) -> None:
@@ -76,24 +92,44 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         self.info, self.history, self.gallery, self.class_browser = t.info, t.history, t.gallery, t.class_browser
         self.gnn_pred, self.gnn_explain, self.gnn_explorer = t.gnn_pred, t.gnn_explain, t.gnn_explorer
         self.status_label = QLabel(HINT)
-        self.status_label.setStyleSheet("color: #52606d; padding: 2px 4px;")
+        self.status_label.setObjectName("quiver-status")
         self.status_label.setWordWrap(True)
+        self.status_label.setStyleSheet("padding: 2px 4px;")
+        self.matrix_view = BMatrixView(self.doc, self.stack)
+        self.matrix_view.message.connect(self._set_status)
+        self.binder.bind(st, "show_matrix", self.matrix_view.toggle_button)
+        self.player = SequencePlayer(self.doc, self.mutate)
+        self.binder.bind(st, "sequence", self.player.field)
+        self.player.message.connect(self._set_status)
         self.toolbar = QuiverToolbar(self, st, self.binder)
         tb = self.toolbar
         self.mode_actions, self.undo_action, self.redo_action = tb.mode_actions, tb.undo_action, tb.redo_action
         self.walk_action, self.walk_steps, self.layout_combo = tb.walk_action, tb.walk_steps, tb.layout_combo
+        tb.addWidget(self.matrix_view.toggle_button)
+        # canvas | B-matrix (side by side, both resizable), the sequence player and the status below
+        self.canvas_split = QSplitter(Qt.Orientation.Horizontal)
+        self.canvas_split.setObjectName("quiver-canvas-split")
+        self.canvas_split.addWidget(self.canvas)
+        self.canvas_split.addWidget(self.matrix_view)
+        self.canvas_split.setStretchFactor(0, 3)
+        self.canvas_split.setStretchFactor(1, 1)
+        self.canvas_split.setCollapsible(0, False)
+        self.canvas_split.setSizes([560, 180])
+        self.matrix_view.setVisible(st.show_matrix)
         left = QWidget()
         left_lay = QVBoxLayout(left)
         left_lay.setContentsMargins(0, 0, 0, 0)
         left_lay.setSpacing(0)
-        left_lay.addWidget(self.canvas, 1)
+        left_lay.addWidget(self.canvas_split, 1)
+        left_lay.addWidget(self.player)
         left_lay.addWidget(self.status_label)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([820, 340])
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setSizes([740, 380])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -113,6 +149,7 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         self.canvas.rename_requested.connect(self._rename_dialog)
         st.add_callback("mode", lambda new, _old: self._mode_changed(new))
         st.add_callback("show_evidence", lambda new, _old: self.canvas.set_show_evidence(new))
+        st.add_callback("show_matrix", lambda new, _old: self.matrix_view.setVisible(bool(new)))
         st.add_callback("seed", lambda _new, _old: self._reseed())
         st.add_callback("checkpoint", lambda _new, _old: self._checkpoint_changed())
         for name in ("enum_depth", "enum_max_size"):
@@ -127,6 +164,7 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         self.gnn_explain.overlay_changed.connect(self.canvas.set_gnn_overlay)
         self.gnn_explain.explained.connect(lambda res, spec: self.keep_result("explanation", res, spec))
         self.gnn_explorer.embedded.connect(lambda res, spec: self.keep_result("embedding", res, spec))
+        self.gnn_explorer.projected.connect(lambda xy, spec: self.keep_result("projection", xy, spec))
         self.gnn_explorer.open_quiver.connect(lambda b: self.load_matrix(b, label="explorer point"))
         self.keys = KeyMap(self, editor_keys(self))
 
@@ -212,13 +250,23 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         self.stack.clear()
         self.canvas.zoom_to_fit()
 
+    def session_snapshot(self) -> Any:
+        """The state and kept results (as every panel) and the undo/redo stacks, so a session
+        load that fails in another panel rolls back to the quiver with its undo history."""
+        return super().session_snapshot(), self.stack.snapshot()
+
+    def session_rollback(self, snapshot: Any) -> None:
+        base, stacks = snapshot
+        super().session_rollback(base)  # restore() clears the stacks: they come back after it
+        self.stack.restore_snapshot(stacks)
+
     def results_restored(self, names: list[str]) -> None:
         """Draw the results a session kept (clear those it did not) and mark stale ones."""
         kept = self.kept
         self.live.restored(kept("summary"), kept("prediction"))
         cls, ex, em = kept("class"), kept("explanation"), kept("embedding")
         if cls is not None:
-            self.enumeration.show(cls.result, cls.inputs, switch_tab=False)
+            self.enumeration.show(cls.result, cls.inputs, switch_tab=False, keep=True)
         else:
             self.enumeration.clear()
         if ex is not None:
@@ -226,34 +274,88 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         else:
             self.gnn_explain.clear()
         if em is not None:
-            self.gnn_explorer.show_result(em.result, em.inputs)
+            self.gnn_explorer.show_result(em.result, em.inputs, project=False)
+            pr = kept("projection")
+            if pr is not None and pr.inputs == project_spec(self.doc.b_matrix(), em.result, em.inputs.checkpoint):
+                self.gnn_explorer.show_projection(pr.result, pr.inputs)
+            # else: the star comes with the next identification (restoring starts no job)
         else:
             self.gnn_explorer.clear()
 
     # ---- figures -------------------------------------------------------------------------------
+    def quiver_context(self) -> dict[str, Any]:
+        """What every exported figure says of the quiver on the canvas: its type (as identified;
+        "(being identified)" while pending), n mutable and m frozen vertices, the B-matrix's size."""
+        b = self.doc.b_matrix()
+        rows, n = (int(b.shape[0]), int(b.shape[1])) if b.ndim == 2 else (0, 0)
+        current = self.summary is not None and self.live.is_current()
+        return {
+            "quiver_type": self.summary.label if current else "(being identified)",  # type: ignore[union-attr]
+            "n_mutable": n,
+            "n_frozen": rows - n,
+            "b_matrix_shape": f"{rows}x{n}",
+        }
+
+    def quiver_caption(self) -> str:
+        """``quiver of type D~6, n = 7, B 7 × 7`` (frozen vertices named when there are any)."""
+        c = self.quiver_context()
+        frozen = f" + {c['n_frozen']} frozen" if c["n_frozen"] else ""
+        rows, n = c["b_matrix_shape"].split("x")
+        return f"quiver of type {c['quiver_type']}, n = {c['n_mutable']}{frozen}, B {rows} \u00d7 {n}"
+
     def figures(self) -> list[FigureSource]:
+        """The canvas, the GNN probabilities, the masking experiment and the explorer's PCA;
+        each titled with its context, its data file carrying the same (see quiver_context)."""
+
         def data() -> dict[str, Any]:
-            d = self.canvas.data_for_export()
+            d = {**self.quiver_context(), **self.canvas.data_for_export()}
             b = self.doc.b_matrix()
             d["b_matrix"] = np.asarray([[int(x) for x in row] for row in b], dtype=float) if b.dtype == object else b
-            if self.summary is not None:
+            if self.summary is not None and self.live.is_current():
                 d["type"] = self.summary.label
                 d["description"] = self.summary.description
             return d
 
-        title = f"quiver of type {self.summary.label}" if self.summary is not None else "quiver"
-        return (
-            [FigureSource("quiver", widget=self.canvas, data=data, paint=self.canvas.paint_figure, title=title)]
-            + self.gnn_pred.figures()
-            + self.gnn_explain.figures()
-            + self.gnn_explorer.figures()
+        caption = self.quiver_caption
+        figs: list[FigureSource] = [
+            captioned(
+                FigureSource("quiver", widget=self.canvas, data=data, paint=self.canvas.paint_figure),
+                lambda: caption()[0].upper() + caption()[1:],
+                light_band=True,
+            )
+        ]
+        pred = self.gnn_pred.figures()[0]
+        figs.append(captioned(pred, lambda: f"{pred.title} of the {caption()}", self.quiver_context))
+        explain, explorer = self.gnn_explain.figures()[0], self.gnn_explorer.figures()[0]
+        canvas_context = self._canvas_context
+        figs.append(captioned(explain, self.gnn_explain.figure_title, canvas_context))
+        figs.append(
+            captioned(
+                explorer,
+                lambda: (
+                    self.gnn_explorer.figure_title()
+                    + (f"; the star: the {caption()}" if self.gnn_explorer.current_xy else "")
+                ),
+                canvas_context,
+            )
         )
+        return figs
+
+    def _canvas_context(self) -> dict[str, Any]:
+        """The canvas quiver's context with keys prefixed ``canvas_`` (for figures of their own
+        quiver or data set: an explanation, the explorer)."""
+        return {"canvas_" + k: v for k, v in self.quiver_context().items()}
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         QTimer.singleShot(0, self.canvas.zoom_to_fit)
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
+        try:
+            theme_signals().theme_changed.disconnect(self._theme_changed)
+        except (RuntimeError, TypeError):  # already disconnected
+            pass
+        self.player.stop()
         self._walk_timer.stop()
         self.live.timer.stop()
         return super().shutdown(timeout_ms)

@@ -18,7 +18,9 @@ State versions
    unless an index of an existing tab).
 2. this module: every setting of the panel, values out of range refused with a message; the
    migration from 1 applies what version 1's restore did (``show_evidence`` as a bool, an
-   unusable ``tab`` dropped) and leaves the new settings at their defaults.
+   unusable ``tab`` dropped) and leaves the new settings at their defaults.  Later
+   additions within version 2 (a state without them keeps the current values, an older
+   release ignores them): ``sequence`` (the typed mutation sequence), ``show_matrix``.
 """
 
 from __future__ import annotations
@@ -213,6 +215,13 @@ class QuiverState(GnnSettings):
         tooltip="stop the enumeration once this many quivers are known (mutation-infinite classes never end otherwise)",
     )
     tab = Int(0, lo=0, hi=len(TABS) - 1, label="tab", tooltip="the side tab shown: " + ", ".join(TABS))
+    sequence = Str(
+        "",
+        label="mutation sequence",
+        placeholder="mutation sequence, e.g. 1 3 2 1",
+        tooltip="vertex labels to mutate at, in order (Play mutates along them, Step one at a time)",
+    )
+    show_matrix = Bool(True, label="B-matrix", tooltip="show the B-matrix beside the canvas (edit it by typing)")
 
     def enumerate_spec(self, b: Any) -> EnumerateSpec:
         """The enumeration of the class of ``b`` with these limits (depth 0 = no depth limit)."""

@@ -223,7 +223,7 @@ def computed(make_panel, qtbot, small_dataset):
 def test_results_survive_a_fresh_panel_without_recomputing(computed, make_panel, qtbot, monkeypatch, standalone_shell):
     panel = computed
     assert standalone_shell.errors == []
-    assert sorted(panel.results()) == ["class", "embedding", "explanation", "prediction", "summary"]
+    assert sorted(panel.results()) == ["class", "embedding", "explanation", "prediction", "projection", "summary"]
     for name, kept in panel.results().items():  # sessions store them pickle-free
         assert plaindata.same(plaindata.decode(*plaindata.encode(kept.result)), kept.result), name
     state, results = json.loads(json.dumps(panel.state())), panel.results()
@@ -240,6 +240,7 @@ def test_results_survive_a_fresh_panel_without_recomputing(computed, make_panel,
     assert fresh.gnn_explain.result is results["explanation"].result
     assert fresh.canvas.gnn_overlay is results["explanation"].result.overlay
     assert fresh.gnn_explorer.result is results["embedding"].result and len(fresh.gnn_explorer._items) > 0
+    assert fresh.gnn_explorer.current_xy == results["projection"].result  # the star, without a job
     assert fresh.stale == {"class": False, "explanation": False, "embedding": False}
     assert "stale" not in fresh.class_browser.header.text() + fresh.gnn_explain.summary.text()
     assert fresh.state() == panel.state()

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QVariantAnimation, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPen, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem, QGraphicsScene, QGraphicsView
 
 from workbench_quiver.ui import style
@@ -74,6 +74,9 @@ class QuiverCanvas(QGraphicsView):
         self._press: dict | None = None
         self._pts: np.ndarray | None = None  # positions as an array while a batch of arrows is routed
         self._pan: QPointF | None = None
+        #: the view shows the whole drawing (zoom_to_fit): it fits again when resized, until the
+        #: user zooms or pans
+        self.fitted = True
         self._preview = QGraphicsLineItem()
         pen = QPen(style.SELECT, 1.6, Qt.PenStyle.DashLine)
         self._preview.setPen(pen)
@@ -527,6 +530,7 @@ class QuiverCanvas(QGraphicsView):
         if self._pan is not None:
             d = event.position() - self._pan
             self._pan = event.position()
+            self.fitted = False
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(d.x()))
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(d.y()))
             event.accept()
@@ -564,7 +568,13 @@ class QuiverCanvas(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:
         factor = 1.0015 ** event.angleDelta().y()
         self.zoom(factor)
+        self.fitted = False
         event.accept()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.fitted:
+            self.zoom_to_fit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
@@ -589,13 +599,38 @@ class QuiverCanvas(QGraphicsView):
         return QRectF(min(xs) - m, min(ys) - m, max(xs) - min(xs) + 2 * m, max(ys) - min(ys) + 2 * m)
 
     def zoom_to_fit(self) -> None:
+        """Show the whole drawing, centred, at most 1.6 times its size (and fit again on resize)."""
         rect = self.items_rect()
         self.resetTransform()
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         if self.transform().m11() > 1.6:
             self.resetTransform()
             self.scale(1.6, 1.6)
-            self.centerOn(rect.center())
+        self.centerOn(rect.center())
+        self.fitted = True
+
+    def visible_rect(self) -> QRectF:
+        """The scene rectangle the view shows now."""
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    # ---- theme -----------------------------------------------------------------------------
+    def apply_theme(self) -> None:
+        """Draw with the colours of the current palette (light or dark, :mod:`.style`)."""
+        from PySide6.QtGui import QGuiApplication
+
+        style.use(style.for_palette(QGuiApplication.palette()))
+        self._restyle()
+
+    def _restyle(self) -> None:
+        """Every item again with the colours of :mod:`.style` now."""
+        self.setBackgroundBrush(style.BACKGROUND)
+        self._preview.setPen(QPen(style.SELECT, 1.6, Qt.PenStyle.DashLine))
+        self._flash.setBrush(style.MUTATE_FLASH)
+        for it in self.vertex_items:
+            it.update()
+        for it in self.arrow_items.values():
+            it.restyle()
+        self.viewport().update()
 
     def paint_figure(self, painter: QPainter, target: QRectF) -> None:
         """Paint the whole drawing, fitted into ``target`` (vector on SVG/PDF devices)."""
@@ -606,9 +641,15 @@ class QuiverCanvas(QGraphicsView):
             it.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        dark = style.current is not style.LIGHT
         try:
-            self._scene.render(painter, target, self.items_rect(), Qt.AspectRatioMode.KeepAspectRatio)
+            with style.light():  # figures are drawn for paper, whatever the screen's theme
+                if dark:
+                    self._restyle()
+                self._scene.render(painter, target, self.items_rect(), Qt.AspectRatioMode.KeepAspectRatio)
         finally:
+            if dark:
+                self._restyle()
             for it in self.vertex_items:
                 it.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self._preview.setVisible(was)

@@ -35,6 +35,12 @@ class ClassListModel(QAbstractListModel):
         self._icons = {}
         self.endResetModel()
 
+    def restyle(self) -> None:
+        """Draw the thumbnails again (lazily) with the drawing colours now (a theme switch)."""
+        self._icons = {}
+        if self.count:
+            self.dataChanged.emit(self.index(0), self.index(self.count - 1), [Qt.ItemDataRole.DecorationRole])
+
     def rowCount(self, parent: QModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else self.count
 

@@ -34,6 +34,24 @@ MODE_HINTS = {
 }
 
 
+def history_status(doc: QuiverDocument) -> str:
+    """Where the quiver is in its mutation history, in words (the status line after a jump)."""
+    h = doc.history
+    total = len(h.sequence)
+    names = [doc.labels[k] if k < doc.size else str(k) for k in h.sequence[: h.pointer]]
+    where = f"history: step {h.pointer} of {total}"
+    if h.pointer == 0:
+        return f"{where}: the start ({h.start_label})" + (f"; {total} later steps can be redone" if total else "")
+    seq = " ".join(f"\u03bc{x}" for x in names[-12:])
+    later = (
+        f"; {total - h.pointer} later step{'s' if total - h.pointer != 1 else ''} can be redone"
+        if h.pointer < total
+        else ""
+    )
+    more = "\u2026 " if len(names) > 12 else ""
+    return f"{where}: {h.start_label} then {more}{seq}{later}"
+
+
 class EditingMixin:
     """Edit actions; the host provides ``doc``, ``stack``, ``canvas``, ``state_model``,
     ``toolbar``, ``status_label`` and ``_walk_timer``."""
@@ -138,10 +156,13 @@ class EditingMixin:
             self.rename_vertex(v, label)
 
     def go_to_history(self, step: int) -> None:
+        """Go to step ``step`` of the mutation history (undoable) and say where that is."""
         try:
             self.stack.push(GoToHistory(step))
         except ValueError as exc:
             self._set_status(str(exc))
+            return
+        self._set_status(history_status(self.doc))
 
     def apply_layout(self, kind: str | None = None) -> None:
         """Lay the vertices out again (undoable); a spring layout draws its seed from the

@@ -124,6 +124,12 @@ class GalleryView(QWidget):
                 continue
         self._thumbs_done = True
 
+    def restyle(self) -> None:
+        """Draw the thumbnails again with the drawing colours now (a theme switch)."""
+        self._thumbs_done = False
+        if self.isVisible():
+            self.make_thumbnails()
+
     def current_family(self) -> Family:
         return FAMILIES[max(0, self.list.currentRow())]
 

@@ -1,6 +1,14 @@
 """Explanation controls: method (GNNExplainer / PGExplainer / Integrated Gradients), top-k
-masking, seed, and the resulting overlay for the canvas (thin view; the work is a job; the
-settings live in :class:`workbench_quiver.state.GnnSettings`)."""
+masking, seed, and the resulting overlay for the canvas (thin view; the work is a job in a
+worker process, with progress and Cancel; the settings live in
+:class:`workbench_quiver.state.GnnSettings`).
+
+Never stale, never misleading: the shown explanation is the last one a job finished; a
+running, failed or cancelled job says so in its own status line and never replaces it.  An
+explanation of another quiver is marked stale and neither its overlay nor its masking bars
+are drawn (both come back when the quiver does, e.g. after an undo); one computed with other
+settings is marked stale with its bars drawn.  The colour key of the bars is the plot's
+title, so no legend covers them."""
 
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -28,8 +37,16 @@ from workbench.gui.figures import FigureSource
 from workbench_quiver.gnn import FAMILIES
 from workbench_quiver.gnn.jobs import ExplainResult, ExplainSpec, run_explain
 from workbench_quiver.state import METHOD_TITLES, GnnSettings
+from workbench_quiver.worker_process import in_worker_process
 
 from .gnn_overlay_style import GnnLegend
+
+#: the explanation job: run_explain in a worker process (PyG's Python loops would hold the GIL here)
+EXPLAIN_JOB = in_worker_process(run_explain)
+BEFORE, AFTER = "#7b61ff", "#f59f00"
+PLOT_TITLE = (
+    f"<span style='color:{BEFORE}'>\u25a0 before</span> / <span style='color:{AFTER}'>\u25a0 after</span> masking top-k"
+)
 
 #: the status of an explanation computed for another quiver or with other settings
 STALE_QUIVER = "stale: the quiver changed since this explanation (Explain again)"
@@ -70,9 +87,11 @@ class GnnExplainWidget(QWidget):
         #: why the shown explanation is stale ("" when it is not, or when there is none)
         self.stale = ""
         self._text = "No explanation yet."
+        self.handle: Any = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(self._build_form(binder))
+        lay.addLayout(self._build_job_row())
         self.legend = GnnLegend()
         lay.addWidget(self.legend)
         self.summary = QLabel(self._text)
@@ -93,7 +112,10 @@ class GnnExplainWidget(QWidget):
         for name, widget in (("explain_method", self.method), ("explain_k", self.k), ("explain_seed", self.seed)):
             form.addRow(st.field(name).label, widget)
         self.run_button = QPushButton("Explain")
-        self.run_button.setToolTip("explain the current prediction")
+        self.run_button.setToolTip(
+            "Explain the GNN's prediction of the quiver on the canvas with the chosen method "
+            "(a job with progress and Cancel; the result is drawn on the quiver)"
+        )
         self.run_button.clicked.connect(self.explain)
         self.show_box = binder.bind(st, "explain_show", QCheckBox(st.field("explain_show").label))
         row = QHBoxLayout()
@@ -104,18 +126,37 @@ class GnnExplainWidget(QWidget):
         box.addLayout(row)
         return box
 
+    def _build_job_row(self) -> QHBoxLayout:
+        """The running job's status, progress and Cancel (the shown result is elsewhere)."""
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setObjectName("quiver-explain-status")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumHeight(14)
+        self.progress.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running explanation (the last complete one stays shown)")
+        self.cancel_button.clicked.connect(self.cancel)
+        row = QHBoxLayout()
+        row.addWidget(self.status, 1)
+        row.addWidget(self.progress)
+        row.addWidget(self.cancel_button)
+        self._set_running(False)
+        return row
+
     def _build_plot(self) -> pg.PlotWidget:
         plot = pg.PlotWidget(background="w")
         plot.setMinimumSize(220, 130)
         plot.setYRange(0, 1, padding=0.02)
         plot.getAxis("bottom").setTicks([[(i, f) for i, f in enumerate(FAMILIES)]])
-        plot.setTitle("before / after masking the top-k arrows", size="9pt")
+        plot.setLabel("left", "P(family)")
+        plot.setTitle(PLOT_TITLE, size="9pt")
         plot.setMouseEnabled(False, False)
         plot.hideButtons()
-        plot.addLegend(offset=(-5, 5))
         x = np.arange(len(FAMILIES))
-        self.before = pg.BarGraphItem(x=x - 0.18, height=np.zeros(len(x)), width=0.34, brush="#7b61ff", name="before")
-        self.after = pg.BarGraphItem(x=x + 0.18, height=np.zeros(len(x)), width=0.34, brush="#f59f00", name="after")
+        self.before = pg.BarGraphItem(x=x - 0.18, height=np.zeros(len(x)), width=0.34, brush=BEFORE, name="before")
+        self.after = pg.BarGraphItem(x=x + 0.18, height=np.zeros(len(x)), width=0.34, brush=AFTER, name="after")
         plot.addItem(self.before)
         plot.addItem(self.after)
         return plot
@@ -131,18 +172,50 @@ class GnnExplainWidget(QWidget):
     def explain(self) -> None:
         spec = self.spec()
         if spec is None:
-            self.summary.setText("Draw a quiver first.")
+            self.status.setText("Draw a quiver first.")
             return
         title = METHOD_TITLES[spec.method]
-        self.summary.setText(f"Explaining with {title} ...")
-        self.submit(
-            run_explain,
+        self._set_running(True, f"Explaining with {title}\u2026")
+        handle = self.submit(
+            EXPLAIN_JOB,
             spec,
             title=f"GNN explanation ({title})",
-            on_result=lambda res: self._explained(res, spec),
-            on_error=self._on_error,
+            on_result=lambda res: self._explained(res, spec, handle),
+            on_progress=lambda f, m: self._progressed(f, m, handle),
+            on_error=lambda msg, _tb="": self._on_error(msg, handle),
             key="gnn-explain",
         )
+        handle.cancelled.connect(lambda: self._ended(handle, "cancelled"))
+        self.handle = handle
+
+    def running(self) -> bool:
+        return self.handle is not None and not self.handle.is_done
+
+    def cancel(self) -> None:
+        """Stop the running explanation (the shown one stays)."""
+        if self.running():
+            self.handle.cancel()
+
+    def _set_running(self, running: bool, text: str = "") -> None:
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setVisible(running)
+        self.progress.setVisible(running)
+        if running:
+            self.progress.setValue(0)
+        self.status.setText(text)
+
+    def _progressed(self, fraction: float, message: str, handle: Any) -> None:
+        if handle is self.handle and self.running():
+            self.progress.setValue(int(round(1000 * fraction)))
+            title = METHOD_TITLES.get(handle.spec.method, handle.spec.method)
+            self.status.setText(f"Explaining with {title}: {message}" if message else self.status.text())
+
+    def _ended(self, handle: Any, how: str) -> None:
+        """A job was cancelled or failed: say so; the shown explanation is unchanged."""
+        if handle is not self.handle:
+            return
+        kept = " (the last complete explanation stays shown)" if self.result is not None else ""
+        self._set_running(False, f"Explanation {how}{kept}.")
 
     def quiver_changed(self) -> None:
         """The quiver was edited: an explanation of another quiver is stale and not drawn (one
@@ -159,10 +232,13 @@ class GnnExplainWidget(QWidget):
     def _emit(self) -> None:
         self.overlay_changed.emit(self.overlay())
 
-    def _on_error(self, message: str, _tb: str = "") -> None:
-        self.summary.setText(f"Explanation failed: {message}")
+    def _on_error(self, message: str, handle: Any = None) -> None:
+        self._ended(handle if handle is not None else self.handle, f"failed: {message}")
 
-    def _explained(self, res: ExplainResult, spec: ExplainSpec) -> None:
+    def _explained(self, res: ExplainResult, spec: ExplainSpec, handle: Any = None) -> None:
+        if handle is not None and handle is not self.handle:
+            return  # a newer explanation was asked for
+        self._set_running(False, f"Explained in {res.seconds:.1f} s.")
         self.show_result(res, spec)
         self.explained.emit(res, spec)
 
@@ -184,7 +260,24 @@ class GnnExplainWidget(QWidget):
         if self.result is not None:
             self.summary.setText((f"<b>{reason}</b><br>" if reason else "") + self._text)
         if changed or emit:
+            self._draw_bars()
             self._emit()
+
+    def _draw_bars(self) -> None:
+        """The masking bars of the shown explanation; none for another quiver (or no masking)."""
+        m = self.result.masking if self.result is not None else None
+        if m is None or m.k <= 0 or self.stale == STALE_QUIVER:
+            self.before.setOpts(height=np.zeros(len(FAMILIES)))
+            self.after.setOpts(height=np.zeros(len(FAMILIES)))
+        else:
+            self.before.setOpts(height=[m.probs_before[f] for f in FAMILIES])
+            self.after.setOpts(height=[m.probs_after[f] for f in FAMILIES])
+        stale = {STALE_QUIVER: "stale", STALE_SETTINGS: "stale"}.get(self.stale, "")
+        self.plot.setTitle(PLOT_TITLE + (f" <span style='color:#c92a2a'>({stale})</span>" if stale else ""), size="9pt")
+
+    def bar_heights(self) -> tuple[list[float], list[float]]:
+        """The drawn heights of the before / after bars (for tests and the figure's data)."""
+        return ([float(h) for h in self.before.opts["height"]], [float(h) for h in self.after.opts["height"]])
 
     def clear(self) -> None:
         """No explanation (a session without one)."""
@@ -192,8 +285,7 @@ class GnnExplainWidget(QWidget):
         self.stale = ""
         self._text = "No explanation yet."
         self.summary.setText(self._text)
-        self.before.setOpts(height=np.zeros(len(FAMILIES)))
-        self.after.setOpts(height=np.zeros(len(FAMILIES)))
+        self._draw_bars()
         self._emit()
 
     def show_result(self, res: ExplainResult, spec: ExplainSpec) -> None:
@@ -210,22 +302,48 @@ class GnnExplainWidget(QWidget):
         m = res.masking
         if m is not None and m.k > 0:
             pb, pa = m.probs_before, m.probs_after
-            self.before.setOpts(height=[pb[f] for f in FAMILIES])
-            self.after.setOpts(height=[pa[f] for f in FAMILIES])
             text += (
                 f"<br>Masking the top {m.k} arrows: {m.predicted_before} {pb[m.predicted_before] * 100:.0f}% → "
                 f"{m.predicted_after} {pa[m.predicted_after] * 100:.0f}%; P({m.predicted_before}) drops by "
                 f"{m.prob_drop:.2f} (random {m.k} arrows: {m.random_prob_drop:.2f} on average)."
             )
-        else:
-            self.before.setOpts(height=np.zeros(len(FAMILIES)))
-            self.after.setOpts(height=np.zeros(len(FAMILIES)))
         self._text = text
         self.stale = self.stale_reason()
         self.summary.setText((f"<b>{self.stale}</b><br>" if self.stale else "") + text)
+        self._draw_bars()
         self._emit()
 
     # ---- host services ------------------------------------------------------------------------
+    def context(self) -> dict[str, Any]:
+        """What the shown explanation is of: method, k, seed, the quiver's size, staleness."""
+        r, spec = self.result, self.result_spec
+        if r is None or spec is None:
+            return {}
+        n = len(spec.b[0]) if spec.b else 0
+        return {
+            "explanation_method": METHOD_TITLES.get(spec.method, spec.method),
+            "top_k": spec.k,
+            "explanation_seed": spec.seed,
+            "n_mutable": n,
+            "b_matrix_shape": f"{len(spec.b)}x{n}",
+            "explained_b_matrix": np.asarray(spec.b, dtype=float),
+            "predicted": r.overlay.predicted,
+            "checkpoint": spec.checkpoint or "shipped default",
+            "stale": self.stale,
+        }
+
+    def figure_title(self) -> str:
+        c = self.context()
+        if not c:
+            return "GNN top-k masking (no explanation yet)"
+        shape = c["b_matrix_shape"].replace("x", " \u00d7 ")
+        title = (
+            f"GNN top-{c['top_k']} masking, {c['explanation_method']} (seed {c['explanation_seed']}), "
+            f"n = {c['n_mutable']}, B {shape}, "
+            f"predicted {c['predicted']}"
+        )
+        return title + (f" [{self.stale}]" if self.stale else "")
+
     def figures(self) -> list[FigureSource]:
         def data() -> dict[str, Any]:
             r = self.result
@@ -233,6 +351,7 @@ class GnnExplainWidget(QWidget):
                 return {"family": list(FAMILIES)}
             ov = r.overlay
             d: dict[str, Any] = {
+                **self.context(),
                 "method": ov.method,
                 "predicted": ov.predicted,
                 "arrow_from": [i for (i, _j) in ov.edge_importance],
@@ -249,4 +368,4 @@ class GnnExplainWidget(QWidget):
                 d["random_prob_drop"] = r.masking.random_prob_drop
             return d
 
-        return [FigureSource("gnn_masking", widget=self.plot, data=data, title="GNN top-k masking")]
+        return [FigureSource("gnn_masking", widget=self.plot, data=data, title=self.figure_title())]

@@ -40,7 +40,7 @@ class GnnDemoPanel(Panel):
         self.view = GnnOverlayView()
         self.prediction = GnnPredictionWidget(lambda: self.b, self.submit, self.state_model)
         self.explain = GnnExplainWidget(lambda: self.b, self.submit, self.state_model, self.binder)
-        self.explorer = GnnExplorerWidget(self.submit, self.state_model, self.binder)
+        self.explorer = GnnExplorerWidget(self.submit, self.state_model, self.binder, current_b=lambda: self.b)
         self.explain.overlay_changed.connect(self.view.set_overlay)
         self.explorer.open_quiver.connect(self.set_b)
         left = QWidget()
@@ -62,6 +62,7 @@ class GnnDemoPanel(Panel):
         self.view.set_quiver(self.b)
         self.explain.quiver_changed()
         self.prediction.refresh()
+        self.explorer.project_current()
 
     def start(self) -> None:
         self.view.set_quiver(self.b)

@@ -6,7 +6,9 @@ w = 0 to 7.5 px at w = 1) and colour :func:`importance_colour` (light grey at 0,
 0.5, deep purple at 1: a sequential map that stays distinct from the red of the exact-type
 evidence).  Vertex ``v``: a halo behind the vertex disc, radius :func:`halo_radius` and
 fill :func:`halo_colour`.  Arrows removed by the top-k masking experiment: dashed.
-:class:`GnnLegend` draws the colour bar with the method's name.
+:class:`GnnLegend` draws the colour bar with the method's name.  In a dark theme (the
+drawing colours of :mod:`.style`) the map runs from dark grey to light violet instead, so
+the important arrows stand out against the dark canvas there too.
 """
 
 from __future__ import annotations
@@ -14,16 +16,25 @@ from __future__ import annotations
 from itertools import pairwise
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from . import style
+
 STOPS = ((0.0, QColor("#cbd2d9")), (0.5, QColor("#9b59b6")), (1.0, QColor("#4a0072")))
+DARK_STOPS = ((0.0, QColor("#52606d")), (0.5, QColor("#a66fd6")), (1.0, QColor("#f0c8ff")))
+
+
+def stops() -> tuple[tuple[float, QColor], ...]:
+    """The colour map of the drawing colours in use (light: STOPS, dark: DARK_STOPS)."""
+    return DARK_STOPS if style.current is style.DARK else STOPS
 
 
 def importance_colour(w: float, alpha: int = 255) -> QColor:
-    """Colour of importance ``w`` (clipped to [0, 1]) by linear interpolation between STOPS."""
+    """Colour of importance ``w`` (clipped to [0, 1]) by linear interpolation between the stops."""
     w = min(max(float(w), 0.0), 1.0)
-    for (a, ca), (b, cb) in pairwise(STOPS):
+    map_ = stops()
+    for (a, ca), (b, cb) in pairwise(map_):
         if w <= b:
             t = (w - a) / (b - a)
             return QColor(
@@ -32,7 +43,7 @@ def importance_colour(w: float, alpha: int = 255) -> QColor:
                 round(ca.blue() + t * (cb.blue() - ca.blue())),
                 alpha,
             )
-    return QColor(STOPS[-1][1].red(), STOPS[-1][1].green(), STOPS[-1][1].blue(), alpha)
+    return QColor(map_[-1][1].red(), map_[-1][1].green(), map_[-1][1].blue(), alpha)
 
 
 def arrow_width(w: float) -> float:
@@ -81,14 +92,15 @@ class GnnLegend(QWidget):
         w = self.width()
         bar = QRectF(60, 6, max(w - 120, 40), 10)
         g = QLinearGradient(bar.left(), 0, bar.right(), 0)
-        for t, c in STOPS:
+        for t, c in stops():
             g.setColorAt(t, c)
         p.fillRect(bar, g)
-        p.setPen(QColor("#52606d"))
+        p.setPen(self.palette().color(QPalette.ColorRole.WindowText))
         p.drawText(QRectF(0, 0, 56, 22), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "low")
         p.drawText(
             QRectF(bar.right() + 4, 0, 56, 22), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "high"
         )
-        title = f"arrow width/colour and vertex halo = importance ({self.method})" if self.method else "importance"
+        title = f"importance ({self.method}): arrow width and colour, vertex halo" if self.method else "importance"
+        title = p.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, max(w - 8, 20))
         p.drawText(QRectF(0, 18, w, 16), Qt.AlignmentFlag.AlignCenter, title)
         p.end()

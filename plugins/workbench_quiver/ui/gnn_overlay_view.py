@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
 from workbench_quiver.gnn.overlay import ExplanationOverlay
 
+from . import style
 from .gnn_overlay_style import arrow_pen, halo_colour, halo_radius
 
 VR = 11.0
@@ -55,7 +56,7 @@ class GnnOverlayView(QWidget):
         return [QPointF(cx + s * (x - c[0]), cy + s * (y - c[1])) for x, y in p]
 
     def paint_into(self, painter: QPainter, rect: QRectF) -> None:
-        painter.fillRect(rect, QColor("#fbfcfd"))
+        painter.fillRect(rect, style.BACKGROUND)
         if self.b is None or self.b.size == 0:
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -73,7 +74,7 @@ class GnnOverlayView(QWidget):
         for i, j in zip(*np.nonzero(self.b[:n, :n] > 0), strict=True):
             i, j = int(i), int(j)
             w = ov.edge_importance.get((i, j), 0.0) if ov else 0.0
-            pen = arrow_pen(w, (i, j) in masked) if ov else QPen(QColor("#3e4c59"), 1.6)
+            pen = arrow_pen(w, (i, j) in masked) if ov else QPen(style.ARROW_INK, 1.6)
             p, q = pts[i], pts[j]
             d = q - p
             L = math.hypot(d.x(), d.y()) or 1.0
@@ -90,10 +91,10 @@ class GnnOverlayView(QWidget):
             m = int(self.b[i, j])
             if m > 1:
                 mid = (a + e) / 2 + nrm * 9
-                painter.setPen(QColor("#b44d12"))
+                painter.setPen(style.BADGE_EDGE)
                 painter.drawText(QRectF(mid.x() - 8, mid.y() - 8, 16, 16), Qt.AlignmentFlag.AlignCenter, str(m))
-        painter.setPen(QPen(QColor("#334e68"), 1.4))
-        painter.setBrush(QBrush(QColor("#ffffff")))
+        painter.setPen(QPen(style.VERTEX_EDGE, 1.4))
+        painter.setBrush(QBrush(style.VERTEX_FILL))
         for v, pt in enumerate(pts):
             painter.drawEllipse(pt, VR, VR)
             painter.drawText(QRectF(pt.x() - VR, pt.y() - VR, 2 * VR, 2 * VR), Qt.AlignmentFlag.AlignCenter, str(v))

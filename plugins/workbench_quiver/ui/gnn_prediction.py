@@ -17,9 +17,21 @@ from workbench_quiver.gnn import FAMILIES
 from workbench_quiver.gnn.jobs import PredictResult, PredictSpec, run_predict
 from workbench_quiver.state import GnnSettings
 
+from . import style
+
 AGREE = "#2f8132"
 DISAGREE = "#c92a2a"
 BAR = "#7b61ff"
+PENDING = (150, 150, 150, 110)
+#: verdict colours that read on a light and on a dark background
+VERDICT = {"agree": (AGREE, "#69db7c"), "disagree": (DISAGREE, "#ff8787")}
+TITLE = f"GNN P(family) \u00b7 <span style='color:{AGREE}'>\u25a0</span> exact family"
+
+
+def verdict_colour(kind: str, dark: bool) -> str:
+    """A stylesheet colour for a verdict ('agree', 'disagree'); '' (the palette's) otherwise."""
+    pair = VERDICT.get(kind)
+    return "" if pair is None else pair[1 if dark else 0]
 
 
 class GnnPredictionWidget(QWidget):
@@ -56,6 +68,9 @@ class GnnPredictionWidget(QWidget):
         self._requested: PredictSpec | None = None
         self.error = ""
         self.latency_ms = float("nan")
+        #: the bars are the previous quiver's, drawn grey until this quiver's prediction comes
+        self._pending = False
+        self._verdict_kind = ""
         self._t_request = 0.0
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -65,7 +80,7 @@ class GnnPredictionWidget(QWidget):
         self.plot.setLimits(yMin=0, yMax=1.05)
         self.plot.getAxis("bottom").setTicks([[(i, f) for i, f in enumerate(FAMILIES)]])
         self.plot.setLabel("left", "probability")
-        self.plot.setTitle("GNN (DirGINE) family probabilities", size="9pt")
+        self.plot.setTitle(TITLE, size="9pt")
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.bars = pg.BarGraphItem(x=np.arange(len(FAMILIES)), height=np.zeros(len(FAMILIES)), width=0.6, brush=BAR)
@@ -85,8 +100,12 @@ class GnnPredictionWidget(QWidget):
             return
         spec = self._requested = self.settings.predict_spec(b)
         if self.is_current(spec):
+            if self._pending:  # back to the quiver shown (an undo): its colours again
+                self.show_result(self.result, spec)  # type: ignore[arg-type]
             return  # shown already (e.g. restored from a session); a pending older job is ignored
         self._t_request = time.perf_counter()
+        self.mark_pending()
+        # the live lane (with the identification): a prediction never waits behind a long job
         self.submit(
             run_predict,
             spec,
@@ -95,7 +114,18 @@ class GnnPredictionWidget(QWidget):
             on_error=self._on_error,
             key="gnn-predict",
             quiet=True,
+            lane="live",
         )
+
+    def mark_pending(self) -> None:
+        """The quiver changed and its prediction is on its way: the bars of the previous
+        quiver are drawn grey and the verdict says so (never shown as this quiver's)."""
+        if self.result is None:
+            return
+        self._pending = True
+        self.bars.setOpts(brushes=[pg.mkBrush(PENDING)] * len(FAMILIES))
+        self.verdict.setText("GNN: predicting the edited quiver\u2026 (grey: the previous quiver's probabilities)")
+        self._set_verdict_colour("")
 
     def is_current(self, spec: PredictSpec) -> bool:
         """Whether the shown prediction is the one of ``spec``."""
@@ -114,7 +144,7 @@ class GnnPredictionWidget(QWidget):
     def _on_error(self, message: str, _tb: str = "") -> None:
         self.error = message
         self._clear(f"GNN unavailable: {message}. The exact classification is unaffected.")
-        self.verdict.setStyleSheet(f"color: {DISAGREE}")
+        self._set_verdict_colour("disagree")
         self.unavailable.emit(message)
 
     def _on_result(self, res: PredictResult, spec: PredictSpec) -> None:
@@ -128,6 +158,7 @@ class GnnPredictionWidget(QWidget):
     def show_result(self, res: PredictResult, spec: PredictSpec) -> None:
         """Draw ``res``, the prediction of ``spec`` (also a result restored from a session)."""
         self.error = ""
+        self._pending = False
         self.result, self.result_spec = res, spec
         p = np.array([res.probabilities[f] for f in FAMILIES])
         brushes = [pg.mkBrush(AGREE if (res.exact_family == f) else BAR) for f in FAMILIES]
@@ -136,15 +167,24 @@ class GnnPredictionWidget(QWidget):
         text = f"GNN: <b>{top}</b> ({res.probabilities[top] * 100:.1f}%)"
         if res.agrees is None:
             text += f" — exact type {res.exact_label or '?'} is outside the GNN's six families"
-            colour = "#52606d"
+            kind = ""
         elif res.agrees:
             text += f" — agrees with the exact type <b>{res.exact_label}</b> ✓"
-            colour = AGREE
+            kind = "agree"
         else:
             text += f" — <b>disagrees</b> with the exact type <b>{res.exact_label}</b> ✗"
-            colour = DISAGREE
+            kind = "disagree"
         self.verdict.setText(text)
-        self.verdict.setStyleSheet(f"color: {colour}")
+        self._set_verdict_colour(kind)
+
+    def _set_verdict_colour(self, kind: str) -> None:
+        self._verdict_kind = kind
+        colour = verdict_colour(kind, style.is_dark(self.palette()))
+        self.verdict.setStyleSheet(f"color: {colour}" if colour else "")
+
+    def restyle(self) -> None:
+        """Colours of the palette now (a theme switch)."""
+        self._set_verdict_colour(self._verdict_kind)
 
     # ---- host services ------------------------------------------------------------------------
     def figures(self) -> list[FigureSource]:

@@ -83,7 +83,15 @@ class HistoryView(QWidget):
         self.list.blockSignals(False)
         applied = names[: h.pointer]
         text = " ".join(f"\u03bc{x}" for x in applied[-40:])
-        self.sequence.setText("sequence: " + (("\u2026 " if len(applied) > 40 else "") + text if applied else "(none)"))
+        shown = ("\u2026 " if len(applied) > 40 else "") + text if applied else "(none)"
+        later = len(names) - h.pointer
+        note = (
+            f" ({h.pointer} of {len(names)} steps applied; the {later} grey one{'s' if later != 1 else ''} "
+            "can be redone)"
+            if later
+            else ""
+        )
+        self.sequence.setText(f"sequence: {shown}{note}")
 
     def _clicked(self, item: QListWidgetItem) -> None:
         step = self.list.row(item)

@@ -17,13 +17,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from workbench.gui.jobrunner import JobHandle
     from workbench.gui.panel import ShellServices
+    from workbench_quiver.jobs import QuiverSummary
     from workbench_quiver.state import QuiverState
 
     from .canvas import QuiverCanvas
     from .class_browser import ClassBrowser
     from .gnn_explain import GnnExplainWidget
+    from .gnn_explorer import GnnExplorerWidget
     from .gnn_prediction import GnnPredictionWidget
     from .info import InfoView
+    from .live import LiveIdentification
     from .model import CommandStack, QuiverDocument
     from .toolbar import QuiverToolbar
 
@@ -42,6 +45,11 @@ class QuiverHost(Protocol):
     class_browser: ClassBrowser
     gnn_pred: GnnPredictionWidget
     gnn_explain: GnnExplainWidget
+    gnn_explorer: GnnExplorerWidget
+    live: LiveIdentification
+
+    @property
+    def summary(self) -> QuiverSummary | None: ...
 
     def submit(self, fn: Callable[[Any, Any], Any], spec: Any, **kwargs: Any) -> JobHandle: ...
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -75,18 +76,17 @@ class InfoView(QWidget):
         font.setBold(True)
         self.type_label.setFont(font)
         self.family_label = QLabel("")
-        self.family_label.setStyleSheet("color: #52606d;")
+        self.family_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.evidence = QLabel("")
         self.evidence.setWordWrap(True)
         self.evidence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.evidence.setStyleSheet("color: #3e4c59;")
         self.show_evidence = QCheckBox("Highlight evidence on the canvas")
         self.show_evidence.setChecked(True)
         self.show_evidence.toggled.connect(self.evidence_toggled)
         self.certificate_button = QPushButton("Apply certificate")
         self.certificate_button.setToolTip(
-            "Mutate along the certificate: it reaches an arrow of multiplicity \u2265 3, "
-            "which proves the class mutation-infinite (undo goes back)"
+            "Mutate along the certificate: it reaches an arrow of multiplicity "
+            "\u2265 3, which proves the class mutation-infinite (undo goes back)"
         )
         self.certificate_button.hide()
         self.certificate_button.clicked.connect(lambda: self.certificate_requested.emit(list(self._certificate)))
@@ -109,10 +109,12 @@ class InfoView(QWidget):
             lab.setWordWrap(True)
             lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields[key] = lab
-            form.addRow(f"<span style='color:#52606d'>{title}</span>", lab)
+            name = QLabel(title)
+            name.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+            form.addRow(name, lab)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
-        line.setStyleSheet("color: #d9e2ec;")
+        line.setFrameShadow(QFrame.Shadow.Sunken)
         # max_depth, not depth: that would hide QPaintDevice.depth() of this widget
         self.max_depth = QSpinBox()
         self.max_depth.setRange(0, 200)
@@ -165,16 +167,15 @@ class InfoView(QWidget):
         self.evidence.setText(s.description)
         f = self.fields
         f["vertices"].setText(f"{s.n_mutable} mutable" + (f" + {s.n_frozen} frozen" if s.n_frozen else ""))
-        f["arrows"].setText(
-            f"{s.n_arrows}" + (f" (largest multiplicity {s.max_multiplicity})" if s.max_multiplicity > 1 else "")
-        )
+        most = f" (largest multiplicity {s.max_multiplicity})" if s.max_multiplicity > 1 else ""
+        f["arrows"].setText(f"{s.n_arrows}{most}")
         fin = {True: "yes", False: "no (mutation-infinite)", None: "not decided"}[s.finite_mutation]
         f["finite"].setText(fin)
-        f["class_size"].setText(
-            f"{s.class_size:,} quivers up to isomorphism"
-            if s.class_size is not None
-            else ("infinite" if s.finite_mutation is False else "no formula or table (Enumerate class counts it)")
-        )
+        if s.class_size is not None:
+            size = f"{s.class_size:,} quivers up to isomorphism"
+        else:
+            size = "infinite" if s.finite_mutation is False else "no formula or table (Enumerate class counts it)"
+        f["class_size"].setText(size)
         f["acyclic"].setText("yes" if s.acyclic else "no (has an oriented cycle)")
         f["sinks"].setText(_vertex_list(labels, s.sinks))
         f["sources"].setText(_vertex_list(labels, s.sources))
@@ -194,6 +195,23 @@ class InfoView(QWidget):
         if running:
             self.progress.setValue(0)
             self.progress.setFormat("starting\u2026")
+
+    def set_count_progress(self, count: int | None, total: tuple[int, str] | None, message: str) -> None:
+        """A running enumeration: ``count`` quivers found (None: not yet known, ``message``
+        shown), of ``total`` = (number, "of": the class size | "limit": the max size it will
+        reach) when known; no percentage without a known total."""
+        if count is None:
+            self.set_progress(0.0, message or "starting\u2026")
+            return
+        rest = message.split(",", 1)[1].strip() if "," in message else ""
+        if total is not None and total[0] > 0:
+            frac = min(count / total[0], 1.0)
+            if total[1] == "limit":
+                self.set_progress(frac, f"{count:,} quivers of max size {total[0]:,} ({frac * 100:.0f}%)")
+            else:
+                self.set_progress(frac, f"{count:,} of {total[0]:,} quivers ({frac * 100:.0f}%)")
+        else:
+            self.set_progress(0.0, f"{count:,} quivers found" + (f", {rest}" if rest else "") + " (total unknown)")
 
     def set_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(round(1000 * fraction)))

@@ -191,6 +191,11 @@ class ArrowItem(QGraphicsItem):
             self._style()
             self.update()
 
+    def restyle(self) -> None:
+        """Take the colours of :mod:`.style` now (a theme switch)."""
+        self._style()
+        self.update()
+
     def set_overlay(self, overlay: tuple[float, bool] | None) -> None:
         """Draw the arrow with a GNN explanation importance (width and colour) or normally (None)."""
         if overlay != self.overlay:
@@ -199,7 +204,9 @@ class ArrowItem(QGraphicsItem):
             self._recompute()  # heads grow with the pen
 
     def _style(self) -> None:
-        if getattr(self, "overlay", None) is not None and not (self.evidence or self.selected_):
+        # an explanation drawn on the quiver wins over the evidence colour (its important arrows
+        # are often the evidence ones); a selection wins over both
+        if getattr(self, "overlay", None) is not None and not self.selected_:
             from workbench_quiver.ui.gnn_overlay_style import arrow_pen
 
             pen = arrow_pen(self.overlay[0], self.overlay[1])

@@ -61,6 +61,7 @@ class LiveIdentification(QObject):
         p = self.panel
         if p.doc.size:
             p.gnn_pred.refresh()
+        p.gnn_explorer.project_current()
         if self.is_current():
             return
         spec = self.current_spec()

@@ -557,3 +557,15 @@ class CommandStack:
         self._undo.clear()
         self._redo.clear()
         self._changed()
+
+    def snapshot(self) -> tuple[list, list]:
+        """The undo and redo entries as they are now (copies of the lists; the commands are
+        shared: a command is never changed once recorded, except by its own do/undo)."""
+        return list(self._undo), list(self._redo)
+
+    def restore_snapshot(self, snapshot: tuple[list, list]) -> None:
+        """Put back what :meth:`snapshot` returned, on the document it was taken from (as it
+        was then: the caller restores the document first)."""
+        undo, redo = snapshot
+        self._undo, self._redo = list(undo), list(redo)
+        self._changed()

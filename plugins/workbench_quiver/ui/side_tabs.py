@@ -1,6 +1,10 @@
 """The quiver editor's side tabs: Info, History, Gallery, Class, GNN (live prediction and
 explanations) and Explorer (hidden representations).  The shown tab follows the state's
-``tab`` field both ways; the settings widgets of the tabs are bound to the state."""
+``tab`` field both ways; the settings widgets of the tabs are bound to the state.
+
+Small windows: the tab titles elide (with their full names as tooltips) instead of hiding
+tabs behind scroll arrows, and the tabs with forms (Info, GNN, Explorer) scroll when the
+window is too low for them."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSplitter, QTabWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QTabWidget, QWidget
 
 from workbench.gui.binding import Binder
 from workbench_quiver.state import TABS, QuiverState
@@ -21,6 +25,16 @@ from .gnn_prediction import GnnPredictionWidget
 from .history import HistoryView
 from .info import InfoView
 from .model import QuiverDocument
+
+
+def scrolling(widget: QWidget, name: str) -> QScrollArea:
+    """``widget`` in a scroll area that resizes it (scroll bars only when it does not fit)."""
+    area = QScrollArea()
+    area.setObjectName(name)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
 
 
 class SideTabs(QTabWidget):
@@ -39,15 +53,29 @@ class SideTabs(QTabWidget):
         # GNN classifier: live prediction + explanations, and the hidden-representation explorer
         self.gnn_pred = GnnPredictionWidget(doc.b_matrix, submit, state)
         self.gnn_explain = GnnExplainWidget(doc.b_matrix, submit, state, binder)
-        self.gnn_explorer = GnnExplorerWidget(submit, state, binder)
+        self.gnn_explorer = GnnExplorerWidget(submit, state, binder, current_b=doc.b_matrix)
         gnn_tab = QSplitter(Qt.Orientation.Vertical)
         gnn_tab.setObjectName("quiver-gnn-tab")
         gnn_tab.addWidget(self.gnn_pred)
         gnn_tab.addWidget(self.gnn_explain)
         gnn_tab.setSizes([260, 420])
-        views = (self.info, self.history, self.gallery, self.class_browser, gnn_tab, self.gnn_explorer)
-        for view, title in zip(views, TABS, strict=True):
+        self.info.setMinimumHeight(self.info.minimumSizeHint().height())
+        gnn_tab.setMinimumHeight(560)
+        self.gnn_explorer.setMinimumHeight(420)
+        views = (
+            scrolling(self.info, "quiver-info-scroll"),
+            self.history,
+            self.gallery,
+            self.class_browser,
+            scrolling(gnn_tab, "quiver-gnn-scroll"),
+            scrolling(self.gnn_explorer, "quiver-explorer-scroll"),
+        )
+        bar = self.tabBar()
+        bar.setElideMode(Qt.TextElideMode.ElideRight)
+        bar.setUsesScrollButtons(False)
+        for i, (view, title) in enumerate(zip(views, TABS, strict=True)):
             self.addTab(view, title)
+            self.setTabToolTip(i, title)
         self.setMinimumWidth(250)
         self.setCurrentIndex(state.tab)
         self.currentChanged.connect(lambda i: setattr(state, "tab", int(i)))

@@ -83,7 +83,7 @@ def quiver_pixmap(
     background: QColor | None = None,
 ) -> QPixmap:
     img = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
-    img.fill(background or QColor("white"))
+    img.fill(background if background is not None else style.BACKGROUND)
     painter = QPainter(img)
     try:
         paint_quiver(painter, QRectF(0, 0, width, height), matrix, positions, frozen)
