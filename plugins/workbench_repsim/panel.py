@@ -112,7 +112,8 @@ class RepSimPanel(Panel):
         self._setting_notes: dict[str, list[str]] = {}
         self._build()
         self.state_model.add_global_callback(lambda _name, _new, _old: self._mark_stale())
-        self.apply_theme()
+        self._colours = plot_colours()  # the views coloured themselves when built
+        self._mark_stale()
         theme_signals().theme_changed.connect(self._theme_changed)
 
     # ------------------------------------------------------------------ layout --------------
@@ -152,7 +153,8 @@ class RepSimPanel(Panel):
         self.stitch_btn.clicked.connect(self.run_stitching)
         self.lmc_page = LmcPage(sm, bind)
         p = self.lmc_page
-        self.lmc_plot, self.lmc_align, self.lmc_btn, self.lmc_label = p.plot, p.align, p.button, p.label
+        self.lmc_align, self.lmc_btn, self.lmc_label = p.align, p.button, p.label
+        p.on_plot_built = self._lmc_plot_built
         self.rot_layer, self.rot_seed, self.rot_btn, self.rot_label = p.rot_layer, p.rot_seed, p.rot_button, p.rot_label
         self.lmc_btn.clicked.connect(self.run_lmc)
         self.rot_btn.clicked.connect(self.run_rotation)
@@ -208,9 +210,8 @@ class RepSimPanel(Panel):
         for v in self.views.values():
             v.apply_colours(colours)
         self.details.apply_colours(colours)
-        self.lmc_plot.setBackground(colours.background)
-        style_plot_item(self.lmc_plot.getPlotItem(), colours)
-        style_legend(self.lmc_page.legend, colours)
+        if self.lmc_page.plot is not None:
+            self._style_lmc_plot(colours)
         self._colours = colours
         self._mark_stale()
 
@@ -219,7 +220,7 @@ class RepSimPanel(Panel):
         axes, labels and legends; what remains are the panel's own colours (marks on titles:
         stale, computing, last complete result)."""
         colours = plot_colours()
-        if colours == self._colours:
+        if colours == self._colours or self._shut_down:  # a closed panel no longer follows the theme
             return
         self._colours = colours
         for v in self.views.values():
@@ -539,6 +540,25 @@ class RepSimPanel(Panel):
         )
 
     # ------------------------------------------------------------------ LMC and rotation ----
+    @property
+    def lmc_plot(self) -> pg.PlotWidget:
+        """The LMC loss plot (built on first use: the tab is hidden when the panel opens)."""
+        return self.lmc_page.ensure_plot()
+
+    def _lmc_plot_built(self, _plot: pg.PlotWidget) -> None:
+        self._style_lmc_plot(plot_colours())
+        self._lmc_title = None
+        if self.lmc is not None:
+            self._show_lmc(self.lmc)
+        self._mark_stale()
+
+    def _style_lmc_plot(self, colours: Any) -> None:
+        plot = self.lmc_page.plot
+        assert plot is not None
+        plot.setBackground(colours.background)
+        style_plot_item(plot.getPlotItem(), colours)
+        style_legend(self.lmc_page.legend, colours)
+
     def run_lmc(self) -> None:
         self._run("lmc", run_lmc, self.state_model.lmc_spec(), self._lmc_done, key="lmc")
 
@@ -548,6 +568,9 @@ class RepSimPanel(Panel):
 
     def _show_lmc(self, res) -> None:
         self.lmc = res
+        if res is None and self.lmc_page.plot is None:
+            self._show_job_line("lmc")
+            return  # nothing drawn, nothing to clear
         self.lmc_plot.clear()
         if res is not None:
             self.lmc_plot.setLabel("left", res.metric)
@@ -627,7 +650,7 @@ class RepSimPanel(Panel):
             "linear mode connectivity" + (" (stale)" if stale else ""),
             (colours.alert if stale else colours.foreground).name(),
         )
-        if title != getattr(self, "_lmc_title", None):  # setTitle re-lays out the plot: only on a change
+        if self.lmc_page.plot is not None and title != getattr(self, "_lmc_title", None):  # only on a change
             self._lmc_title = title
             set_title(self.lmc_plot.getPlotItem(), title[0], colours.alert if stale else colours.foreground)
 
@@ -818,22 +841,23 @@ class RepSimPanel(Panel):
             )
             for k, v in self.views.items()
         ]
-        figs.append(
-            CaptionedFigure(
-                "repsim_cell_pcs",
-                widget=self.details.scatter,
-                data=lambda: {**self.details.scatter_data(), **self._cell_context()},
-                caption=lambda: self._cell_caption("top-2 principal components"),
+        if self.details.scatter is not None:  # the cell plots exist once a cell has been shown
+            figs.append(
+                CaptionedFigure(
+                    "repsim_cell_pcs",
+                    widget=self.details.scatter,
+                    data=lambda: {**self.details.scatter_data(), **self._cell_context()},
+                    caption=lambda: self._cell_caption("top-2 principal components"),
+                )
             )
-        )
-        figs.append(
-            CaptionedFigure(
-                "repsim_cell_matching",
-                widget=self.details.hist,
-                data=lambda: {**self.details.hist_data(), **self._cell_context()},
-                caption=lambda: self._cell_caption("matched-neuron correlations"),
+            figs.append(
+                CaptionedFigure(
+                    "repsim_cell_matching",
+                    widget=self.details.hist,
+                    data=lambda: {**self.details.hist_data(), **self._cell_context()},
+                    caption=lambda: self._cell_caption("matched-neuron correlations"),
+                )
             )
-        )
         # a plain widget: the shell's painter (workbench.gui.figures.paint_widget) draws it
         figs.append(
             CaptionedFigure(
@@ -843,16 +867,19 @@ class RepSimPanel(Panel):
                 caption=lambda: self._stitch_caption() + self._stale_suffix("stitching"),
             )
         )
-        figs.append(
-            CaptionedFigure(
-                "repsim_lmc",
-                widget=self.lmc_plot,
-                data=self._lmc_data,
-                caption=lambda: (
-                    ("linear mode connectivity, " + self._lmc_text() + self._stale_suffix("lmc")) if self.lmc else ""
-                ),
+        if self.lmc_page.plot is not None or self.lmc is not None:  # the plot exists once shown or drawn
+            figs.append(
+                CaptionedFigure(
+                    "repsim_lmc",
+                    widget=self.lmc_plot,
+                    data=self._lmc_data,
+                    caption=lambda: (
+                        ("linear mode connectivity, " + self._lmc_text() + self._stale_suffix("lmc"))
+                        if self.lmc
+                        else ""
+                    ),
+                )
             )
-        )
         return figs
 
     def _stale_suffix(self, name: str) -> str:

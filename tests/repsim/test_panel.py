@@ -40,8 +40,16 @@ def test_default_heatmaps_and_cell_details(make_panel, qtbot, standalone_shell):
 
 def test_figures_export_with_data(make_panel, qtbot, tmp_path):
     panel = _panel(make_panel, qtbot)
+    # plots of what has not been shown are built when first needed, and listed from then on
+    assert {f.name for f in panel.figures()} == {
+        "repsim_heatmap_AA",
+        "repsim_heatmap_AB",
+        "repsim_heatmap_BB",
+        "repsim_stitching",
+    }
     panel._cell_clicked("AA", 0, 2)
     qtbot.waitUntil(panel.is_idle, timeout=60000)
+    panel.tabs.setCurrentIndex(2)  # the LMC tab: its plot is built when shown
     figs = {f.name: f for f in panel.figures()}
     assert {
         "repsim_heatmap_AA",

@@ -132,15 +132,12 @@ def test_svg_and_pdf_cells_are_vector_rectangles_and_png_cells_are_not_smoothed(
     fig = CaptionedFigure("hm", widget=view.graphics, data=view.data)
     svg = export_figure(fig, tmp_path / "hm.svg", ExportOptions(fmt="svg", write_data=False))[0]
     text = svg.read_text()
-    # no bitmap of the cells for a viewer to smooth: the one image is the colour bar's 1-pixel-wide gradient
-    images = re.findall(r"<image [^>]*>", text)
-    assert len(images) == 1 and 'width="1"' in images[0], images
+    assert "<image" not in text  # no bitmap for a viewer to smooth (cells and colour bar are vectors)
     fills = set(re.findall(r'fill="(#[0-9a-fA-F]{6})"', text))
     colours = {view.cells.cell_colour(i, j).name() for i in range(13) for j in range(13)}
     assert colours <= {f.lower() for f in fills}
     pdf = export_figure(fig, tmp_path / "hm.pdf", ExportOptions(fmt="pdf", write_data=False))[0]
-    pdf_images = re.findall(rb"/Subtype /Image[^>]*", pdf.read_bytes())
-    assert len(pdf_images) == 1 and re.search(rb"/Width 1\b", pdf_images[0]), pdf_images
+    assert b"/Subtype /Image" not in pdf.read_bytes() and pdf.stat().st_size > 1000
     png = export_figure(fig, tmp_path / "hm.png", ExportOptions(fmt="png", dpi=288, write_data=False))[0]
     img = QImage(str(png))
     assert not img.isNull()
@@ -198,6 +195,8 @@ def test_theme_switch_repaints_every_plot(make_panel, qtbot, standalone_shell):
 
     app = QApplication.instance()
     panel = _computed(make_panel, qtbot)
+    panel._cell_clicked("AB", 0, 1)  # the cell plots are built when a cell is first shown
+    qtbot.waitUntil(panel.is_idle, timeout=60000)
     panel.measure.setCurrentText("rsa")  # a stale mark, coloured by the panel itself
     plots = [v.graphics for v in panel.views.values()] + [panel.details.scatter, panel.details.hist, panel.lmc_plot]
 

@@ -40,9 +40,28 @@ class ValuesText(QTextBrowser):
 
 
 class CellDetailView(QWidget):
+    """The details of one cell.  The two plots are built when the first cell is shown (until
+    then the hint takes their place): a panel that opens builds no plots it does not show."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.result = None
+        self.scatter: pg.PlotWidget | None = None
+        self.hist: pg.PlotWidget | None = None
+        self.scatter_legend: pg.LegendItem | None = None
+        self.hist_legend: pg.LegendItem | None = None
+        self.colours = plot_colours()
+        self.values = ValuesText("click a heatmap cell")
+        self.values.setMinimumWidth(180)
+        self.values.setObjectName("cell-values")
+        self._lay = QHBoxLayout(self)
+        self._lay.setContentsMargins(0, 0, 0, 0)
+        self._lay.addWidget(self.values, 1)
+
+    def ensure_plots(self) -> None:
+        """Build the scatter and the histogram (once)."""
+        if self.scatter is not None:
+            return
         self.scatter = pg.PlotWidget(title=_TITLES["scatter"])
         self.scatter_legend = legend_below(self.scatter.getPlotItem())
         self.scatter.setLabel("bottom", "PC 1")
@@ -51,20 +70,15 @@ class CellDetailView(QWidget):
         self.hist.setLabel("bottom", "correlation")
         self.hist.setLabel("left", "neurons")
         self.hist_legend = legend_below(self.hist.getPlotItem())
-        self.values = ValuesText("click a heatmap cell")
-        self.values.setMinimumWidth(180)
-        self.values.setObjectName("cell-values")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.scatter, 2)
-        lay.addWidget(self.hist, 2)
-        lay.addWidget(self.values, 1)
-        self.scatter_legend.setVisible(False)
-        self.hist_legend.setVisible(False)
-        self.apply_colours(plot_colours())
+        self._lay.insertWidget(0, self.scatter, 2)
+        self._lay.insertWidget(1, self.hist, 2)
+        self.apply_colours(self.colours)
 
     def apply_colours(self, colours: PlotColours) -> None:
         """Backgrounds, axes, titles and legends in the theme's ``colours``."""
+        self.colours = colours
+        if self.scatter is None or self.hist is None:
+            return
         for plot, legend in ((self.scatter, self.scatter_legend), (self.hist, self.hist_legend)):
             plot.setBackground(colours.background)
             style_plot_item(plot.getPlotItem(), colours)
@@ -73,6 +87,8 @@ class CellDetailView(QWidget):
             item.setTitle(item.titleLabel.text, color=colours.foreground.name())
 
     def show_result(self, res) -> None:
+        self.ensure_plots()
+        assert self.scatter is not None and self.hist is not None
         self.result = res
         self.scatter.clear()
         self.scatter.plot(
@@ -115,10 +131,11 @@ class CellDetailView(QWidget):
     def clear(self, text: str = "click a heatmap cell") -> None:
         """Nothing shown; ``text`` says why (a job computing the cell, its error, ...)."""
         self.result = None
-        self.scatter.clear()
-        self.hist.clear()
-        self.scatter_legend.setVisible(False)  # an empty legend would be an empty frame
-        self.hist_legend.setVisible(False)
+        if self.scatter is not None and self.hist is not None:
+            self.scatter.clear()
+            self.hist.clear()
+            self.scatter_legend.setVisible(False)  # an empty legend would be an empty frame
+            self.hist_legend.setVisible(False)
         self.values.setText(text)
 
     def scatter_data(self) -> dict:

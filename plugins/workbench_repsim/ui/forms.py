@@ -161,14 +161,15 @@ class StitchPage(QWidget):
 
 class LmcPage(QWidget):
     """Linear mode connectivity (settings, status, the loss curves with the legend under the
-    plot) and the rotation test."""
+    plot) and the rotation test.  The plot is built when the page is first shown or a curve
+    is drawn (:meth:`ensure_plot`): opening the panel builds no plot of a hidden tab."""
 
     def __init__(self, sm: Any, bind: Bind) -> None:
         super().__init__()
-        self.plot = pg.PlotWidget(title="linear mode connectivity")
-        self.plot.setLabel("bottom", "α  (θ = (1−α) θ<sub>A</sub> + α θ<sub>B</sub>)")
-        self.plot.setLabel("left", "test loss (nats)")
-        self.legend = legend_below(self.plot.getPlotItem())
+        self.plot: pg.PlotWidget | None = None
+        self.legend: pg.LegendItem | None = None
+        #: called with the plot once it is built (the panel styles it and draws what it has)
+        self.on_plot_built: Callable[[pg.PlotWidget], None] | None = None
         self.align = bind(sm, "lmc_align", QCheckBox(sm.field("lmc_align").label))
         self.button = QPushButton("Interpolate A → B")
         self.label = note_label("lmc-status")
@@ -184,7 +185,8 @@ class LmcPage(QWidget):
         row.addStretch(1)
         lay.addLayout(row)
         lay.addWidget(self.label)
-        lay.addWidget(self.plot, 1)
+        self._plot_slot = QVBoxLayout()
+        lay.addLayout(self._plot_slot, 1)
         row2 = QHBoxLayout()
         row2.addWidget(QLabel("after hidden layer"))
         row2.addWidget(self.rot_layer)
@@ -194,3 +196,19 @@ class LmcPage(QWidget):
         row2.addStretch(1)
         lay.addLayout(row2)
         lay.addWidget(self.rot_label)
+
+    def ensure_plot(self) -> pg.PlotWidget:
+        """The loss plot, built on first use."""
+        if self.plot is None:
+            self.plot = pg.PlotWidget(title="linear mode connectivity")
+            self.plot.setLabel("bottom", "α  (θ = (1−α) θ<sub>A</sub> + α θ<sub>B</sub>)")
+            self.plot.setLabel("left", "test loss (nats)")
+            self.legend = legend_below(self.plot.getPlotItem())
+            self._plot_slot.addWidget(self.plot)
+            if self.on_plot_built is not None:
+                self.on_plot_built(self.plot)
+        return self.plot
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.ensure_plot()

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPaintEngine, QPainter
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .heatmap_scale import MAX_CELL_TEXT, cell_text, common_affixes, elide_middle, fit_labels, tick_step
 from .plot_style import PlotColours, plot_colours, set_title, style_plot_item
@@ -22,6 +22,8 @@ TICK_CHARS = 12
 #: smallest cell-value font, in pixels; smaller cells print no values
 MIN_VALUE_PX = 7.0
 _DARK_TEXT, _LIGHT_TEXT = QColor(20, 20, 20), QColor(245, 245, 245)
+#: bands of the colour bar's gradient
+COLOUR_STEPS = 96
 #: the marks a heatmap can carry, shown after its title
 MARKS = {"": "", "stale": "stale", "computing": "computing…", "previous": "last complete result"}
 
@@ -140,6 +142,50 @@ class CellGrid(pg.GraphicsObject):
         painter.restore()
 
 
+class _GradientStrip(pg.GraphicsWidget):
+    """The colour map from low (bottom) to high (top) as :data:`COLOUR_STEPS` filled bands:
+    vector in SVG/PDF, like the cells."""
+
+    def __init__(self, cmap: pg.ColorMap, width: int) -> None:
+        super().__init__()
+        self.setFixedWidth(width)
+        steps = np.linspace(0.0, 1.0, COLOUR_STEPS)
+        self._colours = cmap.map(steps, mode="qcolor")
+
+    def paint(self, painter: QPainter, *_args) -> None:
+        rect = self.boundingRect()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        h = rect.height() / COLOUR_STEPS
+        for k, colour in enumerate(self._colours):  # band k from the bottom, overlapping the next a little
+            painter.fillRect(QRectF(rect.left(), rect.bottom() - (k + 1) * h, rect.width(), h * 1.05 + 0.5), colour)
+
+
+class ColourBar(pg.GraphicsWidget):
+    """A colour bar: the gradient strip and an axis of the values it stands for.  A light
+    stand-in for pyqtgraph's ColorBarItem (which is a whole PlotItem, with its menus: 20 ms to
+    build on the GUI thread, each) that is also drawn as vectors."""
+
+    def __init__(self, cmap: pg.ColorMap, width: int = 12) -> None:
+        super().__init__()
+        layout = QGraphicsGridLayout()
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setHorizontalSpacing(0)
+        self.setLayout(layout)
+        self.strip = _GradientStrip(cmap, width)
+        self.axis = pg.AxisItem("right")
+        self.axis.setRange(0.0, 1.0)
+        layout.addItem(self.strip, 0, 0)
+        layout.addItem(self.axis, 0, 1)
+        self._levels = (0.0, 1.0)
+
+    def setLevels(self, levels: tuple[float, float]) -> None:  # noqa: N802 - ColorBarItem's API
+        self._levels = (float(levels[0]), float(levels[1]))
+        self.axis.setRange(*self._levels)
+
+    def levels(self) -> tuple[float, float]:
+        return self._levels
+
+
 class ElidedLabel(QLabel):
     """A one-line label that elides its text to its width (full text in the tooltip), so a long
     read-out never widens the layout."""
@@ -189,16 +235,15 @@ class HeatmapView(QWidget):
         self.cmap = pg.colormap.get("viridis")
         self.colours: PlotColours = plot_colours()
         self.graphics = pg.GraphicsLayoutWidget()
-        self.plot = self.graphics.addPlot()
-        self.plot.setMenuEnabled(False)
+        self.plot = self.graphics.addPlot(enableMenu=False)  # no menus to build: a heatmap neither pans nor zooms
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self.plot.invertY(True)
         self.cells = CellGrid()
         self.plot.addItem(self.cells)
-        self.bar = pg.ColorBarItem(values=self.levels, colorMap=self.cmap, interactive=False, width=12)
-        self.plot.layout.addItem(self.bar, 2, 5)  # right of the view box, its height (as insert_in does)
-        self.plot.layout.setColumnFixedWidth(4, 5)
+        self.bar = ColourBar(self.cmap, width=12)
+        self.plot.layout.addItem(self.bar, 2, 5)  # right of the view box, its height
+        self.plot.layout.setColumnFixedWidth(4, 6)
         self.bottom_axis, self.left_axis = self.plot.getAxis("bottom"), self.plot.getAxis("left")
         self.bottom_axis.setStyle(hideOverlappingLabels=TICK_CHARS * 4)  # end labels may reach past the axis
         for axis in (self.bottom_axis, self.left_axis):
