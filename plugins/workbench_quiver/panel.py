@@ -17,6 +17,8 @@ quiver or the settings no longer give their inputs.
 
 from __future__ import annotations
 
+import gc
+import sys
 from typing import Any
 
 import numpy as np
@@ -31,7 +33,7 @@ from workbench.gui.pyside_guard import make_none_immortal
 from workbench.gui.theme import theme_signals
 from workbench_quiver.gnn.jobs import project_spec
 from workbench_quiver.jobs import EnumerateResult, QuiverSummary
-from workbench_quiver.state import QuiverState, document_from_dict, document_to_dict
+from workbench_quiver.state import TABS, QuiverState, document_from_dict, document_to_dict
 from workbench_quiver.ui.canvas import QuiverCanvas
 from workbench_quiver.ui.captioned import captioned
 from workbench_quiver.ui.editing import HINT, EditingMixin
@@ -44,8 +46,30 @@ from workbench_quiver.ui.sequence_player import SequencePlayer
 from workbench_quiver.ui.shortcuts import KeyMap, editor_keys
 from workbench_quiver.ui.side_tabs import SideTabs
 from workbench_quiver.ui.toolbar import QuiverToolbar
+from workbench_quiver.worker_process import prewarm
 
 DEFAULT_LABEL = "D~6"
+#: what the worker processes import ahead of the first enumeration / explanation
+ENUMERATION_MODULES = ("workbench_quiver.jobs", "workbench_quiver.core.enumerate")
+GNN_MODULES = ("workbench_quiver.gnn.jobs", "workbench_quiver.gnn.explain", "workbench_quiver.gnn.embed")
+_frozen_after_gnn = False
+
+
+def freeze_lazy_imports() -> None:
+    """Once per process, after the first GNN prediction: :func:`gc.freeze` what is alive then.
+
+    The shell freezes the heap after importing the panel's module, but torch_geometric (and the
+    classifier it loads) are imported by the first prediction job, later: their hundreds of
+    thousands of objects stayed in the collector's oldest generation, and each full
+    collection walked them with the GIL held, measured 1.1-1.5 s without an answer from the GUI
+    thread, twice in each enumeration of D~10 (the allocations of its partial classes trigger
+    them).  Frozen, they are skipped (the Python documentation of ``gc.freeze``)."""
+    global _frozen_after_gnn
+    if not _frozen_after_gnn and "torch_geometric" in sys.modules:
+        _frozen_after_gnn = True
+        gc.freeze()
+
+
 #: document events that change the quiver (not only its drawing)
 STRUCTURAL = ("reset", "arrows", "mutated", "frozen")
 
@@ -69,6 +93,7 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         self.load_standard(DEFAULT_LABEL, undoable=False)
         self.toolbar.update_undo(self.stack)
         theme_signals().theme_changed.connect(self._theme_changed)
+        self._theme_connected = True
         self._theme_changed()
 
     def _theme_changed(self, _theme: str = "") -> None:
@@ -161,12 +186,15 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         self.info.certificate_requested.connect(self.apply_sequence)
         self.class_browser.member_clicked.connect(self.load_class_member)
         self.gnn_pred.predicted.connect(lambda res: self.keep_result("prediction", res, self.gnn_pred.result_spec))
+        self.gnn_pred.predicted.connect(lambda _res: freeze_lazy_imports())
         self.gnn_explain.overlay_changed.connect(self.canvas.set_gnn_overlay)
         self.gnn_explain.explained.connect(lambda res, spec: self.keep_result("explanation", res, spec))
         self.gnn_explorer.embedded.connect(lambda res, spec: self.keep_result("embedding", res, spec))
         self.gnn_explorer.projected.connect(lambda xy, spec: self.keep_result("projection", xy, spec))
         self.gnn_explorer.open_quiver.connect(lambda b: self.load_matrix(b, label="explorer point"))
         self.keys = KeyMap(self, editor_keys(self))
+        self._gnn_warm = False
+        self.tabs.currentChanged.connect(self._tab_shown)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if not self.keys.handle(event):
@@ -174,8 +202,18 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
 
     # ---- document and live work --------------------------------------------------------------
     def start(self) -> None:
-        """Identify and predict the quiver shown, unless a session already gave both back."""
+        """Identify and predict the quiver shown, unless a session already gave both back; a
+        worker process starts importing the enumeration's modules meanwhile (at low priority),
+        so the first enumeration need not wait for it."""
         self.live.start()
+        prewarm(ENUMERATION_MODULES)
+
+    def _tab_shown(self, index: int) -> None:
+        """The GNN or Explorer tab is shown for the first time: a worker imports torch and
+        PyTorch Geometric ahead of the first explanation or embedding (5-10 s on a busy machine)."""
+        if not self._gnn_warm and TABS[index] in ("GNN", "Explorer"):
+            self._gnn_warm = True
+            prewarm(GNN_MODULES)
 
     def _on_doc(self, event: str, info: dict) -> None:
         if event in STRUCTURAL:
@@ -351,10 +389,9 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         QTimer.singleShot(0, self.canvas.zoom_to_fit)
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
-        try:
+        if self._theme_connected:
+            self._theme_connected = False
             theme_signals().theme_changed.disconnect(self._theme_changed)
-        except (RuntimeError, TypeError):  # already disconnected
-            pass
         self.player.stop()
         self._walk_timer.stop()
         self.live.timer.stop()

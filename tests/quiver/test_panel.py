@@ -212,8 +212,11 @@ def test_enumerate_class_and_load_member(panel, qtbot):
         lambda: panel.is_idle() and panel.mutation_class is not None and panel.mutation_class.complete, timeout=30_000
     )
     assert panel.class_browser.model.rowCount() == 6  # A4: 6 quivers up to isomorphism
-    icon = panel.class_browser.model.data(panel.class_browser.model.index(3), Qt.ItemDataRole.DecorationRole)
-    assert not icon.isNull()
+    model = panel.class_browser.model
+    model.data(model.index(3), Qt.ItemDataRole.DecorationRole)  # asked for: drawn on a later turn
+    qtbot.waitUntil(lambda: 3 in model._icons, timeout=5000)
+    icon = model.data(model.index(3), Qt.ItemDataRole.DecorationRole)
+    assert icon is model._icons[3] and not icon.isNull() and icon is not model._placeholder_icon()
     path = panel.mutation_class.paths[5]
     panel.class_browser.member_clicked.emit(5)
     assert np.array_equal(panel.doc.matrix, mutate_sequence(b0, path))

@@ -453,3 +453,36 @@ def test_a_rolled_back_session_load_keeps_the_undo_history(window, qtbot, tmp_pa
     panel.undo()  # back through the D5 load to A4
     assert np.array_equal(panel.doc.matrix, standard_quiver("A4"))
     assert panel.toolbar.undo_action.isEnabled()
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory):
+    from workbench.jobs import JobContext
+    from workbench_quiver.gnn.jobs import DatasetSpec, run_dataset
+
+    out = tmp_path_factory.mktemp("explorer") / "d5a5.npz"
+    spec = DatasetSpec(out=str(out), split="custom", sizes=(), families=(), extra_types=("D5", "A5"))
+    return run_dataset(spec, JobContext()).path
+
+
+def test_the_explorer_marks_the_quiver_and_a_failed_computation_keeps_the_last(panel, qtbot, small_dataset, tmp_path):
+    ex = panel.gnn_explorer
+    panel.state_model.update({"explorer_data": "file", "explorer_file": small_dataset, "explorer_points": 80})
+    ex.compute()
+    qtbot.waitUntil(lambda: panel.is_idle() and ex.result is not None and ex.current_xy is not None, timeout=240_000)
+    shown = ex.result
+    assert ex._marker is not None and panel.kept("projection").result == ex.current_xy
+    # the quiver of a point, opened: the star moves onto that point
+    ex.open_point(7)
+    qtbot.waitUntil(lambda: identified(panel) and ex.current_xy is not None, timeout=60_000)
+    assert ex.current_xy == pytest.approx(tuple(shown.coords[7]), abs=1e-4)
+    # a computation that fails keeps the shown embeddings and says so
+    panel.state_model.explorer_file = str(tmp_path / "missing.npz")
+    assert ex.stale  # other settings than the shown ones
+    ex.compute()
+    qtbot.waitUntil(lambda: panel.is_idle() and ex.run_button.isEnabled(), timeout=60_000)
+    assert ex.result is shown and ex.status.text().startswith("Computation failed")
+    assert "the last complete embeddings stay shown" in ex.status.text()
+    fig = next(f for f in panel.figures() if f.name == "gnn_embedding_pca")
+    assert small_dataset in fig.title and "embedding head (penultimate)" in fig.title and "[stale" in fig.title
+    assert fig.data()["current_quiver_pc1"] == pytest.approx(ex.current_xy[0])

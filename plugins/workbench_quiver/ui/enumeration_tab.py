@@ -63,6 +63,7 @@ class EnumerationController(QObject):
         #: or a cancelled job's partial class when nothing was kept before
         self.shown: EnumeratedClass | None = None
         self.shown_spec: EnumerateSpec | None = None
+        self._shown_job: object = None
         self.handle: JobHandle | None = None
         #: why the shown class is stale ("" when it is not, or when there is none)
         self.stale = ""
@@ -147,11 +148,11 @@ class EnumerationController(QObject):
             if self.handle is not handle:
                 return
             p.info.set_enumerating(False)
-            self.show(start.with_result(result), spec, keep=True)
+            self.show(start.with_result(result), spec, keep=True, job=handle)
 
         def partial(result: EnumerateResult) -> None:
             if self.handle is handle and not handle.is_done:
-                self.show(start.with_result(result), spec, partial=True)
+                self.show(start.with_result(result), spec, partial=True, job=handle)
 
         def failed(message: str, _tb: str) -> None:
             if self.handle is handle:
@@ -207,18 +208,24 @@ class EnumerationController(QObject):
         switch_tab: bool = True,
         keep: bool = False,
         partial_of: str = "",
+        job: object = None,
     ) -> None:
         """Show ``cls`` as thumbnails; ``keep``: it is a finished job's class (the kept result);
-        ``partial``: a running job's class so far; ``partial_of``: a cancelled or failed job's."""
+        ``partial``: a running job's class so far; ``partial_of``: a cancelled or failed job's;
+        ``job``: the job that found it (its classes grow: only their new members are added)."""
         if keep:
             self.kept, self.spec = cls, spec
             self.panel.keep_result("class", cls, spec)
-        self.shown, self.shown_spec = cls, spec
+        extends = job is not None and job is self._shown_job and self.shown is not None
+        self.shown, self.shown_spec, self._shown_job = cls, spec, job
         result = cls.result
         count = len(result)
         pos = [cls.positions[v] for v in cls.order]
         frozen = [cls.frozen[v] for v in cls.order]
-        captions = [member_caption(i, result.depths[i]) for i in range(count)]
+        depths = result.depths
+
+        def captions(i: int) -> str:
+            return member_caption(i, depths[i])
 
         def source(i: int) -> tuple[np.ndarray, list[tuple[float, float]], list[bool]]:
             return square_matrix(np.asarray(result.members[i])), pos, frozen
@@ -233,14 +240,14 @@ class EnumerationController(QObject):
         self._progress = (
             "" if (partial or partial_of) else f"{count:,} quivers" + ("" if result.complete else " (partial)")
         )
-        self.panel.class_browser.set_class(self._header, count, source, captions)
+        self.panel.class_browser.set_class(self._header, count, source, captions, extends=extends)
         self.update_stale()
         if keep and switch_tab:
             self.panel.tabs.setCurrentWidget(self.panel.class_browser)
 
     def clear(self) -> None:
         """No class (a session without one)."""
-        self.kept = self.spec = self.shown = self.shown_spec = None
+        self.kept = self.spec = self.shown = self.shown_spec = self._shown_job = None
         self.stale = self._header = self._progress = ""
         self.panel.class_browser.clear()
         if not self.running():

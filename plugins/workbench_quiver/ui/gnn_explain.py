@@ -152,6 +152,7 @@ class GnnExplainWidget(QWidget):
         plot.getAxis("bottom").setTicks([[(i, f) for i, f in enumerate(FAMILIES)]])
         plot.setLabel("left", "P(family)")
         plot.setTitle(PLOT_TITLE, size="9pt")
+        self._title = PLOT_TITLE
         plot.setMouseEnabled(False, False)
         plot.hideButtons()
         x = np.arange(len(FAMILIES))
@@ -267,13 +268,17 @@ class GnnExplainWidget(QWidget):
         """The masking bars of the shown explanation; none for another quiver (or no masking)."""
         m = self.result.masking if self.result is not None else None
         if m is None or m.k <= 0 or self.stale == STALE_QUIVER:
-            self.before.setOpts(height=np.zeros(len(FAMILIES)))
-            self.after.setOpts(height=np.zeros(len(FAMILIES)))
+            heights = ([0.0] * len(FAMILIES), [0.0] * len(FAMILIES))
         else:
-            self.before.setOpts(height=[m.probs_before[f] for f in FAMILIES])
-            self.after.setOpts(height=[m.probs_after[f] for f in FAMILIES])
+            heights = ([m.probs_before[f] for f in FAMILIES], [m.probs_after[f] for f in FAMILIES])
+        if heights != self.bar_heights():
+            self.before.setOpts(height=heights[0])
+            self.after.setOpts(height=heights[1])
         stale = {STALE_QUIVER: "stale", STALE_SETTINGS: "stale"}.get(self.stale, "")
-        self.plot.setTitle(PLOT_TITLE + (f" <span style='color:#c92a2a'>({stale})</span>" if stale else ""), size="9pt")
+        title = PLOT_TITLE + (f" <span style='color:#c92a2a'>({stale})</span>" if stale else "")
+        if title != self._title:  # a pyqtgraph title costs milliseconds: only when it changes
+            self._title = title
+            self.plot.setTitle(title, size="9pt")
 
     def bar_heights(self) -> tuple[list[float], list[float]]:
         """The drawn heights of the before / after bars (for tests and the figure's data)."""

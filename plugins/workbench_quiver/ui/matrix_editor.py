@@ -37,6 +37,12 @@ _Index = QModelIndex | QPersistentModelIndex
 #: the largest entry a typed edit may give (the editor's matrices are int64)
 MAX_TYPED = 2**62
 POSITIVE, NEGATIVE = QColor("#2680c2"), QColor("#e12d39")
+# the roles as plain ints: data() runs for every visible cell at every repaint, and an enum
+# attribute lookup costs more than the rest of it
+_DISPLAY, _EDIT = int(Qt.ItemDataRole.DisplayRole.value), int(Qt.ItemDataRole.EditRole.value)
+_ALIGN, _FOREGROUND = int(Qt.ItemDataRole.TextAlignmentRole.value), int(Qt.ItemDataRole.ForegroundRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_CENTER = int(Qt.AlignmentFlag.AlignCenter.value)
 
 
 def parse_entry(text: str) -> int:
@@ -58,21 +64,50 @@ class BMatrixModel(QAbstractTableModel):
 
     #: a refused edit or an applied one, in words (the panel's status line)
     message = Signal(str)
+    #: the cells' texts need wider columns than before (the view resizes them then, not on
+    #: every change: a header that sizes itself to its contents reads every cell at each one)
+    widened = Signal()
 
     def __init__(self, doc: QuiverDocument, stack: CommandStack, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.doc, self.stack = doc, stack
         self._order: list[int] = doc.vertex_order()
         self._mutable: list[int] = doc.mutable_vertices()
+        self.widest = self._widest()
         doc.subscribe(self._on_doc)
+
+    def _widest(self) -> int:
+        """The number of characters of the longest entry."""
+        if not self._order or not self._mutable:
+            return 1
+        b = self.doc.matrix[:, self._mutable] if self._mutable else self.doc.matrix
+        return max(len(str(int(b.max()))), len(str(int(b.min()))))
 
     def _on_doc(self, event: str, info: dict) -> None:
         if event in ("reset", "frozen", "labels"):
             self.beginResetModel()
             self._order, self._mutable = self.doc.vertex_order(), self.doc.mutable_vertices()
+            self.widest = self._widest()
             self.endResetModel()
+            self.widened.emit()
         elif event in ("arrows", "mutated") and self.rowCount() and self.columnCount():
-            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
+            # one notice for the rectangle of the changed pairs' cells (both entries of each)
+            row_of = {v: r for r, v in enumerate(self._order)}
+            col_of = {v: c for c, v in enumerate(self._mutable)}
+            cells = [
+                (row_of[u], col_of[w])
+                for a, b in info.get("pairs", [])
+                for u, w in ((a, b), (b, a))
+                if u in row_of and w in col_of
+            ]
+            if not cells:
+                return
+            rows, cols = [r for r, _ in cells], [c for _, c in cells]
+            self.dataChanged.emit(self.index(min(rows), min(cols)), self.index(max(rows), max(cols)))
+            wide = max(len(str(self.entry(r, c))) for r, c in cells)
+            if wide > self.widest:
+                self.widest = wide
+                self.widened.emit()
 
     # ---- reading --------------------------------------------------------------------------
     def rowCount(self, parent: _Index = _ROOT) -> int:
@@ -85,22 +120,23 @@ class BMatrixModel(QAbstractTableModel):
         """``b[row, col]`` of the exchange matrix."""
         return int(self.doc.matrix[self._order[row], self._mutable[col]])
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: _Index, role: int = _DISPLAY) -> Any:
         if not index.isValid():
             return None
         r, c = index.row(), index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+        role = int(role)
+        if role == _DISPLAY or role == _EDIT:
             return str(self.entry(r, c))
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignCenter)
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == _ALIGN:
+            return _CENTER
+        if role == _FOREGROUND:
             v = self.entry(r, c)
             if v > 0:
                 return POSITIVE
             if v < 0:
                 return NEGATIVE
             return QPalette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             a, b = self._order[r], self._mutable[c]
             la, lb = self.doc.labels[a], self.doc.labels[b]
             v = self.entry(r, c)
@@ -182,8 +218,10 @@ class BMatrixView(QWidget):
             | QAbstractItemView.EditTrigger.AnyKeyPressed
         )
         for header in (self.table.horizontalHeader(), self.table.verticalHeader()):
-            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
             header.setMinimumSectionSize(26)
+        self.model.widened.connect(self._fit)
+        self._fit()
         #: shows / hides this view (the panel's toolbar holds it; bound to the state's show_matrix)
         self.toggle_button = QToolButton()
         self.toggle_button.setText("B-matrix")
@@ -205,6 +243,11 @@ class BMatrixView(QWidget):
         self._caption_of: Callable[[], str] = self._default_caption
         doc.subscribe(lambda event, _info: self._update_caption() if event in ("reset", "frozen") else None)
         self._update_caption()
+
+    def _fit(self) -> None:
+        """Columns and rows as wide as their contents (after a reset, or wider entries)."""
+        self.table.resizeColumnsToContents()
+        self.table.resizeRowsToContents()
 
     def _default_caption(self) -> str:
         n, m = len(self.model._mutable), len(self.model._order) - len(self.model._mutable)
