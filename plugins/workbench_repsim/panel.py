@@ -140,8 +140,9 @@ class RepSimPanel(Panel):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(maps)
         split.addWidget(self.details)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 5)  # the details hold only a hint until a cell is shown (_show_cell)
+        split.setStretchFactor(1, 1)
+        self.heatmap_split = split
 
         self.stitch_page = StitchPage(sm, bind)
         self.stitch_table, self.stitch_steps, self.stitch_seed = (
@@ -488,6 +489,9 @@ class RepSimPanel(Panel):
             self.details.clear()
         else:
             self.details.show_result(res)
+            sizes = self.heatmap_split.sizes()
+            if sum(sizes) > 0 and sizes[1] < 0.35 * sum(sizes):  # room for the plots, once they are there
+                self.heatmap_split.setSizes([round(0.6 * sum(sizes)), round(0.4 * sum(sizes))])
         self._cell_text = self.details.values.text()
 
     def _refresh_cell(self) -> None:
