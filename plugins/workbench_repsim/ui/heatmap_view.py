@@ -143,18 +143,27 @@ class CellGrid(pg.GraphicsObject):
 
 
 class _GradientStrip(pg.GraphicsWidget):
-    """The colour map from low (bottom) to high (top) as :data:`COLOUR_STEPS` filled bands:
-    vector in SVG/PDF, like the cells."""
+    """The colour map from low (bottom) to high (top) in :data:`COLOUR_STEPS` bands: one image
+    on screen and in PNG, filled vector bands in SVG/PDF, like the cells."""
 
     def __init__(self, cmap: pg.ColorMap, width: int) -> None:
         super().__init__()
         self.setFixedWidth(width)
         steps = np.linspace(0.0, 1.0, COLOUR_STEPS)
         self._colours = cmap.map(steps, mode="qcolor")
+        # on screen: one 1 x COLOUR_STEPS image, high values on top (one call instead of 96)
+        rgba = np.ascontiguousarray(np.asarray(cmap.map(steps[::-1], mode="byte"), np.uint8).reshape(-1, 1, 4))
+        self._rgba = rgba
+        self._image = QImage(rgba.data, 1, COLOUR_STEPS, 4, QImage.Format.Format_RGBA8888)
 
     def paint(self, painter: QPainter, *_args) -> None:
         rect = self.boundingRect()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        engine = painter.paintEngine()
+        if engine is None or engine.type() not in (QPaintEngine.Type.SVG, QPaintEngine.Type.Pdf):
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            painter.drawImage(rect, self._image)
+            return
         h = rect.height() / COLOUR_STEPS
         for k, colour in enumerate(self._colours):  # band k from the bottom, overlapping the next a little
             painter.fillRect(QRectF(rect.left(), rect.bottom() - (k + 1) * h, rect.width(), h * 1.05 + 0.5), colour)
