@@ -33,7 +33,7 @@ from workbench.gui.pyside_guard import make_none_immortal
 from workbench.gui.theme import theme_signals
 from workbench_quiver.gnn.jobs import project_spec
 from workbench_quiver.jobs import EnumerateResult, QuiverSummary
-from workbench_quiver.state import TABS, QuiverState, document_from_dict, document_to_dict
+from workbench_quiver.state import METHOD_TITLES, TABS, QuiverState, document_from_dict, document_to_dict
 from workbench_quiver.ui.canvas import QuiverCanvas
 from workbench_quiver.ui.captioned import captioned
 from workbench_quiver.ui.editing import HINT, EditingMixin
@@ -341,6 +341,23 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         rows, n = c["b_matrix_shape"].split("x")
         return f"quiver of type {c['quiver_type']}, n = {c['n_mutable']}{frozen}, B {rows} \u00d7 {n}"
 
+    def canvas_caption(self) -> str:
+        """The canvas figure's caption: the quiver, and what its colours mean."""
+        c = self.quiver_caption()
+        text = c[0].upper() + c[1:]
+        if self.canvas.show_evidence and self.canvas.highlight_vertices:
+            text += "; red: the evidence of its type"
+        ov = self.canvas.gnn_overlay
+        if ov is not None:
+            text += (
+                f"; violet, arrow width and vertex halo: {METHOD_TITLES.get(ov.method, ov.method)} importance "
+                f"for the GNN's prediction {ov.predicted}"
+            )
+            if getattr(ov, "masked", None):
+                k = len(ov.masked)
+                text += f"; dashed: the {k} masked arrow{'s' if k != 1 else ''} (top-{k})"
+        return text
+
     def figures(self) -> list[FigureSource]:
         """The canvas, the GNN probabilities, the masking experiment and the explorer's PCA;
         each titled with its context, its data file carrying the same (see quiver_context)."""
@@ -358,7 +375,7 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         figs: list[FigureSource] = [
             captioned(
                 FigureSource("quiver", widget=self.canvas, data=data, paint=self.canvas.paint_figure),
-                lambda: caption()[0].upper() + caption()[1:],
+                self.canvas_caption,
                 light_band=True,
             )
         ]

@@ -378,7 +378,7 @@ def test_small_window_refits_the_canvas_and_keeps_forms_usable(panel, qtbot):
 def test_figures_carry_the_quivers_context_in_caption_and_data(panel, qtbot, tmp_path):
     figs = {f.name: f for f in panel.figures()}
     q = figs["quiver"]
-    assert q.title == "Quiver of type D~6, n = 7, B 7 \u00d7 7"
+    assert q.title == "Quiver of type D~6, n = 7, B 7 \u00d7 7; red: the evidence of its type"
     data = q.data()
     assert data["quiver_type"] == "D~6" and data["n_mutable"] == 7 and data["b_matrix_shape"] == "7x7"
     assert data["caption"] == q.title
@@ -392,7 +392,7 @@ def test_figures_carry_the_quivers_context_in_caption_and_data(panel, qtbot, tmp
     assert QImage(str(png)).height() > q.widget.height()  # the band is added, not drawn over
     panel.canvas.toggle_frozen([6])
     qtbot.waitUntil(lambda: identified(panel), timeout=30_000)
-    assert panel.figures()[0].title.endswith("n = 6 + 1 frozen, B 7 \u00d7 6")
+    assert "n = 6 + 1 frozen, B 7 \u00d7 6" in panel.figures()[0].title
 
 
 def test_explanation_figure_names_its_method(panel, qtbot):
@@ -404,6 +404,9 @@ def test_explanation_figure_names_its_method(panel, qtbot):
     d = fig.data()
     assert d["explanation_method"] == "Integrated Gradients" and d["canvas_quiver_type"] == "D~6"
     assert d["caption"] == fig.title
+    canvas = panel.figures()[0].title  # the quiver drawn with the importances says so
+    assert "Integrated Gradients importance for the GNN's prediction D~" in canvas
+    assert "dashed: the 1 masked arrow (top-1)" in canvas
 
 
 # ---- sessions ------------------------------------------------------------------------------------------

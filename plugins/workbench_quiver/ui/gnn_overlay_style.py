@@ -55,7 +55,8 @@ def arrow_pen(w: float, masked: bool = False) -> QPen:
     pen = QPen(importance_colour(w), arrow_width(w))
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
     if masked:
-        pen.setStyle(Qt.PenStyle.DashLine)
+        # short dashes (in pen widths): a thick arrow's long standard dashes read as a broken arrow
+        pen.setDashPattern([1.6, 1.0])
     return pen
 
 
