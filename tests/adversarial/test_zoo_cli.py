@@ -213,5 +213,5 @@ def test_cli_models_attack_export_sweep(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     assert _cli(["sweep", "--config", str(bad)]) == 2
-    assert "cannot parse" in capsys.readouterr().err
+    assert "not valid JSON" in capsys.readouterr().err
     assert _cli(["attack", "--model", "nope", "--eps", "0.1", "--json"]) == 2

@@ -103,8 +103,8 @@ def test_corrupt_or_missing_checkpoints_give_clear_errors(tiny_trained, tmp_path
     j.write_text(cfg)
     with pytest.raises(
         CheckpointError,
-        match=r"m.safetensors: weights do not match the DirGINE architecture: "
-        r"wrong shapes inp.weight: file \(16, 7\) vs model \(32, 7\)",
+        match=r"m.json: the architecture .* does not describe the weights in m.safetensors "
+        r"\(wrong shapes inp.weight: file \(16, 7\) vs model \(32, 7\)",
     ):
         load_checkpoint(w)
 

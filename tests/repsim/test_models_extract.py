@@ -164,6 +164,7 @@ def test_local_checkpoints_need_their_sidecar_and_kind(tmp_path):
 
     other = resource_path("adversarial", "digits-mlp.safetensors")
     with pytest.raises(
-        DegenerateInputError, match="holds a 'adversarial-classifier' checkpoint, expected a 'repsim-model'"
+        DegenerateInputError,
+        match="digits-mlp.safetensors is a checkpoint of kind 'adversarial-classifier', expected kind 'repsim-model'",
     ):
         load_model_source(str(other))

@@ -34,6 +34,7 @@ KINDS = {
     "repsim": "repsim-model",
     "adversarial": "adversarial-classifier",
     "quiver": "quiver-gnn-classifier",
+    "micrograph": "micrograph-classifier",
 }
 
 
@@ -286,6 +287,10 @@ def _plugin_load(kind: str, path: Path):
         from workbench_adversarial.core.zoo import ModelRef, load_model_ref
 
         return load_model_ref(ModelRef(name=path.stem)).model
+    if kind == "micrograph-classifier":
+        from workbench_micrograph.core.train import load_classifier
+
+        return load_classifier(path)[0]
     from workbench_quiver.gnn.checkpoint import load_checkpoint as load
 
     return load(path).model

@@ -42,7 +42,7 @@ def test_jobs_list_finished_failed_queued_and_cancelled(window, qtbot):
     dock = window.jobs_dock
     start_job = next(iter(dock.handles.values()))  # the panel's start-up job
     assert dock.row(start_job.id)["Panel"] == "Sample (tests)"
-    assert dock.row(start_job.id)["State"] == "finished"
+    qtbot.waitUntil(lambda: dock.row(start_job.id)["State"] == "finished", timeout=5000)
     assert dock.row(start_job.id)["Ran"].endswith(" s")
 
     failed = panel.compute(fail_at=3)
