@@ -516,10 +516,12 @@ class BundlePanel(Panel):
         inputs = {"dataset": kept.inputs, **st.classifier_inputs()}
         handle = self.submit(
             jobs.run_predict,
-            jobs.PredictArraySpec(path, kept.result.psi),
+            jobs.PredictArraySpec(path, kept.result.psi, kept.result.fingerprint()),
             title=f"Predict with {source}",
             key="predict",
-            on_result=lambda out: self._predictions_ready(jobs.Predictions(out[0], source), inputs),
+            on_result=lambda out: self._predictions_ready(
+                jobs.Predictions(out[0], source, dataset=str(out[1].get("dataset", ""))), inputs
+            ),
         )
         self._job_started("predictions", handle, f"prediction with {source}")
 
@@ -545,6 +547,7 @@ class BundlePanel(Panel):
         data = str(work / "dataset.npz")
         spec = st.train_spec(data, st.train_out.strip() or str(work / f"{st.train_arch}.safetensors"))
         inputs = {"dataset": kept.inputs, "trained": st.train_inputs()}
+        fingerprint = kept.result.fingerprint()
 
         def saved(_path: str) -> None:
             handle = self.submit(
@@ -552,7 +555,7 @@ class BundlePanel(Panel):
                 spec,
                 title=f"Train {spec.arch}",
                 key="train",
-                on_result=lambda res: self._trained(res, inputs),
+                on_result=lambda res: self._trained(res, inputs, fingerprint),
             )
             self._job_started("predictions", handle, f"training {spec.arch}")
 
@@ -564,7 +567,7 @@ class BundlePanel(Panel):
         )
         self._job_started("predictions", handle, "saving the dataset for training")
 
-    def _trained(self, res: jobs.TrainJobResult, inputs: dict[str, Any]) -> None:
+    def _trained(self, res: jobs.TrainJobResult, inputs: dict[str, Any], fingerprint: str = "") -> None:
         self.trained_checkpoint = res.checkpoint
         temporary = self._workdir is not None and Path(res.checkpoint).parent == Path(self._workdir.name)
         self.shell.log(
@@ -573,12 +576,14 @@ class BundlePanel(Panel):
             "info",
             "bundle",
         )
-        self._predictions_ready(jobs.Predictions(res.predictions, f"trained {res.arch}", res.test_accuracy), inputs)
+        self._predictions_ready(
+            jobs.Predictions(res.predictions, f"trained {res.arch}", res.test_accuracy, dataset=fingerprint), inputs
+        )
 
     def _predictions_ready(self, pred: jobs.Predictions, inputs: dict[str, Any]) -> None:
         kept = self.kept("dataset")
         same = kept is not None and plaindata.same(kept.inputs, inputs["dataset"])
-        if kept is None or not same or len(pred.predicted) != len(kept.result):
+        if kept is None or not same or not jobs.predictions_fit(pred, kept.result):
             self.shell.log("predictions of a dataset no longer shown were dropped", "warning", "bundle")
             return
         old = self.kept("predictions")
@@ -760,7 +765,7 @@ class BundlePanel(Panel):
         self.phase_view.show_result(self.phase)
         self._update_marker()
         self.dataset = ds.result if ds is not None else None
-        fits = pred is not None and self.dataset is not None and len(pred.result.predicted) == len(self.dataset)
+        fits = pred is not None and jobs.predictions_fit(pred.result, self.dataset)
         self.predictions = pred.result.predicted if pred is not None and fits else None
         self._replaced_source = ""
         self.notes.clear()

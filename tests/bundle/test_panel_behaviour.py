@@ -271,3 +271,26 @@ def test_exports_carry_their_context_and_are_lossless(make_panel, qtbot, tmp_pat
         ).read_text()
     )
     assert "t2 / t1 = 0.3333" in phase["title"] and "C = -1 there" in phase["title"]
+
+
+def test_predictions_carry_their_dataset_and_are_dropped_on_another(make_panel, qtbot, tmp_path, standalone_shell):
+    """Predictions record the fingerprint of the dataset they were computed on: results that
+    arrive for a dataset of the same size and the same inputs (the file was rewritten and loaded
+    again) are dropped, never drawn on the other samples (issue 16)."""
+    from workbench_bundle import jobs
+    from workbench_bundle.core.haldane_bundle import generate_dataset
+
+    panel = make_panel("bundle", start=False)
+    panel.load_dataset(str(_dataset(tmp_path)))
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.dataset is not None, timeout=30000)
+    panel.predict()
+    qtbot.waitUntil(lambda: panel.is_idle() and panel.predictions is not None, timeout=60000)
+    kept = panel.kept("predictions")
+    assert kept.result.dataset == panel.dataset.fingerprint()
+    other = generate_dataset(len(panel.dataset), grid=32, seed=6).fingerprint()
+    assert other != kept.result.dataset
+    wrong = jobs.Predictions(1 - kept.result.predicted, "shipped cnn", dataset=other)
+    before = panel.predictions.copy()
+    panel._predictions_ready(wrong, kept.inputs)
+    assert np.array_equal(panel.predictions, before) and panel.kept("predictions").result.source != "shipped cnn"
+    assert any("no longer shown were dropped" in m for _lvl, _src, m in standalone_shell.messages)
