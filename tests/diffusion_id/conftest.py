@@ -107,3 +107,30 @@ def tiny_sd1_folder(tmp_path_factory):
     )
     pipe.save_pretrained(root / "pipe", safe_serialization=True)
     return root / "pipe"
+
+
+@pytest.fixture(scope="session")
+def tiny_lm_folder(tmp_path_factory):
+    """A tiny GPT-2 causal LM over the byte-level CLIP tokens (random weights), saved with
+    safetensors beside its tokenizer."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    root = tmp_path_factory.mktemp("tiny_lm")
+    tok = byte_level_clip_tokenizer(root / "tok_src")
+    torch.manual_seed(0)
+    lm = GPT2LMHeadModel(
+        GPT2Config(
+            vocab_size=len(tok),
+            n_embd=16,
+            n_layer=1,
+            n_head=2,
+            n_positions=64,
+            bos_token_id=tok.bos_token_id,
+            eos_token_id=tok.eos_token_id,
+            pad_token_id=tok.pad_token_id,
+        )
+    )
+    lm.save_pretrained(root / "lm", safe_serialization=True)
+    tok.save_pretrained(root / "lm")
+    return root / "lm"

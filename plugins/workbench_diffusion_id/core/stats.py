@@ -164,7 +164,7 @@ def adjust_table(rows: Sequence[CorrelationRow]) -> list[CorrelationRow]:
 
 def correlation_table(
     ids: np.ndarray,
-    perplexity: Sequence[float],
+    perplexity: Sequence[float] | np.ndarray,
     *,
     layers: Sequence[str],
     estimator: str,
