@@ -27,8 +27,8 @@ from .core.data import load_dataset, subset
 from .core.norms import dual_exponent, lp_norm, p_label, parse_p
 from .core.pgd import PGDConfig, choose_targets, pgd_attack
 from .core.stats import interval
-from .core.subspace import KINDS, build_subspace, realised_dim
-from .core.sweep import SweepTable, run_sweep
+from .core.subspace import KINDS, build_subspace, dimension_note, realised_dim, zero_feasible
+from .core.sweep import Eta, SweepTable, run_sweep, stuck_mask
 from .core.zoo import LoadedModel, ModelLoadError, ModelRef, load_model_ref
 
 TARGET_MODES = ("none", "random", "least_likely")
@@ -108,6 +108,15 @@ class AttackJobResult:
     device: str
     class_names: list[str] = field(default_factory=list)
     examples: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the dim V asked for (``dim`` is the realised one); -1 when unknown (older sessions)
+    requested_dim: int = -1
+    #: correctly classified inputs PGD could not perturb at all (not broken, delta = 0)
+    n_stuck: int = 0
+    #: correctly classified inputs whose feasible set V cap [-x, 1 - x] is {0} (orthonormal V;
+    #: by linear programming, :func:`workbench_adversarial.core.subspace.zero_feasible`)
+    n_zero_feasible: int = 0
+    #: what happened to the requested settings and why results may mislead, in words
+    notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k != "examples"}
@@ -211,6 +220,14 @@ def run_attack(spec: AttackSpec, ctx: JobContext) -> AttackJobResult:
     norms = lp_norm(delta, p)
     outside = sub.residual(delta) if spec.kind != "full" else torch.zeros(B, device=x.device)
     robust = int((correct & ~success).sum())
+    n_stuck = int((correct & stuck_mask(delta, success, spec.eps)).sum())
+    n_zero = 0
+    if spec.kind == "orthonormal" and sub.basis is not None:
+        ctx.progress(0.99, "checking which inputs V lets move (linear programs)")
+        keep = correct.cpu().numpy()
+        n_zero = int(zero_feasible(sub.basis.cpu().numpy(), x.reshape(B, -1).cpu().numpy()[keep]).sum())
+    notes = [note] if (note := dimension_note(spec.kind, shape, spec.dim)) and spec.kind != "full" else []
+    notes += stuck_notes(n_zero, n_stuck, n_correct)
     # examples: prefer successful attacks, then the rest, in data order
     order = torch.cat([torch.nonzero(success & correct).squeeze(1), torch.nonzero(~(success & correct)).squeeze(1)])
     pick = order[: max(0, spec.n_examples)]
@@ -256,7 +273,29 @@ def run_attack(spec: AttackSpec, ctx: JobContext) -> AttackJobResult:
         str(ctx.device),
         list(split.class_names),
         ex,
+        requested_dim=int(spec.dim) if spec.kind != "full" else n_input,
+        n_stuck=n_stuck,
+        n_zero_feasible=n_zero,
+        notes=notes,
     )
+
+
+def stuck_notes(zero: int, stuck: int, n_correct: int) -> list[str]:
+    """Why inputs that could not be perturbed are no evidence of robustness: ``zero`` have no
+    feasible perturbation in V at all, ``stuck`` (>= zero) were not moved by PGD."""
+    notes = []
+    if zero:
+        notes.append(
+            f"{zero} of {n_correct} correctly classified inputs have no feasible perturbation: V cap "
+            "[-x, 1 - x] = {0} (linear program), as pixels at 0 or 1 block every direction of the random V "
+            "(Wendel's theorem); their 'robustness' says nothing about the model"
+        )
+    if stuck > zero:
+        notes.append(
+            f"PGD did not move {stuck - zero}{' more' if zero else ''} of {n_correct} inputs although V "
+            "allows a perturbation (more steps or restarts may break them)"
+        )
+    return notes
 
 
 @dataclass(frozen=True)
@@ -283,6 +322,36 @@ class SweepSpec:
     device: str = "auto"
 
 
+@dataclass
+class SweepHistory:
+    """Earlier complete sweeps a panel keeps to overlay on the current one (plain data for
+    sessions): their tables, the specs they ran, their labels and whether each is shown."""
+
+    tables: list[SweepTable] = field(default_factory=list)
+    specs: list[SweepSpec] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    shown: list[bool] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.tables)
+        if not (len(self.specs) == len(self.labels) == len(self.shown) == n):
+            raise ValueError(
+                f"sweep history: {n} tables but {len(self.specs)} specs, {len(self.labels)} labels and "
+                f"{len(self.shown)} shown flags"
+            )
+        self.shown = [bool(v) for v in self.shown]
+
+
+def sweep_label(number: int, table: SweepTable, spec: SweepSpec) -> str:
+    """A sweep in one line: its number, model, norm, subspace, dims, eps values, n and steps."""
+    dims = table.dims()
+    span = f"{dims[0]}-{dims[-1]}" if len(dims) > 1 else (str(dims[0]) if dims else "-")
+    return (
+        f"#{number} {table.model}, l_{p_label(table.p)}, {table.kind}, dim V {span} ({len(dims)}), "
+        f"{len(spec.eps_values)} eps up to {max(spec.eps_values):g}, n = {table.n_samples}, {table.steps} steps"
+    )
+
+
 def validate_sweep(spec: SweepSpec) -> float:
     try:
         p = parse_p(spec.p)
@@ -307,15 +376,21 @@ def run_sweep_job(spec: SweepSpec, ctx: JobContext) -> SweepTable:
     ctx.progress(0.0, "loading model")
     lm = _load(spec.model, ctx.device)
     split, x, y = _data(lm.dataset, spec.n, spec.classes, spec.seed, ctx.device)
-    n_input = int(np.prod(split.shape))
-    dims = sorted({min(int(d), n_input) for d in spec.dims})
+    dims, notes = sweep_dims(spec.kind, split.shape, spec.dims)
+    eta = Eta()
+
+    def progress(fraction: float, message: str) -> None:
+        left = eta.text(fraction)
+        ctx.progress(fraction, f"{message}; {left}" if left else message)
 
     def on_cell(table: SweepTable, fraction: float) -> None:
         c = table.cells[-1]
-        ctx.progress(fraction, f"dim {c.dim}, eps {c.eps:g}: {c.rate:.2f}")
+        table.notes = list(notes)
+        progress(fraction, f"cell {len(table.cells)}: dim {c.dim}, eps {c.eps:g}: {c.rate:.2f}")
         ctx.partial(copy.deepcopy(table))
 
-    return run_sweep(
+    eta.start()
+    table = run_sweep(
         lm.model,
         x,
         y,
@@ -334,8 +409,43 @@ def run_sweep_job(spec: SweepSpec, ctx: JobContext) -> SweepTable:
         predict=spec.predict,
         on_cell=on_cell,
         check=ctx.check_cancelled,
-        progress=ctx.progress,
+        progress=progress,
     )
+    table.notes = list(notes)
+    return table
+
+
+def sweep_dims(kind: str, shape: tuple[int, int, int], requested: tuple[int, ...]) -> tuple[list[int], list[str]]:
+    """The dims a sweep runs for the ``requested`` ones, and notes on what changed: clamped to
+    dim X, merged where two give the same realised V (whole pixels or channels), a single one
+    for the full space (which ignores dim V)."""
+    n_input = int(np.prod(shape))
+    notes: list[str] = []
+    if kind == "full":
+        if len(set(requested)) > 1:
+            notes.append(f"kind full ignores dims V: one curve, V = X (dim {n_input})")
+        return [n_input], notes
+    clamped = sorted({int(d) for d in requested if int(d) > n_input})
+    if clamped:
+        notes.append(f"dims {', '.join(map(str, clamped))} exceed the input size: run as dim X = {n_input}")
+    by_real: dict[int, list[int]] = {}
+    for d in sorted({min(int(d), n_input) for d in requested}):
+        by_real.setdefault(realised_dim(kind, shape, d), []).append(d)
+    for real, ds in by_real.items():
+        if len(ds) > 1 or ds[0] != real:
+            notes.append(
+                f"dims {', '.join(map(str, ds))} give V of dim {real} ({kind}: "
+                + (
+                    "whole pixels, all channels"
+                    if kind == "patch"
+                    else "whole channels"
+                    if kind == "channels"
+                    else "realised"
+                )
+                + ")"
+                + (": run once" if len(ds) > 1 else "")
+            )
+    return [ds[-1] for ds in by_real.values()], notes
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,13 @@ def load_dataset(name: str) -> DatasetSplit:
     return _CACHE[name]
 
 
+def cached_shape(name: str) -> tuple[int, int, int] | None:
+    """The image shape (C, H, W) of dataset ``name`` if it is already loaded, else None (never
+    loads: a caller on the GUI thread must not wait for a dataset)."""
+    split = _CACHE.get(name)
+    return split.shape if split is not None else None
+
+
 def _stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
     rng = np.random.default_rng(seed)
     test_idx: list[int] = []

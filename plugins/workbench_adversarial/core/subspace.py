@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 KINDS = ("full", "pixels", "patch", "channels", "orthonormal")
@@ -90,6 +91,70 @@ def realised_dim(kind: str, shape: tuple[int, int, int], k: int) -> int:
     if kind == "channels":
         return max(1, min(C, round(k / (H * W)))) * H * W
     raise ValueError(f"unknown subspace kind {kind!r}; use one of {', '.join(KINDS)}")
+
+
+def dimension_note(kind: str, shape: tuple[int, int, int], k: int) -> str:
+    """What happens to a requested dim V = ``k`` (in words; "" when V gets exactly k): ignored
+    for ``full``, clamped to dim X, rounded to whole pixels (patch) or channels (channels)."""
+    C, H, W = shape
+    n = C * H * W
+    if kind == "full":
+        return f"dim V = {k} is ignored: the full space attacks all {n} input dimensions"
+    real = realised_dim(kind, shape, k)
+    if real == k:
+        return ""
+    if k > n and kind in ("pixels", "orthonormal"):
+        return f"dim V = {k} requested, clamped to the input size dim X = {n}"
+    if kind == "patch":
+        return (
+            f"dim V = {k} requested, {real} realised: a patch of whole pixels with all {C} channels "
+            f"({real // C} pixel position(s){', the whole image' if real == n else ''})"
+        )
+    if kind == "channels":
+        return (
+            f"dim V = {k} requested, {real} realised: whole channels of {H} x {W} = {H * W} values "
+            f"({real // (H * W)} of {C} channel(s))"
+        )
+    return f"dim V = {k} requested, {real} realised"
+
+
+def zero_feasible(basis: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """For V = span(``basis``) ((n, k) orthonormal columns) and inputs ``x`` ((B, n) in [0, 1]):
+    whether V cap [-x, 1 - x] = {0}, i.e. no perturbation in V keeps x + delta in the box.
+
+    Small moves are bounded only by the pixels at 0 (delta_i >= 0) and at 1 (delta_i <= 0), so
+    the question is whether the cone {z : A z <= 0} is {0}, A stacking -U_i (x_i = 0) and U_i
+    (x_i = 1).  By Stiemke's theorem it is iff rank A = k and some lambda > 0 has A^T lambda = 0:
+    one linear program per input, max s subject to A^T lambda = 0, sum lambda = 1, lambda >= s
+    (scipy's HiGHS); {0} iff s > 0.  A random V meets the box only in 0 for many inputs of an
+    image set with half its pixels at 0 (Wendel's theorem on random cones)."""
+    from scipy.optimize import linprog
+
+    U = np.asarray(basis, dtype=float)
+    k = U.shape[1]
+    out = np.zeros(len(x), dtype=bool)
+    for b, xb in enumerate(np.asarray(x, dtype=float)):
+        a = np.concatenate([-U[xb <= 0], U[xb >= 1]])
+        m = len(a)
+        if m < k + 1 or np.linalg.matrix_rank(a) < k:
+            continue  # some direction of V meets no bound (or fewer bounds than a pointed cone needs)
+        c = np.zeros(m + 1)
+        c[-1] = -1.0  # maximise s
+        eq = np.zeros((k + 1, m + 1))
+        eq[:k, :m] = a.T
+        eq[k, :m] = 1.0
+        ub = np.hstack([-np.eye(m), np.ones((m, 1))])  # s - lambda_i <= 0
+        res = linprog(
+            c,
+            A_ub=ub,
+            b_ub=np.zeros(m),
+            A_eq=eq,
+            b_eq=np.r_[np.zeros(k), 1.0],
+            bounds=[(0, None)] * m + [(None, None)],
+            method="highs",
+        )
+        out[b] = bool(res.status == 0 and -res.fun > 1e-12)
+    return out
 
 
 def _patch_offsets(m: int, H: int, W: int) -> tuple[int, int, list[tuple[int, int]]]:

@@ -29,9 +29,26 @@ import torch
 
 from .linear_theory import critical_eps, predicted_success
 from .norms import dual_exponent, p_label
+from .ortho import SNAP_TOL
 from .pgd import PGDConfig, pgd_attack
 from .stats import interval
-from .subspace import build_subspace, realised_dim
+from .subspace import build_subspace, realised_dim, zero_feasible
+
+#: a perturbation no larger than this in every coordinate counts as "did not move" (images in
+#: [0, 1]): a quarter of an 8-bit grey level, ten times the tolerance within which the
+#: orthonormal projection may leave V (ortho.SNAP_TOL; its residues add up over a few steps)
+STUCK_TOL = 10 * SNAP_TOL
+#: radii below this are too small to tell "did not move" from a legitimate tiny perturbation
+STUCK_MIN_EPS = 50 * STUCK_TOL
+
+
+def stuck_mask(delta: torch.Tensor, success: torch.Tensor, eps: float) -> torch.Tensor:
+    """Inputs PGD could not move: not broken and |delta| <= STUCK_TOL in every coordinate (all
+    False for eps < STUCK_MIN_EPS).  For a random orthonormal V this is where the feasible set
+    V cap [-x, 1 - x] is {0} (checked against a linear program in the tests)."""
+    if eps < STUCK_MIN_EPS:
+        return torch.zeros_like(success, dtype=torch.bool)
+    return ~success & (delta.reshape(delta.shape[0], -1).abs().amax(dim=1) <= STUCK_TOL)
 
 
 @dataclass
@@ -49,6 +66,11 @@ class SweepCell:
     collapse_x: float
     predicted: float
     seconds: float
+    #: correctly classified inputs PGD could not perturb at all (not broken, delta = 0): for a
+    #: random orthonormal V the feasible set V cap [-x, 1 - x] is often {0} (Wendel's theorem)
+    stuck: int = 0
+    #: of those, the inputs whose V cap [-x, 1 - x] is {0} (orthonormal V; a linear program)
+    zero_feasible: int = 0
 
 
 @dataclass
@@ -81,6 +103,8 @@ class SweepTable:
     cells: list[SweepCell] = field(default_factory=list)
     collapse: CollapseQuality | None = None
     seconds: float = 0.0
+    #: what happened to the requested settings (dims clamped, merged, ignored), in words
+    notes: list[str] = field(default_factory=list)
 
     def dims(self) -> list[int]:
         return sorted({c.dim for c in self.cells})
@@ -150,6 +174,26 @@ def collapse_quality(table: SweepTable) -> CollapseQuality:
         a_best, s_best = float(exps[i]), float(spreads[i])
     ratio = s_theory / s_raw if s_raw and s_raw > 0 else math.nan
     return CollapseQuality(a_theory, s_theory, s_raw, ratio, a_best, s_best, exps.tolist(), [float(s) for s in spreads])
+
+
+class Eta:
+    """Seconds left of a job from the fraction done and the time since :meth:`start` (a linear
+    extrapolation: the cells of a sweep cost about the same), as words for a progress message."""
+
+    def __init__(self) -> None:
+        self.t0: float | None = None
+
+    def start(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def text(self, fraction: float) -> str:
+        """ "about 40 s left" (or "" before 2 % is done or before :meth:`start`)."""
+        if self.t0 is None or not fraction >= 0.02:
+            return ""
+        left = (time.perf_counter() - self.t0) * (1 - min(fraction, 1.0)) / fraction
+        if left >= 90:
+            return f"about {left / 60:.0f} min left"
+        return f"about {max(1.0, left):.0f} s left"
 
 
 def _cell_beat(
@@ -228,6 +272,9 @@ def run_sweep(
         gen = torch.Generator().manual_seed(seed + 7919 * di)
         dim = realised_dim(kind, shape, int(k))
         sub = build_subspace(kind, shape, int(k), len(yc), gen, device=x.device, dtype=x.dtype)
+        zero = 0
+        if sub.basis is not None and len(yc):
+            zero = int(zero_feasible(sub.basis.cpu().numpy(), xc.reshape(len(yc), -1).cpu().numpy()).sum())
         pred = [math.nan] * len(eps_sorted)
         if predict and n_correct > 0:
             crit = torch.cat(
@@ -257,13 +304,14 @@ def run_sweep(
                 restarts=restarts,
                 l1_k=l1_k,
             )
-            succ = 0
+            succ = stuck = 0
             for i in range(0, len(yc), batch_size):
                 rows = torch.arange(i, min(i + batch_size, len(yc)), device=x.device)
                 out = pgd_attack(
                     model, xc[rows], yc[rows], cfg, sub.select(rows), seed=seed + 31 * ei + i, check=step_check
                 )
                 succ += int(out.success.sum())
+                stuck += int(stuck_mask(out.x_adv - xc[rows], out.success, eps).sum())
             lo, hi = interval(succ, n_correct, ci_method)
             table.cells.append(
                 SweepCell(
@@ -278,6 +326,8 @@ def run_sweep(
                     float(collapse_coordinate(eps, dim, n, q)),
                     pred[ei],
                     time.perf_counter() - t0,
+                    stuck=stuck,
+                    zero_feasible=zero,
                 )
             )
             done += 1

@@ -1,5 +1,7 @@
 """Grid of examples: clean image | perturbation | its support | adversarial image, one row per
-example, titled with labels, predictions and confidences (pyqtgraph)."""
+example, titled with labels, predictions and confidences (pyqtgraph).  A header row carries the
+attack's context (model, norm, eps, subspace, dim V, success), red when the shown attack is
+stale; text colours come from the theme."""
 
 from __future__ import annotations
 
@@ -7,6 +9,10 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+
+from workbench.gui.theme import plot_theme, theme_plot
+
+STALE_COLOUR = "#d62728"
 
 COLUMNS = ("clean", "perturbation (red +, blue -)", "V (grey) and support of delta (white)", "adversarial")
 
@@ -37,32 +43,61 @@ class AttackGrid(pg.GraphicsLayoutWidget):
 
     def __init__(self, max_rows: int = 6) -> None:
         super().__init__()
-        self.setBackground("w")
         self.max_rows = max_rows
         self.examples: dict[str, np.ndarray] = {}
         self.class_names: list[str] = []
+        self.context = ""
+        self.stale = False
+        self.header: pg.LabelItem | None = None
         self.setMinimumSize(320, 240)
         self.reset()
 
+    @staticmethod
+    def _fg() -> str:
+        return plot_theme().foreground.name()
+
     def _message(self, text: str) -> None:
         self.clear()
-        self.addLabel(text, color="#444")
+        self.header = None
+        self.addLabel(text, color=self._fg())
 
     def reset(self) -> None:
         """No examples: the hint to run an attack."""
-        self.examples, self.class_names = {}, []
+        self.examples, self.class_names, self.context, self.stale = {}, [], "", False
         self._message("Run an attack to see clean / perturbation / adversarial examples")
 
-    def show_examples(self, examples: dict[str, np.ndarray], class_names: list[str]) -> None:
+    def set_header(self, context: str, stale: bool) -> None:
+        """The context line above the examples (red with a note when ``stale``)."""
+        self.context, self.stale = context, stale
+        if self.header is not None:
+            text = context + ("  [stale: settings changed]" if stale else "")
+            self.header.setText(text, color=STALE_COLOUR if stale else self._fg(), size="9pt")
+            self.header.setMinimumWidth(1)  # a long header is clipped, never widens the grid
+
+    def apply_theme(self) -> None:
+        """Re-colour after a theme switch (the shell's theme_plot, then this grid's own text)."""
+        if self.examples:
+            self.show_examples(self.examples, self.class_names, self.context, self.stale)
+        else:
+            self.reset()
+        theme_plot(self)
+
+    def show_examples(
+        self, examples: dict[str, np.ndarray], class_names: list[str], context: str = "", stale: bool = False
+    ) -> None:
         self.examples = examples
         self.class_names = class_names
         self.clear()
+        self.header = None
         n = min(self.max_rows, len(examples.get("label", [])))
         if n == 0:
             self._message("no examples")
             return
+        fg = self._fg()
+        self.header = self.addLabel("", row=0, col=0, colspan=len(COLUMNS))
+        self.set_header(context, stale)
         for c, name in enumerate(COLUMNS):
-            self.addLabel(f"<b>{name}</b>", row=0, col=c, color="#222")
+            self.addLabel(f"<b>{name}</b>", row=1, col=c, color=fg)
         names = class_names or [str(i) for i in range(100)]
         for r in range(n):
             ex = {k: v[r] for k, v in examples.items()}
@@ -80,13 +115,14 @@ class AttackGrid(pg.GraphicsLayoutWidget):
                 _to_display(ex["adversarial"]),
             )
             for c, (img, title) in enumerate(zip(images, titles, strict=True)):
-                vb = self.addViewBox(row=1 + 2 * r, col=c, lockAspect=True, enableMouse=False)
+                vb = self.addViewBox(row=2 + 2 * r, col=c, lockAspect=True, enableMouse=False)
                 vb.invertY(True)
                 item = pg.ImageItem(img, levels=(0, 1))
                 vb.addItem(item)
-                self.addLabel(title, row=2 + 2 * r, col=c, size="8pt", color="#333")
+                self.addLabel(title, row=3 + 2 * r, col=c, size="8pt", color=fg)
 
     def data(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: np.asarray(v) for k, v in self.examples.items()}
         out["class_names"] = list(self.class_names)
+        out["title"] = self.context + ("  [stale: settings changed]" if self.stale else "")
         return out
