@@ -537,3 +537,141 @@ def run_alpha_curve(spec: AlphaCurveSpec, ctx: JobContext) -> Any:
     )
     ctx.progress(1.0, "done")
     return curve
+
+
+# --------------------------------------------------------------------------- the panel's browser
+def browser_sets(data: MicrographData) -> dict[str, Any]:
+    """The image sets the panel's browser shows, by name: ``source`` (the source test set), each
+    shifted domain's test set (its name) and its edit pool (``<domain> (edit pool)``)."""
+    sets: dict[str, Any] = {"source": data.test}
+    for d, s in data.shifted.items():
+        sets[d] = s
+    for d, s in data.pools.items():
+        sets[f"{d} (edit pool)"] = s
+    return sets
+
+
+@dataclass(frozen=True)
+class PredictSpec:
+    """Class probabilities of ``model`` (and of ``edited``, when given) on every browser set of
+    ``data`` (:func:`browser_sets`)."""
+
+    data: DataRef = DataRef()
+    model: ModelRef = ModelRef()
+    edited: ModelRef | None = None
+    device: str = "auto"
+
+
+@dataclass
+class Predictions:
+    """before[set]: softmax probabilities (N, classes) of the original model; after[set]: those of
+    the edited model (empty without one); sets: the set names in browser order."""
+
+    sets: tuple[str, ...]
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def run_predict(spec: PredictSpec, ctx: JobContext) -> Predictions:
+    """Softmax probabilities of the original (and edited) model on the browser's images."""
+    import numpy as np
+
+    from .core.train import predict
+
+    data = _data(spec.data, ctx)
+    sets = browser_sets(data)
+    models = {"before": _model(spec.model, data.num_classes, ctx)}
+    if spec.edited is not None:
+        models["after"] = _model(spec.edited, data.num_classes, ctx)
+    out: dict[str, dict[str, Any]] = {"before": {}, "after": {}}
+    steps = len(models) * len(sets)
+    i = 0
+    for which, model in models.items():
+        for name, s in sets.items():
+            ctx.progress(0.2 + 0.8 * i / steps, f"predicting {name}")
+            logits = predict(model, s.x, ctx.device, check=ctx.check_cancelled).astype(np.float64)
+            if logits.size:
+                logits -= logits.max(axis=1, keepdims=True)
+                p = np.exp(logits)
+                p /= p.sum(axis=1, keepdims=True)
+            else:
+                p = np.zeros((0, data.num_classes))
+            out[which][name] = p.astype(np.float32)
+            i += 1
+    ctx.progress(1.0, "predicted")
+    return Predictions(tuple(sets), out["before"], out["after"])
+
+
+# --------------------------------------------------------------------------- the live 1-LI slider
+@dataclass(frozen=True)
+class LiveAlphaSpec:
+    """Accuracy of every test set (and the edit set) at one ``alpha`` of the 1-LI of ``layer``
+    between ``model`` and ``edited``.  ``token`` names the (edited model, layer) pair: the
+    activations entering the layer are cached per token in this process, so a later alpha of
+    the same token costs only the forward pass from the layer on
+    (:class:`~.core.edits.LayerInterpolation`); ``limit``: at most this many images per set
+    (a class-stratified subset; 0: all)."""
+
+    token: str
+    edited: ModelRef
+    layer: str
+    alpha: float
+    data: DataRef = DataRef()
+    model: ModelRef = ModelRef()
+    edit_k: int = 10
+    domains: tuple[str, ...] = ()
+    seed: int = 0
+    limit: int = 0
+    device: str = "auto"
+
+
+@dataclass
+class LiveAlpha:
+    """alpha; acc[set]: accuracy at alpha; n[set]: images evaluated; seconds: this update's
+    time (the cache build excluded); cached: whether the activations were cached already."""
+
+    alpha: float
+    layer: str
+    acc: dict[str, float]
+    n: dict[str, int]
+    seconds: float
+    cached: bool
+
+
+#: LayerInterpolation per (token, layer, limit, device), most recent last (a process-local
+#: cache of derived tensors, rebuilt from the spec when missing; holds at most two)
+_LIVE_CACHE: dict[tuple[str, str, int, str], Any] = {}
+
+
+def run_live_alpha(spec: LiveAlphaSpec, ctx: JobContext) -> LiveAlpha:
+    """Every accuracy at ``spec.alpha`` through the cached interpolation (built on first use)."""
+    from .core.edits import LayerInterpolation
+    from .core.models import EDITABLE_LAYERS, MicrographResNet
+
+    if spec.layer not in EDITABLE_LAYERS:
+        raise JobError(f"unknown layer {spec.layer!r}; editable layers: {', '.join(EDITABLE_LAYERS)}")
+    if not 0.0 <= spec.alpha <= 1.0:
+        raise JobError(f"alpha must be in [0, 1], got {spec.alpha}")
+    key = (spec.token, spec.layer, spec.limit, ctx.device)
+    interp = _LIVE_CACHE.pop(key, None)
+    cached = interp is not None
+    if interp is None:
+        data = _data(spec.data, ctx)
+        model = _model(spec.model, data.num_classes, ctx)
+        edited = _model(spec.edited, data.num_classes, ctx)
+        if not isinstance(model, MicrographResNet) or not isinstance(edited, MicrographResNet):
+            raise JobError("1-LI needs two classifiers of this plugin")
+        sets: dict[str, Any] = {"source": data.test, **data.shifted}
+        if spec.edit_k > 0 and data.shifted:
+            sets["edit"] = _check_k(data, spec.edit_k, spec.domains, spec.seed)
+        ctx.progress(0.5, f"caching the activations entering {spec.layer}")
+        interp = LayerInterpolation(model, edited, spec.layer, sets, ctx.device, ctx.check_cancelled, spec.limit)
+    while len(_LIVE_CACHE) >= 2:
+        _LIVE_CACHE.pop(next(iter(_LIVE_CACHE)))
+    _LIVE_CACHE[key] = interp
+    ctx.check_cancelled()
+    t0 = time.perf_counter()
+    acc = interp.accuracies(spec.alpha)
+    seconds = time.perf_counter() - t0
+    n = {name: int(v.shape[0]) for name, v in interp.labels.items()}
+    return LiveAlpha(float(spec.alpha), spec.layer, acc, n, seconds, cached)

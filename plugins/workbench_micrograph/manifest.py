@@ -5,8 +5,7 @@ from workbench.plugin_api import PluginManifest
 MANIFEST = PluginManifest(
     id="micrograph",
     title="Micrograph editing",
-    # headless for now (core, jobs and CLI): the panel (workbench_micrograph.panel:MicrographPanel) is still to be built
-    panel="",
+    panel="workbench_micrograph.panel:MicrographPanel",
     cli="workbench_micrograph.cli:register",
     icon="icons/micrograph.svg",
     dock_area="right",

@@ -9,7 +9,8 @@ reproduces the same jobs.  The defaults are those of the core's configs (a test 
 the panel's default edit is the one ``workbench micrograph evaluate`` runs.
 
 Not fields (the panel keeps them itself): the rewrite's painted mask (an image-sized boolean
-array, passed to :meth:`~MicrographState.edit_spec`) and the browser's zoom and selection.
+array, passed to :meth:`~MicrographState.edit_spec`; a kept result of the panel) and the
+browser's zoom and selection.
 
 State versions: 1 (this module).
 """
@@ -39,6 +40,9 @@ METHOD_NAMES = ("full_ft", "surgical", "surgical_best", "last_layer", "lowrank",
 CONV_LAYERS = tuple(n for n in EDITABLE_LAYERS if n != "fc")
 DEVICES = ("auto", "cpu", "cuda")
 CORRECTNESS = ("all", "correct", "wrong")
+TABLE_SOURCES = ("edits", "comparison")
+#: the panel's tabs, in order
+TABS = ("Browser", "Results", "1-LI", "Scatter")
 
 
 def parse_banner(text: str) -> int | str:
@@ -199,6 +203,15 @@ class MicrographState(PanelState):
     filter_class = Str("", label="class filter", placeholder="all classes")
     filter_domain = Str("", label="domain filter", placeholder="all domains")
     filter_correct = Choice("all", choices=CORRECTNESS, label="show")
+    # ---- views ---------------------------------------------------------------------------------
+    table_source = Choice(
+        "edits",
+        choices=TABLE_SOURCES,
+        label="table",
+        tooltip="edits: the unedited model and the last edit of each method run here; "
+        "comparison: every method over the seeds",
+    )
+    tab = Int(0, lo=0, hi=len(TABS) - 1, label="tab")
 
     def check(self, values: dict[str, Any]) -> None:
         if values["data_source"] == "folder" and not values["folder"].strip():

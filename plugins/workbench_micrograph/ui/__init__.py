@@ -1,0 +1,1 @@
+"""Thin Qt views of the micrograph editing panel (no science here)."""
