@@ -26,10 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from workbench.errors import InputError
+
 _ALLOWED_PACKAGES: set[str] = set()
 
 
-class PlainDataError(ValueError):
+class PlainDataError(InputError):
     """A value that cannot be encoded, or a stored tree that cannot be decoded."""
 
 

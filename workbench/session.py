@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from workbench import __version__, plaindata
+from workbench.errors import InputError
 
 FORMAT = "mlsci-workbench-session"
 VERSION = 2
@@ -41,7 +42,7 @@ VERSION = 2
 MAX_RESULTS_BYTES = 4 * 1024**3
 
 
-class SessionError(ValueError):
+class SessionError(InputError):
     """A session file that cannot be loaded; the message says why."""
 
 

@@ -109,6 +109,30 @@ def _checkpoint(p: Path):
     return load_checkpoint(p)
 
 
+def _session(p: Path):
+    from workbench.session import read_session
+
+    return read_session(p)
+
+
+def _micrograph_folder(p: Path):
+    from workbench_micrograph.core.data import load_folder
+
+    return load_folder(p)
+
+
+def _micrograph_image(p: Path):
+    from workbench_micrograph.core.data import read_image
+
+    return read_image(p)
+
+
+def _micrograph_model(p: Path):
+    from workbench_micrograph.core.train import load_user_model
+
+    return load_user_model(p, num_classes=4)
+
+
 def _sweep_config(p: Path):
     from workbench_adversarial.cli import load_sweep_config
 
@@ -191,6 +215,37 @@ LOADERS: list[tuple[Callable[[Path], object], list[str]]] = [
     (_repsim_model, ["models/repsim_width_200000.safetensors", "models/text.safetensors"]),
     (_checkpoint, ["models/no_sidecar.safetensors", "models/text.safetensors"]),
     (_sweep_config, _files("config", ".json", ".toml")),
+    (
+        _session,
+        [
+            f"sessions/{n}.json"
+            for n in (
+                "binary",
+                "deep",
+                "deep_object",
+                "not_an_object",
+                "wrong_format",
+                "version_true",
+                "version_-5",
+                "version_99",
+                "nan",
+                "panels_a_list",
+            )
+        ],
+    ),
+    (_micrograph_folder, ["images/bomb", "images/truncated", "images/fake", "images/empty"]),
+    (_micrograph_image, ["images/bomb/bomb.png", "images/truncated/cut.png", "images/fake/fake.png"]),
+    (
+        _micrograph_model,
+        [
+            "models/pickled.pt",
+            "models/garbage.pt",
+            "models/empty.pt",
+            "models/text.safetensors",
+            "models/no_sidecar.safetensors",
+            "models/nan_weights.safetensors",
+        ],
+    ),
 ]
 CASES = [pytest.param(fn, name, id=f"{fn.__name__.strip('_')}:{name}") for fn, names in LOADERS for name in names]
 
@@ -206,8 +261,9 @@ def test_every_loader_refuses_bad_files_naming_them(bad, loader, name):
     assert isinstance(exc, (InputError, JobError)), f"{type(exc).__name__}: {exc}"
     # a checkpoint may be named by its weights or by its sidecar (X.safetensors / X.json)
     assert path.is_dir() or path.stem in str(exc), str(exc)
-    if path.is_dir():  # a folder: the offending file inside it is named
-        assert any(f.name in str(exc) for f in path.iterdir() if f.name != "ok.png"), str(exc)
+    if path.is_dir():  # a folder: the offending file inside it is named (an empty one: itself)
+        offending = [f for f in path.iterdir() if f.name != "ok.png"]
+        assert any(f.name in str(exc) for f in offending) if offending else str(path) in str(exc), str(exc)
     assert "weights_only=False" not in str(exc) and "Traceback" not in str(exc)
 
 
@@ -274,6 +330,10 @@ COMMANDS: list[tuple[tuple[str, ...], list[str]]] = [
         ["models/pickled.pt", "models/garbage.pt", "models/nan_weights.pt", "models/empty.pt"],
     ),
     (("adversarial", "sweep", "--config", "{}", "--out", "{out}/sweep"), _files("config", ".json", ".toml")),
+    (
+        ("micrograph", "train", "--data", "{}", "--epochs", "1", "--out", "{out}/m"),
+        ["images/bomb", "images/truncated", "images/fake", "images/empty"],
+    ),
 ]
 CLI_CASES = [pytest.param(argv, name, id=f"{' '.join(argv[:2])}:{name}") for argv, names in COMMANDS for name in names]
 

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.errors import InputError
+
 from .generator import AGED, DETECTOR, SOURCE, GeneratorParams, generate
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
@@ -45,7 +47,7 @@ SOURCE_SPLITS = ("train", "val", "test")
 SHIFTED_SPLITS = ("edit", "test")
 
 
-class DataError(ValueError):
+class DataError(InputError):
     """A data set that cannot be loaded; the message names the file or folder and the problem."""
 
 

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from workbench.errors import InputError
 from workbench.seeding import torch_generator
 
 from .data import ImageSet
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 
-class ModelFileError(ValueError):
+class ModelFileError(InputError):
     """A model file that cannot be used; the message names the file and the problem."""
 
 
@@ -197,6 +198,8 @@ def load_user_model(path: str | Path, num_classes: int, width: int = 8, device: 
     p = Path(path)
     if not p.is_file():
         raise ModelFileError(f"{p}: no such file")
+    if p.stat().st_size == 0:
+        raise ModelFileError(f"{p}: the file is empty")
     if p.suffix == ".safetensors":
         try:
             if is_checkpoint(p):
@@ -215,7 +218,7 @@ def load_user_model(path: str | Path, num_classes: int, width: int = 8, device: 
     except Exception as exc:  # noqa: BLE001
         raise ModelFileError(
             f"{p}: neither TorchScript nor a state dict readable with weights_only=True "
-            f"({str(exc).splitlines()[0][:160]})"
+            f"({(str(exc).splitlines() or [type(exc).__name__])[0][:160]})"
         ) from None
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]

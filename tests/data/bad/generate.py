@@ -48,7 +48,7 @@ def write_all(out: str | Path) -> Path:
     from PIL import Image
 
     out = Path(out)
-    for sub in ("quiver", "arrays", "bundle", "images", "models"):
+    for sub in ("quiver", "arrays", "bundle", "images", "models", "sessions"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     # quiver: undecodable bytes, nesting far beyond any parser's stack
     (out / "quiver/binary.qmu").write_bytes(b"\xff\xfe\x00\x01" + bytes(range(256)))
@@ -103,6 +103,21 @@ def write_all(out: str | Path) -> Path:
     raw = (out / "images/truncated/ok.png").read_bytes()
     (out / "images/truncated/cut.png").write_bytes(raw[: len(raw) // 2])
     (out / "images/fake/fake.png").write_bytes(b"GIF89a but not really")
+    (out / "images/empty").mkdir(exist_ok=True)  # a folder with no images at all
+    # sessions: undecodable, nested too deep, wrong versions, non-finite numbers, wrong shapes
+    head = {"format": "mlsci-workbench-session", "app_version": "0", "saved": "2026-01-01T00:00:00"}
+    (out / "sessions/binary.json").write_bytes(b"\xff\xfe\x00\x01" + bytes(range(256)))
+    (out / "sessions/deep.json").write_text("[" * 100_000)
+    (out / "sessions/deep_object.json").write_text('{"layout": ' * 50_000)
+    (out / "sessions/not_an_object.json").write_text("[1, 2, 3]")
+    (out / "sessions/wrong_format.json").write_text(json.dumps({**head, "format": "something-else", "version": 2}))
+    (out / "sessions/version_true.json").write_text(json.dumps({**head, "version": True, "layout": {}, "panels": {}}))
+    (out / "sessions/version_-5.json").write_text(json.dumps({**head, "version": -5, "layout": {}, "panels": {}}))
+    (out / "sessions/version_99.json").write_text(json.dumps({**head, "version": 99, "layout": {}, "panels": {}}))
+    (out / "sessions/nan.json").write_text(
+        '{"format": "mlsci-workbench-session", "version": 2, "layout": {}, "panels": {"quiver": {"x": NaN}}}'
+    )
+    (out / "sessions/panels_a_list.json").write_text(json.dumps({**head, "version": 2, "layout": {}, "panels": [1]}))
     # models: state dicts for the adversarial loader, checkpoints with absurd sidecars
     # a pickled object beyond tensors (torch.load with weights_only=True refuses its class)
     torch.save(
