@@ -879,7 +879,7 @@ class MicrographPanel(Panel):
         if c.get("shift"):
             parts.append(f"shift {c['shift']}")
         if "method" in c:
-            parts.append(f"edit {c['method']} of layer {c['layer']} (k = {c['k']} per class, seed {c['seed']})")
+            parts.append(f"edit {c['method']} of {c['layer']} (k = {c['k']} per class, seed {c['seed']})")
         if "alpha" in c:
             parts.append(f"alpha {c['alpha']:.2f}, n = {c['n']} images")
         if c.get("status") == "stale":
@@ -898,38 +898,25 @@ class MicrographPanel(Panel):
     def figures(self) -> list[FigureSource]:
         from .ui.captioned import CaptionedFigure
 
+        def scatter_caption() -> str:
+            return self._caption("robustness vs shift (" + self._table_rows()[3].split(STALE)[0] + ")")
+
+        def alpha_caption() -> str:
+            return self._caption("1-LI alpha curves")
+
+        figs = (
+            ("micrograph_image", self.browser.view, "Micrograph", self.browser.data, self._browser_caption),
+            ("micrograph_table", self.table, "Results table", self.table.data, self._table_caption),
+            ("micrograph_alpha", self.alpha_plot, "1-LI alpha curves", self.alpha_plot.data, alpha_caption),
+            ("micrograph_scatter", self.scatter, "Robustness vs shift", self.scatter.data, scatter_caption),
+        )
+
         def with_context(data: Any, caption: Any) -> Any:
-            return lambda: {**data(), **{k: v for k, v in self.context().items()}, "caption": caption()}
+            return lambda: {**data(), **self.context(), "caption": caption()}
 
         return [
-            CaptionedFigure(
-                "micrograph_image",
-                widget=self.browser.view,
-                title="Micrograph",
-                data=with_context(self.browser.data, self._browser_caption),
-                caption=self._browser_caption,
-            ),
-            CaptionedFigure(
-                "micrograph_table",
-                widget=self.table,
-                title="Results table",
-                data=with_context(self.table.data, self._table_caption),
-                caption=self._table_caption,
-            ),
-            CaptionedFigure(
-                "micrograph_alpha",
-                widget=self.alpha_plot,
-                title="1-LI alpha curves",
-                data=with_context(self.alpha_plot.data, lambda: self._caption("1-LI alpha curves")),
-                caption=lambda: self._caption("1-LI alpha curves"),
-            ),
-            CaptionedFigure(
-                "micrograph_scatter",
-                widget=self.scatter,
-                title="Robustness vs shift",
-                data=with_context(self.scatter.data, lambda: self._caption("robustness vs shift")),
-                caption=lambda: self._caption("robustness vs shift (" + self._table_rows()[3].split(STALE)[0] + ")"),
-            ),
+            CaptionedFigure(name, widget=w, title=title, data=with_context(data, cap), caption=cap)
+            for name, w, title, data, cap in figs
         ]
 
     # ---- table files ----
