@@ -60,11 +60,11 @@ def test_plugins_are_listed_by_manifest_order_then_id(monkeypatch):
 def test_first_party_menu_order_comes_from_the_manifests():
     from workbench.plugin_api import DEFAULT_ORDER
 
-    first_party = ("quiver", "bundle", "repsim", "adversarial")
+    first_party = ("quiver", "bundle", "repsim", "adversarial", "micrograph")
     records = [r for r in discover_plugins() if r.id in first_party]
     assert [r.id for r in records] == list(first_party)
     orders = [r.loaded.order for r in records]
-    assert orders == sorted(orders) and len(set(orders)) == 4 and max(orders) < DEFAULT_ORDER
+    assert orders == sorted(orders) and len(set(orders)) == len(first_party) and max(orders) < DEFAULT_ORDER
 
 
 def test_menus_do_not_import_torch():

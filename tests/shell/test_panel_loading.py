@@ -220,7 +220,7 @@ from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from workbench.gui.panel_loading import import_panel_factory
 from workbench.plugin_api import discover_plugins
-records = [r for r in discover_plugins() if r.id in ("quiver", "bundle", "repsim", "adversarial")]
+records = [r for r in discover_plugins() if r.id in ("quiver", "bundle", "repsim", "adversarial", "micrograph")]
 errors = []
 def work():
     for rec in records:
@@ -232,13 +232,13 @@ t = threading.Thread(target=work); t.start(); t.join()
 main = app.thread()
 foreign = [type(o).__qualname__ for o in gc.get_objects() if isinstance(o, QObject) and o.thread() != main]
 print(len(records), "imported;", "errors:", errors, "foreign:", foreign)
-sys.exit(1 if foreign or errors or len(records) != 4 else 0)
+sys.exit(1 if foreign or errors or len(records) != 5 else 0)
 """
 
 
 def test_first_party_panel_modules_import_on_a_thread_without_creating_qobjects():
     """Importing a panel module off the GUI thread is safe only if the import creates no
-    QObject (it would belong to that thread): checked for the four first-party panels."""
+    QObject (it would belong to that thread): checked for the five first-party panels."""
     out = subprocess.run([sys.executable, "-c", CHECK_THREAD_AFFINITY], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr[-3000:]
 

@@ -80,7 +80,7 @@ def test_help_menu_opens_the_dialog_and_the_filter_works(main_window, qtbot):
     assert len(seen["filtered"]) < len(seen["all"])
 
 
-@pytest.mark.parametrize("pid", ["quiver", "bundle", "repsim", "adversarial"])
+@pytest.mark.parametrize("pid", ["quiver", "bundle", "repsim", "adversarial", "micrograph"])
 def test_every_shortcut_of_a_first_party_panel_is_listed(main_window, qtbot, pid):
     panel = main_window.open_panel(pid)
     assert panel is not None, main_window.errors_shown
