@@ -84,7 +84,19 @@ class StallSampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> None:
+        import gc
+
+        self.gc_ms: list[tuple[int, float]] = []  # (generation, ms) of each cyclic collection
+        self._gc_t0 = 0.0
+        gc.callbacks.append(self._gc)
         self._thread.start()
+
+    def _gc(self, phase: str, info: dict[str, Any]) -> None:
+        """Times the cyclic collector (any thread's: it holds the GIL, so it stalls them all)."""
+        if phase == "start":
+            self._gc_t0 = time.perf_counter()
+        else:
+            self.gc_ms.append((int(info["generation"]), (time.perf_counter() - self._gc_t0) * 1000))
 
     def _run(self) -> None:
         import traceback
@@ -103,8 +115,12 @@ class StallSampler:
             self.timeline.append((time.perf_counter(), key or "(Qt / C++ code, no Python frame)"))
 
     def stop(self) -> list[tuple[str, int]]:
+        import gc
+
         self._stop.set()
         self._thread.join()
+        if self._gc in gc.callbacks:
+            gc.callbacks.remove(self._gc)
         return sorted(self.samples.items(), key=lambda kv: -kv[1])[:8]
 
     def longest(self, n: int = 3) -> list[tuple[float, list[str]]]:
@@ -188,6 +204,12 @@ def measure(
             print(f"  {n:4d}  {where}", file=sys.stderr)
         for ms, where in sampler.longest():
             print(f"  longest gap {ms:.0f} ms: " + " | ".join(where), file=sys.stderr)
+        full = [ms for g, ms in sampler.gc_ms if g == 2]
+        print(
+            f"  cyclic GC: {len(sampler.gc_ms)} collections, {sum(ms for _g, ms in sampler.gc_ms):.0f} ms in all; "
+            f"{len(full)} full, the longest {max(full, default=0.0):.0f} ms",
+            file=sys.stderr,
+        )
     arr = np.asarray(gaps) if gaps else np.zeros(1)
     return {
         "flow": name,
@@ -298,8 +320,55 @@ def child_interact() -> list[dict[str, Any]]:
     return rows
 
 
+def child_pgd() -> list[dict[str, Any]]:
+    """The PGD flows alone: the panel opened (and its start-up attack done), then a sweep."""
+    window = make_window()
+    rows = [idle_anchor()]
+    rows.append(
+        measure(
+            "open adversarial, start-up attack",
+            TARGET_MS,
+            lambda: window.view_actions["adversarial"].trigger(),
+            lambda: all_idle(window, ["adversarial"]),
+        )
+    )
+    adversarial = window.panels["adversarial"]
+    rows.append(measure("PGD sweep", TARGET_MS, adversarial.run_sweep, adversarial.is_idle))
+    window.shutdown()
+    return rows
+
+
+def child_bundle_drag() -> list[dict[str, Any]]:
+    """The bundle slider drag alone (the panel open and idle first)."""
+    from PySide6.QtWidgets import QSlider
+
+    window = make_window()
+    window.open_panel("bundle")
+    wait_for(lambda: all_idle(window, ["bundle"]), 600)
+    rows = [idle_anchor()]
+    bundle = window.panels["bundle"]
+    sliders = [s for s in bundle.findChildren(QSlider) if s.isVisible()]
+
+    def drag() -> None:
+        if not sliders:
+            raise RuntimeError("the bundle panel shows no slider")
+        s = sliders[0]
+        lo, hi = s.minimum(), s.maximum()
+        s.setSliderDown(True)
+        run_steps([partial(s.setSliderPosition, lo + (hi - lo) * i // 40) for i in range(41)], 16)
+        s.setSliderDown(False)
+
+    rows.append(measure("drag a bundle slider (40 steps)", INTERACTIVE_TARGET_MS, drag, bundle.is_idle))
+    window.shutdown()
+    return rows
+
+
 def child(flow: str) -> None:
-    if flow.startswith(("open:", "open-sync:")):
+    if flow == "pgd":
+        rows = child_pgd()
+    elif flow == "bundle-drag":
+        rows = child_bundle_drag()
+    elif flow.startswith(("open:", "open-sync:")):
         what = flow.split(":", 1)[1]
         rows = child_open(list(PANELS) if what == "all" else [what], sync=flow.startswith("open-sync:"))
     elif flow == "interact":
@@ -374,7 +443,8 @@ def main() -> int:
     parser.add_argument(
         "--flows",
         default=",".join([f"open:{p}" for p in PANELS] + ["open:all", "interact"]),
-        help="comma-separated: open:<panel>, open:all, interact; open-sync:<panel> opens with "
+        help="comma-separated: open:<panel>, open:all, interact, pgd (the PGD panel's flows alone), "
+        "bundle-drag (the bundle slider drag alone); open-sync:<panel> opens with "
         "open_panel(wait=True), importing on the GUI thread (the path before the background "
         "import, for comparison)",
     )

@@ -10,10 +10,14 @@ Success rates are over the *correctly classified* inputs (``success_over`` in th
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
+import gc
 import json
 import math
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,16 +37,78 @@ from .core.zoo import LoadedModel, ModelLoadError, ModelRef, load_model_ref
 
 TARGET_MODES = ("none", "random", "least_likely")
 
+#: torch intra-op threads of the panel's attack and sweep jobs (see :func:`few_threads`)
+APP_JOB_THREADS = 1
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run torch with ``n`` intra-op threads inside the block (the previous number after it)."""
+    old = torch.get_num_threads()
+    if old == n:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def few_threads(fn: Callable[[Any, JobContext], Any]) -> Callable[[Any, JobContext], Any]:
+    """``fn(spec, ctx)`` run with :data:`APP_JOB_THREADS` torch threads (what the panel submits).
+
+    The zoo's models are small CNNs on 8 x 8 to 28 x 28 images: each op is microseconds of work,
+    and where the cores are busy (the GUI thread is one more busy core) a descheduled OpenMP
+    worker makes every op wait at its barrier.  Measured in the app on 2 cores at load 4 with
+    the panel's default sweep (150 images, 10 steps): 44.5 s with torch's default 2 threads,
+    9.7 s with one, and the GUI thread's longest stall 309 ms and 177 ms
+    (benchmarks/bench_gui_stall.py --flows pgd).  The CLI keeps its ``--threads``."""
+
+    @functools.wraps(fn)
+    def job(spec: Any, ctx: JobContext) -> Any:
+        with torch_threads(APP_JOB_THREADS):
+            return fn(spec, ctx)
+
+    return job
+
+
+_loads_done: set[str] = set()
+
+
+@contextlib.contextmanager
+def frozen_imports(what: str) -> Iterator[None]:
+    """The first time for ``what`` (a model or a dataset): the cyclic collector paused while the
+    block runs and :func:`gc.freeze` after it.  The first dataset imports scikit-learn, pandas
+    and scipy (about 670 modules, 50 000 objects) on the job's thread; each full collection
+    during and after that walked them with the GIL held, stalling the GUI thread (5 full
+    collections up to 165 ms while the PGD panel opened, at load 5 on 2 cores); frozen, the
+    collector skips them (Python documentation of ``gc.freeze``).  Later times: no change."""
+    if what in _loads_done:
+        yield
+        return
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        _loads_done.add(what)
+        if was:
+            gc.enable()
+        gc.freeze()
+
 
 def _load(ref: ModelRef, device: str) -> LoadedModel:
     try:
-        return load_model_ref(ref, device)
+        with frozen_imports(f"model {ref}"):
+            return load_model_ref(ref, device)
     except ModelLoadError as exc:
         raise JobError(str(exc)) from None
 
 
 def _data(dataset: str, n: int, classes: tuple[int, ...], seed: int, device: str):
-    split = load_dataset(dataset)
+    with frozen_imports(f"dataset {dataset}"):
+        split = load_dataset(dataset)
     try:
         x, y = subset(split, n, classes, seed)
     except ValueError as exc:

@@ -20,7 +20,9 @@ settings no longer build is marked stale in the status line, the banner and its 
 
 from __future__ import annotations
 
+import gc
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +55,16 @@ from workbench.gui.theme import plot_theme, theme_signals
 from .core.data import cached_shape
 from .core.norms import p_label
 from .core.subspace import dimension_note
-from .jobs import AttackJobResult, AttackSpec, SweepHistory, SweepSpec, run_attack, run_sweep_job, sweep_label
+from .jobs import (
+    AttackJobResult,
+    AttackSpec,
+    SweepHistory,
+    SweepSpec,
+    few_threads,
+    run_attack,
+    run_sweep_job,
+    sweep_label,
+)
 from .state import P_PRESETS, TABS, AdversarialState
 from .ui.attack_grid import AttackGrid
 from .ui.figure_paint import titled
@@ -70,6 +81,26 @@ TEXT_INPUTS = {"attack": ("path", "classes", "p"), "sweep": ("path", "classes", 
 PARTIAL_MS = 250
 #: earlier sweeps kept at most (the oldest are forgotten first)
 MAX_EARLIER = 20
+
+
+#: the panel's jobs: one torch thread each (:func:`workbench_adversarial.jobs.few_threads`)
+ATTACK_JOB = few_threads(run_attack)
+SWEEP_JOB = few_threads(run_sweep_job)
+
+_modules_frozen = 0
+
+
+def freeze_new_imports() -> None:
+    """After a job that imported modules (the first attack imports scikit-learn, pandas and
+    scipy for the datasets: about 670 modules and 50 000 objects): :func:`gc.freeze` what is
+    alive then, once per batch of new modules.  The shell freezes the heap after a panel's
+    import, but these came later, and every full collection of the cyclic collector walked
+    them again with the GIL held (72 ms unloaded, several times that on a busy machine), on
+    whichever thread allocated, the GUI thread waiting (Python documentation of ``gc.freeze``)."""
+    global _modules_frozen
+    if len(sys.modules) != _modules_frozen:
+        _modules_frozen = len(sys.modules)
+        gc.freeze()
 
 
 @dataclass
@@ -361,7 +392,7 @@ class AdversarialPanel(Panel):
         if spec is None:
             return
         handle = self.submit(
-            run_attack, spec, title="PGD attack", on_result=lambda res: self._attack_done(res, spec), key="attack"
+            ATTACK_JOB, spec, title="PGD attack", on_result=lambda res: self._attack_done(res, spec), key="attack"
         )
         self._job_started("attack", handle, "attacking…")
 
@@ -371,7 +402,7 @@ class AdversarialPanel(Panel):
             return
         self.state_model.tab = 1
         handle = self.submit(
-            run_sweep_job,
+            SWEEP_JOB,
             spec,
             title="PGD sweep",
             on_result=lambda t: self._sweep_done(t, spec),
@@ -417,6 +448,7 @@ class AdversarialPanel(Panel):
             self._refresh_status()
 
     def _attack_done(self, res: AttackJobResult, spec: AttackSpec) -> None:
+        freeze_new_imports()
         self.keep_result("attack", res, spec)
         self._show_attack(res)
         self._settings_changed()
@@ -437,6 +469,7 @@ class AdversarialPanel(Panel):
         self._refresh_status()
 
     def _sweep_done(self, table: Any, spec: SweepSpec) -> None:
+        freeze_new_imports()
         self._partial = None
         self._partial_timer.stop()
         if self.sweep_table is not None:

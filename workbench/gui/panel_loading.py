@@ -93,21 +93,30 @@ def import_panel_factory(rec: PluginRecord, ahead: bool = False) -> Callable[...
     GUI thread before (:func:`learned_imports`: a library the panel imports lazily, scipy for a
     graph layout say, would otherwise be imported on the GUI thread, seconds with PySide6's
     import hook reading each new module's source).  A learned module that fails to import is
-    skipped.  Takes :data:`IMPORT_LOCK`; freezes the objects alive afterwards (module docstring)."""
+    skipped.  Takes :data:`IMPORT_LOCK`; freezes the objects alive afterwards (module docstring)
+    and pauses the cyclic collector meanwhile: the imports allocate hundreds of thousands of
+    objects, which set off full collections on this thread with the GIL held (4 of them, up to
+    369 ms, while the PGD panel opened at load 5 on 2 cores: the GUI thread waited)."""
     with IMPORT_LOCK:
-        if rec.loaded.needs_torch:
-            from workbench.torch_setup import prepare_torch
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            if rec.loaded.needs_torch:
+                from workbench.torch_setup import prepare_torch
 
-            prepare_torch()
-        factory = resolve(rec.loaded.panel)
-        if ahead:
-            for name in learned_imports(rec.id):
-                if name not in sys.modules:
-                    try:
-                        importlib.import_module(name)
-                    except BaseException:  # noqa: BLE001 - only a head start; the constructor imports what it needs
-                        pass
-        gc.freeze()
+                prepare_torch()
+            factory = resolve(rec.loaded.panel)
+            if ahead:
+                for name in learned_imports(rec.id):
+                    if name not in sys.modules:
+                        try:
+                            importlib.import_module(name)
+                        except BaseException:  # noqa: BLE001 - only a head start; the constructor imports what it needs
+                            pass
+        finally:
+            if collecting:
+                gc.enable()
+            gc.freeze()
     return factory
 
 

@@ -115,7 +115,7 @@ class AttackGrid(pg.GraphicsLayoutWidget):
                 _to_display(ex["adversarial"]),
             )
             for c, (img, title) in enumerate(zip(images, titles, strict=True)):
-                vb = self.addViewBox(row=2 + 2 * r, col=c, lockAspect=True, enableMouse=False)
+                vb = self.addViewBox(row=2 + 2 * r, col=c, lockAspect=True, enableMouse=False, enableMenu=False)
                 vb.invertY(True)
                 item = pg.ImageItem(img, levels=(0, 1))
                 vb.addItem(item)
