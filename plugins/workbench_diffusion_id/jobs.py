@@ -42,22 +42,15 @@ from .core.stats import CorrelationRow, correlation_table
 
 
 def _load_array(path: str) -> np.ndarray:
-    from pathlib import Path
+    """The n x D array of an .npy file (never unpickled); JobError naming the file otherwise
+    (missing, an .npz, object dtype, corrupt or truncated: :func:`workbench.array_files.load_npy`)."""
+    from workbench.array_files import load_npy
+    from workbench.errors import InputError
 
-    p = Path(path)
-    if not p.is_file():
-        raise JobError(f"{p}: no such file")
     try:
-        a = np.load(p, allow_pickle=False)
-    except ValueError as exc:
-        raise JobError(
-            f"{p.name}: cannot be read without unpickling ({exc}); save a numeric array with numpy.save"
-        ) from None
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
-        raise JobError(f"{p.name}: not a .npy file ({exc})") from None
-    if not hasattr(a, "ndim"):
-        raise JobError(f"{p.name}: an .npz archive; pass one n x D array saved with numpy.save")
-    return a
+        return load_npy(path, what="n x D array")
+    except InputError as exc:
+        raise JobError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -115,7 +108,7 @@ def run_estimate(spec: EstimateSpec, ctx: JobContext) -> EstimateResult:
             ctx.progress(0.0, "nearest neighbours")
             prep = prepare(X, k=kmax, device=ctx.device, cancel=ctx.check_cancelled)
         except ValueError as exc:
-            raise JobError(str(exc)) from None
+            raise JobError(f"{spec.path}: {exc}" if spec.path and spec.data is None else str(exc)) from None
         caught += [str(w.message) for w in rec if issubclass(w.category, DuplicatePointsWarning)]
     for msg in caught:
         ctx.log(msg)
@@ -458,3 +451,35 @@ def run_diffusion_id(spec: RunSpec, ctx: JobContext) -> RunResult:
     finally:
         if spec.threads:
             torch.set_num_threads(threads_before)
+
+
+# ------------------------------------------------------------------ the module picker --------
+@dataclass(frozen=True)
+class ModulesSpec:
+    """List the UNet's named modules of a pipeline (``"default"``: the embedded model) down to
+    ``max_depth`` dotted levels, for the layer picker; no weights are loaded."""
+
+    model: str = "default"
+    max_depth: int = 3
+
+
+@dataclass(frozen=True)
+class ModulesResult:
+    """``names[i]`` is a module of class ``classes[i]``; ``model`` the folder they come from."""
+
+    model: str
+    names: tuple[str, ...]
+    classes: tuple[str, ...]
+
+
+def run_modules(spec: ModulesSpec, ctx: JobContext) -> ModulesResult:
+    """Run :class:`ModulesSpec` (:func:`workbench_diffusion_id.core.pipeline.list_unet_modules`)."""
+    from .core.default_model import resolve_model
+    from .core.pipeline import list_unet_modules
+
+    ctx.progress(0.0, "reading the UNet's configuration")
+    try:
+        mods = list_unet_modules(resolve_model(spec.model), spec.max_depth)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    return ModulesResult(spec.model, tuple(n for n, _ in mods), tuple(c for _, c in mods))

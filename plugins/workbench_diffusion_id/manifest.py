@@ -5,10 +5,9 @@ from workbench.plugin_api import PluginManifest
 MANIFEST = PluginManifest(
     id="diffusion_id",
     title="Diffusion prompt intrinsic dimension",
-    # headless for now (core, jobs and CLI): its panel (DiffusionIDPanel) is still to be built
-    panel="",
+    panel="workbench_diffusion_id.panel:DiffusionIDPanel",
     cli="workbench_diffusion_id.cli:register",
-    icon="",
+    icon="icons/diffusion_id.svg",
     dock_area="right",
     order=60,
     summary="Intrinsic dimension of a text-to-image diffusion model's bottleneck and latents per prompt, "

@@ -222,23 +222,12 @@ FIGURES: dict[str, Callable[[RunResult], Any]] = {
 }
 
 
-def write_outputs(
-    res: RunResult,
-    out: str | Path,
-    *,
-    formats: Sequence[str] = ("png",),
-    dpi: int = 120,
-    spec: dict[str, Any] | None = None,
-) -> list[Path]:
-    """Write the tables, the JSON and the figures of ``res`` into ``out`` (created); the paths."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
+def write_tables(res: RunResult, out: str | Path, *, spec: dict[str, Any] | None = None) -> list[Path]:
+    """Write ``results.csv``, ``correlations.csv`` and ``results.json`` of ``res`` into ``out``
+    (created); the paths.  All numbers of the run: prompt, perplexity, layer, step, estimator,
+    ID, interval, error, points; the correlations; the settings."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
     rows, corr = table_rows(res), correlation_rows(res)
     _write_csv(folder / "results.csv", rows)
     _write_csv(folder / "correlations.csv", corr)
@@ -263,7 +252,26 @@ def write_outputs(
         "correlations": corr,
     }
     (folder / "results.json").write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    written += [folder / "results.csv", folder / "correlations.csv", folder / "results.json"]
+    return [folder / "results.csv", folder / "correlations.csv", folder / "results.json"]
+
+
+def write_outputs(
+    res: RunResult,
+    out: str | Path,
+    *,
+    formats: Sequence[str] = ("png",),
+    dpi: int = 120,
+    spec: dict[str, Any] | None = None,
+) -> list[Path]:
+    """Write the tables and the JSON (:func:`write_tables`) and the figures of ``res`` into
+    ``out`` (created); the paths."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    folder = Path(out)
+    written = write_tables(res, folder, spec=spec)
     for name, fn in FIGURES.items():
         if res.done == 0:
             break

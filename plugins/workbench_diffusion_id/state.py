@@ -1,4 +1,4 @@
-"""Qt-free state of the (future) Diffusion intrinsic-dimension panel, and the job specs it stands for.
+"""Qt-free state of the Diffusion intrinsic-dimension panel, and the job specs it stands for.
 
 Every setting is one field of :class:`DiffusionIDState` (type, default, range or choices
 declared once); the panel binds its widgets to these fields and builds its specs with
@@ -22,6 +22,8 @@ from .jobs import EstimateSpec, RunSpec
 MAX_PROMPTS = 512
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
+#: the panel's plot tabs, in order
+TABS = ("ID per prompt", "ID vs perplexity", "ID vs step", "TwoNN fit", "Gallery")
 
 
 def parse_prompts(text: str) -> list[str]:
@@ -143,6 +145,7 @@ class DiffusionIDState(PanelState):
     view_prompt = Int(
         0, lo=0, hi=MAX_PROMPTS - 1, label="TwoNN prompt", tooltip="prompt whose TwoNN fit is drawn (index in the list)"
     )
+    tab = Int(0, lo=0, hi=len(TABS) - 1, label="tab", tooltip="the plot shown")
 
     def check(self, values: dict[str, Any]) -> None:
         if values["n_boot"] and values["n_boot"] < 10:

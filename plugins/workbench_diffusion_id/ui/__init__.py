@@ -1,0 +1,1 @@
+"""Qt views of the diffusion intrinsic-dimension panel (no science here)."""
