@@ -13,6 +13,7 @@ DOCS = [
     "docs/bundle.md",
     "docs/repsim.md",
     "docs/adversarial.md",
+    "docs/micrograph.md",
 ]
 INTRO = (
     "Each panel's numbers below were measured with the command given beside them, on this project's 2-core "
@@ -28,6 +29,8 @@ def section(path: str) -> str:
         m = re.match(r"^(#+) (.*)", line)
         if m:
             line = "#" * (3 if k == 0 else max(4, len(m.group(1)) + 2)) + " " + m.group(2)
+        # an image beside the doc (docs/x.png) is docs/x.png from the README
+        line = re.sub(r"(!\[[^\]]*\]\()(?![a-z]+:|/)([^)]+\))", lambda m: m.group(1) + "docs/" + m.group(2), line)
         out.append(line)
     return "\n".join(out) + f"\n\n*(from [{path}]({path}))*\n"
 

@@ -260,7 +260,7 @@ class MicrographPanel(Panel):
         bind(st, "filter_domain", self.browser.set_combo)
         bind(st, "filter_class", self.browser.class_combo)
         bind(st, "filter_correct", self.browser.show_combo)
-        self.browser.set_combo.lineEdit().setPlaceholderText("first set")
+        self.browser.set_combo.lineEdit().setPlaceholderText("source (the first set)")
         self.browser.class_combo.lineEdit().setPlaceholderText("all classes")
         self.browser.view.mask_changed.connect(self._mask_painted)
         self.browser.clear_mask.clicked.connect(self.clear_mask)

@@ -85,6 +85,7 @@ def test_an_edit_fills_table_curves_scatter_browser_and_the_live_slider(panel, q
     assert live is not None and live.alpha == pytest.approx(panel.state_model.alpha)
     assert set(live.acc) == {"source", "aged", "detector", "edit"} and live.n["edit"] == 2 * 5 * 2
     assert "ms" in panel.live_label.text()
+    assert len(panel.alpha_plot.live.getData()[0]) == 4  # the live values drawn over the curves
     assert STALE not in panel.status.text()
 
 

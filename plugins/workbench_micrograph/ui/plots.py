@@ -43,11 +43,15 @@ class AlphaPlot(pg.PlotWidget):
         item.setXRange(0, 1, padding=0.02)
         item.setYRange(0, 1, padding=0.02)
         item.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = item.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).enableAutoSIPrefix(False)
+        # bottom left: the accuracies start high and the robustness curves stay above ~0.3 there
+        self.legend = item.addLegend(offset=(10, -10), labelTextSize="8pt")
         self.line = pg.InfiniteLine(pos=0.5, angle=90, pen=pg.mkPen("#888888", width=1, style=Qt.PenStyle.DashLine))
         item.addItem(self.line)
         self.live = pg.ScatterPlotItem(size=9, pen=pg.mkPen("#888888", width=1.5), brush=pg.mkBrush(0, 0, 0, 0))
         item.addItem(self.live)
+        self._items: list[Any] = []
         self.curve: Any = None
         self.live_values: dict[str, float] = {}
         self.live_alpha = float("nan")
@@ -59,8 +63,9 @@ class AlphaPlot(pg.PlotWidget):
     def draw(self, curve: Any) -> None:
         """Draw an :class:`~workbench_micrograph.core.evaluate.AlphaCurve` (None: clear)."""
         item = self.getPlotItem()
-        for it in list(item.listDataItems()):
+        for it in self._items:  # the curves drawn before (not the line and the live markers)
             item.removeItem(it)
+        self._items = []
         self.legend.clear()
         self.curve = curve
         self.names = []
@@ -71,14 +76,14 @@ class AlphaPlot(pg.PlotWidget):
         item.setTitle(f"1-LI of {curve.layer}")
         for i, (name, ys) in enumerate(curve.acc.items()):
             x, y = _nan_free(curve.alphas, ys)
-            item.plot(x, y, pen=pg.mkPen(colour(i), width=2), name=f"{name} accuracy")
+            self._items.append(item.plot(x, y, pen=pg.mkPen(colour(i), width=2), name=f"{name} accuracy"))
             self.names.append(name)
         robust = (("PGD l_inf", curve.robust_inf), ("PGD l_2", curve.robust_2), ("corruptions", curve.corruption))
         for j, (label, ys) in enumerate(robust):
             x, y = _nan_free(curve.robust_alphas, ys)
             if len(x):
                 c = colour(len(curve.acc) + j)
-                item.plot(
+                plotted = item.plot(
                     x,
                     y,
                     pen=pg.mkPen(c, width=2, style=Qt.PenStyle.DashLine),
@@ -88,6 +93,7 @@ class AlphaPlot(pg.PlotWidget):
                     symbolPen=None,
                     name=label,
                 )
+                self._items.append(plotted)
         self._draw_live()
 
     def set_alpha(self, alpha: float) -> None:
@@ -138,6 +144,8 @@ class ScatterPlot(pg.PlotWidget):
         item.setLabel("bottom", "shifted accuracy (mean over shifted test sets)")
         item.setLabel("left", "PGD l_inf robust accuracy")
         item.showGrid(x=True, y=True, alpha=0.2)
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).enableAutoSIPrefix(False)
         self.rows: list[tuple[str, dict[str, float], dict[str, float]]] = []
         self._labels: list[pg.TextItem] = []
 
