@@ -52,6 +52,8 @@ def test_failed_view_keeps_the_last_complete_one_marked_stale(make_panel, qtbot,
     edit.setText("1 / (cos(kx) - 1)")  # parses, but is not finite on the torus
     edit.editingFinished.emit()
     qtbot.waitUntil(lambda: panel.is_idle() and bool(standalone_shell.errors), timeout=30000)
+    # the error dialog comes with the job's failed signal, the badge with its done signal after it
+    qtbot.waitUntil(lambda: panel.badge.text() != "C = -1", timeout=5000)
     assert panel.current_view is before and panel._drawn_view is before
     assert panel.badge.text() == "C = -1 (stale)" and "dashed" in panel.badge.styleSheet()
     assert panel.status.isVisibleTo(panel) and "failed" in panel.status.text() and "not finite" in panel.status.text()
@@ -111,8 +113,16 @@ def test_browser_says_which_classifier_coloured_it(make_panel, qtbot, tmp_path, 
     panel.predict()
     qtbot.waitUntil(lambda: panel.is_idle() and panel.predictions is not None, timeout=60000)
     assert "Predictions of shipped flux" in panel.dataset_view.coloured_by.text()
+    assert "Stale" not in panel.dataset_view.coloured_by.text()
     panel.state_model.classifier = "cnn"  # not predicted yet: the flux predictions are stale
     assert panel.stale["predictions"] and "stale: predictions: the classifier changed" in panel.status.text()
+    # the browser's own line says so, under the name of the classifier that coloured it
+    assert "Stale:</b> the classifier chosen now is shipped cnn, not shipped flux" in (
+        panel.dataset_view.coloured_by.text()
+    )
+    panel.state_model.classifier = "flux"  # back: not stale any more
+    assert "Stale" not in panel.dataset_view.coloured_by.text()
+    panel.state_model.classifier = "cnn"
     panel.predict()
     qtbot.waitUntil(lambda: panel.is_idle() and not panel.stale["predictions"], timeout=60000)
     text = panel.dataset_view.coloured_by.text()
@@ -234,6 +244,29 @@ def test_one_render_per_turn_however_many_changes(make_panel, qtbot):
     qtbot.waitUntil(lambda: view.frames > frames, timeout=5000)
     qtbot.wait(50)
     assert view.frames - frames <= 2  # the burst, then at most the full-resolution frame after a draft
+
+
+def test_sphere_waits_while_a_slider_is_dragged(make_panel, qtbot):
+    """Views drawn in a burst (a drag) repaint the torus each time and the sphere once, after
+    the burst: two software-GL renders in one event-loop turn were the slider's 120-160 ms
+    GUI-thread stalls."""
+    from workbench_bundle.panel import SPHERE_SETTLE_MS
+
+    panel = make_panel("bundle")
+    _ready(panel, qtbot)
+    qtbot.wait(SPHERE_SETTLE_MS + 300)
+    maps = []
+    orig = panel.sphere.set_map
+    panel.sphere.set_map = lambda *a, **k: (maps.append(1), orig(*a, **k))
+    for _ in range(10):  # views arriving every 40 ms, as while a slider is dragged
+        panel._draw_view()
+        qtbot.wait(40)
+    assert maps == [1]  # the first view of the burst (not known to be one yet), then none
+    qtbot.waitUntil(lambda: len(maps) == 2, timeout=SPHERE_SETTLE_MS + 2000)  # after the burst
+    qtbot.wait(SPHERE_SETTLE_MS)
+    assert len(maps) == 2
+    panel._draw_view()  # a single change, not in a burst: the sphere follows within 150 ms
+    qtbot.waitUntil(lambda: len(maps) == 3, timeout=1000)
 
 
 # ---- exports that stand alone ----------------------------------------------------------------

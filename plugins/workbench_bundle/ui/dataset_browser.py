@@ -9,6 +9,7 @@ the buttons only emit signals (the panel turns them into jobs)."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui.binding import Binder
+from workbench.gui.theme import plot_theme
 
 from ..state import BundleState
 from . import colors
@@ -88,6 +90,8 @@ class DatasetBrowser(QWidget):
         self.coloured_by = QLabel("")
         self.coloured_by.setObjectName("coloured-by")
         self.coloured_by.setWordWrap(True)
+        self._coloured_text = ""
+        self._stale_reason = ""
         lay.addWidget(self.coloured_by)
         self.info = QLabel("no dataset")
         self.info.setWordWrap(True)
@@ -236,14 +240,15 @@ class DatasetBrowser(QWidget):
         classifier's predictions colour the browser."""
         self.list.clear()
         if ds is None:
-            self.coloured_by.setText("")
+            self._coloured_text = ""
         elif predicted is None:
-            self.coloured_by.setText("No predictions: the browser shows the exact labels only (Predict or Train).")
+            self._coloured_text = "No predictions: the browser shows the exact labels only (Predict or Train)."
         else:
-            self.coloured_by.setText(
+            self._coloured_text = (
                 f"<b>Predictions of {coloured_by}</b>: each sample shows its label and the "
                 "prediction; red background = misclassified."
             )
+        self._show_coloured_by()
         if ds is None:
             self.info.setText("no dataset" + note)
             return
@@ -261,6 +266,20 @@ class DatasetBrowser(QWidget):
             + (f"; showing first {n}" if n < len(ds) else "")
             + note
         )
+
+    def mark_stale(self, reason: str) -> None:
+        """Say under the "coloured by" line that the predictions shown are not of the classifier
+        chosen now (``reason``; "" when they are)."""
+        if reason != self._stale_reason:
+            self._stale_reason = reason
+            self._show_coloured_by()
+
+    def _show_coloured_by(self) -> None:
+        text = self._coloured_text
+        if text and self._stale_reason:
+            colour = "#ff8a80" if plot_theme().dark else "#b00020"  # red, readable on either background
+            text += f'<br><span style="color: {colour}"><b>Stale:</b> {html.escape(self._stale_reason)}</span>'
+        self.coloured_by.setText(text)
 
     @staticmethod
     def _item(ds: Any, i: int, predicted: np.ndarray | None) -> QListWidgetItem:
