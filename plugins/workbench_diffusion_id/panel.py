@@ -22,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -110,7 +111,8 @@ class DiffusionIDPanel(Panel):
         self.guidance = bind(st, "guidance", QDoubleSpinBox())
         self.seed = bind(st, "seed", QSpinBox())
         self.batch_size = bind(st, "batch_size", QSpinBox())
-        self.device = bind(st, "device", QComboBox())
+        self.device = QComboBox()
+        bind(st, "device", self.device)
         self.threads = bind(st, "threads", QSpinBox())
         gen_box = QGroupBox("Generation")
         f = QFormLayout(gen_box)
@@ -127,8 +129,10 @@ class DiffusionIDPanel(Panel):
         self.module_pick.setToolTip("the UNet's modules (dotted names); Add puts the chosen one in the layers")
         self.module_pick.setMinimumContentsLength(14)
         self.module_add = QPushButton("Add")
+        self.module_add.setMaximumWidth(56)
         self.module_add.clicked.connect(self.add_module)
         self.module_list_btn = QPushButton("List")
+        self.module_list_btn.setMaximumWidth(56)
         self.module_list_btn.setToolTip("list the UNet modules of the chosen model")
         self.module_list_btn.clicked.connect(self.list_modules)
         self.estimators = bind(st, "estimators", QLineEdit())
@@ -138,10 +142,11 @@ class DiffusionIDPanel(Panel):
         f = QFormLayout(est_box)
         f.addRow(label("layers"), self.layers)
         row = QHBoxLayout()
+        row.addWidget(QLabel("UNet module"))
         row.addWidget(self.module_pick, 1)
         row.addWidget(self.module_add)
         row.addWidget(self.module_list_btn)
-        f.addRow("UNet module", row)
+        f.addRow(row)
         for name in ("estimators", "n_boot", "level"):
             f.addRow(label(name), getattr(self, name))
 
@@ -180,7 +185,12 @@ class DiffusionIDPanel(Panel):
         scroll = QScrollArea()
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(280)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(300)
+        for combo in (self.model, self.lm, self.module_pick, self.device):
+            # long folder names and module names must not widen the settings column
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
 
         # ---- right: the view choices, the stale banner, the plots ----
         self.view_estimator = bind(st, "view_estimator", QComboBox())
@@ -222,7 +232,8 @@ class DiffusionIDPanel(Panel):
         split.addWidget(scroll)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
-        split.setSizes([330, 870])
+        split.setStretchFactor(0, 0)
+        split.setSizes([390, 810])
         outer = QVBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
         outer.addWidget(split)
@@ -262,7 +273,8 @@ class DiffusionIDPanel(Panel):
             on_error=lambda msg, _tb: self._modules_failed(msg),
             key="modules",
             quiet=True,
-            lane="modules",
+            # the run's lane: two threads importing transformers / diffusers for the first time
+            # at once can fail ("cannot import name ..." from the lazy module)
         )
 
     def _modules_listed(self, res: ModulesResult) -> None:

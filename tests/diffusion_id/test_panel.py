@@ -96,7 +96,7 @@ def test_run_draws_partials_exports_figures_and_numbers(
 
 
 def test_cancel_keeps_the_last_complete_run_and_settings_mark_it_stale(
-    make_panel, qtbot, standalone_shell, tiny_sd1_folder, tiny_lm_folder
+    make_panel, qtbot, standalone_shell, tiny_sd1_folder, tiny_lm_folder, monkeypatch
 ):
     panel = make_panel("diffusion_id", start=False)
     _small(panel, tiny_sd1_folder, tiny_lm_folder, n_boot=0)
@@ -114,6 +114,27 @@ def test_cancel_keeps_the_last_complete_run_and_settings_mark_it_stale(
     panel.editor.text.setPlainText(PROMPTS + "\na yellow cross")  # typing a prompt
     assert panel.stale and not panel.banner.isHidden()
 
+    # the tiny run is faster than the queued partial signal: the worker waits after its first
+    # partial until the GUI has pressed Cancel (the real job, only synchronised)
+    import threading
+
+    import workbench_diffusion_id.panel as panel_module
+
+    pressed = threading.Event()
+    real = panel_module.run_diffusion_id
+
+    def waits_after_first_prompt(spec, ctx):
+        send = ctx.partial
+
+        def partial(res):
+            send(res)
+            if res.done == 1:
+                pressed.wait(30)
+
+        ctx.partial = partial
+        return real(spec, ctx)
+
+    monkeypatch.setattr(panel_module, "run_diffusion_id", waits_after_first_prompt)
     seen = []
 
     def cancel_after_first(res):
@@ -121,12 +142,13 @@ def test_cancel_keeps_the_last_complete_run_and_settings_mark_it_stale(
         panel.result = res
         if res.done == 1:
             panel.cancel_run()
+            pressed.set()
 
     panel._run_partial = cancel_after_first
     panel.state_model.seed = 5
     panel.run()
     qtbot.waitUntil(panel.is_idle, timeout=120_000)
-    assert seen and seen[0] == 1 and len(seen) < 5
+    assert seen == [1]
     assert panel.result is first and panel.kept("run").result is first  # the partial run is not kept
     assert panel.bars.data()["id"].shape == (4, 2)
     assert "cancelled" in panel.status.text() and "last complete run" in panel.status.text()

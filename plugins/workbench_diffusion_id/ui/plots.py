@@ -27,6 +27,14 @@ import pyqtgraph as pg
 from ..core.stats import linear_fit
 from ..jobs import RunResult
 
+
+def ink() -> Any:
+    """The theme's foreground colour (error bars, fitted lines): dark on light, light on dark."""
+    from workbench.gui.theme import plot_theme
+
+    return plot_theme().foreground
+
+
 #: one colour per layer (readable on light and dark backgrounds)
 LAYER_COLOURS = ("#4c8bd6", "#e0813a", "#4fae5c", "#d45757", "#9a7fd1", "#b5895a")
 
@@ -49,7 +57,7 @@ def step_mean(res: RunResult, e: int) -> np.ndarray:
         return np.nanmean(res.ids[e, : res.done], axis=2)
 
 
-def _correlation_text(res: RunResult, layer: str, step: int, estimator: str) -> str:
+def _correlation_text(res: RunResult, layer: str, step: int, estimator: str, sep: str = "<br>") -> str:
     parts = []
     for row in res.correlations:
         if row.layer == layer and row.step == step and row.estimator == estimator:
@@ -59,7 +67,7 @@ def _correlation_text(res: RunResult, layer: str, step: int, estimator: str) -> 
                 parts.append(f"{sym} = {c.r:+.2f} [{c.low:+.2f}, {c.high:+.2f}], p = {c.p_value:.2g}")
             else:
                 parts.append(f"{sym}: undefined {c.note}".strip())
-    return "; ".join(parts) if parts else "correlation: needs 3 prompts"
+    return sep.join(parts) if parts else "correlation: needs 3 prompts"
 
 
 class _LayerGrid(pg.GraphicsLayoutWidget):
@@ -89,6 +97,8 @@ class _LayerGrid(pg.GraphicsLayoutWidget):
                 p = self.addPlot(row=r, col=c)
                 p.showGrid(x=True, y=True, alpha=0.25)
                 p.setMenuEnabled(False)
+                for side in ("bottom", "left"):  # log mu of 0.02 is not "20 (x0.001)"
+                    p.getAxis(side).enableAutoSIPrefix(False)
                 row.append(p)
             self.plots.append(row)
 
@@ -138,7 +148,7 @@ class BarsView(_LayerGrid):
                         left=(v - lo)[has_ci],
                         right=(hi - v)[has_ci],
                         beam=0.25,
-                        pen=pg.mkPen("#888888", width=1.5),
+                        pen=pg.mkPen(ink(), width=1.5),
                     )
                 )
             p.getViewBox().invertY(True)
@@ -201,7 +211,7 @@ class ScatterView(_LayerGrid):
                 fit = linear_fit(ppl[ok], y[ok])
                 if math.isfinite(fit.slope):
                     xs = np.linspace(float(ppl[ok].min()), float(ppl[ok].max()), 2)
-                    p.plot(xs, fit.slope * xs + fit.intercept, pen=pg.mkPen("#888888", width=1.5))
+                    p.plot(xs, fit.slope * xs + fit.intercept, pen=pg.mkPen(ink(), width=1.5))
             p.setLabel("bottom", "prompt perplexity (surrogate LM)" if res.lm == "default" else "prompt perplexity")
             p.setLabel("left", f"ID averaged over steps ({res.estimators[e]})")
             p.setTitle(f"{layer}<br><small>{_correlation_text(res, layer, -1, res.estimators[e])}</small>")
@@ -218,7 +228,7 @@ class ScatterView(_LayerGrid):
         }
         for li, layer in enumerate(res.layers):
             out[f"id_mean_{layer}"] = ids[:, li]
-            out[f"correlation_{layer}"] = _correlation_text(res, layer, -1, res.estimators[self.e])
+            out[f"correlation_{layer}"] = _correlation_text(res, layer, -1, res.estimators[self.e], sep="; ")
         return out
 
 
@@ -283,9 +293,9 @@ class StepsView(_LayerGrid):
                     symbolBrush=colour,
                     symbolPen=None,
                 )
-            bottom.addLine(y=0, pen=pg.mkPen("#888888", width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+            bottom.addLine(y=0, pen=pg.mkPen(ink(), width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
             bottom.setYRange(-1, 1, padding=0.05)
-            bottom.setTitle(f"{layer}: correlation with perplexity (blue r, orange ρ; band: CI)")
+            bottom.setTitle(f"{layer}: correlation with perplexity<br><small>blue r, orange ρ, band: CI</small>")
             bottom.setLabel("bottom", "denoising step")
             bottom.setXLink(top)
 
@@ -356,7 +366,7 @@ class TwoNNView(_LayerGrid):
                 )
             xmax = max(float(np.max(fit.x)) if len(fit.x) else 0.0, 1e-9)
             xs = np.array([0.0, xmax])
-            p.plot(xs, fit.slope * xs, pen=pg.mkPen("#888888", width=1.5), name=f"slope d = {fit.slope:.2f}")
+            p.plot(xs, fit.slope * xs, pen=pg.mkPen(ink(), width=1.5), name=f"slope d = {fit.slope:.2f}")
             p.setTitle(f"{layer}: prompt {self.prompt + 1} “{short(res.prompts[self.prompt], 30)}”, step {self.si + 1}")
 
     def data(self) -> dict[str, Any]:

@@ -37,6 +37,7 @@ class PromptEditor(QWidget):
         self.new.setPlaceholderText("a new prompt (Return adds it)")
         self.new.returnPressed.connect(self.add_current)
         self.add_btn = QPushButton("Add")
+        self.add_btn.setMaximumWidth(56)
         self.add_btn.clicked.connect(self.add_current)
         self.paste_btn = QPushButton("Paste")
         self.paste_btn.setToolTip("append the clipboard's lines as prompts")
