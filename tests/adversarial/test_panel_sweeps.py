@@ -61,6 +61,12 @@ def test_earlier_sweeps_are_kept_overlaid_and_saved(make_panel, qtbot, standalon
     fresh.restore_results(results)
     assert [s.table for s in fresh.earlier] == [first] and len(_overlay_keys(fresh)) == 2
     assert fresh.history.list.count() == 2
+    # at 1024 x 700 the plots fit their widgets: a long title is clipped, never widens the layout
+    panel.resize(1024, 700)
+    panel.tabs.setCurrentIndex(2)
+    qtbot.wait(200)
+    for w in (panel.plots.collapse, panel.plots.spread):
+        assert w.getPlotItem().sceneBoundingRect().width() <= w.width() + 1
     # removing it forgets it
     panel.history.list.setCurrentRow(1)
     panel.history.remove_button.click()

@@ -207,6 +207,8 @@ def test_theme_switch_repaints_what_the_shell_cannot(make_panel, qtbot):
         qtbot.wait(50)
         assert max(panel.torus.canvas.bgcolor.rgba[:3]) < 0.3 and max(panel.sphere.canvas.bgcolor.rgba[:3]) < 0.3
         assert "color: #ffffff" in panel.badge.styleSheet()  # white on dark blue, not on light blue
+        # the winding labels lie on the (light) surface: in their vortex's dark colour, not white
+        assert len(panel.current_view.zeros) and np.asarray(panel.torus.labels.color)[..., :3].max() < 0.7
         assert panel.phase_plot.backgroundBrush().color().lightnessF() < 0.3
         # the rendered frame itself follows (its corner is background)
         qtbot.waitUntil(lambda: _image_array(panel.torus.widget.image)[2, 2, :3].max() < 80, timeout=10000)

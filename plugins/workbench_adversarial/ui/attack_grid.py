@@ -12,6 +12,8 @@ import pyqtgraph as pg
 
 from workbench.gui.theme import plot_theme, theme_plot
 
+from .sweep_plots import elastic
+
 STALE_COLOUR = "#d62728"
 
 COLUMNS = ("clean", "perturbation (red +, blue -)", "V (grey) and support of delta (white)", "adversarial")
@@ -72,7 +74,6 @@ class AttackGrid(pg.GraphicsLayoutWidget):
         if self.header is not None:
             text = context + ("  [stale: settings changed]" if stale else "")
             self.header.setText(text, color=STALE_COLOUR if stale else self._fg(), size="9pt")
-            self.header.setMinimumWidth(1)  # a long header is clipped, never widens the grid
 
     def apply_theme(self) -> None:
         """Re-colour after a theme switch (the shell's theme_plot, then this grid's own text)."""
@@ -94,7 +95,7 @@ class AttackGrid(pg.GraphicsLayoutWidget):
             self._message("no examples")
             return
         fg = self._fg()
-        self.header = self.addLabel("", row=0, col=0, colspan=len(COLUMNS))
+        self.header = elastic(self.addLabel("", row=0, col=0, colspan=len(COLUMNS)))  # clipped, never widens
         self.set_header(context, stale)
         for c, name in enumerate(COLUMNS):
             self.addLabel(f"<b>{name}</b>", row=1, col=c, color=fg)

@@ -80,6 +80,21 @@ class LogAxis(pg.AxisItem):
         return out
 
 
+def elastic(label: pg.LabelItem) -> pg.LabelItem:
+    """Let ``label`` be narrower than its text (clipped, never widening its layout beyond the
+    view): pyqtgraph's LabelItem sets its minimum width to the text's on every setText and
+    every resize, so a long title pushed the plot's right part out of a narrow window."""
+    update_min = label.updateMin
+
+    def narrow() -> None:
+        update_min()
+        label.setMinimumWidth(1)
+
+    label.updateMin = narrow
+    narrow()
+    return label
+
+
 def _plot(xlabel: str, ylabel: str, logx: bool = True, legend: bool = True) -> pg.PlotWidget:
     w = pg.PlotWidget(axisItems={"bottom": LogAxis("bottom")} if logx else None)
     w.setLabel("bottom", xlabel)
@@ -94,7 +109,8 @@ def _plot(xlabel: str, ylabel: str, logx: bool = True, legend: bool = True) -> p
         # the plot's column wider than the view (the layout then overflows and clips the key)
         item.layout.removeItem(item.titleLabel)
         item.layout.addItem(item.titleLabel, 0, 1, 1, 3)
-    w.setMinimumSize(280, 200)
+    elastic(item.titleLabel)
+    w.setMinimumSize(220, 180)
     for axis in ("left", "bottom"):
         ax = w.getAxis(axis)
         ax.enableAutoSIPrefix(False)
@@ -121,7 +137,7 @@ class SweepPlots:
     def __init__(self) -> None:
         self.curves = _plot("eps", "success (correctly classified)")
         self.collapse = _plot("eps (dim V / dim X)^(1/q)", "success (correctly classified)")
-        self.spread = _plot("exponent a in eps (dim V/dim X)^a", "mean spread of the curves", logx=False, legend=False)
+        self.spread = _plot("a in eps (dim V/dim X)^a", "mean spread of the curves", logx=False, legend=False)
         self.table: Any = None
         self.overlays: list[tuple[str, Any]] = []
         self.running = False
@@ -275,7 +291,7 @@ class SweepPlots:
             )
         else:
             collapse = f"{ctx}collapse (1/q = {inv_q:.3g}){state}"
-        spread = f"{ctx}collapse spread vs exponent a (dashed: 1/q = {inv_q:.3g}){state}"
+        spread = f"{ctx}spread vs exponent a (dashed: 1/q = {inv_q:.3g}){state}"
         return curves, collapse, spread
 
     def _title_all(self, force: bool = False) -> None:
@@ -285,9 +301,7 @@ class SweepPlots:
             return
         self._titles = titles
         for w, title in zip((self.curves, self.collapse, self.spread), self.titles(context=False), strict=True):
-            w.setTitle(title, color=colour, size="9pt")
-            # a title wider than the plot is clipped, never widens the plot beyond the view
-            w.getPlotItem().titleLabel.setMinimumWidth(1)
+            w.setTitle(title, color=colour, size="9pt")  # clipped when wider than the plot (elastic)
         state = "  [running]" if self.running else ("  [stale: settings changed]" if self.stale else "")
         for header in self.headers:
             header.setText((self.context or "no sweep") + state)

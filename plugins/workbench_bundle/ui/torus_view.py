@@ -123,6 +123,9 @@ class TorusCanvas:
         if show_labels and len(zeros) <= 60:
             self.labels.text = [f"{int(v):+d}" for v in w]
             self.labels.pos = torus_xyz(zeros[:, 0], zeros[:, 1], lift=0.25)
+            # in the marker's colour: the labels lie on the surface, light in either theme where
+            # the field is small (the theme's text colour was white on white in the dark theme)
+            self.labels.color = edge
         else:
             self.labels.text = ""
 
@@ -162,9 +165,9 @@ class TorusCanvas:
         self.set_arrows(None)
 
     def set_theme(self, colours: dict[str, tuple[float, float, float, float]]) -> None:
-        """Background, label and arrow colours (:func:`workbench_bundle.ui.look.gl_colours`)."""
+        """Background and arrow colours (:func:`workbench_bundle.ui.look.gl_colours`); the winding
+        labels take their vortex's colour (:meth:`set_vortices`), on the surface in any theme."""
         self.canvas.bgcolor = colours["background"]
-        self.labels.color = colours["text"]
         self.arrows.set_data(color=colours["arrows"])
         self.canvas.update()
 
