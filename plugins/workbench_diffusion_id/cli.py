@@ -141,8 +141,10 @@ def _estimate(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DuplicatePointsWarning)
             res = estimate(X, args.estimator, params=params, device=args.device)
-    except ValueError as exc:
-        return _fail(str(exc))
+    except ValueError as exc:  # the message names the data file (kept when it already does)
+        from workbench.errors import naming
+
+        return _fail(str(naming(exc, args.data)))
     for w in caught:
         if issubclass(w.category, DuplicatePointsWarning):
             print(f"workbench diffusion-id: warning: {w.message}", file=sys.stderr)

@@ -334,6 +334,17 @@ COMMANDS: list[tuple[tuple[str, ...], list[str]]] = [
         ("micrograph", "train", "--data", "{}", "--epochs", "1", "--out", "{out}/m"),
         ["images/bomb", "images/truncated", "images/fake", "images/empty"],
     ),
+    (
+        ("diffusion-id", "estimate", "--data", "{}", "--estimator", "twonn"),
+        [
+            "arrays/object.npy",
+            "arrays/truncated.npy",
+            "arrays/text.npy",
+            "arrays/huge_header.npy",
+            "arrays/nan.npy",
+            "arrays/complex.npy",
+        ],
+    ),
 ]
 CLI_CASES = [pytest.param(argv, name, id=f"{' '.join(argv[:2])}:{name}") for argv, names in COMMANDS for name in names]
 
