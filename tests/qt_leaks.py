@@ -20,6 +20,7 @@ excused by its ``allow_leaks`` marker; each object is reported once.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -195,6 +196,20 @@ class LeakTracker:
         app = QCoreApplication.instance()
         if app is None:
             return
+        # Collect garbage first and keep the collector off while walking the object trees: a
+        # collection triggered while findChildren wraps the children can delete a Python-owned
+        # QObject of the tree being walked (a segfault seen once in CI, in the teardown after
+        # a test whose job worker was killed).
+        gc.collect()
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._scan_roots(app, excuse)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _scan_roots(self, app: QCoreApplication, excuse: bool) -> None:
         roots: list[QObject] = [app]
         top_level = getattr(app, "topLevelWidgets", None)
         if top_level is not None:
