@@ -31,6 +31,7 @@ from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
 from workbench.gui.pyside_guard import make_none_immortal
 from workbench.gui.theme import theme_signals
+from workbench.worker_process import prewarm
 from workbench_quiver.gnn.jobs import project_spec
 from workbench_quiver.jobs import EnumerateResult, QuiverSummary
 from workbench_quiver.state import METHOD_TITLES, TABS, QuiverState, document_from_dict, document_to_dict
@@ -46,7 +47,6 @@ from workbench_quiver.ui.sequence_player import SequencePlayer
 from workbench_quiver.ui.shortcuts import KeyMap, editor_keys
 from workbench_quiver.ui.side_tabs import SideTabs
 from workbench_quiver.ui.toolbar import QuiverToolbar
-from workbench_quiver.worker_process import prewarm
 
 DEFAULT_LABEL = "D~6"
 #: what the worker processes import ahead of the first enumeration / explanation

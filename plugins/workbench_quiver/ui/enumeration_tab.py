@@ -26,11 +26,11 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
 from workbench.gui.jobrunner import JobHandle
+from workbench.worker_process import in_worker_process
 from workbench_quiver.core.mutation import mutate_sequence
 from workbench_quiver.core.quiver import square_matrix
 from workbench_quiver.jobs import EnumerateResult, EnumerateSpec, enumerated_count, run_enumerate
 from workbench_quiver.state import EnumeratedClass
-from workbench_quiver.worker_process import in_worker_process
 
 from .model import MutationHistory, SetQuiver
 

@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
 from workbench import plaindata
 from workbench.gui.binding import Binder
 from workbench.gui.figures import FigureSource
+from workbench.worker_process import in_worker_process
 from workbench_quiver.gnn import FAMILIES
 from workbench_quiver.gnn.jobs import ExplainResult, ExplainSpec, run_explain
 from workbench_quiver.state import METHOD_TITLES, GnnSettings
-from workbench_quiver.worker_process import in_worker_process
 
 from .gnn_overlay_style import GnnLegend
 

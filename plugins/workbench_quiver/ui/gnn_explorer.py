@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 from workbench import plaindata
 from workbench.gui.binding import Binder
 from workbench.gui.figures import FigureSource
+from workbench.worker_process import in_worker_process
 from workbench_quiver.gnn.jobs import EmbedResult, EmbedSpec, ProjectSpec, project_spec, run_embed, run_project
 from workbench_quiver.state import GnnSettings
-from workbench_quiver.worker_process import in_worker_process
 
 #: the embedding job: run_embed in a worker process (it enumerates classes in Python)
 EMBED_JOB = in_worker_process(run_embed)

@@ -1,4 +1,4 @@
-"""Job functions for tests/quiver/test_worker_process.py: module level, so a worker process
+"""Job functions for tests/shell/test_worker_process.py: module level, so a worker process
 can import them by reference."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""workbench_quiver.worker_process: jobs in a spawned worker process report progress, partial
+"""workbench.worker_process: jobs in a spawned worker process report progress, partial
 results and logs to the caller's context, obey Cancel (a job that ignores it is killed),
 give back results and errors, and a worker's death is a JobError; workers are reused."""
 
@@ -8,14 +8,11 @@ import os
 import threading
 import time
 
-import numpy as np
 import pytest
 
-from tests.quiver.worker_jobs import Steps, counting, until_cancelled
+from tests.shell.worker_jobs import Steps, counting, until_cancelled
 from workbench.jobs import JobCancelled, JobContext, JobError
-from workbench_quiver.core.standard import standard_quiver
-from workbench_quiver.jobs import EnumerateSpec, as_spec_matrix, run_enumerate
-from workbench_quiver.worker_process import RemoteTraceback, WorkerPool, processes_enabled, run_in_process
+from workbench.worker_process import RemoteTraceback, WorkerPool, processes_enabled, run_in_process
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +44,6 @@ def test_a_job_runs_in_another_process_and_reports_through_the_context(pool):
     # the worker waits for the next job: the same process runs it
     again = run_in_process(counting, Steps(2), _ctx()[0], pool=pool)
     assert again["pid"] == out["pid"] and pool.idle_count() == 1
-
-
-def test_enumeration_in_a_worker_equals_the_enumeration_here(pool):
-    spec = EnumerateSpec(as_spec_matrix(standard_quiver("D5")))
-    ctx, got = _ctx()
-    there = run_in_process(run_enumerate, spec, ctx, pool=pool)
-    here = run_enumerate(spec, JobContext(device="cpu"))
-    assert len(there) == len(here) == 26  # the class of D5 (Torkildsen: 26 quivers)
-    assert np.array_equal(there.members, here.members) and there.paths == here.paths
-    assert got["partial"] and len(got["partial"][-1]) == 26
 
 
 def test_cancel_stops_a_cooperative_job_and_the_worker_is_kept(pool):

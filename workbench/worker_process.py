@@ -1,12 +1,20 @@
 """Jobs that run in a worker process, so their Python never competes with the GUI for the GIL
-(Qt-free).
+(the shell's, Qt-free; any plugin may use it).
 
 A panel's jobs run on its QThreads, in the GUI's process.  A CPU-heavy job written in Python
 (the class enumeration's BFS, the explainers' PyTorch Geometric loops) holds the GIL most of
 the time, and a thread that holds it starves the GUI thread: measured with a 10 ms heartbeat
 on the GUI thread, enumerating the class of D~10 on a panel thread froze the window for up
 to 1.15 s.  :func:`run_in_process` runs ``fn(spec, ctx)`` in a separate Python process
-instead and forwards everything a job reports:
+instead and forwards everything a job reports.  A panel opts a job in by submitting
+``in_worker_process(run_x)`` instead of ``run_x`` (``self.submit(in_worker_process(run_x),
+spec, ...)``: the panel's QThread then only waits on a pipe, its GIL use is negligible) and
+may call :func:`prewarm` with the job's modules when it opens.  Use it only where measurement
+shows a job starves the GUI thread: a job that spends its time in numpy or torch kernels
+releases the GIL already, and a worker costs a process start (0.5-1 s, once) plus a pickle of
+spec, partial results and result per job.
+
+What crosses to the worker and back:
 
 * ``ctx.progress``, ``ctx.partial`` and ``ctx.log`` in the worker reach the caller's ``ctx``
   (the panel's progress bar, partial results, log dock);
