@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # 1 (default): `make lint` also checks that the tree is formatted (`ruff format --check`)
 LINT_FORMAT ?= 1
 
-.PHONY: run test lint bench screenshot setup system-deps clean
+.PHONY: run test lint bench fuzz screenshot setup system-deps clean
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ endif
 
 test: setup system-deps lint
 	$(XVFB) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# the long random-GUI-events session: 5,000 events per panel and seed (the suite runs 250, seed 0);
+# FUZZ_EVENTS / FUZZ_SEEDS override, e.g. `make fuzz FUZZ_EVENTS=20000 FUZZ_SEEDS=0,1,2,3`
+FUZZ_EVENTS ?= 5000
+FUZZ_SEEDS ?= 0,1,2
+fuzz: setup system-deps
+	$(XVFB) env WORKBENCH_FUZZ_EVENTS=$(FUZZ_EVENTS) WORKBENCH_FUZZ_SEEDS=$(FUZZ_SEEDS) \
+		$(BIN)/python -m pytest -q tests/fuzz -o faulthandler_timeout=1800
 
 # third-party packages the benchmarks time side by side (not needed by the app or the tests);
 # repsim compiles a C++ extension (cmake + a C++ compiler, about 30 s); a failed install only
