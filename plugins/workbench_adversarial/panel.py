@@ -328,7 +328,7 @@ class AdversarialPanel(Panel):
             change: dict[str, Any] = {"path": path}
             if self.state_model.source == "zoo":
                 change["source"] = "state_dict" if path.endswith(".safetensors") else "torchscript"
-            self.state_model.update(change)
+            self.apply_settings(change, "Model file")
 
     def _theme_changed(self, _theme: str) -> None:
         if not self._shut_down:

@@ -446,7 +446,7 @@ class BundlePanel(Panel):
         self.drop_result("predictions")  # they were of another dataset
         self.notes.pop("predictions", None)
         self.dataset, self.predictions, self._replaced_source = ds, None, ""
-        self.state_model.update({"dataset_file": path, "viewing_sample": -1})
+        self.apply_settings({"dataset_file": path, "viewing_sample": -1}, "Dataset file")
         self._show_dataset()
         self._update_detached()
         self._mark_stale()
@@ -534,7 +534,8 @@ class BundlePanel(Panel):
 
     def predict_with(self, checkpoint: str) -> None:
         """Choose the checkpoint file ``checkpoint`` as the classifier and predict."""
-        self.state_model.update({"classifier": "file", "checkpoint_file": checkpoint})
+        if not self.apply_settings({"classifier": "file", "checkpoint_file": checkpoint}, "Classifier file"):
+            return
         self.predict()
 
     def _work_dir(self) -> Path:

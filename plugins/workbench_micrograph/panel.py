@@ -337,14 +337,14 @@ class MicrographPanel(Panel):
     def _browse_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Micrograph folder (holding source/ and the shifted domains)")
         if path:
-            self.state_model.update({"folder": path, "data_source": "folder"})
+            self.apply_settings({"folder": path, "data_source": "folder"}, "Image folder")
 
     def _browse_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Model file", "", "Models (*.safetensors *.pt *.pth);;All files (*)"
         )
         if path:
-            self.state_model.update({"model_path": path, "model_source": "file"})
+            self.apply_settings({"model_path": path, "model_source": "file"}, "Model file")
 
     def _method_changed(self) -> None:
         """Show the settings of the chosen method (for 1-LI also those of its base)."""

@@ -127,3 +127,28 @@ def test_commit_writes_text_still_being_typed(bound, qtbot):
     assert s.dims == "1, 2"
     b.commit()
     assert s.dims == "1, 2, 9"
+
+
+def test_apply_settings_shows_a_refused_change_and_changes_nothing(qtbot):
+    """Panel.apply_settings: a change the state refuses (here a rule across fields) reaches the
+    user as a message instead of an exception in a Qt slot, and nothing changes."""
+    from workbench.gui.panel import Panel
+    from workbench.gui.standalone import StandaloneShell
+    from workbench.state import Int, PanelState
+
+    class Pair(PanelState):
+        PLUGIN = "pair"
+        low = Int(0, lo=0, hi=10)
+        high = Int(5, lo=0, hi=10)
+
+        def check(self, values):
+            if values["low"] > values["high"]:
+                raise ValueError(f"low {values['low']} is above high {values['high']}")
+
+    shell = StandaloneShell()
+    panel = Panel(shell, "pair")
+    qtbot.addWidget(panel)
+    panel.state_model = Pair()
+    assert not panel.apply_settings({"low": 7}, "Range")
+    assert panel.state_model.low == 0 and shell.errors == [("Range", "pair: low 7 is above high 5")]
+    assert panel.apply_settings({"low": 3, "high": 4}) and (panel.state_model.low, panel.state_model.high) == (3, 4)

@@ -120,6 +120,19 @@ class Panel(QWidget):
         self.restore(state)
         self.restore_results(kept)
 
+    def apply_settings(self, values: dict[str, Any], title: str = "Settings") -> bool:
+        """``state_model.update(values)`` for a change the user asked for outside a bound widget
+        (a file chosen, a click in a plot): a refused change (a value out of range, a rule across
+        fields) is shown to the user with its reason and changes nothing; True when applied."""
+        from workbench.state import StateError
+
+        try:
+            self.state_model.update(values)
+        except StateError as exc:
+            self.shell.show_error(title, str(exc))
+            return False
+        return True
+
     # ---- results kept in sessions ---------------------------------------------------
     def keep_result(self, name: str, result: Any, inputs: Any = None) -> None:
         """Remember ``result`` (plain data) under ``name``, computed from ``inputs``."""
