@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -51,6 +50,7 @@ from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
 from workbench.gui.theme import plot_theme, theme_signals
+from workbench.worker_process import in_worker_process
 
 from .core.data import cached_shape
 from .core.norms import p_label
@@ -62,7 +62,7 @@ from .jobs import (
     SweepSpec,
     few_threads,
     run_attack,
-    run_sweep_job,
+    run_sweep_one_thread,
     sweep_label,
 )
 from .state import P_PRESETS, TABS, AdversarialState
@@ -85,7 +85,7 @@ MAX_EARLIER = 20
 
 #: the panel's jobs: one torch thread each (:func:`workbench_adversarial.jobs.few_threads`)
 ATTACK_JOB = few_threads(run_attack)
-SWEEP_JOB = few_threads(run_sweep_job)
+SWEEP_JOB = in_worker_process(run_sweep_one_thread)
 
 _modules_frozen = 0
 
@@ -204,8 +204,8 @@ class AdversarialPanel(Panel):
         self.attack_btn.clicked.connect(self.run_attack)
         self.sweep_btn.clicked.connect(self.run_sweep)
         self.cancel_btn.clicked.connect(self.cancel_jobs)
-        QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(self.run_attack)
-        QShortcut(QKeySequence("Ctrl+Shift+Return"), self).activated.connect(self.run_sweep)
+        self.add_shortcut("Ctrl+Return", self.run_attack)
+        self.add_shortcut("Ctrl+Shift+Return", self.run_sweep)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setObjectName("status")

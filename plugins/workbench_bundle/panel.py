@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -225,7 +225,7 @@ class BundlePanel(Panel):
         st, c, d = self.state_model, self.controls, self.dataset_view
         c.reset_view_requested.connect(self._reset_views)
         c.update_view_requested.connect(lambda: self.request_view(force=True))
-        QShortcut(QKeySequence("R"), self, self._reset_views)
+        self.add_shortcut("R", self._reset_views, "Reset the torus and sphere views")
         self.phase_view.clicked.connect(self._phase_clicked)
         self.phase_view.recompute_requested.connect(self._compute_phase)
         d.generate_requested.connect(self.generate)

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -160,8 +159,8 @@ class DiffusionIDPanel(Panel):
         self.export_btn = QPushButton("Export table…")
         self.export_btn.setToolTip("every number of the shown run: results.csv, correlations.csv, results.json")
         self.export_btn.clicked.connect(self._export_dialog)
-        QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(self.run)
-        QShortcut(QKeySequence("Escape"), self).activated.connect(self.cancel_run)
+        self.add_shortcut("Ctrl+Return", self.run)
+        self.add_shortcut("Escape", self.cancel_run, "Cancel the run")
         buttons = QHBoxLayout()
         for b in (self.run_btn, self.cancel_btn, self.export_btn):
             buttons.addWidget(b)

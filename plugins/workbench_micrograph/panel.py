@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -218,9 +217,9 @@ class MicrographPanel(Panel):
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.setToolTip("stop the running jobs; the last complete results stay")
         self.cancel_btn.clicked.connect(self.cancel_jobs)
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.run_edit)
-        QShortcut(QKeySequence("Ctrl+Shift+Return"), self, activated=self.run_compare)
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.load_data)
+        self.add_shortcut("Ctrl+Return", self.run_edit)
+        self.add_shortcut("Ctrl+Shift+Return", self.run_compare)
+        self.add_shortcut("Ctrl+L", self.load_data)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)

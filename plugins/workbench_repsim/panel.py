@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -185,7 +184,7 @@ class RepSimPanel(Panel):
         lay.addWidget(self.tabs, 1)
         self.compute_btn.clicked.connect(self.compute)
         self.cancel_btn.clicked.connect(self.cancel_jobs)
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.compute)
+        self.add_shortcut("Ctrl+Return", self.compute)
         self.setMinimumSize(420, 360)
         self._fit_form()
 

@@ -93,3 +93,18 @@ def test_every_shortcut_of_a_first_party_panel_is_listed(main_window, qtbot, pid
     }
     assert keys <= listed, keys - listed
     qtbot.waitUntil(panel.is_idle, timeout=120000)
+
+
+def test_first_party_panels_share_keys_without_ambiguity(main_window, qtbot):
+    """Every first-party panel open at once: no two shortcuts are ambiguous (Ctrl+Return runs
+    the panel that has the focus; before, repsim's and the PGD panel's were both window-wide and
+    Qt ran neither); the panels' shortcuts act where the focus is."""
+    pids = ["quiver", "bundle", "repsim", "adversarial", "micrograph", "diffusion_id"]
+    panels = {pid: main_window.open_panel(pid) for pid in pids}
+    assert all(p is not None for p in panels.values()), main_window.errors_shown
+    for p in panels.values():
+        qtbot.waitUntil(p.is_idle, timeout=180000)
+    ambiguous = [(e.where, e.action, e.keys) for e in main_window.shortcuts() if e.ambiguous]
+    assert not ambiguous, ambiguous
+    run = [s for s in panels["repsim"].findChildren(QShortcut) if s.key() == QKeySequence("Ctrl+Return")]
+    assert run and all(s.context() == Qt.ShortcutContext.WidgetWithChildrenShortcut for s in run)

@@ -120,6 +120,21 @@ class Panel(QWidget):
         self.restore(state)
         self.restore_results(kept)
 
+    def add_shortcut(self, keys: str, slot: Callable[[], Any], what: str = "") -> Any:
+        """A keyboard shortcut of this panel: active while the focus is in the panel (Qt's
+        WidgetWithChildrenShortcut), so panels can share keys such as Ctrl+Return (window-wide
+        shortcuts with the same keys are ambiguous: Qt runs neither); ``what`` describes it in
+        Help > Keyboard shortcuts."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        shortcut = QShortcut(QKeySequence(keys), self)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        if what:
+            shortcut.setWhatsThis(what)
+        shortcut.activated.connect(slot)
+        return shortcut
+
     def apply_settings(self, values: dict[str, Any], title: str = "Settings") -> bool:
         """``state_model.update(values)`` for a change the user asked for outside a bound widget
         (a file chosen, a click in a plot): a refused change (a value out of range, a rule across
