@@ -481,6 +481,14 @@ def run_sweep_job(spec: SweepSpec, ctx: JobContext) -> SweepTable:
     return table
 
 
+def run_sweep_one_thread(spec: SweepSpec, ctx: JobContext) -> SweepTable:
+    """:func:`run_sweep_job` with :data:`APP_JOB_THREADS` torch threads, as a module-level
+    function: the panel sends it to a worker process by reference (``few_threads``' wrapper
+    carries ``run_sweep_job``'s name and cannot be pickled)."""
+    with torch_threads(APP_JOB_THREADS):
+        return run_sweep_job(spec, ctx)
+
+
 def sweep_dims(kind: str, shape: tuple[int, int, int], requested: tuple[int, ...]) -> tuple[list[int], list[str]]:
     """The dims a sweep runs for the ``requested`` ones, and notes on what changed: clamped to
     dim X, merged where two give the same realised V (whole pixels or channels), a single one

@@ -50,7 +50,7 @@ from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
 from workbench.gui.theme import plot_theme, theme_signals
-from workbench.worker_process import in_worker_process
+from workbench.worker_process import in_worker_process, prewarm
 
 from .core.data import cached_shape
 from .core.norms import p_label
@@ -83,9 +83,17 @@ PARTIAL_MS = 250
 MAX_EARLIER = 20
 
 
-#: the panel's jobs: one torch thread each (:func:`workbench_adversarial.jobs.few_threads`)
+#: the panel's jobs: one torch thread each (:func:`workbench_adversarial.jobs.few_threads`).
+#: The sweep runs in a worker process (workbench.worker_process): on a panel thread its
+#: Python (PGD steps of small CNNs: the time is in op dispatch, with the GIL held) starved the
+#: GUI thread.  bench_gui_stall.py --flows pgd, load 3.6-6.1 on 2 cores, three runs each:
+#: GUI-thread p99 67-121 ms -> 28-40 ms, max 156-265 -> 126-314 ms (what is left is the
+#: panel's own painting of the curves).  The attack stays on the thread (its first run loads
+#: the model and data the panel shows).
 ATTACK_JOB = few_threads(run_attack)
 SWEEP_JOB = in_worker_process(run_sweep_one_thread)
+#: what a worker imports ahead of the first sweep (when a sweep tab is first shown)
+SWEEP_MODULES = ("workbench_adversarial.jobs", "sklearn.datasets")
 
 _modules_frozen = 0
 
@@ -150,6 +158,7 @@ class AdversarialPanel(Panel):
         self._sweeps_run = 0
         self._current_label = ""
         self._partial: tuple[Any, SweepSpec] | None = None
+        self._sweep_warm = False
         self._partial_timer = QTimer(self)
         self._partial_timer.setSingleShot(True)
         self._partial_timer.setInterval(PARTIAL_MS)
@@ -285,6 +294,7 @@ class AdversarialPanel(Panel):
             self.tabs.addTab(widget, title)
         self.tabs.setCurrentIndex(st.tab)
         self.tabs.currentChanged.connect(lambda i: setattr(st, "tab", int(i)))
+        self.tabs.currentChanged.connect(self._tab_shown)
         st.add_callback("tab", lambda new, _old: self.tabs.setCurrentIndex(new))
 
         #: stale results, failed or cancelled jobs, and what the results warn of
@@ -395,6 +405,13 @@ class AdversarialPanel(Panel):
             ATTACK_JOB, spec, title="PGD attack", on_result=lambda res: self._attack_done(res, spec), key="attack"
         )
         self._job_started("attack", handle, "attacking…")
+
+    def _tab_shown(self, index: int) -> None:
+        """A sweep tab shown for the first time: a worker process imports torch and the data
+        sets' modules ahead of the first sweep (several seconds on a busy machine)."""
+        if index >= 1 and not self._sweep_warm:
+            self._sweep_warm = True
+            prewarm(SWEEP_MODULES)
 
     def run_sweep(self) -> None:
         spec = self._spec_or_error("sweep", self.sweep_spec)

@@ -132,3 +132,27 @@ def test_example_grid_text_follows_the_theme(make_panel, qtbot):
     finally:
         apply_theme(app, "light")
     assert label_colours() == {plot_theme().foreground.name()}
+
+
+def test_the_sweep_runs_in_a_worker_process_and_gives_the_table_run_here(make_panel, qtbot, standalone_shell):
+    """Issue 13: the sweep's Python must not hold the GUI process's GIL; in the worker it
+    computes the same table (same seeds, one torch thread) as in this process."""
+    from workbench import worker_process
+    from workbench.jobs import JobContext
+    from workbench_adversarial.jobs import run_sweep_one_thread
+
+    if not worker_process.processes_enabled():
+        pytest.skip("worker processes are switched off here (WORKBENCH_WORKER_PROCESSES=0)")
+    panel = make_panel("adversarial", start=False)
+    _small(panel)
+    spec = panel.sweep_spec()
+    _sweep(panel, qtbot)
+    assert standalone_shell.errors == []
+    # the worker that ran it waits for the next job, having imported the sweep's module
+    assert any("workbench_adversarial.jobs" in w.warm for w in worker_process.POOL._idle if w.alive())
+    here = run_sweep_one_thread(spec, JobContext(device="cpu"))
+
+    def cells(table):
+        return [(c.requested_dim, c.dim, c.eps, c.successes, c.n, c.stuck, c.zero_feasible) for c in table.cells]
+
+    assert cells(panel.sweep_table) == cells(here) and len(here.cells) == 4
