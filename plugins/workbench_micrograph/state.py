@@ -22,18 +22,19 @@ from typing import Any
 from workbench.state import Bool, Choice, Float, Int, PanelState, Seed, Str
 
 from .core.data import DataRef, FolderOptions
-from .core.edits import (
+from .core.specs import (
+    BLOCKS,
+    EDITABLE_LAYERS,
     FullFinetune,
     LastLayer,
     LowRank,
+    ModelRef,
     OneLI,
     Rewrite,
+    RobustnessConfig,
     SurgicalBest,
     SurgicalFinetune,
 )
-from .core.evaluate import RobustnessConfig
-from .core.models import BLOCKS, EDITABLE_LAYERS
-from .core.specs import ModelRef
 from .jobs import AlphaCurveSpec, CompareSpec, EditSpec
 
 METHOD_NAMES = ("full_ft", "surgical", "surgical_best", "last_layer", "lowrank", "one_li", "rewrite")

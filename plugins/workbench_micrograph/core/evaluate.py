@@ -32,20 +32,10 @@ from torch import nn
 from .data import ImageSet
 from .edits import LayerInterpolation, interpolate_layer
 from .models import MicrographResNet
+from .specs import CORRUPTIONS, RobustnessConfig  # re-exported: the settings live in .specs (torch-free)
 from .train import predict
 
 Check = Callable[[], None] | None
-
-#: corruption -> its five severities (parameter values, mildest first)
-CORRUPTIONS: dict[str, tuple[float, ...]] = {
-    "gaussian_noise": (0.02, 0.04, 0.06, 0.09, 0.12),  # sd of additive noise
-    "poisson_noise": (200.0, 100.0, 50.0, 25.0, 12.0),  # electrons per pixel at full signal
-    "blur": (0.5, 0.75, 1.0, 1.5, 2.0),  # Gaussian sd, px
-    "contrast": (0.75, 0.6, 0.45, 0.3, 0.2),  # factor on the deviation from the mean
-    "brightness": (0.05, 0.1, 0.15, 0.2, 0.3),  # added to every pixel
-    "jpeg": (60.0, 40.0, 25.0, 15.0, 8.0),  # JPEG quality
-    "charging": (0.5, 1.0, 1.5, 2.0, 3.0),  # strength of streaks and line jitter
-}
 
 
 def corrupt(x: np.ndarray, name: str, severity: int, seed: int = 0) -> np.ndarray:
@@ -91,33 +81,6 @@ def corrupt(x: np.ndarray, name: str, severity: int, seed: int = 0) -> np.ndarra
         frac = cols - np.floor(cols)
         out = (1 - frac) * np.take_along_axis(out, lo, axis=3) + frac * np.take_along_axis(out, hi, axis=3)
     return np.clip(out, 0.0, 1.0).astype(np.float32)
-
-
-@dataclass(frozen=True)
-class RobustnessConfig:
-    """eps_inf / eps_2: PGD radii (pixels in [0, 1]); steps: PGD iterations; n_robust: source test
-    images attacked (the first of a fixed shuffle); n_corrupt: source test images corrupted;
-    severities: which of 1..5; corruptions: which of :data:`CORRUPTIONS`; seed: of the attack's
-    random start, the subsets and the corruptions."""
-
-    eps_inf: float = 3 / 255
-    eps_2: float = 0.6
-    steps: int = 10
-    n_robust: int = 100
-    n_corrupt: int = 150
-    severities: tuple[int, ...] = (1, 2, 3, 4, 5)
-    corruptions: tuple[str, ...] = tuple(CORRUPTIONS)
-    seed: int = 0
-
-    def check(self) -> RobustnessConfig:
-        if self.eps_inf < 0 or self.eps_2 < 0 or self.steps < 1 or self.n_robust < 0 or self.n_corrupt < 0:
-            raise ValueError(f"robustness settings out of range: {self}")
-        bad = [c for c in self.corruptions if c not in CORRUPTIONS] + [
-            str(s) for s in self.severities if not 1 <= s <= 5
-        ]
-        if bad:
-            raise ValueError(f"unknown corruptions or severities: {bad}")
-        return self
 
 
 def _subset(images: ImageSet, n: int, seed: int) -> ImageSet:
@@ -268,12 +231,28 @@ def measure(
     if not robustness:
         nan = float("nan")
         return Metrics(acc, nan, nan, CorruptionScores({}, nan), nan)
+    return measure_robustness(model, sets, acc, device, check, base, seed)
+
+
+def measure_robustness(
+    model: nn.Module,
+    sets: EvalSets,
+    acc: dict[str, float],
+    device: str = "cpu",
+    check: Check = None,
+    base: CorruptionScores | None = None,
+    seed: int = 0,
+) -> Metrics:
+    """The robustness half of :func:`measure` (PGD l_inf and l_2 with the attack seed
+    ``sets.cfg.seed + seed``, the corruption suite, the mCE against ``base``), with the
+    accuracies ``acc`` measured before; the expensive part (seconds to minutes)."""
+    model = model.to(device).eval()
     cfg = sets.cfg
     r_inf = robust_accuracy(model, sets.robust, math.inf, cfg.eps_inf, cfg.steps, cfg.seed + seed, device, check)
     r_2 = robust_accuracy(model, sets.robust, 2.0, cfg.eps_2, cfg.steps, cfg.seed + seed, device, check)
     corr = corruption_accuracy(model, sets.corrupt, cfg, device, check, sets.corrupted)
     mce = 1.0 if base is None else mean_corruption_error(corr, base)
-    return Metrics(acc, r_inf, r_2, corr, mce)
+    return Metrics(dict(acc), r_inf, r_2, corr, mce)
 
 
 @dataclass
@@ -291,6 +270,55 @@ class AlphaCurve:
     corruption: list[float]
 
 
+def alpha_accuracies(
+    original: MicrographResNet,
+    edited: nn.Module,
+    layer: str,
+    sets: EvalSets,
+    edit: ImageSet | None = None,
+    alphas: Sequence[float] | None = None,
+    robust_alphas: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0),
+    device: str = "cpu",
+    check: Check = None,
+) -> AlphaCurve:
+    """The cheap half of :func:`alpha_curve`: every accuracy on the fine grid (through
+    :class:`~.edits.LayerInterpolation`, a fraction of a second per alpha); the robustness
+    lists hold nan at every ``robust_alphas`` entry until :func:`robustness_at_alpha` fills them."""
+    grid = [float(a) for a in (np.linspace(0, 1, 21) if alphas is None else alphas)]
+    named = dict(sets.tests)
+    if edit is not None:
+        named["edit"] = edit
+    interp = LayerInterpolation(original, edited, layer, named, device, check)
+    acc: dict[str, list[float]] = {n: [] for n in named}
+    for a in grid:
+        if check is not None:
+            check()
+        for n, v in interp.accuracies(a).items():
+            acc[n].append(v)
+    ra = [float(a) for a in robust_alphas]
+    nan = [float("nan")] * len(ra)
+    return AlphaCurve(layer, grid, acc, ra, list(nan), list(nan), list(nan))
+
+
+def robustness_at_alpha(
+    original: MicrographResNet,
+    edited: nn.Module,
+    layer: str,
+    sets: EvalSets,
+    alpha: float,
+    device: str = "cpu",
+    check: Check = None,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """(PGD l_inf, PGD l_2, mean corruption accuracy) of the 1-LI model at ``alpha`` (attack seed
+    ``sets.cfg.seed + seed``, as :func:`measure_robustness`)."""
+    cfg = sets.cfg
+    m = interpolate_layer(original, edited, layer, float(alpha)).to(device)
+    r_inf = robust_accuracy(m, sets.robust, math.inf, cfg.eps_inf, cfg.steps, cfg.seed + seed, device, check)
+    r_2 = robust_accuracy(m, sets.robust, 2.0, cfg.eps_2, cfg.steps, cfg.seed + seed, device, check)
+    return r_inf, r_2, corruption_accuracy(m, sets.corrupt, cfg, device, check, sets.corrupted).mean
+
+
 def alpha_curve(
     original: MicrographResNet,
     edited: nn.Module,
@@ -302,28 +330,18 @@ def alpha_curve(
     device: str = "cpu",
     check: Check = None,
     progress: Callable[[float, str], None] | None = None,
+    seed: int = 0,
 ) -> AlphaCurve:
     """Every metric against alpha (see :class:`AlphaCurve`); accuracies through the fast
-    :class:`~.edits.LayerInterpolation`, robustness on interpolated copies of the model."""
-    grid = [float(a) for a in (np.linspace(0, 1, 21) if alphas is None else alphas)]
-    named = dict(sets.tests)
-    if edit is not None:
-        named["edit"] = edit
-    interp = LayerInterpolation(original, edited, layer, named, device, check)
-    acc: dict[str, list[float]] = {n: [] for n in named}
-    for a in grid:
-        for n, v in interp.accuracies(a).items():
-            acc[n].append(v)
-    r_inf, r_2, corr = [], [], []
-    cfg = sets.cfg
-    for i, a in enumerate(robust_alphas):
+    :class:`~.edits.LayerInterpolation` (:func:`alpha_accuracies`), robustness on interpolated
+    copies of the model (:func:`robustness_at_alpha`, attack seed ``sets.cfg.seed + seed``)."""
+    curve = alpha_accuracies(original, edited, layer, sets, edit, alphas, robust_alphas, device, check)
+    for i, a in enumerate(curve.robust_alphas):
         if progress is not None:
-            progress(i / max(len(robust_alphas), 1), f"robustness at alpha {a:.2f}")
-        m = interpolate_layer(original, edited, layer, float(a)).to(device)
-        r_inf.append(robust_accuracy(m, sets.robust, math.inf, cfg.eps_inf, cfg.steps, cfg.seed, device, check))
-        r_2.append(robust_accuracy(m, sets.robust, 2.0, cfg.eps_2, cfg.steps, cfg.seed, device, check))
-        corr.append(corruption_accuracy(m, sets.corrupt, cfg, device, check, sets.corrupted).mean)
-    return AlphaCurve(layer, grid, acc, [float(a) for a in robust_alphas], r_inf, r_2, corr)
+            progress(i / max(len(curve.robust_alphas), 1), f"robustness at alpha {a:.2f}")
+        r = robustness_at_alpha(original, edited, layer, sets, a, device, check, seed)
+        curve.robust_inf[i], curve.robust_2[i], curve.corruption[i] = r
+    return curve
 
 
 # --------------------------------------------------------------------------- the table

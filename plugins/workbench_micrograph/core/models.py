@@ -32,21 +32,11 @@ from torch import nn
 
 from workbench.seeding import init_module_, preserve_global_rng
 
+from .specs import BLOCKS, EDITABLE_LAYERS  # re-exported: the names live in .specs (torch-free)
+
 ARCH = "micrograph-resnet"
 #: the kind recorded in this plugin's checkpoint sidecars (workbench.checkpoint)
 CHECKPOINT_KIND = "micrograph-classifier"
-EDITABLE_LAYERS = (
-    "stem.conv",
-    "layer1.conv1",
-    "layer1.conv2",
-    "layer2.conv1",
-    "layer2.conv2",
-    "layer3.conv1",
-    "layer3.conv2",
-    "fc",
-)
-#: blocks for surgical finetuning: every parameter under the prefix (BN affine included)
-BLOCKS = ("stem", "layer1", "layer2", "layer3", "fc")
 
 
 class Stem(nn.Module):
