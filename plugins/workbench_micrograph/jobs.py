@@ -6,7 +6,7 @@ module-level ``run_*(spec, ctx)`` functions calling :mod:`.core` (Qt-free).
 * :func:`run_train` - train a classifier on the source domain (progress per batch, a partial
   result per epoch), optionally saved as a checkpoint;
 * :func:`run_edit` - one edit and its evaluation before and after (and the 1-LI alpha curve of
-  a single-layer edit);
+  a single-layer edit), progressive: the accuracies first (a partial result), then robustness;
 * :func:`run_compare` - every method over several seeds: the comparison table (a partial result
   after each method and seed);
 * :func:`run_alpha_curve` - the 1-LI curve between the original and an edited model.
@@ -238,10 +238,36 @@ def _state_ref(model: Any) -> ModelRef:
     )
 
 
+def _same_weights(a: Any, b: Any) -> bool:
+    """Whether two models hold exactly the same tensors (parameters and buffers)."""
+    import torch
+
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k].to(sa[k].device)) for k in sa)
+
+
 def run_edit(spec: EditSpec, ctx: JobContext) -> EditResult:
-    """Edit, then measure the original and the edited model on the same images."""
-    from .core.edits import OneLI, apply_edit
-    from .core.evaluate import RobustnessConfig, alpha_curve, eval_sets, measure, metric_row
+    """Edit, then measure the original and the edited model on the same images.
+
+    Progressive (each step a partial result the panel draws; Cancel keeps the last one): first
+    the accuracies of both models and the 1-LI accuracy curve (seconds after the edit), then
+    the original's robustness, the edited model's, and the curve's robustness alpha by alpha
+    (minutes: PGD and the corruption suite).  A value not measured yet is nan.  The curve's
+    endpoints reuse the two models' robustness when the interpolated model at alpha 0 or 1 has
+    exactly their weights (the same attack seed: the same numbers)."""
+    from dataclasses import replace
+
+    from .core.edits import OneLI, apply_edit, interpolate_layer
+    from .core.evaluate import (
+        AlphaCurve,
+        RobustnessConfig,
+        alpha_accuracies,
+        eval_sets,
+        measure,
+        measure_robustness,
+        metric_row,
+        robustness_at_alpha,
+    )
     from .core.models import MicrographResNet
 
     if spec.method is None:
@@ -261,8 +287,8 @@ def run_edit(spec: EditSpec, ctx: JobContext) -> EditResult:
         raise JobError(str(exc)) from None
     sets = eval_sets(data.test, dict(data.shifted), rcfg)
     dev, check = ctx.device, ctx.check_cancelled
-    ctx.progress(0.2, "measuring the original")
-    before = measure(model, sets, edit, dev, check, robustness=spec.evaluate, seed=spec.seed)
+    ctx.progress(0.2, "accuracy of the original")
+    before = measure(model, sets, edit, dev, check, robustness=False)
     try:
         out = apply_edit(
             model,
@@ -272,58 +298,75 @@ def run_edit(spec: EditSpec, ctx: JobContext) -> EditResult:
             spec.seed,
             dev,
             check,
-            lambda f, m: ctx.progress(0.3 + 0.4 * f, m),
+            lambda f, m: ctx.progress(0.22 + 0.18 * f, m),
             replay=spec.replay,
         )
     except ValueError as exc:
         raise JobError(f"{spec.method.name}: {exc}") from None
-    ctx.progress(0.7, "measuring the edited model")
-    after = measure(
-        out.model,
-        sets,
-        edit,
-        dev,
-        check,
-        base=before.corruption if spec.evaluate else None,
-        robustness=spec.evaluate,
-        seed=spec.seed,
-    )
-    curve = None
+    ctx.progress(0.4, "accuracy of the edited model")
+    after = measure(out.model, sets, edit, dev, check, robustness=False)
+    curve: AlphaCurve | None = None
+    target = out.model
+    robust_alphas = (0.0, 0.25, 0.5, 0.75, 1.0) if spec.evaluate else ()
     if spec.curve and out.layer:
-        ctx.progress(0.85, "1-LI alpha curve")
-        target = out.model
+        ctx.progress(0.42, "1-LI alpha curve (accuracies)")
         if isinstance(spec.method, OneLI):  # the curve runs toward the base edit, not the chosen alpha
             target = apply_edit(
                 model, spec.method.base, edit, data.train, spec.seed, dev, check, replay=spec.replay
             ).model
-        curve = alpha_curve(
-            model,
-            target,
-            out.layer,
-            sets,
-            edit,
-            device=dev,
-            check=check,
-            robust_alphas=(0.0, 0.25, 0.5, 0.75, 1.0) if spec.evaluate else (),
-        )
+        curve = alpha_accuracies(model, target, out.layer, sets, edit, None, robust_alphas, dev, check)
     shifted = tuple(data.shifted)
+
+    def result() -> EditResult:
+        c = None
+        if curve is not None:  # a copy: the partial result crosses threads, the lists keep growing here
+            c = replace(
+                curve,
+                robust_inf=list(curve.robust_inf),
+                robust_2=list(curve.robust_2),
+                corruption=list(curve.corruption),
+            )
+        return EditResult(
+            spec.method.name,
+            spec.method,
+            _state_ref(out.model),
+            out.changed,
+            out.layer,
+            out.losses,
+            out.details,
+            before,
+            after,
+            metric_row(before, shifted),
+            metric_row(after, shifted),
+            c,
+            edit.names,
+            time.perf_counter() - t0,
+        )
+
+    if not spec.evaluate:
+        ctx.progress(1.0, "done")
+        return result()
+    ctx.partial(result())
+    steps = 2 + len(robust_alphas if curve is not None else ())
+    ctx.progress(0.45, "robustness of the original (PGD, corruptions)")
+    before = measure_robustness(model, sets, before.acc, dev, check, seed=spec.seed)
+    ctx.partial(result())
+    ctx.progress(0.45 + 0.55 / steps, "robustness of the edited model (PGD, corruptions)")
+    after = measure_robustness(out.model, sets, after.acc, dev, check, base=before.corruption, seed=spec.seed)
+    if curve is not None:
+        for i, a in enumerate(curve.robust_alphas):
+            ends = {0.0: (model, before), 1.0: (out.model, after)}
+            if a in ends and _same_weights(interpolate_layer(model, target, out.layer, a), ends[a][0]):
+                known = ends[a][1]
+                curve.robust_inf[i], curve.robust_2[i] = known.robust_inf, known.robust_2
+                curve.corruption[i] = known.corruption.mean
+                continue
+            ctx.partial(result())
+            ctx.progress(0.45 + 0.55 * (2 + i) / steps, f"1-LI robustness at alpha {a:.2f}")
+            r = robustness_at_alpha(model, target, out.layer, sets, a, dev, check, spec.seed)
+            curve.robust_inf[i], curve.robust_2[i], curve.corruption[i] = r
     ctx.progress(1.0, "done")
-    return EditResult(
-        spec.method.name,
-        spec.method,
-        _state_ref(out.model),
-        out.changed,
-        out.layer,
-        out.losses,
-        out.details,
-        before,
-        after,
-        metric_row(before, shifted),
-        metric_row(after, shifted),
-        curve,
-        edit.names,
-        time.perf_counter() - t0,
-    )
+    return result()
 
 
 @dataclass(frozen=True)

@@ -445,7 +445,14 @@ class MicrographPanel(Panel):
     def _job_ended(self, name: str, handle: JobHandle) -> None:
         if self._running.get(name, (None, ""))[0] is handle:
             del self._running[name]
-            if handle.state == "cancelled":
+            kept = self.kept("edit")
+            if handle.state == "cancelled" and name == "edit" and kept is not None and self._not_measured(kept.result):
+                self._message(
+                    "edit cancelled: its accuracies are kept; not measured: "
+                    + "; ".join(self._not_measured(kept.result))
+                    + " (Edit again to measure them)"
+                )
+            elif handle.state == "cancelled":
                 self._message(f"{name} cancelled; the last complete result is still shown")
             if name == "comparison" and handle.state != "finished":
                 self._compare_partial = None
@@ -502,19 +509,29 @@ class MicrographPanel(Panel):
             on_result=done,
             on_error=self._failed("predictions"),
             key="predict",
+            lane="predict",  # not behind an edit's robustness evaluation on the main lane
         )
         self._track("predictions", handle, "predicting…")
         return handle
 
     def run_edit(self) -> JobHandle | None:
+        """The edit of the settings.  Its accuracies arrive first (a partial result: the table's
+        rows, the alpha curve's accuracies, the browser's predictions, the live slider), then
+        its robustness step by step; Cancel keeps what has arrived."""
         spec = self._spec_or_error("edit", self.edit_spec)
         if spec is None:
             return None
+        first = [True]
+
+        def arrived(res: Any) -> None:
+            self._edit_arrived(res, spec, first=bool(first and first.pop()))
+
         handle = self.submit(
             run_edit,
             spec,
             title=f"edit ({spec.method.name})",
-            on_result=lambda res: self._edit_done(res, spec),
+            on_result=arrived,
+            on_partial=arrived,
             on_error=self._failed("edit"),
             key="edit",
         )
@@ -539,19 +556,42 @@ class MicrographPanel(Panel):
         return handle
 
     # ------------------------------------------------------------------ results -------------
-    def _edit_done(self, res: Any, spec: EditSpec) -> None:
+    def _edit_arrived(self, res: Any, spec: EditSpec, first: bool) -> None:
+        """An edit's result, partial or final.  The first of a job brings the new edited model:
+        the live slider starts over, the browser's predictions are recomputed."""
         self.keep_result("edit", res, spec)
         rows = dict(self.kept("edit_rows").result) if self._edit_rows_current() else {}
         rows["unedited"] = res.row_before
         rows[res.method] = res.row_after
         self.keep_result("edit_rows", rows, {"data": spec.data, "model": spec.model})
-        self.keep_result("live", None)
-        self._live_token = ""
+        if first:
+            self.keep_result("live", None)
+            self._live_token = ""
+            self._last_message = ("", False)  # e.g. an earlier edit's cancel note: this edit replaces it
         self._settings_changed("")
+        if not first:  # robustness arrived: the table, the scatter, the curves, the status
+            self._draw_table()
+            self._draw_curve()
+            return
         self._draw_all()
         self.predict()
         if res.layer:
             self.request_live()
+
+    @staticmethod
+    def _not_measured(res: Any) -> list[str]:
+        """What of an edit's robustness is still nan (not measured yet, or cancelled)."""
+        out = []
+        if math.isnan(res.row_before["robust_acc"]):
+            out.append("the original's robustness")
+        if math.isnan(res.row_after["robust_acc"]):
+            out.append("the edited model's robustness")
+        c = res.curve
+        if c is not None:
+            missing = [f"{a:.2f}" for a, v in zip(c.robust_alphas, c.robust_inf, strict=True) if math.isnan(v)]
+            if missing:
+                out.append("1-LI robustness at alpha " + ", ".join(missing))
+        return out
 
     def _edit_rows_current(self) -> bool:
         kept = self.kept("edit_rows")
@@ -659,7 +699,8 @@ class MicrographPanel(Panel):
                 + (f" of {r.layer}" if r.layer else "")
                 + f": source {r.row_after['source_acc']:.3f}, "
                 f"shifted {r.row_after['shift_mean']:.3f} (was {r.row_before['shift_mean']:.3f}), "
-                f"PGD l_inf {r.row_after['robust_acc']:.3f} (was {r.row_before['robust_acc']:.3f}); {r.seconds:.1f} s"
+                + self._robust_text(r)
+                + f"; {r.seconds:.1f} s"
                 + (STALE if self.stale["edit"] else "")
             )
         comp = self.kept("comparison")
@@ -672,6 +713,16 @@ class MicrographPanel(Panel):
             colour = ("#ff7a6e" if plot_theme().dark else "#c0392b") if error else plot_theme().foreground.name()
             html.append(f"<span style='color:{colour}'>{_html(msg)}</span>")
         self.status.setText("<br>".join(html))
+
+    def _robust_text(self, r: Any) -> str:
+        missing = self._not_measured(r)
+        after, before = r.row_after["robust_acc"], r.row_before["robust_acc"]
+        text = f"PGD l_inf {after:.3f}" if not math.isnan(after) else "PGD l_inf -"
+        text += f" (was {before:.3f})" if not math.isnan(before) else ""
+        if missing:
+            running = "edit" in self._running
+            text += ("; measuring " if running else "; not measured: ") + "; ".join(missing)
+        return text
 
     # ------------------------------------------------------------------ drawing -------------
     def _draw_all(self) -> None:

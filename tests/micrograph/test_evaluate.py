@@ -176,3 +176,50 @@ def test_micrograph_models_are_in_the_adversarial_zoo():
     assert lm.info["provenance"]["command"].startswith("python -m workbench_micrograph.train_defaults")
     with torch.no_grad():
         assert lm.model(torch.rand(2, 1, 64, 64)).shape == (2, 5)
+
+
+def test_edit_job_reports_accuracies_first_then_robustness_progressively():
+    from workbench_micrograph.core.edits import interpolate_layer
+    from workbench_micrograph.core.evaluate import alpha_curve
+    from workbench_micrograph.jobs import EditSpec, _data, _model, run_edit
+
+    method = LowRank(layer="layer3.conv2", rank=2, steps=2)
+    spec = EditSpec(method=method, data=DataRef(default=TINY), k=2, replay=1, robustness=SMALL_ROBUST, device="cpu")
+    partials = []
+    res = run_edit(spec, JobContext(device="cpu", on_partial=partials.append))
+    first = partials[0]
+    # the first partial: every accuracy of both models and of the alpha curve, no robustness yet
+    assert first.row_after["source_acc"] == res.row_after["source_acc"] and first.row_after["edit_acc"] >= 0
+    assert math.isnan(first.row_before["robust_acc"]) and math.isnan(first.row_after["robust_acc"])
+    assert first.curve.acc == res.curve.acc and all(math.isnan(v) for v in first.curve.robust_inf)
+    # then the original's robustness, then the edited model's, the curve's alphas one by one
+    assert not math.isnan(partials[1].row_before["robust_acc"]) and math.isnan(partials[1].row_after["robust_acc"])
+    filled = [sum(not math.isnan(v) for v in p.curve.robust_inf) for p in partials[2:]]
+    assert filled == sorted(filled) and filled[0] == 1 and len(partials) == 5  # 0.25, 0.5, 0.75 measured; 0, 1 reused
+    assert all(not math.isnan(v) for v in res.curve.robust_inf + res.curve.robust_2 + res.curve.corruption)
+    assert partials[0].curve.robust_inf is not res.curve.robust_inf  # partials are copies, not shared lists
+    # the same numbers as the one-shot evaluation of the curve (endpoints reused: exact same weights)
+    data = _data(spec.data, JobContext(device="cpu"))
+    model = _model(spec.model, data.num_classes, JobContext(device="cpu"))
+    edited = _model(res.edited, data.num_classes, JobContext(device="cpu"))
+    sets = eval_sets(data.test, dict(data.shifted), SMALL_ROBUST)
+    ref = alpha_curve(model, edited, "layer3.conv2", sets, data.edit_set(2, 0), robust_alphas=res.curve.robust_alphas)
+    assert res.curve.robust_inf == ref.robust_inf and res.curve.robust_2 == ref.robust_2
+    assert res.curve.corruption == pytest.approx(ref.corruption)
+    full = measure(edited, sets, data.edit_set(2, 0), base=measure(model, sets).corruption)
+    assert res.row_after["robust_acc"] == full.robust_inf and res.row_after["mce"] == pytest.approx(full.mce)
+    assert torch.equal(interpolate_layer(model, edited, "layer3.conv2", 1.0).fc.weight, edited.fc.weight)
+
+
+def test_edit_job_cancelled_after_the_accuracies_leaves_them_with_the_caller():
+    from workbench_micrograph.jobs import EditSpec, run_edit
+
+    cancel = threading.Event()
+    partials = []
+    ctx = JobContext(device="cpu", cancel_event=cancel, on_partial=lambda r: (partials.append(r), cancel.set()))
+    spec = EditSpec(
+        method=LowRank(layer="layer3.conv2", rank=2, steps=2), data=DataRef(default=TINY), k=2, robustness=SMALL_ROBUST
+    )
+    with pytest.raises(JobCancelled):
+        run_edit(spec, ctx)
+    assert len(partials) == 1 and not math.isnan(partials[0].row_after["source_acc"])

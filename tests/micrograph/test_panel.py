@@ -89,6 +89,53 @@ def test_an_edit_fills_table_curves_scatter_browser_and_the_live_slider(panel, q
     assert STALE not in panel.status.text()
 
 
+def test_an_edit_draws_its_accuracies_first_and_cancel_keeps_them(panel, qtbot, standalone_shell):
+    import math
+    import threading
+
+    from PySide6.QtCore import Qt
+
+    gate = threading.Event()
+    # a job ahead of the edit on the panel's lane, so that the edit's handle is wired before it runs
+    panel.submit(lambda spec, ctx: gate.wait(60), None, title="hold the lane")
+    handle = panel.run_edit()
+    partials = []
+
+    def first_partial(res):  # runs on the job's thread as the partial is emitted: Cancel right then
+        partials.append(res)
+        handle.cancel()
+
+    handle.partial.connect(first_partial, Qt.ConnectionType.DirectConnection)
+    gate.set()
+    qtbot.waitUntil(panel.is_idle, timeout=120000)
+    assert handle.state == "cancelled" and len(partials) == 1 and standalone_shell.errors == []
+    res = panel.kept("edit").result
+    assert res is partials[0]  # what was computed is kept: the accuracies of both models and of the curve
+    assert not math.isnan(res.row_after["source_acc"]) and math.isnan(res.row_after["robust_acc"])
+    assert res.curve is not None and all(math.isnan(v) for v in res.curve.robust_inf)
+    assert [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())] == ["unedited", "lowrank"]
+    headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
+    pgd = headers.index("PGD l_inf")
+    assert (
+        panel.table.item(1, pgd).text() == "-" and panel.table.item(1, 1).text() == f"{res.row_after['source_acc']:.3f}"
+    )
+    assert panel.alpha_plot.curve is res.curve
+    status = panel.status.text()
+    assert "edit cancelled: its accuracies are kept" in status and "not measured" in status
+    assert "1-LI robustness at alpha 0.00, 0.25, 0.50, 0.75, 1.00" in status
+    # the edited model is there: its predictions and the live slider came with the first partial
+    assert panel.kept("predictions").result.after and panel.kept("live").result is not None
+    # an edit run to the end then measures everything, after the same first partial
+    seen = []
+    handle = panel.run_edit()
+    handle.partial.connect(lambda r: seen.append(r))
+    qtbot.waitUntil(lambda: panel.is_idle() and not panel._live_timer.isActive(), timeout=120000)
+    res = panel.kept("edit").result
+    assert handle.state == "finished" and len(seen) >= 2 and not math.isnan(res.row_after["robust_acc"])
+    assert not panel._not_measured(res) and "not measured" not in panel.status.text()
+    assert panel.table.item(1, pgd).text() == f"{res.row_after['robust_acc']:.3f}"
+
+
 def test_the_live_slider_is_off_the_gui_thread_and_the_newest_alpha_wins(panel, qtbot, monkeypatch):
     _edit(panel, qtbot)
     finished = []
