@@ -65,6 +65,7 @@ def test_autosave_recovery_is_not_a_recent_session(main_window, qtbot):
     panel = main_window.open_panel("sample")
     qtbot.waitUntil(panel.is_idle, timeout=10000)
     main_window.autosave()
+    main_window.finish_autosave()
     assert main_window.load_session(main_window.autosave_file())
     assert _menu_entries(main_window) == []
 

@@ -78,6 +78,7 @@ def test_session_needing_missing_plugin_is_refused(main_window, qtbot, tmp_path)
 def test_autosave_written_and_removed_on_clean_exit(main_window, qtbot):
     _open(main_window, qtbot)
     main_window.autosave()
+    main_window.finish_autosave()
     assert main_window.autosave_file().exists()
     read_session(main_window.autosave_file())
     main_window.shutdown()
@@ -301,7 +302,9 @@ def test_autosave_failure_is_shown_once(main_window, qtbot, monkeypatch):
     panel = _open(main_window, qtbot)
     monkeypatch.setattr(panel, "state", lambda: {"n": float("inf")})
     main_window.autosave()
+    main_window.finish_autosave()
     main_window.autosave()
+    main_window.finish_autosave()
     shown = [e for e in main_window.errors_shown if e[0] == "Autosave failed"]
     assert len(shown) == 1 and "Crash recovery is not available" in shown[0][1]
 
@@ -327,3 +330,29 @@ def test_failed_restore_rolls_back_state_and_kept_results(main_window, qtbot, tm
     assert not main_window.load_session(path)
     assert "deliberate failure" in main_window.errors_shown[-1][1]
     assert panel.n.value() == 9 and len(panel.kept("sums").result) == 9
+
+
+def test_autosave_writes_off_the_gui_thread_one_write_at_a_time(main_window, qtbot, monkeypatch):
+    """The autosave's encoding, hashing and writing run in a background thread (a panel's large
+    kept results froze the window each interval); a tick while a write runs is skipped."""
+    import threading
+
+    from workbench.gui import window_sessions
+
+    _open(main_window, qtbot)
+    release, calls = threading.Event(), []
+    real = window_sessions.write_session
+
+    def slow_write(doc, path, results=None):
+        calls.append(threading.current_thread().name)
+        release.wait(10)
+        real(doc, path, results)
+
+    monkeypatch.setattr(window_sessions, "write_session", slow_write)
+    main_window.autosave()
+    main_window.autosave()  # the first write is still running: skipped
+    assert not main_window.finish_autosave(timeout_s=0.2)
+    release.set()
+    assert main_window.finish_autosave()
+    assert calls == ["workbench-autosave"] and threading.current_thread().name != calls[0]
+    read_session(main_window.autosave_file())

@@ -223,6 +223,7 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
             widget.stop()
         self.jobs_dock.stop()
         self.toast.dismiss()
+        self.finish_autosave()  # a write still running must not recreate the file after this
         self.autosave_file().unlink(missing_ok=True)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -141,6 +141,8 @@ class Panel(QWidget):
         fields) is shown to the user with its reason and changes nothing; True when applied."""
         from workbench.state import StateError
 
+        if self.state_model is None:
+            raise TypeError(f"panel {self.plugin_id} has no state model")
         try:
             self.state_model.update(values)
         except StateError as exc:

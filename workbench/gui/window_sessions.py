@@ -3,10 +3,11 @@ the periodic crash-recovery autosave, and the offer to recover after a crash."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from workbench.recent import add_recent_session, clear_recent_sessions, recent_sessions
@@ -19,6 +20,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.gui.panel import Panel
     from workbench.plugin_api import PluginRecord
     from workbench.settings import Preferences
+
+
+class _AutosaveBridge(QObject):
+    """Carries an autosave's outcome from its writer thread to the GUI thread ("" when it
+    succeeded, else the error)."""
+
+    done = Signal(str)
 
 
 class SessionMixin(QMainWindow):
@@ -183,19 +191,54 @@ class SessionMixin(QMainWindow):
         return config_dir() / "autosave.wbsession"
 
     def autosave(self) -> None:
+        """Write the crash-recovery session off the GUI thread: the panels' states and kept
+        results are gathered here (references, no copies: kept results are never changed in
+        place), encoded, hashed and written by a background thread, so a panel holding large
+        results (a bundle dataset of tens of MB) does not freeze the window every interval.  At
+        most one write runs at a time (a tick while one runs is skipped); a failure is reported
+        on the GUI thread, once per distinct problem."""
         if not self.panels:
             return
-        try:
-            write_session(self.session_document(), self.autosave_file(), self.session_results())
-        except (OSError, ValueError, TypeError) as exc:
-            # crash recovery is lost while this lasts: say so once per distinct problem, not silently
-            message = f"autosave failed: {exc}. Crash recovery is not available until this is fixed."
-            self.log(message, "error", "shell")
-            if getattr(self, "_autosave_error", None) != str(exc):
-                self._autosave_error = str(exc)
-                self.show_error("Autosave failed", message)
-        else:
+        running = getattr(self, "_autosave_thread", None)
+        if running is not None and running.is_alive():
+            return
+        bridge = getattr(self, "_autosave_bridge", None)
+        if bridge is None:
+            bridge = self._autosave_bridge = _AutosaveBridge(self)
+            bridge.done.connect(self._autosave_done)
+        doc, results, path = self.session_document(), self.session_results(), self.autosave_file()
+
+        def write() -> None:
+            try:
+                write_session(doc, path, results)
+            except (OSError, ValueError, TypeError) as exc:
+                bridge.done.emit(str(exc))
+            else:
+                bridge.done.emit("")
+
+        thread = threading.Thread(target=write, name="workbench-autosave", daemon=True)
+        self._autosave_thread = thread
+        thread.start()
+
+    def finish_autosave(self, timeout_s: float = 60.0) -> bool:
+        """Wait for an autosave write still running (and deliver its outcome); True when none
+        is left running."""
+        thread = getattr(self, "_autosave_thread", None)
+        if thread is not None:
+            thread.join(timeout_s)
+        QCoreApplication.sendPostedEvents()  # the write's outcome, queued to this thread
+        return thread is None or not thread.is_alive()
+
+    def _autosave_done(self, error: str) -> None:
+        if not error:
             self._autosave_error = None
+            return
+        # crash recovery is lost while this lasts: say so once per distinct problem, not silently
+        message = f"autosave failed: {error}. Crash recovery is not available until this is fixed."
+        self.log(message, "error", "shell")
+        if getattr(self, "_autosave_error", None) != error:
+            self._autosave_error = error
+            self.show_error("Autosave failed", message)
 
     def _apply_autosave_interval(self) -> None:
         if self.prefs.autosave_seconds > 0:
