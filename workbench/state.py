@@ -73,7 +73,12 @@ class Field:
         return obj._values[self.name]
 
     def __set__(self, obj: PanelState, value: Any) -> None:
-        obj._set(self.name, value)
+        # the rules across fields hold for a single assignment too (a widget's edit, a panel's
+        # ``state.x = v``): a state never holds a combination its own validate() refuses, so
+        # every state a panel is in can be saved and opened again
+        coerced = self.coerce(value, obj._where(self.name))
+        obj._check_values({**obj._values, self.name: coerced})
+        obj._set(self.name, coerced)
 
     def coerce(self, value: Any, where: str) -> Any:
         """The value as stored, or :class:`StateError` naming ``where`` and what is allowed."""

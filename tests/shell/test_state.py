@@ -152,3 +152,29 @@ def test_choices_may_be_dynamic():
     names.append("b")
     s.model = "b"
     assert s.model == "b"
+
+
+def test_a_single_assignment_obeys_the_rules_across_fields():
+    """``state.x = v`` (what a bound widget does) is refused like ``update`` when the rules across
+    fields refuse the result, so every state a panel can be in validates and can be reopened
+    (the GUI fuzzer put the PGD panel in a state its own session could not restore)."""
+    from workbench.state import Int, PanelState, StateError
+
+    class Pair(PanelState):
+        PLUGIN = "pair"
+        low = Int(0, lo=0, hi=10)
+        high = Int(5, lo=0, hi=10)
+
+        def check(self, values):
+            if values["low"] > values["high"]:
+                raise ValueError(f"low {values['low']} is above high {values['high']}")
+
+    st = Pair()
+    with pytest.raises(StateError, match="low 7 is above high 5"):
+        st.low = 7
+    assert st.low == 0
+    st.low = 5
+    st.validate(st.to_dict())
+    with pytest.raises(StateError, match="low 5 is above high 4"):
+        st.high = 4
+    assert (st.low, st.high) == (5, 5)
