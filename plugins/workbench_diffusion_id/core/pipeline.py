@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,18 +126,30 @@ def inspect_pipeline_folder(path: str | Path) -> PipelineInfo:
 
 @contextlib.contextmanager
 def _quiet_transformers() -> Iterator[None]:
-    """Silence transformers' import-time notices (image processors wanting torchvision)."""
+    """Silence transformers' and diffusers' notices while a pipeline loads (image processors
+    wanting torchvision, accelerate missing, progress bars of every component)."""
     try:
         from transformers.utils import logging as tlog
     except ImportError:  # pragma: no cover - transformers is a dependency
         yield
         return
-    level = tlog.get_verbosity()
+    from diffusers.utils import logging as dlog
+
+    level, dlevel = tlog.get_verbosity(), dlog.get_verbosity()
+    bars, dbars = tlog.is_progress_bar_enabled(), dlog.is_progress_bar_enabled()
     tlog.set_verbosity_error()
+    dlog.set_verbosity_error()  # "accelerate was not found", deprecation notices of old configs
+    tlog.disable_progress_bar()  # the "Loading weights" bar of every component
+    dlog.disable_progress_bar()  # "Loading pipeline components..."
     try:
         yield
     finally:
         tlog.set_verbosity(level)
+        dlog.set_verbosity(dlevel)
+        if bars:
+            tlog.enable_progress_bar()
+        if dbars:
+            dlog.enable_progress_bar()
 
 
 def resolve_dtype(dtype: str, device: str) -> Any:
@@ -160,15 +173,18 @@ def load_pipeline(path: str | Path, *, device: str = "cpu", dtype: str = "auto")
         from diffusers import StableDiffusionPipeline
 
         try:
-            pipe = StableDiffusionPipeline.from_pretrained(
-                info.path,
-                local_files_only=True,
-                use_safetensors=True,
-                torch_dtype=resolve_dtype(dtype, device),
-                safety_checker=None,
-                requires_safety_checker=False,
-                feature_extractor=None,
-            )
+            with warnings.catch_warnings():
+                # diffusers >= 0.36 prefers dtype=; torch_dtype= is what every supported version takes
+                warnings.filterwarnings("ignore", message=".*torch_dtype.*deprecated", category=FutureWarning)
+                pipe = StableDiffusionPipeline.from_pretrained(
+                    info.path,
+                    local_files_only=True,
+                    use_safetensors=True,
+                    torch_dtype=resolve_dtype(dtype, device),
+                    safety_checker=None,
+                    requires_safety_checker=False,
+                    feature_extractor=None,
+                )
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise PipelineError(f"{info.path}: diffusers could not load the pipeline: {exc}") from None
     pipe.set_progress_bar_config(disable=True)
