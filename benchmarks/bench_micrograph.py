@@ -16,8 +16,12 @@
    same model, images, eps, steps and step size (l_inf, no random start, final iterate judged):
    the two must agree within 1 point.
 
+4. With ``--edit-job``: the panel's default edit (``run_edit`` of the default settings: low rank
+   of layer1.conv1, robustness and the 1-LI curve) as one job, wall-clock seconds to each
+   partial result (the first: every accuracy of both models and the alpha curve) and to the end.
+
 Timing: process CPU time, one torch thread (the machine's cores are shared), best of
-``--repeats``.
+``--repeats``; item 4 wall-clock, one run.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import argparse
 import copy
 import sys
 import time
+from dataclasses import replace
 
 import torch
 
@@ -69,7 +74,13 @@ class _PreviousInterpolation:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--edit-job", action="store_true", help="also time the panel's default edit job (minutes)")
+    ap.add_argument("--only-edit-job", action="store_true", help="only item 4")
     args = ap.parse_args(argv)
+    if args.only_edit_job:
+        torch.set_num_threads(1)
+        _edit_job()
+        return 0
     torch.set_num_threads(1)
     from workbench_micrograph.core.data import default_data
     from workbench_micrograph.core.edits import LayerInterpolation, LowRank, apply_edit, interpolate_layer
@@ -110,6 +121,26 @@ def main(argv: list[str] | None = None) -> int:
             f"   {layer:14s} {1000 * fast:7.1f} ms   anchor {1000 * anchor:7.1f} ms ({anchor / fast:5.1f}x)   "
             f"previous {1000 * before:7.1f} ms ({before / fast:4.1f}x)   max |logit diff| {diff:.1e}  [{flag}]"
         )
+    # the live slider's job as the panel submits it (in_app: one torch thread), cache built by
+    # the first call, with torch's default number of threads outside the job as in the app
+    from workbench.jobs import JobContext
+    from workbench_micrograph.jobs import LiveAlphaSpec, _state_ref, in_app, run_live_alpha
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    live = LiveAlphaSpec(token="bench", edited=_state_ref(edited), layer="layer1.conv1", alpha=0.3, device="cpu")
+    job = in_app(run_live_alpha)
+    job(live, JobContext(device="cpu"))
+    walls = []
+    for i in range(args.repeats):
+        t0 = time.perf_counter()
+        job(replace(live, alpha=0.3 + 0.1 * i), JobContext(device="cpu"))
+        walls.append(time.perf_counter() - t0)
+    torch.set_num_threads(threads)
+    print(
+        f"   the live slider's job (run_live_alpha, layer1.conv1, cached, one torch thread): wall "
+        f"{1000 * min(walls):.1f} ms best, {1000 * sorted(walls)[len(walls) // 2]:.1f} ms median"
+    )
     li = LayerInterpolation(model, edited, "layer1.conv1", sets, limit=64)
     prev = _cpu(lambda: li.accuracies(0.37), args.repeats)
     print(f"   preview of layer1.conv1 on 64 images per set (LayerInterpolation(limit=64)): {1000 * prev:.1f} ms")
@@ -143,7 +174,45 @@ def main(argv: list[str] | None = None) -> int:
         f"3. PGD l_inf eps 3/255, {steps} steps, {len(y)} source test images: robust accuracy "
         f"{acc_ours:.3f} (adversarial core) vs {acc_ta:.3f} (torchattacks) [{'agree' if agree else 'DIFFER'}]"
     )
+    if args.edit_job:
+        _edit_job()
     return 0 if agree else 1
+
+
+def _edit_job() -> None:
+    from workbench.jobs import JobContext
+    from workbench_micrograph.core.data import load_data
+    from workbench_micrograph.jobs import run_edit
+    from workbench_micrograph.state import MicrographState
+
+    spec = MicrographState().edit_spec()
+    t0 = time.perf_counter()
+    load_data(spec.data)  # the panel has loaded the data (and cached it) before any edit
+    print(
+        f"4. generating the default data (the panel's Load data, cached for the jobs): {time.perf_counter() - t0:.1f} s"
+    )
+    t0 = time.perf_counter()
+    marks: list[tuple[float, str]] = []
+
+    def partial(res) -> None:
+        c = res.curve
+        done = sum(v == v for v in c.robust_inf) if c is not None else 0
+        marks.append(
+            (
+                time.perf_counter() - t0,
+                f"robust l_inf before {res.row_before['robust_acc']:.3f}, "
+                f"after {res.row_after['robust_acc']:.3f}, curve alphas measured {done}",
+            )
+        )
+
+    res = run_edit(spec, JobContext(device="cpu", on_partial=partial))
+    total = time.perf_counter() - t0
+    print(f"   default edit job ({spec.method.name} of {res.layer}), wall s to each partial result:")
+    for t, what in marks:
+        print(f"   {t:7.1f} s  {what}")
+    print(
+        f"   {total:7.1f} s  done (source {res.row_after['source_acc']:.3f}, shifted {res.row_after['shift_mean']:.3f})"
+    )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ PGD step, per prediction batch).
 
 from __future__ import annotations
 
+import functools
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,34 @@ from workbench.jobs import JobContext, JobError
 
 from .core.data import DataError, DataRef, DefaultData, MicrographData, default_data, load_data, write_folder
 from .core.specs import ModelRef, TrainConfig, TrainProgress
+
+#: torch intra-op threads of the jobs the panel runs (see :func:`in_app`)
+APP_JOB_THREADS = 1
+
+
+def in_app(fn: Callable[[Any, JobContext], Any]) -> Callable[[Any, JobContext], Any]:
+    """``fn(spec, ctx)`` run with :data:`APP_JOB_THREADS` torch threads (what the panel submits;
+    the CLI keeps its ``--threads``).  The classifier is a small CNN on 64 x 64 images: with
+    torch's default two OpenMP threads on the shared 2-core CPU, a descheduled worker stalls
+    every op at its barrier.  Measured at load 3 on 2 cores: one 1-LI update of layer1.conv1
+    took 547 ms of CPU and 769 ms of wall time with two threads, 129 ms and 127 ms with one
+    (docs/micrograph.md); the adversarial panel's PGD sweep went from 44.5 s to 9.7 s the same
+    way (plugins/workbench_adversarial/jobs.py)."""
+
+    @functools.wraps(fn)
+    def job(spec: Any, ctx: JobContext) -> Any:
+        import torch
+
+        old = torch.get_num_threads()
+        if old == APP_JOB_THREADS:
+            return fn(spec, ctx)
+        torch.set_num_threads(APP_JOB_THREADS)
+        try:
+            return fn(spec, ctx)
+        finally:
+            torch.set_num_threads(old)
+
+    return job
 
 
 def _data(ref: DataRef, ctx: JobContext) -> MicrographData:

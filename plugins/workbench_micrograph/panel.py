@@ -61,6 +61,7 @@ from .jobs import (
     LoadDataSpec,
     PredictSpec,
     browser_sets,
+    in_app,
     run_compare,
     run_edit,
     run_live_alpha,
@@ -503,7 +504,7 @@ class MicrographPanel(Panel):
             self._draw_browser()
 
         handle = self.submit(
-            run_predict,
+            in_app(run_predict),
             spec,
             title="predict micrographs",
             on_result=done,
@@ -527,7 +528,7 @@ class MicrographPanel(Panel):
             self._edit_arrived(res, spec, first=bool(first and first.pop()))
 
         handle = self.submit(
-            run_edit,
+            in_app(run_edit),
             spec,
             title=f"edit ({spec.method.name})",
             on_result=arrived,
@@ -544,7 +545,7 @@ class MicrographPanel(Panel):
             return None
         self.state_model.update({"table_source": "comparison", "tab": 1})
         handle = self.submit(
-            run_compare,
+            in_app(run_compare),
             spec,
             title="compare edits",
             on_result=lambda res: self._compare_done(res, spec),
@@ -646,7 +647,7 @@ class MicrographPanel(Panel):
         )
         self.live_label.setText(f"computing alpha = {alpha:.2f}…")
         return self.submit(
-            run_live_alpha,
+            in_app(run_live_alpha),
             live,
             title="1-LI alpha",
             on_result=self._live_done,

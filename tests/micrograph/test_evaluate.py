@@ -223,3 +223,12 @@ def test_edit_job_cancelled_after_the_accuracies_leaves_them_with_the_caller():
     with pytest.raises(JobCancelled):
         run_edit(spec, ctx)
     assert len(partials) == 1 and not math.isnan(partials[0].row_after["source_acc"])
+
+
+def test_the_panels_jobs_run_on_one_torch_thread():
+    from workbench_micrograph.jobs import in_app, run_live_alpha
+
+    torch.set_num_threads(2)  # torch's default on this machine (the fixture restores the number after)
+    assert in_app(lambda spec, ctx: torch.get_num_threads())(None, None) == 1
+    assert torch.get_num_threads() == 2
+    assert in_app(run_live_alpha).__name__ == "run_live_alpha"
