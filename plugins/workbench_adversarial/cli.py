@@ -206,9 +206,22 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
         return _err(str(naming(exc, args.config)))
     _threads(args)
+    from workbench.cluster import parse_backend
+
     try:
-        table = run_in_terminal(run_sweep_job, spec, title="adversarial sweep")
-    except JobError as exc:
+        backend = parse_backend(args.cluster)
+    except ValueError as exc:
+        return _err(str(exc))
+    try:
+        if backend.kind == "process":
+            table = run_in_terminal(run_sweep_job, spec, title="adversarial sweep")
+        else:
+            from .jobs import run_sweep_split
+
+            table = run_in_terminal(
+                lambda s, ctx: run_sweep_split(s, ctx, backend), spec, title=f"adversarial sweep on {backend.text()}"
+            )
+    except (JobError, ValueError) as exc:
         return _err(str(exc))
     files = write_tables(table, out) + write_figures(table, out)
     cq = table.collapse
@@ -279,6 +292,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--config", required=True, help="JSON or TOML file; keys: " + ", ".join(SWEEP_KEYS))
     p.add_argument("--out", default="", help="output folder (overrides the config's 'out')")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.add_argument(
+        "--cluster",
+        default="",
+        help="where the cells run: process (default), local:N (N worker processes here) or tcp://HOST:PORT "
+        "of a Dask scheduler (docs/cluster.md); one task per cell (per dim V for orthonormal subspaces)",
+    )
     p.set_defaults(func=cmd_sweep)
 
     p = subparsers.add_parser("export", help="write the model as TorchScript and its test split as NPZ")

@@ -32,7 +32,7 @@ from .core.norms import dual_exponent, lp_norm, p_label, parse_p
 from .core.pgd import PGDConfig, choose_targets, pgd_attack
 from .core.stats import interval
 from .core.subspace import KINDS, build_subspace, dimension_note, realised_dim, zero_feasible
-from .core.sweep import Eta, SweepTable, run_sweep, stuck_mask
+from .core.sweep import Eta, SweepTable, collapse_quality, run_sweep, stuck_mask
 from .core.zoo import LoadedModel, ModelLoadError, ModelRef, load_model_ref
 
 TARGET_MODES = ("none", "random", "least_likely")
@@ -291,7 +291,15 @@ def run_attack(spec: AttackSpec, ctx: JobContext) -> AttackJobResult:
     if spec.kind == "orthonormal" and sub.basis is not None:
         ctx.progress(0.99, "checking which inputs V lets move (linear programs)")
         keep = correct.cpu().numpy()
-        n_zero = int(zero_feasible(sub.basis.cpu().numpy(), x.reshape(B, -1).cpu().numpy()[keep]).sum())
+        n_lp = int(keep.sum())
+        lp_done = [0]
+
+        def lp_check() -> None:  # before each input's linear program
+            ctx.check_cancelled()
+            lp_done[0] += 1
+            ctx.progress(0.99, f"checking which inputs V lets move (linear program {lp_done[0]}/{n_lp})")
+
+        n_zero = int(zero_feasible(sub.basis.cpu().numpy(), x.reshape(B, -1).cpu().numpy()[keep], lp_check).sum())
     notes = [note] if (note := dimension_note(spec.kind, shape, spec.dim)) and spec.kind != "full" else []
     notes += stuck_notes(n_zero, n_stuck, n_correct)
     # examples: prefer successful attacks, then the rest, in data order
@@ -487,6 +495,101 @@ def run_sweep_one_thread(spec: SweepSpec, ctx: JobContext) -> SweepTable:
     carries ``run_sweep_job``'s name and cannot be pickled)."""
     with torch_threads(APP_JOB_THREADS):
         return run_sweep_job(spec, ctx)
+
+
+@dataclass(frozen=True)
+class SweepPartSpec:
+    """A part of a sweep (one task on a cluster): the dim V ``dim`` (a dim :func:`sweep_dims`
+    runs) at position ``dim_index`` of the sweep's dims, and the eps values at positions
+    ``eps_index`` of its sorted ``eps_values``; seeded as in the whole sweep."""
+
+    sweep: SweepSpec
+    dim: int
+    dim_index: int
+    eps_index: tuple[int, ...]
+
+
+def run_sweep_part(spec: SweepPartSpec, ctx: JobContext) -> SweepTable:
+    """The cells of one part of a sweep (:class:`SweepPartSpec`), as a table of those cells."""
+    s = spec.sweep
+    p = validate_sweep(s)
+    lm = _load(s.model, ctx.device)
+    _, x, y = _data(lm.dataset, s.n, s.classes, s.seed, ctx.device)
+    eps_sorted = sorted(float(e) for e in s.eps_values)
+    return run_sweep(
+        lm.model,
+        x,
+        y,
+        model_name=lm.label,
+        p=p,
+        kind=s.kind,
+        dims=[spec.dim],
+        eps_values=[eps_sorted[i] for i in spec.eps_index],
+        steps=s.steps,
+        step_factor=s.step_factor,
+        restarts=s.restarts,
+        random_start=s.random_start,
+        seed=s.seed,
+        ci_method=s.ci,
+        l1_k=s.l1_k,
+        predict=s.predict,
+        dim_index=[spec.dim_index],
+        eps_index=list(spec.eps_index),
+        check=ctx.check_cancelled,
+        progress=ctx.progress,
+    )
+
+
+def sweep_parts(spec: SweepSpec, dims: list[int], per: str = "auto") -> list[tuple[str, SweepPartSpec]]:
+    """The sweep as parts with stable keys ("dim8" or "dim8/eps0.4"): one per cell (``per``
+    "cell"), per row of one dim V ("row"), or "auto": rows for orthonormal subspaces (whose
+    row starts with a linear program per input), cells otherwise."""
+    if per == "auto":
+        per = "row" if spec.kind == "orthonormal" else "cell"
+    if per not in ("cell", "row"):
+        raise JobError(f"a sweep splits per cell or per row, not {per!r}")
+    eps_sorted = sorted(float(e) for e in spec.eps_values)
+    parts: list[tuple[str, SweepPartSpec]] = []
+    for di, k in enumerate(dims):
+        if per == "row":
+            parts.append((f"dim{k}", SweepPartSpec(spec, int(k), di, tuple(range(len(eps_sorted))))))
+        else:
+            parts += [(f"dim{k}/eps{e:g}", SweepPartSpec(spec, int(k), di, (ei,))) for ei, e in enumerate(eps_sorted)]
+    return parts
+
+
+def run_sweep_split(spec: SweepSpec, ctx: JobContext, backend: Any = None, per: str = "auto") -> SweepTable:
+    """:func:`run_sweep_job` as parts (:func:`sweep_parts`) run by ``backend`` (a
+    :class:`workbench.cluster.Backend`; None: this process), the parts' cells assembled in the
+    sweep's order: the table of :func:`run_sweep_job` (cell timings aside).  After each part a
+    table of the cells finished so far goes to ``ctx.partial``."""
+    from workbench import cluster
+
+    t0 = time.perf_counter()
+    validate_sweep(spec)
+    ctx.progress(0.0, "loading model")
+    lm = _load(spec.model, ctx.device)
+    split, _, _ = _data(lm.dataset, spec.n, spec.classes, spec.seed, ctx.device)
+    dims, notes = sweep_dims(spec.kind, split.shape, spec.dims)
+    parts = sweep_parts(spec, dims, per)
+    done: dict[int, SweepTable] = {}
+
+    def assemble(tables: dict[int, SweepTable]) -> SweepTable:
+        first = tables[min(tables)]
+        table = copy.deepcopy(first)
+        table.cells = [c for i in sorted(tables) for c in tables[i].cells]
+        table.notes = list(notes)
+        return table
+
+    def on_result(i: int, table: SweepTable) -> None:
+        done[i] = table
+        ctx.partial(assemble(done))
+
+    cluster.run_sweep(run_sweep_part, parts, ctx, backend or cluster.PROCESS, on_result=on_result)
+    table = assemble(done)
+    table.collapse = collapse_quality(table)
+    table.seconds = time.perf_counter() - t0
+    return table
 
 
 def sweep_dims(kind: str, shape: tuple[int, int, int], requested: tuple[int, ...]) -> tuple[list[int], list[str]]:

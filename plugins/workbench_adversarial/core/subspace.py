@@ -22,6 +22,7 @@ coordinate ball, and PGD uses the approximations documented in :mod:`.pgd`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,7 +119,7 @@ def dimension_note(kind: str, shape: tuple[int, int, int], k: int) -> str:
     return f"dim V = {k} requested, {real} realised"
 
 
-def zero_feasible(basis: np.ndarray, x: np.ndarray) -> np.ndarray:
+def zero_feasible(basis: np.ndarray, x: np.ndarray, check: Callable[[], None] | None = None) -> np.ndarray:
     """For V = span(``basis``) ((n, k) orthonormal columns) and inputs ``x`` ((B, n) in [0, 1]):
     whether V cap [-x, 1 - x] = {0}, i.e. no perturbation in V keeps x + delta in the box.
 
@@ -127,13 +128,18 @@ def zero_feasible(basis: np.ndarray, x: np.ndarray) -> np.ndarray:
     (x_i = 1).  By Stiemke's theorem it is iff rank A = k and some lambda > 0 has A^T lambda = 0:
     one linear program per input, max s subject to A^T lambda = 0, sum lambda = 1, lambda >= s
     (scipy's HiGHS); {0} iff s > 0.  A random V meets the box only in 0 for many inputs of an
-    image set with half its pixels at 0 (Wendel's theorem on random cones)."""
+    image set with half its pixels at 0 (Wendel's theorem on random cones).
+
+    ``check`` (cancellation, progress) is called before every input's linear program: one
+    program takes milliseconds to tens of milliseconds, a batch of hundreds seconds."""
     from scipy.optimize import linprog
 
     U = np.asarray(basis, dtype=float)
     k = U.shape[1]
     out = np.zeros(len(x), dtype=bool)
     for b, xb in enumerate(np.asarray(x, dtype=float)):
+        if check is not None:
+            check()
         a = np.concatenate([-U[xb <= 0], U[xb >= 1]])
         m = len(a)
         if m < k + 1 or np.linalg.matrix_rank(a) < k:

@@ -217,6 +217,27 @@ def _cell_beat(
     return beat
 
 
+def _input_beat(
+    check: Callable[[], None] | None,
+    progress: Callable[[float, str], None] | None,
+    fraction: float,
+    n: int,
+    label: str,
+) -> Callable[[], None]:
+    """The per-input check of a loop over ``n`` inputs (the linear programs of
+    :func:`zero_feasible`): ``check()``, then progress at ``fraction`` every 10 inputs."""
+    count = [0]
+
+    def beat() -> None:
+        if check is not None:
+            check()
+        count[0] += 1
+        if progress is not None and count[0] % 10 == 0:
+            progress(fraction, f"{label}: input {count[0]}/{n}")
+
+    return beat
+
+
 def run_sweep(
     model: torch.nn.Module,
     x: torch.Tensor,
@@ -236,6 +257,8 @@ def run_sweep(
     l1_k: int = 1,
     predict: bool = True,
     batch_size: int = 1024,
+    dim_index: list[int] | None = None,
+    eps_index: list[int] | None = None,
     on_cell: Callable[[SweepTable, float], None] | None = None,
     check: Callable[[], None] | None = None,
     progress: Callable[[float, str], None] | None = None,
@@ -247,6 +270,11 @@ def run_sweep(
     ``on_cell(table, fraction)`` receives the growing table after every cell; ``check`` runs
     before every PGD step and ``progress(fraction, message)`` within a cell (every few steps:
     one cell of an orthonormal subspace can take minutes).
+
+    ``dim_index`` / ``eps_index``: the position of each of ``dims`` / of the sorted
+    ``eps_values`` in a whole sweep this one is a part of (default: their positions here).
+    They seed the subspaces and the PGD starts, so the parts of a sweep split into tasks
+    (workbench.cluster: one per row or cell) draw the numbers of the whole.
     """
     t_start = time.perf_counter()
     shape = tuple(int(s) for s in x.shape[1:])
@@ -269,12 +297,13 @@ def run_sweep(
             check()
         if progress is not None:
             progress(done / total, f"dim {k}: drawing the subspace")
-        gen = torch.Generator().manual_seed(seed + 7919 * di)
+        gen = torch.Generator().manual_seed(seed + 7919 * (dim_index[di] if dim_index else di))
         dim = realised_dim(kind, shape, int(k))
         sub = build_subspace(kind, shape, int(k), len(yc), gen, device=x.device, dtype=x.dtype)
         zero = 0
         if sub.basis is not None and len(yc):
-            zero = int(zero_feasible(sub.basis.cpu().numpy(), xc.reshape(len(yc), -1).cpu().numpy()).sum())
+            beat = _input_beat(check, progress, done / total, len(yc), f"dim {k}: which inputs V lets move")
+            zero = int(zero_feasible(sub.basis.cpu().numpy(), xc.reshape(len(yc), -1).cpu().numpy(), beat).sum())
         pred = [math.nan] * len(eps_sorted)
         if predict and n_correct > 0:
             crit = torch.cat(
@@ -308,7 +337,13 @@ def run_sweep(
             for i in range(0, len(yc), batch_size):
                 rows = torch.arange(i, min(i + batch_size, len(yc)), device=x.device)
                 out = pgd_attack(
-                    model, xc[rows], yc[rows], cfg, sub.select(rows), seed=seed + 31 * ei + i, check=step_check
+                    model,
+                    xc[rows],
+                    yc[rows],
+                    cfg,
+                    sub.select(rows),
+                    seed=seed + 31 * (eps_index[ei] if eps_index else ei) + i,
+                    check=step_check,
                 )
                 succ += int(out.success.sum())
                 stuck += int(stuck_mask(out.x_adv - xc[rows], out.success, eps).sum())
