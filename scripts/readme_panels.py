@@ -14,6 +14,7 @@ DOCS = [
     "docs/repsim.md",
     "docs/adversarial.md",
     "docs/micrograph.md",
+    "docs/diffusion_id.md",
 ]
 INTRO = (
     "Each panel's numbers below were measured with the command given beside them, on this project's 2-core "
