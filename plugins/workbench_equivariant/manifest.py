@@ -1,0 +1,16 @@
+"""Manifest of the equivariant-layers plugin (cheap to import: no torch, no Qt).
+
+Headless until its panel is built: jobs and CLI only (``panel=""``)."""
+
+from workbench.plugin_api import PluginManifest
+
+MANIFEST = PluginManifest(
+    id="equivariant",
+    title="Permutation-equivariant layers",
+    panel="",
+    cli="workbench_equivariant.cli:register",
+    dock_area="right",
+    order=70,
+    summary="S_n-equivariant linear layers (R^n)^k -> (R^n)^l in the partition algebra's diagram basis, "
+    "with the fast multiplication of arXiv 2303.06208",
+)
