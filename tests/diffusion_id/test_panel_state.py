@@ -117,3 +117,36 @@ def test_session_keeps_the_run_and_marks_it_stale(
     fresh.restore_results({})  # a session without results: nothing drawn
     assert fresh.result is None and fresh.bars.data() == {} and fresh.banner.isHidden()
     assert calls == []
+
+
+def test_window_session_file_keeps_the_run(qtbot, tmp_path, tiny_sd1_folder, tiny_lm_folder, monkeypatch):
+    from workbench.gui.main_window import MainWindow
+
+    window = MainWindow(interactive=False, restore_layout=False)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        panel = window.open_panel("diffusion_id")
+        qtbot.waitUntil(panel.is_idle, timeout=60_000)  # start(): lists the default's modules, no run
+        assert panel.result is None and panel.modules is not None and "mid_block" in panel.modules.names
+        _small(panel.state_model, tiny_sd1_folder, tiny_lm_folder)
+        panel.run()
+        qtbot.waitUntil(panel.is_idle, timeout=120_000)
+        assert window.errors_shown == [] and panel.result is not None
+        run = panel.result
+        path = tmp_path / "dfid.wbsession"
+        window.save_session(path)
+        assert (tmp_path / "dfid.results.npz").exists()
+        assert json.loads(path.read_text())["panels"]["diffusion_id"]["n_images"] == 5
+
+        calls = _record_runs(monkeypatch)
+        panel.state_model.update({"steps": 9, "seed": 4})
+        panel.restore_results({})
+        assert panel.result is None
+        assert window.load_session(path)
+        qtbot.waitUntil(panel.is_idle, timeout=60_000)
+        assert calls == [] and plaindata.same(panel.result, run) and panel.result.done == 3
+        assert panel.state_model.steps == 2 and not panel.stale and panel.banner.isHidden()
+        np.testing.assert_array_equal(panel.bars.data()["id"], run.ids[0, :, :, 1])
+    finally:
+        window.shutdown()
