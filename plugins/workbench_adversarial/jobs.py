@@ -540,21 +540,42 @@ def run_sweep_part(spec: SweepPartSpec, ctx: JobContext) -> SweepTable:
     )
 
 
-def sweep_parts(spec: SweepSpec, dims: list[int], per: str = "auto") -> list[tuple[str, SweepPartSpec]]:
-    """The sweep as parts with stable keys ("dim8" or "dim8/eps0.4"): one per cell (``per``
-    "cell"), per row of one dim V ("row"), or "auto": rows for orthonormal subspaces (whose
-    row starts with a linear program per input), cells otherwise."""
-    if per == "auto":
-        per = "row" if spec.kind == "orthonormal" else "cell"
-    if per not in ("cell", "row"):
-        raise JobError(f"a sweep splits per cell or per row, not {per!r}")
+def sweep_parts(
+    spec: SweepSpec, dims: list[int], per: str = "auto", workers: int = 1
+) -> list[tuple[str, SweepPartSpec]]:
+    """The sweep as parts with stable keys ("dim8", "dim8/eps0.4", "dim8/eps0.25-0.75"): one
+    per cell (``per`` "cell"), one per dim V row ("row"), or "auto": rows for orthonormal
+    subspaces (a row starts with a linear program per input) and for a single worker; else
+    rows cut into runs of eps so that there are at least 3 parts per worker.  Each part
+    repeats its row's set-up (the clean forward pass, the critical eps of the linear theory:
+    about a third of a cell of digits-cnn), so fewer, larger parts waste less."""
     eps_sorted = sorted(float(e) for e in spec.eps_values)
+    n_eps = len(eps_sorted)
+    if per == "auto":
+        if spec.kind == "orthonormal" or workers <= 1:
+            per = "row"
+        else:
+            pieces = min(n_eps, -(-3 * workers // max(1, len(dims))))
+            per = f"eps:{-(-n_eps // pieces)}"
+    if per == "row":
+        size = n_eps
+    elif per == "cell":
+        size = 1
+    elif per.startswith("eps:") and per[4:].isdigit() and int(per[4:]) >= 1:
+        size = int(per[4:])
+    else:
+        raise JobError(f"a sweep splits per cell, per row or per eps:K (K eps per part), not {per!r}")
     parts: list[tuple[str, SweepPartSpec]] = []
     for di, k in enumerate(dims):
-        if per == "row":
-            parts.append((f"dim{k}", SweepPartSpec(spec, int(k), di, tuple(range(len(eps_sorted))))))
-        else:
-            parts += [(f"dim{k}/eps{e:g}", SweepPartSpec(spec, int(k), di, (ei,))) for ei, e in enumerate(eps_sorted)]
+        for lo in range(0, n_eps, size):
+            idx = tuple(range(lo, min(lo + size, n_eps)))
+            if len(idx) == n_eps:
+                key = f"dim{k}"
+            elif len(idx) == 1:
+                key = f"dim{k}/eps{eps_sorted[idx[0]]:g}"
+            else:
+                key = f"dim{k}/eps{eps_sorted[idx[0]]:g}-{eps_sorted[idx[-1]]:g}"
+            parts.append((key, SweepPartSpec(spec, int(k), di, idx)))
     return parts
 
 
@@ -571,7 +592,8 @@ def run_sweep_split(spec: SweepSpec, ctx: JobContext, backend: Any = None, per: 
     lm = _load(spec.model, ctx.device)
     split, _, _ = _data(lm.dataset, spec.n, spec.classes, spec.seed, ctx.device)
     dims, notes = sweep_dims(spec.kind, split.shape, spec.dims)
-    parts = sweep_parts(spec, dims, per)
+    backend = backend or cluster.PROCESS
+    parts = sweep_parts(spec, dims, per, cluster.worker_count(backend))
     done: dict[int, SweepTable] = {}
 
     def assemble(tables: dict[int, SweepTable]) -> SweepTable:
@@ -585,7 +607,7 @@ def run_sweep_split(spec: SweepSpec, ctx: JobContext, backend: Any = None, per: 
         done[i] = table
         ctx.partial(assemble(done))
 
-    cluster.run_sweep(run_sweep_part, parts, ctx, backend or cluster.PROCESS, on_result=on_result)
+    cluster.run_sweep(run_sweep_part, parts, ctx, backend, on_result=on_result)
     table = assemble(done)
     table.collapse = collapse_quality(table)
     table.seconds = time.perf_counter() - t0
