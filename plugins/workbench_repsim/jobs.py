@@ -294,6 +294,7 @@ class CellResult:
 def run_cell(spec: CellSpec, ctx: JobContext) -> CellResult:
     from scipy.linalg import orthogonal_procrustes
 
+    from .core.blocked_svd import thin_svd
     from .core.matching import match_neurons
     from .core.measures import MEASURES
 
@@ -317,9 +318,9 @@ def run_cell(spec: CellSpec, ctx: JobContext) -> CellResult:
         ctx.check_cancelled()
         ctx.progress((len(MEASURES) + 1) / (len(MEASURES) + 2), "principal components")
         xc, yc = x - x.mean(0), y - y.mean(0)
-        ux, sx, _ = np.linalg.svd(xc, full_matrices=False)
-        ctx.keep_alive()
-        uy, sy, _ = np.linalg.svd(yc, full_matrices=False)
+        with checking(ctx.keep_alive):  # thin_svd: row blocks, heartbeat() between them
+            ux, sx, _ = thin_svd(xc)
+            uy, sy, _ = thin_svd(yc)
         ctx.check_cancelled()
         px = ux[:, :2] * sx[:2]
         py = uy[:, :2] * sy[:2]

@@ -94,3 +94,113 @@ def test_stitching_reports_progress_within_a_pair():
         stitch_both(a, b, [("h1", "h1")], task, steps=100, check=Counter(stop_after=10))
     assert all(p.requires_grad for p in a.parameters())  # given back after Cancel
     assert torch.is_grad_enabled()
+
+
+def test_thin_svd_checks_between_row_blocks():
+    from workbench_repsim.core.blocked_svd import thin_svd
+
+    a = np.random.default_rng(5).normal(size=(3000, 100))
+    count = Counter()
+    with checking(count):
+        thin_svd(a)
+    assert count.calls >= 2 * (3000 // 256)  # the QR steps and the rebuilding of U
+    with pytest.raises(JobCancelled), checking(Counter(stop_after=3)):
+        thin_svd(a)
+
+
+def test_pwcca_and_svcca_check_inside_their_svds_and_products():
+    from workbench_repsim.core.cca import pwcca, svcca
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(2400, 120))
+    y = x @ rng.normal(size=(120, 120)) + rng.normal(size=(2400, 120))
+    for measure in (pwcca, svcca):
+        count = Counter()
+        with checking(count):
+            measure(x, y)
+        assert count.calls > 20
+        with pytest.raises(JobCancelled), checking(Counter(stop_after=8)):
+            measure(x, y)
+
+
+def test_rsa_checks_inside_the_rdms_and_the_ranking(monkeypatch):
+    from workbench_repsim.core import rsa as rsa_mod
+
+    monkeypatch.setattr(rsa_mod, "BLOCK_VALUES", 20000)
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(600, 10))
+    count = Counter()
+    with checking(count):
+        rsa_mod.rsa(x, x + rng.normal(size=x.shape))
+    # 2 RDMs of 179,700 values in blocks of 33 rows, 2 rankings in 9 + 65 steps, 9 sums
+    assert count.calls > 2 * 17 + 2 * 60
+    with pytest.raises(JobCancelled), checking(Counter(stop_after=40)):
+        rsa_mod.rsa(x, x)
+
+
+def test_centring_a_gram_matrix_checks_between_row_blocks():
+    from workbench_repsim.core.cka import center_gram
+
+    g = np.random.default_rng(8).normal(size=(1500, 40))
+    g = g @ g.T
+    count = Counter()
+    with checking(count):
+        center_gram(g, unbiased=True)
+    assert count.calls >= 4 * 5  # copy, symmetry, column sums, subtraction: 5+ blocks each
+
+
+def test_the_cell_job_checks_inside_the_measures_and_the_principal_components():
+    from workbench.jobs import JobContext
+    from workbench_repsim.jobs import CellSpec, run_cell
+
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(1200, 60))
+    y = x @ rng.normal(size=(60, 60)) + rng.normal(size=(1200, 60))
+    checks = Counter()
+    ctx = JobContext(device="cpu", min_interval=0.0)
+    keep_alive = ctx.keep_alive
+
+    def counted(message: str = "") -> None:
+        checks()
+        keep_alive(message)
+
+    ctx.keep_alive = counted  # type: ignore[method-assign]
+    run_cell(CellSpec(x=x, y=y), ctx)
+    # the heartbeats of the measures' blocked steps and of the two thin SVDs of the PCA
+    assert checks.calls > 100
+
+
+def test_zero_feasible_checks_before_every_linear_program():
+    from workbench_adversarial.core.subspace import zero_feasible
+
+    rng = np.random.default_rng(10)
+    q, _ = np.linalg.qr(rng.normal(size=(64, 6)))
+    x = rng.random((12, 64))
+    x[:, :40] = 0.0  # many pixels at the box's bound: the programs are posed
+    count = Counter()
+    free = zero_feasible(q, x, count)
+    assert count.calls == len(x)
+    assert np.array_equal(free, zero_feasible(q, x))  # the check changes nothing
+    with pytest.raises(JobCancelled):
+        zero_feasible(q, x, Counter(stop_after=3))
+
+
+def test_the_orthonormal_sweep_is_cancellable_and_reports_inside_the_feasibility_programs():
+    import torch
+
+    from workbench_adversarial.core.sweep import run_sweep
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10)).eval()
+    x = torch.rand(40, 1, 8, 8)
+    x[:, :, :5] = 0.0
+    with torch.no_grad():
+        y = model(x).argmax(1)  # all correctly classified: 40 linear programs
+    kw = dict(model_name="lin", p=2.0, kind="orthonormal", dims=[6], eps_values=[0.5], steps=1, predict=False)
+    seen: list[str] = []
+    run_sweep(model, x, y, **kw, check=Counter(), progress=lambda f, m: seen.append(m))
+    assert sum("which inputs V lets move" in m for m in seen) == 4  # every 10 programs
+    cells: list = []
+    with pytest.raises(JobCancelled):  # 1 check per dim + 2 per cell's PGD: 3 without the programs'
+        run_sweep(model, x, y, **kw, check=Counter(stop_after=6), on_cell=lambda t, f: cells.append(t))
+    assert cells == []

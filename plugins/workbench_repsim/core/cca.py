@@ -24,6 +24,8 @@ import numpy as np
 
 from workbench.jobs import heartbeat
 
+from .blocked_svd import thin_svd
+from .linalg import cross, times
 from .validate import DegenerateInputError, centre, check_not_constant, check_pair
 
 
@@ -38,9 +40,7 @@ class CCAResult:
 
 def _orth(a: np.ndarray, name: str, rtol: float = 1e-10) -> np.ndarray:
     """Orthonormal basis of the column space of ``a`` (SVD; refuses rank deficiency)."""
-    heartbeat()
-    u, s, _ = np.linalg.svd(a, full_matrices=False)
-    heartbeat()
+    u, s, _ = thin_svd(a)  # in row blocks, heartbeat() between them
     rank = int((s > rtol * s[0]).sum()) if s.size and s[0] > 0 else 0
     if rank < a.shape[1]:
         raise DegenerateInputError(
@@ -67,9 +67,9 @@ def cca(x: Any, y: Any, center: bool = True) -> CCAResult:
             f"features on each side (at least {need}), else every correlation is 1 — use more inputs, SVCCA or CKA"
         )
     qx, qy = _orth(a, "X"), _orth(b, "Y")
-    u, rho, vt = np.linalg.svd(qx.T @ qy, full_matrices=False)
+    u, rho, vt = np.linalg.svd(cross(qx, qy), full_matrices=False)
     heartbeat()
-    return CCAResult(np.clip(rho, 0.0, 1.0), qx @ u, qy @ vt.T)
+    return CCAResult(np.clip(rho, 0.0, 1.0), times(qx, u), times(qy, vt.T))
 
 
 def mean_squared_cca(x: Any, y: Any, center: bool = True) -> float:
@@ -81,8 +81,7 @@ def svd_reduce(a: np.ndarray, keep: float = 0.99, max_dims: int | None = None) -
     """Project centred ``a`` onto its top singular directions explaining ``keep`` of the variance."""
     a = centre(np.asarray(a, np.float64))
     heartbeat()
-    u, s, _ = np.linalg.svd(a, full_matrices=False)
-    heartbeat()
+    u, s, _ = thin_svd(a)
     var = s**2
     if var.sum() == 0:
         raise DegenerateInputError("SVCCA: a representation is constant over samples")
@@ -109,7 +108,7 @@ def pwcca(x: Any, y: Any) -> float:
     a, _ = check_pair(x, y)
     res = cca(x, y)
     ac = centre(np.asarray(a, np.float64))
-    alpha = np.abs(res.variates_x.T @ ac).sum(axis=1)
+    alpha = np.abs(cross(res.variates_x, ac)).sum(axis=1)
     if alpha.sum() == 0:
         raise DegenerateInputError("PWCCA: all projection weights are zero")
     alpha = alpha / alpha.sum()

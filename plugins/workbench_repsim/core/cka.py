@@ -120,10 +120,19 @@ def gram_rbf(x: np.ndarray, threshold: float = 1.0) -> np.ndarray:
 def center_gram(gram: np.ndarray, unbiased: bool = False) -> np.ndarray:
     """Centre a Gram matrix (copy).  ``unbiased`` gives the U-statistic centring whose
     inner product with another such matrix is ``n (n-3) HSIC_1`` (Song et al. 2012)."""
-    g = np.array(gram, dtype=np.float64, copy=True)
-    heartbeat()
-    atol = 1e-10 * max(1.0, float(np.abs(g).max(initial=0.0)))
-    for s, e in _row_blocks(g.shape[0], g.shape[1]):
+    gram = np.asarray(gram)
+    if gram.ndim != 2:
+        raise DegenerateInputError(f"Gram matrix must be 2-D, got shape {gram.shape}")
+    rows, cols = gram.shape
+    g = np.empty((rows, cols), dtype=np.float64)
+    blocks = _row_blocks(rows, cols)  # every full-matrix pass in blocks: heartbeat()
+    peak = 0.0
+    for s, e in blocks:
+        heartbeat()
+        g[s:e] = gram[s:e]
+        peak = max(peak, float(np.abs(g[s:e]).max(initial=0.0)))
+    atol = 1e-10 * max(1.0, peak)
+    for s, e in blocks:
         heartbeat()
         if not np.allclose(g[s:e], g[:, s:e].T, rtol=1e-8, atol=atol):
             raise DegenerateInputError("Gram matrix is not symmetric")
@@ -131,17 +140,27 @@ def center_gram(gram: np.ndarray, unbiased: bool = False) -> np.ndarray:
     if unbiased:
         check_samples(g, 4, "Gram", "the unbiased HSIC estimator divides by n - 3")
         np.fill_diagonal(g, 0.0)
-        means = g.sum(axis=0) / (n - 2)
+        means = _column_sums(g, blocks) / (n - 2)
         means -= means.sum() / (2 * (n - 1))
-        g -= means[:, None]
-        g -= means[None, :]
-        np.fill_diagonal(g, 0.0)
     else:
-        means = g.mean(axis=0)
+        means = _column_sums(g, blocks) / n
         means -= means.mean() / 2
-        g -= means[:, None]
-        g -= means[None, :]
+    for s, e in blocks:
+        heartbeat()
+        g[s:e] -= means[s:e, None]
+        g[s:e] -= means[None, :]
+    if unbiased:
+        np.fill_diagonal(g, 0.0)
     return g
+
+
+def _column_sums(g: np.ndarray, blocks: list[tuple[int, int]]) -> np.ndarray:
+    """``g.sum(axis=0)`` accumulated over row blocks (a heartbeat each)."""
+    total = np.zeros(g.shape[1])
+    for s, e in blocks:
+        heartbeat()
+        total += g[s:e].sum(axis=0)
+    return total
 
 
 def cka_gram(gram_x: np.ndarray, gram_y: np.ndarray, debiased: bool = False) -> float:
