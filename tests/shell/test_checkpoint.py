@@ -28,7 +28,11 @@ from workbench.checkpoint import (
 )
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-SHIPPED = sorted(RESOURCES.rglob("*.safetensors"))
+# Hugging Face folders (a diffusers pipeline, a transformers model: the layout users' own Stable
+# Diffusion and language-model folders have, read by the same loaders) carry their provenance in one
+# provenance.json beside them instead of a sidecar per weights file
+HF_FOLDERS = sorted(p.parent for p in RESOURCES.rglob("provenance.json"))
+SHIPPED = sorted(p for p in RESOURCES.rglob("*.safetensors") if not any(f in p.parents for f in HF_FOLDERS))
 KINDS = {
     "bundle": "bundle-classifier",
     "repsim": "repsim-model",
@@ -263,6 +267,22 @@ def test_checkpoint_paths():
 def test_resources_hold_checkpoints_of_every_plugin():
     found = {p.relative_to(RESOURCES).parts[0] for p in SHIPPED}
     assert found == set(KINDS), found
+
+
+@pytest.mark.parametrize("folder", HF_FOLDERS, ids=lambda p: str(p.relative_to(RESOURCES)))
+def test_shipped_hugging_face_folders_have_provenance_and_small_safetensors(folder):
+    import json
+
+    prov = json.loads((folder / "provenance.json").read_text())
+    assert "python -m workbench_" in prov["command"] and prov["versions"]
+    weights = sorted(folder.rglob("*.safetensors"))
+    assert weights and not list(folder.rglob("*.bin")) and not list(folder.rglob("*.pt"))
+    assert all(w.stat().st_size < 8_000_000 for w in weights)
+    from safetensors import safe_open
+
+    for w in weights:  # every file is real safetensors (the header parses, tensors are listed)
+        with safe_open(str(w), framework="pt") as fh:
+            assert list(fh.keys())
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(RESOURCES)))
