@@ -225,6 +225,11 @@ def _run(args: argparse.Namespace) -> int:
             c = row.result
             print(
                 f"  {row.layer:<10} {row.estimator} (mean over steps) vs perplexity: {c.method} r = {c.r:+.3f} "
-                f"[{c.low:+.3f}, {c.high:+.3f}], p = {c.p_value:.3g}, n = {c.n}"
+                + (
+                    f"[{c.low:+.3f}, {c.high:+.3f}]"
+                    if math.isfinite(c.low) and math.isfinite(c.high)
+                    else f"(no interval with n = {c.n}; it needs at least 4 prompts)"
+                )
+                + f", p = {c.p_value:.3g}, n = {c.n}"
             )
     return 0

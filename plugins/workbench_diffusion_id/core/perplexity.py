@@ -47,8 +47,9 @@ def load_lm(path: str | Path, device: str = "cpu") -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as tlog
 
-    level = tlog.get_verbosity()
+    level, bars = tlog.get_verbosity(), tlog.is_progress_bar_enabled()
     tlog.set_verbosity_error()
+    tlog.disable_progress_bar()  # transformers' "Loading weights" bar
     try:
         tok = AutoTokenizer.from_pretrained(str(p), local_files_only=True, trust_remote_code=False)
         model = AutoModelForCausalLM.from_pretrained(
@@ -58,6 +59,8 @@ def load_lm(path: str | Path, device: str = "cpu") -> tuple[Any, Any]:
         raise LanguageModelError(f"{p}: transformers could not load it as a causal language model: {exc}") from None
     finally:
         tlog.set_verbosity(level)
+        if bars:
+            tlog.enable_progress_bar()
     return model.eval().to(device), tok
 
 
