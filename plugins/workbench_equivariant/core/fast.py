@@ -108,29 +108,42 @@ def contract(x: torch.Tensor, plan: DiagramPlan, lead: int) -> torch.Tensor:
     return torch.einsum(f"{batch}{''.join(sub)}->{out}", x)
 
 
+def add_on_diagonals(t: torch.Tensor, out_blocks: tuple[tuple[int, ...], ...], out: torch.Tensor) -> torch.Tensor:
+    """Add t (batch axes, then one axis of length n or 1 per block of output axes) onto the
+    diagonals of ``out`` (batch axes, then l axes of length n, contiguous) in place: entry
+    (b, i_1, ..., i_r) of t goes to every output index whose axes in block j equal i_j (a
+    broadcast where t's axis has length 1).  Returns ``out``."""
+    lead = out.ndim - sum(len(b) for b in out_blocks)
+    n = out.shape[-1] if out.ndim > lead else 1
+    strides = out.stride()
+    size = list(out.shape[:lead]) + [n] * len(out_blocks)
+    stride = list(strides[:lead]) + [sum(strides[lead + a] for a in axes) for axes in out_blocks]
+    out.as_strided(size, stride, out.storage_offset()).add_(t)
+    return out
+
+
 def place(y: torch.Tensor, plan: DiagramPlan, n: int, out: torch.Tensor) -> torch.Tensor:
     """Step 2: add y (batch axes + the kept axes in output-block order) onto the output's
     diagonals: ``out`` (batch axes + l axes of length n, contiguous) is updated in place and
     returned.  Bottom-only blocks are broadcast."""
-    lead = out.ndim - plan.l
     if plan.l == 0:
         return out.add_(y)
-    strides = out.stride()
-    size = list(out.shape[:lead])
-    stride = list(strides[:lead])
-    shape_y = list(y.shape[:lead])
-    src_axis = lead
-    for axes, s in zip(plan.out_blocks, plan.out_source, strict=True):
-        size.append(n)
-        stride.append(sum(strides[lead + a] for a in axes))
+    return add_on_diagonals(y.reshape(block_shape(y, plan)), plan.out_blocks, out)
+
+
+def block_shape(y: torch.Tensor, plan: DiagramPlan) -> list[int]:
+    """y's shape with a length-1 axis inserted for every bottom-only block (y: batch axes + the
+    kept axes in output-block order), so it broadcasts against one axis per output block."""
+    lead = y.ndim - len(plan.kept_order)
+    shape = list(y.shape[:lead])
+    src = lead
+    for s in plan.out_source:
         if s >= 0:
-            shape_y.append(y.shape[src_axis])
-            src_axis += 1
+            shape.append(y.shape[src])
+            src += 1
         else:
-            shape_y.append(1)
-    view = out.as_strided(size, stride, out.storage_offset())
-    view.add_(y.reshape(shape_y))
-    return out
+            shape.append(1)
+    return shape
 
 
 def apply_diagram(d: Diagram, x: torch.Tensor, n: int | None = None) -> torch.Tensor:

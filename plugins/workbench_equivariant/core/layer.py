@@ -28,7 +28,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .fast import DiagramPlan, check_input, contract, place
+from .fast import DiagramPlan, add_on_diagonals, block_shape, check_input, contract
 from .partitions import change_of_basis, check_orders, diagrams
 
 AGGREGATIONS = ("sum", "mean")
@@ -72,11 +72,14 @@ class EquivariantLinear(nn.Module):
         self._plans = [DiagramPlan.of(d) for d in self.diagrams]
         self._bias_plans = [DiagramPlan.of(d) for d in self.bias_diagrams]
         self._top_only = torch.tensor([len(d.top_only) for d in self.diagrams], dtype=torch.float64)
-        # diagrams grouped by where they place their output; within a group, by contraction
-        groups: OrderedDict[tuple, list[int]] = OrderedDict()
+        # diagrams grouped by the partition of their output axes (β), and within it by the
+        # placement (which of β's blocks propagate): one channel mix per placement, one
+        # write onto the output's diagonals per β
+        groups: OrderedDict[tuple, OrderedDict[tuple, list[int]]] = OrderedDict()
         for i, p in enumerate(self._plans):
-            groups.setdefault(p.place_key, []).append(i)
-        self._groups = list(groups.values())
+            groups.setdefault(p.out_blocks, OrderedDict()).setdefault(p.place_key, []).append(i)
+        self._groups = [(beta, list(g.values())) for beta, g in groups.items()]
+        self._bias_of = {p.out_blocks: j for j, p in enumerate(self._bias_plans)}
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -104,25 +107,40 @@ class EquivariantLinear(nn.Module):
             )
         _, n = check_input(x, self.k, n)
         W = self._scaled_weight(n)
-        out = x.new_zeros((x.shape[0], self.out_channels, *(n,) * self.l))
+        batch = x.shape[0]
         contracted: dict[tuple, torch.Tensor] = {}
-        for members in self._groups:
-            parts = []
-            for i in members:
-                plan = self._plans[i]
-                y = contracted.get(plan.contract_key)
-                if y is None:
-                    y = contracted[plan.contract_key] = contract(x, plan, lead=2)
-                parts.append(y.permute(0, 1, *(2 + a for a in plan.kept_order)))
-            kept = parts[0].shape[2:]
-            # (batch, G * c_in, n^p) @ (G * c_in, c_out): one product for the whole group
-            stacked = torch.stack(parts, dim=1).reshape(x.shape[0], len(members) * self.in_channels, -1)
-            w = W[members].reshape(len(members) * self.in_channels, self.out_channels)
-            mixed = torch.einsum("bgp,gd->bdp", stacked, w).reshape(x.shape[0], self.out_channels, *kept)
-            place(mixed, self._plans[members[0]], n, out)
-        if self.bias is not None:
-            for j, plan in enumerate(self._bias_plans):
-                place(self.bias[j].expand(x.shape[0], self.out_channels), plan, n, out)
+        out: torch.Tensor | None = None
+        for beta, placements in self._groups:
+            # the sum of every diagram writing onto β's diagonals, one axis (n or 1) per block of β
+            t: torch.Tensor | None = None
+            for members in placements:
+                parts = []
+                for i in members:
+                    plan = self._plans[i]
+                    y = contracted.get(plan.contract_key)
+                    if y is None:
+                        y = contracted[plan.contract_key] = contract(x, plan, lead=2)
+                    parts.append(y.permute(0, 1, *(2 + a for a in plan.kept_order)))
+                kept = parts[0].shape[2:]
+                # (G * c_in -> c_out) for the whole placement at once: a broadcast matmul
+                # (c_out x G c_in) @ (batch, G c_in, n^p), several times faster than einsum
+                stacked = torch.stack(parts, dim=1).reshape(batch, len(members) * self.in_channels, -1)
+                w = W[members].reshape(len(members) * self.in_channels, self.out_channels)
+                mixed = torch.matmul(w.t(), stacked).reshape(batch, self.out_channels, *kept)
+                mixed = mixed.reshape(block_shape(mixed, self._plans[members[0]]))
+                t = mixed if t is None else t + mixed
+            if self.bias is not None:
+                j = self._bias_of[beta]
+                t = t + self.bias[j].reshape(1, self.out_channels, *(1,) * len(beta))  # type: ignore[operator]
+            assert t is not None
+            if all(len(b) == 1 for b in beta):  # no diagonal: a plain broadcast onto every entry
+                full = t.expand(batch, self.out_channels, *(n,) * self.l)
+                out = full.contiguous() if out is None else out + full
+            else:
+                if out is None:
+                    out = x.new_zeros((batch, self.out_channels, *(n,) * self.l))
+                add_on_diagonals(t, beta, out)
+        assert out is not None
         return out
 
     def orbit_coefficients(self) -> torch.Tensor:
