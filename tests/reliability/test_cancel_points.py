@@ -204,3 +204,46 @@ def test_the_orthonormal_sweep_is_cancellable_and_reports_inside_the_feasibility
     with pytest.raises(JobCancelled):  # 1 check per dim + 2 per cell's PGD: 3 without the programs'
         run_sweep(model, x, y, **kw, check=Counter(stop_after=6), on_cell=lambda t, f: cells.append(t))
     assert cells == []
+
+
+WILD = ((0, 2, -3, 1, 0), (-2, 0, 2, 0, 3), (3, -2, 0, 2, -1), (-1, 0, -2, 0, 2), (0, -3, 1, -2, 0))
+
+
+def test_packing_an_enumerated_class_checks_between_chunks_and_gives_the_same_result(monkeypatch):
+    from workbench_quiver import jobs
+    from workbench_quiver.core.enumerate import mutation_class
+
+    mc = mutation_class(np.array(WILD), max_size=3000)
+    monkeypatch.setattr(jobs, "PACK_CHUNK", 256)
+    count = Counter()
+    res = jobs._enumerate_result(mc, check=count)
+    assert count.calls >= len(mc) // 256
+    ref = jobs.EnumerateResult(mc.matrices(), mc.paths(), list(mc.depth), mc.complete, mc.stopped, mc.seconds, 5)
+    assert np.array_equal(res.members, ref.members) and res.paths == ref.paths and res.depths == ref.depths
+    with pytest.raises(JobCancelled):
+        jobs._enumerate_result(mc, check=Counter(stop_after=3))
+
+
+def test_a_cancelled_enumeration_packs_its_class_only_when_small(monkeypatch):
+    import threading
+
+    from workbench.jobs import JobContext
+    from workbench_quiver import jobs
+
+    for limit, sent in ((10**9, True), (0, False)):
+        monkeypatch.setattr(jobs, "CANCEL_PARTIAL_MAX", limit)
+        cancel = threading.Event()
+        partials: list = []
+        ctx = JobContext(device="cpu", cancel_event=cancel, on_partial=partials.append, min_interval=0.0)
+        # Cancel once the first quivers are found (from inside the progress reports)
+        ctx_progress = ctx.progress
+
+        def progress(f: float, m: str, ctx_progress=ctx_progress, cancel=cancel) -> None:
+            ctx_progress(f, m)
+            cancel.set()
+
+        ctx.progress = progress  # type: ignore[method-assign]
+        with pytest.raises(JobCancelled):
+            jobs.run_enumerate(jobs.EnumerateSpec(WILD, max_size=None), ctx)
+        # after Cancel: the class so far is sent only where packing it is quick
+        assert bool(partials) and (partials[-1].stopped == "cancelled") == sent
