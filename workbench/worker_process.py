@@ -11,8 +11,11 @@ instead and forwards everything a job reports.  A panel opts a job in by submitt
 spec, ...)``: the panel's QThread then only waits on a pipe, its GIL use is negligible) and
 may call :func:`prewarm` with the job's modules when it opens.  Use it only where measurement
 shows a job starves the GUI thread: a job that spends its time in numpy or torch kernels
-releases the GIL already, and a worker costs a process start (0.5-1 s, once) plus a pickle of
-spec, partial results and result per job.
+releases the GIL already, and a worker costs a process start (0.4 s to a first tiny job at
+load 6 on 2 cores), the job's own imports once per worker, and a pickle of spec, partial
+results and result per job.  In use: the quiver panel's enumeration, GNN explanation and
+explorer embeddings, and the PGD panel's sweep (its GUI-thread p99 stall 67-121 ms on the
+panel's thread, 28-40 ms in a worker: benchmarks/bench_gui_stall.py --flows pgd).
 
 What crosses to the worker and back:
 
