@@ -152,7 +152,7 @@ _local_clusters: dict[int, Any] = {}
 
 
 def _dashboard_address() -> str | None:
-    """The dashboard address ":0" (a free port) when bokeh is installed (the dashboard's optional dependency), else None."""
+    """The dashboard address ":0" (a free port) when bokeh (its optional dependency) is installed, else None."""
     try:
         importlib.metadata.version("bokeh")
     except importlib.metadata.PackageNotFoundError:
@@ -280,6 +280,16 @@ def shutdown() -> None:
             _close(backend)
         for n in list(_local_clusters):
             _close(Backend("local", n))
+
+
+def worker_count(backend: Backend) -> int:
+    """How many workers run tasks: 1 for ``process``, N for ``local:N``, the workers the
+    scheduler has now (connecting to it; at least 1)."""
+    if backend.kind == "process":
+        return 1
+    if backend.kind == "local":
+        return backend.workers
+    return max(1, len(client_for(backend).scheduler_info(n_workers=-1).get("workers", {})))
 
 
 def cluster_status(backend: Backend) -> dict[str, Any]:

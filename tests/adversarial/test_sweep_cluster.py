@@ -11,7 +11,7 @@ import time
 import pytest
 
 from workbench import cluster
-from workbench.jobs import JobCancelled, JobContext
+from workbench.jobs import JobCancelled, JobContext, JobError
 from workbench_adversarial import jobs
 from workbench_adversarial.core.zoo import ModelRef
 
@@ -105,3 +105,16 @@ def test_cli_cluster_flag(tmp_path, capsys):
     args = parser.parse_args(["sweep", "--config", str(cfg), "--out", str(tmp_path / "o"), "--cluster", "local:nine"])
     assert args.func(args) == 2
     assert "local:2" in capsys.readouterr().err
+
+
+def test_parts_cover_every_cell_once():
+    spec = dataclasses.replace(SPEC, dims=(4, 8, 16, 32, 64), eps_values=tuple(0.25 * (i + 1) for i in range(8)))
+    dims = list(spec.dims)
+    for per, workers, n_parts in [("auto", 2, 10), ("auto", 1, 5), ("cell", 2, 40), ("row", 2, 5), ("eps:3", 2, 15)]:
+        parts = jobs.sweep_parts(spec, dims, per, workers)
+        assert len(parts) == n_parts, per
+        assert len({k for k, _ in parts}) == n_parts
+        cells = [(p.dim_index, e) for _, p in parts for e in p.eps_index]
+        assert sorted(cells) == [(d, e) for d in range(5) for e in range(8)]
+    with pytest.raises(JobError, match="per cell, per row or per eps:K"):
+        jobs.sweep_parts(spec, dims, "eps:0")
