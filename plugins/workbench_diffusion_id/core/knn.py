@@ -221,6 +221,104 @@ def _full_row_exact(X64, r: int, k: int):
     return v, i
 
 
+def _candidates_np(Xc: np.ndarray, kc: int, cancel: Callable[[], None] | None) -> tuple[np.ndarray, np.ndarray]:
+    """The CPU form of :func:`_candidates` in NumPy: the same blocks on and above the diagonal,
+    each product one BLAS call into a reused buffer, ``argpartition`` for the top ``kc`` of its
+    rows and (through symmetry) of its columns.  NumPy's element-wise passes run on one thread,
+    so on a busy 2-core machine they do not wait on a second OpenMP thread as torch's do, and
+    its OpenBLAS is the library the rest of the process (scikit-learn, scipy) already uses.
+    Returns the sorted squared distances (clamped at 0) and their indices."""
+    n, d = Xc.shape
+    sq = np.einsum("ij,ij->i", Xc, Xc)
+    b = _block_rows(n, d)
+    starts = list(range(0, n, b))
+    nb = len(starts)
+    kb = [min(kc, min(n, s + b) - s) for s in starts]
+    offs = [sum(kb[:j]) for j in range(nb)]
+    cand_v = np.full((n, sum(kb)), np.inf, dtype=Xc.dtype)
+    cand_i = np.zeros((n, sum(kb)), dtype=np.int64)
+    buf = np.empty((b, b), dtype=Xc.dtype)
+    for ai in range(nb):
+        a0, a1 = starts[ai], min(n, starts[ai] + b)
+        for ci in range(ai, nb):
+            if cancel is not None:
+                cancel()
+            c0, c1 = starts[ci], min(n, starts[ci] + b)
+            blk = np.matmul(Xc[a0:a1], Xc[c0:c1].T, out=buf[: a1 - a0, : c1 - c0])
+            blk *= -2.0
+            blk += sq[c0:c1][None, :]
+            blk += sq[a0:a1][:, None]
+            if ci == ai:
+                np.fill_diagonal(blk, np.inf)
+            for m, r0, r1, q0, kr, off in (
+                (blk, a0, a1, c0, min(kb[ci], c1 - c0), offs[ci]),
+                (blk.T, c0, c1, a0, min(kb[ai], a1 - a0), offs[ai]),
+            ):
+                i = np.argpartition(m, kr - 1, axis=1)[:, :kr] if kr < m.shape[1] else np.indices(m.shape)[1]
+                cand_v[r0:r1, off : off + kr] = np.take_along_axis(m, i, 1)
+                cand_i[r0:r1, off : off + kr] = i + q0
+                if ci == ai:
+                    break
+    width = cand_v.shape[1]
+    pos = np.argpartition(cand_v, kc - 1, axis=1)[:, :kc] if kc < width else np.indices(cand_v.shape)[1]
+    v = np.take_along_axis(cand_v, pos, 1)
+    o = np.argsort(v, axis=1, kind="stable")
+    return np.maximum(np.take_along_axis(v, o, 1), 0.0), np.take_along_axis(np.take_along_axis(cand_i, pos, 1), o, 1)
+
+
+def _exact_rows_np(Xc: np.ndarray, sq: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """:func:`_exact_rows` on the CPU: float64 ``|x|^2 + |y|^2 - 2 x.y`` of every row to its
+    candidates, one gather and matrix-vector product per row.  The rows are visited in reverse
+    Cuthill-McKee order of the candidate graph (scipy), so consecutive rows share most of their
+    candidates and the gathered rows stay in cache (about 1.4x faster on 5000 x 1000)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    n, kc = idx.shape
+    graph = csr_matrix((np.ones(idx.size), idx.ravel(), np.arange(0, idx.size + 1, kc)), shape=(n, n))
+    out = np.empty((n, kc), dtype=np.float64)
+    for r in reverse_cuthill_mckee(graph, symmetric_mode=False):
+        cols = idx[r]
+        out[r] = sq[r] + sq[cols] - 2.0 * (Xc[cols] @ Xc[r])
+    return np.maximum(out, 0.0)
+
+
+def _knn_cpu(X: np.ndarray, k: int, precision: str, cancel: Callable[[], None] | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`knn_graph` on the CPU in NumPy (the same method; see the module docstring)."""
+    n, d = X.shape
+    centred = X - X.mean(axis=0)
+    if precision == "float64":
+        v2, idx = _candidates_np(centred, k, cancel)
+        return np.sqrt(v2), idx
+    kc = min(n - 1, k + FLOAT32_MARGIN)
+    Xc32 = centred.astype(np.float32)
+    v2, idx = _candidates_np(Xc32, kc, cancel)
+    sq64 = np.einsum("ij,ij->i", centred, centred)
+    exact = _exact_rows_np(centred, sq64, idx)
+    order = np.argsort(exact, axis=1, kind="stable")
+    exact = np.take_along_axis(exact, order, 1)
+    idx = np.take_along_axis(idx, order, 1)
+    if kc < n - 1:
+        # any excluded j has float32 d2_hat >= v2[:, -1]; its true d2 >= that - err(i, j)
+        sq = np.einsum("ij,ij->i", Xc32, Xc32).astype(np.float64)
+        u = _UNIT_ROUNDOFF["float32"]
+        gamma = (2 * d + 8) * u / (1 - (2 * d + 8) * u)
+        bound = v2[:, -1].astype(np.float64) - gamma * (sq + sq.max())
+        for r in np.nonzero(exact[:, k - 1] >= bound)[0]:
+            if cancel is not None:
+                cancel()
+            dist = np.empty(n)
+            step = max(1, (1 << 23) // max(1, d))
+            for s in range(0, n, step):
+                diff = X[s : s + step] - X[r]
+                dist[s : s + step] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            dist[r] = np.inf
+            near = np.argpartition(dist, k - 1)[:k]
+            near = near[np.argsort(dist[near], kind="stable")]
+            exact[r, :k], idx[r, :k] = dist[near] ** 2, near
+    return np.sqrt(exact[:, :k]), idx[:, :k]
+
+
 def knn_graph(
     X: np.ndarray, k: int, *, device: str = "cpu", precision: str = "auto", cancel: Callable[[], None] | None = None
 ) -> KnnGraph:
@@ -237,6 +335,9 @@ def knn_graph(
         raise ValueError(f"k = {k} neighbours need at least k + 1 = {k + 1} points; the data has {n}")
     precision = _resolve_precision(precision, device)
     dev = torch.device(device)
+    if dev.type == "cpu":
+        dist_np, idx_np = _knn_cpu(X, k, precision, cancel)
+        return KnnGraph(distances=np.ascontiguousarray(dist_np), indices=np.ascontiguousarray(idx_np))
     X64 = torch.from_numpy(X).to(dev)
     centred = X64 - X64.mean(dim=0, keepdim=True)
     if precision == "float64":
@@ -268,6 +369,35 @@ def knn_graph(
     )
 
 
+def _count_pairs_cpu(X: np.ndarray, radii: list[float], cancel: Callable[[], None] | None) -> list[int]:
+    """:func:`count_pairs_within` on the CPU: the blocks and operations of
+    :func:`_candidates_np` in float64, so every distance is bit-identical to the graph's."""
+    Xc = X - X.mean(axis=0)
+    n, d = Xc.shape
+    sq = np.einsum("ij,ij->i", Xc, Xc)
+    b = _block_rows(n, d)
+    starts = list(range(0, n, b))
+    buf = np.empty((b, b))
+    counts = [0] * len(radii)
+    for ai, a0 in enumerate(starts):
+        a1 = min(n, a0 + b)
+        for c0 in starts[ai:]:
+            if cancel is not None:
+                cancel()
+            c1 = min(n, c0 + b)
+            blk = np.matmul(Xc[a0:a1], Xc[c0:c1].T, out=buf[: a1 - a0, : c1 - c0])
+            blk *= -2.0
+            blk += sq[c0:c1][None, :]
+            blk += sq[a0:a1][:, None]
+            if c0 == a0:
+                np.fill_diagonal(blk, np.inf)
+            dist = np.sqrt(np.maximum(blk, 0.0))
+            for t, r in enumerate(radii):
+                c = int(np.count_nonzero(dist < r))
+                counts[t] += c if c0 == a0 else 2 * c
+    return counts
+
+
 def count_pairs_within(
     X: np.ndarray, radii: list[float], *, device: str = "cpu", cancel: Callable[[], None] | None = None
 ) -> list[int]:
@@ -277,6 +407,8 @@ def count_pairs_within(
     torch = _torch()
     X = check_data(X, min_points=2)
     dev = torch.device(device)
+    if dev.type == "cpu":
+        return _count_pairs_cpu(X, radii, cancel)
     X64 = torch.from_numpy(X).to(dev)
     Xc = X64 - X64.mean(dim=0, keepdim=True)
     n, d = Xc.shape
@@ -305,7 +437,8 @@ def duplicate_tolerance(X: np.ndarray, rtol: float) -> float:
     """Distance below which two rows count as duplicates: ``rtol`` times the root-mean-square
     distance of the points to their centroid (units of the data)."""
     X = np.asarray(X, dtype=np.float64)
-    scale = float(np.sqrt(np.mean(np.sum((X - X.mean(axis=0)) ** 2, axis=1))))
+    Xc = X - X.mean(axis=0)
+    scale = float(np.sqrt(np.mean(np.einsum("ij,ij->i", Xc, Xc))))
     return rtol * scale
 
 
