@@ -1,4 +1,4 @@
-"""Exact k-nearest-neighbour graphs computed once (torch, CPU or GPU) and duplicate removal.
+"""Exact k-nearest-neighbour graphs computed once (NumPy on the CPU, torch on a GPU) and duplicate removal.
 
 Every kNN-based intrinsic-dimension estimator (TwoNN, MLE, GRIDE at every scale, MADA, TLE,
 MOM, CorrInt, ESS) needs only the sorted distances to (and indices of) each point's nearest
