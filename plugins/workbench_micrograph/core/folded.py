@@ -73,7 +73,10 @@ class FoldedResNet:
                 self._add(f"{st}.conv1", block.conv1, block.bn1)
                 self._add(f"{st}.conv2", block.conv2, block.bn2)
                 if isinstance(block.shortcut, nn.Sequential):
-                    self._add(f"{st}.shortcut", block.shortcut[0], block.shortcut[1])
+                    sc_conv, sc_bn = block.shortcut[0], block.shortcut[1]
+                    if not isinstance(sc_conv, nn.Conv2d) or not isinstance(sc_bn, nn.BatchNorm2d):
+                        raise TypeError(f"{st}.shortcut: expected Conv2d + BatchNorm2d, got {block.shortcut}")
+                    self._add(f"{st}.shortcut", sc_conv, sc_bn)
             self.fc_weight = model.fc.weight.detach().to(self.device).clone()
             self.fc_bias = model.fc.bias.detach().to(self.device).clone()
 
