@@ -20,6 +20,10 @@ $(VENV)/.installed: pyproject.toml setup.py
 	# torchattacks is the side-by-side reference in tests and benchmarks; --no-deps because it
 	# pins torchvision (which would replace torch) although it does not import it
 	$(BIN)/python -m pip install --no-deps "torchattacks==3.5.1"
+	# open_clip_torch ships CLIP's BPE merges file, the source of the diffusion-ID default's
+	# tokenizer (training time only; a test rebuilds the tokenizer from it); --no-deps: only that
+	# data file is read, its torchvision and timm are never imported
+	$(BIN)/python -m pip install --no-deps "open_clip_torch==3.3.0"
 	touch $@
 
 setup: $(VENV)/.installed
