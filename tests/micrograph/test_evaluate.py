@@ -232,3 +232,31 @@ def test_the_panels_jobs_run_on_one_torch_thread():
     assert in_app(lambda spec, ctx: torch.get_num_threads())(None, None) == 1
     assert torch.get_num_threads() == 2
     assert in_app(run_live_alpha).__name__ == "run_live_alpha"
+
+
+def test_later_edits_reuse_the_originals_robustness(monkeypatch):
+    """The original's PGD and corruption numbers depend only on the model, the data, the edit set
+    and the attack settings: a second edit with another method measures only the edited model."""
+    import workbench_micrograph.core.evaluate as evaluate
+    from workbench_micrograph import jobs
+    from workbench_micrograph.jobs import EditSpec, run_edit
+
+    jobs._ORIGINAL_ROBUSTNESS.clear()
+    calls = []
+    real = evaluate.measure_robustness
+
+    def counted(model, *a, **k):
+        calls.append(model)
+        return real(model, *a, **k)
+
+    monkeypatch.setattr(evaluate, "measure_robustness", counted)
+    base = dict(data=DataRef(default=TINY), k=2, replay=1, robustness=SMALL_ROBUST, device="cpu", curve=False)
+    first = run_edit(EditSpec(method=LowRank(layer="layer3.conv2", rank=2, steps=2), **base), JobContext(device="cpu"))
+    assert len(calls) == 2  # the original and the edited model
+    second = run_edit(EditSpec(method=LowRank(layer="layer3.conv1", rank=1, steps=2), **base), JobContext(device="cpu"))
+    assert len(calls) == 3  # only the edited model: the original's numbers come from the first edit
+    assert second.row_before == first.row_before
+    other_seed = run_edit(
+        EditSpec(method=LowRank(layer="layer3.conv1", rank=1, steps=2), **{**base, "seed": 1}), JobContext(device="cpu")
+    )
+    assert len(calls) == 5 and other_seed.row_before["edit_acc"] >= 0  # another edit set: measured again
