@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.gui.captioned import CaptionedFigure
 from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
@@ -49,7 +50,6 @@ from workbench.gui.theme import theme_signals
 
 from .jobs import ModulesResult, ModulesSpec, RunResult, RunSpec, run_diffusion_id, run_modules
 from .state import TABS, DiffusionIDState, parse_names
-from .ui.captioned import CaptionedFigure
 from .ui.plots import BarsView, GalleryView, ScatterView, StepsView, TwoNNView, step_index
 from .ui.prompt_editor import PromptEditor
 

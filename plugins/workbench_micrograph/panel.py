@@ -947,7 +947,7 @@ class MicrographPanel(Panel):
         return self._caption(f"results table: {what}; {seeds} seed(s)")
 
     def figures(self) -> list[FigureSource]:
-        from .ui.captioned import CaptionedFigure
+        from workbench.gui.captioned import CaptionedFigure
 
         def scatter_caption() -> str:
             return self._caption("robustness vs shift (" + self._table_rows()[3].split(STALE)[0] + ")")

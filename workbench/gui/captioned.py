@@ -1,6 +1,8 @@
-"""Micrograph figures whose exports stand alone: a caption band above the drawing (model,
-shift, edit method, layer, alpha, n) painted into PNG, SVG and PDF alike; the same caption is
-written into the figure's data file by the panel."""
+"""Figures whose exports stand alone: a caption band above the drawing (what the figure shows:
+model, data, method, settings, n) painted into PNG, SVG and PDF alike; the panel writes the same
+caption into the figure's data file.  Used by the micrograph and diffusion-ID panels (the quiver
+and repsim panels still have their own variants: a white band for the canvas, captions broken
+between their parts)."""
 
 from __future__ import annotations
 
