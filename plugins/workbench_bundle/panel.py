@@ -325,6 +325,9 @@ class BundlePanel(Panel):
         if name in ("dataset", "predictions"):
             self.dataset_view.show_job(handle.title, 0.0)
             handle.progress.connect(lambda f, m: self._job_progress(name, handle, f, m))
+        if handle.is_done:  # a fast job can end before its done signal was connected here
+            self._job_ended(name, handle)
+            return
         self._mark_stale()
 
     def _note(self, name: str, handle: JobHandle, text: str) -> None:
