@@ -292,19 +292,48 @@ def worker_count(backend: Backend) -> int:
     return max(1, len(client_for(backend).scheduler_info(n_workers=-1).get("workers", {})))
 
 
+def _scheduler_task_states(dask_scheduler: Any = None) -> dict[str, int]:
+    """How many tasks the scheduler holds in each state ("queued", "processing", "no-worker",
+    ...): run on the scheduler by :func:`cluster_status` (``Client.run_on_scheduler``)."""
+    counts: dict[str, int] = {}
+    for ts in list(dask_scheduler.tasks.values()):
+        counts[ts.state] = counts.get(ts.state, 0) + 1
+    return counts
+
+
 def cluster_status(backend: Backend) -> dict[str, Any]:
     """Workers, running and queued tasks and the dashboard link of a connected backend (an
-    empty dict for ``process`` or a backend not connected yet): for the status bar."""
+    empty dict for ``process`` or a backend not connected yet): for the status bar.
+
+    ``running``: tasks executing on a worker now (the workers' heartbeats, about once a
+    second); ``queued``: the other tasks not finished yet (waiting on the scheduler or on a
+    worker for a free thread); ``dashboard``: the link of Dask's dashboard when bokeh is
+    installed and the scheduler serves one, else "".  Asks the scheduler (milliseconds on a
+    live one; an unreachable one raises an ``OSError`` / ``TimeoutError``): call it off the
+    GUI thread."""
     client = _clients.get(backend)
     if backend.kind == "process" or client is None or client.status != "running":
         return {}
     info = client.scheduler_info(n_workers=-1)
-    running = sum(len(v) for v in client.processing().values())
+    workers = info.get("workers", {})
+    counts = [w.get("metrics", {}).get("task_counts") for w in workers.values()]
+    if counts and all(isinstance(c, dict) for c in counts):
+        running = sum(int(c.get("executing", 0)) for c in counts if c is not None)
+    else:  # an older worker without task counts: what the scheduler assigned
+        running = sum(len(v) for v in client.processing().values())
+    try:
+        states = client.run_on_scheduler(_scheduler_task_states)
+        unfinished = sum(n for s, n in states.items() if s in ("queued", "processing", "no-worker", "waiting"))
+    except Exception:  # noqa: BLE001 - a scheduler that cannot import the workbench: what this client submitted
+        unfinished = sum(1 for f in list(client.futures.values()) if getattr(f, "status", "") == "pending")
+    has_dashboard = bool(_dashboard_address()) and "dashboard" in info.get("services", {})
     return {
-        "workers": len(info.get("workers", {})),
+        "workers": len(workers),
         "running": running,
-        "dashboard": client.dashboard_link if _dashboard_address() else "",
+        "queued": max(0, unfinished - running),
+        "dashboard": client.dashboard_link if has_dashboard else "",
         "describe": backend.describe(),
+        "address": str(info.get("address", "")),
     }
 
 

@@ -601,6 +601,7 @@ def run_sweep_split(spec: SweepSpec, ctx: JobContext, backend: Any = None, per: 
         table = copy.deepcopy(first)
         table.cells = [c for i in sorted(tables) for c in tables[i].cells]
         table.notes = list(notes)
+        table.collapse = None  # the first part's own; the whole table's is computed at the end
         return table
 
     def on_result(i: int, table: SweepTable) -> None:

@@ -20,9 +20,11 @@ settings no longer build is marked stale in the status line, the banner and its 
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +48,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.cluster import Backend
 from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
@@ -63,6 +66,7 @@ from .jobs import (
     few_threads,
     run_attack,
     run_sweep_one_thread,
+    run_sweep_split,
     sweep_label,
 )
 from .state import P_PRESETS, TABS, AdversarialState
@@ -94,6 +98,16 @@ ATTACK_JOB = few_threads(run_attack)
 SWEEP_JOB = in_worker_process(run_sweep_one_thread)
 #: what a worker imports ahead of the first sweep (when a sweep tab is first shown)
 SWEEP_MODULES = ("workbench_adversarial.jobs", "sklearn.datasets")
+
+
+def cluster_sweep_job(backend: Backend) -> Callable[[SweepSpec, Any], Any]:
+    """The sweep on a Dask cluster (Preferences > Compute is not "this process"): on the
+    panel's thread, the sweep's parts are tasks of ``backend``
+    (:func:`workbench_adversarial.jobs.run_sweep_split`: partial tables as parts finish, Cancel
+    within about a second); the thread itself only loads the model and data once (to know the
+    dims) and waits for the parts."""
+    return few_threads(functools.partial(run_sweep_split, backend=backend))
+
 
 _modules_frozen = 0
 
@@ -417,11 +431,16 @@ class AdversarialPanel(Panel):
         spec = self._spec_or_error("sweep", self.sweep_spec)
         if spec is None:
             return
+        try:
+            backend = self.shell.preferences().backend()
+        except ValueError as exc:  # a scheduler file deleted since it was chosen
+            self.shell.show_error("Cannot run the sweep", f"{exc} (Preferences > Compute)")
+            return
         self.state_model.tab = 1
         handle = self.submit(
-            SWEEP_JOB,
+            SWEEP_JOB if backend.kind == "process" else cluster_sweep_job(backend),
             spec,
-            title="PGD sweep",
+            title="PGD sweep" if backend.kind == "process" else f"PGD sweep on {backend.text()}",
             on_result=lambda t: self._sweep_done(t, spec),
             on_partial=lambda t: self._sweep_partial(t, spec),
             key="sweep",

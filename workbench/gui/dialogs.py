@@ -16,10 +16,12 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QRadioButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -30,8 +32,89 @@ from workbench.gui.figures import ExportOptions, FigureSource
 from workbench.settings import DEVICES, EXPORT_FORMATS, THEMES, Preferences
 
 
+class ComputeBox(QGroupBox):
+    """Preferences > Compute: where sweeps run: this process, a local cluster of N worker
+    processes, or a Dask scheduler (``tcp://HOST:PORT`` or a scheduler file; docs/cluster.md).
+    :meth:`check` says what is wrong with the address in the box's own message line."""
+
+    def __init__(self, prefs: Preferences, parent: QWidget | None = None) -> None:
+        super().__init__("Compute (where sweeps run)", parent)
+        self.setObjectName("prefs-compute")
+        self.process = QRadioButton("This process")
+        self.process.setToolTip("Sweeps run on the panel's thread or worker process, one cell after another.")
+        self.local = QRadioButton("Local cluster with")
+        self.local.setToolTip("A Dask LocalCluster of worker processes on this machine, one thread each.")
+        self.workers = QSpinBox()
+        self.workers.setObjectName("prefs-local-workers")
+        self.workers.setRange(1, 256)
+        self.workers.setSuffix(" workers")
+        self.workers.setValue(prefs.local_workers)
+        self.scheduler = QRadioButton("Dask scheduler")
+        self.scheduler.setToolTip("A cluster you started (dask scheduler / dask worker, dask-jobqueue, ...).")
+        self.address = QLineEdit(prefs.scheduler)
+        self.address.setObjectName("prefs-scheduler-address")
+        self.address.setPlaceholderText("tcp://HOST:8786 or a scheduler file")
+        self.address.setMinimumWidth(280)
+        self.browse = QPushButton("Browse…")
+        self.browse.setToolTip("Choose the JSON file written by dask scheduler --scheduler-file")
+        self.browse.clicked.connect(self._browse)
+        self.message = QLabel("")
+        self.message.setObjectName("prefs-compute-message")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d04040;")
+        self.message.hide()
+        grid = QVBoxLayout(self)
+        grid.addWidget(self.process)
+        row = QHBoxLayout()
+        row.addWidget(self.local)
+        row.addWidget(self.workers)
+        row.addStretch(1)
+        grid.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(self.scheduler)
+        row.addWidget(self.address, 1)
+        row.addWidget(self.browse)
+        grid.addLayout(row)
+        grid.addWidget(self.message)
+        {"local": self.local, "scheduler": self.scheduler}.get(prefs.compute, self.process).setChecked(True)
+        for w in (self.process, self.local, self.scheduler):
+            w.toggled.connect(self._update)
+        self.address.textChanged.connect(lambda _t: self.message.hide())
+        self._update()
+
+    def compute(self) -> str:
+        """The choice: "process", "local" or "scheduler"."""
+        return "local" if self.local.isChecked() else "scheduler" if self.scheduler.isChecked() else "process"
+
+    def _update(self) -> None:
+        self.workers.setEnabled(self.local.isChecked())
+        self.address.setEnabled(self.scheduler.isChecked())
+        self.browse.setEnabled(self.scheduler.isChecked())
+        self.message.hide()
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Dask scheduler file", self.address.text(), "JSON (*.json);;All (*)"
+        )
+        if path:
+            self.address.setText(path)
+
+    def check(self, prefs: Preferences) -> bool:
+        """True if ``prefs``' compute backend can be used; else False with the reason shown."""
+        try:
+            prefs.backend()
+        except ValueError as exc:
+            self.message.setText(str(exc))
+            self.message.show()
+            self.address.setFocus()
+            return False
+        self.message.hide()
+        return True
+
+
 class PreferencesDialog(QDialog):
-    """Device (auto/CPU/CUDA), torch threads, default export format and DPI, theme, autosave."""
+    """Device (auto/CPU/CUDA), torch threads, default export format and DPI, theme, autosave,
+    compute backend (:class:`ComputeBox`; OK refuses a bad scheduler address with its reason)."""
 
     def __init__(self, prefs: Preferences, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,10 +148,17 @@ class PreferencesDialog(QDialog):
         form.addRow("Export DPI", self.export_dpi)
         form.addRow("Theme", self.theme)
         form.addRow("Autosave every", self.autosave)
+        self.compute = ComputeBox(prefs)
+        form.addRow(self.compute)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def accept(self) -> None:
+        """OK: closes only when the compute backend is usable (else its reason stays shown)."""
+        if self.compute.check(self.preferences()):
+            super().accept()
 
     def preferences(self) -> Preferences:
         return Preferences(
@@ -78,6 +168,9 @@ class PreferencesDialog(QDialog):
             export_dpi=self.export_dpi.value(),
             theme=self.theme.currentText(),
             autosave_seconds=self.autosave.value(),
+            compute=self.compute.compute(),
+            local_workers=self.compute.workers.value(),
+            scheduler=self.compute.address.text().strip(),
         )
 
 

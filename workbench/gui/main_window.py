@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox
 
+from workbench.gui.cluster_status import ClusterStatusWidget
 from workbench.gui.job_status import JobStatusWidget
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.jobs_dock import JobsDock
@@ -73,6 +74,10 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         self.toast = Toast(self)
         self._build_menus()
         self.statusBar().showMessage("Ready", 3000)
+        #: the compute backend's line (Preferences > Compute); connects in the background
+        self.cluster_status = ClusterStatusWidget(self)
+        self.statusBar().addPermanentWidget(self.cluster_status)
+        self._apply_compute_backend()
         self.resize(1400, 900)
         self._default_state = self.saveState(LAYOUT_VERSION)
         for w in pref_warnings:
@@ -212,6 +217,7 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         self._loading.clear()  # imports still running are ignored when they end
         self._ready.clear()
         self._autosave_timer.stop()
+        self.cluster_status.stop()
         self.save_layout()
         for panel in self.panels.values():
             panel.cancel_jobs()

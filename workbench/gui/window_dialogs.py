@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 from workbench.settings import Preferences, save_preferences
 
 if TYPE_CHECKING:  # pragma: no cover
+    from workbench.gui.cluster_status import ClusterStatusWidget
     from workbench.gui.panel import Panel
     from workbench.plugin_api import PluginRecord
 
@@ -31,6 +32,8 @@ class DialogsMixin(QMainWindow):
 
         def show_error(self, title: str, message: str) -> None: ...
 
+        cluster_status: ClusterStatusWidget
+
     def preferences_dialog(self) -> None:
         from workbench.gui.dialogs import PreferencesDialog
 
@@ -50,7 +53,19 @@ class DialogsMixin(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, prefs.theme)
         self._apply_autosave_interval()
+        self._apply_compute_backend()
         self.log(f"preferences: {prefs}", "info", "shell")
+
+    def _apply_compute_backend(self) -> None:
+        """The status bar follows Preferences > Compute (connecting in the background)."""
+        from workbench import cluster
+
+        try:
+            backend = self.prefs.backend()
+        except ValueError as exc:  # a scheduler file deleted since it was chosen
+            self.log(f"compute backend: {exc}; sweeps run in this process", "warning", "shell")
+            backend = cluster.PROCESS
+        self.cluster_status.set_backend(backend)
 
     def about_dialog(self) -> None:
         from workbench.gui.dialogs import AboutDialog, version_report
