@@ -186,6 +186,10 @@ class AdversarialPanel(Panel):
         self._theme_connected = True
 
     # ------------------------------------------------------------------ layout ------------
+    def _build_next_plot(self) -> None:
+        if self.plots.build_next() is not None and not self.plots.built:
+            QTimer.singleShot(0, self, self._build_next_plot)
+
     def _build(self) -> None:
         st, bind = self.state_model, self.binder.bind
         # every widget takes its range, choices and tooltip from its state field
@@ -276,21 +280,29 @@ class AdversarialPanel(Panel):
         scroll.setMinimumWidth(250)
 
         self.grid = AttackGrid()
-        self.plots = SweepPlots()
         self.history = SweepHistoryList()
         self.history.shown_changed.connect(self._shown_changed)
         self.history.remove_requested.connect(self._remove_sweep)
         self.history.clear_requested.connect(self._clear_earlier)
         curves_split = QSplitter()
-        curves_split.addWidget(self.plots.curves)
         curves_split.addWidget(self.history)
-        curves_split.setStretchFactor(0, 4)
-        curves_split.setStretchFactor(1, 1)
-        curves_split.setSizes([700, 220])
         collapse_split = QSplitter()
-        collapse_split.addWidget(self.plots.collapse)
-        collapse_split.addWidget(self.plots.spread)
-        collapse_split.setSizes([600, 300])
+
+        def place(name: str, widget: QWidget) -> None:
+            if name == "curves":
+                curves_split.insertWidget(0, widget)
+                curves_split.setStretchFactor(0, 4)
+                curves_split.setStretchFactor(1, 1)
+                curves_split.setSizes([700, 220])
+            else:
+                collapse_split.addWidget(widget)
+                if name == "spread":
+                    collapse_split.setSizes([600, 300])
+
+        # the three plots are made in later turns of the event loop, one per turn (made at once
+        # they held the GUI thread 90-230 ms as the panel opened); using one makes the rest
+        self.plots = SweepPlots(staged=True, on_built=place)
+        QTimer.singleShot(0, self, self._build_next_plot)
         curves_tab, collapse_tab = QWidget(), QWidget()
         for tab, header, body in (
             (curves_tab, self.plots.headers[0], curves_split),

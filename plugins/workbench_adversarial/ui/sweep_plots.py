@@ -132,12 +132,22 @@ def _grid_colour(w: pg.PlotWidget) -> None:
 
 
 class SweepPlots:
-    """Three PlotWidgets fed with :class:`workbench_adversarial.core.sweep.SweepTable` objects."""
+    """Three PlotWidgets fed with :class:`workbench_adversarial.core.sweep.SweepTable` objects.
 
-    def __init__(self) -> None:
-        self.curves = _plot("eps", "success (correctly classified)")
-        self.collapse = _plot("eps (dim V / dim X)^(1/q)", "success (correctly classified)")
-        self.spread = _plot("a in eps (dim V/dim X)^a", "mean spread of the curves", logx=False, legend=False)
+    With ``staged=True`` the plots are made one at a time by :meth:`build_next` (the panel calls
+    it from successive turns of the event loop: the three PlotWidgets took 90-230 ms of the GUI
+    thread in one piece when the panel opened); ``on_built(name, widget)`` is called as each is
+    made, and any use of a plot that is not made yet makes the rest at once."""
+
+    PLOTS: tuple[tuple[str, tuple[str, str], dict[str, bool]], ...] = (
+        ("curves", ("eps", "success (correctly classified)"), {}),
+        ("collapse", ("eps (dim V / dim X)^(1/q)", "success (correctly classified)"), {}),
+        ("spread", ("a in eps (dim V/dim X)^a", "mean spread of the curves"), {"logx": False, "legend": False}),
+    )
+
+    def __init__(self, staged: bool = False, on_built: Any = None) -> None:
+        self._widgets: dict[str, pg.PlotWidget] = {}
+        self.on_built = on_built
         self.table: Any = None
         self.overlays: list[tuple[str, Any]] = []
         self.running = False
@@ -150,9 +160,51 @@ class SweepPlots:
         self.headers = [QLabel(""), QLabel("")]
         for header in self.headers:
             header.setWordWrap(True)
-        self._spread_curve = self.spread.plot([], [])
+        self._spread_curve: Any = None
         self._spread_line: pg.InfiniteLine | None = None
-        self._title_all()
+        if not staged:
+            self.complete()
+
+    # ---- the plots, made one at a time -----------------------------------------------------
+    def build_next(self) -> str | None:
+        """Make the next plot not made yet; its name, or None when all three are made."""
+        for name, labels, kw in self.PLOTS:
+            if name not in self._widgets:
+                w = self._widgets[name] = _plot(*labels, **kw)
+                if name == "spread":
+                    self._spread_curve = w.plot([], [])
+                if len(self._widgets) == len(self.PLOTS):
+                    self._title_all()
+                if self.on_built is not None:
+                    self.on_built(name, w)
+                return name
+        return None
+
+    def complete(self) -> None:
+        """Make every plot not made yet."""
+        while self.build_next() is not None:
+            pass
+
+    @property
+    def built(self) -> bool:
+        return len(self._widgets) == len(self.PLOTS)
+
+    def _get(self, name: str) -> pg.PlotWidget:
+        if name not in self._widgets:
+            self.complete()
+        return self._widgets[name]
+
+    @property
+    def curves(self) -> pg.PlotWidget:
+        return self._get("curves")
+
+    @property
+    def collapse(self) -> pg.PlotWidget:
+        return self._get("collapse")
+
+    @property
+    def spread(self) -> pg.PlotWidget:
+        return self._get("spread")
 
     # ---- drawing -----------------------------------------------------------------------------
     def reset(self) -> None:
