@@ -113,3 +113,179 @@ def run_check(spec: CheckSpec, ctx: JobContext) -> CheckResult:
         note = f"rank and dense comparison skipped: the basis would have {entries:,} entries (> {MAX_RANK_ENTRIES:,})"
     ctx.progress(1.0, "done")
     return CheckResult(k, l, n, dimension(k, l, n), bell(k + l), err, fast_err, rank, note)
+
+
+#: the n of a timing chart: about two points per octave
+TIMING_GRID = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
+
+
+def timing_ns(n_max: int) -> tuple[int, ...]:
+    """The set sizes a timing chart up to ``n_max`` measures: :data:`TIMING_GRID` up to
+    ``n_max``, and ``n_max`` itself."""
+    if not isinstance(n_max, int) or isinstance(n_max, bool) or n_max < 2:
+        raise ValueError(f"the largest n of the timing chart must be an integer >= 2, got {n_max!r}")
+    return tuple(sorted({n for n in TIMING_GRID if n <= n_max} | {n_max}))
+
+
+@dataclass(frozen=True)
+class TimingSpec:
+    """Time one S_n-equivariant layer (k -> l, ``channels`` -> ``channels``, batch ``batch``,
+    float32, forward only, no bias) at every n of ``ns``: the fast product of the diagram basis
+    (:class:`~.core.layer.EquivariantLinear`) against the product with the materialised orbit
+    basis (Maron et al.'s parameterisation, Bell(k+l) dense n^l x n^k matrices, the same map
+    through ``a = C^T W``), the latter only where its float32 basis fits in ``dense_mb`` MB."""
+
+    k: int
+    l: int  # noqa: E741
+    ns: tuple[int, ...]
+    channels: int = 4
+    batch: int = 8
+    repeats: int = 3
+    dense_mb: int = 256
+    seed: int = 0
+    device: str = "cpu"
+
+    def validate(self) -> None:
+        check_orders(self.k, self.l, max_points=8)
+        if not self.ns or any(not isinstance(n, int) or isinstance(n, bool) or n < 1 for n in self.ns):
+            raise ValueError(f"the set sizes must be positive integers, got {self.ns!r}")
+        for name in ("channels", "batch", "repeats", "dense_mb"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+
+
+@dataclass(frozen=True)
+class TimingResult:
+    """Median times (ms) per n; ``nan`` where a side was skipped (its reason in ``notes``).
+    ``max_rel_diff``: max|fast - dense| / max|fast| where both ran (float32)."""
+
+    k: int
+    l: int  # noqa: E741
+    channels: int
+    batch: int
+    ns: tuple[int, ...]
+    fast_ms: tuple[float, ...]
+    dense_ms: tuple[float, ...]
+    max_rel_diff: tuple[float, ...]
+    notes: tuple[str, ...]
+    device: str = "cpu"
+    seconds: float = 0.0
+
+
+def growth_exponent(ns, times) -> float:
+    """The exponent e of a least-squares fit t ~ n^e over the finite times at n >= 4 (all
+    finite times when fewer than two are at n >= 4); ``nan`` with fewer than two points."""
+    import numpy as np
+
+    n, t = np.asarray(ns, float), np.asarray(times, float)
+    ok = np.isfinite(t) & (t > 0)
+    if (ok & (n >= 4)).sum() >= 2:
+        ok &= n >= 4
+    if ok.sum() < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(n[ok]), np.log(t[ok]), 1)[0])
+
+
+def run_timing(spec: TimingSpec, ctx: JobContext) -> TimingResult:
+    """See :class:`TimingSpec`.  A partial result after every n; Cancel between repeats."""
+    import math
+    import statistics
+    import time
+
+    import torch
+
+    from .core.layer import EquivariantLinear
+    from .core.materialise import orbit_matrix
+    from .core.partitions import diagrams
+
+    spec.validate()
+    k, l = spec.k, spec.l  # noqa: E741
+    device = torch.device(spec.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda: no CUDA device is available here; use cpu")
+    gen = torch.Generator().manual_seed(spec.seed)
+    c, b = spec.channels, spec.batch
+    layer = EquivariantLinear(k, l, c, c, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(layer.weight.shape, generator=gen) / (c * bell(k + l)) ** 0.5)
+    layer = layer.to(device)
+    ds = diagrams(k, l)
+    a = layer.orbit_coefficients().detach()  # (Bell, c, c)
+    rows: dict[str, list] = {"n": [], "fast": [], "dense": [], "diff": [], "notes": []}
+    t0 = time.perf_counter()
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    def median_ms(fn) -> float:
+        fn()  # warm-up
+        sync()
+        ts = []
+        for _ in range(spec.repeats):
+            ctx.check_cancelled()
+            t = time.perf_counter()
+            fn()
+            sync()
+            ts.append(time.perf_counter() - t)
+        return 1e3 * statistics.median(ts)
+
+    def result() -> TimingResult:
+        return TimingResult(
+            k,
+            l,
+            c,
+            b,
+            tuple(rows["n"]),
+            tuple(rows["fast"]),
+            tuple(rows["dense"]),
+            tuple(rows["diff"]),
+            tuple(rows["notes"]),
+            str(device),
+            time.perf_counter() - t0,
+        )
+
+    for i, n in enumerate(spec.ns):
+        ctx.check_cancelled()
+        ctx.progress(i / len(spec.ns), f"n = {n}: fast product")
+        note = ""
+        fast_ms = dense_ms = diff = math.nan
+        entries = b * c * n ** max(k, l)
+        if entries > MAX_TENSOR_ENTRIES:
+            note = f"n = {n}: skipped, tensors of {entries:,} entries (> {MAX_TENSOR_ENTRIES:,})"
+        else:
+            x = torch.randn(b, c, *(n,) * k, generator=gen).to(device)
+            with torch.no_grad():
+                y_fast = layer(x, n=n)
+                fast_ms = median_ms(lambda x=x, n=n: layer(x, n=n))
+                dense_bytes = 4 * len(ds) * n ** (k + l)
+                if dense_bytes > spec.dense_mb * 1e6:
+                    note = f"n = {n}: dense orbit basis skipped ({dense_bytes / 1e6:,.0f} MB > {spec.dense_mb} MB)"
+                else:
+                    ctx.progress((i + 0.5) / len(spec.ns), f"n = {n}: materialising the orbit basis")
+                    X = torch.empty(len(ds), n**l, n**k)
+                    for j, d in enumerate(ds):
+                        ctx.check_cancelled()
+                        X[j] = torch.from_numpy(orbit_matrix(d, n))
+                    X = X.reshape(len(ds) * n**l, n**k).to(device)
+                    xf = x.reshape(b * c, n**k)
+
+                    def dense(X=X, xf=xf, n=n):
+                        z = (X @ xf.T).reshape(len(ds), n**l, b, c)
+                        return torch.einsum("sjbc,scd->bdj", z, a)
+
+                    ctx.progress((i + 0.7) / len(spec.ns), f"n = {n}: dense product")
+                    y_dense = dense().reshape(y_fast.shape)
+                    scale = float(y_fast.abs().max().clamp_min(1e-30))
+                    diff = float((y_dense - y_fast).abs().max()) / scale
+                    dense_ms = median_ms(dense)
+                    del X
+        rows["n"].append(int(n))
+        rows["fast"].append(float(fast_ms))
+        rows["dense"].append(float(dense_ms))
+        rows["diff"].append(float(diff))
+        rows["notes"].append(note)
+        ctx.partial(result())
+    ctx.progress(1.0, "done")
+    return result()
