@@ -158,3 +158,37 @@ def test_export_dialog_pixel_size_fields_keep_qwidget_size_methods(figure, qtbot
     dlg.height_px.setValue(480)
     _, path, opts = dlg.result_options()
     assert (opts.width, opts.height) == (640, 480) and path.parent == tmp_path
+
+
+def test_light_colours_from_the_dark_theme(figure, tmp_path, qtbot):
+    """In the dark theme, ExportOptions(light=True) exports in the light theme's colours (a
+    white plot background), the default exports what is on screen, and the app is dark after."""
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.gui.dialogs import ExportDialog
+    from workbench.gui.theme import apply_theme, current_theme
+    from workbench.settings import Preferences
+
+    app = QApplication.instance()
+    apply_theme(app, "dark")
+    try:
+
+        def corner(opts: ExportOptions, name: str) -> tuple[int, int, int]:
+            img = QImage(str(export_figure(figure, tmp_path / name, opts)[0]))
+            c = img.pixelColor(3, 3)
+            return c.red(), c.green(), c.blue()
+
+        dark = corner(ExportOptions(fmt="png", width=320, height=240), "dark.png")
+        light = corner(ExportOptions(fmt="png", width=320, height=240, light=True), "light.png")
+        assert max(dark) < 80, dark
+        assert min(light) > 200, light
+        assert current_theme() == "dark"
+        # the dialog offers it in the dark theme, ticked
+        dlg = ExportDialog([figure], Preferences(), str(tmp_path))
+        qtbot.addWidget(dlg)
+        assert not dlg.light.isHidden() and dlg.result_options()[2].light
+    finally:
+        apply_theme(app, "light")
+    dlg = ExportDialog([figure], Preferences(), str(tmp_path))
+    qtbot.addWidget(dlg)
+    assert dlg.light.isHidden() and not dlg.result_options()[2].light

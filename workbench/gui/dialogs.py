@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from workbench import DISTRIBUTION, __version__
 from workbench.gui.figures import ExportOptions, FigureSource
+from workbench.gui.theme import current_theme
 from workbench.settings import DEVICES, EXPORT_FORMATS, THEMES, Preferences
 
 
@@ -271,6 +272,10 @@ class ExportDialog(QDialog):
         self.height_px.setRange(0, 20000)
         self.height_px.setSpecialValueText("from DPI")
         self.transparent = QCheckBox("Transparent background")
+        self.light = QCheckBox("Light colours (white background) although the app is dark")
+        self.light.setToolTip("For papers and slides: the figure is drawn in the light theme for the export")
+        self.light.setChecked(True)
+        self.light.setVisible(current_theme() == "dark")
         self.write_data = QCheckBox("Write the figure's data beside it (NPZ/JSON/CSV)")
         self.write_data.setChecked(True)
         form.addRow("Figure", self.figure)
@@ -280,6 +285,7 @@ class ExportDialog(QDialog):
         form.addRow("Width px (PNG)", self.width_px)
         form.addRow("Height px (PNG)", self.height_px)
         form.addRow(self.transparent)
+        form.addRow(self.light)
         form.addRow(self.write_data)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -311,6 +317,7 @@ class ExportDialog(QDialog):
             height=self.height_px.value(),
             transparent=self.transparent.isChecked(),
             write_data=self.write_data.isChecked(),
+            light=current_theme() == "dark" and self.light.isChecked(),
         )
         return self.figures_list[self.figure.currentIndex()], Path(self.path.text()), opts
 

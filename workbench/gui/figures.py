@@ -12,7 +12,8 @@ size; their SVG/PDF embed that image.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,9 @@ class ExportOptions:
     height: int = 0
     transparent: bool = False
     write_data: bool = True
+    #: in the dark theme, export in the light theme's colours (white background, dark text: for
+    #: papers and slides); the app switches to the light theme for the export and back
+    light: bool = False
 
 
 @dataclass
@@ -149,7 +153,32 @@ def export_figure(fig: FigureSource, path: str | Path, opts: ExportOptions | Non
     The figure's data goes to ``<stem>.data.npz`` / ``.json`` / ``.csv`` beside it.
     """
     opts = opts or ExportOptions()
-    path = Path(path)
+    with _export_theme(opts.light):
+        return _export_figure(fig, Path(path), opts)
+
+
+@contextmanager
+def _export_theme(light: bool) -> Iterator[None]:
+    """The light theme for the export when ``light`` and the app is in the dark theme: every
+    panel recolours its figures on the theme signal, as for a switch from the menu, so the
+    export shows exactly what the light theme shows; the dark theme comes back afterwards,
+    also when the export fails."""
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.gui.theme import apply_theme, current_theme
+
+    app = QApplication.instance()
+    if not light or current_theme() != "dark" or not isinstance(app, QApplication):
+        yield
+        return
+    apply_theme(app, "light")
+    try:
+        yield
+    finally:
+        apply_theme(app, "dark")
+
+
+def _export_figure(fig: FigureSource, path: Path, opts: ExportOptions) -> list[Path]:
     fmt = (opts.fmt or path.suffix.lstrip(".") or "png").lower()
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
