@@ -33,7 +33,9 @@ What crosses between the client (this process) and the workers:
 * a scheduler that cannot be reached, or workers whose workbench / torch / numpy / Python
   versions differ from this process's, are a :class:`~workbench.errors.InputError` /
   :class:`~workbench.jobs.JobError` with the addresses and versions in the message; a
-  scheduler lost mid-sweep is a JobError, after the finished children were delivered.
+  scheduler lost mid-sweep is a :class:`SchedulerLostError` (a JobError) naming the address and
+  how many children had finished; those were delivered to ``on_result`` and the error holds
+  them (``results``, ``finished``), so nothing computed is lost.
 
 Results travel through the scheduler by pickle, so children should return small results
 (tables, arrays of kilobytes to megabytes); a child producing large data writes it to a
@@ -79,6 +81,17 @@ LOST_SCHEDULER_S = 15.0
 MAX_LOCAL_WORKERS = 256
 #: the packages whose versions must agree between the client and every worker
 VERSION_PACKAGES = ("workbench", "torch", "numpy", "distributed", "python")
+
+
+class SchedulerLostError(JobError):
+    """The scheduler went away (or stopped answering) mid-sweep.  ``results``: the sweep's
+    results in the children's order, None for the children that had not finished;
+    ``finished``: the indices of those that had (in the order they finished)."""
+
+    def __init__(self, message: str, results: list[Any], finished: list[int]) -> None:
+        super().__init__(message)
+        self.results = results
+        self.finished = finished
 
 
 @dataclass(frozen=True)
@@ -499,8 +512,18 @@ def _run_on_cluster(
     index = {f.key: i for i, f in enumerate(futures)}
     running: dict[int, float] = {}
     done = 0
+    finished: list[int] = []
     lost_since: float | None = None
-    ctx.progress(0.0, f"{n} tasks submitted to {client.scheduler.address}")
+    address = client.scheduler.address
+    ctx.progress(0.0, f"{n} tasks submitted to {address}")
+
+    def lost() -> SchedulerLostError:
+        return SchedulerLostError(
+            f"lost the Dask scheduler at {address} after {done} of {n} tasks: the {done} finished "
+            "were kept; start the scheduler again (or check the network) and run the sweep again",
+            list(results),
+            list(finished),
+        )
 
     def report(message: str) -> None:
         ctx.progress((done + sum(running.values())) / n, message)
@@ -533,9 +556,7 @@ def _run_on_cluster(
                 lost_since = lost_since or time.monotonic()
                 if time.monotonic() - lost_since > LOST_SCHEDULER_S:
                     stop_all()
-                    raise JobError(
-                        f"lost the Dask scheduler after {done} of {n} tasks (the finished ones were delivered)"
-                    )
+                    raise lost()
             else:
                 lost_since = None
             if not ac.has_ready():
@@ -553,6 +574,9 @@ def _run_on_cluster(
                             f"task {children[i][0]} killed its workers {exc.last_worker and 'repeatedly'}: "
                             "it may run out of memory; run fewer workers or a smaller task"
                         ) from None
+                    if exc is None and client.status != "running":
+                        # the client gave up reconnecting: its futures end as cancelled
+                        raise lost()
                     if exc is None:
                         raise JobError(f"task {children[i][0]} was cancelled by the scheduler ({fut.status})")
                     raise exc
@@ -563,6 +587,7 @@ def _run_on_cluster(
                 results[i] = value
                 running.pop(i, None)
                 done += 1
+                finished.append(i)
                 if on_result is not None:
                     on_result(i, results[i])
                 report(f"{done}/{n} tasks done")
