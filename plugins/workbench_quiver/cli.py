@@ -1,4 +1,5 @@
-"""Headless quiver subcommands: ``workbench quiver classify | class | identify | convert | tikz``.
+"""Headless quiver subcommands: ``workbench quiver classify | class | identify | convert | tikz | cluster |
+mgs | exchange-graph``.
 
 Imports nothing heavy at module level (numpy and the core are imported inside handlers).
 """
@@ -138,6 +139,102 @@ def cmd_tikz(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster_matrix(args: argparse.Namespace):
+    """The exchange matrix of FILE, or of ``--type`` (a standard quiver)."""
+    from .core.standard import standard_quiver
+
+    if getattr(args, "type", None):
+        return standard_quiver(args.type)
+    if not getattr(args, "file", None):
+        raise ValueError("give a quiver FILE or --type LABEL (A4, D5, E8, ...)")
+    return _read_one(args.file).b
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .core.cluster_algebra import parse_path
+    from .jobs import ClusterSeedSpec, as_spec_matrix, run_cluster_seed
+
+    try:
+        b = _cluster_matrix(args)
+        path = parse_path(args.path or "", int(b.shape[1]))
+        d = run_in_terminal(run_cluster_seed, ClusterSeedSpec(as_spec_matrix(b), tuple(path)), quiet=True)
+    except (OSError, ValueError, JobError) as exc:
+        return _err(str(exc))
+    if args.json:
+        print(json.dumps({k: d[k] for k in ("cluster", "g_vectors", "c_vectors", "d_vectors", "f_polynomials")}))
+        return 0
+    print(f"seed after mutations {d['path'] or '(none)'} (SageMath's ClusterSeed conventions)")
+    for i, v in enumerate(d["cluster"]):
+        print(f"  x{i}' = {v}")
+        print(f"      g = {d['g_vectors'][i]}  c = {d['c_vectors'][i]}  d = {d['d_vectors'][i]}")
+        print(f"      F = {d['f_polynomials'][i]}")
+    print(f"green vertices: {d['green']}")
+    return 0
+
+
+def cmd_mgs(args: argparse.Namespace) -> int:
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import GreenSequenceSpec, as_spec_matrix, run_green_sequences
+
+    try:
+        b = _cluster_matrix(args)
+        spec = GreenSequenceSpec(
+            as_spec_matrix(b), max_length=args.max_length, max_states=args.max_states, convention=args.convention
+        )
+        res = run_in_terminal(run_green_sequences, spec, title="maximal green sequences", quiet=not sys.stderr.isatty())
+    except (OSError, ValueError, JobError) as exc:
+        return _err(str(exc))
+    d = res.to_dict()
+    if args.json:
+        print(json.dumps(d))
+        return 0
+    if d["shortest"] is None:
+        print("no maximal green sequence found" + (f" ({d['stopped']})" if d["stopped"] else ""))
+        return 0
+    print(f"shortest ({d['shortest_length']}): {','.join(map(str, d['shortest']))}")
+    print(f"longest ({d['longest_length']}): {','.join(map(str, d['longest']))}")
+    print(f"{d['count']} maximal green sequences{'' if d['complete'] else ' found'}; lengths {d['lengths']}")
+    if d["stopped"]:
+        print(f"search incomplete: {d['stopped']}")
+    return 0
+
+
+def cmd_exchange_graph(args: argparse.Namespace) -> int:
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import ExchangeGraphSpec, as_spec_matrix, run_exchange_graph
+
+    try:
+        b = _cluster_matrix(args)
+        spec = ExchangeGraphSpec(as_spec_matrix(b), max_clusters=args.max_clusters, variables=bool(args.out))
+        res = run_in_terminal(run_exchange_graph, spec, title="exchange graph", quiet=not sys.stderr.isatty())
+    except (OSError, ValueError, JobError) as exc:
+        return _err(str(exc))
+    summary = {"vertices": res.n_vertices, "edges": res.n_edges, "cluster_variables": len(res.g_vectors)}
+    if args.out:
+        data = {
+            **summary,
+            "clusters": [list(c) for c in res.clusters],
+            "edges_list": [list(e) for e in res.edges],
+            "g_vectors": [list(g) for g in res.g_vectors],
+            "cluster_variables_list": res.variables,
+            "paths": [list(p) for p in res.paths],
+        }
+        try:
+            with open(args.out, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+        except OSError as exc:
+            return _err(f"cannot write {args.out}: {exc.strerror or exc}")
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{res.n_vertices} clusters, {res.n_edges} mutations (edges), {len(res.g_vectors)} cluster variables")
+    return 0
+
+
 def register(subparsers) -> None:
     """Add the quiver subcommands to an argparse sub-parsers object."""
     p = subparsers.add_parser(
@@ -183,6 +280,51 @@ def register(subparsers) -> None:
     p.add_argument("file")
     p.add_argument("--out", default=None)
     p.set_defaults(func=cmd_tikz)
+
+    p = subparsers.add_parser(
+        "cluster",
+        help="cluster variables, g-, c-, d-vectors and F-polynomials after a mutation path (Sage's conventions)",
+        description="FILE: a quiver (.qmu, .json, .csv, B-matrix text). Initial variables x0..x{n-1}, "
+        "frozen y0..y{m-1}; g-vectors and F-polynomials with principal coefficients, as SageMath's ClusterSeed.",
+    )
+    p.add_argument("file", nargs="?", default=None)
+    p.add_argument("--type", default=None, help="a standard quiver instead of FILE (A4, D5, E8, ...)")
+    p.add_argument("--path", default="", help="mutation path, e.g. 0,2,1 (first mutation first)")
+    p.add_argument("--json", action="store_true", help='print {"cluster", "g_vectors", "c_vectors", "d_vectors", ...}')
+    p.set_defaults(func=cmd_cluster)
+
+    p = subparsers.add_parser(
+        "mgs",
+        help="maximal green sequences: the shortest and the longest found, their number",
+        description="Depth-first search over green mutations of the framed quiver, memoised on framed quivers "
+        "up to relabelling (exact counts when the search completes).",
+    )
+    p.add_argument("file", nargs="?", default=None)
+    p.add_argument("--type", default=None, help="a standard quiver instead of FILE")
+    p.add_argument("--max-length", type=int, default=None, help="longest sequence considered (default 4n^2+8)")
+    p.add_argument("--max-states", type=int, default=200_000, help="framed quivers visited before stopping")
+    p.add_argument(
+        "--convention",
+        choices=["sage", "keller"],
+        default="sage",
+        help="sage: green = non-negative c-vector of the principal extension (Sage's green_vertices); "
+        "keller: Keller's framed quiver (arrows i -> i')",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_mgs)
+
+    p = subparsers.add_parser(
+        "exchange-graph",
+        help="the exchange graph (clusters and mutations) of a finite-type quiver",
+        description='Prints {"vertices": V, "edges": E, "cluster_variables": N} with --json; --out writes the '
+        "graph (clusters, edges, g-vectors, cluster variables, paths) as JSON.",
+    )
+    p.add_argument("file", nargs="?", default=None)
+    p.add_argument("--type", default=None, help="a standard quiver instead of FILE (A4, D5, E8, ...)")
+    p.add_argument("--max-clusters", type=int, default=200_000, help="stop with an error beyond this many clusters")
+    p.add_argument("--out", default=None, help="write the whole graph as JSON")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_exchange_graph)
 
     from .gnn.cli import register_gnn  # `dataset` and `train` of the GNN classifier (cheap import)
 

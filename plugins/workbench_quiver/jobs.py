@@ -448,3 +448,125 @@ def run_classify(spec: ClassifySpec, ctx: JobContext) -> list[dict[str, Any]]:
         out.append(d)
         ctx.progress((i + 1) / len(mats), f"{i + 1}/{len(mats)}")
     return out
+
+
+# --------------------------------------------------------------------------- cluster algebra
+
+
+@dataclass(frozen=True)
+class ClusterSeedSpec:
+    """The seed reached from the initial seed of ``b`` along ``path`` (Sage's conventions)."""
+
+    b: Matrix
+    path: tuple[int, ...] = ()
+    device: str = "cpu"
+
+
+def run_cluster_seed(spec: ClusterSeedSpec, ctx: JobContext) -> dict[str, Any]:
+    """Cluster variables, g-, c-, d-vectors and F-polynomials after ``spec.path``
+    (:meth:`.core.cluster_algebra.ClusterSeed.to_dict`), plus LaTeX of the cluster variables."""
+    from .core.cluster_algebra import ClusterSeed
+
+    b = _validated(spec.b)
+    try:
+        seed = ClusterSeed.initial(b)
+        for i, k in enumerate(spec.path):
+            ctx.check_cancelled()
+            seed = seed.mutate(k)
+            ctx.progress((i + 1) / max(len(spec.path), 1), f"mutation {i + 1}/{len(spec.path)}")
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    d = seed.to_dict()
+    d["latex"] = [v.to_latex() for v in seed.cluster()]
+    d["green"] = [k for k, c in enumerate(d["c_vectors"]) if min(c) >= 0]
+    return d
+
+
+@dataclass(frozen=True)
+class GreenSequenceSpec:
+    """Maximal green sequence search (:func:`.core.green.maximal_green_sequences`)."""
+
+    b: Matrix
+    max_length: int | None = None
+    max_states: int = 200_000
+    convention: str = "sage"
+    device: str = "cpu"
+
+
+def run_green_sequences(spec: GreenSequenceSpec, ctx: JobContext) -> Any:
+    """The shortest and longest maximal green sequences found, their number and lengths
+    (a :class:`.core.green.GreenSearchResult`); cancellable, progress in states visited."""
+    from .core.green import maximal_green_sequences
+
+    b = _validated(spec.b)
+
+    def check(states: int) -> None:
+        ctx.check_cancelled()
+        ctx.progress(min(states / max(spec.max_states, 1), 0.99), f"{states} framed quivers")
+
+    try:
+        res = maximal_green_sequences(
+            b, max_length=spec.max_length, max_states=spec.max_states, check=check, convention=spec.convention
+        )
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    ctx.progress(1.0, f"{res.states} framed quivers")
+    return res
+
+
+@dataclass(frozen=True)
+class ExchangeGraphSpec:
+    """The exchange graph of ``b`` (clusters as vertices), every cluster variable computed."""
+
+    b: Matrix
+    max_clusters: int = 200_000
+    variables: bool = True
+    expected: int | None = None  # the known number of clusters, for the progress bar
+    device: str = "cpu"
+
+
+@dataclass
+class ExchangeGraphResult:
+    """Plain data of an exchange graph: clusters (sorted variable ids per vertex), edges
+    ``(i, j, k)`` with ``j = mu_k(i)``, g-vectors and cluster variables (Sage strings, principal
+    coefficients set to 1) per variable id, a shortest mutation path to each vertex."""
+
+    n: int
+    clusters: list[tuple[int, ...]]
+    edges: list[tuple[int, int, int]]
+    g_vectors: list[tuple[int, ...]]
+    variables: list[str]
+    paths: list[tuple[int, ...]]
+
+    @property
+    def n_vertices(self) -> int:
+        return len(self.clusters)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.edges)
+
+
+def run_exchange_graph(spec: ExchangeGraphSpec, ctx: JobContext) -> ExchangeGraphResult:
+    from .core.exchange_graph import exchange_graph
+
+    b = _validated(spec.b)
+
+    def check(count: int) -> None:
+        ctx.check_cancelled()
+        total = spec.expected or spec.max_clusters
+        ctx.progress(min(count / max(total, 1), 0.99), f"{count} clusters")
+
+    try:
+        g = exchange_graph(b, max_clusters=spec.max_clusters, variables=spec.variables, check=check)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    names: list[str] = []
+    if spec.variables:
+        ring = g.ring
+        ones = {i: 1 for i in ring.principal}
+        keep = list(range(ring.n + ring.m))
+        for v in g.variables:
+            names.append(v.specialise(ones).project(ring.plain_ctx, keep).to_str() if v is not None else "")
+    ctx.progress(1.0, f"{g.n_vertices} clusters")
+    return ExchangeGraphResult(g.n, g.clusters, g.edges, g.g_vectors, names, g.paths)
