@@ -140,7 +140,7 @@ class TimingSpec:
     ns: tuple[int, ...]
     channels: int = 4
     batch: int = 8
-    repeats: int = 3
+    repeats: int = 5
     dense_mb: int = 256
     seed: int = 0
     device: str = "cpu"
@@ -157,7 +157,8 @@ class TimingSpec:
 
 @dataclass(frozen=True)
 class TimingResult:
-    """Median times (ms) per n; ``nan`` where a side was skipped (its reason in ``notes``).
+    """Times (ms) per n, the best of the repeats (the one least disturbed by other load, as
+    ``timeit`` advises); ``nan`` where a side was skipped (its reason in ``notes``).
     ``max_rel_diff``: max|fast - dense| / max|fast| where both ran (float32)."""
 
     k: int
@@ -190,7 +191,6 @@ def growth_exponent(ns, times) -> float:
 def run_timing(spec: TimingSpec, ctx: JobContext) -> TimingResult:
     """See :class:`TimingSpec`.  A partial result after every n; Cancel between repeats."""
     import math
-    import statistics
     import time
 
     import torch
@@ -219,7 +219,7 @@ def run_timing(spec: TimingSpec, ctx: JobContext) -> TimingResult:
         if device.type == "cuda":
             torch.cuda.synchronize(device)
 
-    def median_ms(fn) -> float:
+    def best_ms(fn) -> float:
         fn()  # warm-up
         sync()
         ts = []
@@ -229,7 +229,7 @@ def run_timing(spec: TimingSpec, ctx: JobContext) -> TimingResult:
             fn()
             sync()
             ts.append(time.perf_counter() - t)
-        return 1e3 * statistics.median(ts)
+        return 1e3 * min(ts)
 
     def result() -> TimingResult:
         return TimingResult(
@@ -258,7 +258,7 @@ def run_timing(spec: TimingSpec, ctx: JobContext) -> TimingResult:
             x = torch.randn(b, c, *(n,) * k, generator=gen).to(device)
             with torch.no_grad():
                 y_fast = layer(x, n=n)
-                fast_ms = median_ms(lambda x=x, n=n: layer(x, n=n))
+                fast_ms = best_ms(lambda x=x, n=n: layer(x, n=n))
                 dense_bytes = 4 * len(ds) * n ** (k + l)
                 if dense_bytes > spec.dense_mb * 1e6:
                     note = f"n = {n}: dense orbit basis skipped ({dense_bytes / 1e6:,.0f} MB > {spec.dense_mb} MB)"
@@ -279,7 +279,7 @@ def run_timing(spec: TimingSpec, ctx: JobContext) -> TimingResult:
                     y_dense = dense().reshape(y_fast.shape)
                     scale = float(y_fast.abs().max().clamp_min(1e-30))
                     diff = float((y_dense - y_fast).abs().max()) / scale
-                    dense_ms = median_ms(dense)
+                    dense_ms = best_ms(dense)
                     del X
         rows["n"].append(int(n))
         rows["fast"].append(float(fast_ms))

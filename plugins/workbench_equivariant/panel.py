@@ -488,7 +488,7 @@ class EquivariantPanel(Panel):
         if r is None:
             return ""
         e_fast, e_dense = growth_exponent(r.ns, r.fast_ms), growth_exponent(r.ns, r.dense_ms)
-        parts = [f"{r.k} → {r.l}, {r.channels} → {r.channels} channels, batch {r.batch}, {r.device}"]
+        parts = [f"k = {r.k} → l = {r.l}, {r.channels} channels in and out, batch {r.batch}, {r.device}"]
         if np.isfinite(e_fast):
             parts.append(f"fast ~ n^{e_fast:.1f}")
         if np.isfinite(e_dense):
@@ -518,7 +518,7 @@ class EquivariantPanel(Panel):
         elif self.stale["timing"]:
             lines.append(STALE + "; Run timing again (Ctrl+Shift+Return)")
         lines.append(
-            "Forward only, median of the repeats; the diagram basis costs O(n^k + n^(bottom blocks)) per "
+            "Forward only, the best of the repeats; the diagram basis costs O(n^k + n^(bottom blocks)) per "
             "element, the dense orbit basis O(n^(k+l)) (paper, Thm. 5.5). Times from this machine, this run."
         )
         self.timing_note.setText("\n".join(lines))

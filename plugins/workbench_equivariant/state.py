@@ -66,7 +66,7 @@ class EquivariantState(PanelState):
     t_n_max = Int(32, lo=2, hi=128, label="largest n", tooltip="the chart measures n = 2, 3, 4, 6, 8, ... up to this")
     t_channels = Int(4, lo=1, hi=64, label="channels", tooltip="input and output channels of the timed layer")
     t_batch = Int(8, lo=1, hi=256, label="batch", tooltip="inputs per product")
-    t_repeats = Int(3, lo=1, hi=20, label="repeats", tooltip="timed products per n (the median is plotted)")
+    t_repeats = Int(5, lo=1, hi=50, label="repeats", tooltip="timed products per n (the best is plotted)")
     t_dense_mb = Int(
         256,
         lo=8,

@@ -159,6 +159,21 @@ class TimingView(pg.PlotWidget):
                     name=name,
                 )
         p.setTitle(title)
+        self._log_ticks(n, np.concatenate([np.asarray(res.fast_ms, float), np.asarray(res.dense_ms, float)]))
+
+    def _log_ticks(self, n: np.ndarray, t: np.ndarray) -> None:
+        """Plain tick labels on the log axes (the measured n; 1-2-5 per decade of ms) instead of
+        pyqtgraph's "2·10¹" (in log mode tick positions are log10 values)."""
+        p = self.getPlotItem()
+        p.getAxis("bottom").setTicks([[(math.log10(v), f"{v:g}") for v in n if v > 0]])
+        t = t[np.isfinite(t) & (t > 0)]
+        if not len(t):
+            p.getAxis("left").setTicks(None)
+            return
+        lo, hi = math.floor(math.log10(t.min())), math.ceil(math.log10(t.max()))
+        values = [m * 10.0**e for e in range(lo, hi + 1) for m in (1, 2, 5)]
+        major = [(math.log10(v), f"{v:g}") for v in values]
+        p.getAxis("left").setTicks([major, []])
 
     def data(self) -> dict[str, Any]:
         r = self.result
