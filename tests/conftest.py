@@ -93,3 +93,18 @@ def make_panel(qtbot, standalone_shell):
     yield _make
     for p in panels:
         assert p.shutdown(10000), f"panel {p.plugin_id} did not stop its thread"
+
+
+@pytest.fixture(scope="session")
+def local_cluster_2():
+    """A real Dask LocalCluster of 2 worker processes (``workbench.cluster`` backend
+    ``local:2``), started once for every test of the session that asks for it (a start and
+    the workers' first imports of torch cost 10-30 s on the busy 2-core machine) and closed
+    at the end.  Returns the backend; ``cluster.client_for(backend)`` gives its client (a
+    module that closed ``local:2`` itself gets a fresh one)."""
+    from workbench import cluster
+
+    backend = cluster.Backend("local", 2)
+    cluster.client_for(backend).wait_for_workers(2, timeout=120)
+    yield backend
+    cluster._close(backend)

@@ -21,12 +21,12 @@ from workbench_adversarial.jobs import run_sweep_job
 LOCAL2 = cluster.Backend("local", 2)
 
 
-@pytest.fixture(scope="module")
-def local2():
-    c = cluster.client_for(LOCAL2)
-    c.wait_for_workers(2, timeout=60)
-    yield c
-    cluster._close(LOCAL2)
+@pytest.fixture
+def local2(local_cluster_2):
+    """The client of the session's LocalCluster of 2 worker processes (tests/conftest.py)."""
+    client = cluster.client_for(local_cluster_2)
+    client.wait_for_workers(2, timeout=120)
+    return client
 
 
 def _plain(table) -> str:
@@ -73,6 +73,7 @@ def test_panel_sweep_on_local2_cancels_within_a_second(make_panel, qtbot, standa
     qtbot.waitUntil(lambda: handle.is_done, timeout=30000)
     took = time.monotonic() - t_cancel
     assert handle.state == "cancelled" and took < 1.5, took
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
     assert panel.sweep_table is None and "sweep was cancelled after" in panel.banner.text()
     # the cluster is free again: no task of the cancelled sweep left running or queued
     qtbot.waitUntil(lambda: sum(len(v) for v in local2.processing().values()) == 0, timeout=10000)

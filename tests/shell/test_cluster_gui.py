@@ -18,12 +18,12 @@ from workbench.settings import Preferences, load_preferences, save_preferences
 LOCAL2 = cluster.Backend("local", 2)
 
 
-@pytest.fixture(scope="module")
-def local2():
-    c = cluster.client_for(LOCAL2)
-    c.wait_for_workers(2, timeout=60)
-    yield c
-    cluster._close(LOCAL2)
+@pytest.fixture
+def local2(local_cluster_2):
+    """The client of the session's LocalCluster of 2 worker processes (tests/conftest.py)."""
+    client = cluster.client_for(local_cluster_2)
+    client.wait_for_workers(2, timeout=120)
+    return client
 
 
 def _dialog(qtbot, prefs):
@@ -138,9 +138,14 @@ def test_status_bar_says_when_the_scheduler_goes_away(main_window, qtbot, monkey
         assert "0 workers" in widget.text()
         sched.close()
         qtbot.waitUntil(lambda: widget.state.state in ("lost", "unreachable"), timeout=20000)
-        assert "\u26a0 Dask" in widget.text() and widget.isVisible()
+        assert f"\u26a0 Dask {sched.scheduler_address}: " in widget.text() and widget.isVisible()
         qtbot.waitUntil(lambda: widget.state.state == "unreachable", timeout=20000)
-        assert "cannot reach the Dask scheduler at " + sched.scheduler_address in widget.toolTip()
+        assert "cannot reach" in widget.text()
+        why = "cannot reach the Dask scheduler at " + sched.scheduler_address
+        assert why in widget.toolTip()
+        # the reason is in the log too (once, not every retry)
+        qtbot.wait(3000)  # a retry or more (0.5 s apart, 2 s each)
+        assert main_window.log_dock.text().count(why) == 1
     finally:
         main_window.set_preferences(Preferences())
         cluster._close(backend)

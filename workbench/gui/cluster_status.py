@@ -98,6 +98,7 @@ class ClusterPoller:
 
     def _loop(self) -> None:
         connected: Backend | None = None
+        failing: Backend | None = None  # the backend whose problem is shown (retries keep it)
         while not self._stop.is_set():
             self._wake.clear()  # before reading the backend: a change after this wakes the wait below
             backend = self._backend
@@ -106,11 +107,13 @@ class ClusterPoller:
                 self._wake.wait()
                 continue
             if connected != backend:
-                self._send(ClusterState(backend, "connecting", message=f"connecting to {backend.describe()}…"))
+                if failing != backend:
+                    self._send(ClusterState(backend, "connecting", message=f"connecting to {backend.describe()}…"))
                 try:
                     cluster.client_for(backend)
                 except Exception as exc:  # noqa: BLE001 - shown in the status bar, retried
                     if backend == self._backend:
+                        failing = backend
                         self._send(ClusterState(backend, "unreachable", message=_error_text(exc)))
                     self._wake.wait(RETRY_S)
                     continue
@@ -124,10 +127,11 @@ class ClusterPoller:
             if backend != self._backend:
                 continue
             if not status:
-                connected = None
+                connected, failing = None, backend
                 self._send(ClusterState(backend, "lost", message=f"lost {backend.describe()}: {why}"))
                 self._wake.wait(RETRY_S)
                 continue
+            failing = None
             self._send(
                 ClusterState(
                     backend,
@@ -149,8 +153,8 @@ def status_text(s: ClusterState) -> tuple[str, str]:
     if s.state == "connecting":
         return html.escape(f"Dask: connecting to {where}…"), s.message
     if s.state in ("unreachable", "lost"):
-        head = "scheduler lost" if s.state == "lost" else "not connected"
-        return f"<b>\u26a0 Dask: {html.escape(head)}</b> ({html.escape(where)})", s.message
+        head = "lost" if s.state == "lost" else "cannot reach" if s.backend.kind == "scheduler" else "not started"
+        return f"<b>\u26a0 Dask {html.escape(s.backend.text())}: {head}</b> (sweeps cannot run there)", s.message
     workers = f"{s.workers} worker{'s' if s.workers != 1 else ''}"
     text = f"Dask {html.escape(s.backend.text())}: {workers}, {s.running} running, {s.queued} queued"
     tip = f"{where}: {workers}, {s.running} tasks running, {s.queued} queued"
@@ -161,9 +165,11 @@ def status_text(s: ClusterState) -> tuple[str, str]:
 
 
 class ClusterStatusWidget(QLabel):
-    """The status bar's cluster line (hidden while sweeps run in this process)."""
+    """The status bar's cluster line (hidden while sweeps run in this process).
+    ``problem(str)``: a backend became unreachable or was lost (the reason, once per reason)."""
 
     _received = Signal(object)
+    problem = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -175,6 +181,7 @@ class ClusterStatusWidget(QLabel):
         self.setMaximumWidth(520)
         #: the last state shown
         self.state: ClusterState = ClusterState(cluster.PROCESS, "off")
+        self._problem = ""  # the reason last logged (a retry with the same reason is not logged again)
         self._received.connect(self._show, Qt.ConnectionType.QueuedConnection)
         self.poller = ClusterPoller(self._from_thread)
         self.hide()
@@ -195,6 +202,9 @@ class ClusterStatusWidget(QLabel):
     def _show(self, state: Any) -> None:
         if state.backend != self.poller.backend:
             return  # a report about the backend chosen before
+        if state.state in ("unreachable", "lost") and state.message != self._problem:
+            self.problem.emit(state.message)
+        self._problem = state.message if state.state in ("unreachable", "lost") else ""
         self.state = state
         text, tip = status_text(state)
         if text != self.text():

@@ -76,6 +76,7 @@ class MainWindow(PanelHostMixin, LayoutMixin, SessionMixin, DialogsMixin, QMainW
         self.statusBar().showMessage("Ready", 3000)
         #: the compute backend's line (Preferences > Compute); connects in the background
         self.cluster_status = ClusterStatusWidget(self)
+        self.cluster_status.problem.connect(lambda why: self.log(f"compute backend: {why}", "warning", "shell"))
         self.statusBar().addPermanentWidget(self.cluster_status)
         self._apply_compute_backend()
         self.resize(1400, 900)
