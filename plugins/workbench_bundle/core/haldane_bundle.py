@@ -542,11 +542,14 @@ def generate_dataset(
     max_candidates: int | None = None,
     progress: Callable[[float, str], None] | None = None,
     check_cancelled: Callable[[], None] | None = None,
+    quota: dict[int, int] | None = None,
 ) -> HaldaneDataset:
     """Generate a labelled dataset.
 
     variant "random": the paper's random pairs; with ``balance`` every class of ``classes`` gets
-    size // len(classes) samples (the rest spread over the first classes); without it, labels
+    size // len(classes) samples (the rest spread over the first classes), or ``quota[c]``
+    samples of class c when ``quota`` is given (its counts sum to ``size``: a chunk of a larger
+    balanced dataset, :mod:`workbench_bundle.sweeps`); without it, labels
     outside ``classes`` are still dropped.  "simple" / "intermediate": the paper's fixed families
     (all their non-degenerate members, then subsampled or balanced to ``size`` if smaller).
     Degenerate samples are rejected and counted in the provenance.
@@ -560,9 +563,14 @@ def generate_dataset(
     rng = np.random.default_rng(check_seed(seed, "dataset seed"))
     t0 = time.perf_counter()
     classes = tuple(int(c) for c in classes)
+    given = None if quota is None else {int(c): int(v) for c, v in quota.items()}
     quota = {c: size // len(classes) + (1 if k < size % len(classes) else 0) for k, c in enumerate(classes)}
     if not balance:
         quota = {c: size for c in classes}
+    elif given is not None:
+        if set(given) != set(classes) or sum(given.values()) != size or min(given.values()) < 0:
+            raise ValueError(f"quota {given} must give every class of {classes} a count, summing to size {size}")
+        quota = {c: int(given[c]) for c in classes}
     kept_f, kept_g, kept_l, kept_p = [], [], [], []
     filled = {c: 0 for c in classes}
     total_kept = 0
