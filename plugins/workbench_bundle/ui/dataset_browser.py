@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -28,13 +27,13 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from workbench.gui.binding import Binder
+from workbench.gui.reflow import ReflowRow
 from workbench.gui.theme import plot_theme
 
 from ..state import BundleState
@@ -66,9 +65,7 @@ class DatasetBrowser(QWidget):
         super().__init__(parent)
         self.state, self.binder = state, binder
         lay = QVBoxLayout(self)
-        boxes = QWidget()
-        row = QHBoxLayout(boxes)
-        row.setContentsMargins(0, 0, 0, 0)
+        group_boxes = []
         for title, build in (
             ("Dataset", self._dataset_row),
             ("Classifier", self._classifier_row),
@@ -76,15 +73,10 @@ class DatasetBrowser(QWidget):
         ):
             box = QGroupBox(title)
             box.setLayout(build())
-            row.addWidget(box, 1)
-        scroll = QScrollArea()
-        scroll.setWidget(boxes)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        boxes.setMinimumWidth(boxes.sizeHint().width())
-        scroll.setFixedHeight(boxes.sizeHint().height() + scroll.horizontalScrollBar().sizeHint().height() + 4)
-        lay.addWidget(scroll)
+            group_boxes.append(box)
+        # side by side where they fit, wrapped into rows in a narrow window (no sideways scroll)
+        self.boxes = ReflowRow(group_boxes)
+        lay.addWidget(self.boxes)
         lay.addLayout(self._job_row())
         #: which classifier's predictions colour the browser (or that none do)
         self.coloured_by = QLabel("")
