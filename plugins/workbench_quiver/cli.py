@@ -213,10 +213,11 @@ def cmd_exchange_graph(args: argparse.Namespace) -> int:
         res = run_in_terminal(run_exchange_graph, spec, title="exchange graph", quiet=not sys.stderr.isatty())
     except (OSError, ValueError, JobError) as exc:
         return _err(str(exc))
-    summary = {"vertices": res.n_vertices, "edges": res.n_edges, "cluster_variables": len(res.g_vectors)}
+    summary = {"vertices": res.n_vertices, "edges": res.n_edges}
     if args.out:
         data = {
             **summary,
+            "cluster_variables": len(res.g_vectors),
             "clusters": [list(c) for c in res.clusters],
             "edges_list": [list(e) for e in res.edges],
             "g_vectors": [list(g) for g in res.g_vectors],
@@ -316,7 +317,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "exchange-graph",
         help="the exchange graph (clusters and mutations) of a finite-type quiver",
-        description='Prints {"vertices": V, "edges": E, "cluster_variables": N} with --json; --out writes the '
+        description='Prints {"vertices": V, "edges": E} with --json; --out writes the '
         "graph (clusters, edges, g-vectors, cluster variables, paths) as JSON.",
     )
     p.add_argument("file", nargs="?", default=None)

@@ -25,6 +25,9 @@ from workbench.errors import InputError
 from .laurent import Laurent, exchange
 from .quiver import validate_b
 
+#: entries of B, C or G beyond this mean an infinite type (finite types stay far below; int64 safe)
+_GROWTH = 2**20
+
 
 class TooManyClusters(InputError):  # noqa: N818 - the message says what to do
     """The exchange graph has more clusters than the limit (an infinite or large type)."""
@@ -119,7 +122,7 @@ def exchange_graph(
     start = np.vstack([b.astype(np.int64), np.eye(n, dtype=np.int64)])
     gvecs: list[tuple[int, ...]] = [tuple(int(v) for v in row) for row in np.eye(n, dtype=np.int64)]
     gid: dict[tuple[int, ...], int] = {g: i for i, g in enumerate(gvecs)}
-    polys: list[Laurent | None] = [Laurent.variable(ring.ctx, i) for i in range(n)] if variables else [None] * n
+    recipe: list[tuple[list[int], list[int], int]] = []  # (parent cluster ids, column k, k) per new variable
 
     def key_of(ids: np.ndarray) -> np.ndarray:
         """Clusters as hashable byte strings: the sorted variable ids of each row."""
@@ -137,6 +140,11 @@ def exchange_graph(
     while len(f_idx):
         if check is not None:
             check(len(clusters))
+        if np.abs(f_mat).max() > _GROWTH or np.abs(f_g).max() > _GROWTH:
+            raise TooManyClusters(
+                f"exchange-matrix or g-vector entries beyond {_GROWTH} after {len(clusters)} clusters: "
+                "the cluster algebra is not of finite type"
+            )
         nxt_mat, nxt_g, nxt_ids, nxt_idx = [], [], [], []
         for k in range(n):
             ck = f_mat[:, n + m :, k]
@@ -155,11 +163,9 @@ def exchange_graph(
                     v = len(gvecs)
                     gid[gt] = v
                     gvecs.append(gt)
-                    if variables:
-                        cur = [polys[i] for i in f_ids[row].tolist()]
-                        polys.append(exchange(ring.ctx, cur, f_mat[row, :, k].tolist(), k))
-                    else:
-                        polys.append(None)
+                    # how to compute it once the search has finished (an infinite type stops
+                    # the search before any polynomial is formed, and they grow exponentially)
+                    recipe.append((f_ids[row].tolist(), f_mat[row, :, k].tolist(), k))
                 vid[u] = v
             new_ids = f_ids.copy()
             new_ids[:, k] = vid[np.asarray(inv).ravel()]
@@ -202,4 +208,12 @@ def exchange_graph(
         f_idx = np.concatenate(nxt_idx)
     all_edges = np.concatenate(edge_blocks) if edge_blocks else np.zeros((0, 3), dtype=np.int64)
     edges = [tuple(e) for e in all_edges.tolist()]
+    polys: list[Laurent | None] = [Laurent.variable(ring.ctx, i) for i in range(n)] if variables else [None] * n
+    for ids, column, k in recipe:
+        if not variables:
+            polys.append(None)
+            continue
+        if check is not None and len(polys) % 64 == 0:
+            check(len(clusters))
+        polys.append(exchange(ring.ctx, [polys[i] for i in ids], column, k))  # type: ignore[misc]
     return ExchangeGraph(n, clusters, edges, gvecs, polys, paths, True, ring)

@@ -158,25 +158,43 @@ def maximal_green_sequences(
     memo: dict[bytes, _Entry] = {}
     states = [0]  # framed quivers expanded (a cell: the recursion updates it)
 
-    def key(f: np.ndarray) -> bytes:
+    def canon(f: np.ndarray) -> tuple[bytes, list[int]]:
+        """The memo key (the c-vectors in sorted order) and that order: a state reached again
+        with its vertices relabelled by sigma has the same key, and its sequences are the stored
+        ones relabelled by sigma (mutation keeps vertex labels), so paths are memoised in
+        sorted-position form."""
         c = f[n:].T
         order = np.lexsort(c.T[::-1])
-        return np.ascontiguousarray(c[order]).tobytes()
+        return np.ascontiguousarray(c[order]).tobytes(), order.tolist()
+
+    def relabel(e: _Entry, perm: list[int]) -> _Entry:
+        def mp(path: list[int] | None) -> list[int] | None:
+            return None if path is None else [perm[k] for k in path]
+
+        return _Entry(mp(e.min_path), mp(e.max_path), e.count, e.lengths, e.cut, e.limit)
+
+    def store(kk: bytes, order: list[int], e: _Entry) -> _Entry:
+        rank = [0] * n
+        for r, k in enumerate(order):
+            rank[k] = r
+        memo[kk] = relabel(e, rank)
+        return e
+
+    def lookup(f: np.ndarray) -> _Entry | None:
+        kk, order = canon(f)
+        e = memo.get(kk)
+        return None if e is None else relabel(e, order)
 
     def visit(f: np.ndarray, remaining: int) -> _Entry:
-        kk = key(f)
+        kk, order = canon(f)
         e = memo.get(kk)
         if e is not None and (not e.cut or e.limit >= remaining):
-            return e
+            return relabel(e, order)
         greens = green_vertices(f)
         if not greens:
-            e = _Entry([], [], 1, frozenset({0}), False, remaining)
-            memo[kk] = e
-            return e
+            return store(kk, order, _Entry([], [], 1, frozenset({0}), False, remaining))
         if remaining == 0:
-            e = _Entry(None, None, 0, frozenset(), True, remaining)
-            memo[kk] = e
-            return e
+            return store(kk, order, _Entry(None, None, 0, frozenset(), True, remaining))
         if e is None:
             states[0] += 1
             if states[0] > max_states:
@@ -199,9 +217,7 @@ def maximal_green_sequences(
                 best_min = [k, *sub.min_path]
             if best_max is None or len(sub.max_path) + 1 > len(best_max):
                 best_max = [k, *sub.max_path]
-        e = _Entry(best_min, best_max, count, frozenset(lengths), cut, remaining)
-        memo[kk] = e
-        return e
+        return store(kk, order, _Entry(best_min, best_max, count, frozenset(lengths), cut, remaining))
 
     import sys
 
@@ -212,7 +228,7 @@ def maximal_green_sequences(
         complete = not root.cut
         stopped = "" if complete else f"green sequences longer than {limit} were cut (max_length)"
     except _Budget:
-        root = _best_partial(memo, f0, key, n)
+        root = _best_partial(f0, lookup)
         complete = False
         stopped = f"stopped after {max_states} framed quivers (max_states)"
     finally:
@@ -228,13 +244,13 @@ def maximal_green_sequences(
     )
 
 
-def _best_partial(memo: dict[bytes, _Entry], f0: np.ndarray, key: Callable[[np.ndarray], bytes], n: int) -> _Entry:
+def _best_partial(f0: np.ndarray, lookup: Callable[[np.ndarray], _Entry | None]) -> _Entry:
     """After the state budget ran out: the best sequences through fully searched states, found by
-    walking greedily from the root through memoised children."""
-    e = memo.get(key(f0))
+    walking from the root through memoised children (``lookup``: the memo entry of a state in its
+    own labels, or None)."""
+    e = lookup(f0)
     if e is not None:
         return e
-    # walk: at each state follow a green vertex whose child is memoised with a completion
     f = f0
     prefix: list[int] = []
     for _ in range(10_000):
@@ -242,7 +258,7 @@ def _best_partial(memo: dict[bytes, _Entry], f0: np.ndarray, key: Callable[[np.n
         if not greens:
             return _Entry(prefix, prefix, 1, frozenset({len(prefix)}), True, 0)
         for k in greens:
-            child = memo.get(key(mutate(f, k)))
+            child = lookup(mutate(f, k))
             if child is not None and child.min_path is not None and child.max_path is not None:
                 mn = [*prefix, k, *child.min_path]
                 mx = [*prefix, k, *child.max_path]
