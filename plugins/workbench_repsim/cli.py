@@ -3,6 +3,8 @@
 * ``compare --a A.npy --b B.npy --measure NAME``: prints ``{"value": ...}``;
 * ``heatmap --a A.npz --b B.npz --measure NAME --out M.npy [--figure FILE]``: the L_A x L_B
   matrix (``--a MODEL --data DATA`` takes activations from a zoo model or a local folder);
+* ``heatmaps --pairs A:B,C:D | --models A,B,C --out-dir DIR [--cluster local:2]``: the A-vs-B
+  matrix of every pair (one task per pair; ``--models``: every pair of the list), one .npy each;
 * ``zoo``: lists the default models and their metrics;
 * ``stitch --a MODEL --b MODEL [--data TEXT]``: the stitching table as JSON (zoo models, or two local
   Hugging Face causal LMs with the same tokenizer).
@@ -55,6 +57,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "never held in full (replaces --measure)",
     )
     h.set_defaults(func=_heatmap)
+
+    m = subparsers.add_parser(
+        "heatmaps",
+        help="the A-vs-B heatmap of every pair of a list of model pairs (a sweep; --cluster)",
+        description="One task per pair (--pairs A:B,C:D, or --models A,B,C for every pair of the list); writes "
+        "DIR/<k>-<A>__<B>.npy per pair and DIR/heatmaps.json (layers, shapes, notes). Each task runs with one thread: "
+        "the same matrices in this process and on a cluster.",
+    )
+    group = m.add_mutually_exclusive_group(required=True)
+    group.add_argument("--pairs", default="", help="comma-separated A:B pairs (zoo names, model folders, .npz)")
+    group.add_argument("--models", default="", help="comma-separated models: every pair of them")
+    m.add_argument("--out-dir", required=True, help="folder for the matrices and heatmaps.json")
+    m.add_argument("--measure", default="cka", choices=MEASURE_NAMES)
+    m.add_argument("--data", default="default", help="for models: 'default', a text file or an image folder")
+    m.add_argument("--pooling", default="mean", choices=("mean", "last", "first", "tokens"))
+    m.add_argument("--max-samples", type=int, default=1000)
+    m.add_argument(
+        "--cluster",
+        default="",
+        help="where the pairs run: process (default), local:N (N worker processes here), tcp://HOST:PORT of a "
+        "Dask scheduler or a scheduler file (docs/cluster.md)",
+    )
+    m.set_defaults(func=_heatmaps)
 
     z = subparsers.add_parser("zoo", help="list the default models shipped in resources/repsim")
     z.set_defaults(func=_zoo)
@@ -166,6 +191,69 @@ def _heatmap(args: argparse.Namespace) -> int:
             )
         except (ImportError, ValueError) as exc:
             return _fail(f"matrix written, figure not: {exc}")
+    return 0
+
+
+def _pairs(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """The --pairs / --models of ``heatmaps`` as (A, B) pairs; ValueError naming what is wrong."""
+    from .sweeps import every_pair
+
+    if args.models:
+        return every_pair([m.strip() for m in args.models.split(",") if m.strip()])
+    out = []
+    for item in (t.strip() for t in args.pairs.split(",")):
+        if not item:
+            continue
+        a, sep, b = item.partition(":")
+        if not sep or not a.strip() or not b.strip():
+            raise ValueError(f"--pairs: {item!r} is not a pair A:B")
+        out.append((a.strip(), b.strip()))
+    return tuple(out)
+
+
+def _heatmaps(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from workbench.cluster import parse_backend
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .sweeps import PairSweepSpec, run_pair_sweep
+
+    try:
+        backend = parse_backend(args.cluster)
+        spec = PairSweepSpec(
+            pairs=_pairs(args),
+            data=args.data,
+            pooling=args.pooling,
+            measure=args.measure,
+            max_samples=args.max_samples,
+        )
+        res = run_in_terminal(
+            lambda s, ctx: run_pair_sweep(s, ctx, backend), spec, title=f"{args.measure} heatmaps on {backend.text()}"
+        )
+    except (JobError, ValueError) as exc:
+        return _fail(str(exc))
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for k, ((a, b), h) in enumerate(zip(res.pairs, res.heatmaps, strict=True)):
+        f = out / f"{k:03d}-{Path(a).name}__{Path(b).name}.npy"  # numbered: two folders may share a name
+        np.save(f, h.matrices["AB"])
+        rows.append(
+            {
+                "a": a,
+                "b": b,
+                "file": str(f),
+                "shape": list(h.matrices["AB"].shape),
+                "layers_a": h.names_a,
+                "layers_b": h.names_b,
+                "n": h.n,
+                "notes": h.notes,
+            }  # fmt: skip
+        )
+    summary = {"measure": args.measure, "pairs": rows, "seconds": res.seconds}
+    (out / "heatmaps.json").write_text(json.dumps(summary, indent=1))
+    print(json.dumps(summary))
     return 0
 
 
