@@ -26,12 +26,10 @@ SPEC = jobs.SweepSpec(
 )
 
 
-@pytest.fixture(scope="module")
-def client():
-    c = cluster.client_for(LOCAL2)
-    c.wait_for_workers(2, timeout=60)
-    yield c
-    cluster._close(LOCAL2)
+@pytest.fixture
+def client(local_cluster_2):
+    """The client of the session's shared local:2 cluster (tests/conftest.py)."""
+    return cluster.client_for(local_cluster_2)
 
 
 def _plain(table) -> str:

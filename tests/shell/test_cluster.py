@@ -21,12 +21,10 @@ from workbench.jobs import JobCancelled, JobContext
 LOCAL2 = cluster.Backend("local", 2)
 
 
-@pytest.fixture(scope="module")
-def client():
-    c = cluster.client_for(LOCAL2)
-    c.wait_for_workers(2, timeout=60)
-    yield c
-    cluster._close(LOCAL2)
+@pytest.fixture
+def client(local_cluster_2):
+    """The client of the session's shared local:2 cluster (tests/conftest.py)."""
+    return cluster.client_for(local_cluster_2)
 
 
 def _run_in_thread(fn, children, ctx, backend):
