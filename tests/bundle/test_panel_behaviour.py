@@ -248,27 +248,40 @@ def test_one_render_per_turn_however_many_changes(make_panel, qtbot):
     assert view.frames - frames <= 2  # the burst, then at most the full-resolution frame after a draft
 
 
-def test_sphere_waits_while_a_slider_is_dragged(make_panel, qtbot):
+def test_sphere_waits_while_a_slider_is_dragged(make_panel, qtbot, monkeypatch):
     """Views drawn in a burst (a drag) repaint the torus each time and the sphere once, after
     the burst: two software-GL renders in one event-loop turn were the slider's 120-160 ms
-    GUI-thread stalls."""
+    GUI-thread stalls.  The panel's clock is a fake one advanced 40 ms per view (a drag at
+    25 Hz) and the views come without a repaint between them, so a loaded machine's slow
+    renders cannot make the views of the burst look far apart."""
+    import types
+
+    from workbench_bundle import panel as panel_module
     from workbench_bundle.panel import SPHERE_SETTLE_MS
 
     panel = make_panel("bundle")
     _ready(panel, qtbot)
     qtbot.wait(SPHERE_SETTLE_MS + 300)
+    clock = [1000.0]
+    monkeypatch.setattr(panel_module, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
     maps = []
     orig = panel.sphere.set_map
     panel.sphere.set_map = lambda *a, **k: (maps.append(1), orig(*a, **k))
-    for _ in range(10):  # views arriving every 40 ms, as while a slider is dragged
+    panel._draw_view()  # the first view of the burst (not known to be one yet): drawn soon
+    qtbot.waitUntil(lambda: maps == [1], timeout=5000)
+    for _ in range(9):  # the rest of the burst, 40 ms apart on the panel's clock
+        clock[0] += 0.040
         panel._draw_view()
-        qtbot.wait(40)
-    assert maps == [1]  # the first view of the burst (not known to be one yet), then none
-    qtbot.waitUntil(lambda: len(maps) == 2, timeout=SPHERE_SETTLE_MS + 2000)  # after the burst
+        # the sphere waits for the burst to end (without the burst rule it would be due in
+        # at most SPHERE_INTERVAL_MS, several times during a drag)
+        assert panel._sphere_timer.isActive() and panel._sphere_timer.interval() == SPHERE_SETTLE_MS
+    assert maps == [1]
+    qtbot.waitUntil(lambda: len(maps) == 2, timeout=SPHERE_SETTLE_MS + 5000)  # after the burst
     qtbot.wait(SPHERE_SETTLE_MS)
     assert len(maps) == 2
-    panel._draw_view()  # a single change, not in a burst: the sphere follows within 150 ms
-    qtbot.waitUntil(lambda: len(maps) == 3, timeout=1000)
+    clock[0] += 2.0
+    panel._draw_view()  # a single change, not in a burst: the sphere follows at once
+    qtbot.waitUntil(lambda: len(maps) == 3, timeout=5000)
 
 
 # ---- exports that stand alone ----------------------------------------------------------------
