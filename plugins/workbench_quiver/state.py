@@ -20,7 +20,8 @@ State versions
    migration from 1 applies what version 1's restore did (``show_evidence`` as a bool, an
    unusable ``tab`` dropped) and leaves the new settings at their defaults.  Later
    additions within version 2 (a state without them keeps the current values, an older
-   release ignores them): ``sequence`` (the typed mutation sequence), ``show_matrix``.
+   release ignores them): ``sequence`` (the typed mutation sequence), ``show_matrix``,
+   ``gnn_model`` and ``invariant_checkpoint`` (the live prediction's classifier).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from .ui.model import MutationHistory, QuiverDocument, QuiverSnapshot, check_doc
 #: the editor's modes (the canvas refuses others)
 MODES = ("edit", "mutate", "move")
 #: the side tabs, in order (the ``tab`` field is an index into this)
-TABS = ("Info", "History", "Gallery", "Class", "GNN", "Explorer")
+TABS = ("Info", "History", "Gallery", "Class", "GNN", "Explorer", "Cluster")
 #: explanation methods (the same as ``gnn.explain.METHODS``, which needs torch to import)
 EXPLAIN_METHODS = ("GNNExplainer", "PGExplainer", "IntegratedGradients")
 METHOD_TITLES = {
@@ -49,6 +50,9 @@ METHOD_TITLES = {
     "PGExplainer": "PGExplainer",
     "IntegratedGradients": "Integrated Gradients",
 }
+#: the live prediction's classifiers (``PredictSpec.model``)
+GNN_MODELS = ("dirgine", "invariant")
+GNN_MODEL_TITLES = {"dirgine": "DirGINE (message passing)", "invariant": "S_n-invariant (2 -> 2 layers)"}
 #: the explorer's built-in quiver sets: id -> (title, mutation types enumerated)
 EXPLORER_SETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "D7-D9": ("D7-D9 (Vatne types)", ("D7", "D8", "D9")),
@@ -90,6 +94,22 @@ class GnnSettings(PanelState):
         label="GNN checkpoint",
         placeholder="shipped default",
         tooltip="a DirGINE checkpoint (.safetensors with its sidecar); empty: the shipped default",
+    )
+    gnn_model = Choice(
+        "dirgine",
+        choices=GNN_MODELS,
+        display=GNN_MODEL_TITLES,
+        label="Model",
+        tooltip="the live prediction's classifier: the DirGINE message-passing network (its checkpoint "
+        "above; explanations and the explorer always use it) or the S_n-invariant network on the "
+        "exchange matrix (2 -> 2 equivariant layers, plugin 'equivariant')",
+    )
+    invariant_checkpoint = Str(
+        "",
+        label="Invariant checkpoint",
+        placeholder="shipped default",
+        tooltip="an S_n-invariant classifier checkpoint ('workbench equivariant train-quiver'); "
+        "empty: the shipped default",
     )
     explain_method = Choice(
         "GNNExplainer",
@@ -149,6 +169,8 @@ class GnnSettings(PanelState):
     # ---- job specs ----------------------------------------------------------------------------
     def predict_spec(self, b: Any) -> PredictSpec:
         """The live prediction of the exchange matrix ``b``."""
+        if self.gnn_model == "invariant":
+            return PredictSpec(b=as_matrix(b), checkpoint=self.invariant_checkpoint, model="invariant")
         return PredictSpec(b=as_matrix(b), checkpoint=self.checkpoint)
 
     def explain_spec(self, b: Any) -> ExplainSpec:

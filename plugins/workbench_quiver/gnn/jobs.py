@@ -284,6 +284,9 @@ class PredictSpec:
     checkpoint: str = ""
     exact: bool = True
     device: str = "cpu"
+    #: "dirgine" (:mod:`.model`) or "invariant" (the S_n-invariant network of
+    #: ``workbench_equivariant.core.quiver_invariant``; ``checkpoint`` then names one of those)
+    model: str = "dirgine"
 
 
 @dataclass
@@ -296,16 +299,23 @@ class PredictResult:
     seconds: float = 0.0
 
 
-def predict_one(b: np.ndarray, checkpoint: str = "", exact: bool = True, device: str = "cpu") -> PredictResult:
+def predict_one(
+    b: np.ndarray, checkpoint: str = "", exact: bool = True, device: str = "cpu", model: str = "dirgine"
+) -> PredictResult:
     from .checkpoint import CheckpointError
-    from .predictor import probabilities
+    from .predictor import invariant_probabilities, probabilities
 
     t0 = time.perf_counter()
     if b.shape[1] == 0:
         raise JobError("the quiver has no mutable vertices")
+    if model not in ("dirgine", "invariant"):
+        raise JobError(f"unknown GNN model {model!r}: choose 'dirgine' or 'invariant'")
     try:
-        p = probabilities([b], checkpoint or None, device)[0]
-    except CheckpointError as exc:
+        if model == "invariant":
+            p = invariant_probabilities([b], checkpoint or None, device)[0]
+        else:
+            p = probabilities([b], checkpoint or None, device)[0]
+    except (CheckpointError, ValueError) as exc:
         raise JobError(str(exc)) from None
     probs = {f: float(v) for f, v in zip(FAMILIES, p, strict=True)}
     pred = FAMILIES[int(np.argmax(p))]
@@ -322,7 +332,8 @@ def predict_one(b: np.ndarray, checkpoint: str = "", exact: bool = True, device:
 
 def run_predict(spec: PredictSpec, ctx: JobContext) -> PredictResult:
     with one_thread():
-        return predict_one(_square(spec.b), spec.checkpoint, spec.exact, "cpu" if spec.device == "cpu" else ctx.device)
+        device = "cpu" if spec.device == "cpu" else ctx.device
+        return predict_one(_square(spec.b), spec.checkpoint, spec.exact, device, spec.model)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -59,3 +59,35 @@ def gnn_probabilities(b_list: Sequence, checkpoint: str | Path | None = None) ->
         return []
     p = probabilities(mats, checkpoint)
     return [{f: float(round(v, 6)) for f, v in zip(FAMILIES, row, strict=True)} for row in p]
+
+
+_INV_CACHE: dict[tuple[str, float, str], object] = {}
+
+
+def invariant_probabilities(
+    bs: Sequence[np.ndarray], checkpoint: str | Path | None = None, device: str = "cpu"
+) -> np.ndarray:
+    """(len(bs), 6) family probabilities from the S_n-invariant classifier of the equivariant
+    plugin (``workbench_equivariant.core.quiver_invariant``; default: its shipped checkpoint),
+    loaded once per file version like :func:`get_checkpoint`."""
+    from workbench_equivariant.core.quiver_invariant import (
+        FAMILIES as INVARIANT_FAMILIES,
+    )
+    from workbench_equivariant.core.quiver_invariant import (
+        default_invariant_checkpoint_path,
+        load_invariant_checkpoint,
+    )
+    from workbench_equivariant.core.quiver_invariant import probabilities as inv_probabilities
+
+    assert tuple(INVARIANT_FAMILIES) == tuple(FAMILIES)  # one label set for both classifiers
+    p = Path(checkpoint) if checkpoint else default_invariant_checkpoint_path()
+    w = p if p.suffix == ".safetensors" else p.with_suffix(".safetensors")
+    mtime = w.stat().st_mtime if w.exists() else -1.0
+    key = (str(w.resolve()), mtime, device)
+    with _LOCK:
+        ck = _INV_CACHE.get(key)
+        if ck is None:
+            ck = load_invariant_checkpoint(w, device)
+            _INV_CACHE.clear()
+            _INV_CACHE[key] = ck
+        return inv_probabilities(ck.model, bs, device)  # type: ignore[attr-defined]

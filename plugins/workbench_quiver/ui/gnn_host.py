@@ -38,7 +38,7 @@ class GnnDemoPanel(Panel):
         self.b = np.zeros((0, 0), dtype=np.int64) if b is None else np.asarray(b)
         self.state_model = GnnSettings(checkpoint=checkpoint)
         self.view = GnnOverlayView()
-        self.prediction = GnnPredictionWidget(lambda: self.b, self.submit, self.state_model)
+        self.prediction = GnnPredictionWidget(lambda: self.b, self.submit, self.state_model, binder=self.binder)
         self.explain = GnnExplainWidget(lambda: self.b, self.submit, self.state_model, self.binder)
         self.explorer = GnnExplorerWidget(self.submit, self.state_model, self.binder, current_b=lambda: self.b)
         self.explain.overlay_changed.connect(self.view.set_overlay)

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
+from workbench.gui.binding import Binder
 from workbench.gui.figures import FigureSource
 from workbench_quiver.gnn import FAMILIES
 from workbench_quiver.gnn.jobs import PredictResult, PredictSpec, run_predict
@@ -40,7 +41,9 @@ class GnnPredictionWidget(QWidget):
     current_b: callable returning the current exchange matrix ((n+m) x n array) or None;
     submit: the host panel's ``Panel.submit``;
     settings: the host's :class:`~workbench_quiver.state.GnnSettings` (its ``checkpoint``: ''
-    = the shipped default).
+    = the shipped default; ``gnn_model``: DirGINE or the S_n-invariant network);
+    binder: if given, a "Model" combo box bound to ``gnn_model`` is shown above the bars (the
+    prediction is made again, off the GUI thread, when it changes).
     Call :meth:`refresh` after every edit (the job has key "gnn-predict": a newer edit cancels
     an older pending prediction; a quiver whose prediction is shown is not predicted again).
     ``latency_ms`` holds the last edit-to-draw time.
@@ -57,6 +60,7 @@ class GnnPredictionWidget(QWidget):
         submit: Callable[..., Any],
         settings: GnnSettings,
         parent: QWidget | None = None,
+        binder: Binder | None = None,
     ) -> None:
         super().__init__(parent)
         self.current_b = current_b
@@ -74,6 +78,15 @@ class GnnPredictionWidget(QWidget):
         self._t_request = 0.0
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
+        self.model_box: QComboBox | None = None
+        if binder is not None:
+            self.model_box = binder.bind(settings, "gnn_model", QComboBox())
+            self.model_box.setObjectName("quiver-gnn-model")
+            form = QFormLayout()
+            form.addRow(settings.field("gnn_model").label, self.model_box)
+            lay.addLayout(form)
+            settings.add_callback("gnn_model", lambda _new, _old: self._model_changed())
+            settings.add_callback("invariant_checkpoint", lambda _new, _old: self._model_changed())
         self.plot = pg.PlotWidget(background="w")
         self.plot.setMinimumSize(220, 150)
         self.plot.setYRange(0, 1, padding=0.02)
@@ -116,6 +129,11 @@ class GnnPredictionWidget(QWidget):
             quiet=True,
             lane="live",
         )
+
+    def _model_changed(self) -> None:
+        """Another classifier: predict the shown quiver with it (once a quiver was requested)."""
+        if self._requested is not None or self.result is not None:
+            self.refresh()
 
     def mark_pending(self) -> None:
         """The quiver changed and its prediction is on its way: the bars of the previous
@@ -164,7 +182,8 @@ class GnnPredictionWidget(QWidget):
         brushes = [pg.mkBrush(AGREE if (res.exact_family == f) else BAR) for f in FAMILIES]
         self.bars.setOpts(height=p, brushes=brushes)
         top = res.predicted
-        text = f"GNN: <b>{top}</b> ({res.probabilities[top] * 100:.1f}%)"
+        who = "S_n-invariant net" if getattr(spec, "model", "dirgine") == "invariant" else "GNN"
+        text = f"{who}: <b>{top}</b> ({res.probabilities[top] * 100:.1f}%)"
         if res.agrees is None:
             text += f" — exact type {res.exact_label or '?'} is outside the GNN's six families"
             kind = ""

@@ -1,5 +1,5 @@
 """The quiver editor's side tabs: Info, History, Gallery, Class, GNN (live prediction and
-explanations) and Explorer (hidden representations).  The shown tab follows the state's
+explanations), Explorer (hidden representations) and Cluster (the cluster algebra).  The shown tab follows the state's
 ``tab`` field both ways; the settings widgets of the tabs are bound to the state.
 
 Small windows: the tab titles elide (with their full names as tooltips) instead of hiding
@@ -18,6 +18,7 @@ from workbench.gui.binding import Binder
 from workbench_quiver.state import TABS, QuiverState
 
 from .class_browser import ClassBrowser
+from .cluster_tab import ClusterTab
 from .gallery import GalleryView
 from .gnn_explain import GnnExplainWidget
 from .gnn_explorer import GnnExplorerWidget
@@ -51,9 +52,11 @@ class SideTabs(QTabWidget):
         self.gallery = GalleryView()
         self.class_browser = ClassBrowser()
         # GNN classifier: live prediction + explanations, and the hidden-representation explorer
-        self.gnn_pred = GnnPredictionWidget(doc.b_matrix, submit, state)
+        self.gnn_pred = GnnPredictionWidget(doc.b_matrix, submit, state, binder=binder)
         self.gnn_explain = GnnExplainWidget(doc.b_matrix, submit, state, binder)
         self.gnn_explorer = GnnExplorerWidget(submit, state, binder, current_b=doc.b_matrix)
+        # the cluster algebra: seeds, maximal green sequences, exchange graphs
+        self.cluster = ClusterTab(doc, submit, state)
         gnn_tab = QSplitter(Qt.Orientation.Vertical)
         gnn_tab.setObjectName("quiver-gnn-tab")
         gnn_tab.addWidget(self.gnn_pred)
@@ -69,6 +72,7 @@ class SideTabs(QTabWidget):
             self.class_browser,
             scrolling(gnn_tab, "quiver-gnn-scroll"),
             scrolling(self.gnn_explorer, "quiver-explorer-scroll"),
+            self.cluster,
         )
         bar = self.tabBar()
         bar.setElideMode(Qt.TextElideMode.ElideRight)
