@@ -1,0 +1,1 @@
+"""Qt-free core of the concepts plugin: data, network, training, probes, TRAK attribution."""
