@@ -55,7 +55,8 @@ class TrainQuiverSpec:
     in which this much wall time of training has passed (0 = none); threads: torch intra-op
     threads (0 = leave as is; 1, the default, is the fastest for these small tensors on a busy
     machine); data: a dataset .npz written by ``workbench quiver dataset`` to train on instead of
-    the DirGINE's training set (built in a few seconds when '')."""
+    the DirGINE's training set (built in a few seconds when ''); inputs: the input channels,
+    "paths" (B, |B|, B > 0, B < 0, B B, |B| |B|) or "plain" (the first four)."""
 
     epochs: int = 25
     seed: int = 0
@@ -73,6 +74,7 @@ class TrainQuiverSpec:
     time_budget_s: float = 0.0
     threads: int = 1
     data: str = ""
+    inputs: str = "paths"
 
     def validate(self) -> None:
         def positive_int(name: str, lo: int = 1, hi: int | None = None) -> None:
@@ -86,7 +88,7 @@ class TrainQuiverSpec:
         positive_int("eval_per_family", 1, 100_000)
         positive_int("train_limit", 0)
         positive_int("threads", 0, 256)
-        InvariantConfig(hidden=self.hidden, layers=self.layers).validate()
+        InvariantConfig(hidden=self.hidden, layers=self.layers, inputs=self.inputs).validate()
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         for name in ("lr", "weight_decay", "time_budget_s"):
@@ -238,7 +240,7 @@ def _train(spec: TrainQuiverSpec, ctx: JobContext) -> TrainQuiverResult:
     weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
     wt = torch.tensor(weights, dtype=torch.float32, device=device)
 
-    config = InvariantConfig(hidden=spec.hidden, layers=spec.layers)
+    config = InvariantConfig(hidden=spec.hidden, layers=spec.layers, inputs=spec.inputs)
     model = InvariantQuiverNet(config)
     model.init_parameters_(torch_generator(spec.seed))
     model.to(device)
@@ -352,6 +354,7 @@ def retrain_command(spec: TrainQuiverSpec) -> str:
         ("time_budget_s", "--time-budget"),
         ("threads", "--threads"),
         ("data", "--data"),
+        ("inputs", "--inputs"),
     ):
         v = getattr(spec, name)
         if v != getattr(d, name):

@@ -6,6 +6,10 @@
 * ``check --k K --l L --n N [--json]``: a random layer's equivariance error under random
   permutations (float32), the fast product against the materialised diagram basis (float64),
   and that basis's rank against the dimension (:func:`workbench_equivariant.jobs.run_check`).
+* ``train-quiver --out M.safetensors``: trains the S_n-invariant quiver classifier
+  (:func:`workbench_equivariant.classifier.run_train_quiver`) and writes its checkpoint.
+* ``bench``: the fast layer against the dense orbit basis and Maron's 15-op layer
+  (:mod:`workbench_equivariant.core.benchmark`; also ``benchmarks/bench_equivariant.py``).
 
 This module imports only the standard library at import time.
 """
@@ -66,8 +70,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--time-budget", type=float, default=0.0, help="stop after the epoch past this many seconds")
     t.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     t.add_argument("--data", default="", help="train on this dataset .npz ('workbench quiver dataset') instead")
+    t.add_argument(
+        "--inputs",
+        choices=("paths", "plain"),
+        default="paths",
+        help="input channels: paths = B, |B|, B>0, B<0, BB, |B||B| (default); plain = the first four",
+    )
     t.add_argument("--json", action="store_true", help="print the result as JSON")
     t.set_defaults(func=_train_quiver)
+
+    bn = subparsers.add_parser(
+        "bench",
+        help="time the fast layer against the dense orbit basis and Maron's 15-op layer",
+        description="Forward + backward of a full 2 -> 2 layer (15 elements) at each --n against the materialised "
+        "orbit basis (where it fits in --dense-gb) and Maron et al.'s hand-written 15-operation layer, and of a "
+        "3 -> 3 layer (203 elements) at each --n3 against the materialised orbit basis (timed on at most "
+        "--dense-elements3 elements and scaled); ratios measured in this run and the growth exponent of the "
+        "cost with n (workbench_equivariant.core.benchmark).",
+    )
+    bn.add_argument("--n", type=int, nargs="+", default=[16, 32, 64, 128], help="2 -> 2 set sizes")
+    bn.add_argument("--n3", type=int, nargs="*", default=[16, 32], help="3 -> 3 set sizes (none: skip)")
+    bn.add_argument("--batch", type=int, default=32, help="2 -> 2 batch (default 32)")
+    bn.add_argument("--channels", type=int, default=16, help="2 -> 2 channels in and out (default 16)")
+    bn.add_argument("--batch3", type=int, default=8, help="3 -> 3 batch (default 8)")
+    bn.add_argument("--channels3", type=int, default=8, help="3 -> 3 channels in and out (default 8)")
+    bn.add_argument("--dense-gb", type=float, default=4.0, help="largest dense basis to materialise (GB)")
+    bn.add_argument("--dense-elements3", type=int, default=20, help="3 -> 3 dense elements timed (then scaled)")
+    bn.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
+    bn.add_argument("--json", action="store_true", help="also print the times as one JSON line")
+    bn.set_defaults(func=_bench)
 
 
 def _dims(args: argparse.Namespace) -> int:
@@ -135,6 +166,7 @@ def _train_quiver(args: argparse.Namespace) -> int:
         time_budget_s=args.time_budget,
         threads=args.threads,
         data=args.data,
+        inputs=args.inputs,
     )
     spec.validate()
     res = run_in_terminal(run_train_quiver, spec, title="train-quiver")
@@ -155,4 +187,30 @@ def _train_quiver(args: argparse.Namespace) -> int:
     for n, a in res.accuracy_by_n.items():
         print(f"{n:13d}  {a * 100:6.2f}%")
     print(f"checkpoint: {res.checkpoint or '(none)'} ({res.stopped}, {res.seconds:.0f} s)")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    sizes = [*args.n, *args.n3]
+    if any(n < 1 or n > 512 for n in sizes):
+        raise ValueError(f"set sizes must be in 1..512, got {sizes}")
+    for name in ("batch", "channels", "batch3", "channels3", "dense_elements3", "threads"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    import torch
+
+    from .core.benchmark import BenchResult, bench_2to2, bench_3to3, print_growth
+
+    torch.set_num_threads(args.threads)
+    res = BenchResult()
+    bench_2to2(args.n, args.batch, args.channels, args.dense_gb, result=res, out=lambda m: print(m, flush=True))
+    if args.n3:
+        print(flush=True)
+        bench_3to3(
+            args.n3, args.batch3, args.channels3, args.dense_gb, args.dense_elements3, result=res,
+            out=lambda m: print(m, flush=True),
+        )  # fmt: skip
+    print_growth(res)
+    if args.json:
+        print(json.dumps(res.to_dict()))
     return 0

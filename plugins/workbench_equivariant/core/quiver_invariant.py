@@ -10,9 +10,16 @@ quiver (Maron et al. 2019, "Invariant and equivariant graph networks"; the layer
 basis of Godfrey et al. 2023, arXiv 2303.06208).
 
 Input channels (:func:`input_channels`), per entry (i, j): ``B``, ``|B|``, ``[B > 0]``,
-``[B < 0]``.  All layers use ``aggregation="mean"`` (each summed index divided by n), so the same
-weights give activations of the same scale at every n: the model is trained on 7-10 vertices
-and applied to any size.
+``[B < 0]`` (``inputs="plain"``) and, with ``inputs="paths"`` (the default), also ``(B B)[i, j]``
+and ``(|B| |B|)[i, j]`` (signed and unsigned two-step paths; equivariant, since
+``P B P^T P B P^T = P B^2 P^T``).  Linear 2 -> 2 layers with pointwise nonlinearities distinguish
+graphs no better than the 2-WL test (Maron et al. 2019b, "Provably powerful graph networks"), which
+cannot count triangles; the path channels hand them the triangles (``B[j, i] (B B)[i, j]``) that the
+Buan-Vatne and Vatne criteria for A and D are written in.
+
+All layers use ``aggregation="mean"`` (each summed index divided by n), so the same weights give
+activations of the same scale at every n: the model is trained on 7-10 vertices and applied to
+any size.
 
 :class:`InvariantQuiverNet` maps ``(batch, n, n)`` integer or float matrices (all of one n) to
 logits over the families of :data:`FAMILIES` (the label set of the quiver panel's DirGINE).
@@ -41,8 +48,8 @@ from .layer import EquivariantLinear
 FAMILIES: tuple[str, ...] = ("A", "D", "E", "A~", "D~", "E~")
 #: the kind recorded in these checkpoints' sidecars
 CHECKPOINT_KIND = "quiver-invariant-classifier"
-#: the input channels built from B (see :func:`input_channels`)
-INPUT_CHANNELS = ("B", "|B|", "B>0", "B<0")
+#: the input channels built from B (see :func:`input_channels`), by ``InvariantConfig.inputs``
+INPUT_CHANNELS = {"plain": ("B", "|B|", "B>0", "B<0"), "paths": ("B", "|B|", "B>0", "B<0", "BB", "|B||B|")}
 #: largest quiver accepted (the 2 -> 2 layers hold batch x hidden x n^2 activations)
 MAX_VERTICES = 200
 
@@ -55,12 +62,15 @@ class InvariantConfig:
     hidden: int = 32
     layers: int = 3
     families: tuple[str, ...] = FAMILIES
+    inputs: str = "paths"
 
     def validate(self) -> None:
         for name, lo, hi in (("hidden", 1, 1024), ("layers", 1, 16)):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
                 raise ValueError(f"{name} must be an integer in {lo}..{hi}, got {v!r}")
+        if self.inputs not in INPUT_CHANNELS:
+            raise ValueError(f"inputs must be one of {tuple(INPUT_CHANNELS)}, got {self.inputs!r}")
         if tuple(self.families) != FAMILIES:
             raise ValueError(f"families must be {FAMILIES}, got {tuple(self.families)}")
 
@@ -71,19 +81,29 @@ class InvariantConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> InvariantConfig:
-        unknown = set(d) - {"hidden", "layers", "families"}
+        unknown = set(d) - {"hidden", "layers", "families", "inputs"}
         if unknown:
             raise ValueError(f"unknown keys {sorted(unknown)}")
-        cfg = cls(hidden=d["hidden"], layers=d["layers"], families=tuple(d.get("families", FAMILIES)))
+        cfg = cls(
+            hidden=d["hidden"],
+            layers=d["layers"],
+            families=tuple(d.get("families", FAMILIES)),
+            inputs=d.get("inputs", "plain"),  # checkpoints written before the key existed
+        )
         cfg.validate()
         return cfg
 
 
-def input_channels(b: torch.Tensor) -> torch.Tensor:
-    """``(batch, n, n)`` exchange matrices -> ``(batch, 4, n, n)`` float channels
-    B, |B|, [B > 0], [B < 0] (each equivariant entrywise: relabelling commutes with them)."""
+def input_channels(b: torch.Tensor, inputs: str = "paths") -> torch.Tensor:
+    """``(batch, n, n)`` exchange matrices -> ``(batch, C, n, n)`` float channels: B, |B|,
+    [B > 0], [B < 0] (entrywise), and for ``inputs="paths"`` also B B and |B| |B| (matrix
+    products: two-step paths).  Each commutes with relabelling."""
     b = b.to(torch.float32)
-    return torch.stack([b, b.abs(), (b > 0).to(b.dtype), (b < 0).to(b.dtype)], dim=1)
+    a = b.abs()
+    chans = [b, a, (b > 0).to(b.dtype), (b < 0).to(b.dtype)]
+    if inputs == "paths":
+        chans += [b @ b, a @ a]
+    return torch.stack(chans, dim=1)
 
 
 class InvariantQuiverNet(nn.Module):
@@ -97,7 +117,7 @@ class InvariantQuiverNet(nn.Module):
         self.config = config = config or InvariantConfig()
         config.validate()
         h = config.hidden
-        widths = [len(INPUT_CHANNELS)] + [h] * config.layers
+        widths = [len(INPUT_CHANNELS[config.inputs])] + [h] * config.layers
         self.equivariant = nn.ModuleList(
             EquivariantLinear(2, 2, widths[i], widths[i + 1], aggregation="mean") for i in range(config.layers)
         )
@@ -128,7 +148,7 @@ class InvariantQuiverNet(nn.Module):
     def forward(self, b: torch.Tensor) -> torch.Tensor:
         if b.ndim != 3 or b.shape[1] != b.shape[2]:
             raise ValueError(f"exchange matrices must have shape (batch, n, n), got {tuple(b.shape)}")
-        x = input_channels(b)
+        x = input_channels(b, self.config.inputs)
         for i, (layer, norm) in enumerate(zip(self.equivariant, self.norms, strict=True)):
             y = torch.relu(norm(layer(x).movedim(1, -1)).movedim(-1, 1))
             x = y if i == 0 else x + y
