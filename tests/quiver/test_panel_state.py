@@ -67,7 +67,7 @@ def test_newer_version_refused_and_nothing_changes():
         ({"enum_depth": 201}, r"max depth \(enum_depth\) must be an integer in \[0, 200\]"),
         ({"mode": "draw"}, r"mode \(mode\) must be one of edit, mutate, move"),
         ({"layout": "grid"}, r"layout \(layout\) must be one of spring, circular, kamada-kawai, keep"),
-        ({"tab": 6}, r"tab \(tab\) must be an integer in \[0, 5\]"),
+        ({"tab": 7}, r"tab \(tab\) must be an integer in \[0, 6\]"),
         ({"explain_method": "LIME"}, r"Method \(explain_method\) must be one of GNNExplainer, PGExplainer"),
         ({"explain_k": 21}, r"Mask top-k arrows \(explain_k\) must be an integer in \[0, 20\]"),
         ({"explorer_layer": "5"}, r"Embedding \(explorer_layer\) must be one of 1, 2, 3, 4, head"),
