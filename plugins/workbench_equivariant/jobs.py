@@ -289,3 +289,19 @@ def run_timing(spec: TimingSpec, ctx: JobContext) -> TimingResult:
         ctx.partial(result())
     ctx.progress(1.0, "done")
     return result()
+
+
+def dirgine_size_generalisation() -> dict[int, float]:
+    """The shipped DirGINE's accuracy (a fraction) by quiver size n, as measured when it was
+    trained (``resources/quiver/gnn/dirgine_default.json``, provenance.metrics.size_generalisation);
+    ``{}`` when the file or the entry is missing or unreadable."""
+    import json
+
+    from workbench_resources import resource_path
+
+    try:
+        doc = json.loads(resource_path("quiver", "gnn", "dirgine_default.json").read_text(encoding="utf-8"))
+        table = doc["provenance"]["metrics"]["size_generalisation"]
+        return {int(n): float(row["accuracy"]) for n, row in table.items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}

@@ -22,16 +22,21 @@ threads; the diagrams and the small matrices are combinatorics and numpy, millis
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -48,15 +53,39 @@ from workbench.gui.panel import Panel
 from workbench.gui.theme import plot_theme, theme_signals
 
 from .core.partitions import Diagram, bell, diagrams, dimension, stirling2
-from .jobs import CheckResult, CheckSpec, TimingResult, TimingSpec, growth_exponent, run_check, run_timing
+from .jobs import (
+    CheckResult,
+    CheckSpec,
+    TimingResult,
+    TimingSpec,
+    dirgine_size_generalisation,
+    growth_exponent,
+    run_check,
+    run_timing,
+)
 from .state import TABS, EquivariantState
 from .ui.diagrams import DiagramGrid, GridGroup, GridItem
 from .ui.plots import MatrixView, TimingView
+from .ui.training import TrainingView
 
 #: the settings the equivariance check reads
 CHECK_INPUTS = ("k", "l", "n", "seed", "permutations", "channels", "batch")
 #: the settings the timing chart reads
 TIMING_INPUTS = ("k", "l", "seed", "t_n_max", "t_channels", "t_batch", "t_repeats", "t_dense_mb")
+#: the training's settings, in the order of its form
+TRAIN_INPUTS = (
+    "tr_epochs",
+    "tr_hidden",
+    "tr_layers",
+    "tr_lr",
+    "tr_batch",
+    "tr_train_limit",
+    "tr_eval_max",
+    "tr_eval_per_family",
+    "tr_time_budget",
+    "tr_seed",
+    "tr_device",
+)
 #: matrices are drawn when they have at most this many entries (n^(k+l)) and sides
 MAX_HEATMAP_ENTRIES = 65_536
 MAX_HEATMAP_SIDE = 1024
@@ -71,6 +100,13 @@ def _scroll(widget: QWidget) -> QScrollArea:
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)  # no width flicker
     return area
+
+
+def _without_out(spec: Any) -> Any:
+    """A training spec without its checkpoint path: what the trained model depends on."""
+    from dataclasses import replace
+
+    return replace(spec, out="")
 
 
 def _html(text: str) -> str:
@@ -89,9 +125,11 @@ class EquivariantPanel(Panel):
         self.check_result: CheckResult | None = None
         self.check_error = ""
         self.timing_result: TimingResult | None = None
-        self.stale = {"check": False, "timing": False}
+        self.stale = {"check": False, "timing": False, "train": False}
         self._check_job: JobHandle | None = None
         self._timing_job: JobHandle | None = None
+        self._train_job: JobHandle | None = None
+        self.train_error = ""
         self._restoring = False
         self._message = ("", False)
         self._build()
@@ -101,6 +139,7 @@ class EquivariantPanel(Panel):
         self._draw_diagrams()
         self._draw_check()
         self._draw_timing()
+        self._draw_train()
 
     # ------------------------------------------------------------------ layout -------------
     def _build(self) -> None:
@@ -229,8 +268,79 @@ class EquivariantPanel(Panel):
         tv.addWidget(self.timing, 1)
         tv.addWidget(self.timing_note)
 
+        # ---- the Train quiver classifier tab: its settings | loss, accuracy and accuracy by n
+        train_form = QFormLayout()
+        for name in TRAIN_INPUTS:
+            field = st.field(name)
+            kind = type(field).__name__
+            w: QWidget = QDoubleSpinBox() if kind == "Float" else QComboBox() if kind == "Choice" else QSpinBox()
+            setattr(self, name, bind(st, name, w))
+            train_form.addRow(label(name), w)
+        for name, tip, slot in (
+            ("tr_data", "choose a dataset .npz (workbench quiver dataset)", self._browse_data),
+            ("tr_out", "choose where the checkpoint (.safetensors) is written", self._browse_checkpoint),
+        ):
+            line = bind(st, name, QLineEdit())
+            setattr(self, name, line)
+            browse = QPushButton("…")
+            browse.setMaximumWidth(28)
+            browse.setToolTip(tip)
+            browse.clicked.connect(slot)
+            path_row = QHBoxLayout()
+            path_row.addWidget(line, 1)
+            path_row.addWidget(browse)
+            train_form.addRow(label(name), path_row)
+        self.train_btn = QPushButton("Train")
+        self.train_btn.setToolTip(
+            "train the S_n-invariant quiver classifier and measure it on larger quivers (Ctrl+Shift+T)"
+        )
+        self.train_btn.clicked.connect(self.run_train)
+        self.train_cancel_btn = QPushButton("Cancel")
+        self.train_cancel_btn.setToolTip("stop the training; the last complete run stays (Esc)")
+        self.train_cancel_btn.setEnabled(False)
+        self.train_cancel_btn.clicked.connect(self.cancel_run)
+        self.add_shortcut("Ctrl+Shift+T", self.run_train, "Train the quiver classifier")
+        train_buttons = QHBoxLayout()
+        train_buttons.addWidget(self.train_btn)
+        train_buttons.addWidget(self.train_cancel_btn)
+        self.train_progress = QProgressBar()
+        self.train_progress.setRange(0, 1000)
+        self.train_progress.setTextVisible(True)
+        self.train_progress.setFormat("")
+        self.train_progress.hide()
+        self.train_note = QLabel("")
+        self.train_note.setObjectName("train_note")
+        self.train_note.setWordWrap(True)
+        self.train_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        intro = QLabel(
+            "An S_n-invariant network on the exchange matrix B (2 → 2 layers, then 2 → 0) predicting the "
+            "mutation-class family, trained on the quiver panel's DirGINE training set (7-10 vertices) and "
+            "measured on larger quivers."
+        )
+        intro.setWordWrap(True)
+        train_left = QWidget()
+        tl = QVBoxLayout(train_left)
+        tl.addWidget(intro)
+        tl.addLayout(train_form)
+        tl.addLayout(train_buttons)
+        tl.addWidget(self.train_progress)
+        tl.addWidget(self.train_note)
+        tl.addStretch(1)
+        train_scroll = QScrollArea()
+        train_scroll.setWidget(train_left)
+        train_scroll.setWidgetResizable(True)
+        train_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        train_scroll.setMinimumWidth(230)
+        self.training = TrainingView()
+        train_tab = QSplitter()
+        train_tab.addWidget(train_scroll)
+        train_tab.addWidget(self.training)
+        train_tab.setStretchFactor(0, 0)
+        train_tab.setStretchFactor(1, 1)
+        train_tab.setSizes([280, 620])
+
         self.tabs = QTabWidget()
-        for w, title in zip((diagrams_tab, timing_tab), TABS, strict=True):
+        for w, title in zip((diagrams_tab, timing_tab, train_tab), TABS, strict=True):
             self.tabs.addTab(w, title)
         self.tabs.setCurrentIndex(st.tab)
         self.tabs.currentChanged.connect(lambda i: setattr(st, "tab", int(i)))
@@ -353,6 +463,8 @@ class EquivariantPanel(Panel):
         )
         self._check_job = handle
         handle.done.connect(lambda: self._check_ended(handle))
+        if handle.is_done:  # a fast job can end before its done signal was connected here
+            self._check_ended(handle)
         self._draw_check()
         return handle
 
@@ -438,6 +550,9 @@ class EquivariantPanel(Panel):
         )
         self._timing_job = handle
         handle.done.connect(lambda: self._timing_ended(handle))
+        if handle.is_done:  # a fast job can end before its done signal was connected here
+            self._timing_ended(handle)
+            return handle
         self.cancel_btn.setEnabled(True)
         self.progress.setValue(0)
         self.progress.setFormat("timing: starting…")
@@ -448,9 +563,10 @@ class EquivariantPanel(Panel):
         return handle
 
     def cancel_run(self) -> None:
-        """Cancel the timing (the live check stops by itself; it is short)."""
-        if self._timing_job is not None:
-            self._timing_job.cancel()
+        """Cancel the timing and the training (the live check stops by itself; it is short)."""
+        for handle in (self._timing_job, self._train_job):
+            if handle is not None:
+                handle.cancel()
 
     def _progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(1000 * max(0.0, min(1.0, fraction))))
@@ -465,6 +581,8 @@ class EquivariantPanel(Panel):
         self.keep_result("timing", res, spec)
         self.timing_result = res
         self._say(f"timing done in {res.seconds:.1f} s")
+        self._update_stale()
+        self._draw_timing()
 
     def _timing_failed(self, message: str) -> None:
         self._say(f"timing failed: {message}", error=True)
@@ -523,6 +641,131 @@ class EquivariantPanel(Panel):
         )
         self.timing_note.setText("\n".join(lines))
 
+    # ------------------------------------------------------------------ the training -------
+    def train_spec(self) -> Any:
+        return self.state_model.train_spec()
+
+    def _browse_data(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Quiver dataset", "", "datasets (*.npz);;All files (*)")
+        if path:
+            self.apply_settings({"tr_data": path}, "Training data")
+
+    def _browse_checkpoint(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Write the trained classifier to", "", "safetensors (*.safetensors);;All files (*)"
+        )
+        if path:
+            self.apply_settings({"tr_out": path}, "Checkpoint")
+
+    def run_train(self) -> JobHandle | None:
+        """Train the classifier with the current settings (a running training is replaced)."""
+        self.binder.commit()
+        try:
+            spec = self.train_spec()
+        except ValueError as exc:
+            self.train_error = f"training settings: {exc}"
+            self._draw_train_note()
+            return None
+        from .classifier import run_train_quiver
+
+        self.state_model.tab = TABS.index("Train quiver classifier")
+        self.train_error = ""
+        handle = self.submit(
+            run_train_quiver,
+            spec,
+            title="train the quiver classifier",
+            on_result=lambda res: self._train_done(res, spec),
+            on_progress=self._train_progress,
+            on_error=lambda msg, _tb: self._train_failed(msg),
+            key="train",
+            lane="train",  # not behind a timing chart
+        )
+        self._train_job = handle
+        handle.done.connect(lambda: self._train_ended(handle))
+        if handle.is_done:  # a fast job can end before its done signal was connected here
+            self._train_ended(handle)
+            return handle
+        self.train_cancel_btn.setEnabled(True)
+        self.train_progress.setValue(0)
+        self.train_progress.setFormat("starting…")
+        self.train_progress.show()
+        self._update_stale()
+        self._draw_train_note()
+        return handle
+
+    def _train_progress(self, fraction: float, message: str) -> None:
+        self.train_progress.setValue(int(1000 * max(0.0, min(1.0, fraction))))
+        self.train_progress.setFormat(message)
+
+    def _train_done(self, res: Any, spec: Any) -> None:
+        self.keep_result("train", res, _without_out(spec))  # where the weights went is not an input
+        self._update_stale()
+        self._draw_train()
+
+    def _train_failed(self, message: str) -> None:
+        self.train_error = f"training failed: {message}"
+        self._draw_train_note()
+
+    def _train_ended(self, handle: JobHandle) -> None:
+        if self._train_job is not handle:
+            return
+        self._train_job = None
+        self.train_cancel_btn.setEnabled(False)
+        self.train_progress.hide()
+        if handle.state == "cancelled":
+            self.train_error = "training cancelled" + ("; the last complete run is shown" if self.kept("train") else "")
+        self._update_stale()
+        self._draw_train()
+
+    def train_summary(self) -> str:
+        kept = self.kept("train")
+        if kept is None:
+            return ""
+        r = kept.result
+        acc = ", ".join(f"{n}: {a:.3f}" for n, a in sorted(r.accuracy_by_n.items()))
+        last = r.history[-1] if r.history else {}
+        text = (
+            f"{getattr(r, 'train_size', 0):,} training quivers, {len(r.history)} epochs, "
+            f"last loss {last.get('loss', float('nan')):.4f}, validation accuracy "
+            f"{getattr(r, 'val_accuracy', last.get('accuracy', float('nan'))):.3f}, "
+            f"{getattr(r, 'seconds', 0.0):.0f} s; accuracy by n: {acc or '-'}"
+        )
+        return text + (f"; checkpoint {r.checkpoint}" if r.checkpoint else "")
+
+    def references(self) -> dict[str, dict[int, float]]:
+        """The curves drawn beside ours: the shipped DirGINE's size generalisation and the
+        published one (arXiv 2411.07467), n -> accuracy as a fraction."""
+        from .classifier import PAPER_SIZE_GENERALISATION
+
+        return {
+            "DirGINE shipped here": dirgine_size_generalisation(),
+            "DirGINE, arXiv 2411.07467": {n: a / 100.0 for n, a in PAPER_SIZE_GENERALISATION.items()},
+        }
+
+    def _draw_train(self) -> None:
+        kept = self.kept("train")
+        if kept is None:
+            self.training.reset("no training yet: press Train (Ctrl+Shift+T)")
+        else:
+            data = getattr(kept.inputs, "data", "")
+            trained_on = Path(data).name if data else "the DirGINE's training set, 7-10 vertices"
+            self.training.draw(kept.result, self.references(), "S_n-invariant quiver classifier", trained_on)
+        self._draw_train_note()
+
+    def _draw_train_note(self) -> None:
+        lines = []
+        if self.train_error:
+            colour = "#ff7a6e" if plot_theme().dark else "#c0392b"
+            lines.append(f"<span style='color:{colour}'>{_html(self.train_error)}</span>")
+        if self._train_job is not None:
+            lines.append("training… (the curves are drawn when it ends)")
+        summary = self.train_summary()
+        if summary:
+            lines.append(_html(summary))
+            if self.stale["train"] and self._train_job is None:
+                lines.append("<i>" + _html(STALE) + "; Train again (Ctrl+Shift+T)</i>")
+        self.train_note.setText("<br>".join(lines))
+
     # ------------------------------------------------------------------ state --------------
     def _say(self, text: str, error: bool = False) -> None:
         self._message = (text, error)
@@ -540,12 +783,14 @@ class EquivariantPanel(Panel):
 
     def _current(self, name: str) -> Any:
         try:
-            return self.check_spec() if name == "check" else self.timing_spec()
+            if name == "check":
+                return self.check_spec()
+            return self.timing_spec() if name == "timing" else _without_out(self.train_spec())
         except ValueError:
             return None
 
     def _update_stale(self) -> None:
-        for name in ("check", "timing"):
+        for name in ("check", "timing", "train"):
             self.stale[name] = self.kept(name) is not None and self.result_is_stale(name, self._current(name))
 
     def _settings_changed(self, name: str) -> None:
@@ -565,6 +810,8 @@ class EquivariantPanel(Panel):
             self._check_timer.start()
         if name in TIMING_INPUTS:
             self._draw_timing()
+        if name in TRAIN_INPUTS or name in ("tr_data", "tr_out"):
+            self._draw_train_note()
 
     def is_idle(self) -> bool:
         """No job queued or running, and no live check waiting for its debounce to end."""
@@ -587,6 +834,7 @@ class EquivariantPanel(Panel):
         self._update_stale()
         self._draw_check()
         self._draw_timing()
+        self._draw_train_note()
 
     def results_restored(self, names: list[str]) -> None:
         """Draw what a session kept (nothing recomputed) and mark the stale results."""
@@ -599,6 +847,7 @@ class EquivariantPanel(Panel):
         self._update_stale()
         self._draw_check()
         self._draw_timing()
+        self._draw_train()
 
     # ------------------------------------------------------------------ theme --------------
     def _theme_changed(self, _theme: str = "") -> None:
@@ -609,6 +858,7 @@ class EquivariantPanel(Panel):
         self.expansion.update()
         self._draw_check()
         self._draw_status()
+        self._draw_train_note()
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         if self._theme_connected:
@@ -654,6 +904,8 @@ class EquivariantPanel(Panel):
         )
         if what.startswith(("Orbit expansion", "Materialised")):
             text += f"; diagram π = {c['selected']}"
+        if what.startswith("Quiver") and self.kept("train") is not None:
+            text += f"; {self.train_summary()}" + (f" [{STALE}]" if self.stale["train"] else "")
         if what.startswith("Timing") and self.timing_result is not None:
             text += f"; {self.timing_title()}" + (f" [{STALE}]" if self.stale["timing"] else "")
             if self._timing_job is not None:
@@ -668,6 +920,7 @@ class EquivariantPanel(Panel):
             ("equivariant_expansion", self.expansion, "Orbit expansion of the selected diagram", self.expansion.data),
             ("equivariant_matrices", self.matrix, "Materialised matrices D_π and X_π", self.matrix.data),
             ("equivariant_timing", self.timing, "Timing: fast product vs materialised orbit basis", self.timing.data),
+            ("equivariant_training", self.training, "Quiver classifier training", self.training.data),
         )
 
         def make(name: str, widget: QWidget, title: str, data: Any) -> FigureSource:

@@ -12,6 +12,7 @@ holds everything needed to recompute what it shows, seeds included.
 * the equivariance check's seed, permutations, channels and batch (``live``: rerun it when
   they or k, l, n change);
 * the timing chart's largest n, channels, batch, repeats and dense-basis memory limit;
+* ``tr_*``: the S_n-invariant quiver classifier's training (:mod:`~workbench_equivariant.classifier`);
 * ``tab``: the tab shown.
 
 Version 1 (no earlier versions).
@@ -21,14 +22,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.state import Bool, Int, PanelState, Seed
+from workbench.state import Bool, Choice, Float, Int, PanelState, Seed, Str
 
 from .jobs import CheckSpec, TimingSpec, timing_ns
 
 #: the largest k + l whose diagrams the panel draws (Bell(6) = 203; Bell(7) = 877 would not read)
 MAX_DRAWN_POINTS = 6
 #: the panel's tabs, in order
-TABS = ("Diagrams", "Timing")
+TABS = ("Diagrams", "Timing", "Train quiver classifier")
+#: the training job's devices ("auto": the preferences' device)
+DEVICES = ("cpu", "cuda", "auto")
 
 
 class EquivariantState(PanelState):
@@ -74,6 +77,51 @@ class EquivariantState(PanelState):
         label="dense limit (MB)",
         tooltip="the materialised orbit basis (float32) is built only where it fits in this many MB",
     )
+    # ---- the quiver classifier's training ------------------------------------------------------
+    tr_epochs = Int(25, lo=1, hi=10_000, label="epochs")
+    tr_hidden = Int(32, lo=1, hi=1024, label="hidden channels", tooltip="width of every layer")
+    tr_layers = Int(
+        3, lo=1, hi=16, label="2 → 2 layers", tooltip="equivariant 2 -> 2 layers before the 2 -> 0 read-out"
+    )
+    tr_lr = Float(
+        3e-3, lo=1e-6, hi=1.0, decimals=6, step=1e-4, label="learning rate", tooltip="peak of the one-cycle schedule"
+    )
+    tr_batch = Int(256, lo=1, hi=65_536, label="batch size")
+    tr_train_limit = Int(
+        0,
+        lo=0,
+        hi=1_000_000,
+        label="training quivers",
+        tooltip="0: the DirGINE's whole training set (79,135 quivers, 7-10 vertices); else a stratified subset",
+    )
+    tr_eval_max = Int(20, lo=11, hi=40, label="largest held-out n", tooltip="accuracy measured at n = 11 .. this")
+    tr_eval_per_family = Int(400, lo=1, hi=100_000, label="held-out per family", tooltip="quivers per family and size")
+    tr_time_budget = Float(
+        0.0,
+        lo=0.0,
+        hi=1e6,
+        decimals=0,
+        step=60.0,
+        label="time budget (s)",
+        tooltip="stop after the epoch past it (0: none)",
+    )
+    tr_seed = Seed(0, label="training seed", tooltip="weights, validation split and batch order")
+    tr_device = Choice("cpu", choices=DEVICES, label="device", tooltip="auto: the device of the preferences")
+    tr_data = Str(
+        "",
+        max_len=4096,
+        label="training data",
+        placeholder="the DirGINE's training set",
+        tooltip="a dataset .npz written by 'workbench quiver dataset'; empty: the quiver panel's DirGINE training "
+        "set (79,135 quivers on 7-10 vertices, built in a minute)",
+    )
+    tr_out = Str(
+        "",
+        max_len=4096,
+        label="checkpoint",
+        placeholder="no file written",
+        tooltip="a .safetensors path for the trained weights (with its provenance JSON); empty: none",
+    )
     tab = Int(0, lo=0, hi=len(TABS) - 1, label="tab", tooltip="the tab shown")
 
     def check(self, values: dict[str, Any]) -> None:
@@ -111,6 +159,29 @@ class EquivariantState(PanelState):
             repeats=self.t_repeats,
             dense_mb=self.t_dense_mb,
             seed=self.seed,
+        )
+        spec.validate()
+        return spec
+
+    def train_spec(self) -> Any:
+        """The training job these settings stand for (a ``TrainQuiverSpec``; the classifier
+        module is imported here, not with the panel: it imports torch)."""
+        from .classifier import TrainQuiverSpec
+
+        spec = TrainQuiverSpec(
+            epochs=self.tr_epochs,
+            seed=self.tr_seed,
+            hidden=self.tr_hidden,
+            layers=self.tr_layers,
+            lr=self.tr_lr,
+            batch_size=self.tr_batch,
+            device=self.tr_device,
+            out=self.tr_out.strip(),
+            eval_sizes=tuple(range(11, self.tr_eval_max + 1)),
+            eval_per_family=self.tr_eval_per_family,
+            train_limit=self.tr_train_limit,
+            time_budget_s=self.tr_time_budget,
+            data=self.tr_data.strip(),
         )
         spec.validate()
         return spec

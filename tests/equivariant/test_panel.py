@@ -72,6 +72,10 @@ def test_clicking_a_diagram_shows_its_orbit_expansion_and_matrices(make_panel, q
     assert not rect.isEmpty()
     qtbot.mouseClick(panel.gallery, Qt.MouseButton.LeftButton, pos=rect.center())
     assert panel.state_model.selected == index and panel.gallery.selected == index
+    qtbot.keyClick(panel.gallery, Qt.Key.Key_Right)  # the keyboard moves the selection too
+    assert panel.state_model.selected == index + 1
+    qtbot.keyClick(panel.gallery, Qt.Key.Key_Left)
+    assert panel.state_model.selected == index
     # D_π is the sum of the orbit elements of its coarsenings: itself and the one-block diagram
     exp = panel.expansion.items()
     assert [it.diagram.label() for it in exp] == ["{1,1'}{2,2'}", "{1,2,1',2'}"]
@@ -189,6 +193,7 @@ def test_timing_chart_is_a_cancellable_job_and_figures_export(
 
     figs = panel.figures()
     names = ["equivariant_diagrams", "equivariant_expansion", "equivariant_matrices", "equivariant_timing"]
+    names.append("equivariant_training")
     assert [f.name for f in figs] == names
     for fig in figs:
         written = export_figure(fig, tmp_path / f"{fig.name}.png", ExportOptions(fmt="png", dpi=72))
