@@ -148,10 +148,11 @@ def test_laurent_positivity_g_vectors_and_involution_on_random_paths(label, step
         ("D4", (3 * 4 - 2) * comb(6, 3) // 4, 16),
         ("D5", (3 * 5 - 2) * comb(8, 4) // 5, 25),
         ("E6", 833, 42),
+        ("E7", 4160, 70),
     ],
 )
 def test_exchange_graph_counts(label, vertices, variables):
-    """Clusters: Catalan C_{n+1} (A_n), (3n-2)/n C(2n-2, n-1) (D_n), 833 (E6); cluster variables
+    """Clusters: Catalan C_{n+1} (A_n), (3n-2)/n C(2n-2, n-1) (D_n), 833 (E6), 4160 (E7); cluster variables
     n(h+2)/2 (FZ, Y-systems and generalized associahedra, 2003); the graph is n-regular."""
     b = standard_quiver(label)
     n = b.shape[1]
