@@ -51,6 +51,15 @@ def test_a2_pentagon_in_sages_conventions():
     assert s1.d_vectors() == [[1, 0], [1, 1]]
 
 
+def test_clusters_match_sage_documentation():
+    # Sage: S = ClusterSeed(['A',3]); S.mutate(1); S.cluster(); S.mutate(2); ...; S.mutate([2,1])
+    assert seed_after(A3_SAGE, [1]).cluster_strings() == ["x0", "(x0*x2 + 1)/x1", "x2"]
+    assert seed_after(A3_SAGE, [1, 2]).cluster_strings() == ["x0", "(x0*x2 + 1)/x1", "(x0*x2 + x1 + 1)/(x1*x2)"]
+    assert seed_after(A3_SAGE, [1, 2, 2, 1]).cluster_strings() == ["x0", "x1", "x2"]
+    # Sage: S = ClusterSeed(['A',4]); S.mutate(1); S.d_matrix() has column 1 equal to e_1, the rest -e_i
+    assert seed_after(A4_SAGE, [1]).d_vectors() == [[-1, 0, 0, 0], [0, 1, 0, 0], [0, 0, -1, 0], [0, 0, 0, -1]]
+
+
 def test_g_matrices_match_sage_documentation():
     # Sage: S = ClusterSeed(['A',3]).principal_extension(); S.mutate([2,1,2]); S.g_matrix()
     s = seed_after(A3_SAGE, [2, 1, 2])
