@@ -194,8 +194,9 @@ def cmd_mgs(args: argparse.Namespace) -> int:
     if d["shortest"] is None:
         print("no maximal green sequence found" + (f" ({d['stopped']})" if d["stopped"] else ""))
         return 0
-    print(f"shortest ({d['shortest_length']}): {','.join(map(str, d['shortest']))}")
-    print(f"longest ({d['longest_length']}): {','.join(map(str, d['longest']))}")
+    found = "" if d["complete"] else " found"
+    print(f"shortest{found} ({d['shortest_length']}): {','.join(map(str, d['shortest']))}")
+    print(f"longest{found} ({d['longest_length']}): {','.join(map(str, d['longest']))}")
     print(f"{d['count']} maximal green sequences{'' if d['complete'] else ' found'}; lengths {d['lengths']}")
     if d["stopped"]:
         print(f"search incomplete: {d['stopped']}")

@@ -224,9 +224,10 @@ class ClusterTab(QWidget):
         if res.shortest is None:
             self.mgs_label.setText("no maximal green sequence found" + (f" ({res.stopped})" if res.stopped else ""))
         else:
+            found = "" if res.complete else " found"
             self.mgs_label.setText(
-                f"shortest ({len(res.shortest)}): {' '.join(labels[k] for k in res.shortest)}\n"
-                f"longest ({len(res.longest)}): {' '.join(labels[k] for k in res.longest)}\n"
+                f"shortest{found} ({len(res.shortest)}): {' '.join(labels[k] for k in res.shortest)}\n"
+                f"longest{found} ({len(res.longest)}): {' '.join(labels[k] for k in res.longest)}\n"
                 f"{res.count} maximal green sequences{'' if res.complete else ' found (' + res.stopped + ')'}"
             )
         self.play_shortest.setEnabled(res.shortest is not None)
