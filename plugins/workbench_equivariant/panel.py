@@ -346,6 +346,9 @@ class EquivariantPanel(Panel):
         self.tabs.currentChanged.connect(lambda i: setattr(st, "tab", int(i)))
         st.add_callback("tab", lambda new, _old: self.tabs.setCurrentIndex(new))
 
+        self.side = side  # the settings of the Diagrams and Timing tabs: hidden beside the training's own
+        st.add_callback("tab", lambda new, _old: self._show_side(new))
+        self._show_side(st.tab)
         split = QSplitter()
         split.addWidget(side)
         split.addWidget(self.tabs)
@@ -361,6 +364,9 @@ class EquivariantPanel(Panel):
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(150)
         self._check_timer.timeout.connect(self.run_check)
+
+    def _show_side(self, tab: int) -> None:
+        self.side.setVisible(tab != TABS.index("Train quiver classifier"))
 
     # ------------------------------------------------------------------ the diagrams -------
     def diagram_list(self) -> tuple[Diagram, ...]:

@@ -46,6 +46,7 @@ def test_training_tab_trains_draws_marks_stale_and_cancels(make_panel, qtbot, st
     )
     handle = panel.run_train()
     assert handle is not None and st.tab == 2 and panel.train_cancel_btn.isEnabled()
+    assert panel.side.isHidden()  # the diagrams' and timing's settings make room for the training's
     qtbot.waitUntil(panel.is_idle, timeout=90_000)
     assert standalone_shell.errors == []
     kept = panel.kept("train")

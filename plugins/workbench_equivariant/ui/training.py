@@ -73,7 +73,7 @@ class TrainingView(pg.GraphicsLayoutWidget):
         p.setTitle(f"accuracy on held-out sizes (trained on {trained_on})", size="9pt")
         p.setLabel("bottom", "n (vertices)")
         p.setLabel("left", "accuracy")
-        p.addLegend(offset=(10, -10))
+        p.addLegend(offset=(-10, -10))
         ns = np.array(sorted(res.accuracy_by_n), float)
         ours = np.array([res.accuracy_by_n[int(n)] for n in ns], float)
         if len(ns):
