@@ -1,4 +1,5 @@
-"""Headless GNN commands: ``workbench quiver dataset`` and ``workbench quiver train``, plus
+"""Headless GNN commands: ``workbench quiver dataset``, ``workbench quiver train`` and
+``workbench quiver train-sweep`` (``--cluster``: :mod:`.sweeps`), plus
 :func:`gnn_probabilities` for ``workbench quiver classify FILE --gnn``.
 
 Wiring (in ``workbench_quiver/cli.py``)::
@@ -60,7 +61,17 @@ def cmd_dataset(args: argparse.Namespace) -> int:
             depth=args.depth,
             seed=args.seed,
         )
-        res = run_in_terminal(run_dataset, spec, title=f"dataset {args.split}")
+        backend = _backend(args)
+        if backend.kind == "process":
+            res = run_in_terminal(run_dataset, spec, title=f"dataset {args.split}")
+        else:
+            from .sweeps import run_dataset_split
+
+            res = run_in_terminal(
+                lambda s, ctx: run_dataset_split(s, ctx, backend),
+                spec,
+                title=f"dataset {args.split} on {backend.text()}",
+            )
     except (JobError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -114,6 +125,63 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backend(args: argparse.Namespace):
+    """The --cluster backend (an InputError, a ValueError, says what is accepted)."""
+    from workbench.cluster import parse_backend
+
+    return parse_backend(args.cluster)
+
+
+def _cluster_arg(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--cluster",
+        default="",
+        help=f"where {what} run: process (default), local:N (N worker processes here), tcp://HOST:PORT of a "
+        "Dask scheduler or a scheduler file (docs/cluster.md)",
+    )
+
+
+def cmd_train_sweep(args: argparse.Namespace) -> int:
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import TrainSpec
+    from .sweeps import TrainSweepSpec, run_train_sweep
+
+    try:
+        backend = _backend(args)
+        seeds = _parse_sizes(args.seeds)
+        base = TrainSpec(
+            out="",
+            data=args.data,
+            test_data=args.test or "",
+            epochs=args.epochs,
+            time_budget_s=args.time_budget,
+            feature_set=args.features,
+            pooling=args.pooling,
+            threads=args.threads,
+            device=args.device,
+        )
+        spec = TrainSweepSpec(base=base, seeds=seeds, out_dir=args.out_dir)
+        res = run_in_terminal(
+            lambda s, ctx: run_train_sweep(s, ctx, backend), spec, title=f"train sweep on {backend.text()}"
+        )
+    except (JobError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows = [
+        {
+            "seed": s,
+            "checkpoint": r.checkpoint,
+            "test_accuracy": r.test_accuracy,
+            "epochs": len(r.history["train_loss"]),
+            "stopped": r.history["stopped"],
+        }  # fmt: skip
+        for s, r in zip(res.seeds, res.runs, strict=True)
+    ]
+    print(json.dumps({"runs": rows, **res.summary, "seconds": res.seconds}))
+    return 0
+
+
 def register_gnn(subparsers) -> None:
     """Add ``dataset`` and ``train`` to the quiver plugin's sub-parsers."""
     p = subparsers.add_parser(
@@ -131,6 +199,7 @@ def register_gnn(subparsers) -> None:
     )
     p.add_argument("--depth", type=int, default=8, help="mutation depth of mutation-infinite classes")
     p.add_argument("--seed", type=int, default=0)
+    _cluster_arg(p, "the classes (one task per mutation type)")
     p.set_defaults(func=cmd_dataset)
 
     p = subparsers.add_parser(
@@ -150,3 +219,21 @@ def register_gnn(subparsers) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.set_defaults(func=cmd_train)
+
+    p = subparsers.add_parser(
+        "train-sweep",
+        help="train the classifier once per seed (one task per seed; JSON of test accuracies)",
+        description="Each run is `workbench quiver train --seed S` on --data, writing OUT_DIR/seed<S>.safetensors.",
+    )
+    p.add_argument("--data", required=True, help="training .npz from 'workbench quiver dataset'")
+    p.add_argument("--test", default="", help="test .npz (optional)")
+    p.add_argument("--seeds", default="0-4", help="seeds: 0-4 or 0,3,7")
+    p.add_argument("--out-dir", required=True, help="folder for the checkpoints")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--time-budget", type=float, default=600.0, help="CPU seconds of training per run")
+    p.add_argument("--features", choices=("blocks", "constant"), default="blocks")
+    p.add_argument("--pooling", choices=("meanmax", "meanmax2", "meanmaxsum", "sum", "mean"), default="meanmax")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    _cluster_arg(p, "the runs")
+    p.set_defaults(func=cmd_train_sweep)

@@ -206,17 +206,13 @@ def build_dataset(
 ) -> QuiverDataset:
     """Enumerate every class of ``recipe`` with the exact core (breadth-first over canonical
     forms) and collect the members.  Deterministic; ``seed`` is recorded only (enumeration
-    uses no randomness)."""
-    from ..core.enumerate import mutation_class
-
+    uses no randomness).  The same as :func:`assemble_dataset` of :func:`class_members` of
+    every type (what a sweep runs as one task per type, :mod:`workbench_quiver.gnn.sweeps`)."""
     t0 = time.perf_counter()
     types = recipe.types()
     weights = np.array([_cost_guess(t) for t in types], dtype=float)
     done = 0.0
-    bs: list[np.ndarray] = []
-    labels: list[str] = []
-    depths: list[int] = []
-    sizes: dict[str, int] = {}
+    members: list[tuple[list[np.ndarray], list[int]]] = []
     for t, w in zip(types, weights, strict=True):
         if cancelled is not None and cancelled():
             raise InterruptedError("dataset build cancelled")
@@ -227,18 +223,52 @@ def build_dataset(
             if progress is not None:
                 progress(_b + _s * f, f"{_t}: {msg}")
 
-        depth = None if is_mutation_finite_type(t) else recipe.depth
-        mc = mutation_class(standard_b(t), max_depth=depth, progress=_p, cancelled=cancelled)
-        if cancelled is not None and cancelled():
-            raise InterruptedError("dataset build cancelled")
-        if depth is None and not mc.complete:
-            raise RuntimeError(f"enumeration of the finite class {t} did not complete ({mc.stopped})")
-        for i in range(len(mc)):
-            bs.append(mc.b(i))
-            labels.append(t)
-            depths.append(mc.depth[i])
-        sizes[t] = len(mc)
+        members.append(class_members(t, recipe.depth, _p, cancelled))
         done += w
+    ds = assemble_dataset(recipe, types, members, seed, time.perf_counter() - t0)
+    if progress is not None:
+        progress(1.0, f"{len(ds)} quivers")
+    return ds
+
+
+def class_members(
+    label: str,
+    depth: int,
+    progress: Callable[[float, str], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[list[np.ndarray], list[int]]:
+    """The members of the mutation class of type ``label`` (exchange matrices, in the
+    enumeration's order) and their mutation depths: the whole class of a mutation-finite type,
+    the members within ``depth`` mutations of the standard quiver otherwise."""
+    from ..core.enumerate import mutation_class
+
+    max_depth = None if is_mutation_finite_type(label) else depth
+    mc = mutation_class(standard_b(label), max_depth=max_depth, progress=progress, cancelled=cancelled)
+    if cancelled is not None and cancelled():
+        raise InterruptedError("dataset build cancelled")
+    if max_depth is None and not mc.complete:
+        raise RuntimeError(f"enumeration of the finite class {label} did not complete ({mc.stopped})")
+    return [mc.b(i) for i in range(len(mc))], [int(mc.depth[i]) for i in range(len(mc))]
+
+
+def assemble_dataset(
+    recipe: DatasetRecipe,
+    types: list[str],
+    members: Sequence[tuple[Sequence[np.ndarray], Sequence[int]]],
+    seed: int,
+    seconds: float,
+) -> QuiverDataset:
+    """The dataset of ``recipe`` from the :func:`class_members` of each of its ``types`` (in
+    that order), with its provenance."""
+    bs: list[np.ndarray] = []
+    labels: list[str] = []
+    depths: list[int] = []
+    sizes: dict[str, int] = {}
+    for t, (mb, md) in zip(types, members, strict=True):
+        bs += list(mb)
+        labels += [t] * len(mb)
+        depths += list(md)
+        sizes[t] = len(mb)
     ds = from_matrices(bs, labels, depths)
     ds.provenance = {
         "code_version": CODE_VERSION,
@@ -248,12 +278,10 @@ def build_dataset(
         "sizes": sizes,
         "total": len(ds),
         "families": list(FAMILIES),
-        "seconds": round(time.perf_counter() - t0, 2),
+        "seconds": round(seconds, 2),
         "method": "exact breadth-first enumeration over canonical forms (workbench_quiver.core.enumerate); "
         "mutation-infinite classes (E_n, n >= 10) to the recipe's depth",
     }
-    if progress is not None:
-        progress(1.0, f"{len(ds)} quivers")
     return ds
 
 
