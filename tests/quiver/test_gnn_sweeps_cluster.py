@@ -43,14 +43,14 @@ def test_dataset_and_training_on_the_cluster_equal_this_process(local_cluster_2,
     assert prov_a == prov_b and list(prov_b["sizes"]) == prov_b["types"]
 
     # two seeds trained on that file: the same weights and curves in this process and on the workers
-    assert _run_cli("train-sweep", "--data", str(there), "--test", str(there), "--seeds", "0,5", "--epochs", "2",
+    assert _run_cli("train-sweep", "--data", str(there), "--test", str(there), "--seeds", "0,5", "--epochs", "1",
                     "--out-dir", str(tmp_path / "w-there"), "--cluster", local_cluster_2.text()) == 0  # fmt: skip
     runs = json.loads(capsys.readouterr().out)["runs"]
-    base = TrainSpec(out="", data=str(there), test_data=str(there), epochs=2)
+    base = TrainSpec(out="", data=str(there), test_data=str(there), epochs=1)
     mine = sweeps.run_train_sweep(sweeps.TrainSweepSpec(base, (0, 5), str(tmp_path / "w-here")), JobContext())
     assert [r["seed"] for r in runs] == mine.seeds == [0, 5]
     for row, r in zip(runs, mine.runs, strict=True):
-        assert row["test_accuracy"] == r.test_accuracy and row["epochs"] == 2
+        assert row["test_accuracy"] == r.test_accuracy and row["epochs"] == 1
         wa, wb = load_file(row["checkpoint"]), load_file(r.checkpoint)
         assert wa.keys() == wb.keys()
         for k in wa:

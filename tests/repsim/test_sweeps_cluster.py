@@ -34,11 +34,11 @@ def test_every_pair_is_the_upper_triangle():
 
 def test_pair_heatmaps_on_the_cluster_equal_this_process(local_cluster_2, tmp_path, capsys):
     out = tmp_path / "maps"
-    assert _run_cli("heatmaps", "--models", ",".join(MODELS), "--max-samples", "150", "--out-dir", str(out),
+    assert _run_cli("heatmaps", "--models", ",".join(MODELS), "--max-samples", "100", "--out-dir", str(out),
                     "--cluster", local_cluster_2.text()) == 0  # fmt: skip
     summary = json.loads(capsys.readouterr().out)
     assert summary == json.loads((out / "heatmaps.json").read_text())
-    spec = sweeps.PairSweepSpec(pairs=sweeps.every_pair(MODELS), max_samples=150)
+    spec = sweeps.PairSweepSpec(pairs=sweeps.every_pair(MODELS), max_samples=100)
     partial: list = []
     here = sweeps.run_pair_sweep(spec, JobContext(on_partial=partial.append))
     assert [p[0] for p in partial] == [0, 1, 2]
@@ -48,7 +48,7 @@ def test_pair_heatmaps_on_the_cluster_equal_this_process(local_cluster_2, tmp_pa
         assert there.shape == (len(h.names_a), len(h.names_b)) == (4, 4)
         np.testing.assert_array_equal(there, h.matrices["AB"])
         assert (row["layers_a"], row["layers_b"], row["n"]) == (h.names_a, h.names_b, h.n)
-        assert h.n == 150
+        assert h.n == 100
         assert h.acts_a == [] and h.acts_b == []  # activations stay where the task ran
     # different pairs are different matrices, each a CKA in [0, 1]
     assert not np.array_equal(here.heatmaps[0].matrices["AB"], here.heatmaps[1].matrices["AB"])
