@@ -83,7 +83,7 @@ def pair_tasks(spec: PairSweepSpec) -> list[tuple[str, HeatmapSpec]]:
 @contextlib.contextmanager
 def _one_thread() -> Iterator[None]:
     import torch
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # scikit-learn's dependency
 
     old = torch.get_num_threads()
     torch.set_num_threads(1)
