@@ -165,7 +165,7 @@ class DefaultData:
     task's training images)."""
 
     seed: int = 0
-    n_train: int = 5000
+    n_train: int = 3000
     n_test: int = 1000
     n_concept: int = 800  # per concept: half positives, half negatives; 3/4 fit, 1/4 test
 
