@@ -168,7 +168,9 @@ def test_big_random_mutants(label, expected):
         assert identify(b[np.ix_(p, p)]).label == expected
 
 
-def test_interacting_dtilde_beyond_the_tables_is_found_by_search():
+def test_interacting_dtilde_beyond_the_tables_is_structural_and_agrees_with_the_walk():
+    from workbench_quiver.core.identify import _search_dtilde
+
     rng = np.random.default_rng(2)
     b = standard_quiver("D~13")
     n = b.shape[0]
@@ -177,8 +179,10 @@ def test_interacting_dtilde_beyond_the_tables_is_found_by_search():
         b = mutate(b, int(rng.integers(n)))
         if analyse(b) is None:
             r = identify(b)
-            assert r.label == "D~13" and r.method == "search"
-            assert np.abs(mutate_sequence(b, r.evidence["path"])).max() <= 2
+            assert r.label == "D~13" and r.method == "structure"
+            found = _search_dtilde(b, np.random.default_rng(0), steps=80)
+            assert found is not None and found[0].label == "D~13"
+            assert np.abs(mutate_sequence(b, found[1])).max() <= 2
             hits += 1
             if hits >= 5:
                 break

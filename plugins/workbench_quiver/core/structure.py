@@ -20,8 +20,8 @@ connected quiver without frozen vertices and at how many blocks meet at each ver
 * Type D~ (two punctures that do not share arcs; Henrich 2011, He et al. arXiv 2411.07467):
   exactly two puncture cores of the Type I-IV shapes above (a vertex in four blocks that are
   all arrows to leaves counts as two forks: the star D~4), everything else type-A pieces.
-  Members of the D~ class whose two punctures interact are not covered by this criterion; the
-  identifier finds them in the enumerated tables (n <= 11) or by a bounded mutation search.
+  Members of the D~ class whose two punctures interact are covered by :mod:`.dtilde` (joined,
+  twin spike, twin chord, double twins and triple twins cores), which the identifier tries next.
 
 The criteria for A, D and A~ are the published characterisations; the test-suite checks all
 of them, and the D~ criterion, against the enumerated classes (every member recognised, no
