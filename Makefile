@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # 1 (default): `make lint` also checks that the tree is formatted (`ruff format --check`)
 LINT_FORMAT ?= 1
 
-.PHONY: run test lint bench fuzz screenshot setup system-deps clean
+.PHONY: run test lint bench fuzz verify screenshot setup system-deps clean
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ $(VENV)/.bench-deps: $(VENV)/.installed
 
 bench: setup system-deps $(VENV)/.bench-deps
 	$(XVFB) $(BIN)/python benchmarks/run_all.py
+
+# the exhaustive cross-checks the suite skips (@pytest.mark.exhaustive: the D~ criterion on every
+# member of the D~ classes with 10 and 11 vertices and on the exceptional tables; minutes)
+verify: setup system-deps
+	$(XVFB) $(BIN)/python -m pytest -q --exhaustive -m exhaustive
 
 screenshot: setup system-deps
 	$(XVFB) $(BIN)/workbench --screenshot docs/screenshot.png --panels all --arrange grid --size 1800x1200

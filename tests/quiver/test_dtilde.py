@@ -61,7 +61,7 @@ def test_every_member_up_to_9_vertices_is_recognised(label):
     assert set(kinds) - {"fork", "II", "III", "IV"}, kinds
 
 
-@pytest.mark.slow
+@pytest.mark.exhaustive
 @pytest.mark.parametrize("label", ["D~9", "D~10"])
 def test_every_member_with_10_and_11_vertices_is_recognised(label):
     _check_class(label, np.random.default_rng(2))
@@ -87,7 +87,7 @@ def test_every_stored_interacting_member_up_to_9_vertices_is_recognised():
     assert set(kinds) == {"joined", "twin spike", "twin chord", "double twins", "triple twins"}, kinds
 
 
-@pytest.mark.slow
+@pytest.mark.exhaustive
 def test_every_stored_interacting_member_with_10_and_11_vertices_is_recognised():
     count, _ = _check_stored(range(10, 12))
     assert count == 1705 + 5727
@@ -111,7 +111,7 @@ def test_no_member_of_another_class_is_claimed():
             assert recognise_dtilde(mc.b(int(i))) is None, (label, mc.b(int(i)).tolist())
 
 
-@pytest.mark.slow
+@pytest.mark.exhaustive
 def test_no_member_of_the_exceptional_tables_is_claimed():
     _check_others(None, np.random.default_rng(4))
 
