@@ -1,4 +1,4 @@
-"""A tiny ensemble trained once per test session (2 members, 160 images, 1 epoch): real
+"""A tiny ensemble trained once per test session (2 members, 100 images, 1 epoch): real
 training, small enough for the 2-core test machine."""
 
 from __future__ import annotations
@@ -15,6 +15,6 @@ def tiny_ensemble(tmp_path_factory):
 
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("concepts") / "tiny.safetensors"
-    spec = TrainSpec(out=str(out), members=2, n_train=160, n_test=20, n_concept=160, epochs=1, batch=32)
+    spec = TrainSpec(out=str(out), members=2, n_train=100, n_test=20, n_concept=80, epochs=1, batch=32)
     run_train(spec, JobContext(device="cpu"))
     return out

@@ -46,7 +46,7 @@ def test_attribute_writes_scores_and_reports_chance(tiny_ensemble, tmp_path, cap
     assert main(args) == 0
     doc = json.loads(capsys.readouterr().out)
     scores = np.load(out)
-    assert scores.shape == (160, 8) and scores.dtype == np.float32 and np.isfinite(scores).all()
+    assert scores.shape == (100, 8) and scores.dtype == np.float32 and np.isfinite(scores).all()
     assert 0 <= doc["top_positive_fraction"] <= 1
     assert doc["chance"] == 0.4  # 4 of the 10 balanced classes are round
     assert "lds" not in doc and doc["n_top"] == 100
@@ -89,14 +89,14 @@ def test_bad_input_is_a_message_not_a_traceback(tiny_ensemble, tmp_path, capsys)
                 "--layer",
                 "layer3",
                 "--k",
-                "80",
+                "50",
                 "--ensemble",
                 str(tiny_ensemble),
             ]
         )
         == 1
     )
-    assert "removes half or more of the 160" in capsys.readouterr().err
+    assert "removes half or more of the 100" in capsys.readouterr().err
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a checkpoint")
     assert main(["concepts", "probe", "--ensemble", str(bad)]) == 1
