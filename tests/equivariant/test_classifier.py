@@ -178,3 +178,20 @@ def test_bad_training_data_file_is_reported(tmp_path):
     bad.write_bytes(b"not a zip")
     with pytest.raises(JobError, match="cannot read the training set"):
         run_train_quiver(TrainQuiverSpec(data=str(bad)), JobContext(device="cpu"))
+
+
+def test_shipped_checkpoint_loads_with_its_provenance():
+    from workbench_equivariant.core.quiver_invariant import default_invariant_checkpoint_path
+
+    path = default_invariant_checkpoint_path()
+    assert path.exists() and path.stat().st_size < 3_000_000
+    ck = load_quiver_classifier()
+    assert ck.meta["command"].startswith("workbench equivariant train-quiver --out resources/equivariant/")
+    table = ck.meta["metrics"]["size_generalisation"]
+    assert sorted(int(n) for n in table) == list(range(11, 21))
+    assert all(0.0 <= a <= 1.0 for a in table.values())
+    rng = np.random.default_rng(1)
+    b = _random_b(12, rng)
+    g = rng.permutation(12)
+    p = probabilities(ck.model, [b, b[g][:, g]])
+    assert np.allclose(p[0], p[1], atol=1e-5)
