@@ -92,7 +92,7 @@ def removal_figure(doc: dict[str, Any], path: Path) -> None:
     ax.set_xticks(x, doc["layers"])
     ax.set_ylabel("probe accuracy (held out)")
     ax.set_title(
-        f"'{doc['concept']}': remove {doc['k']} top-attributing (at {doc['layer']}) vs {doc['k']} random; "
+        f"'{doc['concept']}': remove {doc['k']} top-attributing (at {doc['layer']}) vs {doc['k']} random;\n"
         f"{doc['members']} members retrained, 95 % t-intervals",
         fontsize=7,
     )
