@@ -20,6 +20,15 @@ def _importlinter() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
 
 
+#: the named exceptions to a plugin's "<id>-through-core" contract, each with its reason (an
+#: exception added to pyproject.toml must be added here too, so it is a decision, not a slip)
+NAMED_EXCEPTIONS = {
+    # the invariant quiver classifier trains on the DirGINE's own data sets (issue 18: "the same
+    # training set"), built by the quiver GNN's dataset module rather than a copy of it
+    "workbench_quiver": ["workbench_equivariant.classifier -> workbench_quiver.gnn.dataset"],
+}
+
+
 def test_import_contracts_cover_every_plugin():
     """A plugin missing from the contracts would be checked by none of them."""
     cfg = _importlinter()
@@ -33,7 +42,8 @@ def test_import_contracts_cover_every_plugin():
         through_core = contracts.get(f"{pkg.removeprefix('workbench_')}-through-core")
         assert through_core is not None, f"no '<id>-through-core' contract for {pkg}"
         assert through_core["protected_modules"] == [pkg] and through_core["allowed_importers"] == [pkg]
-        assert sorted(through_core["ignore_imports"]) == sorted([f"** -> {pkg}.core", f"** -> {pkg}.core.**"])
+        expected = [f"** -> {pkg}.core", f"** -> {pkg}.core.**", *NAMED_EXCEPTIONS.get(pkg, [])]
+        assert sorted(through_core["ignore_imports"]) == sorted(expected)
 
 
 def _module_name(path: Path) -> str:
