@@ -15,6 +15,9 @@ DOCS = [
     "docs/adversarial.md",
     "docs/micrograph.md",
     "docs/diffusion_id.md",
+    "docs/concepts.md",
+    "docs/equivariant.md",
+    "docs/cluster.md",
 ]
 INTRO = (
     "Each panel's numbers below were measured with the command given beside them, on this project's 2-core "
