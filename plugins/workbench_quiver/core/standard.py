@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 
+from .keller import keller_quiver, parse_keller_label
+
 
 def _empty(n: int) -> np.ndarray:
     return np.zeros((n, n), dtype=np.int64)
@@ -165,7 +167,14 @@ def normalise_label(label: str) -> str:
 
 
 def standard_quiver(label: str) -> np.ndarray:
-    """The standard (gallery) exchange matrix of a type label, e.g. ``"D~7"`` or ``"A~3,2"``."""
+    """The standard (gallery) exchange matrix of a type label, e.g. ``"D~7"`` or ``"A~3,2"``.
+
+    Keller's "New quiver" families (:mod:`.keller`) are accepted too: ``Tri{s}`` (triangle of
+    side length ``s``) and ``Gr({k},{n})`` (Grassmannian, with its ``n`` frozen vertices as the
+    last rows, so that matrix is ``(n_mutable + n) x n_mutable``).
+    """
+    if isinstance(label, str) and parse_keller_label(label) is not None:
+        return keller_quiver(label)
     family, params = parse_label(label)
     k = params[0]
     if family == "A":

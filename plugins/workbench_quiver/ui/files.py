@@ -15,6 +15,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from workbench_quiver.core.formats import WRITE_FORMATS, read_quiver_file, to_tikz, write_b_text, write_quiver
+from workbench_quiver.core.keller import keller_positions
 from workbench_quiver.core.quiver import Quiver, square_matrix
 from workbench_quiver.core.standard import standard_quiver
 
@@ -68,9 +69,11 @@ class QuiverFilesMixin:
             self.shell.show_error("Gallery", str(exc))
             return
         m = square_matrix(b)
-        pos = layout_positions(m, "kamada-kawai")
+        lattice = keller_positions(label)  # triangle / Grassmannian: their lattice pictures
+        pos = [(float(x), float(y)) for x, y in lattice] if lattice is not None else layout_positions(m, "kamada-kawai")
         n = m.shape[0]
-        snap = QuiverSnapshot(m, pos, [False] * n, [str(i) for i in range(n)])
+        frozen = [i >= b.shape[1] for i in range(n)]  # frozen vertices are the extra rows (Gr(k, n))
+        snap = QuiverSnapshot(m, pos, frozen, [str(i) for i in range(n)])
         self._set_snapshot(snap, f"load {label}", label, undoable)
         self._set_status(f"loaded the standard quiver of type {pretty_label(label)}")
 

@@ -1,4 +1,5 @@
-"""Gallery of standard quivers: Dynkin, affine, elliptic and exceptional mutation-finite types.
+"""Gallery of standard quivers: Dynkin, affine, elliptic and exceptional mutation-finite types,
+and Keller's "New quiver" families (triangle quivers, Grassmannian quivers Gr(k, n)).
 
 Each family is shown with a thumbnail; the size parameter(s) are chosen with spin boxes and
 the quiver comes from :func:`workbench_quiver.core.standard.standard_quiver`.
@@ -25,7 +26,12 @@ from PySide6.QtWidgets import (
 
 @dataclass(frozen=True)
 class Family:
-    """A family of standard quivers.  ``template`` uses ``{n}`` (and ``{q}`` for A~)."""
+    """A family of standard quivers.  ``template`` uses ``{n}`` (and ``{q}`` for A~ and Gr).
+
+    ``n_name`` / ``q_name`` label the two spin boxes; ``ordered``: the two parameters are
+    written larger first (A~(p, q), p >= q), so they are swapped when q > n.  ``group`` names
+    the gallery section ("" for the mutation-finite types).
+    """
 
     name: str
     template: str
@@ -35,6 +41,10 @@ class Family:
     q_default: int = 0
     n_max: int = 60
     note: str = ""
+    n_name: str = "n / p"
+    q_name: str = "q"
+    ordered: bool = False
+    group: str = ""
 
 
 FAMILIES: tuple[Family, ...] = (
@@ -43,7 +53,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("E\u2086", "E6"),
     Family("E\u2087", "E7"),
     Family("E\u2088", "E8"),
-    Family("\u00c3(p,q)", "A~{n},{q}", 1, 3, 1, 2, note="p + q vertices, p \u2265 q, non-oriented cycle"),
+    Family("\u00c3(p,q)", "A~{n},{q}", 1, 3, 1, 2, note="p + q vertices, p \u2265 q, non-oriented cycle", ordered=True),
     Family("D\u0303\u2099", "D~{n}", 4, 6, note="n + 1 vertices"),
     Family("\u1ebc\u2086", "E~6"),
     Family("\u1ebc\u2087", "E~7"),
@@ -53,6 +63,31 @@ FAMILIES: tuple[Family, ...] = (
     Family("E\u2088^(1,1)", "E8^(1,1)", note="elliptic"),
     Family("X\u2086", "X6", note="Derksen-Owen exceptional"),
     Family("X\u2087", "X7", note="Derksen-Owen exceptional"),
+    Family(
+        "Triangle (side s)",
+        "Tri{n}",
+        2,
+        4,
+        n_max=12,
+        note="Keller's New quiver: s(s+1)/2 vertices, every small triangle oriented; "
+        "s = 3: D\u2086, s = 4: E\u2088^(1,1), s \u2265 5: mutation-infinite",
+        n_name="side s",
+        group="Keller families",
+    ),
+    Family(
+        "Grassmannian Gr(k,n)",
+        "Gr({q},{n})",
+        4,
+        7,
+        2,
+        3,
+        n_max=30,
+        note="Keller's New quiver: rectangles seed of Gr(k, n) (Scott 2006), (k-1)(n-k-1) mutable "
+        "and n frozen vertices; Gr(2,n): A\u2099\u208b\u2083, Gr(3,6): D\u2084, Gr(3,7): E\u2086, Gr(3,8): E\u2088",
+        n_name="n",
+        q_name="k",
+        group="Keller families",
+    ),
 )
 
 
@@ -86,8 +121,10 @@ class GalleryView(QWidget):
         self.list.itemDoubleClicked.connect(lambda _i: self._load())
         self.list.currentRowChanged.connect(self._family_changed)
         form = QFormLayout()
-        form.addRow("n / p", self.n_spin)
-        form.addRow("q", self.q_spin)
+        self.n_name = QLabel("n / p")
+        self.q_name = QLabel("q")
+        form.addRow(self.n_name, self.n_spin)
+        form.addRow(self.q_name, self.q_spin)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.list, 1)
@@ -98,7 +135,8 @@ class GalleryView(QWidget):
         lay.addLayout(row)
         for fam in FAMILIES:
             item = QListWidgetItem(fam.name)
-            item.setToolTip(fam.template.replace("{n}", "n").replace("{q}", "q"))
+            tip = fam.template.replace("{n}", fam.n_name.split()[-1]).replace("{q}", fam.q_name.split()[-1])
+            item.setToolTip(f"{fam.group}: {tip}" if fam.group else tip)
             self.list.addItem(item)
         self._thumbs_done = False
         self.list.setCurrentRow(6)
@@ -137,6 +175,8 @@ class GalleryView(QWidget):
         fam = FAMILIES[max(0, row)]
         self.n_spin.setEnabled(fam.n_min > 0)
         self.q_spin.setEnabled(fam.q_min > 0)
+        self.n_name.setText(fam.n_name)
+        self.q_name.setText(fam.q_name)
         if fam.n_min:
             self.n_spin.setRange(fam.n_min, fam.n_max)
             self.n_spin.setValue(fam.n_default)
@@ -149,7 +189,7 @@ class GalleryView(QWidget):
         fam = self.current_family()
         n = self.n_spin.value() if fam.n_min else 0
         q = self.q_spin.value() if fam.q_min else 0
-        if fam.q_min and q > n:  # A~(p, q) is written with p >= q
+        if fam.ordered and q > n:  # A~(p, q) is written with p >= q
             n, q = q, n
         return family_label(fam, n, q)
 
