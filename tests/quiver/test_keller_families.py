@@ -149,3 +149,22 @@ def test_gallery_lists_keller_families(qtbot):
     assert got == ["Tri3", "Gr(3,8)"]
     assert identify(standard_quiver(got[0])).label == "D6"
     assert identify(standard_quiver(got[1])).label == "E8"
+
+
+def test_panel_loads_grassmannian_with_frozen_vertices(make_panel, qtbot):
+    """Loading Gr(3,7) from the Gallery marks its 7 frozen vertices (the extra rows of B), keeps
+    the exchange matrix, places the vertices on the grid and identifies the mutable part as E6."""
+    from workbench_quiver.ui.gallery import FAMILIES
+
+    panel = make_panel("quiver")
+    g = panel.gallery
+    g.list.setCurrentRow(next(r for r, f in enumerate(FAMILIES) if f.template.startswith("Gr(")))
+    g.q_spin.setValue(3)
+    g.n_spin.setValue(7)
+    g.load_button.click()
+    assert panel.doc.size == 13 and sum(panel.doc.frozen) == 7
+    assert np.array_equal(panel.quiver().b, grassmannian_quiver(3, 7))
+    assert np.allclose(np.asarray(panel.doc.positions), keller_positions("Gr(3,7)"))
+    qtbot.waitUntil(
+        lambda: panel.is_idle() and panel.summary is not None and panel.summary.label == "E6", timeout=60_000
+    )
