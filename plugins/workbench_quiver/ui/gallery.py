@@ -149,15 +149,24 @@ class GalleryView(QWidget):
         """Draw the family thumbnails (once; standard quivers at their default size)."""
         if self._thumbs_done:
             return
+        from workbench_quiver.core.keller import keller_positions
+        from workbench_quiver.core.quiver import square_matrix
         from workbench_quiver.core.standard import standard_quiver
         from workbench_quiver.ui.layout import layout_positions
         from workbench_quiver.ui.thumbnail import quiver_pixmap
 
         for row, fam in enumerate(FAMILIES):
             try:
-                b = standard_quiver(family_label(fam))
-                pos = layout_positions(b, "kamada-kawai")
-                self.list.item(row).setIcon(QIcon(quiver_pixmap(b, pos, width=104, height=72)))
+                label = family_label(fam)
+                b = standard_quiver(label)
+                m = square_matrix(b)  # Gr(k, n): frozen vertices are the extra rows
+                lattice = keller_positions(label)
+                if lattice is not None:
+                    pos = [(float(x), float(y)) for x, y in lattice]
+                else:
+                    pos = layout_positions(m, "kamada-kawai")
+                frozen = [i >= b.shape[1] for i in range(m.shape[0])]
+                self.list.item(row).setIcon(QIcon(quiver_pixmap(m, pos, frozen, width=104, height=72)))
             except Exception:  # noqa: BLE001 - a missing thumbnail must not break the gallery
                 continue
         self._thumbs_done = True
