@@ -14,7 +14,7 @@ Y-systems and generalized associahedra, 2003, Prop. 3.9): A_n: Catalan C_{n+1}; 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,3 +217,59 @@ def exchange_graph(
             check(len(clusters))
         polys.append(exchange(ring.ctx, [polys[i] for i in ids], column, k))  # type: ignore[misc]
     return ExchangeGraph(n, clusters, edges, gvecs, polys, paths, True, ring)
+
+
+def seed_vertex(clusters: Sequence[Sequence[int]], edges: Sequence[Sequence[int]], path: Sequence[int]) -> int:
+    """The vertex of the exchange graph (``clusters``, ``edges`` as in :class:`ExchangeGraph`) of the
+    seed reached from the initial seed (vertex 0, variables ``0..n-1`` in positions ``0..n-1``)
+    along the labelled mutation ``path`` (positions 0..n-1).
+
+    Clusters are unordered, so the walk keeps the labelled cluster (variable id per position):
+    mutating at position ``k`` removes the variable there, and the neighbour reached is the one
+    whose cluster lacks it (every variable of a cluster is exchanged along exactly one edge).
+    Raises :class:`InputError` if the path leaves the graph (an incomplete graph)."""
+    n = len(clusters[0]) if clusters else 0
+    nbrs: dict[int, list[int]] = {}
+    for e in edges:
+        a, b = int(e[0]), int(e[1])
+        nbrs.setdefault(a, []).append(b)
+        nbrs.setdefault(b, []).append(a)
+    here, ids = 0, list(range(n))
+    for k in path:
+        if not 0 <= int(k) < n:
+            raise InputError(f"mutation path: {k} is not a mutable vertex (0..{n - 1})")
+        gone = ids[int(k)]
+        cur = set(clusters[here])
+        for j in nbrs.get(here, []):
+            if gone not in clusters[j]:
+                (new,) = set(clusters[j]) - cur
+                here, ids[int(k)] = j, new
+                break
+        else:
+            raise InputError("the mutation path leaves the exchange graph (it is incomplete)")
+    return here
+
+
+def layout_positions(
+    n_vertices: int, edges: Sequence[Sequence[int]], method: str = "auto", seed: int = 0
+) -> np.ndarray:
+    """Positions (``n_vertices`` x 2, in [-1, 1]) for drawing a graph with networkx:
+    ``"kamada-kawai"`` (Kamada-Kawai 1989, good for a few hundred vertices), ``"spring"``
+    (Fruchterman-Reingold 1991, seeded) or ``"auto"`` (Kamada-Kawai up to 400 vertices)."""
+    import networkx as nx
+
+    if method not in ("auto", "kamada-kawai", "spring"):
+        raise InputError(f"unknown layout {method!r}: use auto, kamada-kawai or spring")
+    g = nx.Graph()
+    g.add_nodes_from(range(n_vertices))
+    g.add_edges_from((int(e[0]), int(e[1])) for e in edges)
+    if n_vertices <= 1:
+        return np.zeros((n_vertices, 2))
+    if method == "kamada-kawai" or (method == "auto" and n_vertices <= 400):
+        pos = nx.kamada_kawai_layout(g)
+    else:
+        pos = nx.spring_layout(g, seed=seed)
+    out = np.array([pos[i] for i in range(n_vertices)], dtype=float)
+    out -= out.mean(axis=0)
+    scale = float(np.abs(out).max()) or 1.0
+    return out / scale

@@ -20,7 +20,7 @@ for A_n; Keller 2011); the Markov quiver has none; the Kronecker quiver has exac
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +72,22 @@ def colours(framed_b: np.ndarray) -> list[str]:
         else:
             raise ArithmeticError(f"c-vector {col.tolist()} of vertex {k} is not sign-coherent")
     return out
+
+
+def colours_along(b: Any, path: Sequence[int], convention: str = "keller") -> list[str]:
+    """``"green"`` or ``"red"`` for each mutable vertex of the seed reached from the initial seed of
+    ``b`` ((n+m) x n; frozen rows ignored) along the mutation ``path`` (mutable indices 0..n-1),
+    by the signs of its c-vectors (the frozen part of the framed quiver, :func:`framed` for the
+    ``convention``).  At the initial seed every vertex is green; after one mutation at ``k`` the
+    vertex ``k`` is red and the others are green (its c-vector is ``-e_k``, the others gain
+    non-negative multiples of ``e_k``: Keller 2011, §5)."""
+    f = framed(b, convention)
+    n = f.shape[1]
+    for k in path:
+        if not 0 <= int(k) < n:
+            raise InputError(f"mutation path: {k} is not a mutable vertex (0..{n - 1})")
+        f = mutate(f, int(k))
+    return colours(f)
 
 
 def green_vertices(framed_b: np.ndarray) -> list[int]:
