@@ -570,3 +570,66 @@ def run_exchange_graph(spec: ExchangeGraphSpec, ctx: JobContext) -> ExchangeGrap
             names.append(v.specialise(ones).project(ring.plain_ctx, keep).to_str() if v is not None else "")
     ctx.progress(1.0, f"{g.n_vertices} clusters")
     return ExchangeGraphResult(g.n, g.clusters, g.edges, g.g_vectors, names, g.paths)
+
+
+#: the most clusters the Cluster tab draws (a drawing of more is unreadable and slow to lay out)
+DRAW_LIMIT = 2_000
+
+
+@dataclass(frozen=True)
+class ExchangeGraphDrawingSpec:
+    """The exchange graph of ``b`` laid out for drawing (:func:`.core.exchange_graph.layout_positions`);
+    refused beyond ``max_clusters`` clusters."""
+
+    b: Matrix
+    max_clusters: int = DRAW_LIMIT
+    layout: str = "auto"
+    seed: int = 0
+    device: str = "cpu"
+
+
+@dataclass
+class ExchangeGraphDrawing:
+    """clusters, edges ``(i, j, k)`` and shortest mutation paths (from vertex 0, the initial seed)
+    as in :class:`ExchangeGraphResult`; positions: (vertices x 2) in [-1, 1]."""
+
+    n: int
+    clusters: list[tuple[int, ...]]
+    edges: list[tuple[int, int, int]]
+    paths: list[tuple[int, ...]]
+    positions: np.ndarray
+
+    @property
+    def n_vertices(self) -> int:
+        return len(self.clusters)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.edges)
+
+
+def run_exchange_graph_drawing(spec: ExchangeGraphDrawingSpec, ctx: JobContext) -> ExchangeGraphDrawing:
+    from .core.exchange_graph import TooManyClusters, exchange_graph, layout_positions
+
+    b = _validated(spec.b)
+
+    def check(count: int) -> None:
+        ctx.check_cancelled()
+        ctx.progress(min(0.5 * count / max(spec.max_clusters, 1), 0.5), f"{count} clusters")
+
+    try:
+        g = exchange_graph(b, max_clusters=spec.max_clusters, variables=False, check=check)
+    except TooManyClusters:
+        raise JobError(
+            f"more than {spec.max_clusters} clusters (or not of finite type): too many to draw; "
+            "the Exchange graph button counts up to 200,000"
+        ) from None
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    ctx.progress(0.6, f"laying out {g.n_vertices} clusters")
+    try:
+        pos = layout_positions(g.n_vertices, g.edges, spec.layout, spec.seed)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
+    ctx.progress(1.0, f"{g.n_vertices} clusters")
+    return ExchangeGraphDrawing(g.n, g.clusters, g.edges, g.paths, pos)

@@ -104,6 +104,7 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         self.gallery.restyle()
         self.gnn_pred.restyle()
         self.gnn_explain.legend.update()
+        self.tabs.cluster.restyle()
 
     # ---- composition -----------------------------------------------------------------------
     def _build(self) -> None:
@@ -114,6 +115,7 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         # the views call submit late, so a test's (or a subclass's) submit is the one used
         self.tabs = SideTabs(self.doc, lambda *a, **k: self.submit(*a, **k), st, self.binder)
         t = self.tabs
+        t.cluster.attach_canvas(self.canvas)  # green/red vertices, going to exchange-graph seeds
         self.info, self.history, self.gallery, self.class_browser = t.info, t.history, t.gallery, t.class_browser
         self.gnn_pred, self.gnn_explain, self.gnn_explorer = t.gnn_pred, t.gnn_explain, t.gnn_explorer
         self.status_label = QLabel(HINT)

@@ -70,6 +70,8 @@ class QuiverCanvas(QGraphicsView):
         self.highlight_vertices: set[int] = set()
         self.highlight_arrows: set[tuple[int, int]] = set()
         self.show_evidence = True
+        #: fill overrides of mutable vertices ("green" / "red", document index), see set_vertex_colours
+        self.vertex_colours: dict[int, str] = {}
         self.gnn_overlay = None  # a GNN explanation drawn over the quiver (set_gnn_overlay)
         self._press: dict | None = None
         self._pts: np.ndarray | None = None  # positions as an array while a batch of arrows is routed
@@ -166,6 +168,7 @@ class QuiverCanvas(QGraphicsView):
             item = VertexItem(i, self.doc.labels[i], self.doc.frozen[i])
             item.setPos(self._pos(i))
             item.set_state(selected=i in self.selected_vertices, evidence=self._vertex_evident(i))
+            item.set_colour(self.vertex_colours.get(i))
             self._scene.addItem(item)
             self.vertex_items.append(item)
         m = self.doc.matrix
@@ -293,6 +296,18 @@ class QuiverCanvas(QGraphicsView):
         self.highlight_vertices = {int(v) for v in vertices if 0 <= int(v) < self.doc.size}
         self.highlight_arrows = {(int(a), int(b)) for a, b in arrows}
         self._refresh_marks()
+
+    def set_vertex_colours(self, colours: dict[int, str] | None) -> None:
+        """Fill vertices green or red (document index -> ``"green"`` / ``"red"``; the colours of
+        the current theme, :mod:`.style`); vertices not named, and frozen ones, are drawn
+        normally.  None or ``{}`` clears every override."""
+        new = {int(v): c for v, c in (colours or {}).items() if 0 <= int(v) < self.doc.size}
+        bad = {c for c in new.values() if c not in ("green", "red")}
+        if bad:
+            raise ValueError(f"unknown vertex colour {sorted(bad)[0]!r}: use 'green' or 'red'")
+        self.vertex_colours = new
+        for i, it in enumerate(self.vertex_items):
+            it.set_colour(new.get(i))
 
     def set_gnn_overlay(self, overlay) -> None:
         """Show a GNN explanation (``workbench_quiver.gnn.overlay.ExplanationOverlay`` or None).

@@ -3,7 +3,12 @@
 A thin view over three jobs of :mod:`workbench_quiver.jobs`: the seed after a mutation path
 (cluster variables in SageMath's conventions, g-/c-/d-vectors, green or red by the c-vector), the
 maximal green sequence search (progress and Cancel in the status bar; the shortest or longest
-found is put into the mutation-sequence field, ready to play), and the exchange graph's counts.
+found is put into the mutation-sequence field, ready to play), the exchange graph's counts, and
+the exchange graph drawn (up to :data:`~workbench_quiver.jobs.DRAW_LIMIT` clusters; the current
+seed marked; a click on a vertex goes to that seed along a shortest mutation path from the start
+of the mutation history).  While the tab is shown and "Colour vertices green/red" is ticked, the
+canvas fills each mutable vertex green or red by the sign of its c-vector in the current seed (the
+mutation history's path from its start, :func:`~workbench_quiver.core.green.colours_along`).
 Cluster variables copy as LaTeX, as Sage input and as SymPy input.  No science here.
 """
 
@@ -12,8 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+import pyqtgraph as pg
 from PySide6.QtGui import QBrush, QColor, QGuiApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,18 +34,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.gui.theme import theme_plot
+from workbench_quiver.core.exchange_graph import seed_vertex
+from workbench_quiver.core.green import colours_along
 from workbench_quiver.jobs import (
+    DRAW_LIMIT,
     ClusterSeedSpec,
+    ExchangeGraphDrawingSpec,
     ExchangeGraphSpec,
     GreenSequenceSpec,
     as_spec_matrix,
     run_cluster_seed,
     run_exchange_graph,
+    run_exchange_graph_drawing,
     run_green_sequences,
 )
-from workbench_quiver.state import QuiverState
+from workbench_quiver.state import TABS, QuiverState
 
-from .model import QuiverDocument
+from . import style
+from .model import GoToHistory, QuiverDocument
 
 GREEN = QColor(200, 240, 200)
 RED = QColor(250, 210, 210)
@@ -56,6 +72,11 @@ class ClusterTab(QWidget):
         self.seed: dict[str, Any] | None = None
         self.green_result: Any = None
         self.graph_counts: tuple[int, int, int] | None = None
+        self.canvas: Any = None  # the quiver canvas (attach_canvas), coloured green/red
+        #: the drawn exchange graph (jobs.ExchangeGraphDrawing) and the history start it was drawn from
+        self.drawing: Any = None
+        self._drawn_start: np.ndarray | None = None
+        self.current_vertex: int | None = None
         self.path = QLineEdit()
         self.path.setObjectName("quiver-cluster-path")
         self.path.setPlaceholderText("mutation path from this quiver (vertex labels), e.g. 1 3 2")
@@ -104,6 +125,45 @@ class ClusterTab(QWidget):
         self.graph_button.setToolTip("Count clusters and mutations (finite types; stops beyond 200,000 clusters)")
         self.graph_button.clicked.connect(self.compute_exchange_graph)
         self.graph_label = QLabel("")
+        self.colour_box = QCheckBox("Colour vertices green/red")
+        self.colour_box.setObjectName("quiver-cluster-colour")
+        self.colour_box.setChecked(True)
+        self.colour_box.setToolTip(
+            "While this tab is shown: fill each mutable vertex of the canvas green (c-vector >= 0) or red "
+            "(c-vector <= 0) in the seed reached by the mutation history from its start"
+        )
+        self.colour_box.toggled.connect(lambda _on: self.refresh_colours())
+        self.convention = QComboBox()
+        self.convention.addItems(["keller", "sage"])
+        self.convention.setToolTip(
+            "Framed quiver: Keller's (arrows i -> i', green: no arrow from a frozen vertex into it) or "
+            "Sage's principal extension (green: c-vector >= 0 in Sage's B)"
+        )
+        self.convention.currentTextChanged.connect(lambda _t: self.refresh_colours())
+        colour_row = QHBoxLayout()
+        colour_row.addWidget(self.colour_box, 1)
+        colour_row.addWidget(self.convention)
+        self.draw_button = QPushButton("Draw exchange graph")
+        self.draw_button.setObjectName("quiver-cluster-draw")
+        self.draw_button.setToolTip(
+            f"Draw the exchange graph from the start of the mutation history (at most {DRAW_LIMIT:,} clusters); "
+            "click a vertex to go to that seed"
+        )
+        self.draw_button.clicked.connect(self.draw_exchange_graph)
+        self.graph_plot = pg.PlotWidget()
+        self.graph_plot.setObjectName("quiver-cluster-graph")
+        self.graph_plot.setMinimumHeight(200)
+        self.graph_plot.hideAxis("left")
+        self.graph_plot.hideAxis("bottom")
+        self.graph_plot.setAspectLocked(True)
+        self.graph_plot.setMenuEnabled(False)
+        theme_plot(self.graph_plot)
+        self.graph_edges = pg.PlotDataItem()
+        self.graph_nodes = pg.ScatterPlotItem(size=10, pxMode=True)
+        self.graph_nodes.sigClicked.connect(self._node_clicked)
+        self.graph_plot.addItem(self.graph_edges)
+        self.graph_plot.addItem(self.graph_nodes)
+        self.graph_plot.hide()
         self.message = QLabel("")
         self.message.setWordWrap(True)
         lay = QVBoxLayout(self)
@@ -114,7 +174,56 @@ class ClusterTab(QWidget):
         lay.addWidget(self.mgs_label)
         lay.addWidget(self.graph_button)
         lay.addWidget(self.graph_label)
+        lay.addWidget(self.draw_button)
+        lay.addWidget(self.graph_plot, 1)
+        lay.addLayout(colour_row)
         lay.addWidget(self.message)
+        doc.subscribe(self._on_doc)
+        state.add_callback("tab", lambda _new, _old: self.refresh_colours())
+
+    # ------------------------------------------------------------------ canvas colouring
+    def attach_canvas(self, canvas: Any) -> None:
+        """Colour ``canvas`` (a :class:`~.canvas.QuiverCanvas` of this document) green/red, and
+        go to seeds on it from the exchange-graph drawing."""
+        self.canvas = canvas
+        self.refresh_colours()
+
+    def colouring(self) -> bool:
+        """Whether the canvas is coloured now: the box is ticked and this tab is shown."""
+        return self.colour_box.isChecked() and self.state.tab == TABS.index("Cluster")
+
+    def _history_path(self) -> tuple[np.ndarray, list[int]] | None:
+        """``B`` at the start of the mutation history and the path (mutable indices) to now."""
+        doc, h = self.doc, self.doc.history
+        mut = doc.mutable_vertices()
+        if not mut or h.start.shape != doc.matrix.shape:
+            return None
+        where = {v: r for r, v in enumerate(mut)}
+        seq = h.sequence[: h.pointer]
+        if any(k not in where for k in seq):
+            return None
+        return h.start[np.ix_(doc.vertex_order(), mut)], [where[k] for k in seq]
+
+    def canvas_colours(self) -> dict[int, str]:
+        """Document vertex -> ``"green"`` / ``"red"`` of the current seed ({} when undefined)."""
+        hp = self._history_path()
+        if hp is None:
+            return {}
+        try:
+            cols = colours_along(hp[0], hp[1], self.convention.currentText())
+        except (ValueError, ArithmeticError) as exc:
+            self.message.setText(f"green/red: {exc}")
+            return {}
+        return dict(zip(self.doc.mutable_vertices(), cols, strict=True))
+
+    def refresh_colours(self) -> None:
+        if self.canvas is not None:
+            self.canvas.set_vertex_colours(self.canvas_colours() if self.colouring() else None)
+        self._mark_current()
+
+    def _on_doc(self, event: str, _info: dict) -> None:
+        if event in ("history", "reset", "frozen"):
+            self.refresh_colours()
 
     # ------------------------------------------------------------------ helpers
     def _mutable_labels(self) -> list[str]:
@@ -260,3 +369,96 @@ class ClusterTab(QWidget):
         self.graph_label.setText(
             f"{res.n_vertices} clusters, {res.n_edges} mutations, {len(res.g_vectors)} cluster variables"
         )
+
+    # ------------------------------------------------------------------ exchange graph drawing
+    def draw_exchange_graph(self) -> None:
+        hp = self._history_path()
+        if hp is None:
+            self.graph_label.setText("the quiver has no mutable vertex")
+            return
+        start = self.doc.history.start.copy()
+        self.graph_label.setText("drawing the exchange graph\u2026")
+        self._submit(
+            run_exchange_graph_drawing,
+            ExchangeGraphDrawingSpec(as_spec_matrix(hp[0])),
+            title="exchange graph drawing",
+            on_result=lambda res: self.show_drawing(res, start),
+            on_error=lambda t, m: self.graph_label.setText(f"{t}: {m}"),
+        )
+
+    def show_drawing(self, res: Any, start: np.ndarray) -> None:
+        """Draw ``res`` (a :class:`~workbench_quiver.jobs.ExchangeGraphDrawing` from the history start ``start``)."""
+        self.drawing, self._drawn_start = res, start
+        pos = np.asarray(res.positions, dtype=float)
+        if res.edges:
+            e = np.asarray(res.edges, dtype=int)[:, :2]
+            seg = pos[e.ravel()]
+        else:
+            seg = np.zeros((0, 2))
+        self.graph_edges.setData(seg[:, 0], seg[:, 1], connect="pairs", pen=pg.mkPen(style.ARROW_INK, width=1))
+        self.graph_plot.show()
+        self.graph_label.setText(
+            f"{res.n_vertices} clusters, {res.n_edges} mutations drawn (click a vertex to go to its seed)"
+        )
+        self._mark_current()
+        self.graph_plot.autoRange()
+
+    def _mark_current(self) -> None:
+        """Draw the nodes, the current seed's (if it is in the drawn graph) marked."""
+        res = self.drawing
+        if res is None:
+            return
+        self.current_vertex = None
+        hp = self._history_path()
+        if (
+            hp is not None
+            and self._drawn_start is not None
+            and np.array_equal(self.doc.history.start, self._drawn_start)
+        ):
+            try:
+                self.current_vertex = seed_vertex(res.clusters, res.edges, hp[1])
+            except ValueError:
+                self.current_vertex = None
+        pos = np.asarray(res.positions, dtype=float)
+        normal, current = pg.mkBrush(style.VERTEX_FILL), pg.mkBrush(style.SELECT)
+        pen = pg.mkPen(style.VERTEX_EDGE, width=1)
+        brushes = [current if i == self.current_vertex else normal for i in range(res.n_vertices)]
+        sizes = [16 if i == self.current_vertex else 10 for i in range(res.n_vertices)]
+        self.graph_nodes.setData(pos=pos, data=list(range(res.n_vertices)), brush=brushes, size=sizes, pen=pen)
+
+    def _node_clicked(self, _item: Any, points: Any, _ev: Any = None) -> None:
+        if len(points):
+            self.go_to_seed(int(points[0].data()))
+
+    def go_to_seed(self, v: int) -> bool:
+        """Put the canvas at the seed of drawn vertex ``v``: back to the start of the mutation history,
+        then a shortest mutation path to ``v`` (each step undoable).  False (and a message) when
+        the quiver changed since the graph was drawn."""
+        res = self.drawing
+        if res is None or self.canvas is None or not 0 <= v < res.n_vertices:
+            return False
+        if self._drawn_start is None or not np.array_equal(self.doc.history.start, self._drawn_start):
+            self.message.setText("the quiver changed since the exchange graph was drawn: draw it again")
+            return False
+        mut = self.doc.mutable_vertices()
+        if self.doc.history.pointer:
+            try:
+                self.canvas.stack.push(GoToHistory(0))
+            except ValueError as exc:
+                self.message.setText(str(exc))
+                return False
+        for k in res.paths[v]:
+            if not self.canvas.mutate_at(mut[int(k)]):
+                return False
+        labels = [self.doc.labels[i] for i in mut]
+        self.message.setText(
+            f"seed {v}: " + (" ".join(f"\u03bc{labels[int(k)]}" for k in res.paths[v]) or "the initial seed")
+        )
+        return True
+
+    def restyle(self) -> None:
+        """Colours of the theme now (a theme switch)."""
+        theme_plot(self.graph_plot)
+        if self.drawing is not None:
+            self.graph_edges.setPen(pg.mkPen(style.ARROW_INK, width=1))
+            self._mark_current()

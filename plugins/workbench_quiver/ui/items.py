@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QFont, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from workbench_quiver.ui import style
@@ -35,6 +35,7 @@ class VertexItem(QGraphicsItem):
         self.selected_ = False
         self.evidence = False
         self.halo: float | None = None  # GNN explanation importance in [0, 1], drawn as a halo
+        self.colour: str | None = None  # "green" / "red" fill override (the Cluster tab), None: normal
         self.setZValue(10)
         self.setAcceptHoverEvents(False)
         # drawn once into a pixmap and blitted afterwards (vector export switches this off)
@@ -51,6 +52,24 @@ class VertexItem(QGraphicsItem):
             self.prepareGeometryChange()
             self.halo = weight
             self.update()
+
+    def set_colour(self, colour: str | None) -> None:
+        """Fill a mutable vertex green or red (``"green"``, ``"red"``) or normally (None)."""
+        if colour not in (None, "green", "red"):
+            raise ValueError(f"unknown vertex colour {colour!r}: use 'green', 'red' or None")
+        if colour != self.colour:
+            self.colour = colour
+            self.update()
+
+    def fill(self) -> QColor:
+        """The fill colour painted now (of the current theme, :mod:`.style`)."""
+        if self.frozen:
+            return style.FROZEN_FILL
+        if self.colour == "green":
+            return style.GREEN_FILL
+        if self.colour == "red":
+            return style.RED_FILL
+        return style.VERTEX_FILL
 
     def shape(self) -> QPainterPath:
         p = QPainterPath()
@@ -103,7 +122,7 @@ class VertexItem(QGraphicsItem):
             painter.setBrush(QBrush(style.FROZEN_FILL))
             painter.drawRect(QRectF(-h, -h, 2 * h, 2 * h))
         else:
-            painter.setBrush(QBrush(style.VERTEX_FILL))
+            painter.setBrush(QBrush(self.fill()))
             painter.drawEllipse(QPointF(0, 0), r, r)
         painter.setPen(style.INK)
         painter.setFont(self._font)

@@ -42,6 +42,8 @@ class Colours:
     evidence_halo: QColor
     mutate_flash: QColor
     background: QColor
+    green_fill: QColor  # a green vertex (c-vector >= 0) while the Cluster tab colours the quiver
+    red_fill: QColor  # a red vertex (c-vector <= 0)
 
 
 LIGHT = Colours(
@@ -59,6 +61,8 @@ LIGHT = Colours(
     evidence_halo=QColor(225, 45, 57, 60),
     mutate_flash=QColor(240, 180, 41, 150),
     background=QColor("#fbfcfd"),
+    green_fill=QColor("#9be3a3"),
+    red_fill=QColor("#f4a3a3"),
 )
 DARK = Colours(
     "dark",
@@ -75,23 +79,27 @@ DARK = Colours(
     evidence_halo=QColor(255, 107, 107, 70),
     mutate_flash=QColor(240, 180, 41, 150),
     background=QColor("#1f2023"),
+    green_fill=QColor("#2e6b3a"),
+    red_fill=QColor("#8a3434"),
 )
 
 current: Colours = LIGHT
 INK = VERTEX_FILL = VERTEX_EDGE = FROZEN_FILL = FROZEN_EDGE = ARROW_INK = QColor()
 BADGE_FILL = BADGE_EDGE = SELECT = EVIDENCE = EVIDENCE_HALO = MUTATE_FLASH = BACKGROUND = QColor()
+GREEN_FILL = RED_FILL = QColor()
 
 
 def use(colours: Colours) -> None:
     """Make ``colours`` the ones every quiver drawing paints with from now on."""
     global current, INK, VERTEX_FILL, VERTEX_EDGE, FROZEN_FILL, FROZEN_EDGE, ARROW_INK, BADGE_FILL, BADGE_EDGE
-    global SELECT, EVIDENCE, EVIDENCE_HALO, MUTATE_FLASH, BACKGROUND
+    global SELECT, EVIDENCE, EVIDENCE_HALO, MUTATE_FLASH, BACKGROUND, GREEN_FILL, RED_FILL
     current = colours
     INK, VERTEX_FILL, VERTEX_EDGE = colours.ink, colours.vertex_fill, colours.vertex_edge
     FROZEN_FILL, FROZEN_EDGE, ARROW_INK = colours.frozen_fill, colours.frozen_edge, colours.arrow_ink
     BADGE_FILL, BADGE_EDGE, SELECT = colours.badge_fill, colours.badge_edge, colours.select
     EVIDENCE, EVIDENCE_HALO = colours.evidence, colours.evidence_halo
     MUTATE_FLASH, BACKGROUND = colours.mutate_flash, colours.background
+    GREEN_FILL, RED_FILL = colours.green_fill, colours.red_fill
 
 
 def is_dark(palette: QPalette) -> bool:
