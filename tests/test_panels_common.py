@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage
 
 from workbench.gui.figures import ExportOptions, export_figure
 
-PANELS = ["quiver", "bundle", "repsim", "adversarial", "diffusion_id", "equivariant"]
+PANELS = ["quiver", "bundle", "repsim", "adversarial", "diffusion_id", "equivariant", "concepts"]
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from PySide6.QtSvg import QSvgRenderer
 
 from workbench.gui.figures import ExportOptions, export_figure
 
-PANELS = ["quiver", "bundle", "repsim", "adversarial", "micrograph", "diffusion_id", "equivariant"]
+PANELS = ["quiver", "bundle", "repsim", "adversarial", "micrograph", "diffusion_id", "equivariant", "concepts"]
 DRAWING = {"path", "rect", "polyline", "polygon", "line", "circle", "ellipse", "image", "text", "use"}
 
 

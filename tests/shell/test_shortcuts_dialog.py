@@ -80,7 +80,7 @@ def test_help_menu_opens_the_dialog_and_the_filter_works(main_window, qtbot):
     assert len(seen["filtered"]) < len(seen["all"])
 
 
-@pytest.mark.parametrize("pid", ["quiver", "bundle", "repsim", "adversarial", "micrograph", "equivariant"])
+@pytest.mark.parametrize("pid", ["quiver", "bundle", "repsim", "adversarial", "micrograph", "equivariant", "concepts"])
 def test_every_shortcut_of_a_first_party_panel_is_listed(main_window, qtbot, pid):
     panel = main_window.open_panel(pid)
     assert panel is not None, main_window.errors_shown
@@ -99,7 +99,7 @@ def test_first_party_panels_share_keys_without_ambiguity(main_window, qtbot):
     """Every first-party panel open at once: no two shortcuts are ambiguous (Ctrl+Return runs
     the panel that has the focus; before, repsim's and the PGD panel's were both window-wide and
     Qt ran neither); the panels' shortcuts act where the focus is."""
-    pids = ["quiver", "bundle", "repsim", "adversarial", "micrograph", "diffusion_id", "equivariant"]
+    pids = ["quiver", "bundle", "repsim", "adversarial", "micrograph", "diffusion_id", "equivariant", "concepts"]
     panels = {pid: main_window.open_panel(pid) for pid in pids}
     assert all(p is not None for p in panels.values()), main_window.errors_shown
     for p in panels.values():

@@ -96,7 +96,7 @@ def test_theme_plot_on_a_layout_widget(qtbot):
     assert rgb(plot.getAxis("bottom").textPen().color()) == rgb(plot_theme().foreground)
 
 
-@pytest.mark.parametrize("pid", ["repsim", "adversarial", "micrograph", "equivariant"])
+@pytest.mark.parametrize("pid", ["repsim", "adversarial", "micrograph", "equivariant", "concepts"])
 def test_first_party_plots_follow_the_theme_switch(main_window, qtbot, pid):
     panel = main_window.open_panel(pid)
     qtbot.waitUntil(panel.is_idle, timeout=240000)

@@ -1,0 +1,140 @@
+"""GUI: the concepts panel opens, probes the shipped default ensemble at start-up and draws
+accuracy by layer for both concepts; the attribution job (on the session's tiny, really trained
+ensemble) fills the gallery and the histogram; changing the concept or the layer marks it
+stale; the state and the kept results survive a pickle-free session round trip; every figure
+exports with its data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+from workbench import plaindata
+from workbench.gui.figures import ExportOptions, export_figure
+from workbench.gui.panel import KeptResult
+
+
+@pytest.fixture
+def concepts_panel(qtbot, standalone_shell):
+    from workbench_concepts.panel import ConceptsPanel
+
+    panels = []
+
+    def make(start: bool = True):
+        panel = ConceptsPanel(standalone_shell)
+        qtbot.addWidget(panel)
+        panel.resize(1200, 800)
+        panel.show()
+        panels.append(panel)
+        if start:
+            panel.start()
+        return panel
+
+    yield make
+    for p in panels:
+        assert p.shutdown(10000), "the concepts panel did not stop its thread"
+
+
+def test_state_layers_are_the_networks_layers():
+    from workbench_concepts.core.resnet import LAYERS
+    from workbench_concepts.state import LAYERS as STATE_LAYERS
+
+    assert STATE_LAYERS == LAYERS
+
+
+def test_opens_and_draws_probe_accuracy_of_every_layer_for_both_concepts(concepts_panel, qtbot, standalone_shell):
+    from workbench_concepts.core.dataset import CONCEPT_KINDS
+    from workbench_concepts.core.resnet import LAYERS
+
+    panel = concepts_panel()
+    qtbot.waitUntil(panel.is_idle, timeout=60_000)
+    assert standalone_shell.errors == []
+    kept = panel.kept("probe")
+    assert kept is not None and kept.result.layers == LAYERS
+    view = panel.probe_view
+    assert view.layers == LAYERS and set(view.curves) == set(CONCEPT_KINDS)
+    for name, c in view.curves.items():
+        assert c["mean"].shape == (len(LAYERS),) and c["members"].shape == (5, len(LAYERS))
+        assert np.allclose(c["mean"], kept.result.concepts[name].mean())
+    # the drawn curves: one line per concept with a point per layer
+    lines = [it for it in view.getPlotItem().listDataItems() if it.name()]
+    assert sorted(len(it.xData) for it in lines) == [len(LAYERS)] * len(CONCEPT_KINDS)
+    # the shipped default's peaks (docs/concepts.md): round late, high_frequency early
+    assert LAYERS[int(np.argmax(view.curves["round"]["mean"]))] == "layer4"
+    assert LAYERS.index(LAYERS[int(np.argmax(view.curves["high_frequency"]["mean"]))]) < 3
+    assert panel.sparsity_view.layer == "layer4" and set(panel.sparsity_view.curves) == set(CONCEPT_KINDS)
+    panel.layer.setCurrentText("layer1")  # through the widget: the sparsity curves follow
+    assert panel.state_model.layer == "layer1" and panel.sparsity_view.layer == "layer1"
+    assert not panel.stale["probe"]  # the probes cover every layer
+
+
+def test_attribution_fills_gallery_and_goes_stale_when_concept_or_layer_change(
+    concepts_panel, qtbot, standalone_shell, tiny_ensemble, tmp_path
+):
+    panel = concepts_panel(start=False)
+    panel.state_model.update({"ensemble": str(tiny_ensemble), "n_targets": 4, "proj_dim": 16, "gallery": 5})
+    panel.state_model.layer = "layer2"
+    assert panel.run_attribute() is not None
+    qtbot.waitUntil(panel.is_idle, timeout=60_000)
+    assert standalone_shell.errors == []
+    kept = panel.kept("attribute")
+    assert kept is not None and not panel.stale["attribute"]
+    a = kept.result.attribution
+    assert (a.concept, a.layer) == ("round", "layer2") and a.scores.shape == (100, 4)
+    rows = panel.gallery.rows
+    assert [len(ts) for _, ts in rows] == [5, 5]
+    top = rows[0][1]
+    assert [t.index for t in top] == [int(i) for i in a.top[:5]]
+    assert all(abs(t.score - a.concept_scores[t.index]) < 1e-12 for t in top)
+    assert top[0].image.shape == (32, 32, 3) and top[0].image.dtype == np.uint8
+    assert panel.histogram.scores.size == 100
+    # changing the concept or the layer marks the attribution stale; going back clears it
+    panel.concept.setCurrentText("high_frequency")
+    assert panel.stale["attribute"] and "stale" in panel.summary.text()
+    assert "stale" in panel.caption("Score distribution")
+    panel.concept.setCurrentText("round")
+    assert not panel.stale["attribute"]
+    panel.layer.setCurrentText("layer3")
+    assert panel.stale["attribute"]
+    panel.layer.setCurrentText("layer2")
+    assert not panel.stale["attribute"]
+    # every figure exports with its data
+    for fig in panel.figures():
+        png = export_figure(fig, tmp_path / f"{fig.name}.png", ExportOptions(fmt="png", width=400, height=300))
+        assert png[0].is_file()
+        data = fig.data()
+        assert data["concept"] == "round" and "caption" in data
+    gdata = panel.figures()[2].data()
+    assert list(gdata["top_index"]) == [int(i) for i in a.top[:5]]
+
+
+def test_session_round_trip_of_state_and_results(concepts_panel, qtbot, tiny_ensemble):
+    panel = concepts_panel(start=False)
+    panel.state_model.update({"ensemble": str(tiny_ensemble), "n_targets": 3, "proj_dim": 16, "gallery": 4})
+    panel.run_probe()
+    panel.run_attribute()
+    qtbot.waitUntil(panel.is_idle, timeout=60_000)
+    assert panel.kept("probe") is not None and panel.kept("attribute") is not None
+    state = json.loads(json.dumps(panel.state()))
+    tree, arrays = plaindata.encode({n: (k.result, k.inputs) for n, k in panel.results().items()})
+    tree = json.loads(json.dumps(tree))
+
+    other = concepts_panel(start=False)
+    other.validate_state(state)
+    other.restore(state)
+    back = plaindata.decode(tree, arrays)
+    other.restore_results({n: KeptResult(r, i) for n, (r, i) in back.items()})
+    assert other.is_idle()  # restoring never starts a job
+    assert json.loads(json.dumps(other.state())) == state
+    assert not other.stale["probe"] and not other.stale["attribute"]
+    assert [t.index for t in other.gallery.thumbs()] == [t.index for t in panel.gallery.thumbs()]
+    assert np.array_equal(other.histogram.scores, panel.histogram.scores)
+    assert other.probe_view.layers == panel.probe_view.layers
+    other.state_model.layer = "stem"
+    assert other.stale["attribute"] and not other.stale["probe"]
+    with pytest.raises(ValueError):
+        other.validate_state({"version": 1, "concept": "snakes"})
