@@ -7,7 +7,9 @@ Right, top: probe accuracy by layer for both concepts (mean over the ensemble, b
 standard deviation), the chosen layer marked, and the probing-sparsity curves at the chosen
 layer.  Bottom: the attribution of the chosen concept at the chosen layer: the top- and
 bottom-attributing training images (score, class, concept label; click one to enlarge it)
-and the histogram of every training image's concept-level score.
+and the histogram of every training image's concept-level score; in a second tab the removal
+experiment (the paper's section 4.3) as a job: probe accuracy by layer before, after removing
+the k top-attributing and after removing k random training images.
 
 The probe job runs at start-up on the embedded default (seconds).  The attribution is a job
 started by the user (minutes on the default ensemble: per-example gradients of all training
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -47,11 +50,14 @@ from workbench.gui.theme import plot_theme, theme_signals
 
 from .core.dataset import CLASS_NAMES
 from .state import ConceptsState
-from .ui.views import HistogramView, ProbeView, SparsityView, Thumb, ThumbnailGallery
+from .ui.views import HistogramView, ProbeView, RemovalView, SparsityView, Thumb, ThumbnailGallery
 
 #: the settings each job reads
 PROBE_INPUTS = ("ensemble",)
 ATTRIBUTE_INPUTS = ("ensemble", "concept", "layer", "n_targets", "proj_dim", "seed")
+REMOVE_INPUTS = ATTRIBUTE_INPUTS + ("rm_k", "rm_members")
+#: the tabs under the probe plots
+TABS = ("Attribution", "Removal experiment")
 STALE = "stale: the settings have changed since"
 REFERENCE = "Konz et al. 2023 (arXiv 2310.03149); TRAK (Park et al., arXiv 2303.14186) through traker"
 
@@ -68,8 +74,8 @@ class ConceptsPanel(Panel):
     def __init__(self, shell: Any) -> None:
         super().__init__(shell, "concepts")
         self.state_model = ConceptsState()
-        self.stale = {"probe": False, "attribute": False}
-        self._jobs: dict[str, JobHandle | None] = {"probe": None, "attribute": None}
+        self.stale = {"probe": False, "attribute": False, "remove": False}
+        self._jobs: dict[str, JobHandle | None] = {"probe": None, "attribute": None, "remove": None}
         self._message = ("", False)
         self._build()
         self.state_model.add_global_callback(lambda name, _new, _old: self._settings_changed(name))
@@ -77,6 +83,7 @@ class ConceptsPanel(Panel):
         self._theme_connected = True
         self._draw_probes()
         self._draw_attribution()
+        self._draw_removal()
 
     # ------------------------------------------------------------------ layout -------------
     def _build(self) -> None:
@@ -116,6 +123,20 @@ class ConceptsPanel(Panel):
         self.attribute_btn.clicked.connect(self.run_attribute)
         f.addRow(self.attribute_btn)
 
+        removal = QGroupBox("Removal experiment")
+        f = QFormLayout(removal)
+        for name in ("rm_k", "rm_members"):
+            w = bind(st, name, QSpinBox())
+            setattr(self, name, w)
+            f.addRow(st.field(name).label, w)
+        self.remove_btn = QPushButton("Run removal")
+        self.remove_btn.setToolTip(
+            "remove the k top-attributing and k random training images, retrain, re-probe every layer "
+            "(long: two retrainings per member)"
+        )
+        self.remove_btn.clicked.connect(self.run_remove)
+        f.addRow(self.remove_btn)
+
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.setToolTip("stop the running job; the last complete result stays (Esc)")
         self.cancel_btn.setEnabled(False)
@@ -141,6 +162,7 @@ class ConceptsPanel(Panel):
         lv = QVBoxLayout(left)
         lv.addWidget(choose)
         lv.addWidget(attr)
+        lv.addWidget(removal)
         lv.addWidget(self.summary)
         lv.addStretch(1)
         scroll = QScrollArea()
@@ -168,9 +190,13 @@ class ConceptsPanel(Panel):
         bottom.addWidget(self.histogram)
         bottom.setStretchFactor(0, 3)
         bottom.setStretchFactor(1, 2)
+        self.removal_view = RemovalView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(bottom, TABS[0])
+        self.tabs.addTab(self.removal_view, TABS[1])
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(top)
-        right.addWidget(bottom)
+        right.addWidget(self.tabs)
         split = QSplitter()
         split.addWidget(side)
         split.addWidget(right)
@@ -190,6 +216,8 @@ class ConceptsPanel(Panel):
     # ------------------------------------------------------------------ jobs ---------------
     def _spec(self, name: str) -> Any:
         st = self.state_model
+        if name == "remove":
+            return st.remove_spec()
         return st.probe_spec() if name == "probe" else st.attribute_spec()
 
     def _current(self, name: str) -> Any:
@@ -210,6 +238,14 @@ class ConceptsPanel(Panel):
 
         st = self.state_model
         return self._run("attribute", run_attribute_gallery, f"TRAK attribution ({st.concept}, {st.layer})")
+
+    def run_remove(self) -> JobHandle | None:
+        """The removal experiment of the chosen concept and layer (a running one is replaced)."""
+        from .jobs import run_remove
+
+        st = self.state_model
+        self.tabs.setCurrentIndex(TABS.index("Removal experiment"))
+        return self._run("remove", run_remove, f"removal experiment ({st.concept}, {st.layer}, k = {st.rm_k})")
 
     def _run(self, name: str, fn: Any, title: str) -> JobHandle | None:
         self.binder.commit()
@@ -252,8 +288,10 @@ class ConceptsPanel(Panel):
         self.keep_result(name, res, spec)
         if name == "attribute":
             self._say(f"attribution done in {res.attribution.seconds:.0f} s")
+        if name == "remove":
+            self._say(f"removal experiment done in {res.seconds:.0f} s")
         self._update_stale()
-        self._draw_probes() if name == "probe" else self._draw_attribution()
+        {"probe": self._draw_probes, "attribute": self._draw_attribution, "remove": self._draw_removal}[name]()
 
     def _ended(self, name: str, handle: JobHandle) -> None:
         if self._jobs.get(name) is not handle:
@@ -267,6 +305,7 @@ class ConceptsPanel(Panel):
         self._update_stale()
         self._draw_probes()
         self._draw_attribution()
+        self._draw_removal()
 
     # ------------------------------------------------------------------ drawing ------------
     def probe_title(self) -> str:
@@ -340,6 +379,34 @@ class ConceptsPanel(Panel):
         self.histogram.draw(cs, np.asarray(a.train_positive, bool), f"TRAK scores: {a.concept} at {a.layer}{mark}")
         self._draw_summary()
 
+    def removal_title(self) -> str:
+        kept = self.kept("remove")
+        if kept is None:
+            return ""
+        from .state import LAYERS
+
+        r = kept.result
+        li = LAYERS.index(r.layer)
+        d = float((r.top_k.accuracy[:, li] - r.random_k.accuracy[:, li]).mean())
+        text = (
+            f"{r.concept} at {r.layer}, k = {r.k}, {r.before.accuracy.shape[0]} members: top-k minus random-k "
+            f"{d:+.3f} at {r.layer}; removed top-k positive fraction {r.removed_top_positive_fraction:.2f}"
+        )
+        return text + (f" [{STALE}]" if self.stale["remove"] else "")
+
+    def _draw_removal(self) -> None:
+        from .state import LAYERS
+
+        kept = self.kept("remove")
+        if kept is None:
+            running = self._jobs["remove"] is not None
+            self.removal_view.reset("removal experiment running…" if running else "no removal experiment yet")
+        else:
+            r = kept.result
+            mark = " [stale]" if self.stale["remove"] else ""
+            self.removal_view.draw(r, LAYERS, f"Removal: {r.concept} at {r.layer}, k = {r.k} (95 % CI){mark}")
+        self._draw_summary()
+
     def _draw_summary(self) -> None:
         lines = []
         if self.kept("probe") is not None:
@@ -348,6 +415,8 @@ class ConceptsPanel(Panel):
             lines.append(_html("Attribution: " + self.attribution_title()))
         if self.stale["attribute"] and self._jobs["attribute"] is None:
             lines.append("<i>" + _html(STALE) + "; press Attribute (Ctrl+Return)</i>")
+        if self.kept("remove") is not None:
+            lines.append(_html("Removal: " + self.removal_title()))
         self.summary.setText("<br>".join(lines))
 
     def _say(self, text: str, error: bool = False) -> None:
@@ -366,7 +435,7 @@ class ConceptsPanel(Panel):
 
     # ------------------------------------------------------------------ state --------------
     def _update_stale(self) -> None:
-        for name in ("probe", "attribute"):
+        for name in ("probe", "attribute", "remove"):
             self.stale[name] = self.kept(name) is not None and self.result_is_stale(name, self._current(name))
 
     def _settings_changed(self, name: str) -> None:
@@ -377,6 +446,8 @@ class ConceptsPanel(Panel):
             self._draw_probes()
         if name in ATTRIBUTE_INPUTS or name == "gallery":
             self._draw_attribution()
+        if name in REMOVE_INPUTS:
+            self._draw_removal()
 
     def start(self) -> None:
         """The embedded default: the probes of the shipped ensemble (seconds), unless a session
@@ -390,12 +461,14 @@ class ConceptsPanel(Panel):
         self._update_stale()
         self._draw_probes()
         self._draw_attribution()
+        self._draw_removal()
 
     def results_restored(self, names: list[str]) -> None:
         """Draw what a session kept (nothing recomputed) and mark the stale results."""
         self._update_stale()
         self._draw_probes()
         self._draw_attribution()
+        self._draw_removal()
 
     # ------------------------------------------------------------------ theme --------------
     def _theme_changed(self, _theme: str = "") -> None:
@@ -422,12 +495,14 @@ class ConceptsPanel(Panel):
             "proj_dim": st.proj_dim,
             "seed": st.seed,
             "probe_status": "none" if self.kept("probe") is None else "stale" if self.stale["probe"] else "current",
-            "attribution_status": "none"
-            if self.kept("attribute") is None
-            else "stale"
-            if self.stale["attribute"]
-            else "current",
+            "attribution_status": self._status("attribute"),
+            "removal_status": self._status("remove"),
+            "removal_k": st.rm_k,
+            "removal_members": st.rm_members,
         }
+
+    def _status(self, name: str) -> str:
+        return "none" if self.kept(name) is None else "stale" if self.stale[name] else "current"
 
     def caption(self, what: str) -> str:
         c = self.context()
@@ -436,6 +511,8 @@ class ConceptsPanel(Panel):
             text += f"; {self.probe_title()}; held-out accuracy of a logistic probe on pooled block outputs"
         if what.startswith(("Top", "Score")) and self.kept("attribute") is not None:
             text += f"; {self.attribution_title()}; projection dim {c['proj_dim']}, seed {c['seed']}"
+        if what.startswith("Removal") and self.kept("remove") is not None:
+            text += f"; {self.removal_title()}; probe accuracy by layer, mean over the retrained members"
         return f"{text}. {REFERENCE}."
 
     def figures(self) -> list[FigureSource]:
@@ -446,6 +523,7 @@ class ConceptsPanel(Panel):
             ("concepts_sparsity", self.sparsity_view, "Probing sparsity", self.sparsity_view.data),
             ("concepts_gallery", self.gallery, "Top and bottom attributing training images", self.gallery.data),
             ("concepts_scores", self.histogram, "Score distribution", self.histogram.data),
+            ("concepts_removal", self.removal_view, "Removal experiment", self.removal_view.data),
         )
 
         def make(name: str, widget: QWidget, title: str, data: Any) -> FigureSource:

@@ -11,7 +11,10 @@ it shows, seeds included.
   are about (the probe plot shows every layer and both concepts);
 * ``n_targets``, ``proj_dim``, ``seed``: the TRAK attribution's budget (Konz et al., arXiv
   2310.03149; TRAK: Park et al., arXiv 2303.14186);
-* ``gallery``: how many top- and bottom-attributing training images are shown.
+* ``gallery``: how many top- and bottom-attributing training images are shown;
+* ``rm_k``, ``rm_members``: the removal experiment (the paper's section 4.3): the k
+  top-attributing and, as the control, k random training images removed, the first members
+  retrained on what is left, every layer re-probed.
 
 Version 1 (no earlier versions).
 """
@@ -25,7 +28,7 @@ from workbench.state import Choice, Int, PanelState, Seed, Str
 from .core.dataset import CONCEPT_KINDS
 
 if TYPE_CHECKING:
-    from .jobs import AttributeSpec, ProbeSpec
+    from .jobs import AttributeSpec, ProbeSpec, RemoveSpec
 
 #: the probed blocks, as :data:`workbench_concepts.core.resnet.LAYERS` (a test checks they agree;
 #: not imported from there because that module imports torch, and this one is imported with the panel)
@@ -68,6 +71,16 @@ class ConceptsState(PanelState):
     proj_dim = Int(128, lo=8, hi=8192, label="projection dim", tooltip="TRAK's random projection dimension")
     seed = Seed(0, label="seed", tooltip="TRAK's random projection")
     gallery = Int(8, lo=1, hi=32, label="images shown", tooltip="top- and bottom-attributing training images shown")
+    rm_k = Int(
+        300,
+        lo=1,
+        hi=10_000_000,
+        label="images removed (k)",
+        tooltip="the k top-attributing training images removed (and, as the control, k random ones)",
+    )
+    rm_members = Int(
+        3, lo=2, hi=100, label="members retrained", tooltip="the first members, retrained with their seeds per arm"
+    )
 
     def probe_spec(self) -> ProbeSpec:
         """The probe job these settings stand for (every layer, both concepts)."""
@@ -88,6 +101,23 @@ class ConceptsState(PanelState):
             n_targets=self.n_targets,
             proj_dim=self.proj_dim,
             top=max(100, self.gallery),
+            seed=self.seed,
+        )
+        spec.validate()
+        return spec
+
+    def remove_spec(self) -> RemoveSpec:
+        """The removal experiment of the chosen concept and layer (``ValueError`` when invalid)."""
+        from .jobs import RemoveSpec
+
+        spec = RemoveSpec(
+            concept=self.concept,
+            layer=self.layer,
+            k=self.rm_k,
+            ensemble=self.ensemble.strip(),
+            members=self.rm_members,
+            n_targets=self.n_targets,
+            proj_dim=self.proj_dim,
             seed=self.seed,
         )
         spec.validate()

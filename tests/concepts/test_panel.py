@@ -138,3 +138,25 @@ def test_session_round_trip_of_state_and_results(concepts_panel, qtbot, tiny_ens
     assert other.stale["attribute"] and not other.stale["probe"]
     with pytest.raises(ValueError):
         other.validate_state({"version": 1, "concept": "snakes"})
+
+
+def test_removal_experiment_job_draws_before_top_k_and_random_k(concepts_panel, qtbot, standalone_shell, tiny_ensemble):
+    from workbench_concepts.core.resnet import LAYERS
+
+    panel = concepts_panel(start=False)
+    panel.state_model.update(
+        {"ensemble": str(tiny_ensemble), "n_targets": 3, "proj_dim": 16, "rm_k": 10, "rm_members": 2}
+    )
+    assert panel.run_remove() is not None
+    qtbot.waitUntil(panel.is_idle, timeout=90_000)
+    assert standalone_shell.errors == []
+    kept = panel.kept("remove")
+    assert kept is not None and kept.result.k == 10 and len(kept.result.removed_top) == 10
+    view = panel.removal_view
+    assert view.layers == LAYERS and set(view.arms) == {"before", "top_k", "random_k"}
+    for attr, arm in view.arms.items():
+        assert arm["members"].shape == (2, len(LAYERS))
+        assert np.allclose(arm["mean"], getattr(kept.result, attr).accuracy.mean(0))
+    assert "top-k minus random-k" in panel.summary.text() and not panel.stale["remove"]
+    panel.state_model.rm_k = 12
+    assert panel.stale["remove"] and "stale" in panel.caption("Removal experiment")

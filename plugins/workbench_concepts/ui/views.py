@@ -7,6 +7,9 @@ arrays behind it, for the export); they compute nothing but what is drawn.
   chosen layer (mean ± std over members), every concept;
 * :class:`HistogramView`: the concept-level TRAK scores of every training image, concept
   positives and negatives as two histograms;
+* :class:`RemovalView`: the removal experiment: probe accuracy by layer before, after removing
+  the k top-attributing images and after removing k random ones (mean over the retrained
+  members, 95 % t-interval);
 * :class:`ThumbnailGallery`: the top- and bottom-attributing training images as thumbnails with
   their score, class and concept label; click one to enlarge it.
 """
@@ -48,7 +51,7 @@ class ProbeView(pg.PlotWidget):
         self.chosen = ""
         self.message = ""
         p = _plot(self, "layer", "held-out probe accuracy")
-        self.legend = p.addLegend(offset=(-10, -10))
+        self.legend = p.addLegend(offset=(-10, 10))  # top right, above the curves (y up to 1.08)
         self.reset("")
 
     def reset(self, text: str) -> None:
@@ -82,7 +85,7 @@ class ProbeView(pg.PlotWidget):
         ax = p.getAxis("bottom")
         ax.setTicks([list(enumerate(self.layers))])
         p.setXRange(-0.3, len(self.layers) - 0.7, padding=0)
-        p.setYRange(0.4, 1.0, padding=0.02)
+        p.setYRange(0.4, 1.08, padding=0.0)
         p.setTitle(title, size="9pt")
 
     def data(self) -> dict[str, Any]:
@@ -109,7 +112,7 @@ class SparsityView(pg.PlotWidget):
         self.message = ""
         p = _plot(self, "neurons kept k (top |w| of the full probe)", "held-out accuracy")
         p.setLogMode(x=True, y=False)
-        self.legend = p.addLegend(offset=(-10, -10))
+        self.legend = p.addLegend(offset=(-10, 10))  # top right, above the curves (y up to 1.08)
         self.reset("")
 
     def reset(self, text: str) -> None:
@@ -139,7 +142,7 @@ class SparsityView(pg.PlotWidget):
         if self.ks.size:
             p.getAxis("bottom").setTicks([[(float(np.log10(k)), f"{int(k)}") for k in self.ks]])
         p.addLine(y=0.5, pen=pg.mkPen((128, 128, 128), style=Qt.PenStyle.DotLine))
-        p.setYRange(0.4, 1.0, padding=0.02)
+        p.setYRange(0.4, 1.08, padding=0.0)
         p.setTitle(title, size="9pt")
 
     def data(self) -> dict[str, Any]:
@@ -193,6 +196,63 @@ class HistogramView(pg.PlotWidget):
         if self.edges.size:
             out["positive_counts"] = np.histogram(self.scores[self.positive], bins=self.edges)[0]
             out["negative_counts"] = np.histogram(self.scores[~self.positive], bins=self.edges)[0]
+        if self.message:
+            out["message"] = self.message
+        return out
+
+
+class RemovalView(pg.PlotWidget):
+    """Before / top-k removed / random-k removed (see the module docstring)."""
+
+    ARMS = (
+        ("before", "before", "#808080"),
+        ("top_k", "top-k removed", "#c0392b"),
+        ("random_k", "random-k removed", "#4c8bd6"),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setMinimumSize(220, 140)
+        self.layers: tuple[str, ...] = ()
+        self.arms: dict[str, dict[str, np.ndarray]] = {}
+        self.message = ""
+        p = _plot(self, "layer", "held-out probe accuracy")
+        self.legend = p.addLegend(offset=(-10, 10))  # top right, above the curves (y up to 1.08)
+        self.reset("")
+
+    def reset(self, text: str) -> None:
+        self.layers, self.arms, self.message = (), {}, text
+        p = self.getPlotItem()
+        p.clear()
+        p.setTitle(text, size="9pt")
+
+    def draw(self, res: Any, layers: tuple[str, ...], title: str) -> None:
+        """``res``: a :class:`~workbench_concepts.jobs.RemoveResult`."""
+        p = self.getPlotItem()
+        p.clear()
+        self.message, self.layers, self.arms = "", tuple(layers), {}
+        x = np.arange(len(self.layers), dtype=float)
+        for j, (attr, name, colour) in enumerate(self.ARMS):
+            arm = getattr(res, attr)
+            mean, ci = np.asarray(arm.mean(), float), np.asarray(arm.ci_half(), float)
+            self.arms[attr] = {"mean": mean, "ci95": ci, "members": np.asarray(arm.accuracy, float)}
+            xs = x + (j - 1) * 0.06
+            p.addItem(pg.ErrorBarItem(x=xs, y=mean, height=2 * np.nan_to_num(ci), pen=pg.mkPen(colour), beam=0.05))
+            p.plot(xs, mean, pen=pg.mkPen(colour, width=2), symbol="o", symbolBrush=colour, name=name)
+        p.addLine(y=0.5, pen=pg.mkPen((128, 128, 128), style=Qt.PenStyle.DashLine))
+        if res.layer in self.layers:
+            p.addLine(x=self.layers.index(res.layer), pen=pg.mkPen((150, 150, 150), width=1))
+        p.getAxis("bottom").setTicks([list(enumerate(self.layers))])
+        p.setXRange(-0.3, len(self.layers) - 0.7, padding=0)
+        p.setYRange(0.4, 1.08, padding=0.0)
+        p.setTitle(title, size="9pt")
+
+    def data(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"layers": list(self.layers)}
+        for attr, c in self.arms.items():
+            out[f"{attr}_accuracy_mean"] = c["mean"]
+            out[f"{attr}_accuracy_ci95_half"] = c["ci95"]
+            out[f"{attr}_accuracy_members_x_layers"] = c["members"]
         if self.message:
             out["message"] = self.message
         return out
