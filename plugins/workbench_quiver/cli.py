@@ -210,7 +210,9 @@ def cmd_exchange_graph(args: argparse.Namespace) -> int:
 
     try:
         b = _cluster_matrix(args)
-        spec = ExchangeGraphSpec(as_spec_matrix(b), max_clusters=args.max_clusters, variables=bool(args.out))
+        spec = ExchangeGraphSpec(
+            as_spec_matrix(b), max_clusters=args.max_clusters, variables=bool(args.out), vertices=args.vertices
+        )
         res = run_in_terminal(run_exchange_graph, spec, title="exchange graph", quiet=not sys.stderr.isatty())
     except (OSError, ValueError, JobError) as exc:
         return _err(str(exc))
@@ -232,8 +234,11 @@ def cmd_exchange_graph(args: argparse.Namespace) -> int:
             return _err(f"cannot write {args.out}: {exc.strerror or exc}")
     if args.json:
         print(json.dumps(summary))
+    elif res.vertices == "quivers":
+        print(f"{res.n_vertices} quivers up to isomorphism, {res.n_edges} mutations between them (edges)")
     else:
-        print(f"{res.n_vertices} clusters, {res.n_edges} mutations (edges), {len(res.g_vectors)} cluster variables")
+        what = "labelled seeds" if res.vertices == "labelled" else "clusters"
+        print(f"{res.n_vertices} {what}, {res.n_edges} mutations (edges), {len(res.g_vectors)} cluster variables")
     return 0
 
 
@@ -323,7 +328,15 @@ def register(subparsers) -> None:
     )
     p.add_argument("file", nargs="?", default=None)
     p.add_argument("--type", default=None, help="a standard quiver instead of FILE (A4, D5, E8, ...)")
-    p.add_argument("--max-clusters", type=int, default=200_000, help="stop with an error beyond this many clusters")
+    p.add_argument("--max-clusters", type=int, default=200_000, help="stop with an error beyond this many vertices")
+    p.add_argument(
+        "--vertices",
+        choices=["clusters", "labelled", "quivers"],
+        default="clusters",
+        help="clusters: seeds up to permuting their cluster variables (the cluster algebra's exchange graph, "
+        "A_n: Catalan C_{n+1}); labelled: labelled seeds; quivers: exchange matrices up to isomorphism "
+        "(the mutation class)",
+    )
     p.add_argument("--out", default=None, help="write the whole graph as JSON")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_exchange_graph)

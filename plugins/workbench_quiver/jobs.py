@@ -516,20 +516,24 @@ def run_green_sequences(spec: GreenSequenceSpec, ctx: JobContext) -> Any:
 
 @dataclass(frozen=True)
 class ExchangeGraphSpec:
-    """The exchange graph of ``b`` (clusters as vertices), every cluster variable computed."""
+    """The exchange graph of ``b``, every cluster variable computed; ``vertices``: clusters
+    (default), labelled seeds or quivers up to isomorphism (:data:`.core.exchange_graph.VERTEX_KINDS`)."""
 
     b: Matrix
     max_clusters: int = 200_000
     variables: bool = True
     expected: int | None = None  # the known number of clusters, for the progress bar
     device: str = "cpu"
+    vertices: str = "clusters"
 
 
 @dataclass
 class ExchangeGraphResult:
     """Plain data of an exchange graph: clusters (sorted variable ids per vertex), edges
     ``(i, j, k)`` with ``j = mu_k(i)``, g-vectors and cluster variables (Sage strings, principal
-    coefficients set to 1) per variable id, a shortest mutation path to each vertex."""
+    coefficients set to 1) per variable id, a shortest mutation path to each vertex; vertices:
+    what a vertex is (clusters, labelled seeds, quivers: then ``clusters`` holds canonical
+    exchange matrices, :class:`.core.exchange_graph.ExchangeGraph`)."""
 
     n: int
     clusters: list[tuple[int, ...]]
@@ -537,6 +541,7 @@ class ExchangeGraphResult:
     g_vectors: list[tuple[int, ...]]
     variables: list[str]
     paths: list[tuple[int, ...]]
+    vertices: str = "clusters"
 
     @property
     def n_vertices(self) -> int:
@@ -558,18 +563,20 @@ def run_exchange_graph(spec: ExchangeGraphSpec, ctx: JobContext) -> ExchangeGrap
         ctx.progress(min(count / max(total, 1), 0.99), f"{count} clusters")
 
     try:
-        g = exchange_graph(b, max_clusters=spec.max_clusters, variables=spec.variables, check=check)
+        g = exchange_graph(
+            b, max_clusters=spec.max_clusters, variables=spec.variables, check=check, vertices=spec.vertices
+        )
     except ValueError as exc:
         raise JobError(str(exc)) from None
     names: list[str] = []
-    if spec.variables:
+    if spec.variables and g.ring is not None:
         ring = g.ring
         ones = {i: 1 for i in ring.principal}
         keep = list(range(ring.n + ring.m))
         for v in g.variables:
             names.append(v.specialise(ones).project(ring.plain_ctx, keep).to_str() if v is not None else "")
     ctx.progress(1.0, f"{g.n_vertices} clusters")
-    return ExchangeGraphResult(g.n, g.clusters, g.edges, g.g_vectors, names, g.paths)
+    return ExchangeGraphResult(g.n, g.clusters, g.edges, g.g_vectors, names, g.paths, g.vertices)
 
 
 #: the most clusters the Cluster tab draws (a drawing of more is unreadable and slow to lay out)
@@ -586,6 +593,7 @@ class ExchangeGraphDrawingSpec:
     layout: str = "auto"
     seed: int = 0
     device: str = "cpu"
+    vertices: str = "clusters"
 
 
 @dataclass
@@ -598,6 +606,7 @@ class ExchangeGraphDrawing:
     edges: list[tuple[int, int, int]]
     paths: list[tuple[int, ...]]
     positions: np.ndarray
+    vertices: str = "clusters"
 
     @property
     def n_vertices(self) -> int:
@@ -618,10 +627,11 @@ def run_exchange_graph_drawing(spec: ExchangeGraphDrawingSpec, ctx: JobContext) 
         ctx.progress(min(0.5 * count / max(spec.max_clusters, 1), 0.5), f"{count} clusters")
 
     try:
-        g = exchange_graph(b, max_clusters=spec.max_clusters, variables=False, check=check)
+        g = exchange_graph(b, max_clusters=spec.max_clusters, variables=False, check=check, vertices=spec.vertices)
     except TooManyClusters:
+        what = {"clusters": "clusters", "labelled": "labelled seeds", "quivers": "quivers"}.get(spec.vertices, "")
         raise JobError(
-            f"more than {spec.max_clusters} clusters (or not of finite type): too many to draw; "
+            f"more than {spec.max_clusters} {what} (or not of finite type): too many to draw; "
             "the Exchange graph button counts up to 200,000"
         ) from None
     except ValueError as exc:
@@ -632,4 +642,4 @@ def run_exchange_graph_drawing(spec: ExchangeGraphDrawingSpec, ctx: JobContext) 
     except ValueError as exc:
         raise JobError(str(exc)) from None
     ctx.progress(1.0, f"{g.n_vertices} clusters")
-    return ExchangeGraphDrawing(g.n, g.clusters, g.edges, g.paths, pos)
+    return ExchangeGraphDrawing(g.n, g.clusters, g.edges, g.paths, pos, g.vertices)

@@ -21,7 +21,8 @@ State versions
    unusable ``tab`` dropped) and leaves the new settings at their defaults.  Later
    additions within version 2 (a state without them keeps the current values, an older
    release ignores them): ``sequence`` (the typed mutation sequence), ``show_matrix``,
-   ``gnn_model`` and ``invariant_checkpoint`` (the live prediction's classifier).
+   ``gnn_model`` and ``invariant_checkpoint`` (the live prediction's classifier), and the
+   Cluster tab's ``cluster_path``, ``cluster_vertices`` and ``cluster_convention``.
 """
 
 from __future__ import annotations
@@ -61,6 +62,14 @@ EXPLORER_SETS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 #: the explorer's embedding layers: after message-passing layer 1..4, or the head
 EXPLORER_LAYERS = ("1", "2", "3", "4", "head")
+#: what a vertex of the Cluster tab's exchange graph is (``core.exchange_graph.VERTEX_KINDS``,
+#: repeated here so this module does not import the cluster algebra's FLINT)
+CLUSTER_VERTICES = ("clusters", "labelled", "quivers")
+CLUSTER_VERTEX_TITLES = {
+    "clusters": "clusters (seeds up to permutation)",
+    "labelled": "labelled seeds",
+    "quivers": "quivers up to isomorphism",
+}
 #: the keys of the saved document (the same in versions 1 and 2)
 DOCUMENT_KEYS = ("matrix", "positions", "frozen", "labels", "history")
 
@@ -244,6 +253,28 @@ class QuiverState(GnnSettings):
         tooltip="vertex labels to mutate at, in order (Play mutates along them, Step one at a time)",
     )
     show_matrix = Bool(True, label="B-matrix", tooltip="show the B-matrix beside the canvas (edit it by typing)")
+    cluster_path = Str(
+        "",
+        label="cluster path",
+        placeholder="mutation path from this quiver (vertex labels), e.g. 1 3 2",
+        tooltip="Vertex labels of mutable vertices, in order; empty: the initial seed x0..x{n-1}",
+    )
+    cluster_vertices = Choice(
+        "clusters",
+        choices=CLUSTER_VERTICES,
+        display=CLUSTER_VERTEX_TITLES,
+        label="vertices",
+        tooltip="what a vertex of the exchange graph is: a cluster (seeds up to permuting their cluster "
+        "variables: the exchange graph of the cluster algebra, A_n has Catalan C_{n+1}), a labelled seed "
+        "(ordered cluster), or a quiver up to isomorphism (the mutation class)",
+    )
+    cluster_convention = Choice(
+        "keller",
+        choices=("keller", "sage"),
+        label="framing",
+        tooltip="Framed quiver: Keller's (arrows i -> i', green: no arrow from a frozen vertex into it) or "
+        "Sage's principal extension (green: c-vector >= 0 in Sage's B)",
+    )
 
     def enumerate_spec(self, b: Any) -> EnumerateSpec:
         """The enumeration of the class of ``b`` with these limits (depth 0 = no depth limit)."""

@@ -62,3 +62,16 @@ def test_cluster_tab_seed_green_sequences_and_exchange_graph(panel, qtbot):
     tab.graph_button.click()
     qtbot.waitUntil(lambda: tab.graph_counts is not None, timeout=30_000)
     assert tab.graph_counts == (50, 100, 16)
+    # the vertex switch: quivers up to isomorphism (the D4 class: 6), labelled seeds (50 * 4!)
+    tab.vertices.setCurrentIndex(tab.vertices.findData("quivers"))
+    assert panel.state_model.cluster_vertices == "quivers"
+    tab.graph_counts = None
+    tab.graph_button.click()
+    qtbot.waitUntil(lambda: tab.graph_counts is not None, timeout=30_000)
+    assert tab.graph_counts[:2] == (6, 7) and "6 quivers up to isomorphism" in tab.graph_label.text()
+    panel.state_model.cluster_vertices = "labelled"
+    assert tab.vertices.currentText() == "labelled seeds"
+    tab.graph_counts = None
+    tab.graph_button.click()
+    qtbot.waitUntil(lambda: tab.graph_counts is not None, timeout=30_000)
+    assert tab.graph_counts == (1200, 2400, 16) and "1200 labelled seeds" in tab.graph_label.text()

@@ -88,3 +88,21 @@ def test_exchange_graph_drawn_and_clicked(panel, qtbot):
     qtbot.waitUntil(lambda: "too many to draw" in tab.graph_label.text(), timeout=30_000)
     assert "more than 2000 clusters" in tab.graph_label.text() and tab.drawing is res
     assert not tab.go_to_seed(3) and "draw it again" in tab.message.text()
+
+
+def test_exchange_graph_of_quivers_drawn_and_current_vertex_followed(panel, qtbot):
+    """The vertex switch at 'quivers': the A3 class (4 quivers up to isomorphism) is drawn, the
+    current quiver marked, going to a vertex mutates the canvas to a quiver isomorphic to it."""
+    tab, doc = panel.tabs.cluster, panel.doc
+    assert panel.load_matrix(standard_quiver("A3"), "A3")
+    panel.state_model.tab = TABS.index("Cluster")
+    panel.state_model.cluster_vertices = "quivers"
+    start_b = doc.b_matrix()
+    tab.draw_button.click()
+    qtbot.waitUntil(lambda: tab.drawing is not None, timeout=30_000)
+    res = tab.drawing
+    assert (res.vertices, res.n_vertices) == ("quivers", 4) and tab.current_vertex == 0
+    assert "4 quivers up to isomorphism" in tab.graph_label.text()
+    v = max(range(res.n_vertices), key=lambda i: len(res.paths[i]))
+    assert tab.go_to_seed(v) and tab.current_vertex == v
+    assert np.array_equal(doc.b_matrix(), mutate_sequence(start_b, res.paths[v]))

@@ -7,9 +7,22 @@ Gross-Hacking-Keel-Kontsevich 2018, Thm 5.2 (skew-symmetric case)), and a cluste
 variables' g-vectors, kept as a bitmask of variable ids.  Each cluster variable's Laurent polynomial
 is computed once, by the exchange relation from the first seed in which it appears.
 
+Three graphs, by what a vertex is (``vertices``, the switch of the CLI and the Cluster tab):
+
+* ``"clusters"`` (default): seeds up to a permutation of their cluster variables, i.e. clusters:
+  the exchange graph of the cluster algebra (Fomin-Zelevinsky, Cluster algebras II, 2003);
+* ``"labelled"``: labelled seeds (an ordered cluster; a mutation at position k keeps the new
+  variable at position k), the labelled exchange graph, an n-regular covering of the first;
+* ``"quivers"``: the exchange matrices up to isomorphism (relabelling the vertices), joined when a
+  mutation takes one to the other: the mutation class as a graph (loops and repeated edges dropped).
+
 Known counts the tests check (number of clusters, Fomin-Zelevinsky, Cluster algebras II, 2003, and
 Y-systems and generalized associahedra, 2003, Prop. 3.9): A_n: Catalan C_{n+1}; D_n:
-(3n-2)/n * C(2n-2, n-1); E6: 833, E7: 4160, E8: 25080.  Every vertex has degree n.
+(3n-2)/n * C(2n-2, n-1); E6: 833, E7: 4160, E8: 25080.  Every vertex has degree n.  Labelled
+seeds of type A_n: C_{n+1} * n!, every labelling of a triangulation of the (n+3)-gon being
+reachable by flips that keep labels (Bose, Lubiw, Pathak, Verdonschot, Flipping edge-labelled
+triangulations, Comput. Geom. 68, 2018).  Quivers: the mutation class sizes (A_n: Torkildsen
+2008, D_n: Buan-Torkildsen 2009, as :mod:`.class_size` computes them; A4: 6, D4: 6, E6: 67).
 """
 
 from __future__ import annotations
@@ -25,6 +38,9 @@ from workbench.errors import InputError
 from .laurent import Laurent, exchange
 from .quiver import validate_b
 
+#: what a vertex of the exchange graph is (see the module docstring)
+VERTEX_KINDS = ("clusters", "labelled", "quivers")
+
 #: entries of B, C or G beyond this mean an infinite type (finite types stay far below; int64 safe)
 _GROWTH = 2**20
 
@@ -35,10 +51,13 @@ class TooManyClusters(InputError):  # noqa: N818 - the message says what to do
 
 @dataclass
 class ExchangeGraph:
-    """clusters[i]: the cluster of vertex i as a sorted tuple of variable ids; edges: (i, j, k)
-    with j = mu_k(i), i < j; g_vectors[v]: g-vector of variable v; variables[v]: its Laurent
-    polynomial (principal coefficients t0.. included; ``None`` when not computed); paths[i]: a
-    shortest mutation path from the initial seed to vertex i; complete: False if stopped."""
+    """clusters[i]: the cluster of vertex i as a sorted tuple of variable ids (``vertices ==
+    "labelled"``: in position order; ``"quivers"``: the vertex's exchange matrix in canonical
+    order, flattened row by row); edges: (i, j, k) with j = mu_k(i), i < j; g_vectors[v]:
+    g-vector of variable v; variables[v]: its Laurent polynomial (principal coefficients t0..
+    included; ``None`` when not computed; both empty for quivers); paths[i]: a shortest mutation
+    path from the initial seed to vertex i; complete: False if stopped; vertices: one of
+    :data:`VERTEX_KINDS`."""
 
     n: int
     clusters: list[tuple[int, ...]]
@@ -48,6 +67,7 @@ class ExchangeGraph:
     paths: list[tuple[int, ...]] = field(default_factory=list)
     complete: bool = True
     ring: Any = None
+    vertices: str = "clusters"
 
     @property
     def n_vertices(self) -> int:
@@ -103,14 +123,22 @@ def exchange_graph(
     max_clusters: int = 200_000,
     variables: bool = True,
     check: Callable[[int], None] | None = None,
+    vertices: str = "clusters",
 ) -> ExchangeGraph:
     """The exchange graph of the cluster algebra of ``b`` ((n+m) x n; frozen rows only enter the
     cluster variables).  ``variables``: also compute every cluster variable's Laurent polynomial.
-    ``check(count)`` is called between frontier blocks (a job's cancellation check).  Raises
-    :class:`TooManyClusters` beyond ``max_clusters`` clusters."""
+    ``check(count)`` is called between frontier blocks (a job's cancellation check).
+    ``vertices``: ``"clusters"`` (seeds up to permuting their variables), ``"labelled"``
+    (labelled seeds) or ``"quivers"`` (exchange matrices up to isomorphism).  Raises
+    :class:`TooManyClusters` beyond ``max_clusters`` vertices."""
     from .cluster_algebra import ClusterRing
 
+    if vertices not in VERTEX_KINDS:
+        raise InputError(f"unknown exchange-graph vertices {vertices!r}: use {', '.join(VERTEX_KINDS)}")
     b = validate_b(b)
+    if vertices == "quivers":
+        return _quiver_graph(b, max_clusters, check)
+    labelled = vertices == "labelled"
     if b.dtype == object:
         raise InputError("exchange matrix entries beyond 64 bits: not of finite type")
     n, m = b.shape[1], b.shape[0] - b.shape[1]
@@ -125,8 +153,8 @@ def exchange_graph(
     recipe: list[tuple[list[int], list[int], int]] = []  # (parent cluster ids, column k, k) per new variable
 
     def key_of(ids: np.ndarray) -> np.ndarray:
-        """Clusters as hashable byte strings: the sorted variable ids of each row."""
-        srt = np.ascontiguousarray(np.sort(ids, axis=1).astype(np.int32))
+        """Clusters as hashable byte strings: the sorted variable ids of each row (labelled: as they are)."""
+        srt = np.ascontiguousarray((ids if labelled else np.sort(ids, axis=1)).astype(np.int32))
         return srt.view(f"V{4 * n}").ravel()
 
     f_ids = np.arange(n, dtype=np.int64)[None]
@@ -177,8 +205,9 @@ def exchange_graph(
                 if j is None:
                     j = len(clusters)
                     if j >= max_clusters:
+                        what = "labelled seeds" if labelled else "clusters"
                         raise TooManyClusters(
-                            f"more than {max_clusters} clusters: the cluster algebra is not of finite type "
+                            f"more than {max_clusters} {what}: the cluster algebra is not of finite type "
                             "or larger than the limit (raise max_clusters)"
                         )
                     index[key] = j
@@ -199,7 +228,8 @@ def exchange_graph(
                 nxt_ids.append(new_ids[t])
                 nxt_idx.append(target[t])
                 for r, j in zip(t.tolist(), target[t].tolist(), strict=True):
-                    clusters[j] = tuple(sorted(new_ids[r].tolist()))
+                    ids_r = new_ids[r].tolist()
+                    clusters[j] = tuple(ids_r if labelled else sorted(ids_r))
         if not nxt_idx:
             break
         f_mat = np.concatenate(nxt_mat)
@@ -216,7 +246,76 @@ def exchange_graph(
         if check is not None and len(polys) % 64 == 0:
             check(len(clusters))
         polys.append(exchange(ring.ctx, [polys[i] for i in ids], column, k))  # type: ignore[misc]
-    return ExchangeGraph(n, clusters, edges, gvecs, polys, paths, True, ring)
+    return ExchangeGraph(n, clusters, edges, gvecs, polys, paths, True, ring, vertices)
+
+
+def _quiver_graph(b: np.ndarray, max_vertices: int, check: Callable[[int], None] | None) -> ExchangeGraph:
+    """The mutation class of ``b`` up to isomorphism as a graph (breadth first; vertex 0 is ``b``)."""
+    from .canonical import canonical_form_with_perm
+    from .mutation import mutate
+    from .quiver import square_matrix
+
+    n = b.shape[1]
+    if n == 0:
+        raise InputError("the quiver has no mutable vertices")
+
+    def vertex(mat: np.ndarray) -> tuple[bytes, tuple[int, ...]]:
+        key, perm = canonical_form_with_perm(mat)
+        canon = square_matrix(mat)[perm][:, perm][:, :n]
+        return key, tuple(int(v) for v in canon.ravel().tolist())
+
+    key0, canon0 = vertex(b)
+    index = {key0: 0}
+    mats, clusters = [b], [canon0]
+    paths: list[tuple[int, ...]] = [()]
+    edges: set[tuple[int, int, int]] = set()
+    seen_pairs: set[tuple[int, int]] = set()
+    head = 0
+    while head < len(mats):
+        if check is not None and head % 64 == 0:
+            check(len(mats))
+        here = mats[head]
+        for k in range(n):
+            nxt = mutate(here, k)
+            if nxt.dtype == object or np.abs(nxt).max() > _GROWTH:
+                raise TooManyClusters(
+                    f"exchange-matrix entries beyond {_GROWTH} after {len(mats)} quivers: the quiver is "
+                    "mutation-infinite"
+                )
+            key, canon = vertex(nxt)
+            j = index.get(key)
+            if j is None:
+                j = len(mats)
+                if j >= max_vertices:
+                    raise TooManyClusters(
+                        f"more than {max_vertices} quivers up to isomorphism: the mutation class is infinite "
+                        "or larger than the limit (raise max_clusters)"
+                    )
+                index[key] = j
+                mats.append(nxt)
+                clusters.append(canon)
+                paths.append((*paths[head], k))
+            pair = (min(head, j), max(head, j))
+            if j != head and pair not in seen_pairs:
+                seen_pairs.add(pair)
+                edges.add((pair[0], pair[1], k))
+        head += 1
+    return ExchangeGraph(n, clusters, sorted(edges), [], [], paths, True, None, "quivers")
+
+
+def quiver_vertex(clusters: Sequence[Sequence[int]], b: Any) -> int | None:
+    """The vertex of a ``"quivers"`` exchange graph holding the exchange matrix ``b`` (``None``
+    if absent): ``b`` relabelled into canonical order and compared with ``clusters``."""
+    from .canonical import canonical_form_with_perm
+    from .quiver import square_matrix
+
+    b = validate_b(b)
+    _, perm = canonical_form_with_perm(b)
+    canon = tuple(int(v) for v in square_matrix(b)[perm][:, perm][:, : b.shape[1]].ravel().tolist())
+    for i, c in enumerate(clusters):
+        if tuple(c) == canon:
+            return i
+    return None
 
 
 def seed_vertex(clusters: Sequence[Sequence[int]], edges: Sequence[Sequence[int]], path: Sequence[int]) -> int:

@@ -34,9 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.gui.binding import Binder
 from workbench.gui.theme import theme_plot
-from workbench_quiver.core.exchange_graph import seed_vertex
+from workbench_quiver.core.exchange_graph import quiver_vertex, seed_vertex
 from workbench_quiver.core.green import colours_along
+from workbench_quiver.core.mutation import mutate_sequence
 from workbench_quiver.jobs import (
     DRAW_LIMIT,
     ClusterSeedSpec,
@@ -60,11 +62,23 @@ RED = QColor(250, 210, 210)
 FOLD = 60
 
 
+def counts_text(vertices: str, n_vertices: int, n_edges: int, n_variables: int | None = None) -> str:
+    """``42 clusters, 84 mutations, 14 cluster variables`` in the words of the graph's vertices."""
+    if vertices == "quivers":
+        return f"{n_vertices} quivers up to isomorphism, {n_edges} mutations between them"
+    what = "labelled seeds" if vertices == "labelled" else "clusters"
+    tail = f", {n_variables} cluster variables" if n_variables is not None else ""
+    return f"{n_vertices} {what}, {n_edges} mutations{tail}"
+
+
 class ClusterTab(QWidget):
     """Cluster variables and vectors of a seed, maximal green sequences, the exchange graph."""
 
-    def __init__(self, doc: QuiverDocument, submit: Callable[..., Any], state: QuiverState) -> None:
+    def __init__(
+        self, doc: QuiverDocument, submit: Callable[..., Any], state: QuiverState, binder: Binder | None = None
+    ) -> None:
         super().__init__()
+        self.binder = binder if binder is not None else Binder()
         self.setObjectName("quiver-cluster-tab")
         self.doc = doc
         self._submit = submit
@@ -79,8 +93,7 @@ class ClusterTab(QWidget):
         self.current_vertex: int | None = None
         self.path = QLineEdit()
         self.path.setObjectName("quiver-cluster-path")
-        self.path.setPlaceholderText("mutation path from this quiver (vertex labels), e.g. 1 3 2")
-        self.path.setToolTip("Vertex labels of mutable vertices, in order; empty: the initial seed x0..x{n-1}")
+        self.binder.bind(state, "cluster_path", self.path)
         self.path.returnPressed.connect(self.compute_seed)
         self.seed_button = QPushButton("Seed")
         self.seed_button.setToolTip("Cluster variables, g-, c- and d-vectors after the path (SageMath's conventions)")
@@ -122,9 +135,17 @@ class ClusterTab(QWidget):
         mgs_row.addWidget(self.play_shortest)
         mgs_row.addWidget(self.play_longest)
         self.graph_button = QPushButton("Exchange graph")
-        self.graph_button.setToolTip("Count clusters and mutations (finite types; stops beyond 200,000 clusters)")
+        self.graph_button.setToolTip("Count vertices and mutations (finite types; stops beyond 200,000 vertices)")
         self.graph_button.clicked.connect(self.compute_exchange_graph)
+        self.vertices = QComboBox()
+        self.vertices.setObjectName("quiver-cluster-vertices")
+        self.binder.bind(state, "cluster_vertices", self.vertices)
+        graph_row = QHBoxLayout()
+        graph_row.addWidget(self.graph_button)
+        graph_row.addWidget(QLabel("vertices:"))
+        graph_row.addWidget(self.vertices, 1)
         self.graph_label = QLabel("")
+        self.graph_label.setWordWrap(True)
         self.colour_box = QCheckBox("Colour vertices green/red")
         self.colour_box.setObjectName("quiver-cluster-colour")
         self.colour_box.setChecked(True)
@@ -134,12 +155,8 @@ class ClusterTab(QWidget):
         )
         self.colour_box.toggled.connect(lambda _on: self.refresh_colours())
         self.convention = QComboBox()
-        self.convention.addItems(["keller", "sage"])
-        self.convention.setToolTip(
-            "Framed quiver: Keller's (arrows i -> i', green: no arrow from a frozen vertex into it) or "
-            "Sage's principal extension (green: c-vector >= 0 in Sage's B)"
-        )
-        self.convention.currentTextChanged.connect(lambda _t: self.refresh_colours())
+        self.binder.bind(state, "cluster_convention", self.convention)
+        state.add_callback("cluster_convention", lambda _new, _old: self.refresh_colours())
         colour_row = QHBoxLayout()
         colour_row.addWidget(self.colour_box, 1)
         colour_row.addWidget(self.convention)
@@ -172,7 +189,7 @@ class ClusterTab(QWidget):
         lay.addLayout(copy_row)
         lay.addLayout(mgs_row)
         lay.addWidget(self.mgs_label)
-        lay.addWidget(self.graph_button)
+        lay.addLayout(graph_row)
         lay.addWidget(self.graph_label)
         lay.addWidget(self.draw_button)
         lay.addWidget(self.graph_plot, 1)
@@ -210,7 +227,7 @@ class ClusterTab(QWidget):
         if hp is None:
             return {}
         try:
-            cols = colours_along(hp[0], hp[1], self.convention.currentText())
+            cols = colours_along(hp[0], hp[1], self.state.cluster_convention)
         except (ValueError, ArithmeticError) as exc:
             self.message.setText(f"green/red: {exc}")
             return {}
@@ -251,6 +268,8 @@ class ClusterTab(QWidget):
 
     # ------------------------------------------------------------------ seed
     def compute_seed(self) -> None:
+        if self.state.cluster_path != self.path.text():
+            self.state.cluster_path = self.path.text()  # what a session keeps (before editingFinished)
         path = self._path()
         b = self._matrix()
         if path is None or b is None:
@@ -358,7 +377,7 @@ class ClusterTab(QWidget):
         self.graph_label.setText("computing\u2026")
         self._submit(
             run_exchange_graph,
-            ExchangeGraphSpec(b, variables=False),
+            ExchangeGraphSpec(b, variables=False, vertices=self.state.cluster_vertices),
             title="exchange graph",
             on_result=self.show_exchange_graph,
             on_error=lambda t, m: self.graph_label.setText(f"{t}: {m}"),
@@ -366,9 +385,7 @@ class ClusterTab(QWidget):
 
     def show_exchange_graph(self, res: Any) -> None:
         self.graph_counts = (res.n_vertices, res.n_edges, len(res.g_vectors))
-        self.graph_label.setText(
-            f"{res.n_vertices} clusters, {res.n_edges} mutations, {len(res.g_vectors)} cluster variables"
-        )
+        self.graph_label.setText(counts_text(res.vertices, res.n_vertices, res.n_edges, len(res.g_vectors)))
 
     # ------------------------------------------------------------------ exchange graph drawing
     def draw_exchange_graph(self) -> None:
@@ -380,7 +397,7 @@ class ClusterTab(QWidget):
         self.graph_label.setText("drawing the exchange graph\u2026")
         self._submit(
             run_exchange_graph_drawing,
-            ExchangeGraphDrawingSpec(as_spec_matrix(hp[0])),
+            ExchangeGraphDrawingSpec(as_spec_matrix(hp[0]), vertices=self.state.cluster_vertices),
             title="exchange graph drawing",
             on_result=lambda res: self.show_drawing(res, start),
             on_error=lambda t, m: self.graph_label.setText(f"{t}: {m}"),
@@ -398,7 +415,7 @@ class ClusterTab(QWidget):
         self.graph_edges.setData(seg[:, 0], seg[:, 1], connect="pairs", pen=pg.mkPen(style.ARROW_INK, width=1))
         self.graph_plot.show()
         self.graph_label.setText(
-            f"{res.n_vertices} clusters, {res.n_edges} mutations drawn (click a vertex to go to its seed)"
+            counts_text(res.vertices, res.n_vertices, res.n_edges) + " drawn (click a vertex to go to it)"
         )
         self._mark_current()
         self.graph_plot.autoRange()
@@ -416,7 +433,10 @@ class ClusterTab(QWidget):
             and np.array_equal(self.doc.history.start, self._drawn_start)
         ):
             try:
-                self.current_vertex = seed_vertex(res.clusters, res.edges, hp[1])
+                if res.vertices == "quivers":
+                    self.current_vertex = quiver_vertex(res.clusters, mutate_sequence(hp[0], hp[1]))
+                else:
+                    self.current_vertex = seed_vertex(res.clusters, res.edges, hp[1])
             except ValueError:
                 self.current_vertex = None
         pos = np.asarray(res.positions, dtype=float)
@@ -452,7 +472,7 @@ class ClusterTab(QWidget):
                 return False
         labels = [self.doc.labels[i] for i in mut]
         self.message.setText(
-            f"seed {v}: " + (" ".join(f"\u03bc{labels[int(k)]}" for k in res.paths[v]) or "the initial seed")
+            f"vertex {v}: " + (" ".join(f"\u03bc{labels[int(k)]}" for k in res.paths[v]) or "the start")
         )
         return True
 

@@ -56,7 +56,7 @@ class SideTabs(QTabWidget):
         self.gnn_explain = GnnExplainWidget(doc.b_matrix, submit, state, binder)
         self.gnn_explorer = GnnExplorerWidget(submit, state, binder, current_b=doc.b_matrix)
         # the cluster algebra: seeds, maximal green sequences, exchange graphs
-        self.cluster = ClusterTab(doc, submit, state)
+        self.cluster = ClusterTab(doc, submit, state, binder)
         gnn_tab = QSplitter(Qt.Orientation.Vertical)
         gnn_tab.setObjectName("quiver-gnn-tab")
         gnn_tab.addWidget(self.gnn_pred)
