@@ -116,6 +116,7 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         self.tabs = SideTabs(self.doc, lambda *a, **k: self.submit(*a, **k), st, self.binder)
         t = self.tabs
         t.cluster.attach_canvas(self.canvas)  # green/red vertices, going to exchange-graph seeds
+        t.cluster.keep = self.keep_result  # seeds, green sequences, exchange graphs go into sessions
         self.info, self.history, self.gallery, self.class_browser = t.info, t.history, t.gallery, t.class_browser
         self.gnn_pred, self.gnn_explain, self.gnn_explorer = t.gnn_pred, t.gnn_explain, t.gnn_explorer
         self.status_label = QLabel(HINT)
@@ -321,6 +322,7 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
             # else: the star comes with the next identification (restoring starts no job)
         else:
             self.gnn_explorer.clear()
+        self.tabs.cluster.restore_kept(kept)
 
     # ---- figures -------------------------------------------------------------------------------
     def quiver_context(self) -> dict[str, Any]:

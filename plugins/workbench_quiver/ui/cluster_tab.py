@@ -9,7 +9,11 @@ seed marked; a click on a vertex goes to that seed along a shortest mutation pat
 of the mutation history).  While the tab is shown and "Colour vertices green/red" is ticked, the
 canvas fills each mutable vertex green or red by the sign of its c-vector in the current seed (the
 mutation history's path from its start, :func:`~workbench_quiver.core.green.colours_along`).
-Cluster variables copy as LaTeX, as Sage input and as SymPy input.  No science here.
+Cluster variables copy as LaTeX, as Sage input and as SymPy input.  The path, the exchange
+graph's vertices (clusters, labelled seeds or quivers up to isomorphism) and the framing are
+fields of the panel's state; the seed, the green sequences, the counts and the drawing are kept
+results (``cluster_seed``, ``green_sequences``, ``exchange_graph_counts``, ``exchange_drawing``),
+so a session gives them back without a job (:meth:`ClusterTab.restore_kept`).  No science here.
 """
 
 from __future__ import annotations
@@ -91,6 +95,8 @@ class ClusterTab(QWidget):
         self.drawing: Any = None
         self._drawn_start: np.ndarray | None = None
         self.current_vertex: int | None = None
+        #: ``keep(name, result, inputs)``: the panel's ``keep_result`` (sessions save what it keeps)
+        self.keep: Callable[[str, Any, Any], None] | None = None
         self.path = QLineEdit()
         self.path.setObjectName("quiver-cluster-path")
         self.binder.bind(state, "cluster_path", self.path)
@@ -275,13 +281,19 @@ class ClusterTab(QWidget):
         if path is None or b is None:
             return
         self.message.setText("")
+        spec = ClusterSeedSpec(b, tuple(path))
         self._submit(
             run_cluster_seed,
-            ClusterSeedSpec(b, tuple(path)),
+            spec,
             title="cluster seed",
-            on_result=self.show_seed,
+            on_result=lambda d: self._kept_and_shown("cluster_seed", d, spec, self.show_seed),
             on_error=self._failed,
         )
+
+    def _kept_and_shown(self, name: str, result: Any, spec: Any, show: Callable[[Any], None]) -> None:
+        if self.keep is not None:
+            self.keep(name, result, spec)
+        show(result)
 
     def show_seed(self, d: dict[str, Any]) -> None:
         self.seed = d
@@ -338,11 +350,12 @@ class ClusterTab(QWidget):
         if b is None:
             return
         self.mgs_label.setText("searching\u2026")
+        spec = GreenSequenceSpec(b)
         self._submit(
             run_green_sequences,
-            GreenSequenceSpec(b),
+            spec,
             title="maximal green sequences",
-            on_result=self.show_green_sequences,
+            on_result=lambda res: self._kept_and_shown("green_sequences", res, spec, self.show_green_sequences),
             on_error=lambda t, m: self.mgs_label.setText(f"{t}: {m}"),
         )
 
@@ -375,17 +388,28 @@ class ClusterTab(QWidget):
         if b is None:
             return
         self.graph_label.setText("computing\u2026")
+        spec = ExchangeGraphSpec(b, variables=False, vertices=self.state.cluster_vertices)
         self._submit(
             run_exchange_graph,
-            ExchangeGraphSpec(b, variables=False, vertices=self.state.cluster_vertices),
+            spec,
             title="exchange graph",
-            on_result=self.show_exchange_graph,
+            on_result=lambda res: self._counted(res, spec),
             on_error=lambda t, m: self.graph_label.setText(f"{t}: {m}"),
         )
 
+    def _counted(self, res: Any, spec: ExchangeGraphSpec) -> None:
+        # a session keeps the counts only (the clusters of E8 would be 25,080 tuples)
+        counts = (res.n_vertices, res.n_edges, len(res.g_vectors), res.vertices)
+        self._kept_and_shown("exchange_graph_counts", counts, spec, self.show_counts)
+
     def show_exchange_graph(self, res: Any) -> None:
-        self.graph_counts = (res.n_vertices, res.n_edges, len(res.g_vectors))
-        self.graph_label.setText(counts_text(res.vertices, res.n_vertices, res.n_edges, len(res.g_vectors)))
+        self.show_counts((res.n_vertices, res.n_edges, len(res.g_vectors), res.vertices))
+
+    def show_counts(self, counts: tuple[int, int, int, str]) -> None:
+        """Show ``(vertices, edges, cluster variables, kind of vertex)`` of an exchange graph."""
+        n_vertices, n_edges, n_variables, vertices = counts
+        self.graph_counts = (n_vertices, n_edges, n_variables)
+        self.graph_label.setText(counts_text(vertices, n_vertices, n_edges, n_variables))
 
     # ------------------------------------------------------------------ exchange graph drawing
     def draw_exchange_graph(self) -> None:
@@ -395,17 +419,20 @@ class ClusterTab(QWidget):
             return
         start = self.doc.history.start.copy()
         self.graph_label.setText("drawing the exchange graph\u2026")
+        spec = ExchangeGraphDrawingSpec(as_spec_matrix(hp[0]), vertices=self.state.cluster_vertices)
         self._submit(
             run_exchange_graph_drawing,
-            ExchangeGraphDrawingSpec(as_spec_matrix(hp[0]), vertices=self.state.cluster_vertices),
+            spec,
             title="exchange graph drawing",
-            on_result=lambda res: self.show_drawing(res, start),
+            on_result=lambda res: self._kept_and_shown(
+                "exchange_drawing", (res, as_spec_matrix(start)), spec, lambda r: self.show_drawing(*r)
+            ),
             on_error=lambda t, m: self.graph_label.setText(f"{t}: {m}"),
         )
 
-    def show_drawing(self, res: Any, start: np.ndarray) -> None:
+    def show_drawing(self, res: Any, start: Any) -> None:
         """Draw ``res`` (a :class:`~workbench_quiver.jobs.ExchangeGraphDrawing` from the history start ``start``)."""
-        self.drawing, self._drawn_start = res, start
+        self.drawing, self._drawn_start = res, np.asarray(start)
         pos = np.asarray(res.positions, dtype=float)
         if res.edges:
             e = np.asarray(res.edges, dtype=int)[:, :2]
@@ -475,6 +502,42 @@ class ClusterTab(QWidget):
             f"vertex {v}: " + (" ".join(f"\u03bc{labels[int(k)]}" for k in res.paths[v]) or "the start")
         )
         return True
+
+    # ------------------------------------------------------------------ sessions
+    def clear_results(self) -> None:
+        """Forget every shown result (a session without them)."""
+        self.seed = None
+        self.table.setRowCount(0)
+        self.green_result = None
+        self.mgs_label.setText("")
+        self.play_shortest.setEnabled(False)
+        self.play_longest.setEnabled(False)
+        self.graph_counts = None
+        self.graph_label.setText("")
+        self.drawing, self._drawn_start, self.current_vertex = None, None, None
+        self.graph_nodes.setData(pos=np.zeros((0, 2)))
+        self.graph_edges.setData([], [])
+        self.graph_plot.hide()
+        self.message.setText("")
+
+    def restore_kept(self, kept: Callable[[str], Any]) -> None:
+        """Show what a session kept (``kept(name)``: the panel's :meth:`~workbench.gui.panel.Panel.kept`),
+        without a job; a seed kept for another quiver than the one on the canvas says so."""
+        self.clear_results()
+        seed, mgs, counts, drawing = (
+            kept(k) for k in ("cluster_seed", "green_sequences", "exchange_graph_counts", "exchange_drawing")
+        )
+        current = as_spec_matrix(self.doc.b_matrix()) if self.doc.mutable_vertices() else None
+        if mgs is not None:
+            self.show_green_sequences(mgs.result)
+        if counts is not None:
+            self.show_counts(tuple(counts.result))
+        if drawing is not None:
+            self.show_drawing(*drawing.result)
+        if seed is not None:
+            self.show_seed(seed.result)
+            if seed.inputs is not None and seed.inputs.b != current:
+                self.message.setText("this seed was computed for another quiver: press Seed to compute it again")
 
     def restyle(self) -> None:
         """Colours of the theme now (a theme switch)."""
