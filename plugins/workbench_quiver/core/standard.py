@@ -3,7 +3,9 @@
 Labels (see docs/quiver.md): ``A{n}``, ``D{n}``, ``E6``-``E8``, ``A~{p},{q}`` (p >= q >= 1,
 p + q vertices, p arrows clockwise and q anticlockwise around an unoriented cycle; A~1,1 is
 the Kronecker quiver, a double arrow), ``D~{n}`` (n + 1 vertices, n >= 4), ``E~6``-``E~8``,
-``E6^(1,1)``-``E8^(1,1)`` (Saito's elliptic types), ``X6``, ``X7`` (Derksen-Owen).
+``E6^(1,1)``-``E8^(1,1)`` (Saito's elliptic types), ``X6``, ``X7`` (Derksen-Owen).  SageMath's
+names are accepted too (``['D', 6, 1]``, ``['A', [2, 3], 1]``, ``['E', 6, [1, 1]]``, ...:
+:mod:`.sage_types`).
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ def parse_label(label: str) -> tuple[str, tuple[int, ...]]:
     if not m:
         raise ValueError(
             f"unknown quiver type label {label!r}: use A{{n}}, D{{n}}, E6..E8, A~{{p}},{{q}}, D~{{n}}, "
-            "E~6..E~8, E6^(1,1)..E8^(1,1), X6, X7"
+            "E~6..E~8, E6^(1,1)..E8^(1,1), X6, X7, or Sage's notation such as ['D', 6, 1]"
         )
     letter, a, b2, ell = m.groups()
     if ell:
@@ -157,6 +159,16 @@ def parse_label(label: str) -> tuple[str, tuple[int, ...]]:
 
 
 def normalise_label(label: str) -> str:
+    """The label in this workbench's spelling (``A~2,3`` -> ``A~3,2``; Sage's ``['D', 6, 1]`` -> ``D~6``)."""
+    from .sage_types import looks_like_sage, parse_sage_type
+
+    if isinstance(label, str) and looks_like_sage(label):
+        t = parse_sage_type(label)
+        if t.label is None:
+            raise ValueError(f"Sage type {t} has no label here (it is not one of the enumerated families)")
+        if t.label.startswith("Tri"):
+            return t.label
+        label = t.label
     family, params = parse_label(label)
     if family == "A~":
         p, q = max(params), min(params)
@@ -171,8 +183,13 @@ def standard_quiver(label: str) -> np.ndarray:
 
     Keller's "New quiver" families (:mod:`.keller`) are accepted too: ``Tri{s}`` (triangle of
     side length ``s``) and ``Gr({k},{n})`` (Grassmannian, with its ``n`` frozen vertices as the
-    last rows, so that matrix is ``(n_mutable + n) x n_mutable``).
+    last rows, so that matrix is ``(n_mutable + n) x n_mutable``), and Sage's names of mutation
+    types (``['E', 6, [1, 1]]``, :func:`.sage_types.parse_sage_type`).
     """
+    from .sage_types import looks_like_sage, parse_sage_type
+
+    if isinstance(label, str) and looks_like_sage(label):
+        return parse_sage_type(label).matrix()
     if isinstance(label, str) and parse_keller_label(label) is not None:
         return keller_quiver(label)
     family, params = parse_label(label)

@@ -2,7 +2,10 @@
 and Keller's "New quiver" families (triangle quivers, Grassmannian quivers Gr(k, n)).
 
 Each family is shown with a thumbnail; the size parameter(s) are chosen with spin boxes and
-the quiver comes from :func:`workbench_quiver.core.standard.standard_quiver`.
+the quiver comes from :func:`workbench_quiver.core.standard.standard_quiver`.  The chosen
+family's name in SageMath's notation is shown beside it, and a Sage type typed or picked in the
+"Sage type" box (``['D', 5, 1]``, ``['E', 6, [1, 1]]``, ``['T', [3, 3, 4]]``, ...) loads its
+quiver (:mod:`workbench_quiver.core.sage_types`; bad input is answered below the box).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -91,6 +95,24 @@ FAMILIES: tuple[Family, ...] = (
 )
 
 
+#: Sage types offered in the "Sage type" box (any other can be typed)
+SAGE_SAMPLES = (
+    "['A', 5]",
+    "['D', 6]",
+    "['E', 8]",
+    "['A', [2, 3], 1]",
+    "['D', 5, 1]",
+    "['E', 6, 1]",
+    "['E', 6, [1, 1]]",
+    "['X', 7]",
+    "['TR', 5]",
+    "['GR', [3, 10]]",
+    "['T', [3, 3, 4]]",
+    "['E', 10]",
+    "[['A', 2], ['D', 4]]",
+)
+
+
 def family_label(fam: Family, n: int = 0, q: int = 0) -> str:
     """The type label of a family member, e.g. ``A5``, ``A~3,2``, ``D~6``."""
     return fam.template.format(n=n or fam.n_default, q=q or fam.q_default)
@@ -125,6 +147,28 @@ class GalleryView(QWidget):
         self.q_name = QLabel("q")
         form.addRow(self.n_name, self.n_spin)
         form.addRow(self.q_name, self.q_spin)
+        self.sage_box = QComboBox()
+        self.sage_box.setObjectName("quiver-gallery-sage")
+        self.sage_box.setEditable(True)
+        self.sage_box.addItems(SAGE_SAMPLES)
+        self.sage_box.setCurrentIndex(-1)
+        self.sage_box.lineEdit().setPlaceholderText("Sage type, e.g. ['D', 5, 1]")
+        self.sage_box.setToolTip(
+            "A mutation type in SageMath's notation (as QuiverMutationType prints it), typed or picked: "
+            "['A', n], ['D', n], ['E', 6..8], ['A', [p, q], 1], ['D', n, 1], ['E', 6..8, 1], "
+            "['E', 6..8, [1, 1]], ['X', 6|7], ['TR', n], ['GR', [k, n]], ['T', [r, p, q]], ['R2', [b, b]], "
+            "['E', n]; Enter or Load Sage loads it"
+        )
+        self.sage_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.sage_box.textActivated.connect(lambda _t: self.load_sage())  # picked, or Enter typed
+        self.sage_button = QPushButton("Load Sage")
+        self.sage_button.setToolTip("Replace the quiver on the canvas by the Sage type's (undo brings it back)")
+        self.sage_button.clicked.connect(self.load_sage)
+        self.sage_message = QLabel("")
+        self.sage_message.setObjectName("quiver-gallery-sage-message")
+        self.sage_message.setWordWrap(True)
+        self.n_spin.valueChanged.connect(lambda _v: self._show_note())
+        self.q_spin.valueChanged.connect(lambda _v: self._show_note())
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.list, 1)
@@ -133,6 +177,12 @@ class GalleryView(QWidget):
         row.addLayout(form, 1)
         row.addWidget(self.load_button, 0, Qt.AlignmentFlag.AlignBottom)
         lay.addLayout(row)
+        sage_row = QHBoxLayout()
+        sage_row.addWidget(QLabel("Sage type"))
+        sage_row.addWidget(self.sage_box, 1)
+        sage_row.addWidget(self.sage_button)
+        lay.addLayout(sage_row)
+        lay.addWidget(self.sage_message)
         for fam in FAMILIES:
             item = QListWidgetItem(fam.name)
             tip = fam.template.replace("{n}", fam.n_name.split()[-1]).replace("{q}", fam.q_name.split()[-1])
@@ -192,7 +242,40 @@ class GalleryView(QWidget):
         if fam.q_min:
             self.q_spin.setRange(fam.q_min, fam.n_max)
             self.q_spin.setValue(fam.q_default)
-        self.note.setText(f"<b>{fam.name}</b>: {fam.note}" if fam.note else f"<b>{fam.name}</b>")
+        self._show_note()
+
+    def _show_note(self) -> None:
+        """The family's note and the chosen member's name in Sage's notation."""
+        from workbench_quiver.core.sage_types import sage_name
+
+        fam = self.current_family()
+        text = f"<b>{fam.name}</b>: {fam.note}" if fam.note else f"<b>{fam.name}</b>"
+        try:
+            text += f"<br>Sage: <code>{sage_name(self.current_label())}</code>"
+        except ValueError:
+            pass  # a size this family does not have (the Load button says so)
+        self.note.setText(text)
+
+    def sage_text(self) -> str:
+        return self.sage_box.currentText().strip()
+
+    def load_sage(self) -> bool:
+        """Load the Sage type in the box: :attr:`chosen` emits this workbench's label where the type
+        has one (so the family's drawing is used), else the Sage name; a message says what is wrong
+        otherwise (nothing is loaded)."""
+        from workbench_quiver.core.sage_types import parse_sage_type
+
+        text = self.sage_text()
+        try:
+            t = parse_sage_type(text)
+            t.matrix()  # sizes beyond a family's limits are refused here, before the canvas changes
+        except ValueError as exc:
+            self.sage_message.setText(str(exc))
+            return False
+        label = t.label or str(t)
+        self.sage_message.setText(f"{t}: {t.n_vertices} vertices" + (f" (type {t.label})" if t.label else ""))
+        self.chosen.emit(label)
+        return True
 
     def current_label(self) -> str:
         fam = self.current_family()

@@ -25,8 +25,8 @@ _PRETTY_SUB = str.maketrans("0123456789", "\u2080\u2081\u2082\u2083\u2084\u2085\
 
 def pretty_label(label: str) -> str:
     """``D~6`` -> ``D̃₆``, ``A~3,2`` -> ``Ã(3,2)``, ``E6^(1,1)`` -> ``E₆⁽¹'¹⁾``."""
-    if label in ("infinite", "unknown", "empty", "") or label.startswith(("Tri", "Gr")):
-        return label  # Keller family labels (Tri4, Gr(3,7)) are shown as written
+    if label in ("infinite", "unknown", "empty", "") or label.startswith(("Tri", "Gr", "[")):
+        return label  # Keller family labels (Tri4, Gr(3,7)) and Sage's names are shown as written
     if label.startswith("A~"):
         return "\u00c3(" + label[2:] + ")"
     if "^(1,1)" in label:
