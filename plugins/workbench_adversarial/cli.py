@@ -133,6 +133,7 @@ SWEEP_KEYS = (
     "predict",
     "seed",
     "device",
+    "box",
     "out",
 )
 
@@ -173,7 +174,7 @@ def sweep_spec_from_config(cfg: dict[str, Any]) -> tuple[Any, Path]:
     for key in ("step_factor",):
         if key in cfg:
             kw[key] = float(cfg[key])
-    for key in ("kind", "ci", "device"):
+    for key in ("kind", "ci", "device", "box"):
         if key in cfg:
             kw[key] = str(cfg[key])
     for key in ("random_start", "predict"):
@@ -234,6 +235,41 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_collapse(args: argparse.Namespace) -> int:
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import CollapseSpec, run_collapse_job
+    from .report import write_collapse_study
+
+    try:
+        cfg = _load_config(args.config)
+        if args.out:
+            cfg["out"] = args.out
+        sweep, out = sweep_spec_from_config(cfg)
+    except (ValueError, TypeError) as exc:
+        from workbench.errors import naming
+
+        return _err(str(naming(exc, args.config)))
+    _threads(args)
+    spec = CollapseSpec(sweep, n_boot=args.boot, confidence=args.confidence)
+    try:
+        study = run_in_terminal(run_collapse_job, spec, title="adversarial collapse study")
+    except (JobError, ValueError) as exc:
+        return _err(str(exc))
+    files = write_collapse_study(study, out)
+    ci = study.interval
+    print(
+        f"{len(study.table.cells)} cells in {study.table.seconds:.1f} s; fitted exponent {ci.exponent:.3g} "
+        f"({ci.confidence:.0%} CI {ci.low:.3g}-{ci.high:.3g}, {ci.n_boot} bootstrap replicates), theory 1/q "
+        f"{study.theory:.3g}; spread {study.table.collapse.spread_best:.3f} at the fit, "
+        f"{study.table.collapse.spread_theory:.3f} at 1/q, {study.spread_raw:.3f} on raw eps, "
+        f"{study.spread_log_coordinate:.3f} on eps sqrt(ln dim V / ln dim X)"
+    )
+    for f in files:
+        print(f)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from workbench.jobs import JobError, run_in_terminal
 
@@ -274,7 +310,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--eps", type=float, required=True, help="radius of the l_p ball (images in [0, 1])")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--step-size", type=float, default=None, help="alpha per step in l_p norm (default 2.5 eps/steps)")
-    p.add_argument("--subspace", default="full", choices=["full", "pixels", "patch", "channels", "orthonormal"])
+    kinds = ["full", "pixels", "patch", "channels", "orthonormal", "hartley"]  # core.subspace.KINDS (imports torch)
+    p.add_argument("--subspace", default="full", choices=kinds)
     p.add_argument("--dim", type=int, default=0, help="dim V requested (realised dim in the output)")
     p.add_argument("--no-random-start", action="store_true")
     p.add_argument("--no-early-stop", action="store_true", help="judge the final iterate only (as torchattacks)")
@@ -296,9 +333,21 @@ def register(subparsers: Any) -> None:
         "--cluster",
         default="",
         help="where the cells run: process (default), local:N (N worker processes here) or tcp://HOST:PORT "
-        "of a Dask scheduler (docs/cluster.md); one task per cell (per dim V for orthonormal subspaces)",
+        "of a Dask scheduler (docs/cluster.md); one task per cell (per dim V for orthonormal and hartley subspaces)",
     )
     p.set_defaults(func=cmd_sweep)
+
+    p = subparsers.add_parser(
+        "collapse",
+        help="a sweep with the fitted collapse exponent and its bootstrap interval (arXiv 2303.14173); "
+        "writes exponent.json, tables and figures",
+    )
+    p.add_argument("--config", required=True, help="a sweep config (keys: " + ", ".join(SWEEP_KEYS) + ")")
+    p.add_argument("--out", default="", help="output folder (overrides the config's 'out')")
+    p.add_argument("--boot", type=int, default=300, help="bootstrap replicates over the inputs (default 300)")
+    p.add_argument("--confidence", type=float, default=0.95)
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.set_defaults(func=cmd_collapse)
 
     p = subparsers.add_parser("export", help="write the model as TorchScript and its test split as NPZ")
     _add_model_args(p)

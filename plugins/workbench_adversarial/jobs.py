@@ -31,8 +31,17 @@ from .core.data import load_dataset, subset
 from .core.norms import dual_exponent, lp_norm, p_label, parse_p
 from .core.pgd import PGDConfig, choose_targets, pgd_attack
 from .core.stats import interval
-from .core.subspace import KINDS, build_subspace, dimension_note, realised_dim, zero_feasible
-from .core.sweep import Eta, SweepTable, collapse_quality, run_sweep, stuck_mask
+from .core.subspace import BASIS_KINDS, KINDS, build_subspace, dimension_note, realised_dim, zero_feasible
+from .core.sweep import (
+    Eta,
+    ExponentInterval,
+    SweepTable,
+    collapse_quality,
+    collapse_spread,
+    exponent_interval,
+    run_sweep,
+    stuck_mask,
+)
 from .core.zoo import LoadedModel, ModelLoadError, ModelRef, load_model_ref
 
 TARGET_MODES = ("none", "random", "least_likely")
@@ -288,7 +297,7 @@ def run_attack(spec: AttackSpec, ctx: JobContext) -> AttackJobResult:
     robust = int((correct & ~success).sum())
     n_stuck = int((correct & stuck_mask(delta, success, spec.eps)).sum())
     n_zero = 0
-    if spec.kind == "orthonormal" and sub.basis is not None:
+    if (basis := sub.basis_matrix()) is not None:
         ctx.progress(0.99, "checking which inputs V lets move (linear programs)")
         keep = correct.cpu().numpy()
         n_lp = int(keep.sum())
@@ -299,7 +308,7 @@ def run_attack(spec: AttackSpec, ctx: JobContext) -> AttackJobResult:
             lp_done[0] += 1
             ctx.progress(0.99, f"checking which inputs V lets move (linear program {lp_done[0]}/{n_lp})")
 
-        n_zero = int(zero_feasible(sub.basis.cpu().numpy(), x.reshape(B, -1).cpu().numpy()[keep], lp_check).sum())
+        n_zero = int(zero_feasible(basis.cpu().numpy(), x.reshape(B, -1).cpu().numpy()[keep], lp_check).sum())
     notes = [note] if (note := dimension_note(spec.kind, shape, spec.dim)) and spec.kind != "full" else []
     notes += stuck_notes(n_zero, n_stuck, n_correct)
     # examples: prefer successful attacks, then the rest, in data order
@@ -394,6 +403,8 @@ class SweepSpec:
     predict: bool = True
     seed: int = 0
     device: str = "auto"
+    #: PGD's box mode: "exact" (x + delta in [0, 1]) or "none" (unboxed: the paper's linear toy model)
+    box: str = "exact"
 
 
 @dataclass
@@ -441,6 +452,8 @@ def validate_sweep(spec: SweepSpec) -> float:
         raise JobError("steps must be >= 1")
     if spec.ci not in ("wilson", "clopper-pearson"):
         raise JobError(f"ci must be wilson or clopper-pearson, got {spec.ci!r}")
+    if spec.box not in ("exact", "none"):
+        raise JobError(f"box must be 'exact' (inputs stay in [0, 1]) or 'none' (unboxed), got {spec.box!r}")
     return p
 
 
@@ -481,12 +494,86 @@ def run_sweep_job(spec: SweepSpec, ctx: JobContext) -> SweepTable:
         ci_method=spec.ci,
         l1_k=spec.l1_k,
         predict=spec.predict,
+        box=spec.box,
         on_cell=on_cell,
         check=ctx.check_cancelled,
         progress=progress,
     )
     table.notes = list(notes)
     return table
+
+
+@dataclass(frozen=True)
+class CollapseSpec:
+    """A sweep (:class:`SweepSpec`) whose collapse exponent gets a bootstrap interval:
+    ``n_boot`` replicates over the inputs, ``confidence``."""
+
+    sweep: SweepSpec = SweepSpec()
+    n_boot: int = 300
+    confidence: float = 0.95
+
+
+@dataclass
+class CollapseStudy:
+    """The sweep, its fitted exponent with the bootstrap interval, the theory's 1/q, and the
+    spread on the coordinate of the p = 1 toy model, eps sqrt(ln dim V / ln dim X) (for
+    i.i.d. Gaussian weights ||w_V||_inf grows like sqrt(2 ln dim V), arXiv 2303.14173 sec. 3),
+    beside the raw-eps spread (exponent 0)."""
+
+    table: SweepTable
+    interval: ExponentInterval
+    theory: float
+    spread_log_coordinate: float
+    spread_raw: float
+
+
+def run_collapse_job(spec: CollapseSpec, ctx: JobContext) -> CollapseStudy:
+    """The sweep of ``spec.sweep`` in this process, then :func:`.core.sweep.exponent_interval`."""
+    s = spec.sweep
+    p = validate_sweep(s)
+    if spec.n_boot < 0 or not 0.0 < spec.confidence < 1.0:
+        raise JobError(f"bootstrap: n_boot must be >= 0 and confidence in (0, 1), got {spec.n_boot}, {spec.confidence}")
+    ctx.progress(0.0, "loading model")
+    lm = _load(s.model, ctx.device)
+    split, x, y = _data(lm.dataset, s.n, s.classes, s.seed, ctx.device)
+    dims, notes = sweep_dims(s.kind, split.shape, s.dims)
+    outcomes: list[np.ndarray] = []
+    table = run_sweep(
+        lm.model,
+        x,
+        y,
+        model_name=lm.label,
+        p=p,
+        kind=s.kind,
+        dims=dims,
+        eps_values=list(s.eps_values),
+        steps=s.steps,
+        step_factor=s.step_factor,
+        restarts=s.restarts,
+        random_start=s.random_start,
+        seed=s.seed,
+        ci_method=s.ci,
+        l1_k=s.l1_k,
+        predict=s.predict,
+        box=s.box,
+        check=ctx.check_cancelled,
+        progress=lambda f, m: ctx.progress(0.95 * f, m),
+        outcomes=outcomes,
+    )
+    table.notes = list(notes)
+    ctx.progress(0.95, f"bootstrap of the exponent ({spec.n_boot} replicates)")
+    ci = exponent_interval(table, outcomes, spec.n_boot, s.seed, spec.confidence)
+    n = table.n_input
+    curves = [(table.curve(d)["eps"], table.curve(d)["rate"], d) for d in table.dims()]
+    log_curves = [(e * math.sqrt(math.log(max(d, 2)) / math.log(n)), r, d) for e, r, d in curves]
+    q = dual_exponent(p)
+    return CollapseStudy(
+        table,
+        ci,
+        0.0 if math.isinf(q) else 1.0 / q,
+        collapse_spread(log_curves, n, 0.0),
+        collapse_spread(curves, n, 0.0),
+    )
 
 
 def run_sweep_one_thread(spec: SweepSpec, ctx: JobContext) -> SweepTable:
@@ -533,6 +620,7 @@ def run_sweep_part(spec: SweepPartSpec, ctx: JobContext) -> SweepTable:
         ci_method=s.ci,
         l1_k=s.l1_k,
         predict=s.predict,
+        box=s.box,
         dim_index=[spec.dim_index],
         eps_index=list(spec.eps_index),
         check=ctx.check_cancelled,
@@ -552,7 +640,7 @@ def sweep_parts(
     eps_sorted = sorted(float(e) for e in spec.eps_values)
     n_eps = len(eps_sorted)
     if per == "auto":
-        if spec.kind == "orthonormal" or workers <= 1:
+        if spec.kind in BASIS_KINDS or workers <= 1:
             per = "row"
         else:
             pieces = min(n_eps, -(-3 * workers // max(1, len(dims))))

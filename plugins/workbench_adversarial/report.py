@@ -87,3 +87,74 @@ def write_figures(table: SweepTable, out: Path, dpi: int = 150) -> list[Path]:
             fig.savefig(path, dpi=dpi)
             written.append(path)
     return written
+
+
+def write_collapse_study(study, out: Path, dpi: int = 150) -> list[Path]:
+    """A collapse study (:class:`..jobs.CollapseStudy`): the sweep's tables and figures, plus
+    exponent.json (fitted exponent, bootstrap interval, theory 1/q, the spreads) and
+    spread_vs_exponent.png/.pdf (the spread over the exponent grid with the bootstrap band,
+    the theory's 1/q and the fitted exponent with its interval)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    table, ci = study.table, study.interval
+    written = write_tables(table, out) + write_figures(table, out, dpi)
+    cq = table.collapse
+    doc = {
+        "model": table.model,
+        "p": p_label(table.p),
+        "kind": table.kind,
+        "box": table.box,
+        "dims": table.dims(),
+        "eps_values": sorted({c.eps for c in table.cells}),
+        "n_correct": table.n_correct,
+        "clean_accuracy": table.clean_accuracy,
+        "steps": table.steps,
+        "theory_exponent": study.theory,
+        "fitted_exponent": ci.exponent,
+        "ci_low": ci.low,
+        "ci_high": ci.high,
+        "confidence": ci.confidence,
+        "n_boot": ci.n_boot,
+        "spread_at_theory": None if cq is None else cq.spread_theory,
+        "spread_at_fit": None if cq is None else cq.spread_best,
+        "spread_raw_eps": study.spread_raw,
+        "spread_log_coordinate": study.spread_log_coordinate,
+        "seconds": table.seconds,
+    }
+    path = out / "exponent.json"
+    path.write_text(json.dumps(_clean(doc), indent=2) + "\n")
+    written.append(path)
+    if cq is not None:
+        fig = Figure(figsize=(6.4, 4.0))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
+        ax.plot(cq.exponents, cq.spreads, "-", color="k", label="spread (this sweep)")
+        if ci.spread_low:
+            ax.fill_between(
+                cq.exponents,
+                ci.spread_low,
+                ci.spread_high,
+                color="0.6",
+                alpha=0.35,
+                lw=0,
+                label=f"{ci.confidence:.0%} bootstrap band",
+            )
+        ax.axvline(study.theory, color="tab:blue", ls="--", label=f"theory 1/q = {study.theory:.3g}")
+        ax.axvline(ci.exponent, color="tab:red", label=f"fitted {ci.exponent:.3g}")
+        if math.isfinite(ci.low):
+            ax.axvspan(ci.low, ci.high, color="tab:red", alpha=0.15, lw=0, label=f"CI {ci.low:.3g}-{ci.high:.3g}")
+        ax.set_xlabel("exponent a of eps * (dim V / dim X)^a")
+        ax.set_ylabel("collapse spread")
+        ax.set_title(f"{table.model}, l_{p_label(table.p)}, {table.kind}, box {table.box}", fontsize=9)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        for ext in ("png", "pdf"):
+            p = out / f"spread_vs_exponent.{ext}"
+            fig.savefig(p, dpi=dpi)
+            written.append(p)
+    return written

@@ -5,6 +5,12 @@
 * ``shapes``: a synthetic 3-channel 12x12 dataset generated here (seeded): four classes
   (horizontal bar, vertical bar, diagonal bar, square outline) of random position, length and
   colour on a noisy dark background; 2400 images, 75/25 split.
+* ``textures``: 3x32x32 RGB images of ten textured objects (disk, ring, ellipse, crescent,
+  square, triangle, cross, bar, diamond, frame) on smooth colour-noise backgrounds, generated
+  (seeded) by the concepts plugin's public generator
+  (:func:`workbench_concepts.core.dataset.generate`, reached through its ``core`` as the
+  layering contracts allow); 10,000 training images (seed 101) and 2,000 test images (seed
+  102).  The realistic-size input of the zoo (dim X = 3072; few pixels at exactly 0 or 1).
 
 Other plugins can add datasets with :func:`register_dataset`.
 """
@@ -144,8 +150,31 @@ def load_shapes_split() -> DatasetSplit:
     )
 
 
+TEXTURES_TRAIN, TEXTURES_TEST = 10_000, 2_000
+TEXTURES_SEEDS = (101, 102)
+
+
+def load_textures_split() -> DatasetSplit:
+    """The generated ``textures`` dataset (see the module docstring); about 4 s to generate."""
+    from workbench_concepts.core.dataset import CLASS_NAMES, generate
+
+    train = generate(TEXTURES_TRAIN, TEXTURES_SEEDS[0])
+    test = generate(TEXTURES_TEST, TEXTURES_SEEDS[1])
+    return DatasetSplit(
+        "textures",
+        train.images,
+        train.labels,
+        test.images,
+        test.labels,
+        list(CLASS_NAMES),
+        f"generated 3x32x32 textured objects, 10 classes (workbench_concepts.core.dataset.generate), "
+        f"{TEXTURES_TRAIN} train seed {TEXTURES_SEEDS[0]} / {TEXTURES_TEST} test seed {TEXTURES_SEEDS[1]}",
+    )
+
+
 register_dataset("digits", load_digits_split)
 register_dataset("shapes", load_shapes_split)
+register_dataset("textures", load_textures_split)
 
 
 def subset(

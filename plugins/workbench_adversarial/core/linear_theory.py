@@ -36,8 +36,9 @@ def dual_norm_in_subspace(w: torch.Tensor, p: float, sub: Subspace | None) -> to
         return lp_norm(flat, q)
     if sub.mask is not None:
         return lp_norm(flat * sub.mask, q)
-    if p == 2.0 and sub.basis is not None:
-        return (flat @ sub.basis).norm(dim=1)
+    frame = sub.frame
+    if p == 2.0 and frame is not None:
+        return frame.coef(flat).norm(dim=1)
     return torch.full((flat.shape[0],), math.nan, dtype=flat.dtype, device=flat.device)
 
 

@@ -38,6 +38,7 @@ import math
 
 import torch
 
+from .bases import DenseBasis, HartleyBasis
 from .norms import lp_norm
 from .projections import project
 
@@ -79,7 +80,10 @@ def feasible_in_subspace(
 class SubspaceProjector:
     """Projection of a batch (B, n) onto span(basis) cap B_p(eps) cap [lo, hi], warm-started.
 
-    ``basis``: (n, k) orthonormal columns; ``lo``, ``hi``: (B, n) with lo <= 0 <= hi.  Each
+    ``basis``: (n, k) orthonormal columns, or a basis operator of :mod:`.bases` (a
+    structured one, e.g. :class:`.bases.HartleyBasis`, keeps its O(n log n) products; a dense
+    one runs the fused matrix products below); ``lo``, ``hi``: (B, n) with lo <= 0 <= hi
+    (infinite entries: no box on that coordinate).  Each
     call runs at most ``rounds`` ADMM rounds from the state the previous call left (fewer once
     the residuals are below ``tol``) and returns the feasible point of
     :func:`feasible_in_subspace` on the segment from ``start`` (the current, feasible iterate)
@@ -89,7 +93,7 @@ class SubspaceProjector:
 
     def __init__(
         self,
-        basis: torch.Tensor,
+        basis: torch.Tensor | DenseBasis | HartleyBasis,
         p: float,
         eps: float,
         lo: torch.Tensor,
@@ -102,10 +106,17 @@ class SubspaceProjector:
     ) -> None:
         if not 0.0 < relax < 2.0:
             raise ValueError(f"ADMM over-relaxation must lie in (0, 2), got {relax}")
-        self.basis, self.p, self.eps = basis, float(p), float(eps)
+        if isinstance(basis, DenseBasis):
+            basis = basis.matrix
+        #: a structured basis (products by its own methods), else None and ``basis`` is dense
+        self.op: HartleyBasis | None = basis if isinstance(basis, HartleyBasis) else None
+        self.basis = basis if isinstance(basis, torch.Tensor) else None
+        self.p, self.eps = float(p), float(eps)
         self.lo, self.hi = lo, hi
         self.rho, self.relax, self.tol, self.rounds = float(rho), float(relax), float(tol), int(rounds)
         # C's bounds: for p = inf the ball is a box too, intersected with [lo, hi] once
+        #: no box at all (PGD's box="none": every bound infinite)
+        self.unboxed = bool(torch.isinf(lo).all() and torch.isinf(hi).all())
         if math.isinf(self.p):
             self.c_lo, self.c_hi = lo.clamp(min=-self.eps), hi.clamp(max=self.eps)
         else:
@@ -124,6 +135,8 @@ class SubspaceProjector:
     def _proj_c(self, v: torch.Tensor) -> torch.Tensor:
         if self.p == 2.0 or math.isinf(self.p):
             return torch.minimum(torch.maximum(v, self.c_lo), self.c_hi)
+        if self.unboxed:
+            return project(v, self.p, self.eps)
         return project(v, self.p, self.eps, self.lo, self.hi)
 
     def solve(self, y: torch.Tensor, rounds: int | None = None) -> torch.Tensor:
@@ -135,10 +148,13 @@ class SubspaceProjector:
         3.4.3), w = Proj_C(s), u = s - w.  The residuals are checked every ``CHECK_EVERY``
         rounds and at the last one (a check costs a product and a host sync)."""
         self.calls += 1
-        rho, a = self.rho, self.relax
         if self.w is None or self.u is None:  # cold start
             self.w = self._proj_c(y)
             self.u = torch.zeros_like(y)
+        if self.op is not None:
+            return self._solve_structured(y, self.op, self.rounds if rounds is None else rounds)
+        assert self.basis is not None
+        rho, a = self.rho, self.relax
         w, u = self.w, self.u
         basis, basis_t = self.basis, self.basis.T
         z_y = (y @ basis).mul_(1.0 / (1.0 + rho))
@@ -166,6 +182,31 @@ class SubspaceProjector:
             else:
                 w = self._proj_c(s)
             u = s.sub_(w)
+            if check and float(torch.maximum((v - w).abs().max(), rho * (w - w_prev).abs().max())) <= self.tol:
+                break
+        self.w, self.u = w, u
+        return v
+
+    def _solve_structured(self, y: torch.Tensor, op: HartleyBasis, n_rounds: int) -> torch.Tensor:
+        """The rounds of :meth:`solve` with the products of a structured basis ``op``."""
+        rho, a = self.rho, self.relax
+        assert self.w is not None and self.u is not None
+        w, u = self.w, self.u
+        z_y = op.coef(y).mul_(1.0 / (1.0 + rho))
+        c = rho / (1.0 + rho)
+        v = y
+        for i in range(n_rounds):
+            z = op.coef(w - u).mul_(c).add_(z_y)
+            if self.p == 2.0:
+                nrm = z.norm(dim=1, keepdim=True)
+                z.mul_(torch.where(nrm > self.eps, self.eps / nrm.clamp_min(1e-30), torch.ones_like(nrm)))
+            v = op.expand(z)
+            s = torch.add(u, w, alpha=1.0 - a).add_(v, alpha=a)
+            w_prev = w
+            w = self._proj_c(s)
+            u = s.sub_(w)
+            self.total_rounds += 1
+            check = (i + 1) % CHECK_EVERY == 0 or i == n_rounds - 1
             if check and float(torch.maximum((v - w).abs().max(), rho * (w - w_prev).abs().max())) <= self.tol:
                 break
         self.w, self.u = w, u

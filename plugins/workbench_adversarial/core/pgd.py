@@ -56,7 +56,10 @@ from .projections import project
 from .subspace import Subspace
 
 LOSSES = ("ce", "margin")
-BOX_MODES = ("exact", "clip")
+#: "exact": project onto ball cap V cap [-x, 1 - x]; "clip": onto the ball, then clip to the
+#: box (torchattacks' order); "none": no box at all, x + delta may leave [0, 1] (the unboxed
+#: variant of arXiv 2303.14173's linear toy model, to separate the box's effect on the collapse)
+BOX_MODES = ("exact", "clip", "none")
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,8 @@ class PGDConfig:
     """p: norm (1, 2, inf or any p > 1); eps: radius (input units, images in [0, 1]);
     steps: iterations; step_size: alpha in l_p norm per step (None: 2.5 eps / steps);
     random_start; restarts (>= 1); targeted; early_stop (per sample); l1_k: coordinates per
-    l_1 step; loss: "ce" (cross-entropy) or "margin" (max_{j != y} z_j - z_y)."""
+    l_1 step; loss: "ce" (cross-entropy) or "margin" (max_{j != y} z_j - z_y); box: one of
+    :data:`BOX_MODES`."""
 
     p: float
     eps: float
@@ -151,7 +155,8 @@ def random_start(x: torch.Tensor, p: float, eps: float, sub: Subspace | None, rn
     """A perturbation uniform in B_p(eps) cap V (see the module docstring), not yet box-clipped."""
     B = x.shape[0]
     n = x[0].numel()
-    if sub is not None and sub.basis is not None:
+    frame = None if sub is None else sub.frame
+    if sub is not None and frame is not None:
         k = sub.dim
         if math.isinf(p):
             z = rng.uniform(-1.0, 1.0, size=(B, k))
@@ -160,7 +165,7 @@ def random_start(x: torch.Tensor, p: float, eps: float, sub: Subspace | None, rn
             e = rng.exponential(1.0, size=(B, 1))
             z = g / (np.sum(g**2, axis=1, keepdims=True) + e) ** 0.5
         zt = torch.as_tensor(z, dtype=x.dtype, device=x.device)
-        d = zt @ sub.basis.T
+        d = frame.expand(zt)
         if p != 2.0:
             # direction U z, radius law of the k-ball; rescale so that ||d||_p <= eps
             r = torch.as_tensor(rng.random((B, 1)) ** (1.0 / k), dtype=x.dtype, device=x.device)
@@ -246,12 +251,16 @@ def pgd_attack(
         s = None if sub is None else sub.select(act)
         flat_x = xs.reshape(xs.shape[0], -1)
         lo, hi = -flat_x, 1.0 - flat_x
+        if cfg.box == "none":
+            lo, hi = torch.full_like(flat_x, -math.inf), torch.full_like(flat_x, math.inf)
         if s is not None and s.mask is not None:
-            lo, hi = lo * s.mask, hi * s.mask
-        # an orthonormal subspace (a basis; s keeps sub's) projects by ADMM
+            inside = s.mask > 0
+            lo, hi = torch.where(inside, lo, 0.0), torch.where(inside, hi, 0.0)
+        # a subspace spanned by a basis (orthonormal, hartley; s keeps sub's) projects by ADMM
         proj = None
-        if s is not None and s.basis is not None:
-            proj = SubspaceProjector(s.basis, p, eps, lo, hi, rounds=ortho_rounds)
+        frame = None if s is None else s.frame
+        if frame is not None:
+            proj = SubspaceProjector(frame, p, eps, lo, hi, rounds=ortho_rounds)
         if cfg.random_start and eps > 0:
             delta = random_start(xs, p, eps, s, rng).reshape(lo.shape)
             if proj is not None:
@@ -311,6 +320,10 @@ def pgd_attack(
                 dflat = proj(y_new, start=dflat)
             elif cfg.box == "clip":
                 dflat = torch.minimum(torch.maximum(project(y_new, p, eps), lo), hi)
+            elif cfg.box == "none":  # the ball only; a coordinate subspace keeps its zeros
+                dflat = project(y_new, p, eps)
+                if s is not None and s.mask is not None:
+                    dflat = dflat * s.mask
             else:
                 dflat = project(y_new, p, eps, lo, hi)
             delta = dflat.reshape(xs.shape).detach()

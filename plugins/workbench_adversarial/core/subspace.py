@@ -12,10 +12,16 @@ Kinds (dim X = n = C*H*W, the user asks for dim V = k; the realised dimension is
 * ``orthonormal`` V = span(U), U an n x k matrix with orthonormal columns (QR of a Gaussian
                   matrix: a Haar-random k-dimensional subspace), shared by the whole batch; the
                   perturbation is U z.
+* ``hartley``     V = span(U) with U = P D H E_S a subsampled randomized Hartley transform
+                  (:class:`.bases.HartleyBasis`: k random frequencies of the orthonormal
+                  Hartley transform, random signs, a random permutation of the coordinates),
+                  shared by the whole batch: orthonormal like ``orthonormal`` but with
+                  O(n log n) products (one real FFT) instead of O(n k), for inputs of
+                  realistic size.  Not Haar-distributed: a random subspace of a structured family.
 
 Coordinate subspaces are represented by a 0/1 mask of shape (B, n) and are exact for every p:
 the l_p ball restricted to V is the l_p ball of the kept coordinates.  The orthonormal kind is
-exact for p = 2 (||U z||_2 = ||z||_2); for other p its ball {U z : ||U z||_p <= eps} is not a
+exact for p = 2 (||U z||_2 = ||z||_2) (so is ``hartley``); for other p its ball {U z : ||U z||_p <= eps} is not a
 coordinate ball, and PGD uses the approximations documented in :mod:`.pgd`.
 """
 
@@ -28,7 +34,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-KINDS = ("full", "pixels", "patch", "channels", "orthonormal")
+from .bases import DenseBasis, HartleyBasis
+
+KINDS = ("full", "pixels", "patch", "channels", "orthonormal", "hartley")
+#: the kinds spanned by a basis U (projected by ADMM, :mod:`.ortho`)
+BASIS_KINDS = ("orthonormal", "hartley")
 
 
 @dataclass
@@ -36,7 +46,8 @@ class Subspace:
     """A realised subspace for a batch.
 
     kind: one of :data:`KINDS`; dim: dim V; n: dim X; mask: (B, n) float 0/1 (coordinate kinds)
-    or None; basis: (n, k) orthonormal columns (orthonormal kind) or None.
+    or None; basis: (n, k) orthonormal columns (orthonormal kind) or None; op: a structured
+    basis (hartley kind, :class:`.bases.HartleyBasis`) or None.
     """
 
     kind: str
@@ -44,6 +55,20 @@ class Subspace:
     n: int
     mask: torch.Tensor | None = None
     basis: torch.Tensor | None = None
+    op: HartleyBasis | None = None
+
+    @property
+    def frame(self) -> DenseBasis | HartleyBasis | None:
+        """The basis U as an operator (coef / expand / project / dense), None for coordinate
+        subspaces and the full space."""
+        if self.op is not None:
+            return self.op
+        return DenseBasis(self.basis) if self.basis is not None else None
+
+    def basis_matrix(self) -> torch.Tensor | None:
+        """The (n, k) matrix U of a basis kind (formed for a structured one), else None."""
+        f = self.frame
+        return None if f is None else f.dense()
 
     @property
     def ratio(self) -> float:
@@ -57,6 +82,8 @@ class Subspace:
         if self.basis is not None:
             flat = v.reshape(v.shape[0], -1)
             return ((flat @ self.basis) @ self.basis.T).reshape(v.shape)
+        if self.op is not None:
+            return self.op.project(v.reshape(v.shape[0], -1)).reshape(v.shape)
         return v
 
     def residual(self, v: torch.Tensor) -> torch.Tensor:
@@ -68,10 +95,10 @@ class Subspace:
         """The subspace of a sub-batch (rows ``idx``)."""
         if self.mask is None:
             return self
-        return Subspace(self.kind, self.dim, self.n, self.mask[idx], self.basis)
+        return Subspace(self.kind, self.dim, self.n, self.mask[idx], self.basis, self.op)
 
     def support(self, batch: int) -> torch.Tensor:
-        """(B, n) 0/1 indicator of the coordinates V may touch (all 1 for full/orthonormal)."""
+        """(B, n) 0/1 indicator of the coordinates V may touch (all 1 for full and basis kinds)."""
         if self.mask is not None:
             return self.mask
         ones = torch.ones(1, self.n)
@@ -85,7 +112,7 @@ def realised_dim(kind: str, shape: tuple[int, int, int], k: int) -> int:
     k = int(max(1, min(k, n)))
     if kind == "full":
         return n
-    if kind in ("pixels", "orthonormal"):
+    if kind in ("pixels",) + BASIS_KINDS:
         return k
     if kind == "patch":
         return min(math.ceil(k / C), H * W) * C
@@ -104,7 +131,7 @@ def dimension_note(kind: str, shape: tuple[int, int, int], k: int) -> str:
     real = realised_dim(kind, shape, k)
     if real == k:
         return ""
-    if k > n and kind in ("pixels", "orthonormal"):
+    if k > n and kind in ("pixels",) + BASIS_KINDS:
         return f"dim V = {k} requested, clamped to the input size dim X = {n}"
     if kind == "patch":
         return (
@@ -198,6 +225,8 @@ def build_subspace(
         q, r = torch.linalg.qr(g)
         q = q * torch.sign(torch.diagonal(r)).unsqueeze(0)  # Haar: fix the signs of QR
         return Subspace(kind, dim, n, basis=q.to(device=device, dtype=dtype))
+    if kind == "hartley":
+        return Subspace(kind, dim, n, op=HartleyBasis.draw(n, dim, generator, device=device, dtype=dtype))
     mask = torch.zeros(batch, C, H, W, dtype=dtype)
     if kind == "pixels":
         scores = torch.rand(batch, n, generator=generator)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -105,6 +106,8 @@ class SweepTable:
     seconds: float = 0.0
     #: what happened to the requested settings (dims clamped, merged, ignored), in words
     notes: list[str] = field(default_factory=list)
+    #: PGD's box mode: "exact" (x + delta in [0, 1]) or "none" (the unboxed variant)
+    box: str = "exact"
 
     def dims(self) -> list[int]:
         return sorted({c.dim for c in self.cells})
@@ -174,6 +177,83 @@ def collapse_quality(table: SweepTable) -> CollapseQuality:
         a_best, s_best = float(exps[i]), float(spreads[i])
     ratio = s_theory / s_raw if s_raw and s_raw > 0 else math.nan
     return CollapseQuality(a_theory, s_theory, s_raw, ratio, a_best, s_best, exps.tolist(), [float(s) for s in spreads])
+
+
+EXPONENT_GRID = np.round(np.linspace(0.0, 1.5, 61), 4)
+
+
+def best_exponent(curves: list[tuple[np.ndarray, np.ndarray, int]], n: int) -> float:
+    """The exponent a on :data:`EXPONENT_GRID` (steps of 0.025) minimising
+    :func:`collapse_spread` (NaN when no exponent gives a spread)."""
+    spreads = np.array([collapse_spread(curves, n, a) for a in EXPONENT_GRID])
+    if np.all(np.isnan(spreads)):
+        return math.nan
+    return float(EXPONENT_GRID[int(np.nanargmin(spreads))])
+
+
+@dataclass
+class ExponentInterval:
+    """The fitted collapse exponent with a bootstrap interval (see :func:`exponent_interval`)."""
+
+    exponent: float
+    low: float
+    high: float
+    confidence: float
+    n_boot: int
+    #: the bootstrap replicates' exponents (NaN where a replicate gave no spread)
+    samples: list[float] = field(default_factory=list)
+    #: per exponent of EXPONENT_GRID: the 2.5 % / 97.5 % quantiles of the replicates' spread
+    spread_low: list[float] = field(default_factory=list)
+    spread_high: list[float] = field(default_factory=list)
+
+
+def exponent_interval(
+    table: SweepTable, outcomes: list[np.ndarray], n_boot: int = 300, seed: int = 0, confidence: float = 0.95
+) -> ExponentInterval:
+    """Percentile bootstrap interval of the best collapse exponent, resampling the inputs.
+
+    ``outcomes``: per cell of ``table`` (same order) the bool successes of the n correctly
+    classified inputs (:func:`run_sweep`'s ``outcomes``).  Each replicate draws n inputs with
+    replacement, the same draw for every cell (the cells attack the same inputs, so their
+    rates are correlated: resampling cells independently would misstate the spread), recomputes
+    every cell's rate and the exponent minimising the spread (Efron & Tibshirani, "An
+    introduction to the bootstrap", 1993, ch. 13).  The interval is the (1 - confidence)/2 and
+    (1 + confidence)/2 quantiles of the replicates; its resolution is the grid's 0.025."""
+    if len(outcomes) != len(table.cells):
+        raise ValueError(f"{len(outcomes)} outcome arrays for {len(table.cells)} cells")
+    hits = np.stack([np.asarray(o, dtype=bool) for o in outcomes]) if outcomes else np.zeros((0, 0), bool)
+    n = hits.shape[1] if hits.size else 0
+    dims = np.array([c.dim for c in table.cells])
+    eps = np.array([c.eps for c in table.cells])
+
+    def curves_of(rates: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, int]]:
+        out = []
+        for d in sorted(set(dims.tolist())):
+            sel = np.flatnonzero(dims == d)
+            order = sel[np.argsort(eps[sel])]
+            out.append((eps[order], rates[order], int(d)))
+        return out
+
+    point = best_exponent(curves_of(hits.mean(axis=1) if n else np.full(len(dims), np.nan)), table.n_input)
+    rng = np.random.default_rng(seed)
+    samples, spreads = [], []
+    for _ in range(n_boot if n else 0):
+        idx = rng.integers(0, n, size=n)
+        cv = curves_of(hits[:, idx].mean(axis=1))
+        sp = np.array([collapse_spread(cv, table.n_input, a) for a in EXPONENT_GRID])
+        spreads.append(sp)
+        samples.append(math.nan if np.all(np.isnan(sp)) else float(EXPONENT_GRID[int(np.nanargmin(sp))]))
+    a = (1.0 - confidence) / 2.0
+    ok = np.array([s for s in samples if not math.isnan(s)])
+    lo, hi = (float(np.quantile(ok, a)), float(np.quantile(ok, 1.0 - a))) if len(ok) else (math.nan, math.nan)
+    sp_arr = np.array(spreads) if spreads else np.full((1, len(EXPONENT_GRID)), np.nan)
+    with warnings.catch_warnings():  # exponents where no replicate has a spread stay NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        s_lo = np.nanquantile(sp_arr, a, axis=0) if len(spreads) else sp_arr[0]
+        s_hi = np.nanquantile(sp_arr, 1.0 - a, axis=0) if len(spreads) else sp_arr[0]
+    return ExponentInterval(
+        point, lo, hi, confidence, len(samples), samples, [float(v) for v in s_lo], [float(v) for v in s_hi]
+    )
 
 
 class Eta:
@@ -256,17 +336,23 @@ def run_sweep(
     ci_method: str = "wilson",
     l1_k: int = 1,
     predict: bool = True,
+    box: str = "exact",
     batch_size: int = 1024,
     dim_index: list[int] | None = None,
     eps_index: list[int] | None = None,
     on_cell: Callable[[SweepTable, float], None] | None = None,
     check: Callable[[], None] | None = None,
     progress: Callable[[float, str], None] | None = None,
+    outcomes: list[np.ndarray] | None = None,
 ) -> SweepTable:
     """Attack (x, y) for every dim V in ``dims`` and eps in ``eps_values``.
 
     The step size is step_factor * eps / steps.  Success rates are over the correctly
     classified inputs; the subspace of each dim is drawn once (seed) and reused for all eps.
+    ``outcomes``: if a list is given, one bool array per cell (in the order of ``cells``) is
+    appended to it: which of the correctly classified inputs (in data order) the cell broke
+    (for a paired bootstrap over inputs, :func:`exponent_interval`).
+    ``box``: PGD's box mode (:data:`.pgd.BOX_MODES`; "none": the unboxed variant).
     ``on_cell(table, fraction)`` receives the growing table after every cell; ``check`` runs
     before every PGD step and ``progress(fraction, message)`` within a cell (every few steps:
     one cell of an orthonormal subspace can take minutes).
@@ -288,6 +374,7 @@ def run_sweep(
     table = SweepTable(
         model_name, p, q, kind, n, int(len(y)), n_correct, n_correct / max(len(y), 1), steps, step_factor, ci_method
     )
+    table.box = box
     xc, yc = x[correct], y[correct]
     eps_sorted = sorted(float(e) for e in eps_values)
     total = len(dims) * len(eps_sorted)
@@ -301,9 +388,10 @@ def run_sweep(
         dim = realised_dim(kind, shape, int(k))
         sub = build_subspace(kind, shape, int(k), len(yc), gen, device=x.device, dtype=x.dtype)
         zero = 0
-        if sub.basis is not None and len(yc):
+        basis = sub.basis_matrix()
+        if basis is not None and len(yc) and box != "none":
             beat = _input_beat(check, progress, done / total, len(yc), f"dim {k}: which inputs V lets move")
-            zero = int(zero_feasible(sub.basis.cpu().numpy(), xc.reshape(len(yc), -1).cpu().numpy(), beat).sum())
+            zero = int(zero_feasible(basis.cpu().numpy(), xc.reshape(len(yc), -1).cpu().numpy(), beat).sum())
         pred = [math.nan] * len(eps_sorted)
         if predict and n_correct > 0:
             crit = torch.cat(
@@ -332,8 +420,10 @@ def run_sweep(
                 random_start=random_start,
                 restarts=restarts,
                 l1_k=l1_k,
+                box=box,
             )
             succ = stuck = 0
+            hits: list[np.ndarray] = []
             for i in range(0, len(yc), batch_size):
                 rows = torch.arange(i, min(i + batch_size, len(yc)), device=x.device)
                 out = pgd_attack(
@@ -346,7 +436,10 @@ def run_sweep(
                     check=step_check,
                 )
                 succ += int(out.success.sum())
+                hits.append(out.success.cpu().numpy())
                 stuck += int(stuck_mask(out.x_adv - xc[rows], out.success, eps).sum())
+            if outcomes is not None:
+                outcomes.append(np.concatenate(hits) if hits else np.zeros(0, dtype=bool))
             lo, hi = interval(succ, n_correct, ci_method)
             table.cells.append(
                 SweepCell(

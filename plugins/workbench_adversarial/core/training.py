@@ -43,8 +43,11 @@ def train_classifier(
     weight_decay: float = 1e-4,
     seed: int = 0,
     device: str = "cpu",
+    cosine: bool = False,
 ) -> TrainReport:
     """Train with Adam (lr, weight decay) on shuffled mini-batches; returns accuracies.
+    cosine: the learning rate follows a cosine from ``lr`` to 0 over the run, per step
+    (Loshchilov & Hutter, "SGDR", ICLR 2017, without restarts); else it stays at ``lr``.
 
     ``seed`` orders the mini-batches (an explicit generator; torch's process-wide one is not
     touched).  The initial weights are the model's own: build it with
@@ -55,6 +58,8 @@ def train_classifier(
     xt = torch.as_tensor(x_train)
     yt = torch.as_tensor(y_train)
     loss_val = float("nan")
+    n_steps = epochs * -(-len(yt) // batch)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(n_steps, 1)) if cosine else None
     for _ in range(epochs):
         model.train()
         perm = torch.randperm(len(yt), generator=g)
@@ -65,6 +70,8 @@ def train_classifier(
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if sched is not None:
+                sched.step()
             loss_val = float(loss.detach())
     model.eval()
     return TrainReport(

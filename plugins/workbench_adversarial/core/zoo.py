@@ -145,21 +145,28 @@ def resource_dir() -> Path:
     return resource_path("adversarial")
 
 
+#: the shipped models: (dataset, architecture, what the dataset is)
+DEFAULT_MODELS: tuple[tuple[str, str, str], ...] = tuple(
+    (dataset, arch, label)
+    for dataset, label in (("digits", "scikit-learn 8x8 digits"), ("shapes", "synthetic 3x12x12 shapes"))
+    for arch in ("linear", "mlp", "cnn")
+) + (("textures", "resnet", "generated 3x32x32 textured objects (1.2 M parameters)"),)
+
+
 def _register_defaults() -> None:
     folder = resource_dir()
-    for dataset, label in (("digits", "scikit-learn 8x8 digits"), ("shapes", "synthetic 3x12x12 shapes")):
-        for arch in ARCHITECTURES:
-            name = f"{dataset}-{arch}"
-            register_model(
-                ZooEntry(
-                    name,
-                    dataset,
-                    arch,
-                    folder / f"{name}.safetensors",
-                    description=f"{arch} trained on {label}",
-                    provenance=folder / f"{name}.json",
-                )
+    for dataset, arch, label in DEFAULT_MODELS:
+        name = f"{dataset}-{arch}"
+        register_model(
+            ZooEntry(
+                name,
+                dataset,
+                arch,
+                folder / f"{name}.safetensors",
+                description=f"{arch} trained on {label}",
+                provenance=folder / f"{name}.json",
             )
+        )
 
 
 _register_defaults()
