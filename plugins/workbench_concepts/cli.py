@@ -6,7 +6,9 @@
 * ``attribute --concept NAME --layer L --out scores.npy [--json] [--lds]``: TRAK scores
   (n_train x n_targets, float32) written to ``--out``; the JSON has ``top_positive_fraction``
   (of the 100 top-attributing training examples) beside ``chance``, and ``lds`` / ``lds_ci``
-  with ``--lds``.
+  with ``--lds``.  ``--test-image I`` attributes the probe's output on test image I of the
+  task's test set instead (the JSON adds ``test_image``, ``test_label``,
+  ``test_concept_positive``, ``probe_logit``; scores n_train x 1).
 * ``remove --concept NAME --layer L --k K [--json]``: the removal experiment and its random
   control.
 * ``train --out FILE``: train an ensemble on the embedded default data.
@@ -20,7 +22,7 @@ import argparse
 import json
 from pathlib import Path
 
-CONCEPTS = ("round", "high_frequency")
+CONCEPTS = ("round", "high_frequency", "user")
 LAYERS = ("stem", "layer1", "layer2", "layer3", "layer4")
 
 
@@ -33,10 +35,23 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N (default cpu)")
+    p.add_argument(
+        "--data-folder",
+        default="",
+        metavar="DIR",
+        help="the task folder (DIR/<class>/*.png) the ensemble was trained on, where it has moved since "
+        "(default: as its provenance records)",
+    )
+    p.add_argument(
+        "--concept-folder",
+        default="",
+        metavar="DIR",
+        help="a concept of your own: DIR/positives/* and DIR/negatives/* (then --concept user)",
+    )
 
 
 def _concept_layer(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--concept", required=True, help=f"concept: {', '.join(CONCEPTS)}")
+    p.add_argument("--concept", required=True, help=f"concept: {', '.join(CONCEPTS)} (user: the --concept-folder's)")
     p.add_argument("--layer", required=True, help=f"layer: {', '.join(LAYERS)}")
 
 
@@ -60,6 +75,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _concept_layer(a)
     a.add_argument("--out", required=True, help="scores file (.npy)")
     a.add_argument("--targets", type=int, default=100, help="concept positives attributed (default 100)")
+    a.add_argument(
+        "--test-image",
+        type=int,
+        default=-1,
+        metavar="I",
+        help="attribute the probe's output on test image I of the task's test set alone (default: the concept)",
+    )
     a.add_argument("--proj-dim", type=int, default=512, help="TRAK projection dimension (default 512)")
     a.add_argument("--lds", action="store_true", help="also measure the LDS on random half subsets (retrains)")
     a.add_argument("--lds-subsets", type=int, default=8, help="half subsets for the LDS (default 8)")
@@ -90,6 +112,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--epochs", type=int, default=8)
     t.add_argument("--n-train", type=int, default=3000)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument(
+        "--data-folder",
+        default="",
+        metavar="DIR",
+        help="train on your own images: DIR/<class>/*.png (20 %% of each class held out as the test set)",
+    )
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--device", default="cpu")
     t.set_defaults(func=cmd_train)
@@ -116,9 +144,10 @@ def cmd_probe(args: argparse.Namespace) -> int:
     from .jobs import ProbeSpec, run_probe
 
     _threads(args)
-    res = run_in_terminal(
-        run_probe, ProbeSpec(ensemble=args.ensemble, device=args.device), title="probe", quiet=args.json
+    spec = ProbeSpec(
+        ensemble=args.ensemble, device=args.device, data_folder=args.data_folder, concept_folder=args.concept_folder
     )
+    res = run_in_terminal(run_probe, spec, title="probe", quiet=args.json)
     doc = res.to_json()
     if args.json:
         print(json.dumps(doc))
@@ -155,6 +184,9 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         lds_members=args.lds_members,
         seed=args.seed,
         device=args.device,
+        test_image=args.test_image,
+        data_folder=args.data_folder,
+        concept_folder=args.concept_folder,
     )
     spec.validate()
     res = run_in_terminal(run_attribute, spec, title="attribute", quiet=args.json)
@@ -165,10 +197,14 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         print(json.dumps(doc))
         return 0
     print(f"{res.concept} at {res.layer}: scores {res.scores.shape} -> {out}")
-    print(
-        f"top-{res.n_top} attributing training examples that are concept positives: "
-        f"{res.top_positive_fraction:.3f} (chance {res.chance:.3f})"
-    )
+    if res.test_image >= 0:
+        label = "concept positive" if res.test_positive else "concept negative"
+        print(f"test image {res.test_image} (class {res.test_label}, {label}): mean probe logit {res.probe_logit:.3f}")
+    if res.positives_known:
+        print(
+            f"top-{res.n_top} attributing training examples that are concept positives: "
+            f"{res.top_positive_fraction:.3f} (chance {res.chance:.3f})"
+        )
     if res.lds is not None and res.lds_ci is not None:
         print(f"LDS {res.lds:.3f} (95% CI {res.lds_ci[0]:.3f} .. {res.lds_ci[1]:.3f})")
     return 0
@@ -190,6 +226,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
         n_targets=args.targets,
         seed=args.seed,
         device=args.device,
+        data_folder=args.data_folder,
+        concept_folder=args.concept_folder,
     )
     spec.validate()
     res = run_in_terminal(run_remove, spec, title="remove", quiet=args.json)
@@ -200,7 +238,11 @@ def cmd_remove(args: argparse.Namespace) -> int:
     li = LAYERS.index(args.layer)
     print(
         f"{res.concept}: removed {res.k} images at {res.layer} "
-        f"({doc['removed_top_positive_fraction']:.2f} of the top-k are concept positives)"
+        + (
+            f"({doc['removed_top_positive_fraction']:.2f} of the top-k are concept positives)"
+            if doc["removed_top_positive_fraction"] is not None
+            else "(the training images' concept labels are unknown)"
+        )
     )
     for name in ("before", "top_k", "random_k"):
         arm = doc[name]
@@ -225,8 +267,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         n_train=args.n_train,
         seed=args.seed,
         device=args.device,
+        data_folder=args.data_folder,
         command=f"workbench concepts train --out {args.out} --members {args.members} "
-        f"--epochs {args.epochs} --n-train {args.n_train} --seed {args.seed}",
+        f"--epochs {args.epochs} --n-train {args.n_train} --seed {args.seed}"
+        + (f" --data-folder {args.data_folder}" if args.data_folder else ""),
     )
     res = run_in_terminal(run_train, spec, title="train")
     print(f"{res.path}: test accuracy " + ", ".join(f"{a:.3f}" for a in res.test_accuracy) + f" ({res.seconds} s)")

@@ -4,7 +4,7 @@ without regenerating the data set on the GUI thread (Qt-free; torch only inside 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 #: images kept per side (the gallery shows at most this many)
 MAX_SHOWN = 32
+#: test images offered in the gallery's row to pick one from (the spin box reaches all)
+TEST_SHOWN = 16
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,13 @@ class AttributionGallery:
     attribution: AttributeResult
     top_images: np.ndarray
     bottom_images: np.ndarray
+    #: the first test images of the task (uint8 n x 32 x 32 x 3), their class indices and
+    #: concept labels: the gallery's row to pick a test image from; for a per-image
+    #: attribution (``attribution.test_image >= 0``) the attributed test image alone
+    test_images: np.ndarray = field(default_factory=lambda: np.zeros((0, 1, 1, 3), np.uint8))
+    test_indices: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    test_labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    test_positive: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
 
 def _uint8_rgb(images: np.ndarray) -> np.ndarray:
@@ -39,6 +48,18 @@ def run_attribute_gallery(spec: AttributeSpec, ctx: JobContext) -> AttributionGa
     from .jobs import load_ensemble_and_data, run_attribute
 
     res = run_attribute(spec, ctx)
-    train = load_ensemble_and_data(spec.ensemble).data.train
+    data = load_ensemble_and_data(spec.ensemble, spec.data_folder, spec.concept_folder).data
+    train, test = data.train, data.test
     top, bottom = res.top[:MAX_SHOWN], res.bottom[:MAX_SHOWN]
-    return AttributionGallery(res, _uint8_rgb(train.images[top]), _uint8_rgb(train.images[bottom]))
+    shown = np.array([spec.test_image]) if spec.test_image >= 0 else np.arange(min(TEST_SHOWN, len(test)))
+    known = test.known_concept_labels(spec.concept)
+    positive = np.zeros(shown.size, bool) if known is None else known[shown].astype(bool)
+    return AttributionGallery(
+        res,
+        _uint8_rgb(train.images[top]),
+        _uint8_rgb(train.images[bottom]),
+        _uint8_rgb(test.images[shown]),
+        shown.astype(np.int64),
+        test.labels[shown].astype(np.int64),
+        positive,
+    )

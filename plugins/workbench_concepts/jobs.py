@@ -7,17 +7,22 @@
 * :class:`AttributeSpec` / :func:`run_attribute`: TRAK scores of a concept's probe at a layer
   against every training example (traker; see :mod:`workbench_concepts.core.attribution`),
   top/bottom examples, the top-100 positive fraction against chance, and optionally the LDS
-  on random half subsets with a bootstrap CI.
+  on random half subsets with a bootstrap CI; with ``test_image=i`` the same for one test
+  image of the task (the probe's logit on it as the only TRAK target).
 * :class:`RemoveSpec` / :func:`run_remove`: the removal experiment of Konz et al. (arXiv
   2310.03149, section 4.3): remove the k top-attributing training images, and as the control k
   random ones, retrain, re-probe every layer, compare location and sparsity with CIs.
 
 The ensemble is the shipped default (``ensemble=""``) or a checkpoint file written by
-:func:`run_train`; the data are regenerated from the seed and sizes its provenance records.
+:func:`run_train`; the data are regenerated from the seed and sizes its provenance records, or
+read again from the user's task folder it was trained on (``data_folder`` when the folder has
+moved).  ``concept_folder`` adds a user's concept (``positives/``, ``negatives/``; see
+:mod:`workbench_concepts.core.folders`) under the name ``user``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -26,9 +31,10 @@ from typing import Any
 
 import numpy as np
 
+from workbench.errors import InputError
 from workbench.jobs import JobContext
 
-from .core.dataset import CONCEPT_KINDS, Data, DefaultData, default_data
+from .core.dataset import CONCEPT_KINDS, USER_CONCEPT, Data, DefaultData, default_data
 from .core.resnet import LAYERS, check_layer
 
 #: the default ensemble's recipe (resources/concepts/); the retrain command is train_defaults
@@ -40,9 +46,22 @@ def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
         raise ValueError(f"{name} must be an integer in {lo}..{hi}, got {value!r}")
 
 
-def _check_concept(concept: str) -> None:
-    if concept not in CONCEPT_KINDS:
-        raise ValueError(f"unknown concept {concept!r}: choose one of {', '.join(CONCEPT_KINDS)}")
+def _check_concept(concept: str, concept_folder: str = "") -> None:
+    names = (*CONCEPT_KINDS, USER_CONCEPT)
+    if concept not in names:
+        raise ValueError(f"unknown concept {concept!r}: choose one of {', '.join(names)}")
+    if concept == USER_CONCEPT and not concept_folder.strip():
+        raise ValueError(f"concept {USER_CONCEPT!r} is a concept folder's: give the folder (positives/ and negatives/)")
+
+
+def _data_concept(data: Data, concept: str) -> None:
+    """ValueError when ``data`` lacks ``concept`` (a user's task folder has no embedded concepts)."""
+    if concept not in data.concepts:
+        have = ", ".join(data.concepts) or "none"
+        raise ValueError(
+            f"concept {concept!r} is not in these data (concepts: {have}); the embedded concepts exist only for "
+            "the embedded data: give a concept folder (positives/ and negatives/) and choose concept 'user'"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -57,8 +76,10 @@ class Loaded:
     train_cfg: Any
 
 
-def load_ensemble_and_data(ensemble: str = "") -> Loaded:
-    """The ensemble (shipped default when ``ensemble`` is empty) and the data it was trained on."""
+def load_ensemble_and_data(ensemble: str = "", data_folder: str = "", concept_folder: str = "") -> Loaded:
+    """The ensemble (shipped default when ``ensemble`` is empty) and the data it was trained on
+    (see the module docstring for ``data_folder`` and ``concept_folder``)."""
+    from .core.folders import load_concept_folder, load_task_folder
     from .core.train import TrainConfig, default_ensemble_path, load_ensemble
 
     path = Path(ensemble) if ensemble else default_ensemble_path()
@@ -68,9 +89,14 @@ def load_ensemble_and_data(ensemble: str = "") -> Loaded:
     models, prov = load_ensemble(path)
     try:
         d = prov["data"]
-        spec = DefaultData(
-            seed=int(d["seed"]), n_train=int(d["n_train"]), n_test=int(d["n_test"]), n_concept=int(d["n_concept"])
-        )
+        folder = str(d["folder"]) if "folder" in d else ""
+        if folder:
+            classes = [str(c) for c in d["classes"]]
+            n_train, split_seed, test_fraction = int(d["n_train"]), int(d["seed"]), float(d["test_fraction"])
+        else:
+            spec = DefaultData(
+                seed=int(d["seed"]), n_train=int(d["n_train"]), n_test=int(d["n_test"]), n_concept=int(d["n_concept"])
+            )
         t = prov["training"]
         cfg = TrainConfig(
             epochs=int(t["epochs"]),
@@ -84,7 +110,29 @@ def load_ensemble_and_data(ensemble: str = "") -> Loaded:
         raise ValueError(f"{path}: provenance lacks the data/training/seeds records of a concepts ensemble") from None
     if len(seeds) != len(models):
         raise ValueError(f"{path}: {len(models)} members but {len(seeds)} seeds in the provenance")
-    return Loaded(models, prov, default_data(spec), cfg)
+    if folder:
+        where = data_folder.strip() or folder
+        train, test, names = load_task_folder(where, seed=split_seed, test_fraction=test_fraction)
+        if list(names) != classes or len(train) != n_train:
+            raise InputError(
+                f"task image folder {where} holds {len(train)} training images of the classes {', '.join(names)}, "
+                f"but the ensemble {path} was trained on {n_train} of {', '.join(classes)}: the folder has changed "
+                "since (retrain the ensemble on it)"
+            )
+        data = Data(train, test, {}, names)
+    else:
+        if data_folder.strip():
+            raise InputError(
+                f"the ensemble {path} was trained on the embedded generated data, not on {data_folder}: train one on "
+                f"the folder first (workbench concepts train --data-folder {data_folder} --out FILE.safetensors) and "
+                "choose that ensemble"
+            )
+        data = default_data(spec)
+    if models[0].num_classes != len(data.class_names):
+        raise InputError(f"{path}: {models[0].num_classes} output classes, but the data have {len(data.class_names)}")
+    if concept_folder.strip():
+        data = dataclasses.replace(data, concepts={**data.concepts, USER_CONCEPT: load_concept_folder(concept_folder)})
+    return Loaded(models, prov, data, cfg)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,11 +154,17 @@ class TrainSpec:
     width: int = 12
     device: str = "cpu"
     command: str = ""
+    #: a user's task folder (``FOLDER/<class>/*.png``) instead of the embedded data; split per
+    #: class with ``data_seed``, ``test_fraction`` of each class to the test set
+    data_folder: str = ""
+    test_fraction: float = 0.2
 
     def validate(self) -> None:
         if not self.out:
             raise ValueError("an output checkpoint path is needed")
         _check_int("members", self.members, 1, 100)
+        if not 0 < self.test_fraction < 1:
+            raise ValueError(f"test fraction must be in (0, 1), got {self.test_fraction}")
         DefaultData(self.data_seed, self.n_train, self.n_test, self.n_concept).validate()
 
 
@@ -132,9 +186,31 @@ def run_train(spec: TrainSpec, ctx: JobContext) -> TrainResult:
     spec.validate()
     cfg = TrainConfig(epochs=spec.epochs, batch=spec.batch, lr=spec.lr, width=spec.width)
     cfg.validate()
-    dspec = DefaultData(spec.data_seed, spec.n_train, spec.n_test, spec.n_concept)
-    data = default_data(dspec)
     t0 = time.time()
+    if spec.data_folder.strip():
+        from .core.folders import load_task_folder
+
+        folder = str(Path(spec.data_folder).expanduser().resolve())
+        train, test, names = load_task_folder(folder, seed=spec.data_seed, test_fraction=spec.test_fraction)
+        data = Data(train, test, {}, names)
+        data_prov: dict[str, Any] = {
+            "folder": folder,
+            "classes": list(names),
+            "seed": spec.data_seed,
+            "test_fraction": spec.test_fraction,
+            "n_train": len(train),
+            "n_test": len(test),
+            "image_size": list(train.images.shape[2:]),
+        }
+    else:
+        data = default_data(DefaultData(spec.data_seed, spec.n_train, spec.n_test, spec.n_concept))
+        data_prov = {
+            "generator": "workbench_concepts.core.dataset.default_data",
+            "seed": spec.data_seed,
+            "n_train": spec.n_train,
+            "n_test": spec.n_test,
+            "n_concept": spec.n_concept,
+        }
     seeds = [spec.seed + i for i in range(spec.members)]
     models = []
     for i, s in enumerate(seeds):
@@ -148,13 +224,7 @@ def run_train(spec: TrainSpec, ctx: JobContext) -> TrainResult:
     acc = tuple(round(accuracy(m, data.test), 4) for m in models)
     prov = {
         "model": f"ConceptResNet width {spec.width}, {spec.members} members",
-        "data": {
-            "generator": "workbench_concepts.core.dataset.default_data",
-            "seed": spec.data_seed,
-            "n_train": spec.n_train,
-            "n_test": spec.n_test,
-            "n_concept": spec.n_concept,
-        },
+        "data": data_prov,
         "training": {
             "epochs": cfg.epochs,
             "batch": cfg.batch,
@@ -187,6 +257,8 @@ class ProbeSpec:
     ensemble: str = ""
     ks: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
     device: str = "cpu"
+    data_folder: str = ""
+    concept_folder: str = ""
 
     def validate(self) -> None:
         if not self.ks or any(not isinstance(k, int) or k < 1 for k in self.ks):
@@ -230,12 +302,21 @@ def probe_concepts(
     data: Data,
     ks: tuple[int, ...],
     ctx: JobContext | None = None,
-    concepts: tuple[str, ...] = tuple(CONCEPT_KINDS),
+    concepts: tuple[str, ...] | None = None,
 ) -> tuple[dict[str, ConceptProbes], dict[str, Any]]:
-    """Probe every concept in ``concepts`` at every layer of every member; also returns the
-    fitted probes (concept -> LayerProbes)."""
+    """Probe every concept in ``concepts`` (default: every concept of ``data``) at every layer
+    of every member; also returns the fitted probes (concept -> LayerProbes)."""
     from .core.probes import probe_layers
 
+    if concepts is None:
+        concepts = tuple(data.concepts)
+    if not concepts:
+        raise ValueError(
+            "no concept to probe: a user's task folder has no embedded concepts; give a concept folder "
+            "(positives/ and negatives/)"
+        )
+    for name in concepts:
+        _data_concept(data, name)
     out: dict[str, ConceptProbes] = {}
     fitted: dict[str, Any] = {}
     for ci, name in enumerate(concepts):
@@ -253,7 +334,7 @@ def probe_concepts(
 
 def run_probe(spec: ProbeSpec, ctx: JobContext) -> ProbeResult:
     spec.validate()
-    loaded = load_ensemble_and_data(spec.ensemble)
+    loaded = load_ensemble_and_data(spec.ensemble, spec.data_folder, spec.concept_folder)
     concepts, _ = probe_concepts(loaded.models, loaded.data, spec.ks, ctx)
     ctx.progress(1.0, "done")
     return ProbeResult(LAYERS, concepts)
@@ -276,10 +357,16 @@ class AttributeSpec:
     lds_members: int = 1  # models trained per subset (their outputs averaged)
     seed: int = 0
     device: str = "cpu"
+    #: -1: attribute the concept (its ``n_targets`` held-out positives); i >= 0: the probe's
+    #: output (its logit, "concept present") on test image i of the task's test set alone
+    test_image: int = -1
+    data_folder: str = ""
+    concept_folder: str = ""
 
     def validate(self) -> None:
-        _check_concept(self.concept)
+        _check_concept(self.concept, self.concept_folder)
         check_layer(self.layer)
+        _check_int("test_image", self.test_image, -1, 10_000_000)
         _check_int("n_targets", self.n_targets, 1, 100_000)
         _check_int("proj_dim", self.proj_dim, 8, 65_536)
         _check_int("top", self.top, 1, 1_000_000)
@@ -304,6 +391,16 @@ class AttributeResult:
     lds_ci: tuple[float, float] | None = None
     lds_per_target: np.ndarray | None = None
     seconds: float = 0.0
+    #: the attributed test image (-1: the concept as a whole), its task class index, its
+    #: concept label and the ensemble's mean probe logit on it (nan for the concept as a whole)
+    test_image: int = -1
+    test_label: int = -1
+    test_positive: bool = False
+    probe_logit: float = float("nan")
+    #: False for a user's task folder: which training images are concept positives is unknown
+    #: (``train_positive`` all False, ``top_positive_fraction`` and ``chance`` nan)
+    positives_known: bool = True
+    class_names: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -311,8 +408,8 @@ class AttributeResult:
             "layer": self.layer,
             "n_train": int(self.scores.shape[0]),
             "n_targets": int(self.scores.shape[1]),
-            "top_positive_fraction": self.top_positive_fraction,
-            "chance": self.chance,
+            "top_positive_fraction": self.top_positive_fraction if self.positives_known else None,
+            "chance": self.chance if self.positives_known else None,
             "n_top": self.n_top,
             "top": [int(i) for i in self.top[:10]],
             "bottom": [int(i) for i in self.bottom[:10]],
@@ -321,6 +418,11 @@ class AttributeResult:
         if self.lds is not None:
             out["lds"] = self.lds
             out["lds_ci"] = list(self.lds_ci) if self.lds_ci is not None else None
+        if self.test_image >= 0:
+            out["test_image"] = self.test_image
+            out["test_label"] = self.test_label
+            out["test_concept_positive"] = self.test_positive
+            out["probe_logit"] = self.probe_logit
         return out
 
 
@@ -328,6 +430,15 @@ def _targets(data: Data, concept: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     cset = data.concepts[concept]
     pos = np.flatnonzero(cset.test_y)[:n]
     return cset.test.images[pos], np.ones(pos.size, dtype=np.int64)
+
+
+def _test_image_target(data: Data, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """Test image ``index`` of the task's test set as one TRAK target with label 1, so the
+    target's output is the probe's logit itself (positive: "concept present")."""
+    n = len(data.test)
+    if not 0 <= index < n:
+        raise ValueError(f"test image {index} does not exist: the test set has {n} images (0..{n - 1})")
+    return data.test.images[index : index + 1], np.ones(1, dtype=np.int64)
 
 
 def run_attribute(spec: AttributeSpec, ctx: JobContext) -> AttributeResult:
@@ -345,13 +456,23 @@ def run_attribute(spec: AttributeSpec, ctx: JobContext) -> AttributeResult:
 
     spec.validate()
     t0 = time.time()
-    loaded = load_ensemble_and_data(spec.ensemble)
+    loaded = load_ensemble_and_data(spec.ensemble, spec.data_folder, spec.concept_folder)
     data = loaded.data
+    _data_concept(data, spec.concept)
     li = LAYERS.index(spec.layer)
     ctx.progress(0.0, "fitting probes")
     _, fitted = probe_concepts(loaded.models, data, (1,), None, (spec.concept,))
     probes = [fitted[spec.concept].probes[m][li] for m in range(len(loaded.models))]
-    xt, yt = _targets(data, spec.concept, spec.n_targets)
+    if spec.test_image >= 0:
+        xt, yt = _test_image_target(data, spec.test_image)
+        probe_logit = float(
+            np.mean(
+                [p.logits(pooled_features(m, xt)[spec.layer])[0] for m, p in zip(loaded.models, probes, strict=True)]
+            )
+        )
+    else:
+        xt, yt = _targets(data, spec.concept, spec.n_targets)
+        probe_logit = float("nan")
     share = 0.4 if spec.lds else 1.0
 
     def check(f: float) -> None:
@@ -371,8 +492,9 @@ def run_attribute(spec: AttributeSpec, ctx: JobContext) -> AttributeResult:
     )
     cs = scores.mean(1)
     top, bottom = top_bottom(cs, spec.top)
-    positives = data.train.concept_labels(spec.concept)
-    frac, chance = top_positive_fraction(cs, positives, spec.top)
+    known = data.train.known_concept_labels(spec.concept)
+    positives = np.zeros(len(data.train), bool) if known is None else known
+    frac, chance = (float("nan"), float("nan")) if known is None else top_positive_fraction(cs, known, spec.top)
     lds = ci = per = None
     if spec.lds:
         masks = half_masks(len(data.train), spec.lds_subsets, spec.seed)
@@ -421,7 +543,19 @@ def run_attribute(spec: AttributeSpec, ctx: JobContext) -> AttributeResult:
         ci,
         per,
         round(time.time() - t0, 1),
+        spec.test_image,
+        int(data.test.labels[spec.test_image]) if spec.test_image >= 0 else -1,
+        _is_positive(data, spec.concept, spec.test_image),
+        probe_logit,
+        known is not None,
+        data.class_names,
     )
+
+
+def _is_positive(data: Data, concept: str, index: int) -> bool:
+    """Test image ``index`` is a known positive of ``concept`` (False when -1 or unknown)."""
+    labels = data.test.known_concept_labels(concept)
+    return bool(labels[index]) if index >= 0 and labels is not None else False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,9 +574,11 @@ class RemoveSpec:
     seed: int = 0
     ks: tuple[int, ...] = field(default=(1, 2, 4, 8, 16, 32))
     device: str = "cpu"
+    data_folder: str = ""
+    concept_folder: str = ""
 
     def validate(self) -> None:
-        _check_concept(self.concept)
+        _check_concept(self.concept, self.concept_folder)
         check_layer(self.layer)
         _check_int("k", self.k, 1, 10_000_000)
         _check_int("members", self.members, 2, 100)
@@ -500,7 +636,9 @@ class RemoveResult:
             "members": int(self.before.accuracy.shape[0]),
             "layers": list(LAYERS),
             "sparsity_k": list(self.ks),
-            "removed_top_positive_fraction": self.removed_top_positive_fraction,
+            "removed_top_positive_fraction": (
+                self.removed_top_positive_fraction if math.isfinite(self.removed_top_positive_fraction) else None
+            ),
             "before": self.before.to_json(li),
             "top_k": self.top_k.to_json(li),
             "random_k": self.random_k.to_json(li),
@@ -521,8 +659,9 @@ def run_remove(spec: RemoveSpec, ctx: JobContext) -> RemoveResult:
 
     spec.validate()
     t0 = time.time()
-    loaded = load_ensemble_and_data(spec.ensemble)
+    loaded = load_ensemble_and_data(spec.ensemble, spec.data_folder, spec.concept_folder)
     data = loaded.data
+    _data_concept(data, spec.concept)
     n = len(data.train)
     if spec.k >= n // 2:
         raise ValueError(f"k = {spec.k} removes half or more of the {n} training images; use k < {n // 2}")
@@ -570,7 +709,7 @@ def run_remove(spec: RemoveSpec, ctx: JobContext) -> RemoveResult:
             )
         lp = probe_layers(retrained, cset, spec.ks)
         arms[name] = Arm(name, lp.accuracy, lp.sparsity[:, li])
-    pos = data.train.concept_labels(spec.concept)
+    known = data.train.known_concept_labels(spec.concept)
     ctx.progress(1.0, "done")
     return RemoveResult(
         spec.concept,
@@ -578,7 +717,7 @@ def run_remove(spec: RemoveSpec, ctx: JobContext) -> RemoveResult:
         spec.k,
         top,
         rand,
-        float(pos[top].mean()),
+        float(known[top].mean()) if known is not None else float("nan"),
         Arm("before", before.accuracy, before.sparsity[:, li]),
         arms["top_k"],
         arms["random_k"],

@@ -53,17 +53,41 @@ from .state import ConceptsState
 from .ui.views import HistogramView, ProbeView, RemovalView, SparsityView, Thumb, ThumbnailGallery
 
 #: the settings each job reads
-PROBE_INPUTS = ("ensemble",)
-ATTRIBUTE_INPUTS = ("ensemble", "concept", "layer", "n_targets", "proj_dim", "seed")
+DATA_INPUTS = ("ensemble", "data", "data_folder", "concept_folder")
+PROBE_INPUTS = DATA_INPUTS
+ATTRIBUTE_INPUTS = DATA_INPUTS + ("concept", "layer", "n_targets", "proj_dim", "seed")
+IMAGE_INPUTS = DATA_INPUTS + ("concept", "layer", "proj_dim", "seed", "test_image")
 REMOVE_INPUTS = ATTRIBUTE_INPUTS + ("rm_k", "rm_members")
 #: the tabs under the probe plots
-TABS = ("Attribution", "Removal experiment")
+TABS = ("Attribution", "Test image", "Removal experiment")
+JOBS = ("probe", "attribute", "image", "remove")
 STALE = "stale: the settings have changed since"
 REFERENCE = "Konz et al. 2023 (arXiv 2310.03149); TRAK (Park et al., arXiv 2303.14186) through traker"
 
 
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _enrichment(a: Any) -> str:
+    """The top-attributing images' concept-positive fraction against chance, where known."""
+    if not a.positives_known:
+        return "the training images' concept labels are unknown (a task folder)"
+    return f"top-{a.n_top} positive fraction {a.top_positive_fraction:.2f} (chance {a.chance:.2f})"
+
+
+def _class_name(a: Any, label: int) -> str:
+    """The name of class ``label`` of an attribution's data (the embedded classes by default)."""
+    names = tuple(getattr(a, "class_names", ())) or CLASS_NAMES
+    return names[label] if 0 <= label < len(names) else str(label)
+
+
+def _test_thumbs(g: Any, logit: float = float("nan")) -> list[Thumb]:
+    """The test images an :class:`~workbench_concepts.gallery.AttributionGallery` carries."""
+    return [
+        Thumb(img, int(i), logit, _class_name(g.attribution, int(c)), bool(p), kind="test")
+        for img, i, c, p in zip(g.test_images, g.test_indices, g.test_labels, g.test_positive, strict=True)
+    ]
 
 
 class ConceptsPanel(Panel):
@@ -74,15 +98,20 @@ class ConceptsPanel(Panel):
     def __init__(self, shell: Any) -> None:
         super().__init__(shell, "concepts")
         self.state_model = ConceptsState()
-        self.stale = {"probe": False, "attribute": False, "remove": False}
-        self._jobs: dict[str, JobHandle | None] = {"probe": None, "attribute": None, "remove": None}
+        self.stale = {name: False for name in JOBS}
+        self._jobs: dict[str, JobHandle | None] = {name: None for name in JOBS}
         self._message = ("", False)
         self._build()
         self.state_model.add_global_callback(lambda name, _new, _old: self._settings_changed(name))
+        self._enable_folders()
         theme_signals().theme_changed.connect(self._theme_changed)
         self._theme_connected = True
+        self._draw_all()
+
+    def _draw_all(self) -> None:
         self._draw_probes()
         self._draw_attribution()
+        self._draw_image()
         self._draw_removal()
 
     # ------------------------------------------------------------------ layout -------------
@@ -97,11 +126,31 @@ class ConceptsPanel(Panel):
         ens_row = QHBoxLayout()
         ens_row.addWidget(self.ensemble, 1)
         ens_row.addWidget(browse)
+        self.data = bind(st, "data", QComboBox())
+        self.data_folder = bind(st, "data_folder", QLineEdit())
+        self.concept_folder = bind(st, "concept_folder", QLineEdit())
+        folder_rows = []
+        for name, title in (
+            ("data_folder", "Task image folder (one sub-folder per class)"),
+            ("concept_folder", "Concept folder (positives/ and negatives/)"),
+        ):
+            pick = QPushButton("…")
+            pick.setMaximumWidth(28)
+            pick.setToolTip(f"choose the {st.field(name).label}")
+            pick.clicked.connect(lambda _=False, n=name, t=title: self._browse_folder(n, t))
+            row = QHBoxLayout()
+            row.addWidget(getattr(self, name), 1)
+            row.addWidget(pick)
+            folder_rows.append((name, row, pick))
+        self._folder_widgets = [w for name, _, pick in folder_rows for w in (getattr(self, name), pick)]
         self.concept = bind(st, "concept", QComboBox())
         self.layer = bind(st, "layer", QComboBox())
-        choose = QGroupBox("Concept and layer")
+        choose = QGroupBox("Data, concept and layer")
         f = QFormLayout(choose)
         f.addRow(st.field("ensemble").label, ens_row)
+        f.addRow(st.field("data").label, self.data)
+        for name, row, _ in folder_rows:
+            f.addRow(st.field(name).label, row)
         f.addRow(st.field("concept").label, self.concept)
         f.addRow(st.field("layer").label, self.layer)
         self.probe_btn = QPushButton("Run probes")
@@ -122,6 +171,15 @@ class ConceptsPanel(Panel):
         )
         self.attribute_btn.clicked.connect(self.run_attribute)
         f.addRow(self.attribute_btn)
+        self.test_image = bind(st, "test_image", QSpinBox())
+        f.addRow(st.field("test_image").label, self.test_image)
+        self.image_btn = QPushButton("Attribute image")
+        self.image_btn.setToolTip(
+            "TRAK scores of the probe's output on the chosen test image alone (pick one in the gallery's row "
+            "of test images; Ctrl+Shift+Return)"
+        )
+        self.image_btn.clicked.connect(self.run_image)
+        f.addRow(self.image_btn)
 
         removal = QGroupBox("Removal experiment")
         f = QFormLayout(removal)
@@ -143,6 +201,7 @@ class ConceptsPanel(Panel):
         self.cancel_btn.clicked.connect(self.cancel_run)
         self.add_shortcut("Ctrl+Return", self.run_attribute, "Attribute the concept at the layer")
         self.add_shortcut("Ctrl+Shift+P", self.run_probe, "Run the probes")
+        self.add_shortcut("Ctrl+Shift+Return", self.run_image, "Attribute the chosen test image")
         self.add_shortcut("Escape", self.cancel_run, "Cancel the running job")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -181,6 +240,8 @@ class ConceptsPanel(Panel):
         self.probe_view = ProbeView()
         self.sparsity_view = SparsityView()
         self.gallery = ThumbnailGallery()
+        self.gallery.clicked.connect(self._gallery_clicked)
+        self.image_gallery = ThumbnailGallery()
         self.histogram = HistogramView()
         top = QSplitter()
         top.addWidget(self.probe_view)
@@ -193,7 +254,8 @@ class ConceptsPanel(Panel):
         self.removal_view = RemovalView()
         self.tabs = QTabWidget()
         self.tabs.addTab(bottom, TABS[0])
-        self.tabs.addTab(self.removal_view, TABS[1])
+        self.tabs.addTab(self.image_gallery, TABS[1])
+        self.tabs.addTab(self.removal_view, TABS[2])
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(top)
         right.addWidget(self.tabs)
@@ -208,16 +270,34 @@ class ConceptsPanel(Panel):
         outer.addWidget(split)
         self.setMinimumSize(400, 300)
 
+    def _browse_folder(self, name: str, title: str) -> None:
+        path = QFileDialog.getExistingDirectory(self, title, getattr(self.state_model, name))
+        if path:
+            self.apply_settings({name: path, "data": "folders"}, title.split(" (")[0])
+
+    def _enable_folders(self) -> None:
+        on = self.state_model.data == "folders"
+        for w in self._folder_widgets:
+            w.setEnabled(on)
+
     def _browse_ensemble(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Ensemble checkpoint", "", "safetensors (*.safetensors);;All (*)")
         if path:
             self.apply_settings({"ensemble": path}, "Ensemble")
 
     # ------------------------------------------------------------------ jobs ---------------
+    def _gallery_clicked(self, k: int) -> None:
+        """A click on a test image of the attribution gallery chooses it for Attribute image."""
+        thumbs = self.gallery.thumbs()
+        if 0 <= k < len(thumbs) and thumbs[k].kind == "test":
+            self.apply_settings({"test_image": thumbs[k].index}, "Test image")
+
     def _spec(self, name: str) -> Any:
         st = self.state_model
         if name == "remove":
             return st.remove_spec()
+        if name == "image":
+            return st.image_spec()
         return st.probe_spec() if name == "probe" else st.attribute_spec()
 
     def _current(self, name: str) -> Any:
@@ -238,6 +318,16 @@ class ConceptsPanel(Panel):
 
         st = self.state_model
         return self._run("attribute", run_attribute_gallery, f"TRAK attribution ({st.concept}, {st.layer})")
+
+    def run_image(self) -> JobHandle | None:
+        """TRAK attribution of the probe's output on the chosen test image (a running one is replaced)."""
+        from .gallery import run_attribute_gallery
+
+        st = self.state_model
+        self.tabs.setCurrentIndex(TABS.index("Test image"))
+        return self._run(
+            "image", run_attribute_gallery, f"TRAK attribution of test image {st.test_image} ({st.concept}, {st.layer})"
+        )
 
     def run_remove(self) -> JobHandle | None:
         """The removal experiment of the chosen concept and layer (a running one is replaced)."""
@@ -286,12 +376,13 @@ class ConceptsPanel(Panel):
 
     def _done(self, name: str, res: Any, spec: Any) -> None:
         self.keep_result(name, res, spec)
-        if name == "attribute":
+        if name in ("attribute", "image"):
             self._say(f"attribution done in {res.attribution.seconds:.0f} s")
         if name == "remove":
             self._say(f"removal experiment done in {res.seconds:.0f} s")
         self._update_stale()
-        {"probe": self._draw_probes, "attribute": self._draw_attribution, "remove": self._draw_removal}[name]()
+        draw = {"probe": self._draw_probes, "attribute": self._draw_attribution, "image": self._draw_image}
+        draw.get(name, self._draw_removal)()
 
     def _ended(self, name: str, handle: JobHandle) -> None:
         if self._jobs.get(name) is not handle:
@@ -303,9 +394,7 @@ class ConceptsPanel(Panel):
         if handle.state == "cancelled":
             self._say(f"{name} cancelled" + ("; the last complete result is shown" if self.kept(name) else ""))
         self._update_stale()
-        self._draw_probes()
-        self._draw_attribution()
-        self._draw_removal()
+        self._draw_all()
 
     # ------------------------------------------------------------------ drawing ------------
     def probe_title(self) -> str:
@@ -337,10 +426,7 @@ class ConceptsPanel(Panel):
             return ""
         a = kept.result.attribution
         n_train, n_targets = a.scores.shape
-        text = (
-            f"{a.concept} at {a.layer}: {n_train:,} training images, {n_targets} targets; top-{a.n_top} "
-            f"positive fraction {a.top_positive_fraction:.2f} (chance {a.chance:.2f})"
-        )
+        text = f"{a.concept} at {a.layer}: {n_train:,} training images, {n_targets} targets; " + _enrichment(a)
         return text + (f" [{STALE}]" if self.stale["attribute"] else "")
 
     def _draw_attribution(self) -> None:
@@ -362,7 +448,9 @@ class ConceptsPanel(Panel):
 
         def thumbs(indices: np.ndarray, images: np.ndarray) -> list[Thumb]:
             return [
-                Thumb(images[j], int(i), float(cs[i]), CLASS_NAMES[int(a.train_labels[i])], bool(a.train_positive[i]))
+                Thumb(
+                    images[j], int(i), float(cs[i]), _class_name(a, int(a.train_labels[i])), bool(a.train_positive[i])
+                )
                 for j, i in enumerate(indices[: min(n, len(images))])
             ]
 
@@ -373,10 +461,59 @@ class ConceptsPanel(Panel):
                     thumbs(a.top, g.top_images),
                 ),
                 (f"Bottom {min(n, len(g.bottom_images))} attributing", thumbs(a.bottom, g.bottom_images)),
+                ("Test images (click one to choose it for Attribute image)", _test_thumbs(g)),
             ]
         )
         mark = " [stale]" if self.stale["attribute"] else ""
         self.histogram.draw(cs, np.asarray(a.train_positive, bool), f"TRAK scores: {a.concept} at {a.layer}{mark}")
+        self._draw_summary()
+
+    def image_title(self) -> str:
+        kept = self.kept("image")
+        if kept is None:
+            return ""
+        a = kept.result.attribution
+        label = ("concept positive" if a.test_positive else "concept negative") if a.positives_known else "test image"
+        text = (
+            f"test image {a.test_image} ({_class_name(a, a.test_label)}, {label}), {a.concept} probe at {a.layer}: "
+            f"mean logit {a.probe_logit:+.2f}; " + _enrichment(a)
+        )
+        return text + (f" [{STALE}]" if self.stale["image"] else "")
+
+    def _draw_image(self) -> None:
+        kept = self.kept("image")
+        if kept is None:
+            running = self._jobs["image"] is not None
+            self.image_gallery.reset(
+                "attributing the test image…"
+                if running
+                else "no test image attributed yet: choose one (the test image box, or click one in the Attribution "
+                "tab's row of test images) and press Attribute image (Ctrl+Shift+Return)"
+            )
+            self._draw_summary()
+            return
+        g = kept.result
+        a = g.attribution
+        n = self.state_model.gallery
+        cs = np.asarray(a.concept_scores, float)
+
+        def thumbs(indices: np.ndarray, images: np.ndarray) -> list[Thumb]:
+            return [
+                Thumb(
+                    images[j], int(i), float(cs[i]), _class_name(a, int(a.train_labels[i])), bool(a.train_positive[i])
+                )
+                for j, i in enumerate(indices[: min(n, len(images))])
+            ]
+
+        test = _test_thumbs(g, a.probe_logit)
+        mark = " [stale]" if self.stale["image"] else ""
+        self.image_gallery.set_rows(
+            [
+                (f"Test image {a.test_image}: the {a.concept} probe's logit at {a.layer} attributed{mark}", test),
+                (f"Top {min(n, len(g.top_images))} attributing training images", thumbs(a.top, g.top_images)),
+                (f"Bottom {min(n, len(g.bottom_images))} attributing", thumbs(a.bottom, g.bottom_images)),
+            ]
+        )
         self._draw_summary()
 
     def removal_title(self) -> str:
@@ -390,7 +527,12 @@ class ConceptsPanel(Panel):
         d = float((r.top_k.accuracy[:, li] - r.random_k.accuracy[:, li]).mean())
         text = (
             f"{r.concept} at {r.layer}, k = {r.k}, {r.before.accuracy.shape[0]} members: top-k minus random-k "
-            f"{d:+.3f} at {r.layer}; removed top-k positive fraction {r.removed_top_positive_fraction:.2f}"
+            f"{d:+.3f} at {r.layer}"
+            + (
+                f"; removed top-k positive fraction {r.removed_top_positive_fraction:.2f}"
+                if np.isfinite(r.removed_top_positive_fraction)
+                else ""
+            )
         )
         return text + (f" [{STALE}]" if self.stale["remove"] else "")
 
@@ -415,6 +557,8 @@ class ConceptsPanel(Panel):
             lines.append(_html("Attribution: " + self.attribution_title()))
         if self.stale["attribute"] and self._jobs["attribute"] is None:
             lines.append("<i>" + _html(STALE) + "; press Attribute (Ctrl+Return)</i>")
+        if self.kept("image") is not None:
+            lines.append(_html("Test image: " + self.image_title()))
         if self.kept("remove") is not None:
             lines.append(_html("Removal: " + self.removal_title()))
         self.summary.setText("<br>".join(lines))
@@ -435,17 +579,21 @@ class ConceptsPanel(Panel):
 
     # ------------------------------------------------------------------ state --------------
     def _update_stale(self) -> None:
-        for name in ("probe", "attribute", "remove"):
+        for name in JOBS:
             self.stale[name] = self.kept(name) is not None and self.result_is_stale(name, self._current(name))
 
     def _settings_changed(self, name: str) -> None:
         if self._shut_down:
             return
         self._update_stale()
-        if name in ("layer", "ensemble"):
+        if name == "data":
+            self._enable_folders()
+        if name == "layer" or name in PROBE_INPUTS:
             self._draw_probes()
         if name in ATTRIBUTE_INPUTS or name == "gallery":
             self._draw_attribution()
+        if name in IMAGE_INPUTS or name == "gallery":
+            self._draw_image()
         if name in REMOVE_INPUTS:
             self._draw_removal()
 
@@ -459,22 +607,19 @@ class ConceptsPanel(Panel):
         """Apply a saved state; never starts a job."""
         super().restore(state)
         self._update_stale()
-        self._draw_probes()
-        self._draw_attribution()
-        self._draw_removal()
+        self._draw_all()
 
     def results_restored(self, names: list[str]) -> None:
         """Draw what a session kept (nothing recomputed) and mark the stale results."""
         self._update_stale()
-        self._draw_probes()
-        self._draw_attribution()
-        self._draw_removal()
+        self._draw_all()
 
     # ------------------------------------------------------------------ theme --------------
     def _theme_changed(self, _theme: str = "") -> None:
         if self._shut_down:
             return
         self.gallery.update()
+        self.image_gallery.update()
         self._draw_status()
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
@@ -496,6 +641,8 @@ class ConceptsPanel(Panel):
             "seed": st.seed,
             "probe_status": "none" if self.kept("probe") is None else "stale" if self.stale["probe"] else "current",
             "attribution_status": self._status("attribute"),
+            "test_image": st.test_image,
+            "test_image_attribution_status": self._status("image"),
             "removal_status": self._status("remove"),
             "removal_k": st.rm_k,
             "removal_members": st.rm_members,
@@ -511,6 +658,8 @@ class ConceptsPanel(Panel):
             text += f"; {self.probe_title()}; held-out accuracy of a logistic probe on pooled block outputs"
         if what.startswith(("Top", "Score")) and self.kept("attribute") is not None:
             text += f"; {self.attribution_title()}; projection dim {c['proj_dim']}, seed {c['seed']}"
+        if what.startswith("Test image") and self.kept("image") is not None:
+            text += f"; {self.image_title()}; projection dim {c['proj_dim']}, seed {c['seed']}"
         if what.startswith("Removal") and self.kept("remove") is not None:
             text += f"; {self.removal_title()}; probe accuracy by layer, mean over the retrained members"
         return f"{text}. {REFERENCE}."
@@ -523,6 +672,12 @@ class ConceptsPanel(Panel):
             ("concepts_sparsity", self.sparsity_view, "Probing sparsity", self.sparsity_view.data),
             ("concepts_gallery", self.gallery, "Top and bottom attributing training images", self.gallery.data),
             ("concepts_scores", self.histogram, "Score distribution", self.histogram.data),
+            (
+                "concepts_test_image",
+                self.image_gallery,
+                "Test image and its top and bottom attributing training images",
+                self.image_gallery.data,
+            ),
             ("concepts_removal", self.removal_view, "Removal experiment", self.removal_view.data),
         )
 

@@ -46,6 +46,21 @@ def test_state_layers_are_the_networks_layers():
     assert STATE_LAYERS == LAYERS
 
 
+def test_state_data_choice_passes_the_folders_to_every_job_spec(tmp_path):
+    from workbench_concepts.state import ConceptsState
+
+    st = ConceptsState()
+    st.update({"data_folder": "/x/task", "concept_folder": "/x/stripes"})
+    assert st.probe_spec().data_folder == "" and st.attribute_spec().concept_folder == ""  # embedded: ignored
+    st.data = "folders"
+    for spec in (st.probe_spec(), st.attribute_spec(), st.image_spec(), st.remove_spec()):
+        assert (spec.data_folder, spec.concept_folder) == ("/x/task", "/x/stripes")
+    st.update({"concept": "user", "concept_folder": ""})
+    with pytest.raises(ValueError, match="concept 'user' is a concept folder's"):
+        st.attribute_spec()
+    assert st.validate({"version": 1, "layer": "stem"}) == {"layer": "stem"}  # a version-1 session still opens
+
+
 def test_opens_and_draws_probe_accuracy_of_every_layer_for_both_concepts(concepts_panel, qtbot, standalone_shell):
     from workbench_concepts.core.dataset import CONCEPT_KINDS
     from workbench_concepts.core.resnet import LAYERS
@@ -70,6 +85,9 @@ def test_opens_and_draws_probe_accuracy_of_every_layer_for_both_concepts(concept
     panel.layer.setCurrentText("layer1")  # through the widget: the sparsity curves follow
     assert panel.state_model.layer == "layer1" and panel.sparsity_view.layer == "layer1"
     assert not panel.stale["probe"]  # the probes cover every layer
+    assert not panel.data_folder.isEnabled()
+    panel.data.setCurrentText("folders")  # the folder pickers open; the probes (of the embedded data) go stale
+    assert panel.data_folder.isEnabled() and panel.concept_folder.isEnabled() and panel.stale["probe"]
 
 
 def test_attribution_fills_gallery_and_goes_stale_when_concept_or_layer_change(
@@ -86,7 +104,7 @@ def test_attribution_fills_gallery_and_goes_stale_when_concept_or_layer_change(
     a = kept.result.attribution
     assert (a.concept, a.layer) == ("round", "layer2") and a.scores.shape == (100, 4)
     rows = panel.gallery.rows
-    assert [len(ts) for _, ts in rows] == [5, 5]
+    assert [len(ts) for _, ts in rows] == [5, 5, 16]  # top, bottom, test images to pick from
     top = rows[0][1]
     assert [t.index for t in top] == [int(i) for i in a.top[:5]]
     assert all(abs(t.score - a.concept_scores[t.index]) < 1e-12 for t in top)
@@ -110,6 +128,32 @@ def test_attribution_fills_gallery_and_goes_stale_when_concept_or_layer_change(
         assert data["concept"] == "round" and "caption" in data
     gdata = panel.figures()[2].data()
     assert list(gdata["top_index"]) == [int(i) for i in a.top[:5]]
+
+    from PySide6.QtCore import Qt
+
+    # per test image: a click on a test thumbnail chooses it; Attribute image attributes the
+    # probe's output on it alone, in the Test image tab; stale when the chosen image changes
+    test_thumbs = rows[2][1]
+    assert all(t.kind == "test" for t in test_thumbs) and [t.index for t in test_thumbs] == list(range(16))
+    rect = next(r for r, k in panel.gallery._rects if k == 10 + 7)  # flat index: after 5 + 5 training images
+    qtbot.mouseClick(panel.gallery, Qt.MouseButton.LeftButton, pos=rect.center())
+    assert panel.state_model.test_image == 7 and panel.test_image.value() == 7
+    assert panel.run_image() is not None
+    qtbot.waitUntil(panel.is_idle, timeout=60_000)
+    assert standalone_shell.errors == []
+    img = panel.kept("image").result.attribution
+    assert (img.test_image, img.concept, img.layer) == (7, "round", "layer2") and img.scores.shape == (100, 1)
+    irows = panel.image_gallery.rows
+    assert [len(ts) for _, ts in irows] == [1, 5, 5] and irows[0][1][0].index == 7
+    assert [t.index for t in irows[1][1]] == [int(i) for i in img.top[:5]]
+    assert panel.tabs.tabText(panel.tabs.currentIndex()) == "Test image" and "test image 7" in panel.summary.text()
+    assert not panel.stale["attribute"]  # the concept's attribution does not depend on the test image
+    fig = next(f for f in panel.figures() if f.name == "concepts_test_image")
+    fdata = fig.data()
+    assert list(fdata["top_index"]) == [int(i) for i in img.top[:5]] and fdata["test_image"] == 7
+    assert export_figure(fig, tmp_path / "ti.png", ExportOptions(fmt="png", width=400, height=300))[0].is_file()
+    panel.state_model.test_image = 8
+    assert panel.stale["image"] and "stale" in panel.caption(fig.title)
 
 
 def test_session_round_trip_of_state_and_results(concepts_panel, qtbot, tiny_ensemble):

@@ -38,6 +38,8 @@ CLASS_NAMES: tuple[str, ...] = (
 )
 #: concept name -> kind ("object" | "perceptual")
 CONCEPT_KINDS: dict[str, str] = {"round": "object", "high_frequency": "perceptual"}
+#: the key of a user's concept (a folder of positives and negatives, :mod:`.folders`)
+USER_CONCEPT = "user"
 #: the classes of the object concept
 ROUND_CLASSES: tuple[int, ...] = (0, 1, 2, 3)
 LOW_FREQ = (0.04, 0.10)  # cycles per pixel
@@ -54,6 +56,8 @@ class ImageSet:
     images: np.ndarray
     labels: np.ndarray
     high_freq: np.ndarray
+    #: False for a user's images (:mod:`.folders`): their labels of the embedded concepts are unknown
+    generated: bool = True
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -66,9 +70,15 @@ class ImageSet:
             return self.high_freq.copy()
         raise ValueError(f"unknown concept {concept!r}: choose one of {', '.join(CONCEPT_KINDS)}")
 
+    def known_concept_labels(self, concept: str) -> np.ndarray | None:
+        """:meth:`concept_labels`, or None where they are unknown (a user's images, a user's concept)."""
+        if not self.generated or concept not in CONCEPT_KINDS:
+            return None
+        return self.concept_labels(concept)
+
     def subset(self, idx: np.ndarray) -> ImageSet:
         """The images at ``idx`` (indices or a boolean mask)."""
-        return ImageSet(self.images[idx], self.labels[idx], self.high_freq[idx])
+        return ImageSet(self.images[idx], self.labels[idx], self.high_freq[idx], self.generated)
 
 
 def _shape_masks(cls: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -178,9 +188,12 @@ class DefaultData:
 
 @dataclass(frozen=True)
 class Data:
+    """The task's training and test images, the concept sets (name -> set) and the class names."""
+
     train: ImageSet
     test: ImageSet
     concepts: dict[str, ConceptSet]
+    class_names: tuple[str, ...] = CLASS_NAMES
 
 
 def concept_set(name: str, n: int, seed: int) -> ConceptSet:

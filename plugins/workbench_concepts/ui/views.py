@@ -260,13 +260,16 @@ class RemovalView(pg.PlotWidget):
 
 @dataclass(frozen=True)
 class Thumb:
-    """One gallery image: uint8 H x W x 3, its training index, score, class name, concept label."""
+    """One gallery image: uint8 H x W x 3, its index (in the training set, or the test set
+    when ``kind`` is ``"test"``), score (a test image's: the probe's logit), class name,
+    concept label."""
 
     image: np.ndarray
     index: int
     score: float
     class_name: str
     positive: bool
+    kind: str = "train"
 
 
 class ThumbnailGallery(QWidget):
@@ -307,10 +310,11 @@ class ThumbnailGallery(QWidget):
     def _layout(self) -> tuple[int, int]:
         """(thumbnail side, left width) fitted to the widget; the enlarged image takes the rest."""
         n = max((len(ts) for _, ts in self.rows), default=1)
+        rows = max(len(self.rows), 1)
         big = min(self.height() - 2 * self.GAP, max(96, self.width() // 4))
         left = max(120, self.width() - big - 3 * self.GAP)
         side = int(max(24, min(self.THUMB * 1.5, (left - self.GAP) / max(n, 1) - self.GAP)))
-        side = min(side, max(24, (self.height() - 2 * (self.CAPTION + 22)) // 2))
+        side = min(side, max(24, (self.height() - self.GAP - rows * (self.CAPTION + 24)) // rows))
         return side, left
 
     @staticmethod
@@ -354,9 +358,8 @@ class ThumbnailGallery(QWidget):
                 cap = QRect(x - 2, y + side + 1, side + 4, self.CAPTION)
                 fm = painter.fontMetrics()
                 name = fm.elidedText(t.class_name, Qt.TextElideMode.ElideRight, side + 4)
-                painter.drawText(
-                    cap, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), f"{t.score:.3g}\n{name}"
-                )
+                head = f"#{t.index}" if t.kind == "test" else f"{t.score:.3g}"
+                painter.drawText(cap, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), f"{head}\n{name}")
                 self._rects.append((r, k))
                 k += 1
             y += side + self.CAPTION + 6
@@ -370,7 +373,10 @@ class ThumbnailGallery(QWidget):
                 painter.drawText(
                     QRect(bx, self.GAP + big + 2, big, 40),
                     int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap),
-                    f"training image {sel.index}: {sel.class_name}, {label}; score {sel.score:.4g}",
+                    f"test image {sel.index}: {sel.class_name}, {label}"
+                    + (f"; probe logit {sel.score:.4g}" if np.isfinite(sel.score) else "; chosen for Attribute image")
+                    if sel.kind == "test"
+                    else f"training image {sel.index}: {sel.class_name}, {label}; score {sel.score:.4g}",
                 )
         painter.end()
 
@@ -391,6 +397,7 @@ class ThumbnailGallery(QWidget):
             out[f"{key}_score"] = np.array([t.score for t in thumbs], dtype=float)
             out[f"{key}_class"] = [t.class_name for t in thumbs]
             out[f"{key}_concept_positive"] = np.array([t.positive for t in thumbs], dtype=bool)
+            out[f"{key}_set"] = [t.kind for t in thumbs]
         if self.message:
             out["message"] = self.message
         return out
