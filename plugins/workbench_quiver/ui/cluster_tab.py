@@ -62,6 +62,7 @@ from .model import GoToHistory, QuiverDocument
 
 GREEN = QColor(200, 240, 200)
 RED = QColor(250, 210, 210)
+INK = QColor(25, 25, 25)
 #: cluster variables longer than this are folded in the table (the tooltip has them whole)
 FOLD = 60
 
@@ -314,6 +315,7 @@ class ClusterTab(QWidget):
                     item.setToolTip(f"{var}\nF = {d['f_polynomials'][i]}")
                 if j == 0:
                     item.setBackground(QBrush(GREEN if green else RED))
+                    item.setForeground(QBrush(INK))  # pale fill: dark text in the dark theme too
                     item.setToolTip("green (c-vector >= 0)" if green else "red (c-vector <= 0)")
                 self.table.setItem(i, j, item)
         self.message.setText(
