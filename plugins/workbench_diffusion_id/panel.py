@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -42,10 +41,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.gui.captioned import CaptionedFigure
 from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
+from workbench.gui.side_pane import progress_bar, set_progress, status_label
 from workbench.gui.theme import theme_signals
 
 from .jobs import ModulesResult, ModulesSpec, RunResult, RunSpec, run_diffusion_id, run_modules
@@ -164,14 +163,8 @@ class DiffusionIDPanel(Panel):
         buttons = QHBoxLayout()
         for b in (self.run_btn, self.cancel_btn, self.export_btn):
             buttons.addWidget(b)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(8)
-        self.progress.hide()
-        self.status = QLabel("")
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
+        self.progress = progress_bar(with_text=False)
+        self.status = status_label()
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -350,7 +343,7 @@ class DiffusionIDPanel(Panel):
             self._running.cancel()
 
     def _progress(self, fraction: float, message: str) -> None:
-        self.progress.setValue(int(1000 * max(0.0, min(1.0, fraction))))
+        set_progress(self.progress, fraction)
         self.status.setText(message)
 
     def _run_partial(self, res: RunResult) -> None:
@@ -492,20 +485,13 @@ class DiffusionIDPanel(Panel):
             + f"{partial}{stale}. Kvinge et al. 2023 (arXiv 2302.09301)."
         )
 
-    def _fig(self, name: str, widget: Any, title: str) -> FigureSource:
-        def data() -> dict[str, Any]:
-            return {**widget.data(), "caption": self.caption(title)}
-
-        return CaptionedFigure(name, widget=widget, data=data, title=title, caption=lambda: self.caption(title))
-
     def figures(self) -> list[FigureSource]:
-        return [
-            self._fig("id_per_prompt", self.bars, TABS[0]),
-            self._fig("id_vs_perplexity", self.scatter, TABS[1]),
-            self._fig("id_vs_step", self.steps_view, TABS[2]),
-            self._fig("twonn_fit", self.twonn, TABS[3]),
-            self._fig("gallery", self.gallery, TABS[4]),
-        ]
+        from workbench.gui.captioned import captioned_figures
+
+        views = (self.bars, self.scatter, self.steps_view, self.twonn, self.gallery)
+        names = ("id_per_prompt", "id_vs_perplexity", "id_vs_step", "twonn_fit", "gallery")
+        figs = [(name, view, title, view.data) for name, view, title in zip(names, views, TABS, strict=True)]
+        return list(captioned_figures(figs, dict, self.caption))
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         if self._theme_connected:

@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -50,6 +49,7 @@ from PySide6.QtWidgets import (
 from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
+from workbench.gui.side_pane import progress_bar, set_progress, side_pane, status_label
 from workbench.gui.theme import plot_theme, theme_signals
 
 from .core.partitions import Diagram, bell, diagrams, dimension, stirling2
@@ -209,33 +209,9 @@ class EquivariantPanel(Panel):
         buttons = QHBoxLayout()
         buttons.addWidget(self.timing_btn)
         buttons.addWidget(self.cancel_btn)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("")
-        self.progress.hide()
-        self.status = QLabel("")
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        for box in (maps_box, check_box, timing_box):
-            lv.addWidget(box)
-        lv.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(250)
-        side = QWidget()
-        sv = QVBoxLayout(side)
-        sv.setContentsMargins(0, 0, 0, 0)
-        sv.addWidget(scroll, 1)
-        sv.addLayout(buttons)
-        sv.addWidget(self.progress)
-        sv.addWidget(self.status)
+        self.progress = progress_bar()
+        self.status = status_label()
+        side = side_pane((maps_box, check_box, timing_box), (buttons, self.progress, self.status), min_width=250)
 
         # ---- the Diagrams tab: the gallery | the selected diagram's expansion over its matrices
         self.gallery = DiagramGrid()
@@ -303,34 +279,17 @@ class EquivariantPanel(Panel):
         train_buttons = QHBoxLayout()
         train_buttons.addWidget(self.train_btn)
         train_buttons.addWidget(self.train_cancel_btn)
-        self.train_progress = QProgressBar()
-        self.train_progress.setRange(0, 1000)
-        self.train_progress.setTextVisible(True)
-        self.train_progress.setFormat("")
-        self.train_progress.hide()
-        self.train_note = QLabel("")
-        self.train_note.setObjectName("train_note")
-        self.train_note.setWordWrap(True)
-        self.train_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.train_progress = progress_bar()
+        self.train_note = status_label("train_note")
         intro = QLabel(
             "An S_n-invariant network on the exchange matrix B (2 → 2 layers, then 2 → 0) predicting the "
             "mutation-class family, trained on the quiver panel's DirGINE training set (7-10 vertices) and "
             "measured on larger quivers."
         )
         intro.setWordWrap(True)
-        train_left = QWidget()
-        tl = QVBoxLayout(train_left)
-        tl.addWidget(intro)
-        tl.addLayout(train_form)
-        tl.addLayout(train_buttons)
-        tl.addWidget(self.train_progress)
-        tl.addWidget(self.train_note)
-        tl.addStretch(1)
-        train_scroll = QScrollArea()
-        train_scroll.setWidget(train_left)
-        train_scroll.setWidgetResizable(True)
-        train_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        train_scroll.setMinimumWidth(230)
+        train_scroll = side_pane(
+            (intro, train_form, train_buttons, self.train_progress, self.train_note), min_width=230
+        )
         self.training = TrainingView()
         train_tab = QSplitter()
         train_tab.addWidget(train_scroll)
@@ -575,8 +534,7 @@ class EquivariantPanel(Panel):
                 handle.cancel()
 
     def _progress(self, fraction: float, message: str) -> None:
-        self.progress.setValue(int(1000 * max(0.0, min(1.0, fraction))))
-        self.progress.setFormat(f"timing: {message}")
+        set_progress(self.progress, fraction, f"timing: {message}")
 
     def _timing_partial(self, res: TimingResult) -> None:
         if self._timing_job is not None:
@@ -700,8 +658,7 @@ class EquivariantPanel(Panel):
         return handle
 
     def _train_progress(self, fraction: float, message: str) -> None:
-        self.train_progress.setValue(int(1000 * max(0.0, min(1.0, fraction))))
-        self.train_progress.setFormat(message)
+        set_progress(self.train_progress, fraction, message)
 
     def _train_done(self, res: Any, spec: Any) -> None:
         self.keep_result("train", res, _without_out(spec))  # where the weights went is not an input
@@ -919,7 +876,7 @@ class EquivariantPanel(Panel):
         return f"{text}. {REFERENCE}."
 
     def figures(self) -> list[FigureSource]:
-        from workbench.gui.captioned import CaptionedFigure
+        from workbench.gui.captioned import captioned_figures
 
         figs = (
             ("equivariant_diagrams", self.gallery, "Partition diagrams", self.gallery.data),
@@ -928,11 +885,4 @@ class EquivariantPanel(Panel):
             ("equivariant_timing", self.timing, "Timing: fast product vs materialised orbit basis", self.timing.data),
             ("equivariant_training", self.training, "Quiver classifier training", self.training.data),
         )
-
-        def make(name: str, widget: QWidget, title: str, data: Any) -> FigureSource:
-            def all_data() -> dict[str, Any]:
-                return {**data(), **self.context(), "caption": self.caption(title)}
-
-            return CaptionedFigure(name, widget=widget, data=all_data, title=title, caption=lambda: self.caption(title))
-
-        return [make(*f) for f in figs]
+        return list(captioned_figures(figs, self.context, self.caption))

@@ -37,9 +37,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
-    QScrollArea,
     QSlider,
     QSpinBox,
     QSplitter,
@@ -51,6 +49,7 @@ from PySide6.QtWidgets import (
 from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
+from workbench.gui.side_pane import progress_bar, set_progress, side_pane, status_label
 from workbench.gui.theme import plot_theme, theme_plot, theme_signals
 
 from .core.data import DataRef
@@ -221,35 +220,13 @@ class MicrographPanel(Panel):
         self.add_shortcut("Ctrl+Return", self.run_edit)
         self.add_shortcut("Ctrl+Shift+Return", self.run_compare)
         self.add_shortcut("Ctrl+L", self.load_data)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("")
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.status.setObjectName("status")
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = progress_bar(hidden=False)
+        self.status = status_label()
 
         buttons = QHBoxLayout()
         for b in (self.edit_btn, self.compare_btn, self.cancel_btn):
             buttons.addWidget(b)
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        for box in (data_box, model_box, edit_box, rob_box):
-            lv.addWidget(box)
-        lv.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(270)
-        side = QWidget()
-        sv = QVBoxLayout(side)
-        sv.setContentsMargins(0, 0, 0, 0)
-        sv.addWidget(scroll, 1)
-        sv.addLayout(buttons)
-        sv.addWidget(self.progress)
-        sv.addWidget(self.status)
+        side = side_pane((data_box, model_box, edit_box, rob_box), (buttons, self.progress, self.status), min_width=270)
 
         # ---- tabs ----
         from .ui.browser import MicrographBrowser
@@ -440,8 +417,7 @@ class MicrographPanel(Panel):
 
     def _progress(self, name: str, fraction: float, message: str) -> None:
         if name in self._running:
-            self.progress.setValue(int(1000 * max(0.0, min(1.0, fraction))))
-            self.progress.setFormat(f"{name}: {message}")
+            set_progress(self.progress, fraction, f"{name}: {message}")
 
     def _job_ended(self, name: str, handle: JobHandle) -> None:
         if self._running.get(name, (None, ""))[0] is handle:
@@ -947,7 +923,7 @@ class MicrographPanel(Panel):
         return self._caption(f"results table: {what}; {seeds} seed(s)")
 
     def figures(self) -> list[FigureSource]:
-        from workbench.gui.captioned import CaptionedFigure
+        from workbench.gui.captioned import captioned_figures
 
         def scatter_caption() -> str:
             return self._caption("robustness vs shift (" + self._table_rows()[3].split(STALE)[0] + ")")
@@ -961,14 +937,7 @@ class MicrographPanel(Panel):
             ("micrograph_alpha", self.alpha_plot, "1-LI alpha curves", self.alpha_plot.data, alpha_caption),
             ("micrograph_scatter", self.scatter, "Robustness vs shift", self.scatter.data, scatter_caption),
         )
-
-        def with_context(data: Any, caption: Any) -> Any:
-            return lambda: {**data(), **self.context(), "caption": caption()}
-
-        return [
-            CaptionedFigure(name, widget=w, title=title, data=with_context(data, cap), caption=cap)
-            for name, w, title, data, cap in figs
-        ]
+        return list(captioned_figures(figs, self.context))
 
     # ---- table files ----
     def table_text(self, fmt: str) -> str:

@@ -1,17 +1,18 @@
 """Figures whose exports stand alone: a caption band above the drawing (what the figure shows:
 model, data, method, settings, n) painted into PNG, SVG and PDF alike; the panel writes the same
-caption into the figure's data file.  Used by the micrograph and diffusion-ID panels (the quiver
-and repsim panels still have their own variants: a white band for the canvas, captions broken
-between their parts)."""
+caption into the figure's data file.  Used by the round-2 panels (micrograph, diffusion ID,
+concepts, equivariant), most through :func:`captioned_figures`; the quiver and repsim panels
+still have their own variants (a white band for the canvas, captions broken between parts)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from workbench.gui.figures import FigureSource
 
@@ -75,3 +76,38 @@ class CaptionedFigure(FigureSource):
         FigureSource._paint(
             self, painter, QRectF(rect.x(), band.bottom(), rect.width(), rect.height() - band.height()), transparent
         )
+
+
+#: one figure for :func:`captioned_figures`: (file name, widget, title, the view's data) and,
+#: optionally, its own caption function (else ``caption(title)``)
+FigureSpec = (
+    tuple[str, QWidget, str, Callable[[], dict[str, Any]]]
+    | tuple[str, QWidget, str, Callable[[], dict[str, Any]], Callable[[], str]]
+)
+
+
+def captioned_figures(
+    specs: Iterable[FigureSpec],
+    context: Callable[[], dict[str, Any]],
+    caption: Callable[[str], str] | None = None,
+) -> list[CaptionedFigure]:
+    """A panel's exportable figures: each spec's view with a caption band, and a data file that
+    holds the view's data, the panel's ``context()`` (model, data, settings, status) and the
+    caption itself, so an exported figure stands alone.  ``caption(title)`` writes the caption of
+    a spec that brings none of its own."""
+    figures = []
+    for spec in specs:
+        name, widget, title, data = spec[:4]
+        cap: Callable[[], str]
+        if len(spec) == 5:
+            cap = spec[4]
+        elif caption is not None:
+            cap = (lambda t: lambda: caption(t))(title)
+        else:
+            cap = (lambda t: lambda: t)(title)
+
+        def all_data(data: Callable[[], dict[str, Any]] = data, cap: Callable[[], str] = cap) -> dict[str, Any]:
+            return {**data(), **context(), "caption": cap()}
+
+        figures.append(CaptionedFigure(name, widget=widget, data=all_data, title=title, caption=cap))
+    return figures
