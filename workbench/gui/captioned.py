@@ -1,8 +1,8 @@
 """Figures whose exports stand alone: a caption band above the drawing (what the figure shows:
 model, data, method, settings, n) painted into PNG, SVG and PDF alike; the panel writes the same
-caption into the figure's data file.  Used by the round-2 panels (micrograph, diffusion ID,
-concepts, equivariant), most through :func:`captioned_figures`; the quiver and repsim panels
-still have their own variants (a white band for the canvas, captions broken between parts)."""
+caption into the figure's data file.  Used by every panel: the round-2 panels through
+:func:`captioned_figures`, the quiver panel with a white band for its canvas (``light_band``),
+the repsim panel with captions broken between their parts (``break_at_parts``)."""
 
 from __future__ import annotations
 
@@ -29,35 +29,72 @@ def _font() -> QFont:
 @dataclass
 class CaptionedFigure(FigureSource):
     """A :class:`FigureSource` with ``caption()``: word-wrapped text drawn above the widget when
-    exported; the figure grows by the band's height."""
+    exported; the figure grows by the band's height.
+
+    The band takes the figure's own background (a graphics view's background brush, else the
+    widget's palette) and a text colour that reads on it; ``light_band``: band and drawing on
+    white whatever the theme (the quiver canvas, always exported in its light colours).
+    ``break_at_parts``: the caption is broken into lines between its "; "-separated parts, so a
+    model name is never cut in two (a part longer than a line is still word-wrapped)."""
 
     caption: Callable[[], str] | None = None
+    light_band: bool = False
+    break_at_parts: bool = False
 
     def caption_text(self) -> str:
         return self.caption() if self.caption is not None else ""
 
-    def _band_height(self, width: int) -> int:
+    def caption_lines(self, width: int) -> list[str]:
+        """The caption's lines at ``width`` logical pixels (one line unless ``break_at_parts``;
+        each is word-wrapped when drawn)."""
         text = self.caption_text()
         if not text:
-            return 0
+            return []
+        if not self.break_at_parts:
+            return [text]
         fm = QFontMetrics(_font())
-        return fm.boundingRect(QRect(0, 0, max(40, width - 2 * _PAD), 10_000), _FLAGS, text).height() + 2 * _PAD
+        room = max(40, width - 2 * _PAD)
+        lines: list[str] = []
+        for part in text.split("; "):
+            if lines and fm.horizontalAdvance(lines[-1] + "; " + part) <= room:
+                lines[-1] += "; " + part
+            else:
+                if lines:
+                    lines[-1] += ";"
+                lines.append(part)
+        return lines
+
+    def _line_heights(self, width: int) -> list[int]:
+        fm = QFontMetrics(_font())
+        room = QRect(0, 0, max(40, width - 2 * _PAD), 10_000)
+        return [fm.boundingRect(room, _FLAGS, line).height() for line in self.caption_lines(width)]
+
+    def caption_height(self, width: int) -> int:
+        """Height in logical pixels of the caption band at ``width`` (0 without a caption)."""
+        heights = self._line_heights(width)
+        return sum(heights) + 2 * _PAD if heights else 0
+
+    def _inner_size(self) -> QSize:
+        return FigureSource.logical_size(self)
 
     def logical_size(self) -> QSize:
-        base = FigureSource.logical_size(self)
-        return QSize(base.width(), base.height() + self._band_height(base.width()))
+        base = self._inner_size()
+        return QSize(base.width(), base.height() + self.caption_height(base.width()))
 
     def _colours(self) -> tuple[QColor, QColor]:
         bg = QColor("white")
-        if isinstance(self.widget, QGraphicsView) and self.widget.backgroundBrush().style() != Qt.BrushStyle.NoBrush:
-            bg = QColor(self.widget.backgroundBrush().color())
+        if self.light_band:
+            pass
+        elif isinstance(self.widget, QGraphicsView):
+            if self.widget.backgroundBrush().style() != Qt.BrushStyle.NoBrush:
+                bg = QColor(self.widget.backgroundBrush().color())
         elif self.widget is not None:
             bg = QColor(self.widget.palette().color(self.widget.backgroundRole()))
         return bg, QColor(20, 20, 20) if bg.lightnessF() > 0.5 else QColor(235, 235, 235)
 
     def _paint(self, painter: QPainter, rect: QRectF, transparent: bool = False) -> None:
         total = self.logical_size()
-        band_h = total.height() - FigureSource.logical_size(self).height()
+        band_h = total.height() - self._inner_size().height()
         if band_h <= 0:
             FigureSource._paint(self, painter, rect, transparent)
             return
@@ -71,11 +108,15 @@ class CaptionedFigure(FigureSource):
         painter.scale(sx, sy)
         painter.setFont(_font())
         painter.setPen(fg)
-        painter.drawText(QRectF(_PAD, _PAD, total.width() - 2 * _PAD, band_h - _PAD), _FLAGS, self.caption_text())
+        y = float(_PAD)
+        for line, h in zip(self.caption_lines(total.width()), self._line_heights(total.width()), strict=True):
+            painter.drawText(QRectF(_PAD, y, total.width() - 2 * _PAD, h), _FLAGS, line)
+            y += h
         painter.restore()
-        FigureSource._paint(
-            self, painter, QRectF(rect.x(), band.bottom(), rect.width(), rect.height() - band.height()), transparent
-        )
+        inner = QRectF(rect.x(), band.bottom(), rect.width(), rect.height() - band.height())
+        if not transparent and self.light_band:
+            painter.fillRect(inner, QColor("white"))
+        FigureSource._paint(self, painter, inner, transparent)
 
 
 #: one figure for :func:`captioned_figures`: (file name, widget, title, the view's data) and,
