@@ -24,7 +24,7 @@ from torch import nn
 from workbench.seeding import init_children_, init_module_, preserve_global_rng
 
 CLASSES = (-2, -1, 0, 1, 2)
-ARCHITECTURES = ("mlp", "cnn", "flux")
+ARCHITECTURES = ("mlp", "cnn", "flux", "gauge", "charge")
 
 
 def as_channels(psi: torch.Tensor) -> torch.Tensor:
@@ -50,7 +50,7 @@ class MLPClassifier(nn.Module):
     @preserve_global_rng()  # default init thrown away: see build_model
     def __init__(self, grid: int = 32, hidden: int = 256) -> None:
         super().__init__()
-        self.grid = grid
+        self.grid, self.hidden = grid, hidden
         self.net = nn.Sequential(
             nn.Flatten(),
             nn.Linear(4 * grid * grid, hidden),
@@ -125,19 +125,30 @@ class FluxClassifier(nn.Module):
         return -torch.exp(self.log_beta) * (s[:, None] - self.ks[None]) ** 2 + self.bias
 
 
-def build_model(arch: str, grid: int = 32, generator: torch.Generator | None = None) -> nn.Module:
+def build_model(
+    arch: str, grid: int = 32, generator: torch.Generator | None = None, hidden: int | None = None
+) -> nn.Module:
     """A fresh classifier of the named architecture.
 
     generator: the initial weights are drawn from it (:func:`workbench.seeding.init_module_`;
     ``torch_generator(seed)`` gives the weights ``torch.manual_seed(seed)`` gave before).  None:
     placeholder weights for ``load_state_dict`` (drawn without changing torch's process-wide
-    generator, so not reproducible by themselves)."""
+    generator, so not reproducible by themselves).  hidden: the MLP's width (default 256).
+
+    "gauge" and "charge" are :class:`.gauge_net.GaugeEquivariantClassifier` and
+    :class:`.gauge_net.ChargeClassifier`."""
+    from .gauge_net import ChargeClassifier, GaugeEquivariantClassifier
+
     if arch == "mlp":
-        model: nn.Module = MLPClassifier(grid)
+        model: nn.Module = MLPClassifier(grid, hidden or 256)
     elif arch == "cnn":
         model = CNNClassifier(grid)
     elif arch == "flux":
         model = FluxClassifier(grid)
+    elif arch == "gauge":
+        model = GaugeEquivariantClassifier(grid)
+    elif arch == "charge":
+        model = ChargeClassifier(grid)
     else:
         raise ValueError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHITECTURES)}")
     return model if generator is None else init_module_(model, generator)

@@ -18,6 +18,7 @@ import torch
 
 from workbench.seeding import torch_generator
 
+from .augment import random_symmetry
 from .classifiers import ARCHITECTURES, CLASSES, build_model, index_to_labels, labels_to_index
 
 #: the kind recorded in these checkpoints' sidecars (workbench.checkpoint)
@@ -36,6 +37,13 @@ class TrainConfig:
     weight_decay: float = 0.0
     seed: int = 0
     device: str = "cpu"
+    #: weight of the dense loss: squared error of the model's local density against per-cell
+    #: charges (models with a ``density`` method; :mod:`.plaquette_targets`), summed over cells
+    dense_weight: float = 0.0
+    #: augment every minibatch by a random lattice symmetry of the torus (:mod:`.augment`)
+    augment: bool = False
+    #: the MLP's width (None: 256)
+    hidden: int | None = None
 
 
 @dataclass
@@ -46,6 +54,7 @@ class TrainResult:
     arch: str
     grid: int
     history: list[dict] = field(default_factory=list)
+    hidden: int | None = None
     test_accuracy: float = float("nan")
     confusion: list[list[int]] = field(default_factory=list)
     seconds: float = 0.0
@@ -83,8 +92,12 @@ def train_classifier(
     cfg: TrainConfig,
     progress: Callable[[float, str], None] | None = None,
     check_cancelled: Callable[[], None] | None = None,
+    cells_train: np.ndarray | None = None,
 ) -> TrainResult:
-    """Train ``cfg.arch`` with cross-entropy and Adam; evaluates on the test split every epoch."""
+    """Train ``cfg.arch`` with cross-entropy and Adam; evaluates on the test split every epoch.
+
+    cells_train: per-cell charges (S, N, N) of the training samples for the dense loss
+    (``cfg.dense_weight``); samples whose charges do not sum to their label get no dense loss."""
     if cfg.arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {cfg.arch!r}")
     if len(psi_train) == 0:
@@ -96,10 +109,17 @@ def train_classifier(
     # before (the shipped checkpoints retrain to the same weights).
     gen = torch_generator(cfg.seed)
     grid = int(psi_train.shape[-1])
-    model = build_model(cfg.arch, grid, generator=torch_generator(cfg.seed)).to(cfg.device)
+    model = build_model(cfg.arch, grid, generator=torch_generator(cfg.seed), hidden=cfg.hidden).to(cfg.device)
+    dense = cfg.dense_weight > 0
+    if dense and (cells_train is None or not hasattr(model, "density")):
+        raise ValueError(f"a dense loss needs per-cell charges and a model with a local density ({cfg.arch!r})")
+    if dense and cells_train is not None and cells_train.shape != (len(psi_train), grid, grid):
+        raise ValueError(f"per-cell charges must have shape {(len(psi_train), grid, grid)}, got {cells_train.shape}")
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     x_all = _to_tensor(psi_train)
-    y_all = labels_to_index(torch.from_numpy(y_train.astype(np.int64)))
+    c_all = torch.from_numpy(y_train.astype(np.int64))
+    q_all = torch.from_numpy(cells_train.astype(np.float32)) if dense and cells_train is not None else None
+    w_all = (q_all.sum(dim=(1, 2)) == c_all.float()).float() if q_all is not None else None
     n = len(x_all)
     steps_per_epoch = max(1, (n + cfg.batch_size - 1) // cfg.batch_size)
     total = cfg.epochs * steps_per_epoch
@@ -114,9 +134,20 @@ def train_classifier(
             if check_cancelled is not None:
                 check_cancelled()
             idx = perm[s : s + cfg.batch_size]
-            x, y = x_all[idx].to(cfg.device), y_all[idx].to(cfg.device)
-            logits = model(x)
-            loss = torch.nn.functional.cross_entropy(logits, y)
+            x, c = x_all[idx], c_all[idx]
+            q = q_all[idx] if q_all is not None else None
+            if cfg.augment:
+                x, c, q = random_symmetry(x, c, q, gen)
+            x, y = x.to(cfg.device), labels_to_index(c).to(cfg.device)
+            if dense and q is not None and w_all is not None:
+                density = model.density(x)  # type: ignore[operator]
+                logits = model.readout(density.sum(dim=(1, 2)))  # type: ignore[operator]
+                err = ((density - q.to(cfg.device)) ** 2).sum(dim=(1, 2))
+                dense_loss = (err * w_all[idx].to(cfg.device)).mean()
+                loss = torch.nn.functional.cross_entropy(logits, y) + cfg.dense_weight * dense_loss
+            else:
+                logits = model(x)
+                loss = torch.nn.functional.cross_entropy(logits, y)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -137,6 +168,7 @@ def train_classifier(
         model=model.cpu(),
         arch=cfg.arch,
         grid=grid,
+        hidden=cfg.hidden,
         history=history,
         test_accuracy=acc,
         confusion=confusion_matrix(y_test, pred),
@@ -163,7 +195,8 @@ def save_checkpoint(result: TrainResult, path: str | Path, provenance: dict) -> 
     return save(
         path,
         result.model.state_dict(),
-        architecture={"arch": result.arch, "grid": int(result.grid)},
+        architecture={"arch": result.arch, "grid": int(result.grid)}
+        | ({"hidden": int(result.hidden)} if result.hidden else {}),
         provenance=prov,
         kind=CHECKPOINT_KIND,
     )
@@ -183,5 +216,8 @@ def load_checkpoint(path: str | Path) -> tuple[torch.nn.Module, dict]:
             f"{ck.sidecar}: unknown architecture {arch!r} or grid {grid!r} "
             f"(expected one of {', '.join(ARCHITECTURES)} and a grid of 4..{MAX_GRID})"
         )
-    model = build_checked(ck, lambda: build_model(arch, grid))
+    hidden = ck.architecture.get("hidden")
+    if hidden is not None and (isinstance(hidden, bool) or not isinstance(hidden, int) or not 1 <= hidden <= 4096):
+        raise CheckpointError(f"{ck.sidecar}: the MLP width {hidden!r} is not an integer in 1..4096")
+    model = build_checked(ck, lambda: build_model(arch, grid, hidden=hidden))
     return model, {**ck.provenance, "arch": arch, "grid": grid}
