@@ -453,6 +453,7 @@ class TrainJobResult:
     labels: np.ndarray
     test_index: np.ndarray
     dataset: str = ""  # HaldaneDataset.fingerprint() of the dataset trained and predicted on
+    metrics: dict = field(default_factory=dict)  # prediction_metrics on the whole dataset
 
 
 def run_train(spec: TrainSpec, ctx: JobContext) -> TrainJobResult:
@@ -507,8 +508,19 @@ def run_train(spec: TrainSpec, ctx: JobContext) -> TrainJobResult:
         ckpt = str(p)
     torch.set_grad_enabled(True)
     preds = predict(res.model, ds.psi)
+    from .core.metrics import prediction_metrics
+
     return TrainJobResult(
-        spec.arch, res.test_accuracy, res.history, res.confusion, ckpt, preds, ds.labels, test, ds.fingerprint()
+        spec.arch,
+        res.test_accuracy,
+        res.history,
+        res.confusion,
+        ckpt,
+        preds,
+        ds.labels,
+        test,
+        ds.fingerprint(),
+        prediction_metrics(ds.labels, preds),
     )
 
 
@@ -525,6 +537,9 @@ class Predictions:
     source: str = ""
     test_accuracy: float | None = None
     dataset: str = ""
+    #: :func:`.core.metrics.prediction_metrics` against the dataset's labels, computed in the job
+    #: ({} when unknown)
+    metrics: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.predicted = np.asarray(self.predicted, dtype=np.int64)
@@ -552,6 +567,8 @@ class PredictArraySpec:
     checkpoint: str
     psi: np.ndarray = field(default_factory=lambda: np.zeros((0, 2, 32, 32), np.complex64))
     dataset: str = ""
+    #: the samples' labels: when given, the metadata carries ``"metrics"`` (confusion, accuracy by |C|)
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def run_predict(spec: PredictArraySpec, ctx: JobContext) -> tuple[np.ndarray, dict]:
@@ -571,4 +588,10 @@ def run_predict(spec: PredictArraySpec, ctx: JobContext) -> tuple[np.ndarray, di
         ctx.check_cancelled()
         out.append(predict(model, spec.psi[s : s + 256]))
         ctx.progress(min(1.0, (s + 256) / max(1, len(spec.psi))), "predicting")
-    return (np.concatenate(out) if out else np.zeros(0, dtype=np.int64)), {**meta, "dataset": spec.dataset}
+    pred = np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+    extra: dict = {"dataset": spec.dataset}
+    if len(spec.labels) == len(pred) and len(pred):
+        from .core.metrics import prediction_metrics
+
+        extra["metrics"] = prediction_metrics(spec.labels, pred)
+    return pred, {**meta, **extra}

@@ -259,6 +259,7 @@ class BundlePanel(Panel):
         self.status.setStyleSheet(look.banner_style())
         self.sample_banner.setStyleSheet(look.banner_style())
         self.phase_view.apply_theme()
+        self.dataset_view.metrics_view.apply_theme()
         self.key.update()
 
     # ------------------------------------------------------------------------------ settings
@@ -511,6 +512,8 @@ class BundlePanel(Panel):
         if self.dataset is not None and self.state_model.dataset_file:
             note += f"; file {self.state_model.dataset_file}"
         self.dataset_view.show_dataset(self.dataset, self.predictions, note, source)
+        metrics = kept.result.metrics if kept is not None and self.predictions is not None else {}
+        self.dataset_view.metrics_view.show_metrics(metrics or None, kept.result.source if metrics and kept else "")
 
     # ------------------------------------------------------------------------------ classifiers
     def predict(self) -> None:
@@ -526,11 +529,14 @@ class BundlePanel(Panel):
         inputs = {"dataset": kept.inputs, **st.classifier_inputs()}
         handle = self.submit(
             jobs.run_predict,
-            jobs.PredictArraySpec(path, kept.result.psi, kept.result.fingerprint()),
+            jobs.PredictArraySpec(path, kept.result.psi, kept.result.fingerprint(), kept.result.labels),
             title=f"Predict with {source}",
             key="predict",
             on_result=lambda out: self._predictions_ready(
-                jobs.Predictions(out[0], source, dataset=str(out[1].get("dataset", ""))), inputs
+                jobs.Predictions(
+                    out[0], source, dataset=str(out[1].get("dataset", "")), metrics=dict(out[1].get("metrics", {}))
+                ),
+                inputs,
             ),
         )
         self._job_started("predictions", handle, f"prediction with {source}")
@@ -588,7 +594,10 @@ class BundlePanel(Panel):
             "bundle",
         )
         self._predictions_ready(
-            jobs.Predictions(res.predictions, f"trained {res.arch}", res.test_accuracy, dataset=fingerprint), inputs
+            jobs.Predictions(
+                res.predictions, f"trained {res.arch}", res.test_accuracy, dataset=fingerprint, metrics=res.metrics
+            ),
+            inputs,
         )
 
     def _predictions_ready(self, pred: jobs.Predictions, inputs: dict[str, Any]) -> None:
@@ -961,6 +970,27 @@ class BundlePanel(Panel):
             + ("  [stale]" if self.stale.get("phase") else "")
         )
 
+    def _metrics_title(self) -> str:
+        view = self.dataset_view.metrics_view
+        if not view.metrics:
+            return "Confusion matrix and accuracy by |C| (no predictions)"
+        return f"Confusion matrix and accuracy by |C|: predictions of {view.source} on {self._dataset_title()}"
+
+    def _metrics_data(self) -> dict[str, Any]:
+        view = self.dataset_view.metrics_view
+        if not view.metrics:
+            return {}
+        m = view.metrics
+        return {
+            "title": self._metrics_title(),
+            "confusion_true_rows_pred_cols_classes_-2..2": np.asarray(m["confusion"]),
+            "abs_c": np.array([0, 1, 2]),
+            "accuracy_by_abs_c": np.array([m["accuracy_by_abs_c"][str(k)] for k in range(3)]),
+            "count_by_abs_c": np.array([m["counts_by_abs_c"][str(k)] for k in range(3)]),
+            "accuracy": m["accuracy"],
+            "source": view.source,
+        }
+
     def figures(self) -> list[FigureSource]:
         def sphere_data() -> dict[str, Any]:
             v = self._drawn_view
@@ -1010,6 +1040,15 @@ class BundlePanel(Panel):
                 title=self._phase_title(),
                 paint=lambda p, r: look.paint_titled(
                     p, r, self._phase_title(), lambda pp, rr: paint_widget(self.phase_plot, pp, rr), PHASE_KEY
+                ),
+            ),
+            FigureSource(
+                "metrics",
+                widget=self.dataset_view.metrics_view,
+                data=self._metrics_data,
+                title=self._metrics_title(),
+                paint=lambda p, r: look.paint_titled(
+                    p, r, self._metrics_title(), lambda pp, rr: paint_widget(self.dataset_view.metrics_view, pp, rr)
                 ),
             ),
             FigureSource(

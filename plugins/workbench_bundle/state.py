@@ -43,7 +43,7 @@ CUSTOM_DEFAULTS: dict[str, float] = {"u": 1.0}
 #: the custom model's components the panel edits
 EXPRESSION_COMPONENTS = ("dx", "dy", "dz")
 #: the shipped classifiers (resources/bundle/<arch>.safetensors), then a file of the user's
-SHIPPED = ("flux", "cnn", "mlp")
+SHIPPED = ("flux", "cnn", "mlp", "gauge", "gauge-c0", "charge")
 CLASSIFIERS = (*SHIPPED, "file")
 #: the architectures the panel trains (core.classifiers.ARCHITECTURES, without importing torch)
 TRAIN_ARCHS = ("flux", "cnn", "mlp")

@@ -133,3 +133,20 @@ def test_mlp_width_is_kept_in_the_checkpoint(data, tmp_path):
     path, _ = save_checkpoint(res, tmp_path / "m.safetensors", {"command": "test"})
     model, _ = load_checkpoint(path)
     assert model.net[1].out_features == 8  # type: ignore[index,union-attr]
+
+
+def test_prediction_metrics_against_counting():
+    from workbench_bundle.core.metrics import prediction_metrics
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(-2, 3, 200)
+    p = np.where(rng.random(200) < 0.6, y, rng.integers(-3, 4, 200))
+    m = prediction_metrics(y, p)
+    conf = np.asarray(m["confusion"])
+    for i in range(5):
+        for j in range(5):
+            assert conf[i, j] == np.sum((y == i - 2) & (p == j - 2))
+    assert m["accuracy_by_abs_c"]["1"] == pytest.approx(np.mean(p[np.abs(y) == 1] == y[np.abs(y) == 1]))
+    assert m["accuracy"] == pytest.approx(np.mean(p == y))
+    with pytest.raises(ValueError, match="predictions"):
+        prediction_metrics(y, p[:3])

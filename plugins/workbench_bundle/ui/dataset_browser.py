@@ -38,6 +38,7 @@ from workbench.gui.theme import plot_theme
 
 from ..state import BundleState
 from . import colors
+from .metrics_view import MetricsView
 
 #: samples drawn in the browser (the rest are counted in the info line)
 BROWSER_LIMIT = 400
@@ -94,7 +95,10 @@ class DatasetBrowser(QWidget):
         self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.list.setSpacing(4)
         self.list.itemClicked.connect(lambda item: self.sample_clicked.emit(int(item.data(Qt.ItemDataRole.UserRole))))
-        lay.addWidget(self.list)
+        lay.addWidget(self.list, 3)
+        #: confusion matrix and accuracy by |C| of the predictions that colour the browser
+        self.metrics_view = MetricsView()
+        lay.addWidget(self.metrics_view, 2)
         state.add_callback("classifier", lambda new, _old: self._classifier_changed(new))
         self._classifier_changed(state.classifier)
 
