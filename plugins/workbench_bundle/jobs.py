@@ -480,9 +480,24 @@ def run_train(spec: TrainSpec, ctx: JobContext) -> TrainJobResult:
     perm = rng.permutation(keep)
     n_test = max(1, int(round(spec.test_fraction * len(perm))))
     test, train = perm[:n_test], perm[n_test:]
+    # the local-density models learn from the exact per-cell charges too (core/plaquette_targets.py)
+    dense = spec.arch in ("gauge", "charge")
     cfg = TrainConfig(
-        arch=spec.arch, epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, seed=spec.seed, device=ctx.device
+        arch=spec.arch,
+        epochs=spec.epochs,
+        batch_size=spec.batch_size,
+        lr=spec.lr,
+        seed=spec.seed,
+        device=ctx.device,
+        dense_weight=1.0 if dense else 0.0,
+        augment=spec.arch == "charge",
     )
+    cells = None
+    if dense:
+        from .core.plaquette_targets import vortex_charges
+
+        ctx.progress(0.0, "per-cell charges of the training samples")
+        cells = vortex_charges(ds.coef_f[train], ds.coef_g[train], ds.grid)
     try:
         res = train_classifier(
             ds.psi[train],
@@ -492,6 +507,7 @@ def run_train(spec: TrainSpec, ctx: JobContext) -> TrainJobResult:
             cfg,
             progress=ctx.progress,
             check_cancelled=ctx.check_cancelled,
+            cells_train=cells,
         )
     except ValueError as exc:
         raise JobError(str(exc)) from None

@@ -46,7 +46,7 @@ EXPRESSION_COMPONENTS = ("dx", "dy", "dz")
 SHIPPED = ("flux", "cnn", "mlp", "gauge", "gauge-c0", "charge")
 CLASSIFIERS = (*SHIPPED, "file")
 #: the architectures the panel trains (core.classifiers.ARCHITECTURES, without importing torch)
-TRAIN_ARCHS = ("flux", "cnn", "mlp")
+TRAIN_ARCHS = ("flux", "cnn", "mlp", "gauge", "charge")
 #: the panel's tabs, in order (the ``tab`` field is an index into this)
 TABS = ("Torus", "Phase diagram", "Dataset")
 #: grid of generated datasets: the one the shipped classifiers were trained on
