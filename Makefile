@@ -8,6 +8,9 @@ TORCH ?= torch
 BIN := $(VENV)/bin
 XVFB := xvfb-run -a -s "-screen 0 1600x1200x24" env QT_QPA_PLATFORM=xcb
 PYTEST_ARGS ?=
+# test processes (pytest-xdist, whole files per process): the core count, at most 4 (each holds
+# a QApplication and torch); PYTEST_WORKERS=0 runs the suite in one process
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 # 1 (default): `make lint` also checks that the tree is formatted (`ruff format --check`)
 LINT_FORMAT ?= 1
 
@@ -45,7 +48,7 @@ endif
 	$(BIN)/lint-imports
 
 test: setup system-deps lint
-	$(XVFB) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(XVFB) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # the long random-GUI-events session: 5,000 events per panel and seed (the suite runs 250, seed 0);
 # FUZZ_EVENTS / FUZZ_SEEDS override, e.g. `make fuzz FUZZ_EVENTS=20000 FUZZ_SEEDS=0,1,2,3`

@@ -9,6 +9,13 @@ import os
 import pytest
 
 os.environ.setdefault("QT_API", "pyside6")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # one of `make test`'s PYTEST_WORKERS processes: share the cores between them rather than let
+    # every process's torch/BLAS start a thread per core (oversubscribed spinning threads)
+    _cores = os.cpu_count() or 1
+    _workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_var, str(max(1, _cores // _workers)))
 
 pytest_plugins = ["pytester"]  # tests/shell/test_qt_leaks.py runs the leak guard in a pytest of its own
 
