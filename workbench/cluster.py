@@ -221,6 +221,17 @@ def check_versions(client: Any) -> None:
 
 
 _at_exit = [False]
+#: what a Dask nanny puts into the parent's environment before it spawns a worker
+_PRE_SPAWN_KEYS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_")
+
+
+def _restore_environ(before: dict[str, str | None]) -> None:
+    """Put ``before``'s variables back as they were (absent ones removed again)."""
+    for key, value in before.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def _connect(backend: Backend) -> Any:
@@ -235,15 +246,22 @@ def _connect(backend: Backend) -> Any:
 
         # the nannies read their pre-spawn environment when they are made (and reuse it when
         # they restart a worker): without Dask's MALLOC_TRIM_THRESHOLD_ (see NANNY_ENVIRON)
-        with dask.config.set(NANNY_ENVIRON):
-            cluster = LocalCluster(
-                n_workers=backend.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=_dashboard_address(),
-                silence_logs=logging.ERROR,
-                env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
-            )
+        # and a nanny writes its pre-spawn environment (OMP/MKL/OpenBLAS = 1) into this process's
+        # os.environ before spawning and leaves it there: every process the workbench starts
+        # later (the process backend of enumerations and explainers) would run on one thread
+        before = {k: os.environ.get(k) for k in _PRE_SPAWN_KEYS}
+        try:
+            with dask.config.set(NANNY_ENVIRON):
+                cluster = LocalCluster(
+                    n_workers=backend.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=_dashboard_address(),
+                    silence_logs=logging.ERROR,
+                    env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
+                )
+        finally:
+            _restore_environ(before)
         _local_clusters[backend.workers] = cluster
         return Client(cluster, set_as_default=False)
     kw: dict[str, Any] = {"timeout": CONNECT_TIMEOUT_S, "set_as_default": False}

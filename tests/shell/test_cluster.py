@@ -148,3 +148,25 @@ def test_killed_worker_costs_only_its_tasks(client, tmp_path: Path):
     # seed 0's task ran again, in another process
     assert int((tmp_path / "finished-0").read_text()) != victim
     client.wait_for_workers(2, timeout=60)  # the nanny restarted the killed worker
+
+
+def _thread_vars() -> dict[str, str | None]:
+    return {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+
+
+def test_a_local_cluster_leaves_this_processs_thread_settings_alone(monkeypatch):
+    """Dask's nannies write OMP/MKL/OpenBLAS = 1 into the parent's os.environ before spawning;
+    the workbench puts them back, so processes it starts later keep their cores, while the
+    workers themselves still run one thread each."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    one = cluster.Backend("local", 1)
+    try:
+        client = cluster.client_for(one)
+        client.wait_for_workers(1, timeout=120)
+        assert _thread_vars() == {"OMP_NUM_THREADS": None, "MKL_NUM_THREADS": None, "OPENBLAS_NUM_THREADS": "2"}
+        (workers,) = client.run(_thread_vars).values()
+        assert workers == {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    finally:
+        cluster._close(one)
