@@ -95,10 +95,13 @@ class DatasetBrowser(QWidget):
         self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.list.setSpacing(4)
         self.list.itemClicked.connect(lambda item: self.sample_clicked.emit(int(item.data(Qt.ItemDataRole.UserRole))))
-        lay.addWidget(self.list, 3)
-        #: confusion matrix and accuracy by |C| of the predictions that colour the browser
+        #: confusion matrix and accuracy by |C| of the predictions that colour the browser, beside
+        #: the browser (the settings boxes above keep their height)
         self.metrics_view = MetricsView()
-        lay.addWidget(self.metrics_view, 2)
+        row = QHBoxLayout()
+        row.addWidget(self.list, 3)
+        row.addWidget(self.metrics_view, 2)
+        lay.addLayout(row, 1)
         state.add_callback("classifier", lambda new, _old: self._classifier_changed(new))
         self._classifier_changed(state.classifier)
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from workbench.gui.theme import theme_plot
 
 
 class MetricsView(QWidget):
-    """Confusion matrix and accuracy by |C| side by side."""
+    """Confusion matrix above the accuracy by |C|."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -23,7 +23,7 @@ class MetricsView(QWidget):
         self.caption = QLabel("Confusion matrix and accuracy by |C|: Predict or Train first.")
         self.caption.setWordWrap(True)
         lay.addWidget(self.caption)
-        row = QHBoxLayout()
+        row = QVBoxLayout()
         self.confusion_plot = pg.PlotWidget()
         self.confusion_plot.setLabel("bottom", "predicted C")
         self.confusion_plot.setLabel("left", "true C")
@@ -41,12 +41,12 @@ class MetricsView(QWidget):
         self.bars = pg.BarGraphItem(x=[0, 1, 2], height=[0, 0, 0], width=0.6, brush=pg.mkBrush(70, 130, 200))
         self.bars_plot.addItem(self.bars)
         for plot in (self.confusion_plot, self.bars_plot):
-            plot.setMinimumSize(160, 140)
+            plot.setMinimumSize(160, 110)
             ticks = [[(k, str(k)) for k in range(-2, 3)]]
             plot.getAxis("bottom").setTicks(ticks if plot is self.confusion_plot else [[(k, str(k)) for k in range(3)]])
         self.confusion_plot.getAxis("left").setTicks([[(k, str(k)) for k in range(-2, 3)]])
-        row.addWidget(self.confusion_plot, 1)
-        row.addWidget(self.bars_plot, 1)
+        row.addWidget(self.confusion_plot, 3)
+        row.addWidget(self.bars_plot, 2)
         lay.addLayout(row, 1)
         self.apply_theme()
 
@@ -84,7 +84,7 @@ class MetricsView(QWidget):
         self.caption.setText(
             f"Predictions of {source}: accuracy {metrics['accuracy']:.3f}; by |C| = 0, 1, 2: "
             + ", ".join("n/a" if not np.isfinite(a) else f"{a:.3f}" for a in acc)
-            + " (confusion: rows true C, columns predicted, shade = row fraction)"
+            + " (rows: true C, columns: predicted, shade: row fraction)"
         )
 
 
