@@ -105,7 +105,10 @@ def test_newer_version_refused_and_nothing_changes():
         ({"color_mode": "rainbow"}, r"colour \(color_mode\) must be one of curvature"),
         ({"dataset_size": 2}, r"size \(dataset_size\) must be an integer in \[5, 100000\]"),
         ({"dataset_variant": "huge"}, r"variant \(dataset_variant\) must be one of random, simple, intermediate"),
-        ({"classifier": "resnet"}, r"classifier \(classifier\) must be one of flux, cnn, mlp, gauge, gauge-c0, charge, file"),
+        (
+            {"classifier": "resnet"},
+            r"classifier \(classifier\) must be one of flux, cnn, mlp, gauge, gauge-c0, charge, file",
+        ),
         ({"tab": 3}, r"tab \(tab\) must be an integer in \[0, 2\]"),
         ({"arrows": "yes"}, r"arrows: phase of psi_2 \(arrows\) must be true or false"),
     ],
