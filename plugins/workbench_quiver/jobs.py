@@ -478,6 +478,7 @@ def run_cluster_seed(spec: ClusterSeedSpec, ctx: JobContext) -> dict[str, Any]:
         raise JobError(str(exc)) from None
     d = seed.to_dict()
     d["latex"] = [v.to_latex() for v in seed.cluster()]
+    d["fractions"] = [list(v.fraction_parts()) for v in seed.cluster()]
     d["green"] = [k for k, c in enumerate(d["c_vectors"]) if min(c) >= 0]
     return d
 

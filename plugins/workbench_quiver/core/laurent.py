@@ -122,22 +122,25 @@ class Laurent:
         monomial factor): the d-vector is minus this (Fomin-Zelevinsky, Cluster algebras IV, §7)."""
         return self.shift
 
-    def to_str(self) -> str:
-        """SageMath's way of printing an element of a fraction field: ``(x1 + 1)/x0``,
-        ``(x0 + x1 + 1)/(x0*x1)``, ``x1/x0^2``, ``x0``."""
+    def fraction_parts(self) -> tuple[str, str]:
+        """(numerator, denominator) as SageMath prints them, without the parentheses of
+        :meth:`to_str`: ``("x1 + 1", "x0")``, ``("x0 + x1 + 1", "x0*x1")``, ``("x1", "x0^2")``;
+        the denominator is ``""`` for a polynomial."""
         ctx = self.numerator.context()
         names = ctx.names()
         num = self.numerator * ctx.term(exp_vec=tuple(max(0, s) for s in self.shift))
-        den = [(names[i], -s) for i, s in enumerate(self.shift) if s < 0]
-        ns = str(num)
-        if not den:
+        factors = [names[i] if s == -1 else f"{names[i]}^{-s}" for i, s in enumerate(self.shift) if s < 0]
+        return str(num), "*".join(factors)
+
+    def to_str(self) -> str:
+        """SageMath's way of printing an element of a fraction field: ``(x1 + 1)/x0``,
+        ``(x0 + x1 + 1)/(x0*x1)``, ``x1/x0^2``, ``x0``."""
+        ns, ds = self.fraction_parts()
+        if not ds:
             return ns
-        many_terms = len(num) > 1
-        if many_terms:
+        if len(self.numerator) > 1:
             ns = f"({ns})"
-        factors = [n if e == 1 else f"{n}^{e}" for n, e in den]
-        ds = factors[0] if len(factors) == 1 else "(" + "*".join(factors) + ")"
-        return f"{ns}/{ds}"
+        return f"{ns}/({ds})" if "*" in ds else f"{ns}/{ds}"
 
     def to_latex(self) -> str:
         """LaTeX: ``\\frac{x_{1} + 1}{x_{0}}``."""

@@ -58,6 +58,7 @@ from workbench_quiver.jobs import (
 from workbench_quiver.state import TABS, QuiverState
 
 from . import style
+from .fraction import FRACTION_ROLE, FractionDelegate, fold
 from .model import GoToHistory, QuiverDocument
 
 GREEN = QColor(200, 240, 200)
@@ -118,6 +119,7 @@ class ClusterTab(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setItemDelegateForColumn(1, FractionDelegate(self.table, limit=FOLD))
         copy_row = QHBoxLayout()
         self.copy_buttons = {}
         for kind in ("LaTeX", "Sage", "SymPy"):
@@ -300,11 +302,12 @@ class ClusterTab(QWidget):
         self.seed = d
         labels = self._mutable_labels()
         self.table.setRowCount(len(d["cluster"]))
+        fractions = d.get("fractions") or [None] * len(d["cluster"])  # absent in older sessions
         for i, var in enumerate(d["cluster"]):
             green = min(d["c_vectors"][i]) >= 0
             cells = [
                 labels[i] if i < len(labels) else str(i),
-                var if len(var) <= FOLD else var[: FOLD - 1] + "\u2026",
+                fold(var, FOLD),
                 str(d["g_vectors"][i]),
                 str(d["c_vectors"][i]),
                 str(d["d_vectors"][i]),
@@ -313,11 +316,14 @@ class ClusterTab(QWidget):
                 item = QTableWidgetItem(text)
                 if j == 1:
                     item.setToolTip(f"{var}\nF = {d['f_polynomials'][i]}")
+                    if fractions[i] is not None:
+                        item.setData(FRACTION_ROLE, tuple(fractions[i]))
                 if j == 0:
                     item.setBackground(QBrush(GREEN if green else RED))
                     item.setForeground(QBrush(INK))  # pale fill: dark text in the dark theme too
                     item.setToolTip("green (c-vector >= 0)" if green else "red (c-vector <= 0)")
                 self.table.setItem(i, j, item)
+        self.table.resizeRowsToContents()
         self.message.setText(
             f"green: {', '.join(labels[k] for k in d['green']) or 'none'}; red: "
             + (", ".join(labels[k] for k in range(len(labels)) if k not in d["green"]) or "none")
