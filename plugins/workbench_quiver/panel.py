@@ -290,6 +290,8 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         self.doc._apply_snapshot(snap, history)
         self.stack.clear()
         self.canvas.zoom_to_fit()
+        n = self.doc.b_matrix().shape[0]
+        self._set_status(f"restored from the session: a quiver on {n} vertices")  # not the last action's line
 
     def session_snapshot(self) -> Any:
         """The state and kept results (as every panel) and the undo/redo stacks, so a session

@@ -72,6 +72,7 @@ def test_cluster_tab_results_survive_a_session(window, qtbot, tmp_path, monkeypa
     assert window.load_session(path), window.errors_shown
     qtbot.wait(100)
     assert calls == [] and panel.is_idle()  # nothing was computed again
+    assert panel.status_label.text().startswith("restored from the session")  # not the last action's line
     assert tab.path.text() == f"{labels[0]} {labels[1]}" and panel.state_model.cluster_vertices == "clusters"
     assert tab.convention.currentText() == "keller"
     assert _table(tab) == table and tab.seed["green"] == [0, 2]
