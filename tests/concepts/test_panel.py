@@ -86,8 +86,10 @@ def test_opens_and_draws_probe_accuracy_of_every_layer_for_both_concepts(concept
     assert panel.state_model.layer == "layer1" and panel.sparsity_view.layer == "layer1"
     assert not panel.stale["probe"]  # the probes cover every layer
     assert not panel.data_folder.isEnabled()
-    panel.data.setCurrentText("folders")  # the folder pickers open; the probes (of the embedded data) go stale
-    assert panel.data_folder.isEnabled() and panel.concept_folder.isEnabled() and panel.stale["probe"]
+    panel.data.setCurrentText("folders")  # the folder pickers open; with no folder yet the job is the same
+    assert panel.data_folder.isEnabled() and panel.concept_folder.isEnabled() and not panel.stale["probe"]
+    panel.state_model.concept_folder = "/somewhere/stripes"  # a concept folder chosen: the probes go stale
+    assert panel.concept_folder.text() == "/somewhere/stripes" and panel.stale["probe"]
 
 
 def test_attribution_fills_gallery_and_goes_stale_when_concept_or_layer_change(
