@@ -96,6 +96,16 @@ class QuadraticReadout(nn.Module):
         return -torch.exp(self.log_beta) * (s[:, None] - self.ks[None]) ** 2 + self.bias
 
 
+def _global_generator_copy() -> torch.Generator:
+    """A CPU generator in the state of torch's process-wide one.  The gauge models' constructors
+    take one before any draw and end with ``init_parameters_`` from it, so after
+    ``torch.manual_seed(s)`` a constructor gives the weights of ``init_module_(model,
+    torch_generator(s))`` (the old recipe and the explicit one agree, as for the other models)."""
+    g = torch.Generator()
+    g.set_state(torch.get_rng_state())
+    return g
+
+
 class GaugeConv(nn.Module):
     """Gauge-equivariant convolution of fundamental features (B, C, 2, N, N) over the site and its
     four neighbours, transported by the links (see the module docstring)."""
@@ -135,6 +145,7 @@ class GaugeEquivariantClassifier(nn.Module):
     @preserve_global_rng()  # default init thrown away: see classifiers.build_model
     def __init__(self, grid: int = 32, width: int = 4, layers: int = 2, hidden: int = 24) -> None:
         super().__init__()
+        start = _global_generator_copy()  # before any default draw
         self.grid, self.width = grid, width
         self.convs = nn.ModuleList([GaugeConv(1 if i == 0 else width, width) for i in range(layers)])
         self.gate_a = nn.Parameter(torch.zeros(layers, width))
@@ -144,6 +155,7 @@ class GaugeEquivariantClassifier(nn.Module):
         n_inv = 2 * iu.shape[1] + 3 * width + 3 + 3 + 1
         self.local = nn.Sequential(nn.Conv2d(n_inv, hidden, 1), nn.Tanh(), nn.Conv2d(hidden, 2, 1))
         self.readout = QuadraticReadout()
+        self.init_parameters_(start)
 
     def init_parameters_(self, generator: torch.Generator) -> None:
         """Gates at 1/2, beta = 2, b_k = 0; the rest drawn from ``generator``."""
@@ -222,6 +234,7 @@ class ChargeClassifier(nn.Module):
     @preserve_global_rng()  # default init thrown away: see classifiers.build_model
     def __init__(self, grid: int = 32, hidden: int = 24) -> None:
         super().__init__()
+        start = _global_generator_copy()  # before any default draw
         self.grid = grid
 
         def conv(cin: int, cout: int, k: int) -> nn.Conv2d:
@@ -229,6 +242,7 @@ class ChargeClassifier(nn.Module):
 
         self.net = nn.Sequential(conv(14, hidden, 3), nn.Tanh(), conv(hidden, hidden, 3), nn.Tanh(), conv(hidden, 2, 1))
         self.readout = QuadraticReadout()
+        self.init_parameters_(start)
 
     def init_parameters_(self, generator: torch.Generator) -> None:
         with torch.no_grad():
