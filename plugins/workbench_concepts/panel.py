@@ -31,21 +31,18 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
-    QWidget,
 )
 
 from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
+from workbench.gui.side_pane import progress_bar, set_progress, side_pane, status_label
 from workbench.gui.theme import plot_theme, theme_signals
 
 from .core.dataset import CLASS_NAMES
@@ -203,39 +200,12 @@ class ConceptsPanel(Panel):
         self.add_shortcut("Ctrl+Shift+P", self.run_probe, "Run the probes")
         self.add_shortcut("Ctrl+Shift+Return", self.run_image, "Attribute the chosen test image")
         self.add_shortcut("Escape", self.cancel_run, "Cancel the running job")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("")
-        self.progress.hide()
-        self.status = QLabel("")
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.summary = QLabel("")
-        self.summary.setObjectName("summary")
-        self.summary.setWordWrap(True)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.addWidget(choose)
-        lv.addWidget(attr)
-        lv.addWidget(removal)
-        lv.addWidget(self.summary)
-        lv.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(220)
-        side = QWidget()
-        sv = QVBoxLayout(side)
-        sv.setContentsMargins(0, 0, 0, 0)
-        sv.addWidget(scroll, 1)
-        sv.addWidget(self.cancel_btn)
-        sv.addWidget(self.progress)
-        sv.addWidget(self.status)
+        self.progress = progress_bar()
+        self.status = status_label()
+        self.summary = status_label("summary")
+        side = side_pane(
+            (choose, attr, removal, self.summary), (self.cancel_btn, self.progress, self.status), min_width=220
+        )
 
         self.probe_view = ProbeView()
         self.sparsity_view = SparsityView()
@@ -371,8 +341,7 @@ class ConceptsPanel(Panel):
                 handle.cancel()
 
     def _progress(self, name: str, fraction: float, message: str) -> None:
-        self.progress.setValue(int(1000 * max(0.0, min(1.0, fraction))))
-        self.progress.setFormat(f"{name}: {message}")
+        set_progress(self.progress, fraction, f"{name}: {message}")
 
     def _done(self, name: str, res: Any, spec: Any) -> None:
         self.keep_result(name, res, spec)
@@ -665,7 +634,7 @@ class ConceptsPanel(Panel):
         return f"{text}. {REFERENCE}."
 
     def figures(self) -> list[FigureSource]:
-        from workbench.gui.captioned import CaptionedFigure
+        from workbench.gui.captioned import captioned_figures
 
         figs = (
             ("concepts_probes", self.probe_view, "Probe accuracy by layer", self.probe_view.data),
@@ -680,11 +649,4 @@ class ConceptsPanel(Panel):
             ),
             ("concepts_removal", self.removal_view, "Removal experiment", self.removal_view.data),
         )
-
-        def make(name: str, widget: QWidget, title: str, data: Any) -> FigureSource:
-            def all_data() -> dict[str, Any]:
-                return {**data(), **self.context(), "caption": self.caption(title)}
-
-            return CaptionedFigure(name, widget=widget, data=all_data, title=title, caption=lambda: self.caption(title))
-
-        return [make(*f) for f in figs]
+        return list(captioned_figures(figs, self.context, self.caption))
