@@ -79,6 +79,16 @@ def _class_name(a: Any, label: int) -> str:
     return names[label] if 0 <= label < len(names) else str(label)
 
 
+def _train_thumbs(a: Any, indices: np.ndarray, images: np.ndarray, n: int) -> list[Thumb]:
+    """The first ``n`` training images of ``indices`` (top or bottom attributing) as thumbnails
+    with their concept score, class name and concept label."""
+    cs = np.asarray(a.concept_scores, float)
+    return [
+        Thumb(images[j], int(i), float(cs[i]), _class_name(a, int(a.train_labels[i])), bool(a.train_positive[i]))
+        for j, i in enumerate(indices[: min(n, len(images))])
+    ]
+
+
 def _test_thumbs(g: Any, logit: float = float("nan")) -> list[Thumb]:
     """The test images an :class:`~workbench_concepts.gallery.AttributionGallery` carries."""
     return [
@@ -413,15 +423,9 @@ class ConceptsPanel(Panel):
         g = kept.result
         a = g.attribution
         n = self.state_model.gallery
-        cs = np.asarray(a.concept_scores, float)
 
         def thumbs(indices: np.ndarray, images: np.ndarray) -> list[Thumb]:
-            return [
-                Thumb(
-                    images[j], int(i), float(cs[i]), _class_name(a, int(a.train_labels[i])), bool(a.train_positive[i])
-                )
-                for j, i in enumerate(indices[: min(n, len(images))])
-            ]
+            return _train_thumbs(a, indices, images, n)
 
         self.gallery.set_rows(
             [
@@ -434,7 +438,11 @@ class ConceptsPanel(Panel):
             ]
         )
         mark = " [stale]" if self.stale["attribute"] else ""
-        self.histogram.draw(cs, np.asarray(a.train_positive, bool), f"TRAK scores: {a.concept} at {a.layer}{mark}")
+        self.histogram.draw(
+            np.asarray(a.concept_scores, float),
+            np.asarray(a.train_positive, bool),
+            f"TRAK scores: {a.concept} at {a.layer}{mark}",
+        )
         self._draw_summary()
 
     def image_title(self) -> str:
@@ -464,15 +472,9 @@ class ConceptsPanel(Panel):
         g = kept.result
         a = g.attribution
         n = self.state_model.gallery
-        cs = np.asarray(a.concept_scores, float)
 
         def thumbs(indices: np.ndarray, images: np.ndarray) -> list[Thumb]:
-            return [
-                Thumb(
-                    images[j], int(i), float(cs[i]), _class_name(a, int(a.train_labels[i])), bool(a.train_positive[i])
-                )
-                for j, i in enumerate(indices[: min(n, len(images))])
-            ]
+            return _train_thumbs(a, indices, images, n)
 
         test = _test_thumbs(g, a.probe_logit)
         mark = " [stale]" if self.stale["image"] else ""
