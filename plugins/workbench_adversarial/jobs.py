@@ -457,50 +457,61 @@ def validate_sweep(spec: SweepSpec) -> float:
     return p
 
 
-def run_sweep_job(spec: SweepSpec, ctx: JobContext) -> SweepTable:
-    """Run the sweep; after each cell a copy of the growing table goes to ``ctx.partial``."""
-    p = validate_sweep(spec)
+def _sweep_on_model(
+    s: SweepSpec, ctx: JobContext, p: float, hooks: Callable[[list[str]], dict[str, Any]]
+) -> SweepTable:
+    """Load ``s``'s model and inputs, choose the dims and run the sweep; ``hooks(notes)`` gives
+    the per-caller keyword arguments of :func:`.core.sweep.run_sweep` (progress, on_cell,
+    outcomes)."""
     ctx.progress(0.0, "loading model")
-    lm = _load(spec.model, ctx.device)
-    split, x, y = _data(lm.dataset, spec.n, spec.classes, spec.seed, ctx.device)
-    dims, notes = sweep_dims(spec.kind, split.shape, spec.dims)
-    eta = Eta()
-
-    def progress(fraction: float, message: str) -> None:
-        left = eta.text(fraction)
-        ctx.progress(fraction, f"{message}; {left}" if left else message)
-
-    def on_cell(table: SweepTable, fraction: float) -> None:
-        c = table.cells[-1]
-        table.notes = list(notes)
-        progress(fraction, f"cell {len(table.cells)}: dim {c.dim}, eps {c.eps:g}: {c.rate:.2f}")
-        ctx.partial(copy.deepcopy(table))
-
-    eta.start()
+    lm = _load(s.model, ctx.device)
+    split, x, y = _data(lm.dataset, s.n, s.classes, s.seed, ctx.device)
+    dims, notes = sweep_dims(s.kind, split.shape, s.dims)
     table = run_sweep(
         lm.model,
         x,
         y,
         model_name=lm.label,
         p=p,
-        kind=spec.kind,
+        kind=s.kind,
         dims=dims,
-        eps_values=list(spec.eps_values),
-        steps=spec.steps,
-        step_factor=spec.step_factor,
-        restarts=spec.restarts,
-        random_start=spec.random_start,
-        seed=spec.seed,
-        ci_method=spec.ci,
-        l1_k=spec.l1_k,
-        predict=spec.predict,
-        box=spec.box,
-        on_cell=on_cell,
+        eps_values=list(s.eps_values),
+        steps=s.steps,
+        step_factor=s.step_factor,
+        restarts=s.restarts,
+        random_start=s.random_start,
+        seed=s.seed,
+        ci_method=s.ci,
+        l1_k=s.l1_k,
+        predict=s.predict,
+        box=s.box,
         check=ctx.check_cancelled,
-        progress=progress,
+        **hooks(notes),
     )
     table.notes = list(notes)
     return table
+
+
+def run_sweep_job(spec: SweepSpec, ctx: JobContext) -> SweepTable:
+    """Run the sweep; after each cell a copy of the growing table goes to ``ctx.partial``."""
+    p = validate_sweep(spec)
+    eta = Eta()
+
+    def progress(fraction: float, message: str) -> None:
+        left = eta.text(fraction)
+        ctx.progress(fraction, f"{message}; {left}" if left else message)
+
+    def hooks(notes: list[str]) -> dict[str, Any]:
+        def on_cell(table: SweepTable, fraction: float) -> None:
+            c = table.cells[-1]
+            table.notes = list(notes)
+            progress(fraction, f"cell {len(table.cells)}: dim {c.dim}, eps {c.eps:g}: {c.rate:.2f}")
+            ctx.partial(copy.deepcopy(table))
+
+        eta.start()
+        return {"on_cell": on_cell, "progress": progress}
+
+    return _sweep_on_model(spec, ctx, p, hooks)
 
 
 @dataclass(frozen=True)
@@ -533,34 +544,10 @@ def run_collapse_job(spec: CollapseSpec, ctx: JobContext) -> CollapseStudy:
     p = validate_sweep(s)
     if spec.n_boot < 0 or not 0.0 < spec.confidence < 1.0:
         raise JobError(f"bootstrap: n_boot must be >= 0 and confidence in (0, 1), got {spec.n_boot}, {spec.confidence}")
-    ctx.progress(0.0, "loading model")
-    lm = _load(s.model, ctx.device)
-    split, x, y = _data(lm.dataset, s.n, s.classes, s.seed, ctx.device)
-    dims, notes = sweep_dims(s.kind, split.shape, s.dims)
     outcomes: list[np.ndarray] = []
-    table = run_sweep(
-        lm.model,
-        x,
-        y,
-        model_name=lm.label,
-        p=p,
-        kind=s.kind,
-        dims=dims,
-        eps_values=list(s.eps_values),
-        steps=s.steps,
-        step_factor=s.step_factor,
-        restarts=s.restarts,
-        random_start=s.random_start,
-        seed=s.seed,
-        ci_method=s.ci,
-        l1_k=s.l1_k,
-        predict=s.predict,
-        box=s.box,
-        check=ctx.check_cancelled,
-        progress=lambda f, m: ctx.progress(0.95 * f, m),
-        outcomes=outcomes,
+    table = _sweep_on_model(
+        s, ctx, p, lambda notes: {"progress": lambda f, m: ctx.progress(0.95 * f, m), "outcomes": outcomes}
     )
-    table.notes = list(notes)
     ctx.progress(0.95, f"bootstrap of the exponent ({spec.n_boot} replicates)")
     ci = exponent_interval(table, outcomes, spec.n_boot, s.seed, spec.confidence)
     n = table.n_input
