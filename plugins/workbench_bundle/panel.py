@@ -326,7 +326,11 @@ class BundlePanel(Panel):
         if name in ("dataset", "predictions"):
             self.dataset_view.show_job(handle.title, 0.0)
             handle.progress.connect(lambda f, m: self._job_progress(name, handle, f, m))
-        if handle.is_done:  # a fast job can end before its done signal was connected here
+        if handle.is_done:  # a fast job can end before its signals were connected here
+            if handle.state == "failed":
+                self._note(name, handle, f"{label} failed: {handle.error} ({kept})")
+            elif handle.state == "cancelled":
+                self._note(name, handle, f"{label} was cancelled ({kept})")
             self._job_ended(name, handle)
             return
         self._mark_stale()
@@ -334,6 +338,8 @@ class BundlePanel(Panel):
     def _note(self, name: str, handle: JobHandle, text: str) -> None:
         if self._running.get(name) is handle or (name == "view" and handle.spec is self._view_wanted):
             self.notes[name] = text
+            if self._running.get(name) is not handle:  # the note came after the job's end: show it now
+                self._mark_stale()
 
     def _job_progress(self, name: str, handle: JobHandle, fraction: float, message: str) -> None:
         if self._running.get(name) is handle:

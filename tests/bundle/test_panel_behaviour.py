@@ -66,6 +66,31 @@ def test_failed_view_keeps_the_last_complete_one_marked_stale(make_panel, qtbot,
     assert panel.status.text() == "" and not panel.status.isVisibleTo(panel)
 
 
+@pytest.mark.parametrize("order", ["failed_before_tracking", "failed_after_done"])
+def test_a_view_failure_reaches_the_banner_whatever_the_order_of_its_signals(make_panel, qtbot, order):
+    """A job that fails at once can end before the panel tracks it (its failed signal already
+    sent), or its failed signal can arrive after its done signal; either way the banner says
+    what failed (CI once showed only 'stale' under two test processes)."""
+    from workbench.gui.jobrunner import JobHandle
+
+    panel = make_panel("bundle", start=False)
+    panel.request_view()
+    _ready(panel, qtbot)
+    spec = panel.view_spec()
+    panel._view_wanted = spec
+    handle = JobHandle("torus view", lambda s, c: None, spec, "view", "bundle")
+    if order == "failed_before_tracking":
+        handle.state, handle.error = "failed", "boom: not finite"
+        panel._job_started("view", handle, "the torus view")
+    else:
+        panel._job_started("view", handle, "the torus view")
+        handle.state, handle.error = "failed", "boom: not finite"
+        del panel._running["view"]  # as _job_ended would, had done come first
+        panel._mark_stale()
+        handle.failed.emit(handle.error, "")
+    assert panel.status.isVisibleTo(panel) and "failed: boom: not finite" in panel.status.text()
+
+
 def test_cancelled_view_and_changed_inputs_are_marked(make_panel, qtbot):
     """A view cancelled before it came (the Jobs dock's Cancel): the last complete view stays,
     the badge greys and the banner says so; the phase diagram is marked stale while t2 changed."""
