@@ -42,8 +42,15 @@ from PySide6.QtWidgets import (
 from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
-from workbench.gui.side_pane import progress_bar, set_progress, side_pane, status_label
-from workbench.gui.theme import plot_theme, theme_signals
+from workbench.gui.side_pane import (
+    escape_html,
+    progress_bar,
+    set_progress,
+    show_message,
+    side_pane,
+    status_label,
+)
+from workbench.gui.theme import theme_signals
 
 from .core.dataset import CLASS_NAMES
 from .state import ConceptsState
@@ -60,10 +67,6 @@ TABS = ("Attribution", "Test image", "Removal experiment")
 JOBS = ("probe", "attribute", "image", "remove")
 STALE = "stale: the settings have changed since"
 REFERENCE = "Konz et al. 2023 (arXiv 2310.03149); TRAK (Park et al., arXiv 2303.14186) through traker"
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _enrichment(a: Any) -> str:
@@ -523,15 +526,15 @@ class ConceptsPanel(Panel):
     def _draw_summary(self) -> None:
         lines = []
         if self.kept("probe") is not None:
-            lines.append(_html("Probes: " + self.probe_title()))
+            lines.append(escape_html("Probes: " + self.probe_title()))
         if self.kept("attribute") is not None:
-            lines.append(_html("Attribution: " + self.attribution_title()))
+            lines.append(escape_html("Attribution: " + self.attribution_title()))
         if self.stale["attribute"] and self._jobs["attribute"] is None:
-            lines.append("<i>" + _html(STALE) + "; press Attribute (Ctrl+Return)</i>")
+            lines.append("<i>" + escape_html(STALE) + "; press Attribute (Ctrl+Return)</i>")
         if self.kept("image") is not None:
-            lines.append(_html("Test image: " + self.image_title()))
+            lines.append(escape_html("Test image: " + self.image_title()))
         if self.kept("remove") is not None:
-            lines.append(_html("Removal: " + self.removal_title()))
+            lines.append(escape_html("Removal: " + self.removal_title()))
         self.summary.setText("<br>".join(lines))
 
     def _say(self, text: str, error: bool = False) -> None:
@@ -541,12 +544,7 @@ class ConceptsPanel(Panel):
         self._draw_status()
 
     def _draw_status(self) -> None:
-        text, error = self._message
-        if error:
-            colour = "#ff7a6e" if plot_theme().dark else "#c0392b"
-            self.status.setText(f"<span style='color:{colour}'>{_html(text)}</span>")
-        else:
-            self.status.setText(_html(text))
+        show_message(self.status, *self._message)
 
     # ------------------------------------------------------------------ state --------------
     def _update_stale(self) -> None:

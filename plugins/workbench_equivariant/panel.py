@@ -49,7 +49,14 @@ from PySide6.QtWidgets import (
 from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
-from workbench.gui.side_pane import progress_bar, set_progress, side_pane, status_label
+from workbench.gui.side_pane import (
+    escape_html,
+    progress_bar,
+    set_progress,
+    show_message,
+    side_pane,
+    status_label,
+)
 from workbench.gui.theme import plot_theme, theme_signals
 
 from .core.partitions import Diagram, bell, diagrams, dimension, stirling2
@@ -107,10 +114,6 @@ def _without_out(spec: Any) -> Any:
     from dataclasses import replace
 
     return replace(spec, out="")
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class EquivariantPanel(Panel):
@@ -472,16 +475,16 @@ class EquivariantPanel(Panel):
         good, bad = ("#6fcf7f", "#ff7a6e") if dark else ("#1e7b34", "#c0392b")
         lines = []
         if self.check_error:
-            lines.append(f"<span style='color:{bad}'>{_html(self.check_error)}</span>")
+            lines.append(f"<span style='color:{bad}'>{escape_html(self.check_error)}</span>")
         res = self.check_result
         if res is not None:
             ok = res.equivariance_error < 1e-5
             colour = good if ok else bad
-            lines.append(f"<span style='color:{colour}'>{_html(self.check_text())}</span>")
+            lines.append(f"<span style='color:{colour}'>{escape_html(self.check_text())}</span>")
             if self.stale["check"]:
                 lines.append(
                     "<i>"
-                    + _html(STALE)
+                    + escape_html(STALE)
                     + ("; checking…" if self._check_job else "; press Check (Ctrl+Return)")
                     + "</i>"
                 )
@@ -719,14 +722,14 @@ class EquivariantPanel(Panel):
         lines = []
         if self.train_error:
             colour = "#ff7a6e" if plot_theme().dark else "#c0392b"
-            lines.append(f"<span style='color:{colour}'>{_html(self.train_error)}</span>")
+            lines.append(f"<span style='color:{colour}'>{escape_html(self.train_error)}</span>")
         if self._train_job is not None:
             lines.append("training… (the curves are drawn when it ends)")
         summary = self.train_summary()
         if summary:
-            lines.append(_html(summary))
+            lines.append(escape_html(summary))
             if self.stale["train"] and self._train_job is None:
-                lines.append("<i>" + _html(STALE) + "; Train again (Ctrl+Shift+T)</i>")
+                lines.append("<i>" + escape_html(STALE) + "; Train again (Ctrl+Shift+T)</i>")
         self.train_note.setText("<br>".join(lines))
 
     # ------------------------------------------------------------------ state --------------
@@ -737,12 +740,7 @@ class EquivariantPanel(Panel):
         self._draw_status()
 
     def _draw_status(self) -> None:
-        text, error = self._message
-        if error:
-            colour = "#ff7a6e" if plot_theme().dark else "#c0392b"
-            self.status.setText(f"<span style='color:{colour}'>{_html(text)}</span>")
-        else:
-            self.status.setText(_html(text))
+        show_message(self.status, *self._message)
 
     def _current(self, name: str) -> Any:
         try:

@@ -80,3 +80,20 @@ def _add(layout: QVBoxLayout, item: QWidget | QLayout) -> None:
         layout.addLayout(item)
     else:
         layout.addWidget(item)
+
+
+def escape_html(text: str) -> str:
+    """``text`` safe inside a rich-text label (``&``, ``<``, ``>`` escaped; quotes left)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def show_message(label: QLabel, text: str, error: bool = False) -> None:
+    """``text`` in ``label``, in the theme's error red when ``error`` (redraw it on a theme
+    switch by calling again)."""
+    from workbench.gui.theme import plot_theme
+
+    if error:
+        colour = "#ff7a6e" if plot_theme().dark else "#c0392b"
+        label.setText(f"<span style='color:{colour}'>{escape_html(text)}</span>")
+    else:
+        label.setText(escape_html(text))
