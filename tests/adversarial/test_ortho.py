@@ -9,6 +9,7 @@ import pytest
 import torch
 from scipy.optimize import minimize
 
+from workbench_adversarial.core.bases import HartleyBasis
 from workbench_adversarial.core.norms import lp_norm
 from workbench_adversarial.core.ortho import SubspaceProjector, feasible_in_subspace
 
@@ -60,6 +61,78 @@ def test_admm_converges_to_the_exact_projection(p, eps, seed):
         ref = _scipy_projection(y[b].numpy(), basis.numpy(), p, eps, lo[b].numpy(), hi[b].numpy())
         assert np.abs(v[b].numpy() - ref).max() < 1e-5
     assert proj.total_rounds < 5000  # stopped on its residuals
+
+
+@pytest.mark.parametrize("p,eps", [(2.0, 0.5), (math.inf, 0.15)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_structured_admm_in_the_frame_converges_to_the_exact_projection(p, eps, seed):
+    """The Hartley basis runs its rounds in the frame T = D P^T (box bounds mapped there, one
+    rfft/irfft per round): the result must still be the projection onto V cap ball cap box of
+    the original coordinates, checked against SLSQP on the dense U."""
+    _, lo, hi, y = _instance(seed, n=16, k=6)
+    op = HartleyBasis.draw(16, 6, torch.Generator().manual_seed(seed), dtype=torch.float64)
+    proj = SubspaceProjector(op, p, eps, lo, hi, tol=1e-10, rounds=5000)
+    v = proj.solve(y)
+    U = op.dense().numpy()
+    for b in range(y.shape[0]):
+        ref = _scipy_projection(y[b].numpy(), U, p, eps, lo[b].numpy(), hi[b].numpy())
+        assert np.abs(v[b].numpy() - ref).max() < 1e-5
+    assert proj.total_rounds < 5000
+    d = proj(y)  # the feasible point, mapped back out of the frame
+    assert torch.all(d >= lo - 1e-12) and torch.all(d <= hi + 1e-12)
+    assert torch.all(lp_norm(d, p) <= eps * (1 + 1e-9))
+    assert float((d - op.project(d)).abs().max()) <= 1e-6
+
+
+def test_frame_projection_is_u_u_transpose():
+    """H M H in the frame (rfft, a 2 x 2 mix per frequency, irfft) equals T U U^T T^T built
+    from the dense U, for even and odd n."""
+    for n, k in ((12, 5), (15, 7), (3072, 30)):
+        op = HartleyBasis.draw(n, k, torch.Generator().manual_seed(n), dtype=torch.float64)
+        a = torch.randn(3, n, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+        U = op.dense()
+        assert torch.allclose(op.project_frame(a), op.to_frame(op.from_frame(a) @ U @ U.T), atol=1e-12)
+        lo, hi = -torch.rand(3, n, dtype=torch.float64), torch.rand(3, n, dtype=torch.float64)
+        f_lo, f_hi = op.frame_bounds(lo, hi)
+        c = lo + (hi - lo) * torch.rand(3, n, dtype=torch.float64)  # a point of the box
+        tc = op.to_frame(c)
+        assert torch.all(tc >= f_lo) and torch.all(tc <= f_hi)
+
+
+def _segment_brute_force(target, lo, hi, start, tol):
+    """The largest t on a fine grid with start + t (target - start) in [lo, hi] on every
+    coordinate the target leaves by more than tol (the definition, coordinate by coordinate)."""
+    ts = np.linspace(0.0, 1.0, 200001)
+    pts = start[None, :] + ts[:, None] * (target - start)[None, :]
+    viol = (target > hi + tol) | (target < lo - tol)
+    ok = np.all((pts[:, viol] <= hi[viol] + 1e-12) & (pts[:, viol] >= lo[viol] - 1e-12), axis=1)
+    return ts[ok].max()
+
+
+def test_feasible_segment_matches_the_definition_on_random_instances():
+    g = np.random.default_rng(3)
+    for _ in range(20):
+        n = 6
+        lo = -g.random(n)
+        hi = g.random(n)
+        lo[0] = 0.0  # a saturated pixel: no room below
+        start = lo + (hi - lo) * g.random(n)
+        start[0] = 0.0
+        target = start + g.normal(0, 0.8, n)
+        target[1] = hi[1] + 1e-6  # a violation below tol: ignored, then clipped
+        tol = 1e-4
+        out = feasible_in_subspace(
+            torch.tensor(target)[None],
+            2.0,
+            1e9,
+            torch.tensor(lo)[None],
+            torch.tensor(hi)[None],
+            torch.tensor(start)[None],
+            tol=tol,
+        )[0].numpy()
+        t = _segment_brute_force(target, lo, hi, start, tol)
+        expect = np.clip(start + t * (target - start), lo, hi)
+        assert np.abs(out - expect).max() < 2e-5 * max(1.0, np.abs(target - start).max())
 
 
 @pytest.mark.parametrize("p", [2.0, math.inf])

@@ -22,6 +22,13 @@ each; on a 3x32x32 input at k = n/2 that is more than the model's own gradient s
 
 Every basis has ``coef(y)`` (B, n) -> (B, k), ``expand(z)`` (B, k) -> (B, n), ``project(y)``
 = U U^T y, ``dense()`` (the n x k matrix, for checks and linear programs) and ``k``, ``n``.
+
+The Hartley basis also exposes its *frame*: the coordinates a = T y with T = D P^T (a signed
+permutation, orthogonal).  In the frame the projection is U U^T = T^T (H M H) T with M the 0/1
+mask of S, and H M H needs no index at all: :meth:`HartleyBasis.project_frame` is one rfft, a
+2 x 2 real mix of (Re, Im) per frequency and one irfft.  A box [lo, hi] maps to a box in the
+frame (:meth:`HartleyBasis.frame_bounds`) and every l_p ball to itself, so the ADMM of
+:mod:`.ortho` runs its rounds in the frame and permutes once on the way in and once out.
 """
 
 from __future__ import annotations
@@ -69,6 +76,16 @@ class HartleyBasis:
         self.freqs, self.signs, self.perm = freqs, signs, perm
         self.n, self.k = int(signs.shape[0]), int(freqs.shape[0])
         self.inv_perm = torch.argsort(perm)
+        # H M H in the frame, per rfft frequency j = 0 .. n // 2 (M = diag of the mask m of S):
+        # the Hartley coefficients are h_j = R - I and h_{n-j} = R + I (R + i I = F_j); masked
+        # and mapped back, F'_j = alpha_j F_j + i beta_j conj(F_j), alpha = (m_j + m_{n-j}) / 2,
+        # beta = (m_{n-j} - m_j) / 2 (j = 0 and j = n / 2 are their own mirror: beta = 0)
+        m = torch.zeros(self.n, dtype=signs.dtype, device=signs.device)
+        m[freqs] = 1.0
+        j = torch.arange(self.n // 2 + 1, device=signs.device)
+        m_j, m_mirror = m[j], m[(self.n - j) % self.n]
+        self._alpha = (m_j + m_mirror) / 2
+        self._ibeta = (m_mirror - m_j) * 0.5j  # i beta, complex
 
     @classmethod
     def draw(
@@ -87,18 +104,39 @@ class HartleyBasis:
         perm = torch.randperm(n, generator=generator)
         return cls(freqs.to(device), signs.to(device=device, dtype=dtype), perm.to(device))
 
+    def to_frame(self, y: torch.Tensor) -> torch.Tensor:
+        """a = T y = D P^T y, (B, n) -> (B, n) (one gather along the coordinates)."""
+        return y.index_select(1, self.perm).mul_(self.signs)
+
+    def from_frame(self, a: torch.Tensor) -> torch.Tensor:
+        """y = T^T a = P D a, the inverse of :meth:`to_frame`."""
+        return (a * self.signs).index_select(1, self.inv_perm)
+
+    def frame_bounds(self, lo: torch.Tensor, hi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The box {T c : lo <= c <= hi} as bounds in the frame (a sign -1 swaps and negates)."""
+        lo_p, hi_p = lo.index_select(1, self.perm), hi.index_select(1, self.perm)
+        pos = self.signs > 0
+        return torch.where(pos, lo_p, -hi_p), torch.where(pos, hi_p, -lo_p)
+
+    def project_frame(self, a: torch.Tensor) -> torch.Tensor:
+        """H M H a: the projection onto T V in the frame, by one rfft and one irfft."""
+        f = torch.fft.rfft(a, dim=-1, norm="ortho")
+        g = torch.addcmul(f * self._alpha, f.conj(), self._ibeta)
+        return torch.fft.irfft(g, n=self.n, dim=-1, norm="ortho")
+
     def coef(self, y: torch.Tensor) -> torch.Tensor:
         """U^T y = E_S^T H D P^T y."""
-        return hartley(y[:, self.perm] * self.signs)[:, self.freqs]
+        return hartley(self.to_frame(y)).index_select(1, self.freqs)
 
     def expand(self, z: torch.Tensor) -> torch.Tensor:
         """U z = P D H E_S z."""
         a = torch.zeros(z.shape[0], self.n, dtype=z.dtype, device=z.device)
-        a[:, self.freqs] = z
-        return (hartley(a) * self.signs)[:, self.inv_perm]
+        a.index_copy_(1, self.freqs, z)
+        return self.from_frame(hartley(a))
 
     def project(self, y: torch.Tensor) -> torch.Tensor:
-        return self.expand(self.coef(y))
+        """U U^T y, through the frame (:meth:`project_frame`)."""
+        return self.from_frame(self.project_frame(self.to_frame(y)))
 
     def dense(self) -> torch.Tensor:
         """The n x k matrix U (k expansions of the unit vectors)."""

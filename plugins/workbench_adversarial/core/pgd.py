@@ -313,8 +313,11 @@ def pgd_attack(
                 blocked = ((dflat >= hi) & (g > 0)) | ((dflat <= lo) & (g < 0))
                 g = g.masked_fill(blocked, 0.0)
             step = steepest_ascent(g, p, l1_k)
-            if s is not None and proj is not None and p != 2.0:
-                step = s.restrict(step)
+            # For a basis kind the direction is P_V s_p(P_V g), but the step is not restricted
+            # here: the projector's first operation on y_new is P_V (ADMM's v-update, linear),
+            # and every point of V is as far from y_new as from P_V y_new up to a constant
+            # (Pythagoras), so its iterates and result are those of the restricted step, one
+            # pair of products with U cheaper.  (p = 2: s_2(P_V g) is in V already.)
             y_new = dflat + alpha * step
             if proj is not None:
                 dflat = proj(y_new, start=dflat)
