@@ -44,12 +44,14 @@ def main_window(qtbot, sample_plugins):
 @pytest.fixture
 def slow_plugins(sample_plugins):
     """The sample plugins plus two whose panel modules take long to import (``wbtest_slow``:
-    ``slow`` sleeps ``WBTEST_SLOW_IMPORT_S`` seconds, default 1.5; ``slowbroken`` then fails)."""
+    ``slow`` sleeps ``WBTEST_SLOW_IMPORT_S`` seconds, default 1.5; ``slowbroken`` then fails), and
+    ``stepped``, whose construction has five steps (``Panel.build_in_steps``)."""
     dist = sample_plugins / "wbtest_slow-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: wbtest-slow\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text(
         "[workbench.plugins]\nslow = wbtest_slow.manifest:SLOW\nslowbroken = wbtest_slow.manifest:SLOW_BROKEN\n"
+        "stepped = wbtest_slow.manifest:STEPPED\n"
     )
     importlib.invalidate_caches()
     yield sample_plugins

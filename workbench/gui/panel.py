@@ -18,11 +18,22 @@ Override:
   (:meth:`result_is_stale`).
 * :meth:`figures` - the panel's exportable figures (:class:`workbench.gui.figures.FigureSource`).
 * :meth:`validate_state` - optional check used by session loading before anything is applied.
+
+Two habits keep the GUI thread's turns short (issue 13: no stall above 100 ms):
+
+* :meth:`build_in_steps` - a constructor that builds several plots hands the rest of its
+  construction to the base class as a generator with a ``yield`` between heavy widgets; opened
+  from a click, the shell runs one step per event-loop turn behind the "loading" placeholder;
+  constructed directly (tests, sessions, scripts) the steps run at once.
+* :meth:`redraw_later` - a job's result and its ``done`` signal arrive in the same turn and
+  often both redraw; ``redraw_later(fn)`` runs each queued redraw once, one per turn, and
+  :meth:`is_idle` stays False until they have run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -59,6 +70,21 @@ class KeptResult:
     inputs: Any = None
 
 
+_DEFER_BUILD = [False]
+
+
+@contextmanager
+def deferred_build() -> Iterator[None]:
+    """While active, a panel constructed calling :meth:`Panel.build_in_steps` keeps its steps
+    for the shell (``Panel.pending_build``) instead of running them (the shell's click path)."""
+    before = _DEFER_BUILD[0]
+    _DEFER_BUILD[0] = True
+    try:
+        yield
+    finally:
+        _DEFER_BUILD[0] = before
+
+
 class Panel(QWidget):
     """Base class of plugin panels."""
 
@@ -83,6 +109,60 @@ class Panel(QWidget):
         self._kept: dict[str, KeptResult] = {}
         #: set by :meth:`shutdown`: the panel is closed, nothing new runs in it
         self._shut_down = False
+        #: the rest of the construction, when the shell runs it one step per turn
+        self.pending_build: Iterator[Any] | None = None
+        self._redraws: list[Callable[[], Any]] = []
+        self._redraw_timer: QTimer | None = None
+
+    # ---- construction and redraws in short turns ------------------------------------
+    def build_in_steps(self, steps: Iterator[Any]) -> None:
+        """Finish construction with ``steps`` (a generator yielding between heavy widgets):
+        at once, or, under the shell's :func:`deferred_build`, one step per event-loop turn
+        before the panel is docked."""
+        if _DEFER_BUILD[0]:
+            self.pending_build = steps
+            return
+        for _ in steps:
+            pass
+
+    def finish_build(self) -> None:
+        """Run what is left of a deferred construction now."""
+        steps, self.pending_build = self.pending_build, None
+        if steps is not None:
+            for _ in steps:
+                pass
+
+    def redraw_later(self, *fns: Callable[[], Any]) -> None:
+        """Queue redraws: each distinct ``fn`` runs once, one per event-loop turn, in the
+        order first queued (a redraw queued twice before it ran runs once)."""
+        for fn in fns:
+            if fn not in self._redraws:
+                self._redraws.append(fn)
+        if self._redraw_timer is None:
+            self._redraw_timer = QTimer(self)
+            self._redraw_timer.setSingleShot(True)
+            self._redraw_timer.setInterval(1)  # a timer, not a call posted into this same turn
+            self._redraw_timer.timeout.connect(self._run_redraw)
+        if self._redraws and not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def _run_redraw(self) -> None:
+        if self._shut_down or not self._redraws:
+            self._redraws.clear()
+            return
+        fn = self._redraws.pop(0)
+        try:
+            fn()
+        finally:
+            if self._redraws and self._redraw_timer is not None:
+                self._redraw_timer.start()
+            elif not self._handles:
+                self.idle.emit()
+
+    def flush_redraws(self) -> None:
+        """Run every queued redraw now (before an export or a session save)."""
+        while self._redraws and not self._shut_down:
+            self._redraws.pop(0)()
 
     # ---- to override --------------------------------------------------------------
     def start(self) -> None:
@@ -248,12 +328,13 @@ class Panel(QWidget):
     def _job_done(self, handle: JobHandle) -> None:
         if handle in self._handles:
             self._handles.remove(handle)
-        if not self._handles:
+        if not self._handles and not self._redraws:
             self.idle.emit()
 
     def is_idle(self) -> bool:
-        """True when start() has run and no job of this panel is queued or running."""
-        return not self.start_pending and not self._handles
+        """True when start() has run, no job of this panel is queued or running and no redraw
+        is queued (:meth:`redraw_later`)."""
+        return not self.start_pending and not self._handles and not self._redraws
 
     def running_jobs(self) -> list[JobHandle]:
         return list(self._handles)
@@ -274,6 +355,7 @@ class Panel(QWidget):
         """Cancel jobs, stop the panel's timers and animations and its threads; True when every
         thread has ended.  Later :meth:`submit` calls are refused."""
         self._shut_down = True
+        self._redraws.clear()
         self.stop_timers()
         self.binder.unbind()
         self.cancel_jobs()  # every lane at once, then wait for each thread

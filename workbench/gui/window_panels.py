@@ -12,7 +12,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
 from workbench.gui.jobrunner import JobHandle
-from workbench.gui.panel import Panel
+from workbench.gui.panel import Panel, deferred_build
 from workbench.gui.panel_loading import LoadingPlaceholder, PanelImporter, import_panel_factory, learn_imports
 from workbench.gui.window_layout import AREAS, LAYOUT_VERSION
 from workbench.plugin_api import PluginRecord
@@ -43,6 +43,8 @@ class PanelHostMixin(QMainWindow):
         #: panels being imported in the background: id -> token of that load
         _loading: dict[str, int]
         _load_started: dict[str, float]
+        #: panels constructed, their :meth:`Panel.build_in_steps` steps still running (a click)
+        _building: dict[str, Panel]
         _ready: list[tuple[str, int, Any]]
         _next_token: int
         _importer: PanelImporter
@@ -56,6 +58,7 @@ class PanelHostMixin(QMainWindow):
     def _init_panel_host(self) -> None:
         """Set up the background loading of panels (called by MainWindow.__init__)."""
         self._loading = {}
+        self._building: dict[str, Panel] = {}
         self._load_started = {}
         self._ready = []
         self._next_token = 0
@@ -145,7 +148,7 @@ class PanelHostMixin(QMainWindow):
         plugin_id, token, factory = self._ready.pop(0)
         rec = self.record(plugin_id)
         if self._loading.get(plugin_id) == token and plugin_id not in self.panels and rec is not None:
-            self._build(rec, factory)
+            self._build(rec, factory, in_turns=True)
         if self._ready:
             QTimer.singleShot(0, self._build_next)
 
@@ -153,6 +156,21 @@ class PanelHostMixin(QMainWindow):
         """Finish a panel being loaded in the background, now (a caller needs it)."""
         rec = self.record(plugin_id)
         if rec is None:
+            return
+        building = self._building.pop(plugin_id, None)
+        if building is not None:  # constructed, its steps not all run yet: run the rest now
+            modules_before = set(sys.modules)
+            t = time.perf_counter()
+            try:
+                building.finish_build()
+            except Exception:  # noqa: BLE001
+                import traceback
+
+                self._loading.pop(plugin_id, None)
+                self._open_failed(rec, traceback.format_exc())
+                building.deleteLater()
+                return
+            self._dock_built(rec, building, time.perf_counter() - t, modules_before)
             return
         try:
             factory = import_panel_factory(rec)  # waits for the import thread's lock
@@ -222,13 +240,21 @@ class PanelHostMixin(QMainWindow):
         self._update_central()
         return dock
 
-    def _build(self, rec: PluginRecord, factory: Any) -> Panel | None:
-        """Construct the panel (GUI thread) and put it in its dock in place of the placeholder."""
+    def _build(self, rec: PluginRecord, factory: Any, in_turns: bool = False) -> Panel | None:
+        """Construct the panel (GUI thread) and put it in its dock in place of the placeholder.
+
+        ``in_turns`` (a click): a panel that hands part of its construction to
+        :meth:`Panel.build_in_steps` gets one step per event-loop turn, behind the placeholder,
+        and is docked after the last (returns None then; ``panel_opened`` says when)."""
         plugin_id = rec.id
         t_build = time.perf_counter()
         modules_before = set(sys.modules)
         try:
-            panel = factory(self)
+            if in_turns:
+                with deferred_build():
+                    panel = factory(self)
+            else:
+                panel = factory(self)
             if not isinstance(panel, Panel):
                 raise TypeError(f"{rec.loaded.panel} returned {type(panel).__name__}, not a workbench Panel")
         except Exception:  # noqa: BLE001 - a broken plugin must not break the app
@@ -238,6 +264,49 @@ class PanelHostMixin(QMainWindow):
             self._open_failed(rec, traceback.format_exc())
             return None
         built = time.perf_counter() - t_build
+        if panel.pending_build is None:
+            return self._dock_built(rec, panel, built, modules_before, in_turns)
+        self._building[plugin_id] = panel
+        longest = [built]  # the longest turn of the construction
+
+        def step() -> None:
+            if self._building.get(plugin_id) is not panel:
+                return  # finished by _build_now, or closed
+            if plugin_id not in self._loading:  # closed (or a session replaced it) meanwhile
+                self._building.pop(plugin_id, None)
+                panel.shutdown(0)
+                panel.deleteLater()
+                return
+            t = time.perf_counter()
+            try:
+                next(panel.pending_build)  # type: ignore[arg-type]
+            except StopIteration:
+                panel.pending_build = None
+                self._building.pop(plugin_id, None)
+                self._dock_built(rec, panel, max(longest[0], time.perf_counter() - t), modules_before, True)
+                return
+            except Exception:  # noqa: BLE001
+                import traceback
+
+                self._building.pop(plugin_id, None)
+                self._loading.pop(plugin_id, None)
+                self._open_failed(rec, traceback.format_exc())
+                panel.deleteLater()
+                return
+            longest[0] = max(longest[0], time.perf_counter() - t)
+            QTimer.singleShot(1, step)  # 1 ms, a timer: 0 would be a posted call run in the same turn
+
+        QTimer.singleShot(1, step)  # 1 ms, a timer: 0 would be a posted call run in the same turn
+        return None
+
+    def _dock_built(
+        self, rec: PluginRecord, panel: Panel, built: float, modules_before: set[str], in_turns: bool = False
+    ) -> Panel:
+        """Put a constructed panel in its dock, theme its plots and schedule its start().
+        ``built``: the longest turn its construction took on the GUI thread (s); ``in_turns``
+        (a click): its plots' first paint is spread over event-loop turns as well."""
+        plugin_id = rec.id
+        t_build = time.perf_counter() - built
         imported = sorted(set(sys.modules) - modules_before)
         if imported:  # imported on the GUI thread: next time they are imported ahead, off it
             learn_imports(plugin_id, imported)
@@ -250,7 +319,10 @@ class PanelHostMixin(QMainWindow):
         self.panels[plugin_id] = panel
         took = time.perf_counter() - self._load_started.pop(plugin_id, t_build)
         self.log(
-            f"opened panel {rec.title} in {took:.2f} s (constructor {built:.2f} s on the GUI thread)", "info", "shell"
+            f"opened panel {rec.title} in {took:.2f} s (constructor: {built:.2f} s in its longest turn on the GUI "
+            "thread)",
+            "info",
+            "shell",
         )
         if built > 0.1:
             self.log(
@@ -263,6 +335,10 @@ class PanelHostMixin(QMainWindow):
 
         theme_all_plots([panel])  # its pyqtgraph plots in the current theme's colours
         self.install_figure_menus(plugin_id)
+        if in_turns:
+            from workbench.gui.staged import paint_in_turns
+
+            paint_in_turns(panel)
         panel.idle.connect(lambda pid=plugin_id: self.install_figure_menus(pid))
         panel.start_pending = True
         QTimer.singleShot(0, lambda: self._start_panel(plugin_id))
@@ -403,6 +479,10 @@ class PanelHostMixin(QMainWindow):
     def _close_panels(self, ids: list[str]) -> None:
         for pid in ids:
             self._loading.pop(pid, None)
+            building = self._building.pop(pid, None)
+            if building is not None:
+                building.shutdown(0)
+                building.deleteLater()
             self._load_started.pop(pid, None)
             panel = self.panels.pop(pid, None)
             dock = self.docks.pop(pid, None)

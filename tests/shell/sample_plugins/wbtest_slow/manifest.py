@@ -16,3 +16,11 @@ SLOW_BROKEN = PluginManifest(
     summary="fails to import after 0.3 s",
     needs_torch=False,
 )
+STEPPED = PluginManifest(
+    id="stepped",
+    title="Stepped (tests)",
+    panel="wbtest_slow.stepped_panel:SteppedPanel",
+    dock_area="left",
+    summary="builds in five 60 ms steps",
+    needs_torch=False,
+)
