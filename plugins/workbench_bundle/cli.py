@@ -63,7 +63,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=_dataset)
 
     p = subparsers.add_parser("train", help="train a bundle classifier (mlp, cnn, flux)")
-    p.add_argument("--arch", default="flux", choices=["mlp", "cnn", "flux", "gauge", "charge"])
+    p.add_argument("--arch", default="flux", choices=["mlp", "cnn", "flux", "gauge", "charge", "subcell"])
     p.add_argument("--data", default="", help="dataset .npz (default: generate --size samples)")
     p.add_argument("--size", type=int, default=2000)
     p.add_argument("--grid", type=int, default=32)

@@ -499,16 +499,35 @@ def run_train(spec: TrainSpec, ctx: JobContext) -> TrainJobResult:
         ctx.progress(0.0, "per-cell charges of the training samples")
         cells = vortex_charges(ds.coef_f[train], ds.coef_g[train], ds.grid)
     try:
-        res = train_classifier(
-            ds.psi[train],
-            ds.labels[train],
-            ds.psi[test],
-            ds.labels[test],
-            cfg,
-            progress=ctx.progress,
-            check_cancelled=ctx.check_cancelled,
-            cells_train=cells,
-        )
+        if spec.arch == "subcell":
+            # learns from the exact 4 pi corrections of its candidate cells (core/subcell.py)
+            from .core.subcell import train_subcell
+
+            res = train_subcell(
+                ds.psi[train],
+                ds.labels[train],
+                ds.coef_f[train],
+                ds.coef_g[train],
+                ds.psi[test],
+                ds.labels[test],
+                epochs=spec.epochs,
+                lr=spec.lr,
+                batch_size=spec.batch_size,
+                seed=spec.seed,
+                progress=ctx.progress,
+                check_cancelled=ctx.check_cancelled,
+            )
+        else:
+            res = train_classifier(
+                ds.psi[train],
+                ds.labels[train],
+                ds.psi[test],
+                ds.labels[test],
+                cfg,
+                progress=ctx.progress,
+                check_cancelled=ctx.check_cancelled,
+                cells_train=cells,
+            )
     except ValueError as exc:
         raise JobError(str(exc)) from None
     ckpt = ""

@@ -43,10 +43,10 @@ CUSTOM_DEFAULTS: dict[str, float] = {"u": 1.0}
 #: the custom model's components the panel edits
 EXPRESSION_COMPONENTS = ("dx", "dy", "dz")
 #: the shipped classifiers (resources/bundle/<arch>.safetensors), then a file of the user's
-SHIPPED = ("flux", "cnn", "mlp", "gauge", "gauge-c0", "charge")
+SHIPPED = ("flux", "cnn", "mlp", "gauge", "gauge-c0", "charge", "subcell")
 CLASSIFIERS = (*SHIPPED, "file")
 #: the architectures the panel trains (core.classifiers.ARCHITECTURES, without importing torch)
-TRAIN_ARCHS = ("flux", "cnn", "mlp", "gauge", "charge")
+TRAIN_ARCHS = ("flux", "cnn", "mlp", "gauge", "charge", "subcell")
 #: the panel's tabs, in order (the ``tab`` field is an index into this)
 TABS = ("Torus", "Phase diagram", "Dataset")
 #: grid of generated datasets: the one the shipped classifiers were trained on

@@ -68,6 +68,7 @@ RECIPES = {
         Recipe("gauge", "gauge", epochs=3, lr=5e-3, dense_weight=1.0, batch_size=32, subset=2000),
         Recipe("gauge-c0", "gauge", epochs=3, lr=5e-3, dense_weight=1.0, c0_only=True, batch_size=32),
         Recipe("charge", "charge", epochs=4, lr=3e-3, dense_weight=1.0, augment=True, batch_size=64, subset=4000),
+        Recipe("subcell", "subcell", epochs=30, lr=2e-3, dense_weight=1.0, augment=True, batch_size=64),
     )
 }
 
@@ -157,15 +158,34 @@ def train_one(recipe: Recipe, train: HaldaneDataset, test: HaldaneDataset, q: np
         if int(fraction * 1000) % 50 == 0:
             print(f"{recipe.name}: {fraction:.0%} {message}", file=sys.stderr, flush=True)
 
-    res = train_classifier(
-        train.psi[idx],
-        train.labels[idx],
-        test.psi,
-        test.labels,
-        cfg,
-        progress=progress,
-        cells_train=q[idx] if recipe.dense_weight > 0 else None,
-    )
+    if recipe.arch == "subcell":
+        from workbench_bundle.core.subcell import train_subcell
+
+        res = train_subcell(
+            train.psi[idx],
+            train.labels[idx],
+            train.coef_f[idx],
+            train.coef_g[idx],
+            test.psi,
+            test.labels,
+            epochs=recipe.epochs,
+            lr=recipe.lr,
+            batch_size=recipe.batch_size,
+            seed=cfg.seed,
+            dense_weight=recipe.dense_weight,
+            augment=recipe.augment,
+            progress=progress,
+        )
+    else:
+        res = train_classifier(
+            train.psi[idx],
+            train.labels[idx],
+            test.psi,
+            test.labels,
+            cfg,
+            progress=progress,
+            cells_train=q[idx] if recipe.dense_weight > 0 else None,
+        )
     prov = {
         "name": recipe.name,
         "data": {
@@ -177,7 +197,13 @@ def train_one(recipe: Recipe, train: HaldaneDataset, test: HaldaneDataset, q: np
             "test_size": len(test),
             "test_seed": TEST_SEED,
             "label_method": train.provenance["label_method"],
-            "dense_targets": "per-cell charges (core/plaquette_targets.py)" if recipe.dense_weight else None,
+            "dense_targets": (
+                "exact 4 pi corrections m of the candidate cells (core/subcell.py exact_corrections)"
+                if recipe.arch == "subcell"
+                else "per-cell charges (core/plaquette_targets.py)"
+                if recipe.dense_weight
+                else None
+            ),
         },
         **evaluate(res.model, test),
         "fhs_lattice_sum": fhs_baseline(test),
@@ -186,7 +212,13 @@ def train_one(recipe: Recipe, train: HaldaneDataset, test: HaldaneDataset, q: np
         "batch_size": cfg.batch_size,
         "lr": cfg.lr,
         "dense_weight": cfg.dense_weight,
-        "augment": "random translation and D4 element per minibatch" if cfg.augment else None,
+        "augment": (
+            "random D4 element and n -> -n per minibatch (on the candidates' features)"
+            if cfg.augment and recipe.arch == "subcell"
+            else "random translation and D4 element per minibatch"
+            if cfg.augment
+            else None
+        ),
         "threads": threads,
         "command": f"{COMMAND} --names {recipe.name}",
     }

@@ -107,7 +107,7 @@ def test_newer_version_refused_and_nothing_changes():
         ({"dataset_variant": "huge"}, r"variant \(dataset_variant\) must be one of random, simple, intermediate"),
         (
             {"classifier": "resnet"},
-            r"classifier \(classifier\) must be one of flux, cnn, mlp, gauge, gauge-c0, charge, file",
+            r"classifier \(classifier\) must be one of flux, cnn, mlp, gauge, gauge-c0, charge, subcell, file",
         ),
         ({"tab": 3}, r"tab \(tab\) must be an integer in \[0, 2\]"),
         ({"arrows": "yes"}, r"arrows: phase of psi_2 \(arrows\) must be true or false"),

@@ -24,7 +24,7 @@ from torch import nn
 from workbench.seeding import init_children_, init_module_, preserve_global_rng
 
 CLASSES = (-2, -1, 0, 1, 2)
-ARCHITECTURES = ("mlp", "cnn", "flux", "gauge", "charge")
+ARCHITECTURES = ("mlp", "cnn", "flux", "gauge", "charge", "subcell")
 
 
 def as_channels(psi: torch.Tensor) -> torch.Tensor:
@@ -136,8 +136,9 @@ def build_model(
     generator, so not reproducible by themselves).  hidden: the MLP's width (default 256).
 
     "gauge" and "charge" are :class:`.gauge_net.GaugeEquivariantClassifier` and
-    :class:`.gauge_net.ChargeClassifier`."""
+    :class:`.gauge_net.ChargeClassifier`; "subcell" is :class:`.subcell.SubcellClassifier`."""
     from .gauge_net import ChargeClassifier, GaugeEquivariantClassifier
+    from .subcell import SubcellClassifier
 
     if arch == "mlp":
         model: nn.Module = MLPClassifier(grid, hidden or 256)
@@ -149,6 +150,8 @@ def build_model(
         model = GaugeEquivariantClassifier(grid)
     elif arch == "charge":
         model = ChargeClassifier(grid)
+    elif arch == "subcell":
+        model = SubcellClassifier(grid)
     else:
         raise ValueError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHITECTURES)}")
     return model if generator is None else init_module_(model, generator)

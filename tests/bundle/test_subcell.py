@@ -1,0 +1,102 @@
+"""The sub-cell correction model (issue 23, ``subcell``): gauge invariance, the exact corrections
+it learns from, the symmetry augmentation, the read-out's distribution over C and the shipped
+checkpoint's accuracy against the FHS lattice sum on fresh samples."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from workbench.seeding import torch_generator
+from workbench_bundle.core import augment, subcell
+from workbench_bundle.core import haldane_bundle as hb
+from workbench_bundle.core.classifiers import build_model, plaquette_flux_torch
+from workbench_bundle.core.train import load_checkpoint, predict
+
+
+@pytest.fixture(scope="module")
+def data() -> hb.HaldaneDataset:
+    return hb.generate_dataset(60, 32, seed=7)
+
+
+def _fhs(psi: np.ndarray) -> np.ndarray:
+    flux = plaquette_flux_torch(torch.from_numpy(psi)).numpy()
+    return np.rint(flux.sum(axis=(1, 2)) / (2 * np.pi)).astype(np.int64)
+
+
+def test_logits_invariant_under_random_local_u1_gauge(data):
+    model = build_model("subcell", 32, generator=torch_generator(1)).eval()
+    for p in model.parameters():  # corrections that are not all "m = 0"
+        torch.nn.init.normal_(p, std=0.5, generator=torch_generator(2))
+    psi = torch.from_numpy(data.psi[:12])
+    theta = torch.rand((12, 1, 32, 32), generator=torch_generator(3)) * 2 * math.pi
+    with torch.no_grad():
+        a, b = model(psi), model(psi * torch.exp(1j * theta))
+    assert a.std() > 1e-2  # the test would pass trivially for constant logits
+    assert (a - b).abs().max() <= 1e-4 * max(1.0, float(a.abs().max()))
+
+
+def test_lattice_sum_and_exact_corrections_give_the_labels(data):
+    """c0 is the FHS sum; c0 - sum of the exact corrections of the candidates is the label far more
+    often (what the model is trained to predict is the missing information)."""
+    _, c0, idx = subcell.candidate_features(torch.from_numpy(data.psi))
+    c0 = c0.numpy().astype(np.int64)
+    assert np.mean(c0 == _fhs(data.psi)) >= 0.95
+    m = subcell.exact_corrections(data.coef_f, data.coef_g, idx.numpy(), 32)
+    fixed = np.mean(c0 - m.sum(1) == data.labels)
+    assert fixed >= 0.9
+    assert fixed >= np.mean(c0 == data.labels) + 0.1
+    assert set(np.unique(m)) <= {-1, 0, 1}
+
+
+def test_symmetry_transform_matches_the_transformed_sample(data):
+    """Augmenting the features equals computing them on the sample moved by a D4 element."""
+    psi = torch.from_numpy(data.psi[:6])
+    win, ow, fits, c0, idx = subcell.candidate_parts(psi)
+    n = psi.shape[-1]
+    for el in augment.D4:
+        (w2, o2, f2), sign = subcell.symmetry_transform((win, ow, fits), el, False)
+        wb, ob, fb, cb, ib = subcell.candidate_parts(augment.transform_nodes(psi, el))
+        assert torch.equal(cb, sign * c0)
+        i, j = idx // n, idx % n
+        if el[0]:
+            i, j = j, i
+        if el[1]:
+            i = n - 1 - i
+        if el[2]:
+            j = n - 1 - j
+        for s in range(len(psi)):
+            for c in range(idx.shape[1]):
+                (h,) = (ib[s] == i[s, c] * n + j[s, c]).nonzero()[0]
+                assert torch.allclose(w2[s, c], wb[s, h], atol=1e-5)
+                assert torch.allclose(o2[s, c], ob[s, h], atol=1e-4)
+                assert torch.allclose(f2[s, c], fb[s, h], atol=1e-4)
+
+
+def test_readout_is_the_distribution_of_c0_minus_the_corrections():
+    c0 = torch.tensor([0.0, 2.0, -1.0])
+    logits = torch.full((3, 4, 3), -30.0)
+    logits[..., 1] = 30.0  # m = 0 everywhere ...
+    logits[1, 2] = torch.tensor([-30.0, -30.0, 30.0])  # ... except m = +1 at one cell of sample 1
+    logits[2, 0] = torch.tensor([0.0, 0.0, -30.0])  # sample 2: m = -1 or 0 with equal odds
+    lp = subcell.chern_log_probs(c0, logits)
+    assert lp.argmax(1).tolist() == [2, 3, 0 + 1]  # C = 0, C = 1, C = -1 (ties: the first)
+    assert torch.allclose(lp.exp().sum(1), torch.ones(3), atol=1e-6)
+    assert torch.allclose(lp[2].exp()[[1, 2]], torch.tensor([0.5, 0.5]), atol=1e-6)  # C = -1 or 0
+
+
+def test_shipped_subcell_model_beats_the_lattice_sum():
+    """The shipped weights on fresh samples (a seed that is neither the training nor the test
+    set's): far above the FHS sum of the same 32 x 32 samples."""
+    from workbench_resources import resource_path
+
+    model, meta = load_checkpoint(resource_path("bundle", "subcell.safetensors"))
+    assert meta["arch"] == "subcell" and meta["grid"] == 32
+    ds = hb.generate_dataset(100, 32, seed=11)
+    acc = float(np.mean(predict(model, ds.psi) == ds.labels))
+    fhs = float(np.mean(_fhs(ds.psi) == ds.labels))
+    assert acc >= 0.85
+    assert acc >= fhs + 0.1
