@@ -86,6 +86,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--lds", action="store_true", help="also measure the LDS on random half subsets (retrains)")
     a.add_argument("--lds-subsets", type=int, default=8, help="half subsets for the LDS (default 8)")
     a.add_argument("--lds-members", type=int, default=1, help="models per subset (default 1)")
+    a.add_argument(
+        "--lds-probe",
+        choices=("fixed", "refit"),
+        default="fixed",
+        help="LDS output of a subset model: member r's own probe on it, the function TRAK attributes "
+        "(default), or a probe refitted on it",
+    )
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--json", action="store_true", help="print JSON")
     _common(a)
@@ -182,6 +189,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         lds=args.lds,
         lds_subsets=args.lds_subsets,
         lds_members=args.lds_members,
+        lds_probe=args.lds_probe,
         seed=args.seed,
         device=args.device,
         test_image=args.test_image,

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -355,6 +356,9 @@ class AttributeSpec:
     lds: bool = False
     lds_subsets: int = 8
     lds_members: int = 1  # models trained per subset (their outputs averaged)
+    #: the LDS's measured output on a subset model: "fixed": member r's own probe applied to
+    #: subset model r (exactly the function TRAK attributes); "refit": a probe refitted on it
+    lds_probe: str = "fixed"
     seed: int = 0
     device: str = "cpu"
     #: -1: attribute the concept (its ``n_targets`` held-out positives); i >= 0: the probe's
@@ -372,6 +376,8 @@ class AttributeSpec:
         _check_int("top", self.top, 1, 1_000_000)
         _check_int("lds_subsets", self.lds_subsets, 3, 1000)
         _check_int("lds_members", self.lds_members, 1, 100)
+        if self.lds_probe not in ("fixed", "refit"):
+            raise ValueError(f"lds_probe must be 'fixed' or 'refit', got {self.lds_probe!r}")
 
 
 @dataclass(frozen=True)
@@ -445,8 +451,7 @@ def run_attribute(spec: AttributeSpec, ctx: JobContext) -> AttributeResult:
     """TRAK scores of the concept's probe at the layer (see the module doc)."""
     from .core.attribution import (
         TrakConfig,
-        half_masks,
-        lds_from_outputs,
+        lds_by_retraining,
         top_bottom,
         top_positive_fraction,
         trak_scores,
@@ -497,34 +502,41 @@ def run_attribute(spec: AttributeSpec, ctx: JobContext) -> AttributeResult:
     frac, chance = (float("nan"), float("nan")) if known is None else top_positive_fraction(cs, known, spec.top)
     lds = ci = per = None
     if spec.lds:
-        masks = half_masks(len(data.train), spec.lds_subsets, spec.seed)
         cset = data.concepts[spec.concept]
-        actual = np.zeros((spec.lds_subsets, xt.shape[0]))
         seeds = loaded.provenance["seeds"]
-        total = spec.lds_subsets * spec.lds_members
-        for j in range(spec.lds_subsets):
-            for r in range(spec.lds_members):
 
-                def sub(f: float, j: int = j, r: int = r) -> None:
-                    ctx.check_cancelled()
-                    ctx.progress(
-                        share + (1 - share) * (j * spec.lds_members + r + f) / total,
-                        f"LDS: subset {j + 1}/{spec.lds_subsets}",
-                    )
+        def retrain(indices: np.ndarray, r: int, progress: Callable[[float], None]) -> np.ndarray:
+            """Subset model r: member r's seed and settings with the full set's data order
+            (``same_order``: the subset is the only difference from member r), then member r's
+            probe (or a refitted one, ``lds_probe``); its margin on the targets."""
+            member = r % len(seeds)
+            model = train_member(
+                data.train,
+                int(seeds[member]),
+                loaded.train_cfg,
+                indices=indices,
+                device=ctx.device,
+                check=progress,
+                same_order=True,
+            )
+            if spec.lds_probe == "refit":
+                p = fit_probe(spec.layer, pooled_features(model, cset.fit)[spec.layer], cset.fit_y)
+            else:
+                p = probes[member]
+            return np.asarray((2 * yt - 1) * p.logits(pooled_features(model, xt)[spec.layer]), dtype=np.float64)
 
-                model = train_member(
-                    data.train,
-                    int(seeds[r % len(seeds)]),
-                    loaded.train_cfg,
-                    indices=np.flatnonzero(masks[j]),
-                    device=ctx.device,
-                    check=sub,
-                )
-                fit_f = pooled_features(model, cset.fit)[spec.layer]
-                p = fit_probe(spec.layer, fit_f, cset.fit_y)
-                logit = p.logits(pooled_features(model, xt)[spec.layer])
-                actual[j] += (2 * yt - 1) * logit / spec.lds_members
-        res = lds_from_outputs(scores, masks, actual, seed=spec.seed)
+        def lds_check(f: float, message: str) -> None:
+            ctx.check_cancelled()
+            ctx.progress(share + (1 - share) * f, message)
+
+        res = lds_by_retraining(
+            scores,
+            retrain,
+            n_subsets=spec.lds_subsets,
+            members=spec.lds_members,
+            seed=spec.seed,
+            check=lds_check,
+        )
         lds, ci, per = res.lds, res.ci, res.per_target
     ctx.progress(1.0, "done")
     return AttributeResult(

@@ -248,6 +248,22 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
+def spearman_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`spearman` of each column of ``a`` with the same column of ``b`` (both M x T),
+    computed for all columns at once; nan for a column where either is constant."""
+    from scipy.stats import rankdata
+
+    ra = rankdata(a, axis=0)
+    rb = rankdata(b, axis=0)
+    ra = ra - ra.mean(0)
+    rb = rb - rb.mean(0)
+    na, nb = np.sqrt((ra * ra).sum(0)), np.sqrt((rb * rb).sum(0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (ra * rb).sum(0) / (na * nb)
+    # constant ranks have exactly zero spread; rounding leaves nothing else at 0
+    return np.where((na < 1e-12) | (nb < 1e-12), np.nan, out)
+
+
 @dataclass(frozen=True)
 class LdsResult:
     """lds: mean over targets of the Spearman correlation, across the subsets, between the
@@ -270,19 +286,66 @@ def lds_from_outputs(
     bootstrap CI over subsets and targets."""
     masks = np.asarray(masks, dtype=bool)
     predicted = masks.astype(np.float64) @ scores.astype(np.float64)  # M x T
-    per = np.array([spearman(predicted[:, t], actual[:, t]) for t in range(actual.shape[1])])
+    actual = np.asarray(actual, dtype=np.float64)
+    per = spearman_columns(predicted, actual)
     rng = np.random.default_rng(seed)
     boots = []
     n_sub, n_tgt = actual.shape
     for _ in range(n_boot):
         rows = rng.integers(0, n_sub, size=n_sub)
-        cols = [int(c) for c in np.asarray(rng.integers(0, n_tgt, size=n_tgt))]
-        vals = [spearman(predicted[rows, c], actual[rows, c]) for c in cols]
+        cols = np.asarray(rng.integers(0, n_tgt, size=n_tgt))
+        vals = spearman_columns(predicted[rows], actual[rows])[cols]
         boots.append(np.nanmean(vals) if np.isfinite(vals).any() else np.nan)
     b = np.asarray(boots)
     b = b[np.isfinite(b)]
     ci = (float(np.percentile(b, 2.5)), float(np.percentile(b, 97.5))) if b.size else (float("nan"), float("nan"))
-    return LdsResult(float(np.nanmean(per)), ci, per, predicted, np.asarray(actual, dtype=np.float64), masks)
+    return LdsResult(float(np.nanmean(per)), ci, per, predicted, actual, masks)
+
+
+def lds_by_retraining(
+    scores: np.ndarray,
+    retrain: Callable[[np.ndarray, int, Callable[[float], None]], np.ndarray],
+    *,
+    n_subsets: int,
+    members: int = 1,
+    seed: int = 0,
+    n_boot: int = 1000,
+    check: Callable[[float, str], None] | None = None,
+) -> LdsResult:
+    """LDS of ``scores`` (n_train x T) measured by retraining (Park et al. 2023, eq. 5).
+
+    For each of ``n_subsets`` random half subsets S_j (:func:`half_masks` with ``seed``),
+    ``retrain(indices, r, progress)`` trains model r = 0..members-1 on the training examples
+    ``indices`` (sorted) and returns its output on the T targets, which must be the very
+    function the scores attribute; the actual output of S_j is the mean over the ``members``
+    models (averaging out what a single retraining adds on its own), correlated per target
+    with the prediction Σ_{i∈S_j} τ(t, i) by :func:`lds_from_outputs`.  ``progress(f)`` takes
+    the fraction done of that one model; ``check(fraction, message)`` gets the overall one."""
+    scores = np.asarray(scores)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be n_train x targets, got shape {scores.shape}")
+    if not 1 <= members <= 1000:
+        raise ValueError(f"members per subset must be in 1..1000, got {members}")
+    n_train, n_targets = scores.shape
+    masks = half_masks(n_train, n_subsets, seed)
+    actual = np.zeros((n_subsets, n_targets))
+    total = n_subsets * members
+    for j in range(n_subsets):
+        for r in range(members):
+            done = j * members + r
+
+            def progress(f: float, done: int = done, j: int = j) -> None:
+                if check is not None:
+                    check((done + f) / total, f"LDS: subset {j + 1}/{n_subsets}")
+
+            out = np.asarray(retrain(np.flatnonzero(masks[j]), r, progress), dtype=np.float64)
+            if out.shape != (n_targets,) or not np.isfinite(out).all():
+                raise ValueError(
+                    f"the retrained model's output has shape {out.shape} "
+                    f"(finite: {bool(np.isfinite(out).all())}); expected {n_targets} finite values"
+                )
+            actual[j] += out / members
+    return lds_from_outputs(scores, masks, actual, n_boot=n_boot, seed=seed)
 
 
 def half_masks(n_train: int, n_subsets: int, seed: int) -> np.ndarray:

@@ -55,8 +55,18 @@ def train_member(
     indices: np.ndarray | None = None,
     device: str = "cpu",
     check: Callable[[float], None] | None = None,
+    same_order: bool = False,
 ) -> ConceptResNet:
     """Train one member on ``train`` (restricted to ``indices`` when given) from ``seed``.
+
+    ``same_order``: every epoch draws the permutation and the flip decisions over the *whole*
+    training set (as a model trained on all of it does) and visits the subset's examples in
+    that order with those flips, so models trained from one seed on different subsets share
+    their initialisation, the relative order of their common examples and each example's
+    flips, and differ only by which examples are present (the LDS protocol's subset models,
+    :func:`~workbench_concepts.core.attribution.lds_by_retraining`).  Without ``indices`` both
+    settings give the same model, bit for bit.  The default (False) shuffles the subset's own
+    positions, as the removal experiment's retrainings were run.
 
     ``check(fraction)`` is called after every batch (progress in [0, 1]; it may raise to
     cancel).  Returns the model in eval mode on the CPU."""
@@ -64,6 +74,8 @@ def train_member(
     idx = np.arange(len(train)) if indices is None else np.asarray(indices, dtype=np.int64)
     if idx.size < 2:
         raise ValueError(f"cannot train on {idx.size} example(s)")
+    if same_order and np.unique(idx).size != idx.size:
+        raise ValueError("same_order needs distinct training indices (a subset, each example once)")
     gen = torch.Generator().manual_seed(int(seed))
     torch.manual_seed(int(seed))
     model = ConceptResNet(cfg.width, int(train.labels.max()) + 1 if len(train) else 10).to(device)
@@ -76,12 +88,28 @@ def train_member(
     loss_fn = nn.CrossEntropyLoss()
     step = 0
     model.train()
+    present = torch.zeros(len(train), dtype=torch.bool)
+    present[torch.from_numpy(idx)] = True
+    position = torch.full((len(train),), -1, dtype=torch.int64)  # training index -> row of x_all
+    position[torch.from_numpy(idx)] = torch.arange(idx.size)
     for _ in range(cfg.epochs):
-        perm = torch.randperm(idx.size, generator=gen)
+        if same_order:
+            # one draw of len(train) for the order and for the flips, as the full set's training
+            # makes (torch.rand(n) equals consecutive draws of its batch sizes)
+            full = torch.randperm(len(train), generator=gen)
+            flips_full = torch.rand(len(train), generator=gen) < 0.5
+            keep = present[full]
+            perm, flips = position[full[keep]], flips_full[keep]
+        else:
+            perm = torch.randperm(idx.size, generator=gen)
+            flips = None
         for b in range(steps_per_epoch):
             sel = perm[b * cfg.batch : (b + 1) * cfg.batch]
             xb, yb = x_all[sel], y_all[sel]
-            flip = torch.rand(xb.shape[0], generator=gen) < 0.5
+            if flips is None:
+                flip = torch.rand(xb.shape[0], generator=gen) < 0.5
+            else:
+                flip = flips[b * cfg.batch : (b + 1) * cfg.batch]
             xb = torch.where(flip[:, None, None, None], xb.flip(3), xb).to(device)
             loss = loss_fn(model(xb), yb.to(device))
             opt.zero_grad(set_to_none=True)
