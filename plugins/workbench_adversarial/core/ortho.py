@@ -177,11 +177,11 @@ class SubspaceProjector:
         basis runs the rounds in its frame (:meth:`_solve_structured`) and maps v back."""
         n_rounds = self.rounds if rounds is None else rounds
         if self.op is not None:
-            a = self.op.to_frame(y)
-            self._start(a)
-            return self.op.from_frame(self._solve_structured(a, self.op, n_rounds))
+            frame_y = self.op.to_frame(y)
+            self._start(frame_y)
+            return self.op.from_frame(self._solve_structured(frame_y, self.op, n_rounds))
         self._start(y)
-        assert self.basis is not None
+        assert self.basis is not None and self.w is not None and self.u is not None
         rho, a = self.rho, self.relax
         w, u = self.w, self.u
         basis, basis_t = self.basis, self.basis.T
