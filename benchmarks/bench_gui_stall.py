@@ -10,7 +10,8 @@ the machine's load alone costs).
 Flows: open each panel (a fresh process each, as a user's first click: the panel's imports
 are part of it; once with an empty configuration folder, "first time", and once more with
 the folder that run left, "later starts", when the modules its constructor imported are
-imported ahead off the GUI thread), open all four at once (the same two ways), and in one
+imported ahead off the GUI thread; the round-2 panels, micrograph, diffusion ID, concepts and
+equivariant, too), open the first four at once (the same two ways), and in one
 process with the panels
 open: drag a bundle slider (40 steps at 60 Hz), mutate the quiver 50 times (one click every
 60 ms), enumerate the mutation class of D~10, a PGD sweep, a GNN explanation (GNNExplainer,
@@ -34,6 +35,8 @@ from functools import partial
 from typing import Any
 
 PANELS = ("quiver", "bundle", "repsim", "adversarial")
+#: the round-2 panels: each opened alone ("open all" stays the first four)
+ROUND2 = ("micrograph", "diffusion_id", "concepts", "equivariant")
 TARGET_MS = 100.0
 INTERACTIVE_TARGET_MS = 50.0
 HEARTBEAT_MS = 10
@@ -442,7 +445,7 @@ def main() -> int:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument(
         "--flows",
-        default=",".join([f"open:{p}" for p in PANELS] + ["open:all", "interact"]),
+        default=",".join([f"open:{p}" for p in PANELS + ROUND2] + ["open:all", "interact"]),
         help="comma-separated: open:<panel>, open:all, interact, pgd (the PGD panel's flows alone), "
         "bundle-drag (the bundle slider drag alone); open-sync:<panel> opens with "
         "open_panel(wait=True), importing on the GUI thread (the path before the background "

@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.cluster import Backend
-from workbench.gui.figures import FigureSource
+from workbench.gui.figures import FigureSource, paint_widget
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
 from workbench.gui.theme import plot_theme, theme_signals
@@ -718,6 +718,7 @@ class AdversarialPanel(Panel):
     # ------------------------------------------------------------------ figures -----------
     def _attack_data(self) -> dict[str, Any]:
         res = self.attack_result
+        self.grid.finish()
         out = self.grid.data()
         if res is not None:
             out.update(
@@ -743,6 +744,15 @@ class AdversarialPanel(Panel):
             )
         return out
 
+    def _paint_grid(self, painter: Any, rect: Any) -> None:
+        """The example grid, whole (rows still being made are made first)."""
+        self.grid.finish()
+        paint_widget(self.grid, painter, rect)
+
+    def is_idle(self) -> bool:
+        """Also False while the example grid's rows are still being made."""
+        return super().is_idle() and not self.grid.building
+
     def figures(self) -> list[FigureSource]:
         curves_title, collapse_title, spread_title = self.plots.titles()
         plots = self.plots
@@ -753,7 +763,11 @@ class AdversarialPanel(Panel):
 
         return [
             FigureSource(
-                "attack_grid", widget=self.grid, data=self._attack_data, title=self.grid.context or "PGD examples"
+                "attack_grid",
+                widget=self.grid,
+                data=self._attack_data,
+                paint=self._paint_grid,
+                title=self.grid.context or "PGD examples",
             ),
             figure("success_curves", plots.curves, plots.data_curves, 0, curves_title),
             figure("collapse", plots.collapse, plots.data_curves, 1, collapse_title),

@@ -21,6 +21,7 @@ jobs on the panel's thread (and by the job modules when a spec is built).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -111,11 +112,16 @@ class ConceptsPanel(Panel):
         self.stale = {name: False for name in JOBS}
         self._jobs: dict[str, JobHandle | None] = {name: None for name in JOBS}
         self._message = ("", False)
-        self._build()
+        self.build_in_steps(self._build_steps())
+
+    def _build_steps(self) -> Iterator[None]:
+        """The construction, a ``yield`` between its plots (see ``Panel.build_in_steps``)."""
+        yield from self._build()
         self.state_model.add_global_callback(lambda name, _new, _old: self._settings_changed(name))
         self._enable_folders()
         theme_signals().theme_changed.connect(self._theme_changed)
         self._theme_connected = True
+        yield
         self._draw_all()
 
     def _draw_all(self) -> None:
@@ -125,7 +131,7 @@ class ConceptsPanel(Panel):
         self._draw_removal()
 
     # ------------------------------------------------------------------ layout -------------
-    def _build(self) -> None:
+    def _build(self) -> Iterator[None]:
         st, bind = self.state_model, self.binder.bind
 
         self.ensemble = bind(st, "ensemble", QLineEdit())
@@ -220,12 +226,16 @@ class ConceptsPanel(Panel):
             (choose, attr, removal, self.summary), (self.cancel_btn, self.progress, self.status), min_width=220
         )
 
+        yield
         self.probe_view = ProbeView()
+        yield
         self.sparsity_view = SparsityView()
+        yield
         self.gallery = ThumbnailGallery()
         self.gallery.clicked.connect(self._gallery_clicked)
         self.image_gallery = ThumbnailGallery()
         self.histogram = HistogramView()
+        yield
         top = QSplitter()
         top.addWidget(self.probe_view)
         top.addWidget(self.sparsity_view)
@@ -235,6 +245,7 @@ class ConceptsPanel(Panel):
         bottom.setStretchFactor(0, 3)
         bottom.setStretchFactor(1, 2)
         self.removal_view = RemovalView()
+        yield
         self.tabs = QTabWidget()
         self.tabs.addTab(bottom, TABS[0])
         self.tabs.addTab(self.image_gallery, TABS[1])
@@ -364,7 +375,7 @@ class ConceptsPanel(Panel):
             self._say(f"removal experiment done in {res.seconds:.0f} s")
         self._update_stale()
         draw = {"probe": self._draw_probes, "attribute": self._draw_attribution, "image": self._draw_image}
-        draw.get(name, self._draw_removal)()
+        self.redraw_later(draw.get(name, self._draw_removal))
 
     def _ended(self, name: str, handle: JobHandle) -> None:
         if self._jobs.get(name) is not handle:
@@ -376,7 +387,7 @@ class ConceptsPanel(Panel):
         if handle.state == "cancelled":
             self._say(f"{name} cancelled" + ("; the last complete result is shown" if self.kept(name) else ""))
         self._update_stale()
-        self._draw_all()
+        self.redraw_later(self._draw_probes, self._draw_attribution, self._draw_image, self._draw_removal)
 
     # ------------------------------------------------------------------ drawing ------------
     def probe_title(self) -> str:

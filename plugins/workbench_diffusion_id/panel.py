@@ -19,6 +19,7 @@ user presses Run).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
 from workbench.gui.side_pane import progress_bar, set_progress, status_label
 from workbench.gui.theme import theme_signals
+from workbench.worker_process import in_worker_process
 
 from .jobs import ModulesResult, ModulesSpec, RunResult, RunSpec, run_diffusion_id, run_modules
 from .state import TABS, DiffusionIDState, parse_names
@@ -53,6 +55,14 @@ from .ui.plots import BarsView, GalleryView, ScatterView, StepsView, TwoNNView, 
 from .ui.prompt_editor import PromptEditor
 
 #: the banner over the plots when the settings no longer build the shown run's spec
+#: the module listing that runs as the panel opens runs in a worker process: importing
+#: diffusers and transformers (9 s) on a thread of the GUI's process held the GIL long enough
+#: to freeze the window 0.2-0.37 s at a time (measured at load 10 on 2 cores).  A run stays on
+#: the panel's thread: it spends its time in torch kernels, and in a worker (niced) it took
+#: more than twice as long on a busy machine
+MODULES_JOB = in_worker_process(run_modules)
+RUN_JOB = run_diffusion_id
+
 STALE = "Stale: the settings changed since this run was computed. Run again (Ctrl+Return) to update the plots."
 #: the typed-text settings a run reads (a refused text stops the run with its message)
 TEXT_INPUTS = ("prompts", "model", "lm", "layers", "estimators")
@@ -72,12 +82,16 @@ class DiffusionIDPanel(Panel):
         self.stale = False
         self._running: JobHandle | None = None
         self._modules_job: JobHandle | None = None
-        self._build()
+        self.build_in_steps(self._build_steps())
+
+    def _build_steps(self) -> Iterator[None]:
+        """The construction, a ``yield`` between its views (see ``Panel.build_in_steps``)."""
+        yield from self._build()
         theme_signals().theme_changed.connect(self._theme_changed)
         self._theme_connected = True
 
     # ------------------------------------------------------------------ layout ------------
-    def _build(self) -> None:
+    def _build(self) -> Iterator[None]:
         st, bind = self.state_model, self.binder.bind
 
         def label(name: str) -> str:
@@ -201,11 +215,17 @@ class DiffusionIDPanel(Panel):
         self.banner.setStyleSheet("QLabel#stale_banner { background: #f2c14e; color: #202020; padding: 4px; }")
         self.banner.hide()
 
+        yield
         self.bars = BarsView()
+        yield
         self.scatter = ScatterView()
+        yield
         self.steps_view = StepsView()
+        yield
         self.twonn = TwoNNView()
+        yield
         self.gallery = GalleryView()
+        yield
         self.tabs = QTabWidget()
         views: list[QWidget] = [self.bars, self.scatter, self.steps_view, self.twonn, self.gallery]
         for widget, title in zip(views, TABS, strict=True):
@@ -258,7 +278,7 @@ class DiffusionIDPanel(Panel):
     def list_modules(self) -> None:
         spec = ModulesSpec(model=self.state_model.model.strip() or "default")
         self._modules_job = self.submit(
-            run_modules,
+            MODULES_JOB,
             spec,
             title="list UNet modules",
             on_result=self._modules_listed,
@@ -320,7 +340,7 @@ class DiffusionIDPanel(Panel):
             self.shell.show_error("Run settings", str(exc))
             return None
         handle = self.submit(
-            run_diffusion_id,
+            RUN_JOB,
             spec,
             title="diffusion ID run",
             on_result=lambda res: self._run_done(res, spec),

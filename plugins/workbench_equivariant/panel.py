@@ -22,6 +22,7 @@ threads; the diagrams and the small matrices are combinatorics and numpy, millis
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -135,17 +136,23 @@ class EquivariantPanel(Panel):
         self.train_error = ""
         self._restoring = False
         self._message = ("", False)
-        self._build()
+        self.build_in_steps(self._build_steps())
+
+    def _build_steps(self) -> Iterator[None]:
+        """The construction, a ``yield`` between its views (see ``Panel.build_in_steps``)."""
+        yield from self._build()
         self.state_model.add_global_callback(lambda name, _new, _old: self._settings_changed(name))
         theme_signals().theme_changed.connect(self._theme_changed)
         self._theme_connected = True
+        yield
         self._draw_diagrams()
+        yield
         self._draw_check()
         self._draw_timing()
         self._draw_train()
 
     # ------------------------------------------------------------------ layout -------------
-    def _build(self) -> None:
+    def _build(self) -> Iterator[None]:
         st, bind = self.state_model, self.binder.bind
 
         def label(name: str) -> str:
@@ -217,10 +224,12 @@ class EquivariantPanel(Panel):
         side = side_pane((maps_box, check_box, timing_box), (buttons, self.progress, self.status), min_width=250)
 
         # ---- the Diagrams tab: the gallery | the selected diagram's expansion over its matrices
+        yield
         self.gallery = DiagramGrid()
         self.gallery.clicked.connect(self.select)
         self.expansion = DiagramGrid()
         self.expansion.clicked.connect(self.select)
+        yield
         self.matrix = MatrixView()
         self.gallery_scroll = _scroll(self.gallery)
         self.expansion_scroll = _scroll(self.expansion)
@@ -236,6 +245,7 @@ class EquivariantPanel(Panel):
         diagrams_tab.setSizes([450, 450])
 
         # ---- the Timing tab
+        yield
         self.timing = TimingView()
         self.timing_note = QLabel("")
         self.timing_note.setObjectName("timing_note")
@@ -293,6 +303,7 @@ class EquivariantPanel(Panel):
         train_scroll = side_pane(
             (intro, train_form, train_buttons, self.train_progress, self.train_note), min_width=230
         )
+        yield
         self.training = TrainingView()
         train_tab = QSplitter()
         train_tab.addWidget(train_scroll)
@@ -301,6 +312,7 @@ class EquivariantPanel(Panel):
         train_tab.setStretchFactor(1, 1)
         train_tab.setSizes([280, 620])
 
+        yield
         self.tabs = QTabWidget()
         for w, title in zip((diagrams_tab, timing_tab, train_tab), TABS, strict=True):
             self.tabs.addTab(w, title)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -116,14 +117,19 @@ class MicrographPanel(Panel):
         self._live_pending = False
         self._compare_partial: Any = None
         self._last_message = ("", False)
-        self._build()
+        self.build_in_steps(self._build_steps())
+
+    def _build_steps(self) -> Iterator[None]:
+        """The construction, a ``yield`` between its views (see ``Panel.build_in_steps``)."""
+        yield from self._build()
         self.state_model.add_global_callback(lambda name, _new, _old: self._settings_changed(name))
         theme_signals().theme_changed.connect(self._theme_changed)
         self._method_changed()
+        yield
         self._draw_all()
 
     # ------------------------------------------------------------------ layout -------------
-    def _build(self) -> None:
+    def _build(self) -> Iterator[None]:
         st, bind = self.state_model, self.binder.bind
 
         def label(name: str) -> str:
@@ -233,6 +239,7 @@ class MicrographPanel(Panel):
         from .ui.plots import AlphaPlot, ScatterPlot
         from .ui.results_table import ResultsTable
 
+        yield
         self.browser = MicrographBrowser()
         bind(st, "filter_domain", self.browser.set_combo)
         bind(st, "filter_class", self.browser.class_combo)
@@ -242,6 +249,7 @@ class MicrographPanel(Panel):
         self.browser.view.mask_changed.connect(self._mask_painted)
         self.browser.clear_mask.clicked.connect(self.clear_mask)
 
+        yield
         self.table = ResultsTable()
         self.w["table_source"] = bind(st, "table_source", QComboBox())
         self.table_note = QLabel("")
@@ -261,6 +269,7 @@ class MicrographPanel(Panel):
         tv.addWidget(self.table, 1)
         tv.addWidget(self.table_note)
 
+        yield
         self.alpha_plot = AlphaPlot()
         self.alpha_slider = QSlider(Qt.Orientation.Horizontal)
         bind(st, "alpha", self.alpha_slider, steps=100)
@@ -281,6 +290,7 @@ class MicrographPanel(Panel):
         av.addWidget(self.live_label)
         av.addWidget(self.alpha_plot, 1)
 
+        yield
         self.scatter = ScatterPlot()
         self.scatter_note = QLabel("")
         self.scatter_note.setWordWrap(True)
@@ -289,6 +299,7 @@ class MicrographPanel(Panel):
         scv.addWidget(self.scatter, 1)
         scv.addWidget(self.scatter_note)
 
+        yield
         self.tabs = QTabWidget()
         for w, title in zip((self.browser, table_tab, alpha_tab, scatter_tab), TABS, strict=True):
             self.tabs.addTab(w, title)

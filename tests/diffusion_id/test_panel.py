@@ -134,7 +134,7 @@ def test_cancel_keeps_the_last_complete_run_and_settings_mark_it_stale(
         ctx.partial = partial
         return real(spec, ctx)
 
-    monkeypatch.setattr(panel_module, "run_diffusion_id", waits_after_first_prompt)
+    monkeypatch.setattr(panel_module, "RUN_JOB", waits_after_first_prompt)  # in this process
     seen = []
 
     def cancel_after_first(res):

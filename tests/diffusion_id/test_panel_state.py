@@ -12,7 +12,6 @@ import pytest
 pytest.importorskip("PySide6")
 
 from workbench import plaindata
-from workbench_diffusion_id.jobs import run_diffusion_id
 
 PROMPTS = "a red circle\nblorp zint\ntwo blue squares"
 
@@ -35,13 +34,13 @@ def _small(st, folder, lm):
 
 def _record_runs(monkeypatch):
     """Record run submissions instead of running them (other jobs, the module listing, run)."""
-    from workbench_diffusion_id.panel import DiffusionIDPanel
+    from workbench_diffusion_id.panel import RUN_JOB, DiffusionIDPanel
 
     calls = []
     real = DiffusionIDPanel.submit
 
     def submit(self, fn, spec, **kw):
-        if fn is run_diffusion_id:
+        if fn is RUN_JOB:
             calls.append(spec)
             return None
         return real(self, fn, spec, **kw)
