@@ -182,8 +182,8 @@ def report(d: Path) -> None:
             if len(js) < 4:
                 continue
             for kind, label in (
-                ("refit", "refitted probe's margin / probe margin (the CLI's LDS)"),
-                ("fixed", "original probe on the retrained net / probe margin"),
+                ("refit", "a refitted probe's margin / probe margin (`--lds-probe refit`)"),
+                ("fixed", "member r's own probe on subset model r / probe margin (the CLI's default)"),
                 ("cls", "class margin / traker's class margin"),
             ):
                 act = np.array([np.mean([res[(j, r)][kind] for r in members], 0) for j in js])
