@@ -175,6 +175,7 @@ def train_one(recipe: Recipe, train: HaldaneDataset, test: HaldaneDataset, q: np
             dense_weight=recipe.dense_weight,
             augment=recipe.augment,
             progress=progress,
+            hidden=recipe.hidden or 128,
         )
     else:
         res = train_classifier(

@@ -42,8 +42,8 @@ def test_logits_invariant_under_random_local_u1_gauge(data):
 def test_lattice_sum_and_exact_corrections_give_the_labels(data):
     """c0 is the FHS sum; c0 - sum of the exact corrections of the candidates is the label far more
     often (what the model is trained to predict is the missing information)."""
-    _, c0, idx = subcell.candidate_features(torch.from_numpy(data.psi))
-    c0 = c0.numpy().astype(np.int64)
+    _, c0_t, idx = subcell.candidate_features(torch.from_numpy(data.psi))
+    c0 = c0_t.numpy().astype(np.int64)
     assert np.mean(c0 == _fhs(data.psi)) >= 0.95
     m = subcell.exact_corrections(data.coef_f, data.coef_g, idx.numpy(), 32)
     fixed = np.mean(c0 - m.sum(1) == data.labels)
@@ -100,3 +100,18 @@ def test_shipped_subcell_model_beats_the_lattice_sum():
     fhs = float(np.mean(_fhs(ds.psi) == ds.labels))
     assert acc >= 0.85
     assert acc >= fhs + 0.1
+
+
+def test_train_job_trains_and_saves_a_subcell_checkpoint(tmp_path):
+    """The panel's Train job (jobs.run_train) trains the subcell model from the dataset's exact
+    corrections and writes a checkpoint that loads back with the same predictions."""
+    from workbench.jobs import JobContext
+    from workbench_bundle.jobs import TrainSpec, run_train
+
+    out = tmp_path / "sub.safetensors"
+    res = run_train(TrainSpec(arch="subcell", size=40, grid=16, epochs=2, batch_size=8, out=str(out)), JobContext())
+    assert 0.0 <= res.test_accuracy <= 1.0 and len(res.history) == 2
+    model, meta = load_checkpoint(out)
+    assert meta["arch"] == "subcell" and meta["grid"] == 16
+    ds = hb.generate_dataset(40, 16, seed=0)
+    assert np.array_equal(predict(model, ds.psi), res.predictions)

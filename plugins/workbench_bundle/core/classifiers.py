@@ -133,7 +133,8 @@ def build_model(
     generator: the initial weights are drawn from it (:func:`workbench.seeding.init_module_`;
     ``torch_generator(seed)`` gives the weights ``torch.manual_seed(seed)`` gave before).  None:
     placeholder weights for ``load_state_dict`` (drawn without changing torch's process-wide
-    generator, so not reproducible by themselves).  hidden: the MLP's width (default 256).
+    generator, so not reproducible by themselves).  hidden: the MLP's width (default 256), or the
+    subcell model's (default 128).
 
     "gauge" and "charge" are :class:`.gauge_net.GaugeEquivariantClassifier` and
     :class:`.gauge_net.ChargeClassifier`; "subcell" is :class:`.subcell.SubcellClassifier`."""
@@ -151,7 +152,7 @@ def build_model(
     elif arch == "charge":
         model = ChargeClassifier(grid)
     elif arch == "subcell":
-        model = SubcellClassifier(grid)
+        model = SubcellClassifier(grid, hidden or 128)
     else:
         raise ValueError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHITECTURES)}")
     return model if generator is None else init_module_(model, generator)

@@ -334,6 +334,7 @@ def train_subcell(
     augment: bool = True,
     progress: Callable[[float, str], None] | None = None,
     check_cancelled: Callable[[], None] | None = None,
+    hidden: int = 128,
 ) -> TrainResult:
     """Train a :class:`SubcellClassifier` (cross-entropy on C plus ``dense_weight`` times the
     candidates' cross-entropy against :func:`exact_corrections`); the fixed features are computed
@@ -347,7 +348,7 @@ def train_subcell(
         raise ValueError("training labels must be in -2..2")
     t0 = time.perf_counter()
     grid = int(psi_train.shape[-1])
-    model = SubcellClassifier(grid)
+    model = SubcellClassifier(grid, hidden)
     model.init_parameters_(torch_generator(seed))
     win, ow, fits, c0, idx = parts_in_batches(psi_train, progress=progress, check_cancelled=check_cancelled)
     m = torch.from_numpy(exact_corrections(coef_f, coef_g, idx.numpy(), grid)).clamp(-1, 1)
@@ -377,7 +378,7 @@ def train_subcell(
             opt.zero_grad()
             loss.backward()
             opt.step()
-            loss_sum += float(loss) * len(b)
+            loss_sum += loss.item() * len(b)
             correct += int((logp.argmax(1) == yb).sum())
         sched.step()
         history.append({"epoch": epoch + 1, "loss": loss_sum / len(y), "train_accuracy": correct / len(y)})
@@ -392,6 +393,7 @@ def train_subcell(
         model=model,
         arch="subcell",
         grid=grid,
+        hidden=hidden,
         history=history,
         test_accuracy=acc,
         confusion=confusion_matrix(np.asarray(y_test), pred),
