@@ -701,6 +701,7 @@ class AdversarialPanel(Panel):
             else "current sweep"
         )
         self._show_attack(attack.result if attack is not None else None)
+        self.grid.finish()  # a restored session is drawn whole at once
         self._show_sweep(sweep.result if sweep is not None else None)
         self.history.set_sweeps(
             self._current_label if sweep is not None else None,

@@ -69,6 +69,8 @@ from .jobs import (
     run_predict,
 )
 from .state import METHOD_NAMES, TABS, MicrographState
+from .ui.browser import MicrographBrowser  # at module level: imported off the GUI thread (pyqtgraph, 0.6 s)
+from .ui.plots import AlphaPlot, ScatterPlot
 
 #: the kept results, in the order the status line shows them
 RESULTS = ("edit", "comparison", "predictions")
@@ -235,9 +237,7 @@ class MicrographPanel(Panel):
         side = side_pane((data_box, model_box, edit_box, rob_box), (buttons, self.progress, self.status), min_width=270)
 
         # ---- tabs ----
-        from .ui.browser import MicrographBrowser
-        from .ui.plots import AlphaPlot, ScatterPlot
-        from .ui.results_table import ResultsTable
+        from .ui.results_table import ResultsTable  # imports torch (core.evaluate): not at module level
 
         yield
         self.browser = MicrographBrowser()

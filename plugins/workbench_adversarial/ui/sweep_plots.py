@@ -171,10 +171,13 @@ class SweepPlots:
         for name, labels, kw in self.PLOTS:
             if name not in self._widgets:
                 w = self._widgets[name] = _plot(*labels, **kw)
+                theme_plot(w)  # made after the shell themed the panel: in the current theme
+                if hasattr(w, "key"):
+                    w.key.set_entries(w.key.entries, force=True)
                 if name == "spread":
                     self._spread_curve = w.plot([], [])
                 if len(self._widgets) == len(self.PLOTS):
-                    self._title_all()
+                    self._title_all(force=True)
                 if self.on_built is not None:
                     self.on_built(name, w)
                 return name
@@ -303,12 +306,15 @@ class SweepPlots:
 
     def _draw_spread(self, cq: Any, table: Any) -> None:
         if cq is None:
+            if self._spread_curve is None:  # the plot is not made yet: nothing to clear
+                return
             if self._spread_curve.xData is not None and len(self._spread_curve.xData):
                 self._spread_curve.setData([], [])  # (only once: a partial sweep has no spread)
             if self._spread_line is not None:
                 self.spread.removeItem(self._spread_line)
                 self._spread_line = None
             return
+        self._get("spread")  # made now if it was not yet (it sets _spread_curve)
         ex, sp = np.asarray(cq.exponents), np.asarray(cq.spreads, dtype=float)
         good = np.isfinite(sp)
         self._spread_curve.setData(ex[good], sp[good], pen=pg.mkPen("#1f77b4", width=2))
@@ -352,8 +358,9 @@ class SweepPlots:
         if titles == self._titles and not force:
             return
         self._titles = titles
-        for w, title in zip((self.curves, self.collapse, self.spread), self.titles(context=False), strict=True):
-            w.setTitle(title, color=colour, size="9pt")  # clipped when wider than the plot (elastic)
+        for (name, _, _), title in zip(self.PLOTS, self.titles(context=False), strict=True):
+            if name in self._widgets:  # the plots made so far (the rest get it when all are made)
+                self._widgets[name].setTitle(title, color=colour, size="9pt")  # clipped when too wide
         state = "  [running]" if self.running else ("  [stale: settings changed]" if self.stale else "")
         for header in self.headers:
             header.setText((self.context or "no sweep") + state)
@@ -372,7 +379,7 @@ class SweepPlots:
         self._drawn.clear()
         if self.table is not None or self.overlays:
             self.draw(self.table, self.overlays, running=self.running, stale=self.stale, context=self.context)
-        for w in (self.curves, self.collapse, self.spread):
+        for w in list(self._widgets.values()):  # those made so far; later ones are themed when made
             theme_plot(w)
             _grid_colour(w)
             if hasattr(w, "key"):
