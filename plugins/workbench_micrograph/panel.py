@@ -160,7 +160,9 @@ class MicrographPanel(Panel):
                 form.addRow(label(name), self.w[name])
 
         data_box = QGroupBox("Data")
-        f = QFormLayout(data_box)
+        data_column = QVBoxLayout(data_box)
+        f = QFormLayout()
+        data_column.addLayout(f)
         row(f, "data_source")
         self.w["folder"] = widget("folder")
         browse = QPushButton("…")
@@ -179,7 +181,10 @@ class MicrographPanel(Panel):
         f.addRow("", self.load_btn)
         self.data_label = QLabel("")
         self.data_label.setWordWrap(True)
-        f.addRow(self.data_label)
+        self.data_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # below the form, not a spanning form row: QFormLayout gave the wrapped text the height
+        # of a wider line and cut its first and last lines in a 1024 x 700 window
+        data_column.addWidget(self.data_label)
 
         model_box = QGroupBox("Model")
         f = QFormLayout(model_box)
