@@ -250,13 +250,19 @@ def chern_log_probs(c0: torch.Tensor, corr_logits: torch.Tensor) -> torch.Tensor
 class SubcellClassifier(nn.Module):
     """Lattice sum plus learned 4 pi corrections of the under-resolved cells (module docstring)."""
 
-    @preserve_global_rng()  # default init thrown away: see classifiers.build_model
+    @preserve_global_rng()  # the constructor's own default draws leave torch's generator as it was
     def __init__(self, grid: int = 32, hidden: int = 128, k: int = K_CANDIDATES) -> None:
         super().__init__()
+        # a copy of torch's process-wide generator, taken before any default draw: after
+        # torch.manual_seed(s) the constructor's weights are those of init_module_(model,
+        # torch_generator(s)), as for the project's other models (tests/shell/test_reproducible.py)
+        start = torch.Generator()
+        start.set_state(torch.get_rng_state())
         self.grid, self.k = grid, k
         self.net = nn.Sequential(
             nn.Linear(N_FEATURES, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 3)
         )
+        self.init_parameters_(start)
 
     def init_parameters_(self, generator: torch.Generator) -> None:
         """torch's default init from ``generator``, then the last layer's bias favouring m = 0."""
