@@ -457,6 +457,23 @@ def validate_sweep(spec: SweepSpec) -> float:
     return p
 
 
+def _attack_settings(s: SweepSpec) -> dict[str, Any]:
+    """The keyword arguments of :func:`.core.sweep.run_sweep` that a sweep and each of its parts
+    (on a cluster) take alike from the spec: the subspace kind, the attack and its seed."""
+    return {
+        "kind": s.kind,
+        "steps": s.steps,
+        "step_factor": s.step_factor,
+        "restarts": s.restarts,
+        "random_start": s.random_start,
+        "seed": s.seed,
+        "ci_method": s.ci,
+        "l1_k": s.l1_k,
+        "predict": s.predict,
+        "box": s.box,
+    }
+
+
 def _sweep_on_model(
     s: SweepSpec, ctx: JobContext, p: float, hooks: Callable[[list[str]], dict[str, Any]]
 ) -> SweepTable:
@@ -473,19 +490,10 @@ def _sweep_on_model(
         y,
         model_name=lm.label,
         p=p,
-        kind=s.kind,
         dims=dims,
         eps_values=list(s.eps_values),
-        steps=s.steps,
-        step_factor=s.step_factor,
-        restarts=s.restarts,
-        random_start=s.random_start,
-        seed=s.seed,
-        ci_method=s.ci,
-        l1_k=s.l1_k,
-        predict=s.predict,
-        box=s.box,
         check=ctx.check_cancelled,
+        **_attack_settings(s),
         **hooks(notes),
     )
     table.notes = list(notes)
@@ -596,18 +604,9 @@ def run_sweep_part(spec: SweepPartSpec, ctx: JobContext) -> SweepTable:
         y,
         model_name=lm.label,
         p=p,
-        kind=s.kind,
         dims=[spec.dim],
         eps_values=[eps_sorted[i] for i in spec.eps_index],
-        steps=s.steps,
-        step_factor=s.step_factor,
-        restarts=s.restarts,
-        random_start=s.random_start,
-        seed=s.seed,
-        ci_method=s.ci,
-        l1_k=s.l1_k,
-        predict=s.predict,
-        box=s.box,
+        **_attack_settings(s),
         dim_index=[spec.dim_index],
         eps_index=list(spec.eps_index),
         check=ctx.check_cancelled,

@@ -13,8 +13,6 @@ opened from a click (its construction is spread over turns by
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import QObject, QPoint, QTimer
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
@@ -44,10 +42,9 @@ def plot_views(root: QWidget) -> list[QWidget]:
 class _Stager(QObject):
     """Enables the paint of the held-back views one per event-loop turn."""
 
-    def __init__(self, views: list[QWidget], parent: QObject, done: Callable[[], None] | None) -> None:
+    def __init__(self, views: list[QWidget], parent: QObject) -> None:
         super().__init__(parent)
         self.views = views
-        self.done = done
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(1)  # 1 ms, not 0: the paint of the last one is processed first
@@ -65,8 +62,6 @@ class _Stager(QObject):
         if self.views:
             self.timer.start()
         else:
-            if self.done is not None:
-                self.done()
             self.deleteLater()
 
     def finish(self) -> None:
@@ -80,17 +75,15 @@ class _Stager(QObject):
         self.views = []
 
 
-def paint_in_turns(root: QWidget, done: Callable[[], None] | None = None) -> _Stager | None:
+def paint_in_turns(root: QWidget) -> _Stager | None:
     """Hold back the first paint of the plot views under ``root`` and let them paint one per
-    event-loop turn (the first at once).  ``done`` runs when the last may paint.  Returns the
-    stager (``finish()`` lets the rest paint at once), or None when there was nothing to hold."""
+    event-loop turn (the first at once).  Returns the stager (``finish()`` lets the rest paint
+    at once), or None when there was nothing to hold."""
     views = plot_views(root)
     if len(views) < 2:
-        if done is not None:
-            done()
         return None
     for view in views[1:]:
         view.setUpdatesEnabled(False)
-    stager = _Stager(views[1:], root, done)
+    stager = _Stager(views[1:], root)
     stager.timer.start()
     return stager

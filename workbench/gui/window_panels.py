@@ -164,11 +164,7 @@ class PanelHostMixin(QMainWindow):
             try:
                 building.finish_build()
             except Exception:  # noqa: BLE001
-                import traceback
-
-                self._loading.pop(plugin_id, None)
-                self._open_failed(rec, traceback.format_exc())
-                building.deleteLater()
+                self._build_failed(rec, building)
                 return
             self._dock_built(rec, building, time.perf_counter() - t, modules_before)
             return
@@ -181,6 +177,16 @@ class PanelHostMixin(QMainWindow):
             self._open_failed(rec, traceback.format_exc())
             return
         self._build(rec, factory)
+
+    def _build_failed(self, rec: PluginRecord, panel: Panel) -> None:
+        """A step of a panel's stepped construction raised (called from its ``except``): the
+        half-built panel goes, the placeholder and the log say why."""
+        import traceback
+
+        self._building.pop(rec.id, None)
+        self._loading.pop(rec.id, None)
+        self._open_failed(rec, traceback.format_exc())
+        panel.deleteLater()
 
     def _placeholder(self, plugin_id: str) -> LoadingPlaceholder | None:
         dock = self.docks.get(plugin_id)
@@ -286,12 +292,7 @@ class PanelHostMixin(QMainWindow):
                 self._dock_built(rec, panel, max(longest[0], time.perf_counter() - t), modules_before, True)
                 return
             except Exception:  # noqa: BLE001
-                import traceback
-
-                self._building.pop(plugin_id, None)
-                self._loading.pop(plugin_id, None)
-                self._open_failed(rec, traceback.format_exc())
-                panel.deleteLater()
+                self._build_failed(rec, panel)
                 return
             longest[0] = max(longest[0], time.perf_counter() - t)
             QTimer.singleShot(1, step)  # 1 ms, a timer: 0 would be a posted call run in the same turn
