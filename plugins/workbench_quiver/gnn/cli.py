@@ -46,11 +46,38 @@ def _csv(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip())
 
 
+def cmd_deepwalk(args: argparse.Namespace) -> int:
+    """``dataset --split deepwalk``: the deep-walk test set of :mod:`.deepwalk` (seeded)."""
+    from workbench.jobs import JobError, run_in_terminal
+
+    from .jobs import DeepWalkSpec, run_deepwalk
+
+    try:
+        sizes = _parse_sizes(args.sizes)
+        lo, _, hi = args.walk.partition("-")
+        spec = DeepWalkSpec(
+            out=args.out,
+            sizes=sizes,
+            families=_csv(args.families),
+            per_family=args.per_family,
+            walk=(int(lo), int(hi or lo)),
+            seed=args.seed,
+        )
+        res = run_in_terminal(run_deepwalk, spec, title="dataset deepwalk")
+    except (JobError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"path": res.path, "provenance": res.meta_path, "total": res.total, "short": res.short}))
+    return 0
+
+
 def cmd_dataset(args: argparse.Namespace) -> int:
     from workbench.jobs import JobError, run_in_terminal
 
     from .jobs import DatasetSpec, run_dataset
 
+    if args.split == "deepwalk":
+        return cmd_deepwalk(args)
     try:
         spec = DatasetSpec(
             out=args.out,
@@ -86,6 +113,32 @@ def cmd_dataset(args: argparse.Namespace) -> int:
             }
         )
     )
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``evaluate``: accuracy by vertex count (and per family, confusion) of the shipped or the
+    given checkpoints (several: a logit-average ensemble) on a dataset .npz."""
+    from .checkpoint import CheckpointError, default_checkpoint_path, load_checkpoint
+    from .dataset import load_dataset
+    from .evaluate import evaluate_by_size, format_table
+
+    try:
+        import torch
+
+        torch.set_num_threads(max(1, args.threads))
+        ds = load_dataset(args.data)
+        paths = args.checkpoint or [str(default_checkpoint_path())]
+        models = [load_checkpoint(p).model for p in paths]
+        rows = evaluate_by_size(models, ds)
+    except (CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"data": args.data, "checkpoints": paths, "rows": [r.to_dict() for r in rows]}))
+    else:
+        print(f"data: {args.data} ({len(ds)} quivers); checkpoints: {', '.join(paths)}")
+        print(format_table(rows))
     return 0
 
 
@@ -188,12 +241,21 @@ def register_gnn(subparsers) -> None:
         "dataset",
         help="build a GNN dataset of mutation classes (npz + JSON provenance)",
         description="train: A, D, A~, D~ on 7-10 vertices, E6-E8, E~6-E~8, E10 to depth 8; "
-        "test: A11, A~ on 11, D11, D~10, E11 to depth 8; custom: --sizes/--families/--extra.",
+        "test: A11, A~ on 11, D11, D~10, E11 to depth 8; custom: --sizes/--families/--extra; "
+        "deepwalk: --per-family non-isomorphic quivers of A, D, A~, D~ per size from deep random mutation walks "
+        "(--walk, then a random relabelling), e.g. --sizes 11-20.",
     )
-    p.add_argument("--split", choices=("train", "test", "custom"), default="train")
+    p.add_argument("--split", choices=("train", "test", "custom", "deepwalk"), default="train")
     p.add_argument("--out", required=True, help="output .npz (a .json of provenance is written beside it)")
-    p.add_argument("--sizes", default="7-10", help="custom: vertex counts, e.g. 7-10 or 5,6,12")
-    p.add_argument("--families", default="A,D,A~,D~", help="custom: families enumerated at every size")
+    p.add_argument("--sizes", default="7-10", help="custom, deepwalk: vertex counts, e.g. 7-10 or 5,6,12")
+    p.add_argument("--families", default="A,D,A~,D~", help="custom, deepwalk: families at every size")
+    p.add_argument(
+        "--per-family",
+        type=int,
+        default=1000,
+        help="deepwalk: non-isomorphic quivers per family and size (A~ spread over its splits p+q=n)",
+    )
+    p.add_argument("--walk", default="50-400", help="deepwalk: walk lengths, uniform in LO-HI mutations")
     p.add_argument(
         "--extra", default="E6,E7,E8,E~6,E~7,E~8,E10", help="custom: extra type labels (E_n for n >= 10 to --depth)"
     )
@@ -201,6 +263,18 @@ def register_gnn(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     _cluster_arg(p, "the classes (one task per mutation type)")
     p.set_defaults(func=cmd_dataset)
+
+    p = subparsers.add_parser(
+        "evaluate",
+        help="accuracy of the GNN classifier by vertex count, per family, with confusion matrices",
+        description="Evaluates the shipped checkpoint (or --checkpoint, repeatable: a logit-average ensemble) "
+        "on --data and prints one row per vertex count with the paper's accuracy beside it.",
+    )
+    p.add_argument("--data", required=True, help="dataset .npz (e.g. from 'dataset --split deepwalk')")
+    p.add_argument("--checkpoint", action="append", default=[], help="checkpoint .safetensors (repeatable)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--json", action="store_true", help="print JSON (rows with accuracy, per_family, confusion)")
+    p.set_defaults(func=cmd_evaluate)
 
     p = subparsers.add_parser(
         "train",
@@ -215,7 +289,9 @@ def register_gnn(subparsers) -> None:
     p.add_argument("--time-budget", type=float, default=600.0, help="CPU seconds of training")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--features", choices=("blocks", "constant"), default="blocks")
-    p.add_argument("--pooling", choices=("meanmax", "meanmax2", "meanmaxsum", "sum", "mean"), default="meanmax")
+    p.add_argument(
+        "--pooling", choices=("meanmax", "meanmax2", "meanmaxsum", "sum", "mean", "meanmaxcount"), default="meanmax"
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.set_defaults(func=cmd_train)
@@ -232,7 +308,9 @@ def register_gnn(subparsers) -> None:
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--time-budget", type=float, default=600.0, help="CPU seconds of training per run")
     p.add_argument("--features", choices=("blocks", "constant"), default="blocks")
-    p.add_argument("--pooling", choices=("meanmax", "meanmax2", "meanmaxsum", "sum", "mean"), default="meanmax")
+    p.add_argument(
+        "--pooling", choices=("meanmax", "meanmax2", "meanmaxsum", "sum", "mean", "meanmaxcount"), default="meanmax"
+    )
     p.add_argument("--threads", type=int, default=1, help="torch threads per run")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     _cluster_arg(p, "the runs")

@@ -146,6 +146,55 @@ def run_dataset(spec: DatasetSpec, ctx: JobContext) -> DatasetResult:
     return DatasetResult(str(p), str(m), ds.counts(), len(ds), float(ds.provenance.get("seconds", 0.0)))
 
 
+@dataclass(frozen=True)
+class DeepWalkSpec:
+    """The deep-walk test set of :func:`.deepwalk.sample_deepwalk` (issue 21), written to ``out``."""
+
+    out: str
+    sizes: tuple[int, ...] = tuple(range(11, 21))
+    families: tuple[str, ...] = ("A", "D", "A~", "D~")
+    per_family: int = 1000
+    walk: tuple[int, int] = (50, 400)
+    seed: int = 0
+
+
+@dataclass
+class DeepWalkResult:
+    path: str
+    meta_path: str
+    counts: dict[str, int]
+    total: int
+    short: dict[str, int]
+    seconds: float
+
+
+def run_deepwalk(spec: DeepWalkSpec, ctx: JobContext) -> DeepWalkResult:
+    from .dataset import save_dataset
+    from .deepwalk import sample_deepwalk
+
+    try:
+        ds = sample_deepwalk(
+            spec.sizes,
+            spec.per_family,
+            spec.seed,
+            spec.families,
+            spec.walk,
+            progress=lambda f, m: ctx.progress(0.98 * f, m),
+            cancelled=ctx.cancelled,
+        )
+    except InterruptedError as exc:
+        _reraise_cancel(exc)
+    except ValueError as exc:
+        raise JobError(f"cannot sample the deep-walk set: {exc}") from None
+    try:
+        p, m = save_dataset(ds, spec.out)
+    except OSError as exc:
+        raise JobError(f"cannot write {spec.out}: {exc}") from None
+    ctx.progress(1.0, f"{len(ds)} quivers")
+    prov = ds.provenance
+    return DeepWalkResult(str(p), str(m), ds.counts(), len(ds), dict(prov["short"]), float(prov["seconds"]))
+
+
 # ---------------------------------------------------------------------------------------------
 # training
 

@@ -29,7 +29,7 @@ from workbench.seeding import init_children_, preserve_global_rng
 
 from . import FAMILIES
 
-POOLINGS = {"meanmax": 2, "meanmax2": 3, "meanmaxsum": 3, "sum": 1, "mean": 1}
+POOLINGS = {"meanmax": 2, "meanmax2": 3, "meanmaxsum": 3, "sum": 1, "mean": 1, "meanmaxcount": 3}
 
 
 def second_max_pool(h: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
@@ -79,7 +79,7 @@ class ModelConfig:
     edge_dim: int = 4
     hidden: int = 32
     layers: int = 4
-    pooling: str = "meanmax"  # "meanmax" | "meanmaxsum" | "sum" | "mean"
+    pooling: str = "meanmax"  # one of POOLINGS
     n_classes: int = len(FAMILIES)
     feature_set: str = "blocks"
 
@@ -111,6 +111,8 @@ class DirGINE(nn.Module):
         self.norms = nn.ModuleList([nn.LayerNorm(h) for _ in range(config.layers)])
         width = h * config.layers * POOLINGS[config.pooling]
         self.head = nn.Sequential(nn.Linear(width, h), nn.ReLU(), nn.Linear(h, config.n_classes))
+        if config.pooling == "meanmaxcount":  # registered last: the other poolings' init is unchanged
+            self.count_maps = nn.ModuleList([nn.Linear(h, h) for _ in range(config.layers)])
 
     def node_states(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor) -> list[torch.Tensor]:
         """Vertex representations after each layer (list of (N, hidden))."""
@@ -121,7 +123,13 @@ class DirGINE(nn.Module):
             states.append(h)
         return states
 
-    def pool(self, h: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
+    def pool(self, h: torch.Tensor, batch: torch.Tensor, layer: int = 0) -> torch.Tensor:
+        """Graph read-out of the vertex states ``h`` after layer ``layer`` (0-based)."""
+        if self.config.pooling == "meanmaxcount":
+            # soft count: sum over vertices of sigmoid(C h_i), per channel; a channel that learns to
+            # fire only at a local structure (a D puncture) counts those structures, whatever n
+            count = global_add_pool(torch.sigmoid(self.count_maps[layer](h)), batch)
+            return torch.cat([global_mean_pool(h, batch), global_max_pool(h, batch), count], dim=-1)
         if self.config.pooling == "meanmax":
             return torch.cat([global_mean_pool(h, batch), global_max_pool(h, batch)], dim=-1)
         if self.config.pooling == "meanmax2":
@@ -138,7 +146,7 @@ class DirGINE(nn.Module):
         if batch is None:
             batch = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
         states = self.node_states(x, edge_index, edge_attr)
-        pooled = [self.pool(h, batch) for h in states]
+        pooled = [self.pool(h, batch, k) for k, h in enumerate(states)]
         z = torch.cat(pooled, dim=-1)
         pooled.append(self.head[1](self.head[0](z)))
         return pooled
@@ -149,5 +157,5 @@ class DirGINE(nn.Module):
         if batch is None:
             batch = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
         states = self.node_states(x, edge_index, edge_attr)
-        z = torch.cat([self.pool(h, batch) for h in states], dim=-1)
+        z = torch.cat([self.pool(h, batch, k) for k, h in enumerate(states)], dim=-1)
         return self.head(z)

@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-budget", type=float, default=600.0, help="CPU seconds of training (process time)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--features", choices=("blocks", "constant"), default="blocks")
-    ap.add_argument("--pooling", choices=("meanmax", "meanmax2", "meanmaxsum", "sum", "mean"), default="meanmax")
+    ap.add_argument(
+        "--pooling", choices=("meanmax", "meanmax2", "meanmaxsum", "sum", "mean", "meanmaxcount"), default="meanmax"
+    )
     ap.add_argument("--per-family", type=int, default=400, help="size-generalisation samples per family and size")
     ap.add_argument("--sizes", default="12-20", help="size-generalisation range")
     ap.add_argument("--data-dir", default="", help="cache the datasets here (train.npz, test.npz)")
