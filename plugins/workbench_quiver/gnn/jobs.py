@@ -416,9 +416,15 @@ class ExplainSpec:
 
 @dataclass
 class ExplainResult:
+    """overlay, masking and ``agreement``: an :class:`.agreement.Agreement` of the overlay's
+    top-|E| arrows with the evidence E the exact recogniser draws (None where it draws none;
+    not stored in sessions, whose results keep their declared fields, so a restored
+    explanation has none until it is explained again)."""
+
     overlay: Any  # overlay.ExplanationOverlay
     masking: Any | None  # explain.MaskingResult
     seconds: float
+    agreement: Any | None = field(default=None, init=False, compare=False)
 
 
 def run_explain(spec: ExplainSpec, ctx: JobContext) -> ExplainResult:
@@ -439,8 +445,28 @@ def run_explain(spec: ExplainSpec, ctx: JobContext) -> ExplainResult:
     ctx.progress(0.05, spec.method)
     with one_thread():
         overlay, masking = _explain(spec, b, model, ctx)
+    ctx.check_cancelled()
+    agreement = evidence_agreement(overlay, b)
     ctx.progress(1.0, "explained")
-    return ExplainResult(overlay, masking, time.perf_counter() - t0)
+    res = ExplainResult(overlay, masking, time.perf_counter() - t0)
+    res.agreement = agreement
+    return res
+
+
+def evidence_agreement(overlay: Any, b: np.ndarray) -> Any | None:
+    """The :class:`.agreement.Agreement` (k = |E|) of ``overlay`` with the exact evidence of
+    ``b``; None when the recogniser draws no evidence in ``b`` itself (no structural type, or an
+    "infinite" certificate found after mutations)."""
+    from ..core.identify import identify
+    from .agreement import evidence_of, top_k_agreement
+
+    r = identify(b)
+    if r.certificate or "path" in r.evidence:
+        return None  # the drawn arrow belongs to a mutated quiver, not to this one
+    ev, label = evidence_of(b, r)
+    if not ev or not overlay.edge_importance:
+        return None
+    return top_k_agreement(overlay.edge_importance, ev, None, label)
 
 
 def _explain(spec: ExplainSpec, b: np.ndarray, model: Any, ctx: JobContext) -> tuple[Any, Any]:

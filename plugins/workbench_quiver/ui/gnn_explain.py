@@ -97,6 +97,16 @@ class GnnExplainWidget(QWidget):
         self.summary = QLabel(self._text)
         self.summary.setWordWrap(True)
         lay.addWidget(self.summary)
+        self.agreement = QLabel("")
+        self.agreement.setWordWrap(True)
+        self.agreement.setObjectName("quiver-explain-agreement")
+        self.agreement.setToolTip(
+            "How many of the explanation's top arrows (as many as the evidence has) lie in the evidence the "
+            "exact recogniser draws for this quiver (the punctures of D~, Vatne's type of D, the cycle of A~), "
+            "and how many k random arrows would hit on average"
+        )
+        self.agreement.setVisible(False)
+        lay.addWidget(self.agreement)
         self.plot = self._build_plot()
         lay.addWidget(self.plot, 1)
         settings.add_callback("explain_show", lambda _new, _old: self._emit())
@@ -260,6 +270,7 @@ class GnnExplainWidget(QWidget):
         self.stale = reason
         if self.result is not None:
             self.summary.setText((f"<b>{reason}</b><br>" if reason else "") + self._text)
+        self._show_agreement()
         if changed or emit:
             self._draw_bars()
             self._emit()
@@ -290,6 +301,7 @@ class GnnExplainWidget(QWidget):
         self.stale = ""
         self._text = "No explanation yet."
         self.summary.setText(self._text)
+        self._show_agreement()
         self._draw_bars()
         self._emit()
 
@@ -315,8 +327,30 @@ class GnnExplainWidget(QWidget):
         self._text = text
         self.stale = self.stale_reason()
         self.summary.setText((f"<b>{self.stale}</b><br>" if self.stale else "") + text)
+        self._show_agreement()
         self._draw_bars()
         self._emit()
+
+    def agreement_text(self) -> str:
+        """The line on the explanation's agreement with the exact evidence ('' without an
+        explanation; not given for an explanation of another quiver)."""
+        if self.result is None:
+            return ""
+        if self.stale == STALE_QUIVER:
+            return "Agreement with the exact evidence: stale (the quiver changed; Explain again)."
+        a = getattr(self.result, "agreement", None)
+        if a is None:
+            return (
+                "Agreement with the exact evidence: none to compare (no evidence arrows drawn, "
+                "or a restored explanation)."
+            )
+        mark = " (stale: other settings)" if self.stale else ""
+        return f"Agreement with the exact evidence{mark}: {a.text()}."
+
+    def _show_agreement(self) -> None:
+        text = self.agreement_text()
+        self.agreement.setText(text)
+        self.agreement.setVisible(bool(text))
 
     # ---- host services ------------------------------------------------------------------------
     def context(self) -> dict[str, Any]:
