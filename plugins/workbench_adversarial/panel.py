@@ -21,9 +21,7 @@ settings no longer build is marked stale in the status line, the banner and its 
 from __future__ import annotations
 
 import functools
-import gc
 import math
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -107,22 +105,6 @@ def cluster_sweep_job(backend: Backend) -> Callable[[SweepSpec, Any], Any]:
     within about a second); the thread itself only loads the model and data once (to know the
     dims) and waits for the parts."""
     return few_threads(functools.partial(run_sweep_split, backend=backend))
-
-
-_modules_frozen = 0
-
-
-def freeze_new_imports() -> None:
-    """After a job that imported modules (the first attack imports scikit-learn, pandas and
-    scipy for the datasets: about 670 modules and 50 000 objects): :func:`gc.freeze` what is
-    alive then, once per batch of new modules.  The shell freezes the heap after a panel's
-    import, but these came later, and every full collection of the cyclic collector walked
-    them again with the GIL held (72 ms unloaded, several times that on a busy machine), on
-    whichever thread allocated, the GUI thread waiting (Python documentation of ``gc.freeze``)."""
-    global _modules_frozen
-    if len(sys.modules) != _modules_frozen:
-        _modules_frozen = len(sys.modules)
-        gc.freeze()
 
 
 @dataclass
@@ -496,7 +478,6 @@ class AdversarialPanel(Panel):
             self._refresh_status()
 
     def _attack_done(self, res: AttackJobResult, spec: AttackSpec) -> None:
-        freeze_new_imports()
         self.keep_result("attack", res, spec)
         self._show_attack(res)
         self._settings_changed()
@@ -517,7 +498,6 @@ class AdversarialPanel(Panel):
         self._refresh_status()
 
     def _sweep_done(self, table: Any, spec: SweepSpec) -> None:
-        freeze_new_imports()
         self._partial = None
         self._partial_timer.stop()
         if self.sweep_table is not None:

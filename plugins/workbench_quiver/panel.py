@@ -96,6 +96,24 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         self._theme_connected = True
         self._theme_changed()
 
+    @classmethod
+    def prepare_in_background(cls) -> None:
+        """The layouts of the default quiver and of the gallery's thumbnails (Kamada-Kawai
+        through scipy: 10-50 ms each on one BLAS thread, 17 of them), computed on the import
+        thread into :func:`~workbench_quiver.ui.layout.standard_layout`'s cache."""
+        from workbench_quiver.ui.gallery import FAMILIES, family_label
+        from workbench_quiver.ui.layout import standard_layout
+
+        for label in [DEFAULT_LABEL] + [family_label(f) for f in FAMILIES]:
+            try:
+                standard_layout(label)
+            except ValueError:
+                continue
+
+    def is_idle(self) -> bool:
+        """Also waits for the gallery's thumbnails (drawn one per event-loop turn)."""
+        return super().is_idle() and not self.gallery.thumbnails_pending()
+
     def _theme_changed(self, _theme: str = "") -> None:
         """Repaint what the palette does not reach: the canvas (background, vertices, arrows,
         labels, evidence), the thumbnails, the verdict and the importance key."""

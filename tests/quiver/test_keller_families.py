@@ -135,7 +135,7 @@ def test_gallery_lists_keller_families(qtbot):
     row_t = next(r for r, f in enumerate(FAMILIES) if f.template == "Tri{n}")
     row_g = next(r for r, f in enumerate(FAMILIES) if f.template.startswith("Gr("))
     assert FAMILIES[row_t].name in names and FAMILIES[row_g].name in names
-    g.make_thumbnails()  # drawn with the frozen rows (Gr) and lattice positions
+    g.make_thumbnails(at_once=True)  # drawn with the frozen rows (Gr) and lattice positions
     assert not g.list.item(row_t).icon().isNull() and not g.list.item(row_g).icon().isNull()
     got: list[str] = []
     g.chosen.connect(got.append)

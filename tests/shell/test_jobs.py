@@ -191,3 +191,38 @@ def test_shut_down_panel_stops_its_timers_and_refuses_new_jobs(main_window, qtbo
     qtbot.wait(600)  # past the debounce's 300 ms
     assert not any(t.isRunning() for t in panel._threads.values())
     assert not [line for line in TRACKER.find_leaks(grace_s=0.1) if "panel-sample" in line or "jobs-" in line]
+
+
+def _import_a_fresh_module(spec, ctx):
+    import importlib
+    import sys
+
+    sys.path.insert(0, spec)
+    try:
+        importlib.import_module("wbtest_fresh_module")
+    finally:
+        sys.path.remove(spec)
+    return "imported"
+
+
+def test_a_jobs_new_imports_are_frozen_out_of_the_cyclic_collector(main_window, qtbot, tmp_path):
+    """workbench.gcfreeze: after a job imported modules, the objects alive then are frozen."""
+    import gc
+    import sys
+
+    (tmp_path / "wbtest_fresh_module.py").write_text("TABLE = [[i] for i in range(20000)]\n")
+    panel = main_window.open_panel("sample")
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    from workbench.gcfreeze import freeze_new_imports
+
+    freeze_new_imports()
+    gc.unfreeze()  # count only what the job brings
+    assert gc.get_freeze_count() == 0
+    try:
+        handle = panel.submit(_import_a_fresh_module, str(tmp_path), title="import")
+        qtbot.waitUntil(lambda: handle.is_done, timeout=10000)
+        assert handle.result == "imported" and "wbtest_fresh_module" in sys.modules
+        assert gc.get_freeze_count() >= 20000  # the module's lists, frozen by the panel thread
+        assert not freeze_new_imports()  # nothing new since
+    finally:
+        sys.modules.pop("wbtest_fresh_module", None)

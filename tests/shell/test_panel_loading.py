@@ -83,6 +83,18 @@ def test_menu_opens_a_slow_panel_without_freezing(window, qtbot):
     assert any("opened panel Slow (tests)" in e[3] and "constructor" in e[3] for e in window.log_dock.entries)
 
 
+def test_prepare_in_background_runs_on_the_import_thread_before_the_constructor(window, qtbot):
+    import threading
+
+    window.view_actions["slow"].trigger()
+    qtbot.waitUntil(lambda: "slow" in window.panels, timeout=10000)
+    from wbtest_slow.panel import PREPARED
+
+    panel = window.panels["slow"]
+    assert len(PREPARED) == 1 and PREPARED[0] != threading.main_thread().name
+    assert panel.prepared_before == PREPARED  # done before the constructor ran
+
+
 def test_welcome_page_click_is_asynchronous(window, qtbot):
     from PySide6.QtWidgets import QPushButton
 

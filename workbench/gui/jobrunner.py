@@ -20,6 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from workbench.gcfreeze import freeze_new_imports
 from workbench.jobs import JobCancelled, JobContext, JobError, spec_device
 
 _job_ids = itertools.count(1)
@@ -162,6 +163,7 @@ class PanelThread(QThread):
             try:
                 self._run_one(item)
             finally:
+                freeze_new_imports()  # a job's imports: kept out of every later full collection
                 with self._lock:
                     self._current = None
                 if handle.finished_at is None:
@@ -218,6 +220,7 @@ class PanelThread(QThread):
             handle.error = f"{type(exc).__name__}: {exc}"
             handle.failed.emit(handle.error, traceback.format_exc())
         else:
+            freeze_new_imports()  # before the result's redraw on the GUI thread allocates (workbench.gcfreeze)
             handle.state = "finished"
             handle.finished_at = time.monotonic()
             handle.result = result

@@ -115,6 +115,14 @@ class Panel(QWidget):
         self._redraw_timer: QTimer | None = None
 
     # ---- construction and redraws in short turns ------------------------------------
+    @classmethod
+    def prepare_in_background(cls) -> None:
+        """Pure computation its constructor or first paint will need, done ahead (no widgets,
+        no Qt): the shell runs it on the import thread, after the panel's module is imported
+        and before the constructor runs on the GUI thread (a click's background open).  Its
+        results go into the panel's own caches; an exception only costs the head start.
+        Default: nothing."""
+
     def build_in_steps(self, steps: Iterator[Any]) -> None:
         """Finish construction with ``steps`` (a generator yielding between heavy widgets):
         at once, or, under the shell's :func:`deferred_build`, one step per event-loop turn

@@ -93,7 +93,8 @@ def import_panel_factory(rec: PluginRecord, ahead: bool = False) -> Callable[...
     GUI thread before (:func:`learned_imports`: a library the panel imports lazily, scipy for a
     graph layout say, would otherwise be imported on the GUI thread, seconds with PySide6's
     import hook reading each new module's source).  A learned module that fails to import is
-    skipped.  Takes :data:`IMPORT_LOCK`; freezes the objects alive afterwards (module docstring)
+    skipped; then the panel class's ``prepare_in_background()``.  Takes :data:`IMPORT_LOCK`;
+    freezes the objects alive afterwards (module docstring)
     and pauses the cyclic collector meanwhile: the imports allocate hundreds of thousands of
     objects, which set off full collections on this thread with the GIL held (4 of them, up to
     369 ms, while the PGD panel opened at load 5 on 2 cores: the GUI thread waited)."""
@@ -113,6 +114,12 @@ def import_panel_factory(rec: PluginRecord, ahead: bool = False) -> Callable[...
                             importlib.import_module(name)
                         except BaseException:  # noqa: BLE001 - only a head start; the constructor imports what it needs
                             pass
+                prepare = getattr(factory, "prepare_in_background", None)
+                if callable(prepare):  # a Panel's (workbench.gui.panel.Panel.prepare_in_background)
+                    try:
+                        prepare()
+                    except Exception:  # noqa: BLE001 - only a head start; the constructor computes what it needs
+                        pass
         finally:
             if collecting:
                 gc.enable()

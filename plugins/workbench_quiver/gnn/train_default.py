@@ -52,12 +52,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=25)
     ap.add_argument("--time-budget", type=float, default=600.0, help="CPU seconds of training (process time)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=TrainConfig.lr, help="peak learning rate (one-cycle schedule)")
     ap.add_argument("--features", choices=("blocks", "constant"), default="blocks")
     ap.add_argument(
         "--pooling", choices=("meanmax", "meanmax2", "meanmaxsum", "sum", "mean", "meanmaxcount"), default="meanmax"
     )
     ap.add_argument("--per-family", type=int, default=400, help="size-generalisation samples per family and size")
     ap.add_argument("--sizes", default="12-20", help="size-generalisation range")
+    ap.add_argument(
+        "--deepwalk-per-family",
+        type=int,
+        default=1000,
+        help="deep-walk test set (issue 21; dataset --split deepwalk --sizes 11-20, seed 0): quivers per family "
+        "and size, 0 to skip",
+    )
     ap.add_argument("--data-dir", default="", help="cache the datasets here (train.npz, test.npz)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -79,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     _log(f"test set: {len(test_ds)} quivers {test_ds.counts()}")
     t_data = time.perf_counter() - wall0
     mc = ModelConfig(in_dim=n_node_features(args.features), feature_set=args.features, pooling=args.pooling)
-    tc = TrainConfig(epochs=args.epochs, seed=args.seed, time_budget_s=args.time_budget, threads=args.threads)
+    tc = TrainConfig(
+        epochs=args.epochs, seed=args.seed, time_budget_s=args.time_budget, threads=args.threads, lr=args.lr
+    )
     model, hist = train_model(
         train_ds,
         mc,
@@ -106,6 +116,15 @@ def main(argv: list[str] | None = None) -> int:
             "paper": PAPER_SIZE_GENERALISATION.get(n),
         }
         _log(f"n={n}: {ev.accuracy * 100:.2f}% ({ev.n}) {ev.per_family}")
+    deep = {}
+    if args.deepwalk_per_family > 0:
+        from .deepwalk import sample_deepwalk
+        from .evaluate import evaluate_by_size
+
+        deep_ds = sample_deepwalk(range(11, 21), args.deepwalk_per_family, seed=0)
+        for row in evaluate_by_size([model], deep_ds):
+            deep[str(row.n)] = row.to_dict()
+            _log(f"deep walks n={row.n}: {row.accuracy * 100:.2f}% ({row.count}) {row.per_family}")
     meta = {
         "data": {
             "train": train_ds.provenance,
@@ -114,6 +133,13 @@ def main(argv: list[str] | None = None) -> int:
                 "per_family": args.per_family,
                 "seeds": "1000 + n",
                 "method": "random mutation walks (dataset.sample_size)",
+            },
+            "deepwalk": {
+                "per_family": args.deepwalk_per_family,
+                "sizes": "11-20",
+                "seed": 0,
+                "method": "deepwalk.sample_deepwalk: walks of 50-400 mutations, random relabelling, "
+                "deduplicated up to isomorphism (= workbench quiver dataset --split deepwalk)",
             },
         },
         "seed": args.seed,
@@ -126,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             "test_per_family": test_eval.per_family,
             "test_confusion": test_eval.confusion,
             "size_generalisation": sizes,
+            "deepwalk": deep,
             "paper_test_accuracy": PAPER_TEST_ACCURACY,
         },
         "timing": {
@@ -146,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "test_accuracy": test_eval.accuracy,
                 "size_generalisation": {k: v["accuracy"] for k, v in sizes.items()},
+                "deepwalk": {k: v["accuracy"] for k, v in deep.items()},
                 "train_wall_seconds": round(train_wall, 1),
                 "train_cpu_seconds": round(train_cpu, 1),
             }

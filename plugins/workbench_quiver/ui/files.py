@@ -15,12 +15,10 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from workbench_quiver.core.formats import WRITE_FORMATS, read_quiver_file, to_tikz, write_b_text, write_quiver
-from workbench_quiver.core.keller import keller_positions
 from workbench_quiver.core.quiver import Quiver, square_matrix
-from workbench_quiver.core.standard import standard_quiver
 
 from .info import pretty_label
-from .layout import layout_positions
+from .layout import layout_positions, standard_layout
 from .model import QuiverSnapshot, SetQuiver, check_document
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,16 +62,12 @@ class QuiverFilesMixin:
     def load_standard(self, label: str, undoable: bool = True) -> None:
         """Load the gallery quiver of a type label (e.g. ``"D~6"``)."""
         try:
-            b = standard_quiver(label)
+            m, pos, frozen = standard_layout(label)  # cached; lattice pictures for triangles and Gr(k, n)
         except ValueError as exc:
             self.shell.show_error("Gallery", str(exc))
             return
-        m = square_matrix(b)
-        lattice = keller_positions(label)  # triangle / Grassmannian: their lattice pictures
-        pos = [(float(x), float(y)) for x, y in lattice] if lattice is not None else layout_positions(m, "kamada-kawai")
         n = m.shape[0]
-        frozen = [i >= b.shape[1] for i in range(n)]  # frozen vertices are the extra rows (Gr(k, n))
-        snap = QuiverSnapshot(m, pos, frozen, [str(i) for i in range(n)])
+        snap = QuiverSnapshot(m.copy(), list(pos), list(frozen), [str(i) for i in range(n)])
         self._set_snapshot(snap, f"load {label}", label, undoable)
         self._set_status(f"loaded the standard quiver of type {pretty_label(label)}")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QComboBox,
@@ -189,37 +189,50 @@ class GalleryView(QWidget):
             item.setToolTip(f"{fam.group}: {tip}" if fam.group else tip)
             self.list.addItem(item)
         self._thumbs_done = False
+        self._thumb_rows: list[int] = []  # rows whose thumbnail is still to draw
+        self._thumb_timer = QTimer(self)
+        self._thumb_timer.setSingleShot(True)
+        self._thumb_timer.setInterval(1)  # a timer, not a call posted into the same turn
+        self._thumb_timer.timeout.connect(self._next_thumbnail)
         self.list.setCurrentRow(6)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.make_thumbnails()
 
-    def make_thumbnails(self) -> None:
-        """Draw the family thumbnails (once; standard quivers at their default size)."""
+    def make_thumbnails(self, at_once: bool = False) -> None:
+        """Draw the family thumbnails (once; standard quivers at their default size), one per
+        event-loop turn unless ``at_once`` (17 of them: 60 ms of painting alone, more on a busy
+        machine).  Their layouts are cached (:func:`.layout.standard_layout`), and computed
+        ahead of the panel, off the GUI thread."""
         if self._thumbs_done:
             return
-        from workbench_quiver.core.keller import keller_positions
-        from workbench_quiver.core.quiver import square_matrix
-        from workbench_quiver.core.standard import standard_quiver
-        from workbench_quiver.ui.layout import layout_positions
+        self._thumbs_done = True
+        self._thumb_rows = list(range(len(FAMILIES)))
+        if at_once:
+            while self._thumb_rows:
+                self._next_thumbnail()
+        elif not self._thumb_timer.isActive():
+            self._thumb_timer.start()
+
+    def thumbnails_pending(self) -> bool:
+        """Whether thumbnails are still being drawn (one per turn)."""
+        return bool(self._thumb_rows)
+
+    def _next_thumbnail(self) -> None:
+        from workbench_quiver.ui.layout import standard_layout
         from workbench_quiver.ui.thumbnail import quiver_pixmap
 
-        for row, fam in enumerate(FAMILIES):
-            try:
-                label = family_label(fam)
-                b = standard_quiver(label)
-                m = square_matrix(b)  # Gr(k, n): frozen vertices are the extra rows
-                lattice = keller_positions(label)
-                if lattice is not None:
-                    pos = [(float(x), float(y)) for x, y in lattice]
-                else:
-                    pos = layout_positions(m, "kamada-kawai")
-                frozen = [i >= b.shape[1] for i in range(m.shape[0])]
-                self.list.item(row).setIcon(QIcon(quiver_pixmap(m, pos, frozen, width=104, height=72)))
-            except Exception:  # noqa: BLE001 - a missing thumbnail must not break the gallery
-                continue
-        self._thumbs_done = True
+        if not self._thumb_rows:
+            return
+        row = self._thumb_rows.pop(0)
+        try:
+            m, pos, frozen = standard_layout(family_label(FAMILIES[row]))
+            self.list.item(row).setIcon(QIcon(quiver_pixmap(m, list(pos), list(frozen), width=104, height=72)))
+        except Exception:  # noqa: BLE001 - a missing thumbnail must not break the gallery
+            pass
+        if self._thumb_rows:
+            self._thumb_timer.start()
 
     def restyle(self) -> None:
         """Draw the thumbnails again with the drawing colours now (a theme switch)."""

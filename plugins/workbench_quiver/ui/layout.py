@@ -7,10 +7,13 @@ to networkx's spring layout.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import networkx as nx
 import numpy as np
+
+from workbench.blas_threads import one_blas_thread
 
 LAYOUTS = ("spring", "circular", "kamada-kawai", "keep")
 
@@ -63,6 +66,11 @@ def layout_positions(
     g = _graph(matrix)
     if n == 0:
         return []
+    with one_blas_thread():  # an interactive step, often on the GUI thread (workbench.blas_threads)
+        return _layout(g, n, kind, seed, edge)
+
+
+def _layout(g: nx.Graph, n: int, kind: str, seed: int, edge: float) -> list[tuple[float, float]]:
     if kind == "circular":
         r = edge / (2 * math.sin(math.pi / n)) if n > 2 else edge / 2
         return [
@@ -82,3 +90,25 @@ def layout_positions(
     else:
         raise ValueError(f"unknown layout {kind!r}; use one of {', '.join(LAYOUTS)}")
     return _scaled(raw, g, edge)
+
+
+@functools.lru_cache(maxsize=64)
+def standard_layout(label: str) -> tuple[np.ndarray, tuple[tuple[float, float], ...], tuple[bool, ...]]:
+    """The standard quiver of type ``label`` (e.g. ``"D~6"``) as the gallery draws it: its
+    square exchange matrix (read-only), vertex positions (the lattice picture for triangle and
+    Grassmannian quivers, else Kamada-Kawai) and which vertices are frozen (the extra rows of
+    Gr(k, n)).  Cached: the gallery's thumbnails and loads, and the panel's default quiver,
+    share one layout each, computed off the GUI thread ahead of the panel
+    (:meth:`workbench_quiver.panel.QuiverPanel.prepare_in_background`).  ValueError for an
+    unknown label."""
+    from workbench_quiver.core.keller import keller_positions
+    from workbench_quiver.core.quiver import square_matrix
+    from workbench_quiver.core.standard import standard_quiver
+
+    b = standard_quiver(label)
+    m = square_matrix(b)
+    m.setflags(write=False)
+    lattice = keller_positions(label)
+    pos = [(float(x), float(y)) for x, y in lattice] if lattice is not None else layout_positions(m, "kamada-kawai")
+    frozen = tuple(i >= b.shape[1] for i in range(m.shape[0]))
+    return m, tuple(pos), frozen
