@@ -15,6 +15,7 @@ line says what happened.  Settings that are clamped or do not apply are listed a
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,14 +110,19 @@ class RepSimPanel(Panel):
         self._partial: dict[str, tuple[np.ndarray, list[str], list[str]]] = {}
         self._cell_text = ""
         self._setting_notes: dict[str, list[str]] = {}
-        self._build()
+        self._colours = plot_colours()  # the views colour themselves when built
+        self.build_in_steps(self._build_steps())
+
+    def _build_steps(self) -> Iterator[None]:
+        """The construction, a ``yield`` between its heatmap views (about 50 ms each: a
+        pyqtgraph PlotItem; see ``Panel.build_in_steps``)."""
+        yield from self._build()
         self.state_model.add_global_callback(lambda _name, _new, _old: self._mark_stale())
-        self._colours = plot_colours()  # the views coloured themselves when built
         self._mark_stale()
         theme_signals().theme_changed.connect(self._theme_changed)
 
     # ------------------------------------------------------------------ layout --------------
-    def _build(self) -> None:
+    def _build(self) -> Iterator[None]:
         sm, bind = self.state_model, self.binder.bind
         self.form = CompareForm(sm, bind)
         f = self.form
@@ -129,12 +135,15 @@ class RepSimPanel(Panel):
         f.browse_text.clicked.connect(self._browse_text)
         f.browse_images.clicked.connect(self._browse_images)
 
-        self.views = {"AA": HeatmapView("A vs A"), "AB": HeatmapView("A vs B"), "BB": HeatmapView("B vs B")}
+        yield
+        self.views = {}
         maps = QSplitter(Qt.Orientation.Horizontal)
         maps.setChildrenCollapsible(False)
-        for key, v in self.views.items():
+        for key, title in (("AA", "A vs A"), ("AB", "A vs B"), ("BB", "B vs B")):
+            v = self.views[key] = HeatmapView(title)
             maps.addWidget(v)
             v.cell_clicked.connect(lambda i, j, k=key: self._cell_clicked(k, i, j))
+            yield
         self.details = CellDetailView()
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(maps)
@@ -143,6 +152,7 @@ class RepSimPanel(Panel):
         split.setStretchFactor(1, 1)
         self.heatmap_split = split
 
+        yield
         self.stitch_page = StitchPage(sm, bind)
         self.stitch_table, self.stitch_steps, self.stitch_seed = (
             self.stitch_page.table,
