@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ from .ui.controls import ModelControls
 from .ui.dataset_browser import DatasetBrowser, rgba_to_qimage
 from .ui.phase_view import KEY as PHASE_KEY
 from .ui.phase_view import PhaseDiagramView
-from .ui.torus_view import SphereCanvas, TorusCanvas
+from .ui.torus_view import SphereCanvas, TorusCanvas, prepare_glyphs
 
 #: the kept results, in the order the status line lists them
 RESULTS = ("view", "phase", "dataset", "predictions")
@@ -146,19 +147,35 @@ class BundlePanel(Panel):
         self._sphere_pending: tuple[np.ndarray, np.ndarray] | None = None
         self._sphere_drawn_at = 0.0
         self._view_drawn_at = 0.0
-        self._build()
+        self.build_in_steps(self._build_steps())
+
+    @classmethod
+    def prepare_in_background(cls) -> None:
+        """The glyphs of the torus's and the sphere's labels, rasterised ahead, off the GUI
+        thread (:func:`.ui.torus_view.prepare_glyphs`; 1.6 s of the first render before)."""
+        prepare_glyphs()
+
+    def _build_steps(self) -> Iterator[None]:
+        """The construction, a ``yield`` between its views (a vispy scene: 0.1-1 s on a busy
+        machine; see ``Panel.build_in_steps``)."""
+        yield from self._build()
         self._connect()
         self.apply_theme()
         self._update_detached()
 
     # ------------------------------------------------------------------------------ layout
-    def _build(self) -> None:
+    def _build(self) -> Iterator[None]:
         st = self.state_model
         self.controls = ModelControls(st, self.binder)
+        yield
         self.torus = TorusCanvas(st.view_grid)
+        yield
         self.sphere = SphereCanvas()
+        yield
         self.phase_view = PhaseDiagramView()
+        yield
         self.dataset_view = DatasetBrowser(st, self.binder)
+        yield
         self.tabs = QTabWidget()
         self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.tabs.setUsesScrollButtons(True)

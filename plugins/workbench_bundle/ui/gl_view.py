@@ -28,6 +28,7 @@ import time
 from typing import Any
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -88,6 +89,47 @@ class OffscreenSceneCanvas(scene.SceneCanvas):
             self.pop_fbo()
 
 
+class _RenderTurns:
+    """The pending renders of every :class:`GLImageView`, one per event-loop turn: a software-GL
+    render costs 10-30 ms, and a view's first one (compiling its shaders) 0.2-2 s on a busy
+    machine, so the torus and the sphere rendered in one turn made one long stall of the GUI
+    thread (issue 13); in turns, the events between them are handled."""
+
+    views: list[GLImageView] = []
+    timer: QTimer | None = None
+
+    @classmethod
+    def add(cls, view: GLImageView) -> None:
+        if view not in cls.views:
+            cls.views.append(view)
+        if cls.timer is None:
+            cls.timer = QTimer()
+            cls.timer.setSingleShot(True)
+            cls.timer.setInterval(1)  # a timer, not a call posted into the same turn
+            cls.timer.timeout.connect(cls._next)
+        if not cls.timer.isActive():
+            cls.timer.start()
+
+    @classmethod
+    def pending(cls, view: GLImageView) -> bool:
+        return view in cls.views
+
+    @classmethod
+    def discard(cls, view: GLImageView) -> None:
+        if view in cls.views:
+            cls.views.remove(view)
+
+    @classmethod
+    def _next(cls) -> None:
+        while cls.views:
+            view = cls.views.pop(0)
+            if shiboken6.isValid(view):  # not deleted meanwhile (its panel closed)
+                view.render_now()
+                break
+        if cls.views and cls.timer is not None:
+            cls.timer.start()
+
+
 class GLImageView(QWidget):
     """Shows ``canvas`` (an :class:`OffscreenSceneCanvas`) and forwards mouse input to it."""
 
@@ -102,10 +144,6 @@ class GLImageView(QWidget):
         self._rendering = False
         self._last_request = 0.0
         self._quick = False
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self.render_now)
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
@@ -120,14 +158,15 @@ class GLImageView(QWidget):
         return QSize(int(w), int(h))
 
     def schedule(self) -> None:
-        """Render at the next event-loop turn (changes until then share one render); a request
-        soon after the previous one makes the next frame a draft."""
-        if self._rendering or self._timer.isActive():
+        """Render at a coming event-loop turn, at most one view's render per turn (changes until
+        then share one render); a request soon after the previous one makes the next frame a
+        draft."""
+        if self._rendering or _RenderTurns.pending(self):
             return
         now = time.monotonic()
         self._quick = (now - self._last_request) * 1000 < SETTLE_MS
         self._last_request = now
-        self._timer.start()
+        _RenderTurns.add(self)
 
     def _render_full(self) -> None:
         self._quick = False
@@ -136,7 +175,7 @@ class GLImageView(QWidget):
     def render_now(self, draft: bool | None = None) -> None:
         """Render the scene at the widget's size, or at DRAFT_SCALE of it while changes come
         quickly (``draft`` forces either); nothing while hidden: shown, it renders."""
-        self._timer.stop()
+        _RenderTurns.discard(self)
         w, h = self.width(), self.height()
         if not self.isVisible() or w < 2 or h < 2:
             return

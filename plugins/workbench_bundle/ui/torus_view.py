@@ -5,6 +5,8 @@ canvas's own ``QOpenGLWidget`` is not embedded)."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import vispy
 
@@ -13,8 +15,48 @@ vispy.use(app="pyside6")
 from vispy import scene  # noqa: E402
 from vispy.gloo import Texture2D  # noqa: E402
 from vispy.visuals.filters import TextureFilter  # noqa: E402
+from vispy.visuals.text.text import FontManager  # noqa: E402
 
 from .gl_view import GLImageView, OffscreenSceneCanvas  # noqa: E402
+
+#: the characters the two scenes' labels use: windings (+1, -2, ...) and the sphere's axes
+TORUS_CHARS, SPHERE_CHARS = "+-0123456789", "d_xyz"
+
+
+#: font managers with the labels' glyphs already loaded, one waiting per kind of canvas
+_READY_FONTS: dict[str, FontManager] = {}
+_FONTS_LOCK = threading.Lock()
+
+
+def prepare_glyphs() -> None:
+    """Make a font manager for the next torus canvas and one for the next sphere canvas, with
+    every label character already in their glyph atlases (any thread; the bundle panel's
+    ``prepare_in_background`` calls it before the canvases exist).
+
+    vispy rasterises each new glyph at 256 pt through freetype and computes its signed distance
+    field on the CPU when a label first draws: 50-140 ms a character on a busy 2-core machine,
+    1.6 s of the bundle panel's first render.  None of that needs a GL context (the atlas
+    update is queued until the texture is first drawn), so it can run off the GUI thread."""
+    for which, chars in (("torus", TORUS_CHARS), ("sphere", SPHERE_CHARS)):
+        with _FONTS_LOCK:
+            if which in _READY_FONTS:
+                continue
+        manager = FontManager(method="cpu")
+        font = manager.get_font("OpenSans")  # vispy Text's default face (the key has no size)
+        for c in chars:
+            font[c]
+        with _FONTS_LOCK:
+            _READY_FONTS.setdefault(which, manager)
+
+
+def _font_manager(which: str) -> FontManager:
+    """A font manager for one new canvas of kind ``which`` ("torus" or "sphere"): the prepared
+    one if there is one (each is used by one canvas only: an atlas is a texture of one GL
+    context), else a new, empty one."""
+    with _FONTS_LOCK:
+        manager = _READY_FONTS.pop(which, None)
+    return manager if manager is not None else FontManager(method="cpu")
+
 
 R_MAJOR, R_MINOR = 2.0, 0.8
 SPHERE_MAX = 64
@@ -60,7 +102,9 @@ class TorusCanvas:
         self.mesh = scene.visuals.Mesh(parent=self.view.scene, shading=None)
         self.markers = scene.visuals.Markers(parent=self.view.scene)
         self.markers.set_gl_state("translucent", depth_test=True)
-        self.labels = scene.visuals.Text("", parent=self.view.scene, color="black", font_size=9)
+        self.labels = scene.visuals.Text(
+            "", parent=self.view.scene, color="black", font_size=9, font_manager=_font_manager("torus")
+        )
         self.labels.set_gl_state("translucent", depth_test=True)
         self.arrows = scene.visuals.Line(
             parent=self.view.scene, connect="segments", color=(0.1, 0.1, 0.1, 1.0), width=1.5
@@ -211,6 +255,7 @@ class SphereCanvas:
             font_size=10,
             pos=np.array([[1.5, 0, 0], [0, 1.5, 0], [0, 0, 1.5]], np.float32),
             color=[(0.85, 0.1, 0.1, 1), (0.1, 0.65, 0.1, 1), (0.2, 0.3, 0.95, 1)],
+            font_manager=_font_manager("sphere"),
         )
         _keep_fitted(self.canvas, self.view.camera)
 
