@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -86,7 +87,12 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         self.doc = QuiverDocument()
         self.stack = CommandStack(self.doc)
         self._init_editing()
-        self._build()
+        self.build_in_steps(self._build_steps())
+
+    def _build_steps(self) -> Iterator[None]:
+        """The construction, a ``yield`` between its heavy views (the side tabs' plots; see
+        ``Panel.build_in_steps``)."""
+        yield from self._build()
         self.live = LiveIdentification(self)
         self.enumeration = EnumerationController(self)
         self._connect()
@@ -125,13 +131,14 @@ class QuiverPanel(EditingMixin, QuiverFilesMixin, Panel):
         self.tabs.cluster.restyle()
 
     # ---- composition -----------------------------------------------------------------------
-    def _build(self) -> None:
+    def _build(self) -> Iterator[None]:
         st = self.state_model
         self.canvas = QuiverCanvas(self.doc, self.stack)
         self.canvas.setObjectName("quiver-canvas")
         self.canvas.set_show_evidence(st.show_evidence)
         # the views call submit late, so a test's (or a subclass's) submit is the one used
-        self.tabs = SideTabs(self.doc, lambda *a, **k: self.submit(*a, **k), st, self.binder)
+        self.tabs = SideTabs(self.doc, lambda *a, **k: self.submit(*a, **k), st, self.binder, in_steps=True)
+        yield from self.tabs.build_steps()
         t = self.tabs
         t.cluster.attach_canvas(self.canvas)  # green/red vertices, going to exchange-graph seeds
         t.cluster.keep = self.keep_result  # seeds, green sequences, exchange graphs go into sessions

@@ -8,7 +8,7 @@ window is too low for them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -41,9 +41,27 @@ def scrolling(widget: QWidget, name: str) -> QScrollArea:
 class SideTabs(QTabWidget):
     """The tabs beside the canvas, with their views as attributes."""
 
-    def __init__(self, doc: QuiverDocument, submit: Callable[..., Any], state: QuiverState, binder: Binder) -> None:
+    def __init__(
+        self,
+        doc: QuiverDocument,
+        submit: Callable[..., Any],
+        state: QuiverState,
+        binder: Binder,
+        in_steps: bool = False,
+    ) -> None:
+        """``in_steps``: the views are made by :meth:`build_steps`, which the caller runs (the
+        panel's stepped construction); else at once."""
         super().__init__()
         self.setObjectName("quiver-tabs")
+        self._args = (doc, submit, state, binder)
+        if not in_steps:
+            for _ in self.build_steps():
+                pass
+
+    def build_steps(self) -> Iterator[None]:
+        """Make the tabs' views, a ``yield`` after each heavy one (the GNN and cluster tabs make
+        pyqtgraph plots: 40-150 ms each on a busy machine)."""
+        doc, submit, state, binder = self._args
         self.info = InfoView()
         binder.bind(state, "show_evidence", self.info.show_evidence)
         binder.bind(state, "enum_depth", self.info.max_depth)
@@ -52,11 +70,16 @@ class SideTabs(QTabWidget):
         self.gallery = GalleryView()
         self.class_browser = ClassBrowser()
         # GNN classifier: live prediction + explanations, and the hidden-representation explorer
+        yield
         self.gnn_pred = GnnPredictionWidget(doc.b_matrix, submit, state, binder=binder)
+        yield
         self.gnn_explain = GnnExplainWidget(doc.b_matrix, submit, state, binder)
+        yield
         self.gnn_explorer = GnnExplorerWidget(submit, state, binder, current_b=doc.b_matrix)
+        yield
         # the cluster algebra: seeds, maximal green sequences, exchange graphs
         self.cluster = ClusterTab(doc, submit, state, binder)
+        yield
         gnn_tab = QSplitter(Qt.Orientation.Vertical)
         gnn_tab.setObjectName("quiver-gnn-tab")
         gnn_tab.addWidget(self.gnn_pred)
