@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-type", type=int, default=8, help="quivers per type (D~6..D~9, D7..D10); default 8")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--investigate", action="store_true", help="also the PGExplainer / masking-mode variants")
+    p.add_argument("--no-table", action="store_true", help="leave out the table's own explainers (random stays)")
     p.add_argument("--only", default="", help="comma-separated substrings: run only variants whose name matches")
     p.add_argument(
         "--json", nargs="?", const="-", default=None, help="write the result as JSON (to FILE, or - for stdout)"
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     from workbench_quiver.gnn.explain_agreement import (
         DEFAULT_VARIANTS,
         INVESTIGATION_VARIANTS,
+        MUTANT_VARIANTS,
         format_table,
         run_experiment,
     )
@@ -49,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.per_type < 1:
         print("error: --per-type must be >= 1", file=sys.stderr)
         return 2
-    variants = list(DEFAULT_VARIANTS) + (list(INVESTIGATION_VARIANTS) if args.investigate else [])
+    table = [v for v in DEFAULT_VARIANTS if v.method == "random" or not args.no_table]
+    variants = table + (list(INVESTIGATION_VARIANTS) if args.investigate else [])
     if args.only:
+        variants += [v for v in MUTANT_VARIANTS if v not in variants]
         keys = [s.strip() for s in args.only.split(",") if s.strip()]
         variants = [v for v in variants if v.method == "random" or any(k in v.name for k in keys)]
     t0 = time.perf_counter()

@@ -130,3 +130,8 @@ def test_explain_job_reports_agreement_with_the_evidence():
     ev, _ = evidence_of(b)
     assert a is not None and a.k == len(ev) == a.evidence_size and a.n_arrows == len(arrows_of(b))
     assert a.hits == pytest.approx(top_k_hits(res.overlay.edge_importance, ev, len(ev)))
+    # E6 is recognised from a table: no arrows drawn, so no number but a reason
+    from workbench_quiver.gnn.jobs import NO_EVIDENCE
+
+    e6 = run_explain(ExplainSpec(as_matrix(standard_quiver("E6")), method="IntegratedGradients", k=0), JobContext())
+    assert e6.agreement == NO_EVIDENCE

@@ -41,7 +41,7 @@ def test_agreement_line_follows_the_explanation_and_the_quiver(host, qtbot):
     w.method.setCurrentIndex(2)  # Integrated Gradients: fastest
     w.k.setValue(0)
     w.explain()
-    qtbot.waitUntil(lambda: w.result is not None, timeout=60000)
+    qtbot.waitUntil(lambda: w.result is not None, timeout=240_000)
     a = w.result.agreement
     ev, label = evidence_of(b)
     assert a is not None and a.k == len(ev) == 4 and label == "D~6"
@@ -56,5 +56,10 @@ def test_agreement_line_follows_the_explanation_and_the_quiver(host, qtbot):
     # the explained quiver again (an undo): the line is back
     p.set_b(b)
     assert w.agreement.text() == text
+    # a restored explanation (sessions keep no agreement) says so instead of a number
+    from workbench_quiver.gnn.jobs import ExplainResult
+
+    w.show_result(ExplainResult(w.result.overlay, None, 0.0), w.result_spec)
+    assert "restored" in w.agreement.text() and "of the top" not in w.agreement.text()
     w.clear()
     assert not w.agreement.isVisible()

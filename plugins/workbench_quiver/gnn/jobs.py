@@ -417,9 +417,9 @@ class ExplainSpec:
 @dataclass
 class ExplainResult:
     """overlay, masking and ``agreement``: an :class:`.agreement.Agreement` of the overlay's
-    top-|E| arrows with the evidence E the exact recogniser draws (None where it draws none;
-    not stored in sessions, whose results keep their declared fields, so a restored
-    explanation has none until it is explained again)."""
+    top-|E| arrows with the evidence E the exact recogniser draws, or a sentence saying why
+    there is none (:data:`NO_EVIDENCE`).  Not stored in sessions (their results keep the
+    declared fields, so older sessions still load): None for a restored explanation."""
 
     overlay: Any  # overlay.ExplanationOverlay
     masking: Any | None  # explain.MaskingResult
@@ -449,8 +449,12 @@ def run_explain(spec: ExplainSpec, ctx: JobContext) -> ExplainResult:
     agreement = evidence_agreement(overlay, b)
     ctx.progress(1.0, "explained")
     res = ExplainResult(overlay, masking, time.perf_counter() - t0)
-    res.agreement = agreement
+    res.agreement = agreement if agreement is not None else NO_EVIDENCE
     return res
+
+
+#: ExplainResult.agreement where the exact recogniser draws no evidence arrows in the quiver
+NO_EVIDENCE = "none to compare: the exact recogniser draws no evidence arrows in this quiver"
 
 
 def evidence_agreement(overlay: Any, b: np.ndarray) -> Any | None:

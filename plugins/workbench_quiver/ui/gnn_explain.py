@@ -340,10 +340,9 @@ class GnnExplainWidget(QWidget):
             return "Agreement with the exact evidence: stale (the quiver changed; Explain again)."
         a = getattr(self.result, "agreement", None)
         if a is None:
-            return (
-                "Agreement with the exact evidence: none to compare (no evidence arrows drawn, "
-                "or a restored explanation)."
-            )
+            return "Agreement with the exact evidence: not measured for a restored explanation (Explain again)."
+        if isinstance(a, str):
+            return f"Agreement with the exact evidence: {a}."
         mark = " (stale: other settings)" if self.stale else ""
         return f"Agreement with the exact evidence{mark}: {a.text()}."
 
