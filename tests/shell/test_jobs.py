@@ -226,3 +226,23 @@ def test_a_jobs_new_imports_are_frozen_out_of_the_cyclic_collector(main_window, 
         assert not freeze_new_imports()  # nothing new since
     finally:
         sys.modules.pop("wbtest_fresh_module", None)
+
+
+def _collector_state(spec, ctx):
+    import gc
+
+    return gc.isenabled()
+
+
+def test_a_job_functions_first_run_has_the_collector_paused(main_window, qtbot):
+    import gc
+
+    panel = main_window.open_panel("sample")
+    qtbot.waitUntil(panel.is_idle, timeout=10000)
+    assert gc.isenabled()
+    states = []
+    for _ in range(2):
+        handle = panel.submit(_collector_state, None, title="gc state")
+        qtbot.waitUntil(lambda h=handle: h.is_done, timeout=10000)
+        states.append(handle.result)
+    assert states == [False, True] and gc.isenabled()

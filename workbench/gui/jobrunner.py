@@ -20,7 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from workbench.gcfreeze import freeze_new_imports
+from workbench.gcfreeze import collector_paused_on_first_run, freeze_new_imports
 from workbench.jobs import JobCancelled, JobContext, JobError, spec_device
 
 _job_ids = itertools.count(1)
@@ -202,7 +202,9 @@ class PanelThread(QThread):
                 on_log=lambda m: handle.logged.emit(str(m)),
                 cancel_event=handle.cancel_event,
             )
-            result = handle.fn(handle.spec, ctx)
+            fn_key = f"{getattr(handle.fn, '__module__', '')}.{getattr(handle.fn, '__qualname__', repr(handle.fn))}"
+            with collector_paused_on_first_run(fn_key):  # its imports (workbench.gcfreeze)
+                result = handle.fn(handle.spec, ctx)
             if handle.cancel_event.is_set():
                 raise JobCancelled()
         except JobCancelled:
