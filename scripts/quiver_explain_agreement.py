@@ -4,7 +4,7 @@ quivers on 7-10 vertices, against random arrows (bootstrap 95 % intervals over q
 
     nice -n 19 .venv/bin/python scripts/quiver_explain_agreement.py                 # the table
     nice -n 19 .venv/bin/python scripts/quiver_explain_agreement.py --investigate   # + the PGExplainer study
-    ... --checkpoint my.safetensors --json out.json --per-type 8 --seed 0
+    ... --checkpoint my.safetensors --json out.json --per-type 6 --seed 1          # the defaults
 
 Runs torch on one thread.  See workbench_quiver.gnn.explain_agreement for what is measured.
 """
@@ -20,8 +20,14 @@ import time
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", default="", help="DirGINE checkpoint (default: the shipped one)")
-    p.add_argument("--per-type", type=int, default=8, help="quivers per type (D~6..D~9, D7..D10); default 8")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--per-type", type=int, default=6, help="quivers per type (D~6..D~9, D7..D10); default 6")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        help="evaluation set seed (PGExplainer's pool: seed + 1); 1 gives docs/quiver_gnn.md's table "
+        "(the size penalty was chosen on seed 0)",
+    )
     p.add_argument("--investigate", action="store_true", help="also the PGExplainer / masking-mode variants")
     p.add_argument("--no-table", action="store_true", help="leave out the table's own explainers (random stays)")
     p.add_argument("--only", default="", help="comma-separated substrings: run only variants whose name matches")
