@@ -37,6 +37,7 @@ from workbench import plaindata
 from workbench.gui.figures import FigureSource
 from workbench.gui.jobrunner import JobHandle
 from workbench.gui.panel import Panel
+from workbench.gui.staged import paint_in_turns
 from workbench.gui.theme import theme_signals
 
 from .jobs import (
@@ -403,6 +404,8 @@ class RepSimPanel(Panel):
             else:
                 v.clear("no data" if res is None else "not computed: model B was empty")
         self._show_selection()
+        if self.isVisible():  # the three views (their cells, values and axes) paint in turns of their own
+            paint_in_turns(self.heatmap_split)
 
     def _heatmap_summary(self) -> str:
         res, kept = self.result, self.kept("heatmap")
