@@ -21,7 +21,8 @@ examples and checkpoint, the ratio anchor / ours; the agreement of the two score
 (Spearman correlation of the concept-level scores, mean per-target Spearman, overlap of the
 100 top-attributing examples); and with ``--lds M`` the linear datamodeling score of both
 (Park et al. 2023, eq. 5) against the same M models retrained on random half subsets (member
-0's seed and settings, a fresh probe fitted on each), with 95 % bootstrap intervals.
+0's seed, settings and data order, scored through member 0's own probe: the concepts job's
+protocol, docs/concepts.md), with 95 % bootstrap intervals.
 """
 
 from __future__ import annotations
@@ -97,16 +98,18 @@ def traker_defaults(models, probes, train, xt, yt, batch: int = 100) -> tuple[np
     return scores, t1 - t0, t2 - t1
 
 
-def lds_outputs(train, cset, cfg, xt, yt, masks, seed: int) -> np.ndarray:
-    """The retrained models' probe margins on the targets (subsets x targets)."""
-    from workbench_concepts.core.probes import fit_probe, pooled_features
+def lds_outputs(train, probe, cfg, xt, yt, masks, seed: int) -> np.ndarray:
+    """The subset models' outputs on the targets (subsets x targets), by the protocol of the
+    concepts job (docs/concepts.md): model j is trained from member 0's seed in member 0's data
+    order (``same_order``: the subset is the only difference from member 0) and scored through
+    member 0's own probe, held fixed: the very function both sides' scores attribute."""
+    from workbench_concepts.core.probes import pooled_features
     from workbench_concepts.core.train import train_member
 
     out = np.zeros((masks.shape[0], xt.shape[0]))
     for j, m in enumerate(masks):
-        model = train_member(train, seed, cfg, indices=np.flatnonzero(m))
-        p = fit_probe(LAYER, pooled_features(model, cset.fit)[LAYER], cset.fit_y)
-        out[j] = (2 * yt - 1) * p.logits(pooled_features(model, xt)[LAYER])
+        model = train_member(train, seed, cfg, indices=np.flatnonzero(m), same_order=True)
+        out[j] = (2 * yt - 1) * probe.logits(pooled_features(model, xt)[LAYER])
         print(f"  LDS subset {j + 1}/{masks.shape[0]} retrained", flush=True)
     return out
 
@@ -175,7 +178,7 @@ def main() -> int:
     if args.lds:
         masks = half_masks(n, args.lds, 0)
         seed = int(loaded.provenance["seeds"][0])
-        actual = lds_outputs(train, data.concepts[CONCEPT], loaded.train_cfg, xt, yt, masks, seed)
+        actual = lds_outputs(train, probes[0], loaded.train_cfg, xt, yt, masks, seed)
         for name, s in (("ours", a), ("traker's defaults", b)):
             r = lds_from_outputs(s, masks, actual)
             print(f"LDS {name}: {r.lds:.3f} (95 % CI {r.ci[0]:.3f} .. {r.ci[1]:.3f}), {args.lds} subsets")
