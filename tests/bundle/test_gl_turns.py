@@ -32,7 +32,10 @@ def test_glyphs_prepared_on_a_thread_draw_like_cold_ones(qtbot):
     assert "torus" not in torus_view._READY_FONTS  # taken: one canvas per atlas (GL context)
     cold = torus_view.TorusCanvas(16)
     assert _glyphs(cold) == set()
+    prepared = _glyphs(warm)
     image_warm, image_cold = _with_labels(warm), _with_labels(cold)
+    assert _glyphs(warm) == prepared  # drawing loaded no glyph on this thread
+    assert set() < _glyphs(cold) <= prepared  # what drawing loads (here, on this thread) was prepared
     assert np.array_equal(image_warm, image_cold)
     zeros = np.array([[0.25, 0.25, 1.0, -1.0], [0.75, 0.6, -1.0, -1.0], [0.5, 0.1, 2.0, -1.0]])
     warm.set_vortices(zeros, show_labels=False)

@@ -19,8 +19,11 @@ from vispy.visuals.text.text import FontManager  # noqa: E402
 
 from .gl_view import GLImageView, OffscreenSceneCanvas  # noqa: E402
 
+#: the characters vispy's Text loads for any label: the line-height probes of its layout
+#: (``vispy.visuals.text.text._text_to_vbo``) and the space
+_LAYOUT_CHARS = "ÅÉÑŐjgpqy "
 #: the characters the two scenes' labels use: windings (+1, -2, ...) and the sphere's axes
-TORUS_CHARS, SPHERE_CHARS = "+-0123456789", "d_xyz"
+TORUS_CHARS, SPHERE_CHARS = "+-0123456789" + _LAYOUT_CHARS, "d_xz" + _LAYOUT_CHARS
 
 
 #: font managers with the labels' glyphs already loaded, one waiting per kind of canvas
