@@ -29,8 +29,17 @@ def main(argv: list[str] | None = None) -> int:
         "(the size penalty was chosen on seed 0)",
     )
     p.add_argument("--investigate", action="store_true", help="also the PGExplainer / masking-mode variants")
+    p.add_argument(
+        "--seed-stability",
+        action="store_true",
+        help="only: rank correlation of GNNExplainer's and IG's arrow importances between explainer seeds 0 and 1",
+    )
     p.add_argument("--no-table", action="store_true", help="leave out the table's own explainers (random stays)")
-    p.add_argument("--only", default="", help="comma-separated substrings: run only variants whose name matches")
+    p.add_argument(
+        "--only",
+        default="",
+        help="substrings separated by ';': run only variants whose name contains one (random stays)",
+    )
     p.add_argument(
         "--json", nargs="?", const="-", default=None, help="write the result as JSON (to FILE, or - for stdout)"
     )
@@ -57,11 +66,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.per_type < 1:
         print("error: --per-type must be >= 1", file=sys.stderr)
         return 2
+    if args.seed_stability:
+        from workbench_quiver.gnn.explain_agreement import Variant, seed_stability
+
+        for name, method in (("GNNExplainer", "GNNExplainer"), ("Integrated Gradients", "IntegratedGradients")):
+            r = seed_stability(ck.model, Variant(name, method), per_type=1, seed=args.seed)
+            print(
+                f"{name}: rank correlation seed 0 vs 1, mean {sum(r) / len(r):.2f} over {len(r)} quivers: "
+                + ", ".join(f"{x:.2f}" for x in r)
+            )
+        return 0
     table = [v for v in DEFAULT_VARIANTS if v.method == "random" or not args.no_table]
     variants = table + (list(INVESTIGATION_VARIANTS) if args.investigate else [])
     if args.only:
         variants += [v for v in MUTANT_VARIANTS if v not in variants]
-        keys = [s.strip() for s in args.only.split(",") if s.strip()]
+        keys = [s.strip() for s in args.only.split(";") if s.strip()]
         variants = [v for v in variants if v.method == "random" or any(k in v.name for k in keys)]
     t0 = time.perf_counter()
     res = run_experiment(

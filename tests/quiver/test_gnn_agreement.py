@@ -135,3 +135,16 @@ def test_explain_job_reports_agreement_with_the_evidence():
 
     e6 = run_explain(ExplainSpec(as_matrix(standard_quiver("E6")), method="IntegratedGradients", k=0), JobContext())
     assert e6.agreement == NO_EVIDENCE
+
+
+def test_evaluation_set_is_seeded_and_informative():
+    from workbench_quiver.gnn.explain_agreement import EVAL_TYPES, sample_quivers
+
+    a, b = sample_quivers(per_type=1, seed=3), sample_quivers(per_type=1, seed=3)
+    assert all(np.array_equal(x, y) for x, y in zip(a.bs, b.bs, strict=True))
+    assert a.labels == list(EVAL_TYPES)  # the exact type of each walk's end is its start's
+    for q, ev in zip(a.bs, a.evidence, strict=True):
+        arrows = set(arrows_of(q))
+        assert ev and ev < arrows  # neither empty nor every arrow
+    c = sample_quivers(per_type=1, seed=4)
+    assert any(not np.array_equal(x, y) for x, y in zip(a.bs, c.bs, strict=True))
