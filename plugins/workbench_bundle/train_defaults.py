@@ -18,7 +18,8 @@ Each provenance records test accuracy, the confusion matrix, accuracy by |C|, ac
 test samples with C != 0, and the largest logit change under random local U(1) gauge
 transformations.  ``--names`` picks some (they are independent: run them in parallel processes);
 ``--cache DIR`` keeps the generated data and charges between runs.  One CPU thread by default;
-each model trains in under about 15 minutes on a shared 2-core machine.
+each model trains in under about 15 minutes on a shared 2-core machine, except subcell (about 35
+minutes, almost all of it its fixed sub-cell fits).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ RECIPES = {
         Recipe("gauge", "gauge", epochs=3, lr=5e-3, dense_weight=1.0, batch_size=32, subset=2000),
         Recipe("gauge-c0", "gauge", epochs=3, lr=5e-3, dense_weight=1.0, c0_only=True, batch_size=32),
         Recipe("charge", "charge", epochs=4, lr=3e-3, dense_weight=1.0, augment=True, batch_size=64, subset=4000),
-        Recipe("subcell", "subcell", epochs=30, lr=2e-3, dense_weight=1.0, augment=True, batch_size=64),
+        Recipe("subcell", "subcell", epochs=12, lr=2e-3, dense_weight=1.0, augment=True, batch_size=64),
     )
 }
 

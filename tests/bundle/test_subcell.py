@@ -52,6 +52,46 @@ def test_lattice_sum_and_exact_corrections_give_the_labels(data):
     assert set(np.unique(m)) <= {-1, 0, 1}
 
 
+def test_local_fit_reproduces_a_polynomial_section_exactly():
+    """A section d that is itself a polynomial of degree <= 6 is in the fit's space: whatever the
+    positive factor relating n to d and whatever the Gaussian weights, the fitted solid angle is
+    that of d on the same sub-grid; here d nearly vanishes inside the cell and points down at its
+    corners, so n sweeps more than 3 pi, which the corners see only modulo 4 pi."""
+    off = torch.arange(subcell.FIT_WINDOW, dtype=torch.float64) + subcell.FIT_WINDOW_START - 0.5
+    u, v = torch.meshgrid(off, off, indexing="ij")
+
+    def section(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return torch.stack(
+            [u - 0.1 + 0.3 * v**2, v + 0.05 - 0.2 * u**3, 0.1 - 2 * (u**2 + v**2) + 0.1 * u**2 * v**4], 0
+        )
+
+    d = section(u, v)
+    n = d / d.norm(dim=0, keepdim=True)
+    deg, first, size, sigma = subcell.FITS[0]
+    om, res = subcell.local_fit_flux(n[None], deg, first, size, sigma)
+    t = torch.linspace(0, 1, subcell.FIT_SUBGRID + 1, dtype=torch.float64) - 0.5
+    su, sv = torch.meshgrid(t, t, indexing="ij")
+    e = section(su, sv).permute(1, 2, 0)
+    e = e / e.norm(dim=-1, keepdim=True)
+    a, b, c, f = e[:-1, :-1], e[1:, :-1], e[1:, 1:], e[:-1, 1:]
+    direct = (subcell._solid(a, b, c, -1) + subcell._solid(a, c, f, -1)).sum()
+    assert abs(float(direct)) > 3 * math.pi  # more than the corners can see
+    assert torch.allclose(om[0], direct, atol=1e-6)
+    assert float(res[0]) < 1e-12
+
+
+def test_weighted_local_fit_recovers_the_exact_corrections(data):
+    """Rounded, the refined flux of the fit alone (no learning) is the exact correction in nearly
+    every candidate cell, so c0 minus the rounded fits is nearly always the label (the FHS sum is
+    not): the information the MLP needs is in its features."""
+    _, _, fits, c0_t, idx = subcell.candidate_parts(torch.from_numpy(data.psi))
+    m = subcell.exact_corrections(data.coef_f, data.coef_g, idx.numpy(), 32)
+    guess = torch.round(fits[..., 0]).long().numpy()
+    assert np.mean(guess != m) <= 0.002
+    c0 = c0_t.numpy().astype(np.int64)
+    assert np.mean(c0 - guess.sum(1) == data.labels) >= 0.95 > np.mean(c0 == data.labels)
+
+
 def test_symmetry_transform_matches_the_transformed_sample(data):
     """Augmenting the features equals computing them on the sample moved by a D4 element."""
     psi = torch.from_numpy(data.psi[:6])
@@ -98,7 +138,7 @@ def test_shipped_subcell_model_beats_the_lattice_sum():
     ds = hb.generate_dataset(100, 32, seed=11)
     acc = float(np.mean(predict(model, ds.psi) == ds.labels))
     fhs = float(np.mean(_fhs(ds.psi) == ds.labels))
-    assert acc >= 0.85
+    assert acc >= 0.95  # 0.992 on the test set; the first version (unweighted fits, 16 cells) 0.923
     assert acc >= fhs + 0.1
 
 
