@@ -120,3 +120,23 @@ def test_deepwalk_and_evaluate_commands(tmp_path, capsys):
     assert "mutation-finite families" in capsys.readouterr().err
     args = ap.parse_args(["evaluate", "--data", str(tmp_path / "none.npz")])
     assert args.func(args) == 2
+
+
+def test_ensemble_logits_are_the_mean_of_the_members():
+    import torch
+
+    from workbench_quiver.gnn.checkpoint import default_checkpoint_path, load_checkpoint
+    from workbench_quiver.gnn.dataset import pack
+    from workbench_quiver.gnn.evaluate import ensemble_logits
+    from workbench_quiver.gnn.train import logits_of
+
+    ds = sample_deepwalk([12], per_family=3, seed=2)
+    a = load_checkpoint(default_checkpoint_path()).model
+    b = load_checkpoint(default_checkpoint_path().with_name("dirgine_meanmax2.safetensors")).model
+    assert b.config.pooling == "meanmax2"
+    p = pack(ds, "blocks")
+    want = (logits_of(a, p) + logits_of(b, p)).double() / 2
+    assert torch.allclose(torch.from_numpy(ensemble_logits([a, b], ds)), want, atol=1e-5)
+    assert not torch.allclose(logits_of(a, p), logits_of(b, p))
+    with pytest.raises(ValueError, match="no model"):
+        ensemble_logits([], ds)
