@@ -120,6 +120,12 @@ def test_deepwalk_and_evaluate_commands(tmp_path, capsys):
     assert "mutation-finite families" in capsys.readouterr().err
     args = ap.parse_args(["evaluate", "--data", str(tmp_path / "none.npz")])
     assert args.func(args) == 2
+    capsys.readouterr()
+    # without --sizes a deep-walk set covers n = 11..20
+    args = ap.parse_args(["dataset", "--split", "deepwalk", "--families", "D~", "--per-family", "1", "--out", str(out)])
+    assert args.func(args) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 10
+    assert sorted(load_dataset(out).n_nodes.tolist()) == list(range(11, 21))
 
 
 def test_ensemble_logits_are_the_mean_of_the_members():

@@ -53,7 +53,7 @@ def cmd_deepwalk(args: argparse.Namespace) -> int:
     from .jobs import DeepWalkSpec, run_deepwalk
 
     try:
-        sizes = _parse_sizes(args.sizes)
+        sizes = _parse_sizes(args.sizes or "11-20")
         lo, _, hi = args.walk.partition("-")
         spec = DeepWalkSpec(
             out=args.out,
@@ -82,7 +82,7 @@ def cmd_dataset(args: argparse.Namespace) -> int:
         spec = DatasetSpec(
             out=args.out,
             split=args.split,
-            sizes=_parse_sizes(args.sizes),
+            sizes=_parse_sizes(args.sizes or "7-10"),
             families=_csv(args.families),
             extra_types=_csv(args.extra),
             depth=args.depth,
@@ -247,7 +247,9 @@ def register_gnn(subparsers) -> None:
     )
     p.add_argument("--split", choices=("train", "test", "custom", "deepwalk"), default="train")
     p.add_argument("--out", required=True, help="output .npz (a .json of provenance is written beside it)")
-    p.add_argument("--sizes", default="7-10", help="custom, deepwalk: vertex counts, e.g. 7-10 or 5,6,12")
+    p.add_argument(
+        "--sizes", default="", help="custom (default 7-10), deepwalk (default 11-20): vertex counts, e.g. 7-10, 5,6,12"
+    )
     p.add_argument("--families", default="A,D,A~,D~", help="custom, deepwalk: families at every size")
     p.add_argument(
         "--per-family",
