@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 from vispy import gloo, scene
@@ -102,8 +102,8 @@ class _RenderTurns:
     def add(cls, view: GLImageView) -> None:
         if view not in cls.views:
             cls.views.append(view)
-        if cls.timer is None:
-            cls.timer = QTimer()
+        if cls.timer is None or not shiboken6.isValid(cls.timer):
+            cls.timer = QTimer(QCoreApplication.instance())  # goes with the application, never after it
             cls.timer.setSingleShot(True)
             cls.timer.setInterval(1)  # a timer, not a call posted into the same turn
             cls.timer.timeout.connect(cls._next)
