@@ -102,9 +102,9 @@ def frozen_imports(what: str) -> Iterator[None]:
         yield
     finally:
         _loads_done.add(what)
+        gc.freeze()  # before the collector runs again (workbench.gcfreeze)
         if was:
             gc.enable()
-        gc.freeze()
 
 
 def _load(ref: ModelRef, device: str) -> LoadedModel:

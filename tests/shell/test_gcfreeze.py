@@ -55,3 +55,14 @@ def test_someone_elses_pause_is_left_alone():
     with gcfreeze.collector_paused_on_first_run(f"test.other.{time.monotonic_ns()}"):
         assert not gc.isenabled()
     assert not gc.isenabled()  # still theirs to resume
+
+
+def test_what_the_pause_made_is_frozen_before_the_collector_runs_again():
+    keep = []
+    frozen_before = gc.get_freeze_count()
+    with gcfreeze.collector_paused_on_first_run(f"test.freeze.{time.monotonic_ns()}"):
+        keep.extend([i] for i in range(50000))
+        assert gc.get_count()[0] >= 50000  # young, waiting for a collection
+    assert gc.isenabled()
+    assert gc.get_count()[0] < 1000  # no young pile left for the first collection to walk
+    assert gc.get_freeze_count() >= frozen_before + 50000

@@ -121,9 +121,9 @@ def import_panel_factory(rec: PluginRecord, ahead: bool = False) -> Callable[...
                     except Exception:  # noqa: BLE001 - only a head start; the constructor computes what it needs
                         pass
         finally:
+            gc.freeze()  # before the collector runs again: its first pass would walk everything made meanwhile
             if collecting:
                 gc.enable()
-            gc.freeze()
     return factory
 
 
