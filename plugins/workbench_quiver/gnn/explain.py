@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -85,6 +86,35 @@ def reset_explain_state(model: torch.nn.Module) -> None:
             module._edge_mask = None
 
 
+def pg_explainer(
+    model: torch.nn.Module,
+    epochs: int,
+    lr: float,
+    edge_size: float,
+    temp: Sequence[float],
+    device: str = "cpu",
+) -> tuple[Any, Any]:
+    """An untrained PyG PGExplainer (``epochs``, ``lr``; size penalty ``edge_size``, temperature
+    schedule ``temp``) and the ``Explainer`` around it, explaining ``model``'s phenomenon with
+    an object-level edge mask.  PyG keeps ``coeffs`` as a class attribute that
+    ``PGExplainer(**kwargs)`` would update for every later instance: this one gets its own copy.
+    Call it inside :func:`workbench.seeding.seeded_global_rng` (its MLP is drawn from torch's
+    process-wide generator)."""
+    from torch_geometric.explain import Explainer
+    from torch_geometric.explain.algorithm import PGExplainer
+
+    algo = PGExplainer(epochs=epochs, lr=lr).to(device)
+    algo.coeffs = {**algo.coeffs, "edge_size": float(edge_size), "temp": [float(t) for t in temp]}
+    explainer = Explainer(
+        model=model,
+        algorithm=algo,
+        explanation_type="phenomenon",
+        edge_mask_type="object",
+        model_config=_MODEL_CONFIG,
+    )
+    return algo, explainer
+
+
 def train_pgexplainer(
     model: DirGINE,
     bs: Sequence[np.ndarray],
@@ -109,8 +139,6 @@ def train_pgexplainer(
     torch's process-wide generator only, so construction and training run inside
     :func:`workbench.seeding.seeded_global_rng` (``seed``): reproducible, and serialised with
     other such sections on other threads."""
-    from torch_geometric.explain import Explainer
-    from torch_geometric.explain.algorithm import PGExplainer
 
     model.eval()
     data = [to_data(np.asarray(b), model.config.feature_set).to(device) for b in bs]
@@ -119,17 +147,7 @@ def train_pgexplainer(
     with torch.no_grad():
         targets = [model(d.x, d.edge_index, d.edge_attr).argmax(-1) for d in data]
     with seeded_global_rng(seed, device):
-        algo = PGExplainer(epochs=epochs, lr=lr).to(device)
-        # PyG keeps ``coeffs`` as a class attribute that PGExplainer(**kwargs) would update for
-        # every later instance: give this one its own copy
-        algo.coeffs = {**algo.coeffs, "edge_size": float(edge_size), "temp": [float(t) for t in temp]}
-        explainer = Explainer(
-            model=model,
-            algorithm=algo,
-            explanation_type="phenomenon",
-            edge_mask_type="object",
-            model_config=_MODEL_CONFIG,
-        )
+        algo, explainer = pg_explainer(model, epochs, lr, edge_size, temp, device)
         total = max(epochs * len(data), 1)
         try:
             for epoch in range(epochs):

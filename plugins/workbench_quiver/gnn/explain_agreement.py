@@ -33,7 +33,7 @@ from workbench.seeding import seeded_global_rng
 from . import FAMILIES
 from .agreement import Agreement, arrows_of, evidence_of, top_k_agreement
 from .dataset import sample_by_walks, to_data
-from .explain import _MODEL_CONFIG, PG_EDGE_SIZE, _normalise, pg_logits, reset_explain_state
+from .explain import _MODEL_CONFIG, PG_EDGE_SIZE, _normalise, pg_explainer, pg_logits, reset_explain_state
 
 #: D~_m has m + 1 vertices: D~6..D~9 and D7..D10 are the 7-10-vertex members of both families
 EVAL_TYPES = ("D~6", "D~7", "D~8", "D~9", "D7", "D8", "D9", "D10")
@@ -172,9 +172,6 @@ def train_pg(
 ) -> tuple[Any, dict[str, float]]:
     """A PGExplainer for ``model`` trained on ``bs`` as ``v`` says; returns the Explainer and
     training statistics (final loss)."""
-    from torch_geometric.explain import Explainer
-    from torch_geometric.explain.algorithm import PGExplainer
-
     data = [to_data(np.asarray(b), feature_set) for b in bs]
     data = [d for d in data if d.edge_index.shape[1] > 0]
     model.eval()
@@ -183,16 +180,7 @@ def train_pg(
         targets = [model(d.x, d.edge_index, d.edge_attr).argmax(-1) for d in data]
     losses: list[float] = []
     with seeded_global_rng(seed, "cpu"):
-        algo = PGExplainer(epochs=v.epochs, lr=3e-3)
-        # PyG's coeffs is a class attribute that PGExplainer(**kwargs) updates in place: set ours per instance
-        algo.coeffs = {**algo.coeffs, "temp": list(v.temp), "edge_size": float(v.edge_size)}
-        explainer = Explainer(
-            model=model,
-            algorithm=algo,
-            explanation_type="phenomenon",
-            edge_mask_type="object",
-            model_config=_MODEL_CONFIG,
-        )
+        algo, explainer = pg_explainer(model, v.epochs, 3e-3, v.edge_size, v.temp)
         order = np.random.default_rng(seed).permutation(len(data))
         try:
             for epoch in range(v.epochs):
