@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 from workbench.cluster import Backend
 from workbench.gui.figures import FigureSource, paint_widget
 from workbench.gui.jobrunner import JobHandle
-from workbench.gui.panel import Panel
+from workbench.gui.panel import Panel, figures_for_menus
 from workbench.gui.theme import plot_theme, theme_signals
 from workbench.worker_process import in_worker_process, prewarm
 
@@ -170,7 +170,9 @@ class AdversarialPanel(Panel):
     # ------------------------------------------------------------------ layout ------------
     def _build_next_plot(self) -> None:
         if self.plots.build_next() is not None and not self.plots.built:
-            QTimer.singleShot(0, self, self._build_next_plot)
+            QTimer.singleShot(1, self, self._build_next_plot)  # 1 ms, a timer: its own turn
+        elif self.plots.built:
+            self.figures_changed.emit()  # the shell gives the new plots their menus
 
     def _build(self) -> None:
         st, bind = self.state_model, self.binder.bind
@@ -284,7 +286,7 @@ class AdversarialPanel(Panel):
         # the three plots are made in later turns of the event loop, one per turn (made at once
         # they held the GUI thread 90-230 ms as the panel opened); using one makes the rest
         self.plots = SweepPlots(staged=True, on_built=place)
-        QTimer.singleShot(0, self, self._build_next_plot)
+        QTimer.singleShot(1, self, self._build_next_plot)  # 1 ms, a timer: not in this turn
         curves_tab, collapse_tab = QWidget(), QWidget()
         for tab, header, body in (
             (curves_tab, self.plots.headers[0], curves_split),
@@ -742,14 +744,17 @@ class AdversarialPanel(Panel):
             paint = titled(widget, lambda: plots.titles()[i], lambda: plots.stale)
             return FigureSource(name, widget=widget, data=data, title=title, paint=paint)
 
+        grid = FigureSource(
+            "attack_grid",
+            widget=self.grid,
+            data=self._attack_data,
+            paint=self._paint_grid,
+            title=self.grid.context or "PGD examples",
+        )
+        if figures_for_menus() and not plots.built:  # the staged plots get theirs once made
+            return [grid]
         return [
-            FigureSource(
-                "attack_grid",
-                widget=self.grid,
-                data=self._attack_data,
-                paint=self._paint_grid,
-                title=self.grid.context or "PGD examples",
-            ),
+            grid,
             figure("success_curves", plots.curves, plots.data_curves, 0, curves_title),
             figure("collapse", plots.collapse, plots.data_curves, 1, collapse_title),
             figure("collapse_spread", plots.spread, plots.data_spread, 2, spread_title),

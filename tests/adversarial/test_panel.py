@@ -117,3 +117,28 @@ def test_core_imports_without_qt():
     code = "import sys; import workbench_adversarial.cli; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False"
+
+
+def test_plot_menus_do_not_make_the_staged_plots_early(qtbot, tmp_path, monkeypatch):
+    """Docking the panel lists its figures for their context menus without making the three
+    staged sweep plots in that turn (they cost 94 ms there); they get their menus once made."""
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path))
+    from workbench.gui.main_window import MainWindow
+    from workbench.gui.plot_menu import INSTALLED
+
+    w = MainWindow(interactive=False, restore_layout=False)
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        panel = w.open_panel("adversarial")
+        assert not panel.plots.built  # the dock's menu listing made none of them
+        assert w.install_figure_menus("adversarial") == ["attack_grid"]
+        assert not panel.plots.built
+        qtbot.waitUntil(lambda: panel.plots.built, timeout=10000)
+        qtbot.waitUntil(
+            lambda: all(p.property(INSTALLED) for p in (panel.plots.curves, panel.plots.collapse, panel.plots.spread)),
+            timeout=10000,
+        )
+        assert [f.name for f in panel.figures()] == ["attack_grid", "success_curves", "collapse", "collapse_spread"]
+    finally:
+        w.shutdown()

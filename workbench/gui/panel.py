@@ -85,6 +85,29 @@ def deferred_build() -> Iterator[None]:
         _DEFER_BUILD[0] = before
 
 
+_LISTING_FOR_MENUS = [False]
+
+
+@contextmanager
+def listing_for_menus() -> Iterator[None]:
+    """While active, the shell is calling :meth:`Panel.figures` only to give the figures'
+    widgets their context menus (see :func:`figures_for_menus`)."""
+    before = _LISTING_FOR_MENUS[0]
+    _LISTING_FOR_MENUS[0] = True
+    try:
+        yield
+    finally:
+        _LISTING_FOR_MENUS[0] = before
+
+
+def figures_for_menus() -> bool:
+    """True while the shell lists a panel's figures for their context menus: a panel whose
+    plots are made lazily may leave out those not made yet instead of making them in that turn
+    (they get their menus once made: emit :attr:`Panel.figures_changed`).  Exports and other
+    callers of ``figures()`` get every figure."""
+    return _LISTING_FOR_MENUS[0]
+
+
 class Panel(QWidget):
     """Base class of plugin panels."""
 
@@ -93,6 +116,9 @@ class Panel(QWidget):
 
     #: emitted when the panel has no queued or running jobs (after having had some)
     idle = Signal()
+    #: emitted when ``figures()`` has widgets it did not have (plots made lazily): the shell
+    #: gives them their context menus
+    figures_changed = Signal()
 
     def __init__(self, shell: ShellServices, plugin_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)

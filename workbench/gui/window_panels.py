@@ -12,7 +12,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
 from workbench.gui.jobrunner import JobHandle
-from workbench.gui.panel import Panel, deferred_build
+from workbench.gui.panel import Panel, deferred_build, listing_for_menus
 from workbench.gui.panel_loading import LoadingPlaceholder, PanelImporter, import_panel_factory, learn_imports
 from workbench.gui.window_layout import AREAS, LAYOUT_VERSION
 from workbench.plugin_api import PluginRecord
@@ -341,6 +341,7 @@ class PanelHostMixin(QMainWindow):
 
             paint_in_turns(panel)
         panel.idle.connect(lambda pid=plugin_id: self.install_figure_menus(pid))
+        panel.figures_changed.connect(lambda pid=plugin_id: self.install_figure_menus(pid))
         panel.start_pending = True
         QTimer.singleShot(0, lambda: self._start_panel(plugin_id))
         self.panel_opened.emit(plugin_id)
@@ -356,7 +357,8 @@ class PanelHostMixin(QMainWindow):
         if panel is None:
             return []
         try:
-            figures = panel.figures()
+            with listing_for_menus():  # a panel may leave out plots not made yet (figures_changed later)
+                figures = panel.figures()
         except Exception as exc:  # noqa: BLE001 - a panel not ready for figures() yet
             self.log(f"{plugin_id}: figures() failed ({exc}); no plot menus yet", "debug", "shell")
             return []
