@@ -145,11 +145,15 @@ class EquivariantPanel(Panel):
         theme_signals().theme_changed.connect(self._theme_changed)
         self._theme_connected = True
         yield
+        yield from self.matrix.prepare_steps(("D", "X"))  # the two matrix plots, a turn each
+        yield
         self._draw_diagrams()
         yield
         self._draw_check()
         self._draw_timing()
-        self._draw_train()
+        yield
+        self._draw_train()  # makes the training plot (a PlotItem)
+        yield  # the shell docks the panel in a turn of its own
 
     # ------------------------------------------------------------------ layout -------------
     def _build(self) -> Iterator[None]:
