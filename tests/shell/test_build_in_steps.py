@@ -59,6 +59,16 @@ def test_a_click_builds_the_panel_one_step_per_turn_behind_the_placeholder(windo
     assert log and "longest turn" in log[0]
 
 
+def test_the_dock_gets_a_turn_of_its_own_after_the_last_step(window, qtbot, turns):
+    docked_in: list[int] = []
+    window.panel_opened.connect(lambda _pid: docked_in.append(turns.TURN[0]))
+    window.view_actions["stepped"].trigger()
+    qtbot.waitUntil(lambda: "stepped" in window.panels, timeout=10000)
+    panel = window.panels["stepped"]
+    assert panel.finished_turn > max(panel.turns)  # the code after the last yield: a turn of its own
+    assert docked_in and docked_in[0] > panel.finished_turn  # and the dock's layout another
+
+
 def test_a_synchronous_open_builds_every_step_at_once(window, turns):
     panel = window.open_panel("stepped", wait=True)
     assert panel is window.panels["stepped"] and len(panel.labels) == 5

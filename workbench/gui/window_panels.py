@@ -283,14 +283,17 @@ class PanelHostMixin(QMainWindow):
                 panel.shutdown(0)
                 panel.deleteLater()
                 return
+            if panel.pending_build is None:  # all steps ran: dock, in a turn of its own
+                self._building.pop(plugin_id, None)
+                self._dock_built(rec, panel, longest[0], modules_before, True)
+                return
             t = time.perf_counter()
             try:
-                next(panel.pending_build)  # type: ignore[arg-type]
+                next(panel.pending_build)
             except StopIteration:
+                # the code after the last yield ran in this turn; the dock's first layout and
+                # paint get the next one
                 panel.pending_build = None
-                self._building.pop(plugin_id, None)
-                self._dock_built(rec, panel, max(longest[0], time.perf_counter() - t), modules_before, True)
-                return
             except Exception:  # noqa: BLE001
                 self._build_failed(rec, panel)
                 return

@@ -25,6 +25,7 @@ class SteppedPanel(Panel):
         DOCKED.append(self.docked)
         self.labels: list[QLabel] = []
         self.started = 0
+        self.finished_turn = -1
         self.build_in_steps(self._steps())
 
     def _steps(self):
@@ -39,6 +40,10 @@ class SteppedPanel(Panel):
             layout.addWidget(label)
             self.labels.append(label)
             yield
+        t = time.perf_counter()  # after the last yield: runs in the turn that ends the steps
+        while time.perf_counter() - t < STEP_S:
+            pass
+        self.finished_turn = TURN[0]
 
     def start(self):
         self.started += 1
