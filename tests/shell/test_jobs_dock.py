@@ -63,7 +63,9 @@ def test_jobs_list_finished_failed_queued_and_cancelled(window, qtbot):
     qtbot.waitUntil(lambda: long.is_done and queued.is_done, timeout=5000)
     assert long.state == "cancelled" and queued.state == "finished"
     qtbot.waitUntil(lambda: dock.row(long.id)["State"] == "cancelled", timeout=5000)
-    assert dock.row(queued.id)["State"] == "finished" and dock.row(queued.id)["Waited"].endswith(" s")
+    # the rows follow the jobs' signals, queued to the GUI thread: the queued job's may come later
+    qtbot.waitUntil(lambda: dock.row(queued.id)["State"] == "finished", timeout=5000)
+    assert dock.row(queued.id)["Waited"].endswith(" s")
     assert not dock._clock.isActive()  # nothing left running: the duration clock stops
     dock.clear_button.click()
     assert dock.tree.topLevelItemCount() == 0
